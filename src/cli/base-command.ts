@@ -1,0 +1,36 @@
+import { Command, Errors } from '@oclif/core';
+import { CmfError, ExitCode, toCmfError } from '../errors/index.js';
+
+/**
+ * Base of every cmf command: `--json` on every command, one error boundary that maps
+ * typed errors to exit codes and prints message + hint on stderr (JSON on stderr with
+ * --json), and data on stdout.
+ */
+export abstract class CmfCommand<T> extends Command {
+  static override enableJsonFlag = true;
+
+  abstract override run(): Promise<T>;
+
+  protected override async catch(err: Error & { oclif?: { exit?: number } }): Promise<unknown> {
+    // oclif's own exits (help, --version) and parse errors keep their meaning.
+    if (err instanceof Errors.ExitError) throw err;
+    const parseExit = err.oclif?.exit;
+    const cmfError =
+      err instanceof CmfError || parseExit === undefined
+        ? toCmfError(err)
+        : new CmfError('USAGE', ExitCode.usage, err.message, {
+            hint: `See '${this.config.bin} ${this.id ?? ''} --help'.`.replace('  ', ' '),
+          });
+    if (this.jsonEnabled()) {
+      process.stderr.write(
+        JSON.stringify({ status: 'error', error: cmfError.toJSON() }, null, 2) + '\n',
+      );
+    } else {
+      let text = `Error: ${cmfError.message}\n`;
+      if (cmfError.hint) text += `Hint: ${cmfError.hint}\n`;
+      if (process.env.DEBUG && cmfError.stack) text += cmfError.stack + '\n';
+      process.stderr.write(text);
+    }
+    return this.exit(cmfError.exitCode);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The one error hierarchy of cmf. Core modules throw these; the CLI turns them into an
+ * exit code, a message and a hint on stderr (or a JSON error with --json).
+ *
+ * Exit codes: 0 ok, 1 operation failed, 2 usage, 3 not found, 4 not configured or bad
+ * configuration, 5 integrity (hash mismatch, corrupt file), 130 interrupted.
+ */
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  notFound: 3,
+  config: 4,
+  integrity: 5,
+  interrupted: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface CmfErrorOptions {
+  /** What the user can do next. */
+  hint?: string;
+  /** Structured details for --json output and for tests. */
+  data?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class CmfError extends Error {
+  /** Stable, machine-readable identifier, e.g. `MLMD_SCHEMA_VERSION`. */
+  readonly code: string;
+  readonly exitCode: ExitCodeValue;
+  readonly hint?: string;
+  readonly data?: Record<string, unknown>;
+
+  constructor(code: string, exitCode: ExitCodeValue, message: string, opts: CmfErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = exitCode;
+    this.hint = opts.hint;
+    this.data = opts.data;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      exitCode: this.exitCode,
+      message: this.message,
+      ...(this.hint ? { hint: this.hint } : {}),
+      ...(this.data ? { data: this.data } : {}),
+    };
+  }
+}
+
+/** A network, process or filesystem operation failed (exit 1). */
+export class OperationError extends CmfError {
+  constructor(code: string, message: string, opts?: CmfErrorOptions) {
+    super(code, ExitCode.failed, message, opts);
+  }
+}
+
+/** The user asked for something malformed (exit 2). */
+export class UsageError extends CmfError {
+  constructor(code: string, message: string, opts?: CmfErrorOptions) {
+    super(code, ExitCode.usage, message, opts);
+  }
+}
+
+/** A file, pipeline, artifact or execution does not exist (exit 3). */
+export class NotFoundError extends CmfError {
+  constructor(code: string, message: string, opts?: CmfErrorOptions) {
+    super(code, ExitCode.notFound, message, opts);
+  }
+}
+
+/** cmf is not initialised, or its configuration is wrong (exit 4). */
+export class ConfigError extends CmfError {
+  constructor(code: string, message: string, opts?: CmfErrorOptions) {
+    super(code, ExitCode.config, message, opts);
+  }
+}
+
+/** Content does not match its hash, or a file is corrupt or of the wrong kind (exit 5). */
+export class IntegrityError extends CmfError {
+  constructor(code: string, message: string, opts?: CmfErrorOptions) {
+    super(code, ExitCode.integrity, message, opts);
+  }
+}
+
+/** The user interrupted the operation (exit 130). */
+export class InterruptedError extends CmfError {
+  constructor(message = 'Interrupted', opts?: CmfErrorOptions) {
+    super('INTERRUPTED', ExitCode.interrupted, message, opts);
+  }
+}
+
+/** Wraps anything thrown that is not a CmfError, so the CLI has one shape to render. */
+export function toCmfError(err: unknown): CmfError {
+  if (err instanceof CmfError) return err;
+  if (err instanceof Error) {
+    return new OperationError('UNEXPECTED', err.message, {
+      cause: err,
+      hint: 'This looks like a bug in cmf; rerun with DEBUG=cmf* and report it with the output.',
+    });
+  }
+  return new OperationError('UNEXPECTED', String(err));
+}

@@ -1,0 +1,2 @@
+// Public library API of cmf.
+export * from './errors/index.js';
