@@ -13,6 +13,5 @@ elif [ "$(_cmf_node_major node)" -lt 22 ]; then
     echo "cmf: could not install Node 24 from the npm registry" >&2; return 1 2>/dev/null || exit 1; }
   export PATH="$_cmf_tools_node/bin:$PATH"
 fi
-# node-gyp must build native addons against the Node that runs them (the machine's npmrc says /usr).
-if [ -d "$_cmf_tools_node/include/node" ]; then export npm_config_nodedir="$_cmf_tools_node"; fi
+CMF_NODE_HEADERS="$_cmf_tools_node"
 unset _cmf_tools_node
