@@ -1,0 +1,164 @@
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { ConfigError } from '../errors/index.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import {
+  parseIni,
+  parseRemoteSectionName,
+  serializeIni,
+  type IniDocument,
+  type IniValue,
+} from './configobj.js';
+
+/** Keys whose relative values are relative to the directory of the config file (A5). */
+const PATH_KEYS = new Set(['keyfile', 'credentialpath', 'configpath', 'cert_path', 'key_path']);
+
+export type LinkType = 'reflink' | 'hardlink' | 'symlink' | 'copy';
+const LINK_TYPES: readonly LinkType[] = ['reflink', 'hardlink', 'symlink', 'copy'];
+
+export interface DvcRemoteConfig {
+  name: string;
+  url: string;
+  /** Every other key of the remote section, lowercased, values as written. */
+  options: Record<string, string>;
+}
+
+export interface DvcConfig {
+  /** `core.remote`, lowercased as DVC does. */
+  defaultRemote?: string;
+  /** Absolute cache directory (`cache.dir`, default `<repo>/.dvc/cache`). */
+  cacheDir: string;
+  /** `cache.type`, default reflink then copy. */
+  cacheTypes: LinkType[];
+  remotes: Record<string, DvcRemoteConfig>;
+  /** The raw merged sections, for keys this summary does not name. */
+  sections: IniDocument;
+}
+
+export function dvcConfigPaths(repoRoot: string): { repo: string; local: string } {
+  return { repo: join(repoRoot, '.dvc', 'config'), local: join(repoRoot, '.dvc', 'config.local') };
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError('CONFIG_UNREADABLE', `Cannot read ${path}: ${(err as Error).message}`, {
+      hint: 'Check the file permissions.',
+    });
+  }
+}
+
+/** Relative paths are resolved against the directory of the file that set them. */
+function resolvePathValues(doc: IniDocument, file: string): void {
+  const base = dirname(file);
+  const abs = (p: string) => (p.startsWith('~') ? join(homedir(), p.slice(1)) : resolve(base, p));
+  for (const [name, section] of doc) {
+    for (const [key, value] of section) {
+      if (typeof value !== 'string' || value === '') continue;
+      const isLocalUrl =
+        key === 'url' && parseRemoteSectionName(name) && !/^[a-z0-9+.-]+:\/\//i.test(value);
+      const isCacheDir = name === 'cache' && key === 'dir';
+      if (isLocalUrl || isCacheDir || PATH_KEYS.has(key)) {
+        if (!isAbsolute(value) || value.startsWith('~')) section.set(key, abs(value));
+      }
+    }
+  }
+}
+
+function mergeInto(target: IniDocument, source: IniDocument): void {
+  for (const [name, section] of source) {
+    const into = target.get(name) ?? new Map<string, IniValue>();
+    for (const [k, v] of section) into.set(k, v);
+    target.set(name, into);
+  }
+}
+
+/** Reads `.dvc/config` then `.dvc/config.local` (the later wins), as DVC merges them. */
+export async function loadDvcConfig(repoRoot: string): Promise<DvcConfig> {
+  const merged: IniDocument = new Map();
+  for (const file of Object.values(dvcConfigPaths(repoRoot))) {
+    const text = await readIfExists(file);
+    if (text === undefined) continue;
+    const doc = parseIni(text, { lowercase: true, file });
+    resolvePathValues(doc, file);
+    mergeInto(merged, doc);
+  }
+  return summarize(repoRoot, merged);
+}
+
+function scalar(v: IniValue | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+function summarize(repoRoot: string, sections: IniDocument): DvcConfig {
+  const remotes: Record<string, DvcRemoteConfig> = {};
+  for (const [name, section] of sections) {
+    const remote = parseRemoteSectionName(name);
+    if (remote === undefined) continue;
+    const options: Record<string, string> = {};
+    for (const [k, v] of section) if (k !== 'url') options[k] = scalar(v) ?? '';
+    remotes[remote] = { name: remote, url: scalar(section.get('url')) ?? '', options };
+  }
+  for (const remote of Object.values(remotes)) resolveRemoteInheritance(remote, remotes);
+
+  const cache = sections.get('cache');
+  const typeValue = cache?.get('type');
+  const types = (Array.isArray(typeValue) ? typeValue : (typeValue ?? 'reflink,copy').split(','))
+    .map((t) => t.trim().toLowerCase())
+    .filter((t) => t !== '');
+  for (const t of types) {
+    if (!LINK_TYPES.includes(t as LinkType)) {
+      throw new ConfigError('CONFIG_INVALID', `Unknown cache.type '${t}' in .dvc/config`, {
+        hint: `Use a comma-separated subset of ${LINK_TYPES.join(', ')}.`,
+      });
+    }
+  }
+  return {
+    defaultRemote: scalar(sections.get('core')?.get('remote'))?.toLowerCase(),
+    cacheDir: scalar(cache?.get('dir')) ?? join(repoRoot, '.dvc', 'cache'),
+    cacheTypes: types as LinkType[],
+    remotes,
+    sections,
+  };
+}
+
+/** `url = remote://base/sub` inherits the settings of remote `base` and appends `sub`. */
+function resolveRemoteInheritance(
+  remote: DvcRemoteConfig,
+  all: Record<string, DvcRemoteConfig>,
+  seen = new Set<string>(),
+): void {
+  const m = /^remote:\/\/([^/]+)\/?(.*)$/.exec(remote.url);
+  if (!m) return;
+  const base = all[m[1]!.toLowerCase()];
+  if (!base || seen.has(base.name)) {
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `Remote '${remote.name}' refers to an unknown remote '${m[1]}'`,
+      {
+        hint: 'Fix the url of the remote in .dvc/config.',
+      },
+    );
+  }
+  seen.add(remote.name);
+  resolveRemoteInheritance(base, all, seen);
+  remote.url = m[2] ? `${base.url.replace(/\/+$/, '')}/${m[2]}` : base.url;
+  remote.options = { ...base.options, ...remote.options };
+}
+
+/**
+ * Reads one INI file (raw, case kept), lets `mutate` change it, and writes it back
+ * atomically. Sections the mutation does not touch are kept as they were.
+ */
+export async function updateIniFile(
+  path: string,
+  mutate: (doc: IniDocument) => void,
+): Promise<void> {
+  const text = await readIfExists(path);
+  const doc = text === undefined ? new Map() : parseIni(text, { file: path });
+  mutate(doc);
+  await writeFileAtomic(path, serializeIni(doc));
+}

@@ -1,0 +1,2 @@
+export * from './configobj.js';
+export * from './dvc-config.js';

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { parseIni, serializeIni } from '../../../src/config/configobj.js';
+import { IntegrityError } from '../../../src/errors/index.js';
+
+describe('configobj INI', () => {
+  it('parses DVC config with quoted and unquoted remote sections, lowercasing on request', () => {
+    const text = [
+      '[core]',
+      '    remote = Storage',
+      '[\'remote "Storage"\']',
+      '    url = s3://bucket/dvcstore',
+      '    EndpointURL = http://127.0.0.1:9000',
+      '[remote "nas"]',
+      '    url = /mnt/nas   # a comment',
+      '[cache]',
+      '    type = reflink, copy',
+      '',
+    ].join('\n');
+    const doc = parseIni(text, { lowercase: true });
+    // Values keep their case; DVC folds only names and keys (and core.remote, in loadDvcConfig).
+    expect(doc.get('core')?.get('remote')).toBe('Storage');
+    expect(doc.get('remote "storage"')?.get('endpointurl')).toBe('http://127.0.0.1:9000');
+    expect(doc.get('remote "nas"')?.get('url')).toBe('/mnt/nas');
+    expect(doc.get('cache')?.get('type')).toEqual(['reflink', 'copy']);
+  });
+
+  it('keeps quoted values whole, including commas, # and = padding', () => {
+    const doc = parseIni('[s]\n a = "x, y # z"\n b = \'say "hi"\'\n c = YWJj==\n');
+    expect(doc.get('s')?.get('a')).toBe('x, y # z');
+    expect(doc.get('s')?.get('b')).toBe('say "hi"');
+    expect(doc.get('s')?.get('c')).toBe('YWJj==');
+  });
+
+  it('writes sections and values the way configobj does', () => {
+    const doc = new Map([
+      ['core', new Map([['remote', 'storage']])],
+      [
+        'remote "storage"',
+        new Map<string, string | string[]>([
+          ['url', 's3://b/p'],
+          ['note', 'a,b'],
+          ['quote', 'say "hi"'],
+          ['types', ['reflink', 'copy']],
+        ]),
+      ],
+    ]);
+    expect(serializeIni(doc)).toBe(
+      [
+        '[core]',
+        '    remote = storage',
+        '[\'remote "storage"\']',
+        '    url = s3://b/p',
+        '    note = "a,b"',
+        '    quote = \'say "hi"\'',
+        '    types = reflink, copy',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('round-trips what it writes', () => {
+    const text = '[core]\n    remote = x\n[\'remote "x"\']\n    url = /tmp/a b\n    list = a, b\n';
+    expect(serializeIni(parseIni(text))).toBe(text);
+  });
+
+  it('reports syntax errors with file and line', () => {
+    expect(() => parseIni('[core]\nremote\n', { file: '.dvc/config' })).toThrow(IntegrityError);
+    expect(() => parseIni('[core]\nremote\n', { file: '.dvc/config' })).toThrow(/\.dvc\/config:2/);
+    expect(() => parseIni('[[sub]]\n')).toThrow(/Invalid section header at config:1/);
+    expect(() => parseIni('[a]\n k = "open\n')).toThrow(/Unterminated/);
+  });
+});

@@ -1,0 +1,77 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadDvcConfig, updateIniFile } from '../../../src/config/dvc-config.js';
+import { ConfigError } from '../../../src/errors/index.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+async function repoWith(config: string, local?: string): Promise<string> {
+  const root = await tempDir();
+  await mkdir(join(root, '.dvc'));
+  await writeFile(join(root, '.dvc', 'config'), config);
+  if (local !== undefined) await writeFile(join(root, '.dvc', 'config.local'), local);
+  return root;
+}
+
+describe('loadDvcConfig', () => {
+  it('defaults: cache in .dvc/cache, reflink then copy, no remote', async () => {
+    const root = await repoWith('');
+    const cfg = await loadDvcConfig(root);
+    expect(cfg.cacheDir).toBe(join(root, '.dvc', 'cache'));
+    expect(cfg.cacheTypes).toEqual(['reflink', 'copy']);
+    expect(cfg.defaultRemote).toBeUndefined();
+    expect(cfg.remotes).toEqual({});
+  });
+
+  it('merges config.local over config and resolves relative paths against .dvc/', async () => {
+    const root = await repoWith(
+      '[core]\n    remote = Local-Storage\n[\'remote "local-storage"\']\n    url = ../store\n[cache]\n    dir = ../mycache\n    type = hardlink,copy\n',
+      '[\'remote "local-storage"\']\n    password = s3cret\n',
+    );
+    const cfg = await loadDvcConfig(root);
+    expect(cfg.defaultRemote).toBe('local-storage');
+    expect(cfg.remotes['local-storage']).toEqual({
+      name: 'local-storage',
+      url: join(root, 'store'),
+      options: { password: 's3cret' },
+    });
+    expect(cfg.cacheDir).toBe(join(root, 'mycache'));
+    expect(cfg.cacheTypes).toEqual(['hardlink', 'copy']);
+  });
+
+  it('keeps URLs of network remotes and resolves remote:// inheritance', async () => {
+    const root = await repoWith(
+      '[\'remote "base"\']\n    url = s3://bucket/root\n    endpointurl = http://127.0.0.1:9000\n[\'remote "sub"\']\n    url = remote://base/sub/dir\n',
+    );
+    const cfg = await loadDvcConfig(root);
+    expect(cfg.remotes.sub).toEqual({
+      name: 'sub',
+      url: 's3://bucket/root/sub/dir',
+      options: { endpointurl: 'http://127.0.0.1:9000' },
+    });
+  });
+
+  it('rejects an unknown cache.type with a config error', async () => {
+    const root = await repoWith('[cache]\n    type = teleport\n');
+    await expect(loadDvcConfig(root)).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it('works with no .dvc/config at all', async () => {
+    const root = await tempDir();
+    expect((await loadDvcConfig(root)).cacheTypes).toEqual(['reflink', 'copy']);
+  });
+});
+
+describe('updateIniFile', () => {
+  it('changes one section and keeps the others', async () => {
+    const root = await repoWith('[core]\n    remote = a\n[\'remote "a"\']\n    url = /x\n');
+    const file = join(root, '.dvc', 'config');
+    await updateIniFile(file, (doc) => {
+      doc.set('remote "b"', new Map([['url', '/y']]));
+      doc.get('core')!.set('remote', 'b');
+    });
+    expect(await readFile(file, 'utf8')).toBe(
+      '[core]\n    remote = b\n[\'remote "a"\']\n    url = /x\n[\'remote "b"\']\n    url = /y\n',
+    );
+  });
+});
