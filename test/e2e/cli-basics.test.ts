@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runCmf } from '../helpers/cli.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+
+describe('cmf binary basics', () => {
+  it('--version prints the package version and exits 0', async () => {
+    const r = await runCmf(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^cmf/${pkg.version} linux-x64 node-v\\d+\\.`));
+  });
+
+  it('version --json prints a JSON object on stdout', async () => {
+    const r = await runCmf(['version', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ version: pkg.version });
+  });
+
+  it('--help lists the commands', async () => {
+    const r = await runCmf(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('USAGE');
+    expect(r.stdout).toContain('version');
+  });
+
+  it('an unknown flag is a usage error (exit 2) with a hint on stderr', async () => {
+    const r = await runCmf(['version', '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/Error: .*--bogus/);
+    expect(r.stderr).toMatch(/Hint: See 'cmf version --help'/);
+  });
+
+  it('with --json, a usage error is JSON on stderr', async () => {
+    const r = await runCmf(['version', '--bogus', '--json']);
+    expect(r.code).toBe(2);
+    const err = JSON.parse(r.stderr);
+    expect(err).toMatchObject({ status: 'error', error: { code: 'USAGE', exitCode: 2 } });
+  });
+
+  it('an unknown command exits non-zero', async () => {
+    const r = await runCmf(['no-such-command']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/not found/);
+  });
+});

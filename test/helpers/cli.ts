@@ -1,0 +1,38 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const cmfBin = fileURLToPath(new URL('../../bin/cmf', import.meta.url));
+
+export interface CmfRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Spawns the built `cmf` binary as a user would (stdin closed, not a terminal).
+ * Needs `scripts/setup` (or `npm run build`) to have built dist/ and the manifest.
+ */
+export function runCmf(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CmfRun> {
+  if (!existsSync(new URL('../../oclif.manifest.json', import.meta.url))) {
+    throw new Error('cmf is not built: run scripts/setup (or npm run build) first');
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmfBin, args, {
+      cwd: opts.cwd ?? repoRoot,
+      env: { ...process.env, NO_COLOR: '1', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
