@@ -1,0 +1,147 @@
+import fs from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, relative, resolve, sep } from 'node:path';
+import git from 'isomorphic-git';
+import { ConfigError, NotFoundError, OperationError } from '../errors/index.js';
+import { parseIni } from '../config/configobj.js';
+
+/**
+ * Git operations cmf performs in-process through isomorphic-git: repository detection,
+ * HEAD, the remote URL, staging and committing. Never changes the user's branch or cwd.
+ */
+export class GitRepo {
+  private constructor(readonly dir: string) {}
+
+  /** Finds the work tree containing `start` (walking up), like `git rev-parse --show-toplevel`. */
+  static async find(start: string): Promise<GitRepo> {
+    try {
+      return new GitRepo(await git.findRoot({ fs, filepath: resolve(start) }));
+    } catch {
+      throw new NotFoundError(
+        'GIT_NOT_A_REPO',
+        `${resolve(start)} is not inside a git repository`,
+        {
+          hint: "Run 'git init' (or 'cmf init …', which does it for you) in the project folder.",
+        },
+      );
+    }
+  }
+
+  static async tryFind(start: string): Promise<GitRepo | undefined> {
+    try {
+      return await GitRepo.find(start);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** HEAD's commit id, or undefined in a repository without commits yet. */
+  async headCommit(): Promise<string | undefined> {
+    try {
+      return await git.resolveRef({ fs, dir: this.dir, ref: 'HEAD' });
+    } catch {
+      return undefined;
+    }
+  }
+
+  async currentBranch(): Promise<string | undefined> {
+    return (await git.currentBranch({ fs, dir: this.dir, test: false })) ?? undefined;
+  }
+
+  /** URL of `remote`, else of the first remote (what cmflib records as `Git_Repo`), else ''. */
+  async remoteUrl(remote?: string): Promise<string> {
+    const remotes = await git.listRemotes({ fs, dir: this.dir });
+    const chosen = remote ? remotes.find((r) => r.remote === remote) : remotes[0];
+    return chosen?.url ?? '';
+  }
+
+  /** Stages files, given as paths absolute or relative to the work tree. */
+  async add(paths: string[]): Promise<void> {
+    const filepaths = paths.map((p) => this.relativePath(p));
+    if (filepaths.length === 0) return;
+    try {
+      await git.add({ fs, dir: this.dir, filepath: filepaths });
+    } catch (err) {
+      throw new OperationError('GIT_ADD_FAILED', `git add failed: ${(err as Error).message}`, {
+        cause: err,
+        hint: 'Check that the files exist inside the repository.',
+      });
+    }
+  }
+
+  /** Paths staged with content different from HEAD (what a commit would record). */
+  async hasStagedChanges(): Promise<boolean> {
+    const matrix = await git.statusMatrix({ fs, dir: this.dir });
+    // [path, HEAD, workdir, stage]: stage differs from HEAD when stage !== HEAD (1) status.
+    return matrix.some(([, head, , stage]) => (head === 0 ? stage !== 0 : stage !== 1));
+  }
+
+  /** Commits what is staged (like `git commit` without `-a`). Returns the new commit id. */
+  async commit(message: string): Promise<string> {
+    const author = await this.author();
+    try {
+      return await git.commit({ fs, dir: this.dir, message, author });
+    } catch (err) {
+      throw new OperationError(
+        'GIT_COMMIT_FAILED',
+        `git commit failed: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+
+  relativePath(p: string): string {
+    const rel = relative(this.dir, resolve(this.dir, p));
+    if (rel.startsWith('..') || rel === '') {
+      throw new OperationError(
+        'GIT_PATH_OUTSIDE',
+        `${p} is outside the git repository ${this.dir}`,
+        {
+          hint: 'Keep artifacts inside the repository that holds the MLMD file.',
+        },
+      );
+    }
+    return rel.split(sep).join('/');
+  }
+
+  /**
+   * Commit identity as git resolves it: GIT_AUTHOR_* variables, then repository config,
+   * then the global config files (isomorphic-git reads only the repository's).
+   */
+  private async author(): Promise<{ name: string; email: string }> {
+    const fromEnv = { name: process.env.GIT_AUTHOR_NAME, email: process.env.GIT_AUTHOR_EMAIL };
+    let name = fromEnv.name ?? (await git.getConfig({ fs, dir: this.dir, path: 'user.name' }));
+    let email = fromEnv.email ?? (await git.getConfig({ fs, dir: this.dir, path: 'user.email' }));
+    if (!name || !email) {
+      const global = await readGlobalGitUser();
+      name ??= global.name;
+      email ??= global.email;
+    }
+    if (!name || !email) {
+      throw new ConfigError('GIT_NO_IDENTITY', 'git has no user.name / user.email to commit with', {
+        hint: 'Run: git config --global user.name "Your Name" && git config --global user.email you@example.com',
+      });
+    }
+    return { name, email };
+  }
+}
+
+async function readGlobalGitUser(): Promise<{ name?: string; email?: string }> {
+  const xdg = process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config');
+  const result: { name?: string; email?: string } = {};
+  for (const file of [join(xdg, 'git', 'config'), join(homedir(), '.gitconfig')]) {
+    try {
+      const user = parseIni(await readFile(file, 'utf8'), { lowercase: true }).get('user');
+      const n = user?.get('name');
+      const e = user?.get('email');
+      if (typeof n === 'string') result.name = n;
+      if (typeof e === 'string') result.email = e;
+    } catch {
+      // Missing or unparsable global config: git itself would fall back too.
+    }
+  }
+  return result;
+}

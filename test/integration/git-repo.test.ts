@@ -1,0 +1,87 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { NotFoundError } from '../../src/errors/index.js';
+import { GitRepo } from '../../src/git/index.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const gitCli = (cwd: string, ...args: string[]) =>
+  execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
+
+async function newRepo(): Promise<string> {
+  const dir = await tempDir();
+  gitCli(dir, 'init', '-q', '-b', 'work');
+  gitCli(dir, 'config', 'user.name', 'Test User');
+  gitCli(dir, 'config', 'user.email', 'test@example.com');
+  return dir;
+}
+
+describe('GitRepo (isomorphic-git, checked with the git CLI)', () => {
+  it('finds the work tree from a sub-directory', async () => {
+    const dir = await newRepo();
+    await mkdir(join(dir, 'a', 'b'), { recursive: true });
+    const repo = await GitRepo.find(join(dir, 'a', 'b'));
+    expect(repo.dir).toBe(dir);
+  });
+
+  it('outside a repository: a typed not-found error with a hint', async () => {
+    const dir = await tempDir();
+    await expect(GitRepo.find(dir)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(GitRepo.find(dir)).rejects.toMatchObject({ code: 'GIT_NOT_A_REPO' });
+  });
+
+  it('adds and commits only staged files, without switching the branch', async () => {
+    const dir = await newRepo();
+    await writeFile(join(dir, 'x.dvc'), 'outs: []\n');
+    await writeFile(join(dir, 'untracked.txt'), 'no\n');
+    const repo = await GitRepo.find(dir);
+    expect(await repo.headCommit()).toBeUndefined();
+    await repo.add([join(dir, 'x.dvc')]);
+    expect(await repo.hasStagedChanges()).toBe(true);
+    const sha = await repo.commit('log artifacts');
+    expect(gitCli(dir, 'rev-parse', 'HEAD')).toBe(sha);
+    expect(await repo.headCommit()).toBe(sha);
+    expect(gitCli(dir, 'ls-files')).toBe('x.dvc');
+    expect(gitCli(dir, 'log', '--format=%an <%ae> %s')).toBe(
+      'Test User <test@example.com> log artifacts',
+    );
+    expect(await repo.currentBranch()).toBe('work');
+    expect(await repo.hasStagedChanges()).toBe(false);
+    gitCli(dir, 'fsck', '--strict');
+  });
+
+  it('reports the first remote URL, or a named one', async () => {
+    const dir = await newRepo();
+    const repo = await GitRepo.find(dir);
+    expect(await repo.remoteUrl()).toBe('');
+    gitCli(dir, 'remote', 'add', 'origin', 'https://example.org/a.git');
+    gitCli(dir, 'remote', 'add', 'cmf_origin', 'ssh://git@example.org/b.git');
+    expect(await repo.remoteUrl('cmf_origin')).toBe('ssh://git@example.org/b.git');
+    expect(await repo.remoteUrl()).toMatch(/example\.org/);
+  });
+
+  it('refuses paths outside the work tree', async () => {
+    const dir = await newRepo();
+    const repo = await GitRepo.find(dir);
+    expect(() => repo.relativePath('/etc/passwd')).toThrow(/outside the git repository/);
+  });
+
+  it('without any identity: a config error naming the fix', async () => {
+    const dir = await tempDir();
+    gitCli(dir, 'init', '-q');
+    await writeFile(join(dir, 'f'), 'x');
+    const repo = await GitRepo.find(dir);
+    await repo.add(['f']);
+    const saved = { ...process.env };
+    process.env.HOME = dir;
+    process.env.XDG_CONFIG_HOME = dir;
+    delete process.env.GIT_AUTHOR_NAME;
+    delete process.env.GIT_AUTHOR_EMAIL;
+    try {
+      await expect(repo.commit('m')).rejects.toMatchObject({ code: 'GIT_NO_IDENTITY' });
+    } finally {
+      process.env = saved;
+    }
+  });
+});
