@@ -1,0 +1,228 @@
+import { readFile, stat } from 'node:fs/promises';
+import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { Node as YamlNode } from 'yaml';
+import { IntegrityError, NotFoundError } from '../errors/index.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import type { HashName } from './types.js';
+
+/**
+ * DVC 3 single-stage `.dvc` files (spec/formats.md A2): what `dvc add` writes, read back
+ * leniently (DVC 3, 2.x and 1.x entries) and written in DVC's exact layout.
+ */
+
+/** One entry of `outs`. */
+export interface DvcOut {
+  /** POSIX path relative to the `.dvc` file's directory. */
+  path: string;
+  /** File md5 or `<md5>.dir`; lowercase. Absent when the file records no hash. */
+  md5?: string;
+  size?: number;
+  nfiles?: number;
+  /** Only ever true when present: DVC omits `isexec: false`. */
+  isexec?: boolean;
+  /**
+   * `md5` for DVC 3 entries (`hash: md5`); `md5-dos2unix` for 2.x/1.x entries, which have no
+   * `hash` key and whose objects live in the legacy cache layout.
+   */
+  hashName: HashName;
+  /** Any other keys of the entry (desc, meta, remote, push, cache, …), kept for round trips. */
+  extra?: Record<string, unknown>;
+}
+
+export interface DvcFile {
+  outs: DvcOut[];
+  /** Top-level keys other than `outs` (desc, meta, deps, …), kept for round trips. */
+  extra?: Record<string, unknown>;
+}
+
+/** Writer order of out-entry keys (`Output.dumpd`); unknown keys follow in their own order. */
+const OUT_KEY_ORDER = [
+  'md5',
+  'size',
+  'nfiles',
+  'isexec',
+  'version_id',
+  'etag',
+  'checksum',
+  'hash',
+  'path',
+  'fs_config',
+  'desc',
+  'type',
+  'labels',
+  'meta',
+  'cache',
+  'metric',
+  'plot',
+  'persist',
+  'remote',
+  'push',
+  'files',
+];
+/** Writer order of top-level keys (`dvc/stage/serialize.py`). */
+const TOP_KEY_ORDER = [
+  'desc',
+  'md5',
+  'cmd',
+  'wdir',
+  'frozen',
+  'deps',
+  'outs',
+  'always_changed',
+  'meta',
+];
+const OWN_OUT_KEYS = new Set(['md5', 'size', 'nfiles', 'isexec', 'hash', 'path']);
+
+function ordered(obj: Record<string, unknown>, order: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of order) if (obj[key] !== undefined) out[key] = obj[key];
+  for (const [key, value] of Object.entries(obj))
+    if (!(key in out) && value !== undefined) out[key] = value;
+  return out;
+}
+
+/** The YAML text of a `.dvc` file, byte-identical to DVC's for the same content. */
+export function serializeDvcFile(file: DvcFile): string {
+  const outs = file.outs.map((o) =>
+    ordered(
+      {
+        ...o.extra,
+        md5: o.md5,
+        size: o.size,
+        nfiles: o.nfiles,
+        isexec: o.isexec ? true : undefined,
+        hash: o.hashName === 'md5' ? 'md5' : undefined,
+        path: o.path,
+      },
+      OUT_KEY_ORDER,
+    ),
+  );
+  const top = ordered({ ...file.extra, outs: outs.length > 0 ? outs : undefined }, TOP_KEY_ORDER);
+  // ruamel's block style: sequences flush with their key, mappings indented by 2, and
+  // single quotes for strings that would otherwise read as numbers or booleans.
+  return new Document(top).toString({ indentSeq: false, singleQuote: true });
+}
+
+function invalid(file: string, what: string, line?: number): IntegrityError {
+  const where = line === undefined ? file : `${file}:${line}`;
+  return new IntegrityError('DVCFILE_INVALID', `${where}: ${what}`, {
+    hint: 'Fix or restore the .dvc file (e.g. from git), or add the output again.',
+    data: { file, ...(line === undefined ? {} : { line }) },
+  });
+}
+
+/**
+ * The md5 as DVC reads it: a string, lowercased. An unquoted all-digit md5 is a number to
+ * YAML (and may lose digits as one), so take the scalar's source text instead.
+ */
+function readMd5(node: unknown, value: unknown): string | undefined | null {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'string') return value.toLowerCase();
+  if (typeof value === 'number' && isScalar(node) && typeof node.source === 'string') {
+    return node.source.toLowerCase();
+  }
+  return null;
+}
+
+const isCount = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * Parses the text of a `.dvc` file. `file` names it in errors. Unreadable YAML and entries
+ * of the wrong shape throw IntegrityError (code `DVCFILE_INVALID`).
+ */
+export function parseDvcFile(text: string, file = '.dvc file'): DvcFile {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const lineOf = (node: unknown): number | undefined => {
+    const range = (node as YamlNode | undefined)?.range;
+    return range ? lineCounter.linePos(range[0]).line : undefined;
+  };
+  const yamlError = doc.errors[0];
+  if (yamlError) {
+    const line = yamlError.linePos?.[0].line ?? lineCounter.linePos(yamlError.pos[0]).line;
+    throw invalid(file, `unreadable YAML (${yamlError.message.split('\n')[0]})`, line);
+  }
+  const root = doc.contents;
+  if (!isMap(root)) throw invalid(file, 'expected a mapping with an "outs" list', lineOf(root));
+  const data = doc.toJS() as Record<string, unknown>;
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data)) if (k !== 'outs') extra[k] = v;
+
+  const outsNode = root.get('outs', true);
+  const outs: DvcOut[] = [];
+  if (outsNode !== undefined && !(isScalar(outsNode) && outsNode.value === null)) {
+    if (!isSeq(outsNode)) throw invalid(file, '"outs" must be a list', lineOf(outsNode));
+    const values = data.outs as unknown[];
+    outsNode.items.forEach((item, i) => {
+      const line = lineOf(item);
+      if (!isMap(item)) throw invalid(file, `outs[${i}] must be a mapping`, line);
+      const value = values[i] as Record<string, unknown>;
+      if (typeof value.path !== 'string' || value.path === '') {
+        throw invalid(file, `outs[${i}] has no "path"`, line);
+      }
+      const md5 = readMd5(item.get('md5', true), value.md5);
+      if (md5 === null || (md5 !== undefined && md5.length < 3)) {
+        throw invalid(file, `outs[${i}].md5 is not a hash: ${JSON.stringify(value.md5)}`, line);
+      }
+      if (value.hash !== undefined && value.hash !== 'md5') {
+        throw invalid(
+          file,
+          `outs[${i}].hash ${JSON.stringify(value.hash)} is not supported (only md5)`,
+          line,
+        );
+      }
+      for (const key of ['size', 'nfiles'] as const) {
+        if (value[key] !== undefined && value[key] !== null && !isCount(value[key])) {
+          throw invalid(file, `outs[${i}].${key} must be a non-negative integer`, line);
+        }
+      }
+      if (
+        value.isexec !== undefined &&
+        value.isexec !== null &&
+        typeof value.isexec !== 'boolean'
+      ) {
+        throw invalid(file, `outs[${i}].isexec must be true or false`, line);
+      }
+      const out: DvcOut = {
+        path: value.path,
+        hashName: value.hash === 'md5' ? 'md5' : 'md5-dos2unix',
+      };
+      if (md5 !== undefined) out.md5 = md5;
+      if (isCount(value.size)) out.size = value.size;
+      if (isCount(value.nfiles)) out.nfiles = value.nfiles;
+      if (value.isexec === true) out.isexec = true;
+      const rest = Object.entries(value).filter(([k]) => !OWN_OUT_KEYS.has(k));
+      if (rest.length > 0) out.extra = Object.fromEntries(rest);
+      outs.push(out);
+    });
+  }
+  return Object.keys(extra).length > 0 ? { outs, extra } : { outs };
+}
+
+/** Reads and parses a `.dvc` file; a missing file is a NotFoundError. */
+export async function readDvcFile(path: string): Promise<DvcFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new NotFoundError('DVCFILE_NOT_FOUND', `${path} does not exist`, {
+        data: { file: path },
+      });
+    }
+    throw err;
+  }
+  return parseDvcFile(text, path);
+}
+
+/** Writes a `.dvc` file atomically; an existing file keeps its mode. */
+export async function writeDvcFile(path: string, file: DvcFile): Promise<void> {
+  let mode: number | undefined;
+  try {
+    mode = (await stat(path)).mode & 0o7777;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await writeFileAtomic(path, serializeDvcFile(file), mode === undefined ? {} : { mode });
+}

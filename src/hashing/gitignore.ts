@@ -1,0 +1,91 @@
+import { readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../fs/atomic.js';
+
+/**
+ * `.gitignore` entries for tracked outputs, written the way DVC (scmrepo `Git.ignore`) writes
+ * them, so that a repo touched by both tools keeps one line per output and small git diffs.
+ */
+
+/** Gitignore metacharacters that pathspec's `GitWildMatchPattern.escape` backslash-escapes. */
+const META = new Set(['[', ']', '!', '*', '#', '?']);
+
+/**
+ * The line DVC writes for an output named `name` (a basename): `/` plus the name with
+ * `[ ] ! * # ?` escaped. Directories get no trailing slash, as in DVC.
+ */
+export function gitignoreEntry(name: string): string {
+  if (name === '' || name.includes('/')) {
+    throw new TypeError(`gitignoreEntry expects a basename, got ${JSON.stringify(name)}`);
+  }
+  let escaped = '';
+  for (const ch of name) escaped += META.has(ch) ? `\\${ch}` : ch;
+  return `/${escaped}`;
+}
+
+export interface GitignoreChange {
+  /** The `.gitignore` file that was (or would have been) changed. */
+  path: string;
+  /** The entry line, without newline. */
+  entry: string;
+  /** False when nothing had to be written. */
+  changed: boolean;
+  /** Set by {@link removeFromGitignore} when the file became empty and was deleted. */
+  removedFile?: boolean;
+}
+
+async function readIfExists(path: string): Promise<{ text: string; mode: number } | undefined> {
+  try {
+    const [text, st] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+    return { text, mode: st.mode & 0o7777 };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Lines of a text file, without their `\n` (and a `\r` before it, for CRLF files). */
+function lines(text: string): string[] {
+  return text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+}
+
+/**
+ * Adds `/<name>` to `<dir>/.gitignore` unless that exact line is already there. A newline is
+ * inserted first when the file does not end with one. The file is replaced atomically and
+ * keeps its mode. Unlike DVC we do not ask git whether another rule already ignores the path.
+ */
+export async function addToGitignore(dir: string, name: string): Promise<GitignoreChange> {
+  const path = join(dir, '.gitignore');
+  const entry = gitignoreEntry(name);
+  const existing = await readIfExists(path);
+  if (existing && lines(existing.text).includes(entry)) return { path, entry, changed: false };
+  const before = existing?.text ?? '';
+  const prefix = before === '' || before.endsWith('\n') ? '' : '\n';
+  await writeFileAtomic(
+    path,
+    `${before}${prefix}${entry}\n`,
+    existing ? { mode: existing.mode } : {},
+  );
+  return { path, entry, changed: true };
+}
+
+/**
+ * Removes every `/<name>` line (compared without surrounding whitespace, as DVC does) from
+ * `<dir>/.gitignore`, and deletes the file when no line is left.
+ */
+export async function removeFromGitignore(dir: string, name: string): Promise<GitignoreChange> {
+  const path = join(dir, '.gitignore');
+  const entry = gitignoreEntry(name);
+  const existing = await readIfExists(path);
+  if (!existing) return { path, entry, changed: false };
+  // Keep each line with its own terminator so untouched lines stay byte-identical.
+  const kept = (existing.text.match(/[^\n]*\n|[^\n]+$/g) ?? []).filter((l) => l.trim() !== entry);
+  const after = kept.join('');
+  if (after === existing.text) return { path, entry, changed: false };
+  if (kept.length === 0) {
+    await rm(path, { force: true });
+    return { path, entry, changed: true, removedFile: true };
+  }
+  await writeFileAtomic(path, after, { mode: existing.mode });
+  return { path, entry, changed: true };
+}

@@ -1,0 +1,101 @@
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  addToGitignore,
+  gitignoreEntry,
+  removeFromGitignore,
+} from '../../../src/hashing/gitignore.js';
+
+let dir: string;
+const gi = () => join(dir, '.gitignore');
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cmf-gitignore-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('gitignoreEntry', () => {
+  it('anchors the name and escapes [ ] ! * # ? only', () => {
+    expect(gitignoreEntry('data')).toBe('/data');
+    expect(gitignoreEntry('a[1]!*#?.txt')).toBe('/a\\[1\\]\\!\\*\\#\\?.txt');
+    expect(gitignoreEntry('#!x')).toBe('/\\#\\!x');
+    expect(gitignoreEntry('sp ace\\é')).toBe('/sp ace\\é');
+  });
+  it('refuses paths', () => {
+    expect(() => gitignoreEntry('a/b')).toThrow(TypeError);
+  });
+});
+
+describe('addToGitignore', () => {
+  it('creates a new file with the entry and a newline', async () => {
+    const r = await addToGitignore(dir, 'data');
+    expect(r).toEqual({ path: gi(), entry: '/data', changed: true });
+    expect(await readFile(gi(), 'utf8')).toBe('/data\n');
+  });
+
+  it('adds a newline first when the file does not end with one', async () => {
+    await writeFile(gi(), '*.log');
+    await addToGitignore(dir, 'a.txt');
+    expect(await readFile(gi(), 'utf8')).toBe('*.log\n/a.txt\n');
+  });
+
+  it('appends after a file that ends with a newline', async () => {
+    await writeFile(gi(), '*.log\n');
+    await addToGitignore(dir, 'a.txt');
+    expect(await readFile(gi(), 'utf8')).toBe('*.log\n/a.txt\n');
+  });
+
+  it('skips an exact existing line (also in CRLF files) and leaves the file untouched', async () => {
+    await writeFile(gi(), '/other\r\n/data\r\n');
+    const before = await stat(gi());
+    const r = await addToGitignore(dir, 'data');
+    expect(r.changed).toBe(false);
+    expect(await readFile(gi(), 'utf8')).toBe('/other\r\n/data\r\n');
+    expect((await stat(gi())).ino).toBe(before.ino);
+  });
+
+  it('does not treat a different line as the entry', async () => {
+    await writeFile(gi(), '/data/\ndata\n/data2\n');
+    await addToGitignore(dir, 'data');
+    expect(await readFile(gi(), 'utf8')).toBe('/data/\ndata\n/data2\n/data\n');
+  });
+
+  it('writes escaped names, and adding twice writes once', async () => {
+    await addToGitignore(dir, 'file[1].csv');
+    await addToGitignore(dir, 'file[1].csv');
+    expect(await readFile(gi(), 'utf8')).toBe('/file\\[1\\].csv\n');
+  });
+
+  it('keeps the mode of an existing file', async () => {
+    await writeFile(gi(), 'x\n');
+    await chmod(gi(), 0o600);
+    await addToGitignore(dir, 'y');
+    expect((await stat(gi())).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('removeFromGitignore', () => {
+  it('removes the line and keeps the others byte for byte', async () => {
+    await writeFile(gi(), '# c\r\n/data\n*.log\n/data\n/keep');
+    const r = await removeFromGitignore(dir, 'data');
+    expect(r.changed).toBe(true);
+    expect(await readFile(gi(), 'utf8')).toBe('# c\r\n*.log\n/keep');
+  });
+
+  it('deletes the file when it becomes empty', async () => {
+    await addToGitignore(dir, 'data');
+    const r = await removeFromGitignore(dir, 'data');
+    expect(r.removedFile).toBe(true);
+    await expect(stat(gi())).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('does nothing when the line or the file is absent', async () => {
+    expect((await removeFromGitignore(dir, 'data')).changed).toBe(false);
+    await writeFile(gi(), '/other\n');
+    expect((await removeFromGitignore(dir, 'data')).changed).toBe(false);
+    expect(await readFile(gi(), 'utf8')).toBe('/other\n');
+  });
+});
