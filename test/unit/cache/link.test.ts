@@ -1,0 +1,102 @@
+import {
+  chmod,
+  lstat,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { UsageError } from '../../../src/errors/index.js';
+import { Linker, parseLinkTypes, workspaceMode } from '../../../src/hashing/link.js';
+
+let dir: string;
+let obj: string;
+let empty: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cmf-link-'));
+  obj = join(dir, 'object');
+  empty = join(dir, 'empty-object');
+  await writeFile(obj, 'content\n');
+  await writeFile(empty, '');
+  await chmod(obj, 0o444);
+  await chmod(empty, 0o444);
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const umask = process.umask();
+
+describe('Linker', () => {
+  it('copy: a fresh writable file with 0666 & ~umask, and x bits for isexec', async () => {
+    const l = new Linker(['copy']);
+    const dest = join(dir, 'ws', 'a');
+    expect(await l.place(obj, dest, { size: 8 })).toBe('copy');
+    const st = await stat(dest);
+    expect(st.mode & 0o777).toBe(0o666 & ~umask);
+    expect(st.ino).not.toBe((await stat(obj)).ino);
+    expect(await readFile(dest, 'utf8')).toBe('content\n');
+    await l.place(obj, join(dir, 'ws', 'x'), { size: 8, isexec: true });
+    const xmode = (await stat(join(dir, 'ws', 'x'))).mode & 0o777;
+    expect(xmode & 0o111).not.toBe(0);
+    expect(xmode).toBe(workspaceMode(true));
+  });
+
+  it('hardlink: the cache inode (read-only); zero-length files are created empty', async () => {
+    const l = new Linker(['hardlink']);
+    const dest = join(dir, 'h');
+    expect(await l.place(obj, dest, { size: 8 })).toBe('hardlink');
+    expect((await stat(dest)).ino).toBe((await stat(obj)).ino);
+    expect((await stat(dest)).mode & 0o777).toBe(0o444);
+    const e = join(dir, 'he');
+    await l.place(empty, e, { size: 0 });
+    expect((await stat(e)).ino).not.toBe((await stat(empty)).ino);
+    expect((await stat(e)).size).toBe(0);
+  });
+
+  it('symlink: an absolute link to the cache file', async () => {
+    const l = new Linker(['symlink']);
+    const dest = join(dir, 's');
+    await l.place(obj, dest, { size: 8 });
+    expect((await lstat(dest)).isSymbolicLink()).toBe(true);
+    expect(await readlink(dest)).toBe(obj);
+  });
+
+  it('reflink falls back to copy where cloning is unsupported, and remembers it', async () => {
+    const l = new Linker(['reflink', 'copy']);
+    const used = await l.place(obj, join(dir, 'r'), { size: 8 });
+    expect(['reflink', 'copy']).toContain(used);
+    expect((await stat(join(dir, 'r'))).mode & 0o777).toBe(0o666 & ~umask);
+    if (used === 'copy') expect(l.available).toEqual(['copy']);
+  });
+
+  it('replaces an existing file atomically and leaves no temp files', async () => {
+    const dest = join(dir, 'ws');
+    await writeFile(dest, 'old');
+    await new Linker(['copy']).place(obj, dest, { size: 8 });
+    expect(await readFile(dest, 'utf8')).toBe('content\n');
+    expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('throws the last error and leaves no temp file when nothing works', async () => {
+    const l = new Linker(['copy']);
+    await expect(l.place(join(dir, 'missing'), join(dir, 'd'), { size: 1 })).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+    expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('parseLinkTypes', () => {
+  it('accepts known types, trims and dedups, rejects unknown and empty', () => {
+    expect(parseLinkTypes([' reflink', 'copy', 'copy'])).toEqual(['reflink', 'copy']);
+    expect(() => parseLinkTypes(['hardlinks'])).toThrow(UsageError);
+    expect(() => parseLinkTypes([])).toThrow(UsageError);
+  });
+});
