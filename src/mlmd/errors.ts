@@ -1,0 +1,266 @@
+/**
+ * Typed errors of the MLMD store. File-level problems (wrong kind of file, other schema
+ * version, damaged file) are IntegrityErrors (exit 5) with distinct codes; conflicts with
+ * what a file already holds are IntegrityErrors too; caller mistakes are UsageErrors.
+ */
+import {
+  CmfError,
+  IntegrityError,
+  NotFoundError,
+  OperationError,
+  UsageError,
+  type CmfErrorOptions,
+} from '../errors/index.js';
+
+/** Codes of the errors this module throws; stable, for scripts and tests. */
+export const MlmdErrorCode = {
+  /** The file is not a SQLite database (random bytes, another format). */
+  notSqlite: 'MLMD_NOT_SQLITE',
+  /** A SQLite database without the MLMD tables. */
+  notMlmd: 'MLMD_NOT_MLMD',
+  /** An MLMD store of another schema version. */
+  schemaVersion: 'MLMD_SCHEMA_VERSION',
+  /** MLMDEnv holds no row or several rows. */
+  schemaVersionRow: 'MLMD_SCHEMA_VERSION_ROW',
+  /** Some MLMD tables (or columns) are present and some are missing. */
+  incompleteSchema: 'MLMD_INCOMPLETE_SCHEMA',
+  /** SQLite reports corruption (truncated file, damaged pages). */
+  corrupt: 'MLMD_CORRUPT',
+  /** The file exists but is empty and may not be initialised (read-only or create: false). */
+  emptyFile: 'MLMD_EMPTY_FILE',
+  /** The file does not exist and may not be created. */
+  fileNotFound: 'MLMD_FILE_NOT_FOUND',
+  /** The file could not be opened (missing directory, permissions). */
+  cantOpen: 'MLMD_CANT_OPEN',
+  /** Another process held the lock for longer than the busy timeout. */
+  busy: 'MLMD_BUSY',
+  /** A write on a store opened read-only. */
+  readonly: 'MLMD_READONLY',
+  /** A type, node or link id that does not exist. */
+  notFound: 'MLMD_NOT_FOUND',
+  /** A node with the same type and name (or external id) exists already. */
+  alreadyExists: 'MLMD_ALREADY_EXISTS',
+  /** A type exists with a different declared data type for a property. */
+  typeConflict: 'MLMD_TYPE_CONFLICT',
+  /** A declared property that the node's type does not declare. */
+  unknownProperty: 'MLMD_UNKNOWN_PROPERTY',
+  /** A declared property whose value kind differs from the type's data_type. */
+  propertyType: 'MLMD_PROPERTY_TYPE',
+  /** A value the file cannot hold (non-integer int, int beyond int64, NUL in a string...). */
+  invalidArgument: 'MLMD_INVALID_ARGUMENT',
+  /** A row MLMD itself could not read (a property row with no value column set). */
+  badRow: 'MLMD_BAD_ROW',
+} as const;
+
+const REPAIR_HINT =
+  'Restore the file from a backup or from git (`git checkout -- <file>`), or pull the metadata again with `cmf metadata pull`.';
+
+/** The file at `path` is unusable as an MLMD v10 store. */
+export class MlmdFileError extends IntegrityError {
+  readonly path: string;
+  constructor(code: string, path: string, message: string, opts: CmfErrorOptions = {}) {
+    super(code, message, { ...opts, data: { path, ...opts.data } });
+    this.path = path;
+  }
+}
+
+export function notSqliteError(path: string, cause?: unknown): MlmdFileError {
+  return new MlmdFileError(
+    MlmdErrorCode.notSqlite,
+    path,
+    `${path} is not an MLMD store: it is not a SQLite database.`,
+    { cause, hint: `Check the path given with -f/--file. ${REPAIR_HINT}` },
+  );
+}
+
+export function notMlmdError(path: string, tables: string[]): MlmdFileError {
+  const shown = tables.slice(0, 8).join(', ') + (tables.length > 8 ? ', ...' : '');
+  return new MlmdFileError(
+    MlmdErrorCode.notMlmd,
+    path,
+    `${path} is a SQLite database but not an MLMD store (it has none of the MLMD tables; it has: ${shown}).`,
+    {
+      hint: 'Check the path given with -f/--file; cmf does not add MLMD tables to an unrelated database.',
+      data: { tables },
+    },
+  );
+}
+
+export function schemaVersionError(path: string, found: number, expected: number): MlmdFileError {
+  const newer = found > expected;
+  return new MlmdFileError(
+    MlmdErrorCode.schemaVersion,
+    path,
+    `${path} has MLMD schema version ${found}; cmf needs ${expected}.`,
+    {
+      hint: newer
+        ? `The file was written by a newer ml-metadata. Downgrade it with Python: ml_metadata.metadata_store.downgrade_schema(config, ${expected}).`
+        : 'The file was written by an older ml-metadata. Upgrade it with Python: MetadataStore(config, enable_upgrade_migration=True) using ml-metadata 1.15.',
+      data: { found, expected },
+    },
+  );
+}
+
+export function schemaVersionRowError(path: string, rows: number): MlmdFileError {
+  return new MlmdFileError(
+    MlmdErrorCode.schemaVersionRow,
+    path,
+    `${path} is a damaged MLMD store: table MLMDEnv must hold exactly one schema_version row, it holds ${rows}.`,
+    { hint: REPAIR_HINT, data: { rows } },
+  );
+}
+
+export function incompleteSchemaError(
+  path: string,
+  present: string[],
+  missing: string[],
+): MlmdFileError {
+  return new MlmdFileError(
+    MlmdErrorCode.incompleteSchema,
+    path,
+    `${path} is an incomplete MLMD store: ${missing.length} of the 15 MLMD tables are missing or lack columns (${missing.join(', ')}).`,
+    { hint: REPAIR_HINT, data: { present, missing } },
+  );
+}
+
+export function corruptError(path: string, detail: string, cause?: unknown): MlmdFileError {
+  return new MlmdFileError(
+    MlmdErrorCode.corrupt,
+    path,
+    `${path} is corrupt (${detail}); it may have been truncated or damaged on disk.`,
+    { cause, hint: REPAIR_HINT, data: { detail } },
+  );
+}
+
+export function emptyFileError(path: string, why: string): MlmdFileError {
+  return new MlmdFileError(
+    MlmdErrorCode.emptyFile,
+    path,
+    `${path} is empty and was not initialised as an MLMD store (${why}).`,
+    { hint: 'Open it read-write with creation allowed to initialise it, or delete it.' },
+  );
+}
+
+export function fileNotFoundError(path: string): NotFoundError {
+  return new NotFoundError(MlmdErrorCode.fileNotFound, `MLMD file ${path} does not exist.`, {
+    hint: 'Check the path given with -f/--file, or pull the metadata with `cmf metadata pull`.',
+    data: { path },
+  });
+}
+
+export function cantOpenError(path: string, cause: unknown): OperationError {
+  return new OperationError(MlmdErrorCode.cantOpen, `Cannot open MLMD file ${path}.`, {
+    cause,
+    hint: 'Check that its directory exists and that you may read (and write) it.',
+    data: { path },
+  });
+}
+
+export function busyError(path: string, timeoutMs: number, cause: unknown): OperationError {
+  return new OperationError(
+    MlmdErrorCode.busy,
+    `MLMD file ${path} stayed locked by another process for more than ${timeoutMs} ms.`,
+    {
+      cause,
+      hint: 'Wait for the other cmf or MLMD process to finish, then retry.',
+      data: { path },
+    },
+  );
+}
+
+export function readonlyError(path: string, cause?: unknown): UsageError {
+  return new UsageError(MlmdErrorCode.readonly, `MLMD file ${path} is open read-only.`, {
+    cause,
+    hint: 'Open the store without readonly to write to it, and check the file permissions.',
+    data: { path },
+  });
+}
+
+export function notFoundError(what: string, data?: Record<string, unknown>): NotFoundError {
+  return new NotFoundError(MlmdErrorCode.notFound, `${what} does not exist in the MLMD store.`, {
+    data,
+  });
+}
+
+export function alreadyExistsError(what: string, data?: Record<string, unknown>): IntegrityError {
+  return new IntegrityError(MlmdErrorCode.alreadyExists, `${what} already exists.`, {
+    data,
+    hint: 'Look the existing one up instead of creating it again.',
+  });
+}
+
+export function typeConflictError(message: string, data?: Record<string, unknown>): IntegrityError {
+  return new IntegrityError(MlmdErrorCode.typeConflict, message, {
+    data,
+    hint: 'A type keeps the data type of each property it declares; use another property name.',
+  });
+}
+
+export function unknownPropertyError(typeName: string, property: string): IntegrityError {
+  return new IntegrityError(
+    MlmdErrorCode.unknownProperty,
+    `Type ${typeName} does not declare property "${property}".`,
+    {
+      data: { typeName, property },
+      hint: 'Declare the property on the type, or store it as a custom property.',
+    },
+  );
+}
+
+export function propertyTypeError(
+  typeName: string,
+  property: string,
+  declared: string,
+  given: string,
+): IntegrityError {
+  return new IntegrityError(
+    MlmdErrorCode.propertyType,
+    `Property "${property}" of type ${typeName} is declared ${declared}, but a ${given} value was given.`,
+    { data: { typeName, property, declared, given } },
+  );
+}
+
+export function invalidArgumentError(message: string, data?: Record<string, unknown>): UsageError {
+  return new UsageError(MlmdErrorCode.invalidArgument, message, { data });
+}
+
+export function badRowError(message: string, data?: Record<string, unknown>): IntegrityError {
+  return new IntegrityError(MlmdErrorCode.badRow, message, { data, hint: REPAIR_HINT });
+}
+
+/** SQLite's primary result code of an error from better-sqlite3 (`SQLITE_CORRUPT_VTAB` → `SQLITE_CORRUPT`). */
+export function sqliteCode(err: unknown): string | undefined {
+  if (err instanceof CmfError || !(err instanceof Error)) return undefined;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return undefined;
+  const m = /^SQLITE_[A-Z]+/.exec(code);
+  return m ? m[0] : code;
+}
+
+/**
+ * Turns a SQLite error into the typed error a user can act on; anything else is returned
+ * unchanged. Used around every statement the store runs, so a file damaged after opening
+ * still yields MLMD_CORRUPT rather than a raw SqliteError.
+ */
+export function translateSqliteError(err: unknown, path: string, busyTimeoutMs: number): unknown {
+  switch (sqliteCode(err)) {
+    case 'SQLITE_NOTADB':
+      return notSqliteError(path, err);
+    case 'SQLITE_CORRUPT':
+      return corruptError(path, (err as Error).message, err);
+    case 'SQLITE_BUSY':
+    case 'SQLITE_LOCKED':
+      return busyError(path, busyTimeoutMs, err);
+    case 'SQLITE_READONLY':
+      return readonlyError(path, err);
+    case 'SQLITE_CANTOPEN':
+      return cantOpenError(path, err);
+    case 'SQLITE_CONSTRAINT':
+      // The API checks names before inserting; this catches the rest (external_id, races).
+      return alreadyExistsError(`A row with the same unique key (${(err as Error).message})`, {
+        path,
+      });
+    default:
+      return err;
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * MlmdStore: one open MLMD v10 SQLite file and the typed API over it.
+ *
+ * Journal mode: we keep SQLite's default rollback journal (DELETE) and set no PRAGMA that
+ * changes the file. Python ml-metadata sets no PRAGMAs either, and opens such files
+ * read-write and read-only without trouble; WAL would leave `-wal`/`-shm` files beside the
+ * store and makes read-only opens need write access to the directory (spec/formats.md B6
+ * item 13). A file someone else switched to WAL is used as it is.
+ *
+ * Concurrency: a busy timeout lets writers queue; every write is one BEGIN IMMEDIATE
+ * transaction (see Connection.write), and `transaction(fn)` groups several writes into one.
+ */
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { ArtifactStore, ARTIFACT_TABLE } from './artifact-store.js';
+import { Connection } from './connection.js';
+import { ContextStore, CONTEXT_TABLE } from './context-store.js';
+import { emptyFileError, fileNotFoundError, translateSqliteError } from './errors.js';
+import { ExecutionStore, EXECUTION_TABLE } from './execution-store.js';
+import { LinkStore } from './link-store.js';
+import { checkIntegrity, createSchema, insertSimpleTypes, inspect } from './open.js';
+import { MLMD_SCHEMA_VERSION } from './schema.js';
+import { TypeStore } from './type-store.js';
+
+export interface MlmdOpenOptions {
+  /**
+   * Create the file (and the schema) when it does not exist, and initialise an empty
+   * (0-byte or table-less) database. Default true; ignored for read-only opens.
+   */
+  create?: boolean;
+  /** Open read-only: nothing is ever written, missing simple types are not added. */
+  readonly?: boolean;
+  /** How long to wait for another process's lock, in ms. Default 5000. */
+  busyTimeoutMs?: number;
+  /**
+   * Integrity check on open. SQLite already detects a truncated file and damaged pages it
+   * reads (MLMD_CORRUPT); 'quick' (PRAGMA quick_check) reads every page, which costs time in
+   * proportion to the file size, so it is off by default. Default 'none'.
+   */
+  verify?: 'none' | 'quick' | 'full';
+  /** Milliseconds since the epoch, for timestamps. Default Date.now. */
+  clock?: () => number;
+}
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+export class MlmdStore {
+  readonly types: TypeStore;
+  readonly artifacts: ArtifactStore;
+  readonly executions: ExecutionStore;
+  readonly contexts: ContextStore;
+  /** Events, associations, attributions, parent contexts. */
+  readonly links: LinkStore;
+
+  private constructor(private readonly conn: Connection) {
+    this.types = new TypeStore(conn);
+    this.artifacts = new ArtifactStore(conn, this.types, ARTIFACT_TABLE);
+    this.executions = new ExecutionStore(conn, this.types, EXECUTION_TABLE);
+    this.contexts = new ContextStore(conn, this.types, CONTEXT_TABLE);
+    this.links = new LinkStore(conn);
+  }
+
+  /**
+   * Opens (or creates) an MLMD v10 store. A new file gets the whole schema in one
+   * transaction, so a crash leaves either no schema or all of it (an empty file left
+   * behind is initialised by the next open). An existing file is checked as MLMD checks it
+   * before anything is written; a file that is not a complete v10 store is never modified.
+   * `':memory:'` opens an in-memory store.
+   */
+  static open(path: string, opts: MlmdOpenOptions = {}): MlmdStore {
+    const readonly = opts.readonly ?? false;
+    const mayInit = !readonly && (opts.create ?? true);
+    const busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    const exists = path === ':memory:' || existsSync(path);
+    if (!exists && !mayInit) throw fileNotFoundError(path);
+
+    let db: Database.Database;
+    try {
+      db = new Database(path, { readonly, fileMustExist: exists, timeout: busyTimeoutMs });
+    } catch (err) {
+      throw translateSqliteError(err, path, busyTimeoutMs);
+    }
+    const conn = new Connection(db, path, readonly, busyTimeoutMs, opts.clock ?? Date.now);
+    try {
+      let found = conn.read(() => inspect(conn));
+      if (found.kind === 'empty') {
+        if (!mayInit) {
+          throw emptyFileError(path, readonly ? 'it was opened read-only' : 'create is false');
+        }
+        // Another process may initialise it at the same time: decide again under the lock.
+        conn.write(() => {
+          if (inspect(conn).kind === 'empty') createSchema(conn);
+        });
+        found = conn.read(() => inspect(conn));
+      }
+      if (found.kind === 'mlmd' && found.missingSimpleTypes.length > 0 && !readonly) {
+        conn.write(() => {
+          const again = inspect(conn);
+          if (again.kind === 'mlmd') insertSimpleTypes(conn, again.missingSimpleTypes);
+        });
+      }
+      if (opts.verify && opts.verify !== 'none') {
+        const kind = opts.verify;
+        conn.read(() => checkIntegrity(conn, kind));
+      }
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new MlmdStore(conn);
+  }
+
+  get path(): string {
+    return this.conn.path;
+  }
+
+  get readonly(): boolean {
+    return this.conn.readonly;
+  }
+
+  /** The underlying better-sqlite3 handle, for queries this API does not offer. */
+  get database(): Database.Database {
+    return this.conn.db;
+  }
+
+  /** The schema version in MLMDEnv (always MLMD_SCHEMA_VERSION for an open store). */
+  schemaVersion(): number {
+    return this.conn.read(() => {
+      const row = this.conn.stmt('SELECT schema_version FROM MLMDEnv').get() as
+        { schema_version: number } | undefined;
+      return Number(row?.schema_version ?? MLMD_SCHEMA_VERSION);
+    });
+  }
+
+  /**
+   * Runs `fn` as one write transaction (BEGIN IMMEDIATE): all its writes land together or
+   * not at all. The store's own calls inside it become savepoints. `fn` must be synchronous.
+   */
+  transaction<T>(fn: () => T): T {
+    return this.conn.write(fn);
+  }
+
+  /** Runs `fn` with one consistent read snapshot. */
+  read<T>(fn: () => T): T {
+    return this.conn.read(fn);
+  }
+
+  /** Runs PRAGMA quick_check ('quick') or integrity_check ('full'); throws MLMD_CORRUPT. */
+  checkIntegrity(kind: 'quick' | 'full' = 'quick'): void {
+    this.conn.read(() => checkIntegrity(this.conn, kind));
+  }
+
+  close(): void {
+    if (this.conn.db.open) this.conn.db.close();
+  }
+}
