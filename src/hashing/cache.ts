@@ -1,0 +1,262 @@
+import { constants } from 'node:fs';
+import { chmod, copyFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { IntegrityError, NotFoundError, OperationError } from '../errors/index.js';
+import { replaceAtomically } from '../fs/atomic.js';
+import { hashFile } from './file-hash.js';
+import { manifestHash, parseManifest } from './manifest.js';
+import type { HashName, ManifestEntry } from './types.js';
+
+/**
+ * The local content-addressed cache (`.dvc/cache`), laid out as DVC 3 lays it out
+ * (spec/formats.md A3): `files/md5/ab/cdef…` for DVC 3 objects, `ab/cdef…` for legacy
+ * (md5-dos2unix) ones. Objects are written under a temp name and renamed into place, then
+ * left read-only (0444), which is also how DVC tells a checked object from an unchecked one.
+ */
+
+/** A DVC 3 oid: 32 lowercase hex, plus `.dir` for directory manifests. */
+const OID = /^[0-9a-f]{32}(\.dir)?$/;
+
+/** Mode of every cache object: DVC skips re-hashing objects whose mode is exactly 0444. */
+export const CACHE_OBJECT_MODE = 0o444;
+
+export interface ObjectOptions {
+  /**
+   * The object belongs to a legacy (DVC 2.x, `md5-dos2unix`) entry. Writes and
+   * `objectPath` use the legacy layout; lookups try it first, then `files/md5`.
+   */
+  legacy?: boolean;
+}
+
+/** Stat fields of a source file as they were when it was hashed. */
+export interface SourceStat {
+  ino: bigint;
+  mtimeNs: bigint;
+  size: number;
+}
+
+export interface AddFileOptions extends ObjectOptions {
+  /**
+   * The source as it was when hashed. If it changed by the time the copy is complete, the
+   * copy is discarded (OperationError `FILE_CHANGED`) rather than stored under a wrong name.
+   */
+  hashedStat?: SourceStat;
+}
+
+export interface AddObjectResult {
+  /** Final path of the object. */
+  path: string;
+  /** False when the object already existed and was left untouched. */
+  added: boolean;
+}
+
+/** Where an object was found, and with which hash its name was computed. */
+export interface ObjectLocation {
+  path: string;
+  hashName: HashName;
+  size: number;
+}
+
+/** Throws unless `oid` is a well-formed md5 oid, so an oid can never name a path outside the cache. */
+export function assertOid(oid: string): void {
+  if (!OID.test(oid)) {
+    throw new IntegrityError('CACHE_BAD_OID', `Not a valid object id: ${JSON.stringify(oid)}`, {
+      hint: 'Object ids are 32 lowercase hex characters, with ".dir" for directories.',
+      data: { oid },
+    });
+  }
+}
+
+/** True for directory-manifest oids (`<md5>.dir`). */
+export function isDirOid(oid: string): boolean {
+  return oid.endsWith('.dir');
+}
+
+/** Size of the file at `path` (through symlinks: `dvc cache migrate` leaves links), or undefined. */
+async function sizeIfExists(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+async function assertUnchanged(path: string, before: SourceStat): Promise<void> {
+  const now = await stat(path, { bigint: true });
+  if (
+    now.ino !== before.ino ||
+    now.mtimeNs !== before.mtimeNs ||
+    Number(now.size) !== before.size
+  ) {
+    throw new OperationError('FILE_CHANGED', `${path} changed while it was being added`, {
+      hint: 'Wait until the file is no longer being written, then add it again.',
+      data: { path },
+    });
+  }
+}
+
+/** Makes a fresh object read-only. DVC ignores chmod failures (e.g. on odd mounts); so do we. */
+async function protect(path: string): Promise<void> {
+  await chmod(path, CACHE_OBJECT_MODE).catch(() => undefined);
+}
+
+export class LocalCache {
+  /** Absolute or cwd-relative cache root, e.g. `<repo>/.dvc/cache`. */
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  /** Path of `oid` in the DVC 3 layout, or the legacy one. */
+  objectPath(oid: string, opts: ObjectOptions = {}): string {
+    assertOid(oid);
+    const prefix = oid.slice(0, 2);
+    const rest = oid.slice(2);
+    return opts.legacy
+      ? join(this.root, prefix, rest)
+      : join(this.root, 'files', 'md5', prefix, rest);
+  }
+
+  /**
+   * Finds an object. DVC 3 entries live only under `files/md5`. Legacy entries live in the
+   * legacy layout; an object under `files/md5` with the same name also serves them (its raw
+   * md5 equals the id, and a file with that md5 has the same md5-dos2unix unless it holds
+   * CRLF text, in which case its dos2unix form is what the id stands for).
+   */
+  async locate(oid: string, opts: ObjectOptions = {}): Promise<ObjectLocation | undefined> {
+    const candidates: Array<Omit<ObjectLocation, 'size'>> = opts.legacy
+      ? [
+          { path: this.objectPath(oid, { legacy: true }), hashName: 'md5-dos2unix' },
+          { path: this.objectPath(oid), hashName: 'md5' },
+        ]
+      : [{ path: this.objectPath(oid), hashName: 'md5' }];
+    for (const c of candidates) {
+      const size = await sizeIfExists(c.path);
+      if (size !== undefined) return { ...c, size };
+    }
+    return undefined;
+  }
+
+  async has(oid: string, opts: ObjectOptions = {}): Promise<boolean> {
+    return (await this.locate(oid, opts)) !== undefined;
+  }
+
+  /** Like {@link locate}, but a missing object is a NotFoundError naming it. */
+  async require(oid: string, opts: ObjectOptions & { for?: string } = {}): Promise<ObjectLocation> {
+    const found = await this.locate(oid, opts);
+    if (found) return found;
+    const what = opts.for ? ` (needed for ${opts.for})` : '';
+    throw new NotFoundError('CACHE_OBJECT_MISSING', `Object ${oid} is not in the cache${what}`, {
+      hint: 'Pull it from the remote (cmf artifact pull) or add the file again.',
+      data: { oid, path: this.objectPath(oid, opts), ...(opts.for ? { for: opts.for } : {}) },
+    });
+  }
+
+  /**
+   * Copies `srcPath`, whose content hashes to `md5`, into the cache. The copy is a reflink
+   * where the filesystem supports it. An existing object is not rewritten. The caller vouches
+   * for `md5`: the content is not hashed again here.
+   */
+  async addFile(srcPath: string, md5: string, opts: AddFileOptions = {}): Promise<AddObjectResult> {
+    const path = this.objectPath(md5, opts);
+    if ((await sizeIfExists(path)) !== undefined) return { path, added: false };
+    await replaceAtomically(path, async (tmp) => {
+      // FICLONE (not _FORCE): clone when possible, otherwise a plain copy.
+      await copyFile(srcPath, tmp, constants.COPYFILE_FICLONE);
+      if (opts.hashedStat) await assertUnchanged(srcPath, opts.hashedStat);
+      await protect(tmp);
+    });
+    return { path, added: true };
+  }
+
+  /**
+   * Stores `bytes` as object `oid` (typically a `.dir` manifest, whose id is checked against
+   * the bytes). An existing object is not rewritten.
+   */
+  async addBytes(
+    oid: string,
+    bytes: Uint8Array,
+    opts: ObjectOptions = {},
+  ): Promise<AddObjectResult> {
+    const path = this.objectPath(oid, opts);
+    if (isDirOid(oid)) {
+      const actual = manifestHash(Buffer.from(bytes));
+      if (actual !== oid) {
+        throw new IntegrityError(
+          'CACHE_OID_MISMATCH',
+          `Manifest bytes hash to ${actual}, not ${oid}`,
+          {
+            data: { oid, actual },
+          },
+        );
+      }
+    }
+    if ((await sizeIfExists(path)) !== undefined) return { path, added: false };
+    await replaceAtomically(path, async (tmp) => {
+      await writeFile(tmp, bytes);
+      await protect(tmp);
+    });
+    return { path, added: true };
+  }
+
+  /** The bytes of an object; missing → NotFoundError. */
+  async readObject(oid: string, opts: ObjectOptions = {}): Promise<Buffer> {
+    const { path } = await this.require(oid, opts);
+    return readFile(path);
+  }
+
+  /** Reads and strictly parses a `.dir` manifest object (IntegrityError when malformed). */
+  async readManifest(oid: string, opts: ObjectOptions = {}): Promise<ManifestEntry[]> {
+    if (!isDirOid(oid)) {
+      throw new IntegrityError(
+        'CACHE_NOT_A_MANIFEST',
+        `Object ${oid} is not a directory manifest`,
+        {
+          data: { oid },
+        },
+      );
+    }
+    const { path } = await this.require(oid, opts);
+    try {
+      return parseManifest(await readFile(path));
+    } catch (err) {
+      if (err instanceof IntegrityError) {
+        throw new IntegrityError(
+          'CACHE_OBJECT_CORRUPT',
+          `Manifest ${oid} (${path}) is corrupt: ${err.message}`,
+          {
+            hint: 'Delete the object and pull or add the directory again.',
+            data: { oid, path },
+            cause: err,
+          },
+        );
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Re-hashes an object and throws IntegrityError (`CACHE_OBJECT_CORRUPT`, naming the object)
+   * when its content does not match its id; manifests must also parse. Missing → NotFoundError.
+   */
+  async verify(oid: string, opts: ObjectOptions = {}): Promise<ObjectLocation> {
+    const loc = await this.require(oid, opts);
+    const expected = oid.split('.')[0] ?? oid;
+    const { md5: actual } = await hashFile(loc.path, { hashName: loc.hashName });
+    if (actual !== expected) {
+      throw new IntegrityError(
+        'CACHE_OBJECT_CORRUPT',
+        `Cache object ${oid} (${loc.path}) is corrupt: its content hashes to ${actual}`,
+        {
+          hint: 'Delete the object and pull or add the file again.',
+          data: { oid, path: loc.path, actual },
+        },
+      );
+    }
+    if (isDirOid(oid)) await this.readManifest(oid, opts);
+    return loc;
+  }
+}
