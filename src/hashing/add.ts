@@ -1,0 +1,132 @@
+import { stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { NotFoundError, UsageError } from '../errors/index.js';
+import type { LocalCache } from './cache.js';
+import { hashDirectory } from './dir-hash.js';
+import { readDvcFile, writeDvcFile, type DvcFile, type DvcOut } from './dvcfile.js';
+import { addToGitignore } from './gitignore.js';
+import { hashItems } from './hash-paths.js';
+import type { HashState } from './state.js';
+
+/**
+ * `dvc add` for one file or directory: hash it, store its objects in the cache, write
+ * `<path>.dvc` and the `/<name>` line of the `.gitignore` beside it.
+ *
+ * Unlike DVC, the workspace is not relinked from the cache afterwards: the file already
+ * holds the content, and with the default link types (reflink, copy) relinking would only
+ * replace it with an identical copy. Callers that use hardlink/symlink cache types can run
+ * `checkout` on the returned entry to get links.
+ */
+
+export interface AddOptions {
+  repoRoot: string;
+  cache: LocalCache;
+  state?: HashState;
+  /** Threads for hashing and files copied into the cache at once. */
+  jobs?: number;
+  /** Write the `.gitignore` entry (default true; DVC skips it without git). */
+  gitignore?: boolean;
+}
+
+export interface AddResult {
+  /** The entry written to the `.dvc` file. */
+  out: DvcOut;
+  dvcFilePath: string;
+  /** The `.gitignore` that holds the entry (undefined when `gitignore: false`). */
+  gitignorePath?: string;
+  /** Cache objects written now, and those that were already there (not rewritten). */
+  objects: { added: number; existing: number };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+function checkTarget(path: string, repoRoot: string): void {
+  const rel = relative(repoRoot, path);
+  const parts = rel.split(sep);
+  const fail = (why: string): never => {
+    throw new UsageError('ADD_BAD_PATH', `Cannot add ${path}: ${why}`, {
+      data: { path, repoRoot },
+    });
+  };
+  if (rel === '') fail('it is the repository root');
+  if (parts[0] === '..' || isAbsolute(rel)) fail(`it is outside the repository ${repoRoot}`);
+  if (parts.some((p) => p === '.dvc' || p === '.git')) fail('it is inside .dvc or .git');
+  if (path.endsWith('.dvc')) fail('it is a .dvc file');
+}
+
+/** The `.dvc` file content to write: the new out, keeping what the user added to an old one. */
+async function nextDvcFile(dvcFilePath: string, out: DvcOut): Promise<DvcFile> {
+  let previous: DvcFile | undefined;
+  try {
+    previous = await readDvcFile(dvcFilePath);
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+  }
+  const old = previous?.outs.find((o) => o.path === out.path);
+  const merged: DvcOut = old?.extra ? { ...out, extra: old.extra } : out;
+  return previous?.extra ? { outs: [merged], extra: previous.extra } : { outs: [merged] };
+}
+
+export async function add(path: string, opts: AddOptions): Promise<AddResult> {
+  const repoRoot = resolve(opts.repoRoot);
+  const abs = resolve(path);
+  checkTarget(abs, repoRoot);
+  const st = await stat(abs).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') {
+      throw new NotFoundError('ADD_NOT_FOUND', `Cannot add ${path}: no such file or directory`, {
+        data: { path },
+      });
+    }
+    throw err;
+  });
+  const { cache, state } = opts;
+  const name = basename(abs);
+  const objects = { added: 0, existing: 0 };
+  const count = (r: { added: boolean }): void => {
+    objects[r.added ? 'added' : 'existing']++;
+  };
+  let out: DvcOut;
+
+  if (st.isDirectory()) {
+    const dir = await hashDirectory(abs, { state, jobs: opts.jobs, repoRoot, hashName: 'md5' });
+    await forEachLimit(dir.files, Math.max(1, opts.jobs ?? 4), async (f) => {
+      count(await cache.addFile(f.path, f.md5));
+    });
+    // The manifest goes last: a `.dir` in the cache vouches for all of its files.
+    count(await cache.addBytes(dir.md5, dir.manifest));
+    out = { md5: dir.md5, size: dir.size, nfiles: dir.nfiles, hashName: 'md5', path: name };
+  } else if (st.isFile()) {
+    const [h] = await hashItems([{ path: abs, size: st.size }], {
+      state,
+      jobs: 1,
+      hashName: 'md5',
+    });
+    const { md5, size, isexec, ino, mtimeNs } = h!;
+    count(await cache.addFile(abs, md5, { hashedStat: { ino, mtimeNs, size } }));
+    out = { md5, size, hashName: 'md5', path: name };
+    if (isexec) out.isexec = true;
+  } else {
+    throw new UsageError('ADD_BAD_PATH', `Cannot add ${path}: not a regular file or directory`, {
+      data: { path },
+    });
+  }
+
+  const dvcFilePath = `${abs}.dvc`;
+  const file = await nextDvcFile(dvcFilePath, out);
+  await writeDvcFile(dvcFilePath, file);
+  const result: AddResult = { out: file.outs[0]!, dvcFilePath, objects };
+  if (opts.gitignore !== false)
+    result.gitignorePath = (await addToGitignore(dirname(abs), name)).path;
+  return result;
+}

@@ -1,0 +1,436 @@
+import type { Stats } from 'node:fs';
+import { chmod, lstat, readdir, rm, rmdir, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { IntegrityError, OperationError, UsageError } from '../errors/index.js';
+import { isDirOid, type LocalCache, type ObjectLocation } from './cache.js';
+import type { DvcOut } from './dvcfile.js';
+import { hashItems } from './hash-paths.js';
+import { DEFAULT_LINK_TYPES, Linker, type LinkType } from './link.js';
+import { assertSafeRelpath } from './manifest.js';
+import type { HashState, StateEntry } from './state.js';
+import type { HashName, ManifestEntry } from './types.js';
+
+/**
+ * Restores an output (file or directory) from the local cache into the workspace, as
+ * `dvc checkout` does (spec/formats.md A4.3): unchanged files are left alone, changed and
+ * missing ones are linked or copied from the cache, files a directory output no longer
+ * lists are deleted, and nothing whose content exists only in the workspace is destroyed
+ * unless `force` is given.
+ */
+
+export interface CheckoutOptions {
+  /** The repository root; outputs must stay inside it. */
+  repoRoot: string;
+  /** Directory of the `.dvc` file; the entry's `path` is relative to it. */
+  dvcFileDir: string;
+  cache: LocalCache;
+  /** `cache.type`, best first; default reflink then copy. */
+  linkTypes?: readonly LinkType[];
+  /** Overwrite or delete workspace files whose content is not in the cache. */
+  force?: boolean;
+  /** Skips re-hashing unchanged workspace files, and learns the hashes of placed files. */
+  state?: HashState;
+  /** Files hashed or placed at once (default 4). */
+  jobs?: number;
+}
+
+export interface CheckoutResult {
+  /** Absolute workspace path of the output. */
+  path: string;
+  kind: 'file' | 'directory';
+  /** Paths relative to the repo root (POSIX), of files created where there were none. */
+  added: string[];
+  /** … of files replaced because their content differed. */
+  modified: string[];
+  /** … of files deleted (not in the directory's manifest, or in the way). */
+  deleted: string[];
+  /** Number of files already up to date. */
+  unchanged: number;
+  /** Link types actually used. */
+  linkTypes: LinkType[];
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
+
+const toPosix = (p: string): string => p.split(sep).join('/');
+
+async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+/** A workspace leaf: anything that is not a real directory (files, symlinks, fifos…). */
+interface Leaf {
+  relpath: string;
+  path: string;
+  isSymlink: boolean;
+  isFile: boolean;
+}
+
+/** Lists the leaves under `root` without following symlinks (as DVC walks: os.walk). */
+async function listLeaves(root: string): Promise<Leaf[]> {
+  const leaves: Leaf[] = [];
+  const walk = async (dir: string, prefix: string): Promise<void> => {
+    for (const d of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, d.name);
+      const relpath = prefix ? `${prefix}/${d.name}` : d.name;
+      if (d.isDirectory()) await walk(path, relpath);
+      else leaves.push({ relpath, path, isSymlink: d.isSymbolicLink(), isFile: d.isFile() });
+    }
+  };
+  await walk(root, '');
+  return leaves;
+}
+
+/** Removes directories under `root` (not `root`) left empty, deepest first. */
+async function pruneEmptyDirs(root: string): Promise<void> {
+  const visit = async (dir: string): Promise<boolean> => {
+    let empty = true;
+    for (const d of await readdir(dir, { withFileTypes: true })) {
+      if (d.isDirectory() && (await visit(join(dir, d.name)))) continue;
+      empty = false;
+    }
+    if (empty && dir !== root) {
+      await rmdir(dir);
+      return true;
+    }
+    return false;
+  };
+  await visit(root);
+}
+
+class Checkout {
+  private readonly linker: Linker;
+  private readonly used = new Set<LinkType>();
+  private readonly learned: StateEntry[] = [];
+  private readonly jobs: number;
+  private readonly opts: CheckoutOptions;
+  private readonly hashName: HashName;
+  private readonly legacy: boolean;
+  readonly result: CheckoutResult;
+
+  constructor(entry: DvcOut, path: string, opts: CheckoutOptions) {
+    this.opts = opts;
+    this.hashName = entry.hashName;
+    this.legacy = entry.hashName === 'md5-dos2unix';
+    this.linker = new Linker(opts.linkTypes ?? DEFAULT_LINK_TYPES);
+    this.jobs = Math.max(1, opts.jobs ?? 4);
+    this.result = {
+      path,
+      kind: 'file',
+      added: [],
+      modified: [],
+      deleted: [],
+      unchanged: 0,
+      linkTypes: [],
+    };
+  }
+
+  private rel(path: string): string {
+    return toPosix(relative(this.opts.repoRoot, path));
+  }
+
+  /**
+   * Current hashes of workspace files (read through symlinks, skipped through the state
+   * cache). Anything that is not readable as a regular file (dangling symlink, fifo, socket,
+   * no permission) maps to undefined: it is never "unchanged" and never known to the cache.
+   */
+  private async currentHashes(paths: readonly string[]): Promise<Map<string, string | undefined>> {
+    const out = new Map<string, string | undefined>();
+    const files: string[] = [];
+    await mapLimit(paths, this.jobs * 4, async (p) => {
+      const st = await stat(p).catch(() => undefined);
+      if (st?.isFile()) files.push(p);
+      else out.set(p, undefined);
+    });
+    const opts = { hashName: this.hashName, state: this.opts.state, jobs: this.opts.jobs };
+    try {
+      const hashed = await hashItems(
+        files.map((path) => ({ path })),
+        opts,
+      );
+      files.forEach((p, i) => out.set(p, hashed[i]!.md5));
+    } catch {
+      // One unreadable file fails the whole batch: go one by one to find it.
+      for (const p of files) {
+        out.set(
+          p,
+          await hashItems([{ path: p }], opts).then(
+            (r) => r[0]!.md5,
+            () => undefined,
+          ),
+        );
+      }
+    }
+    return out;
+  }
+
+  private async currentHash(path: string): Promise<string | undefined> {
+    return (await this.currentHashes([path])).get(path);
+  }
+
+  /**
+   * Whether replacing or deleting a leaf loses nothing: symlinks (the target survives),
+   * and files whose content is already in the cache.
+   */
+  private async isExpendable(leaf: Leaf, hash: string | undefined): Promise<boolean> {
+    if (leaf.isSymlink) return true;
+    if (!leaf.isFile) return false;
+    return hash !== undefined && (await this.opts.cache.has(hash, { legacy: this.legacy }));
+  }
+
+  private refuse(paths: string[]): OperationError {
+    const shown =
+      paths.slice(0, 5).join(', ') + (paths.length > 5 ? `, … (${paths.length} in all)` : '');
+    return new OperationError(
+      'CHECKOUT_WOULD_LOSE_DATA',
+      `Checkout would overwrite or delete files whose content is not in the cache: ${shown}`,
+      {
+        hint: 'Add the changes first (so they are cached), move the files away, or check out with force to discard them.',
+        data: { paths },
+      },
+    );
+  }
+
+  private async place(src: ObjectLocation, dest: string, isexec: boolean): Promise<void> {
+    const type = await this.linker.place(src.path, dest, { size: src.size, isexec });
+    this.used.add(type);
+  }
+
+  /** Records placed files in the state so the next status does not re-hash them. */
+  private async learnPlaced(files: Array<{ path: string; md5: string }>): Promise<void> {
+    if (!this.opts.state) return;
+    await mapLimit(files, this.jobs, async ({ path, md5 }) => {
+      const st = await stat(path, { bigint: true });
+      this.learned.push({
+        path,
+        hashName: this.hashName,
+        ino: st.ino,
+        mtimeNs: st.mtimeNs,
+        size: Number(st.size),
+        md5,
+      });
+    });
+  }
+
+  finish(): CheckoutResult {
+    if (this.opts.state && this.learned.length > 0) this.opts.state.setMany(this.learned);
+    this.result.linkTypes = [...this.used];
+    for (const list of [this.result.added, this.result.modified, this.result.deleted]) list.sort();
+    return this.result;
+  }
+
+  /** Leaves of a real directory standing where a file must go; refuses if any would be lost. */
+  private async clearDirectory(path: string): Promise<void> {
+    const leaves = await listLeaves(path);
+    const hashes = await this.currentHashes(leaves.filter((l) => l.isFile).map((l) => l.path));
+    const precious: string[] = [];
+    for (const leaf of leaves) {
+      if (!(await this.isExpendable(leaf, hashes.get(leaf.path))))
+        precious.push(this.rel(leaf.path));
+    }
+    if (precious.length > 0 && !this.opts.force) throw this.refuse(precious);
+    await rm(path, { recursive: true, force: true });
+    this.result.deleted.push(...leaves.map((l) => this.rel(l.path)));
+  }
+
+  async file(oid: string, path: string, isexec: boolean): Promise<void> {
+    const src = await this.opts.cache.require(oid, { legacy: this.legacy, for: this.rel(path) });
+    const st = await lstatOrUndefined(path);
+    if (st?.isDirectory()) {
+      await this.clearDirectory(path);
+      await this.place(src, path, isexec);
+      this.result.modified.push(this.rel(path));
+    } else if (st) {
+      const leaf: Leaf = { relpath: '', path, isSymlink: st.isSymbolicLink(), isFile: st.isFile() };
+      const hash = await this.currentHash(path);
+      if (hash === oid) {
+        // Never chmod a hardlink: its inode is the read-only cache object.
+        if (isexec && st.isFile() && st.nlink === 1 && (st.mode & 0o111) === 0)
+          await chmod(path, st.mode | ((st.mode & 0o444) >> 2));
+        this.result.unchanged++;
+        return this.learnPlaced([]);
+      }
+      if (!this.opts.force && !(await this.isExpendable(leaf, hash)))
+        throw this.refuse([this.rel(path)]);
+      await this.place(src, path, isexec);
+      this.result.modified.push(this.rel(path));
+    } else {
+      await this.place(src, path, isexec);
+      this.result.added.push(this.rel(path));
+    }
+    await this.learnPlaced([{ path, md5: oid }]);
+  }
+
+  async directory(oid: string, root: string): Promise<void> {
+    this.result.kind = 'directory';
+    const { cache } = this.opts;
+    const manifest = await cache.readManifest(oid, { legacy: this.legacy });
+    const wanted = checkManifest(manifest, oid);
+
+    // Every object must be present before the workspace is touched.
+    const sources = new Map<string, ObjectLocation>();
+    const missing: ManifestEntry[] = [];
+    await mapLimit(manifest, this.jobs * 4, async (e) => {
+      const loc = await cache.locate(e.md5, { legacy: this.legacy });
+      if (loc) sources.set(e.relpath, loc);
+      else missing.push(e);
+    });
+    if (missing.length > 0) {
+      const first = missing[0]!;
+      // Surface the cache's own error for the first missing object, with the count.
+      await cache.require(first.md5, {
+        legacy: this.legacy,
+        for: `${this.rel(join(root, first.relpath))}${missing.length > 1 ? ` and ${missing.length - 1} more files` : ''}`,
+      });
+    }
+
+    // Plan: compare what is in the workspace with the manifest, refusing before any change.
+    const rootStat = await lstatOrUndefined(root);
+    let leaves: Leaf[] = [];
+    if (rootStat && !rootStat.isDirectory()) {
+      // A symlink to a directory is the user's arrangement: check out through it.
+      const through = rootStat.isSymbolicLink()
+        ? await stat(root).catch(() => undefined)
+        : undefined;
+      if (through?.isDirectory()) leaves = await listLeaves(root);
+      else {
+        const leaf: Leaf = {
+          relpath: '',
+          path: root,
+          isSymlink: rootStat.isSymbolicLink(),
+          isFile: rootStat.isFile(),
+        };
+        const hash = leaf.isFile ? await this.currentHash(root) : undefined;
+        if (!this.opts.force && !(await this.isExpendable(leaf, hash)))
+          throw this.refuse([this.rel(root)]);
+        await rm(root, { force: true });
+        this.result.deleted.push(this.rel(root));
+      }
+    } else if (rootStat) {
+      leaves = await listLeaves(root);
+    }
+
+    // Symlinks matter only where the manifest wants a file: elsewhere deleting them loses nothing.
+    const hashes = await this.currentHashes(
+      leaves.filter((l) => l.isFile || (l.isSymlink && wanted.has(l.relpath))).map((l) => l.path),
+    );
+    const current = new Set<string>();
+    const extras: Leaf[] = [];
+    const precious: string[] = [];
+    await mapLimit(leaves, this.jobs * 4, async (leaf) => {
+      const want = wanted.get(leaf.relpath);
+      const hash = hashes.get(leaf.path);
+      if (want !== undefined && hash === want) {
+        current.add(leaf.relpath);
+        return;
+      }
+      if (want === undefined) extras.push(leaf);
+      if (!(await this.isExpendable(leaf, hash))) precious.push(this.rel(leaf.path));
+    });
+    if (precious.length > 0 && !this.opts.force) throw this.refuse(precious.sort());
+
+    // Apply: delete what the manifest no longer lists, then create or replace the rest.
+    const present = new Set(leaves.map((l) => l.relpath));
+    await mapLimit(extras, this.jobs, (leaf) => rm(leaf.path, { force: true }));
+    this.result.deleted.push(...extras.map((l) => this.rel(l.path)));
+    if (extras.length > 0) await pruneEmptyDirs(root);
+
+    const todo = manifest.filter((e) => !current.has(e.relpath));
+    this.result.unchanged += manifest.length - todo.length;
+    await mapLimit(todo, this.jobs, async (e) => {
+      const dest = join(root, e.relpath);
+      await this.place(sources.get(e.relpath)!, dest, false);
+      (present.has(e.relpath) ? this.result.modified : this.result.added).push(this.rel(dest));
+    });
+    await this.learnPlaced(todo.map((e) => ({ path: join(root, e.relpath), md5: e.md5 })));
+  }
+}
+
+/**
+ * Validates a manifest before anything is written from it: safe relpaths only, no
+ * duplicates, and no entry that is also another entry's parent directory.
+ */
+function checkManifest(manifest: readonly ManifestEntry[], oid: string): Map<string, string> {
+  const wanted = new Map<string, string>();
+  for (const e of manifest) {
+    assertSafeRelpath(e.relpath);
+    if (wanted.has(e.relpath)) {
+      throw new IntegrityError('CACHE_OBJECT_CORRUPT', `Manifest ${oid} lists ${e.relpath} twice`, {
+        data: { oid, relpath: e.relpath },
+      });
+    }
+    wanted.set(e.relpath, e.md5);
+  }
+  for (const relpath of wanted.keys()) {
+    for (let i = relpath.indexOf('/'); i >= 0; i = relpath.indexOf('/', i + 1)) {
+      if (wanted.has(relpath.slice(0, i))) {
+        throw new IntegrityError(
+          'CACHE_OBJECT_CORRUPT',
+          `Manifest ${oid} lists ${relpath.slice(0, i)} both as a file and as a directory`,
+          { data: { oid, relpath } },
+        );
+      }
+    }
+  }
+  return wanted;
+}
+
+/** Resolves the output's workspace path and refuses paths outside the repository. */
+function outputPath(entry: DvcOut, opts: CheckoutOptions): string {
+  const repoRoot = resolve(opts.repoRoot);
+  const path = resolve(opts.dvcFileDir, entry.path);
+  const rel = relative(repoRoot, path);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    throw new UsageError(
+      'CHECKOUT_OUTSIDE_REPO',
+      `Output ${entry.path} is not inside the repository ${repoRoot}`,
+      {
+        hint: 'Only outputs inside the repository can be checked out.',
+        data: { path: entry.path, repoRoot },
+      },
+    );
+  }
+  return path;
+}
+
+/**
+ * Restores one `.dvc` output from the cache. Missing objects throw NotFoundError (naming the
+ * oid and the path) before the workspace is changed; a manifest with an unsafe relpath throws
+ * IntegrityError before anything is written.
+ */
+export async function checkout(entry: DvcOut, opts: CheckoutOptions): Promise<CheckoutResult> {
+  const path = outputPath(entry, opts);
+  const oid = entry.md5;
+  if (!oid) {
+    throw new UsageError('CHECKOUT_NO_HASH', `Output ${entry.path} has no hash to check out`, {
+      hint: 'Add the output (cmf dvc add / dvc add) to record its hash first.',
+      data: { path: entry.path },
+    });
+  }
+  const run = new Checkout(entry, path, { ...opts, repoRoot: resolve(opts.repoRoot) });
+  if (isDirOid(oid)) await run.directory(oid, path);
+  else await run.file(oid, path, entry.isexec === true);
+  return run.finish();
+}
