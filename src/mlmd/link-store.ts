@@ -95,11 +95,7 @@ export class LinkStore {
     return this.conn.write(() => {
       this.assertExists('Context', contextId);
       this.assertExists('Execution', executionId);
-      return (
-        this.conn
-          .stmt('INSERT OR IGNORE INTO Association (context_id, execution_id) VALUES (?, ?)')
-          .run(i64(contextId), i64(executionId)).changes > 0
-      );
+      return this.link('Association', 'context_id', 'execution_id', contextId, executionId);
     });
   }
 
@@ -108,11 +104,7 @@ export class LinkStore {
     return this.conn.write(() => {
       this.assertExists('Context', contextId);
       this.assertExists('Artifact', artifactId);
-      return (
-        this.conn
-          .stmt('INSERT OR IGNORE INTO Attribution (context_id, artifact_id) VALUES (?, ?)')
-          .run(i64(contextId), i64(artifactId)).changes > 0
-      );
+      return this.link('Attribution', 'context_id', 'artifact_id', contextId, artifactId);
     });
   }
 
@@ -122,12 +114,21 @@ export class LinkStore {
     return this.conn.write(() => {
       this.assertExists('Context', childId);
       this.assertExists('Context', parentId);
-      return (
-        this.conn
-          .stmt('INSERT OR IGNORE INTO ParentContext (context_id, parent_context_id) VALUES (?, ?)')
-          .run(i64(childId), i64(parentId)).changes > 0
-      );
+      return this.link('ParentContext', 'context_id', 'parent_context_id', childId, parentId);
     });
+  }
+
+  /**
+   * Inserts the pair unless present. Looked up first rather than INSERT OR IGNORE, because
+   * an ignored insert still advances the AUTOINCREMENT sequence and MLMD leaves no such gaps.
+   */
+  private link(table: string, colA: string, colB: string, a: number, b: number): boolean {
+    const found = this.conn
+      .stmt(`SELECT 1 FROM ${table} WHERE ${colA} = ? AND ${colB} = ?`)
+      .get(i64(a), i64(b));
+    if (found) return false;
+    this.conn.stmt(`INSERT INTO ${table} (${colA}, ${colB}) VALUES (?, ?)`).run(i64(a), i64(b));
+    return true;
   }
 
   /** (context id, execution id) pairs of these contexts, in association id order. */

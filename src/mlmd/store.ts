@@ -15,7 +15,12 @@ import Database from 'better-sqlite3';
 import { ArtifactStore, ARTIFACT_TABLE } from './artifact-store.js';
 import { Connection } from './connection.js';
 import { ContextStore, CONTEXT_TABLE } from './context-store.js';
-import { emptyFileError, fileNotFoundError, translateSqliteError } from './errors.js';
+import {
+  cantOpenError,
+  emptyFileError,
+  fileNotFoundError,
+  translateSqliteError,
+} from './errors.js';
 import { ExecutionStore, EXECUTION_TABLE } from './execution-store.js';
 import { LinkStore } from './link-store.js';
 import { checkIntegrity, createSchema, insertSimpleTypes, inspect } from './open.js';
@@ -40,6 +45,8 @@ export interface MlmdOpenOptions {
   verify?: 'none' | 'quick' | 'full';
   /** Milliseconds since the epoch, for timestamps. Default Date.now. */
   clock?: () => number;
+  /** Called with the text of every statement run (for debugging and tests). */
+  trace?: (sql: string) => void;
 }
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
@@ -76,9 +83,16 @@ export class MlmdStore {
 
     let db: Database.Database;
     try {
-      db = new Database(path, { readonly, fileMustExist: exists, timeout: busyTimeoutMs });
+      db = new Database(path, {
+        readonly,
+        fileMustExist: exists,
+        timeout: busyTimeoutMs,
+        ...(opts.trace ? { verbose: (sql: unknown) => opts.trace?.(String(sql)) } : {}),
+      });
     } catch (err) {
-      throw translateSqliteError(err, path, busyTimeoutMs);
+      // better-sqlite3 throws a plain TypeError when the directory does not exist.
+      const typed = translateSqliteError(err, path, busyTimeoutMs);
+      throw typed === err ? cantOpenError(path, err) : typed;
     }
     const conn = new Connection(db, path, readonly, busyTimeoutMs, opts.clock ?? Date.now);
     try {

@@ -1,0 +1,266 @@
+import { randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  readdirSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  openSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { CmfError, IntegrityError, NotFoundError } from '../../../src/errors/index.js';
+import {
+  MlmdStore,
+  PropertyType,
+  TypeKind,
+  type MlmdOpenOptions,
+} from '../../../src/mlmd/index.js';
+import { sha256, tempDir } from './helpers.js';
+
+/** Opens `path` expecting a typed error; checks the file's bytes are unchanged and no journal was left. */
+function expectOpenError(path: string, opts: MlmdOpenOptions = {}): CmfError {
+  const before = sha256(path);
+  const entries = readdirSync(join(path, '..')).sort();
+  let caught: unknown;
+  try {
+    MlmdStore.open(path, opts).close();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(CmfError);
+  expect(sha256(path)).toBe(before);
+  expect(readdirSync(join(path, '..')).sort()).toEqual(entries);
+  const err = caught as CmfError;
+  expect(err.hint, 'every open error carries a hint').toBeTruthy();
+  return err;
+}
+
+/** A valid store with some data, then closed. */
+function mlmdFile(rows = 0): string {
+  const path = join(tempDir(), 'mlmd');
+  const store = MlmdStore.open(path);
+  const t = store.types.put(TypeKind.ARTIFACT, 'Data', {
+    properties: { url: PropertyType.STRING },
+  }).id;
+  store.transaction(() => {
+    for (let i = 0; i < rows; i++) {
+      store.artifacts.create({
+        typeId: t,
+        name: `file-${i}`,
+        uri: `${i}`.padStart(32, '0'),
+        properties: { url: `remote/${i}` },
+        customProperties: { i },
+      });
+    }
+  });
+  store.close();
+  return path;
+}
+
+function raw(path: string, sql: string): void {
+  const db = new Database(path);
+  db.exec(sql);
+  db.close();
+}
+
+describe('opening files that are not a v10 MLMD store', () => {
+  it('random bytes: MLMD_NOT_SQLITE, untouched (read-write and read-only)', () => {
+    const path = join(tempDir(), 'mlmd');
+    writeFileSync(path, randomBytes(8192));
+    for (const opts of [{}, { readonly: true }]) {
+      const err = expectOpenError(path, opts);
+      expect(err).toBeInstanceOf(IntegrityError);
+      expect(err).toMatchObject({ code: 'MLMD_NOT_SQLITE', exitCode: 5 });
+      expect(err.message).toContain('not a SQLite database');
+      expect(err.message).toContain(path);
+    }
+  });
+
+  it('a text file: MLMD_NOT_SQLITE', () => {
+    const path = join(tempDir(), 'notes.txt');
+    writeFileSync(path, 'hello\n'.repeat(1000));
+    expect(expectOpenError(path).code).toBe('MLMD_NOT_SQLITE');
+  });
+
+  it('a SQLite file with unrelated tables: MLMD_NOT_MLMD, no MLMD tables added', () => {
+    const path = join(tempDir(), 'other.db');
+    raw(
+      path,
+      "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users VALUES (1, 'x');",
+    );
+    const err = expectOpenError(path);
+    expect(err.code).toBe('MLMD_NOT_MLMD');
+    expect(err.message).toContain('users');
+    expect(err.data).toMatchObject({ tables: ['users'] });
+  });
+
+  for (const version of [8, 11]) {
+    it(`an MLMD file with schema version ${version}: MLMD_SCHEMA_VERSION naming it`, () => {
+      const path = mlmdFile(3);
+      raw(path, `UPDATE MLMDEnv SET schema_version = ${version}`);
+      for (const opts of [{}, { readonly: true }]) {
+        const err = expectOpenError(path, opts);
+        expect(err).toMatchObject({
+          code: 'MLMD_SCHEMA_VERSION',
+          exitCode: 5,
+          data: { found: version, expected: 10 },
+        });
+        expect(err.message).toContain(`has MLMD schema version ${version}; cmf needs 10`);
+        expect(err.hint).toMatch(version < 10 ? /upgrade/i : /downgrade/i);
+      }
+    });
+  }
+
+  it('MLMDEnv with no row or two rows: MLMD_SCHEMA_VERSION_ROW', () => {
+    const path = mlmdFile();
+    raw(path, 'DELETE FROM MLMDEnv');
+    expect(expectOpenError(path).code).toBe('MLMD_SCHEMA_VERSION_ROW');
+    raw(path, 'INSERT INTO MLMDEnv VALUES (10), (11)');
+    expect(expectOpenError(path)).toMatchObject({
+      code: 'MLMD_SCHEMA_VERSION_ROW',
+      data: { rows: 2 },
+    });
+  });
+
+  it('a subset of the MLMD tables: MLMD_INCOMPLETE_SCHEMA listing what is missing', () => {
+    const path = mlmdFile(2);
+    raw(path, 'DROP TABLE Attribution; DROP TABLE EventPath;');
+    const err = expectOpenError(path);
+    expect(err.code).toBe('MLMD_INCOMPLETE_SCHEMA');
+    expect(err.data).toMatchObject({ missing: ['EventPath', 'Attribution'] });
+    expect(err.message).toContain('EventPath, Attribution');
+  });
+
+  it('a table missing a column MLMD checks: MLMD_INCOMPLETE_SCHEMA', () => {
+    const path = mlmdFile();
+    raw(path, 'ALTER TABLE ArtifactProperty DROP COLUMN bool_value');
+    expect(expectOpenError(path)).toMatchObject({
+      code: 'MLMD_INCOMPLETE_SCHEMA',
+      data: { missing: ['ArtifactProperty'] },
+    });
+  });
+
+  it('MLMD tables without MLMDEnv: MLMD_INCOMPLETE_SCHEMA', () => {
+    const path = mlmdFile();
+    raw(path, 'DROP TABLE MLMDEnv');
+    expect(expectOpenError(path).code).toBe('MLMD_INCOMPLETE_SCHEMA');
+  });
+
+  it('a truncated MLMD file (cut mid-page, in the middle of its data): MLMD_CORRUPT', () => {
+    const path = mlmdFile(3000);
+    const size = statSync(path).size;
+    expect(size).toBeGreaterThan(100 * 4096);
+    truncateSync(path, Math.floor(size / 2) + 1234);
+    for (const opts of [{}, { readonly: true }]) {
+      const err = expectOpenError(path, opts);
+      expect(err).toMatchObject({ code: 'MLMD_CORRUPT', exitCode: 5 });
+      expect(err.message).toContain('corrupt');
+    }
+  });
+
+  it('a file cut inside its first page: a typed error', () => {
+    const path = mlmdFile(10);
+    truncateSync(path, 50);
+    expect(['MLMD_NOT_SQLITE', 'MLMD_CORRUPT']).toContain(expectOpenError(path).code);
+  });
+
+  it('damaged pages that open does not read: found by verify "quick", and by a later read', () => {
+    const path = mlmdFile(3000);
+    const size = statSync(path).size;
+    const fd = openSync(path, 'r+');
+    // Overwrite whole pages in the middle of the file (page size 4096).
+    const start = Math.floor(size / 4096 / 2) * 4096;
+    writeSync(fd, randomBytes(4096 * 8), 0, 4096 * 8, start);
+    closeSync(fd);
+    expect(expectOpenError(path, { verify: 'quick' }).code).toBe('MLMD_CORRUPT');
+    const before = sha256(path);
+    const store = MlmdStore.open(path, { readonly: true });
+    expect(() => store.artifacts.list()).toThrow(expect.objectContaining({ code: 'MLMD_CORRUPT' }));
+    store.close();
+    expect(sha256(path)).toBe(before);
+  });
+
+  it('a 0-byte file is initialised like a new store, as MLMD does (create allowed)', () => {
+    const path = join(tempDir(), 'mlmd');
+    writeFileSync(path, '');
+    expect(expectOpenError(path, { create: false })).toMatchObject({
+      code: 'MLMD_EMPTY_FILE',
+      exitCode: 5,
+    });
+    expect(expectOpenError(path, { readonly: true }).code).toBe('MLMD_EMPTY_FILE');
+    expect(statSync(path).size).toBe(0);
+    const store = MlmdStore.open(path);
+    expect(store.schemaVersion()).toBe(10);
+    expect(store.types.getById(9)?.name).toBe('mlmd.Deploy');
+    store.close();
+  });
+
+  it('an absent file with create: false or readonly: MLMD_FILE_NOT_FOUND, nothing created', () => {
+    const path = join(tempDir(), 'mlmd');
+    for (const opts of [{ create: false }, { readonly: true }]) {
+      let caught: unknown;
+      try {
+        MlmdStore.open(path, opts);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(NotFoundError);
+      expect(caught).toMatchObject({ code: 'MLMD_FILE_NOT_FOUND', exitCode: 3 });
+      expect(existsSync(path)).toBe(false);
+    }
+  });
+
+  it('a path in a missing directory: MLMD_CANT_OPEN', () => {
+    const path = join(tempDir(), 'no', 'such', 'mlmd');
+    expect(() => MlmdStore.open(path)).toThrow(
+      expect.objectContaining({ code: 'MLMD_CANT_OPEN', exitCode: 1 }),
+    );
+  });
+});
+
+describe('opening valid stores', () => {
+  it('adds missing simple types on a read-write open only', () => {
+    const path = mlmdFile(1);
+    raw(path, "DELETE FROM Type WHERE name IN ('mlmd.Model', 'mlmd.Deploy')");
+    const before = sha256(path);
+    const ro = MlmdStore.open(path, { readonly: true });
+    expect(ro.types.get(TypeKind.ARTIFACT, 'mlmd.Model')).toBeUndefined();
+    ro.close();
+    expect(sha256(path)).toBe(before);
+    const rw = MlmdStore.open(path);
+    expect(rw.types.get(TypeKind.ARTIFACT, 'mlmd.Model')).toBeDefined();
+    expect(rw.types.get(TypeKind.EXECUTION, 'mlmd.Deploy')).toBeDefined();
+    expect(rw.artifacts.list()).toHaveLength(1);
+    rw.close();
+  });
+
+  it('reopens a store without writing to it', () => {
+    const path = mlmdFile(5);
+    const before = sha256(path);
+    const store = MlmdStore.open(path);
+    expect(store.artifacts.list()).toHaveLength(5);
+    store.close();
+    expect(sha256(path)).toBe(before);
+  });
+
+  it('refuses writes on a read-only store: MLMD_READONLY', () => {
+    const path = mlmdFile();
+    const store = MlmdStore.open(path, { readonly: true });
+    expect(() => store.types.put(TypeKind.ARTIFACT, 'New')).toThrow(
+      expect.objectContaining({ code: 'MLMD_READONLY' }),
+    );
+    expect(store.types.get(TypeKind.ARTIFACT, 'Data')?.properties).toEqual({
+      url: PropertyType.STRING,
+    });
+    store.close();
+  });
+
+  it('passes verify "full" on a healthy file', () => {
+    const path = mlmdFile(50);
+    MlmdStore.open(path, { verify: 'full' }).close();
+  });
+});
