@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { NotFoundError, UsageError } from '../errors/index.js';
+import { mapLimit } from './cache-jobs.js';
 import type { LocalCache } from './cache.js';
 import { hashDirectory } from './dir-hash.js';
 import { readDvcFile, writeDvcFile, type DvcFile, type DvcOut } from './dvcfile.js';
@@ -38,19 +39,6 @@ export interface AddResult {
   objects: { added: number; existing: number };
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight. */
-async function forEachLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-}
-
 function checkTarget(path: string, repoRoot: string): void {
   const rel = relative(repoRoot, path);
   const parts = rel.split(sep);
@@ -82,7 +70,9 @@ export async function add(path: string, opts: AddOptions): Promise<AddResult> {
   const repoRoot = resolve(opts.repoRoot);
   const abs = resolve(path);
   checkTarget(abs, repoRoot);
-  const st = await stat(abs).catch((err: NodeJS.ErrnoException) => {
+  // Taken before hashing: if the file changes from here until its copy is complete, the copy
+  // is discarded rather than stored under a hash of other content.
+  const st = await stat(abs, { bigint: true }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT' || err.code === 'ENOTDIR') {
       throw new NotFoundError('ADD_NOT_FOUND', `Cannot add ${path}: no such file or directory`, {
         data: { path },
@@ -100,20 +90,21 @@ export async function add(path: string, opts: AddOptions): Promise<AddResult> {
 
   if (st.isDirectory()) {
     const dir = await hashDirectory(abs, { state, jobs: opts.jobs, repoRoot, hashName: 'md5' });
-    await forEachLimit(dir.files, Math.max(1, opts.jobs ?? 4), async (f) => {
+    await mapLimit(dir.files, Math.max(1, opts.jobs ?? 4), async (f) => {
       count(await cache.addFile(f.path, f.md5));
     });
     // The manifest goes last: a `.dir` in the cache vouches for all of its files.
     count(await cache.addBytes(dir.md5, dir.manifest));
     out = { md5: dir.md5, size: dir.size, nfiles: dir.nfiles, hashName: 'md5', path: name };
   } else if (st.isFile()) {
-    const [h] = await hashItems([{ path: abs, size: st.size }], {
+    const [h] = await hashItems([{ path: abs, size: Number(st.size) }], {
       state,
       jobs: 1,
       hashName: 'md5',
     });
-    const { md5, size, isexec, ino, mtimeNs } = h!;
-    count(await cache.addFile(abs, md5, { hashedStat: { ino, mtimeNs, size } }));
+    const { md5, size, isexec } = h!;
+    const hashedStat = { ino: st.ino, mtimeNs: st.mtimeNs, size: Number(st.size) };
+    count(await cache.addFile(abs, md5, { hashedStat }));
     out = { md5, size, hashName: 'md5', path: name };
     if (isexec) out.isexec = true;
   } else {

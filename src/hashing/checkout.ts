@@ -2,6 +2,7 @@ import type { Stats } from 'node:fs';
 import { chmod, lstat, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { IntegrityError, OperationError, UsageError } from '../errors/index.js';
+import { mapLimit } from './cache-jobs.js';
 import { isDirOid, type LocalCache, type ObjectLocation } from './cache.js';
 import type { DvcOut } from './dvcfile.js';
 import { hashItems } from './hash-paths.js';
@@ -48,24 +49,6 @@ export interface CheckoutResult {
   unchanged: number;
   /** Link types actually used. */
   linkTypes: LinkType[];
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
 }
 
 const toPosix = (p: string): string => p.split(sep).join('/');
