@@ -1,4 +1,4 @@
-import { readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
 
@@ -88,4 +88,36 @@ export async function removeFromGitignore(dir: string, name: string): Promise<Gi
   }
   await writeFileAtomic(path, after, { mode: existing.mode });
   return { path, entry, changed: true };
+}
+
+/** What `dvc init` writes into `.dvcignore`. */
+export const DVCIGNORE_HEADER =
+  '# Add patterns of files dvc should ignore, which could improve\n' +
+  '# the performance. Learn more at\n' +
+  '# https://dvc.org/doc/user-guide/dvcignore\n';
+
+/**
+ * Creates what `dvc init` creates and is missing (spec/formats.md A8): `.dvc/config` (empty),
+ * `.dvc/.gitignore` with `/config.local`, `/tmp`, `/cache`, and `.dvcignore`. Existing files
+ * are kept; missing `.dvc/.gitignore` lines are appended. Returns the files written.
+ */
+export async function ensureDvcSkeleton(repoRoot: string): Promise<string[]> {
+  const dvcDir = join(repoRoot, '.dvc');
+  await mkdir(dvcDir, { recursive: true });
+  const written: string[] = [];
+  const createIfMissing = async (path: string, text: string): Promise<void> => {
+    try {
+      await writeFile(path, text, { flag: 'wx' });
+      written.push(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  };
+  await createIfMissing(join(dvcDir, 'config'), '');
+  for (const name of ['config.local', 'tmp', 'cache']) {
+    const change = await addToGitignore(dvcDir, name);
+    if (change.changed && !written.includes(change.path)) written.push(change.path);
+  }
+  await createIfMissing(join(repoRoot, '.dvcignore'), DVCIGNORE_HEADER);
+  return written;
 }

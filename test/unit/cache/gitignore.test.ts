@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   addToGitignore,
+  DVCIGNORE_HEADER,
+  ensureDvcSkeleton,
   gitignoreEntry,
   removeFromGitignore,
 } from '../../../src/hashing/gitignore.js';
@@ -97,5 +99,33 @@ describe('removeFromGitignore', () => {
     await writeFile(gi(), '/other\n');
     expect((await removeFromGitignore(dir, 'data')).changed).toBe(false);
     expect(await readFile(gi(), 'utf8')).toBe('/other\n');
+  });
+});
+
+describe('ensureDvcSkeleton', () => {
+  it('creates what dvc init creates, once, keeping existing files', async () => {
+    const written = await ensureDvcSkeleton(dir);
+    expect(written.sort()).toEqual(
+      [
+        join(dir, '.dvc', 'config'),
+        join(dir, '.dvc', '.gitignore'),
+        join(dir, '.dvcignore'),
+      ].sort(),
+    );
+    expect(await readFile(join(dir, '.dvc', 'config'), 'utf8')).toBe('');
+    expect(await readFile(join(dir, '.dvc', '.gitignore'), 'utf8')).toBe(
+      '/config.local\n/tmp\n/cache\n',
+    );
+    expect(await readFile(join(dir, '.dvcignore'), 'utf8')).toBe(DVCIGNORE_HEADER);
+    expect(DVCIGNORE_HEADER.split('\n').filter((l) => l.startsWith('#'))).toHaveLength(3);
+
+    await writeFile(join(dir, '.dvc', 'config'), '[core]\n    remote = r\n');
+    await writeFile(join(dir, '.dvc', '.gitignore'), '/tmp');
+    expect(await ensureDvcSkeleton(dir)).toEqual([join(dir, '.dvc', '.gitignore')]);
+    expect(await readFile(join(dir, '.dvc', 'config'), 'utf8')).toBe('[core]\n    remote = r\n');
+    expect(await readFile(join(dir, '.dvc', '.gitignore'), 'utf8')).toBe(
+      '/tmp\n/config.local\n/cache\n',
+    );
+    expect(await ensureDvcSkeleton(dir)).toEqual([]);
   });
 });
