@@ -1,2 +1,6 @@
 // Public library API of cmf.
 export * from './errors/index.js';
+export * as mlmd from './mlmd/index.js';
+export * as hashing from './hashing/index.js';
+export * as config from './config/index.js';
+export { GitRepo } from './git/index.js';
