@@ -1,0 +1,122 @@
+// `npm run bench`: times cmf against a reference tool run side by side on this machine,
+// and prints cmf's figure, the reference's figure and their ratio. Not a test: the numbers
+// depend on the machine, so nothing here asserts.
+//
+// Every case runs each side several times after a warm-up (page cache hot for both) and
+// keeps the median wall-clock time of whole processes started from the shell.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { prepareBigFile, prepareSmallFiles } from './fixtures.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const work = join(root, 'bench', '.work');
+const runs = Number(process.env.BENCH_RUNS ?? 5);
+const only = process.argv.slice(2);
+
+function time(cmd, args, opts = {}) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return ms;
+}
+
+function median(cmd, args, opts, before) {
+  before?.();
+  time(cmd, args, opts); // warm-up
+  const xs = [];
+  for (let i = 0; i < runs; i++) {
+    before?.();
+    xs.push(time(cmd, args, opts));
+  }
+  xs.sort((a, b) => a - b);
+  return xs[Math.floor(xs.length / 2)];
+}
+
+const sh = (script) => ['bash', ['-c', script]];
+const node = process.execPath;
+const lib = (script, ...args) => [node, [join(root, 'bench', script), ...args]];
+
+const cases = [
+  {
+    id: 'hash-1g',
+    name: 'hash one 1 GiB file',
+    ref: 'md5sum',
+    target: 1.0,
+    setup: () => prepareBigFile(join(work, 'big.bin'), 1024),
+    cmf: () => lib('hash-file.mjs', join(work, 'big.bin')),
+    reference: () => ['md5sum', [join(work, 'big.bin')]],
+  },
+  {
+    id: 'hash-20k',
+    name: 'hash 20,000 files of 4 KiB (no state cache)',
+    ref: 'xargs -P2 md5sum',
+    target: 1.5,
+    setup: () => prepareSmallFiles(join(work, 'small'), 20_000, 4096),
+    cmf: () => lib('hash-many.mjs', join(work, 'small'), '--no-state'),
+    reference: () =>
+      sh(`find '${join(work, 'small')}' -type f -print0 | xargs -0 -P2 md5sum >/dev/null`),
+  },
+  {
+    id: 'rehash-20k',
+    name: 're-hash 20,000 unchanged files (state cache)',
+    ref: 'xargs -P2 md5sum',
+    target: 0.5,
+    setup: () => {
+      prepareSmallFiles(join(work, 'small'), 20_000, 4096);
+      time(...lib('hash-many.mjs', join(work, 'small'), '--state', join(work, 'state.db')));
+    },
+    cmf: () => lib('hash-many.mjs', join(work, 'small'), '--state', join(work, 'state.db')),
+    reference: () =>
+      sh(`find '${join(work, 'small')}' -type f -print0 | xargs -0 -P2 md5sum >/dev/null`),
+  },
+  {
+    id: 'version',
+    name: 'cmf --version start-up',
+    ref: 'node -e 0',
+    target: 3.0,
+    cmf: () => [join(root, 'bin', 'run.js'), ['--version']],
+    reference: () => [node, ['-e', '0']],
+  },
+];
+
+if (!existsSync(join(root, 'dist', 'hashing', 'index.js'))) {
+  console.error('bench: build first (scripts/setup or npm run build)');
+  process.exit(1);
+}
+mkdirSync(work, { recursive: true });
+const env = { ...process.env, PATH: `${join(node, '..')}:${process.env.PATH}` };
+const rows = [];
+for (const c of cases) {
+  if (only.length && !only.includes(c.id)) continue;
+  process.stderr.write(`bench: ${c.name}…\n`);
+  c.setup?.();
+  const [cc, ca] = c.cmf();
+  const [rc, ra] = c.reference();
+  const cmfMs = median(cc, ca, { env });
+  const refMs = median(rc, ra, { env });
+  rows.push({ ...c, cmfMs, refMs, ratio: cmfMs / refMs });
+}
+
+const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+const table = [
+  ['case', 'cmf', 'reference', 'ref time', 'ratio', 'target', 'ok'],
+  ...rows.map((r) => [
+    r.name,
+    fmt(r.cmfMs),
+    r.ref,
+    fmt(r.refMs),
+    `${r.ratio.toFixed(2)}×`,
+    `≤ ${r.target.toFixed(1)}×`,
+    r.ratio <= r.target ? 'yes' : 'NO',
+  ]),
+];
+const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+for (const [i, row] of table.entries()) {
+  console.log('| ' + row.map((cell, j) => cell.padEnd(widths[j])).join(' | ') + ' |');
+  if (i === 0) console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+}
+console.log(`(median of ${runs} runs after a warm-up; ${new Date().toISOString()})`);
+if (process.env.BENCH_CLEAN) rmSync(work, { recursive: true, force: true });
