@@ -1,5 +1,6 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import type { HashName } from './types.js';
 
@@ -47,6 +48,14 @@ export interface StateEntry extends StatKey {
 /** Where cmf keeps its state: beside DVC's own tmp files, which DVC already git-ignores. */
 export function stateDbPath(repoRoot: string): string {
   return join(resolve(repoRoot), '.dvc', 'tmp', 'cmf-state.db');
+}
+
+// Loaded on first open, not at import: the native addon costs ~25 ms of start-up, which a
+// run without a state cache (or a CLI command that never hashes) should not pay.
+let sqlite: typeof Database | undefined;
+function loadSqlite(): typeof Database {
+  sqlite ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  return sqlite;
 }
 
 const SCHEMA_VERSION = 1;
@@ -107,7 +116,8 @@ export class HashState {
 
   private openDb(): void {
     mkdirSync(dirname(this.dbPath), { recursive: true });
-    const db = new Database(this.dbPath, { timeout: 5000 });
+    const Sqlite = loadSqlite();
+    const db = new Sqlite(this.dbPath, { timeout: 5000 });
     try {
       // WAL: readers never block the writer, so two cmf processes can hash at once. This
       // file is ours alone (not MLMD), so WAL's -wal/-shm side files are harmless here.

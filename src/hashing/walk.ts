@@ -1,4 +1,6 @@
-import ignore, { type Ignore } from 'ignore';
+import type ignore from 'ignore';
+import type { Ignore } from 'ignore';
+import { createRequire } from 'node:module';
 import { readFileSync, readdirSync, statSync, type BigIntStats, type Dirent } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { NotFoundError, UsageError } from '../errors/index.js';
@@ -37,6 +39,13 @@ interface Rules {
   ig: Ignore;
 }
 
+// Loaded when a .dvcignore is first found, keeping ~10 ms off the start-up of other runs.
+let makeIgnore: typeof ignore | undefined;
+function newIgnore(): Ignore {
+  makeIgnore ??= createRequire(import.meta.url)('ignore') as typeof ignore;
+  return makeIgnore({ allowRelativePaths: true });
+}
+
 /** DVC strips every line and skips comments and blanks; trailing spaces never matter. */
 function loadDvcignore(file: string): Ignore | undefined {
   let text: string;
@@ -49,7 +58,7 @@ function loadDvcignore(file: string): Ignore | undefined {
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'));
-  return lines.length > 0 ? ignore({ allowRelativePaths: true }).add(lines) : undefined;
+  return lines.length > 0 ? newIgnore().add(lines) : undefined;
 }
 
 /** Applies every rule set from the root down; a deeper match overrides a shallower one. */
