@@ -4,3 +4,5 @@ export * as mlmd from './mlmd/index.js';
 export * as hashing from './hashing/index.js';
 export * as config from './config/index.js';
 export { GitRepo } from './git/index.js';
+export * from './cmf/index.js';
+export { doubleValue, intValue, stringValue } from './mlmd/index.js';

@@ -1,0 +1,817 @@
+/**
+ * The Cmf logging API: records pipelines, stages, executions and artifacts into an MLMD
+ * file exactly as Python cmflib does (spec/cmf-reference.md §5), versioning every file it
+ * logs through the DVC-compatible cache.
+ */
+import { stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { v1 as uuid1 } from 'uuid';
+import { NotFoundError, UsageError } from '../errors/index.js';
+import { add as dvcAdd, hashItems, readDvcFile } from '../hashing/index.js';
+import {
+  EventType,
+  MlmdStore,
+  type MlmdArtifact,
+  type MlmdContext,
+  type MlmdExecution,
+  type PropertyInputs,
+  type PropertyValue,
+} from '../mlmd/index.js';
+import {
+  recordArtifact,
+  type ArtifactSpec,
+  type LogResult,
+  type Scope,
+} from './artifact-logging.js';
+import {
+  CMF_ARTIFACTS_DIR,
+  ENV_PROPERTY,
+  PARENT_CONTEXT,
+  PIPELINE_STAGE,
+  eventType,
+  type ArtifactTypeName,
+  type EventName,
+} from './conventions.js';
+import { writeEnvironment } from './environment.js';
+import { readTable, writeTable, type Row } from './parquet.js';
+import { openProject, recordedPath, type Project } from './project.js';
+import { commandString, scriptName } from './script.js';
+import { TypeRegistry } from './types.js';
+import { pipelineUrl } from './url.js';
+import {
+  customProperties,
+  customValue,
+  mergedCustomProperties,
+  type CustomProperties,
+} from './values.js';
+
+export interface CmfOptions {
+  /** The MLMD file, relative to `cwd` (default `'mlmd'`). Created when missing. */
+  filepath?: string;
+  /** Pipeline name (default: the basename of `cwd`, as cmflib does). */
+  pipelineName?: string;
+  /** Custom properties of the pipeline context, set only when it is created. */
+  customProperties?: CustomProperties;
+  /** cmflib's Neo4j mirror. Not built yet: `true` fails with CMF_GRAPH_UNSUPPORTED. */
+  graph?: boolean;
+  /** Directory that relative paths are resolved against (default `process.cwd()`). */
+  cwd?: string;
+  /** How long to wait for another process holding the MLMD write lock (default 60 s). */
+  busyTimeoutMs?: number;
+  /**
+   * `.dvc` files are `git add`ed in batches of this many (and always by `finalize()` and
+   * `close()`), instead of one git index rewrite per logged file. Default 1000.
+   */
+  gitAddBatch?: number;
+}
+
+export interface CreateExecutionOptions {
+  /** The `Execution` property (default: the script and its arguments, as Python's `str(sys.argv)`). */
+  cmd?: string | readonly string[];
+  /**
+   * true (default): a new unnamed execution whose type is `executionType`. false: reuse the
+   * execution named `executionType` in this stage (type = the stage name), appending a new
+   * uuid to its `Execution_uuid`.
+   */
+  createNewExecution?: boolean;
+}
+
+export interface LogDatasetOptions {
+  /** A label file describing the dataset, logged with {@link Cmf.logLabel}. */
+  label?: string;
+  labelProperties?: CustomProperties;
+}
+
+export interface LogModelOptions {
+  modelFramework?: string;
+  modelType?: string;
+  modelName?: string;
+  customProperties?: CustomProperties;
+}
+
+export interface FinalizeResult {
+  /** The commit made of the staged `.dvc` files, if anything was staged. */
+  commit?: string;
+  /** `Git_End_Commit` as recorded ('' in a repository without commits). */
+  endCommit: string;
+}
+
+type EventArg = EventName | (string & {});
+
+/** A pending dataslice: files and their properties, committed as one parquet artifact. */
+export class DataSlice {
+  private readonly rows = new Map<string, Row>();
+
+  /** @internal use {@link Cmf.createDataslice} */
+  constructor(
+    private readonly cmf: Cmf,
+    readonly name: string,
+  ) {}
+
+  /** Adds a file (its md5 goes into the `hash` column) with optional per-file properties. */
+  async addData(path: string, customProperties?: CustomProperties): Promise<void> {
+    const props = customPropertiesOf('addData', customProperties);
+    const { recorded, md5 } = await this.cmf._hashForSlice(path);
+    this.rows.set(recorded, { hash: { type: 'string', value: md5 }, ...props });
+  }
+
+  /** Writes the parquet and logs it as a `Dataslice` output of the current execution. */
+  async commit(customProperties?: CustomProperties): Promise<LogResult> {
+    return this.cmf._commitDataslice(
+      this.name,
+      this.rows,
+      customPropertiesOf('commit', customProperties),
+    );
+  }
+}
+
+function customPropertiesOf(where: string, props: unknown): Record<string, PropertyValue> {
+  return customProperties(where, props);
+}
+
+function checkFileName(what: string, name: unknown): string {
+  if (
+    typeof name !== 'string' ||
+    name === '' ||
+    name === '.' ||
+    name === '..' ||
+    /[/\\\0]/.test(name)
+  ) {
+    throw new UsageError('CMF_BAD_NAME', `Invalid ${what} name ${JSON.stringify(name)}`, {
+      hint: `A ${what} name becomes a file name: use a non-empty name without slashes.`,
+    });
+  }
+  return name;
+}
+
+function checkText(what: string, v: unknown): string {
+  if (typeof v !== 'string' || v === '' || v.includes('\0')) {
+    throw new UsageError('CMF_BAD_ARGUMENT', `${what} must be a non-empty string`, {
+      data: { value: String(v) },
+    });
+  }
+  return v;
+}
+
+export class Cmf {
+  /** Things that did not stop logging but that you may want to know (never printed). */
+  readonly warnings: string[] = [];
+  private readonly types: TypeRegistry;
+  private stageCtx?: MlmdContext;
+  private exec?: MlmdExecution;
+  private readonly metrics = new Map<string, Row[]>();
+  private readonly toStage = new Set<string>();
+  private stagedSinceCommit = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    readonly store: MlmdStore,
+    private readonly project: Project,
+    readonly pipeline: MlmdContext,
+    private readonly gitAddBatch: number,
+  ) {
+    this.types = new TypeRegistry(store);
+  }
+
+  /**
+   * Opens (creating if needed) the MLMD file and get-or-creates the `Parent_Context` of the
+   * pipeline. Needs a git work tree around the file and a DVC project with a default remote
+   * (the `url` of every artifact names its place on that remote), as cmflib does; unlike
+   * cmflib it never switches your git branch or changes the working directory.
+   */
+  static async open(opts: CmfOptions = {}): Promise<Cmf> {
+    if (opts.graph) {
+      throw new UsageError(
+        'CMF_GRAPH_UNSUPPORTED',
+        'graph: true (the Neo4j mirror) is not supported yet',
+        {
+          hint: 'Leave graph unset; the MLMD file holds everything the graph would.',
+        },
+      );
+    }
+    const cwd = resolve(opts.cwd ?? process.cwd());
+    const pipelineName = opts.pipelineName ?? basename(cwd);
+    checkText('pipelineName', pipelineName);
+    const custom = customPropertiesOf('Cmf.open', opts.customProperties);
+    const project = await openProject(opts.filepath ?? 'mlmd', cwd);
+    let store: MlmdStore | undefined;
+    try {
+      store = MlmdStore.open(project.mlmdPath, { busyTimeoutMs: opts.busyTimeoutMs ?? 60_000 });
+      const typeId = new TypeRegistry(store).context(PARENT_CONTEXT);
+      const s = store;
+      const pipeline = s.contexts.getOrCreate({
+        typeId,
+        name: pipelineName,
+        properties: { Pipeline: pipelineName },
+        customProperties: custom,
+      }).value;
+      return new Cmf(store, project, pipeline, Math.max(1, opts.gitAddBatch ?? 1000));
+    } catch (err) {
+      store?.close();
+      project.state.close();
+      throw err;
+    }
+  }
+
+  get pipelineName(): string {
+    return this.pipeline.name;
+  }
+
+  /** The current stage context, if one was created. */
+  get stage(): MlmdContext | undefined {
+    return this.stageCtx;
+  }
+
+  /** The current execution, if one was created. */
+  get execution(): MlmdExecution | undefined {
+    return this.exec;
+  }
+
+  /** Runs calls one at a time, so concurrent calls on one instance see a consistent stage/execution. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => {
+      if (this.closed) throw new UsageError('CMF_CLOSED', 'This Cmf instance is closed');
+      return fn();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Get-or-creates the `Pipeline_Stage` context `<pipeline>/<stage>` (custom properties only
+   * on creation), links it to the pipeline, and makes it current. The next logging call
+   * without `createExecution` first creates an execution named after the script.
+   */
+  createContext(stage: string, customProperties?: CustomProperties): Promise<MlmdContext> {
+    return this.serial(async () => this.createContextNow(stage, customProperties));
+  }
+
+  private createContextNow(stage: string, custom?: CustomProperties): MlmdContext {
+    checkText('stage', stage);
+    const props = customPropertiesOf('createContext', custom);
+    const name = `${this.pipeline.name}/${stage}`;
+    const typeId = this.types.context(PIPELINE_STAGE);
+    const ctx = this.store.transaction(() => {
+      const c = this.store.contexts.getOrCreate({
+        typeId,
+        name,
+        properties: { Pipeline_Stage: name },
+        customProperties: props,
+      }).value;
+      this.store.links.addParentContext(c.id, this.pipeline.id);
+      return c;
+    });
+    this.stageCtx = ctx;
+    this.exec = undefined;
+    return ctx;
+  }
+
+  /**
+   * Creates the execution of the current stage with cmflib's ten properties, associates it
+   * with the stage, and logs the runtime environment (an `Environment` input artifact, its
+   * file named in the custom property `Python_Env`). Without a stage, one named after the
+   * running script (basename of `process.argv[1]` without extension) is created first.
+   * Custom property values keep their types (see `values.ts`).
+   */
+  createExecution(
+    executionType: string,
+    customProperties?: CustomProperties,
+    opts: CreateExecutionOptions = {},
+  ): Promise<MlmdExecution> {
+    return this.serial(() => this.createExecutionNow(executionType, customProperties, opts));
+  }
+
+  private async createExecutionNow(
+    executionType: string,
+    custom: CustomProperties | undefined,
+    opts: CreateExecutionOptions,
+  ): Promise<MlmdExecution> {
+    checkText('executionType', executionType);
+    const props = customPropertiesOf('createExecution', custom);
+    const cmd = commandString(opts.cmd);
+    const stage = this.stageCtx ?? this.createContextNow(scriptName());
+    const p = this.project;
+
+    const env = await writeEnvironment(p.baseDir, basename(p.mlmdPath), {
+      start: p.cwd,
+      stop: p.git.dir,
+    });
+    const envAdd = await this.addFile(env.path);
+    const startCommit = (await p.git.headCommit()) ?? '';
+    const reuse = opts.createNewExecution === false;
+    const typeId = this.types.execution(reuse ? stage.name : executionType);
+    const envType = this.types.artifact('Environment');
+    const uuid = uuid1();
+    const custom2: PropertyInputs = { ...props, [ENV_PROPERTY]: env.relativePath };
+
+    const execution = this.store.transaction(() => {
+      const existing = reuse ? this.store.executions.getByName(typeId, executionType) : undefined;
+      let e: MlmdExecution;
+      if (existing) {
+        const old = existing.properties.Execution_uuid;
+        const uuids = old?.type === 'string' && old.value !== '' ? `${old.value},${uuid}` : uuid;
+        e = this.store.executions.update(existing.id, {
+          properties: { Execution_uuid: uuids },
+          customProperties: custom2,
+        });
+      } else {
+        e = this.store.executions.create({
+          typeId,
+          name: reuse ? executionType : null,
+          properties: {
+            Execution_uuid: uuid,
+            Context_Type: stage.name,
+            Context_ID: stage.id,
+            Execution: cmd,
+            Execution_type_name: stage.name,
+            Pipeline_Type: this.pipeline.name,
+            Pipeline_id: this.pipeline.id,
+            Git_Repo: p.gitRepoUrl,
+            Git_Start_Commit: startCommit,
+            Git_End_Commit: '',
+          },
+          customProperties: custom2,
+        });
+      }
+      this.store.links.associate(stage.id, e.id);
+      this.recordFile(
+        { store: this.store, stageId: stage.id, executionId: e.id },
+        envType,
+        'Environment',
+        env.path,
+        envAdd.oid,
+        EventType.INPUT,
+      );
+      return e;
+    });
+    this.exec = execution;
+    return execution;
+  }
+
+  /** Merges custom properties into an execution (given keys replaced, others kept). */
+  updateExecution(executionId: number, customProperties: CustomProperties): Promise<MlmdExecution> {
+    return this.serial(async () => {
+      const props = customPropertiesOf('updateExecution', customProperties);
+      if (!this.store.executions.get(executionId, { properties: false })) {
+        throw new NotFoundError('CMF_EXECUTION_NOT_FOUND', `No execution with id ${executionId}`, {
+          data: { executionId },
+        });
+      }
+      const e = this.store.executions.update(executionId, { customProperties: props });
+      if (this.exec?.id === executionId) this.exec = e;
+      return e;
+    });
+  }
+
+  /**
+   * Versions a file or directory (cache, `<path>.dvc`, `.gitignore`; the `.dvc` file is
+   * `git add`ed in a batch) and logs it as a `Dataset` input or output of the current
+   * execution, named `<path>:<hash>`. Known content is linked, not duplicated. Logging before
+   * `createExecution` first creates a stage and an execution named after the running script.
+   */
+  logDataset(
+    path: string,
+    event: EventArg,
+    customProperties?: CustomProperties,
+    opts: LogDatasetOptions = {},
+  ): Promise<LogResult> {
+    return this.serial(async () => {
+      const type = eventType(event);
+      const props = customPropertiesOf('logDataset', customProperties);
+      const labelProps = customPropertiesOf('logDataset labelProperties', opts.labelProperties);
+      const abs = await this.existing(path);
+      const label = opts.label === undefined ? undefined : await this.labelFile(opts.label);
+      const { oid } = await this.addFile(abs);
+      const scope = await this.scope();
+      const typeId = this.types.artifact('Dataset');
+      const labelType = label ? this.types.artifact('Label') : 0;
+      return this.store.transaction(() => {
+        const r = this.recordFile(scope, typeId, 'Dataset', abs, oid, type, props);
+        if (label) this.recordLabel(scope, labelType, label, r.artifact.uri, labelProps);
+        return r;
+      });
+    });
+  }
+
+  /**
+   * Versions a model file or directory and logs it as a `Model` (name
+   * `<path>:<hash>:<execution id>`; framework, type and name default to "Default").
+   */
+  logModel(path: string, event: EventArg, opts: LogModelOptions = {}): Promise<LogResult> {
+    return this.serial(async () => {
+      const type = eventType(event);
+      const props = customPropertiesOf('logModel', opts.customProperties);
+      const model = {
+        model_framework: opts.modelFramework ?? 'Default',
+        model_type: opts.modelType ?? 'Default',
+        model_name: opts.modelName ?? 'Default',
+      };
+      for (const [k, v] of Object.entries(model)) checkText(k, v);
+      const abs = await this.existing(path);
+      const { oid } = await this.addFile(abs);
+      const scope = await this.scope();
+      const typeId = this.types.artifact('Model');
+      const rec = recordedPath(this.project, abs);
+      return this.store.transaction(() =>
+        recordArtifact(scope, {
+          typeId,
+          name: `${rec}:${oid}:${scope.executionId}`,
+          linkKey: `${rec}:${oid}`,
+          uri: oid,
+          properties: { ...model, Commit: oid, url: this.url(oid) },
+          custom: props,
+          event: type,
+          url: { entry: this.url(oid), targets: 'all' },
+        }),
+      );
+    });
+  }
+
+  /**
+   * Logs coarse metrics of the execution as a `Metrics` output named
+   * `<name>:<uuid1>:<execution id>` (uri: that uuid), the values as custom properties.
+   */
+  logExecutionMetrics(name: string, values: CustomProperties): Promise<LogResult> {
+    return this.serial(async () => {
+      checkText('metrics name', name);
+      const props = customPropertiesOf('logExecutionMetrics', values);
+      const scope = await this.scope();
+      const typeId = this.types.artifact('Metrics');
+      const uuid = uuid1();
+      const full = `${name}:${uuid}:${scope.executionId}`;
+      return this.store.transaction(() =>
+        recordArtifact(scope, {
+          typeId,
+          name: full,
+          uri: uuid,
+          properties: { metrics_name: full },
+          custom: props,
+          event: EventType.OUTPUT,
+          alwaysNew: true,
+        }),
+      );
+    });
+  }
+
+  /**
+   * Adds one row of step metrics (in memory; `SequenceNumber` counts the calls from 1).
+   * Nothing is written until {@link commitMetrics}.
+   */
+  logMetric(name: string, values: CustomProperties): void {
+    checkFileName('metrics', name);
+    const row = customPropertiesOf('logMetric', values);
+    if ('SequenceNumber' in row) {
+      throw new UsageError(
+        'CMF_BAD_PROPERTY',
+        'SequenceNumber is the index column of step metrics',
+        {
+          hint: 'Use another key.',
+        },
+      );
+    }
+    let rows = this.metrics.get(name);
+    if (!rows) this.metrics.set(name, (rows = []));
+    rows.push(row);
+  }
+
+  /**
+   * Writes the rows logged with {@link logMetric} as parquet at
+   * `cmf_artifacts/<execution uuid>/metrics/<name>`, versions it and logs it as a
+   * `Step_Metrics` output named `<path>:<hash>:<execution id>:<uuid1>`. Clears the rows.
+   */
+  commitMetrics(name: string): Promise<LogResult> {
+    return this.serial(async () => {
+      checkFileName('metrics', name);
+      const rows = this.metrics.get(name);
+      if (!rows || rows.length === 0) {
+        throw new UsageError(
+          'CMF_NO_METRICS',
+          `No step metrics were logged under ${JSON.stringify(name)}`,
+          {
+            hint: 'Call logMetric(name, values) before commitMetrics(name).',
+          },
+        );
+      }
+      const scope = await this.scope();
+      const abs = this.generatedPath('metrics', name);
+      await writeTable(abs, {
+        index: { name: 'SequenceNumber', values: rows.map((_, i) => i + 1) },
+        rows,
+      });
+      const { oid } = await this.addFile(abs);
+      const typeId = this.types.artifact('Step_Metrics');
+      const rec = recordedPath(this.project, abs);
+      const result = this.store.transaction(() =>
+        recordArtifact(scope, {
+          typeId,
+          name: `${rec}:${oid}:${scope.executionId}:${uuid1()}`,
+          uri: oid,
+          properties: { Commit: oid, url: this.url(oid) },
+          custom: {},
+          event: EventType.OUTPUT,
+          alwaysNew: true,
+        }),
+      );
+      this.metrics.delete(name);
+      return result;
+    });
+  }
+
+  /** A new dataslice: add files with `addData`, then `commit`. */
+  createDataslice(name: string): DataSlice {
+    return new DataSlice(this, checkFileName('dataslice', name));
+  }
+
+  /**
+   * Sets custom columns of one file (`record`, as given to `addData`) in a committed
+   * dataslice's parquet. As in cmflib only the parquet changes, not MLMD.
+   */
+  updateDataslice(name: string, record: string, customProperties: CustomProperties): Promise<void> {
+    return this.serial(async () => {
+      checkFileName('dataslice', name);
+      const props = customPropertiesOf('updateDataslice', customProperties);
+      const abs = this.generatedPath('dataslice', name);
+      const rows = await readTable(abs).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') {
+          throw new NotFoundError(
+            'CMF_DATASLICE_NOT_FOUND',
+            `Dataslice ${name} has not been committed in this execution`,
+            {
+              data: { path: abs },
+            },
+          );
+        }
+        throw err;
+      });
+      const key = recordedPath(this.project, resolve(this.project.cwd, record));
+      const target = rows.find((r) => r.Path === key || r.Path === record);
+      if (!target) {
+        throw new NotFoundError(
+          'CMF_DATASLICE_RECORD_NOT_FOUND',
+          `${record} is not in dataslice ${name}`,
+          {
+            data: { record },
+          },
+        );
+      }
+      const typed = rows.map((r) => {
+        const row: Row = {};
+        for (const [k, v] of Object.entries(r)) {
+          if (k === 'Path' || v === null || v === undefined) continue;
+          row[k] = customValue('updateDataslice', k, v);
+        }
+        return r === target ? { ...row, ...props } : row;
+      });
+      await writeTable(abs, {
+        index: { name: 'Path', values: rows.map((r) => String(r.Path)) },
+        rows: typed,
+      });
+    });
+  }
+
+  /**
+   * Logs a label file for a dataset that was logged already: a `Label` input named
+   * `<label path>:<md5>` (not DVC-tracked, as in cmflib; its `url` is that name, with no
+   * pipeline prefix) with custom `dataset_uri`, and adds `labels` / `labels_uri` to the dataset.
+   */
+  logLabel(
+    labelPath: string,
+    datasetPath: string,
+    customProperties?: CustomProperties,
+  ): Promise<LogResult> {
+    return this.serial(async () => {
+      const props = customPropertiesOf('logLabel', customProperties);
+      const label = await this.labelFile(labelPath);
+      const datasetAbs = await this.existing(datasetPath);
+      const datasetOid = await readDvcFile(`${datasetAbs}.dvc`)
+        .then((f) => f.outs[0]?.md5)
+        .catch(() => undefined);
+      const datasetType = this.types.artifact('Dataset');
+      if (
+        !datasetOid ||
+        this.store.artifacts.getByUri(datasetOid).every((a) => a.typeId !== datasetType)
+      ) {
+        throw new NotFoundError(
+          'CMF_DATASET_NOT_LOGGED',
+          `${datasetPath} has not been logged as a dataset`,
+          {
+            hint: 'Log it with logDataset first (or pass label to logDataset).',
+          },
+        );
+      }
+      const scope = await this.scope();
+      const labelType = this.types.artifact('Label');
+      return this.store.transaction(() =>
+        this.recordLabel(scope, labelType, label, datasetOid, props),
+      );
+    });
+  }
+
+  /**
+   * Stages the pending `.dvc` files, commits what is staged (never switching branches) and
+   * records the new HEAD as the execution's `Git_End_Commit`.
+   */
+  finalize(): Promise<FinalizeResult> {
+    return this.serial(async () => {
+      const exec = this.exec;
+      if (!exec) {
+        throw new UsageError('CMF_NO_EXECUTION', 'finalize() needs an execution', {
+          hint: 'Call createExecution (or log something) first.',
+        });
+      }
+      await this.flushGitAdd();
+      const git = this.project.git;
+      let commit: string | undefined;
+      if (this.stagedSinceCommit || (await git.hasStagedChanges())) {
+        commit = await git.commit(`cmf: execution ${exec.id} (${exec.typeName})`);
+        this.stagedSinceCommit = false;
+      }
+      const endCommit = commit ?? (await git.headCommit()) ?? '';
+      this.exec = this.store.executions.update(exec.id, {
+        properties: { Git_End_Commit: endCommit },
+      });
+      return commit ? { commit, endCommit } : { endCommit };
+    });
+  }
+
+  /** Stages pending `.dvc` files and closes the MLMD file. Idempotent. */
+  close(): Promise<void> {
+    const run = this.queue.then(async () => {
+      if (this.closed) return;
+      try {
+        await this.flushGitAdd();
+      } finally {
+        this.closed = true;
+        this.store.close();
+        this.project.state.close();
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  // ---- internals shared with DataSlice ----
+
+  /** @internal */
+  async _hashForSlice(path: string): Promise<{ recorded: string; md5: string }> {
+    const abs = await this.existing(path, 'file');
+    const [h] = await hashItems([{ path: abs }], { state: this.project.state, jobs: 1 });
+    return { recorded: recordedPath(this.project, abs), md5: h!.md5 };
+  }
+
+  /** @internal */
+  _commitDataslice(
+    name: string,
+    files: Map<string, Row>,
+    props: Record<string, PropertyValue>,
+  ): Promise<LogResult> {
+    return this.serial(async () => {
+      if (files.size === 0) {
+        throw new UsageError('CMF_EMPTY_DATASLICE', `Dataslice ${name} has no files`, {
+          hint: 'Add files with addData before commit.',
+        });
+      }
+      const scope = await this.scope();
+      const abs = this.generatedPath('dataslice', name);
+      await writeTable(abs, {
+        index: { name: 'Path', values: [...files.keys()] },
+        rows: [...files.values()],
+      });
+      const { oid } = await this.addFile(abs);
+      const typeId = this.types.artifact('Dataslice');
+      const rec = recordedPath(this.project, abs);
+      return this.store.transaction(() =>
+        recordArtifact(scope, {
+          typeId,
+          name: `${rec}:${oid}`,
+          uri: oid,
+          properties: { git_repo: this.project.gitRepoUrl, Commit: oid, url: this.url(oid) },
+          custom: props,
+          event: EventType.OUTPUT,
+          linkEvent: EventType.INPUT,
+          dedupe: false,
+        }),
+      );
+    });
+  }
+
+  // ---- private helpers ----
+
+  private url(oid: string): string {
+    return pipelineUrl(this.pipeline.name, this.project.remoteUrl, oid);
+  }
+
+  /** The absolute path of an existing file or directory, else NotFoundError (before any write). */
+  private async existing(path: string, kind?: 'file'): Promise<string> {
+    checkText('path', path);
+    const abs = resolve(this.project.cwd, path);
+    const st = await stat(abs).catch(() => undefined);
+    if (!st || (kind === 'file' ? !st.isFile() : !st.isFile() && !st.isDirectory())) {
+      throw new NotFoundError(
+        'CMF_PATH_NOT_FOUND',
+        `${path}: no such ${kind ?? 'file or directory'}`,
+        {
+          hint: 'Check the path; relative paths are resolved against the working directory.',
+          data: { path: abs },
+        },
+      );
+    }
+    this.project.git.relativePath(abs); // inside the repository, or a typed error
+    return abs;
+  }
+
+  private async labelFile(path: string): Promise<{ recorded: string; md5: string }> {
+    const abs = await this.existing(path, 'file');
+    const [h] = await hashItems([{ path: abs }], { state: this.project.state, jobs: 1 });
+    return { recorded: recordedPath(this.project, abs), md5: h!.md5 };
+  }
+
+  /** `dvc add` + queue the `.dvc` file for `git add`. */
+  private async addFile(abs: string): Promise<{ oid: string }> {
+    const p = this.project;
+    const r = await dvcAdd(abs, { repoRoot: p.dvcRoot, cache: p.cache, state: p.state, jobs: 1 });
+    this.toStage.add(r.dvcFilePath);
+    if (this.toStage.size >= this.gitAddBatch) await this.flushGitAdd();
+    // add() always records the hash it computed.
+    return { oid: r.out.md5 as string };
+  }
+
+  private async flushGitAdd(): Promise<void> {
+    if (this.toStage.size === 0) return;
+    const paths = [...this.toStage];
+    await this.project.git.add(paths);
+    this.toStage.clear();
+    this.stagedSinceCommit = true;
+  }
+
+  /** `<mlmd dir>/cmf_artifacts/<first Execution_uuid>/<kind>/<name>`. */
+  private generatedPath(kind: 'metrics' | 'dataslice', name: string): string {
+    const uuids = this.exec?.properties.Execution_uuid;
+    const first = uuids?.type === 'string' ? uuids.value.split(',')[0]! : 'unknown';
+    return join(this.project.baseDir, CMF_ARTIFACTS_DIR, first, kind, name);
+  }
+
+  /** The current stage and execution, creating both (named after the script) when missing. */
+  private async scope(): Promise<Scope> {
+    if (!this.exec) await this.createExecutionNow(scriptName(), undefined, {});
+    return { store: this.store, stageId: this.stageCtx!.id, executionId: this.exec!.id };
+  }
+
+  /** The MLMD side of a file-backed Dataset / Environment. */
+  private recordFile(
+    scope: Scope,
+    typeId: number,
+    type: ArtifactTypeName,
+    abs: string,
+    oid: string,
+    event: EventType,
+    custom: Record<string, PropertyValue> = {},
+  ): LogResult {
+    const name = `${recordedPath(this.project, abs)}:${oid}`;
+    const spec: ArtifactSpec = {
+      typeId,
+      name,
+      uri: oid,
+      properties: { git_repo: this.project.gitRepoUrl, Commit: oid, url: this.url(oid) },
+      custom,
+      event,
+      updateCustom: type === 'Dataset',
+      url: { entry: this.url(oid), targets: 'first' },
+    };
+    return recordArtifact(scope, spec);
+  }
+
+  /** The MLMD side of a label: the Label artifact (input) and the dataset's label properties. */
+  private recordLabel(
+    scope: Scope,
+    labelType: number,
+    label: { recorded: string; md5: string },
+    datasetOid: string,
+    props: Record<string, PropertyValue>,
+  ): LogResult {
+    const name = `${label.recorded}:${label.md5}`;
+    const result = recordArtifact(scope, {
+      typeId: labelType,
+      name,
+      uri: label.md5,
+      properties: { git_repo: this.project.gitRepoUrl, Commit: label.md5, url: name },
+      custom: { ...props, dataset_uri: { type: 'string', value: datasetOid } },
+      event: EventType.INPUT,
+      updateCustom: true,
+    });
+    // cmflib adds the label to the first dataset with that hash, without linking it again.
+    const datasetType = this.types.artifact('Dataset');
+    const dataset = this.store.artifacts.getByUri(datasetOid).find((a) => a.typeId === datasetType);
+    if (dataset) {
+      const custom = mergedCustomProperties(dataset.customProperties, {
+        labels: { type: 'string', value: label.recorded },
+        labels_uri: { type: 'string', value: name },
+      });
+      this.store.artifacts.update(dataset.id, { customProperties: custom });
+    }
+    return result;
+  }
+}
+
+export type { LogResult, MlmdArtifact };

@@ -1,0 +1,25 @@
+/** The `url` property of file-backed artifacts (spec §4.3). */
+import { isDirOid } from '../hashing/index.js';
+
+/** `<remote url>/files/md5/<2>/<rest>` — where `cmf artifact push` puts the object. */
+export function remoteObjectUrl(remoteUrl: string, oid: string): string {
+  const base = remoteUrl.replace(/\/+$/, '');
+  return `${base}/files/md5/${oid.slice(0, 2)}/${oid.slice(2)}`;
+}
+
+/** `<pipeline>:<object url>`. */
+export function pipelineUrl(pipeline: string, remoteUrl: string, oid: string): string {
+  return `${pipeline}:${remoteObjectUrl(remoteUrl, oid)}`;
+}
+
+/**
+ * Adds `entry` to a comma-joined url list unless it is already one of its items. cmflib
+ * tests for a substring, so pipeline `Test` is "already there" when `Test-env` is (§11.7);
+ * we compare whole items.
+ */
+export function mergeUrl(existing: string, entry: string): string {
+  if (existing === '') return entry;
+  return existing.split(',').includes(entry) ? existing : `${existing},${entry}`;
+}
+
+export { isDirOid };
