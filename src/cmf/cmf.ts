@@ -587,9 +587,10 @@ export class Cmf {
       const datasetOid = await readDvcFile(`${datasetAbs}.dvc`)
         .then((f) => f.outs[0]?.md5)
         .catch(() => undefined);
-      const datasetType = this.types.artifact('Dataset');
+      const datasetType = this.types.findArtifact('Dataset');
       if (
         !datasetOid ||
+        datasetType === undefined ||
         this.store.artifacts.getByUri(datasetOid).every((a) => a.typeId !== datasetType)
       ) {
         throw new NotFoundError(

@@ -26,6 +26,14 @@ export class TypeRegistry {
     return id;
   }
 
+  /** The id of an existing artifact type, without creating it. */
+  findArtifact(name: ArtifactTypeName): number | undefined {
+    return (
+      this.ids.get(`${TypeKind.ARTIFACT}:${name}`) ??
+      this.store.types.get(TypeKind.ARTIFACT, name)?.id
+    );
+  }
+
   artifact(name: ArtifactTypeName): number {
     return this.put(TypeKind.ARTIFACT, name, ARTIFACT_TYPES[name]);
   }
