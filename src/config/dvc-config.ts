@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { ConfigError } from '../errors/index.js';
+import { CmfError, ConfigError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { DEFAULT_LINK_TYPES, parseLinkTypes, type LinkType } from '../hashing/link.js';
 import {
   parseIni,
   parseRemoteSectionName,
@@ -13,9 +14,6 @@ import {
 
 /** Keys whose relative values are relative to the directory of the config file (A5). */
 const PATH_KEYS = new Set(['keyfile', 'credentialpath', 'configpath', 'cert_path', 'key_path']);
-
-export type LinkType = 'reflink' | 'hardlink' | 'symlink' | 'copy';
-const LINK_TYPES: readonly LinkType[] = ['reflink', 'hardlink', 'symlink', 'copy'];
 
 export interface DvcRemoteConfig {
   name: string;
@@ -106,20 +104,26 @@ function summarize(repoRoot: string, sections: IniDocument): DvcConfig {
 
   const cache = sections.get('cache');
   const typeValue = cache?.get('type');
-  const types = (Array.isArray(typeValue) ? typeValue : (typeValue ?? 'reflink,copy').split(','))
-    .map((t) => t.trim().toLowerCase())
-    .filter((t) => t !== '');
-  for (const t of types) {
-    if (!LINK_TYPES.includes(t as LinkType)) {
-      throw new ConfigError('CONFIG_INVALID', `Unknown cache.type '${t}' in .dvc/config`, {
-        hint: `Use a comma-separated subset of ${LINK_TYPES.join(', ')}.`,
-      });
-    }
+  const types = Array.isArray(typeValue) ? typeValue : typeValue?.split(',');
+  let cacheTypes: LinkType[];
+  try {
+    cacheTypes = types
+      ? parseLinkTypes(types.map((t) => t.toLowerCase()))
+      : [...DEFAULT_LINK_TYPES];
+  } catch (err) {
+    // Same check as for a flag, but here the fix is in the config file.
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `Invalid cache.type in .dvc/config: ${(err as CmfError).message}`,
+      {
+        hint: (err as CmfError).hint,
+      },
+    );
   }
   return {
     defaultRemote: scalar(sections.get('core')?.get('remote'))?.toLowerCase(),
     cacheDir: scalar(cache?.get('dir')) ?? join(repoRoot, '.dvc', 'cache'),
-    cacheTypes: types as LinkType[],
+    cacheTypes,
     remotes,
     sections,
   };
