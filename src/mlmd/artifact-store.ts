@@ -7,10 +7,10 @@ import {
   type NodeProperties,
   type NodeRow,
   type ReadOptions,
-  checkName,
+  baseRecord,
   optionalEnum,
 } from './node-store.js';
-import type { ArtifactInput, ArtifactUpdate, MlmdArtifact, Put } from './records.js';
+import type { ArtifactInput, ArtifactUpdate, MlmdArtifact } from './records.js';
 
 export const ARTIFACT_TABLE = {
   kind: TypeKind.ARTIFACT,
@@ -21,52 +21,30 @@ export const ARTIFACT_TABLE = {
   label: 'Artifact',
 };
 
-export class ArtifactStore extends NodeStore<MlmdArtifact> {
+export class ArtifactStore extends NodeStore<MlmdArtifact, ArtifactInput, ArtifactUpdate> {
   protected toRecord(r: NodeRow, p: NodeProperties): MlmdArtifact {
     return {
-      id: r.id,
-      typeId: r.type_id,
-      typeName: r.type_name,
+      ...baseRecord(r, p),
       name: r.name,
       uri: (r.uri as string | null) ?? '',
       state: r.state === null ? null : (Number(r.state) as ArtifactState),
-      externalId: r.external_id,
-      createTimeSinceEpoch: r.create_time_since_epoch,
-      lastUpdateTimeSinceEpoch: r.last_update_time_since_epoch,
-      ...p,
     };
   }
 
-  /** Inserts an artifact; MLMD_ALREADY_EXISTS if its type already has one with this name. */
-  create(input: ArtifactInput): MlmdArtifact {
-    return this.conn.write(() => this.insert(input));
+  protected insertColumns(input: ArtifactInput): Record<string, unknown> {
+    return {
+      // MLMD always binds the uri field, so an artifact without one gets '' (spec B4).
+      uri: checkUri(input.uri ?? ''),
+      state: optionalEnum('artifact state', ArtifactState, input.state),
+    };
   }
 
-  /** The artifact of this type and name, or a new one (properties are set only on creation). */
-  getOrCreate(input: ArtifactInput & { name: string }): Put<MlmdArtifact> {
-    return this.conn.write(() => {
-      const found = this.getByName(input.typeId, input.name);
-      return found
-        ? { value: found, created: false }
-        : { value: this.insert(input), created: true };
-    });
-  }
-
-  /** Sets the given fields and properties and bumps last_update_time_since_epoch. */
-  update(id: number, patch: ArtifactUpdate): MlmdArtifact {
-    return this.conn.write(() => {
-      const current = this.require(id, { properties: false });
-      const set: Record<string, unknown> = {};
-      if (patch.uri !== undefined) set.uri = checkUri(patch.uri);
-      if (patch.state !== undefined)
-        set.state = optionalEnum('artifact state', ArtifactState, patch.state);
-      if (patch.externalId !== undefined)
-        set.external_id = checkName('external id', patch.externalId);
-      const type = this.typeOf(current.typeId);
-      this.writeProperties(id, type, patch.properties, patch.customProperties);
-      this.updateRow(id, set);
-      return this.require(id);
-    });
+  protected updateColumns(patch: ArtifactUpdate): Record<string, unknown> {
+    const set: Record<string, unknown> = {};
+    if (patch.uri !== undefined) set.uri = checkUri(patch.uri);
+    if (patch.state !== undefined)
+      set.state = optionalEnum('artifact state', ArtifactState, patch.state);
+    return set;
   }
 
   /** Artifacts with exactly this uri, in id order. */
@@ -94,19 +72,6 @@ export class ArtifactStore extends NodeStore<MlmdArtifact> {
       { sql: `n.id IN (SELECT artifact_id FROM Event WHERE execution_id = ?${typed})`, params },
       opts,
     );
-  }
-
-  private insert(input: ArtifactInput): MlmdArtifact {
-    const type = this.typeOf(input.typeId);
-    const name = checkName('artifact name', input.name);
-    this.assertNameFree(type.id, name);
-    const id = this.insertRow(type.id, name, checkName('external id', input.externalId), {
-      // MLMD always binds the uri field, so an artifact without one gets '' (spec B4).
-      uri: checkUri(input.uri ?? ''),
-      state: optionalEnum('artifact state', ArtifactState, input.state),
-    });
-    this.writeProperties(id, type, input.properties, input.customProperties);
-    return this.require(id);
   }
 }
 

@@ -7,9 +7,10 @@ import {
   type NodeProperties,
   type NodeRow,
   type ReadOptions,
+  baseRecord,
   checkName,
 } from './node-store.js';
-import type { ContextInput, ContextUpdate, MlmdContext, Put } from './records.js';
+import type { ContextInput, ContextUpdate, MlmdContext } from './records.js';
 
 export const CONTEXT_TABLE = {
   kind: TypeKind.CONTEXT,
@@ -20,51 +21,28 @@ export const CONTEXT_TABLE = {
   label: 'Context',
 };
 
-export class ContextStore extends NodeStore<MlmdContext> {
+export class ContextStore extends NodeStore<MlmdContext, ContextInput, ContextUpdate> {
   protected toRecord(r: NodeRow, p: NodeProperties): MlmdContext {
-    return {
-      id: r.id,
-      typeId: r.type_id,
-      typeName: r.type_name,
-      name: r.name ?? '',
-      externalId: r.external_id,
-      createTimeSinceEpoch: r.create_time_since_epoch,
-      lastUpdateTimeSinceEpoch: r.last_update_time_since_epoch,
-      ...p,
-    };
+    return { ...baseRecord(r, p), name: r.name ?? '' };
   }
 
-  /** Inserts a context; MLMD_ALREADY_EXISTS if its type already has one with this name. */
-  create(input: ContextInput): MlmdContext {
-    return this.conn.write(() => this.insert(input));
+  /** MLMD rejects contexts without a name. */
+  protected override checkedName(name: string | null | undefined): string {
+    const checked = checkName('context name', name);
+    if (!checked) throw invalidArgumentError('A context needs a non-empty name.');
+    return checked;
   }
 
-  /** The context of this type and name, or a new one (properties set only on creation). */
-  getOrCreate(input: ContextInput): Put<MlmdContext> {
-    return this.conn.write(() => {
-      const found = this.getByName(input.typeId, contextName(input.name));
-      return found
-        ? { value: found, created: false }
-        : { value: this.insert(input), created: true };
-    });
+  protected insertColumns(): Record<string, unknown> {
+    return {};
   }
 
-  /** Sets the given fields and properties and bumps last_update_time_since_epoch. */
-  update(id: number, patch: ContextUpdate): MlmdContext {
-    return this.conn.write(() => {
-      const current = this.require(id, { properties: false });
-      const set: Record<string, unknown> = {};
-      if (patch.name !== undefined && patch.name !== current.name) {
-        this.assertNameFree(current.typeId, contextName(patch.name));
-        set.name = patch.name;
-      }
-      if (patch.externalId !== undefined)
-        set.external_id = checkName('external id', patch.externalId);
-      const type = this.typeOf(current.typeId);
-      this.writeProperties(id, type, patch.properties, patch.customProperties);
-      this.updateRow(id, set);
-      return this.require(id);
-    });
+  /** MLMD's context update rewrites the name. */
+  protected updateColumns(patch: ContextUpdate, current: MlmdContext): Record<string, unknown> {
+    if (patch.name === undefined || patch.name === current.name) return {};
+    const name = this.checkedName(patch.name);
+    this.assertNameFree(current.typeId, name);
+    return { name };
   }
 
   /** Child contexts of a parent (ParentContext rows whose parent is `parentId`), in id order. */
@@ -110,20 +88,4 @@ export class ContextStore extends NodeStore<MlmdContext> {
       opts,
     );
   }
-
-  private insert(input: ContextInput): MlmdContext {
-    const type = this.typeOf(input.typeId);
-    const name = contextName(input.name);
-    this.assertNameFree(type.id, name);
-    const id = this.insertRow(type.id, name, checkName('external id', input.externalId), {});
-    this.writeProperties(id, type, input.properties, input.customProperties);
-    return this.require(id);
-  }
-}
-
-/** MLMD rejects contexts without a name. */
-function contextName(name: string): string {
-  const checked = checkName('context name', name);
-  if (!checked) throw invalidArgumentError('A context needs a non-empty name.');
-  return checked;
 }

@@ -6,10 +6,10 @@ import {
   type NodeProperties,
   type NodeRow,
   type ReadOptions,
-  checkName,
+  baseRecord,
   optionalEnum,
 } from './node-store.js';
-import type { ExecutionInput, ExecutionUpdate, MlmdExecution, Put } from './records.js';
+import type { ExecutionInput, ExecutionUpdate, MlmdExecution } from './records.js';
 
 export const EXECUTION_TABLE = {
   kind: TypeKind.EXECUTION,
@@ -20,56 +20,26 @@ export const EXECUTION_TABLE = {
   label: 'Execution',
 };
 
-export class ExecutionStore extends NodeStore<MlmdExecution> {
+export class ExecutionStore extends NodeStore<MlmdExecution, ExecutionInput, ExecutionUpdate> {
   protected toRecord(r: NodeRow, p: NodeProperties): MlmdExecution {
     return {
-      id: r.id,
-      typeId: r.type_id,
-      typeName: r.type_name,
+      ...baseRecord(r, p),
       name: r.name,
       lastKnownState:
         r.last_known_state === null ? null : (Number(r.last_known_state) as ExecutionState),
-      externalId: r.external_id,
-      createTimeSinceEpoch: r.create_time_since_epoch,
-      lastUpdateTimeSinceEpoch: r.last_update_time_since_epoch,
-      ...p,
     };
   }
 
-  /** Inserts an execution; MLMD_ALREADY_EXISTS if its type already has one with this name. */
-  create(input: ExecutionInput): MlmdExecution {
-    return this.conn.write(() => this.insert(input));
+  protected insertColumns(input: ExecutionInput): Record<string, unknown> {
+    return {
+      last_known_state: optionalEnum('execution state', ExecutionState, input.lastKnownState),
+    };
   }
 
-  /** The execution of this type and name, or a new one (properties set only on creation). */
-  getOrCreate(input: ExecutionInput & { name: string }): Put<MlmdExecution> {
-    return this.conn.write(() => {
-      const found = this.getByName(input.typeId, input.name);
-      return found
-        ? { value: found, created: false }
-        : { value: this.insert(input), created: true };
-    });
-  }
-
-  /** Sets the given fields and properties and bumps last_update_time_since_epoch. */
-  update(id: number, patch: ExecutionUpdate): MlmdExecution {
-    return this.conn.write(() => {
-      const current = this.require(id, { properties: false });
-      const set: Record<string, unknown> = {};
-      if (patch.lastKnownState !== undefined) {
-        set.last_known_state = optionalEnum(
-          'execution state',
-          ExecutionState,
-          patch.lastKnownState,
-        );
-      }
-      if (patch.externalId !== undefined)
-        set.external_id = checkName('external id', patch.externalId);
-      const type = this.typeOf(current.typeId);
-      this.writeProperties(id, type, patch.properties, patch.customProperties);
-      this.updateRow(id, set);
-      return this.require(id);
-    });
+  protected updateColumns(patch: ExecutionUpdate): Record<string, unknown> {
+    if (patch.lastKnownState === undefined) return {};
+    const state = optionalEnum('execution state', ExecutionState, patch.lastKnownState);
+    return { last_known_state: state };
   }
 
   /** Executions associated with a context, in id order. */
@@ -92,16 +62,5 @@ export class ExecutionStore extends NodeStore<MlmdExecution> {
       { sql: `n.id IN (SELECT execution_id FROM Event WHERE artifact_id = ?${typed})`, params },
       opts,
     );
-  }
-
-  private insert(input: ExecutionInput): MlmdExecution {
-    const type = this.typeOf(input.typeId);
-    const name = checkName('execution name', input.name);
-    this.assertNameFree(type.id, name);
-    const id = this.insertRow(type.id, name, checkName('external id', input.externalId), {
-      last_known_state: optionalEnum('execution state', ExecutionState, input.lastKnownState),
-    });
-    this.writeProperties(id, type, input.properties, input.customProperties);
-    return this.require(id);
   }
 }

@@ -11,7 +11,7 @@ import {
   propertyTypeError,
   unknownPropertyError,
 } from './errors.js';
-import type { MlmdType } from './records.js';
+import type { MlmdType, NodeBase, NodeInputBase, NodeUpdateBase, Put } from './records.js';
 import type { TypeStore } from './type-store.js';
 import {
   type Properties,
@@ -70,15 +70,73 @@ export interface Where {
   params: unknown[];
 }
 
-export abstract class NodeStore<TNode extends { id: number }> {
+/**
+ * One node kind. Subclasses say how their extra columns are read, inserted and updated;
+ * creating, get-or-create and updating work the same for all three kinds.
+ */
+export abstract class NodeStore<
+  TNode extends NodeBase,
+  TInput extends NodeInputBase & { name?: string | null },
+  TUpdate extends NodeUpdateBase,
+> {
   constructor(
     protected readonly conn: Connection,
     protected readonly types: TypeStore,
     protected readonly t: NodeTable,
   ) {}
 
-  /** Builds the record from a row and its properties. */
+  /** Builds the record from a row and its properties (`baseRecord` holds the common part). */
   protected abstract toRecord(row: NodeRow, props: NodeProperties): TNode;
+
+  /** This kind's extra columns for a new row, validated. */
+  protected abstract insertColumns(input: TInput): Record<string, unknown>;
+
+  /** This kind's extra columns an update sets, validated. */
+  protected abstract updateColumns(patch: TUpdate, current: TNode): Record<string, unknown>;
+
+  /** The name to store: validated; undefined/null means unnamed. */
+  protected checkedName(name: string | null | undefined): string | null {
+    return checkName(`${this.t.label.toLowerCase()} name`, name);
+  }
+
+  /** Inserts a node; MLMD_ALREADY_EXISTS if its type already has one with this name. */
+  create(input: TInput): TNode {
+    return this.conn.write(() => this.insert(input));
+  }
+
+  /** The node of this type and name, or a new one (properties are set only on creation). */
+  getOrCreate(input: TInput & { name: string }): Put<TNode> {
+    return this.conn.write(() => {
+      const found = this.getByName(input.typeId, this.checkedName(input.name)!);
+      return found
+        ? { value: found, created: false }
+        : { value: this.insert(input), created: true };
+    });
+  }
+
+  /** Sets the given fields and properties and bumps last_update_time_since_epoch. */
+  update(id: number, patch: TUpdate): TNode {
+    return this.conn.write(() => {
+      const current = this.require(id, { properties: false });
+      const set = this.updateColumns(patch, current);
+      if (patch.externalId !== undefined)
+        set.external_id = checkName('external id', patch.externalId);
+      const type = this.typeOf(current.typeId);
+      this.writeProperties(id, type, patch.properties, patch.customProperties);
+      this.updateRow(id, set);
+      return this.require(id);
+    });
+  }
+
+  private insert(input: TInput): TNode {
+    const type = this.typeOf(input.typeId);
+    const name = this.checkedName(input.name);
+    this.assertNameFree(type.id, name);
+    const externalId = checkName('external id', input.externalId);
+    const id = this.insertRow(type.id, name, externalId, this.insertColumns(input));
+    this.writeProperties(id, type, input.properties, input.customProperties);
+    return this.require(id);
+  }
 
   get(id: number, opts?: ReadOptions): TNode | undefined {
     return this.select({ sql: 'n.id = ?', params: [i64(id)] }, opts)[0];
@@ -274,6 +332,19 @@ export abstract class NodeStore<TNode extends { id: number }> {
       );
     }
   }
+}
+
+/** The fields every node record has, from its row and properties. */
+export function baseRecord(r: NodeRow, p: NodeProperties): NodeBase {
+  return {
+    id: r.id,
+    typeId: r.type_id,
+    typeName: r.type_name,
+    externalId: r.external_id,
+    createTimeSinceEpoch: r.create_time_since_epoch,
+    lastUpdateTimeSinceEpoch: r.last_update_time_since_epoch,
+    ...p,
+  };
 }
 
 function emptyProperties(): NodeProperties {

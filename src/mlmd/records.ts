@@ -28,7 +28,7 @@ export interface TypeSpec {
   externalId?: string;
 }
 
-interface NodeBase {
+export interface NodeBase {
   id: number;
   typeId: number;
   typeName: string;
@@ -59,7 +59,7 @@ export interface MlmdContext extends NodeBase {
 
 export type MlmdNode = MlmdArtifact | MlmdExecution | MlmdContext;
 
-interface NodeInputBase {
+export interface NodeInputBase {
   typeId: number;
   externalId?: string | null;
   /** Declared properties: each must be declared on the type with the same data type. */
@@ -84,7 +84,7 @@ export interface ContextInput extends NodeInputBase {
 }
 
 /** An update: given fields are set, given properties replace their rows; the rest is kept. */
-interface NodeUpdateBase {
+export interface NodeUpdateBase {
   externalId?: string | null;
   properties?: PropertyInputs;
   customProperties?: PropertyInputs;
