@@ -65,13 +65,7 @@ export class ArtifactStore extends NodeStore<MlmdArtifact, ArtifactInput, Artifa
 
   /** Artifacts linked to an execution by an event (of one type if given), in id order. */
   byExecution(executionId: number, eventType?: number, opts?: ReadOptions): MlmdArtifact[] {
-    const typed = eventType === undefined ? '' : ' AND type = ?';
-    const params: unknown[] = [i64(executionId)];
-    if (eventType !== undefined) params.push(i64(eventType));
-    return this.select(
-      { sql: `n.id IN (SELECT artifact_id FROM Event WHERE execution_id = ?${typed})`, params },
-      opts,
-    );
+    return this.viaEvents('artifact_id', 'execution_id', executionId, eventType, opts);
   }
 }
 

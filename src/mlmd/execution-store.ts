@@ -55,12 +55,6 @@ export class ExecutionStore extends NodeStore<MlmdExecution, ExecutionInput, Exe
 
   /** Executions linked to an artifact by an event (of one type if given), in id order. */
   byArtifact(artifactId: number, eventType?: number, opts?: ReadOptions): MlmdExecution[] {
-    const typed = eventType === undefined ? '' : ' AND type = ?';
-    const params: unknown[] = [i64(artifactId)];
-    if (eventType !== undefined) params.push(i64(eventType));
-    return this.select(
-      { sql: `n.id IN (SELECT execution_id FROM Event WHERE artifact_id = ?${typed})`, params },
-      opts,
-    );
+    return this.viaEvents('execution_id', 'artifact_id', artifactId, eventType, opts);
   }
 }

@@ -185,6 +185,24 @@ export abstract class NodeStore<
     return this.select({ sql: '1', params: [] }, opts);
   }
 
+  /**
+   * Nodes linked by an event to `peerId` (an execution for artifacts, an artifact for
+   * executions), optionally of one event type, in id order.
+   */
+  protected viaEvents(
+    column: 'artifact_id' | 'execution_id',
+    peerColumn: 'artifact_id' | 'execution_id',
+    peerId: number,
+    eventType: number | undefined,
+    opts?: ReadOptions,
+  ): TNode[] {
+    const typed = eventType === undefined ? '' : ' AND type = ?';
+    const params: unknown[] = [i64(peerId)];
+    if (eventType !== undefined) params.push(i64(eventType));
+    const sql = `n.id IN (SELECT ${column} FROM Event WHERE ${peerColumn} = ?${typed})`;
+    return this.select({ sql, params }, opts);
+  }
+
   /** Properties of many nodes in one query, keyed by node id (nodes without any are absent). */
   getProperties(ids: Iterable<number>): Map<number, NodeProperties> {
     return this.conn.read(() =>
