@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { homedir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import git from 'isomorphic-git';
@@ -61,8 +62,9 @@ export class GitRepo {
     const filepaths = paths.map((p) => this.relativePath(p));
     if (filepaths.length === 0) return;
     try {
-      await git.add({ fs, dir: this.dir, filepath: filepaths });
+      await this.withIndexLock(() => git.add({ fs, dir: this.dir, filepath: filepaths }));
     } catch (err) {
+      if (err instanceof OperationError) throw err;
       throw new OperationError('GIT_ADD_FAILED', `git add failed: ${(err as Error).message}`, {
         cause: err,
         hint: 'Check that the files exist inside the repository.',
@@ -81,8 +83,9 @@ export class GitRepo {
   async commit(message: string): Promise<string> {
     const author = await this.author();
     try {
-      return await git.commit({ fs, dir: this.dir, message, author });
+      return await this.withIndexLock(() => git.commit({ fs, dir: this.dir, message, author }));
     } catch (err) {
+      if (err instanceof OperationError) throw err;
       throw new OperationError(
         'GIT_COMMIT_FAILED',
         `git commit failed: ${(err as Error).message}`,
@@ -90,6 +93,38 @@ export class GitRepo {
           cause: err,
         },
       );
+    }
+  }
+
+  /**
+   * Holds git's `index.lock` while `fn` runs. isomorphic-git rewrites `.git/index` in place
+   * and locks only within its own process, so two processes staging at once (two pipeline
+   * scripts, or one and a git command) could read a half-written index. git itself takes
+   * this lock file for the same reason; we wait for it rather than fail at once.
+   */
+  private async withIndexLock<T>(fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+    const gitdir = join(this.dir, '.git');
+    if (!fs.statSync(gitdir, { throwIfNoEntry: false })?.isDirectory()) return fn();
+    const lock = join(gitdir, 'index.lock');
+    const start = Date.now();
+    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+      try {
+        await (await open(lock, 'wx')).close();
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if (Date.now() - start > timeoutMs) {
+          throw new OperationError('GIT_INDEX_LOCKED', `${lock} is held by another process`, {
+            hint: 'Wait for the other git process to finish; if none is running, delete the lock file.',
+          });
+        }
+        await sleep(delay);
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await rm(lock, { force: true });
     }
   }
 
