@@ -1,33 +1,59 @@
-import { hashItems, type HashPathsOptions } from './hash-paths.js';
+import { FileHasher, type HashPathsOptions } from './hash-paths.js';
 import { compareCodePoints, manifestHash, serializeManifest } from './manifest.js';
 import type { DirectoryHash, ManifestEntry } from './types.js';
-import { walkDirectory, type WalkOptions } from './walk.js';
+import { walkFiles, type WalkOptions } from './walk.js';
 
 export interface HashDirectoryOptions extends HashPathsOptions {
   /** Repository root for `.dvcignore` rules above the directory (default: found upward). */
   repoRoot?: WalkOptions['repoRoot'];
 }
 
+/** Lets the hash workers take files about this often while the walk goes on. */
+const PAUSE_EVERY_FILES = 256;
+
 /**
  * Hashes a directory as DVC 3 does for `dvc add`: walks it (see `walkDirectory`), hashes
  * every file (state cache, all cores), and builds the `.dir` manifest. The result's `md5`
  * is the manifest's MD5 plus `.dir`; `size` and `nfiles` are what the `.dvc` file records.
+ * Hashing starts while the walk is still going: files go to the hash workers directory by
+ * directory, and the workers boot while the first directories are read.
  */
 export async function hashDirectory(
   path: string,
   opts: HashDirectoryOptions = {},
 ): Promise<DirectoryHash> {
-  const walked = await walkDirectory(path, { repoRoot: opts.repoRoot, stat: false });
-  walked.sort((a, b) => compareCodePoints(a.relpath, b.relpath));
-  const hashed = await hashItems(walked, opts);
-  const entries: ManifestEntry[] = [];
-  const files: DirectoryHash['files'] = [];
+  // Without a state, only md5 and size are needed: no stat per file.
+  const hasher = new FileHasher({ ...opts, detail: 'content' });
+  const walked: Array<{ relpath: string; path: string }> = [];
+  let sincePause = 0;
+  try {
+    await walkFiles(path, { repoRoot: opts.repoRoot, stat: false }, async (files) => {
+      for (const f of files) {
+        walked.push(f);
+        hasher.add(f.path);
+      }
+      sincePause += files.length;
+      if (sincePause >= PAUSE_EVERY_FILES) {
+        sincePause = 0;
+        await hasher.pause();
+      }
+    });
+  } catch (err) {
+    hasher.abort();
+    throw err;
+  }
+  const hashed = await hasher.finish();
+  const order = walked.map((_, i) => i);
+  order.sort((a, b) => compareCodePoints(walked[a]!.relpath, walked[b]!.relpath));
+  const entries: ManifestEntry[] = new Array(order.length);
+  const files: DirectoryHash['files'] = new Array(order.length);
   let size = 0;
-  for (let i = 0; i < walked.length; i++) {
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
     const { relpath, path: abs } = walked[i]!;
     const h = hashed[i]!;
-    entries.push({ md5: h.md5, relpath });
-    files.push({ relpath, path: abs, md5: h.md5, size: h.size });
+    entries[k] = { md5: h.md5, relpath };
+    files[k] = { relpath, path: abs, md5: h.md5, size: h.size };
     size += h.size;
   }
   const manifest = serializeManifest(entries);

@@ -2,9 +2,16 @@ import { availableParallelism } from 'node:os';
 import { statSync } from 'node:fs';
 import { isAbsolute, normalize, resolve } from 'node:path';
 import { hashFileDetailed } from './file-hash.js';
-import type { HashedFile } from './hash-core.js';
-import { hashInPool, hashRangeSync, unwrapResults, type WorkerFailure } from './hash-pool.js';
-import { HashState, type StateEntry } from './state.js';
+import type { CachedTuple, HashedContent, HashedFile } from './hash-core.js';
+import {
+  HashPool,
+  hashRangeSync,
+  unwrapResults,
+  type HashDetail,
+  type TaskResult,
+  type WorkerFailure,
+} from './hash-pool.js';
+import type { HashState, StateEntry } from './state.js';
 import type { FileHash, HashName } from './types.js';
 
 export interface HashPathsOptions {
@@ -24,8 +31,144 @@ export interface HashItem {
 /** Below these totals, starting workers costs more than it saves. */
 const POOL_MIN_FILES = 256;
 const POOL_MIN_BYTES = 64 << 20;
+/** From this many lookups on, the state reads all its rows at once (see `HashState.prepare`). */
+const PREPARE_MIN_FILES = 256;
 /** Files at least this large are hashed asynchronously when hashing on the main thread. */
 const ASYNC_MIN_BYTES = 8 << 20;
+
+/**
+ * Hashes files as they are added, through the state cache: a file whose (inode, mtime,
+ * size) matches its state entry is only stat'ed. Once enough files are known the work goes
+ * to a `HashPool` (workers booting while the caller is still finding files, stats and reads
+ * on all cores); a few files are hashed on this thread. New hashes are saved to the state
+ * in one transaction at the end.
+ */
+export class FileHasher {
+  private readonly hashName: HashName;
+  private readonly jobs: number;
+  private readonly state: HashState | undefined;
+  private readonly detail: HashDetail;
+  private readonly paths: string[] = [];
+  private readonly sizes: Array<number | undefined> = [];
+  private readonly cached: Array<CachedTuple | undefined> = [];
+  private knownBytes = 0;
+  private pool: HashPool | undefined;
+  private prepared = false;
+
+  /**
+   * `detail: 'content'` (only allowed without a state) skips the per-file stat: results then
+   * hold md5 and size only. `expected` is how many files will come, when known.
+   */
+  constructor(opts: HashPathsOptions & { detail?: HashDetail; expected?: number } = {}) {
+    this.hashName = opts.hashName ?? 'md5';
+    this.jobs = Math.max(1, opts.jobs ?? availableParallelism());
+    this.state = opts.state?.enabled ? opts.state : undefined;
+    this.detail = this.state ? 'full' : (opts.detail ?? 'full');
+    if ((opts.expected ?? 0) >= PREPARE_MIN_FILES) this.prepare(opts.expected!);
+  }
+
+  get count(): number {
+    return this.paths.length;
+  }
+
+  /** Queues a file (`path` absolute and normalised). */
+  add(path: string, size?: number): void {
+    const n = this.paths.length;
+    if (n === PREPARE_MIN_FILES) this.prepare(n);
+    const cached = this.state?.lookupRow(path, this.hashName);
+    this.paths.push(path);
+    this.sizes.push(size);
+    this.cached.push(cached);
+    this.knownBytes += size ?? 0;
+    if (this.pool) {
+      this.pool.add(path, size, cached);
+    } else if (
+      this.jobs > 1 &&
+      n + 1 > 1 &&
+      (n + 1 >= POOL_MIN_FILES || this.knownBytes >= POOL_MIN_BYTES)
+    ) {
+      this.pool = new HashPool({ hashName: this.hashName, jobs: this.jobs, detail: this.detail });
+      for (let i = 0; i <= n; i++) this.pool.add(this.paths[i]!, this.sizes[i], this.cached[i]);
+    }
+  }
+
+  /** Lets workers take queued files; call now and then while adding many. */
+  async pause(): Promise<void> {
+    await this.pool?.pause();
+  }
+
+  /** Stops the workers without waiting for results (after an error while adding files). */
+  abort(): void {
+    this.pool?.close();
+  }
+
+  /** Results in the order files were added; the first unreadable file throws a CmfError. */
+  async finish(): Promise<Array<HashedContent & Partial<HashedFile>>> {
+    const raw = this.pool ? await this.pool.finish() : await this.hashOnThisThread();
+    const results: Array<HashedContent & Partial<HashedFile>> = new Array(raw.length);
+    const entries: StateEntry[] = [];
+    for (let i = 0; i < raw.length; i++) {
+      const r = raw[i]!;
+      if ('hit' in r) {
+        results[i] = { md5: r.md5, size: r.size, isexec: r.isexec };
+      } else if ('recheck' in r) {
+        const exact = this.exactHit(this.paths[i]!);
+        if (exact) {
+          results[i] = exact;
+          continue;
+        }
+        const [h] = await hashOnThisThread([this.paths[i]!], this.hashName);
+        results[i] = h!;
+        entries.push({ path: this.paths[i]!, hashName: this.hashName, ...h! });
+      } else {
+        results[i] = r;
+        if ('ino' in r) entries.push({ path: this.paths[i]!, hashName: this.hashName, ...r });
+      }
+    }
+    if (this.state && entries.length > 0) this.state.setMany(entries);
+    return results;
+  }
+
+  private prepare(count: number): void {
+    if (this.prepared) return;
+    this.prepared = true;
+    this.state?.prepare(this.hashName, count);
+  }
+
+  /** A file whose inode number a double cannot hold: compare with an exact (bigint) stat. */
+  private exactHit(path: string): HashedFile | undefined {
+    const big = statSync(path, { bigint: true, throwIfNoEntry: false });
+    if (!big) return undefined;
+    const key = { ino: big.ino, mtimeNs: big.mtimeNs, size: Number(big.size) };
+    const md5 = this.state!.get(path, key, this.hashName);
+    return md5 === undefined ? undefined : { md5, ...key, isexec: (big.mode & 0o111n) !== 0n };
+  }
+
+  private async hashOnThisThread(): Promise<TaskResult[]> {
+    const out: Array<TaskResult | WorkerFailure | undefined> = new Array(this.paths.length);
+    for (let i = 0; i < this.paths.length; i++) {
+      const cached = this.cached[i];
+      if (!cached && (this.sizes[i] ?? 0) >= ASYNC_MIN_BYTES) {
+        out[i] = await hashFileDetailed(this.paths[i]!, { hashName: this.hashName }).catch(
+          (e: NodeJS.ErrnoException) => ({ error: { message: e.message, code: e.code } }),
+        );
+      } else {
+        hashRangeSync(this.paths, this.hashName, out, [i, i + 1], this.detail, this.cached);
+      }
+    }
+    return unwrapResults<TaskResult>(this.paths, out);
+  }
+}
+
+/** Hashes with stats on this thread, without the state. */
+async function hashOnThisThread(
+  paths: readonly string[],
+  hashName: HashName,
+): Promise<HashedFile[]> {
+  const hasher = new FileHasher({ hashName, jobs: 1 });
+  for (const p of paths) hasher.add(p);
+  return (await hasher.finish()) as HashedFile[];
+}
 
 /**
  * Hashes files through the state cache: a file whose (inode, mtime_ns, size) matches its
@@ -37,59 +180,18 @@ export async function hashItems(
   items: readonly HashItem[],
   opts: HashPathsOptions = {},
 ): Promise<HashedFile[]> {
-  const hashName = opts.hashName ?? 'md5';
-  const jobs = Math.max(1, opts.jobs ?? availableParallelism());
-  const state = opts.state?.enabled ? opts.state : undefined;
+  const hasher = new FileHasher({ ...opts, expected: items.length });
   const abs = items.map((it) => absolute(it.path));
-  const results: Array<HashedFile | undefined> = new Array(items.length);
-
-  const missIdx: number[] = [];
-  state?.prepare(hashName, items.length);
-  for (let i = 0; i < items.length; i++) {
-    const path = abs[i]!;
-    // Stat only files the state knows, and with a plain stat: over 20,000 files a bigint
-    // stat costs ~60% more (BigInt allocation and GC), and a stat is not free either.
-    const cached = state?.lookup(path, hashName);
-    if (cached) {
-      const st = statSync(path, { throwIfNoEntry: false });
-      if (st?.isFile()) {
-        let hit = HashState.matches(cached, st);
-        let ino = BigInt(st.ino);
-        if (!hit && st.ino > Number.MAX_SAFE_INTEGER) {
-          const big = statSync(path, { bigint: true });
-          ino = big.ino;
-          const key = { ino, mtimeNs: big.mtimeNs, size: Number(big.size) };
-          hit = state!.get(path, key, hashName) !== undefined;
-        }
-        if (hit) {
-          const isexec = (st.mode & 0o111) !== 0;
-          const mtimeNs = BigInt(cached.mtimeNsText);
-          results[i] = { md5: cached.md5, size: st.size, isexec, ino, mtimeNs };
-          continue;
-        }
-      }
+  for (let i = 0; i < items.length; i++) hasher.add(abs[i]!, items[i]!.size);
+  const results = await hasher.finish();
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i]!;
+    if (r.ino === undefined) {
+      // A state hit: the stat matched the entry, so its inode and mtime are the entry's.
+      const row = opts.state!.lookupRow(abs[i]!, opts.hashName ?? 'md5')!;
+      r.ino = BigInt(row[0]);
+      r.mtimeNs = BigInt(row[4]);
     }
-    missIdx.push(i);
-  }
-
-  if (missIdx.length > 0) {
-    const missPaths = missIdx.map((i) => abs[i]!);
-    const sizes = missIdx.map((i) => items[i]!.size);
-    const knownBytes = sizes.reduce<number>((a, s) => a + (s ?? 0), 0);
-    const usePool =
-      jobs > 1 &&
-      missPaths.length > 1 &&
-      (missPaths.length >= POOL_MIN_FILES || knownBytes >= POOL_MIN_BYTES);
-    const hashed = usePool
-      ? await hashInPool(missPaths, { hashName, jobs, sizes })
-      : await hashOnThisThread(missPaths, sizes, hashName);
-    const entries: StateEntry[] = [];
-    for (let k = 0; k < missIdx.length; k++) {
-      const r = hashed[k]!;
-      results[missIdx[k]!] = r;
-      entries.push({ path: missPaths[k]!, hashName, ...r });
-    }
-    state?.setMany(entries);
   }
   return results as HashedFile[];
 }
@@ -97,23 +199,6 @@ export async function hashItems(
 /** `resolve`, skipping its cost (cwd lookup, normalising) for paths that are already fine. */
 function absolute(p: string): string {
   return isAbsolute(p) && normalize(p) === p ? p : resolve(p);
-}
-
-async function hashOnThisThread(
-  paths: readonly string[],
-  sizes: ReadonlyArray<number | undefined>,
-  hashName: HashName,
-): Promise<HashedFile[]> {
-  const out: Array<HashedFile | WorkerFailure | undefined> = new Array(paths.length);
-  for (let i = 0; i < paths.length; i++) {
-    if ((sizes[i] ?? 0) >= ASYNC_MIN_BYTES) {
-      // Large files: overlapped async reads, and the event loop stays free.
-      out[i] = await hashFileDetailed(paths[i]!, { hashName });
-    } else {
-      hashRangeSync(paths, hashName, out, [i, i + 1]);
-    }
-  }
-  return unwrapResults(paths, out);
 }
 
 /**

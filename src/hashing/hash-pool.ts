@@ -1,23 +1,44 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { fsErrorToCmf } from './file-hash.js';
-import { CHUNK_SIZE, hashFileSync, type HashedFile } from './hash-core.js';
+import {
+  CHUNK_SIZE,
+  checkCached,
+  hashContentSync,
+  hashFileSync,
+  type CachedTuple,
+  type HashedContent,
+  type HashedFile,
+  type NeedsRecheck,
+  type StateHit,
+} from './hash-core.js';
 import type { HashName } from './types.js';
 
-/** A batch of files for one worker. */
+/**
+ * What to return for a file that is read: `full` adds the stat fields the state cache keys
+ * on (an fstat per file); `content` is md5 and size only.
+ */
+export type HashDetail = 'full' | 'content';
+
+/** A batch of files for one worker; `cached[i]` is the state entry of `paths[i]`, if any. */
 export interface WorkerRequest {
   id: number;
   paths: string[];
   hashName: HashName;
+  detail: HashDetail;
+  cached?: Array<CachedTuple | null>;
 }
 
 export interface WorkerFailure {
   error: { message: string; code?: string };
 }
 
+/** The outcome for one file: read (`HashedFile` or `HashedContent`), a state hit, or a recheck. */
+export type TaskResult = HashedFile | HashedContent | StateHit | NeedsRecheck;
+
 export interface WorkerReply {
   id: number;
-  results: Array<HashedFile | WorkerFailure>;
+  results: Array<TaskResult | WorkerFailure>;
 }
 
 /**
@@ -33,6 +54,8 @@ export interface PoolOptions {
   hashName: HashName;
   /** Threads in all, the main thread included (so `jobs - 1` workers). */
   jobs: number;
+  /** Default `full`. */
+  detail?: HashDetail;
   /** Known file sizes (same order as paths), used to keep batches to a few MiB. */
   sizes?: ReadonlyArray<number | undefined>;
   /** Let the main thread hash too (default true); false leaves it to the workers. */
@@ -50,6 +73,7 @@ const ASSUMED_SIZE = 4096;
 const IN_FLIGHT = 2;
 
 type Range = [start: number, end: number];
+type Slot = TaskResult | WorkerFailure | undefined;
 
 interface PoolWorker {
   worker: Worker;
@@ -60,17 +84,27 @@ interface PoolWorker {
 
 let sharedBuffer: Buffer | undefined;
 
-/** Hashes `paths[start..end)` on the calling thread with one reused 1 MiB buffer. */
+/**
+ * Hashes `paths[start..end)` on the calling thread with one reused 1 MiB buffer; a file
+ * with a state entry (`cached[i]`) is only stat'ed, and read when it changed.
+ */
 export function hashRangeSync(
   paths: readonly string[],
   hashName: HashName,
-  out: Array<HashedFile | WorkerFailure | undefined>,
+  out: Slot[],
   [start, end]: Range,
+  detail: HashDetail = 'full',
+  cached?: ReadonlyArray<CachedTuple | null | undefined>,
 ): void {
   sharedBuffer ??= Buffer.allocUnsafe(CHUNK_SIZE);
   for (let i = start; i < end; i++) {
     try {
-      out[i] = hashFileSync(paths[i]!, sharedBuffer, hashName);
+      const entry = cached?.[i];
+      out[i] =
+        (entry ? checkCached(paths[i]!, entry) : undefined) ??
+        (detail === 'full'
+          ? hashFileSync(paths[i]!, sharedBuffer, hashName)
+          : hashContentSync(paths[i]!, sharedBuffer, hashName));
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       out[i] = { error: { message: e.message, code: e.code } };
@@ -79,83 +113,172 @@ export function hashRangeSync(
 }
 
 /** Throws the first failure (in path order) as a CmfError; otherwise narrows the results. */
-export function unwrapResults(
+export function unwrapResults<T>(
   paths: readonly string[],
-  out: ReadonlyArray<HashedFile | WorkerFailure | undefined>,
-): HashedFile[] {
+  out: ReadonlyArray<T | WorkerFailure | undefined>,
+): T[] {
   for (let i = 0; i < out.length; i++) {
     const r = out[i];
-    if (r === undefined || 'error' in r) {
-      const err = Object.assign(new Error(r?.error.message ?? 'not hashed'), {
-        code: r?.error.code,
+    if (r === undefined || (r !== null && typeof r === 'object' && 'error' in r)) {
+      const failure = r as WorkerFailure | undefined;
+      const err = Object.assign(new Error(failure?.error.message ?? 'not hashed'), {
+        code: failure?.error.code,
       });
       throw fsErrorToCmf(err, paths[i]!);
     }
   }
-  return out as HashedFile[];
+  return out as T[];
 }
 
+const isFailure = (r: Slot): boolean => r !== undefined && 'error' in r;
+
 /**
- * Hashes many files on `jobs` threads. The main thread hashes too, from the same queue, so
- * work starts at once while the workers boot (~70 ms each here); workers only get batches
- * once they report ready. A worker that dies has its batches redone on the main thread.
- * Results come back in the order of `paths`; the first failure is thrown as a CmfError.
+ * A queue of files hashed on `jobs` threads: `jobs - 1` workers start at construction (they
+ * take ~70 ms to boot here), files are added as they are found (`add`, then `flush` and
+ * `pause` to let the workers take batches while the caller keeps walking), and `finish`
+ * has the main thread hash from the same queue until every file is done. Workers only get
+ * batches once they report ready, so nobody waits for a booting worker. A worker that dies
+ * has its batches redone on the main thread.
  */
-export async function hashInPool(
-  paths: readonly string[],
-  opts: PoolOptions,
-): Promise<HashedFile[]> {
-  const { hashName, sizes } = opts;
-  const stats = opts.stats ?? { mainFiles: 0, workerFiles: 0 };
-  const n = paths.length;
-  const out: Array<HashedFile | WorkerFailure | undefined> = new Array(n);
-  let next = 0;
-  let failed = false;
-  const redo: Range[] = [];
-  let wake: (() => void) | undefined;
-  const notify = (): void => {
-    wake?.();
-    wake = undefined;
-  };
+export class HashPool {
+  readonly stats: { mainFiles: number; workerFiles: number };
+  private readonly hashName: HashName;
+  private readonly detail: HashDetail;
+  private readonly useMain: boolean;
+  private readonly paths: string[] = [];
+  private readonly sizes: Array<number | undefined> = [];
+  private readonly cached: Array<CachedTuple | null> = [];
+  private readonly out: Slot[] = [];
+  private readonly workers: PoolWorker[] = [];
+  private readonly redo: Range[] = [];
+  private next = 0;
+  private closed = false;
+  private failed = false;
+  private anyCached = false;
+  private batchId = 0;
+  private wake: (() => void) | undefined;
 
-  const take = (maxFiles: number): Range | undefined => {
-    if (next >= n || failed) return undefined;
-    const start = next;
-    let bytes = 0;
-    while (next < n && next - start < maxFiles && bytes < BATCH_BYTES) {
-      bytes += sizes?.[next] ?? ASSUMED_SIZE;
-      next++;
+  constructor(opts: PoolOptions & { maxWorkers?: number }) {
+    this.hashName = opts.hashName;
+    this.detail = opts.detail ?? 'full';
+    this.useMain = opts.mainThread ?? true;
+    this.stats = opts.stats ?? { mainFiles: 0, workerFiles: 0 };
+    const count = Math.min(
+      this.useMain ? opts.jobs - 1 : opts.jobs,
+      opts.maxWorkers ?? Number.POSITIVE_INFINITY,
+    );
+    for (let k = 0; k < count; k++) this.workers.push(this.spawn());
+  }
+
+  /** Queues a file; `cached` is its state entry (the file is then only stat'ed if unchanged). */
+  add(path: string, size?: number, cached?: CachedTuple): void {
+    this.paths.push(path);
+    this.sizes.push(size);
+    this.cached.push(cached ?? null);
+    if (cached) this.anyCached = true;
+  }
+
+  /** Hands queued files to idle workers. */
+  flush(): void {
+    for (const pw of this.workers) this.feed(pw);
+  }
+
+  /** Flushes, then lets worker messages in (call now and then while adding files). */
+  async pause(): Promise<void> {
+    this.flush();
+    await yieldToEventLoop();
+  }
+
+  /**
+   * No more files: hashes the rest on this thread alongside the workers, stops them, and
+   * returns the results in the order files were added; the first failure throws a CmfError.
+   */
+  async finish(): Promise<TaskResult[]> {
+    this.closed = true;
+    this.flush();
+    const n = this.paths.length;
+    try {
+      for (;;) {
+        // Without the main thread's help, it still redoes the work of workers that died.
+        const live = this.workers.some((pw) => !pw.dead);
+        const range =
+          this.redo.pop() ?? (this.useMain || !live ? this.take(MAIN_BATCH_FILES) : undefined);
+        if (range) {
+          const cached = this.anyCached ? this.cached : undefined;
+          hashRangeSync(this.paths, this.hashName, this.out, range, this.detail, cached);
+          this.stats.mainFiles += range[1] - range[0];
+          for (let i = range[0]; i < range[1]; i++) if (isFailure(this.out[i])) this.failed = true;
+          if (this.workers.length > 0) await yieldToEventLoop();
+          continue;
+        }
+        if (
+          !this.workers.some((pw) => pw.inFlight.size > 0) &&
+          (this.useMain || !live || this.next >= n || this.failed)
+        ) {
+          break;
+        }
+        await new Promise<void>((resolve) => (this.wake = resolve));
+      }
+    } finally {
+      this.close();
     }
-    return [start, next];
-  };
+    return unwrapResults<TaskResult>(this.paths, this.out);
+  }
 
-  let batchId = 0;
-  const feed = (pw: PoolWorker): void => {
+  /** Stops the workers (also after an error while adding files). */
+  close(): void {
+    for (const pw of this.workers) {
+      pw.dead = true;
+      pw.worker.removeAllListeners('exit');
+      void pw.worker.terminate();
+    }
+  }
+
+  private notify(): void {
+    this.wake?.();
+    this.wake = undefined;
+  }
+
+  private take(maxFiles: number): Range | undefined {
+    const n = this.paths.length;
+    if (this.next >= n || this.failed) return undefined;
+    const start = this.next;
+    let bytes = 0;
+    while (this.next < n && this.next - start < maxFiles && bytes < BATCH_BYTES) {
+      bytes += this.sizes[this.next] ?? ASSUMED_SIZE;
+      this.next++;
+    }
+    return [start, this.next];
+  }
+
+  private feed(pw: PoolWorker): void {
     while (pw.ready && !pw.dead && pw.inFlight.size < IN_FLIGHT) {
-      const range = take(WORKER_BATCH_FILES);
+      // While files are still being added, send only full batches.
+      if (!this.closed && this.paths.length - this.next < WORKER_BATCH_FILES) return;
+      const range = this.take(WORKER_BATCH_FILES);
       if (!range) return;
-      const id = ++batchId;
+      const id = ++this.batchId;
       pw.inFlight.set(id, range);
-      const req: WorkerRequest = { id, paths: paths.slice(range[0], range[1]), hashName };
+      const req: WorkerRequest = {
+        id,
+        paths: this.paths.slice(range[0], range[1]),
+        hashName: this.hashName,
+        detail: this.detail,
+      };
+      if (this.anyCached) req.cached = this.cached.slice(range[0], range[1]);
       pw.worker.postMessage(req);
     }
-  };
+  }
 
-  const retire = (pw: PoolWorker): void => {
+  private retire(pw: PoolWorker): void {
     if (pw.dead) return;
     pw.dead = true;
-    redo.push(...pw.inFlight.values());
+    this.redo.push(...pw.inFlight.values());
     pw.inFlight.clear();
-    notify();
-  };
+    this.notify();
+  }
 
-  const useMain = opts.mainThread ?? true;
-  const workerCount = Math.min(
-    useMain ? opts.jobs - 1 : opts.jobs,
-    Math.ceil(n / WORKER_BATCH_FILES),
-  );
-  const workers: PoolWorker[] = [];
-  for (let k = 0; k < workerCount; k++) {
+  private spawn(): PoolWorker {
     const pw: PoolWorker = {
       worker: new Worker(hashWorkerUrl()),
       ready: false,
@@ -169,49 +292,41 @@ export async function hashInPool(
         const range = pw.inFlight.get(msg.id);
         pw.inFlight.delete(msg.id);
         if (range) {
-          stats.workerFiles += msg.results.length;
+          this.stats.workerFiles += msg.results.length;
           for (let i = 0; i < msg.results.length; i++) {
             const r = msg.results[i]!;
-            out[range[0] + i] = r;
-            if ('error' in r) failed = true;
+            this.out[range[0] + i] = r;
+            if ('error' in r) this.failed = true;
           }
         }
       }
-      feed(pw);
-      notify();
+      this.feed(pw);
+      this.notify();
     });
     // A worker that cannot load or crashes is not fatal: the main thread redoes its work.
-    pw.worker.on('error', () => retire(pw));
-    pw.worker.on('exit', () => retire(pw));
-    workers.push(pw);
+    pw.worker.on('error', () => this.retire(pw));
+    pw.worker.on('exit', () => this.retire(pw));
+    return pw;
   }
+}
 
-  try {
-    for (;;) {
-      // Without the main thread's help, it still redoes the work of workers that died.
-      const live = workers.some((pw) => !pw.dead);
-      const range = redo.pop() ?? (useMain || !live ? take(MAIN_BATCH_FILES) : undefined);
-      if (range) {
-        hashRangeSync(paths, hashName, out, range);
-        stats.mainFiles += range[1] - range[0];
-        if (out.slice(range[0], range[1]).some((r) => r && 'error' in r)) failed = true;
-        if (workers.length > 0) await yieldToEventLoop();
-        continue;
-      }
-      if (
-        !workers.some((pw) => pw.inFlight.size > 0) &&
-        (useMain || !live || next >= n || failed)
-      ) {
-        break;
-      }
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
-  } finally {
-    for (const pw of workers) {
-      pw.dead = true;
-      pw.worker.removeAllListeners('exit');
-      void pw.worker.terminate();
-    }
-  }
-  return unwrapResults(paths, out);
+/**
+ * Hashes many files on `jobs` threads (see `HashPool`). Results come back in the order of
+ * `paths`; the first failure is thrown as a CmfError.
+ */
+export async function hashInPool(
+  paths: readonly string[],
+  opts: PoolOptions,
+): Promise<HashedFile[]>;
+export async function hashInPool(
+  paths: readonly string[],
+  opts: PoolOptions & { detail: 'content' },
+): Promise<HashedContent[]>;
+export async function hashInPool(
+  paths: readonly string[],
+  opts: PoolOptions,
+): Promise<Array<HashedFile | HashedContent>> {
+  const pool = new HashPool({ ...opts, maxWorkers: Math.ceil(paths.length / WORKER_BATCH_FILES) });
+  for (let i = 0; i < paths.length; i++) pool.add(paths[i]!, opts.sizes?.[i]);
+  return (await pool.finish()) as Array<HashedFile | HashedContent>;
 }

@@ -1,6 +1,7 @@
 /**
  * Hash worker: receives batches of paths, hashes each with synchronous 1 MiB reads into one
- * reused buffer, and answers with the results in order.
+ * reused buffer (or, for a file with a state entry, only stats it while it is unchanged),
+ * and answers with the results in order.
  *
  * Node loads this file directly — `hash-worker.js` from dist, or this `.ts` through Node's
  * type stripping under vitest — so it follows hash-core's rules (erasable syntax only) and
@@ -15,14 +16,22 @@ const core = (await import(new URL(`./hash-core${ext}`, import.meta.url).href)) 
 const buf = Buffer.allocUnsafe(core.CHUNK_SIZE);
 
 parentPort!.on('message', (req: WorkerRequest) => {
-  const results: WorkerReply['results'] = req.paths.map((path) => {
+  const { paths, hashName, cached } = req;
+  const results: WorkerReply['results'] = new Array(paths.length);
+  for (let i = 0; i < paths.length; i++) {
+    const path = paths[i]!;
     try {
-      return core.hashFileSync(path, buf, req.hashName);
+      const entry = cached?.[i];
+      results[i] =
+        (entry ? core.checkCached(path, entry) : undefined) ??
+        (req.detail === 'full'
+          ? core.hashFileSync(path, buf, hashName)
+          : core.hashContentSync(path, buf, hashName));
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      return { error: { message: e.message, code: e.code } };
+      results[i] = { error: { message: e.message, code: e.code } };
     }
-  });
+  }
   parentPort!.postMessage({ id: req.id, results } satisfies WorkerReply);
 });
 // Batches are sent only after this, so the main thread never waits for a booting worker.

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { statMatches, type CachedTuple } from './hash-core.js';
 import type { HashName } from './types.js';
 
 /** The stat fields a state entry is keyed on (from `fs.stat(path, { bigint: true })`). */
@@ -63,7 +64,7 @@ const SCHEMA_VERSION = 1;
 const PRELOAD_MIN_LOOKUPS = 256;
 
 type ExactRow = [ino: bigint, mtimeNs: bigint, size: bigint, md5: string];
-type Row = [ino: number, mtimeMs: number, size: number, md5: string, mtimeNs: string];
+type Row = CachedTuple;
 
 /**
  * The state (hash) cache: remembers the md5 of a file for its (inode, mtime_ns, size), so an
@@ -214,6 +215,11 @@ export class HashState {
     return this.row(path, hashName) !== undefined;
   }
 
+  /** The cached entry as a tuple (as hash workers take it); cheap after `prepare`. */
+  lookupRow(path: string, hashName: HashName): CachedTuple | undefined {
+    return this.row(path, hashName);
+  }
+
   /** The cached entry for `path`, to compare with `HashState.matches`; cheap after `prepare`. */
   lookup(path: string, hashName: HashName): CachedHash | undefined {
     const row = this.row(path, hashName);
@@ -225,12 +231,7 @@ export class HashState {
    * size all equal. False (a miss) for inode numbers above 2^53; use `get` for those.
    */
   static matches(cached: CachedHash, st: { ino: number; mtimeMs: number; size: number }): boolean {
-    return (
-      st.ino <= Number.MAX_SAFE_INTEGER &&
-      cached.ino === st.ino &&
-      cached.mtimeMs === st.mtimeMs &&
-      cached.size === st.size
-    );
+    return statMatches([cached.ino, cached.mtimeMs, cached.size], st);
   }
 
   /**

@@ -84,7 +84,8 @@ export function findRepoRoot(dir: string): string | undefined {
 
 function isDirectory(p: string): boolean {
   try {
-    return statSync(p).isDirectory();
+    // No exception for the common "not there" (a throw costs more than the stat).
+    return statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
   } catch {
     return false;
   }
@@ -107,6 +108,23 @@ function toStat(st: BigIntStats): StatKey & { isexec: boolean } {
  * Uses synchronous directory reads: for many small directories they are much faster.
  */
 export async function walkDirectory(dir: string, opts: WalkOptions = {}): Promise<WalkedFile[]> {
+  const files: WalkedFile[] = [];
+  await walkFiles(dir, opts, (batch) => {
+    for (const f of batch) files.push(f);
+  });
+  return files;
+}
+
+/**
+ * `walkDirectory`, handing over the files of each directory as soon as it is read (so
+ * hashing can start before the walk ends); a promise returned by `onFiles` is awaited
+ * before the next directory is read.
+ */
+export async function walkFiles(
+  dir: string,
+  opts: WalkOptions,
+  onFiles: (files: WalkedFile[]) => void | Promise<void>,
+): Promise<void> {
   const root = resolve(dir);
   if (!isDirectory(root)) {
     throw new NotFoundError('DIR_NOT_FOUND', `No such directory: ${dir}`, { data: { path: dir } });
@@ -125,8 +143,7 @@ export async function walkDirectory(dir: string, opts: WalkOptions = {}): Promis
     }
   }
 
-  const files: WalkedFile[] = [];
-  const visit = (abs: string, rel: string, rules: Rules[]): void => {
+  const visit = async (abs: string, rel: string, rules: Rules[]): Promise<void> => {
     const entries: Dirent[] = readdirSync(abs, { withFileTypes: true });
     if (entries.some((e) => e.name === DVCIGNORE)) {
       const file = join(abs, DVCIGNORE);
@@ -139,11 +156,16 @@ export async function walkDirectory(dir: string, opts: WalkOptions = {}): Promis
       const ig = loadDvcignore(file);
       if (ig) rules = [...rules, { base: abs, ig }];
     }
+    // `abs` is resolved (normalised, no trailing separator but at the root) and names hold
+    // no separator, so plain concatenation is `join` without its cost per entry.
+    const prefix = abs.endsWith(sep) ? abs : abs + sep;
+    const relPrefix = rel === '' ? '' : `${rel}/`;
+    const files: WalkedFile[] = [];
+    const subdirs: Array<[abs: string, rel: string]> = [];
     for (const e of entries) {
       const name = e.name;
       if (name === '' || name === '.git') continue;
-      const childAbs = join(abs, name);
-      const childRel = rel === '' ? name : `${rel}/${name}`;
+      const childAbs = prefix + name;
       let isDir = e.isDirectory();
       let isFile = e.isFile();
       let st: BigIntStats | undefined;
@@ -162,12 +184,12 @@ export async function walkDirectory(dir: string, opts: WalkOptions = {}): Promis
       }
       if (isDir) {
         if (name === '.hg' || name === '.dvc') continue;
-        if (isIgnored(rules, childAbs, true)) continue;
+        if (rules.length > 0 && isIgnored(rules, childAbs, true)) continue;
         if (isDirectory(join(childAbs, '.dvc'))) continue; // a sub-repository
-        visit(childAbs, childRel, rules);
+        subdirs.push([childAbs, relPrefix + name]);
         continue;
       }
-      if (isIgnored(rules, childAbs, false)) continue;
+      if (rules.length > 0 && isIgnored(rules, childAbs, false)) continue;
       if (!isFile) {
         throw new UsageError('UNSUPPORTED_FILE', `Not a regular file: ${childAbs}`, {
           data: { path: childAbs },
@@ -175,13 +197,12 @@ export async function walkDirectory(dir: string, opts: WalkOptions = {}): Promis
         });
       }
       if (wantStat) st ??= statSync(childAbs, { bigint: true });
-      files.push({
-        relpath: childRel,
-        path: childAbs,
-        ...(st && wantStat ? { stat: toStat(st) } : {}),
-      });
+      const file: WalkedFile = { relpath: relPrefix + name, path: childAbs };
+      if (st && wantStat) file.stat = toStat(st);
+      files.push(file);
     }
+    if (files.length > 0) await onFiles(files);
+    for (const [childAbs, childRel] of subdirs) await visit(childAbs, childRel, rules);
   };
-  visit(root, '', chain);
-  return files;
+  await visit(root, '', chain);
 }

@@ -1,8 +1,10 @@
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors/index.js';
 import { hashDirectory } from '../../../src/hashing/dir-hash.js';
+import { hashItems } from '../../../src/hashing/hash-paths.js';
+import { walkDirectory } from '../../../src/hashing/walk.js';
 import { manifestHash } from '../../../src/hashing/manifest.js';
 import { HashState } from '../../../src/hashing/state.js';
 import { tempDir, writeTree } from './helpers.js';
@@ -49,6 +51,32 @@ describe('hashDirectory', () => {
     writeTree(root, { '.dvcignore': '*.tmp\n', 'data/x.tmp': 'junk', 'data/.git/HEAD': 'x' });
     symlinkSync(join(root, 'data/0'), join(root, 'data/link-to-dir'));
     expect((await hashDirectory(join(root, 'data'))).md5).toBe(plain.md5);
+  });
+
+  it('streams walked files to the workers with the same results as walk, then hash', async () => {
+    const files: Record<string, string | Buffer> = {};
+    for (let i = 0; i < 600; i++) files[`data/d${i % 9}/s${i % 2}/f${i}.txt`] = `line ${i}\r\n`;
+    files['data/big.bin'] = Buffer.alloc(3 * 2 ** 20 + 5, 7);
+    writeTree(root, files);
+    for (const hashName of ['md5', 'md5-dos2unix'] as const) {
+      const walked = await walkDirectory(join(root, 'data'), { stat: false });
+      const listed = await hashItems(walked, { hashName, jobs: 1 });
+      const byRel = new Map(walked.map((w, i) => [w.relpath, listed[i]!]));
+      const streamed = await hashDirectory(join(root, 'data'), { hashName, jobs: 2 });
+      expect(streamed.nfiles).toBe(walked.length);
+      for (const f of streamed.files) {
+        expect([f.md5, f.size]).toEqual([byRel.get(f.relpath)!.md5, byRel.get(f.relpath)!.size]);
+      }
+    }
+    // Through the state: a file changed after caching is read again, the rest are not.
+    const state = HashState.open(root);
+    const first = await hashDirectory(join(root, 'data'), { jobs: 2, state });
+    writeFileSync(join(root, 'data/d0/s0/f0.txt'), 'changed and longer\n');
+    const second = await hashDirectory(join(root, 'data'), { jobs: 2, state });
+    state.close();
+    const fresh = await hashDirectory(join(root, 'data'), { jobs: 1 });
+    expect(second).toEqual(fresh);
+    expect(second.md5).not.toBe(first.md5);
   });
 
   it('sorts entries by code point and escapes names', async () => {

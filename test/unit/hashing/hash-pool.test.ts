@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../../src/errors/index.js';
 import { hashBuffer, md5Hex } from '../../../src/hashing/file-hash.js';
 import { hashItems, hashPaths } from '../../../src/hashing/hash-paths.js';
-import { hashInPool, hashWorkerUrl } from '../../../src/hashing/hash-pool.js';
+import { HashPool, hashInPool, hashWorkerUrl } from '../../../src/hashing/hash-pool.js';
 import { HashState } from '../../../src/hashing/state.js';
 import { tempDir, writeTree } from './helpers.js';
 
@@ -103,5 +103,46 @@ describe('hash pool', () => {
     const err = await hashInPool(withMissing, { hashName: 'md5', jobs: 2 }).catch((e) => e);
     expect(err).toBeInstanceOf(NotFoundError);
     expect((err as NotFoundError).data?.path).toBe(join(dir, 'missing.bin'));
+  });
+
+  it.each(['md5', 'md5-dos2unix'] as const)(
+    'gives the same %s and size without stats (content detail) as with',
+    async (hashName) => {
+      const full = await hashInPool(paths, { hashName, jobs: 2 });
+      const content = await hashInPool(paths, { hashName, jobs: 2, detail: 'content' });
+      expect(content).toEqual(full.map(({ md5, size }) => ({ md5, size })));
+    },
+  );
+
+  it('redoes the batches of a worker that dies on the main thread', async () => {
+    const stats = { mainFiles: 0, workerFiles: 0 };
+    const pool = new HashPool({ hashName: 'md5', jobs: 1, mainThread: false, stats });
+    for (const p of paths) pool.add(p);
+    const done = pool.finish();
+    // As when the worker crashes: its 'error' event retires it.
+    const workers = (pool as unknown as { workers: Array<{ worker: Worker }> }).workers;
+    workers[0]!.worker.emit('error', new Error('worker crashed'));
+    const results = await done;
+    expect(stats.mainFiles).toBe(paths.length);
+    expect(results.map((r) => (r as { md5: string }).md5)).toEqual(
+      paths.map((p) => md5Hex(contents.get(p)!)),
+    );
+  });
+
+  it('only stats files whose state entry still matches, on workers too, and reads the rest', async () => {
+    const pool = new HashPool({ hashName: 'md5', jobs: 2 });
+    const changed = join(dir, 'changed.bin');
+    writeFileSync(changed, 'new content');
+    for (const p of [...paths, changed]) {
+      const st = statSync(p);
+      // A fake md5 proves the file was not read; the changed file's entry has a stale size.
+      const size = p === changed ? st.size + 1 : st.size;
+      pool.add(p, undefined, [st.ino, st.mtimeMs, size, 'f'.repeat(32), '0']);
+    }
+    const results = await pool.finish();
+    expect(results.slice(0, -1).every((r) => 'hit' in r && r.md5 === 'f'.repeat(32))).toBe(true);
+    expect(results.at(-1)).toMatchObject({ md5: md5Hex(Buffer.from('new content')), size: 11 });
+    expect('hit' in results.at(-1)!).toBe(false);
+    rmSync(changed);
   });
 });
