@@ -173,6 +173,11 @@ export class Cmf {
     readonly pipeline: MlmdContext,
   ) {
     this.types = new TypeRegistry(store);
+    if (project.gitRepoUrl === '') {
+      this.warnings.push(
+        "The git repository has no remote: Git_Repo and git_repo are recorded as ''. Add one with 'git remote add origin <url>'.",
+      );
+    }
   }
 
   /**

@@ -1,5 +1,5 @@
 /** What cmflib takes from the running script: its name and its command line. */
-import { basename, extname } from 'node:path';
+import { basename, extname, isAbsolute, relative, sep } from 'node:path';
 
 /**
  * Basename of the running script without its extension (`src/parse.ts` → `parse`): the name
@@ -11,6 +11,16 @@ export function scriptName(argv: readonly string[] = process.argv): string {
   if (!script) return 'node';
   const base = basename(script);
   return base.slice(0, base.length - extname(base).length) || base;
+}
+
+/**
+ * Node makes `argv[1]` absolute; Python's `sys.argv[0]` is the path as typed, usually
+ * relative to the working directory. Scripts under the working directory are shown relative.
+ */
+function scriptAsTyped(script: string | undefined): string {
+  if (!script) return 'node';
+  const rel = relative(process.cwd(), script);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? script : rel.split(sep).join('/');
 }
 
 /** A Python string literal, as `repr()` writes it. */
@@ -35,6 +45,6 @@ function pyRepr(s: string): string {
  */
 export function commandString(cmd?: string | readonly string[], argv = process.argv): string {
   if (typeof cmd === 'string') return cmd;
-  const list = cmd ?? argv.slice(1);
+  const list = cmd ?? [scriptAsTyped(argv[1]), ...argv.slice(2)];
   return `[${list.map(pyRepr).join(', ')}]`;
 }

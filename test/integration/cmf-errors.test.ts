@@ -241,3 +241,15 @@ describe('logging before createContext', () => {
     ).toBe('main');
   });
 });
+
+describe('warnings', () => {
+  it('collects a warning (never prints) when the git repository has no remote', async () => {
+    const p = await cmfProject();
+    execFileSync('git', ['remote', 'remove', 'origin'], { cwd: p.dir });
+    const cmf = await openCmf(p.dir);
+    expect(cmf.warnings.join('\n')).toMatch(/no remote/);
+    writeFileSync(join(p.dir, 'a.csv'), 'a\n');
+    await cmf.createExecution('x');
+    expect(cmf.execution?.properties.Git_Repo).toEqual({ type: 'string', value: '' });
+  });
+});

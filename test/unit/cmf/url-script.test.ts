@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeUrl, pipelineUrl, remoteObjectUrl } from '../../../src/cmf/url.js';
 import { commandString, scriptName } from '../../../src/cmf/script.js';
@@ -33,6 +34,9 @@ describe('script name and command', () => {
   it("renders the command as Python's str(sys.argv)", () => {
     expect(commandString(undefined, ['node', 'src/parse.py', 'a b', "it's"])).toBe(
       `['src/parse.py', 'a b', "it's"]`,
+    );
+    expect(commandString(undefined, ['node', join(process.cwd(), 'src', 'train.ts'), '-v'])).toBe(
+      "['src/train.ts', '-v']",
     );
     expect(commandString(['x', 'back\\slash'])).toBe("['x', 'back\\\\slash']");
     expect(commandString('python train.py')).toBe('python train.py');
