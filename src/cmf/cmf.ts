@@ -33,10 +33,13 @@ import {
   type ArtifactTypeName,
   type EventName,
 } from './conventions.js';
+import { checkFileName, checkText } from './arguments.js';
+import { DataSlice, type DataSliceHost } from './dataslice.js';
 import { writeEnvironment } from './environment.js';
 import { readTable, writeTable, type Row } from './parquet.js';
 import { openProject, recordedPath, type Project } from './project.js';
 import { commandString, scriptName } from './script.js';
+import { GitStager } from './staging.js';
 import { TypeRegistry } from './types.js';
 import { pipelineUrl } from './url.js';
 import {
@@ -97,73 +100,18 @@ type EventArg = EventName | (string & {});
 /** Files hashed and copied into the cache at once by one logging call. */
 const ADD_CONCURRENCY = 8;
 
-/** A pending dataslice: files and their properties, committed as one parquet artifact. */
-export class DataSlice {
-  private readonly rows = new Map<string, Row>();
-
-  /** @internal use {@link Cmf.createDataslice} */
-  constructor(
-    private readonly cmf: Cmf,
-    readonly name: string,
-  ) {}
-
-  /** Adds a file (its md5 goes into the `hash` column) with optional per-file properties. */
-  async addData(path: string, customProperties?: CustomProperties): Promise<void> {
-    const props = customPropertiesOf('addData', customProperties);
-    const { recorded, md5 } = await this.cmf._hashForSlice(path);
-    this.rows.set(recorded, { hash: { type: 'string', value: md5 }, ...props });
-  }
-
-  /** Writes the parquet and logs it as a `Dataslice` output of the current execution. */
-  async commit(customProperties?: CustomProperties): Promise<LogResult> {
-    return this.cmf._commitDataslice(
-      this.name,
-      this.rows,
-      customPropertiesOf('commit', customProperties),
-    );
-  }
-}
-
 function customPropertiesOf(where: string, props: unknown): Record<string, PropertyValue> {
   return customProperties(where, props);
 }
 
-function checkFileName(what: string, name: unknown): string {
-  if (
-    typeof name !== 'string' ||
-    name === '' ||
-    name === '.' ||
-    name === '..' ||
-    /[/\\\0]/.test(name)
-  ) {
-    throw new UsageError('CMF_BAD_NAME', `Invalid ${what} name ${JSON.stringify(name)}`, {
-      hint: `A ${what} name becomes a file name: use a non-empty name without slashes.`,
-    });
-  }
-  return name;
-}
-
-function checkText(what: string, v: unknown): string {
-  if (typeof v !== 'string' || v === '' || v.includes('\0')) {
-    throw new UsageError('CMF_BAD_ARGUMENT', `${what} must be a non-empty string`, {
-      data: { value: String(v) },
-    });
-  }
-  return v;
-}
-
-export class Cmf {
+export class Cmf implements DataSliceHost {
   /** Things that did not stop logging but that you may want to know (never printed). */
   readonly warnings: string[] = [];
   private readonly types: TypeRegistry;
   private stageCtx?: MlmdContext;
   private exec?: MlmdExecution;
   private readonly metrics = new Map<string, Row[]>();
-  private readonly toStage = new Set<string>();
-  private stagedSinceCommit = false;
-  /** The background `git add` run, and the first error it met (reported by the next flush). */
-  private gitRun?: Promise<void>;
-  private gitError: unknown;
+  private readonly stager: GitStager;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -173,6 +121,7 @@ export class Cmf {
     readonly pipeline: MlmdContext,
   ) {
     this.types = new TypeRegistry(store);
+    this.stager = new GitStager(project.git);
     if (project.gitRepoUrl === '') {
       this.warnings.push(
         "The git repository has no remote: Git_Repo and git_repo are recorded as ''. Add one with 'git remote add origin <url>'.",
@@ -651,12 +600,12 @@ export class Cmf {
           hint: 'Call createExecution (or log something) first.',
         });
       }
-      await this.flushGitAdd();
+      await this.stager.flush();
       const git = this.project.git;
       let commit: string | undefined;
-      if (this.stagedSinceCommit || (await git.hasStagedChanges())) {
+      if (this.stager.stagedSinceCommit || (await git.hasStagedChanges())) {
         commit = await git.commit(`cmf: execution ${exec.id} (${exec.typeName})`);
-        this.stagedSinceCommit = false;
+        this.stager.committed();
       }
       const endCommit = commit ?? (await git.headCommit()) ?? '';
       this.exec = this.store.executions.update(exec.id, {
@@ -671,7 +620,7 @@ export class Cmf {
     const run = this.queue.then(async () => {
       if (this.closed) return;
       try {
-        await this.flushGitAdd();
+        await this.stager.flush();
       } finally {
         this.closed = true;
         this.store.close();
@@ -783,45 +732,9 @@ export class Cmf {
     await mapLimit([...byDir], ADD_CONCURRENCY, async ([dir, names]) => {
       for (const name of names) await addToGitignore(dir, name);
     });
-    for (const r of results) this.toStage.add(r.dvcFilePath);
-    this.startGitAdd();
+    this.stager.add(results.map((r) => r.dvcFilePath));
     // add() always records the hash it computed.
     return results.map((r) => r.out.md5 as string);
-  }
-
-  /**
-   * Stages the queued `.dvc` files in the background, so git's work overlaps the next
-   * logging calls. One run takes everything queued so far; files queued meanwhile go in
-   * the next run — one git index rewrite per run, not per file.
-   */
-  private startGitAdd(): void {
-    if (this.gitRun || this.toStage.size === 0) return;
-    this.gitRun = (async () => {
-      while (this.toStage.size > 0 && this.gitError === undefined) {
-        const paths = [...this.toStage];
-        this.toStage.clear();
-        try {
-          await this.project.git.add(paths);
-          this.stagedSinceCommit = true;
-        } catch (err) {
-          for (const path of paths) this.toStage.add(path); // retried by the next flush
-          this.gitError = err;
-        }
-      }
-    })().finally(() => {
-      this.gitRun = undefined;
-    });
-  }
-
-  /** Waits until every queued `.dvc` file is staged; throws what staging met. */
-  private async flushGitAdd(): Promise<void> {
-    this.startGitAdd();
-    while (this.gitRun) await this.gitRun;
-    const err = this.gitError;
-    if (err !== undefined) {
-      this.gitError = undefined;
-      throw err;
-    }
   }
 
   /** `<mlmd dir>/cmf_artifacts/<first Execution_uuid>/<kind>/<name>`. */
@@ -893,4 +806,5 @@ export class Cmf {
   }
 }
 
+export { DataSlice };
 export type { LogResult, MlmdArtifact };
