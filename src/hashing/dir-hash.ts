@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { FileHasher, type HashPathsOptions } from './hash-paths.js';
 import { compareCodePoints, manifestHash, serializeManifest } from './manifest.js';
 import type { DirectoryHash, ManifestEntry } from './types.js';
@@ -23,7 +24,7 @@ export async function hashDirectory(
   opts: HashDirectoryOptions = {},
 ): Promise<DirectoryHash> {
   // Without a state, only md5 and size are needed: no stat per file.
-  const hasher = new FileHasher({ ...opts, detail: 'content' });
+  const hasher = new FileHasher({ ...opts, detail: 'content', under: resolve(path) });
   const walked: Array<{ relpath: string; path: string }> = [];
   let sincePause = 0;
   try {

@@ -41,44 +41,50 @@ export type CachedTuple = [
   mtimeNs: string,
 ];
 
-/** The file still matches its state entry: not read. */
-export interface StateHit extends HashedContent {
-  isexec: boolean;
-  hit: true;
-}
+/**
+ * What a stat says of a file that has a state entry, as a small number (cheap to send
+ * between threads): unchanged and not executable, unchanged and executable, or an inode
+ * number too large for a plain stat (compare exactly on the main thread). A changed file
+ * has no verdict: it is read.
+ */
+export const HIT = 1;
+export const HIT_EXEC = 2;
+export const RECHECK = 3;
+export type CacheVerdict = typeof HIT | typeof HIT_EXEC | typeof RECHECK;
 
-/** The inode number is too large for a plain stat: compare exactly on the main thread. */
-export interface NeedsRecheck {
-  recheck: true;
-}
-
-/** Whether a plain stat still matches a state entry (inode numbers above 2^53 never do). */
+/**
+ * Whether a plain stat still matches a state entry given as `keys[at..at+2]` = inode,
+ * mtimeMs, size. Inode numbers above 2^53 never match (a double cannot hold them exactly).
+ */
 export function statMatches(
-  cached: readonly [ino: number, mtimeMs: number, size: number, ...rest: unknown[]],
+  keys: ArrayLike<number>,
+  at: number,
   st: { ino: number; mtimeMs: number; size: number },
 ): boolean {
   return (
     st.ino <= Number.MAX_SAFE_INTEGER &&
-    cached[0] === st.ino &&
-    cached[1] === st.mtimeMs &&
-    cached[2] === st.size
+    st.ino === keys[at] &&
+    st.mtimeMs === keys[at + 1] &&
+    st.size === keys[at + 2]
   );
 }
 
 /**
- * Stats a file that has a state entry: a hit when inode, mtime and size are unchanged,
- * a recheck for inode numbers a double cannot hold, else undefined (the file must be read).
- * A plain stat: over 20,000 files a bigint one costs ~60% more (BigInt allocation, GC).
+ * Stats a file that has a state entry, given as `keys[at..at+2]` = inode, mtimeMs, size
+ * (NaN inode: no entry). A plain stat: over 20,000 files a bigint one costs ~60% more
+ * (BigInt allocation, GC). Undefined when the file must be read.
  */
 export function checkCached(
   path: string,
-  cached: CachedTuple,
-): StateHit | NeedsRecheck | undefined {
+  keys: ArrayLike<number>,
+  at: number,
+): CacheVerdict | undefined {
+  if (Number.isNaN(keys[at])) return undefined;
   const st = statSync(path, { throwIfNoEntry: false });
   if (!st?.isFile()) return undefined;
-  if (st.ino > Number.MAX_SAFE_INTEGER) return { recheck: true };
-  if (!statMatches(cached, st)) return undefined;
-  return { md5: cached[3], size: st.size, isexec: (st.mode & 0o111) !== 0, hit: true };
+  if (st.ino > Number.MAX_SAFE_INTEGER) return RECHECK;
+  if (!statMatches(keys, at, st)) return undefined;
+  return (st.mode & 0o111) !== 0 ? HIT_EXEC : HIT;
 }
 
 // Bytes DVC counts as "text": 0x20..0x7E plus \n \r \t \f \b.

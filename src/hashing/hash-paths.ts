@@ -2,7 +2,13 @@ import { availableParallelism } from 'node:os';
 import { statSync } from 'node:fs';
 import { isAbsolute, normalize, resolve } from 'node:path';
 import { hashFileDetailed } from './file-hash.js';
-import type { CachedTuple, HashedContent, HashedFile } from './hash-core.js';
+import {
+  HIT_EXEC,
+  RECHECK,
+  type CachedTuple,
+  type HashedContent,
+  type HashedFile,
+} from './hash-core.js';
 import {
   HashPool,
   hashRangeSync,
@@ -54,16 +60,21 @@ export class FileHasher {
   private knownBytes = 0;
   private pool: HashPool | undefined;
   private prepared = false;
+  private readonly under: string | undefined;
 
   /**
    * `detail: 'content'` (only allowed without a state) skips the per-file stat: results then
-   * hold md5 and size only. `expected` is how many files will come, when known.
+   * hold md5 and size only. `expected` is how many files will come, when known; `under`,
+   * a directory all of them are below (the state then loads only its rows).
    */
-  constructor(opts: HashPathsOptions & { detail?: HashDetail; expected?: number } = {}) {
+  constructor(
+    opts: HashPathsOptions & { detail?: HashDetail; expected?: number; under?: string } = {},
+  ) {
     this.hashName = opts.hashName ?? 'md5';
     this.jobs = Math.max(1, opts.jobs ?? availableParallelism());
     this.state = opts.state?.enabled ? opts.state : undefined;
     this.detail = this.state ? 'full' : (opts.detail ?? 'full');
+    this.under = opts.under;
     if ((opts.expected ?? 0) >= PREPARE_MIN_FILES) this.prepare(opts.expected!);
   }
 
@@ -109,9 +120,11 @@ export class FileHasher {
     const entries: StateEntry[] = [];
     for (let i = 0; i < raw.length; i++) {
       const r = raw[i]!;
-      if ('hit' in r) {
-        results[i] = { md5: r.md5, size: r.size, isexec: r.isexec };
-      } else if ('recheck' in r) {
+      if (typeof r === 'number' && r !== RECHECK) {
+        // Unchanged: the stat matched the entry, so the entry's md5 and size are the file's.
+        const row = this.cached[i]!;
+        results[i] = { md5: row[3], size: row[2], isexec: r === HIT_EXEC };
+      } else if (r === RECHECK) {
         const exact = this.exactHit(this.paths[i]!);
         if (exact) {
           results[i] = exact;
@@ -132,7 +145,7 @@ export class FileHasher {
   private prepare(count: number): void {
     if (this.prepared) return;
     this.prepared = true;
-    this.state?.prepare(this.hashName, count);
+    this.state?.prepare(this.hashName, count, this.under);
   }
 
   /** A file whose inode number a double cannot hold: compare with an exact (bigint) stat. */
@@ -146,6 +159,11 @@ export class FileHasher {
 
   private async hashOnThisThread(): Promise<TaskResult[]> {
     const out: Array<TaskResult | WorkerFailure | undefined> = new Array(this.paths.length);
+    const keys: number[] = [];
+    for (const c of this.cached) {
+      if (c) keys.push(c[0], c[1], c[2]);
+      else keys.push(NaN, 0, 0);
+    }
     for (let i = 0; i < this.paths.length; i++) {
       const cached = this.cached[i];
       if (!cached && (this.sizes[i] ?? 0) >= ASYNC_MIN_BYTES) {
@@ -153,7 +171,7 @@ export class FileHasher {
           (e: NodeJS.ErrnoException) => ({ error: { message: e.message, code: e.code } }),
         );
       } else {
-        hashRangeSync(this.paths, this.hashName, out, [i, i + 1], this.detail, this.cached);
+        hashRangeSync(this.paths, this.hashName, out, [i, i + 1], this.detail, keys);
       }
     }
     return unwrapResults<TaskResult>(this.paths, out);

@@ -6,11 +6,10 @@ import {
   checkCached,
   hashContentSync,
   hashFileSync,
+  type CacheVerdict,
   type CachedTuple,
   type HashedContent,
   type HashedFile,
-  type NeedsRecheck,
-  type StateHit,
 } from './hash-core.js';
 import type { HashName } from './types.js';
 
@@ -20,21 +19,24 @@ import type { HashName } from './types.js';
  */
 export type HashDetail = 'full' | 'content';
 
-/** A batch of files for one worker; `cached[i]` is the state entry of `paths[i]`, if any. */
+/**
+ * A batch of files for one worker. `keys[3i..3i+2]` are the inode, mtimeMs and size of the
+ * state entry of `paths[i]` (NaN inode: none); the worker needs no more of the entry.
+ */
 export interface WorkerRequest {
   id: number;
   paths: string[];
   hashName: HashName;
   detail: HashDetail;
-  cached?: Array<CachedTuple | null>;
+  keys?: Float64Array;
 }
 
 export interface WorkerFailure {
   error: { message: string; code?: string };
 }
 
-/** The outcome for one file: read (`HashedFile` or `HashedContent`), a state hit, or a recheck. */
-export type TaskResult = HashedFile | HashedContent | StateHit | NeedsRecheck;
+/** The outcome for one file: read (`HashedFile` or `HashedContent`), or a state verdict. */
+export type TaskResult = HashedFile | HashedContent | CacheVerdict;
 
 export interface WorkerReply {
   id: number;
@@ -94,14 +96,13 @@ export function hashRangeSync(
   out: Slot[],
   [start, end]: Range,
   detail: HashDetail = 'full',
-  cached?: ReadonlyArray<CachedTuple | null | undefined>,
+  keys?: ArrayLike<number>,
 ): void {
   sharedBuffer ??= Buffer.allocUnsafe(CHUNK_SIZE);
   for (let i = start; i < end; i++) {
     try {
-      const entry = cached?.[i];
       out[i] =
-        (entry ? checkCached(paths[i]!, entry) : undefined) ??
+        (keys ? checkCached(paths[i]!, keys, 3 * i) : undefined) ??
         (detail === 'full'
           ? hashFileSync(paths[i]!, sharedBuffer, hashName)
           : hashContentSync(paths[i]!, sharedBuffer, hashName));
@@ -119,7 +120,7 @@ export function unwrapResults<T>(
 ): T[] {
   for (let i = 0; i < out.length; i++) {
     const r = out[i];
-    if (r === undefined || (r !== null && typeof r === 'object' && 'error' in r)) {
+    if (r === undefined || (typeof r === 'object' && r !== null && 'error' in r)) {
       const failure = r as WorkerFailure | undefined;
       const err = Object.assign(new Error(failure?.error.message ?? 'not hashed'), {
         code: failure?.error.code,
@@ -130,7 +131,7 @@ export function unwrapResults<T>(
   return out as T[];
 }
 
-const isFailure = (r: Slot): boolean => r !== undefined && 'error' in r;
+const isFailure = (r: Slot): boolean => typeof r === 'object' && 'error' in r;
 
 /**
  * A queue of files hashed on `jobs` threads: `jobs - 1` workers start at construction (they
@@ -147,7 +148,8 @@ export class HashPool {
   private readonly useMain: boolean;
   private readonly paths: string[] = [];
   private readonly sizes: Array<number | undefined> = [];
-  private readonly cached: Array<CachedTuple | null> = [];
+  /** Inode, mtimeMs and size of each file's state entry, 3 per file (NaN inode: none). */
+  private readonly keys: number[] = [];
   private readonly out: Slot[] = [];
   private readonly workers: PoolWorker[] = [];
   private readonly redo: Range[] = [];
@@ -174,8 +176,12 @@ export class HashPool {
   add(path: string, size?: number, cached?: CachedTuple): void {
     this.paths.push(path);
     this.sizes.push(size);
-    this.cached.push(cached ?? null);
-    if (cached) this.anyCached = true;
+    if (cached) {
+      this.keys.push(cached[0], cached[1], cached[2]);
+      this.anyCached = true;
+    } else {
+      this.keys.push(NaN, 0, 0);
+    }
   }
 
   /** Hands queued files to idle workers. */
@@ -204,8 +210,8 @@ export class HashPool {
         const range =
           this.redo.pop() ?? (this.useMain || !live ? this.take(MAIN_BATCH_FILES) : undefined);
         if (range) {
-          const cached = this.anyCached ? this.cached : undefined;
-          hashRangeSync(this.paths, this.hashName, this.out, range, this.detail, cached);
+          const keys = this.anyCached ? this.keys : undefined;
+          hashRangeSync(this.paths, this.hashName, this.out, range, this.detail, keys);
           this.stats.mainFiles += range[1] - range[0];
           for (let i = range[0]; i < range[1]; i++) if (isFailure(this.out[i])) this.failed = true;
           if (this.workers.length > 0) await yieldToEventLoop();
@@ -265,7 +271,7 @@ export class HashPool {
         hashName: this.hashName,
         detail: this.detail,
       };
-      if (this.anyCached) req.cached = this.cached.slice(range[0], range[1]);
+      if (this.anyCached) req.keys = new Float64Array(this.keys.slice(3 * range[0], 3 * range[1]));
       pw.worker.postMessage(req);
     }
   }
@@ -296,7 +302,7 @@ export class HashPool {
           for (let i = 0; i < msg.results.length; i++) {
             const r = msg.results[i]!;
             this.out[range[0] + i] = r;
-            if ('error' in r) this.failed = true;
+            if (typeof r === 'object' && 'error' in r) this.failed = true;
           }
         }
       }

@@ -16,14 +16,13 @@ const core = (await import(new URL(`./hash-core${ext}`, import.meta.url).href)) 
 const buf = Buffer.allocUnsafe(core.CHUNK_SIZE);
 
 parentPort!.on('message', (req: WorkerRequest) => {
-  const { paths, hashName, cached } = req;
+  const { paths, hashName, keys } = req;
   const results: WorkerReply['results'] = new Array(paths.length);
   for (let i = 0; i < paths.length; i++) {
     const path = paths[i]!;
     try {
-      const entry = cached?.[i];
       results[i] =
-        (entry ? core.checkCached(path, entry) : undefined) ??
+        (keys ? core.checkCached(path, keys, 3 * i) : undefined) ??
         (req.detail === 'full'
           ? core.hashFileSync(path, buf, hashName)
           : core.hashContentSync(path, buf, hashName));

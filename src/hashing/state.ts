@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { statMatches, type CachedTuple } from './hash-core.js';
 import type { HashName } from './types.js';
 
@@ -65,6 +65,7 @@ const PRELOAD_MIN_LOOKUPS = 256;
 
 type ExactRow = [ino: bigint, mtimeNs: bigint, size: bigint, md5: string];
 type Row = CachedTuple;
+type PathRow = [...CachedTuple, path: string];
 
 /**
  * The state (hash) cache: remembers the md5 of a file for its (inode, mtime_ns, size), so an
@@ -79,7 +80,7 @@ export class HashState {
   private db: Database.Database | null = null;
   private getStmt: Database.Statement<unknown[], Row> | null = null;
   private getExactStmt: Database.Statement<unknown[], ExactRow> | null = null;
-  private preloaded = new Map<HashName, Map<string, Row>>();
+  private preloaded = new Map<HashName, { prefix: string; rows: Map<string, Row> }>();
 
   private constructor(dbPath: string) {
     this.dbPath = dbPath;
@@ -179,28 +180,40 @@ export class HashState {
 
   /**
    * Prepares for `count` lookups of `hashName`: many lookups read every row once (one
-   * query beats thousands of point queries), few use the indexed query.
+   * query beats thousands of point queries), few use the indexed query. With `under` (an
+   * absolute directory), only the rows of paths below it are read; lookups elsewhere still
+   * use the indexed query.
    */
-  prepare(hashName: HashName, count: number): void {
-    if (!this.db || count < PRELOAD_MIN_LOOKUPS || this.preloaded.has(hashName)) return;
+  prepare(hashName: HashName, count: number, under?: string): void {
+    if (!this.db || count < PRELOAD_MIN_LOOKUPS) return;
+    const prefix = under === undefined ? '' : under.endsWith(sep) ? under : under + sep;
+    const have = this.preloaded.get(hashName);
+    if (have && prefix.startsWith(have.prefix)) return;
     try {
-      const rows = this.db
-        .prepare<[string], [string, ...Row]>(
-          'SELECT path, ino, mtime_ms, size, md5, CAST(mtime_ns AS TEXT) FROM state WHERE hash_name = ?',
-        )
-        .raw()
-        .all(hashName);
+      // Path last, so each row is a CachedTuple as it comes (no copy per row). The range
+      // [prefix, prefix with its last character raised) holds exactly the paths below it
+      // (SQLite compares text bytewise), read through the primary key.
+      const sql =
+        'SELECT ino, mtime_ms, size, md5, CAST(mtime_ns AS TEXT), path FROM state WHERE hash_name = ?';
+      const end = prefix.slice(0, -1) + String.fromCharCode(sep.charCodeAt(0) + 1);
+      const rows =
+        prefix === ''
+          ? this.db.prepare<[string], PathRow>(sql).raw().all(hashName)
+          : this.db
+              .prepare<[string, string, string], PathRow>(`${sql} AND path >= ? AND path < ?`)
+              .raw()
+              .all(hashName, prefix, end);
       const map = new Map<string, Row>();
-      for (const r of rows) map.set(r[0], [r[1], r[2], r[3], r[4], r[5]]);
-      this.preloaded.set(hashName, map);
+      for (const r of rows) map.set(r[5], r as unknown as Row); // the extra path is harmless
+      this.preloaded.set(hashName, { prefix, rows: map });
     } catch (err) {
       this.fail(err);
     }
   }
 
   private row(path: string, hashName: HashName): Row | undefined {
-    const map = this.preloaded.get(hashName);
-    if (map) return map.get(path);
+    const pre = this.preloaded.get(hashName);
+    if (pre && path.startsWith(pre.prefix)) return pre.rows.get(path);
     if (!this.getStmt) return undefined;
     try {
       return this.getStmt.get(path, hashName);
@@ -231,7 +244,7 @@ export class HashState {
    * size all equal. False (a miss) for inode numbers above 2^53; use `get` for those.
    */
   static matches(cached: CachedHash, st: { ino: number; mtimeMs: number; size: number }): boolean {
-    return statMatches([cached.ino, cached.mtimeMs, cached.size], st);
+    return statMatches([cached.ino, cached.mtimeMs, cached.size], 0, st);
   }
 
   /**
@@ -267,7 +280,8 @@ export class HashState {
           const mtimeMs = msFromNs(e.mtimeNs);
           insert.run(e.path, e.hashName, ino, e.mtimeNs, mtimeMs, e.size, e.md5);
           const row: Row = [Number(ino), mtimeMs, e.size, e.md5, String(e.mtimeNs)];
-          this.preloaded.get(e.hashName)?.set(e.path, row);
+          const pre = this.preloaded.get(e.hashName);
+          if (pre && e.path.startsWith(pre.prefix)) pre.rows.set(e.path, row);
         }
       })();
     } catch (err) {

@@ -141,6 +141,26 @@ describe('HashState', () => {
     expect(state.has('/p/300', 'md5')).toBe(false);
   });
 
+  it('preloads only the rows below a directory, and still answers for the rest', () => {
+    const entries = ['/d/a', '/d/sub/b', '/d0/c', '/d.x', '/e/f'].map((path, i) => ({
+      path,
+      hashName: 'md5' as const,
+      md5: String(i).repeat(32),
+      ino: BigInt(i + 1),
+      mtimeNs: 10n,
+      size: i,
+    }));
+    state.setMany(entries);
+    state.close();
+    state = HashState.open(join(dir, 'state.db'));
+    state.prepare('md5', 1000, '/d');
+    const rows = (state as unknown as { preloaded: Map<string, { rows: Map<string, unknown> }> })
+      .preloaded;
+    expect([...rows.get('md5')!.rows.keys()].sort()).toEqual(['/d/a', '/d/sub/b']);
+    for (const e of entries) expect(state.lookup(e.path, 'md5')?.md5).toBe(e.md5);
+    expect(state.has('/d/none', 'md5')).toBe(false);
+  });
+
   it('replaces a corrupt database and keeps hashing', async () => {
     const dbPath = join(dir, 'state.db');
     const p = file('a', 'a\n');
