@@ -3,6 +3,7 @@
  * file exactly as Python cmflib does (spec/cmf-reference.md §5), versioning every file it
  * logs through the DVC-compatible cache.
  */
+import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { v1 as uuid1 } from 'uuid';
@@ -35,7 +36,7 @@ import {
 } from './conventions.js';
 import { checkFileName, checkText } from './arguments.js';
 import { DataSlice, type DataSliceHost } from './dataslice.js';
-import { writeEnvironment } from './environment.js';
+import { writeEnvironment, type EnvironmentSnapshot } from './environment.js';
 import { readTable, writeTable, type Row } from './parquet.js';
 import { openProject, recordedPath, type Project } from './project.js';
 import { commandString, scriptName } from './script.js';
@@ -112,6 +113,7 @@ export class Cmf implements DataSliceHost {
   private exec?: MlmdExecution;
   private readonly metrics = new Map<string, Row[]>();
   private readonly stager: GitStager;
+  private env?: EnvironmentSnapshot;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -248,10 +250,14 @@ export class Cmf implements DataSliceHost {
     const stage = this.stageCtx ?? this.createContextNow(scriptName());
     const p = this.project;
 
-    const env = await writeEnvironment(p.baseDir, basename(p.mlmdPath), {
-      start: p.cwd,
-      stop: p.git.dir,
-    });
+    // The runtime does not change within a process: snapshot once per instance.
+    if (!this.env || !existsSync(this.env.path)) {
+      this.env = await writeEnvironment(p.baseDir, basename(p.mlmdPath), {
+        start: p.cwd,
+        stop: p.git.dir,
+      });
+    }
+    const env = this.env;
     const envAdd = await this.addFile(env.path);
     const startCommit = (await p.git.headCommit()) ?? '';
     const reuse = opts.createNewExecution === false;

@@ -1,8 +1,9 @@
 /**
  * `git add` of the `.dvc` files cmf writes, off the logging path. cmflib runs `git add`
- * once per logged file; here files are queued and staged in the background, so git's work
- * overlaps the next logging calls. One run takes everything queued so far and files queued
- * meanwhile go in the next run: one git index rewrite per run, not per file.
+ * once per logged file, and each run rewrites the whole git index. Here files are queued;
+ * once `batch` are waiting (and always on flush, i.e. in `finalize()` and `close()`) they
+ * are staged in the background, so git's work overlaps the next logging calls. One run
+ * takes everything queued so far; files queued meanwhile go in the next run.
  */
 import type { GitRepo } from '../git/index.js';
 
@@ -13,12 +14,15 @@ export class GitStager {
   /** True when something was staged since the last {@link committed}. */
   stagedSinceCommit = false;
 
-  constructor(private readonly git: GitRepo) {}
+  constructor(
+    private readonly git: GitRepo,
+    private readonly batch = 256,
+  ) {}
 
-  /** Queues files and starts staging them if no run is under way. */
+  /** Queues files; starts staging once a batch is waiting and no run is under way. */
   add(paths: Iterable<string>): void {
     for (const p of paths) this.queued.add(p);
-    this.start();
+    if (this.queued.size >= this.batch) this.start();
   }
 
   private start(): void {

@@ -20,6 +20,8 @@ describe('url', () => {
     expect(mergeUrl('a:x', 'a:x')).toBe('a:x');
     expect(mergeUrl('Test-env:x', 'Test:x')).toBe('Test-env:x,Test:x');
     expect(mergeUrl('Test-env:x,Test:x', 'Test:x')).toBe('Test-env:x,Test:x');
+    // cmflib's substring test would take 'env:x' as already present in 'Test-env:x'.
+    expect(mergeUrl('Test-env:x', 'env:x')).toBe('Test-env:x,env:x');
   });
 });
 
