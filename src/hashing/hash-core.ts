@@ -6,9 +6,19 @@
  * "erasable" TypeScript: only `node:` imports, only `import type` for our own modules,
  * no enums, namespaces or parameter properties.
  */
-import { createHash, hash as oneShotHash, type Hash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import type { HashName } from './types.js';
+
+let crypto: typeof Crypto | undefined;
+/**
+ * node:crypto on first use: a hash worker that only stats files (state hits) never pays
+ * its set-up (~10 ms of a worker's ~60 ms boot here).
+ */
+function lazyCrypto(): typeof Crypto {
+  return (crypto ??= process.getBuiltinModule('node:crypto'));
+}
 
 /** DVC reads files in 1 MiB chunks; for md5-dos2unix the chunk boundaries change the hash. */
 export const CHUNK_SIZE = 1 << 20;
@@ -151,13 +161,13 @@ export function hashFdSync(fd: number, buf: Buffer, hashName: HashName, sizeHint
   if (n === sizeHint && n < buf.length) {
     // All of it, as fstat said: skip the read that would only return EOF (one syscall less
     // per small file is ~10% when hashing thousands of them).
-    if (hashName === 'md5') return oneShotHash('md5', buf.subarray(0, n), 'hex');
+    if (hashName === 'md5') return lazyCrypto().hash('md5', buf.subarray(0, n), 'hex');
   } else if (n > 0 && n < buf.length) {
     // A short read: complete the chunk so its boundary falls where DVC's does.
     const more = readFullSync(fd, buf.subarray(n), n);
     n += more;
   }
-  const h = createHash('md5');
+  const h = lazyCrypto().createHash('md5');
   let position = 0;
   while (n > 0) {
     updateChunk(h, buf.subarray(0, n), hashName);
@@ -190,9 +200,9 @@ export function hashContentSync(path: string, buf: Buffer, hashName: HashName): 
   try {
     let n = readFullSync(fd, buf, 0);
     if (n < buf.length && hashName === 'md5') {
-      return { md5: oneShotHash('md5', buf.subarray(0, n), 'hex'), size: n };
+      return { md5: lazyCrypto().hash('md5', buf.subarray(0, n), 'hex'), size: n };
     }
-    const h = createHash('md5');
+    const h = lazyCrypto().createHash('md5');
     let size = 0;
     while (n > 0) {
       updateChunk(h, buf.subarray(0, n), hashName);

@@ -95,6 +95,18 @@ describe('hashDirectory', () => {
     expect(d.manifest.toString()).toMatch(/\\uff21\.txt.*\\ud83d\\ude00\.txt/);
   });
 
+  it('sorts plain names by code point too (separator against dot and digit)', async () => {
+    writeTree(root, {
+      'data/b': '1',
+      'data/a0': '2',
+      'data/a/b': '3',
+      'data/a.txt': '4',
+      'data/B': '5',
+    });
+    const d = await hashDirectory(join(root, 'data'));
+    expect(d.entries.map((e) => e.relpath)).toEqual(['B', 'a.txt', 'a/b', 'a0', 'b']);
+  });
+
   it('uses md5-dos2unix for legacy outputs, still under the key md5', async () => {
     writeTree(root, { 'data/crlf.txt': 'hello\r\nworld\r\n' });
     const d = await hashDirectory(join(root, 'data'), { hashName: 'md5-dos2unix' });
