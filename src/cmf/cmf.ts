@@ -2,6 +2,25 @@
  * The Cmf logging API: records pipelines, stages, executions and artifacts into an MLMD
  * file exactly as Python cmflib does (spec/cmf-reference.md §5), versioning every file it
  * logs through the DVC-compatible cache.
+ *
+ * Where we differ from cmflib, on purpose:
+ * - `Cmf.open` is async (git and the file system are); every method returns a Promise and
+ *   calls on one instance run one at a time, in call order.
+ * - No `chdir`, no `git checkout -B <mlmd name>`, no `sys.exit`: problems are typed errors.
+ *   Relative paths are resolved against `cwd`; artifact names use the path relative to the
+ *   MLMD file's directory (what cmflib records after its chdir).
+ * - Values keep their types (cmflib stores execution floats, and floats of re-logged
+ *   artifacts, as strings — §5.3, §11.10).
+ * - Known content is looked up by uri *and type* (cmflib ignores the type, so a model with
+ *   the content of a dataset would be linked as that dataset); url lists are merged by whole
+ *   entries, not by substring (§11.7).
+ * - `.dvc` files are `git add`ed in batches (see staging.ts), at the latest by `finalize()`
+ *   or `close()`; call one of them before the process ends.
+ * - A git remote is not required (Git_Repo is then '' and a warning is collected); a DVC
+ *   default remote is (the `url` property names the object's place on it).
+ * - The environment snapshot is a YAML file of the Node runtime and the lock file, named in
+ *   the execution property `Python_Env` (cmflib's name, which `metadata push` and the
+ *   server look for).
  */
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
