@@ -36,6 +36,11 @@ export interface HashItem {
 
 /** Below these totals, starting workers costs more than it saves. */
 const POOL_MIN_FILES = 256;
+/**
+ * A file with a state entry is usually only stat'ed (~6 µs here), about a quarter of the
+ * work of reading and hashing a small file, so it counts as that much toward POOL_MIN_FILES.
+ */
+const STAT_WORK = 0.25;
 const POOL_MIN_BYTES = 64 << 20;
 /** From this many lookups on, the state reads all its rows at once (see `HashState.prepare`). */
 const PREPARE_MIN_FILES = 256;
@@ -58,6 +63,8 @@ export class FileHasher {
   private readonly sizes: Array<number | undefined> = [];
   private readonly cached: Array<CachedTuple | undefined> = [];
   private knownBytes = 0;
+  /** Files to read, plus STAT_WORK per file with a state entry. */
+  private work = 0;
   private pool: HashPool | undefined;
   private prepared = false;
   private readonly under: string | undefined;
@@ -91,12 +98,13 @@ export class FileHasher {
     this.sizes.push(size);
     this.cached.push(cached);
     this.knownBytes += size ?? 0;
+    this.work += cached ? STAT_WORK : 1;
     if (this.pool) {
       this.pool.add(path, size, cached);
     } else if (
       this.jobs > 1 &&
       n + 1 > 1 &&
-      (n + 1 >= POOL_MIN_FILES || this.knownBytes >= POOL_MIN_BYTES)
+      (this.work >= POOL_MIN_FILES || this.knownBytes >= POOL_MIN_BYTES)
     ) {
       this.pool = new HashPool({ hashName: this.hashName, jobs: this.jobs, detail: this.detail });
       for (let i = 0; i <= n; i++) this.pool.add(this.paths[i]!, this.sizes[i], this.cached[i]);

@@ -55,7 +55,8 @@ describe('hashDirectory', () => {
 
   it('streams walked files to the workers with the same results as walk, then hash', async () => {
     const files: Record<string, string | Buffer> = {};
-    for (let i = 0; i < 600; i++) files[`data/d${i % 9}/s${i % 2}/f${i}.txt`] = `line ${i}\r\n`;
+    // Enough files that even all state hits (a quarter of a read each) go to the workers.
+    for (let i = 0; i < 1200; i++) files[`data/d${i % 9}/s${i % 2}/f${i}.txt`] = `line ${i}\r\n`;
     files['data/big.bin'] = Buffer.alloc(3 * 2 ** 20 + 5, 7);
     writeTree(root, files);
     for (const hashName of ['md5', 'md5-dos2unix'] as const) {

@@ -130,8 +130,9 @@ describe('hash pool', () => {
     );
   });
 
-  it('only stats files whose state entry still matches, on workers too, and reads the rest', async () => {
-    const pool = new HashPool({ hashName: 'md5', jobs: 2 });
+  it('only stats files whose state entry still matches (on a worker), and reads the rest', async () => {
+    const stats = { mainFiles: 0, workerFiles: 0 };
+    const pool = new HashPool({ hashName: 'md5', jobs: 1, mainThread: false, stats });
     const changed = join(dir, 'changed.bin');
     writeFileSync(changed, 'new content');
     for (const p of [...paths, changed]) {
@@ -144,6 +145,7 @@ describe('hash pool', () => {
     // Unchanged files come back as a verdict (the caller has their md5); the changed one is read.
     expect(results.slice(0, -1).every((r) => r === HIT)).toBe(true);
     expect(results.at(-1)).toMatchObject({ md5: md5Hex(Buffer.from('new content')), size: 11 });
+    expect(stats.workerFiles).toBe(paths.length + 1);
     rmSync(changed);
   });
 });
