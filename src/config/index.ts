@@ -1,2 +1,3 @@
 export * from './configobj.js';
 export * from './dvc-config.js';
+export * from './project.js';
