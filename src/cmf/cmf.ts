@@ -28,7 +28,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { v1 as uuid1 } from 'uuid';
 import { NotFoundError, UsageError } from '../errors/index.js';
 import { mapLimit } from '../hashing/cache-jobs.js';
-import { add as dvcAdd, addToGitignore, hashItems, readDvcFile } from '../hashing/index.js';
+import { add as dvcAdd, addToGitignore, hashItems } from '../hashing/index.js';
 import {
   EventType,
   MlmdStore,
@@ -55,6 +55,9 @@ import {
 } from './conventions.js';
 import { checkFileName, checkText } from './arguments.js';
 import { DataSlice, type DataSliceHost } from './dataslice.js';
+import type { LogHost } from './host.js';
+import { labelFile, logLabel, recordLabel } from './label.js';
+import { StepMetrics, logExecutionMetrics } from './metrics.js';
 import { writeEnvironment, type EnvironmentSnapshot } from './environment.js';
 import { readTable, writeTable, type Row } from './parquet.js';
 import { openProject, recordedPath, type Project } from './project.js';
@@ -62,12 +65,7 @@ import { commandString, scriptName } from './script.js';
 import { GitStager } from './staging.js';
 import { TypeRegistry } from './types.js';
 import { pipelineUrl } from './url.js';
-import {
-  customProperties,
-  customValue,
-  mergedCustomProperties,
-  type CustomProperties,
-} from './values.js';
+import { customProperties, customValue, type CustomProperties } from './values.js';
 
 export interface CmfOptions {
   /** The MLMD file, relative to `cwd` (default `'mlmd'`). Created when missing. */
@@ -130,7 +128,8 @@ export class Cmf implements DataSliceHost {
   private readonly types: TypeRegistry;
   private stageCtx?: MlmdContext;
   private exec?: MlmdExecution;
-  private readonly metrics = new Map<string, Row[]>();
+  private readonly metrics = new StepMetrics();
+  private readonly host: LogHost;
   private readonly stager: GitStager;
   private env?: EnvironmentSnapshot;
   private queue: Promise<unknown> = Promise.resolve();
@@ -143,6 +142,16 @@ export class Cmf implements DataSliceHost {
   ) {
     this.types = new TypeRegistry(store);
     this.stager = new GitStager(project.git);
+    this.host = {
+      store,
+      types: this.types,
+      project,
+      scope: () => this.scope(),
+      addFile: (abs) => this.addFile(abs),
+      url: (oid) => this.url(oid),
+      generatedPath: (kind, name) => this.generatedPath(kind, name),
+      existing: (path, kind) => this.existing(path, kind),
+    };
     if (project.gitRepoUrl === '') {
       this.warnings.push(
         "The git repository has no remote: Git_Repo and git_repo are recorded as ''. Add one with 'git remote add origin <url>'.",
@@ -361,14 +370,14 @@ export class Cmf implements DataSliceHost {
       const props = customPropertiesOf('logDataset', customProperties);
       const labelProps = customPropertiesOf('logDataset labelProperties', opts.labelProperties);
       const abs = await this.existing(path);
-      const label = opts.label === undefined ? undefined : await this.labelFile(opts.label);
+      const label = opts.label === undefined ? undefined : await labelFile(this.host, opts.label);
       const { oid } = await this.addFile(abs);
       const scope = await this.scope();
       const typeId = this.types.artifact('Dataset');
       const labelType = label ? this.types.artifact('Label') : 0;
       return this.store.transaction(() => {
         const r = this.recordFile(scope, typeId, 'Dataset', abs, oid, type, props);
-        if (label) this.recordLabel(scope, labelType, label, r.artifact.uri, labelProps);
+        if (label) recordLabel(this.host, scope, labelType, label, r.artifact.uri, labelProps);
         return r;
       });
     });
@@ -437,25 +446,7 @@ export class Cmf implements DataSliceHost {
    * `<name>:<uuid1>:<execution id>` (uri: that uuid), the values as custom properties.
    */
   logExecutionMetrics(name: string, values: CustomProperties): Promise<LogResult> {
-    return this.serial(async () => {
-      checkText('metrics name', name);
-      const props = customPropertiesOf('logExecutionMetrics', values);
-      const scope = await this.scope();
-      const typeId = this.types.artifact('Metrics');
-      const uuid = uuid1();
-      const full = `${name}:${uuid}:${scope.executionId}`;
-      return this.store.transaction(() =>
-        recordArtifact(scope, {
-          typeId,
-          name: full,
-          uri: uuid,
-          properties: { metrics_name: full },
-          custom: props,
-          event: EventType.OUTPUT,
-          alwaysNew: true,
-        }),
-      );
-    });
+    return this.serial(() => logExecutionMetrics(this.host, name, values));
   }
 
   /**
@@ -463,20 +454,7 @@ export class Cmf implements DataSliceHost {
    * Nothing is written until {@link commitMetrics}.
    */
   logMetric(name: string, values: CustomProperties): void {
-    checkFileName('metrics', name);
-    const row = customPropertiesOf('logMetric', values);
-    if ('SequenceNumber' in row) {
-      throw new UsageError(
-        'CMF_BAD_PROPERTY',
-        'SequenceNumber is the index column of step metrics',
-        {
-          hint: 'Use another key.',
-        },
-      );
-    }
-    let rows = this.metrics.get(name);
-    if (!rows) this.metrics.set(name, (rows = []));
-    rows.push(row);
+    this.metrics.log(name, values);
   }
 
   /**
@@ -485,41 +463,7 @@ export class Cmf implements DataSliceHost {
    * `Step_Metrics` output named `<path>:<hash>:<execution id>:<uuid1>`. Clears the rows.
    */
   commitMetrics(name: string): Promise<LogResult> {
-    return this.serial(async () => {
-      checkFileName('metrics', name);
-      const rows = this.metrics.get(name);
-      if (!rows || rows.length === 0) {
-        throw new UsageError(
-          'CMF_NO_METRICS',
-          `No step metrics were logged under ${JSON.stringify(name)}`,
-          {
-            hint: 'Call logMetric(name, values) before commitMetrics(name).',
-          },
-        );
-      }
-      const scope = await this.scope();
-      const abs = this.generatedPath('metrics', name);
-      await writeTable(abs, {
-        index: { name: 'SequenceNumber', values: rows.map((_, i) => i + 1) },
-        rows,
-      });
-      const { oid } = await this.addFile(abs);
-      const typeId = this.types.artifact('Step_Metrics');
-      const rec = recordedPath(this.project, abs);
-      const result = this.store.transaction(() =>
-        recordArtifact(scope, {
-          typeId,
-          name: `${rec}:${oid}:${scope.executionId}:${uuid1()}`,
-          uri: oid,
-          properties: { Commit: oid, url: this.url(oid) },
-          custom: {},
-          event: EventType.OUTPUT,
-          alwaysNew: true,
-        }),
-      );
-      this.metrics.delete(name);
-      return result;
-    });
+    return this.serial(() => this.metrics.commit(this.host, name));
   }
 
   /** A new dataslice: add files with `addData`, then `commit`. */
@@ -586,30 +530,7 @@ export class Cmf implements DataSliceHost {
   ): Promise<LogResult> {
     return this.serial(async () => {
       const props = customPropertiesOf('logLabel', customProperties);
-      const label = await this.labelFile(labelPath);
-      const datasetAbs = await this.existing(datasetPath);
-      const datasetOid = await readDvcFile(`${datasetAbs}.dvc`)
-        .then((f) => f.outs[0]?.md5)
-        .catch(() => undefined);
-      const datasetType = this.types.findArtifact('Dataset');
-      if (
-        !datasetOid ||
-        datasetType === undefined ||
-        this.store.artifacts.getByUri(datasetOid).every((a) => a.typeId !== datasetType)
-      ) {
-        throw new NotFoundError(
-          'CMF_DATASET_NOT_LOGGED',
-          `${datasetPath} has not been logged as a dataset`,
-          {
-            hint: 'Log it with logDataset first (or pass label to logDataset).',
-          },
-        );
-      }
-      const scope = await this.scope();
-      const labelType = this.types.artifact('Label');
-      return this.store.transaction(() =>
-        this.recordLabel(scope, labelType, label, datasetOid, props),
-      );
+      return logLabel(this.host, labelPath, datasetPath, props);
     });
   }
 
@@ -726,12 +647,6 @@ export class Cmf implements DataSliceHost {
     return abs;
   }
 
-  private async labelFile(path: string): Promise<{ recorded: string; md5: string }> {
-    const abs = await this.existing(path, 'file');
-    const [h] = await hashItems([{ path: abs }], { state: this.project.state, jobs: 1 });
-    return { recorded: recordedPath(this.project, abs), md5: h!.md5 };
-  }
-
   /** `dvc add` + queue the `.dvc` file for `git add`. */
   private async addFile(abs: string): Promise<{ oid: string }> {
     const [oid] = await this.addFiles([abs]);
@@ -797,37 +712,6 @@ export class Cmf implements DataSliceHost {
       url: { entry: this.url(oid), targets: 'first' },
     };
     return recordArtifact(scope, spec);
-  }
-
-  /** The MLMD side of a label: the Label artifact (input) and the dataset's label properties. */
-  private recordLabel(
-    scope: Scope,
-    labelType: number,
-    label: { recorded: string; md5: string },
-    datasetOid: string,
-    props: Record<string, PropertyValue>,
-  ): LogResult {
-    const name = `${label.recorded}:${label.md5}`;
-    const result = recordArtifact(scope, {
-      typeId: labelType,
-      name,
-      uri: label.md5,
-      properties: { git_repo: this.project.gitRepoUrl, Commit: label.md5, url: name },
-      custom: { ...props, dataset_uri: { type: 'string', value: datasetOid } },
-      event: EventType.INPUT,
-      updateCustom: true,
-    });
-    // cmflib adds the label to the first dataset with that hash, without linking it again.
-    const datasetType = this.types.artifact('Dataset');
-    const dataset = this.store.artifacts.getByUri(datasetOid).find((a) => a.typeId === datasetType);
-    if (dataset) {
-      const custom = mergedCustomProperties(dataset.customProperties, {
-        labels: { type: 'string', value: label.recorded },
-        labels_uri: { type: 'string', value: name },
-      });
-      this.store.artifacts.update(dataset.id, { customProperties: custom });
-    }
-    return result;
   }
 }
 

@@ -1,0 +1,24 @@
+/**
+ * What the logging helpers outside the Cmf class (metrics, labels) need from their
+ * instance: the store, the type ids, the project, and a few shared steps.
+ */
+import type { MlmdStore } from '../mlmd/index.js';
+import type { Scope } from './artifact-logging.js';
+import type { Project } from './project.js';
+import type { TypeRegistry } from './types.js';
+
+export interface LogHost {
+  readonly store: MlmdStore;
+  readonly types: TypeRegistry;
+  readonly project: Project;
+  /** The current stage and execution, creating both (named after the script) when missing. */
+  scope(): Promise<Scope>;
+  /** `dvc add` + queue the `.dvc` file for `git add`. */
+  addFile(abs: string): Promise<{ oid: string }>;
+  /** The `url` property value of an object: `<pipeline>:<remote>/files/md5/..`. */
+  url(oid: string): string;
+  /** `<mlmd dir>/cmf_artifacts/<first Execution_uuid>/<kind>/<name>`. */
+  generatedPath(kind: 'metrics' | 'dataslice', name: string): string;
+  /** The absolute path of an existing file or directory, else NotFoundError. */
+  existing(path: string, kind?: 'file'): Promise<string>;
+}
