@@ -24,11 +24,10 @@
  */
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { v1 as uuid1 } from 'uuid';
 import { NotFoundError, UsageError } from '../errors/index.js';
-import { mapLimit } from '../hashing/cache-jobs.js';
-import { add as dvcAdd, addToGitignore, hashItems } from '../hashing/index.js';
+import { addMany, hashItems } from '../hashing/index.js';
 import {
   EventType,
   MlmdStore,
@@ -114,9 +113,6 @@ export interface FinalizeResult {
 }
 
 type EventArg = EventName | (string & {});
-
-/** Files hashed and copied into the cache at once by one logging call. */
-const ADD_CONCURRENCY = 8;
 
 function customPropertiesOf(where: string, props: unknown): Record<string, PropertyValue> {
   return customProperties(where, props);
@@ -654,24 +650,12 @@ export class Cmf implements DataSliceHost {
   }
 
   /**
-   * `dvc add` of many paths: hashing, cache copies and `.dvc` files run concurrently; the
-   * `.gitignore` lines are added one at a time per directory (each is a read-modify-write).
+   * `dvc add` of many paths (hashed in one pass, cached concurrently, each `.gitignore`
+   * rewritten once), their `.dvc` files queued for `git add`.
    */
   private async addFiles(paths: readonly string[]): Promise<string[]> {
     const p = this.project;
-    const opts = { repoRoot: p.dvcRoot, cache: p.cache, state: p.state, jobs: 1 };
-    const results = await mapLimit(paths, ADD_CONCURRENCY, (abs) =>
-      dvcAdd(abs, { ...opts, gitignore: false }),
-    );
-    const byDir = new Map<string, string[]>();
-    for (const abs of paths) {
-      const list = byDir.get(dirname(abs)) ?? [];
-      if (!list.includes(basename(abs))) list.push(basename(abs));
-      byDir.set(dirname(abs), list);
-    }
-    await mapLimit([...byDir], ADD_CONCURRENCY, async ([dir, names]) => {
-      for (const name of names) await addToGitignore(dir, name);
-    });
+    const results = await addMany(paths, { repoRoot: p.dvcRoot, cache: p.cache, state: p.state });
     this.stager.add(results.map((r) => r.dvcFilePath));
     // add() always records the hash it computed.
     return results.map((r) => r.out.md5 as string);

@@ -1,10 +1,11 @@
 import { stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { NotFoundError, UsageError } from '../errors/index.js';
 import { mapLimit } from './cache-jobs.js';
 import type { LocalCache } from './cache.js';
 import { hashDirectory } from './dir-hash.js';
-import { readDvcFile, writeDvcFile, type DvcFile, type DvcOut } from './dvcfile.js';
+import { checkTarget, nextDvcFile } from './add-shared.js';
+import { writeDvcFile, type DvcOut } from './dvcfile.js';
 import { addToGitignore } from './gitignore.js';
 import { hashItems } from './hash-paths.js';
 import type { HashState } from './state.js';
@@ -37,33 +38,6 @@ export interface AddResult {
   gitignorePath?: string;
   /** Cache objects written now, and those that were already there (not rewritten). */
   objects: { added: number; existing: number };
-}
-
-function checkTarget(path: string, repoRoot: string): void {
-  const rel = relative(repoRoot, path);
-  const parts = rel.split(sep);
-  const fail = (why: string): never => {
-    throw new UsageError('ADD_BAD_PATH', `Cannot add ${path}: ${why}`, {
-      data: { path, repoRoot },
-    });
-  };
-  if (rel === '') fail('it is the repository root');
-  if (parts[0] === '..' || isAbsolute(rel)) fail(`it is outside the repository ${repoRoot}`);
-  if (parts.some((p) => p === '.dvc' || p === '.git')) fail('it is inside .dvc or .git');
-  if (path.endsWith('.dvc')) fail('it is a .dvc file');
-}
-
-/** The `.dvc` file content to write: the new out, keeping what the user added to an old one. */
-async function nextDvcFile(dvcFilePath: string, out: DvcOut): Promise<DvcFile> {
-  let previous: DvcFile | undefined;
-  try {
-    previous = await readDvcFile(dvcFilePath);
-  } catch (err) {
-    if (!(err instanceof NotFoundError)) throw err;
-  }
-  const old = previous?.outs.find((o) => o.path === out.path);
-  const merged: DvcOut = old?.extra ? { ...out, extra: old.extra } : out;
-  return previous?.extra ? { outs: [merged], extra: previous.extra } : { outs: [merged] };
 }
 
 export async function add(path: string, opts: AddOptions): Promise<AddResult> {

@@ -55,18 +55,38 @@ function lines(text: string): string[] {
  * keeps its mode. Unlike DVC we do not ask git whether another rule already ignores the path.
  */
 export async function addToGitignore(dir: string, name: string): Promise<GitignoreChange> {
+  return (await addManyToGitignore(dir, [name]))[0]!;
+}
+
+/**
+ * {@link addToGitignore} for several names in one directory: the file is read once and, if
+ * anything is missing, written once, with the same result as adding the names one by one
+ * in order (a repeated name is added once).
+ */
+export async function addManyToGitignore(
+  dir: string,
+  names: readonly string[],
+): Promise<GitignoreChange[]> {
   const path = join(dir, '.gitignore');
-  const entry = gitignoreEntry(name);
+  const entries = names.map(gitignoreEntry);
   const existing = await readIfExists(path);
-  if (existing && lines(existing.text).includes(entry)) return { path, entry, changed: false };
+  const present = new Set(existing ? lines(existing.text) : []);
+  let added = '';
+  const changes = entries.map((entry) => {
+    if (present.has(entry)) return { path, entry, changed: false };
+    present.add(entry);
+    added += `${entry}\n`;
+    return { path, entry, changed: true };
+  });
+  if (added === '') return changes;
   const before = existing?.text ?? '';
   const prefix = before === '' || before.endsWith('\n') ? '' : '\n';
   await writeFileAtomic(
     path,
-    `${before}${prefix}${entry}\n`,
+    `${before}${prefix}${added}`,
     existing ? { mode: existing.mode } : {},
   );
-  return { path, entry, changed: true };
+  return changes;
 }
 
 /**

@@ -11,4 +11,5 @@ export * from './dvcfile.js';
 export * from './gitignore.js';
 export * from './link.js';
 export * from './add.js';
+export * from './add-many.js';
 export * from './checkout.js';

@@ -142,24 +142,28 @@ describe('kill safety of the cache', () => {
     expect((await stat(r.path)).mode & 0o777).toBe(0o444);
   }, 120_000);
 
-  it('SIGKILL at any point of add leaves no partial object or .dvc file', async () => {
-    const repo = join(dir, 'repo');
-    const cache = new LocalCache(join(repo, '.dvc', 'cache'));
-    for (const delayMs of [30, 150, 300, 600]) {
-      await rm(cache.root, { recursive: true, force: true });
-      await rm(`${src}.dvc`, { force: true });
-      const { child, started, exited } = startChild(['add', repo, src]);
-      await started;
-      await new Promise((r) => setTimeout(r, delayMs));
-      child.kill('SIGKILL');
-      await exited;
-      await assertNoPartialObject(cache);
-      const dvc = await readFile(`${src}.dvc`, 'utf8').catch(() => undefined);
-      if (dvc !== undefined)
-        expect(parseDvcFile(dvc).outs[0]).toMatchObject({ md5, size: SIZE, path: 'big.bin' });
-    }
-    const r = await add(src, { repoRoot: repo, cache });
-    expect(r.out).toMatchObject({ md5, size: SIZE });
-    await cache.verify(md5);
-  }, 120_000);
+  it.each(['add', 'add-many'])(
+    'SIGKILL at any point of %s leaves no partial object or .dvc file',
+    async (mode) => {
+      const repo = join(dir, 'repo');
+      const cache = new LocalCache(join(repo, '.dvc', 'cache'));
+      for (const delayMs of [30, 150, 300, 600]) {
+        await rm(cache.root, { recursive: true, force: true });
+        await rm(`${src}.dvc`, { force: true });
+        const { child, started, exited } = startChild([mode, repo, src]);
+        await started;
+        await new Promise((r) => setTimeout(r, delayMs));
+        child.kill('SIGKILL');
+        await exited;
+        await assertNoPartialObject(cache);
+        const dvc = await readFile(`${src}.dvc`, 'utf8').catch(() => undefined);
+        if (dvc !== undefined)
+          expect(parseDvcFile(dvc).outs[0]).toMatchObject({ md5, size: SIZE, path: 'big.bin' });
+      }
+      const r = await add(src, { repoRoot: repo, cache });
+      expect(r.out).toMatchObject({ md5, size: SIZE });
+      await cache.verify(md5);
+    },
+    120_000,
+  );
 });

@@ -1,0 +1,183 @@
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import type { BigIntStats } from 'node:fs';
+import { NotFoundError, UsageError } from '../errors/index.js';
+import { tempPathBeside } from '../fs/atomic.js';
+import { add, type AddOptions, type AddResult } from './add.js';
+import { checkTarget, mergedDvcFile } from './add-shared.js';
+import { mapLimit } from './cache-jobs.js';
+import {
+  parseDvcFile,
+  serializeDvcFile,
+  writeDvcFile,
+  type DvcFile,
+  type DvcOut,
+} from './dvcfile.js';
+import { addManyToGitignore } from './gitignore.js';
+import { hashItems } from './hash-paths.js';
+
+/**
+ * `dvc add` for many files and directories at once, with the same files as {@link add}
+ * called for each path in order: files are hashed in one pass (through the state, on all
+ * cores when there are many), copied into the cache concurrently, their `.dvc` files written
+ * next, and each directory's `.gitignore` is read and rewritten once for the whole batch.
+ *
+ * Every path is checked (inside the repository, exists) before anything is written. Objects
+ * are all in the cache before the first `.dvc` file names one, and every file is written
+ * under a temp name and renamed, so a killed batch leaves no partial object or `.dvc` file.
+ */
+
+export interface AddManyItem {
+  path: string;
+  /** The path's stat, when the caller took one (bigint; saves a stat per file). */
+  stat?: BigIntStats;
+}
+
+/** Files copied into the cache at once. */
+const COPY_CONCURRENCY = 16;
+
+function notFound(path: string): NotFoundError {
+  return new NotFoundError('ADD_NOT_FOUND', `Cannot add ${path}: no such file or directory`, {
+    data: { path },
+  });
+}
+
+async function statOf(path: string): Promise<BigIntStats> {
+  return stat(path, { bigint: true }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw notFound(path);
+    throw err;
+  });
+}
+
+/** The `.dvc` file now at `path`, and its mode; undefined when there is none. */
+function readPrevious(path: string): DvcFile | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return parseDvcFile(text, path);
+}
+
+/**
+ * Writes a new `.dvc` file (temp + rename). These are a few hundred bytes: synchronous
+ * writes cost a third of three thread-pool round trips (open, write, close) each.
+ */
+function writeNewDvcFile(path: string, text: string): void {
+  const tmp = tempPathBeside(path);
+  try {
+    writeFileSync(tmp, text, { flag: 'wx' });
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+export async function addMany(
+  items: ReadonlyArray<string | AddManyItem>,
+  opts: AddOptions,
+): Promise<AddResult[]> {
+  const repoRoot = resolve(opts.repoRoot);
+  const list = items.map((it) => (typeof it === 'string' ? { path: it } : it));
+  const abs = list.map((it) => resolve(it.path));
+  for (const a of abs) checkTarget(a, repoRoot);
+  // One entry per distinct path; repeats get the first one's result.
+  const first = new Map<string, number>(); // path → its index in `unique`
+  const unique: number[] = [];
+  abs.forEach((a, i) => {
+    if (!first.has(a)) first.set(a, unique.push(i) - 1);
+  });
+  // Taken before hashing: a file that changes until its copy is complete is not stored.
+  const stats = await Promise.all(
+    unique.map((i) => (list[i]!.stat ? Promise.resolve(list[i]!.stat) : statOf(abs[i]!))),
+  );
+  const files: number[] = [];
+  const dirs: number[] = [];
+  unique.forEach((i, k) => {
+    const st = stats[k]!;
+    if (st.isFile()) files.push(k);
+    else if (st.isDirectory()) dirs.push(k);
+    else {
+      throw new UsageError(
+        'ADD_BAD_PATH',
+        `Cannot add ${list[i]!.path}: not a regular file or directory`,
+        { data: { path: list[i]!.path } },
+      );
+    }
+  });
+
+  const { cache, state } = opts;
+  const results = new Array<AddResult>(unique.length);
+  // Rare: an existing .dvc file is rewritten keeping its mode, as add() does.
+  const rewrites: Array<[string, DvcFile]> = [];
+  if (files.length > 0) {
+    const hashed = await hashItems(
+      files.map((k) => ({ path: abs[unique[k]!]!, size: Number(stats[k]!.size) })),
+      { state, jobs: opts.jobs, hashName: 'md5' },
+    );
+    // Each object once (two files with one content: the first copies, the rest find it).
+    const copied = new Map<string, Promise<boolean>>();
+    const added = await mapLimit([...files.keys()], COPY_CONCURRENCY, async (n) => {
+      const k = files[n]!;
+      const { md5 } = hashed[n]!;
+      const known = copied.get(md5);
+      if (known) {
+        await known;
+        return false;
+      }
+      const st = stats[k]!;
+      const hashedStat = { ino: st.ino, mtimeNs: st.mtimeNs, size: Number(st.size) };
+      const copy = cache.addFile(abs[unique[k]!]!, md5, { hashedStat }).then((r) => r.added);
+      copied.set(md5, copy);
+      return copy;
+    });
+    files.forEach((k, n) => {
+      const { md5, size, isexec } = hashed[n]!;
+      const out: DvcOut = { md5, size, hashName: 'md5', path: basename(abs[unique[k]!]!) };
+      if (isexec) out.isexec = true;
+      const dvcFilePath = `${abs[unique[k]!]!}.dvc`;
+      const previous = readPrevious(dvcFilePath);
+      const file = mergedDvcFile(previous, out);
+      results[k] = {
+        out: file.outs[0]!,
+        dvcFilePath,
+        objects: added[n] ? { added: 1, existing: 0 } : { added: 0, existing: 1 },
+      };
+      if (previous) rewrites.push([dvcFilePath, file]);
+      else writeNewDvcFile(dvcFilePath, serializeDvcFile(file));
+    });
+  }
+  for (const [path, file] of rewrites) await writeDvcFile(path, file);
+  // Directories go through add() one at a time (it hashes and copies on all cores itself).
+  for (const k of dirs) {
+    results[k] = await add(abs[unique[k]!]!, { ...opts, gitignore: false });
+  }
+
+  if (opts.gitignore !== false) {
+    const byDir = new Map<string, number[]>();
+    unique.forEach((i, k) => {
+      const dir = dirname(abs[i]!);
+      const ks = byDir.get(dir);
+      if (ks) ks.push(k);
+      else byDir.set(dir, [k]);
+    });
+    await mapLimit([...byDir], COPY_CONCURRENCY, async ([dir, ks]) => {
+      const changes = await addManyToGitignore(
+        dir,
+        ks.map((k) => basename(abs[unique[k]!]!)),
+      );
+      ks.forEach((k, j) => (results[k]!.gitignorePath = changes[j]!.path));
+    });
+  }
+  return abs.map((a, i) => {
+    const k = first.get(a)!;
+    const r = results[k]!;
+    if (unique[k] === i) return r;
+    // add() of the same path again finds every object in the cache.
+    return { ...r, objects: { added: 0, existing: r.objects.added + r.objects.existing } };
+  });
+}
