@@ -5,13 +5,20 @@ import { homedir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import git from 'isomorphic-git';
 import { ConfigError, NotFoundError, OperationError } from '../errors/index.js';
-import { parseIni } from '../config/configobj.js';
+import { parseIni, type IniDocument } from '../config/configobj.js';
+import { ignoredPaths } from './ignored.js';
 
 /**
  * Git operations cmf performs in-process through isomorphic-git: repository detection,
  * HEAD, the remote URL, staging and committing. Never changes the user's branch or cwd.
  */
 export class GitRepo {
+  /**
+   * isomorphic-git's cache, shared by this instance's calls: the parsed index is reused
+   * while the index file's stat is unchanged (a write by anyone else changes it).
+   */
+  private readonly cache = {};
+
   private constructor(readonly dir: string) {}
 
   /** Finds the work tree containing `start` (walking up), like `git rev-parse --show-toplevel`. */
@@ -27,6 +34,41 @@ export class GitRepo {
         },
       );
     }
+  }
+
+  /**
+   * `git init` in `dir` with HEAD on `defaultBranch`. isomorphic-git writes a config for
+   * case-insensitive filesystems without file modes or symlinks; we correct it to what the
+   * git CLI would detect here, so later `git status` runs see executable bits and case.
+   */
+  static async init(dir: string, defaultBranch: string): Promise<GitRepo> {
+    const abs = resolve(dir);
+    try {
+      await git.init({ fs, dir: abs, defaultBranch });
+      const gitdir = join(abs, '.git');
+      const caseInsensitive = fs.existsSync(join(gitdir, 'CONFIG'));
+      const windows = process.platform === 'win32';
+      await git.setConfig({ fs, dir: abs, path: 'core.filemode', value: !windows });
+      await git.setConfig({ fs, dir: abs, path: 'core.symlinks', value: undefined });
+      await git.setConfig({
+        fs,
+        dir: abs,
+        path: 'core.ignorecase',
+        value: caseInsensitive ? true : undefined,
+      });
+    } catch (err) {
+      throw new OperationError('GIT_INIT_FAILED', `git init failed in ${abs}: ${(err as Error).message}`, {
+        cause: err,
+        hint: 'Check that the directory is writable.',
+      });
+    }
+    return new GitRepo(abs);
+  }
+
+  /** The branch `git init` would create: the user's `init.defaultBranch`, else `main`. */
+  static async defaultBranchName(): Promise<string> {
+    const configured = (await readGlobalGitConfig()).get('init')?.get('defaultbranch');
+    return typeof configured === 'string' && configured !== '' ? configured : 'main';
   }
 
   static async tryFind(start: string): Promise<GitRepo | undefined> {
@@ -57,12 +99,36 @@ export class GitRepo {
     return chosen?.url ?? '';
   }
 
+  /** Adds remote `name`, or points it at `url` when it exists. Says which happened. */
+  async setRemote(name: string, url: string): Promise<'added' | 'updated' | 'unchanged'> {
+    const existing = (await git.listRemotes({ fs, dir: this.dir })).find((r) => r.remote === name);
+    if (existing?.url === url) return 'unchanged';
+    try {
+      await git.addRemote({ fs, dir: this.dir, remote: name, url, force: true });
+    } catch (err) {
+      throw new OperationError(
+        'GIT_REMOTE_FAILED',
+        `Cannot set git remote ${name}: ${(err as Error).message}`,
+        { cause: err, hint: 'Check .git/config; fix it with git remote set-url.' },
+      );
+    }
+    return existing ? 'updated' : 'added';
+  }
+
   /** Stages files, given as paths absolute or relative to the work tree. */
   async add(paths: string[]): Promise<void> {
     const filepaths = paths.map((p) => this.relativePath(p));
     if (filepaths.length === 0) return;
     try {
-      await this.withIndexLock(() => git.add({ fs, dir: this.dir, filepath: filepaths }));
+      await this.withIndexLock(async () => {
+        const { dir, cache } = this;
+        const ignored = ignoredPaths(dir, join(dir, '.git'), filepaths);
+        if (!ignored) return git.add({ fs, dir, filepath: filepaths, cache });
+        const rest = filepaths.filter((f) => !ignored.has(f));
+        if (rest.length > 0) await git.add({ fs, dir, filepath: rest, cache, force: true });
+        // Ignored paths: isomorphic-git still stages those the index tracks already.
+        if (ignored.size > 0) await git.add({ fs, dir, filepath: [...ignored], cache });
+      });
     } catch (err) {
       if (err instanceof OperationError) throw err;
       throw new OperationError('GIT_ADD_FAILED', `git add failed: ${(err as Error).message}`, {
@@ -83,7 +149,9 @@ export class GitRepo {
   async commit(message: string): Promise<string> {
     const author = await this.author();
     try {
-      return await this.withIndexLock(() => git.commit({ fs, dir: this.dir, message, author }));
+      return await this.withIndexLock(() =>
+        git.commit({ fs, dir: this.dir, message, author, cache: this.cache }),
+      );
     } catch (err) {
       if (err instanceof OperationError) throw err;
       throw new OperationError(
@@ -164,19 +232,28 @@ export class GitRepo {
   }
 }
 
-async function readGlobalGitUser(): Promise<{ name?: string; email?: string }> {
+/** The user's global git config (XDG file, then ~/.gitconfig, the later winning), lowercased keys. */
+async function readGlobalGitConfig(): Promise<IniDocument> {
   const xdg = process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config');
-  const result: { name?: string; email?: string } = {};
+  const merged: IniDocument = new Map();
   for (const file of [join(xdg, 'git', 'config'), join(homedir(), '.gitconfig')]) {
     try {
-      const user = parseIni(await readFile(file, 'utf8'), { lowercase: true }).get('user');
-      const n = user?.get('name');
-      const e = user?.get('email');
-      if (typeof n === 'string') result.name = n;
-      if (typeof e === 'string') result.email = e;
+      for (const [name, section] of parseIni(await readFile(file, 'utf8'), { lowercase: true })) {
+        merged.set(name, new Map([...(merged.get(name) ?? []), ...section]));
+      }
     } catch {
       // Missing or unparsable global config: git itself would fall back too.
     }
   }
-  return result;
+  return merged;
+}
+
+async function readGlobalGitUser(): Promise<{ name?: string; email?: string }> {
+  const user = (await readGlobalGitConfig()).get('user');
+  const n = user?.get('name');
+  const e = user?.get('email');
+  return {
+    ...(typeof n === 'string' ? { name: n } : {}),
+    ...(typeof e === 'string' ? { email: e } : {}),
+  };
 }
