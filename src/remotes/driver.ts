@@ -1,0 +1,74 @@
+import type { Readable, Writable } from 'node:stream';
+import { assertOid } from '../hashing/cache.js';
+
+/**
+ * One interface for every artifact remote. Keys are relative to the remote root and follow
+ * DVC 3 (`files/md5/<2>/<30>`, `.dir` manifests keep their suffix), so a remote we fill looks
+ * exactly like one `dvc push` fills (spec/formats.md A4.1). Drivers stream: no object is held
+ * in memory whole. Errors are CmfErrors: a missing object is a NotFoundError
+ * (`REMOTE_OBJECT_MISSING`), bad credentials a ConfigError (`REMOTE_AUTH`) whose hint names
+ * the credential, an unreachable server an OperationError (`REMOTE_UNREACHABLE`) naming
+ * host:port.
+ */
+export type RemoteKind = 'local' | 's3' | 'ssh' | 'osdf';
+
+/** What to upload: a local file, or a stream of known size. */
+export type PutSource = string | { stream: Readable; size: number };
+
+/** Where to download to: a local file path (created or truncated) or a writable stream. */
+export type GetTarget = string | Writable;
+
+export interface TransferOptions {
+  /** Called with the number of bytes moved since the previous call. */
+  onBytes?: (n: number) => void;
+}
+
+export interface RemoteDriver {
+  readonly kind: RemoteKind;
+  /** Where the remote is, for messages (no secrets). */
+  readonly location: string;
+  /** Parallel transfers that suit this remote when the user gives none. */
+  readonly defaultJobs: number;
+  /** True when {@link list} is cheaper than one {@link exists} per key for many keys. */
+  readonly canList: boolean;
+
+  exists(key: string): Promise<boolean>;
+  /**
+   * Every key under `prefix` (which ends with `/`), relative to the remote root, in no
+   * particular order. Temporary upload names (`.<random>.tmp`) are not listed. A prefix
+   * that does not exist lists nothing.
+   */
+  list(prefix: string): AsyncIterable<string>;
+  /** Stores the object; it appears under `key` whole or not at all where the protocol allows. */
+  put(key: string, source: PutSource, opts?: TransferOptions): Promise<void>;
+  /** Fetches the object; a missing one is a NotFoundError. */
+  get(key: string, target: GetTarget, opts?: TransferOptions): Promise<void>;
+  /** Removes the object; removing a missing object is not an error. */
+  delete(key: string): Promise<void>;
+  /** Releases connections. The driver is unusable afterwards. */
+  close(): Promise<void>;
+}
+
+/** Remote key of object `oid`: `files/md5/ab/cdef…` (DVC 3 layout). */
+export function objectKey(oid: string): string {
+  assertOid(oid);
+  return `files/md5/${oid.slice(0, 2)}/${oid.slice(2)}`;
+}
+
+const KEY_RE = /^files\/md5\/([0-9a-f]{2})\/([0-9a-f]{30}(?:\.dir)?)$/;
+
+/** The oid a DVC 3 key names, or undefined for anything else (DVC skips such paths too). */
+export function oidFromKey(key: string): string | undefined {
+  const m = KEY_RE.exec(key);
+  return m ? m[1]! + m[2]! : undefined;
+}
+
+/** The listing prefix that holds oid's object: `files/md5/ab/`. */
+export function prefixOf(oid: string): string {
+  return `files/md5/${oid.slice(0, 2)}/`;
+}
+
+/** True for the temporary names uploads use before their final rename. */
+export function isTempName(name: string): boolean {
+  return name.startsWith('.');
+}

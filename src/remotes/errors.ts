@@ -1,0 +1,91 @@
+import { CmfError, ConfigError, NotFoundError, OperationError } from '../errors/index.js';
+
+/** Error codes that make every further request to the same remote pointless. */
+export const FATAL_REMOTE_CODES = new Set([
+  'REMOTE_AUTH',
+  'REMOTE_UNREACHABLE',
+  'REMOTE_BUCKET_MISSING',
+  'SSH_HOST_KEY_UNKNOWN',
+  'SSH_HOST_KEY_MISMATCH',
+  'OSDF_TOKEN_EXPIRED',
+  'OSDF_TOKEN_INVALID',
+]);
+
+export function isFatalRemoteError(err: unknown): boolean {
+  return err instanceof CmfError && FATAL_REMOTE_CODES.has(err.code);
+}
+
+export function missingObject(location: string, key: string, cause?: unknown): NotFoundError {
+  return new NotFoundError('REMOTE_OBJECT_MISSING', `${key} is not on the remote ${location}`, {
+    hint: 'Push it from a machine that has it in its cache (cmf artifact push).',
+    data: { location, key },
+    cause,
+  });
+}
+
+export function authFailed(
+  location: string,
+  credential: string,
+  detail: string,
+  cause?: unknown,
+): ConfigError {
+  return new ConfigError(
+    'REMOTE_AUTH',
+    `The remote ${location} refused the credentials: ${detail}`,
+    {
+      hint: `Check ${credential} (cmf init, or .dvc/config.local).`,
+      data: { location },
+      cause,
+    },
+  );
+}
+
+const NET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+]);
+
+/** The network errno of `err` or of any error in its cause chain / AggregateError. */
+export function networkCode(err: unknown): string | undefined {
+  for (
+    let e = err as { code?: unknown; cause?: unknown; errors?: unknown[] } | undefined, i = 0;
+    e && i < 8;
+    i++
+  ) {
+    if (typeof e.code === 'string' && NET_CODES.has(e.code)) return e.code;
+    if (Array.isArray(e.errors)) {
+      for (const inner of e.errors) {
+        const c = networkCode(inner);
+        if (c) return c;
+      }
+    }
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
+export function unreachable(hostPort: string, code: string, cause?: unknown): OperationError {
+  return new OperationError(
+    'REMOTE_UNREACHABLE',
+    `Cannot reach the remote at ${hostPort} (${code})`,
+    {
+      hint: `Check that the server at ${hostPort} is running and reachable from here.`,
+      data: { hostPort, errno: code },
+      cause,
+    },
+  );
+}
+
+export function remoteFailed(location: string, what: string, err: unknown): OperationError {
+  const msg = err instanceof Error ? err.message : String(err);
+  return new OperationError('REMOTE_FAILED', `${what} on ${location} failed: ${msg}`, {
+    hint: 'Retry; objects already transferred are not transferred again.',
+    data: { location },
+    cause: err,
+  });
+}

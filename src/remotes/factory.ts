@@ -1,0 +1,159 @@
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { ConfigError } from '../errors/index.js';
+import type { RemoteDriver } from './driver.js';
+
+/** A DVC remote as `loadDvcConfig` resolves it (`remote "<name>"` section). */
+export interface RemoteConfig {
+  name: string;
+  url: string;
+  /** Lowercased keys of the section, values as written. */
+  options: Record<string, string>;
+}
+
+/** cmf's `[osdf]` settings from .cmfconfig (cmf-reference §2.1), for the `osdf` remote. */
+export interface OsdfCmfSettings {
+  cache?: string;
+  keyId?: string;
+  keyPath?: string;
+  keyIssuer?: string;
+  /** A token file path, a literal token, `provided`, or empty (mint from the key). */
+  accessToken?: string;
+}
+
+export interface OpenRemoteOptions {
+  /** Base for a relative local remote path (the project root). */
+  cwd?: string;
+  osdf?: OsdfCmfSettings;
+  /** Accept and record an SSH host key seen for the first time. */
+  acceptNewHostKey?: boolean;
+  /** Parallel transfers planned, to size connection pools. */
+  jobs?: number;
+}
+
+function bool(v: string | undefined): boolean | undefined {
+  if (v === undefined || v === '') return undefined;
+  return /^(true|yes|1|on)$/i.test(v);
+}
+
+function expandHome(p: string): string {
+  return p.startsWith('~') ? join(homedir(), p.slice(1)) : p;
+}
+
+/** Which driver a remote needs: by URL scheme, and `https://` counts as OSDF (cmf's only HTTP remote). */
+export function remoteKind(remote: RemoteConfig): RemoteDriver['kind'] {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(remote.url)?.[1]?.toLowerCase();
+  if (scheme === undefined || scheme === 'file') return 'local';
+  if (scheme === 's3') return 's3';
+  if (scheme === 'ssh' || scheme === 'sftp') return 'ssh';
+  if (scheme === 'https' || scheme === 'http') return 'osdf';
+  throw new ConfigError(
+    'REMOTE_UNSUPPORTED',
+    `Remote '${remote.name}' uses an unsupported URL: ${remote.url}`,
+    {
+      hint: 'cmf supports local paths, s3://, ssh:// and https:// (OSDF) remotes.',
+    },
+  );
+}
+
+/**
+ * Builds the driver for a configured remote. Heavy client libraries (AWS SDK, ssh2, jose) are
+ * imported here, on first use, so commands that never touch a remote start fast.
+ */
+export async function openRemote(
+  remote: RemoteConfig,
+  opts: OpenRemoteOptions = {},
+): Promise<RemoteDriver> {
+  const o = remote.options;
+  const kind = remoteKind(remote);
+  if (!remote.url) {
+    throw new ConfigError('REMOTE_NO_URL', `Remote '${remote.name}' has no url`, {
+      hint: `Set it with cmf init, or add url to the remote "${remote.name}" section of .dvc/config.`,
+    });
+  }
+  switch (kind) {
+    case 'local': {
+      const { LocalDriver } = await import('./local.js');
+      const path = expandHome(remote.url.replace(/^file:\/\//i, ''));
+      return new LocalDriver(isAbsolute(path) ? path : resolve(opts.cwd ?? '.', path));
+    }
+    case 's3': {
+      const { S3Driver } = await import('./s3.js');
+      return S3Driver.open({
+        url: remote.url,
+        endpoint: o.endpointurl || undefined,
+        region: o.region || undefined,
+        accessKeyId: o.access_key_id || undefined,
+        secretAccessKey: o.secret_access_key || undefined,
+        sessionToken: o.session_token || undefined,
+        profile: o.profile || undefined,
+        sslVerify: bool(o.ssl_verify),
+        maxSockets: Math.max(64, opts.jobs ?? 0),
+      });
+    }
+    case 'ssh': {
+      const { SshDriver } = await import('./ssh.js');
+      const port = o.port ? Number(o.port) : undefined;
+      if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
+        throw new ConfigError(
+          'CONFIG_INVALID',
+          `Remote '${remote.name}' has an invalid port: ${o.port}`,
+          {
+            hint: 'Set port to a number between 1 and 65535.',
+          },
+        );
+      }
+      return SshDriver.open({
+        url: remote.url.replace(/^sftp:/i, 'ssh:'),
+        user: o.user || undefined,
+        port,
+        password: o.password || undefined,
+        keyfile: o.keyfile ? expandHome(o.keyfile) : undefined,
+        passphrase: o.passphrase || undefined,
+        allowAgent: bool(o.allow_agent),
+        knownHostsPath: o.known_hosts ? expandHome(o.known_hosts) : undefined,
+        acceptNewHostKey: opts.acceptNewHostKey ?? bool(o.accept_new_host_key) ?? false,
+        timeout: o.timeout ? Number(o.timeout) * 1000 : undefined,
+      });
+    }
+    case 'osdf': {
+      const { OsdfDriver } = await import('./osdf.js');
+      return OsdfDriver.open({
+        url: remote.url,
+        cache: opts.osdf?.cache || undefined,
+        // cmf writes ssl_verify false for uploads; we keep verification on unless the user
+        // set it off themselves (cmf-reference §8.4: downloads verify TLS).
+        sslVerify: bool(o.ssl_verify),
+        ...osdfToken(remote, opts.osdf),
+      });
+    }
+  }
+}
+
+function osdfToken(
+  remote: RemoteConfig,
+  osdf: OsdfCmfSettings | undefined,
+): Pick<import('./osdf.js').OsdfSettings, 'tokenFile' | 'token' | 'key'> {
+  const access = osdf?.accessToken?.trim();
+  if (access && access !== 'provided') {
+    const path = expandHome(access);
+    // A path that looks like a file is read as one (and re-read as it nears expiry).
+    if (isAbsolute(path) || access.startsWith('~') || access.includes('/'))
+      return { tokenFile: path };
+    return { token: access };
+  }
+  if (osdf?.keyId && osdf.keyPath && osdf.keyIssuer) {
+    return {
+      key: { keyId: osdf.keyId, keyPath: expandHome(osdf.keyPath), issuer: osdf.keyIssuer },
+    };
+  }
+  const password = remote.options.password;
+  if (password) return { token: password };
+  throw new ConfigError(
+    'OSDF_NO_TOKEN',
+    `Remote '${remote.name}' has no OSDF access token or signing key`,
+    {
+      hint: 'Run cmf init osdfremote with --access-token, or with --key-id, --key-path and --key-issuer.',
+    },
+  );
+}

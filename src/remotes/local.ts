@@ -1,0 +1,118 @@
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { chmod, copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { OperationError } from '../errors/index.js';
+import { tempPathBeside } from '../fs/atomic.js';
+import {
+  isTempName,
+  type GetTarget,
+  type PutSource,
+  type RemoteDriver,
+  type TransferOptions,
+} from './driver.js';
+import { missingObject, remoteFailed } from './errors.js';
+import { counting } from './streams.js';
+
+/** Objects on a local remote are read-only, as DVC's LocalHashFileDB leaves them (A3). */
+const OBJECT_MODE = 0o444;
+
+/**
+ * A directory remote. Uploads copy (reflink where the filesystem can) to `.<random>.tmp`
+ * beside the object, chmod 0444, then rename, exactly as DVC writes a local remote.
+ */
+export class LocalDriver implements RemoteDriver {
+  readonly kind = 'local' as const;
+  readonly defaultJobs = 8;
+  readonly canList = true;
+  readonly location: string;
+  private readonly root: string;
+  private readonly madeDirs = new Set<string>();
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.location = this.root;
+  }
+
+  private path(key: string): string {
+    return join(this.root, key);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      return (await stat(this.path(key))).isFile();
+    } catch (err) {
+      if (isMissing(err)) return false;
+      throw remoteFailed(this.location, `stat ${key}`, err);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    let entries;
+    try {
+      entries = await readdir(this.path(prefix), { withFileTypes: true });
+    } catch (err) {
+      if (isMissing(err)) return;
+      throw remoteFailed(this.location, `list ${prefix}`, err);
+    }
+    for (const e of entries) {
+      if (isTempName(e.name)) continue;
+      if (e.isDirectory()) yield* this.list(`${prefix}${e.name}/`);
+      else yield `${prefix}${e.name}`;
+    }
+  }
+
+  async put(key: string, source: PutSource, opts: TransferOptions = {}): Promise<void> {
+    const target = this.path(key);
+    const dir = dirname(target);
+    if (!this.madeDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.madeDirs.add(dir);
+    }
+    const tmp = tempPathBeside(target);
+    try {
+      if (typeof source === 'string') {
+        await copyFile(source, tmp, constants.COPYFILE_FICLONE);
+        opts.onBytes?.((await stat(tmp)).size);
+      } else {
+        await pipeline(source.stream, counting(opts), createWriteStream(tmp));
+      }
+      await chmod(tmp, OBJECT_MODE);
+      await rename(tmp, target);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      if (isMissing(err) && typeof source === 'string') {
+        throw new OperationError('LOCAL_FILE_MISSING', `Cannot read ${source}`, { cause: err });
+      }
+      throw remoteFailed(this.location, `upload of ${key}`, err);
+    }
+  }
+
+  async get(key: string, target: GetTarget, opts: TransferOptions = {}): Promise<void> {
+    const src = this.path(key);
+    try {
+      if (typeof target === 'string') {
+        await copyFile(src, target, constants.COPYFILE_FICLONE);
+        // copyFile copies the 0444 mode; the caller decides the mode of its own file.
+        await chmod(target, 0o644);
+        opts.onBytes?.((await stat(target)).size);
+      } else {
+        await pipeline(createReadStream(src), counting(opts), target);
+      }
+    } catch (err) {
+      if (isMissing(err)) throw missingObject(this.location, key, err);
+      throw remoteFailed(this.location, `download of ${key}`, err);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+
+  async close(): Promise<void> {}
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}

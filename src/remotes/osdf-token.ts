@@ -1,0 +1,179 @@
+import { randomUUID, createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { ConfigError } from '../errors/index.js';
+
+/**
+ * Bearer tokens for an OSDF origin (cmf-reference §8). A token comes from a file (re-read
+ * when it nears expiry, so an external refresher can renew it), from a literal string, or is
+ * minted from a private key the way cmf's scitokens call does: RS256 or ES256, `kid`, `iss`,
+ * WLCG scopes, 600 s lifetime. Minted tokens are re-minted before they expire, so a long
+ * transfer never sends a stale one.
+ */
+
+export interface OsdfKeySettings {
+  keyId: string;
+  /** PEM private key (RSA or EC P-256), no passphrase. */
+  keyPath: string;
+  issuer: string;
+  /** Default 600 s, as scitokens. */
+  lifetimeSeconds?: number;
+}
+
+export interface OsdfTokenSettings {
+  tokenFile?: string;
+  /** A literal token, with or without `Bearer `. */
+  token?: string;
+  key?: OsdfKeySettings;
+}
+
+export const OSDF_SCOPES = 'storage.create:/ storage.modify:/ storage.read:/';
+export const OSDF_AUDIENCE = 'https://wlcg.cern.ch/jwt/v1/any';
+/** Renew when less than this is left, so a request started now still carries a valid token. */
+const RENEW_MARGIN_S = 60;
+
+function stripBearer(token: string): string {
+  return token.trim().replace(/^Bearer\s+/i, '');
+}
+
+/** The `exp` claim of a JWT (seconds), undefined when it has none; throws when undecodable. */
+export function tokenExpiry(jwt: string): number | undefined {
+  const parts = jwt.split('.');
+  let payload: { exp?: unknown };
+  try {
+    if (parts.length !== 3) throw new Error('not three parts');
+    payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { exp?: unknown };
+  } catch (err) {
+    throw new ConfigError('OSDF_TOKEN_INVALID', 'The OSDF access token is not a readable JWT', {
+      hint: 'Re-run cmf init osdfremote with a valid --access-token, or with --key-id/--key-path/--key-issuer.',
+      cause: err,
+    });
+  }
+  return typeof payload.exp === 'number' ? payload.exp : undefined;
+}
+
+function algorithmFor(key: KeyObject): 'RS256' | 'ES256' {
+  if (key.asymmetricKeyType === 'rsa') return 'RS256';
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
+    return 'ES256';
+  }
+  throw new ConfigError('OSDF_KEY_UNSUPPORTED', 'The OSDF signing key must be RSA or EC P-256', {
+    hint: 'Point key_path at an RSA or P-256 EC private key in PEM form.',
+  });
+}
+
+/** Mints a SciToken-style JWT as cmf's generate_osdf_token does. */
+export async function mintOsdfToken(
+  key: OsdfKeySettings,
+  now = Math.floor(Date.now() / 1000),
+): Promise<string> {
+  let pem: string;
+  try {
+    pem = await readFile(key.keyPath, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      'OSDF_KEY_UNREADABLE',
+      `Cannot read the OSDF signing key ${key.keyPath}`,
+      {
+        hint: 'Fix key_path in the [osdf] section of .cmfconfig (cmf init osdfremote --key-path).',
+        cause: err,
+      },
+    );
+  }
+  let issuer: URL;
+  try {
+    issuer = new URL(key.issuer);
+    if (!issuer.host) throw new Error('no host');
+  } catch (err) {
+    throw new ConfigError(
+      'OSDF_ISSUER_INVALID',
+      `The OSDF key issuer is not a URL: ${key.issuer}`,
+      {
+        hint: 'Set key_issuer to the issuer URL, e.g. https://issuer.example.org.',
+        cause: err,
+      },
+    );
+  }
+  const privateKey = createPrivateKey(pem);
+  const alg = algorithmFor(privateKey);
+  const { SignJWT } = await import('jose');
+  return new SignJWT({ scope: OSDF_SCOPES, 'wlcg.ver': '1.0' })
+    .setProtectedHeader({ alg, typ: 'JWT', kid: key.keyId })
+    .setIssuer(key.issuer)
+    .setSubject('anything')
+    .setAudience(OSDF_AUDIENCE)
+    .setIssuedAt(now)
+    .setNotBefore(now)
+    .setExpirationTime(now + (key.lifetimeSeconds ?? 600))
+    .setJti(randomUUID())
+    .sign(privateKey);
+}
+
+function expired(source: string): ConfigError {
+  return new ConfigError('OSDF_TOKEN_EXPIRED', `The OSDF access token (${source}) has expired`, {
+    hint: 'Refresh the token file, or re-run cmf init osdfremote with a new token or with signing-key options.',
+    data: { source },
+  });
+}
+
+export class OsdfTokenProvider {
+  private current?: string;
+  private exp?: number;
+  private minting?: Promise<void>;
+
+  constructor(private readonly settings: OsdfTokenSettings) {
+    if (!settings.tokenFile && !settings.token && !settings.key) {
+      throw new ConfigError('OSDF_NO_TOKEN', 'No OSDF access token or signing key is configured', {
+        hint: 'Run cmf init osdfremote with --access-token, or with --key-id, --key-path and --key-issuer.',
+      });
+    }
+  }
+
+  private source(): string {
+    return this.settings.key
+      ? 'minted'
+      : this.settings.tokenFile
+        ? this.settings.tokenFile
+        : 'configured';
+  }
+
+  private fresh(now: number): boolean {
+    return (
+      this.current !== undefined && (this.exp === undefined || this.exp - now > RENEW_MARGIN_S)
+    );
+  }
+
+  private async load(): Promise<void> {
+    const { key, tokenFile, token } = this.settings;
+    let jwt: string;
+    if (key) jwt = await mintOsdfToken(key);
+    else if (tokenFile) {
+      try {
+        jwt = stripBearer(await readFile(tokenFile, 'utf8'));
+      } catch (err) {
+        throw new ConfigError(
+          'OSDF_TOKEN_UNREADABLE',
+          `Cannot read the OSDF token file ${tokenFile}`,
+          {
+            hint: 'Fix access_token in the [osdf] section of .cmfconfig.',
+            cause: err,
+          },
+        );
+      }
+    } else jwt = stripBearer(token!);
+    this.current = jwt;
+    this.exp = tokenExpiry(jwt);
+  }
+
+  /** `Bearer <jwt>`, valid for at least a minute (or throws OSDF_TOKEN_EXPIRED). */
+  async header(): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    if (!this.fresh(now)) {
+      this.minting ??= this.load().finally(() => (this.minting = undefined));
+      await this.minting;
+    }
+    // A file or literal token may still be usable for a little while past the margin.
+    if (this.exp !== undefined && this.exp <= Math.floor(Date.now() / 1000))
+      throw expired(this.source());
+    return `Bearer ${this.current!}`;
+  }
+}

@@ -1,0 +1,251 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ConfigError } from '../errors/index.js';
+import {
+  isTempName,
+  type GetTarget,
+  type PutSource,
+  type RemoteDriver,
+  type TransferOptions,
+} from './driver.js';
+import { authFailed, missingObject, networkCode, remoteFailed, unreachable } from './errors.js';
+import { OsdfTokenProvider, type OsdfTokenSettings } from './osdf-token.js';
+import { counting } from './streams.js';
+
+export interface OsdfSettings extends OsdfTokenSettings {
+  /** The origin URL with its namespace path, e.g. `https://origin:8443/ns/cmf`. */
+  url: string;
+  /** A cache (or director) tried first for downloads; only its scheme and host:port are used. */
+  cache?: string;
+  /** TLS certificate verification (default on). */
+  sslVerify?: boolean;
+  maxSockets?: number;
+}
+
+interface Endpoint {
+  base: URL;
+  hostPort: string;
+}
+
+function endpoint(url: string, what: string): Endpoint {
+  let base: URL;
+  try {
+    base = new URL(url);
+    if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new Error('not http(s)');
+  } catch (err) {
+    throw new ConfigError('CONFIG_INVALID', `The OSDF ${what} is not an http(s) URL: ${url}`, {
+      hint: 'Use https://host:port/namespace/path.',
+      cause: err,
+    });
+  }
+  if (!base.pathname.endsWith('/')) base.pathname += '/';
+  const port = base.port || (base.protocol === 'https:' ? '443' : '80');
+  return { base, hostPort: `${base.hostname}:${port}` };
+}
+
+/** Idle time before a request is abandoned: the cache gets little patience, the origin more. */
+const CACHE_TIMEOUT_MS = 5_000;
+const ORIGIN_TIMEOUT_MS = 60_000;
+
+/**
+ * An OSDF origin spoken to over plain HTTP: PUT/GET/HEAD/DELETE with `Authorization:
+ * Bearer <JWT>`, PROPFIND to list. Downloads try the cache first, then the origin.
+ */
+export class OsdfDriver implements RemoteDriver {
+  readonly kind = 'osdf' as const;
+  readonly defaultJobs = 8;
+  readonly canList = true;
+  readonly location: string;
+  private readonly origin: Endpoint;
+  private readonly cache?: Endpoint;
+  private readonly httpAgent: HttpAgent;
+  private readonly httpsAgent: HttpsAgent;
+
+  private constructor(
+    settings: OsdfSettings,
+    private readonly tokens: OsdfTokenProvider,
+  ) {
+    this.origin = endpoint(settings.url, 'origin');
+    if (settings.cache) {
+      const c = endpoint(settings.cache, 'cache');
+      // Same path as on the origin, on the cache's host (cmf-reference §8.4).
+      c.base = new URL(this.origin.base.pathname, c.base.origin);
+      this.cache = c;
+    }
+    this.location = this.origin.base.href;
+    const agentOpts = { keepAlive: true, maxSockets: settings.maxSockets ?? 32 };
+    this.httpAgent = new HttpAgent(agentOpts);
+    this.httpsAgent = new HttpsAgent({
+      ...agentOpts,
+      rejectUnauthorized: settings.sslVerify !== false,
+    });
+  }
+
+  /** Opens the driver; an expired or unreadable token fails here, before any transfer. */
+  static async open(settings: OsdfSettings): Promise<OsdfDriver> {
+    const tokens = new OsdfTokenProvider(settings);
+    await tokens.header();
+    return new OsdfDriver(settings, tokens);
+  }
+
+  private url(ep: Endpoint, key: string): URL {
+    return new URL(key.split('/').map(encodeURIComponent).join('/'), ep.base);
+  }
+
+  private async send(
+    ep: Endpoint,
+    method: string,
+    url: URL,
+    opts: {
+      body?: Readable;
+      size?: number;
+      headers?: Record<string, string>;
+      timeoutMs?: number;
+    } = {},
+  ): Promise<IncomingMessage> {
+    const headers: Record<string, string> = {
+      authorization: await this.tokens.header(),
+      ...opts.headers,
+    };
+    if (opts.size !== undefined) headers['content-length'] = String(opts.size);
+    const https = url.protocol === 'https:';
+    const req = (https ? httpsRequest : httpRequest)(url, {
+      method,
+      headers,
+      agent: https ? this.httpsAgent : this.httpAgent,
+    });
+    req.setTimeout(opts.timeoutMs ?? ORIGIN_TIMEOUT_MS, () =>
+      req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
+    );
+    const response = new Promise<IncomingMessage>((resolve, reject) => {
+      req.on('response', resolve);
+      req.on('error', reject);
+    });
+    try {
+      if (opts.body) await pipeline(opts.body, req);
+      else req.end();
+      return await response;
+    } catch (err) {
+      req.destroy();
+      const net = networkCode(err);
+      if (net) throw unreachable(ep.hostPort, net, err);
+      throw remoteFailed(this.location, `${method} ${url.pathname}`, err);
+    }
+  }
+
+  /** Throws the cmf error for a non-success status (the body is drained). */
+  private check(res: IncomingMessage, what: string, key?: string): void {
+    const status = res.statusCode ?? 0;
+    if (status >= 200 && status < 300) return;
+    res.resume();
+    if (status === 401 || status === 403) {
+      throw authFailed(
+        this.location,
+        'the OSDF access token (access_token, or key_id/key_path/key_issuer in .cmfconfig)',
+        status === 401 ? 'token rejected (401)' : `token lacks the scope for ${what} (403)`,
+      );
+    }
+    if (status === 404 && key) throw missingObject(this.location, key);
+    throw remoteFailed(
+      this.location,
+      what,
+      new Error(`HTTP ${status} ${res.statusMessage ?? ''}`.trim()),
+    );
+  }
+
+  async exists(key: string): Promise<boolean> {
+    const res = await this.send(this.origin, 'HEAD', this.url(this.origin, key));
+    res.resume();
+    if (res.statusCode === 404) return false;
+    this.check(res, `HEAD ${key}`);
+    return true;
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    const url = this.url(this.origin, prefix);
+    if (!url.pathname.endsWith('/')) url.pathname += '/';
+    const res = await this.send(this.origin, 'PROPFIND', url, { headers: { depth: '1' } });
+    if (res.statusCode === 404) {
+      res.resume();
+      return;
+    }
+    this.check(res, `list ${prefix}`);
+    let xml = '';
+    for await (const chunk of res) xml += (chunk as Buffer).toString('utf8');
+    for (const m of xml.matchAll(/<(?:[A-Za-z]+:)?href>([^<]*)<\/(?:[A-Za-z]+:)?href>/g)) {
+      const path = decodeURIComponent(new URL(m[1]!.trim(), url).pathname);
+      const rootPath = decodeURIComponent(this.origin.base.pathname);
+      if (!path.startsWith(rootPath)) continue;
+      const rel = path.slice(rootPath.length);
+      if (rel === prefix || `${rel}/` === prefix) continue;
+      if (rel.endsWith('/')) yield* this.list(rel);
+      else if (!isTempName(rel.slice(rel.lastIndexOf('/') + 1))) yield rel;
+    }
+  }
+
+  async put(key: string, source: PutSource, opts: TransferOptions = {}): Promise<void> {
+    const { stream, size } =
+      typeof source === 'string'
+        ? {
+            stream: createReadStream(source, { highWaterMark: 1 << 20 }),
+            size: (await stat(source)).size,
+          }
+        : source;
+    const res = await this.send(this.origin, 'PUT', this.url(this.origin, key), {
+      body: Readable.from(counting(opts)(stream)),
+      size,
+    });
+    res.resume();
+    this.check(res, `upload of ${key}`);
+  }
+
+  async get(key: string, target: GetTarget, opts: TransferOptions = {}): Promise<void> {
+    if (this.cache) {
+      let wrote = false;
+      try {
+        const res = await this.send(this.cache, 'GET', this.url(this.cache, key), {
+          timeoutMs: CACHE_TIMEOUT_MS,
+        });
+        if (res.statusCode === 200) {
+          const sink = typeof target === 'string' ? createWriteStream(target) : target;
+          wrote = true;
+          await pipeline(res, counting(opts), sink);
+          return;
+        }
+        res.resume();
+      } catch {
+        // Any cache failure falls back to the origin, unless a stream target got bytes already.
+        if (wrote && typeof target !== 'string')
+          throw remoteFailed(
+            this.location,
+            `download of ${key} from the cache`,
+            new Error('interrupted'),
+          );
+      }
+    }
+    const res = await this.send(this.origin, 'GET', this.url(this.origin, key));
+    this.check(res, `download of ${key}`, key);
+    const sink: Writable = typeof target === 'string' ? createWriteStream(target) : target;
+    try {
+      await pipeline(res, counting(opts), sink);
+    } catch (err) {
+      throw remoteFailed(this.location, `download of ${key}`, err);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const res = await this.send(this.origin, 'DELETE', this.url(this.origin, key));
+    res.resume();
+    if (res.statusCode === 404) return;
+    this.check(res, `delete of ${key}`);
+  }
+
+  async close(): Promise<void> {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+}

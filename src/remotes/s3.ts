@@ -1,0 +1,276 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { ConfigError, NotFoundError } from '../errors/index.js';
+import {
+  isTempName,
+  type GetTarget,
+  type PutSource,
+  type RemoteDriver,
+  type TransferOptions,
+} from './driver.js';
+import { authFailed, missingObject, networkCode, remoteFailed, unreachable } from './errors.js';
+import { counting } from './streams.js';
+
+/** Files at least this big go up in parts (boto's threshold), the rest in one PUT. */
+const MULTIPART_THRESHOLD = 8 << 20;
+const PART_SIZE = 8 << 20;
+
+export interface S3Settings {
+  /** `s3://bucket[/prefix]` */
+  url: string;
+  /** For MinIO, Ceph and other S3-compatible servers: also switches to path-style URLs. */
+  endpoint?: string;
+  region?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+  /** A profile of ~/.aws/credentials / ~/.aws/config. */
+  profile?: string;
+  /** TLS certificate verification (default on). */
+  sslVerify?: boolean;
+  /** Connections to keep open. */
+  maxSockets?: number;
+}
+
+type S3Module = typeof import('@aws-sdk/client-s3');
+
+export function parseS3Url(url: string): { bucket: string; prefix: string } {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (!m || !m[1]) {
+    throw new ConfigError('CONFIG_INVALID', `Not an S3 URL: ${url}`, {
+      hint: 'Use s3://bucket or s3://bucket/prefix.',
+    });
+  }
+  const prefix = m[2]!.replace(/\/+$/, '');
+  return { bucket: m[1], prefix: prefix ? `${prefix}/` : '' };
+}
+
+/**
+ * S3 (AWS, MinIO, Ceph RGW). Keys are `<prefix>/files/md5/..` in the bucket of the URL.
+ * Checksums are computed only when the protocol requires them: the SDK's default
+ * (aws-chunked streaming checksums) breaks streamed PUTs on Ceph and corrupts them on some
+ * other servers (test-servers.md §2).
+ */
+export class S3Driver implements RemoteDriver {
+  readonly kind = 's3' as const;
+  readonly defaultJobs = 16;
+  readonly canList = true;
+  readonly location: string;
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private readonly hostPort: string;
+  private readonly credentialName: string;
+
+  private constructor(
+    private readonly sdk: S3Module,
+    private readonly client: S3Client,
+    settings: S3Settings,
+  ) {
+    ({ bucket: this.bucket, prefix: this.prefix } = parseS3Url(settings.url));
+    this.location = settings.url;
+    const ep = settings.endpoint ? new URL(settings.endpoint) : undefined;
+    this.hostPort = ep
+      ? `${ep.hostname}:${ep.port || (ep.protocol === 'https:' ? 443 : 80)}`
+      : `s3.${settings.region ?? 'us-east-1'}.amazonaws.com:443`;
+    this.credentialName = settings.accessKeyId
+      ? 'access_key_id and secret_access_key'
+      : settings.profile
+        ? `the AWS profile '${settings.profile}'`
+        : 'the AWS credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or ~/.aws/credentials)';
+  }
+
+  static async open(settings: S3Settings): Promise<S3Driver> {
+    const sdk = await import('@aws-sdk/client-s3');
+    parseS3Url(settings.url);
+    const agentOpts = { keepAlive: true, maxSockets: settings.maxSockets ?? 64 };
+    const config: S3ClientConfig = {
+      region:
+        settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 3,
+      requestHandler: {
+        httpAgent: new HttpAgent(agentOpts),
+        httpsAgent: new HttpsAgent({
+          ...agentOpts,
+          rejectUnauthorized: settings.sslVerify !== false,
+        }),
+      },
+    };
+    if (settings.endpoint) {
+      config.endpoint = settings.endpoint;
+      config.forcePathStyle = true;
+    }
+    if (settings.accessKeyId && settings.secretAccessKey) {
+      config.credentials = {
+        accessKeyId: settings.accessKeyId,
+        secretAccessKey: settings.secretAccessKey,
+        ...(settings.sessionToken ? { sessionToken: settings.sessionToken } : {}),
+      };
+    } else if (settings.profile) {
+      config.profile = settings.profile;
+    }
+    return new S3Driver(sdk, new sdk.S3Client(config), settings);
+  }
+
+  private key(key: string): string {
+    return this.prefix + key;
+  }
+
+  /** Maps SDK errors to cmf errors; returns undefined for "not found". */
+  private fail(err: unknown, what: string, key?: string): Error {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; message?: string };
+    const status = e.$metadata?.httpStatusCode;
+    const name = e.name ?? '';
+    const net = networkCode(err);
+    if (net) return unreachable(this.hostPort, net, err);
+    if (
+      name === 'InvalidAccessKeyId' ||
+      name === 'SignatureDoesNotMatch' ||
+      name === 'CredentialsProviderError' ||
+      name === 'ExpiredToken' ||
+      name === 'InvalidToken' ||
+      (status === 403 && !key)
+    ) {
+      return authFailed(this.location, this.credentialName, e.message || name, err);
+    }
+    if (name === 'NoSuchBucket') {
+      return new NotFoundError(
+        'REMOTE_BUCKET_MISSING',
+        `The bucket '${this.bucket}' does not exist`,
+        {
+          hint: `Create the bucket '${this.bucket}' or fix the remote url.`,
+          data: { bucket: this.bucket },
+          cause: err,
+        },
+      );
+    }
+    if (status === 403) {
+      return authFailed(this.location, this.credentialName, `access denied to ${key}`, err);
+    }
+    if (key && (name === 'NoSuchKey' || name === 'NotFound' || status === 404)) {
+      return missingObject(this.location, key, err);
+    }
+    return remoteFailed(this.location, what, err);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new this.sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) }),
+      );
+      return true;
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      // A HEAD has no body, so a missing bucket is a bare 404 too: tell them apart by name.
+      if (e.$metadata?.httpStatusCode === 404 && e.name !== 'NoSuchBucket') return false;
+      throw this.fail(err, `HEAD ${key}`);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new this.sdk.ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: this.key(prefix),
+            ContinuationToken: token,
+          }),
+        );
+      } catch (err) {
+        throw this.fail(err, `list ${prefix}`);
+      }
+      for (const o of page.Contents ?? []) {
+        if (!o.Key) continue;
+        const rel = o.Key.slice(this.prefix.length);
+        if (!isTempName(rel.slice(rel.lastIndexOf('/') + 1))) yield rel;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async put(key: string, source: PutSource, opts: TransferOptions = {}): Promise<void> {
+    let size: number;
+    let body: Readable;
+    if (typeof source === 'string') {
+      const { stat } = await import('node:fs/promises');
+      size = (await stat(source)).size;
+      body = createReadStream(source, { highWaterMark: 1 << 20 });
+    } else {
+      size = source.size;
+      body = source.stream;
+    }
+    try {
+      if (size < MULTIPART_THRESHOLD) {
+        await this.client.send(
+          new this.sdk.PutObjectCommand({
+            Bucket: this.bucket,
+            Key: this.key(key),
+            Body: body,
+            ContentLength: size,
+          }),
+        );
+        opts.onBytes?.(size);
+      } else {
+        const { Upload } = await import('@aws-sdk/lib-storage');
+        const upload = new Upload({
+          client: this.client,
+          params: { Bucket: this.bucket, Key: this.key(key), Body: body },
+          partSize: PART_SIZE,
+          queueSize: 4,
+          leavePartsOnError: false,
+        });
+        let seen = 0;
+        upload.on('httpUploadProgress', (p) => {
+          if (p.loaded !== undefined && p.loaded > seen) {
+            opts.onBytes?.(p.loaded - seen);
+            seen = p.loaded;
+          }
+        });
+        await upload.done();
+      }
+    } catch (err) {
+      body.destroy();
+      throw this.fail(err, `upload of ${key}`);
+    }
+  }
+
+  async get(key: string, target: GetTarget, opts: TransferOptions = {}): Promise<void> {
+    let body: Readable;
+    try {
+      const res = await this.client.send(
+        new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }),
+      );
+      body = res.Body as Readable;
+    } catch (err) {
+      throw this.fail(err, `download of ${key}`, key);
+    }
+    const sink = typeof target === 'string' ? createWriteStream(target) : target;
+    try {
+      await pipeline(body, counting(opts), sink);
+    } catch (err) {
+      throw this.fail(err, `download of ${key}`);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.client.send(
+        new this.sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) }),
+      );
+    } catch (err) {
+      throw this.fail(err, `delete of ${key}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,324 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { join, posix } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type SftpClient from 'ssh2-sftp-client';
+import type { AuthMethod, ConnectConfig } from 'ssh2';
+import { ConfigError } from '../errors/index.js';
+import {
+  isTempName,
+  type GetTarget,
+  type PutSource,
+  type RemoteDriver,
+  type TransferOptions,
+} from './driver.js';
+import { authFailed, missingObject, networkCode, remoteFailed, unreachable } from './errors.js';
+import {
+  addKnownHost,
+  checkKnownHosts,
+  fingerprint,
+  knownHostsName,
+  readKnownHosts,
+  type HostKeyVerdict,
+} from './known-hosts.js';
+import { counting } from './streams.js';
+
+export interface SshSettings {
+  /** `ssh://[user@]host[:port]/abs/path` */
+  url: string;
+  user?: string;
+  port?: number;
+  /**
+   * The password, as given or base64-encoded as `cmf init sshremote` stores it: both are
+   * offered to the server (decoded first), so either form works.
+   */
+  password?: string;
+  keyfile?: string;
+  passphrase?: string;
+  /** Use the agent at SSH_AUTH_SOCK (default: when it is set). */
+  allowAgent?: boolean;
+  /** Default ~/.ssh/known_hosts. */
+  knownHostsPath?: string;
+  /** Accept and record a host key seen for the first time (never a changed one). */
+  acceptNewHostKey?: boolean;
+  /** Connect timeout in ms. */
+  timeout?: number;
+}
+
+export function parseSshUrl(url: string): {
+  user?: string;
+  host: string;
+  port?: number;
+  path: string;
+} {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    u = new URL('invalid://');
+  }
+  if (u.protocol !== 'ssh:' || !u.hostname) {
+    throw new ConfigError('CONFIG_INVALID', `Not an SSH URL: ${url}`, {
+      hint: 'Use ssh://[user@]host[:port]/absolute/path.',
+    });
+  }
+  return {
+    user: u.username ? decodeURIComponent(u.username) : undefined,
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port: u.port ? Number(u.port) : undefined,
+    path: decodeURIComponent(u.pathname) || '/',
+  };
+}
+
+/** The decoded form of a base64 password, when it plausibly is one. */
+function base64Decoded(value: string): string | undefined {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value) || value.length % 4 !== 0) return undefined;
+  const bytes = Buffer.from(value, 'base64');
+  if (bytes.toString('base64') !== value) return undefined;
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)
+      ? undefined
+      : text;
+  } catch {
+    return undefined;
+  }
+}
+
+const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+/**
+ * SFTP over one SSH connection (requests are pipelined, so parallel transfers share it).
+ * Uploads go to `.<random>.tmp` in the target directory and are renamed into place with
+ * posix-rename, as DVC does (A4.1). The configured port is honoured, and host keys are
+ * checked against known_hosts.
+ */
+export class SshDriver implements RemoteDriver {
+  readonly kind = 'ssh' as const;
+  readonly defaultJobs = 4;
+  readonly canList = true;
+  readonly location: string;
+  private readonly madeDirs = new Set<string>();
+
+  private constructor(
+    private readonly client: SftpClient,
+    private readonly root: string,
+    location: string,
+  ) {
+    this.location = location;
+  }
+
+  static async open(settings: SshSettings): Promise<SshDriver> {
+    const parsed = parseSshUrl(settings.url);
+    const host = parsed.host;
+    const port = settings.port ?? parsed.port ?? 22;
+    const username = settings.user ?? parsed.user ?? userInfo().username;
+    const hostPort = `${host}:${port}`;
+    const location = `ssh://${username}@${hostPort}${parsed.path}`;
+
+    const knownHostsPath = settings.knownHostsPath ?? join(homedir(), '.ssh', 'known_hosts');
+    const knownText = await readKnownHosts(knownHostsPath);
+    const name = knownHostsName(host, port);
+    // Set by the host verifier callback during connect.
+    const seen: { verdict: HostKeyVerdict; key?: Buffer } = { verdict: 'unknown' };
+
+    const methods: AuthMethod[] = [];
+    const credentials: string[] = [];
+    const keyFiles = settings.keyfile
+      ? [settings.keyfile]
+      : settings.password
+        ? []
+        : DEFAULT_KEYS.map((k) => join(homedir(), '.ssh', k)).filter((p) => existsSync(p));
+    for (const file of keyFiles) {
+      let key: Buffer;
+      try {
+        key = readFileSync(file);
+      } catch (err) {
+        throw new ConfigError('SSH_KEYFILE_UNREADABLE', `Cannot read the SSH key file ${file}`, {
+          hint: 'Fix keyfile in the remote configuration.',
+          cause: err,
+        });
+      }
+      methods.push({
+        type: 'publickey',
+        username,
+        key,
+        passphrase: settings.passphrase,
+      } as AuthMethod);
+    }
+    if (keyFiles.length)
+      credentials.push(settings.keyfile ? `keyfile (${settings.keyfile})` : 'your SSH keys');
+    const agent = process.env.SSH_AUTH_SOCK;
+    if (agent && settings.allowAgent !== false) {
+      methods.push({ type: 'agent', username, agent } as AuthMethod);
+      credentials.push('the keys in your SSH agent');
+    }
+    if (settings.password) {
+      const decoded = base64Decoded(settings.password);
+      for (const password of decoded ? [decoded, settings.password] : [settings.password]) {
+        methods.push({ type: 'password', username, password } as AuthMethod);
+      }
+      credentials.push('user and password');
+    }
+    if (methods.length === 0) {
+      throw new ConfigError('SSH_NO_CREDENTIALS', `No SSH credentials for ${location}`, {
+        hint: 'Set password or keyfile for the remote, or start an SSH agent.',
+      });
+    }
+
+    const { default: Client } = await import('ssh2-sftp-client');
+    const client = new Client('cmf');
+    const config: ConnectConfig = {
+      host,
+      port,
+      username,
+      readyTimeout: settings.timeout ?? 20_000,
+      authHandler: methods,
+      hostVerifier: (key: Buffer) => {
+        seen.key = key;
+        seen.verdict = checkKnownHosts(knownText, name, key);
+        return (
+          seen.verdict === 'known' ||
+          (seen.verdict === 'unknown' && settings.acceptNewHostKey === true)
+        );
+      },
+    };
+    try {
+      await client.connect(config as SftpClient.ConnectOptions);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      const { verdict, key } = seen;
+      if (key && verdict !== 'known' && !(verdict === 'unknown' && settings.acceptNewHostKey)) {
+        throw hostKeyError(verdict, name, key, knownHostsPath, err);
+      }
+      const net = networkCode(err);
+      if (net) throw unreachable(hostPort, net, err);
+      const msg = (err as Error).message ?? String(err);
+      if (/authentication|auth methods/i.test(msg)) {
+        throw authFailed(location, credentials.join(' or '), msg, err);
+      }
+      throw remoteFailed(location, 'SSH connection', err);
+    }
+    if (seen.verdict === 'unknown' && seen.key) await addKnownHost(knownHostsPath, name, seen.key);
+    client.on('error', () => undefined);
+    return new SshDriver(client, parsed.path, location);
+  }
+
+  private path(key: string): string {
+    return posix.join(this.root, key);
+  }
+
+  private fail(err: unknown, what: string, key?: string): Error {
+    const msg = (err as Error).message ?? String(err);
+    if (key && /no such file|not exist|ENOENT/i.test(msg))
+      return missingObject(this.location, key, err);
+    return remoteFailed(this.location, what, err);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      return (await this.client.exists(this.path(key))) === '-';
+    } catch (err) {
+      throw this.fail(err, `stat ${key}`);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    let entries;
+    try {
+      entries = await this.client.list(this.path(prefix));
+    } catch (err) {
+      if (/no such file|not exist|ENOENT/i.test((err as Error).message)) return;
+      throw this.fail(err, `list ${prefix}`);
+    }
+    for (const e of entries) {
+      if (isTempName(e.name)) continue;
+      if (e.type === 'd') yield* this.list(`${prefix}${e.name}/`);
+      else yield `${prefix}${e.name}`;
+    }
+  }
+
+  async put(key: string, source: PutSource, opts: TransferOptions = {}): Promise<void> {
+    const target = this.path(key);
+    const dir = posix.dirname(target);
+    const tmp = posix.join(dir, `.${randomBytes(16).toString('base64url')}.tmp`);
+    try {
+      if (!this.madeDirs.has(dir)) {
+        await this.client.mkdir(dir, true);
+        this.madeDirs.add(dir);
+      }
+      if (typeof source === 'string') {
+        await this.client.fastPut(source, tmp, {
+          step: (_total: number, chunk: number) => opts.onBytes?.(chunk),
+        });
+      } else {
+        await this.client.put(source.stream, tmp);
+        opts.onBytes?.(source.size);
+      }
+      await this.client.posixRename(tmp, target);
+    } catch (err) {
+      await this.client.delete(tmp, true).catch(() => undefined);
+      throw this.fail(err, `upload of ${key}`);
+    }
+  }
+
+  async get(key: string, target: GetTarget, opts: TransferOptions = {}): Promise<void> {
+    const src = this.path(key);
+    try {
+      if (typeof target === 'string') {
+        await this.client.fastGet(src, target, {
+          step: (_total: number, chunk: number) => opts.onBytes?.(chunk),
+        });
+      } else {
+        await pipeline(this.client.createReadStream(src), counting(opts), target);
+      }
+    } catch (err) {
+      throw this.fail(err, `download of ${key}`, key);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.client.delete(this.path(key), true);
+    } catch (err) {
+      throw this.fail(err, `delete of ${key}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => undefined);
+  }
+}
+
+function hostKeyError(
+  verdict: HostKeyVerdict,
+  name: string,
+  key: Buffer,
+  knownHostsPath: string,
+  cause: unknown,
+): ConfigError {
+  const fp = fingerprint(key);
+  if (verdict === 'unknown') {
+    return new ConfigError(
+      'SSH_HOST_KEY_UNKNOWN',
+      `The host key of ${name} (${fp}) is not in ${knownHostsPath}`,
+      {
+        hint:
+          'Check the fingerprint with the server admin, then add the key (ssh-keyscan, or connect once with ssh), ' +
+          'or accept it explicitly (accept_new_host_key = true for the remote).',
+        data: { host: name, fingerprint: fp, knownHostsPath },
+        cause,
+      },
+    );
+  }
+  return new ConfigError(
+    'SSH_HOST_KEY_MISMATCH',
+    `The host key of ${name} (${fp}) ${verdict === 'revoked' ? 'is revoked' : `does not match ${knownHostsPath}`}: someone may be intercepting the connection`,
+    {
+      hint: `If the server's key really changed, remove its old entry (ssh-keygen -R '${name}') and connect again.`,
+      data: { host: name, fingerprint: fp, knownHostsPath },
+      cause,
+    },
+  );
+}

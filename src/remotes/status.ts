@@ -1,0 +1,51 @@
+import { objectKey, oidFromKey, prefixOf, type RemoteDriver } from './driver.js';
+import { runPool } from './pool.js';
+
+/** Objects a listing returns per request on object stores (S3 ListObjectsV2 pages). */
+const PAGE = 1000;
+
+/**
+ * Which of `oids` the remote already has. Like DVC (formats.md A4.2) it chooses between one
+ * existence check per object and listing, from an estimate of the remote's size taken from
+ * one `files/md5/xx/` prefix; unlike DVC it lists only the prefixes the wanted oids fall in.
+ */
+export async function remotePresent(
+  driver: RemoteDriver,
+  oids: readonly string[],
+  jobs: number,
+): Promise<Set<string>> {
+  const present = new Set<string>();
+  if (oids.length === 0) return present;
+  const prefixes = [...new Set(oids.map(prefixOf))];
+  const wanted = new Set(oids);
+  const collect = (key: string): void => {
+    const oid = oidFromKey(key);
+    if (oid !== undefined && wanted.has(oid)) present.add(oid);
+  };
+
+  let listed: string | undefined;
+  let useList = false;
+  if (driver.canList && oids.length > prefixes.length) {
+    // Sample one prefix we need anyway, so the estimate costs nothing extra.
+    listed = prefixes[0]!;
+    let count = 0;
+    for await (const key of driver.list(listed)) {
+      count++;
+      collect(key);
+    }
+    const listCost = prefixes.length * Math.max(1, Math.ceil(count / PAGE));
+    useList = listCost < oids.length;
+  }
+  if (useList) {
+    const rest = prefixes.filter((p) => p !== listed);
+    await runPool(rest, jobs, async (p) => {
+      for await (const key of driver.list(p)) collect(key);
+    });
+  } else {
+    const todo = listed === undefined ? oids : oids.filter((o) => prefixOf(o) !== listed);
+    await runPool(todo, jobs, async (oid) => {
+      if (await driver.exists(objectKey(oid))) present.add(oid);
+    });
+  }
+  return present;
+}

@@ -1,0 +1,305 @@
+import { chmod, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { CmfError, IntegrityError, OperationError, toCmfError } from '../errors/index.js';
+import { tempPathBeside } from '../fs/atomic.js';
+import { CACHE_OBJECT_MODE, isDirOid, type LocalCache } from '../hashing/cache.js';
+import { hashFile } from '../hashing/file-hash.js';
+import { assertSafeRelpath, parseManifest } from '../hashing/manifest.js';
+import type { ManifestEntry } from '../hashing/types.js';
+import { objectKey, type RemoteDriver } from './driver.js';
+import { isFatalRemoteError } from './errors.js';
+import { runPool } from './pool.js';
+import { remotePresent } from './status.js';
+
+/**
+ * The transfer engine: moves cache objects between the local cache and a remote. It knows
+ * objects, not artifacts: callers (cmf artifact push/pull) turn artifacts into oids.
+ */
+
+export interface TransferProgress {
+  /** Objects transferred (or failed) so far, of `filesTotal` to transfer. */
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  /** Known for pushes (cache sizes); undefined for pulls until the objects arrive. */
+  bytesTotal?: number;
+}
+
+export interface TransferEngineOptions {
+  /** Parallel transfers; default: the driver's `defaultJobs`. */
+  jobs?: number;
+  onProgress?: (p: TransferProgress) => void;
+}
+
+export interface TransferFailure {
+  oid: string;
+  error: CmfError;
+}
+
+export interface TransferResult {
+  /** Objects moved by this call. */
+  transferred: number;
+  /** Objects that were already at the destination. */
+  present: number;
+  bytes: number;
+  failed: TransferFailure[];
+}
+
+class Tracker {
+  readonly failed: TransferFailure[] = [];
+  transferred = 0;
+  present = 0;
+  private progress: TransferProgress = { filesDone: 0, filesTotal: 0, bytesDone: 0 };
+  constructor(private readonly onProgress?: (p: TransferProgress) => void) {}
+
+  plan(files: number, bytes?: number): void {
+    this.progress.filesTotal += files;
+    if (bytes !== undefined) this.progress.bytesTotal = (this.progress.bytesTotal ?? 0) + bytes;
+    this.emit();
+  }
+  bytes = (n: number): void => {
+    this.progress.bytesDone += n;
+    this.emit();
+  };
+  done(ok: boolean, oid: string, err?: unknown): void {
+    this.progress.filesDone++;
+    if (ok) this.transferred++;
+    else this.failed.push({ oid, error: toCmfError(err) });
+    this.emit();
+  }
+  private emit(): void {
+    this.onProgress?.({ ...this.progress });
+  }
+  result(): TransferResult {
+    return {
+      transferred: this.transferred,
+      present: this.present,
+      bytes: this.progress.bytesDone,
+      failed: this.failed,
+    };
+  }
+}
+
+/**
+ * Runs `fn` per item in parallel; an item's error is recorded against its oid, except errors
+ * that doom every other request (bad credentials, server down), which stop the transfer and
+ * are thrown.
+ */
+async function each<T>(
+  items: readonly T[],
+  jobs: number,
+  oidOf: (item: T) => string,
+  fn: (item: T) => Promise<void>,
+  tracker: Tracker,
+): Promise<void> {
+  await runPool(items, jobs, async (item) => {
+    try {
+      await fn(item);
+      tracker.done(true, oidOf(item));
+    } catch (err) {
+      if (isFatalRemoteError(err)) throw err;
+      tracker.done(false, oidOf(item), err);
+    }
+  });
+}
+
+function splitOids(oids: readonly string[]): { dirs: string[]; files: string[] } {
+  const unique = [...new Set(oids)];
+  return { dirs: unique.filter(isDirOid), files: unique.filter((o) => !isDirOid(o)) };
+}
+
+/**
+ * Uploads the objects the remote lacks. `.dir` oids stand for the manifest and every file
+ * it lists. A `.dir` already on the remote is proof that its files are there (DVC's rule);
+ * a `.dir` is uploaded last, and only once all of its files are on the remote.
+ */
+export async function pushObjects(
+  cache: LocalCache,
+  driver: RemoteDriver,
+  oids: readonly string[],
+  opts: TransferEngineOptions = {},
+): Promise<TransferResult> {
+  const jobs = opts.jobs ?? driver.defaultJobs;
+  const t = new Tracker(opts.onProgress);
+  const { dirs, files } = splitOids(oids);
+
+  const dirsOnRemote = await remotePresent(driver, dirs, jobs);
+  const manifests = new Map<string, ManifestEntry[]>();
+  for (const dir of dirs) {
+    if (dirsOnRemote.has(dir)) continue;
+    try {
+      manifests.set(dir, await cache.readManifest(dir));
+    } catch (err) {
+      t.done(false, dir, err);
+    }
+  }
+  const needed = new Set(files);
+  for (const entries of manifests.values()) for (const e of entries) needed.add(e.md5);
+  const covered = new Set<string>();
+  for (const dir of dirsOnRemote) {
+    t.present++;
+    // The remote's copy is the proof; read our copy only to count what it covers.
+    const entries = await cache.readManifest(dir).catch(() => []);
+    for (const e of entries) if (!needed.has(e.md5)) covered.add(e.md5);
+  }
+  t.present += covered.size;
+
+  const onRemote = await remotePresent(driver, [...needed], jobs);
+  t.present += onRemote.size;
+  const toSend: Array<{ oid: string; path: string; size: number }> = [];
+  const bad = new Set<string>();
+  for (const oid of needed) {
+    if (onRemote.has(oid)) continue;
+    const loc = await cache.locate(oid);
+    if (loc === undefined) {
+      bad.add(oid);
+      t.done(false, oid, missingLocally(cache, oid));
+    } else toSend.push({ oid, path: loc.path, size: loc.size });
+  }
+  // Big files first: they overlap with the many small ones instead of trailing alone.
+  toSend.sort((a, b) => b.size - a.size);
+  t.plan(
+    toSend.length + manifests.size,
+    toSend.reduce((s, o) => s + o.size, 0),
+  );
+  const upload = async (o: { oid: string; path: string }): Promise<void> => {
+    try {
+      await driver.put(objectKey(o.oid), o.path, { onBytes: t.bytes });
+    } catch (err) {
+      bad.add(o.oid);
+      throw err;
+    }
+  };
+  await each(toSend, jobs, (o) => o.oid, upload, t);
+
+  const readyDirs: Array<{ oid: string; path: string }> = [];
+  for (const [dir, entries] of manifests) {
+    const missing = entries.filter((e) => bad.has(e.md5)).length;
+    if (missing > 0) {
+      t.done(
+        false,
+        dir,
+        new OperationError(
+          'DIR_INCOMPLETE',
+          `Directory ${dir} was not pushed: ${missing} of its ${entries.length} files failed`,
+          {
+            hint: 'Fix the failures listed above and push again; the manifest goes up last.',
+            data: { oid: dir, missing },
+          },
+        ),
+      );
+    } else readyDirs.push({ oid: dir, path: cache.objectPath(dir) });
+  }
+  await each(readyDirs, jobs, (o) => o.oid, upload, t);
+  return t.result();
+}
+
+function missingLocally(cache: LocalCache, oid: string): CmfError {
+  return new OperationError('CACHE_OBJECT_MISSING', `Object ${oid} is not in the local cache`, {
+    hint: 'Add or pull the file again so its object is in the cache, then push.',
+    data: { oid, path: cache.objectPath(oid) },
+  });
+}
+
+/**
+ * Downloads the objects the local cache lacks. Manifests come first (strict JSON, every
+ * relpath checked); each object lands in a temp file beside its cache path and is renamed
+ * into place only once its MD5 matches, so nothing corrupt ever enters the cache and an
+ * interrupted pull resumes where it stopped.
+ */
+export async function pullObjects(
+  cache: LocalCache,
+  driver: RemoteDriver,
+  oids: readonly string[],
+  opts: TransferEngineOptions = {},
+): Promise<TransferResult> {
+  const jobs = opts.jobs ?? driver.defaultJobs;
+  const t = new Tracker(opts.onProgress);
+  const { dirs, files } = splitOids(oids);
+  const madeDirs = new Set<string>();
+  const fetch = (oid: string) => fetchObject(cache, driver, oid, madeDirs, t.bytes);
+
+  const needed = new Set(files);
+  const dirsToFetch: string[] = [];
+  for (const dir of dirs) {
+    if (await cache.has(dir)) {
+      t.present++;
+      try {
+        const entries = await cache.readManifest(dir);
+        entries.forEach((e) => assertSafeRelpath(e.relpath));
+        for (const e of entries) needed.add(e.md5);
+      } catch (err) {
+        t.done(false, dir, err);
+      }
+    } else dirsToFetch.push(dir);
+  }
+  t.plan(dirsToFetch.length);
+  await each(
+    dirsToFetch,
+    jobs,
+    (d) => d,
+    async (dir) => {
+      for (const e of await fetch(dir)) needed.add(e.md5);
+    },
+    t,
+  );
+
+  const missing: string[] = [];
+  for (const oid of needed) {
+    if (await cache.has(oid)) t.present++;
+    else missing.push(oid);
+  }
+  t.plan(missing.length);
+  await each(
+    missing,
+    jobs,
+    (o) => o,
+    async (oid) => {
+      await fetch(oid);
+    },
+    t,
+  );
+  return t.result();
+}
+
+/** Downloads one object into the cache, verified; returns a manifest's entries. */
+async function fetchObject(
+  cache: LocalCache,
+  driver: RemoteDriver,
+  oid: string,
+  madeDirs: Set<string>,
+  onBytes: (n: number) => void,
+): Promise<ManifestEntry[]> {
+  const dest = cache.objectPath(oid);
+  const dir = dirname(dest);
+  if (!madeDirs.has(dir)) {
+    await mkdir(dir, { recursive: true });
+    madeDirs.add(dir);
+  }
+  const tmp = tempPathBeside(dest);
+  try {
+    await driver.get(objectKey(oid), tmp, { onBytes });
+    const { md5 } = await hashFile(tmp);
+    if (md5 !== oid.slice(0, 32)) {
+      throw new IntegrityError(
+        'REMOTE_OBJECT_CORRUPT',
+        `Object ${oid} on ${driver.location} is corrupt: its content hashes to ${md5}`,
+        {
+          hint: 'It was not stored. Push the object again from a cache with a good copy.',
+          data: { oid, key: objectKey(oid), actual: md5 },
+        },
+      );
+    }
+    let entries: ManifestEntry[] = [];
+    if (isDirOid(oid)) {
+      entries = parseManifest(await readFile(tmp));
+      entries.forEach((e) => assertSafeRelpath(e.relpath));
+    }
+    await chmod(tmp, CACHE_OBJECT_MODE);
+    await rename(tmp, dest);
+    return entries;
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}

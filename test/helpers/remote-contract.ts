@@ -1,0 +1,169 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { CmfError, IntegrityError, NotFoundError } from '../../src/errors/index.js';
+import { LocalCache } from '../../src/hashing/cache.js';
+import { objectKey, oidFromKey, type RemoteDriver } from '../../src/remotes/driver.js';
+import { pullObjects, pushObjects } from '../../src/remotes/transfer.js';
+import { buildRemoteFixture } from './remote-fixture.js';
+import { tempDir } from './tmp.js';
+
+/**
+ * The behaviour every driver must show, run against a real server by each driver's test
+ * file. `open()` gives a driver on a fresh, empty remote root.
+ */
+export function remoteContract(
+  name: string,
+  open: () => Promise<RemoteDriver>,
+  opts: { bigBytes?: number } = {},
+) {
+  const withDriver = async <T>(fn: (d: RemoteDriver) => Promise<T>): Promise<T> => {
+    const d = await open();
+    try {
+      return await fn(d);
+    } finally {
+      await d.close();
+    }
+  };
+
+  describe(`${name} driver contract`, () => {
+    it('puts, lists, gets, checks and deletes objects (files and streams)', async () => {
+      await withDriver(async (d) => {
+        const dir = await tempDir();
+        const content = randomBytes(100_000);
+        const oid = createHash('md5').update(content).digest('hex');
+        const key = objectKey(oid);
+        const src = join(dir, 'src');
+        await writeFile(src, content);
+        expect(await d.exists(key)).toBe(false);
+        let sent = 0;
+        await d.put(key, src, { onBytes: (n) => (sent += n) });
+        expect(sent).toBe(content.length);
+        expect(await d.exists(key)).toBe(true);
+
+        const streamed = Buffer.from('streamed object\n');
+        const key2 = objectKey(createHash('md5').update(streamed).digest('hex'));
+        await d.put(key2, { stream: Readable.from([streamed]), size: streamed.length });
+
+        const listed: string[] = [];
+        for await (const k of d.list('files/md5/')) listed.push(k);
+        expect(listed.sort()).toEqual([key, key2].sort());
+        const one: string[] = [];
+        for await (const k of d.list(`files/md5/${oid.slice(0, 2)}/`)) one.push(k);
+        expect(one).toContain(key);
+        for await (const k of d.list('files/md5/zz/')) throw new Error(`unexpected ${k}`);
+
+        const dest = join(dir, 'dest');
+        await d.get(key, dest);
+        expect(Buffer.compare(await readFile(dest), content)).toBe(0);
+        const chunks: Buffer[] = [];
+        await d.get(
+          key2,
+          new Writable({
+            write(c: Buffer, _e, cb) {
+              chunks.push(c);
+              cb();
+            },
+          }),
+        );
+        expect(Buffer.concat(chunks).toString()).toBe('streamed object\n');
+
+        await d.delete(key);
+        await d.delete(key2);
+        await d.delete(key); // deleting a missing object is fine
+        expect(await d.exists(key)).toBe(false);
+        const err = await d.get(key, join(dir, 'missing')).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(NotFoundError);
+        expect((err as CmfError).code).toBe('REMOTE_OBJECT_MISSING');
+        expect((err as CmfError).message).toContain(oid.slice(2));
+      });
+    });
+
+    it('pushes a cache, then does nothing on a second push, and pulls it all into an empty cache', async () => {
+      await withDriver(async (d) => {
+        const dir = await tempDir();
+        const fx = await buildRemoteFixture(dir, { bigBytes: opts.bigBytes });
+        const progress: number[] = [];
+        const first = await pushObjects(fx.cache, d, fx.roots, {
+          onProgress: (p) => progress.push(p.filesDone),
+        });
+        expect(first.failed).toEqual([]);
+        expect(first.transferred).toBe(fx.objects.size);
+        expect(progress.at(-1)).toBe(fx.objects.size);
+
+        // The remote holds exactly the objects, under DVC 3 keys, and nothing else.
+        const keys: string[] = [];
+        for await (const k of d.list('files/')) keys.push(k);
+        expect(keys.map((k) => oidFromKey(k)).sort()).toEqual([...fx.objects.keys()].sort());
+
+        const again = await pushObjects(fx.cache, d, fx.roots);
+        expect(again).toMatchObject({ transferred: 0, failed: [] });
+        expect(again.present).toBe(fx.objects.size);
+
+        const clone = new LocalCache(join(dir, 'clone-cache'));
+        const pulled = await pullObjects(clone, d, fx.roots);
+        expect(pulled.failed).toEqual([]);
+        expect(pulled.transferred).toBe(fx.objects.size);
+        for (const oid of fx.objects.keys()) {
+          const a = await readFile(fx.cache.objectPath(oid));
+          const b = await readFile(clone.objectPath(oid));
+          expect(Buffer.compare(a, b), oid).toBe(0);
+          expect((await stat(clone.objectPath(oid))).mode & 0o777).toBe(0o444);
+        }
+        const entries = await clone.readManifest(fx.dirOid);
+        expect(entries.map((e) => e.relpath)).toContain('ünïcödé/файл.txt');
+        const again2 = await pullObjects(clone, d, fx.roots);
+        expect(again2).toMatchObject({ transferred: 0, failed: [] });
+      });
+    });
+
+    it('refuses a corrupted remote object: IntegrityError naming it, and nothing enters the cache', async () => {
+      await withDriver(async (d) => {
+        const dir = await tempDir();
+        const fx = await buildRemoteFixture(dir, { many: 3 });
+        expect((await pushObjects(fx.cache, d, fx.roots)).failed).toEqual([]);
+        const victim = fx.roots[2]!; // the standalone file
+        const bad = Buffer.from('not what was pushed');
+        await d.put(objectKey(victim), { stream: Readable.from([bad]), size: bad.length });
+
+        const clone = new LocalCache(join(dir, 'clone'));
+        const r = await pullObjects(clone, d, fx.roots);
+        expect(r.failed).toHaveLength(1);
+        expect(r.failed[0]!.oid).toBe(victim);
+        expect(r.failed[0]!.error).toBeInstanceOf(IntegrityError);
+        expect(r.failed[0]!.error.message).toContain(victim);
+        expect(await clone.has(victim)).toBe(false);
+        const leftovers = await readdir(join(clone.root, 'files', 'md5', victim.slice(0, 2))).catch(
+          () => [],
+        );
+        expect(leftovers).toEqual([]);
+        // Everything else arrived.
+        expect(r.transferred).toBe(fx.objects.size - 1);
+      });
+    });
+
+    it('reports objects missing on the remote, and never uploads a manifest before its files', async () => {
+      await withDriver(async (d) => {
+        const dir = await tempDir();
+        const fx = await buildRemoteFixture(dir, { many: 3 });
+        const clone = new LocalCache(join(dir, 'clone'));
+        const r = await pullObjects(clone, d, [fx.roots[2]!]);
+        expect(r.failed[0]!.error).toBeInstanceOf(NotFoundError);
+
+        // A manifest whose file is missing from the local cache is held back.
+        const entries = await fx.cache.readManifest(fx.dirOid);
+        const { rm } = await import('node:fs/promises');
+        await rm(fx.cache.objectPath(entries[0]!.md5), { force: true });
+        const p = await pushObjects(fx.cache, d, [fx.dirOid]);
+        expect(p.failed.map((f) => f.error.code).sort()).toEqual([
+          'CACHE_OBJECT_MISSING',
+          'DIR_INCOMPLETE',
+        ]);
+        expect(await d.exists(objectKey(fx.dirOid))).toBe(false);
+        expect(await d.exists(objectKey(entries[1]!.md5))).toBe(true);
+      });
+    });
+  });
+}

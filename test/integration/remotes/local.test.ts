@@ -1,0 +1,40 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LocalDriver } from '../../../src/remotes/local.js';
+import { pushObjects } from '../../../src/remotes/transfer.js';
+import { openRemote } from '../../../src/remotes/factory.js';
+import { remoteContract } from '../../helpers/remote-contract.js';
+import { buildRemoteFixture } from '../../helpers/remote-fixture.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+remoteContract('local', async () => new LocalDriver(join(await tempDir(), 'remote')), {
+  bigBytes: 50 << 20,
+});
+
+describe('local remote layout', () => {
+  it('fills the remote as dvc push does: files/md5/<2>/<30>, read-only objects, no temp files', async () => {
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 20 });
+    const driver = await openRemote(
+      { name: 'local-storage', url: 'remote', options: {} },
+      { cwd: dir },
+    );
+    expect(driver.kind).toBe('local');
+    const r = await pushObjects(fx.cache, driver, fx.roots);
+    expect(r.failed).toEqual([]);
+    const root = join(dir, 'remote');
+    expect(await readdir(root)).toEqual(['files']);
+    expect(await readdir(join(root, 'files'))).toEqual(['md5']);
+    const seen: string[] = [];
+    for (const p of await readdir(join(root, 'files', 'md5'))) {
+      expect(p).toMatch(/^[0-9a-f]{2}$/);
+      for (const f of await readdir(join(root, 'files', 'md5', p))) {
+        expect(f).toMatch(/^[0-9a-f]{30}(\.dir)?$/);
+        expect((await stat(join(root, 'files', 'md5', p, f))).mode & 0o777).toBe(0o444);
+        seen.push(p + f);
+      }
+    }
+    expect(seen.sort()).toEqual([...fx.objects.keys()].sort());
+  });
+});
