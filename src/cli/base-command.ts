@@ -11,6 +11,15 @@ export abstract class CmfCommand<T> extends Command {
 
   abstract override run(): Promise<T>;
 
+  /**
+   * JSON on stdout, pretty-printed but not colourised: oclif's colouriser tokenises the text
+   * with regexes and takes seconds on a large listing. Integers beyond 2^53 (bigints) are
+   * written as exact JSON numbers.
+   */
+  protected override logJson(json: unknown): void {
+    process.stdout.write(JSON.stringify(json, bigintAsNumber, 2) + '\n');
+  }
+
   protected override async catch(err: Error & { oclif?: { exit?: number } }): Promise<unknown> {
     // oclif's own exits (help, --version) and parse errors keep their meaning.
     if (err instanceof Errors.ExitError) throw err;
@@ -33,4 +42,10 @@ export abstract class CmfCommand<T> extends Command {
     }
     return this.exit(cmfError.exitCode);
   }
+}
+
+const rawJSON = (JSON as unknown as { rawJSON: (text: string) => unknown }).rawJSON;
+
+function bigintAsNumber(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? rawJSON(value.toString()) : value;
 }

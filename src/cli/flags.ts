@@ -18,3 +18,38 @@ export const mlmdFileFlag = () =>
     aliases: ['file-name'],
     summary: 'Path of the MLMD file (default: ./mlmd, else mlmd in the project root).',
   });
+
+export const artifactFlag = () =>
+  Flags.string({
+    char: 'a',
+    aliases: ['artifact-name'],
+    summary: 'Show the details of this artifact (its path, file name or full name).',
+  });
+
+export const executionUuidFlag = () =>
+  Flags.string({
+    char: 'e',
+    aliases: ['execution-uuid'],
+    summary: 'Show the details of the execution with this uuid.',
+  });
+
+export const jsonFileFlag = () =>
+  Flags.string({
+    char: 'j',
+    aliases: ['json-file-name'],
+    summary:
+      "File to write ('.json' is appended if missing; '-' for stdout). Default: <pipeline>.json.",
+  });
+
+/** `--page-size` and `--no-pager` of the list commands. */
+export const pagingFlags = () => ({
+  'page-size': Flags.integer({
+    summary: 'Rows per page on a terminal.',
+    default: 20,
+    min: 1,
+  }),
+  'no-pager': Flags.boolean({
+    summary: 'Print every row at once, without waiting for a key.',
+    default: false,
+  }),
+});

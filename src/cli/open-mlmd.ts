@@ -1,0 +1,36 @@
+import { resolveMlmdPath } from '../config/project.js';
+import { UsageError } from '../errors/index.js';
+import { MlmdStore } from '../mlmd/index.js';
+
+/** A value flag given as an empty string is a usage error (cmflib: "Missing <name>"). */
+export function requireNonEmpty(value: string | undefined, flag: string): void {
+  if (value !== undefined && value.trim() === '') {
+    throw new UsageError('MISSING_ARGUMENT', `Missing value for ${flag}`, {
+      hint: `Give ${flag} a non-empty value, or leave it out to use the default.`,
+    });
+  }
+}
+
+/** A required value flag: present and non-empty (oclif enforces presence; this narrows the type). */
+export function requireValue(value: string | undefined, flag: string): string {
+  if (value === undefined) {
+    throw new UsageError('MISSING_ARGUMENT', `Missing required flag ${flag}`, {
+      hint: `Give ${flag}.`,
+    });
+  }
+  requireNonEmpty(value, flag);
+  return value;
+}
+
+/**
+ * Opens the MLMD file a read-only command works on (`-f`, else ./mlmd, else the project's):
+ * a missing file is a NotFoundError (exit 3) and is never created; a damaged one an
+ * IntegrityError (exit 5).
+ */
+export function openMlmdForReading(fileFlag: string | undefined): MlmdStore {
+  requireNonEmpty(fileFlag, '-f/--file_name');
+  return MlmdStore.open(resolveMlmdPath(fileFlag, process.cwd()), {
+    create: false,
+    readonly: true,
+  });
+}

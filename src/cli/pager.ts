@@ -1,0 +1,63 @@
+/**
+ * Shows pages of output the way cmflib's list commands do: after each page, "Press any key
+ * to see more or 'q' to quit: " and one key read without Enter; `q` stops. Only when both
+ * stdin and stdout are terminals (and paging was not turned off): otherwise everything is
+ * printed at once and nothing ever waits for a key (CI, pipes, `< /dev/null`).
+ *
+ * The prompt goes to the terminal (stdout is one whenever we page) and is erased once a key
+ * is pressed, so the screen holds only tables.
+ */
+import { InterruptedError } from '../errors/index.js';
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const PROMPT = "Press any key to see more or 'q' to quit: ";
+export const END_OF_RECORDS = 'End of records.';
+
+export interface PagerStreams {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+}
+
+const defaultStreams = (): PagerStreams => ({ stdin: process.stdin, stdout: process.stdout });
+
+/** Whether output should page: both ends are terminals and `--no-pager` was not given. */
+export function shouldPage(noPager: boolean, io: PagerStreams = defaultStreams()): boolean {
+  return !noPager && Boolean(io.stdout.isTTY) && Boolean(io.stdin.isTTY);
+}
+
+/** One key press in raw mode (no Enter needed, no echo). */
+export function readKey(stdin: NodeJS.ReadStream): Promise<string> {
+  return new Promise((resolve) => {
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.once('data', (data: Buffer) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      resolve(data.toString('utf8'));
+    });
+  });
+}
+
+/**
+ * Writes each page (produced lazily, so unseen pages cost nothing) followed by the prompt,
+ * until the pages run out or the user quits. Returns false if the user quit. Ctrl-C is an
+ * InterruptedError (exit 130).
+ */
+export async function page(
+  pages: Iterable<string> | AsyncIterable<string>,
+  io: PagerStreams = defaultStreams(),
+): Promise<boolean> {
+  let pending: string | undefined;
+  for await (const text of pages) {
+    if (pending !== undefined) {
+      io.stdout.write(pending + '\n' + PROMPT);
+      const key = await readKey(io.stdin);
+      io.stdout.write('\r\x1b[2K');
+      if (key === '\u0003') throw new InterruptedError('Interrupted by the user');
+      if (key === 'q' || key === 'Q' || key === '\u0004') return false;
+    }
+    pending = text;
+  }
+  if (pending !== undefined) io.stdout.write(pending + '\n\n' + END_OF_RECORDS + '\n');
+  return true;
+}

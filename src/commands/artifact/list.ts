@@ -1,0 +1,49 @@
+import { CmfCommand } from '../../cli/base-command.js';
+import { artifactFlag, mlmdFileFlag, pagingFlags, pipelineFlag } from '../../cli/flags.js';
+import {
+  ARTIFACT_COLUMNS,
+  ARTIFACT_DETAIL_COLUMNS,
+  showDetails,
+  showTable,
+} from '../../cli/listing.js';
+import { openMlmdForReading, requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
+import { artifactRows, type Row } from '../../cmf/query.js';
+
+export default class ArtifactList extends CmfCommand<Row[]> {
+  static override summary = 'List the artifacts of a pipeline.';
+  static override description =
+    'A table of id, name, type, create_time_since_epoch, url, Commit and uri, 20 rows a page on ' +
+    'a terminal (any key: next page, q: quit). With -a, every field of each artifact of that ' +
+    'name. Not on a terminal, everything is printed at once. --json prints the full records.';
+  static override examples = [
+    '<%= config.bin %> artifact list -p Test-env',
+    '<%= config.bin %> artifact list -p Test-env -a artifacts/data.xml.gz',
+    '<%= config.bin %> artifact list -p Test-env --json > artifacts.json',
+  ];
+  static override flags = {
+    pipeline_name: pipelineFlag(),
+    file_name: mlmdFileFlag(),
+    artifact_name: artifactFlag(),
+    ...pagingFlags(),
+  };
+
+  async run(): Promise<Row[]> {
+    const { flags } = await this.parse(ArtifactList);
+    const pipeline = requireValue(flags.pipeline_name, '-p/--pipeline_name');
+    requireNonEmpty(flags.artifact_name, '-a/--artifact_name');
+    const store = openMlmdForReading(flags.file_name);
+    let rows: Row[];
+    try {
+      rows = artifactRows(store, pipeline, flags.artifact_name?.trim());
+    } finally {
+      store.close();
+    }
+    if (this.jsonEnabled()) return rows;
+    const opts = { pageSize: flags['page-size'], noPager: flags['no-pager'] };
+    if (rows.length === 0) this.logToStderr(`Pipeline ${pipeline} has no artifacts.`);
+    else if (flags.artifact_name !== undefined)
+      await showDetails(rows, ARTIFACT_DETAIL_COLUMNS, opts);
+    else await showTable(rows, ARTIFACT_COLUMNS, opts);
+    return rows;
+  }
+}

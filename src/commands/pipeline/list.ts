@@ -1,0 +1,31 @@
+import { CmfCommand } from '../../cli/base-command.js';
+import { mlmdFileFlag } from '../../cli/flags.js';
+import { openMlmdForReading } from '../../cli/open-mlmd.js';
+import { listPipelines, pipelineRow, type Row } from '../../cmf/query.js';
+
+export default class PipelineList extends CmfCommand<Row[]> {
+  static override summary = 'List the pipelines in an MLMD file.';
+  static override description =
+    'Prints one pipeline name per line (cmflib prints a Python list). --json prints each pipeline record.';
+  static override examples = [
+    '<%= config.bin %> pipeline list',
+    '<%= config.bin %> pipeline list -f path/to/mlmd',
+    '<%= config.bin %> pipeline list --json',
+  ];
+  static override flags = { file_name: mlmdFileFlag() };
+
+  async run(): Promise<Row[]> {
+    const { flags } = await this.parse(PipelineList);
+    const store = openMlmdForReading(flags.file_name);
+    try {
+      const pipelines = listPipelines(store);
+      if (!this.jsonEnabled()) {
+        if (pipelines.length === 0) this.logToStderr(`No pipelines in ${store.path}.`);
+        else process.stdout.write(pipelines.map((p) => p.name + '\n').join(''));
+      }
+      return pipelines.map(pipelineRow);
+    } finally {
+      store.close();
+    }
+  }
+}
