@@ -155,14 +155,22 @@ function resolveRemoteInheritance(
 
 /**
  * Reads one INI file (raw, case kept), lets `mutate` change it, and writes it back
- * atomically. Sections the mutation does not touch are kept as they were.
+ * atomically. Sections the mutation does not touch are kept as they were. `mode` sets the
+ * file's permissions (0o600 for files holding secrets); `skipIfAbsentAndEmpty` creates no
+ * empty file where there was none.
  */
 export async function updateIniFile(
   path: string,
   mutate: (doc: IniDocument) => void,
+  opts: { mode?: number; skipIfAbsentAndEmpty?: boolean } = {},
 ): Promise<void> {
   const text = await readIfExists(path);
   const doc = text === undefined ? new Map() : parseIni(text, { file: path });
   mutate(doc);
-  await writeFileAtomic(path, serializeIni(doc));
+  if (text === undefined && doc.size === 0 && opts.skipIfAbsentAndEmpty) return;
+  await writeFileAtomic(
+    path,
+    serializeIni(doc),
+    opts.mode === undefined ? {} : { mode: opts.mode },
+  );
 }

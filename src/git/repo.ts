@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { open, readFile, rm } from 'node:fs/promises';
+import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { homedir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
@@ -38,29 +38,33 @@ export class GitRepo {
 
   /**
    * `git init` in `dir` with HEAD on `defaultBranch`. isomorphic-git writes a config for
-   * case-insensitive filesystems without file modes or symlinks; we correct it to what the
-   * git CLI would detect here, so later `git status` runs see executable bits and case.
+   * case-insensitive filesystems without file modes or symlinks; we replace it with what
+   * the git CLI writes after probing this filesystem, so later `git status` runs see
+   * executable bits and letter case.
    */
   static async init(dir: string, defaultBranch: string): Promise<GitRepo> {
     const abs = resolve(dir);
+    const gitdir = join(abs, '.git');
     try {
+      const fresh = !fs.existsSync(join(gitdir, 'config'));
       await git.init({ fs, dir: abs, defaultBranch });
-      const gitdir = join(abs, '.git');
-      const caseInsensitive = fs.existsSync(join(gitdir, 'CONFIG'));
-      const windows = process.platform === 'win32';
-      await git.setConfig({ fs, dir: abs, path: 'core.filemode', value: !windows });
-      await git.setConfig({ fs, dir: abs, path: 'core.symlinks', value: undefined });
-      await git.setConfig({
-        fs,
-        dir: abs,
-        path: 'core.ignorecase',
-        value: caseInsensitive ? true : undefined,
-      });
+      if (fresh) {
+        const caseInsensitive = fs.existsSync(join(gitdir, 'CONFIG'));
+        const windows = process.platform === 'win32';
+        await writeFile(
+          join(gitdir, 'config'),
+          '[core]\n\trepositoryformatversion = 0\n' +
+            `\tfilemode = ${!windows}\n\tbare = false\n\tlogallrefupdates = true\n` +
+            (windows ? '\tsymlinks = false\n' : '') +
+            (caseInsensitive ? '\tignorecase = true\n' : ''),
+        );
+      }
     } catch (err) {
-      throw new OperationError('GIT_INIT_FAILED', `git init failed in ${abs}: ${(err as Error).message}`, {
-        cause: err,
-        hint: 'Check that the directory is writable.',
-      });
+      throw new OperationError(
+        'GIT_INIT_FAILED',
+        `git init failed in ${abs}: ${(err as Error).message}`,
+        { cause: err, hint: 'Check that the directory is writable.' },
+      );
     }
     return new GitRepo(abs);
   }

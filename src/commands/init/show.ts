@@ -1,0 +1,34 @@
+import { Flags } from '@oclif/core';
+import { CmfCommand } from '../../cli/base-command.js';
+import { maskSecrets, resolveConfig, type ConfigEntry } from '../../config/resolved.js';
+
+interface ShowResult {
+  root: string;
+  entries: ConfigEntry[];
+}
+
+export default class InitShow extends CmfCommand<ShowResult> {
+  static override summary = 'Show the resolved cmf configuration and where each value comes from.';
+  static override description =
+    'Prints core.remote, remote.<name>.* (as `dvc config -l` names them), cmf-server-url, neo4j-* and osdf-*, with the source of each value: .dvc/config, .dvc/config.local, .cmfconfig, environment (AWS_*, CMF_SERVER_URL, NEO4J_*) or default. Secrets (keys, passwords, tokens) are masked unless --show-secrets. Works from any sub-directory of the project.';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --show-secrets',
+    '<%= config.bin %> <%= command.id %> --json',
+  ];
+  static override flags = {
+    'show-secrets': Flags.boolean({ summary: 'Print secrets in clear instead of masking them.' }),
+  };
+
+  async run(): Promise<ShowResult> {
+    const { flags } = await this.parse(InitShow);
+    const resolved = await resolveConfig(process.cwd());
+    const entries = maskSecrets(resolved.entries, flags['show-secrets']);
+    const width = Math.max(0, ...entries.map((e) => `${e.key} = ${e.value}`.length));
+    for (const e of entries) {
+      const from = e.variable ? `${e.source} ${e.variable}` : e.source;
+      this.log(`${`${e.key} = ${e.value}`.padEnd(width)}  # ${from}`);
+    }
+    return { root: resolved.root, entries };
+  }
+}

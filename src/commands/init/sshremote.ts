@@ -1,0 +1,47 @@
+import { Flags } from '@oclif/core';
+import { CmfCommand } from '../../cli/base-command.js';
+import {
+  commonInitFlags,
+  commonInitOptions,
+  initDescription,
+  renderInit,
+} from '../../cli/init-flags.js';
+import { initProject, type InitResult } from '../../config/init.js';
+
+export default class InitSshRemote extends CmfCommand<InitResult> {
+  static override summary = 'Use a directory on an SSH server as the artifact remote.';
+  static override description = initDescription(
+    "Initialises cmf with the DVC remote 'ssh-storage'. Authentication: --password (stored base64-encoded in .dvc/config.local, as Python cmf stores it), --keyfile (a private key; its path goes to .dvc/config.local), or neither, to use the SSH agent and your default keys.",
+  );
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --path ssh://data.example.org/srv/cmf --user alice --port 22 --git-remote-url https://github.com/me/project.git',
+    '<%= config.bin %> <%= command.id %> --path ssh://data.example.org/srv/cmf --user alice --port 2222 --keyfile ~/.ssh/id_ed25519 --git-remote-url https://github.com/me/project.git',
+  ];
+  static override flags = {
+    path: Flags.string({
+      required: true,
+      summary: 'Remote directory as an SSH URL, e.g. ssh://host/abs/dir.',
+      helpValue: '<ssh://host/dir>',
+    }),
+    user: Flags.string({ required: true, summary: 'SSH user name.' }),
+    port: Flags.string({ required: true, summary: 'SSH port, e.g. 22.' }),
+    password: Flags.string({ summary: 'SSH password (prefer --keyfile or the SSH agent).' }),
+    keyfile: Flags.string({ summary: 'Private key file for the SSH login.', helpValue: '<file>' }),
+    ...commonInitFlags,
+  };
+
+  async run(): Promise<InitResult> {
+    const { flags } = await this.parse(InitSshRemote);
+    const result = await initProject({
+      type: 'sshremote',
+      path: flags.path,
+      user: flags.user,
+      port: flags.port,
+      password: flags.password,
+      keyfile: flags.keyfile,
+      ...commonInitOptions(flags),
+    });
+    renderInit(this, result);
+    return result;
+  }
+}

@@ -1,0 +1,129 @@
+import { readFile } from 'node:fs/promises';
+import { ConfigError, IntegrityError } from '../errors/index.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+
+/**
+ * `.cmfconfig` in the dialect of Python's `configparser.ConfigParser` (what cmflib reads
+ * and writes), which is not configobj's: keys are lowercased, values are raw text (no
+ * quoting, no comma lists), `%` is escaped as `%%` (BasicInterpolation), `key = value` is
+ * written without indentation and every section is followed by a blank line.
+ *
+ * Comments are not kept when the file is rewritten (configparser drops them too).
+ */
+/** cmf's default metadata server, written when neither the flag nor the file gives one. */
+export const DEFAULT_CMF_SERVER_URL = 'http://127.0.0.1:80';
+/**
+ * `.dvc/config.local` section holding the neo4j password. DVC validates its config files
+ * against a schema, and `db "<name>"` sections (url, username, password) are the one place
+ * a database credential is allowed; a `[neo4j]` section would make every dvc command fail.
+ */
+export const NEO4J_DB_SECTION = 'db "neo4j"';
+
+export type CmfConfigSection = Map<string, string>;
+export type CmfConfigDocument = Map<string, CmfConfigSection>;
+
+export function parseCmfConfig(text: string, file = '.cmfconfig'): CmfConfigDocument {
+  const doc: CmfConfigDocument = new Map();
+  let section: CmfConfigSection | undefined;
+  let lastKey: string | undefined;
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const where = `${file}:${index + 1}`;
+    const trimmed = raw.trim();
+    if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith(';')) {
+      // configparser keeps empty lines inside multi-line values only when they are indented
+      // further; cmf never writes such values, so a blank line simply ends the value.
+      if (trimmed === '') lastKey = undefined;
+      return;
+    }
+    if (/^\s/.test(raw) && section && lastKey !== undefined) {
+      section.set(lastKey, `${section.get(lastKey)}\n${trimmed}`);
+      return;
+    }
+    const header = /^\[(.+)\]$/.exec(trimmed);
+    if (header) {
+      section = doc.get(header[1]!) ?? new Map();
+      doc.set(header[1]!, section);
+      lastKey = undefined;
+      return;
+    }
+    const m = /^([^=:]+?)\s*[=:]\s*(.*)$/.exec(trimmed);
+    if (!m || !section) {
+      throw new IntegrityError(
+        'CONFIG_SYNTAX',
+        section ? `Expected "key = value" at ${where}` : `Text before any [section] at ${where}`,
+        { hint: `Fix or remove the line in ${file}, or re-run 'cmf init'.` },
+      );
+    }
+    lastKey = m[1]!.toLowerCase();
+    section.set(lastKey, unescapePercent(m[2]!));
+  });
+  return doc;
+}
+
+/** Serialises exactly as `ConfigParser.write` does (space around `=`, blank line after each section). */
+export function serializeCmfConfig(doc: CmfConfigDocument): string {
+  let out = '';
+  for (const [name, section] of doc) {
+    out += `[${name}]\n`;
+    for (const [key, value] of section) {
+      out += `${key.toLowerCase()} = ${escapePercent(value).replaceAll('\n', '\n\t')}\n`;
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+function escapePercent(v: string): string {
+  return v.replaceAll('%', '%%');
+}
+
+function unescapePercent(v: string): string {
+  return v.replaceAll('%%', '%');
+}
+
+export async function readCmfConfig(path: string): Promise<CmfConfigDocument | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError('CONFIG_UNREADABLE', `Cannot read ${path}: ${(err as Error).message}`, {
+      hint: 'Check the file permissions.',
+    });
+  }
+  return parseCmfConfig(text, path);
+}
+
+/** Reads, lets `mutate` change the document, writes back atomically; other sections are kept. */
+export async function updateCmfConfig(
+  path: string,
+  mutate: (doc: CmfConfigDocument) => void,
+): Promise<void> {
+  const doc = (await readCmfConfig(path)) ?? new Map();
+  mutate(doc);
+  await writeFileAtomic(path, serializeCmfConfig(doc));
+}
+
+/**
+ * The flattened view Python cmf builds (`<section>-<key>`, e.g. `cmf-server-url`), with the
+ * legacy base64 `[neo4j] password` decoded as cmflib decodes it.
+ */
+export function flattenCmfConfig(doc: CmfConfigDocument): Map<string, string> {
+  const flat = new Map<string, string>();
+  for (const [name, section] of doc) {
+    for (const [key, value] of section) {
+      const isLegacyPassword = name === 'neo4j' && key === 'password';
+      flat.set(`${name}-${key}`, isLegacyPassword ? decodeBase64Password(value) : value);
+    }
+  }
+  return flat;
+}
+
+function decodeBase64Password(value: string): string {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) {
+    throw new ConfigError('CONFIG_INVALID', '[neo4j] password in .cmfconfig is not base64', {
+      hint: "Re-run 'cmf init … --neo4j-user … --neo4j-password … --neo4j-uri …' to store it again.",
+    });
+  }
+  return Buffer.from(value, 'base64').toString('utf8');
+}

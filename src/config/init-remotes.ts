@@ -1,0 +1,385 @@
+import { createPrivateKey } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { UsageError } from '../errors/index.js';
+
+/**
+ * What each `cmf init <type>` puts in the DVC remote (fixed names, as cmflib), split into
+ * the shareable part (`.dvc/config`) and the secrets (`.dvc/config.local`). Pure planning:
+ * reads token and key files to check them, writes nothing.
+ */
+export type RemoteType = 'local' | 'minioS3' | 'amazonS3' | 'sshremote' | 'osdfremote';
+
+export const REMOTE_NAMES: Record<RemoteType, string> = {
+  local: 'local-storage',
+  minioS3: 'minio',
+  amazonS3: 'amazons3',
+  sshremote: 'ssh-storage',
+  osdfremote: 'osdf',
+};
+
+export interface LocalRemoteOptions {
+  type: 'local';
+  path: string;
+}
+export interface MinioRemoteOptions {
+  type: 'minioS3';
+  url: string;
+  endpointUrl: string;
+  accessKeyId?: string;
+  secretKey?: string;
+}
+export interface AmazonRemoteOptions {
+  type: 'amazonS3';
+  url: string;
+  accessKeyId?: string;
+  secretKey?: string;
+  sessionToken?: string;
+  profile?: string;
+}
+export interface SshRemoteOptions {
+  type: 'sshremote';
+  path: string;
+  user: string;
+  port: string;
+  password?: string;
+  keyfile?: string;
+}
+export interface OsdfRemoteOptions {
+  type: 'osdfremote';
+  path: string;
+  cache?: string;
+  accessToken?: string;
+  keyId?: string;
+  keyPath?: string;
+  keyIssuer?: string;
+  /** false writes `ssl_verify = false` (cmflib always did; we verify TLS by default). */
+  sslVerify?: boolean;
+}
+export type RemoteOptions =
+  | LocalRemoteOptions
+  | MinioRemoteOptions
+  | AmazonRemoteOptions
+  | SshRemoteOptions
+  | OsdfRemoteOptions;
+
+export interface RemotePlan {
+  name: string;
+  url: string;
+  /** Keys of the remote section in `.dvc/config`, after `url`. */
+  options: [string, string][];
+  /** Keys of the remote section in `.dvc/config.local` (secrets and per-user paths). */
+  localOptions: [string, string][];
+  /** The `[osdf]` section of `.cmfconfig` (osdfremote only). */
+  osdfSection?: [string, string][];
+  /** Where credentials come from, for the user. */
+  credentials: string;
+  warnings: string[];
+}
+
+export interface PlanContext {
+  /** Directory init runs in (the project root). */
+  root: string;
+  env: NodeJS.ProcessEnv;
+  home: string;
+}
+
+const usage = (message: string, hint: string) => new UsageError('INIT_INVALID', message, { hint });
+
+export function requireNonEmpty(flag: string, value: string | undefined): string {
+  if (value === undefined || value.trim() === '') {
+    throw usage(`Missing value for --${flag}`, `Give --${flag} a non-empty value.`);
+  }
+  return value;
+}
+
+function requireUrl(flag: string, value: string, schemes: string[]): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (
+    !url ||
+    !schemes.includes(url.protocol.slice(0, -1)) ||
+    (url.host === '' && url.protocol !== 's3:')
+  ) {
+    throw usage(
+      `--${flag} must be a ${schemes.map((s) => `${s}://`).join(' or ')} URL, got '${value}'`,
+      `Example: --${flag} ${schemes[0]}://${schemes[0] === 's3' ? 'bucket/prefix' : 'host:port/path'}`,
+    );
+  }
+  return url;
+}
+
+export async function planRemote(opts: RemoteOptions, ctx: PlanContext): Promise<RemotePlan> {
+  switch (opts.type) {
+    case 'local':
+      return planLocal(opts, ctx);
+    case 'minioS3':
+      return planS3(opts, ctx, [['endpointurl', opts.endpointUrl]]);
+    case 'amazonS3':
+      return planS3(opts, ctx, opts.profile ? [['profile', opts.profile]] : []);
+    case 'sshremote':
+      return planSsh(opts, ctx);
+    case 'osdfremote':
+      return planOsdf(opts, ctx);
+  }
+}
+
+/** As `dvc remote add` stores a relative local path: relative to `.dvc/`, with `/` separators. */
+function planLocal(opts: LocalRemoteOptions, ctx: PlanContext): RemotePlan {
+  const path = requireNonEmpty('path', opts.path);
+  const keep = isAbsolute(path) || path.startsWith('~') || /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
+  const url = keep
+    ? path
+    : relative(join(ctx.root, '.dvc'), resolve(ctx.root, path)).split(sep).join('/');
+  return {
+    name: REMOTE_NAMES.local,
+    url,
+    options: [],
+    localOptions: [],
+    credentials: 'none needed',
+    warnings: [],
+  };
+}
+
+function planS3(
+  opts: MinioRemoteOptions | AmazonRemoteOptions,
+  ctx: PlanContext,
+  options: [string, string][],
+): RemotePlan {
+  const url = requireNonEmpty('url', opts.url);
+  requireUrl('url', url, ['s3']);
+  if (opts.type === 'minioS3')
+    requireUrl('endpoint-url', requireNonEmpty('endpoint-url', opts.endpointUrl), [
+      'http',
+      'https',
+    ]);
+  const given = [opts.accessKeyId, opts.secretKey].filter(
+    (v) => v !== undefined && v !== '',
+  ).length;
+  if (given === 1) {
+    throw usage(
+      '--access-key-id and --secret-key go together',
+      'Give both, or neither and set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE).',
+    );
+  }
+  const sessionToken = opts.type === 'amazonS3' ? opts.sessionToken : undefined;
+  if (sessionToken && given === 0) {
+    throw usage('--session-token needs --access-key-id and --secret-key', 'Give all three.');
+  }
+  const localOptions: [string, string][] = [];
+  const warnings: string[] = [];
+  let credentials: string;
+  if (given === 2) {
+    localOptions.push(['access_key_id', opts.accessKeyId!], ['secret_access_key', opts.secretKey!]);
+    if (sessionToken) localOptions.push(['session_token', sessionToken]);
+    credentials = '.dvc/config.local';
+  } else if (ctx.env.AWS_ACCESS_KEY_ID && ctx.env.AWS_SECRET_ACCESS_KEY) {
+    credentials = 'environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)';
+  } else if (opts.type === 'amazonS3' && opts.profile) {
+    credentials = `AWS profile '${opts.profile}'`;
+  } else if (ctx.env.AWS_PROFILE) {
+    credentials = `AWS profile '${ctx.env.AWS_PROFILE}' (AWS_PROFILE)`;
+  } else if (
+    existsSync(ctx.env.AWS_SHARED_CREDENTIALS_FILE ?? join(ctx.home, '.aws', 'credentials'))
+  ) {
+    credentials = 'AWS shared credentials file (default profile)';
+  } else {
+    credentials = 'none found';
+    warnings.push(
+      'No S3 credentials given or found (flags, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws/credentials); only anonymous or instance-role access will work.',
+    );
+  }
+  return { name: REMOTE_NAMES[opts.type], url, options, localOptions, credentials, warnings };
+}
+
+function planSsh(opts: SshRemoteOptions, ctx: PlanContext): RemotePlan {
+  const url = requireNonEmpty('path', opts.path);
+  requireUrl('path', url, ['ssh']);
+  const user = requireNonEmpty('user', opts.user);
+  const port = requireNonEmpty('port', opts.port);
+  if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+    throw usage(`--port must be a TCP port number, got '${port}'`, 'Example: --port 22');
+  }
+  const localOptions: [string, string][] = [];
+  const ways: string[] = [];
+  if (opts.password !== undefined && opts.password !== '') {
+    // Base64, as cmflib stores it: Python cmf's artifact pull decodes it, and so do we.
+    localOptions.push(['password', Buffer.from(opts.password, 'utf8').toString('base64')]);
+    ways.push('password in .dvc/config.local');
+  }
+  if (opts.keyfile !== undefined) {
+    const keyfile = resolveHome(requireNonEmpty('keyfile', opts.keyfile), ctx);
+    if (!statSync(keyfile, { throwIfNoEntry: false })?.isFile()) {
+      throw usage(
+        `SSH key file ${keyfile} does not exist`,
+        'Give the path of your private key, e.g. --keyfile ~/.ssh/id_ed25519.',
+      );
+    }
+    localOptions.push(['keyfile', keyfile]);
+    ways.push(`key file ${keyfile}`);
+  }
+  const warnings: string[] = [];
+  if (ways.length === 0) {
+    ways.push('ssh agent or default keys (~/.ssh/id_*)');
+    const hasDefaultKey = ['id_ed25519', 'id_ecdsa', 'id_rsa'].some((k) =>
+      existsSync(join(ctx.home, '.ssh', k)),
+    );
+    if (!ctx.env.SSH_AUTH_SOCK && !hasDefaultKey) {
+      warnings.push(
+        'No --password or --keyfile, no SSH agent (SSH_AUTH_SOCK) and no ~/.ssh/id_* key: SSH logins will fail.',
+      );
+    }
+  }
+  return {
+    name: REMOTE_NAMES.sshremote,
+    url,
+    options: [
+      ['user', user],
+      ['port', port],
+    ],
+    localOptions,
+    credentials: ways.join(', '),
+    warnings,
+  };
+}
+
+function resolveHome(p: string, ctx: PlanContext): string {
+  if (p === '~' || p.startsWith('~/')) return join(ctx.home, p.slice(1));
+  return resolve(ctx.root, p);
+}
+
+async function readToken(path: string): Promise<string> {
+  const token = (await readFile(path, 'utf8')).trim();
+  return token.startsWith('Bearer ') ? token.slice(7).trim() : token;
+}
+
+async function planOsdf(opts: OsdfRemoteOptions, ctx: PlanContext): Promise<RemotePlan> {
+  const url = requireNonEmpty('path', opts.path);
+  requireUrl('path', url, ['https', 'http']);
+  const cache = opts.cache ?? '';
+  if (cache !== '') requireUrl('cache', cache, ['https', 'http']);
+  const keys = [opts.keyId, opts.keyPath, opts.keyIssuer].filter(
+    (v) => v !== undefined && v !== '',
+  );
+  const keyHint =
+    'Give --access-token <file or token>, or put a token in ~/.fdp/osdf_token (or BEARER_TOKEN_FILE), or give all of --key-id, --key-path and --key-issuer.';
+  if (keys.length > 0 && keys.length < 3) {
+    throw usage('--key-id, --key-path and --key-issuer go together', keyHint);
+  }
+  // Token selection order of cmflib (spec §8.2), with the WLCG BEARER_TOKEN_FILE added.
+  let token: string | undefined;
+  let marker = '';
+  let credentials: string;
+  const defaultTokenFile = join(ctx.home, '.fdp', 'osdf_token');
+  const isFile = (p: string) => statSync(p, { throwIfNoEntry: false })?.isFile() === true;
+  if (opts.accessToken !== undefined && opts.accessToken !== '') {
+    const asPath = resolveHome(opts.accessToken, ctx);
+    if (isFile(asPath)) {
+      token = await readToken(asPath);
+      marker = asPath;
+      credentials = `token file ${asPath}`;
+    } else {
+      token = opts.accessToken.startsWith('Bearer ') ? opts.accessToken.slice(7) : opts.accessToken;
+      marker = 'provided';
+      credentials = 'token in .dvc/config.local';
+    }
+  } else if (ctx.env.BEARER_TOKEN_FILE && isFile(ctx.env.BEARER_TOKEN_FILE)) {
+    marker = resolve(ctx.root, ctx.env.BEARER_TOKEN_FILE);
+    token = await readToken(marker);
+    credentials = `token file ${marker} (BEARER_TOKEN_FILE)`;
+  } else if (isFile(defaultTokenFile)) {
+    token = await readToken(defaultTokenFile);
+    marker = defaultTokenFile;
+    credentials = `token file ${defaultTokenFile}`;
+  } else if (keys.length === 3) {
+    checkSigningKey(resolveHome(opts.keyPath!, ctx), opts.keyIssuer!);
+    credentials = 'tokens minted from the key at each push and pull';
+  } else {
+    throw usage('OSDF needs a token or a signing key', keyHint);
+  }
+  const warnings: string[] = [];
+  if (token !== undefined && tokenExpired(token)) {
+    warnings.push('The OSDF token has expired; refresh it before pushing or pulling.');
+  }
+  const options: [string, string][] = [
+    ['method', 'PUT'],
+    ['ask_password', 'false'],
+    ['auth', 'custom'],
+    ['custom_auth_header', 'Authorization'],
+  ];
+  if (opts.sslVerify === false) options.push(['ssl_verify', 'false']);
+  return {
+    name: REMOTE_NAMES.osdfremote,
+    url,
+    options,
+    localOptions: token !== undefined ? [['password', `Bearer ${token}`]] : [],
+    osdfSection: [
+      ['path', url],
+      ['cache', cache],
+      ['key_id', opts.keyId ?? ''],
+      ['key_path', opts.keyPath ?? ''],
+      ['key_issuer', opts.keyIssuer ?? ''],
+      ['access_token', marker],
+    ],
+    credentials,
+    warnings,
+  };
+}
+
+/** Checks what token minting will need: an unencrypted RSA or P-256 PEM key and an issuer URL. */
+function checkSigningKey(keyPath: string, issuer: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(issuer);
+  } catch {
+    url = undefined;
+  }
+  if (!url || url.host === '') {
+    throw usage(
+      `--key-issuer must be a URL with a host, got '${issuer}'`,
+      'Example: --key-issuer https://issuer.example.org/ns',
+    );
+  }
+  let key;
+  try {
+    key = createPrivateKey({ key: readFileSyncSafe(keyPath), format: 'pem' });
+  } catch (err) {
+    throw usage(
+      `Cannot load the private key ${keyPath}: ${(err as Error).message}`,
+      'Give an unencrypted PEM private key (RSA or EC P-256) with --key-path.',
+    );
+  }
+  const ok =
+    key.asymmetricKeyType === 'rsa' ||
+    (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1');
+  if (!ok) {
+    throw usage(
+      `The key ${keyPath} is neither RSA nor EC P-256`,
+      'OSDF tokens are signed with RS256 or ES256.',
+    );
+  }
+}
+
+function readFileSyncSafe(path: string): string {
+  if (!statSync(path, { throwIfNoEntry: false })?.isFile()) throw new Error('no such file');
+  return readFileSync(path, 'utf8');
+}
+
+/** True when the JWT has an `exp` in the past; undecodable tokens are left to the server. */
+function tokenExpired(token: string): boolean {
+  const payload = token.split('.')[1];
+  if (!payload) return false;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
+      exp?: unknown;
+    };
+    return typeof claims.exp === 'number' && claims.exp * 1000 < Date.now();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,159 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { GitRepo } from '../git/repo.js';
+import { ensureDvcSkeleton } from '../hashing/gitignore.js';
+import { UsageError } from '../errors/index.js';
+import { DEFAULT_CMF_SERVER_URL, NEO4J_DB_SECTION, updateCmfConfig } from './cmfconfig.js';
+import { remoteSectionName, type IniSection } from './configobj.js';
+import { dvcConfigPaths, updateIniFile } from './dvc-config.js';
+import {
+  planRemote,
+  requireNonEmpty,
+  type RemoteOptions,
+  type RemoteType,
+} from './init-remotes.js';
+import { cmfConfigFileName } from './project.js';
+
+export { REMOTE_NAMES, type RemoteOptions, type RemoteType } from './init-remotes.js';
+
+export interface InitCommonOptions {
+  /** Directory to initialise (cmflib: the current directory). */
+  cwd: string;
+  gitRemoteUrl: string;
+  cmfServerUrl?: string;
+  neo4jUser?: string;
+  neo4jPassword?: string;
+  neo4jUri?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Home directory for `~`, `~/.fdp/osdf_token`, `~/.aws` (tests set it). */
+  home?: string;
+}
+export type InitOptions = InitCommonOptions & RemoteOptions;
+
+export interface InitResult {
+  type: RemoteType;
+  root: string;
+  remote: { name: string; url: string; credentials: string };
+  /** Files written, absolute. */
+  files: { cmfconfig: string; dvcConfig: string; dvcConfigLocal?: string };
+  /** Keys written to `.dvc/config.local` (values never reported). */
+  secretKeys: string[];
+  git: { initialized: boolean; branch?: string; cmfOrigin: 'added' | 'updated' | 'unchanged' };
+  cmfServerUrl: string;
+  neo4j?: { user: string; uri: string; password: 'config.local' | 'environment' };
+  warnings: string[];
+}
+
+/**
+ * `cmf init <type>`: checks every input first, then initialises git (when needed) and the
+ * DVC skeleton, writes the remote (secrets to `.dvc/config.local`), sets `cmf_origin`, and
+ * writes `.cmfconfig` last, since its presence is what marks the project as initialised.
+ * Sections and keys that init does not own are kept.
+ */
+export async function initProject(opts: InitOptions): Promise<InitResult> {
+  const env = opts.env ?? process.env;
+  const root = resolve(opts.cwd);
+  const gitRemoteUrl = requireNonEmpty('git-remote-url', opts.gitRemoteUrl);
+  if (opts.cmfServerUrl !== undefined) requireNonEmpty('cmf-server-url', opts.cmfServerUrl);
+  const neo4j = resolveNeo4j(opts, env);
+  const plan = await planRemote(opts, { root, env, home: opts.home ?? homedir() });
+
+  let repo = await GitRepo.tryFind(root);
+  let branch: string | undefined;
+  const initialized = repo === undefined;
+  if (repo === undefined) {
+    branch = await GitRepo.defaultBranchName();
+    repo = await GitRepo.init(root, branch);
+  }
+  const cmfOrigin = await repo.setRemote('cmf_origin', gitRemoteUrl);
+
+  await ensureDvcSkeleton(root);
+  const paths = dvcConfigPaths(root);
+  const section = remoteSectionName(plan.name);
+  await updateIniFile(paths.repo, (doc) => {
+    // `dvc remote add -d -f`: the section is replaced, and it becomes the default.
+    const core: IniSection = doc.get('core') ?? new Map();
+    core.set('remote', plan.name);
+    doc.set('core', core);
+    doc.delete(section);
+    doc.set(section, new Map([['url', plan.url], ...plan.options]));
+  });
+  const secretKeys = plan.localOptions.map(([k]) => k);
+  if (neo4j?.password === 'config.local') secretKeys.push('neo4j password');
+  // Stale secrets of an earlier init would override new environment credentials, so the
+  // remote's local section is replaced too (and dropped when empty).
+  let localWritten = false;
+  await updateIniFile(
+    paths.local,
+    (doc) => {
+      doc.get('core')?.delete('remote');
+      if (doc.get('core')?.size === 0) doc.delete('core');
+      doc.delete(section);
+      if (plan.localOptions.length > 0) doc.set(section, new Map(plan.localOptions));
+      if (neo4j) {
+        const db = doc.get(NEO4J_DB_SECTION) ?? new Map();
+        if (neo4j.password === 'config.local') db.set('password', opts.neo4jPassword!);
+        else db.delete('password');
+        if (db.size > 0) doc.set(NEO4J_DB_SECTION, db);
+        else doc.delete(NEO4J_DB_SECTION);
+      }
+      localWritten = doc.size > 0;
+    },
+    { mode: 0o600, skipIfAbsentAndEmpty: true },
+  );
+
+  const cmfconfig = join(root, cmfConfigFileName(env));
+  let cmfServerUrl = DEFAULT_CMF_SERVER_URL;
+  await updateCmfConfig(cmfconfig, (doc) => {
+    const cmf = doc.get('cmf') ?? new Map<string, string>();
+    cmfServerUrl = opts.cmfServerUrl ?? cmf.get('server-url') ?? DEFAULT_CMF_SERVER_URL;
+    cmf.set('server-url', cmfServerUrl);
+    doc.set('cmf', cmf);
+    if (neo4j) {
+      doc.set(
+        'neo4j',
+        new Map([
+          ['user', neo4j.user],
+          ['uri', neo4j.uri],
+        ]),
+      );
+    }
+    if (plan.osdfSection) doc.set('osdf', new Map(plan.osdfSection));
+  });
+
+  return {
+    type: opts.type,
+    root,
+    remote: { name: plan.name, url: plan.url, credentials: plan.credentials },
+    files: {
+      cmfconfig,
+      dvcConfig: paths.repo,
+      ...(localWritten ? { dvcConfigLocal: paths.local } : {}),
+    },
+    secretKeys,
+    git: { initialized, ...(branch ? { branch } : {}), cmfOrigin },
+    cmfServerUrl,
+    ...(neo4j ? { neo4j } : {}),
+    warnings: plan.warnings,
+  };
+}
+
+/**
+ * The neo4j trio: all or nothing (checked before anything is written). The password may
+ * come from NEO4J_PASSWORD instead of the flag, and then stays only in the environment.
+ */
+function resolveNeo4j(
+  opts: InitCommonOptions,
+  env: NodeJS.ProcessEnv,
+): InitResult['neo4j'] | undefined {
+  const { neo4jUser: user, neo4jPassword: password, neo4jUri: uri } = opts;
+  const given = [user, password, uri].filter((v) => v !== undefined);
+  if (given.length === 0) return undefined;
+  const hasPassword = (password !== undefined && password !== '') || !!env.NEO4J_PASSWORD;
+  if (!user || !uri || !hasPassword) {
+    throw new UsageError('NEO4J_ARGUMENTS', 'Provide user, password and uri for neo4j', {
+      hint: 'Give all of --neo4j-user, --neo4j-password (or NEO4J_PASSWORD) and --neo4j-uri, or none of them.',
+    });
+  }
+  return { user, uri, password: password ? 'config.local' : 'environment' };
+}

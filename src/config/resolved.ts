@@ -1,0 +1,165 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigError } from '../errors/index.js';
+import {
+  DEFAULT_CMF_SERVER_URL,
+  flattenCmfConfig,
+  NEO4J_DB_SECTION,
+  readCmfConfig,
+} from './cmfconfig.js';
+import { parseIni, type IniDocument } from './configobj.js';
+import { dvcConfigPaths } from './dvc-config.js';
+import { cmfConfigFileName, requireProjectRoot } from './project.js';
+
+/**
+ * The configuration cmf resolves for a project, one entry per key with where its value
+ * came from, in the precedence of DESIGN.md: environment > `.dvc/config.local` >
+ * `.dvc/config` > `.cmfconfig` > defaults. Keys are spelled as `cmf init show` prints
+ * them: DVC's `dvc config -l` names (`core.remote`, `remote.<name>.<key>`) and cmflib's
+ * flattened `.cmfconfig` names (`cmf-server-url`, `neo4j-user`, `osdf-path`, ...).
+ */
+export interface ConfigEntry {
+  key: string;
+  value: string;
+  /** `.dvc/config`, `.dvc/config.local`, the cmf config file name, `environment` or `default`. */
+  source: string;
+  /** The environment variable, when source is `environment`. */
+  variable?: string;
+  secret: boolean;
+}
+
+export interface ResolvedConfig {
+  root: string;
+  entries: ConfigEntry[];
+}
+
+/** Remote option names that hold credentials (DVC's schema), masked by `cmf init show`. */
+const SECRET_OPTIONS = new Set([
+  'password',
+  'passphrase',
+  'access_key_id',
+  'secret_access_key',
+  'session_token',
+  'sse_customer_key',
+  'token',
+  'account_key',
+  'client_secret',
+  'sas_token',
+  'connection_string',
+  'oss_key_secret',
+  'gdrive_client_secret',
+]);
+
+/** Standard AWS variables, applied to every `s3://` remote (what boto and our S3 driver read). */
+const AWS_ENV: [string, string][] = [
+  ['AWS_ACCESS_KEY_ID', 'access_key_id'],
+  ['AWS_SECRET_ACCESS_KEY', 'secret_access_key'],
+  ['AWS_SESSION_TOKEN', 'session_token'],
+  ['AWS_PROFILE', 'profile'],
+];
+
+/** Environment overrides of `.cmfconfig` keys. */
+const CMF_ENV: [string, string][] = [
+  ['CMF_SERVER_URL', 'cmf-server-url'],
+  ['NEO4J_USER', 'neo4j-user'],
+  ['NEO4J_PASSWORD', 'neo4j-password'],
+  ['NEO4J_URI', 'neo4j-uri'],
+];
+
+function isSecretKey(key: string): boolean {
+  return key === 'neo4j-password' || SECRET_OPTIONS.has(key.slice(key.lastIndexOf('.') + 1));
+}
+
+/** `dvc config -l` key of a section/key pair. */
+function dvcKey(section: string, key: string): string {
+  const named = /^(remote|db|machine)\s+"(.*)"$/.exec(section);
+  return named ? `${named[1]}.${named[2]}.${key}` : `${section}.${key}`;
+}
+
+async function readDvcFile(path: string): Promise<IniDocument | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError('CONFIG_UNREADABLE', `Cannot read ${path}: ${(err as Error).message}`, {
+      hint: 'Check the file permissions.',
+    });
+  }
+  return parseIni(text, { lowercase: true, file: path });
+}
+
+export async function resolveConfig(
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ResolvedConfig> {
+  const root = requireProjectRoot(cwd, env);
+  const entries = new Map<string, ConfigEntry>();
+  const set = (key: string, value: string, source: string, variable?: string) =>
+    entries.set(key, {
+      key,
+      value,
+      source,
+      ...(variable ? { variable } : {}),
+      secret: isSecretKey(key),
+    });
+
+  // .cmfconfig first so that its keys come after DVC's only when DVC does not set them.
+  const cmfName = cmfConfigFileName(env);
+  const cmfDoc = await readCmfConfig(join(root, cmfName));
+  const cmfEntries = new Map<string, ConfigEntry>();
+  const setCmf = (key: string, value: string, source: string, variable?: string) =>
+    cmfEntries.set(key, {
+      key,
+      value,
+      source,
+      ...(variable ? { variable } : {}),
+      secret: isSecretKey(key),
+    });
+  setCmf('cmf-server-url', DEFAULT_CMF_SERVER_URL, 'default');
+  for (const [k, v] of cmfDoc ? flattenCmfConfig(cmfDoc) : []) setCmf(k, v, cmfName);
+
+  const paths = dvcConfigPaths(root);
+  for (const [file, label] of [
+    [paths.repo, '.dvc/config'],
+    [paths.local, '.dvc/config.local'],
+  ] as const) {
+    const doc = await readDvcFile(file);
+    for (const [section, keys] of doc ?? []) {
+      for (const [k, v] of keys) {
+        const value = Array.isArray(v) ? v.join(',') : v;
+        if (section === NEO4J_DB_SECTION && k === 'password')
+          setCmf('neo4j-password', value, label);
+        else if (section !== '') set(dvcKey(section, k), value, label);
+      }
+    }
+  }
+
+  const s3Remotes = [...entries.values()]
+    .filter((e) => /^remote\.[^.]+\.url$/.test(e.key) && e.value.startsWith('s3://'))
+    .map((e) => e.key.slice(0, -'.url'.length));
+  for (const prefix of s3Remotes) {
+    for (const [variable, option] of AWS_ENV) {
+      const value = env[variable];
+      if (value) set(`${prefix}.${option}`, value, 'environment', variable);
+    }
+  }
+  for (const [variable, key] of CMF_ENV) {
+    const value = env[variable];
+    if (value) setCmf(key, value, 'environment', variable);
+  }
+  return { root, entries: [...entries.values(), ...cmfEntries.values()] };
+}
+
+/** Entries with secret values replaced, unless `showSecrets`. */
+export function maskSecrets(entries: ConfigEntry[], showSecrets = false): ConfigEntry[] {
+  if (showSecrets) return entries;
+  return entries.map((e) => (e.secret ? { ...e, value: maskValue(e.key, e.value) } : e));
+}
+
+function maskValue(key: string, value: string): string {
+  if (value === '') return '';
+  // An access key id's last characters identify the key without revealing it (as AWS shows it).
+  if (key.endsWith('.access_key_id') && value.length >= 12) return `****${value.slice(-4)}`;
+  return '********';
+}
