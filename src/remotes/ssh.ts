@@ -99,7 +99,8 @@ export class SshDriver implements RemoteDriver {
   readonly defaultJobs = 4;
   readonly canList = true;
   readonly location: string;
-  private readonly madeDirs = new Set<string>();
+  /** Directories made (or being made): concurrent uploads share one mkdir per directory. */
+  private readonly dirs = new Map<string, Promise<void>>();
 
   private constructor(
     private readonly client: SftpClient,
@@ -216,6 +217,26 @@ export class SshDriver implements RemoteDriver {
     return remoteFailed(this.location, what, err);
   }
 
+  /** mkdir -p that tolerates other uploads creating the same directories at the same time. */
+  private ensureDir(dir: string): Promise<void> {
+    let made = this.dirs.get(dir);
+    if (!made) {
+      made = (async () => {
+        if ((await this.client.exists(dir)) === 'd') return;
+        const parent = posix.dirname(dir);
+        if (parent !== dir) await this.ensureDir(parent);
+        try {
+          await this.client.mkdir(dir, false);
+        } catch (err) {
+          if ((await this.client.exists(dir)) !== 'd') throw err;
+        }
+      })();
+      made.catch(() => this.dirs.delete(dir));
+      this.dirs.set(dir, made);
+    }
+    return made;
+  }
+
   async exists(key: string): Promise<boolean> {
     try {
       return (await this.client.exists(this.path(key))) === '-';
@@ -244,10 +265,7 @@ export class SshDriver implements RemoteDriver {
     const dir = posix.dirname(target);
     const tmp = posix.join(dir, `.${randomBytes(16).toString('base64url')}.tmp`);
     try {
-      if (!this.madeDirs.has(dir)) {
-        await this.client.mkdir(dir, true);
-        this.madeDirs.add(dir);
-      }
+      await this.ensureDir(dir);
       if (typeof source === 'string') {
         await this.client.fastPut(source, tmp, {
           step: (_total: number, chunk: number) => opts.onBytes?.(chunk),

@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CmfError, ConfigError, OperationError } from '../../../src/errors/index.js';
+import { openRemote, type RemoteConfig } from '../../../src/remotes/factory.js';
+import { freePort } from '../../servers/common.js';
+import { startSshd, type SshdServer } from '../../servers/sshd.js';
+import { remoteContract } from '../../helpers/remote-contract.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+let sshd: SshdServer;
+let knownHosts: string;
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  knownHosts = join(sshd.dataDir, '..', 'known_hosts');
+  await writeFile(knownHosts, sshd.knownHostsLine);
+});
+afterAll(async () => {
+  await sshd?.stop();
+});
+
+function remote(
+  options: Record<string, string> = {},
+  root = randomBytes(6).toString('hex'),
+): RemoteConfig {
+  return {
+    name: 'ssh-storage',
+    url: `ssh://127.0.0.1${sshd.dataDir}/${root}`,
+    options: {
+      user: sshd.user,
+      port: String(sshd.port),
+      // cmf init sshremote stores the password base64-encoded.
+      password: Buffer.from(sshd.password).toString('base64'),
+      known_hosts: knownHosts,
+      ...options,
+    },
+  };
+}
+
+remoteContract('ssh', () => openRemote(remote()), { bigBytes: 50 << 20 });
+
+describe('ssh remote connections', () => {
+  it('logs in with a plain password and with a key file', async () => {
+    const plain = await openRemote(remote({ password: sshd.password }));
+    expect(await plain.exists('files/md5/00/nothing')).toBe(false);
+    await plain.close();
+    const keyed = await openRemote(remote({ password: '', keyfile: sshd.keyPath }));
+    expect(await keyed.exists('files/md5/00/nothing')).toBe(false);
+    await keyed.close();
+  });
+
+  it('rejects a wrong password with a clear error naming the credential', async () => {
+    const err = await openRemote(remote({ password: 'wrong' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as CmfError).code).toBe('REMOTE_AUTH');
+    expect((err as CmfError).hint).toContain('password');
+    expect((err as CmfError).exitCode).not.toBe(0);
+  });
+
+  it('reports a server that is down with host:port', async () => {
+    const port = await freePort();
+    const err = await openRemote(remote({ port: String(port) })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OperationError);
+    expect((err as CmfError).code).toBe('REMOTE_UNREACHABLE');
+    expect((err as CmfError).message).toContain(`127.0.0.1:${port}`);
+  });
+
+  it('rejects an unknown host key unless accepted explicitly, and a changed one always', async () => {
+    const dir = await tempDir();
+    const empty = join(dir, 'known_hosts');
+    const err = await openRemote(remote({ known_hosts: empty })).catch((e: unknown) => e);
+    expect((err as CmfError).code).toBe('SSH_HOST_KEY_UNKNOWN');
+    expect((err as CmfError).message).toMatch(/SHA256:/);
+
+    const accepted = await openRemote(remote({ known_hosts: empty }), { acceptNewHostKey: true });
+    await accepted.close();
+    expect(await readFile(empty, 'utf8')).toContain(`[127.0.0.1]:${sshd.port} ssh-ed25519 `);
+    const again = await openRemote(remote({ known_hosts: empty }));
+    await again.close();
+
+    const other = join(dir, 'other');
+    const fakeKey = Buffer.concat([
+      Buffer.from([0, 0, 0, 11]),
+      Buffer.from('ssh-ed25519'),
+      Buffer.from([0, 0, 0, 32]),
+      randomBytes(32),
+    ]).toString('base64');
+    await writeFile(other, `[127.0.0.1]:${sshd.port} ssh-ed25519 ${fakeKey}\n`);
+    const changed = await openRemote(remote({ known_hosts: other }), {
+      acceptNewHostKey: true,
+    }).catch((e: unknown) => e);
+    expect((changed as CmfError).code).toBe('SSH_HOST_KEY_MISMATCH');
+  });
+});
