@@ -1,0 +1,280 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCmf } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const GIT_URL = 'https://github.com/example/project.git';
+
+/** A project dir and an isolated HOME, with no credentials inherited from this machine. */
+async function setup() {
+  const root = await tempDir('cmf-e2e-init-');
+  const dir = join(root, 'project');
+  const home = join(root, 'home');
+  mkdirSync(dir);
+  mkdirSync(home);
+  const env: Record<string, string> = {
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    AWS_ACCESS_KEY_ID: '',
+    AWS_SECRET_ACCESS_KEY: '',
+    AWS_SESSION_TOKEN: '',
+    AWS_PROFILE: '',
+    CMF_SERVER_URL: '',
+    NEO4J_PASSWORD: '',
+    BEARER_TOKEN_FILE: '',
+    CONFIG_FILE: '',
+  };
+  const cmf = (args: string[], extra: Record<string, string> = {}, cwd = dir) =>
+    runCmf(args, { cwd, env: { ...env, ...extra } });
+  return { dir, home, cmf };
+}
+
+const read = (dir: string, rel: string) => readFileSync(join(dir, rel), 'utf8');
+
+describe('cmf init (binary)', () => {
+  it('init local succeeds, prints a summary, and init show lists the values with sources', async () => {
+    const { dir, cmf } = await setup();
+    const r = await cmf(['init', 'local', '--path', '/srv/store', '--git-remote-url', GIT_URL]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Setting 'local-storage' as a default remote");
+    expect(r.stdout).toContain('SUCCESS: cmf init complete.');
+    expect(read(dir, '.dvc/config')).toContain('remote = local-storage');
+    const git = execFileSync('git', ['remote', 'get-url', 'cmf_origin'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(git.trim()).toBe(GIT_URL);
+
+    mkdirSync(join(dir, 'src'));
+    const show = await cmf(['init', 'show'], {}, join(dir, 'src'));
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/^core\.remote = local-storage +# \.dvc\/config$/m);
+    expect(show.stdout).toMatch(/^remote\.local-storage\.url = \/srv\/store +# \.dvc\/config$/m);
+    expect(show.stdout).toMatch(/^cmf-server-url = http:\/\/127\.0\.0\.1:80 +# \.cmfconfig$/m);
+  });
+
+  it.each([
+    [
+      'minioS3',
+      [
+        '--url',
+        's3://dvc-art',
+        '--endpoint-url',
+        'http://localhost:9000',
+        '--access-key-id',
+        'KEYID-SECRET',
+        '--secret-key',
+        'SK-SECRET',
+      ],
+      'minio',
+    ],
+    [
+      'amazonS3',
+      [
+        '--url',
+        's3://bucket/p',
+        '--access-key-id',
+        'KEYID-SECRET',
+        '--secret-key',
+        'SK-SECRET',
+        '--session-token',
+        'ST-SECRET',
+      ],
+      'amazons3',
+    ],
+    [
+      'sshremote',
+      [
+        '--path',
+        'ssh://h.example.org/srv',
+        '--user',
+        'u',
+        '--port',
+        '22',
+        '--password',
+        'PW-SECRET',
+      ],
+      'ssh-storage',
+    ],
+    [
+      'osdfremote',
+      ['--path', 'https://origin.example.org:8443/ns', '--access-token', 'TOK-SECRET'],
+      'osdf',
+    ],
+  ])(
+    'init %s --json succeeds and keeps secrets out of tracked files',
+    async (type, flags, remote) => {
+      const { dir, cmf } = await setup();
+      const r = await cmf(['init', type, ...flags, '--git-remote-url', GIT_URL, '--json']);
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out).toMatchObject({
+        type,
+        remote: { name: remote },
+        git: { initialized: true, cmfOrigin: 'added' },
+      });
+      expect(r.stdout).not.toMatch(/SECRET/);
+      expect(read(dir, '.dvc/config')).toContain(`remote = ${remote}\n`);
+      expect(read(dir, '.dvc/config') + read(dir, '.cmfconfig')).not.toMatch(/SECRET|UFctU0VDUkVU/);
+      expect(read(dir, '.dvc/config.local')).toMatch(/SECRET|UFctU0VDUkVU/);
+    },
+  );
+
+  it('init show masks secrets unless --show-secrets, and --json gives the structure', async () => {
+    const { dir, cmf } = await setup();
+    await cmf([
+      'init',
+      'minioS3',
+      '--url',
+      's3://b',
+      '--endpoint-url',
+      'http://m:9000',
+      '--access-key-id',
+      'AKIAABCDEFGH9876',
+      '--secret-key',
+      'TOPSECRET',
+      '--neo4j-user',
+      'neo',
+      '--neo4j-password',
+      'NEOSECRET',
+      '--neo4j-uri',
+      'bolt://h:7687',
+      '--git-remote-url',
+      GIT_URL,
+    ]);
+    const masked = await cmf(['init', 'show']);
+    expect(masked.code).toBe(0);
+    expect(masked.stdout).not.toMatch(/TOPSECRET|NEOSECRET|AKIAABCDEFGH/);
+    expect(masked.stdout).toMatch(
+      /^remote\.minio\.access_key_id = \*\*\*\*9876 +# \.dvc\/config\.local$/m,
+    );
+    expect(masked.stdout).toMatch(/^neo4j-password = \*{8} +# \.dvc\/config\.local$/m);
+    const clear = await cmf(['init', 'show', '--show-secrets']);
+    expect(clear.stdout).toMatch(/^remote\.minio\.secret_access_key = TOPSECRET /m);
+    expect(clear.stdout).toMatch(/^neo4j-password = NEOSECRET /m);
+    const env = await cmf(['init', 'show', '--json'], { AWS_SECRET_ACCESS_KEY: 'FROMENV' });
+    const json = JSON.parse(env.stdout);
+    expect(json.root).toBe(dir);
+    expect(json.entries).toContainEqual({
+      key: 'remote.minio.secret_access_key',
+      value: '********',
+      source: 'environment',
+      variable: 'AWS_SECRET_ACCESS_KEY',
+      secret: true,
+    });
+  });
+
+  it('amazonS3 without keys uses the environment and stores none', async () => {
+    const { dir, cmf } = await setup();
+    const r = await cmf(['init', 'amazonS3', '--url', 's3://b', '--git-remote-url', GIT_URL], {
+      AWS_ACCESS_KEY_ID: 'ENVKEY',
+      AWS_SECRET_ACCESS_KEY: 'ENVSECRET',
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Credentials: environment');
+    expect(existsSync(join(dir, '.dvc/config.local'))).toBe(false);
+  });
+
+  it('a missing required flag is a usage error (exit 2) with a hint', async () => {
+    const { dir, cmf } = await setup();
+    const r = await cmf(['init', 'local', '--path', '/s']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/git-remote-url/);
+    expect(r.stderr).toMatch(/Hint: /);
+    expect(readdirSync(dir)).toEqual([]);
+    const j = await cmf([
+      'init',
+      'minioS3',
+      '--url',
+      's3://b',
+      '--git-remote-url',
+      GIT_URL,
+      '--json',
+    ]);
+    expect(j.code).toBe(2);
+    expect(JSON.parse(j.stderr)).toMatchObject({ status: 'error', error: { exitCode: 2 } });
+  });
+
+  it('a partial neo4j trio is exit 2 and writes nothing', async () => {
+    const { dir, cmf } = await setup();
+    const r = await cmf([
+      'init',
+      'local',
+      '--path',
+      '/s',
+      '--git-remote-url',
+      GIT_URL,
+      '--neo4j-user',
+      'neo',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Error: Provide user, password and uri for neo4j/);
+    expect(r.stderr).toMatch(/Hint: Give all of --neo4j-user/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('osdfremote without any token source is exit 2', async () => {
+    const { dir, cmf } = await setup();
+    const r = await cmf([
+      'init',
+      'osdfremote',
+      '--path',
+      'https://o/ns',
+      '--git-remote-url',
+      GIT_URL,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/token or a signing key/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('init show outside a project is exit 4 with a hint', async () => {
+    const { cmf } = await setup();
+    const r = await cmf(['init', 'show']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/cmf is not configured/);
+    expect(r.stderr).toMatch(/Hint: Run 'cmf init local/);
+    const j = await cmf(['init', 'show', '--json']);
+    expect(j.code).toBe(4);
+    expect(JSON.parse(j.stderr)).toMatchObject({
+      error: { code: 'CMF_NOT_CONFIGURED', exitCode: 4 },
+    });
+  });
+
+  it('command names are case-sensitive as in cmf, and --help shows examples', async () => {
+    const { cmf } = await setup();
+    const help = await cmf(['init', 'minioS3', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('EXAMPLES');
+    expect(help.stdout).toContain('--access-key-id');
+    const wrong = await cmf(['init', 'minios3', '--help']);
+    expect(wrong.code).not.toBe(0);
+  });
+
+  it('re-running in an existing repository keeps its branch and updates cmf_origin', async () => {
+    const { dir, cmf } = await setup();
+    execFileSync('git', ['init', '-q', '-b', 'dev'], { cwd: dir });
+    writeFileSync(join(dir, 'README'), 'x');
+    const a = await cmf(['init', 'local', '--path', '/a', '--git-remote-url', 'https://a/x.git']);
+    expect(a.code).toBe(0);
+    const b = await cmf([
+      'init',
+      'sshremote',
+      '--path',
+      'ssh://h/s',
+      '--user',
+      'u',
+      '--port',
+      '22',
+      '--git-remote-url',
+      'https://b/y.git',
+    ]);
+    expect(b.code).toBe(0);
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: dir, encoding: 'utf8' }).trim();
+    expect(git('remote', 'get-url', 'cmf_origin')).toBe('https://b/y.git');
+    expect(git('symbolic-ref', '--short', 'HEAD')).toBe('dev');
+  });
+});

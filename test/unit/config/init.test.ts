@@ -1,0 +1,431 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, existsSync, writeFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { initProject, type InitOptions } from '../../../src/config/init.js';
+import { UsageError } from '../../../src/errors/index.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+const GIT_URL = 'https://github.com/example/project.git';
+
+async function setup(): Promise<{ dir: string; home: string }> {
+  const root = await tempDir('cmf-init-');
+  const dir = join(root, 'project');
+  const home = join(root, 'home');
+  mkdirSync(dir);
+  mkdirSync(home);
+  return { dir, home };
+}
+
+/** Runs init with an empty environment, so the machine's AWS_* or tokens never leak in. */
+function init(
+  dir: string,
+  home: string,
+  opts: Partial<InitOptions> & Pick<InitOptions, 'type'>,
+  env: NodeJS.ProcessEnv = {},
+) {
+  return initProject({ cwd: dir, home, env, gitRemoteUrl: GIT_URL, ...opts } as InitOptions);
+}
+
+const read = (dir: string, rel: string) => readFileSync(join(dir, rel), 'utf8');
+const git = (dir: string, ...args: string[]) =>
+  execFileSync('git', args, { cwd: dir, encoding: 'utf8' }).trim();
+
+/** Every file under `dir` except `.dvc/config.local`, as text. */
+function trackedTexts(dir: string): string {
+  let all = '';
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p !== join(dir, '.dvc', 'config.local')) all += readFileSync(p, 'latin1');
+    }
+  };
+  walk(dir);
+  return all;
+}
+
+describe('cmf init: files written', () => {
+  it('local writes .cmfconfig, .dvc/config and the DVC skeleton, and no config.local', async () => {
+    const { dir, home } = await setup();
+    const r = await init(dir, home, { type: 'local', path: '../store' });
+    expect(read(dir, '.cmfconfig')).toBe('[cmf]\nserver-url = http://127.0.0.1:80\n\n');
+    // As `dvc remote add`, a relative path is stored relative to .dvc/.
+    expect(read(dir, '.dvc/config')).toBe(
+      `[core]\n    remote = local-storage\n['remote "local-storage"']\n    url = ../../store\n`,
+    );
+    expect(existsSync(join(dir, '.dvc/config.local'))).toBe(false);
+    expect(read(dir, '.dvc/.gitignore')).toBe('/config.local\n/tmp\n/cache\n');
+    expect(read(dir, '.dvcignore')).toMatch(/^# Add patterns of files dvc should ignore/);
+    expect(r.remote).toMatchObject({ name: 'local-storage', url: '../../store' });
+    expect(r.git.initialized).toBe(true);
+    expect(git(dir, 'branch', '--show-current')).toBe(r.git.branch);
+    expect(git(dir, 'remote', 'get-url', 'cmf_origin')).toBe(GIT_URL);
+    expect(git(dir, 'config', 'core.filemode')).toBe('true');
+  });
+
+  it('minioS3 puts the keys in config.local only', async () => {
+    const { dir, home } = await setup();
+    const r = await init(dir, home, {
+      type: 'minioS3',
+      url: 's3://dvc-art',
+      endpointUrl: 'http://localhost:9000',
+      accessKeyId: 'MINIOKEYID-SECRET1',
+      secretKey: 'minio-SECRET2',
+      cmfServerUrl: 'http://cmf.example.org:8080/%20x',
+    });
+    expect(read(dir, '.dvc/config')).toBe(
+      `[core]\n    remote = minio\n['remote "minio"']\n    url = s3://dvc-art\n    endpointurl = http://localhost:9000\n`,
+    );
+    expect(read(dir, '.dvc/config.local')).toBe(
+      `['remote "minio"']\n    access_key_id = MINIOKEYID-SECRET1\n    secret_access_key = minio-SECRET2\n`,
+    );
+    expect(statSync(join(dir, '.dvc/config.local')).mode & 0o777).toBe(0o600);
+    // configparser escapes % as %%.
+    expect(read(dir, '.cmfconfig')).toBe(
+      '[cmf]\nserver-url = http://cmf.example.org:8080/%%20x\n\n',
+    );
+    expect(trackedTexts(dir)).not.toMatch(/SECRET/);
+    expect(r.secretKeys).toEqual(['access_key_id', 'secret_access_key']);
+  });
+
+  it('amazonS3 stores keys and session token in config.local, the profile in config', async () => {
+    const { dir, home } = await setup();
+    await init(dir, home, {
+      type: 'amazonS3',
+      url: 's3://bucket/prefix',
+      accessKeyId: 'AKIA-SECRET-A',
+      secretKey: 'SECRET-B',
+      sessionToken: 'SECRET-C',
+      profile: 'research',
+    });
+    expect(read(dir, '.dvc/config')).toBe(
+      `[core]\n    remote = amazons3\n['remote "amazons3"']\n    url = s3://bucket/prefix\n    profile = research\n`,
+    );
+    expect(read(dir, '.dvc/config.local')).toBe(
+      `['remote "amazons3"']\n    access_key_id = AKIA-SECRET-A\n    secret_access_key = SECRET-B\n    session_token = SECRET-C\n`,
+    );
+    expect(trackedTexts(dir)).not.toMatch(/SECRET/);
+  });
+
+  it('amazonS3 accepts credentials from the environment and stores none', async () => {
+    const { dir, home } = await setup();
+    const env = { AWS_ACCESS_KEY_ID: 'ENVKEY', AWS_SECRET_ACCESS_KEY: 'ENVSECRET' };
+    const r = await init(dir, home, { type: 'amazonS3', url: 's3://bucket' }, env);
+    expect(r.remote.credentials).toMatch(/environment/);
+    expect(r.warnings).toEqual([]);
+    expect(existsSync(join(dir, '.dvc/config.local'))).toBe(false);
+    expect(trackedTexts(dir)).not.toMatch(/ENVKEY|ENVSECRET/);
+  });
+
+  it('amazonS3 accepts AWS_PROFILE, and warns when no credentials are found anywhere', async () => {
+    const a = await setup();
+    const r1 = await init(a.dir, a.home, { type: 'amazonS3', url: 's3://b' }, { AWS_PROFILE: 'p' });
+    expect(r1.remote.credentials).toMatch(/profile 'p'/);
+    const b = await setup();
+    const r2 = await init(b.dir, b.home, { type: 'amazonS3', url: 's3://b' });
+    expect(r2.remote.credentials).toBe('none found');
+    expect(r2.warnings[0]).toMatch(/No S3 credentials/);
+  });
+
+  it('sshremote stores the password base64-encoded in config.local, user and port in config', async () => {
+    const { dir, home } = await setup();
+    await init(dir, home, {
+      type: 'sshremote',
+      path: 'ssh://data.example.org/srv/cmf',
+      user: 'alice',
+      port: '2222',
+      password: 'pa55-SECRET',
+    });
+    expect(read(dir, '.dvc/config')).toBe(
+      `[core]\n    remote = ssh-storage\n['remote "ssh-storage"']\n    url = ssh://data.example.org/srv/cmf\n    user = alice\n    port = 2222\n`,
+    );
+    const b64 = Buffer.from('pa55-SECRET').toString('base64');
+    expect(read(dir, '.dvc/config.local')).toBe(
+      `['remote "ssh-storage"']\n    password = ${b64}\n`,
+    );
+    expect(trackedTexts(dir)).not.toContain(b64);
+    expect(trackedTexts(dir)).not.toContain('SECRET');
+  });
+
+  it('sshremote takes a key file instead of a password', async () => {
+    const { dir, home } = await setup();
+    mkdirSync(join(home, '.ssh'));
+    writeFileSync(join(home, '.ssh', 'id_test'), 'key');
+    const r = await init(dir, home, {
+      type: 'sshremote',
+      path: 'ssh://h/srv',
+      user: 'u',
+      port: '22',
+      keyfile: '~/.ssh/id_test',
+    });
+    expect(read(dir, '.dvc/config.local')).toBe(
+      `['remote "ssh-storage"']\n    keyfile = ${join(home, '.ssh', 'id_test')}\n`,
+    );
+    expect(r.remote.credentials).toMatch(/key file/);
+  });
+
+  it('osdfremote with a token file: Bearer token in config.local, the path in [osdf]', async () => {
+    const { dir, home } = await setup();
+    const tokenFile = join(home, 'tok');
+    writeFileSync(tokenFile, 'eyJ.TOKEN-SECRET.sig\n');
+    await init(dir, home, {
+      type: 'osdfremote',
+      path: 'https://origin.example.org:8443/ns',
+      accessToken: tokenFile,
+    });
+    expect(read(dir, '.dvc/config')).toBe(
+      `[core]\n    remote = osdf\n['remote "osdf"']\n    url = https://origin.example.org:8443/ns\n` +
+        `    method = PUT\n    ask_password = false\n    auth = custom\n    custom_auth_header = Authorization\n`,
+    );
+    expect(read(dir, '.dvc/config.local')).toBe(
+      `['remote "osdf"']\n    password = Bearer eyJ.TOKEN-SECRET.sig\n`,
+    );
+    expect(read(dir, '.cmfconfig')).toBe(
+      '[cmf]\nserver-url = http://127.0.0.1:80\n\n[osdf]\npath = https://origin.example.org:8443/ns\n' +
+        `cache = \nkey_id = \nkey_path = \nkey_issuer = \naccess_token = ${tokenFile}\n\n`,
+    );
+    expect(trackedTexts(dir)).not.toContain('TOKEN-SECRET');
+  });
+
+  it('osdfremote with a raw token records `provided`; ~/.fdp/osdf_token is used when nothing is given', async () => {
+    const a = await setup();
+    await init(a.dir, a.home, {
+      type: 'osdfremote',
+      path: 'https://o/ns',
+      accessToken: 'RAW-SECRET',
+    });
+    expect(read(a.dir, '.cmfconfig')).toContain('access_token = provided\n');
+    expect(read(a.dir, '.dvc/config.local')).toContain('password = Bearer RAW-SECRET\n');
+    expect(trackedTexts(a.dir)).not.toContain('RAW-SECRET');
+
+    const b = await setup();
+    mkdirSync(join(b.home, '.fdp'));
+    writeFileSync(join(b.home, '.fdp', 'osdf_token'), 'FDP-SECRET');
+    await init(b.dir, b.home, { type: 'osdfremote', path: 'https://o/ns', sslVerify: false });
+    expect(read(b.dir, '.cmfconfig')).toContain(
+      `access_token = ${join(b.home, '.fdp', 'osdf_token')}\n`,
+    );
+    expect(read(b.dir, '.dvc/config')).toContain('    ssl_verify = false\n');
+  });
+
+  it('osdfremote with a signing key checks it and stores no token', async () => {
+    const { dir, home } = await setup();
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const keyPath = join(home, 'osdf.pem');
+    writeFileSync(keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const r = await init(dir, home, {
+      type: 'osdfremote',
+      path: 'https://o/ns',
+      cache: 'https://cache/ns',
+      keyId: 'b2d3',
+      keyPath,
+      keyIssuer: 'https://issuer.example.org/ns',
+    });
+    expect(existsSync(join(dir, '.dvc/config.local'))).toBe(false);
+    expect(read(dir, '.cmfconfig')).toContain(
+      `[osdf]\npath = https://o/ns\ncache = https://cache/ns\nkey_id = b2d3\nkey_path = ${keyPath}\n` +
+        'key_issuer = https://issuer.example.org/ns\naccess_token = \n',
+    );
+    expect(r.remote.credentials).toMatch(/minted/);
+    const bad = await setup();
+    writeFileSync(join(bad.home, 'bad.pem'), 'not a key');
+    await expect(
+      init(bad.dir, bad.home, {
+        type: 'osdfremote',
+        path: 'https://o/ns',
+        keyId: 'k',
+        keyPath: join(bad.home, 'bad.pem'),
+        keyIssuer: 'https://i',
+      }),
+    ).rejects.toThrow(/Cannot load the private key/);
+    expect(readdirSync(bad.dir)).toEqual([]);
+  });
+});
+
+describe('cmf init: neo4j', () => {
+  it('the trio writes user/uri to .cmfconfig and the password to config.local', async () => {
+    const { dir, home } = await setup();
+    const r = await init(dir, home, {
+      type: 'local',
+      path: '/srv/store',
+      neo4jUser: 'neo4j',
+      neo4jPassword: 'NEO-SECRET',
+      neo4jUri: 'bolt://localhost:7687',
+    });
+    expect(read(dir, '.cmfconfig')).toBe(
+      '[cmf]\nserver-url = http://127.0.0.1:80\n\n[neo4j]\nuser = neo4j\nuri = bolt://localhost:7687\n\n',
+    );
+    expect(read(dir, '.dvc/config.local')).toBe(`['db "neo4j"']\n    password = NEO-SECRET\n`);
+    expect(trackedTexts(dir)).not.toContain('NEO-SECRET');
+    expect(trackedTexts(dir)).not.toContain(Buffer.from('NEO-SECRET').toString('base64'));
+    expect(r.neo4j).toEqual({
+      user: 'neo4j',
+      uri: 'bolt://localhost:7687',
+      password: 'config.local',
+    });
+  });
+
+  it('a partial trio is a usage error and writes nothing at all', async () => {
+    const { dir, home } = await setup();
+    const err = await init(dir, home, {
+      type: 'local',
+      path: '/srv/store',
+      neo4jUser: 'neo4j',
+      neo4jUri: 'bolt://localhost:7687',
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).exitCode).toBe(2);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('the password may stay in NEO4J_PASSWORD', async () => {
+    const { dir, home } = await setup();
+    const r = await init(
+      dir,
+      home,
+      { type: 'local', path: '/s', neo4jUser: 'u', neo4jUri: 'bolt://h:7687' },
+      { NEO4J_PASSWORD: 'ENV-SECRET' },
+    );
+    expect(r.neo4j?.password).toBe('environment');
+    expect(existsSync(join(dir, '.dvc/config.local'))).toBe(false);
+  });
+});
+
+describe('cmf init: re-running and existing repositories', () => {
+  it('keeps sections it does not replace', async () => {
+    const { dir, home } = await setup();
+    await init(dir, home, {
+      type: 'minioS3',
+      url: 's3://a',
+      endpointUrl: 'http://m:9000',
+      accessKeyId: 'k',
+      secretKey: 's',
+      cmfServerUrl: 'http://server:8080',
+      neo4jUser: 'u',
+      neo4jPassword: 'p',
+      neo4jUri: 'bolt://h:7687',
+    });
+    writeFileSync(
+      join(dir, '.dvc/config'),
+      read(dir, '.dvc/config') +
+        `['remote "backup"']\n    url = /mnt/backup\n[cache]\n    type = symlink\n`,
+    );
+    writeFileSync(join(dir, '.cmfconfig'), read(dir, '.cmfconfig') + '[other]\nkey = value\n\n');
+    await init(dir, home, { type: 'local', path: '/srv/store' });
+
+    expect(read(dir, '.cmfconfig')).toBe(
+      '[cmf]\nserver-url = http://server:8080\n\n[neo4j]\nuser = u\nuri = bolt://h:7687\n\n[other]\nkey = value\n\n',
+    );
+    expect(read(dir, '.dvc/config')).toBe(
+      `[core]\n    remote = local-storage\n['remote "minio"']\n    url = s3://a\n    endpointurl = http://m:9000\n` +
+        `['remote "backup"']\n    url = /mnt/backup\n[cache]\n    type = symlink\n` +
+        `['remote "local-storage"']\n    url = /srv/store\n`,
+    );
+    // The minio keys stay for the minio remote; the neo4j password stays too.
+    expect(read(dir, '.dvc/config.local')).toBe(
+      `['remote "minio"']\n    access_key_id = k\n    secret_access_key = s\n['db "neo4j"']\n    password = p\n`,
+    );
+  });
+
+  it('re-running a remote type replaces its stale secrets (environment credentials then apply)', async () => {
+    const { dir, home } = await setup();
+    await init(dir, home, {
+      type: 'amazonS3',
+      url: 's3://a',
+      accessKeyId: 'OLD',
+      secretKey: 'OLD',
+    });
+    await init(dir, home, { type: 'amazonS3', url: 's3://a' }, { AWS_PROFILE: 'x' });
+    expect(read(dir, '.dvc/config.local')).toBe('');
+  });
+
+  it('an existing repository keeps its branch and gets cmf_origin added, then updated', async () => {
+    const { dir, home } = await setup();
+    git(dir, 'init', '-q', '-b', 'dev');
+    git(dir, 'remote', 'add', 'origin', 'https://example.org/origin.git');
+    const r1 = await init(dir, home, { type: 'local', path: '/s' });
+    expect(r1.git).toEqual({ initialized: false, cmfOrigin: 'added' });
+    expect(git(dir, 'remote', 'get-url', 'cmf_origin')).toBe(GIT_URL);
+    const r2 = await init(dir, home, {
+      type: 'sshremote',
+      path: 'ssh://h/s',
+      user: 'u',
+      port: '22',
+      gitRemoteUrl: 'git@example.org:new.git',
+    });
+    expect(r2.git.cmfOrigin).toBe('updated');
+    expect(git(dir, 'remote', 'get-url', 'cmf_origin')).toBe('git@example.org:new.git');
+    expect(git(dir, 'remote', 'get-url', 'origin')).toBe('https://example.org/origin.git');
+    expect(git(dir, 'symbolic-ref', '--short', 'HEAD')).toBe('dev');
+    expect(git(dir, 'status', '--porcelain')).toContain('.dvc/');
+    expect(git(dir, 'status', '--porcelain')).not.toContain('config.local');
+  });
+
+  it('Python configparser reads the .cmfconfig we write', async () => {
+    const py = spawnSync('python3', ['-c', 'import configparser'], { encoding: 'utf8' });
+    if (py.status !== 0) return; // no Python here: the byte-exact tests above still hold
+    const { dir, home } = await setup();
+    await init(dir, home, {
+      type: 'osdfremote',
+      path: 'https://o/ns%2F',
+      accessToken: 'T',
+      cmfServerUrl: 'http://s:80',
+      neo4jUser: 'u',
+      neo4jPassword: 'p',
+      neo4jUri: 'bolt://h:7687',
+    });
+    const out = execFileSync(
+      'python3',
+      [
+        '-c',
+        'import configparser,sys,json\nc=configparser.ConfigParser()\nc.read_file(open(sys.argv[1]))\n' +
+          'print(json.dumps({s:{k:c[s].get(k) for k in c[s]} for s in c.sections()}))',
+        join(dir, '.cmfconfig'),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(JSON.parse(out)).toEqual({
+      cmf: { 'server-url': 'http://s:80' },
+      neo4j: { user: 'u', uri: 'bolt://h:7687' },
+      osdf: {
+        path: 'https://o/ns%2F',
+        cache: '',
+        key_id: '',
+        key_path: '',
+        key_issuer: '',
+        access_token: 'provided',
+      },
+    });
+  });
+});
+
+describe('cmf init: argument checks before anything is written', () => {
+  const cases: [string, Partial<InitOptions> & Pick<InitOptions, 'type'>, RegExp][] = [
+    ['empty path', { type: 'local', path: '' }, /--path/],
+    ['empty git url', { type: 'local', path: '/s', gitRemoteUrl: ' ' }, /--git-remote-url/],
+    ['non-s3 url', { type: 'amazonS3', url: 'http://bucket' }, /s3:\/\//],
+    [
+      'one key only',
+      { type: 'minioS3', url: 's3://b', endpointUrl: 'http://m', accessKeyId: 'k' },
+      /go together/,
+    ],
+    ['bad port', { type: 'sshremote', path: 'ssh://h/s', user: 'u', port: 'x' }, /port/],
+    ['ssh url', { type: 'sshremote', path: '/local', user: 'u', port: '22' }, /ssh:\/\//],
+    ['no osdf token', { type: 'osdfremote', path: 'https://o/ns' }, /token or a signing key/],
+    ['partial osdf keys', { type: 'osdfremote', path: 'https://o/ns', keyId: 'k' }, /go together/],
+    [
+      'missing keyfile',
+      { type: 'sshremote', path: 'ssh://h/s', user: 'u', port: '22', keyfile: '/nope' },
+      /does not exist/,
+    ],
+  ];
+  it.each(cases)('%s', async (_name, opts, message) => {
+    const { dir, home } = await setup();
+    const err = await init(dir, home, opts).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toMatch(message);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});

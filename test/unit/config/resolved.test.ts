@@ -1,0 +1,90 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseCmfConfig, serializeCmfConfig } from '../../../src/config/cmfconfig.js';
+import { maskSecrets, resolveConfig } from '../../../src/config/resolved.js';
+import { ConfigError } from '../../../src/errors/index.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+async function project(files: Record<string, string>): Promise<string> {
+  const dir = await tempDir('cmf-show-');
+  mkdirSync(join(dir, '.dvc'));
+  for (const [rel, text] of Object.entries(files)) writeFileSync(join(dir, rel), text);
+  return dir;
+}
+
+describe('.cmfconfig dialect', () => {
+  it('reads what Python configparser writes (colons, comments, %%, continuation)', () => {
+    const doc = parseCmfConfig(
+      '# comment\n[cmf]\nServer-URL: http://h/%%41\n\n[neo4j]\nuser = u\nuri = bolt://a\n  :7687\n',
+    );
+    expect(doc.get('cmf')?.get('server-url')).toBe('http://h/%41');
+    expect(doc.get('neo4j')?.get('uri')).toBe('bolt://a\n:7687');
+  });
+
+  it('round-trips through the writer', () => {
+    const text = '[cmf]\nserver-url = http://h/%%41\n\n[osdf]\ncache = \n\n';
+    expect(serializeCmfConfig(parseCmfConfig(text))).toBe(text);
+  });
+});
+
+describe('resolveConfig (cmf init show)', () => {
+  it('says where each value comes from, environment first', async () => {
+    const dir = await project({
+      '.cmfconfig': '[cmf]\nserver-url = http://s:8080\n\n[neo4j]\nuser = u\nuri = bolt://h\n\n',
+      '.dvc/config': `[core]\n    remote = minio\n['remote "minio"']\n    url = s3://b\n    endpointurl = http://m:9000\n`,
+      '.dvc/config.local': `['remote "minio"']\n    access_key_id = AKIAABCDEFGH1234\n    secret_access_key = SECRET\n['db "neo4j"']\n    password = NEOPASS\n`,
+    });
+    const r = await resolveConfig(join(dir, '.dvc'), { AWS_SECRET_ACCESS_KEY: 'ENVSECRET' });
+    expect(r.root).toBe(dir);
+    const view = r.entries.map((e) => [e.key, e.value, e.source, e.variable ?? '']);
+    expect(view).toEqual([
+      ['core.remote', 'minio', '.dvc/config', ''],
+      ['remote.minio.url', 's3://b', '.dvc/config', ''],
+      ['remote.minio.endpointurl', 'http://m:9000', '.dvc/config', ''],
+      ['remote.minio.access_key_id', 'AKIAABCDEFGH1234', '.dvc/config.local', ''],
+      ['remote.minio.secret_access_key', 'ENVSECRET', 'environment', 'AWS_SECRET_ACCESS_KEY'],
+      ['cmf-server-url', 'http://s:8080', '.cmfconfig', ''],
+      ['neo4j-user', 'u', '.cmfconfig', ''],
+      ['neo4j-uri', 'bolt://h', '.cmfconfig', ''],
+      ['neo4j-password', 'NEOPASS', '.dvc/config.local', ''],
+    ]);
+    const masked = maskSecrets(r.entries).map((e) => e.value);
+    expect(masked).toContain('****1234');
+    expect(masked.join(' ')).not.toMatch(/ENVSECRET|NEOPASS|AKIAABCDEFGH/);
+    expect(maskSecrets(r.entries, true)).toEqual(r.entries);
+  });
+
+  it('defaults the server URL, decodes a legacy base64 neo4j password, honours CMF_SERVER_URL', async () => {
+    const legacy = Buffer.from('old-pass').toString('base64');
+    const dir = await project({ '.cmfconfig': `[neo4j]\npassword = ${legacy}\n\n` });
+    const r1 = await resolveConfig(dir, {});
+    expect(r1.entries).toContainEqual({
+      key: 'cmf-server-url',
+      value: 'http://127.0.0.1:80',
+      source: 'default',
+      secret: false,
+    });
+    expect(r1.entries).toContainEqual({
+      key: 'neo4j-password',
+      value: 'old-pass',
+      source: '.cmfconfig',
+      secret: true,
+    });
+    const r2 = await resolveConfig(dir, { CMF_SERVER_URL: 'http://env:1' });
+    expect(r2.entries).toContainEqual({
+      key: 'cmf-server-url',
+      value: 'http://env:1',
+      source: 'environment',
+      variable: 'CMF_SERVER_URL',
+      secret: false,
+    });
+  });
+
+  it('outside a project is a ConfigError (exit 4)', async () => {
+    const dir = await tempDir('cmf-none-');
+    const err = await resolveConfig(dir, {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).exitCode).toBe(4);
+  });
+});
