@@ -138,17 +138,7 @@ export class S3Driver implements RemoteDriver {
     ) {
       return authFailed(this.location, this.credentialName, e.message || name, err);
     }
-    if (name === 'NoSuchBucket') {
-      return new NotFoundError(
-        'REMOTE_BUCKET_MISSING',
-        `The bucket '${this.bucket}' does not exist`,
-        {
-          hint: `Create the bucket '${this.bucket}' or fix the remote url.`,
-          data: { bucket: this.bucket },
-          cause: err,
-        },
-      );
-    }
+    if (name === 'NoSuchBucket') return this.bucketMissing(err);
     if (status === 403) {
       return authFailed(this.location, this.credentialName, `access denied to ${key}`, err);
     }
@@ -166,10 +156,36 @@ export class S3Driver implements RemoteDriver {
       return true;
     } catch (err) {
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-      // A HEAD has no body, so a missing bucket is a bare 404 too: tell them apart by name.
-      if (e.$metadata?.httpStatusCode === 404 && e.name !== 'NoSuchBucket') return false;
-      throw this.fail(err, `HEAD ${key}`);
+      if (e.$metadata?.httpStatusCode !== 404) throw this.fail(err, `HEAD ${key}`);
     }
+    // A HEAD has no body, so a missing bucket is a bare 404 too: ask once which it is.
+    this.bucketChecked ??= this.client
+      .send(new this.sdk.HeadBucketCommand({ Bucket: this.bucket }))
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          const e = err as { $metadata?: { httpStatusCode?: number } };
+          throw e.$metadata?.httpStatusCode === 404
+            ? this.bucketMissing(err)
+            : this.fail(err, 'HEAD bucket');
+        },
+      );
+    await this.bucketChecked;
+    return false;
+  }
+
+  private bucketChecked?: Promise<void>;
+
+  private bucketMissing(cause: unknown): NotFoundError {
+    return new NotFoundError(
+      'REMOTE_BUCKET_MISSING',
+      `The bucket '${this.bucket}' does not exist`,
+      {
+        hint: `Create the bucket '${this.bucket}' or fix the remote url.`,
+        data: { bucket: this.bucket },
+        cause,
+      },
+    );
   }
 
   async *list(prefix: string): AsyncIterable<string> {
