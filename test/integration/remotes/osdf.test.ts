@@ -1,0 +1,207 @@
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CmfError, ConfigError, OperationError } from '../../../src/errors/index.js';
+import { LocalCache } from '../../../src/hashing/cache.js';
+import {
+  openRemote,
+  type OsdfCmfSettings,
+  type RemoteConfig,
+} from '../../../src/remotes/factory.js';
+import { mintOsdfToken, OSDF_SCOPES, OsdfTokenProvider } from '../../../src/remotes/osdf-token.js';
+import { pullObjects, pushObjects } from '../../../src/remotes/transfer.js';
+import { freePort } from '../../servers/common.js';
+import { startDav, type DavServer } from '../../servers/dav.js';
+import { remoteContract } from '../../helpers/remote-contract.js';
+import { buildRemoteFixture } from '../../helpers/remote-fixture.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+const ISSUER = 'https://issuer.cmf.test';
+let origin: DavServer;
+let cache: DavServer;
+let emptyCache: DavServer;
+let keyDir: string;
+const keys: Record<string, KeyObject> = {};
+const keyPaths: Record<string, string> = {};
+
+beforeAll(async () => {
+  const { mkdtemp } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  keyDir = await mkdtemp(join(tmpdir(), 'cmf-osdf-keys-'));
+  const pairs = {
+    'es-key': generateKeyPairSync('ec', { namedCurve: 'prime256v1' }),
+    'rsa-key': generateKeyPairSync('rsa', { modulusLength: 2048 }),
+  };
+  for (const [kid, pair] of Object.entries(pairs)) {
+    keys[kid] = pair.publicKey;
+    keyPaths[kid] = join(keyDir, `${kid}.pem`);
+    await writeFile(keyPaths[kid], pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  }
+  origin = await startDav({ issuer: ISSUER, keys });
+  cache = await startDav({ issuer: ISSUER, keys, dataDir: origin.dataDir, readOnly: true });
+  emptyCache = await startDav({ issuer: ISSUER, keys, readOnly: true });
+});
+afterAll(async () => {
+  await origin?.stop();
+  await cache?.stop();
+  await emptyCache?.stop();
+  const { rm } = await import('node:fs/promises');
+  if (keyDir) await rm(keyDir, { recursive: true, force: true });
+});
+
+/** The remote as cmf init osdfremote writes it, plus the [osdf] settings of .cmfconfig. */
+function remote(path = randomBytes(6).toString('hex')): RemoteConfig {
+  return {
+    name: 'osdf',
+    url: `${origin.url}/ns/cmf/${path}`,
+    options: { method: 'PUT', auth: 'custom', custom_auth_header: 'Authorization' },
+  };
+}
+const minted = (kid = 'es-key'): OsdfCmfSettings => ({
+  keyId: kid,
+  keyPath: keyPaths[kid]!,
+  keyIssuer: ISSUER,
+});
+
+remoteContract('osdf', () => openRemote(remote(), { osdf: minted() }), { bigBytes: 50 << 20 });
+
+describe('osdf tokens', () => {
+  it('mints tokens as cmf does (ES256 and RS256, kid, iss, WLCG scopes, 600 s)', async () => {
+    for (const kid of ['es-key', 'rsa-key']) {
+      const jwt = await mintOsdfToken({ keyId: kid, keyPath: keyPaths[kid]!, issuer: ISSUER });
+      const header = decodeProtectedHeader(jwt);
+      expect(header).toMatchObject({ alg: kid === 'es-key' ? 'ES256' : 'RS256', typ: 'JWT', kid });
+      const claims = decodeJwt(jwt);
+      expect(claims).toMatchObject({
+        iss: ISSUER,
+        scope: OSDF_SCOPES,
+        sub: 'anything',
+        aud: 'https://wlcg.cern.ch/jwt/v1/any',
+        'wlcg.ver': '1.0',
+      });
+      expect(claims.exp! - claims.iat!).toBe(600);
+      const d = await openRemote(remote(), { osdf: minted(kid) });
+      expect(await d.exists('files/md5/00/0000')).toBe(false);
+      await d.close();
+    }
+  });
+
+  it('re-mints a token before it expires during a long transfer', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const p = new OsdfTokenProvider({
+        key: { keyId: 'es-key', keyPath: keyPaths['es-key']!, issuer: ISSUER },
+      });
+      const first = await p.header();
+      expect(await p.header()).toBe(first);
+      vi.setSystemTime(Date.now() + 560_000); // 40 s left: inside the renewal margin
+      const second = await p.header();
+      expect(second).not.toBe(first);
+      expect(decodeJwt(second.slice(7)).exp!).toBeGreaterThan(decodeJwt(first.slice(7)).exp!);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('reads a token file, and refuses an expired one before any transfer', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'token');
+    await writeFile(
+      file,
+      `${await mintOsdfToken({ keyId: 'es-key', keyPath: keyPaths['es-key']!, issuer: ISSUER })}\n`,
+    );
+    const d = await openRemote(remote(), { osdf: { accessToken: file } });
+    expect(await d.exists('files/md5/00/0000')).toBe(false);
+    await d.close();
+
+    const past = Math.floor(Date.now() / 1000) - 3600;
+    await writeFile(
+      file,
+      await mintOsdfToken({ keyId: 'es-key', keyPath: keyPaths['es-key']!, issuer: ISSUER }, past),
+    );
+    const err = await openRemote(remote(), { osdf: { accessToken: file } }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as CmfError).code).toBe('OSDF_TOKEN_EXPIRED');
+    expect((err as CmfError).hint).toMatch(/refresh|re-run/i);
+  });
+
+  it('turns a rejected token (unknown signer) and a read-only token into clear auth errors', async () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const now = Math.floor(Date.now() / 1000);
+    const forged = await new SignJWT({ scope: OSDF_SCOPES })
+      .setProtectedHeader({ alg: 'ES256', kid: 'es-key' })
+      .setIssuer(ISSUER)
+      .setExpirationTime(now + 600)
+      .sign(privateKey);
+    const d = await openRemote({ ...remote(), options: { password: `Bearer ${forged}` } });
+    const err = await d.exists('files/md5/00/0000').catch((e: unknown) => e);
+    await d.close();
+    expect((err as CmfError).code).toBe('REMOTE_AUTH');
+    expect((err as CmfError).hint).toContain('token');
+
+    const dir = await tempDir();
+    const readOnly = await new SignJWT({ scope: 'storage.read:/' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'es-key' })
+      .setIssuer(ISSUER)
+      .setExpirationTime(now + 600)
+      .sign(
+        (await import('node:crypto')).createPrivateKey(
+          await (await import('node:fs/promises')).readFile(keyPaths['es-key']!),
+        ),
+      );
+    const fx = await buildRemoteFixture(dir, { many: 2 });
+    const ro = await openRemote({ ...remote(), options: { password: `Bearer ${readOnly}` } });
+    const pushErr = await pushObjects(fx.cache, ro, fx.roots).catch((e: unknown) => e);
+    await ro.close();
+    expect((pushErr as CmfError).code).toBe('REMOTE_AUTH');
+    expect((pushErr as CmfError).message).toContain('403');
+  });
+
+  it('reports an origin that is down with host:port', async () => {
+    const port = await freePort();
+    const d = await openRemote(
+      { ...remote(), url: `http://127.0.0.1:${port}/ns` },
+      { osdf: minted() },
+    );
+    const err = await d.exists('files/md5/00/0000').catch((e: unknown) => e);
+    await d.close();
+    expect(err).toBeInstanceOf(OperationError);
+    expect((err as CmfError).code).toBe('REMOTE_UNREACHABLE');
+    expect((err as CmfError).message).toContain(`127.0.0.1:${port}`);
+  });
+});
+
+describe('osdf downloads', () => {
+  it('come from the cache first, and from the origin when the cache lacks an object', async () => {
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 5 });
+    const path = randomBytes(6).toString('hex');
+    const up = await openRemote(remote(path), { osdf: minted() });
+    expect((await pushObjects(fx.cache, up, fx.roots)).failed).toEqual([]);
+    await up.close();
+
+    const viaCache = await openRemote(remote(path), { osdf: { ...minted(), cache: cache.url } });
+    const r1 = await pullObjects(new LocalCache(join(dir, 'c1')), viaCache, fx.roots);
+    await viaCache.close();
+    expect(r1.failed).toEqual([]);
+    const cacheGets = (await cache.accessLog()).filter((l) => l.startsWith(`GET /ns/cmf/${path}/`));
+    expect(cacheGets.length).toBe(fx.objects.size);
+
+    const originBefore = (await origin.accessLog()).length;
+    const fallback = await openRemote(remote(path), {
+      osdf: { ...minted(), cache: emptyCache.url },
+    });
+    const r2 = await pullObjects(new LocalCache(join(dir, 'c2')), fallback, fx.roots);
+    await fallback.close();
+    expect(r2.failed).toEqual([]);
+    expect(r2.transferred).toBe(fx.objects.size);
+    const originGets = (await origin.accessLog())
+      .slice(originBefore)
+      .filter((l) => l.startsWith('GET '));
+    expect(originGets.length).toBe(fx.objects.size);
+  });
+});
