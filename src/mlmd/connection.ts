@@ -72,6 +72,8 @@ export class Connection {
    * snapshot. Inside another transaction it becomes a savepoint.
    */
   read<T>(fn: () => T): T {
+    // Inside a transaction a read needs no savepoint: it has nothing to roll back.
+    if (this.db.inTransaction) return this.guard(fn);
     return this.guard(() => this.db.transaction(fn).deferred());
   }
 

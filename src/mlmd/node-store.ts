@@ -128,14 +128,30 @@ export abstract class NodeStore<
     });
   }
 
+  /**
+   * Inserts the row and its properties and returns the record as a read would return it,
+   * built from what was written (no re-read: logging inserts thousands of nodes per batch).
+   */
   private insert(input: TInput): TNode {
     const type = this.typeOf(input.typeId);
     const name = this.checkedName(input.name);
     this.assertNameFree(type.id, name);
     const externalId = checkName('external id', input.externalId);
-    const id = this.insertRow(type.id, name, externalId, this.insertColumns(input));
-    this.writeProperties(id, type, input.properties, input.customProperties);
-    return this.require(id);
+    const extra = this.insertColumns(input);
+    const now = this.conn.now();
+    const id = this.insertRow(type.id, name, externalId, extra, now);
+    const written = this.writeProperties(id, type, input.properties, input.customProperties);
+    const row: NodeRow = {
+      ...extra,
+      id,
+      type_id: type.id,
+      type_name: type.name,
+      name,
+      external_id: externalId,
+      create_time_since_epoch: Number(now),
+      last_update_time_since_epoch: Number(now),
+    };
+    return this.toRecord(row, written);
   }
 
   get(id: number, opts?: ReadOptions): TNode | undefined {
@@ -260,8 +276,8 @@ export abstract class NodeStore<
     name: string | null,
     externalId: string | null,
     extra: Record<string, unknown>,
+    now = this.conn.now(),
   ): number {
-    const now = this.conn.now();
     const cols = ['type_id', 'name', 'external_id', ...Object.keys(extra)];
     const sql = `INSERT INTO ${this.t.table} (${cols.join(', ')}, create_time_since_epoch, last_update_time_since_epoch) VALUES (${cols.map(() => '?').join(', ')}, ?, ?)`;
     const info = this.conn
@@ -306,14 +322,15 @@ export abstract class NodeStore<
 
   /**
    * Validates and writes properties (upsert: a row with the same name and space is
-   * replaced). Declared properties must match the type's TypeProperty data_type.
+   * replaced). Declared properties must match the type's TypeProperty data_type. Returns the
+   * values written, as a read returns them (decoded, each space in name order).
    */
   protected writeProperties(
     id: number,
     type: MlmdType,
     properties: PropertyInputs | undefined,
     customProperties: PropertyInputs | undefined,
-  ): void {
+  ): NodeProperties {
     const rows: [string, 0n | 1n, ReturnType<typeof encodeValue>][] = [];
     for (const [name, input] of Object.entries(properties ?? {})) {
       const value = toPropertyValue(input);
@@ -337,9 +354,10 @@ export abstract class NodeStore<
     const stmt = this.conn.stmt(
       `INSERT OR REPLACE INTO ${propertyTable} (${idColumn}, name, is_custom_property, int_value, double_value, string_value, byte_value, proto_value, bool_value) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)`,
     );
+    const nodeId = i64(id);
     for (const [name, custom, c] of rows) {
       stmt.run(
-        i64(id),
+        nodeId,
         name,
         custom,
         c.int_value,
@@ -349,6 +367,16 @@ export abstract class NodeStore<
         c.bool_value,
       );
     }
+    // The order of `ORDER BY is_custom_property, name` (SQLite compares UTF-8 bytes).
+    rows.sort(
+      (a, b) => Number(a[1] - b[1]) || Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])),
+    );
+    const out = emptyProperties();
+    for (const [name, custom, c] of rows) {
+      const value = decodeValue(c, { table: propertyTable, [idColumn]: id, name });
+      (custom === 1n ? out.customProperties : out.properties)[name] = value;
+    }
+    return out;
   }
 }
 
