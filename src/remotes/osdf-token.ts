@@ -120,7 +120,10 @@ export class OsdfTokenProvider {
   private exp?: number;
   private minting?: Promise<void>;
 
-  constructor(private readonly settings: OsdfTokenSettings) {
+  private readonly settings: OsdfTokenSettings;
+
+  constructor(settings: OsdfTokenSettings) {
+    this.settings = settings;
     if (!settings.tokenFile && !settings.token && !settings.key) {
       throw new ConfigError('OSDF_NO_TOKEN', 'No OSDF access token or signing key is configured', {
         hint: 'Run cmf init osdfremote with --access-token, or with --key-id, --key-path and --key-issuer.',

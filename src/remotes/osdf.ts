@@ -65,10 +65,10 @@ export class OsdfDriver implements RemoteDriver {
   private readonly httpAgent: HttpAgent;
   private readonly httpsAgent: HttpsAgent;
 
-  private constructor(
-    settings: OsdfSettings,
-    private readonly tokens: OsdfTokenProvider,
-  ) {
+  private readonly tokens: OsdfTokenProvider;
+
+  private constructor(settings: OsdfSettings, tokens: OsdfTokenProvider) {
+    this.tokens = tokens;
     this.origin = endpoint(settings.url, 'origin');
     if (settings.cache) {
       const c = endpoint(settings.cache, 'cache');

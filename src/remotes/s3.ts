@@ -65,11 +65,12 @@ export class S3Driver implements RemoteDriver {
   private readonly hostPort: string;
   private readonly credentialName: string;
 
-  private constructor(
-    private readonly sdk: S3Module,
-    private readonly client: S3Client,
-    settings: S3Settings,
-  ) {
+  private readonly sdk: S3Module;
+  private readonly client: S3Client;
+
+  private constructor(sdk: S3Module, client: S3Client, settings: S3Settings) {
+    this.sdk = sdk;
+    this.client = client;
     ({ bucket: this.bucket, prefix: this.prefix } = parseS3Url(settings.url));
     this.location = settings.url;
     const ep = settings.endpoint ? new URL(settings.endpoint) : undefined;

@@ -102,11 +102,12 @@ export class SshDriver implements RemoteDriver {
   /** Directories made (or being made): concurrent uploads share one mkdir per directory. */
   private readonly dirs = new Map<string, Promise<void>>();
 
-  private constructor(
-    private readonly client: SftpClient,
-    private readonly root: string,
-    location: string,
-  ) {
+  private readonly client: SftpClient;
+  private readonly root: string;
+
+  private constructor(client: SftpClient, root: string, location: string) {
+    this.client = client;
+    this.root = root;
     this.location = location;
   }
 

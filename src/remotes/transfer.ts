@@ -50,7 +50,10 @@ class Tracker {
   transferred = 0;
   present = 0;
   private progress: TransferProgress = { filesDone: 0, filesTotal: 0, bytesDone: 0 };
-  constructor(private readonly onProgress?: (p: TransferProgress) => void) {}
+  private readonly onProgress?: (p: TransferProgress) => void;
+  constructor(onProgress?: (p: TransferProgress) => void) {
+    this.onProgress = onProgress;
+  }
 
   plan(files: number, bytes?: number): void {
     this.progress.filesTotal += files;

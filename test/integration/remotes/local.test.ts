@@ -6,6 +6,7 @@ import { pushObjects } from '../../../src/remotes/transfer.js';
 import { openRemote } from '../../../src/remotes/factory.js';
 import { remoteContract } from '../../helpers/remote-contract.js';
 import { buildRemoteFixture } from '../../helpers/remote-fixture.js';
+import { killAndResumeTest } from '../../helpers/remote-kill.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 remoteContract('local', async () => new LocalDriver(join(await tempDir(), 'remote')), {
@@ -37,4 +38,12 @@ describe('local remote layout', () => {
     }
     expect(seen.sort()).toEqual([...fx.objects.keys()].sort());
   });
+});
+
+describe('local remote interruptions', () => {
+  killAndResumeTest('local', (dir) => ({
+    name: 'local-storage',
+    url: join(dir, 'remote'),
+    options: {},
+  }));
 });

@@ -15,6 +15,7 @@ import { pullObjects, pushObjects } from '../../../src/remotes/transfer.js';
 import { freePort } from '../../servers/common.js';
 import { startDav, type DavServer } from '../../servers/dav.js';
 import { remoteContract } from '../../helpers/remote-contract.js';
+import { killAndResumeTest } from '../../helpers/remote-kill.js';
 import { buildRemoteFixture } from '../../helpers/remote-fixture.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -204,4 +205,12 @@ describe('osdf downloads', () => {
       .filter((l) => l.startsWith('GET '));
     expect(originGets.length).toBe(fx.objects.size);
   });
+});
+
+describe('interruptions', () => {
+  killAndResumeTest(
+    'osdf',
+    () => remote(),
+    () => ({ osdf: minted() }),
+  );
 });

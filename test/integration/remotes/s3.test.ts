@@ -8,6 +8,7 @@ import { pushObjects } from '../../../src/remotes/transfer.js';
 import { freePort } from '../../servers/common.js';
 import { startRgw, type RgwServer } from '../../servers/rgw.js';
 import { remoteContract } from '../../helpers/remote-contract.js';
+import { killAndResumeTest } from '../../helpers/remote-kill.js';
 import { buildRemoteFixture } from '../../helpers/remote-fixture.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -103,4 +104,8 @@ describe('s3 remote', () => {
     expect(e2).toBeInstanceOf(NotFoundError);
     expect((e2 as CmfError).code).toBe('REMOTE_BUCKET_MISSING');
   });
+});
+
+describe('interruptions', () => {
+  killAndResumeTest('s3', () => remote());
 });

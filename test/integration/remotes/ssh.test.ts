@@ -7,6 +7,7 @@ import { openRemote, type RemoteConfig } from '../../../src/remotes/factory.js';
 import { freePort } from '../../servers/common.js';
 import { startSshd, type SshdServer } from '../../servers/sshd.js';
 import { remoteContract } from '../../helpers/remote-contract.js';
+import { killAndResumeTest } from '../../helpers/remote-kill.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 let sshd: SshdServer;
@@ -93,4 +94,8 @@ describe('ssh remote connections', () => {
     }).catch((e: unknown) => e);
     expect((changed as CmfError).code).toBe('SSH_HOST_KEY_MISMATCH');
   });
+});
+
+describe('interruptions', () => {
+  killAndResumeTest('ssh', () => remote());
 });
