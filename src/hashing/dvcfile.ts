@@ -81,8 +81,38 @@ function ordered(obj: Record<string, unknown>, order: string[]): Record<string, 
   return out;
 }
 
+/** A path YAML writes plain (unquoted): starts with a letter, no specials, not a keyword. */
+const PLAIN_PATH = /^[A-Za-z_][A-Za-z0-9_.-]{0,59}$/;
+const KEYWORD = /^(true|false|null|yes|no|on|off|y|n|nan|inf)$/i;
+/** An md5 YAML cannot read as a number (it has a hex letter other than e). */
+const PLAIN_MD5 = /^(?=.*[abcdf])[0-9a-f]{32}(\.dir)?$/;
+
+/**
+ * The text `dvc add` writes for one output with no extra keys (what cmf writes thousands
+ * of times per batch), without building a YAML document; undefined for anything else.
+ */
+function serializeCommonShape(file: DvcFile): string | undefined {
+  if (file.extra !== undefined || file.outs.length !== 1) return undefined;
+  const o = file.outs[0]!;
+  if (o.extra !== undefined || o.hashName !== 'md5' || o.md5 === undefined) return undefined;
+  if (!PLAIN_MD5.test(o.md5) || !PLAIN_PATH.test(o.path) || KEYWORD.test(o.path)) return undefined;
+  if (o.size !== undefined && !Number.isSafeInteger(o.size)) return undefined;
+  if (o.nfiles !== undefined && !Number.isSafeInteger(o.nfiles)) return undefined;
+  return (
+    `outs:\n- md5: ${o.md5}\n` +
+    (o.size === undefined ? '' : `  size: ${o.size}\n`) +
+    (o.nfiles === undefined ? '' : `  nfiles: ${o.nfiles}\n`) +
+    (o.isexec ? '  isexec: true\n' : '') +
+    `  hash: md5\n  path: ${o.path}\n`
+  );
+}
+
 /** The YAML text of a `.dvc` file, byte-identical to DVC's for the same content. */
 export function serializeDvcFile(file: DvcFile): string {
+  return serializeCommonShape(file) ?? serializeDocument(file);
+}
+
+function serializeDocument(file: DvcFile): string {
   const outs = file.outs.map((o) =>
     ordered(
       {

@@ -9,6 +9,7 @@ import {
   serializeDvcFile,
   writeDvcFile,
 } from '../../../src/hashing/dvcfile.js';
+import type { DvcOut } from '../../../src/hashing/dvcfile.js';
 
 const FILE_DVC = `outs:
 - md5: 60b725f10c9c85c70d97880dfe8191b3
@@ -224,5 +225,75 @@ describe('readDvcFile / writeDvcFile', () => {
     const bad = join(dir, 'bad.dvc');
     await writeFile(bad, 'outs: 3\n');
     await expect(readDvcFile(bad)).rejects.toThrow(bad);
+  });
+});
+
+describe('serializeDvcFile fast path', () => {
+  it('writes what the YAML document writes, for plain and tricky names and hashes', async () => {
+    const { Document } = await import('yaml');
+    const viaDocument = (
+      md5: string,
+      path: string,
+      size?: number,
+      nfiles?: number,
+      isexec?: boolean,
+    ): string => {
+      const out: Record<string, unknown> = { md5 };
+      if (size !== undefined) out.size = size;
+      if (nfiles !== undefined) out.nfiles = nfiles;
+      if (isexec) out.isexec = true;
+      out.hash = 'md5';
+      out.path = path;
+      return new Document({ outs: [out] }).toString({ indentSeq: false, singleQuote: true });
+    };
+    const paths = [
+      'f000.csv',
+      'data',
+      'Model_v2.pkl',
+      'a-b.c',
+      'yes',
+      'No',
+      'null',
+      'true',
+      'inf',
+      'x'.repeat(70),
+      '_x',
+      'ON',
+      'n',
+      'y.csv',
+      '1.csv',
+      '0x1F',
+      'a b',
+      'a:b',
+      'é.csv',
+      '.hidden',
+    ];
+    const md5s = [
+      '60b725f10c9c85c70d97880dfe8191b3',
+      '12345678901234567890123456789012',
+      '1234567890123456789012345678901e',
+      'abcdef00000000000000000000000000.dir',
+      '00000000000000000000000000000000.dir',
+    ];
+    for (const path of paths) {
+      for (const md5 of md5s) {
+        for (const [size, nfiles, isexec] of [
+          [2, undefined, false],
+          [0, 3, false],
+          [5, undefined, true],
+          [undefined, undefined, false],
+        ] as const) {
+          const out: DvcOut = { md5, path, hashName: 'md5' };
+          if (size !== undefined) out.size = size;
+          if (nfiles !== undefined) out.nfiles = nfiles;
+          if (isexec) out.isexec = true;
+          expect([path, md5, serializeDvcFile({ outs: [out] })]).toEqual([
+            path,
+            md5,
+            viaDocument(md5, path, size, nfiles, isexec),
+          ]);
+        }
+      }
+    }
   });
 });
