@@ -47,3 +47,24 @@ describe('local remote interruptions', () => {
     options: {},
   }));
 });
+
+describe('pulling hostile manifests', () => {
+  it('refuses a manifest whose relpath leaves the directory, and keeps it out of the cache', async () => {
+    const { serializeManifest, manifestHash } = await import('../../../src/hashing/manifest.js');
+    const { LocalCache } = await import('../../../src/hashing/cache.js');
+    const { objectKey } = await import('../../../src/remotes/driver.js');
+    const { pullObjects } = await import('../../../src/remotes/transfer.js');
+    const { Readable } = await import('node:stream');
+    const dir = await tempDir();
+    const driver = new LocalDriver(join(dir, 'remote'));
+    const bytes = serializeManifest([
+      { md5: 'd41d8cd98f00b204e9800998ecf8427e', relpath: '../../evil' },
+    ]);
+    const oid = manifestHash(bytes);
+    await driver.put(objectKey(oid), { stream: Readable.from([bytes]), size: bytes.length });
+    const cache = new LocalCache(join(dir, 'cache'));
+    const r = await pullObjects(cache, driver, [oid]);
+    expect(r.failed.map((f) => f.error.code)).toEqual(['UNSAFE_RELPATH']);
+    expect(await cache.has(oid)).toBe(false);
+  });
+});

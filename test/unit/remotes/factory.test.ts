@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { CmfError } from '../../../src/errors/index.js';
+import { objectKey, oidFromKey } from '../../../src/remotes/driver.js';
+import { openRemote, remoteKind } from '../../../src/remotes/factory.js';
+import { parseS3Url } from '../../../src/remotes/s3.js';
+import { parseSshUrl } from '../../../src/remotes/ssh.js';
+
+describe('remote factory', () => {
+  it('chooses the driver by URL scheme', () => {
+    const k = (url: string) => remoteKind({ name: 'r', url, options: {} });
+    expect(k('/srv/dvc')).toBe('local');
+    expect(k('relative/dir')).toBe('local');
+    expect(k('s3://bucket/prefix')).toBe('s3');
+    expect(k('ssh://host/srv')).toBe('ssh');
+    expect(k('https://origin:8443/ns')).toBe('osdf');
+    expect(() => k('gs://b')).toThrow(CmfError);
+  });
+
+  it('parses S3 and SSH URLs as DVC does', () => {
+    expect(parseS3Url('s3://b')).toEqual({ bucket: 'b', prefix: '' });
+    expect(parseS3Url('s3://b/p/q/')).toEqual({ bucket: 'b', prefix: 'p/q/' });
+    expect(parseSshUrl('ssh://alice@h.example:2222/srv/dvc')).toEqual({
+      user: 'alice',
+      host: 'h.example',
+      port: 2222,
+      path: '/srv/dvc',
+    });
+  });
+
+  it('maps oids to DVC 3 keys and back', () => {
+    const oid = 'd41d8cd98f00b204e9800998ecf8427e';
+    expect(objectKey(oid)).toBe('files/md5/d4/1d8cd98f00b204e9800998ecf8427e');
+    expect(objectKey(`${oid}.dir`)).toBe('files/md5/d4/1d8cd98f00b204e9800998ecf8427e.dir');
+    expect(oidFromKey(objectKey(`${oid}.dir`))).toBe(`${oid}.dir`);
+    expect(oidFromKey('files/md5/d4/.abc.tmp')).toBeUndefined();
+    expect(() => objectKey('../../etc/passwd')).toThrow(CmfError);
+  });
+
+  it('refuses an invalid SSH port and an OSDF remote without a token', async () => {
+    await expect(
+      openRemote({ name: 's', url: 'ssh://h/x', options: { port: 'abc' } }),
+    ).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+    });
+    await expect(
+      openRemote({ name: 'osdf', url: 'https://o/ns', options: {} }),
+    ).rejects.toMatchObject({
+      code: 'OSDF_NO_TOKEN',
+    });
+  });
+});
