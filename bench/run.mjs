@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { prepareBigFile, prepareSmallFiles } from './fixtures.mjs';
+import { prepareListFixture } from './list-fixture.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const work = join(root, 'bench', '.work');
@@ -80,6 +81,18 @@ const cases = [
     cmf: () => [join(root, 'bin', 'run.js'), ['--version']],
     reference: () => [node, ['-e', '0']],
   },
+  {
+    id: 'pipeline-list',
+    name: 'cmf pipeline list start-up (small MLMD)',
+    ref: 'node -e 0',
+    target: 3.0,
+    setup: () => prepareListFixture(join(work, 'list-small.mlmd'), { artifacts: 50 }),
+    cmf: () => [
+      join(root, 'bin', 'run.js'),
+      ['pipeline', 'list', '-f', join(work, 'list-small.mlmd')],
+    ],
+    reference: () => [node, ['-e', '0']],
+  },
 ];
 
 if (!existsSync(join(root, 'dist', 'hashing', 'index.js'))) {
@@ -118,6 +131,20 @@ const rates = [
     },
   },
 ];
+rates.push({
+  id: 'artifact-list-100k',
+  name: 'cmf artifact list -p P --json, 100,000 artifacts (target ≤ 1.5 s)',
+  target: 66_667, // 100,000 artifacts in 1.5 s
+  run: () => {
+    const mlmd = prepareListFixture(join(work, 'list-100k.mlmd'), { artifacts: 100_000 });
+    const bin = join(root, 'bin', 'run.js');
+    const ms = median(bin, ['artifact', 'list', '-p', 'P', '--json', '-f', mlmd], { env });
+    return {
+      rate: 100_000 / (ms / 1000),
+      note: `median ${(ms / 1000).toFixed(2)} s of ${runs} runs`,
+    };
+  },
+});
 const rateRows = [];
 for (const c of rates) {
   if (only.length && !only.includes(c.id)) continue;

@@ -14,7 +14,6 @@
 import { NotFoundError } from '../errors/index.js';
 import {
   TypeKind,
-  type MlmdArtifact,
   type MlmdContext,
   type MlmdExecution,
   type MlmdStore,
@@ -98,16 +97,79 @@ export function pipelineExecutions(
   });
 }
 
-/** Artifacts attributed to the stages of a pipeline, each once, stage by stage. */
-export function pipelineArtifacts(store: MlmdStore, pipeline: MlmdContext): MlmdArtifact[] {
-  return store.read(() => {
-    const stages = pipelineStages(store, pipeline);
-    const pairs = store.links
-      .attributionsOf(stages.map((s) => s.id))
-      .map((a) => ({ contextId: a.contextId, id: a.artifactId }));
-    const byId = new Map(store.artifacts.getMany(pairs.map((p) => p.id)).map((a) => [a.id, a]));
-    return idsByStage(stages, pairs, false).flatMap((id) => byId.get(id) ?? []);
-  });
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Artifact records of these stages, each artifact once, stage by stage and by id within a
+ * stage. Built straight from two SQL statements in raw (array) mode: a pipeline can hold
+ * 100,000 artifacts and the generic node records would cost several times the time and
+ * memory. Values are read as MLMD reads them (first non-NULL of int, double, string);
+ * integers beyond 2^53 come back as text and become bigints.
+ */
+function stageArtifactRows(store: MlmdStore, stages: MlmdContext[]): Row[] {
+  const db = store.database;
+  const stageIds = JSON.stringify(stages.map((s) => s.id));
+  const nodes = db
+    .prepare(
+      `SELECT at.context_id, a.id, t.name, a.uri, a.name, a.create_time_since_epoch, a.last_update_time_since_epoch
+       FROM Attribution at JOIN Artifact a ON a.id = at.artifact_id JOIN Type t ON t.id = a.type_id
+       WHERE at.context_id IN (SELECT value FROM json_each(?))`,
+    )
+    .raw()
+    .all(stageIds) as [number, number, string, string | null, string | null, number, number][];
+  const rowsById = new Map<number, Row>();
+  const pairs: { contextId: number; id: number }[] = [];
+  for (const [contextId, id, type, uri, name, created, updated] of nodes) {
+    pairs.push({ contextId, id });
+    rowsById.set(id, {
+      id,
+      type,
+      uri: uri ?? '',
+      name: name ?? '',
+      create_time_since_epoch: created,
+      last_update_time_since_epoch: updated,
+    });
+  }
+  // One value column, as MLMD reads it (first non-NULL of int, double, string, proto, bool);
+  // ints beyond 2^53 also come back as text. Joined through Attribution so each artifact's
+  // properties arrive together, declared and custom interleaved by name.
+  const props = db
+    .prepare(
+      `SELECT p.artifact_id, p.name, p.is_custom_property,
+         COALESCE(p.int_value, p.double_value, p.string_value, p.proto_value, p.bool_value),
+         CASE WHEN p.int_value NOT BETWEEN -${SAFE} AND ${SAFE} THEN CAST(p.int_value AS TEXT) END
+       FROM Attribution at JOIN ArtifactProperty p ON p.artifact_id = at.artifact_id
+       WHERE at.context_id IN (SELECT value FROM json_each(?))`,
+    )
+    .raw()
+    .all(stageIds) as [number, string, number | string, unknown, string | null][];
+  // Declared properties first, then custom ones (as the store's records order them).
+  let current: Row | undefined;
+  let currentId = -1;
+  let custom: [string, Cell][] = [];
+  const flush = () => {
+    if (current) for (const [k, v] of custom) current[k] = v;
+    custom = [];
+  };
+  for (const [id, name, isCustom, raw, big] of props) {
+    if (id !== currentId) {
+      flush();
+      currentId = id;
+      current = rowsById.get(id);
+    }
+    if (!current || raw === null) continue;
+    const value: Cell =
+      big !== null ? BigInt(big) : Buffer.isBuffer(raw) ? raw.toString('base64') : (raw as Cell);
+    if (Number(isCustom) === 1 || isCustom === 'true') custom.push([CUSTOM_PREFIX + name, value]);
+    else current[name] = value;
+  }
+  flush();
+  const rows: Row[] = [];
+  for (const id of idsByStage(stages, pairs, false)) {
+    const row = rowsById.get(id);
+    if (row) rows.push(row);
+  }
+  return rows;
 }
 
 function addProperties(row: Row, properties: Properties, custom: Properties): Row {
@@ -119,22 +181,6 @@ function addProperties(row: Row, properties: Properties, custom: Properties): Ro
 /** cmflib's execution record: id, name ('' when unnamed), properties, custom properties. */
 export function executionRow(e: MlmdExecution): Row {
   return addProperties({ id: e.id, name: e.name ?? '' }, e.properties, e.customProperties);
-}
-
-/** cmflib's artifact record: id, type, uri, name, both times, properties, custom properties. */
-export function artifactRow(a: MlmdArtifact): Row {
-  return addProperties(
-    {
-      id: a.id,
-      type: a.typeName,
-      uri: a.uri,
-      name: a.name ?? '',
-      create_time_since_epoch: a.createTimeSinceEpoch,
-      last_update_time_since_epoch: a.lastUpdateTimeSinceEpoch,
-    },
-    a.properties,
-    a.customProperties,
-  );
 }
 
 /** A pipeline record for `cmf pipeline list --json`. */
@@ -178,7 +224,7 @@ export function hasUuid(value: Cell | undefined, uuid: string): boolean {
 /** Artifact records of a pipeline; with `name`, only those it names (see `artifactMatches`). */
 export function artifactRows(store: MlmdStore, pipelineName: string, name?: string): Row[] {
   const pipeline = requirePipeline(store, pipelineName);
-  const rows = pipelineArtifacts(store, pipeline).map(artifactRow);
+  const rows = store.read(() => stageArtifactRows(store, pipelineStages(store, pipeline)));
   if (name === undefined) return rows;
   const matches = rows.filter((r) => artifactMatches(String(r.name ?? ''), name));
   if (matches.length === 0) {

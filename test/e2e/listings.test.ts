@@ -1,0 +1,179 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCmf } from '../helpers/cli.js';
+import { buildSmallFixture } from '../helpers/mlmd-fixture.js';
+import { tempDir } from '../helpers/tmp.js';
+
+async function project(): Promise<string> {
+  const dir = await tempDir('cmf-list-');
+  buildSmallFixture(dir);
+  return dir;
+}
+
+describe('cmf pipeline list', () => {
+  it('prints one name per line; --json prints records', async () => {
+    const cwd = await project();
+    const r = await runCmf(['pipeline', 'list'], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('Test-env\nMetrics-only\nEmpty\n');
+    const j = await runCmf(['pipeline', 'list', '--json'], { cwd });
+    expect(JSON.parse(j.stdout).map((p: { name: string }) => p.name)).toEqual([
+      'Test-env',
+      'Metrics-only',
+      'Empty',
+    ]);
+  });
+
+  it('a missing MLMD file is exit 3 and is not created', async () => {
+    const cwd = await tempDir();
+    const r = await runCmf(['pipeline', 'list', '-f', 'nope/mlmd'], { cwd });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/Error: .*nope\/mlmd/);
+    expect(r.stderr).toMatch(/Hint: /);
+    expect(existsSync(join(cwd, 'mlmd'))).toBe(false);
+  });
+
+  it('a corrupt MLMD file is exit 5 (JSON error with --json)', async () => {
+    const cwd = await tempDir();
+    writeFileSync(join(cwd, 'mlmd'), 'this is not a database'.repeat(100));
+    const r = await runCmf(['pipeline', 'list', '--json'], { cwd });
+    expect(r.code).toBe(5);
+    expect(JSON.parse(r.stderr)).toMatchObject({ status: 'error', error: { exitCode: 5 } });
+  });
+});
+
+describe('cmf artifact list', () => {
+  it('prints the 7-column grid, everything at once when not a terminal', async () => {
+    const cwd = await project();
+    const r = await runCmf(['artifact', 'list', '-p', 'Test-env', '--page-size', '1'], { cwd });
+    expect(r.code).toBe(0);
+    const header = r.stdout.split('\n')[1];
+    expect(
+      header
+        ?.split('|')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ).toEqual(['id', 'name', 'type', 'create_time_since_epoch', 'url', 'Commit', 'uri']);
+    expect(r.stdout).toContain('| artifacts/data |');
+    expect(r.stdout).not.toContain('Press any key');
+    // All four artifacts in one table despite --page-size 1; the metrics row shows nan.
+    expect(r.stdout.match(/^\|\s+\d+ \|/gm)).toHaveLength(4);
+    expect(r.stdout).toMatch(/\| nan\s+\| nan\s+\|/);
+  });
+
+  it('a metrics-only pipeline lists without crashing', async () => {
+    const cwd = await project();
+    const r = await runCmf(['artifact', 'list', '-p', 'Metrics-only'], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Metrics');
+  });
+
+  it('-a shows the transposed detail view; --json the records', async () => {
+    const cwd = await project();
+    const r = await runCmf(['artifact', 'list', '-p', 'Test-env', '-a', 'data.xml.gz'], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\| id +\| 1 +\|$/m);
+    expect(r.stdout).toMatch(/^\| custom_properties_note +\| naïve ✓ +\|$/m);
+    const j = await runCmf(['artifact', 'list', '-p', 'Test-env', '--json'], { cwd });
+    const rows = JSON.parse(j.stdout);
+    expect(rows).toHaveLength(4);
+    expect(rows[3]).toMatchObject({ type: 'Metrics', custom_properties_count: 3 });
+  });
+
+  it('unknown pipeline or artifact is exit 3 with a hint', async () => {
+    const cwd = await project();
+    const p = await runCmf(['artifact', 'list', '-p', 'nope'], { cwd });
+    expect(p.code).toBe(3);
+    expect(p.stderr).toMatch(/Pipeline "nope" doesn't exist/);
+    expect(p.stderr).toMatch(/Hint: Pipelines in this file: Test-env, Metrics-only, Empty/);
+    const a = await runCmf(['artifact', 'list', '-p', 'Test-env', '-a', 'missing.csv'], { cwd });
+    expect(a.code).toBe(3);
+    expect(a.stderr).toMatch(/Artifact "missing.csv" not found/);
+  });
+
+  it('a missing -p is a usage error (exit 2)', async () => {
+    const cwd = await project();
+    const r = await runCmf(['artifact', 'list'], { cwd });
+    expect(r.code).toBe(2);
+  });
+});
+
+describe('cmf execution list', () => {
+  it('prints the 7-column grid and the -e detail view', async () => {
+    const cwd = await project();
+    const r = await runCmf(['execution', 'list', '-p', 'Test-env'], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /\| id \| Context_Type\s+\| Execution\s+\| Execution_uuid\s+\| name\s+\| Pipeline_Type\s+\| Git_Repo\s+\|/,
+    );
+    const e = await runCmf(
+      ['execution', 'list', '-p', 'Test-env', '-e', 'f1111111-76f3-11ee-9a0f-0242ac110002'],
+      { cwd },
+    );
+    expect(e.code).toBe(0);
+    expect(e.stdout).toMatch(/^\| id +\| 2 +\|$/m);
+    expect(e.stdout).toMatch(/^\| Pipeline_Type +\| Test-env +\|$/m);
+  });
+
+  it('unknown uuid is exit 3; --json prints records', async () => {
+    const cwd = await project();
+    const r = await runCmf(['execution', 'list', '-p', 'Test-env', '-e', 'nope'], { cwd });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/Execution uuid nope is not present/);
+    const j = await runCmf(['execution', 'list', '-p', 'Test-env', '--json'], { cwd });
+    expect(JSON.parse(j.stdout).map((e: { name: string }) => e.name)).toEqual([
+      '',
+      'Test-env/Train',
+    ]);
+  });
+});
+
+describe('cmf metadata export', () => {
+  const expected = readFileSync(
+    new URL('../fixtures/export/test-env.json', import.meta.url),
+    'utf8',
+  );
+
+  it('writes <pipeline>.json byte-exact; an existing file is exit 2 unless --force', async () => {
+    const cwd = await project();
+    const r = await runCmf(['metadata', 'export', '-p', 'Test-env'], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`SUCCESS: metadata exported in ${join(cwd, 'Test-env.json')}`);
+    expect(readFileSync(join(cwd, 'Test-env.json'), 'utf8')).toBe(expected);
+    const again = await runCmf(['metadata', 'export', '-p', 'Test-env'], { cwd });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already exists/);
+    expect(again.stderr).toMatch(/Hint: Pass --force/);
+    const forced = await runCmf(['metadata', 'export', '-p', 'Test-env', '--force'], { cwd });
+    expect(forced.code).toBe(0);
+  });
+
+  it("appends .json to -j; '-j -' writes to stdout; --json reports the summary", async () => {
+    const cwd = await project();
+    const r = await runCmf(['metadata', 'export', '-p', 'Test-env', '-j', 'out', '--json'], {
+      cwd,
+    });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      path: join(cwd, 'out.json'),
+      stages: 2,
+      executions: 2,
+      events: 5,
+    });
+    const s = await runCmf(['metadata', 'export', '-p', 'Test-env', '-j', '-'], { cwd });
+    expect(s.code).toBe(0);
+    expect(s.stdout).toBe(expected + '\n');
+  });
+
+  it('unknown pipeline is exit 3, a missing directory exit 3, a missing file exit 3', async () => {
+    const cwd = await project();
+    expect((await runCmf(['metadata', 'export', '-p', 'nope'], { cwd })).code).toBe(3);
+    const d = await runCmf(['metadata', 'export', '-p', 'Test-env', '-j', 'no/dir/x'], { cwd });
+    expect(d.code).toBe(3);
+    expect(d.stderr).toMatch(/Directory .* doesn't exist/);
+    const f = await runCmf(['metadata', 'export', '-p', 'Test-env', '-f', 'other'], { cwd });
+    expect(f.code).toBe(3);
+  });
+});
