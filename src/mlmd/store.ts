@@ -94,6 +94,10 @@ export class MlmdStore {
       const typed = translateSqliteError(err, path, busyTimeoutMs);
       throw typed === err ? cantOpenError(path, err) : typed;
     }
+    // Statement journals and savepoint sub-journals (every nested write is a savepoint) go
+    // to temp files by default: tens of KiB written per logged artifact. They are never part
+    // of crash recovery (the rollback journal is), so memory is as safe; the file is unchanged.
+    db.pragma('temp_store = MEMORY');
     const conn = new Connection(db, path, readonly, busyTimeoutMs, opts.clock ?? Date.now);
     try {
       let found = conn.read(() => inspect(conn));
