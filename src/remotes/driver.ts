@@ -19,6 +19,8 @@ export type PutSource = string | { stream: Readable; size: number };
 export type GetTarget = string | Writable;
 
 export interface TransferOptions {
+  /** Size of the object when the caller knows it (saves a stat). */
+  size?: number;
   /** Called with the number of bytes moved since the previous call. */
   onBytes?: (n: number) => void;
 }

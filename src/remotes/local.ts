@@ -1,4 +1,11 @@
-import { constants, createReadStream, createWriteStream } from 'node:fs';
+import {
+  constants,
+  createReadStream,
+  createWriteStream,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -16,6 +23,8 @@ import { counting } from './streams.js';
 
 /** Objects on a local remote are read-only, as DVC's LocalHashFileDB leaves them (A3). */
 const OBJECT_MODE = 0o444;
+/** Below this size an object is copied through memory; above it, with copyFile (reflinks). */
+const SMALL = 1 << 20;
 
 /**
  * A directory remote. Uploads copy (reflink where the filesystem can) to `.<random>.tmp`
@@ -71,9 +80,19 @@ export class LocalDriver implements RemoteDriver {
     }
     const tmp = tempPathBeside(target);
     try {
+      const size = typeof source === 'string' ? (opts.size ?? (await stat(source)).size) : 0;
+      if (typeof source === 'string' && size < SMALL) {
+        // Small files: one read and one write (created 0444), done synchronously: for files
+        // this small the thread-pool round trips of async calls cost more than the I/O
+        // (peers.md C.2), and the event loop is held for well under a millisecond.
+        writeFileSync(tmp, readFileSync(source), { mode: OBJECT_MODE, flag: 'wx' });
+        renameSync(tmp, target);
+        opts.onBytes?.(size);
+        return;
+      }
       if (typeof source === 'string') {
         await copyFile(source, tmp, constants.COPYFILE_FICLONE);
-        opts.onBytes?.((await stat(tmp)).size);
+        opts.onBytes?.(size);
       } else {
         await pipeline(source.stream, counting(opts), createWriteStream(tmp));
       }
@@ -92,10 +111,15 @@ export class LocalDriver implements RemoteDriver {
     const src = this.path(key);
     try {
       if (typeof target === 'string') {
-        await copyFile(src, target, constants.COPYFILE_FICLONE);
-        // copyFile copies the 0444 mode; the caller decides the mode of its own file.
-        await chmod(target, 0o644);
-        opts.onBytes?.((await stat(target)).size);
+        const size = opts.size ?? (await stat(src)).size;
+        if (size < SMALL) {
+          writeFileSync(target, readFileSync(src));
+        } else {
+          await copyFile(src, target, constants.COPYFILE_FICLONE);
+          // copyFile copies the 0444 mode; the caller decides the mode of its own file.
+          await chmod(target, 0o644);
+        }
+        opts.onBytes?.(size);
       } else {
         await pipeline(createReadStream(src), counting(opts), target);
       }

@@ -1,9 +1,10 @@
-import { chmod, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { chmodSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CmfError, IntegrityError, OperationError, toCmfError } from '../errors/index.js';
 import { tempPathBeside } from '../fs/atomic.js';
 import { CACHE_OBJECT_MODE, isDirOid, type LocalCache } from '../hashing/cache.js';
-import { hashFile } from '../hashing/file-hash.js';
+import { hashFile, md5Hex } from '../hashing/file-hash.js';
 import { assertSafeRelpath, parseManifest } from '../hashing/manifest.js';
 import type { ManifestEntry } from '../hashing/types.js';
 import { objectKey, type RemoteDriver } from './driver.js';
@@ -44,6 +45,12 @@ export interface TransferResult {
   bytes: number;
   failed: TransferFailure[];
 }
+
+/** Objects below this size are verified with a synchronous read. */
+const SYNC_HASH_LIMIT = 1 << 20;
+
+/** Parallel local stats when checking the cache. */
+const CHECK_JOBS = 16;
 
 class Tracker {
   readonly failed: TransferFailure[] = [];
@@ -151,23 +158,23 @@ export async function pushObjects(
   t.present += onRemote.size;
   const toSend: Array<{ oid: string; path: string; size: number }> = [];
   const bad = new Set<string>();
-  for (const oid of needed) {
-    if (onRemote.has(oid)) continue;
+  const absent = [...needed].filter((oid) => !onRemote.has(oid));
+  await runPool(absent, CHECK_JOBS, async (oid) => {
     const loc = await cache.locate(oid);
     if (loc === undefined) {
       bad.add(oid);
       t.done(false, oid, missingLocally(cache, oid));
     } else toSend.push({ oid, path: loc.path, size: loc.size });
-  }
+  });
   // Big files first: they overlap with the many small ones instead of trailing alone.
   toSend.sort((a, b) => b.size - a.size);
   t.plan(
     toSend.length + manifests.size,
     toSend.reduce((s, o) => s + o.size, 0),
   );
-  const upload = async (o: { oid: string; path: string }): Promise<void> => {
+  const upload = async (o: { oid: string; path: string; size?: number }): Promise<void> => {
     try {
-      await driver.put(objectKey(o.oid), o.path, { onBytes: t.bytes });
+      await driver.put(objectKey(o.oid), o.path, { onBytes: t.bytes, size: o.size });
     } catch (err) {
       bad.add(o.oid);
       throw err;
@@ -175,7 +182,7 @@ export async function pushObjects(
   };
   await each(toSend, jobs, (o) => o.oid, upload, t);
 
-  const readyDirs: Array<{ oid: string; path: string }> = [];
+  const readyDirs: Array<{ oid: string; path: string; size?: number }> = [];
   for (const [dir, entries] of manifests) {
     const missing = entries.filter((e) => bad.has(e.md5)).length;
     if (missing > 0) {
@@ -248,10 +255,10 @@ export async function pullObjects(
   );
 
   const missing: string[] = [];
-  for (const oid of needed) {
+  await runPool([...needed], CHECK_JOBS, async (oid) => {
     if (await cache.has(oid)) t.present++;
     else missing.push(oid);
-  }
+  });
   t.plan(missing.length);
   await each(
     missing,
@@ -282,7 +289,11 @@ async function fetchObject(
   const tmp = tempPathBeside(dest);
   try {
     await driver.get(objectKey(oid), tmp, { onBytes });
-    const { md5 } = await hashFile(tmp);
+    // Small objects are checked with synchronous calls: for them the thread-pool round trips
+    // of async calls cost more than the work (peers.md C.2).
+    const small = statSync(tmp).size < SYNC_HASH_LIMIT;
+    const bytes = small || isDirOid(oid) ? readFileSync(tmp) : undefined;
+    const md5 = bytes ? md5Hex(bytes) : (await hashFile(tmp)).md5;
     if (md5 !== oid.slice(0, 32)) {
       throw new IntegrityError(
         'REMOTE_OBJECT_CORRUPT',
@@ -295,11 +306,16 @@ async function fetchObject(
     }
     let entries: ManifestEntry[] = [];
     if (isDirOid(oid)) {
-      entries = parseManifest(await readFile(tmp));
+      entries = parseManifest(bytes!);
       entries.forEach((e) => assertSafeRelpath(e.relpath));
     }
-    await chmod(tmp, CACHE_OBJECT_MODE);
-    await rename(tmp, dest);
+    if (small) {
+      chmodSync(tmp, CACHE_OBJECT_MODE);
+      renameSync(tmp, dest);
+    } else {
+      await chmod(tmp, CACHE_OBJECT_MODE);
+      await rename(tmp, dest);
+    }
     return entries;
   } catch (err) {
     await rm(tmp, { force: true });
