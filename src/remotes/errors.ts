@@ -9,6 +9,7 @@ export const FATAL_REMOTE_CODES = new Set([
   'SSH_HOST_KEY_MISMATCH',
   'OSDF_TOKEN_EXPIRED',
   'OSDF_TOKEN_INVALID',
+  'REMOTE_TLS',
 ]);
 
 export function isFatalRemoteError(err: unknown): boolean {
@@ -88,4 +89,29 @@ export function remoteFailed(location: string, what: string, err: unknown): Oper
     data: { location },
     cause: err,
   });
+}
+
+/** The TLS certificate error code in `err`'s cause chain, if any. */
+export function tlsCode(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 8; i++) {
+    if (typeof e.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(e.code)) {
+      return e.code;
+    }
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
+export function tlsFailed(hostPort: string, code: string, cause?: unknown): ConfigError {
+  return new ConfigError(
+    'REMOTE_TLS',
+    `The TLS certificate of ${hostPort} could not be verified (${code})`,
+    {
+      hint:
+        'Install the CA that signed it (NODE_EXTRA_CA_CERTS), or, if you trust the network, ' +
+        'set ssl_verify = false for the remote.',
+      data: { hostPort, errno: code },
+      cause,
+    },
+  );
 }

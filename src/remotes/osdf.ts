@@ -12,7 +12,15 @@ import {
   type RemoteDriver,
   type TransferOptions,
 } from './driver.js';
-import { authFailed, missingObject, networkCode, remoteFailed, unreachable } from './errors.js';
+import {
+  authFailed,
+  missingObject,
+  networkCode,
+  remoteFailed,
+  tlsCode,
+  tlsFailed,
+  unreachable,
+} from './errors.js';
 import { OsdfTokenProvider, type OsdfTokenSettings } from './osdf-token.js';
 import { counting } from './streams.js';
 
@@ -133,6 +141,8 @@ export class OsdfDriver implements RemoteDriver {
       req.destroy();
       const net = networkCode(err);
       if (net) throw unreachable(ep.hostPort, net, err);
+      const tls = tlsCode(err);
+      if (tls) throw tlsFailed(ep.hostPort, tls, err);
       throw remoteFailed(this.location, `${method} ${url.pathname}`, err);
     }
   }

@@ -12,7 +12,15 @@ import {
   type RemoteDriver,
   type TransferOptions,
 } from './driver.js';
-import { authFailed, missingObject, networkCode, remoteFailed, unreachable } from './errors.js';
+import {
+  authFailed,
+  missingObject,
+  networkCode,
+  remoteFailed,
+  tlsCode,
+  tlsFailed,
+  unreachable,
+} from './errors.js';
 import { counting } from './streams.js';
 
 /** Files at least this big go up in parts (boto's threshold), the rest in one PUT. */
@@ -129,6 +137,8 @@ export class S3Driver implements RemoteDriver {
     const name = e.name ?? '';
     const net = networkCode(err);
     if (net) return unreachable(this.hostPort, net, err);
+    const tls = tlsCode(err);
+    if (tls) return tlsFailed(this.hostPort, tls, err);
     if (
       name === 'InvalidAccessKeyId' ||
       name === 'SignatureDoesNotMatch' ||

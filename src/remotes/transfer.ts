@@ -104,13 +104,26 @@ async function each<T>(
 ): Promise<void> {
   await runPool(items, jobs, async (item) => {
     try {
-      await fn(item);
+      await withRetry(() => fn(item));
       tracker.done(true, oidOf(item));
     } catch (err) {
       if (isFatalRemoteError(err)) throw err;
       tracker.done(false, oidOf(item), err);
     }
   });
+}
+
+/** Transient failures (a reset connection, a 5xx) are retried twice, after 0.5 s and 1.5 s. */
+async function withRetry(fn: () => Promise<void>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const transient = err instanceof CmfError && err.code === 'REMOTE_FAILED';
+      if (!transient || attempt >= 2) throw err;
+      await new Promise((r) => setTimeout(r, 500 * (2 * attempt + 1)));
+    }
+  }
 }
 
 function splitOids(oids: readonly string[]): { dirs: string[]; files: string[] } {

@@ -136,9 +136,9 @@ export function remoteContract(
         expect(r.failed[0]!.error.message).toContain(victim);
         expect(await clone.has(victim)).toBe(false);
         const leftovers = await readdir(join(clone.root, 'files', 'md5', victim.slice(0, 2))).catch(
-          () => [],
+          () => [] as string[],
         );
-        expect(leftovers).toEqual([]);
+        expect(leftovers.filter((f) => f.startsWith('.') || victim.endsWith(f))).toEqual([]);
         // Everything else arrived.
         expect(r.transferred).toBe(fx.objects.size - 1);
       });

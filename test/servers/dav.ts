@@ -31,6 +31,8 @@ export interface DavOptions {
   dataDir?: string;
   /** Refuse writes (a cache). */
   readOnly?: boolean;
+  /** Serve HTTPS with a fresh self-signed certificate for 127.0.0.1. */
+  tls?: boolean;
 }
 
 const READ = new Set(['GET', 'HEAD', 'PROPFIND', 'OPTIONS']);
@@ -76,6 +78,7 @@ function nginxConf(
   port: number,
   authPort: number,
   readOnly: boolean,
+  tls: boolean,
 ): string {
   return `load_module /usr/lib/nginx/modules/ngx_http_dav_ext_module.so;
 user www-data;
@@ -90,7 +93,7 @@ http {
   uwsgi_temp_path ${d}/tmp/uwsgi; scgi_temp_path ${d}/tmp/scgi;
   sendfile on;
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port}${tls ? ` ssl;\n    ssl_certificate ${d}/cert.pem;\n    ssl_certificate_key ${d}/key.pem` : ''};
     root ${dataDir};
     client_max_body_size 0;
     location = /_auth {
@@ -125,7 +128,31 @@ export async function startDav(opts: DavOptions): Promise<DavServer> {
   await chown(join(d, 'tmp'), Number(uid), Number(gid));
   const port = await freePort();
   const conf = join(d, 'nginx.conf');
-  await writeFile(conf, nginxConf(d, dataDir, port, authPort, opts.readOnly ?? false));
+  if (opts.tls) {
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      join(d, 'key.pem'),
+      '-out',
+      join(d, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ]);
+  }
+  await writeFile(
+    conf,
+    nginxConf(d, dataDir, port, authPort, opts.readOnly ?? false, opts.tls ?? false),
+  );
   const base = ['-e', join(d, 'logs', 'error.log'), '-p', d, '-c', conf];
   await run('/usr/sbin/nginx', ['-t', '-q', ...base]);
   const child = spawn('/usr/sbin/nginx', [...base, '-g', 'daemon off;'], { stdio: 'ignore' });
@@ -141,7 +168,7 @@ export async function startDav(opts: DavOptions): Promise<DavServer> {
     throw err;
   }
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     dataDir,
     accessLog: async () =>

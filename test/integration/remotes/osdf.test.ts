@@ -176,6 +176,34 @@ describe('osdf tokens', () => {
   });
 });
 
+describe('osdf over https', () => {
+  it('verifies the TLS certificate unless ssl_verify is false', async () => {
+    const tls = await startDav({ issuer: ISSUER, keys, tls: true });
+    try {
+      const cfg = { ...remote(), url: `${tls.url}/ns/cmf` };
+      const strict = await openRemote(cfg, { osdf: minted() });
+      const err = await strict.exists('files/md5/00/0000').catch((e: unknown) => e);
+      await strict.close();
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as CmfError).code).toBe('REMOTE_TLS');
+      expect((err as CmfError).hint).toContain('ssl_verify');
+
+      const dir = await tempDir();
+      const fx = await buildRemoteFixture(dir, { many: 2 });
+      const lax = await openRemote(
+        { ...cfg, options: { ...cfg.options, ssl_verify: 'false' } },
+        { osdf: minted() },
+      );
+      const r = await pushObjects(fx.cache, lax, fx.roots);
+      await lax.close();
+      expect(r.failed).toEqual([]);
+      expect(r.transferred).toBe(fx.objects.size);
+    } finally {
+      await tls.stop();
+    }
+  });
+});
+
 describe('osdf downloads', () => {
   it('come from the cache first, and from the origin when the cache lacks an object', async () => {
     const dir = await tempDir();
