@@ -78,3 +78,29 @@ export async function stopPid(pid: number | undefined, graceMs = 10_000): Promis
   while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   if (alive()) process.kill(pid, 'SIGKILL');
 }
+
+const live = new Set<() => number | undefined>();
+let hooked = false;
+
+/**
+ * Remembers a server process so that it is killed when the test process exits without
+ * having stopped it (a crash, a timeout). Returns the function that forgets it again.
+ */
+export function killOnExit(pid: () => number | undefined): () => void {
+  live.add(pid);
+  if (!hooked) {
+    hooked = true;
+    process.on('exit', () => {
+      for (const p of live) {
+        const n = p();
+        if (n)
+          try {
+            process.kill(n, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+      }
+    });
+  }
+  return () => live.delete(pid);
+}

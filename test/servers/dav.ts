@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { KeyObject } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensurePackages, freePort, run, stopPid, waitForPort } from './common.js';
+import { ensurePackages, freePort, killOnExit, run, stopPid, waitForPort } from './common.js';
 
 /**
  * nginx WebDAV on 127.0.0.1 standing in for an OSDF origin (or cache), with every request's
@@ -116,65 +116,57 @@ http {
 export async function startDav(opts: DavOptions): Promise<DavServer> {
   ensurePackages(['nginx', 'libnginx-mod-http-dav-ext']);
   const d = await mkdtemp(join(tmpdir(), 'cmf-dav-'));
-  await chmod(d, 0o755);
-  const checker = await startChecker(opts);
-  const authPort = (checker.address() as { port: number }).port;
-  const { stdout: uid } = await run('id', ['-u', 'www-data']);
-  const { stdout: gid } = await run('id', ['-g', 'www-data']);
-  const dataDir = opts.dataDir ?? join(d, 'data');
-  for (const sub of ['logs', 'tmp']) await mkdir(join(d, sub));
-  if (!opts.dataDir) await mkdir(dataDir);
-  await chown(dataDir, Number(uid), Number(gid));
-  await chown(join(d, 'tmp'), Number(uid), Number(gid));
-  const port = await freePort();
-  const conf = join(d, 'nginx.conf');
-  if (opts.tls) {
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      join(d, 'key.pem'),
-      '-out',
-      join(d, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ]);
-  }
-  await writeFile(
-    conf,
-    nginxConf(d, dataDir, port, authPort, opts.readOnly ?? false, opts.tls ?? false),
-  );
-  const base = ['-e', join(d, 'logs', 'error.log'), '-p', d, '-c', conf];
-  await run('/usr/sbin/nginx', ['-t', '-q', ...base]);
-  const child = spawn('/usr/sbin/nginx', [...base, '-g', 'daemon off;'], { stdio: 'ignore' });
+  let checker: Server | undefined;
+  let pid: number | undefined;
+  // Whatever got started is stopped, also when start-up fails half-way.
+  const forget = killOnExit(() => pid);
   const stop = async (): Promise<void> => {
-    await stopPid(child.pid);
-    await new Promise<void>((resolve) => checker.close(() => resolve()));
+    await stopPid(pid);
+    forget();
+    if (checker) await new Promise<void>((resolve) => checker!.close(() => resolve()));
     await rm(d, { recursive: true, force: true });
   };
   try {
+    await chmod(d, 0o755);
+    checker = await startChecker(opts);
+    const authPort = (checker.address() as { port: number }).port;
+    const { stdout: uid } = await run('id', ['-u', 'www-data']);
+    const { stdout: gid } = await run('id', ['-g', 'www-data']);
+    const dataDir = opts.dataDir ?? join(d, 'data');
+    for (const sub of ['logs', 'tmp']) await mkdir(join(d, sub));
+    if (!opts.dataDir) await mkdir(dataDir);
+    await chown(dataDir, Number(uid), Number(gid));
+    await chown(join(d, 'tmp'), Number(uid), Number(gid));
+    const port = await freePort();
+    const conf = join(d, 'nginx.conf');
+    if (opts.tls) {
+      const pem = (name: string) => join(d, name);
+      await run('openssl', [
+        ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
+        ...['-keyout', pem('key.pem'), '-out', pem('cert.pem'), '-days', '1'],
+        ...['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+      ]);
+    }
+    await writeFile(
+      conf,
+      nginxConf(d, dataDir, port, authPort, opts.readOnly ?? false, opts.tls ?? false),
+    );
+    const base = ['-e', join(d, 'logs', 'error.log'), '-p', d, '-c', conf];
+    await run('/usr/sbin/nginx', ['-t', '-q', ...base]);
+    pid = spawn('/usr/sbin/nginx', [...base, '-g', 'daemon off;'], { stdio: 'ignore' }).pid;
     await waitForPort(port);
+    return {
+      url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+      port,
+      dataDir,
+      accessLog: async () =>
+        (await readFile(join(d, 'logs', 'access.log'), 'utf8').catch(() => ''))
+          .split('\n')
+          .filter(Boolean),
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
   }
-  return {
-    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
-    port,
-    dataDir,
-    accessLog: async () =>
-      (await readFile(join(d, 'logs', 'access.log'), 'utf8').catch(() => ''))
-        .split('\n')
-        .filter(Boolean),
-    stop,
-  };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensurePackages, freePort, run, stopPid } from './common.js';
+import { ensurePackages, freePort, killOnExit, run, stopPid } from './common.js';
 
 /**
  * Ceph RADOS Gateway on 127.0.0.1: one monitor, one memstore OSD (data in RAM, capped), the
@@ -90,8 +90,16 @@ async function pidOf(d: string, name: string): Promise<number | undefined> {
 export async function startRgw(opts: { memBytes?: number } = {}): Promise<RgwServer> {
   ensurePackages(RGW_PACKAGES);
   const d = await mkdtemp(join(tmpdir(), 'cmf-rgw-'));
+  // The daemons fork themselves; their pids are read back from the run dir.
+  const pids = new Map<string, number | undefined>();
+  const forget = ['client.rgw.a', 'osd.0', 'mon.a'].map((n) => killOnExit(() => pids.get(n)));
+  const remember = async (): Promise<void> => {
+    for (const n of ['client.rgw.a', 'osd.0', 'mon.a']) pids.set(n, await pidOf(d, n));
+  };
   const stop = async (): Promise<void> => {
-    for (const n of ['client.rgw.a', 'osd.0', 'mon.a']) await stopPid(await pidOf(d, n), 15_000);
+    await remember();
+    for (const n of ['client.rgw.a', 'osd.0', 'mon.a']) await stopPid(pids.get(n), 15_000);
+    forget.forEach((f) => f());
     await rm(d, { recursive: true, force: true });
   };
   try {
@@ -171,6 +179,7 @@ export async function startRgw(opts: { memBytes?: number } = {}): Promise<RgwSer
       if (i > 120) throw new Error('radosgw did not answer');
       await new Promise((r) => setTimeout(r, 250));
     }
+    await remember();
     return { endpoint, port, accessKeyId, secretAccessKey, stop };
   } catch (err) {
     await stop();
