@@ -7,6 +7,7 @@ import git from 'isomorphic-git';
 import { ConfigError, NotFoundError, OperationError } from '../errors/index.js';
 import { parseIni, type IniDocument } from '../config/configobj.js';
 import { ignoredPaths } from './ignored.js';
+import { syncBackedFs } from './sync-fs.js';
 
 /**
  * Git operations cmf performs in-process through isomorphic-git: repository detection,
@@ -127,11 +128,12 @@ export class GitRepo {
       await this.withIndexLock(async () => {
         const { dir, cache } = this;
         const ignored = ignoredPaths(dir, join(dir, '.git'), filepaths);
-        if (!ignored) return git.add({ fs, dir, filepath: filepaths, cache });
+        const sfs = syncBackedFs;
+        if (!ignored) return git.add({ fs: sfs, dir, filepath: filepaths, cache });
         const rest = filepaths.filter((f) => !ignored.has(f));
-        if (rest.length > 0) await git.add({ fs, dir, filepath: rest, cache, force: true });
+        if (rest.length > 0) await git.add({ fs: sfs, dir, filepath: rest, cache, force: true });
         // Ignored paths: isomorphic-git still stages those the index tracks already.
-        if (ignored.size > 0) await git.add({ fs, dir, filepath: [...ignored], cache });
+        if (ignored.size > 0) await git.add({ fs: sfs, dir, filepath: [...ignored], cache });
       });
     } catch (err) {
       if (err instanceof OperationError) throw err;
@@ -154,7 +156,7 @@ export class GitRepo {
     const author = await this.author();
     try {
       return await this.withIndexLock(() =>
-        git.commit({ fs, dir: this.dir, message, author, cache: this.cache }),
+        git.commit({ fs: syncBackedFs, dir: this.dir, message, author, cache: this.cache }),
       );
     } catch (err) {
       if (err instanceof OperationError) throw err;
