@@ -41,14 +41,16 @@ export function authFailed(
   );
 }
 
+/**
+ * Errnos that mean the server cannot be reached at all. A reset or timed-out connection is
+ * not among them: it is transient (REMOTE_FAILED) and the transfer engine retries it.
+ */
 const NET_CODES = new Set([
   'ECONNREFUSED',
-  'ECONNRESET',
   'EHOSTUNREACH',
   'ENETUNREACH',
   'ENOTFOUND',
   'EAI_AGAIN',
-  'ETIMEDOUT',
 ]);
 
 /** The network errno of `err` or of any error in its cause chain / AggregateError. */
