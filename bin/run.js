@@ -13,6 +13,9 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
 } else {
   // The compile cache (Node >= 22.1) saves parsing time on every run after the first.
   module.enableCompileCache?.();
+  // oclif checks its own Node engine range with semver at import (~20 ms of loading);
+  // scripts/node-env.sh and bin/cmf already guarantee a supported Node.
+  process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
   const { execute } = await import('@oclif/core');
   await execute({ dir: import.meta.url });
 }
