@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { ConfigError, IntegrityError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { readIfExists } from './dvc-config.js';
 
 /**
  * `.cmfconfig` in the dialect of Python's `configparser.ConfigParser` (what cmflib reads
@@ -82,15 +82,8 @@ function unescapePercent(v: string): string {
 }
 
 export async function readCmfConfig(path: string): Promise<CmfConfigDocument | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConfigError('CONFIG_UNREADABLE', `Cannot read ${path}: ${(err as Error).message}`, {
-      hint: 'Check the file permissions.',
-    });
-  }
+  const text = await readIfExists(path);
+  if (text === undefined) return undefined;
   return parseCmfConfig(text, path);
 }
 

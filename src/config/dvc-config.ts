@@ -38,7 +38,8 @@ export function dvcConfigPaths(repoRoot: string): { repo: string; local: string 
   return { repo: join(repoRoot, '.dvc', 'config'), local: join(repoRoot, '.dvc', 'config.local') };
 }
 
-async function readIfExists(path: string): Promise<string | undefined> {
+/** A config file's text, or undefined when it does not exist; other failures are ConfigErrors. */
+export async function readIfExists(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {

@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError } from '../errors/index.js';
 import {
   DEFAULT_CMF_SERVER_URL,
   flattenCmfConfig,
@@ -8,7 +6,7 @@ import {
   readCmfConfig,
 } from './cmfconfig.js';
 import { parseIni, type IniDocument } from './configobj.js';
-import { dvcConfigPaths } from './dvc-config.js';
+import { dvcConfigPaths, readIfExists } from './dvc-config.js';
 import { cmfConfigFileName, requireProjectRoot } from './project.js';
 
 /**
@@ -77,15 +75,8 @@ function dvcKey(section: string, key: string): string {
 }
 
 async function readDvcFile(path: string): Promise<IniDocument | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConfigError('CONFIG_UNREADABLE', `Cannot read ${path}: ${(err as Error).message}`, {
-      hint: 'Check the file permissions.',
-    });
-  }
+  const text = await readIfExists(path);
+  if (text === undefined) return undefined;
   return parseIni(text, { lowercase: true, file: path });
 }
 
