@@ -1,4 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
@@ -26,6 +27,7 @@ import { counting } from './streams.js';
 /** Files at least this big go up in parts (boto's threshold), the rest in one PUT. */
 const MULTIPART_THRESHOLD = 8 << 20;
 const PART_SIZE = 8 << 20;
+const SMALL = 1 << 20;
 
 export interface S3Settings {
   /** `s3://bucket[/prefix]` */
@@ -225,11 +227,14 @@ export class S3Driver implements RemoteDriver {
 
   async put(key: string, source: PutSource, opts: TransferOptions = {}): Promise<void> {
     let size: number;
-    let body: Readable;
+    let body: Readable | Buffer;
     if (typeof source === 'string') {
-      const { stat } = await import('node:fs/promises');
-      size = (await stat(source)).size;
-      body = createReadStream(source, { highWaterMark: 1 << 20 });
+      size = opts.size ?? (await stat(source)).size;
+      // Small objects go up from memory: a stream costs more than the bytes.
+      body =
+        size < SMALL
+          ? await readFile(source)
+          : createReadStream(source, { highWaterMark: 1 << 20 });
     } else {
       size = source.size;
       body = source.stream;
@@ -264,7 +269,7 @@ export class S3Driver implements RemoteDriver {
         await upload.done();
       }
     } catch (err) {
-      body.destroy();
+      if (!Buffer.isBuffer(body)) body.destroy();
       throw this.fail(err, `upload of ${key}`);
     }
   }
