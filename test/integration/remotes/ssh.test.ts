@@ -52,6 +52,28 @@ describe('ssh remote connections', () => {
     await keyed.close();
   });
 
+  it('logs in with a key held by ssh-agent', async () => {
+    const dir = await tempDir();
+    const sock = join(dir, 'agent.sock');
+    const { execFileSync } = await import('node:child_process');
+    const out = execFileSync('ssh-agent', ['-s', '-a', sock], { encoding: 'utf8' });
+    const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(out)![1]);
+    const saved = process.env.SSH_AUTH_SOCK;
+    try {
+      execFileSync('ssh-add', ['-q', sshd.keyPath], {
+        env: { ...process.env, SSH_AUTH_SOCK: sock },
+      });
+      process.env.SSH_AUTH_SOCK = sock;
+      const d = await openRemote(remote({ password: '', allow_agent: 'true' }));
+      expect(await d.exists('files/md5/00/nothing')).toBe(false);
+      await d.close();
+    } finally {
+      if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
+      else process.env.SSH_AUTH_SOCK = saved;
+      process.kill(agentPid);
+    }
+  });
+
   it('rejects a wrong password with a clear error naming the credential', async () => {
     const err = await openRemote(remote({ password: 'wrong' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
