@@ -6,3 +6,4 @@ export * as config from './config/index.js';
 export { GitRepo } from './git/index.js';
 export * from './cmf/index.js';
 export { doubleValue, intValue, stringValue } from './mlmd/index.js';
+export * as remotes from './remotes/index.js';
