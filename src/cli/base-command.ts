@@ -1,4 +1,5 @@
 import { Command, Errors } from '@oclif/core';
+import { RawJson, jsonText } from '../cmf/raw-json.js';
 import { CmfError, ExitCode, toCmfError } from '../errors/index.js';
 
 /**
@@ -14,10 +15,16 @@ export abstract class CmfCommand<T> extends Command {
   /**
    * JSON on stdout, pretty-printed but not colourised: oclif's colouriser tokenises the text
    * with regexes and takes seconds on a large listing. Integers beyond 2^53 (bigints) are
-   * written as exact JSON numbers.
+   * written as exact JSON numbers. A command may return RawJson, already serialised: its
+   * pieces are written as they are, one by one.
    */
   protected override logJson(json: unknown): void {
-    process.stdout.write(JSON.stringify(json, bigintAsNumber, 2) + '\n');
+    if (json instanceof RawJson) {
+      for (const chunk of json.chunks) process.stdout.write(chunk);
+      process.stdout.write('\n');
+      return;
+    }
+    process.stdout.write(jsonText(json) + '\n');
   }
 
   protected override async catch(err: Error & { oclif?: { exit?: number } }): Promise<unknown> {
@@ -42,10 +49,4 @@ export abstract class CmfCommand<T> extends Command {
     }
     return this.exit(cmfError.exitCode);
   }
-}
-
-const rawJSON = (JSON as unknown as { rawJSON: (text: string) => unknown }).rawJSON;
-
-function bigintAsNumber(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? rawJSON(value.toString()) : value;
 }

@@ -20,6 +20,7 @@ import {
   type Properties,
 } from '../mlmd/index.js';
 import { PARENT_CONTEXT } from './conventions.js';
+import { RawJson } from './raw-json.js';
 
 /** A cell of a listing record. Integers beyond 2^53 stay bigints. */
 export type Cell = string | number | bigint | boolean;
@@ -170,6 +171,93 @@ function stageArtifactRows(store: MlmdStore, stages: MlmdContext[]): Row[] {
     if (row) rows.push(row);
   }
   return rows;
+}
+
+/**
+ * A JSON value as JSON.stringify writes it, from SQL (for the values SQLite's own JSON
+ * rendering would write differently: doubles, which SQLite writes as `3000.0` or
+ * `4.9406564584124654e-324` where JS writes `3000` and `5e-324`, and blobs, which JSON
+ * cannot hold and which the listing shows as base64 text).
+ */
+const JSON_VALUE_FN = 'cmf_json_value';
+function jsonValueFn(v: unknown): string {
+  return JSON.stringify(Buffer.isBuffer(v) ? v.toString('base64') : v) ?? 'null';
+}
+
+/** SQL for `v`'s JSON text, as JSON.stringify writes the value better-sqlite3 reads. */
+const sqlJson = (v: string) =>
+  `CASE typeof(${v}) WHEN 'integer' THEN ${v} WHEN 'text' THEN json_quote(${v}) ELSE ${JSON_VALUE_FN}(${v}) END`;
+const PROP_VALUE =
+  'COALESCE(p.int_value, p.double_value, p.string_value, p.proto_value, p.bool_value)';
+const IS_CUSTOM = `(p.is_custom_property = 1 OR p.is_custom_property = 'true')`;
+/**
+ * Declared property names a JS object would not keep in place (a base field's name,
+ * `__proto__`, an integer-like key, a custom property's key): the row-object path decides.
+ */
+const ODD_NAME =
+  `p.name IN ('id', 'type', 'uri', 'name', 'create_time_since_epoch', 'last_update_time_since_epoch', '__proto__')` +
+  ` OR p.name GLOB '[0-9]*' OR p.name GLOB '${CUSTOM_PREFIX}*'`;
+/** Marks a record the fast path must not render: JSON text never holds a raw U+0001. */
+const ODD_MARK = 1;
+const RECORDS_PER_CHUNK = 1000;
+
+/**
+ * One statement: the JSON text of the artifacts of the stages given as a JSON array, in
+ * listing order, as the elements of a 2-space pretty-printed array, joined in chunks of
+ * RECORDS_PER_CHUNK records (UTF-8 blobs: a few large buffers cost far less to hand to JS
+ * than 100,000 strings). Same order, keys and values as `stageArtifactRows`.
+ */
+const ARTIFACT_JSON_SQL = (() => {
+  const props = (custom: boolean) => {
+    const key = custom ? `'${CUSTOM_PREFIX}' || p.name` : 'p.name';
+    const parts = `group_concat(format(',\n    %s: %s', json_quote(${key}), ${sqlJson(PROP_VALUE)}), '' ORDER BY p.name)`;
+    const text = custom
+      ? parts
+      : `CASE WHEN max(${ODD_NAME}) THEN char(${ODD_MARK}) ELSE '' END || ${parts}`;
+    return `(SELECT ${text} FROM ArtifactProperty p
+       WHERE p.artifact_id = a.id AND ${custom ? '' : 'NOT '}${IS_CUSTOM} AND ${PROP_VALUE} IS NOT NULL)`;
+  };
+  const record =
+    `format('  {\n    "id": %s,\n    "type": %s,\n    "uri": %s,\n    "name": %s,\n` +
+    `    "create_time_since_epoch": %s,\n    "last_update_time_since_epoch": %s%s%s\n  }', ` +
+    `${sqlJson('a.id')}, json_quote(t.name), json_quote(COALESCE(a.uri, '')), json_quote(COALESCE(a.name, '')), ` +
+    `${sqlJson('a.create_time_since_epoch')}, ${sqlJson('a.last_update_time_since_epoch')}, ` +
+    `${props(false)}, ${props(true)})`;
+  // Each artifact once, under its first stage (stage rank = position in the array).
+  const order = `SELECT at.artifact_id AS id, row_number() OVER (ORDER BY MIN(s.key), at.artifact_id) AS n
+     FROM Attribution at JOIN json_each(?) s ON at.context_id = s.value GROUP BY at.artifact_id`;
+  const chunk = `(f.n - 1) / ${RECORDS_PER_CHUNK}`;
+  return `SELECT CAST(group_concat(${record}, ',\n' ORDER BY f.n) AS BLOB)
+     FROM (${order}) f JOIN Artifact a ON a.id = f.id JOIN Type t ON t.id = a.type_id
+     GROUP BY ${chunk} ORDER BY ${chunk}`;
+})();
+
+/**
+ * The `--json` document of `artifactRows(store, pipelineName)`, byte for byte what
+ * `jsonText(artifactRows(...))` writes, but built by SQLite as text: no row objects, no
+ * JSON.stringify (about 3 times faster and a fraction of the memory on 100,000 artifacts).
+ * Records whose property names a JS object would reorder or drop (rare, see ODD_NAME) make
+ * the whole listing go through the row objects instead.
+ */
+export function artifactRowsJson(store: MlmdStore, pipelineName: string): RawJson {
+  const pipeline = requirePipeline(store, pipelineName);
+  return store.read(() => {
+    const stages = pipelineStages(store, pipeline);
+    const db = store.database;
+    db.function(JSON_VALUE_FN, { deterministic: true }, jsonValueFn);
+    const chunks = db
+      .prepare(ARTIFACT_JSON_SQL)
+      .pluck()
+      .all(JSON.stringify(stages.map((s) => s.id))) as Buffer[];
+    if (chunks.some((c) => c.includes(ODD_MARK))) {
+      return RawJson.of(stageArtifactRows(store, stages));
+    }
+    if (chunks.length === 0) return new RawJson(['[]']);
+    const pieces: (Buffer | string)[] = ['[\n'];
+    chunks.forEach((c, i) => pieces.push(...(i === 0 ? [c] : [',\n', c])));
+    pieces.push('\n]');
+    return new RawJson(pieces);
+  });
 }
 
 function addProperties(row: Row, properties: Properties, custom: Properties): Row {

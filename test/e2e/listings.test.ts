@@ -80,6 +80,8 @@ describe('cmf artifact list', () => {
     const rows = JSON.parse(j.stdout);
     expect(rows).toHaveLength(4);
     expect(rows[3]).toMatchObject({ type: 'Metrics', custom_properties_count: 3 });
+    // SQLite writes this listing's JSON: still 2-space pretty-printed, as JSON.stringify would.
+    expect(j.stdout).toBe(JSON.stringify(rows, null, 2) + '\n');
   });
 
   it('unknown pipeline or artifact is exit 3 with a hint', async () => {

@@ -7,14 +7,16 @@ import {
   showTable,
 } from '../../cli/listing.js';
 import { openMlmdForReading, requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
-import { artifactRows, type Row } from '../../cmf/query.js';
+import { artifactRows, artifactRowsJson, type Row } from '../../cmf/query.js';
+import type { RawJson } from '../../cmf/raw-json.js';
 
-export default class ArtifactList extends CmfCommand<Row[]> {
+export default class ArtifactList extends CmfCommand<Row[] | RawJson> {
   static override summary = 'List the artifacts of a pipeline.';
   static override description =
     'A table of id, name, type, create_time_since_epoch, url, Commit and uri, 20 rows a page on ' +
     'a terminal (any key: next page, q: quit). With -a, every field of each artifact of that ' +
-    'name. Not on a terminal, everything is printed at once. --json prints the full records.';
+    'name. Not on a terminal, everything is printed at once. --json prints the full records ' +
+    '(a pretty-printed array; integral doubles print as JavaScript prints them, e.g. 3000).';
   static override examples = [
     '<%= config.bin %> artifact list -p Test-env',
     '<%= config.bin %> artifact list -p Test-env -a artifacts/data.xml.gz',
@@ -27,13 +29,16 @@ export default class ArtifactList extends CmfCommand<Row[]> {
     ...pagingFlags(),
   };
 
-  async run(): Promise<Row[]> {
+  async run(): Promise<Row[] | RawJson> {
     const { flags } = await this.parse(ArtifactList);
     const pipeline = requireValue(flags.pipeline_name, '-p/--pipeline_name');
     requireNonEmpty(flags.artifact_name, '-a/--artifact_name');
     const store = openMlmdForReading(flags.file_name);
     let rows: Row[];
     try {
+      // The whole listing as JSON: serialised by SQLite, without row objects.
+      if (this.jsonEnabled() && flags.artifact_name === undefined)
+        return artifactRowsJson(store, pipeline);
       rows = artifactRows(store, pipeline, flags.artifact_name?.trim());
     } finally {
       store.close();
