@@ -1,0 +1,122 @@
+/**
+ * Which files a pipeline's artifact push and pull move (spec/cmf-reference.md §3.2, §3.3):
+ * every artifact linked by an event (input or output) to any execution of the pipeline,
+ * except `Metrics` (values only, no file) and `Label` (not DVC-tracked; uploaded with the
+ * metadata instead).
+ */
+import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
+import { NotFoundError } from '../errors/index.js';
+import { oidFromKey } from '../remotes/driver.js';
+import type { MlmdArtifact, MlmdStore } from '../mlmd/index.js';
+import { pipelineExecutions, requirePipeline } from '../cmf/query.js';
+
+/** Artifact types that name no file in the cache. */
+const NOT_FILE_BACKED = new Set(['Metrics', 'Label']);
+
+const OID_RE = /^[0-9a-f]{32}(\.dir)?$/;
+
+export interface PipelineArtifact {
+  id: number;
+  type: string;
+  /** Full MLMD name, e.g. `artifacts/data.xml.gz:<md5>`. */
+  name: string;
+  /** The path part of the name (before the first `:`), as logged. */
+  path: string;
+  /** DVC 3 object id (`<md5>` or `<md5>.dir`), or undefined when MLMD records none. */
+  oid?: string;
+  /** The `url` property as stored (`<pipeline>:<url>[,<pipeline>:<url>…]`), if any. */
+  url?: string;
+  /** The object URL of this pipeline's entry in `url` (pipeline prefix removed). */
+  objectUrl?: string;
+}
+
+function stringProp(a: MlmdArtifact, key: string): string | undefined {
+  const v = a.properties[key];
+  return v?.type === 'string' ? v.value : undefined;
+}
+
+/**
+ * The entry of a comma-joined `url` property that belongs to `pipeline`: its text before the
+ * first `:` equals the pipeline name exactly (cmflib tests for a substring, so `Test` would
+ * take `Test-env`'s entry, §11.7). Returns the URL with the prefix removed.
+ */
+export function objectUrlFor(url: string, pipeline: string): string | undefined {
+  for (const entry of url.split(',')) {
+    const i = entry.indexOf(':');
+    if (i > 0 && entry.slice(0, i) === pipeline) return entry.slice(i + 1);
+  }
+  return undefined;
+}
+
+/** The oid an object URL names: its last four segments are `files/md5/xx/rest` (DVC 3). */
+export function oidFromObjectUrl(url: string): string | undefined {
+  const key = url.replace(/\/+$/, '').split('/').slice(-4).join('/');
+  return oidFromKey(key);
+}
+
+/**
+ * Every file-backed artifact of the pipeline's executions, once each, in id order. The oid
+ * comes from this pipeline's `url` entry, else from the recorded hash (`uri`/`Commit`, which
+ * cmf sets to the DVC id); an artifact with neither has no `oid`. NotFoundError when the
+ * pipeline does not exist or has no executions.
+ */
+export function collectPipelineArtifacts(store: MlmdStore, pipeline: string): PipelineArtifact[] {
+  return store.read(() => {
+    const context = requirePipeline(store, pipeline);
+    const { executions } = pipelineExecutions(store, context);
+    if (executions.length === 0) {
+      throw new NotFoundError(
+        'EXECUTIONS_NOT_FOUND',
+        `Pipeline "${pipeline}" has no executions in ${store.path}`,
+        {
+          hint: 'Run the pipeline (it logs executions and artifacts) before pushing or pulling its artifacts.',
+          data: { pipeline },
+        },
+      );
+    }
+    const ids = new Set<number>();
+    for (const e of store.links.eventsOfExecutions(executions.map((x) => x.id)))
+      ids.add(e.artifactId);
+    const artifacts = store.artifacts.getMany([...ids].sort((a, b) => a - b));
+    const out: PipelineArtifact[] = [];
+    for (const a of artifacts) {
+      if (NOT_FILE_BACKED.has(a.typeName) || !a.name) continue;
+      const url = stringProp(a, 'url');
+      const objectUrl = url === undefined ? undefined : objectUrlFor(url, pipeline);
+      const recorded = [a.uri, stringProp(a, 'Commit')].find((h) => h && OID_RE.test(h));
+      const oid = (objectUrl && oidFromObjectUrl(objectUrl)) || recorded;
+      out.push({
+        id: a.id,
+        type: a.typeName,
+        name: a.name,
+        path: a.name.split(':')[0]!,
+        ...(oid ? { oid } : {}),
+        ...(url !== undefined ? { url } : {}),
+        ...(objectUrl !== undefined ? { objectUrl } : {}),
+      });
+    }
+    return out;
+  });
+}
+
+/**
+ * The artifacts `-a NAME` selects: full name, path part, or basename of the path (§3.3
+ * step 8). Several versions of one path can match; they are all returned, oldest first.
+ */
+export function matchArtifacts(artifacts: PipelineArtifact[], name: string): PipelineArtifact[] {
+  const full = artifacts.filter((a) => a.name === name);
+  if (full.length > 0) return full;
+  return artifacts.filter((a) => a.path === name || posix.basename(a.path) === name);
+}
+
+/**
+ * The artifact path relative to the project root (POSIX), or undefined when it points outside
+ * the project. Relative paths were logged relative to the project root; absolute ones must
+ * lie inside it.
+ */
+export function projectRelativePath(projectRoot: string, path: string): string | undefined {
+  const abs = isAbsolute(path) ? path : resolve(projectRoot, path);
+  const rel = relative(projectRoot, abs);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
+  return rel.split(sep).join('/');
+}

@@ -1,0 +1,62 @@
+import { CmfError, ExitCode, IntegrityError, OperationError } from '../errors/index.js';
+import type { TransferFailure } from '../remotes/index.js';
+
+/** One object (or artifact) that did not make it, in a form `--json` can print. */
+export interface ArtifactFailure {
+  /** The object id, when the failure is about one object. */
+  oid?: string;
+  /** Names of the artifacts the object belongs to. */
+  artifacts: string[];
+  code: string;
+  exitCode: number;
+  message: string;
+}
+
+export function describeFailures(
+  failed: readonly TransferFailure[],
+  owners: Map<string, string[]>,
+): ArtifactFailure[] {
+  return failed.map((f) => ({
+    oid: f.oid,
+    artifacts: owners.get(f.oid) ?? [],
+    code: f.error.code,
+    exitCode: f.error.exitCode,
+    message: f.error.message,
+  }));
+}
+
+/**
+ * The error a command exits with when anything failed: IntegrityError (exit 5) if any
+ * object was corrupt, else OperationError (exit 1). The message lists the first failures;
+ * `data` carries the whole result for `--json`.
+ */
+export function transferError(
+  verb: 'push' | 'pull',
+  failed: readonly ArtifactFailure[],
+  result: object,
+): CmfError {
+  const shown = failed
+    .slice(0, 10)
+    .map((f) => {
+      const paths = [...new Set(f.artifacts.map((a) => a.split(':')[0]))].join(', ');
+      const what = f.oid ? `${f.oid}${paths ? ` (${paths})` : ''}` : paths;
+      return `  ${what}: ${f.message}`;
+    })
+    .join('\n');
+  const more = failed.length > 10 ? `\n  … and ${failed.length - 10} more` : '';
+  const message = `${failed.length} object${failed.length === 1 ? '' : 's'} failed to ${verb}:\n${shown}${more}`;
+  const data = { result: result as Record<string, unknown> };
+  if (failed.some((f) => f.exitCode === ExitCode.integrity)) {
+    return new IntegrityError(`ARTIFACT_${verb.toUpperCase()}_CORRUPT`, message, {
+      hint:
+        verb === 'pull'
+          ? 'Corrupt objects were not stored and their files were not written. Push them again from a good copy, then pull.'
+          : 'Re-add the affected files so the cache holds good copies, then push again.',
+      data,
+    });
+  }
+  return new OperationError(`ARTIFACT_${verb.toUpperCase()}_FAILED`, message, {
+    hint: `Fix the causes above and run 'cmf artifact ${verb}' again; what already succeeded is not repeated.`,
+    data,
+  });
+}

@@ -1,0 +1,167 @@
+import { dirname, join, posix } from 'node:path';
+import { NotFoundError, toCmfError } from '../errors/index.js';
+import { isDirOid, type LocalCache } from '../hashing/cache.js';
+import { checkout } from '../hashing/checkout.js';
+import { pullObjects, type TransferProgress } from '../remotes/index.js';
+import { matchArtifacts, projectRelativePath, type PipelineArtifact } from './collect.js';
+import { describeFailures, type ArtifactFailure } from './failures.js';
+import { loadArtifactContext, openDefaultRemote, type ArtifactTransferOptions } from './project.js';
+import { ownersOf } from './push.js';
+
+export interface PullArtifactsOptions extends ArtifactTransferOptions {
+  /** Pull only this artifact: its full name, its path, or the basename of its path. */
+  artifact?: string;
+  /** Overwrite workspace files whose content is not in the cache. */
+  force?: boolean;
+  onProgress?: (p: TransferProgress) => void;
+}
+
+export interface PullArtifactsResult {
+  pipeline: string;
+  remote: string;
+  /** Artifacts selected (all file-backed ones, or those `artifact` matched). */
+  artifacts: number;
+  /** Objects downloaded into the cache by this pull. */
+  downloaded: number;
+  /** Objects the cache already had. */
+  present: number;
+  bytes: number;
+  /** Workspace paths (relative to the project root) of the artifacts checked out. */
+  checkedOut: string[];
+  /** Files created or replaced in the workspace, and files already up to date. */
+  filesWritten: number;
+  filesUnchanged: number;
+  failed: ArtifactFailure[];
+  /** Artifacts with no recorded hash: nothing to pull for them. */
+  skipped: string[];
+}
+
+interface Target {
+  artifact: PipelineArtifact;
+  oid: string;
+  /** Path relative to the project root, POSIX. */
+  rel: string;
+}
+
+function unknownArtifact(name: string, pipeline: string): NotFoundError {
+  return new NotFoundError(
+    'ARTIFACT_NOT_FOUND',
+    `Artifact "${name}" not found in pipeline "${pipeline}"`,
+    {
+      hint: `Give the full name, the path or the file name of an artifact; 'cmf artifact list -p ${pipeline}' shows them.`,
+      data: { artifact: name, pipeline },
+    },
+  );
+}
+
+/** True when the object and, for a directory, every file it lists are in the cache. */
+async function complete(cache: LocalCache, oid: string, failed: Set<string>): Promise<boolean> {
+  if (failed.has(oid)) return false;
+  if (!isDirOid(oid)) return true;
+  const entries = await cache.readManifest(oid).catch(() => undefined);
+  return entries !== undefined && !entries.some((e) => failed.has(e.md5));
+}
+
+/**
+ * `cmf artifact pull`: downloads the objects of the pipeline's artifacts (or of one) that the
+ * local cache lacks, each verified before it enters the cache, then checks the files out at
+ * their paths relative to the project root. An artifact whose objects did not all arrive is
+ * not checked out, so nothing corrupt or partial reaches the workspace. Where several
+ * versions of one path are selected, the newest (last logged) is checked out.
+ */
+export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArtifactsResult> {
+  const ctx = await loadArtifactContext(opts);
+  let selected = ctx.artifacts;
+  if (opts.artifact !== undefined) {
+    selected = matchArtifacts(ctx.artifacts, opts.artifact);
+    if (selected.length === 0) throw unknownArtifact(opts.artifact, opts.pipeline);
+  }
+  const failed: ArtifactFailure[] = [];
+  const skipped: string[] = [];
+  const targets: Target[] = [];
+  for (const a of selected) {
+    const rel = projectRelativePath(ctx.projectRoot, a.path);
+    if (!a.oid) skipped.push(a.name);
+    else if (rel === undefined) {
+      failed.push({
+        artifacts: [a.name],
+        code: 'ARTIFACT_OUTSIDE_PROJECT',
+        exitCode: 1,
+        message: `${a.path} is outside the project ${ctx.projectRoot}; not pulled`,
+      });
+    } else targets.push({ artifact: a, oid: a.oid, rel });
+  }
+
+  const driver = await openDefaultRemote(ctx, opts);
+  let transfer;
+  try {
+    transfer = await pullObjects(ctx.cache, driver, [...new Set(targets.map((t) => t.oid))], {
+      jobs: opts.jobs,
+      onProgress: opts.onProgress,
+    });
+  } finally {
+    await driver.close();
+  }
+  const failedOids = new Set(transfer.failed.map((f) => f.oid));
+  if (transfer.failed.length > 0) {
+    const byOid = new Map<string, string[]>();
+    for (const t of targets) byOid.set(t.oid, [...(byOid.get(t.oid) ?? []), t.artifact.name]);
+    failed.push(...describeFailures(transfer.failed, await ownersOf(ctx.cache, byOid)));
+  }
+
+  // One version per path (the newest), parents before what lies inside them: checking out a
+  // directory removes files its manifest does not list.
+  const newest = new Map<string, Target>();
+  for (const t of targets) {
+    const prev = newest.get(t.rel);
+    if (!prev || t.artifact.id > prev.artifact.id) newest.set(t.rel, t);
+  }
+  const order = [...newest.values()].sort(
+    (a, b) => a.rel.split('/').length - b.rel.split('/').length,
+  );
+  const checkedOut: string[] = [];
+  let filesWritten = 0;
+  let filesUnchanged = 0;
+  for (const t of order) {
+    if (!(await complete(ctx.cache, t.oid, failedOids))) continue;
+    const abs = join(ctx.projectRoot, t.rel);
+    try {
+      const r = await checkout(
+        { path: posix.basename(t.rel), md5: t.oid, hashName: 'md5' },
+        {
+          repoRoot: ctx.projectRoot,
+          dvcFileDir: dirname(abs),
+          cache: ctx.cache,
+          linkTypes: ctx.dvc.cacheTypes,
+          force: opts.force,
+          jobs: opts.jobs,
+        },
+      );
+      checkedOut.push(t.rel);
+      filesWritten += r.added.length + r.modified.length;
+      filesUnchanged += r.unchanged;
+    } catch (err) {
+      const e = toCmfError(err);
+      failed.push({
+        oid: t.oid,
+        artifacts: [t.artifact.name],
+        code: e.code,
+        exitCode: e.exitCode,
+        message: `${t.rel} was not checked out: ${e.message}`,
+      });
+    }
+  }
+  return {
+    pipeline: opts.pipeline,
+    remote: driver.location,
+    artifacts: selected.length,
+    downloaded: transfer.transferred,
+    present: transfer.present,
+    bytes: transfer.bytes,
+    checkedOut,
+    filesWritten,
+    filesUnchanged,
+    failed,
+    skipped,
+  };
+}

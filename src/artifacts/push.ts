@@ -1,0 +1,93 @@
+import { existsSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { isDirOid, type LocalCache } from '../hashing/cache.js';
+import { readDvcFile } from '../hashing/dvcfile.js';
+import { pushObjects, type TransferProgress } from '../remotes/index.js';
+import { projectRelativePath, type PipelineArtifact } from './collect.js';
+import { loadArtifactContext, openDefaultRemote, type ArtifactTransferOptions } from './project.js';
+import type { ArtifactFailure } from './failures.js';
+import { describeFailures } from './failures.js';
+
+export interface PushArtifactsOptions extends ArtifactTransferOptions {
+  onProgress?: (p: TransferProgress) => void;
+}
+
+export interface PushArtifactsResult {
+  pipeline: string;
+  /** Where the objects went (no secrets). */
+  remote: string;
+  /** File-backed artifacts of the pipeline that have an object to push. */
+  artifacts: number;
+  /** Objects uploaded by this push. */
+  uploaded: number;
+  /** Objects the remote already had. */
+  present: number;
+  bytes: number;
+  failed: ArtifactFailure[];
+  /** Artifacts with no recorded hash and no `.dvc` file: nothing to push for them. */
+  skipped: string[];
+}
+
+/**
+ * The oid of an artifact: the hash MLMD records (what a pull will ask for), else the one in
+ * its `.dvc` file, looked up beside the path (relative to the project root) or, for an
+ * absolute path outside the project, by basename in the project root as cmflib does.
+ */
+async function artifactOid(projectRoot: string, a: PipelineArtifact): Promise<string | undefined> {
+  if (a.oid) return a.oid;
+  const rel = projectRelativePath(projectRoot, a.path);
+  const dvcPath = join(projectRoot, `${rel ?? posix.basename(a.path)}.dvc`);
+  if (!existsSync(dvcPath)) return undefined;
+  const file = await readDvcFile(dvcPath);
+  return file.outs.find((o) => o.md5)?.md5;
+}
+
+/** Which artifacts each oid belongs to, directories' files included (for failure messages). */
+export async function ownersOf(
+  cache: LocalCache,
+  byOid: Map<string, string[]>,
+): Promise<Map<string, string[]>> {
+  const owners = new Map(byOid);
+  for (const [oid, names] of byOid) {
+    if (!isDirOid(oid)) continue;
+    const entries = await cache.readManifest(oid).catch(() => []);
+    for (const e of entries) owners.set(e.md5, [...(owners.get(e.md5) ?? []), ...names]);
+  }
+  return owners;
+}
+
+/**
+ * `cmf artifact push`: uploads the objects of every file-backed artifact of the pipeline
+ * (directories: manifest and files, manifest last) that the default remote lacks. Per-object
+ * failures are returned, not thrown; bad credentials or an unreachable remote throw.
+ */
+export async function pushArtifacts(opts: PushArtifactsOptions): Promise<PushArtifactsResult> {
+  const ctx = await loadArtifactContext(opts);
+  const byOid = new Map<string, string[]>();
+  const skipped: string[] = [];
+  for (const a of ctx.artifacts) {
+    const oid = await artifactOid(ctx.projectRoot, a);
+    if (oid === undefined) skipped.push(a.name);
+    else byOid.set(oid, [...(byOid.get(oid) ?? []), a.name]);
+  }
+  const driver = await openDefaultRemote(ctx, opts);
+  try {
+    const r = await pushObjects(ctx.cache, driver, [...byOid.keys()], {
+      jobs: opts.jobs,
+      onProgress: opts.onProgress,
+    });
+    const owners = r.failed.length > 0 ? await ownersOf(ctx.cache, byOid) : new Map();
+    return {
+      pipeline: opts.pipeline,
+      remote: driver.location,
+      artifacts: ctx.artifacts.length - skipped.length,
+      uploaded: r.transferred,
+      present: r.present,
+      bytes: r.bytes,
+      failed: describeFailures(r.failed, owners),
+      skipped,
+    };
+  } finally {
+    await driver.close();
+  }
+}

@@ -1,0 +1,71 @@
+import { Flags } from '@oclif/core';
+import { CmfCommand } from '../../cli/base-command.js';
+import { mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
+import { requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
+import { formatBytes, transferProgress } from '../../cli/transfer-progress.js';
+import { resolveMlmdPath } from '../../config/project.js';
+import { pullArtifacts, transferError, type PullArtifactsResult } from '../../artifacts/index.js';
+
+export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {
+  static override summary = "Pull a pipeline's artifact files from the default remote.";
+  static override description =
+    'Downloads the objects the local cache lacks (each MD5-verified before it is stored), then ' +
+    'checks the files out at their paths relative to the project root. With -a, one artifact ' +
+    '(full name, path or file name). Exits 1 if anything failed, 5 if an object was corrupt ' +
+    '(its files are not written), 3 for an unknown pipeline or artifact.';
+  static override examples = [
+    '<%= config.bin %> artifact pull -p Test-env',
+    '<%= config.bin %> artifact pull -p Test-env -a data.xml.gz',
+  ];
+  static override flags = {
+    pipeline_name: pipelineFlag(),
+    file_name: mlmdFileFlag(),
+    artifact_name: Flags.string({
+      char: 'a',
+      aliases: ['artifact-name'],
+      summary: 'Pull only this artifact (its full name, path or file name).',
+    }),
+    jobs: Flags.integer({
+      char: 'j',
+      min: 1,
+      summary: 'Parallel transfers (default: per remote).',
+    }),
+    force: Flags.boolean({
+      summary: 'Overwrite workspace files whose content is not in the cache.',
+      default: false,
+    }),
+    'no-progress': Flags.boolean({ summary: 'Show no progress line.', default: false }),
+  };
+
+  async run(): Promise<PullArtifactsResult> {
+    const { flags } = await this.parse(ArtifactPull);
+    const pipeline = requireValue(flags.pipeline_name, '-p/--pipeline_name');
+    requireNonEmpty(flags.file_name, '-f/--file_name');
+    requireNonEmpty(flags.artifact_name, '-a/--artifact_name');
+    const progress = transferProgress('Pulling', !flags['no-progress'] && !this.jsonEnabled());
+    let r: PullArtifactsResult;
+    try {
+      r = await pullArtifacts({
+        mlmdPath: resolveMlmdPath(flags.file_name, process.cwd()),
+        pipeline,
+        artifact: flags.artifact_name,
+        jobs: flags.jobs,
+        force: flags.force,
+        onProgress: progress.onProgress,
+      });
+    } finally {
+      progress.done();
+    }
+    if (!this.jsonEnabled()) {
+      this.log(
+        `${r.downloaded} downloaded (${formatBytes(r.bytes)}), ${r.present} already in cache, ` +
+          `${r.failed.length} failed; ${r.filesWritten} files checked out` +
+          ` (${r.filesUnchanged} up to date) in ${r.checkedOut.length} artifacts`,
+      );
+      if (r.skipped.length > 0)
+        this.logToStderr(`Skipped (no recorded hash): ${r.skipped.join(', ')}`);
+    }
+    if (r.failed.length > 0) throw transferError('pull', r.failed, r);
+    return r;
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * cmf artifact push / pull through the built binary, on a project made by `cmf init local`
+ * and the example-get-started pipeline (plus a directory artifact), with a local remote.
+ */
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  cloneProject,
+  isolatedEnv,
+  listFiles,
+  loggedProject,
+  trackedFiles,
+} from '../helpers/artifact-project.js';
+import { runCmf } from '../helpers/cli.js';
+
+let root: string;
+let project: string;
+let remote: string;
+let env: Record<string, string>;
+let n = 0;
+
+const cmf = (args: string[], cwd: string) => runCmf(args, { cwd, env });
+
+/** A clone of the project, optionally pointed at another remote directory. */
+function clone(remoteDir?: string): string {
+  const dst = join(root, `clone-${n++}`);
+  cloneProject(project, dst);
+  if (remoteDir) {
+    const cfg = join(dst, '.dvc/config');
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(remote, remoteDir));
+  }
+  return dst;
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'cmf-e2e-transfer-'));
+  project = join(root, 'project');
+  remote = join(root, 'remote');
+  mkdirSync(join(root, 'home'));
+  env = isolatedEnv(join(root, 'home'));
+  await loggedProject(project, ['local', '--path', remote], env);
+}, 60_000);
+
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+describe('cmf artifact push', () => {
+  it('fills the remote with exactly the cached objects, in the DVC 3 layout; a second push is a no-op', async () => {
+    const r = await cmf(['artifact', 'push', '-p', 'Test-env'], project);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const cached = listFiles(join(project, '.dvc/cache'));
+    expect(cached.length).toBeGreaterThan(10);
+    expect(cached.every((f) => /^files\/md5\/[0-9a-f]{2}\/[0-9a-f]{30}(\.dir)?$/.test(f))).toBe(
+      true,
+    );
+    expect(listFiles(remote)).toEqual(cached);
+    for (const f of cached)
+      expect(
+        readFileSync(join(remote, f)).equals(readFileSync(join(project, '.dvc/cache', f))),
+      ).toBe(true);
+    expect(r.stdout).toMatch(
+      new RegExp(`^${cached.length} uploaded \\(.*\\), 0 already there, 0 failed`),
+    );
+
+    const again = await cmf(['artifact', 'push', '-p', 'Test-env', '--json'], project);
+    expect(again.code).toBe(0);
+    const j = JSON.parse(again.stdout);
+    expect(j).toMatchObject({ uploaded: 0, present: cached.length, failed: [], bytes: 0 });
+  });
+
+  it('not initialised is exit 4; an unknown pipeline is exit 3', async () => {
+    const bare = join(root, 'bare');
+    mkdirSync(bare);
+    const r = await cmf(['artifact', 'push', '-p', 'Test-env'], bare);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/not configured/);
+    const p = await cmf(['artifact', 'push', '-p', 'Nope'], project);
+    expect(p.code).toBe(3);
+    expect(p.stderr).toMatch(/Pipeline "Nope" doesn't exist/);
+    const q = await cmf(['artifact', 'pull', '-p', 'Nope'], project);
+    expect(q.code).toBe(3);
+  });
+});
+
+describe('cmf artifact pull', () => {
+  it('restores every tracked file byte-identical in an empty clone; a second pull changes nothing', async () => {
+    await cmf(['artifact', 'push', '-p', 'Test-env'], project);
+    const dir = clone();
+    const files = trackedFiles(project);
+    expect(files).toContain('artifacts/images/sub/ünïcødé/c d é.txt');
+    for (const f of files) expect(existsSync(join(dir, f))).toBe(false);
+
+    const r = await cmf(['artifact', 'pull', '-p', 'Test-env'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    for (const f of files)
+      expect(readFileSync(join(dir, f)).equals(readFileSync(join(project, f))), f).toBe(true);
+    expect(r.stdout).toMatch(/, 0 already in cache, 0 failed; \d+ files checked out/);
+
+    const again = await cmf(['artifact', 'pull', '-p', 'Test-env', '--json'], dir);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      downloaded: 0,
+      filesWritten: 0,
+      filesUnchanged: files.length,
+      failed: [],
+    });
+  });
+
+  it('-a pulls one artifact by file name, path or full name; an unknown one is exit 3', async () => {
+    await cmf(['artifact', 'push', '-p', 'Test-env'], project);
+    const dir = clone();
+    const r = await cmf(['artifact', 'pull', '-p', 'Test-env', '-a', 'data.xml.gz'], dir);
+    expect(r.code).toBe(0);
+    const pulled = listFiles(dir, ['.git', '.dvc']).filter((f) => !f.endsWith('.dvc'));
+    expect(pulled.filter((f) => !/\.gitignore$|^\.cmfconfig$|^mlmd$/.test(f))).toEqual([
+      'artifacts/data.xml.gz',
+    ]);
+    expect(readFileSync(join(dir, 'artifacts/data.xml.gz'))).toEqual(
+      readFileSync(join(project, 'artifacts/data.xml.gz')),
+    );
+
+    const d = await cmf(['artifact', 'pull', '-p', 'Test-env', '-a', 'artifacts/images'], dir);
+    expect(d.code).toBe(0);
+    expect(listFiles(join(dir, 'artifacts/images'))).toEqual(
+      listFiles(join(project, 'artifacts/images')),
+    );
+
+    const names = JSON.parse(
+      (await cmf(['artifact', 'list', '-p', 'Test-env', '--json'], project)).stdout,
+    ) as Array<{ name: string }>;
+    const full = names.find((a) => a.name.startsWith('artifacts/parsed/train.tsv:'))!.name;
+    const f = await cmf(['artifact', 'pull', '-p', 'Test-env', '-a', full, '--json'], dir);
+    expect(f.code).toBe(0);
+    expect(JSON.parse(f.stdout).checkedOut).toEqual(['artifacts/parsed/train.tsv']);
+
+    const u = await cmf(['artifact', 'pull', '-p', 'Test-env', '-a', 'nope.txt'], dir);
+    expect(u.code).toBe(3);
+    expect(u.stderr).toMatch(/Artifact "nope.txt" not found/);
+  });
+
+  it('a corrupt object on the remote is exit 5 naming it; its file is not written, the others are', async () => {
+    await cmf(['artifact', 'push', '-p', 'Test-env'], project);
+    const bad = join(root, 'remote-corrupt');
+    cpSync(remote, bad, { recursive: true });
+    const dvc = readFileSync(join(project, 'artifacts/data.xml.gz.dvc'), 'utf8');
+    const oid = /md5: ([0-9a-f]{32})/.exec(dvc)![1]!;
+    const obj = join(bad, 'files/md5', oid.slice(0, 2), oid.slice(2));
+    chmodSync(obj, 0o644);
+    writeFileSync(obj, 'not the data');
+    const dir = clone(bad);
+
+    const r = await cmf(['artifact', 'pull', '-p', 'Test-env'], dir);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain(oid);
+    expect(r.stderr).toMatch(/corrupt/);
+    expect(existsSync(join(dir, 'artifacts/data.xml.gz'))).toBe(false);
+    expect(existsSync(join(dir, '.dvc/cache/files/md5', oid.slice(0, 2), oid.slice(2)))).toBe(
+      false,
+    );
+    expect(readFileSync(join(dir, 'artifacts/parsed/train.tsv'))).toEqual(
+      readFileSync(join(project, 'artifacts/parsed/train.tsv')),
+    );
+
+    const j = await cmf(['artifact', 'pull', '-p', 'Test-env', '-a', 'data.xml.gz', '--json'], dir);
+    expect(j.code).toBe(5);
+    const err = JSON.parse(j.stderr).error;
+    expect(err.code).toBe('ARTIFACT_PULL_CORRUPT');
+    expect(err.data.result.failed[0]).toMatchObject({
+      oid,
+      code: 'REMOTE_OBJECT_CORRUPT',
+      artifacts: [expect.stringMatching(/^artifacts\/data\.xml\.gz:/)],
+    });
+  });
+
+  it('a missing object is exit 1; pull is not initialised → exit 4', async () => {
+    await cmf(['artifact', 'push', '-p', 'Test-env'], project);
+    const gone = join(root, 'remote-missing');
+    cpSync(remote, gone, { recursive: true });
+    const dvc = readFileSync(join(project, 'artifacts/model/model.pkl.dvc'), 'utf8');
+    const oid = /md5: ([0-9a-f]{32})/.exec(dvc)![1]!;
+    await rm(join(gone, 'files/md5', oid.slice(0, 2), oid.slice(2)), { force: true });
+    const dir = clone(gone);
+    const r = await cmf(['artifact', 'pull', '-p', 'Test-env'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(oid);
+    expect(existsSync(join(dir, 'artifacts/model/model.pkl'))).toBe(false);
+
+    const bare = join(root, 'bare-pull');
+    mkdirSync(bare);
+    expect((await cmf(['artifact', 'pull', '-p', 'Test-env'], bare)).code).toBe(4);
+  });
+});
