@@ -6,6 +6,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cloneProject,
@@ -140,6 +141,29 @@ describe('cmf artifact pull', () => {
     const u = await cmf(['artifact', 'pull', '-p', 'Test-env', '-a', 'nope.txt'], dir);
     expect(u.code).toBe(3);
     expect(u.stderr).toMatch(/Artifact "nope.txt" not found/);
+  });
+
+  it('url properties written elsewhere (another remote, several pipelines) pull from the configured remote', async () => {
+    await cmf(['artifact', 'push', '-p', 'Test-env'], project);
+    const dir = clone();
+    // As Python cmf leaves them: the object URL of the remote used when logging (here an S3
+    // bucket with a prefix), comma-joined with another pipeline's entry listed first.
+    const db = new Database(join(dir, 'mlmd'));
+    const { changes } = db
+      .prepare(
+        `UPDATE ArtifactProperty SET string_value =
+         'Test:/elsewhere/files/md5/00/' || substr('${'0'.repeat(30)}', 1, 30) || ',' ||
+         replace(string_value, ?, 's3://other-bucket/some/prefix')
+       WHERE name = 'url' AND string_value LIKE 'Test-env:%'`,
+      )
+      .run(remote);
+    db.close();
+    expect(changes).toBeGreaterThan(10);
+    const r = await cmf(['artifact', 'pull', '-p', 'Test-env', '--json'], dir);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).failed).toEqual([]);
+    for (const f of trackedFiles(project))
+      expect(readFileSync(join(dir, f)).equals(readFileSync(join(project, f))), f).toBe(true);
   });
 
   it('a corrupt object on the remote is exit 5 naming it; its file is not written, the others are', async () => {
