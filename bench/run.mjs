@@ -190,4 +190,18 @@ if (rateRows.length) {
   ]);
   console.log('(one run each: these cases take tens of seconds)');
 }
+// Transfers against rclone print their own table (push, no-op push and pull per data set).
+if (!only.length || only.includes('transfer')) {
+  console.log('');
+  if (spawnSync('rclone', ['version'], { stdio: 'ignore' }).status !== 0) {
+    console.log('transfer: skipped (rclone is not installed: apt-get install rclone)');
+  } else {
+    process.stderr.write('bench: artifact push/pull against rclone…\n');
+    const r = spawnSync(node, [join(root, 'bench', 'transfer.mjs')], {
+      env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (r.status !== 0) console.log('transfer: failed (see above)');
+  }
+}
 if (process.env.BENCH_CLEAN) rmSync(work, { recursive: true, force: true });
