@@ -101,6 +101,7 @@ if (!existsSync(join(root, 'dist', 'hashing', 'index.js'))) {
 }
 mkdirSync(work, { recursive: true });
 const env = { ...process.env, PATH: `${join(node, '..')}:${process.env.PATH}` };
+const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 const rows = [];
 for (const c of cases) {
   if (only.length && !only.includes(c.id)) continue;
@@ -113,19 +114,20 @@ for (const c of cases) {
   rows.push({ ...c, cmfMs, refMs, ratio: cmfMs / refMs });
 }
 
-// Throughput cases: no reference tool can run here (Python cmflib needs PyPI), so the
-// figure is an absolute rate against the issue's target.
+// Cases with no reference tool that can run here (Python cmflib needs PyPI): an absolute
+// figure against the issue's target. `run` returns { shown, ok, note }.
 const rates = [
   {
     id: 'log-10k',
     name: 'log 10,000 datasets in 100 executions (Cmf API)',
-    target: 1000,
+    target: '≥ 1000 artifacts/s',
     run: () => {
       const r = spawnSync(node, [join(root, 'bench', 'log-artifacts.mjs'), '--json'], { env });
       if (r.status !== 0) throw new Error(`log-artifacts failed: ${r.stderr}`);
       const out = JSON.parse(r.stdout.toString());
       return {
-        rate: out.artifactsPerSecond,
+        shown: `${out.artifactsPerSecond.toFixed(0)} artifacts/s`,
+        ok: out.artifactsPerSecond >= 1000,
         note: `mlmd ${(out.mlmdBytes / 2 ** 20).toFixed(1)} MiB`,
       };
     },
@@ -133,16 +135,13 @@ const rates = [
 ];
 rates.push({
   id: 'artifact-list-100k',
-  name: 'cmf artifact list -p P --json, 100,000 artifacts (target ≤ 1.5 s)',
-  target: 66_667, // 100,000 artifacts in 1.5 s
+  name: 'cmf artifact list -p P --json, 100,000 artifacts',
+  target: '≤ 1.5 s',
   run: () => {
     const mlmd = prepareListFixture(join(work, 'list-100k.mlmd'), { artifacts: 100_000 });
     const bin = join(root, 'bin', 'run.js');
     const ms = median(bin, ['artifact', 'list', '-p', 'P', '--json', '-f', mlmd], { env });
-    return {
-      rate: 100_000 / (ms / 1000),
-      note: `median ${(ms / 1000).toFixed(2)} s of ${runs} runs`,
-    };
+    return { shown: fmt(ms), ok: ms <= 1500, note: `median of ${runs} runs` };
   },
 });
 const rateRows = [];
@@ -152,7 +151,6 @@ for (const c of rates) {
   rateRows.push({ ...c, ...c.run() });
 }
 
-const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 const table = [
   ['case', 'cmf', 'reference', 'ref time', 'ratio', 'target', 'ok'],
   ...rows.map((r) => [
@@ -180,15 +178,9 @@ if (rateRows.length) {
   console.log('');
   printTable([
     ['case', 'cmf', 'target', 'ok', 'note'],
-    ...rateRows.map((r) => [
-      r.name,
-      `${r.rate.toFixed(0)} artifacts/s`,
-      `≥ ${r.target} artifacts/s`,
-      r.rate >= r.target ? 'yes' : 'NO',
-      r.note,
-    ]),
+    ...rateRows.map((r) => [r.name, r.shown, r.target, r.ok ? 'yes' : 'NO', r.note]),
   ]);
-  console.log('(one run each: these cases take tens of seconds)');
+  console.log('(the logging case runs once: it takes tens of seconds)');
 }
 // Transfers against rclone print their own table (push, no-op push and pull per data set).
 if (!only.length || only.includes('transfer')) {
