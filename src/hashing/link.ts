@@ -1,8 +1,20 @@
-import { constants } from 'node:fs';
-import { chmod, copyFile, link, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { chmod, copyFile, link, rename, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors/index.js';
-import { tempPathBeside } from '../fs/atomic.js';
 
 /**
  * Placing cache objects in the workspace with DVC's link types (spec/formats.md A3).
@@ -65,6 +77,61 @@ export interface PlaceOptions {
   isexec?: boolean;
 }
 
+/**
+ * Below this size, copies go through memory synchronously (as the local remote's transfers
+ * do): one read and one write, instead of copyFile's open/fstat/ftruncate/fchmod/fchown/
+ * utimensat/copy_file_range plus a chmod, each a thread-pool round trip. The event loop is
+ * held for well under a millisecond per file.
+ */
+export const SMALL_FILE = 1 << 20;
+
+let namePool = Buffer.alloc(0);
+let namePoolAt = 0;
+
+/**
+ * A temporary name beside `target`, `.<22 random urlsafe chars>.tmp` as DVC names its own
+ * (and as tempPathBeside does), with the random bytes drawn in batches.
+ */
+function tempBeside(target: string): string {
+  if (namePoolAt + 16 > namePool.length) {
+    namePool = randomBytes(16 * 256);
+    namePoolAt = 0;
+  }
+  const name = namePool.subarray(namePoolAt, (namePoolAt += 16)).toString('base64url');
+  return join(dirname(target), `.${name}.tmp`);
+}
+
+/**
+ * Reads a small object in one read: a buffer one byte larger than the recorded size, so a
+ * short read proves the end of the file. An object that grew is read whole, so the copy is
+ * always of the file as it is, as copyFile would make it.
+ */
+function readSmall(src: string, size: number): Buffer {
+  const fd = openSync(src, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(size + 1);
+    const n = readSync(fd, buf, 0, size + 1, 0);
+    if (n <= size) return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+  return readFileSync(src);
+}
+
+/**
+ * Writes a copy of a small cache object to `tmp`, created with its final mode where open's
+ * `mode & ~umask` gives it (always for plain files: DVC's copy gives `0666 & ~umask`; for
+ * isexec unless the umask masks x bits differently from r bits), else chmodded after.
+ */
+function copySmall(src: string, tmp: string, opts: PlaceOptions): void {
+  const data = readSmall(src, opts.size);
+  const isexec = opts.isexec ?? false;
+  const want = workspaceMode(isexec);
+  const create = isexec ? 0o777 : 0o666;
+  writeFileSync(tmp, data, { mode: create, flag: 'wx' });
+  if ((create & ~currentUmask()) !== want) chmodSync(tmp, want);
+}
+
 /** Builds `tmp` from the cache object `src` with one link type. */
 async function build(type: LinkType, src: string, tmp: string, opts: PlaceOptions): Promise<void> {
   switch (type) {
@@ -92,10 +159,13 @@ async function build(type: LinkType, src: string, tmp: string, opts: PlaceOption
 
 /**
  * Places cache objects with the first link type that works, remembering which types failed
- * (DVC probes once per checkout; we learn on the first file instead).
+ * (DVC probes once per checkout; we learn on the first file instead). One Linker serves one
+ * checkout: it creates each workspace directory once.
  */
 export class Linker {
   private types: LinkType[];
+  /** Directories this Linker has made (or found) already. */
+  private readonly madeDirs = new Set<string>();
 
   constructor(types: readonly LinkType[] = DEFAULT_LINK_TYPES) {
     this.types = parseLinkTypes(types);
@@ -106,24 +176,55 @@ export class Linker {
     return this.types;
   }
 
+  /** Creates `dir` unless done before; true if it was (re)checked now. */
+  private ensureDir(dir: string): boolean {
+    if (this.madeDirs.has(dir)) return false;
+    mkdirSync(dir, { recursive: true });
+    this.madeDirs.add(dir);
+    return true;
+  }
+
   /**
    * Makes `dest` a link to or a copy of the cache object `src`, replacing whatever file is
    * at `dest` atomically. Returns the link type used.
    */
   async place(src: string, dest: string, opts: PlaceOptions): Promise<LinkType> {
-    await mkdir(dirname(dest), { recursive: true });
+    const dir = dirname(dest);
+    const checked = this.ensureDir(dir);
+    try {
+      return await this.placeIn(src, dest, opts);
+    } catch (err) {
+      // A directory made earlier in this checkout that has gone since: make it again.
+      if (checked || (err as NodeJS.ErrnoException).code !== 'ENOENT' || existsSync(dir)) throw err;
+      this.madeDirs.delete(dir);
+      this.ensureDir(dir);
+      return this.placeIn(src, dest, opts);
+    }
+  }
+
+  private async placeIn(src: string, dest: string, opts: PlaceOptions): Promise<LinkType> {
     const candidates = [...this.types];
     let lastError: unknown;
-    for (const type of candidates) {
+    for (const [i, type] of candidates.entries()) {
       // Another file placed concurrently may have ruled this type out already.
       if (!this.types.includes(type)) continue;
-      const tmp = tempPathBeside(dest);
+      const small = opts.size < SMALL_FILE;
+      // A small file is copied even where reflinks work, when copy is allowed after reflink:
+      // DVC falls back to copy too, and a clone of a few blocks saves next to nothing. The
+      // reflink is still tried for large files, and for small ones when it is the only choice.
+      if (type === 'reflink' && small && candidates.slice(i + 1).includes('copy')) continue;
+      const tmp = tempBeside(dest);
       try {
-        await build(type, src, tmp, opts);
-        await rename(tmp, dest);
+        if (small && type === 'copy') {
+          copySmall(src, tmp, opts);
+          renameSync(tmp, dest);
+        } else {
+          await build(type, src, tmp, opts);
+          await rename(tmp, dest);
+        }
         return type;
       } catch (err) {
-        await rm(tmp, { force: true });
+        rmSync(tmp, { force: true });
         if (!FALLBACK_CODES.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
         lastError = err;
         // Rule the type out for the rest of this checkout, but always keep one to report.

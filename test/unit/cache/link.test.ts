@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors/index.js';
-import { Linker, parseLinkTypes, workspaceMode } from '../../../src/hashing/link.js';
+import { Linker, parseLinkTypes, SMALL_FILE, workspaceMode } from '../../../src/hashing/link.js';
 
 let dir: string;
 let obj: string;
@@ -69,11 +69,50 @@ describe('Linker', () => {
   });
 
   it('reflink falls back to copy where cloning is unsupported, and remembers it', async () => {
+    const big = join(dir, 'big-object');
+    await writeFile(big, Buffer.alloc(SMALL_FILE, 7));
     const l = new Linker(['reflink', 'copy']);
-    const used = await l.place(obj, join(dir, 'r'), { size: 8 });
+    const used = await l.place(big, join(dir, 'r'), { size: SMALL_FILE });
     expect(['reflink', 'copy']).toContain(used);
     expect((await stat(join(dir, 'r'))).mode & 0o777).toBe(0o666 & ~umask);
+    expect((await stat(join(dir, 'r'))).size).toBe(SMALL_FILE);
     if (used === 'copy') expect(l.available).toEqual(['copy']);
+  });
+
+  it('small files are copied when copy follows reflink, without ruling reflink out', async () => {
+    const l = new Linker(['reflink', 'copy']);
+    expect(await l.place(obj, join(dir, 'ws', 'r'), { size: 8 })).toBe('copy');
+    expect(l.available).toEqual(['reflink', 'copy']);
+    expect((await stat(join(dir, 'ws', 'r'))).mode & 0o777).toBe(0o666 & ~umask);
+    expect(await readFile(join(dir, 'ws', 'r'), 'utf8')).toBe('content\n');
+    // With reflink alone, a small file is still cloned (or fails as DVC would).
+    const only = new Linker(['reflink']);
+    const placed = await only.place(obj, join(dir, 'ws', 'o'), { size: 8 }).then(
+      (t) => t,
+      (err: NodeJS.ErrnoException) => err.code,
+    );
+    if (placed === 'reflink')
+      expect(await readFile(join(dir, 'ws', 'o'), 'utf8')).toBe('content\n');
+    else expect(placed).not.toBe('copy');
+    expect((await readdir(join(dir, 'ws'))).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('copies the object as it is when its size differs from the recorded one', async () => {
+    const l = new Linker(['copy']);
+    await l.place(obj, join(dir, 'short'), { size: 3 });
+    expect(await readFile(join(dir, 'short'), 'utf8')).toBe('content\n');
+    await l.place(obj, join(dir, 'long'), { size: 100 });
+    expect(await readFile(join(dir, 'long'), 'utf8')).toBe('content\n');
+    await l.place(empty, join(dir, 'zero'), { size: 0 });
+    expect((await stat(join(dir, 'zero'))).size).toBe(0);
+  });
+
+  it('makes a directory again if it vanished after an earlier file was placed in it', async () => {
+    const l = new Linker(['copy']);
+    await l.place(obj, join(dir, 'ws', 'sub', 'a'), { size: 8 });
+    await rm(join(dir, 'ws'), { recursive: true });
+    await l.place(obj, join(dir, 'ws', 'sub', 'b'), { size: 8 });
+    expect(await readFile(join(dir, 'ws', 'sub', 'b'), 'utf8')).toBe('content\n');
   });
 
   it('replaces an existing file atomically and leaves no temp files', async () => {
