@@ -69,7 +69,7 @@ export function notSqliteError(path: string, cause?: unknown): MlmdFileError {
     MlmdErrorCode.notSqlite,
     path,
     `${path} is not an MLMD store: it is not a SQLite database.`,
-    { cause, hint: `Check the path given with -f/--file. ${REPAIR_HINT}` },
+    { cause, hint: `Check the path given with -f/--file_name. ${REPAIR_HINT}` },
   );
 }
 
@@ -80,7 +80,7 @@ export function notMlmdError(path: string, tables: string[]): MlmdFileError {
     path,
     `${path} is a SQLite database but not an MLMD store (it has none of the MLMD tables; it has: ${shown}).`,
     {
-      hint: 'Check the path given with -f/--file; cmf does not add MLMD tables to an unrelated database.',
+      hint: 'Check the path given with -f/--file_name; cmf does not add MLMD tables to an unrelated database.',
       data: { tables },
     },
   );
@@ -143,7 +143,7 @@ export function emptyFileError(path: string, why: string): MlmdFileError {
 
 export function fileNotFoundError(path: string): NotFoundError {
   return new NotFoundError(MlmdErrorCode.fileNotFound, `MLMD file ${path} does not exist.`, {
-    hint: 'Check the path given with -f/--file, or pull the metadata with `cmf metadata pull`.',
+    hint: 'Check the path given with -f/--file_name, or pull the metadata with `cmf metadata pull`.',
     data: { path },
   });
 }
