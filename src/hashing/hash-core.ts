@@ -167,15 +167,23 @@ export function hashFdSync(fd: number, buf: Buffer, hashName: HashName, sizeHint
     const more = readFullSync(fd, buf.subarray(n), n);
     n += more;
   }
+  return hashChunksSync(fd, buf, hashName, n).md5;
+}
+
+/**
+ * Hashes the file chunk by chunk, starting from a first chunk of `n` bytes already in `buf`
+ * (read from offset 0) and reading the rest with full 1 MiB reads.
+ */
+function hashChunksSync(fd: number, buf: Buffer, hashName: HashName, n: number): HashedContent {
   const h = lazyCrypto().createHash('md5');
-  let position = 0;
+  let size = 0;
   while (n > 0) {
     updateChunk(h, buf.subarray(0, n), hashName);
-    position += n;
+    size += n;
     if (n < buf.length) break; // readFullSync only returns short at EOF
-    n = readFullSync(fd, buf, position);
+    n = readFullSync(fd, buf, size);
   }
-  return h.digest('hex');
+  return { md5: h.digest('hex'), size };
 }
 
 /** Opens, fstats and hashes one file synchronously; the stat describes the bytes hashed. */
@@ -198,19 +206,11 @@ export function hashFileSync(path: string, buf: Buffer, hashName: HashName): Has
 export function hashContentSync(path: string, buf: Buffer, hashName: HashName): HashedContent {
   const fd = openSync(path, 'r');
   try {
-    let n = readFullSync(fd, buf, 0);
+    const n = readFullSync(fd, buf, 0);
     if (n < buf.length && hashName === 'md5') {
       return { md5: lazyCrypto().hash('md5', buf.subarray(0, n), 'hex'), size: n };
     }
-    const h = lazyCrypto().createHash('md5');
-    let size = 0;
-    while (n > 0) {
-      updateChunk(h, buf.subarray(0, n), hashName);
-      size += n;
-      if (n < buf.length) break; // readFullSync only returns short at EOF
-      n = readFullSync(fd, buf, size);
-    }
-    return { md5: h.digest('hex'), size };
+    return hashChunksSync(fd, buf, hashName, n);
   } finally {
     closeSync(fd);
   }
