@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
@@ -13,7 +12,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { chmod, copyFile, link, rename, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { tempPathBeside } from '../fs/atomic.js';
 import { UsageError } from '../errors/index.js';
 
 /**
@@ -84,22 +84,6 @@ export interface PlaceOptions {
  * held for well under a millisecond per file.
  */
 export const SMALL_FILE = 1 << 20;
-
-let namePool = Buffer.alloc(0);
-let namePoolAt = 0;
-
-/**
- * A temporary name beside `target`, `.<22 random urlsafe chars>.tmp` as DVC names its own
- * (and as tempPathBeside does), with the random bytes drawn in batches.
- */
-function tempBeside(target: string): string {
-  if (namePoolAt + 16 > namePool.length) {
-    namePool = randomBytes(16 * 256);
-    namePoolAt = 0;
-  }
-  const name = namePool.subarray(namePoolAt, (namePoolAt += 16)).toString('base64url');
-  return join(dirname(target), `.${name}.tmp`);
-}
 
 /**
  * Reads a small object in one read: a buffer one byte larger than the recorded size, so a
@@ -213,7 +197,7 @@ export class Linker {
       // DVC falls back to copy too, and a clone of a few blocks saves next to nothing. The
       // reflink is still tried for large files, and for small ones when it is the only choice.
       if (type === 'reflink' && small && candidates.slice(i + 1).includes('copy')) continue;
-      const tmp = tempBeside(dest);
+      const tmp = tempPathBeside(dest);
       try {
         if (small && type === 'copy') {
           copySmall(src, tmp, opts);

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join, posix } from 'node:path';
@@ -6,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type SftpClient from 'ssh2-sftp-client';
 import type { AuthMethod, ConnectConfig } from 'ssh2';
 import { ConfigError } from '../errors/index.js';
+import { tempName } from '../fs/atomic.js';
 import {
   isTempName,
   type GetTarget,
@@ -264,7 +264,7 @@ export class SshDriver implements RemoteDriver {
   async put(key: string, source: PutSource, opts: TransferOptions = {}): Promise<void> {
     const target = this.path(key);
     const dir = posix.dirname(target);
-    const tmp = posix.join(dir, `.${randomBytes(16).toString('base64url')}.tmp`);
+    const tmp = posix.join(dir, tempName());
     try {
       await this.ensureDir(dir);
       if (typeof source === 'string') {
