@@ -12,7 +12,8 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cmf } from '../../src/index.js';
-import { cloneProject, isolatedEnv, listFiles } from '../helpers/artifact-project.js';
+import { cloneProject, listFiles } from '../helpers/artifact-project.js';
+import { isolatedEnv } from '../helpers/cli.js';
 import { runCmf } from '../helpers/cli.js';
 
 const cmfBin = fileURLToPath(new URL('../../bin/cmf', import.meta.url));

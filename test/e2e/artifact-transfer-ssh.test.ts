@@ -11,12 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSshd, type SshdServer } from '../servers/sshd.js';
 import {
   cloneProject,
-  isolatedEnv,
   listFiles,
   loggedProject,
   trackedFiles,
 } from '../helpers/artifact-project.js';
-import { runCmf } from '../helpers/cli.js';
+import { isolatedEnv, runCmf } from '../helpers/cli.js';
 
 let sshd: SshdServer;
 let root: string;

@@ -10,12 +10,11 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cloneProject,
-  isolatedEnv,
   listFiles,
   loggedProject,
   trackedFiles,
 } from '../helpers/artifact-project.js';
-import { runCmf } from '../helpers/cli.js';
+import { isolatedEnv, runCmf } from '../helpers/cli.js';
 
 let root: string;
 let project: string;

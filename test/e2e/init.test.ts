@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCmf } from '../helpers/cli.js';
+import { isolatedEnv, runCmf } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const GIT_URL = 'https://github.com/example/project.git';
@@ -14,18 +14,7 @@ async function setup() {
   const home = join(root, 'home');
   mkdirSync(dir);
   mkdirSync(home);
-  const env: Record<string, string> = {
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, '.config'),
-    AWS_ACCESS_KEY_ID: '',
-    AWS_SECRET_ACCESS_KEY: '',
-    AWS_SESSION_TOKEN: '',
-    AWS_PROFILE: '',
-    CMF_SERVER_URL: '',
-    NEO4J_PASSWORD: '',
-    BEARER_TOKEN_FILE: '',
-    CONFIG_FILE: '',
-  };
+  const env = isolatedEnv(home);
   const cmf = (args: string[], extra: Record<string, string> = {}, cwd = dir) =>
     runCmf(args, { cwd, env: { ...env, ...extra } });
   return { dir, home, cmf };

@@ -7,21 +7,6 @@ import { runCmf } from './cli.js';
 
 export const GIT_URL = 'https://github.com/example/project.git';
 
-/** Environment for the spawned binary: no credentials or settings from this machine. */
-export function isolatedEnv(home: string): Record<string, string> {
-  return {
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, '.config'),
-    AWS_ACCESS_KEY_ID: '',
-    AWS_SECRET_ACCESS_KEY: '',
-    AWS_SESSION_TOKEN: '',
-    AWS_PROFILE: '',
-    CMF_SERVER_URL: '',
-    BEARER_TOKEN_FILE: '',
-    CONFIG_FILE: '',
-  };
-}
-
 /**
  * A project made as a user makes one: `cmf init <initArgs>` (the binary), then the
  * example-get-started pipeline and one more stage that logs a directory with nested and

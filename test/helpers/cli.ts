@@ -1,6 +1,23 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+/** Environment for the spawned binary: no credentials or settings from this machine. */
+export function isolatedEnv(home: string): Record<string, string> {
+  return {
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    AWS_ACCESS_KEY_ID: '',
+    AWS_SECRET_ACCESS_KEY: '',
+    AWS_SESSION_TOKEN: '',
+    AWS_PROFILE: '',
+    CMF_SERVER_URL: '',
+    NEO4J_PASSWORD: '',
+    BEARER_TOKEN_FILE: '',
+    CONFIG_FILE: '',
+  };
+}
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const cmfBin = fileURLToPath(new URL('../../bin/cmf', import.meta.url));
