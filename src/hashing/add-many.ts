@@ -6,7 +6,7 @@ import { NotFoundError, UsageError } from '../errors/index.js';
 import { tempPathBeside } from '../fs/atomic.js';
 import { add, type AddOptions, type AddResult } from './add.js';
 import { checkTarget, mergedDvcFile } from './add-shared.js';
-import { mapLimit } from './cache-jobs.js';
+import { mapLimit } from '../util/map-limit.js';
 import {
   parseDvcFile,
   serializeDvcFile,

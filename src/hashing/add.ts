@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { NotFoundError, UsageError } from '../errors/index.js';
-import { mapLimit } from './cache-jobs.js';
+import { mapLimit } from '../util/map-limit.js';
 import type { LocalCache } from './cache.js';
 import { hashDirectory } from './dir-hash.js';
 import { checkTarget, nextDvcFile } from './add-shared.js';

@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import { chmod, lstat, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { IntegrityError, OperationError, UsageError } from '../errors/index.js';
-import { mapLimit } from './cache-jobs.js';
+import { mapLimit } from '../util/map-limit.js';
 import { isDirOid, type LocalCache, type ObjectLocation } from './cache.js';
 import type { DvcOut } from './dvcfile.js';
 import { hashItems } from './hash-paths.js';

@@ -1,5 +1,5 @@
 import { objectKey, oidFromKey, prefixOf, type RemoteDriver } from './driver.js';
-import { runPool } from './pool.js';
+import { mapLimit } from '../util/map-limit.js';
 
 /** Objects a listing returns per request on object stores (S3 ListObjectsV2 pages). */
 const PAGE = 1000;
@@ -38,12 +38,12 @@ export async function remotePresent(
   }
   if (useList) {
     const rest = prefixes.filter((p) => p !== listed);
-    await runPool(rest, jobs, async (p) => {
+    await mapLimit(rest, jobs, async (p) => {
       for await (const key of driver.list(p)) collect(key);
     });
   } else {
     const todo = listed === undefined ? oids : oids.filter((o) => prefixOf(o) !== listed);
-    await runPool(todo, jobs, async (oid) => {
+    await mapLimit(todo, jobs, async (oid) => {
       if (await driver.exists(objectKey(oid))) present.add(oid);
     });
   }

@@ -9,7 +9,7 @@ import { assertSafeRelpath, parseManifest } from '../hashing/manifest.js';
 import type { ManifestEntry } from '../hashing/types.js';
 import { objectKey, type RemoteDriver } from './driver.js';
 import { isFatalRemoteError } from './errors.js';
-import { runPool } from './pool.js';
+import { mapLimit } from '../util/map-limit.js';
 import { remotePresent } from './status.js';
 
 /**
@@ -102,7 +102,7 @@ async function each<T>(
   fn: (item: T) => Promise<void>,
   tracker: Tracker,
 ): Promise<void> {
-  await runPool(items, jobs, async (item) => {
+  await mapLimit(items, jobs, async (item) => {
     try {
       await withRetry(() => fn(item));
       tracker.done(true, oidOf(item));
@@ -172,7 +172,7 @@ export async function pushObjects(
   const toSend: Array<{ oid: string; path: string; size: number }> = [];
   const bad = new Set<string>();
   const absent = [...needed].filter((oid) => !onRemote.has(oid));
-  await runPool(absent, CHECK_JOBS, async (oid) => {
+  await mapLimit(absent, CHECK_JOBS, async (oid) => {
     const loc = await cache.locate(oid);
     if (loc === undefined) {
       bad.add(oid);
@@ -268,7 +268,7 @@ export async function pullObjects(
   );
 
   const missing: string[] = [];
-  await runPool([...needed], CHECK_JOBS, async (oid) => {
+  await mapLimit([...needed], CHECK_JOBS, async (oid) => {
     if (await cache.has(oid)) t.present++;
     else missing.push(oid);
   });
