@@ -1,6 +1,17 @@
 /** MLMD v10 SQLite store: schema, typed reads and writes, queries. Knows nothing of cmf. */
 export { MlmdStore, DEFAULT_BUSY_TIMEOUT_MS, type MlmdOpenOptions } from './store.js';
 export { TypeStore } from './type-store.js';
+export {
+  Mutex,
+  SqliteAsyncStore,
+  type AsyncArtifactStore,
+  type AsyncContextStore,
+  type AsyncExecutionStore,
+  type AsyncLinkStore,
+  type AsyncMlmdStore,
+  type AsyncTypeStore,
+  type Promisified,
+} from './async-store.js';
 export { ArtifactStore } from './artifact-store.js';
 export { ExecutionStore } from './execution-store.js';
 export { ContextStore } from './context-store.js';
