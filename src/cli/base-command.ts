@@ -35,7 +35,8 @@ export abstract class CmfCommand<T> extends Command {
       err instanceof CmfError || parseExit === undefined
         ? toCmfError(err)
         : new CmfError('USAGE', ExitCode.usage, err.message, {
-            hint: `See '${this.config.bin} ${this.id ?? ''} --help'.`.replace('  ', ' '),
+            // oclif keeps ids as 'pipeline:list'; users type the topic separator, a space.
+            hint: `See '${[this.config.bin, ...(this.id?.split(':') ?? [])].join(' ')} --help'.`,
           });
     if (this.jsonEnabled()) {
       process.stderr.write(

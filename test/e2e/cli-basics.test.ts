@@ -32,6 +32,13 @@ describe('cmf binary basics', () => {
     expect(r.stderr).toMatch(/Hint: See 'cmf version --help'/);
   });
 
+  it('a repeated single-value flag is refused, and the hint names the command as typed', async () => {
+    const r = await runCmf(['pipeline', 'list', '-f', 'a', '-f', 'b']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/can only be specified once/);
+    expect(r.stderr).toMatch(/Hint: See 'cmf pipeline list --help'/);
+  });
+
   it('with --json, a usage error is JSON on stderr', async () => {
     const r = await runCmf(['version', '--bogus', '--json']);
     expect(r.code).toBe(2);
