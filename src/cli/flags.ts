@@ -53,3 +53,16 @@ export const pagingFlags = () => ({
     default: false,
   }),
 });
+
+/**
+ * `--accept-new-host-key` of the commands that reach an SSH remote: a host key seen for the
+ * first time is recorded in known_hosts instead of refused (ssh's StrictHostKeyChecking
+ * accept-new). A changed key is refused whatever the flag says.
+ */
+export const acceptNewHostKeyFlag = () =>
+  Flags.boolean({
+    summary: 'SSH remotes: trust and record a host key seen for the first time.',
+    description:
+      'Without it an unknown host key is refused. With it the key is added to known_hosts and checked on every later connection; a key that differs from the recorded one is always refused.',
+    default: false,
+  });

@@ -112,7 +112,8 @@ export async function openRemote(
         passphrase: o.passphrase || undefined,
         allowAgent: bool(o.allow_agent),
         knownHostsPath: o.known_hosts ? expandHome(o.known_hosts) : undefined,
-        acceptNewHostKey: opts.acceptNewHostKey ?? bool(o.accept_new_host_key) ?? false,
+        // The command-line option or the remote's setting: either one is an explicit yes.
+        acceptNewHostKey: opts.acceptNewHostKey === true || bool(o.accept_new_host_key) === true,
         timeout: o.timeout ? Number(o.timeout) * 1000 : undefined,
       });
     }

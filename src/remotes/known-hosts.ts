@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { writeFileAtomic } from '../fs/atomic.js';
 
 /**
  * OpenSSH known_hosts checks for the SSH driver. cmf (paramiko AutoAddPolicy) and DVC accept
@@ -82,12 +83,21 @@ export async function readKnownHosts(path: string): Promise<string> {
   }
 }
 
-/** Appends an entry for `name`, creating the file (and ~/.ssh, 0700) when needed. */
-export async function addKnownHost(path: string, name: string, keyBlob: Buffer): Promise<void> {
+/**
+ * Adds an entry for `name`, creating the file (and ~/.ssh, 0700) when needed. The file is
+ * rewritten whole through a temp file and a rename, keeping its mode: a crash leaves the old
+ * file or the new one, never a torn line that `ssh` would then stumble over.
+ */
+export async function addKnownHost(file: string, name: string, keyBlob: Buffer): Promise<void> {
+  // A symlinked known_hosts (dotfile managers) stays a symlink: its target is replaced.
+  const path = await realpath(file).catch(() => file);
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const existing = await readKnownHosts(path);
+  const mode = await stat(path).then(
+    (s) => s.mode & 0o777,
+    () => 0o600,
+  );
   const sep = existing && !existing.endsWith('\n') ? '\n' : '';
-  await appendFile(path, `${sep}${name} ${keyType(keyBlob)} ${keyBlob.toString('base64')}\n`, {
-    mode: 0o600,
-  });
+  const line = `${name} ${keyType(keyBlob)} ${keyBlob.toString('base64')}\n`;
+  await writeFileAtomic(path, existing + sep + line, { mode });
 }

@@ -325,7 +325,8 @@ function hostKeyError(
       {
         hint:
           'Check the fingerprint with the server admin, then add the key (ssh-keyscan, or connect once with ssh), ' +
-          'or accept it explicitly (accept_new_host_key = true for the remote).',
+          'or accept it explicitly: run again with --accept-new-host-key (or set accept_new_host_key = true ' +
+          'for the remote in .dvc/config.local). It is then recorded and checked on every later connection.',
         data: { host: name, fingerprint: fp, knownHostsPath },
         cause,
       },

@@ -3,7 +3,8 @@
  * 127.0.0.1, configured with `cmf init sshremote` (password, the configured port, the host
  * key checked against ~/.ssh/known_hosts).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,19 @@ import { isolatedEnv, runCmf } from '../helpers/cli.js';
 let sshd: SshdServer;
 let root: string;
 let env: Record<string, string>;
+
+/** `cmf init sshremote` arguments for the test server (password login, its port). */
+const sshInit = (remoteDir: string) => [
+  'sshremote',
+  '--path',
+  `ssh://127.0.0.1${remoteDir}`,
+  '--user',
+  sshd.user,
+  '--port',
+  String(sshd.port),
+  '--password',
+  sshd.password,
+];
 
 beforeAll(async () => {
   sshd = await startSshd();
@@ -38,21 +52,7 @@ describe('cmf artifact push / pull over SSH', () => {
   it('push fills the SFTP remote in the DVC layout; pull restores an empty clone', async () => {
     const project = join(root, 'project');
     const remoteDir = `${sshd.dataDir}/cmf-e2e`;
-    await loggedProject(
-      project,
-      [
-        'sshremote',
-        '--path',
-        `ssh://127.0.0.1${remoteDir}`,
-        '--user',
-        sshd.user,
-        '--port',
-        String(sshd.port),
-        '--password',
-        sshd.password,
-      ],
-      env,
-    );
+    await loggedProject(project, sshInit(remoteDir), env);
     const cmf = (args: string[], cwd: string) => runCmf(args, { cwd, env });
 
     const push = await cmf(['artifact', 'push', '-p', 'Test-env', '-j', '4'], project);
@@ -71,5 +71,58 @@ describe('cmf artifact push / pull over SSH', () => {
     expect(pull.code).toBe(0);
     for (const f of trackedFiles(project))
       expect(readFileSync(join(dir, f)).equals(readFileSync(join(project, f))), f).toBe(true);
+  });
+
+  it('refuses an unknown host key unless --accept-new-host-key, then checks the recorded one; a changed key is always refused', async () => {
+    // A user who has never connected to this server: no known_hosts at all.
+    const home = join(root, 'home-new');
+    mkdirSync(home, { recursive: true });
+    const newEnv = isolatedEnv(home);
+    const knownHosts = join(home, '.ssh', 'known_hosts');
+    const project = join(root, 'project-new-key');
+    await loggedProject(project, sshInit(`${sshd.dataDir}/cmf-e2e-new-key`), newEnv);
+    const cmf = (args: string[], cwd = project) => runCmf(args, { cwd, env: newEnv });
+
+    const refused = await cmf(['artifact', 'push', '-p', 'Test-env']);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/host key of \[127\.0\.0\.1\]:\d+ \(SHA256:[^)]+\) is not in/);
+    expect(refused.stderr).toContain('--accept-new-host-key');
+    expect(existsSync(knownHosts)).toBe(false);
+    const refusedJson = await cmf(['artifact', 'pull', '-p', 'Test-env', '--json']);
+    expect(refusedJson.code).toBe(4);
+    expect(JSON.parse(refusedJson.stderr).error.code).toBe('SSH_HOST_KEY_UNKNOWN');
+
+    const accepted = await cmf(['artifact', 'push', '-p', 'Test-env', '--accept-new-host-key']);
+    expect(accepted.stderr).toBe('');
+    expect(accepted.code).toBe(0);
+    // Recorded exactly as ssh-keyscan would print the server's key.
+    expect(readFileSync(knownHosts, 'utf8')).toBe(sshd.knownHostsLine);
+
+    // Later runs verify the recorded key without the option.
+    const dir = join(root, 'clone-new-key');
+    cloneProject(project, dir);
+    const pull = await cmf(['artifact', 'pull', '-p', 'Test-env'], dir);
+    expect(pull.stderr).toBe('');
+    expect(pull.code).toBe(0);
+    for (const f of trackedFiles(project))
+      expect(readFileSync(join(dir, f)).equals(readFileSync(join(project, f))), f).toBe(true);
+
+    // The server now presents a key other than the recorded one (as after a MITM or a
+    // reinstall): refused, with or without the option, and known_hosts is left alone.
+    const fakeKey = Buffer.concat([
+      Buffer.from([0, 0, 0, 11]),
+      Buffer.from('ssh-ed25519'),
+      Buffer.from([0, 0, 0, 32]),
+      randomBytes(32),
+    ]).toString('base64');
+    const recorded = `[127.0.0.1]:${sshd.port} ssh-ed25519 ${fakeKey}\n`;
+    writeFileSync(knownHosts, recorded);
+    for (const extra of [[], ['--accept-new-host-key']]) {
+      const changed = await cmf(['artifact', 'pull', '-p', 'Test-env', ...extra], dir);
+      expect(changed.code).toBe(4);
+      expect(changed.stderr).toMatch(/does not match .*known_hosts: someone may be intercepting/);
+      expect(changed.stderr).toContain('ssh-keygen -R');
+    }
+    expect(readFileSync(knownHosts, 'utf8')).toBe(recorded);
   });
 });

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { CmfCommand } from '../../cli/base-command.js';
-import { mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
+import { acceptNewHostKeyFlag, mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
 import { requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
 import { formatBytes, transferProgress } from '../../cli/transfer-progress.js';
 import { resolveMlmdPath } from '../../config/project.js';
@@ -34,6 +34,7 @@ export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {
       summary: 'Overwrite workspace files whose content is not in the cache.',
       default: false,
     }),
+    'accept-new-host-key': acceptNewHostKeyFlag(),
     'no-progress': Flags.boolean({ summary: 'Show no progress line.', default: false }),
   };
 
@@ -50,6 +51,7 @@ export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {
         pipeline,
         artifact: flags.artifact_name,
         jobs: flags.jobs,
+        acceptNewHostKey: flags['accept-new-host-key'],
         force: flags.force,
         onProgress: progress.onProgress,
       });

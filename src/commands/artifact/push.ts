@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { CmfCommand } from '../../cli/base-command.js';
-import { mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
+import { acceptNewHostKeyFlag, mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
 import { requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
 import { formatBytes, transferProgress } from '../../cli/transfer-progress.js';
 import { resolveMlmdPath } from '../../config/project.js';
@@ -24,6 +24,7 @@ export default class ArtifactPush extends CmfCommand<PushArtifactsResult> {
       min: 1,
       summary: 'Parallel transfers (default: per remote).',
     }),
+    'accept-new-host-key': acceptNewHostKeyFlag(),
     'no-progress': Flags.boolean({ summary: 'Show no progress line.', default: false }),
   };
 
@@ -38,6 +39,7 @@ export default class ArtifactPush extends CmfCommand<PushArtifactsResult> {
         mlmdPath: resolveMlmdPath(flags.file_name, process.cwd()),
         pipeline,
         jobs: flags.jobs,
+        acceptNewHostKey: flags['accept-new-host-key'],
         onProgress: progress.onProgress,
       });
     } finally {

@@ -1,11 +1,15 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { chmod, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  addKnownHost,
   checkKnownHosts,
   fingerprint,
   keyType,
   knownHostsName,
 } from '../../../src/remotes/known-hosts.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 function blob(type = 'ssh-ed25519'): Buffer {
   const t = Buffer.from(type);
@@ -61,5 +65,28 @@ describe('known_hosts', () => {
   it('reads the key type and prints OpenSSH fingerprints', () => {
     expect(keyType(key)).toBe('ssh-ed25519');
     expect(fingerprint(key)).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+  });
+
+  it('adds an entry to a new file (and ~/.ssh) or after the existing ones, keeping mode and symlink', async () => {
+    const dir = await tempDir();
+    const fresh = join(dir, '.ssh', 'known_hosts');
+    await addKnownHost(fresh, '[h]:2222', key);
+    expect(await readFile(fresh, 'utf8')).toBe(`[h]:2222 ssh-ed25519 ${b64}\n`);
+    expect((await stat(fresh)).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, '.ssh'))).mode & 0o777).toBe(0o700);
+
+    const target = join(dir, 'dotfiles-known_hosts');
+    await writeFile(target, '# mine\nother ssh-ed25519 AAAA'); // no final newline
+    await chmod(target, 0o644);
+    const link = join(dir, 'link');
+    await symlink(target, link);
+    await addKnownHost(link, 'h', other);
+    expect(await readFile(target, 'utf8')).toBe(
+      `# mine\nother ssh-ed25519 AAAA\nh ssh-ed25519 ${other.toString('base64')}\n`,
+    );
+    expect((await stat(target)).mode & 0o777).toBe(0o644);
+    expect(checkKnownHosts(await readFile(link, 'utf8'), 'h', other)).toBe('known');
+    // Written through a temp file that is renamed into place: nothing is left beside it.
+    expect((await readdir(dir)).sort()).toEqual(['.ssh', 'dotfiles-known_hosts', 'link']);
   });
 });
