@@ -11,9 +11,16 @@
  * Where we differ from cmflib: a bool property (cmf never writes one) is `true`/`false`
  * rather than cmflib's `0.0`; struct and proto values are their Base64 text.
  */
-import type { MlmdEvent, MlmdNode, MlmdStore, Properties } from '../mlmd/index.js';
+import type {
+  AsyncMlmdStore,
+  MlmdContext,
+  MlmdEvent,
+  MlmdNode,
+  Properties,
+} from '../mlmd/index.js';
+import { listPipelinesAsync, requirePipelineAsync } from './async-query.js';
 import { PyFloat, pythonJson, type PyJson } from './python-json.js';
-import { hasUuid, pipelineStages, requirePipeline } from './query.js';
+import { hasUuid } from './query.js';
 
 type Obj = { [key: string]: PyJson };
 
@@ -26,6 +33,10 @@ export interface ExportSummary {
   stages: number;
   executions: number;
   events: number;
+}
+
+export interface ExportAllSummary extends ExportSummary {
+  pipelines: number;
 }
 
 function propertyMap(props: Properties, custom: boolean): Obj {
@@ -52,55 +63,90 @@ function nodeAttributes(node: MlmdNode, seed: Obj): Obj {
   return out;
 }
 
-/** The `{"Pipeline": [...]}` document of one pipeline, as plain data with typed numbers. */
-export function exportDocument(
-  store: MlmdStore,
+/**
+ * The `{"Pipeline": [...]}` document of one pipeline, as plain data with typed numbers.
+ * NotFoundError PIPELINE_NOT_FOUND when the store has no such pipeline.
+ */
+export async function exportDocument(
+  store: AsyncMlmdStore,
   pipelineName: string,
   opts: ExportOptions = {},
-): { document: Obj; summary: ExportSummary } {
-  const pipeline = requirePipeline(store, pipelineName);
-  return store.read(() => {
-    const stages = pipelineStages(store, pipeline);
-    const assoc = store.links.associationsOf(stages.map((s) => s.id));
-    const executionsOf = group(assoc, (a) => a.contextId);
-    const executions = new Map(
-      store.executions.getMany(assoc.map((a) => a.executionId)).map((e) => [e.id, e]),
-    );
-    const events = store.links.eventsOfExecutions(executions.keys());
-    const artifacts = new Map(
-      store.artifacts.getMany(events.map((e) => e.artifactId)).map((a) => [a.id, a]),
-    );
-    const eventsOf = group<MlmdEvent>(events, (ev) => ev.executionId);
-    const summary: ExportSummary = { stages: stages.length, executions: 0, events: 0 };
-    const stageDocs = stages.map((stage) => {
-      const ids = (executionsOf.get(stage.id) ?? [])
-        .map((a) => a.executionId)
-        .sort((a, b) => a - b);
-      const execDocs: PyJson[] = [];
-      for (const id of ids) {
-        const exe = executions.get(id);
-        if (!exe) continue;
-        const uuid = exe.properties.Execution_uuid?.value;
-        if (opts.executionUuid !== undefined && !hasUuid(uuid as string, opts.executionUuid)) {
-          continue;
-        }
-        const eventDocs: PyJson[] = [];
-        for (const ev of eventsOf.get(id) ?? []) {
-          const art = artifacts.get(ev.artifactId);
-          if (!art) continue;
-          eventDocs.push({ type: ev.type, artifact: nodeAttributes(art, { type: art.typeName }) });
-        }
-        summary.executions++;
-        summary.events += eventDocs.length;
-        execDocs.push(
-          nodeAttributes(exe, { type: exe.typeName, name: exe.name ?? '', events: eventDocs }),
-        );
+): Promise<{ document: Obj; summary: ExportSummary }> {
+  const pipeline = await requirePipelineAsync(store, pipelineName);
+  const { doc, summary } = await pipelineDocument(store, pipeline, opts);
+  return { document: { Pipeline: [doc] }, summary };
+}
+
+/**
+ * Every pipeline of the store in one document, `{"Pipeline": [<pipeline>, ...]}` in id order
+ * (a whole store for server-to-server sync; `mergeDocument` without a pipeline name takes it).
+ */
+export async function exportAllPipelines(
+  store: AsyncMlmdStore,
+  opts: ExportOptions = {},
+): Promise<{ document: Obj; summary: ExportAllSummary }> {
+  const docs: PyJson[] = [];
+  const summary: ExportAllSummary = { pipelines: 0, stages: 0, executions: 0, events: 0 };
+  for (const pipeline of await listPipelinesAsync(store)) {
+    const one = await pipelineDocument(store, pipeline, opts);
+    docs.push(one.doc);
+    summary.pipelines++;
+    summary.stages += one.summary.stages;
+    summary.executions += one.summary.executions;
+    summary.events += one.summary.events;
+  }
+  return { document: { Pipeline: docs }, summary };
+}
+
+/**
+ * One pipeline's element. A fixed number of batched reads whatever the pipeline's size
+ * (stages, associations, executions, events, artifacts), never one per node. The reads are
+ * not one snapshot (AsyncMlmdStore has no read transaction): MLMD stores only grow, so a
+ * write landing between two reads can at most add an event of a listed execution, whose
+ * artifact the later artifact read then finds.
+ */
+async function pipelineDocument(
+  store: AsyncMlmdStore,
+  pipeline: MlmdContext,
+  opts: ExportOptions,
+): Promise<{ doc: Obj; summary: ExportSummary }> {
+  const stages = await store.contexts.children(pipeline.id);
+  const assoc = await store.links.associationsOf(stages.map((s) => s.id));
+  const executionsOf = group(assoc, (a) => a.contextId);
+  const executions = new Map(
+    (await store.executions.getMany(assoc.map((a) => a.executionId))).map((e) => [e.id, e]),
+  );
+  const events = await store.links.eventsOfExecutions([...executions.keys()]);
+  const artifacts = new Map(
+    (await store.artifacts.getMany(events.map((e) => e.artifactId))).map((a) => [a.id, a]),
+  );
+  const eventsOf = group<MlmdEvent>(events, (ev) => ev.executionId);
+  const summary: ExportSummary = { stages: stages.length, executions: 0, events: 0 };
+  const stageDocs = stages.map((stage) => {
+    const ids = (executionsOf.get(stage.id) ?? []).map((a) => a.executionId).sort((a, b) => a - b);
+    const execDocs: PyJson[] = [];
+    for (const id of ids) {
+      const exe = executions.get(id);
+      if (!exe) continue;
+      const uuid = exe.properties.Execution_uuid?.value;
+      if (opts.executionUuid !== undefined && !hasUuid(uuid as string, opts.executionUuid)) {
+        continue;
       }
-      return nodeAttributes(stage, { executions: execDocs });
-    });
-    const document: Obj = { Pipeline: [nodeAttributes(pipeline, { stages: stageDocs })] };
-    return { document, summary };
+      const eventDocs: PyJson[] = [];
+      for (const ev of eventsOf.get(id) ?? []) {
+        const art = artifacts.get(ev.artifactId);
+        if (!art) continue;
+        eventDocs.push({ type: ev.type, artifact: nodeAttributes(art, { type: art.typeName }) });
+      }
+      summary.executions++;
+      summary.events += eventDocs.length;
+      execDocs.push(
+        nodeAttributes(exe, { type: exe.typeName, name: exe.name ?? '', events: eventDocs }),
+      );
+    }
+    return nodeAttributes(stage, { executions: execDocs });
   });
+  return { doc: nodeAttributes(pipeline, { stages: stageDocs }), summary };
 }
 
 /** The export file's text: `json.dumps(document, indent=2)`, no trailing newline. */

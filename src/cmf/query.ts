@@ -39,17 +39,29 @@ export function requirePipeline(store: MlmdStore, name: string): MlmdContext {
   const found = type ? store.contexts.getByName(type.id, name) : undefined;
   if (found) return found;
   const known = type ? store.contexts.listByType(type.id, { properties: false }) : [];
-  const names = known.map((c) => c.name);
-  const shown = names.slice(0, 10).join(', ') + (names.length > 10 ? ', ...' : '');
-  throw new NotFoundError(
+  throw pipelineNotFoundError(
+    name,
+    store.path,
+    known.map((c) => c.name),
+  );
+}
+
+/** PIPELINE_NOT_FOUND for `name` in the store at `location`, naming (some of) `known`. */
+export function pipelineNotFoundError(
+  name: string,
+  location: string,
+  known: string[],
+): NotFoundError {
+  const shown = known.slice(0, 10).join(', ') + (known.length > 10 ? ', ...' : '');
+  return new NotFoundError(
     'PIPELINE_NOT_FOUND',
-    `Pipeline "${name}" doesn't exist in ${store.path}`,
+    `Pipeline "${name}" doesn't exist in ${location}`,
     {
       hint:
-        names.length === 0
+        known.length === 0
           ? 'This MLMD file holds no pipelines; check the path given with -f/--file_name.'
           : `Pipelines in this file: ${shown}. Run 'cmf pipeline list' to see them all.`,
-      data: { pipeline: name, path: store.path },
+      data: { pipeline: name, path: location },
     },
   );
 }

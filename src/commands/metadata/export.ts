@@ -8,6 +8,7 @@ import {
   exportPath,
   writeExport,
 } from '../../cmf/export-file.js';
+import { SqliteAsyncStore } from '../../mlmd/index.js';
 import { exportDocument, exportJsonText, type ExportSummary } from '../../cmf/export-json.js';
 
 type ExportResult = ExportSummary & { pipeline: string; path: string };
@@ -34,12 +35,12 @@ export default class MetadataExport extends CmfCommand<ExportResult | undefined>
     const { flags } = await this.parse(MetadataExport);
     const pipeline = requireValue(flags.pipeline_name, '-p/--pipeline_name');
     requireNonEmpty(flags.json_file_name, '-j/--json_file_name');
-    const store = openMlmdForReading(flags.file_name);
-    let built: ReturnType<typeof exportDocument>;
+    const store = SqliteAsyncStore.wrap(openMlmdForReading(flags.file_name));
+    let built: Awaited<ReturnType<typeof exportDocument>>;
     try {
-      built = exportDocument(store, pipeline);
+      built = await exportDocument(store, pipeline);
     } finally {
-      store.close();
+      await store.close();
     }
     const text = exportJsonText(built.document);
     if (flags.json_file_name?.trim() === STDOUT_TARGET) {

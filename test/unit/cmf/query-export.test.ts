@@ -1,15 +1,19 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exportDocument, exportJsonText } from '../../../src/cmf/export-json.js';
-import { PyFloat, pythonFloat, pythonJson } from '../../../src/cmf/python-json.js';
+import {
+  exportAllPipelines,
+  exportDocument,
+  exportJsonText,
+} from '../../../src/cmf/export-json.js';
+import { PyFloat, pythonFloat, pythonJson, type PyJson } from '../../../src/cmf/python-json.js';
 import {
   artifactMatches,
   artifactRows,
   executionRows,
   listPipelines,
 } from '../../../src/cmf/query.js';
-import { MlmdStore } from '../../../src/mlmd/index.js';
+import { MlmdStore, SqliteAsyncStore } from '../../../src/mlmd/index.js';
 import { buildSmallFixture } from '../../helpers/mlmd-fixture.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -102,7 +106,9 @@ describe('listing queries', () => {
 describe('export document', () => {
   it('is byte-identical to the reference export of the fixture pipeline', async () => {
     const store = await fixture();
-    const text = exportJsonText(exportDocument(store, 'Test-env').document);
+    const text = exportJsonText(
+      (await exportDocument(SqliteAsyncStore.wrap(store), 'Test-env')).document,
+    );
     const expected = readFileSync(
       new URL('../../fixtures/export/test-env.json', import.meta.url),
       'utf8',
@@ -114,7 +120,9 @@ describe('export document', () => {
 
   it('keeps doubles as doubles, ints as ints, unnamed executions as "", and cmflib key order', async () => {
     const store = await fixture();
-    const text = exportJsonText(exportDocument(store, 'Test-env').document);
+    const text = exportJsonText(
+      (await exportDocument(SqliteAsyncStore.wrap(store), 'Test-env')).document,
+    );
     expect(text).toContain('"lr": 3000.0');
     expect(text).toContain('"seed": 42');
     expect(text).toContain('"count": 3,');
@@ -164,7 +172,7 @@ describe('export document', () => {
 
   it('filters executions by uuid, keeping the stages', async () => {
     const store = await fixture();
-    const { document, summary } = exportDocument(store, 'Test-env', {
+    const { document, summary } = await exportDocument(SqliteAsyncStore.wrap(store), 'Test-env', {
       executionUuid: 'f0000000-76f3-11ee-9a0f-0242ac110002',
     });
     expect(summary).toEqual({ stages: 2, executions: 1, events: 3 });
@@ -172,6 +180,23 @@ describe('export document', () => {
       stages: { executions: unknown[] }[];
     };
     expect(stages.stages.map((s) => s.executions.length)).toEqual([0, 1]);
+  });
+  it('exports every pipeline in one document, each element as the single-pipeline export has it', async () => {
+    const store = SqliteAsyncStore.wrap(await fixture());
+    const all = await exportAllPipelines(store);
+    expect(all.summary.pipelines).toBe(3);
+    const pipelines = all.document.Pipeline as PyJson[];
+    expect(pipelines).toHaveLength(3);
+    for (const [i, name] of ['Test-env', 'Metrics-only', 'Empty'].entries()) {
+      const one = await exportDocument(store, name);
+      expect(exportJsonText(pipelines[i]!)).toBe(
+        exportJsonText((one.document.Pipeline as PyJson[])[0]!),
+      );
+    }
+    await expect(exportDocument(store, 'nope')).rejects.toMatchObject({
+      code: 'PIPELINE_NOT_FOUND',
+      exitCode: 3,
+    });
   });
 });
 
