@@ -34,8 +34,30 @@ export interface DvcConfig {
   sections: IniDocument;
 }
 
-export function dvcConfigPaths(repoRoot: string): { repo: string; local: string } {
-  return { repo: join(repoRoot, '.dvc', 'config'), local: join(repoRoot, '.dvc', 'config.local') };
+/** DVC's four config files, lowest precedence first (the order they are merged in). */
+export interface DvcConfigPaths {
+  system: string;
+  global: string;
+  repo: string;
+  local: string;
+}
+
+/**
+ * Where DVC reads its configuration on Linux: the system and global files follow the XDG
+ * base directories (DVC_SYSTEM_CONFIG_DIR / DVC_GLOBAL_CONFIG_DIR override them), so a remote
+ * or credential a user set with `dvc config --global` applies to cmf too.
+ */
+export function dvcConfigPaths(repoRoot: string, env = process.env): DvcConfigPaths {
+  const firstXdgDir = (env.XDG_CONFIG_DIRS ?? '').split(':').find((d) => d !== '');
+  const systemDir = env.DVC_SYSTEM_CONFIG_DIR || join(firstXdgDir || '/etc/xdg', 'dvc');
+  const userConfig = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
+  const globalDir = env.DVC_GLOBAL_CONFIG_DIR || join(userConfig, 'dvc');
+  return {
+    system: join(systemDir, 'config'),
+    global: join(globalDir, 'config'),
+    repo: join(repoRoot, '.dvc', 'config'),
+    local: join(repoRoot, '.dvc', 'config.local'),
+  };
 }
 
 /** A config file's text, or undefined when it does not exist; other failures are ConfigErrors. */
@@ -75,10 +97,10 @@ function mergeInto(target: IniDocument, source: IniDocument): void {
   }
 }
 
-/** Reads `.dvc/config` then `.dvc/config.local` (the later wins), as DVC merges them. */
-export async function loadDvcConfig(repoRoot: string): Promise<DvcConfig> {
+/** Reads the system, global, `.dvc/config` and `.dvc/config.local` files (the later wins), as DVC merges them. */
+export async function loadDvcConfig(repoRoot: string, env = process.env): Promise<DvcConfig> {
   const merged: IniDocument = new Map();
-  for (const file of Object.values(dvcConfigPaths(repoRoot))) {
+  for (const file of Object.values(dvcConfigPaths(repoRoot, env))) {
     const text = await readIfExists(file);
     if (text === undefined) continue;
     const doc = parseIni(text, { lowercase: true, file });

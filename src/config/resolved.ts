@@ -12,14 +12,17 @@ import { cmfConfigFileName, requireProjectRoot } from './project.js';
 /**
  * The configuration cmf resolves for a project, one entry per key with where its value
  * came from, in the precedence of DESIGN.md: environment > `.dvc/config.local` >
- * `.dvc/config` > `.cmfconfig` > defaults. Keys are spelled as `cmf init show` prints
+ * `.dvc/config` > DVC's global and system files > `.cmfconfig` > defaults. Keys are spelled as `cmf init show` prints
  * them: DVC's `dvc config -l` names (`core.remote`, `remote.<name>.<key>`) and cmflib's
  * flattened `.cmfconfig` names (`cmf-server-url`, `neo4j-user`, `osdf-path`, ...).
  */
 export interface ConfigEntry {
   key: string;
   value: string;
-  /** `.dvc/config`, `.dvc/config.local`, the cmf config file name, `environment` or `default`. */
+  /**
+   * `.dvc/config`, `.dvc/config.local`, the absolute path of DVC's global or system config
+   * file, the cmf config file name, `environment` or `default`.
+   */
   source: string;
   /** The environment variable, when source is `environment`. */
   variable?: string;
@@ -110,8 +113,10 @@ export async function resolveConfig(
   setCmf('cmf-server-url', DEFAULT_CMF_SERVER_URL, 'default');
   for (const [k, v] of cmfDoc ? flattenCmfConfig(cmfDoc) : []) setCmf(k, v, cmfName);
 
-  const paths = dvcConfigPaths(root);
+  const paths = dvcConfigPaths(root, env);
   for (const [file, label] of [
+    [paths.system, paths.system],
+    [paths.global, paths.global],
     [paths.repo, '.dvc/config'],
     [paths.local, '.dvc/config.local'],
   ] as const) {

@@ -56,6 +56,32 @@ describe('loadDvcConfig', () => {
     await expect(loadDvcConfig(root)).rejects.toBeInstanceOf(ConfigError);
   });
 
+  it('merges the system and global files under the project ones, as DVC does', async () => {
+    const root = await repoWith('[core]\n    remote = shared\n');
+    const system = await tempDir();
+    const xdg = await tempDir();
+    await writeFile(
+      join(system, 'config'),
+      '[core]\n    remote = sys\n[\'remote "sys"\']\n    url = /sys\n[cache]\n    type = copy\n',
+    );
+    await mkdir(join(xdg, 'dvc'));
+    await writeFile(
+      join(xdg, 'dvc', 'config'),
+      '[\'remote "shared"\']\n    url = s3://team/store\n[cache]\n    type = hardlink\n',
+    );
+    const env = { HOME: xdg, DVC_SYSTEM_CONFIG_DIR: system, XDG_CONFIG_HOME: xdg };
+    const cfg = await loadDvcConfig(root, env);
+    expect(cfg.defaultRemote).toBe('shared');
+    expect(cfg.remotes.shared?.url).toBe('s3://team/store');
+    expect(cfg.remotes.sys?.url).toBe('/sys');
+    expect(cfg.cacheTypes).toEqual(['hardlink']);
+    // DVC_GLOBAL_CONFIG_DIR wins over XDG_CONFIG_HOME.
+    const elsewhere = await tempDir();
+    const cfg2 = await loadDvcConfig(root, { ...env, DVC_GLOBAL_CONFIG_DIR: elsewhere });
+    expect(cfg2.remotes.shared).toBeUndefined();
+    expect(cfg2.cacheTypes).toEqual(['copy']);
+  });
+
   it('works with no .dvc/config at all', async () => {
     const root = await tempDir();
     expect((await loadDvcConfig(root)).cacheTypes).toEqual(['reflink', 'copy']);

@@ -55,6 +55,27 @@ describe('resolveConfig (cmf init show)', () => {
     expect(maskSecrets(r.entries, true)).toEqual(r.entries);
   });
 
+  it('names the global DVC config file a value came from; the project file wins', async () => {
+    const dir = await project({
+      '.cmfconfig': '',
+      '.dvc/config': `['remote "team"']\n    url = s3://project\n`,
+    });
+    const globalDir = await tempDir('cmf-dvc-global-');
+    writeFileSync(
+      join(globalDir, 'config'),
+      `[core]\n    remote = team\n['remote "team"']\n    url = s3://global\n    profile = ml\n`,
+    );
+    const r = await resolveConfig(dir, { DVC_GLOBAL_CONFIG_DIR: globalDir });
+    const view = r.entries
+      .filter((e) => e.key !== 'cmf-server-url')
+      .map((e) => [e.key, e.value, e.source]);
+    expect(view).toEqual([
+      ['core.remote', 'team', join(globalDir, 'config')],
+      ['remote.team.url', 's3://project', '.dvc/config'],
+      ['remote.team.profile', 'ml', join(globalDir, 'config')],
+    ]);
+  });
+
   it('defaults the server URL, decodes a legacy base64 neo4j password, honours CMF_SERVER_URL', async () => {
     const legacy = Buffer.from('old-pass').toString('base64');
     const dir = await project({ '.cmfconfig': `[neo4j]\npassword = ${legacy}\n\n` });
