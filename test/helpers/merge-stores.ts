@@ -17,6 +17,8 @@ export interface TestStore {
   snapshot(): Promise<string>;
   /** Row counts of every node, property and link table. */
   counts(): Promise<Record<string, number>>;
+  /** Rows of a query without parameters (table names double-quoted: portable SQL). */
+  rows<T = Record<string, unknown>>(sql: string): Promise<T[]>;
 }
 
 export interface Backend {
@@ -34,14 +36,17 @@ export const sqliteBackend: Backend = {
     return {
       store,
       snapshot: async () => createHash('sha256').update(readFileSync(path)).digest('hex'),
-      counts: async () => {
-        const sql = new MlmdSql(path);
-        try {
-          return sql.counts();
-        } finally {
-          sql.close();
-        }
-      },
+      counts: async () => withSql(path, (sql) => sql.counts()),
+      rows: async <T>(query: string) => withSql(path, (sql) => sql.all<T>(query)),
     };
   },
 };
+
+function withSql<T>(path: string, fn: (sql: MlmdSql) => T): T {
+  const sql = new MlmdSql(path);
+  try {
+    return fn(sql);
+  } finally {
+    sql.close();
+  }
+}

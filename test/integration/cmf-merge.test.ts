@@ -2,6 +2,7 @@
  * Merge of exchange documents (spec §6.2–§6.3, with cmflib's bugs of §11.9–10 fixed) into
  * real stores: pipelines logged with the real Cmf API, exported, merged, exported again.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Cmf, doubleValue } from '../../src/index.js';
@@ -9,10 +10,13 @@ import { runGetStarted } from '../../examples/example-get-started/pipeline.js';
 import { exportDocument, exportJsonText } from '../../src/cmf/export-json.js';
 import { parseExactJson } from '../../src/cmf/exact-json.js';
 import { mergeDocument, ORIGINAL_CREATE_TIME } from '../../src/cmf/merge.js';
+import { mergeIntoFile } from '../../src/cmf/merge-file.js';
 import { PyFloat, pythonJson, type PyJson } from '../../src/cmf/python-json.js';
 import { MlmdStore, SqliteAsyncStore, type AsyncMlmdStore } from '../../src/mlmd/index.js';
 import { cmfProject } from '../helpers/cmf-project.js';
-import { sqliteBackend, type Backend } from '../helpers/merge-stores.js';
+import { tempDir } from '../helpers/tmp.js';
+import { sqliteBackend, type Backend, type TestStore } from '../helpers/merge-stores.js';
+import { PY, pythonPayload } from '../fixtures/merge/python-payload.js';
 
 type Obj = { [key: string]: PyJson };
 
@@ -72,6 +76,44 @@ function executionsOf(doc: Obj): Obj[] {
 const uuidOf = (e: Obj) => (e.properties as Obj).Execution_uuid as string;
 
 const BACKENDS: Backend[] = [sqliteBackend];
+
+type Prop = ['int' | 'double' | 'string', number | string];
+
+/** Properties of a node read with SQL: { declared, custom } maps of [kind, value]. */
+async function sqlProps(
+  s: TestStore,
+  kind: 'Artifact' | 'Execution' | 'Context',
+  id: number,
+): Promise<{ declared: Record<string, Prop>; custom: Record<string, Prop> }> {
+  const rows = await s.rows<{
+    name: string;
+    custom: unknown;
+    int_value: unknown;
+    double_value: unknown;
+    string_value: string | null;
+  }>(
+    `SELECT name, is_custom_property AS custom, int_value, double_value, string_value FROM "${kind}Property" WHERE ${kind.toLowerCase()}_id = ${id} ORDER BY name`,
+  );
+  const out = { declared: {} as Record<string, Prop>, custom: {} as Record<string, Prop> };
+  for (const r of rows) {
+    const v: Prop =
+      r.int_value !== null
+        ? ['int', Number(r.int_value)]
+        : r.double_value !== null
+          ? ['double', Number(r.double_value)]
+          : ['string', r.string_value as string];
+    (Number(r.custom) === 1 || r.custom === true ? out.custom : out.declared)[r.name] = v;
+  }
+  return out;
+}
+
+async function idOf(s: TestStore, table: string, name: string): Promise<number> {
+  const rows = await s.rows<{ id: unknown }>(
+    `SELECT id FROM "${table}" WHERE name = '${name.replace(/'/g, "''")}'`,
+  );
+  expect(rows).toHaveLength(1);
+  return Number(rows[0]!.id);
+}
 
 describe.each(BACKENDS)('merge into $name', (backend) => {
   it('a merged pipeline exports as the sender exported it (pull), ids included', async () => {
@@ -249,6 +291,248 @@ describe.each(BACKENDS)('merge into $name', (backend) => {
     expect(await dst.snapshot()).toBe(before);
     // The same store then takes the good document.
     expect((await mergeDocument(dst.store, src.text, { mode: 'push' })).status).toBe('success');
+  });
+});
+
+describe.each(BACKENDS)('a payload shaped as Python cmf sends it, into $name', (backend) => {
+  it('lands with the receiver ids, typed values and every artifact type', async () => {
+    const dst = await backend.fresh();
+    const text = pythonPayload();
+    const r = await mergeDocument(dst.store, text, { pipelineName: 'Test-env', mode: 'push' });
+    expect(r).toMatchObject({
+      status: 'success',
+      executions: 3,
+      artifacts: 9,
+      events: 14,
+      stages: 3,
+    });
+    const T = PY.createTime;
+    const { md5, uuids } = PY;
+
+    const contexts = await dst.rows<{ id: unknown; name: string }>(
+      'SELECT id, name FROM "Context" ORDER BY id',
+    );
+    expect(contexts.map((c) => [Number(c.id), c.name])).toEqual([
+      [1, 'Test-env'],
+      [2, 'Test-env/Prepare'],
+      [3, 'Test-env/Train'],
+      [4, 'Test-env/Evaluate'],
+    ]);
+    expect(await sqlProps(dst, 'Context', 2)).toEqual({
+      declared: { Pipeline_Stage: ['string', 'Test-env/Prepare'] },
+      custom: {
+        'user-metadata1': ['string', 'metadata_value'],
+        [ORIGINAL_CREATE_TIME]: ['int', T + 110],
+      },
+    });
+    expect(await sqlProps(dst, 'Context', 1)).toEqual({
+      declared: { Pipeline: ['string', 'Test-env'] },
+      custom: {},
+    });
+
+    const execs = await dst.rows<{ id: unknown; type: string; name: string | null }>(
+      'SELECT e.id, t.name AS type, e.name FROM "Execution" e JOIN "Type" t ON t.id = e.type_id ORDER BY e.id',
+    );
+    expect(execs.map((e) => [Number(e.id), e.type, e.name])).toEqual([
+      [1, 'Prepare', null],
+      [2, 'Train-execution', null],
+      [3, 'Test-env/Evaluate', 'Test-env/Evaluate'],
+    ]);
+    const prepare = await sqlProps(dst, 'Execution', 1);
+    expect(prepare.declared).toEqual({
+      Context_ID: ['int', 2],
+      Context_Type: ['string', 'Test-env/Prepare'],
+      Execution: ['string', "['src/prepare.py', 'artifacts/data.xml.gz']"],
+      Execution_type_name: ['string', 'Test-env/Prepare'],
+      Execution_uuid: ['string', uuids.prepare],
+      Git_End_Commit: ['string', ''],
+      Git_Repo: ['string', 'https://github.com/example/project.git'],
+      Git_Start_Commit: ['string', 'c0ffee'],
+      Pipeline_Type: ['string', 'Test-env'],
+      Pipeline_id: ['int', 1],
+    });
+    expect(prepare.custom).toEqual({
+      Python_Env: ['string', `cmf_artifacts/python_env_${md5.env}.txt`],
+      seed: ['int', 20170428],
+      split: ['string', '0.2'],
+      [ORIGINAL_CREATE_TIME]: ['int', T + 101],
+    });
+    expect((await sqlProps(dst, 'Execution', 2)).custom).toMatchObject({
+      lr: ['double', 3000],
+      n_est: ['int', 100],
+    });
+    expect((await sqlProps(dst, 'Execution', 3)).declared).toMatchObject({
+      Execution_uuid: ['string', `${uuids.evaluateA},${uuids.evaluateB}`],
+      Context_ID: ['int', 4],
+    });
+
+    const arts = await dst.rows<{ id: unknown; type: string; name: string; uri: string }>(
+      'SELECT a.id, t.name AS type, a.name, a.uri FROM "Artifact" a JOIN "Type" t ON t.id = a.type_id ORDER BY a.id',
+    );
+    expect(arts.map((a) => [a.type, a.name, a.uri])).toEqual([
+      ['Environment', `cmf_artifacts/python_env_${md5.env}.txt:${md5.env}`, md5.env],
+      ['Dataset', `artifacts/data.xml.gz:${md5.data}`, md5.data],
+      ['Label', `artifacts/labels.csv:${md5.label}`, md5.label],
+      ['Dataset', `artifacts/parsed/train.tsv:${md5.train}`, md5.train],
+      [
+        'Step_Metrics',
+        `cmf_artifacts/${uuids.train}/metrics/training_metrics:${md5.step}:2:${PY.stepUuid}`,
+        md5.step,
+      ],
+      ['Model', `artifacts/model/model.pkl:${md5.model}:2`, md5.model],
+      ['Metrics', `metrics:${PY.metricsUuid}:3`, PY.metricsUuid],
+      ['Dataslice', `cmf_artifacts/${uuids.evaluateA}/dataslice/slice-a:${md5.slice}`, md5.slice],
+      ['Validation_output', `reports/check.txt:${md5.report}`, md5.report],
+    ]);
+    const metricsId = Number(arts[6]!.id);
+    expect(await sqlProps(dst, 'Artifact', metricsId)).toEqual({
+      declared: { metrics_name: ['string', `metrics:${PY.metricsUuid}:3`] },
+      custom: {
+        avg_prec: ['double', 0.5394],
+        count: ['int', 3000],
+        roc_auc: ['double', 3000],
+        tiny: ['double', 1e-5],
+        [ORIGINAL_CREATE_TIME]: ['int', T + 206],
+      },
+    });
+    const dataId = await idOf(dst, 'Artifact', `artifacts/data.xml.gz:${md5.data}`);
+    expect((await sqlProps(dst, 'Artifact', dataId)).custom).toMatchObject({
+      labels_uri: ['string', `artifacts/labels.csv:${md5.label}`],
+      'user-metadata1': ['string', 'metadata_value'],
+    });
+    const reportTypeProps = await dst.rows<{ name: string; data_type: unknown }>(
+      `SELECT p.name, p.data_type FROM "TypeProperty" p JOIN "Type" t ON t.id = p.type_id WHERE t.name = 'Validation_output'`,
+    );
+    expect(reportTypeProps.map((p) => [p.name, Number(p.data_type)])).toEqual([['version', 3]]);
+
+    // New artifacts: an event without a path and an attribution to the creating stage;
+    // known ones (the environment, the data, train.tsv, the model): a link with a path.
+    const events = await dst.rows<{ a: unknown; e: unknown; type: unknown; key: string | null }>(
+      'SELECT ev.artifact_id AS a, ev.execution_id AS e, ev.type, p.step_key AS key FROM "Event" ev LEFT JOIN "EventPath" p ON p.event_id = ev.id ORDER BY ev.id',
+    );
+    const art = (i: number) => Number(arts[i]!.id);
+    expect(events.map((v) => [Number(v.a), Number(v.e), Number(v.type), v.key])).toEqual([
+      [art(0), 1, 3, null],
+      [art(1), 1, 3, null],
+      [art(2), 1, 3, null],
+      [art(3), 1, 4, null],
+      [art(0), 2, 3, arts[0]!.name],
+      [art(3), 2, 3, arts[3]!.name],
+      [art(4), 2, 4, null],
+      [art(5), 2, 4, null],
+      [art(0), 3, 3, arts[0]!.name],
+      [art(5), 3, 3, `artifacts/model/model.pkl:${md5.model}:102`],
+      [art(1), 3, 3, arts[1]!.name],
+      [art(6), 3, 4, null],
+      [art(7), 3, 4, null],
+      [art(8), 3, 4, null],
+    ]);
+    const attributions = await dst.rows<{ c: unknown; a: unknown }>(
+      'SELECT context_id AS c, artifact_id AS a FROM "Attribution" ORDER BY artifact_id',
+    );
+    expect(attributions.map((x) => [Number(x.c), Number(x.a)])).toEqual([
+      [2, art(0)],
+      [2, art(1)],
+      [2, art(2)],
+      [2, art(3)],
+      [3, art(4)],
+      [3, art(5)],
+      [4, art(6)],
+      [4, art(7)],
+      [4, art(8)],
+    ]);
+    const assoc = await dst.rows<{ c: unknown; e: unknown }>(
+      'SELECT context_id AS c, execution_id AS e FROM "Association" ORDER BY execution_id',
+    );
+    expect(assoc.map((x) => [Number(x.c), Number(x.e)])).toEqual([
+      [2, 1],
+      [3, 2],
+      [4, 3],
+    ]);
+
+    const counts = await dst.counts();
+    const before = await dst.snapshot();
+    expect(
+      (await mergeDocument(dst.store, text, { pipelineName: 'Test-env', mode: 'push' })).status,
+    ).toBe('exists');
+    expect(await dst.counts()).toEqual(counts);
+    expect(await dst.snapshot()).toBe(before);
+  });
+
+  it('a later push adds url entries whole, reuses the named execution, keeps the first stamp', async () => {
+    const dst = await backend.fresh();
+    await mergeDocument(dst.store, pythonPayload(), { mode: 'push' });
+    const dataId = await idOf(dst, 'Artifact', `artifacts/data.xml.gz:${PY.md5.data}`);
+    const stamp = (await sqlProps(dst, 'Artifact', dataId)).custom[ORIGINAL_CREATE_TIME];
+    // The same data used by another pipeline (name `Test`, a prefix of `Test-env`), with a
+    // new run of the named Evaluate execution (one new uuid) and later timestamps.
+    const { uuids } = PY;
+    const other = pythonPayload()
+      .replaceAll('Test-env', 'Test')
+      .replaceAll(String(PY.createTime + 201), String(PY.createTime + 9000201))
+      .replace(uuids.prepare, 'p2')
+      .replace(uuids.train, 't2')
+      .replace(`${uuids.evaluateA},${uuids.evaluateB}`, `${uuids.evaluateA},${uuids.evaluateB},e3`);
+    const r = await mergeDocument(dst.store, other, { mode: 'push' });
+    expect(r).toMatchObject({ status: 'success', pipelines: ['Test'], executions: 3 });
+    const data = await sqlProps(dst, 'Artifact', dataId);
+    const url = (p: string) =>
+      `${p}:/home/user/local-storage/files/md5/23/6d9502e0283d91f689d7038b8508a2`;
+    expect(data.declared.url).toEqual(['string', `${url('Test-env')},${url('Test')}`]);
+    expect(data.custom[ORIGINAL_CREATE_TIME]).toEqual(stamp);
+    const named = await dst.rows<{ id: unknown }>(
+      `SELECT id FROM "Execution" WHERE name = 'Test/Evaluate'`,
+    );
+    expect(named).toHaveLength(1);
+    const props = await sqlProps(dst, 'Execution', Number(named[0]!.id));
+    expect(props.declared.Execution_uuid).toEqual([
+      'string',
+      `${uuids.evaluateA},${uuids.evaluateB},e3`,
+    ]);
+    // Pushing the second document again: nothing new.
+    const counts = await dst.counts();
+    expect((await mergeDocument(dst.store, other, { mode: 'push' })).status).toBe('exists');
+    expect(await dst.counts()).toEqual(counts);
+  });
+
+  it('pull keeps the stamps the server recorded', async () => {
+    const server = await backend.fresh();
+    await mergeDocument(server.store, pythonPayload(), { mode: 'push' });
+    const pulled = (await exportDocument(server.store, 'Test-env')).document;
+    const client = await backend.fresh();
+    const r = await mergeDocument(client.store, pythonJson(pulled), { mode: 'pull' });
+    expect(r.status).toBe('success');
+    const exe = await idOf(client, 'Execution', 'Test-env/Evaluate');
+    expect((await sqlProps(client, 'Execution', exe)).custom[ORIGINAL_CREATE_TIME]).toEqual([
+      'int',
+      PY.createTime + 103,
+    ]);
+    expect(normalized(await exported(client.store))).toBe(normalized(pulled));
+  });
+});
+
+describe('mergeIntoFile', () => {
+  it('creates the MLMD file when absent, merges, and needs no git or DVC around it', async () => {
+    const dir = await tempDir('cmf-pull-');
+    const path = join(dir, 'mlmd');
+    const r = await mergeIntoFile(path, pythonPayload(), {
+      pipelineName: 'Test-env',
+      mode: 'pull',
+    });
+    expect(r).toMatchObject({ status: 'success', executions: 3 });
+    expect(existsSync(join(dir, '.git'))).toBe(false);
+    const store = SqliteAsyncStore.wrap(MlmdStore.open(path, { readonly: true }));
+    onTestFinished(() => store.close());
+    expect(executionsOf(await exported(store)).map(uuidOf)).toEqual([
+      PY.uuids.prepare,
+      PY.uuids.train,
+      `${PY.uuids.evaluateA},${PY.uuids.evaluateB}`,
+    ]);
+    const again = await mergeIntoFile(path, pythonPayload(), {
+      pipelineName: 'Test-env',
+      mode: 'pull',
+    });
+    expect(again.status).toBe('exists');
   });
 });
 
