@@ -34,14 +34,7 @@ export class LinkStore {
    * unchanged.
    */
   putEvent(input: EventInput): Put<MlmdEvent> {
-    const type = checkEventType(input.type);
-    const path = (input.path ?? []).map(checkStep);
-    if (
-      input.millisecondsSinceEpoch !== undefined &&
-      !Number.isSafeInteger(input.millisecondsSinceEpoch)
-    ) {
-      throw invalidArgumentError('Event time must be integer milliseconds since the epoch.');
-    }
+    const { type, path } = checkEventInput(input);
     return this.conn.write(() => {
       this.assertExists('Artifact', input.artifactId);
       this.assertExists('Execution', input.executionId);
@@ -202,6 +195,19 @@ export class LinkStore {
       throw notFoundError(`${table} ${id}`, { [`${table.toLowerCase()}Id`]: id });
     }
   }
+}
+
+/** The event's type and path, validated (also its time, if given). */
+export function checkEventInput(input: EventInput): { type: EventType; path: EventStep[] } {
+  const type = checkEventType(input.type);
+  const path = (input.path ?? []).map(checkStep);
+  if (
+    input.millisecondsSinceEpoch !== undefined &&
+    !Number.isSafeInteger(input.millisecondsSinceEpoch)
+  ) {
+    throw invalidArgumentError('Event time must be integer milliseconds since the epoch.');
+  }
+  return { type, path };
 }
 
 function checkEventType(t: number): EventType {

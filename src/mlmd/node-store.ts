@@ -3,60 +3,26 @@
  * get-by-id/name, and listings that fetch all properties of a result set in one query.
  */
 import { type Connection, i64, idList } from './connection.js';
-import { PropertyType, TypeKind, enumName } from './enums.js';
+import { TypeKind, enumName } from './enums.js';
+import { alreadyExistsError, invalidArgumentError, notFoundError } from './errors.js';
 import {
-  alreadyExistsError,
-  invalidArgumentError,
-  notFoundError,
-  propertyTypeError,
-  unknownPropertyError,
-} from './errors.js';
+  type NodeKind,
+  type NodeProperties,
+  type NodeRow,
+  type NodeTable,
+  type ReadOptions,
+  checkName,
+  declaresAll,
+  emptyProperties,
+  propertiesAsRead,
+  propertyRows,
+} from './node-kinds.js';
 import type { MlmdType, NodeBase, NodeInputBase, NodeUpdateBase, Put } from './records.js';
 import type { TypeStore } from './type-store.js';
-import {
-  type Properties,
-  type PropertyInputs,
-  type ValueRow,
-  decodeValue,
-  encodeValue,
-  propertyTypeOf,
-  toPropertyValue,
-} from './values.js';
+import { type PropertyInputs, type ValueRow, decodeValue } from './values.js';
 
-/** How one node kind maps onto its tables. */
-export interface NodeTable {
-  kind: TypeKind;
-  /** 'Artifact' | 'Execution' | 'Context' */
-  table: string;
-  propertyTable: string;
-  /** The property table's foreign key column, e.g. 'artifact_id'. */
-  idColumn: string;
-  /** Extra columns of the node table this kind reads, after the common ones. */
-  extraColumns: string[];
-  label: string;
-}
-
-/** Columns every node select returns (`n` is the node table, `t` its Type). */
-export interface NodeRow {
-  id: number;
-  type_id: number;
-  type_name: string;
-  name: string | null;
-  external_id: string | null;
-  create_time_since_epoch: number;
-  last_update_time_since_epoch: number;
-  [extra: string]: unknown;
-}
-
-export interface ReadOptions {
-  /** Fetch properties and custom properties (default true). */
-  properties?: boolean;
-}
-
-export interface NodeProperties {
-  properties: Properties;
-  customProperties: Properties;
-}
+export type { NodeProperties, NodeRow, NodeTable, ReadOptions } from './node-kinds.js';
+export { baseRecord, checkName, optionalEnum } from './node-kinds.js';
 
 interface PropertyRow extends ValueRow {
   node_id: bigint;
@@ -71,32 +37,22 @@ export interface Where {
 }
 
 /**
- * One node kind. Subclasses say how their extra columns are read, inserted and updated;
- * creating, get-or-create and updating work the same for all three kinds.
+ * One node kind, stored in SQLite. `kind` says how its rows are read, inserted and updated
+ * (shared with the PostgreSQL store); subclasses add the kind's own queries.
  */
-export abstract class NodeStore<
+export class NodeStore<
   TNode extends NodeBase,
   TInput extends NodeInputBase & { name?: string | null },
   TUpdate extends NodeUpdateBase,
 > {
+  protected readonly t: NodeTable;
+
   constructor(
     protected readonly conn: Connection,
     protected readonly types: TypeStore,
-    protected readonly t: NodeTable,
-  ) {}
-
-  /** Builds the record from a row and its properties (`baseRecord` holds the common part). */
-  protected abstract toRecord(row: NodeRow, props: NodeProperties): TNode;
-
-  /** This kind's extra columns for a new row, validated. */
-  protected abstract insertColumns(input: TInput): Record<string, unknown>;
-
-  /** This kind's extra columns an update sets, validated. */
-  protected abstract updateColumns(patch: TUpdate, current: TNode): Record<string, unknown>;
-
-  /** The name to store: validated; undefined/null means unnamed. */
-  protected checkedName(name: string | null | undefined): string | null {
-    return checkName(`${this.t.label.toLowerCase()} name`, name);
+    protected readonly kind: NodeKind<TNode, TInput, TUpdate>,
+  ) {
+    this.t = kind.table;
   }
 
   /** Inserts a node; MLMD_ALREADY_EXISTS if its type already has one with this name. */
@@ -107,7 +63,7 @@ export abstract class NodeStore<
   /** The node of this type and name, or a new one (properties are set only on creation). */
   getOrCreate(input: TInput & { name: string }): Put<TNode> {
     return this.conn.write(() => {
-      const found = this.getByName(input.typeId, this.checkedName(input.name)!);
+      const found = this.getByName(input.typeId, this.kind.checkedName(input.name)!);
       return found
         ? { value: found, created: false }
         : { value: this.insert(input), created: true };
@@ -118,7 +74,8 @@ export abstract class NodeStore<
   update(id: number, patch: TUpdate): TNode {
     return this.conn.write(() => {
       const current = this.require(id, { properties: false });
-      const set = this.updateColumns(patch, current);
+      const set = this.kind.updateColumns(patch, current);
+      if (typeof set.name === 'string') this.assertNameFree(current.typeId, set.name);
       if (patch.externalId !== undefined)
         set.external_id = checkName('external id', patch.externalId);
       const type = this.typeOf(current.typeId);
@@ -134,10 +91,10 @@ export abstract class NodeStore<
    */
   private insert(input: TInput): TNode {
     const type = this.typeOf(input.typeId);
-    const name = this.checkedName(input.name);
+    const name = this.kind.checkedName(input.name);
     this.assertNameFree(type.id, name);
     const externalId = checkName('external id', input.externalId);
-    const extra = this.insertColumns(input);
+    const extra = this.kind.insertColumns(input);
     const now = this.conn.now();
     const id = this.insertRow(type.id, name, externalId, extra, now);
     const written = this.writeProperties(id, type, input.properties, input.customProperties);
@@ -151,7 +108,7 @@ export abstract class NodeStore<
       create_time_since_epoch: Number(now),
       last_update_time_since_epoch: Number(now),
     };
-    return this.toRecord(row, written);
+    return this.kind.toRecord(row, written);
   }
 
   get(id: number, opts?: ReadOptions): TNode | undefined {
@@ -244,7 +201,7 @@ export abstract class NodeStore<
         opts.properties === false
           ? new Map<number, NodeProperties>()
           : this.fetchProperties(`SELECT n.id FROM ${from} WHERE ${where.sql}`, where.params);
-      return rows.map((r) => this.toRecord(r, props.get(r.id) ?? emptyProperties()));
+      return rows.map((r) => this.kind.toRecord(r, props.get(r.id) ?? emptyProperties()));
     });
   }
 
@@ -331,35 +288,20 @@ export abstract class NodeStore<
     properties: PropertyInputs | undefined,
     customProperties: PropertyInputs | undefined,
   ): NodeProperties {
-    const rows: [string, 0n | 1n, ReturnType<typeof encodeValue>][] = [];
-    for (const [name, input] of Object.entries(properties ?? {})) {
-      const value = toPropertyValue(input);
-      let declared = type.properties[name];
-      if (declared === undefined) declared = this.types.reload(type.id).properties[name];
-      if (declared === undefined) throw unknownPropertyError(type.name, name);
-      if (declared !== propertyTypeOf(value)) {
-        throw propertyTypeError(
-          type.name,
-          name,
-          enumName(PropertyType, declared),
-          enumName(PropertyType, propertyTypeOf(value)),
-        );
-      }
-      rows.push([name, 0n, encodeValue(name, value)]);
-    }
-    for (const [name, input] of Object.entries(customProperties ?? {})) {
-      rows.push([name, 1n, encodeValue(name, toPropertyValue(input))]);
-    }
+    // Declared properties only grow: one another process added since we cached the type
+    // is found by reading it again.
+    const checked = declaresAll(type, properties) ? type : this.types.reload(type.id);
+    const rows = propertyRows(checked, properties, customProperties);
     const { propertyTable, idColumn } = this.t;
     const stmt = this.conn.stmt(
       `INSERT OR REPLACE INTO ${propertyTable} (${idColumn}, name, is_custom_property, int_value, double_value, string_value, byte_value, proto_value, bool_value) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)`,
     );
     const nodeId = i64(id);
-    for (const [name, custom, c] of rows) {
+    for (const { name, custom, columns: c } of rows) {
       stmt.run(
         nodeId,
         name,
-        custom,
+        custom ? 1n : 0n,
         c.int_value,
         c.double_value,
         c.string_value,
@@ -367,52 +309,6 @@ export abstract class NodeStore<
         c.bool_value,
       );
     }
-    // The order of `ORDER BY is_custom_property, name` (SQLite compares UTF-8 bytes).
-    rows.sort(
-      (a, b) => Number(a[1] - b[1]) || Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])),
-    );
-    const out = emptyProperties();
-    for (const [name, custom, c] of rows) {
-      const value = decodeValue(c, { table: propertyTable, [idColumn]: id, name });
-      (custom === 1n ? out.customProperties : out.properties)[name] = value;
-    }
-    return out;
+    return propertiesAsRead(rows, { table: propertyTable, [idColumn]: id });
   }
-}
-
-/** The fields every node record has, from its row and properties. */
-export function baseRecord(r: NodeRow, p: NodeProperties): NodeBase {
-  return {
-    id: r.id,
-    typeId: r.type_id,
-    typeName: r.type_name,
-    externalId: r.external_id,
-    createTimeSinceEpoch: r.create_time_since_epoch,
-    lastUpdateTimeSinceEpoch: r.last_update_time_since_epoch,
-    ...p,
-  };
-}
-
-function emptyProperties(): NodeProperties {
-  return { properties: {}, customProperties: {} };
-}
-
-/** `null`/undefined stay as they are; anything else must be a non-negative int enum value. */
-export function optionalEnum(
-  label: string,
-  e: Record<string, number>,
-  v: number | null | undefined,
-): bigint | null {
-  if (v === undefined || v === null) return null;
-  if (!Object.values(e).includes(v)) throw invalidArgumentError(`Unknown ${label} ${String(v)}.`);
-  return i64(v);
-}
-
-/** Name columns cannot hold NUL, and MLMD reads its NULL marker as NULL. */
-export function checkName(label: string, name: string | null | undefined): string | null {
-  if (name === undefined || name === null) return null;
-  if (typeof name !== 'string' || name.includes('\0') || name === '__MLMD_NULL__') {
-    throw invalidArgumentError(`Invalid ${label} ${JSON.stringify(name)}.`);
-  }
-  return name;
 }

@@ -12,17 +12,18 @@
  */
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { ArtifactStore, ARTIFACT_TABLE } from './artifact-store.js';
+import { ArtifactStore } from './artifact-store.js';
 import { Connection } from './connection.js';
-import { ContextStore, CONTEXT_TABLE } from './context-store.js';
+import { ContextStore } from './context-store.js';
 import {
   cantOpenError,
   emptyFileError,
   fileNotFoundError,
   translateSqliteError,
 } from './errors.js';
-import { ExecutionStore, EXECUTION_TABLE } from './execution-store.js';
+import { ExecutionStore } from './execution-store.js';
 import { LinkStore } from './link-store.js';
+import { ARTIFACT_KIND, CONTEXT_KIND, EXECUTION_KIND } from './node-kinds.js';
 import { checkIntegrity, createSchema, insertSimpleTypes, inspect } from './open.js';
 import { MLMD_SCHEMA_VERSION } from './schema.js';
 import { TypeStore } from './type-store.js';
@@ -61,9 +62,9 @@ export class MlmdStore {
 
   private constructor(private readonly conn: Connection) {
     this.types = new TypeStore(conn);
-    this.artifacts = new ArtifactStore(conn, this.types, ARTIFACT_TABLE);
-    this.executions = new ExecutionStore(conn, this.types, EXECUTION_TABLE);
-    this.contexts = new ContextStore(conn, this.types, CONTEXT_TABLE);
+    this.artifacts = new ArtifactStore(conn, this.types, ARTIFACT_KIND);
+    this.executions = new ExecutionStore(conn, this.types, EXECUTION_KIND);
+    this.contexts = new ContextStore(conn, this.types, CONTEXT_KIND);
     this.links = new LinkStore(conn);
   }
 

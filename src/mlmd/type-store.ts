@@ -99,27 +99,9 @@ export class TypeStore {
   }
 
   private extend(t: MlmdType, spec: TypeSpec, addProperties: boolean): MlmdType {
-    const missing: [string, PropertyType][] = [];
-    for (const [prop, dataType] of Object.entries(spec.properties ?? {})) {
-      const have = t.properties[prop];
-      if (have === undefined) missing.push([prop, dataType]);
-      else if (have !== dataType) {
-        throw typeConflictError(
-          `Type ${t.name} declares property "${prop}" as ${enumName(PropertyType, have)}, not ${enumName(PropertyType, dataType)}.`,
-          { typeName: t.name, property: prop, declared: have, requested: dataType },
-        );
-      }
-    }
-    if (spec.baseType !== undefined && t.baseType !== spec.baseType && t.baseType !== null) {
-      throw typeConflictError(`Type ${t.name} has base type ${t.baseType}, not ${spec.baseType}.`, {
-        typeName: t.name,
-        baseType: t.baseType,
-        requested: spec.baseType,
-      });
-    }
-    const addBase = spec.baseType !== undefined && t.baseType === null;
-    if ((missing.length === 0 || !addProperties) && !addBase) return t;
-    if (addProperties) for (const [prop, dt] of missing) this.insertProperty(t.id, prop, dt);
+    const { add, addBase } = typeExtension(t, spec, addProperties);
+    if (add.length === 0 && !addBase) return t;
+    for (const [prop, dt] of add) this.insertProperty(t.id, prop, dt);
     if (addBase) this.insertBaseType(t.id, t.kind, spec.baseType as string);
     return this.reload(t.id);
   }
@@ -167,9 +149,42 @@ export class TypeStore {
   }
 }
 
+/**
+ * What putting `spec` on the existing type `t` adds: the properties it does not declare yet
+ * (none unless `addProperties`) and whether it gains its base type. Throws
+ * MLMD_TYPE_CONFLICT for a property declared with another data type or another base type.
+ */
+export function typeExtension(
+  t: MlmdType,
+  spec: TypeSpec,
+  addProperties: boolean,
+): { add: [string, PropertyType][]; addBase: boolean } {
+  const missing: [string, PropertyType][] = [];
+  for (const [prop, dataType] of Object.entries(spec.properties ?? {})) {
+    const have = t.properties[prop];
+    if (have === undefined) missing.push([prop, dataType]);
+    else if (have !== dataType) {
+      throw typeConflictError(
+        `Type ${t.name} declares property "${prop}" as ${enumName(PropertyType, have)}, not ${enumName(PropertyType, dataType)}.`,
+        { typeName: t.name, property: prop, declared: have, requested: dataType },
+      );
+    }
+  }
+  if (spec.baseType !== undefined && t.baseType !== spec.baseType && t.baseType !== null) {
+    throw typeConflictError(`Type ${t.name} has base type ${t.baseType}, not ${spec.baseType}.`, {
+      typeName: t.name,
+      baseType: t.baseType,
+      requested: spec.baseType,
+    });
+  }
+  const addBase = spec.baseType !== undefined && t.baseType === null;
+  return { add: addProperties ? missing : [], addBase };
+}
+
 const VALID_DATA_TYPES = new Set<number>([1, 2, 3, 4, 5, 6]);
 
-function validateSpec(kind: TypeKind, name: string, spec: TypeSpec): void {
+/** Checks a type definition before anything is written (shared with the PostgreSQL store). */
+export function validateSpec(kind: TypeKind, name: string, spec: TypeSpec): void {
   if (![TypeKind.ARTIFACT, TypeKind.EXECUTION, TypeKind.CONTEXT].includes(kind)) {
     throw invalidArgumentError(`Unknown type kind ${String(kind)}.`);
   }

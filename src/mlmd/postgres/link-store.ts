@@ -1,0 +1,208 @@
+/**
+ * Events, associations, attributions and parent contexts in PostgreSQL, with the semantics
+ * of the SQLite LinkStore (../link-store.ts). Every insert is idempotent.
+ */
+import type { EventType } from '../enums.js';
+import { invalidArgumentError, notFoundError } from '../errors.js';
+import { checkEventInput } from '../link-store.js';
+import type { EventInput, EventStep, MlmdEvent, Put } from '../records.js';
+import type { Querier, Session } from './session.js';
+
+interface EventRow {
+  id: number;
+  artifact_id: number;
+  execution_id: number;
+  type: number;
+  milliseconds_since_epoch: string | null;
+  /** [is_index_step, step_index, step_key] in insertion order, or null. */
+  path: [boolean, number | null, string | null][] | null;
+}
+
+/** Events with their paths in one statement; steps in insertion order (EventPath.seq). */
+const SELECT_EVENTS = `SELECT e.id, e.artifact_id, e.execution_id, e.type, e.milliseconds_since_epoch,
+  (SELECT json_agg(json_build_array(p.is_index_step, p.step_index, p.step_key) ORDER BY p.seq) FROM EventPath p WHERE p.event_id = e.id) AS path
+  FROM Event e`;
+
+export class PgLinkStore {
+  constructor(private readonly session: Session) {}
+
+  /**
+   * Get-or-create the event (artifact, execution, type), which is UNIQUE in the schema. A new
+   * event gets its path steps in step order; an existing one is returned unchanged.
+   */
+  async putEvent(input: EventInput): Promise<Put<MlmdEvent>> {
+    const { type, path } = checkEventInput(input);
+    return this.session.write(async (q) => {
+      await assertExists(q, 'Artifact', input.artifactId);
+      await assertExists(q, 'Execution', input.executionId);
+      const [found] = await q.query<EventRow>(
+        `${SELECT_EVENTS} WHERE e.artifact_id = $1::bigint AND e.execution_id = $2::bigint AND e.type = $3`,
+        [input.artifactId, input.executionId, type],
+      );
+      if (found) return { value: toEvent(found), created: false };
+      const ms = input.millisecondsSinceEpoch ?? q.now();
+      const [row] = await q.query<{ id: number }>(
+        'INSERT INTO Event (artifact_id, execution_id, type, milliseconds_since_epoch) VALUES ($1, $2, $3, $4) RETURNING id',
+        [input.artifactId, input.executionId, type, ms],
+      );
+      const id = row!.id;
+      if (path.length > 0) {
+        // ORDER BY the array position, so `seq` follows the step order.
+        await q.query(
+          `INSERT INTO EventPath (event_id, is_index_step, step_index, step_key)
+           SELECT $1, u.is_index, u.idx, u.k FROM unnest($2::boolean[], $3::bigint[], $4::text[]) WITH ORDINALITY AS u(is_index, idx, k, ord) ORDER BY u.ord`,
+          [
+            id,
+            path.map((s) => 'index' in s),
+            path.map((s) => ('index' in s ? s.index : null)),
+            path.map((s) => ('key' in s ? s.key : null)),
+          ],
+        );
+      }
+      const event: MlmdEvent = {
+        id,
+        artifactId: input.artifactId,
+        executionId: input.executionId,
+        type,
+        millisecondsSinceEpoch: Number(ms),
+        path,
+      };
+      return { value: event, created: true };
+    });
+  }
+
+  /** Events of these executions with their paths, in event id order. */
+  eventsOfExecutions(executionIds: Iterable<number>): Promise<MlmdEvent[]> {
+    return this.events('execution_id', executionIds);
+  }
+
+  /** Events of these artifacts with their paths, in event id order. */
+  eventsOfArtifacts(artifactIds: Iterable<number>): Promise<MlmdEvent[]> {
+    return this.events('artifact_id', artifactIds);
+  }
+
+  /** Links a context and an execution; returns false if they were linked already. */
+  associate(contextId: number, executionId: number): Promise<boolean> {
+    return this.session.write(async (q) => {
+      await assertExists(q, 'Context', contextId);
+      await assertExists(q, 'Execution', executionId);
+      return link(q, 'Association', 'context_id', 'execution_id', contextId, executionId);
+    });
+  }
+
+  /** Links a context and an artifact; returns false if they were linked already. */
+  attribute(contextId: number, artifactId: number): Promise<boolean> {
+    return this.session.write(async (q) => {
+      await assertExists(q, 'Context', contextId);
+      await assertExists(q, 'Artifact', artifactId);
+      return link(q, 'Attribution', 'context_id', 'artifact_id', contextId, artifactId);
+    });
+  }
+
+  /** Makes `parentId` a parent of `childId`; returns false if it was already. */
+  async addParentContext(childId: number, parentId: number): Promise<boolean> {
+    if (childId === parentId) throw invalidArgumentError('A context cannot be its own parent.');
+    return this.session.write(async (q) => {
+      await assertExists(q, 'Context', childId);
+      await assertExists(q, 'Context', parentId);
+      return link(q, 'ParentContext', 'context_id', 'parent_context_id', childId, parentId);
+    });
+  }
+
+  /** (context id, execution id) pairs of these contexts, in association id order. */
+  async associationsOf(
+    contextIds: Iterable<number>,
+  ): Promise<{ contextId: number; executionId: number }[]> {
+    return (await this.pairs('Association', 'execution_id', contextIds)).map(([c, e]) => ({
+      contextId: c,
+      executionId: e,
+    }));
+  }
+
+  /** (context id, artifact id) pairs of these contexts, in attribution id order. */
+  async attributionsOf(
+    contextIds: Iterable<number>,
+  ): Promise<{ contextId: number; artifactId: number }[]> {
+    return (await this.pairs('Attribution', 'artifact_id', contextIds)).map(([c, a]) => ({
+      contextId: c,
+      artifactId: a,
+    }));
+  }
+
+  private pairs(
+    table: string,
+    column: string,
+    contextIds: Iterable<number>,
+  ): Promise<[number, number][]> {
+    const ids = Array.from(contextIds, (id) => Math.trunc(id));
+    return this.session.read(async (q) =>
+      (
+        await q.query<{ context_id: number; other: number }>(
+          `SELECT context_id, ${column} AS other FROM ${table} WHERE context_id = ANY($1::bigint[]) ORDER BY id`,
+          [ids],
+        )
+      ).map((r) => [r.context_id, r.other]),
+    );
+  }
+
+  private events(
+    column: 'execution_id' | 'artifact_id',
+    ids: Iterable<number>,
+  ): Promise<MlmdEvent[]> {
+    const list = Array.from(ids, (id) => Math.trunc(id));
+    return this.session.read(async (q) =>
+      (
+        await q.query<EventRow>(
+          `${SELECT_EVENTS} WHERE e.${column} = ANY($1::bigint[]) ORDER BY e.id`,
+          [list],
+        )
+      ).map(toEvent),
+    );
+  }
+}
+
+/**
+ * Inserts the pair unless present. Looked up first rather than ON CONFLICT DO NOTHING, which
+ * would still take a value from the id sequence (the SQLite store leaves no such gaps either).
+ */
+async function link(
+  q: Querier,
+  table: string,
+  colA: string,
+  colB: string,
+  a: number,
+  b: number,
+): Promise<boolean> {
+  const found = await q.query(
+    `SELECT 1 FROM ${table} WHERE ${colA} = $1::bigint AND ${colB} = $2::bigint`,
+    [a, b],
+  );
+  if (found.length > 0) return false;
+  await q.query(`INSERT INTO ${table} (${colA}, ${colB}) VALUES ($1, $2)`, [a, b]);
+  return true;
+}
+
+async function assertExists(
+  q: Querier,
+  table: 'Artifact' | 'Execution' | 'Context',
+  id: number,
+): Promise<void> {
+  const found = await q.query(`SELECT 1 FROM ${table} WHERE id = $1::bigint`, [id]);
+  if (found.length === 0) {
+    throw notFoundError(`${table} ${id}`, { [`${table.toLowerCase()}Id`]: id });
+  }
+}
+
+function toEvent(r: EventRow): MlmdEvent {
+  return {
+    id: r.id,
+    artifactId: r.artifact_id,
+    executionId: r.execution_id,
+    type: Number(r.type) as EventType,
+    millisecondsSinceEpoch:
+      r.milliseconds_since_epoch === null ? null : Number(r.milliseconds_since_epoch),
+    path: (r.path ?? []).map(([isIndex, index, key]): EventStep =>
+      isIndex ? { index: Number(index) } : { key: key ?? '' },
+    ),
+  };
+}

@@ -1,0 +1,488 @@
+/**
+ * Artifacts, executions and contexts in PostgreSQL, with the semantics of the SQLite stores
+ * (../node-store.ts): the same kinds (../node-kinds.ts) decide how rows become records and
+ * how inputs are checked; only the SQL differs.
+ */
+import { TypeKind, enumName } from '../enums.js';
+import { alreadyExistsError, invalidArgumentError, notFoundError } from '../errors.js';
+import {
+  type NodeKind,
+  type NodeProperties,
+  type NodeRow,
+  type PropertyRowInput,
+  type ReadOptions,
+  checkName,
+  declaresAll,
+  emptyProperties,
+  propertiesAsRead,
+  propertyRows,
+} from '../node-kinds.js';
+import type {
+  ArtifactInput,
+  ArtifactUpdate,
+  ContextInput,
+  ContextUpdate,
+  ExecutionInput,
+  ExecutionUpdate,
+  MlmdArtifact,
+  MlmdContext,
+  MlmdExecution,
+  MlmdType,
+  NodeBase,
+  NodeInputBase,
+  NodeUpdateBase,
+  Put,
+} from '../records.js';
+import { type PropertyInputs, type ValueColumns, decodeValue } from '../values.js';
+import type { Querier, Session } from './session.js';
+import type { PgTypeStore } from './type-store.js';
+
+/** A filter on `n` (and `t`); its parameters are $1, $2... */
+interface Where {
+  sql: string;
+  params: unknown[];
+}
+
+/** A node row joined with one of its property rows (all p_* NULL when it has none). */
+interface JoinedRow {
+  id: number;
+  type_id: number;
+  type_name: string;
+  name: string | null;
+  external_id: string | null;
+  create_time_since_epoch: string;
+  last_update_time_since_epoch: string;
+  p_name: string | null;
+  [column: string]: unknown;
+}
+
+interface PropertyRow {
+  node_id: number;
+  p_name: string;
+  is_custom_property: boolean;
+  int_value: string | null;
+  double_value: number | null;
+  string_value: string | null;
+  proto_value: Buffer | null;
+  bool_value: boolean | null;
+}
+
+const PROPERTY_SELECT =
+  'p.name AS p_name, p.is_custom_property, p.int_value, p.double_value, p.string_value, p.proto_value, p.bool_value';
+
+/** Property columns as the SQLite decoder expects them (int8 arrives as text, bool as bool). */
+function decodeRow(r: PropertyRow, where: Record<string, unknown>) {
+  return decodeValue(
+    {
+      int_value: r.int_value === null ? null : BigInt(r.int_value),
+      double_value: r.double_value,
+      string_value: r.string_value,
+      proto_value: r.proto_value,
+      bool_value: r.bool_value === null ? null : r.bool_value ? 1 : 0,
+    },
+    where,
+  );
+}
+
+/** Value columns as PostgreSQL stores them: protos as bytes (BYTEA), bools as booleans. */
+function pgColumns(c: ValueColumns) {
+  return {
+    int_value: c.int_value === null ? null : c.int_value.toString(),
+    double_value: c.double_value,
+    string_value: c.string_value,
+    proto_value: c.proto_value === null ? null : Buffer.from(c.proto_value, 'base64'),
+    bool_value: c.bool_value === null ? null : c.bool_value !== 0n,
+  };
+}
+
+export class PgNodeStore<
+  TNode extends NodeBase,
+  TInput extends NodeInputBase & { name?: string | null },
+  TUpdate extends NodeUpdateBase,
+> {
+  constructor(
+    protected readonly session: Session,
+    protected readonly types: PgTypeStore,
+    protected readonly kind: NodeKind<TNode, TInput, TUpdate>,
+  ) {}
+
+  private get t() {
+    return this.kind.table;
+  }
+
+  /** Inserts a node; MLMD_ALREADY_EXISTS if its type already has one with this name. */
+  create(input: TInput): Promise<TNode> {
+    return this.session.write((q) => this.insert(q, input));
+  }
+
+  /** The node of this type and name, or a new one (properties are set only on creation). */
+  getOrCreate(input: TInput & { name: string }): Promise<Put<TNode>> {
+    return this.session.write(async (q) => {
+      const name = this.kind.checkedName(input.name)!;
+      const [found] = await this.selectIn(q, this.byName(input.typeId, name));
+      return found
+        ? { value: found, created: false }
+        : { value: await this.insert(q, input), created: true };
+    });
+  }
+
+  /** Sets the given fields and properties and bumps last_update_time_since_epoch. */
+  update(id: number, patch: TUpdate): Promise<TNode> {
+    return this.session.write(async (q) => {
+      const current = await this.requireIn(q, id, { properties: false });
+      const set = this.kind.updateColumns(patch, current);
+      if (typeof set.name === 'string') await this.assertNameFree(q, current.typeId, set.name);
+      if (patch.externalId !== undefined)
+        set.external_id = checkName('external id', patch.externalId);
+      const type = await this.typeOf(q, current.typeId);
+      await this.writeProperties(q, id, type, patch.properties, patch.customProperties);
+      const cols = Object.keys(set);
+      const params = [...Object.values(set), q.now(), id];
+      const assignments = cols.map((c, i) => `${c} = $${i + 1}, `).join('');
+      await q.query(
+        `UPDATE ${this.t.table} SET ${assignments}last_update_time_since_epoch = $${cols.length + 1} WHERE id = $${cols.length + 2}::bigint`,
+        params,
+      );
+      return this.requireIn(q, id);
+    });
+  }
+
+  get(id: number, opts?: ReadOptions): Promise<TNode | undefined> {
+    return this.session.read(async (q) => (await this.selectIn(q, byId(id), opts))[0]);
+  }
+
+  /** The node with this id; throws MLMD_NOT_FOUND. */
+  require(id: number, opts?: ReadOptions): Promise<TNode> {
+    return this.session.read((q) => this.requireIn(q, id, opts));
+  }
+
+  /** Nodes with these ids, in id order; unknown ids are skipped. One statement. */
+  getMany(ids: Iterable<number>, opts?: ReadOptions): Promise<TNode[]> {
+    const list = Array.from(ids, (id) => Math.trunc(id));
+    return this.select({ sql: 'n.id = ANY($1::bigint[])', params: [list] }, opts);
+  }
+
+  getByName(typeId: number, name: string, opts?: ReadOptions): Promise<TNode | undefined> {
+    return this.session.read(
+      async (q) => (await this.selectIn(q, this.byName(typeId, name), opts))[0],
+    );
+  }
+
+  /** All nodes of a type, in id order. */
+  listByType(typeId: number, opts?: ReadOptions): Promise<TNode[]> {
+    return this.select({ sql: 'n.type_id = $1::bigint', params: [typeId] }, opts);
+  }
+
+  /** All nodes of the type with this name (and no version), in id order. */
+  listByTypeName(typeName: string, opts?: ReadOptions): Promise<TNode[]> {
+    return this.select(
+      {
+        sql: 't.name = $1 AND t.version IS NULL AND t.type_kind = $2',
+        params: [typeName, this.t.kind],
+      },
+      opts,
+    );
+  }
+
+  /** All nodes of this kind, in id order. */
+  list(opts?: ReadOptions): Promise<TNode[]> {
+    return this.select({ sql: 'TRUE', params: [] }, opts);
+  }
+
+  /** Properties of many nodes in one query, keyed by node id (nodes without any are absent). */
+  getProperties(ids: Iterable<number>): Promise<Map<number, NodeProperties>> {
+    const list = Array.from(ids, (id) => Math.trunc(id));
+    const { propertyTable, idColumn } = this.t;
+    return this.session.read(async (q) => {
+      const rows = await q.query<PropertyRow>(
+        `SELECT p.${idColumn} AS node_id, ${PROPERTY_SELECT} FROM ${propertyTable} p WHERE p.${idColumn} = ANY($1::bigint[]) ORDER BY p.${idColumn}, p.is_custom_property, p.name COLLATE "C"`,
+        [list],
+      );
+      const out = new Map<number, NodeProperties>();
+      for (const r of rows) {
+        let entry = out.get(r.node_id);
+        if (!entry) out.set(r.node_id, (entry = emptyProperties()));
+        this.addProperty(entry, r, r.node_id);
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Nodes linked by an event to `peerId` (an execution for artifacts, an artifact for
+   * executions), optionally of one event type, in id order.
+   */
+  protected viaEvents(
+    column: 'artifact_id' | 'execution_id',
+    peerColumn: 'artifact_id' | 'execution_id',
+    peerId: number,
+    eventType: number | undefined,
+    opts?: ReadOptions,
+  ): Promise<TNode[]> {
+    const typed = eventType === undefined ? '' : ' AND type = $2::bigint';
+    const params: unknown[] = [peerId];
+    if (eventType !== undefined) params.push(eventType);
+    const sql = `n.id IN (SELECT ${column} FROM Event WHERE ${peerColumn} = $1::bigint${typed})`;
+    return this.select({ sql, params }, opts);
+  }
+
+  /** Nodes whose id is in the `column` of `table` rows whose `by` column is `id`. */
+  protected linked(
+    table: string,
+    column: string,
+    by: string,
+    id: number,
+    opts?: ReadOptions,
+  ): Promise<TNode[]> {
+    return this.select(
+      { sql: `n.id IN (SELECT ${column} FROM ${table} WHERE ${by} = $1::bigint)`, params: [id] },
+      opts,
+    );
+  }
+
+  protected select(where: Where, opts?: ReadOptions): Promise<TNode[]> {
+    return this.session.read((q) => this.selectIn(q, where, opts));
+  }
+
+  private byName(typeId: number, name: string): Where {
+    return { sql: 'n.type_id = $1::bigint AND n.name = $2', params: [typeId, name] };
+  }
+
+  private async requireIn(q: Querier, id: number, opts?: ReadOptions): Promise<TNode> {
+    const [node] = await this.selectIn(q, byId(id), opts);
+    if (!node) throw notFoundError(`${this.t.label} ${id}`, { id });
+    return node;
+  }
+
+  /**
+   * Nodes and their properties in ONE statement (a left join, ordered by node id, then
+   * declared before custom, then name as bytes), so a listing of any size is one round trip
+   * and sees one snapshot.
+   */
+  private async selectIn(q: Querier, where: Where, opts: ReadOptions = {}): Promise<TNode[]> {
+    const { table, propertyTable, idColumn, extraColumns } = this.t;
+    const extra = extraColumns.map((c) => `, n.${c}`).join('');
+    const withProps = opts.properties !== false;
+    const sql = withProps
+      ? `SELECT n.id, n.type_id, t.name AS type_name, n.name, n.external_id, n.create_time_since_epoch, n.last_update_time_since_epoch${extra}, ${PROPERTY_SELECT} FROM ${table} n JOIN Type t ON t.id = n.type_id LEFT JOIN ${propertyTable} p ON p.${idColumn} = n.id WHERE ${where.sql} ORDER BY n.id, p.is_custom_property, p.name COLLATE "C"`
+      : `SELECT n.id, n.type_id, t.name AS type_name, n.name, n.external_id, n.create_time_since_epoch, n.last_update_time_since_epoch${extra}, NULL AS p_name FROM ${table} n JOIN Type t ON t.id = n.type_id WHERE ${where.sql} ORDER BY n.id`;
+    const rows = await q.query<JoinedRow>(sql, where.params);
+    const out: TNode[] = [];
+    let current: { row: NodeRow; props: NodeProperties } | undefined;
+    const flush = () => {
+      if (current) out.push(this.kind.toRecord(current.row, current.props));
+    };
+    for (const r of rows) {
+      if (current?.row.id !== r.id) {
+        flush();
+        current = { row: this.nodeRow(r), props: emptyProperties() };
+      }
+      if (r.p_name !== null) this.addProperty(current.props, r as unknown as PropertyRow, r.id);
+    }
+    flush();
+    return out;
+  }
+
+  private nodeRow(r: JoinedRow): NodeRow {
+    const row: NodeRow = {
+      id: r.id,
+      type_id: r.type_id,
+      type_name: r.type_name,
+      name: r.name,
+      external_id: r.external_id,
+      create_time_since_epoch: Number(r.create_time_since_epoch),
+      last_update_time_since_epoch: Number(r.last_update_time_since_epoch),
+    };
+    for (const c of this.t.extraColumns) row[c] = r[c];
+    return row;
+  }
+
+  private addProperty(entry: NodeProperties, r: PropertyRow, id: number): void {
+    const { propertyTable, idColumn } = this.t;
+    const value = decodeRow(r, { table: propertyTable, [idColumn]: id, name: r.p_name });
+    (r.is_custom_property ? entry.customProperties : entry.properties)[r.p_name] = value;
+  }
+
+  /**
+   * Inserts the row and its properties and returns the record as a read would return it,
+   * built from what was written (no re-read).
+   */
+  private async insert(q: Querier, input: TInput): Promise<TNode> {
+    // Checked in the SQLite store's order, all before the first statement that writes.
+    const type = await this.typeOf(q, input.typeId);
+    const name = this.kind.checkedName(input.name);
+    await this.assertNameFree(q, type.id, name);
+    const externalId = checkName('external id', input.externalId);
+    const extra = this.kind.insertColumns(input);
+    const rows = await this.checkedProperties(q, type, input.properties, input.customProperties);
+    const now = q.now();
+    const cols = ['type_id', 'name', 'external_id', ...Object.keys(extra)];
+    const params = [type.id, name, externalId, ...Object.values(extra), now, now];
+    const placeholders = params.map((_, i) => `$${i + 1}`).join(', ');
+    const [inserted] = await q.query<{ id: number }>(
+      `INSERT INTO ${this.t.table} (${cols.join(', ')}, create_time_since_epoch, last_update_time_since_epoch) VALUES (${placeholders}) RETURNING id`,
+      params,
+    );
+    const id = inserted!.id;
+    const written = await this.insertProperties(q, id, rows);
+    const row: NodeRow = {
+      ...extra,
+      id,
+      type_id: type.id,
+      type_name: type.name,
+      name,
+      external_id: externalId,
+      create_time_since_epoch: Number(now),
+      last_update_time_since_epoch: Number(now),
+    };
+    return this.kind.toRecord(row, written);
+  }
+
+  /** Validated rows; a declared property missing from the cached type re-reads it first. */
+  private async checkedProperties(
+    q: Querier,
+    type: MlmdType,
+    properties: PropertyInputs | undefined,
+    customProperties: PropertyInputs | undefined,
+  ): Promise<PropertyRowInput[]> {
+    const checked = declaresAll(type, properties) ? type : await this.types.reloadIn(q, type.id);
+    return propertyRows(checked, properties, customProperties);
+  }
+
+  private async writeProperties(
+    q: Querier,
+    id: number,
+    type: MlmdType,
+    properties: PropertyInputs | undefined,
+    customProperties: PropertyInputs | undefined,
+  ): Promise<NodeProperties> {
+    const rows = await this.checkedProperties(q, type, properties, customProperties);
+    return this.insertProperties(q, id, rows);
+  }
+
+  /**
+   * Upserts the rows in one statement (a row with the same name and space is replaced
+   * whole, as SQLite's INSERT OR REPLACE does) and returns them as a read returns them.
+   */
+  private async insertProperties(
+    q: Querier,
+    id: number,
+    rows: PropertyRowInput[],
+  ): Promise<NodeProperties> {
+    const { propertyTable, idColumn } = this.t;
+    const stored = rows.map((r) => ({ ...r, pg: pgColumns(r.columns) }));
+    if (stored.length > 0) {
+      await q.query(
+        `INSERT INTO ${propertyTable} (${idColumn}, name, is_custom_property, int_value, double_value, string_value, byte_value, proto_value, bool_value)
+         SELECT $1::int, u.name, u.custom, u.i, u.d, u.s, NULL::bytea, u.p, u.b
+         FROM unnest($2::text[], $3::boolean[], $4::bigint[], $5::float8[], $6::text[], $7::bytea[], $8::boolean[]) AS u(name, custom, i, d, s, p, b)
+         ON CONFLICT (${idColumn}, name, is_custom_property) DO UPDATE SET int_value = EXCLUDED.int_value, double_value = EXCLUDED.double_value, string_value = EXCLUDED.string_value, byte_value = EXCLUDED.byte_value, proto_value = EXCLUDED.proto_value, bool_value = EXCLUDED.bool_value`,
+        [
+          id,
+          stored.map((r) => r.name),
+          stored.map((r) => r.custom),
+          stored.map((r) => r.pg.int_value),
+          stored.map((r) => r.pg.double_value),
+          stored.map((r) => r.pg.string_value),
+          stored.map((r) => r.pg.proto_value),
+          stored.map((r) => r.pg.bool_value),
+        ],
+      );
+    }
+    // A proto reads back as the Base64 of its stored bytes (canonical Base64).
+    const asRead = stored.map((r) => ({
+      ...r,
+      columns: {
+        ...r.columns,
+        proto_value: r.pg.proto_value === null ? null : r.pg.proto_value.toString('base64'),
+      },
+    }));
+    return propertiesAsRead(asRead, { table: propertyTable, [idColumn]: id });
+  }
+
+  /** Fails with MLMD_ALREADY_EXISTS if a node of this type has this name. */
+  private async assertNameFree(q: Querier, typeId: number, name: string | null): Promise<void> {
+    if (name === null) return;
+    const [row] = await q.query<{ id: number }>(
+      `SELECT id FROM ${this.t.table} WHERE type_id = $1::bigint AND name = $2`,
+      [typeId, name],
+    );
+    if (row) {
+      throw alreadyExistsError(`${this.t.label} "${name}" of type ${typeId}`, {
+        id: row.id,
+        typeId,
+        name,
+      });
+    }
+  }
+
+  /** The node's type, checked to be of this kind. */
+  private async typeOf(q: Querier, typeId: number): Promise<MlmdType> {
+    const type = await this.types.requireIn(q, typeId);
+    if (type.kind !== this.t.kind) {
+      throw invalidArgumentError(
+        `Type ${type.name} (${typeId}) is a ${enumName(TypeKind, type.kind)} type, not ${enumName(TypeKind, this.t.kind)}.`,
+      );
+    }
+    return type;
+  }
+}
+
+function byId(id: number): Where {
+  return { sql: 'n.id = $1::bigint', params: [id] };
+}
+
+export class PgArtifactStore extends PgNodeStore<MlmdArtifact, ArtifactInput, ArtifactUpdate> {
+  /** Artifacts with exactly this uri, in id order. */
+  getByUri(uri: string, opts?: ReadOptions): Promise<MlmdArtifact[]> {
+    return this.select({ sql: 'n.uri = $1', params: [uri] }, opts);
+  }
+
+  /** Artifacts attributed to a context, in id order. */
+  byContext(contextId: number, opts?: ReadOptions): Promise<MlmdArtifact[]> {
+    return this.linked('Attribution', 'artifact_id', 'context_id', contextId, opts);
+  }
+
+  /** Artifacts linked to an execution by an event (of one type if given), in id order. */
+  byExecution(
+    executionId: number,
+    eventType?: number,
+    opts?: ReadOptions,
+  ): Promise<MlmdArtifact[]> {
+    return this.viaEvents('artifact_id', 'execution_id', executionId, eventType, opts);
+  }
+}
+
+export class PgExecutionStore extends PgNodeStore<MlmdExecution, ExecutionInput, ExecutionUpdate> {
+  /** Executions associated with a context, in id order. */
+  byContext(contextId: number, opts?: ReadOptions): Promise<MlmdExecution[]> {
+    return this.linked('Association', 'execution_id', 'context_id', contextId, opts);
+  }
+
+  /** Executions linked to an artifact by an event (of one type if given), in id order. */
+  byArtifact(artifactId: number, eventType?: number, opts?: ReadOptions): Promise<MlmdExecution[]> {
+    return this.viaEvents('execution_id', 'artifact_id', artifactId, eventType, opts);
+  }
+}
+
+export class PgContextStore extends PgNodeStore<MlmdContext, ContextInput, ContextUpdate> {
+  /** Child contexts of a parent, in id order. */
+  children(parentId: number, opts?: ReadOptions): Promise<MlmdContext[]> {
+    return this.linked('ParentContext', 'context_id', 'parent_context_id', parentId, opts);
+  }
+
+  /** Parent contexts of a child, in id order. */
+  parents(childId: number, opts?: ReadOptions): Promise<MlmdContext[]> {
+    return this.linked('ParentContext', 'parent_context_id', 'context_id', childId, opts);
+  }
+
+  /** Contexts an execution is associated with, in id order. */
+  ofExecution(executionId: number, opts?: ReadOptions): Promise<MlmdContext[]> {
+    return this.linked('Association', 'context_id', 'execution_id', executionId, opts);
+  }
+
+  /** Contexts an artifact is attributed to, in id order. */
+  ofArtifact(artifactId: number, opts?: ReadOptions): Promise<MlmdContext[]> {
+    return this.linked('Attribution', 'context_id', 'artifact_id', artifactId, opts);
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * How the PostgreSQL store runs statements.
+ *
+ * Outside a transaction, reads go straight to the pool: each read is ONE statement (nodes
+ * come with their properties through a join), so it sees one consistent snapshot without a
+ * transaction around it. Each write runs as its own small transaction on one pooled client.
+ *
+ * Writers are serialised across processes with a transaction-level advisory lock, taken as
+ * the first statement of every write transaction (a store call outside `transaction()`, or a
+ * whole `transaction(fn)`). Several server processes may share one database; MLMD's
+ * get-or-create (look up by name, insert if absent) and the merge of pushed metadata are
+ * read-then-write sequences that must not interleave, and READ COMMITTED alone would let two
+ * writers both insert. SERIALIZABLE would make them fail and retry instead of wait; the lock
+ * makes them queue, like SQLite's BEGIN IMMEDIATE. The lock is keyed on the schema, so stores
+ * in different schemas of one database do not wait for each other, and readers never wait.
+ * It is released by COMMIT or ROLLBACK, also when the client's connection dies.
+ *
+ * Inside a transaction, every store call runs on the transaction's one client, one call at a
+ * time (a mutex: concurrent calls on one client would interleave their statements), and each
+ * write call is a SAVEPOINT, so a call that fails leaves the transaction usable with that
+ * call's changes undone, as in the SQLite store where nested writes are savepoints.
+ */
+import type pg from 'pg';
+import { UsageError } from '../../errors/index.js';
+import { Mutex } from '../async-store.js';
+import { translatePgError } from './errors.js';
+
+/** Runs statements; the rows come back as plain objects. */
+export interface Querier {
+  query<R>(sql: string, params?: unknown[]): Promise<R[]>;
+  /** Now in integer milliseconds since the epoch (MLMD's timestamp unit). */
+  now(): bigint;
+}
+
+/** First key of the advisory lock ("cmf"); the second is the hash of the schema name. */
+const LOCK_CLASS = 0x636d66;
+const LOCK_SQL = `SELECT pg_advisory_xact_lock(${LOCK_CLASS}, hashtext(current_schema()))`;
+
+export class Session {
+  private readonly mutex = new Mutex();
+  private ended = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    /** The transaction's client, or undefined for the pool. */
+    private readonly client: pg.PoolClient | undefined,
+    readonly location: string,
+    private readonly clock: () => number,
+  ) {}
+
+  static forPool(pool: pg.Pool, location: string, clock: () => number): Session {
+    return new Session(pool, undefined, location, clock);
+  }
+
+  get inTransaction(): boolean {
+    return this.client !== undefined;
+  }
+
+  /** Runs a read. */
+  async read<T>(fn: (q: Querier) => Promise<T>): Promise<T> {
+    if (!this.client) return fn(this.querier(this.pool));
+    const client = this.client;
+    return this.mutex.run(() => {
+      this.assertOpen();
+      return fn(this.querier(client));
+    });
+  }
+
+  /** Runs a write: its own locked transaction outside `transaction()`, a savepoint inside. */
+  async write<T>(fn: (q: Querier) => Promise<T>): Promise<T> {
+    if (!this.client) return this.transaction((s) => s.read(fn));
+    const client = this.client;
+    return this.mutex.run(async () => {
+      this.assertOpen();
+      const q = this.querier(client);
+      await q.query('SAVEPOINT cmf_call');
+      try {
+        const result = await fn(q);
+        await q.query('RELEASE SAVEPOINT cmf_call');
+        return result;
+      } catch (err) {
+        await q.query('ROLLBACK TO SAVEPOINT cmf_call').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * Runs `fn` with a session on one client inside BEGIN … COMMIT holding the writers' lock;
+   * ROLLBACK when `fn` throws. Inside a transaction, `fn` simply joins it.
+   */
+  async transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T> {
+    if (this.client) return fn(this);
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw translatePgError(err, this.location);
+    }
+    const tx = new Session(this.pool, client, this.location, this.clock);
+    const q = this.querier(client);
+    let broken: Error | undefined;
+    try {
+      await q.query('BEGIN');
+      await q.query(LOCK_SQL);
+      const result = await fn(tx);
+      // Calls `fn` started but did not wait for finish before COMMIT, not after it.
+      await tx.mutex.run(async () => {
+        tx.ended = true;
+        await q.query('COMMIT');
+      });
+      return result;
+    } catch (err) {
+      await tx.mutex.run(async () => {
+        tx.ended = true;
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackErr) {
+          // The connection is gone (the server rolls back on its own): do not reuse it.
+          broken = rollbackErr as Error;
+        }
+      });
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.ended) {
+      throw new UsageError(
+        'MLMD_TRANSACTION_ENDED',
+        'A store call was made on a transaction that has already ended.',
+        { hint: 'Await every call inside the transaction function before it returns.' },
+      );
+    }
+  }
+
+  private querier(runner: pg.Pool | pg.PoolClient): Querier {
+    const location = this.location;
+    const clock = this.clock;
+    return {
+      async query<R>(sql: string, params: unknown[] = []): Promise<R[]> {
+        try {
+          return (await runner.query(sql, params)).rows as R[];
+        } catch (err) {
+          throw translatePgError(err, location);
+        }
+      },
+      now: () => BigInt(Math.trunc(clock())),
+    };
+  }
+}
