@@ -18,6 +18,11 @@ export const DEFAULT_CMF_SERVER_URL = 'http://127.0.0.1:80';
  * a database credential is allowed; a `[neo4j]` section would make every dvc command fail.
  */
 export const NEO4J_DB_SECTION = 'db "neo4j"';
+/**
+ * `.dvc/config.local` section holding the metadata server's bearer token (`password`), for
+ * the same reason: `dvc config --local db.cmf-server.password <token>` writes it.
+ */
+export const CMF_SERVER_DB_SECTION = 'db "cmf-server"';
 
 export type CmfConfigSection = Map<string, string>;
 export type CmfConfigDocument = Map<string, CmfConfigSection>;

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import {
+  CMF_SERVER_DB_SECTION,
   DEFAULT_CMF_SERVER_URL,
   flattenCmfConfig,
   NEO4J_DB_SECTION,
@@ -62,13 +63,18 @@ const AWS_ENV: [string, string][] = [
 /** Environment overrides of `.cmfconfig` keys. */
 const CMF_ENV: [string, string][] = [
   ['CMF_SERVER_URL', 'cmf-server-url'],
+  ['CMF_SERVER_TOKEN', 'cmf-server-token'],
   ['NEO4J_USER', 'neo4j-user'],
   ['NEO4J_PASSWORD', 'neo4j-password'],
   ['NEO4J_URI', 'neo4j-uri'],
 ];
 
 function isSecretKey(key: string): boolean {
-  return key === 'neo4j-password' || SECRET_OPTIONS.has(key.slice(key.lastIndexOf('.') + 1));
+  return (
+    key === 'neo4j-password' ||
+    key === 'cmf-server-token' ||
+    SECRET_OPTIONS.has(key.slice(key.lastIndexOf('.') + 1))
+  );
 }
 
 /** `dvc config -l` key of a section/key pair. */
@@ -126,6 +132,8 @@ export async function resolveConfig(
         const value = Array.isArray(v) ? v.join(',') : v;
         if (section === NEO4J_DB_SECTION && k === 'password')
           setCmf('neo4j-password', value, label);
+        else if (section === CMF_SERVER_DB_SECTION && k === 'password')
+          setCmf('cmf-server-token', value, label);
         else if (section !== '') set(dvcKey(section, k), value, label);
       }
     }

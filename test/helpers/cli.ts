@@ -13,6 +13,7 @@ export function isolatedEnv(home: string): Record<string, string> {
     AWS_SESSION_TOKEN: '',
     AWS_PROFILE: '',
     CMF_SERVER_URL: '',
+    CMF_SERVER_TOKEN: '',
     NEO4J_PASSWORD: '',
     BEARER_TOKEN_FILE: '',
     CONFIG_FILE: '',

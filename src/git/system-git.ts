@@ -1,0 +1,92 @@
+/**
+ * The git operations that talk to a git host — push and pull — run through the system
+ * `git` (execa), so every transport and credential helper the user has set up works: ssh,
+ * https, file paths, any host (cmflib only knows GitHub and asks its API, §11 item 14).
+ */
+import { execa, ExecaError } from 'execa';
+import { ConfigError, OperationError } from '../errors/index.js';
+
+export interface SystemGitOptions {
+  cwd: string;
+  /**
+   * Whether git may ask for credentials on the terminal. When false (no TTY), git fails
+   * instead of waiting for an answer that never comes.
+   */
+  interactive?: boolean;
+}
+
+export interface GitOutput {
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `git <args>`; a missing git is a ConfigError, a non-zero exit an OperationError with git's words. */
+export async function runGit(args: string[], opts: SystemGitOptions): Promise<GitOutput> {
+  try {
+    const r = await execa('git', args, {
+      cwd: opts.cwd,
+      env: opts.interactive ? {} : { GIT_TERMINAL_PROMPT: '0', GCM_INTERACTIVE: 'never' },
+      stdin: opts.interactive ? 'inherit' : 'ignore',
+      stripFinalNewline: true,
+    });
+    return { stdout: String(r.stdout), stderr: String(r.stderr) };
+  } catch (err) {
+    if (err instanceof ExecaError && err.code === 'ENOENT') {
+      throw new ConfigError('GIT_NOT_INSTALLED', 'git is not installed (or not on PATH)', {
+        hint: 'Install git; cmf runs it for git push and pull.',
+        cause: err,
+      });
+    }
+    if (err instanceof ExecaError) {
+      const said = String(err.stderr || err.stdout || '').trim();
+      throw new OperationError(
+        'GIT_FAILED',
+        `git ${args[0]} failed (exit ${err.exitCode ?? '?'})${said ? `: ${said}` : ''}`,
+        {
+          hint: `Run 'git ${args.join(' ')}' yourself to see the details.`,
+          data: { args, exitCode: err.exitCode ?? null, stderr: said },
+          cause: err,
+        },
+      );
+    }
+    throw err;
+  }
+}
+
+/** The checked-out branch; a detached HEAD cannot be pushed by name. */
+export async function currentBranch(opts: SystemGitOptions): Promise<string> {
+  try {
+    return (await runGit(['symbolic-ref', '--quiet', '--short', 'HEAD'], opts)).stdout.trim();
+  } catch (err) {
+    if (err instanceof OperationError && err.code === 'GIT_FAILED') {
+      throw new ConfigError(
+        'GIT_DETACHED_HEAD',
+        `${opts.cwd} has no current branch (detached HEAD, or not a git repository)`,
+        {
+          hint: "Check out a branch ('git switch <branch>') first.",
+          cause: err,
+        },
+      );
+    }
+    throw err;
+  }
+}
+
+/** The URL of `remote`; ConfigError when it is not configured. */
+export async function remoteUrl(remote: string, opts: SystemGitOptions): Promise<string> {
+  try {
+    return (await runGit(['remote', 'get-url', remote], opts)).stdout.trim();
+  } catch (err) {
+    if (err instanceof OperationError && err.code === 'GIT_FAILED') {
+      throw new ConfigError(
+        'GIT_REMOTE_MISSING',
+        `git remote ${remote} is not configured in ${opts.cwd}`,
+        {
+          hint: `Add it: 'git remote add ${remote} <url>' (cmf init --git-remote-url does this).`,
+          cause: err,
+        },
+      );
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * Every way a metadata-server request can fail, as a typed error with a hint and an exit
+ * code (cmflib prints raw exception text and exits 0, §11 items 1–3 and 21).
+ */
+import {
+  CmfError,
+  ConfigError,
+  NotFoundError,
+  OperationError,
+  type CmfErrorOptions,
+} from '../errors/index.js';
+
+/** What the request was for, in messages: "metadata push", "upload of labels/x.csv", ... */
+export interface RequestInfo {
+  operation: string;
+  url: string;
+  pipeline?: string;
+}
+
+export class ServerError extends OperationError {}
+
+/** The server's own explanation: FastAPI's `{detail}` (string or validation list) or the text. */
+export function detailOf(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { detail?: unknown; error?: unknown; message?: unknown };
+    const d = parsed.detail ?? parsed.error ?? parsed.message;
+    if (typeof d === 'string') return d;
+    if (d !== undefined) return JSON.stringify(d);
+  } catch {
+    // not JSON: the text itself
+  }
+  return body.trim().slice(0, 500);
+}
+
+function opts(
+  info: RequestInfo,
+  hint: string,
+  data: Record<string, unknown> = {},
+): CmfErrorOptions {
+  return {
+    hint,
+    data: { url: info.url, ...(info.pipeline ? { pipeline: info.pipeline } : {}), ...data },
+  };
+}
+
+/** An HTTP answer that is not a success for `info.operation`. */
+export function httpError(info: RequestInfo, status: number, body: string): CmfError {
+  const detail = detailOf(body);
+  const said = detail ? `: ${detail}` : '';
+  const what = `${info.operation} failed with HTTP ${status}${said}`;
+  const data = { status, detail };
+  if (status === 422 && detail === 'version_update') {
+    return new ServerError(
+      'SERVER_VERSION_UPDATE',
+      `${info.operation} refused: cmf must be updated (version_update)`,
+      opts(
+        info,
+        'The metadata holds executions without an Execution_uuid (written by an old cmf). Re-log them with a current cmf, or push with -e <uuid> an execution that has one.',
+        data,
+      ),
+    );
+  }
+  if (status === 401 || status === 403) {
+    return new ConfigError(
+      'SERVER_UNAUTHORIZED',
+      what,
+      opts(
+        info,
+        'Set the server token: CMF_SERVER_TOKEN=<token>, or `dvc config --local db.cmf-server.password <token>` in the project.',
+        data,
+      ),
+    );
+  }
+  if (status === 404) {
+    return new NotFoundError(
+      'SERVER_NOT_FOUND',
+      what,
+      opts(
+        info,
+        `Check that ${info.url} is a cmf server (cmf-server-url in .cmfconfig, or CMF_SERVER_URL) and the names you gave.`,
+        data,
+      ),
+    );
+  }
+  if (status === 413) {
+    return new ServerError(
+      'SERVER_PAYLOAD_TOO_LARGE',
+      what,
+      opts(
+        info,
+        'The server refuses bodies this large: raise its limit (cmf server start --body-limit; client_max_body_size behind nginx), or push one execution at a time with -e.',
+        data,
+      ),
+    );
+  }
+  if (status === 400 || status === 422) {
+    return new ServerError(
+      'SERVER_REJECTED',
+      what,
+      opts(
+        info,
+        'The server found the request malformed; the detail above says why. If the MLMD file is damaged, check it with `cmf pipeline list`.',
+        data,
+      ),
+    );
+  }
+  if (status === 429) {
+    return new ServerError(
+      'SERVER_BUSY',
+      what,
+      opts(info, 'The server is rate limiting; try again later.', data),
+    );
+  }
+  if (status >= 500) {
+    return new ServerError(
+      'SERVER_ERROR',
+      what,
+      opts(
+        info,
+        'The server failed while handling the request (retried with backoff); its log has the reason.',
+        data,
+      ),
+    );
+  }
+  return new ServerError(
+    'SERVER_UNEXPECTED_STATUS',
+    what,
+    opts(info, `Check that ${info.url} is a cmf server.`, data),
+  );
+}
+
+/** The request never got an answer. */
+export function transportError(info: RequestInfo, err: unknown, timeoutMs: number): CmfError {
+  if (isTimeout(err)) {
+    return new ServerError(
+      'SERVER_TIMEOUT',
+      `${info.operation}: no answer from ${info.url} within ${timeoutMs / 1000} s`,
+      opts(
+        info,
+        'The server may be overloaded or the payload large; raise the limit with CMF_SERVER_TIMEOUT=<seconds>.',
+        { timeoutMs },
+      ),
+    );
+  }
+  const code = errorCode(err);
+  const reason = code ?? (err as Error)?.message ?? String(err);
+  return new ServerError(
+    'SERVER_UNREACHABLE',
+    `${info.operation}: cannot reach the cmf server at ${info.url} (${reason})`,
+    {
+      ...opts(
+        info,
+        'Is the server running? Check cmf-server-url (cmf init show), or set CMF_SERVER_URL; start one with `cmf server start`.',
+        { code: code ?? null },
+      ),
+      cause: err,
+    },
+  );
+}
+
+export function isTimeout(err: unknown): boolean {
+  return (err as Error)?.name === 'TimeoutError' || errorCode(err) === 'UND_ERR_HEADERS_TIMEOUT';
+}
+
+/** The system error code under fetch's `TypeError: fetch failed` (ECONNREFUSED, ...). */
+export function errorCode(err: unknown): string | undefined {
+  let e = err as { code?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (typeof e.code === 'string') return e.code;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}

@@ -1,0 +1,188 @@
+/**
+ * Client of the cmf-server HTTP API (ours or Python's): fetch with a timeout per attempt,
+ * retries with exponential backoff where a retry can help (no connection, 5xx, 429 — never
+ * other 4xx, never after a timeout, when the server may still be working on the request),
+ * the bearer token when one is configured, and typed errors for everything else.
+ */
+import { openAsBlob } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { httpError, transportError, type RequestInfo } from './client-errors.js';
+
+export interface ServerClientOptions {
+  /** `cmf-server-url`, e.g. http://127.0.0.1:80 (routes are under `<url>/api/`). */
+  url: string;
+  token?: string;
+  /** Per attempt (default 300 s: merging a large pipeline takes a while). */
+  timeoutMs?: number;
+  /** Further attempts after a retryable failure (default 3). */
+  retries?: number;
+  /** First backoff delay; doubled each time (default 300 ms). */
+  backoffMs?: number;
+}
+
+export type PushStatus = 'success' | 'exists' | 'pipeline_not_exist';
+
+export interface PushAnswer {
+  status: PushStatus | string;
+  [key: string]: unknown;
+}
+
+/** The literal body Python's server sends for an execution uuid it does not have. */
+export const NO_EXEC_UUID = 'no_exec_uuid';
+
+export type UploadRoute = 'python-env' | 'label' | 'tensorboard';
+
+interface Request {
+  method: 'GET' | 'POST';
+  route: string;
+  operation: string;
+  pipeline?: string;
+  query?: Record<string, string>;
+  json?: unknown;
+  form?: () => Promise<FormData>;
+}
+
+const RETRY_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+export class ServerClient {
+  readonly baseUrl: string;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly backoffMs: number;
+
+  constructor(private readonly opts: ServerClientOptions) {
+    // A trailing slash would make Python's client call `//api`; ours never does.
+    this.baseUrl = opts.url.replace(/\/+$/, '');
+    this.timeoutMs = opts.timeoutMs ?? 300_000;
+    this.retries = opts.retries ?? 3;
+    this.backoffMs = opts.backoffMs ?? 300;
+  }
+
+  endpoint(route: string, query?: Record<string, string>): string {
+    const qs = query ? `?${new URLSearchParams(query).toString()}` : '';
+    return `${this.baseUrl}/api/${route.replace(/^\/+/, '')}${qs}`;
+  }
+
+  /** POST /api/mlmd_push; 200 answers are returned (status success, exists, ...). */
+  async pushMetadata(body: {
+    pipelineName: string;
+    executionUuid?: string;
+    payload: string;
+  }): Promise<PushAnswer> {
+    const res = await this.send({
+      method: 'POST',
+      route: 'mlmd_push',
+      operation: 'metadata push',
+      pipeline: body.pipelineName,
+      json: {
+        exec_uuid: body.executionUuid ?? null,
+        json_payload: body.payload,
+        pipeline_name: body.pipelineName,
+      },
+    });
+    return JSON.parse(res.text) as PushAnswer;
+  }
+
+  /** POST /api/mlmd_pull: the pipeline's JSON text, or NO_EXEC_UUID. 404: unknown pipeline. */
+  async pullMetadata(body: { pipelineName: string; executionUuid?: string }): Promise<string> {
+    const res = await this.send({
+      method: 'POST',
+      route: 'mlmd_pull',
+      operation: 'metadata pull',
+      pipeline: body.pipelineName,
+      json: { pipeline_name: body.pipelineName, exec_uuid: body.executionUuid ?? null },
+    });
+    return res.text;
+  }
+
+  /** Multipart upload of one file as part `file` named `name`. */
+  async upload(
+    route: UploadRoute,
+    path: string,
+    name: string,
+    query?: Record<string, string>,
+  ): Promise<Record<string, unknown>> {
+    const res = await this.send({
+      method: 'POST',
+      route,
+      operation: `upload of ${name}`,
+      query,
+      form: async () => {
+        const form = new FormData();
+        form.append('file', await openAsBlob(path), name);
+        return form;
+      },
+    });
+    try {
+      return JSON.parse(res.text) as Record<string, unknown>;
+    } catch {
+      return { message: res.text };
+    }
+  }
+
+  async pipelines(): Promise<string[]> {
+    const res = await this.send({
+      method: 'GET',
+      route: 'pipelines',
+      operation: 'pipeline listing',
+    });
+    return JSON.parse(res.text) as string[];
+  }
+
+  /** One request with retries; resolves only on a 2xx answer. */
+  private async send(req: Request): Promise<{ status: number; text: string }> {
+    const url = this.endpoint(req.route, req.query);
+    const info: RequestInfo = { operation: req.operation, url, pipeline: req.pipeline };
+    const headers: Record<string, string> = { accept: 'application/json, text/plain, */*' };
+    if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    let body: string | FormData | undefined;
+    if (req.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(req.json);
+    }
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt >= this.retries;
+      let res: Response;
+      try {
+        if (req.form) body = await req.form();
+        res = await fetch(url, {
+          method: req.method,
+          headers,
+          body,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (err) {
+        const code = (err as { cause?: { code?: string } }).cause?.code;
+        if (!last && code !== undefined && RETRY_CODES.has(code)) {
+          await sleep(this.delay(attempt));
+          continue;
+        }
+        throw transportError(info, err, this.timeoutMs);
+      }
+      const text = await res.text().catch(() => '');
+      if (res.ok) return { status: res.status, text };
+      if (!last && (res.status >= 500 || res.status === 429)) {
+        await sleep(this.delay(attempt, res.headers.get('retry-after')));
+        continue;
+      }
+      throw httpError(info, res.status, text);
+    }
+  }
+
+  /** Exponential backoff with jitter; a Retry-After (seconds) is honoured up to 30 s. */
+  private delay(attempt: number, retryAfter?: string | null): number {
+    const asked = retryAfter ? Number(retryAfter) * 1000 : NaN;
+    if (Number.isFinite(asked) && asked >= 0) return Math.min(asked, 30_000);
+    const base = this.backoffMs * 2 ** attempt;
+    return base / 2 + Math.random() * (base / 2);
+  }
+}

@@ -1,0 +1,137 @@
+/** The server client against real HTTP servers on 127.0.0.1 that answer as told. */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CmfError } from '../../../src/errors/index.js';
+import { ServerClient } from '../../../src/server/client.js';
+import { freePort } from '../../servers/common.js';
+
+interface Seen {
+  method: string;
+  url: string;
+  authorization?: string;
+  body: string;
+}
+
+let server: Server | undefined;
+afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+
+/** A server answering request i with answers[i] (the last one repeats); never answers for 'hang'. */
+async function answering(
+  answers: ({ status: number; body: string; headers?: Record<string, string> } | 'hang')[],
+): Promise<{ url: string; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  server = createServer(async (req: IncomingMessage, res) => {
+    let body = '';
+    for await (const c of req) body += c;
+    seen.push({
+      method: req.method!,
+      url: req.url!,
+      authorization: req.headers.authorization,
+      body,
+    });
+    const a = answers[Math.min(seen.length - 1, answers.length - 1)]!;
+    if (a === 'hang') return;
+    res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers }).end(a.body);
+  });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}/`, seen };
+}
+
+async function failure(p: Promise<unknown>): Promise<CmfError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(CmfError);
+    return err as CmfError;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('ServerClient', () => {
+  it('posts the cmf body to <url>/api/mlmd_push (no // from a trailing slash) with the bearer token', async () => {
+    const { url, seen } = await answering([{ status: 200, body: '{"status": "success"}' }]);
+    const client = new ServerClient({ url, token: 'tok' });
+    const r = await client.pushMetadata({ pipelineName: 'P', payload: '{"Pipeline": []}' });
+    expect(r.status).toBe('success');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({
+      method: 'POST',
+      url: '/api/mlmd_push',
+      authorization: 'Bearer tok',
+    });
+    expect(JSON.parse(seen[0]!.body)).toEqual({
+      exec_uuid: null,
+      json_payload: '{"Pipeline": []}',
+      pipeline_name: 'P',
+    });
+  });
+
+  it('retries 5xx and 429 with backoff, then succeeds', async () => {
+    const { url, seen } = await answering([
+      { status: 503, body: '{"detail": "busy"}' },
+      { status: 429, body: '', headers: { 'retry-after': '0' } },
+      { status: 200, body: '{"status": "exists"}' },
+    ]);
+    const r = await new ServerClient({ url, backoffMs: 10 }).pushMetadata({
+      pipelineName: 'P',
+      payload: '{}',
+    });
+    expect(r.status).toBe('exists');
+    expect(seen).toHaveLength(3);
+  });
+
+  it('gives up after the retries with SERVER_ERROR (exit 1)', async () => {
+    const { url, seen } = await answering([
+      { status: 500, body: '{"detail": "Internal server error"}' },
+    ]);
+    const err = await failure(new ServerClient({ url, backoffMs: 5, retries: 2 }).pipelines());
+    expect(err.code).toBe('SERVER_ERROR');
+    expect(err.exitCode).toBe(1);
+    expect(err.message).toMatch(/HTTP 500: Internal server error/);
+    expect(seen).toHaveLength(3);
+  });
+
+  it('does not retry other 4xx; maps each to its own error', async () => {
+    const cases: [number, string, string, number][] = [
+      [400, '{"detail": "json_payload is not valid JSON"}', 'SERVER_REJECTED', 1],
+      [401, '{"detail": "Missing or invalid bearer token"}', 'SERVER_UNAUTHORIZED', 4],
+      [404, '{"detail": "Pipeline P not found."}', 'SERVER_NOT_FOUND', 3],
+      [413, '{"detail": "Request body is too large"}', 'SERVER_PAYLOAD_TOO_LARGE', 1],
+      [422, '{"detail": "version_update"}', 'SERVER_VERSION_UPDATE', 1],
+      [418, 'teapot', 'SERVER_UNEXPECTED_STATUS', 1],
+    ];
+    for (const [status, body, code, exitCode] of cases) {
+      const { url, seen } = await answering([{ status, body }]);
+      const err = await failure(
+        new ServerClient({ url, backoffMs: 5 }).pullMetadata({ pipelineName: 'P' }),
+      );
+      expect([err.code, err.exitCode, seen.length]).toEqual([code, exitCode, 1]);
+      expect(err.hint).toBeTruthy();
+      await new Promise<void>((r) => server!.close(() => r()));
+      server = undefined;
+    }
+  });
+
+  it('a refused connection is SERVER_UNREACHABLE naming the URL', async () => {
+    const port = await freePort();
+    const err = await failure(
+      new ServerClient({ url: `http://127.0.0.1:${port}`, retries: 1, backoffMs: 5 }).pipelines(),
+    );
+    expect(err.code).toBe('SERVER_UNREACHABLE');
+    expect(err.message).toContain(`http://127.0.0.1:${port}/api/pipelines (ECONNREFUSED)`);
+  });
+
+  it('a timeout is SERVER_TIMEOUT and is not retried (the server may still be merging)', async () => {
+    const { url, seen } = await answering(['hang']);
+    const err = await failure(
+      new ServerClient({ url, timeoutMs: 300, backoffMs: 5 }).pushMetadata({
+        pipelineName: 'P',
+        payload: '{}',
+      }),
+    );
+    expect(err.code).toBe('SERVER_TIMEOUT');
+    expect(err.hint).toMatch(/CMF_SERVER_TIMEOUT/);
+    expect(seen).toHaveLength(1);
+  });
+});
