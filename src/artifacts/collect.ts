@@ -1,14 +1,16 @@
 /**
  * Which files a pipeline's artifact push and pull move (spec/cmf-reference.md §3.2, §3.3):
  * every artifact linked by an event (input or output) to any execution of the pipeline,
- * except `Metrics` (values only, no file) and `Label` (not DVC-tracked; uploaded with the
- * metadata instead).
+ * except `Metrics` (values only, no file), `Label` (not DVC-tracked; uploaded with the
+ * metadata instead) and files `cmf dvc ingest` marked as not versioned by DVC (custom
+ * `dvc_tracked` = 0: code and config files, `cache: false` outputs; DVC keeps no object).
  */
 import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import { NotFoundError } from '../errors/index.js';
 import { oidFromKey } from '../remotes/driver.js';
 import type { MlmdArtifact, MlmdStore } from '../mlmd/index.js';
 import { pipelineExecutions, requirePipeline } from '../cmf/query.js';
+import { DVC_TRACKED_PROPERTY } from '../cmf/conventions.js';
 
 /** Artifact types that name no file in the cache. */
 const NOT_FILE_BACKED = new Set(['Metrics', 'Label']);
@@ -28,6 +30,12 @@ export interface PipelineArtifact {
   url?: string;
   /** The object URL of this pipeline's entry in `url` (pipeline prefix removed). */
   objectUrl?: string;
+}
+
+/** Marked by ingest as a file DVC hashes but does not store (see DVC_TRACKED_PROPERTY). */
+function notVersioned(a: MlmdArtifact): boolean {
+  const v = a.customProperties[DVC_TRACKED_PROPERTY];
+  return v?.type === 'int' && Number(v.value) === 0;
 }
 
 function stringProp(a: MlmdArtifact, key: string): string | undefined {
@@ -80,7 +88,7 @@ export function collectPipelineArtifacts(store: MlmdStore, pipeline: string): Pi
     const artifacts = store.artifacts.getMany([...ids].sort((a, b) => a - b));
     const out: PipelineArtifact[] = [];
     for (const a of artifacts) {
-      if (NOT_FILE_BACKED.has(a.typeName) || !a.name) continue;
+      if (NOT_FILE_BACKED.has(a.typeName) || !a.name || notVersioned(a)) continue;
       const url = stringProp(a, 'url');
       const objectUrl = url === undefined ? undefined : objectUrlFor(url, pipeline);
       const recorded = [a.uri, stringProp(a, 'Commit')].find((h) => h && OID_RE.test(h));

@@ -53,6 +53,14 @@ export const ENV_PROPERTY = 'Python_Env';
 /** Custom properties whose values are comma-joined sets that re-logging extends. */
 export const SET_VALUED_PROPERTIES = new Set(['labels', 'labels_uri', 'dataset_uri']);
 
+/**
+ * Custom property `cmf dvc ingest` sets on the Datasets it records: 1 when DVC versions the
+ * file (its object is in the DVC cache and belongs on the remote), 0 for files DVC only
+ * hashes (code and config files git tracks, `cache: false` outputs, deps without a hash).
+ * `cmf artifact push` and `pull` skip artifacts marked 0; artifacts without it are moved.
+ */
+export const DVC_TRACKED_PROPERTY = 'dvc_tracked';
+
 /** Where cmflib keeps its generated files, relative to the MLMD file's directory. */
 export const CMF_ARTIFACTS_DIR = 'cmf_artifacts';
 

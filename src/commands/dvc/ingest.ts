@@ -1,0 +1,42 @@
+import { CmfCommand } from '../../cli/base-command.js';
+import { mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
+import { requireNonEmpty } from '../../cli/open-mlmd.js';
+import { ingestDvcPipeline, type IngestResult } from '../../ingest/index.js';
+
+export default class DvcIngest extends CmfCommand<IngestResult> {
+  static override summary = "Record a DVC pipeline's dvc.lock as cmf metadata.";
+  static override description =
+    'Reads dvc.lock (and dvc.yaml for wdir and cache: false) in the project root and records ' +
+    'one stage context and one execution per stage, its params, and every dep and out as a ' +
+    'Dataset with the hash, size and url DVC recorded (nothing is re-hashed). An execution ' +
+    'with the same stage and command is reused; ingesting an unchanged lock file changes ' +
+    'nothing. Files DVC does not version (code, params) are recorded with dvc_tracked = 0 ' +
+    'and never pushed. Bad input writes nothing.';
+  static override examples = [
+    '<%= config.bin %> dvc ingest',
+    '<%= config.bin %> dvc ingest -p Test-env -f mlmd --json',
+  ];
+  static override flags = {
+    pipeline_name: pipelineFlag({ required: false }),
+    file_name: mlmdFileFlag(),
+  };
+
+  async run(): Promise<IngestResult> {
+    const { flags } = await this.parse(DvcIngest);
+    requireNonEmpty(flags.pipeline_name, '-p/--pipeline_name');
+    requireNonEmpty(flags.file_name, '-f/--file_name');
+    const r = await ingestDvcPipeline({ mlmdFile: flags.file_name, pipeline: flags.pipeline_name });
+    if (!this.jsonEnabled()) {
+      for (const w of r.warnings) this.logToStderr(`Warning: ${w}`);
+      const { executions: e, artifacts: a } = r;
+      this.log(
+        r.changed
+          ? `Ingested ${r.stages.total} stages into pipeline ${r.pipeline}: ` +
+              `executions ${e.created} created, ${e.reused} reused, ${e.unchanged} unchanged; ` +
+              `artifacts ${a.created} created, ${a.linked} linked, ${a.unchanged} unchanged`
+          : `Nothing to do: ${r.pipeline} already holds the ${r.stages.total} stages of dvc.lock`,
+      );
+    }
+    return r;
+  }
+}

@@ -1,0 +1,13 @@
+/** `cmf dvc ingest`: DVC pipelines (dvc.lock, dvc.yaml) into cmf metadata. */
+export {
+  ingestDvcPipeline,
+  LOCK_FILE,
+  PIPELINE_FILE,
+  type IngestOptions,
+  type IngestResult,
+} from './ingest.js';
+export { parseLockFile, type LockEntry, type LockFile, type LockStage } from './lock-file.js';
+export { parsePipelineFile, type PipelineFile, type StageDefinition } from './pipeline-file.js';
+export { planIngest, type IngestPlan, type PlannedFile, type PlannedStage } from './plan.js';
+export { paramProperties } from './params.js';
+export type { StageOutcome, StageRecord } from './record.js';

@@ -1,0 +1,176 @@
+/**
+ * `cmf dvc ingest`: records a DVC pipeline's last runs (dvc.lock, with dvc.yaml for wdir and
+ * `cache: false`) as cmf metadata, without re-hashing anything. Everything is read and
+ * checked first; then one MLMD transaction writes it all, or nothing.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { listPipelines } from '../cmf/query.js';
+import { findProjectRoot, loadDvcConfig, resolveMlmdPath } from '../config/index.js';
+import { ConfigError, UsageError } from '../errors/index.js';
+import { GitRepo } from '../git/index.js';
+import { MlmdStore } from '../mlmd/index.js';
+import { parseLockFile } from './lock-file.js';
+import { parsePipelineFile, type PipelineFile } from './pipeline-file.js';
+import { planIngest, type IngestPlan } from './plan.js';
+import { recordPlan, type StageRecord } from './record.js';
+import { readLockText } from './yaml-input.js';
+
+export const LOCK_FILE = 'dvc.lock';
+export const PIPELINE_FILE = 'dvc.yaml';
+
+export interface IngestOptions {
+  /** Where to look for the project (default: the current directory). */
+  cwd?: string;
+  /** The MLMD file (`-f`), relative to `cwd`; default ./mlmd, else the project's. Created when missing. */
+  mlmdFile?: string;
+  /** Pipeline name (`-p`); default: the file's only pipeline, else the project directory's name. */
+  pipeline?: string;
+  /** How long to wait for another writer of the MLMD file (default 60 s). */
+  busyTimeoutMs?: number;
+}
+
+export interface IngestResult {
+  pipeline: string;
+  mlmdPath: string;
+  projectRoot: string;
+  /** '2.0', or '1' for a DVC 1 lock file. */
+  lockSchema: string;
+  /** False when the file already held everything (a second ingest of the same lock file). */
+  changed: boolean;
+  pipelineCreated: boolean;
+  stages: { total: number; created: number };
+  executions: { created: number; reused: number; unchanged: number };
+  artifacts: { created: number; linked: number; unchanged: number };
+  /** Recorded files DVC does not version (never pushed), project-relative. */
+  notVersioned: string[];
+  stageResults: StageRecord[];
+  warnings: string[];
+}
+
+/** The nearest directory holding `.cmfconfig`, else `.dvc`, else `cwd` itself. */
+function projectRootOf(cwd: string): string {
+  const cmfRoot = findProjectRoot(cwd);
+  if (cmfRoot !== undefined) return cmfRoot;
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    const dvc = join(dir, '.dvc');
+    if (existsSync(dvc) && statSync(dvc).isDirectory()) return dir;
+    if (dirname(dir) === dir) return cwd;
+  }
+}
+
+async function defaultRemoteUrl(root: string): Promise<string> {
+  const config = await loadDvcConfig(root);
+  const name = config.defaultRemote;
+  const url = name ? config.remotes[name]?.url : undefined;
+  if (!url) {
+    throw new ConfigError(
+      'NO_DEFAULT_REMOTE',
+      name
+        ? `The default DVC remote '${name}' is not defined or has no url`
+        : 'No default DVC remote is configured (core.remote in .dvc/config)',
+      {
+        hint: "Each artifact's url names its place on the default remote. Run 'cmf init local|minioS3|amazonS3|sshremote|osdfremote' (or 'dvc remote add -d <name> <url>').",
+        data: { projectRoot: root },
+      },
+    );
+  }
+  return url;
+}
+
+/** params.yaml values for `${…}` in dvc.yaml; a missing or unreadable file gives none. */
+async function defaultParams(root: string): Promise<Record<string, unknown>> {
+  try {
+    const data = parseYaml(await readFile(join(root, 'params.yaml'), 'utf8')) as unknown;
+    return data && typeof data === 'object' && !Array.isArray(data)
+      ? (data as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+async function readPlan(root: string): Promise<IngestPlan> {
+  const lock = parseLockFile(await readLockText(join(root, LOCK_FILE)), LOCK_FILE);
+  let pipeline: PipelineFile | undefined;
+  const yamlPath = join(root, PIPELINE_FILE);
+  if (existsSync(yamlPath)) {
+    pipeline = parsePipelineFile(
+      await readFile(yamlPath, 'utf8'),
+      PIPELINE_FILE,
+      await defaultParams(root),
+    );
+  }
+  return planIngest(root, lock, pipeline, LOCK_FILE);
+}
+
+function choosePipeline(store: MlmdStore, flag: string | undefined, root: string): string {
+  if (flag !== undefined) return flag;
+  const names = listPipelines(store).map((p) => p.name);
+  if (names.length === 1) return names[0]!;
+  if (names.length > 1) {
+    throw new UsageError(
+      'PIPELINE_AMBIGUOUS',
+      `${store.path} holds ${names.length} pipelines; which one is this?`,
+      {
+        hint: `Name it with -p (one of: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}).`,
+        data: { pipelines: names },
+      },
+    );
+  }
+  return basename(root);
+}
+
+export async function ingestDvcPipeline(opts: IngestOptions = {}): Promise<IngestResult> {
+  const cwd = resolve(opts.cwd ?? process.cwd());
+  if (
+    opts.pipeline !== undefined &&
+    (opts.pipeline.trim() === '' || opts.pipeline.includes('\0'))
+  ) {
+    throw new UsageError('MISSING_ARGUMENT', 'The pipeline name is empty', {
+      hint: 'Give -p a name, or leave it out to use the default.',
+    });
+  }
+  const root = projectRootOf(cwd);
+  const plan = await readPlan(root);
+  const remoteUrl = await defaultRemoteUrl(root);
+  const warnings = [...plan.warnings];
+  const git = await GitRepo.tryFind(root);
+  const gitRepo = git ? await git.remoteUrl() : '';
+  const gitCommit = git ? ((await git.headCommit()) ?? '') : '';
+  if (!git)
+    warnings.push('Not a git repository: Git_Repo, git_repo and the commits are recorded as empty');
+  else if (gitRepo === '')
+    warnings.push("The git repository has no remote: Git_Repo and git_repo are recorded as ''");
+
+  const mlmdPath = resolveMlmdPath(opts.mlmdFile, cwd);
+  const store = MlmdStore.open(mlmdPath, { busyTimeoutMs: opts.busyTimeoutMs ?? 60_000 });
+  try {
+    const pipeline = choosePipeline(store, opts.pipeline, root);
+    const counts = recordPlan(store, plan, { pipeline, remoteUrl, gitRepo, gitCommit });
+    const files = plan.stages.flatMap((s) => [...s.deps, ...s.outs]);
+    const notVersioned = [...new Set(files.filter((f) => !f.versioned).map((f) => f.path))];
+    const { artifacts, executions } = counts;
+    return {
+      pipeline,
+      mlmdPath,
+      projectRoot: root,
+      lockSchema: plan.schema,
+      changed:
+        counts.pipelineCreated ||
+        counts.stagesCreated > 0 ||
+        executions.created + executions.reused + artifacts.created + artifacts.linked > 0,
+      pipelineCreated: counts.pipelineCreated,
+      stages: { total: plan.stages.length, created: counts.stagesCreated },
+      executions,
+      artifacts,
+      notVersioned,
+      stageResults: counts.stages,
+      warnings,
+    };
+  } finally {
+    store.close();
+  }
+}
