@@ -148,12 +148,15 @@ export function planIngest(
     deps,
     outs,
   }));
-  const legacy = stages
-    .flatMap((s) => [...s.deps, ...s.outs])
-    .filter((f) => f.legacy && f.versioned);
-  if (legacy.length > 0) {
+  const legacy = new Set(
+    stages
+      .flatMap((s) => [...s.deps, ...s.outs])
+      .filter((f) => f.legacy && f.versioned)
+      .map((f) => f.path),
+  );
+  if (legacy.size > 0) {
     warnings.push(
-      `${legacy.length} DVC-versioned entr${legacy.length === 1 ? 'y has' : 'ies have'} a legacy (DVC 2, md5-dos2unix) hash; ` +
+      `${legacy.size} DVC-versioned file${legacy.size === 1 ? ' has' : 's have'} a legacy (DVC 2, md5-dos2unix) hash; ` +
         "cmf artifact push finds their objects only under .dvc/cache/files/md5 (run 'dvc cache migrate' first)",
     );
   }
