@@ -43,7 +43,13 @@ function propertyMap(props: Properties, custom: boolean): Obj {
   const out: Obj = {};
   for (const [k, v] of Object.entries(props)) {
     const key = custom && k === 'type' ? 'user_type' : k;
-    out[key] = v.type === 'double' ? new PyFloat(v.value) : v.value;
+    // defineProperty: a property named `__proto__` is data, not the object's prototype.
+    Object.defineProperty(out, key, {
+      value: v.type === 'double' ? new PyFloat(v.value) : v.value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }

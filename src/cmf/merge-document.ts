@@ -208,7 +208,15 @@ function propertyMap(v: unknown, at: string): Properties {
   if (v === undefined || v === null) return {};
   const o = object(v, at);
   const out: Properties = {};
-  for (const [k, value] of Object.entries(o)) out[k] = propertyValue(value, `${at}.${k}`);
+  for (const [k, value] of Object.entries(o)) {
+    // defineProperty: a property named `__proto__` is data, not the object's prototype.
+    Object.defineProperty(out, k, {
+      value: propertyValue(value, `${at}.${k}`),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
   return out;
 }
 

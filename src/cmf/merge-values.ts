@@ -67,9 +67,15 @@ export function changedProperties(
   let out: Properties | undefined;
   for (const [k, input] of Object.entries(wanted)) {
     const v = toPropertyValue(input);
-    const have = current[k];
+    const have = Object.hasOwn(current, k) ? current[k] : undefined;
     if (have && sameValue(have, v)) continue;
-    (out ??= {})[k] = v;
+    out ??= {};
+    Object.defineProperty(out, k, {
+      value: v,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }
