@@ -63,7 +63,7 @@ export interface MergeOptions {
 
 export interface MergeResult {
   status: MergeStatus;
-  /** The document's pipelines the merge looked at. */
+  /** The document's pipelines the merge looked at (pipeline_not_exist: the one asked for). */
   pipelines: string[];
   /** Executions created, or existing named executions that received new uuids. */
   executions: number;
@@ -119,7 +119,7 @@ export async function mergeDocument(
   const selected =
     opts.pipelineName === undefined ? all : all.filter((p) => p.name === opts.pipelineName);
   const names = [...new Set(selected.map((p) => p.name))];
-  if (selected.length === 0) return emptyResult('pipeline_not_exist', names);
+  if (selected.length === 0) return emptyResult('pipeline_not_exist', [opts.pipelineName!]);
   const executions = selected.flatMap((p) => p.stages.flatMap((s) => s.executions));
   if (executions.some((e) => e.uuids.length === 0)) return emptyResult('version_update', names);
   const uuid = opts.executionUuid ?? undefined;
@@ -133,11 +133,14 @@ export async function mergeDocument(
       },
     );
   }
-  const result = emptyResult('exists', names);
+  let result: MergeResult;
   try {
-    await store.transaction(async (tx) => {
-      const merger = new Merger(tx, opts.mode, result);
+    result = await store.transaction(async (tx) => {
+      // Counted afresh in each attempt, should a backend run `fn` again after a conflict.
+      const counted = emptyResult('exists', names);
+      const merger = new Merger(tx, opts.mode, counted);
       for (const p of selected) await merger.pipeline(p, uuid);
+      return counted;
     });
   } catch (err) {
     // Failures of a step are MergeErrors already; this catches opening and committing.
