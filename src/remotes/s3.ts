@@ -88,11 +88,22 @@ export class S3Driver implements RemoteDriver {
       ? `${ep.hostname}:${ep.port || (ep.protocol === 'https:' ? 443 : 80)}`
       : `s3.${settings.region ?? 'us-east-1'}.amazonaws.com:443`;
     this.credentialName = settings.accessKeyId
-      ? 'access_key_id and secret_access_key'
+      ? settings.sessionToken
+        ? 'access_key_id, secret_access_key and session_token (temporary credentials expire)'
+        : 'access_key_id and secret_access_key'
       : settings.profile
-        ? `the AWS profile '${settings.profile}'`
-        : 'the AWS credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or ~/.aws/credentials)';
+        ? `the AWS profile '${settings.profile}' (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials)`
+        : 'the AWS credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, ' +
+          'AWS_PROFILE or ~/.aws/credentials)';
+    this.sessionToken =
+      !!settings.sessionToken || (!settings.accessKeyId && !!process.env.AWS_SESSION_TOKEN);
   }
+
+  /**
+   * Whether requests carry a session token we know of. Ceph RGW answers a token it cannot
+   * validate with 400 InvalidArgument (AWS with InvalidToken / ExpiredToken).
+   */
+  private readonly sessionToken: boolean;
 
   static async open(settings: S3Settings): Promise<S3Driver> {
     const sdk = await import('@aws-sdk/client-s3');
@@ -147,6 +158,7 @@ export class S3Driver implements RemoteDriver {
       name === 'CredentialsProviderError' ||
       name === 'ExpiredToken' ||
       name === 'InvalidToken' ||
+      (name === 'InvalidArgument' && this.sessionToken) ||
       (status === 403 && !key)
     ) {
       return authFailed(this.location, this.credentialName, e.message || name, err);

@@ -13,6 +13,13 @@ import { pullObjects, pushObjects } from '../../src/remotes/transfer.js';
 import { buildRemoteFixture } from './remote-fixture.js';
 import { tempDir } from './tmp.js';
 
+/**
+ * Two child processes that load the TypeScript sources, four transfers of ~400 objects: about
+ * 12 s on an idle machine, but 20–45 s were measured with the machine's two cores shared by
+ * several test runs (load ~13), close to vitest's 60 s default, which made it fail at times.
+ */
+const KILL_TEST_TIMEOUT = 240_000;
+
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 
 /**
@@ -86,38 +93,42 @@ export function killAndResumeTest(
   remote: (dir: string) => RemoteConfig,
   options: () => OpenRemoteOptions = () => ({}),
 ) {
-  it(`${name}: a push and a pull killed with SIGKILL halfway complete when re-run`, async () => {
-    const dir = await tempDir();
-    const fx = await buildRemoteFixture(dir, { many: 400, bigBytes: 16 << 20 });
-    const spec = join(dir, 'spec.json');
-    const cfg = remote(dir);
-    await writeFile(
-      spec,
-      JSON.stringify({ remote: cfg, options: options(), oids: fx.roots, jobs: 2 }),
-    );
-    const total = fx.objects.size;
+  it(
+    `${name}: a push and a pull killed with SIGKILL halfway complete when re-run`,
+    async () => {
+      const dir = await tempDir();
+      const fx = await buildRemoteFixture(dir, { many: 400, bigBytes: 16 << 20 });
+      const spec = join(dir, 'spec.json');
+      const cfg = remote(dir);
+      await writeFile(
+        spec,
+        JSON.stringify({ remote: cfg, options: options(), oids: fx.roots, jobs: 2 }),
+      );
+      const total = fx.objects.size;
 
-    const pushedBefore = await killHalfway('push', fx.cache.root, spec, Math.floor(total / 2));
-    expect(pushedBefore).toBeLessThan(total);
-    const d = await openRemote(cfg, options());
-    try {
-      const push = await pushObjects(fx.cache, d, fx.roots);
-      expect(push.failed).toEqual([]);
-      expect(push.transferred).toBeLessThan(total);
-      expect(push.transferred + push.present).toBe(total);
+      const pushedBefore = await killHalfway('push', fx.cache.root, spec, Math.floor(total / 2));
+      expect(pushedBefore).toBeLessThan(total);
+      const d = await openRemote(cfg, options());
+      try {
+        const push = await pushObjects(fx.cache, d, fx.roots);
+        expect(push.failed).toEqual([]);
+        expect(push.transferred).toBeLessThan(total);
+        expect(push.transferred + push.present).toBe(total);
 
-      const clone = new LocalCache(join(dir, 'clone'));
-      const pulledBefore = await killHalfway('pull', clone.root, spec, Math.floor(total / 2));
-      expect(pulledBefore).toBeLessThan(total);
-      const sound = await assertCacheSound(clone);
-      expect(sound).toBeGreaterThan(0);
-      const pull = await pullObjects(clone, d, fx.roots);
-      expect(pull.failed).toEqual([]); // every remote object verified on the way in
-      expect(pull.transferred).toBeLessThan(total);
-      expect(pull.transferred + pull.present).toBe(total);
-      expect(await assertCacheSound(clone)).toBe(total);
-    } finally {
-      await d.close();
-    }
-  });
+        const clone = new LocalCache(join(dir, 'clone'));
+        const pulledBefore = await killHalfway('pull', clone.root, spec, Math.floor(total / 2));
+        expect(pulledBefore).toBeLessThan(total);
+        const sound = await assertCacheSound(clone);
+        expect(sound).toBeGreaterThan(0);
+        const pull = await pullObjects(clone, d, fx.roots);
+        expect(pull.failed).toEqual([]); // every remote object verified on the way in
+        expect(pull.transferred).toBeLessThan(total);
+        expect(pull.transferred + pull.present).toBe(total);
+        expect(await assertCacheSound(clone)).toBe(total);
+      } finally {
+        await d.close();
+      }
+    },
+    KILL_TEST_TIMEOUT,
+  );
 }

@@ -14,6 +14,8 @@ export interface RgwServer {
   port: number;
   accessKeyId: string;
   secretAccessKey: string;
+  /** Runs radosgw-admin against this gateway; resolves with its stdout. */
+  admin(args: string[]): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -76,6 +78,9 @@ rgw frontends = beast endpoint=127.0.0.1:${rgwPort} tcp_nodelay=1
 rgw data = ${d}/rgw
 rgw dns name = 127.0.0.1
 rgw thread pool size = 64
+# STS (AssumeRole) for tests of temporary credentials with a session token.
+rgw sts key = cmfteststskey123
+rgw s3 auth use sts = true
 `;
 }
 
@@ -180,7 +185,9 @@ export async function startRgw(opts: { memBytes?: number } = {}): Promise<RgwSer
       await new Promise((r) => setTimeout(r, 250));
     }
     await remember();
-    return { endpoint, port, accessKeyId, secretAccessKey, stop };
+    const admin = async (args: string[]): Promise<string> =>
+      (await run('radosgw-admin', [...c, ...args])).stdout;
+    return { endpoint, port, accessKeyId, secretAccessKey, admin, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/nested-clients/sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CmfError, ConfigError, NotFoundError, OperationError } from '../../../src/errors/index.js';
 import { objectKey } from '../../../src/remotes/driver.js';
@@ -27,6 +30,35 @@ beforeAll(async () => {
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  // A role the test user may assume, for temporary credentials with a session token (RGW
+  // validates them: its STS signs the token with \`rgw sts key\`).
+  await rgw.admin([
+    'role',
+    'create',
+    '--role-name=cmf-role',
+    '--assume-role-policy-doc',
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: ['arn:aws:iam:::user/cmftest'] },
+          Action: ['sts:AssumeRole'],
+        },
+      ],
+    }),
+  ]);
+  await rgw.admin([
+    'role-policy',
+    'put',
+    '--role-name=cmf-role',
+    '--policy-name=all-s3',
+    '--policy-doc',
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: ['s3:*'], Resource: 'arn:aws:s3:::*' }],
+    }),
+  ]);
 }, 180_000);
 afterAll(async () => {
   admin?.destroy();
@@ -103,6 +135,139 @@ describe('s3 remote', () => {
     await nobucket.close();
     expect(e2).toBeInstanceOf(NotFoundError);
     expect((e2 as CmfError).code).toBe('REMOTE_BUCKET_MISSING');
+  });
+});
+
+/** Temporary credentials (key, secret, session token) from RGW's STS AssumeRole. */
+async function temporaryCredentials(): Promise<{ id: string; secret: string; token: string }> {
+  const sts = new STSClient({
+    endpoint: rgw.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey },
+  });
+  try {
+    const { Credentials: c } = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: 'arn:aws:iam:::role/cmf-role',
+        RoleSessionName: 'cmf-test',
+      }),
+    );
+    return { id: c!.AccessKeyId!, secret: c!.SecretAccessKey!, token: c!.SessionToken! };
+  } finally {
+    sts.destroy();
+  }
+}
+
+/** Runs `fn` with these environment variables set, then restores the environment. */
+async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const saved = { ...process.env };
+  Object.assign(process.env, vars);
+  try {
+    return await fn();
+  } finally {
+    process.env = saved;
+  }
+}
+
+/** Pushes a few objects through a driver opened on `cfg` and checks one landed. */
+async function pushesWith(cfg: RemoteConfig): Promise<void> {
+  const dir = await tempDir();
+  const fx = await buildRemoteFixture(dir, { many: 3 });
+  const d = await openRemote(cfg);
+  try {
+    const r = await pushObjects(fx.cache, d, fx.roots);
+    expect(r.failed).toEqual([]);
+    expect(r.transferred).toBe(fx.objects.size);
+    expect(await d.exists(objectKey(fx.roots.find((o) => !o.endsWith('.dir'))!))).toBe(true);
+  } finally {
+    await d.close();
+  }
+}
+
+async function authError(cfg: RemoteConfig): Promise<CmfError> {
+  const d = await openRemote(cfg);
+  const err = await d.exists('files/md5/00/0000').catch((e: unknown) => e);
+  await d.close();
+  expect(err).toBeInstanceOf(ConfigError);
+  expect((err as CmfError).code).toBe('REMOTE_AUTH');
+  return err as CmfError;
+}
+
+const noKeys = { access_key_id: '', secret_access_key: '' };
+
+describe('s3 temporary credentials and profiles', () => {
+  it('signs with a configured session token, which RGW validates; a missing or altered token is refused', async () => {
+    const t = await temporaryCredentials();
+    const keys = { access_key_id: t.id, secret_access_key: t.secret };
+    await pushesWith(remote({ ...keys, session_token: t.token }));
+    await authError(remote(keys));
+    const altered = `${t.token.slice(0, -8)}AAAAAAAA`;
+    const err = await authError(remote({ ...keys, session_token: altered }));
+    expect(err.hint).toContain('session_token');
+    // Listing and uploading with it stop at once too, instead of failing object by object.
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 3 });
+    const d = await openRemote(remote({ ...keys, session_token: altered }));
+    const push = await pushObjects(fx.cache, d, fx.roots).catch((e: unknown) => e);
+    await d.close();
+    expect((push as CmfError).code).toBe('REMOTE_AUTH');
+  });
+
+  it('takes a session token from AWS_SESSION_TOKEN with the environment keys', async () => {
+    const t = await temporaryCredentials();
+    await withEnv(
+      { AWS_ACCESS_KEY_ID: t.id, AWS_SECRET_ACCESS_KEY: t.secret, AWS_SESSION_TOKEN: t.token },
+      () => pushesWith(remote(noKeys)),
+    );
+    const err = await withEnv(
+      { AWS_ACCESS_KEY_ID: t.id, AWS_SECRET_ACCESS_KEY: t.secret, AWS_SESSION_TOKEN: '' },
+      () => authError(remote(noKeys)),
+    );
+    expect(err.hint).toContain('AWS_ACCESS_KEY_ID');
+  });
+
+  it('reads a named profile (profile option or AWS_PROFILE) from the shared credentials file, session token included', async () => {
+    const dir = await tempDir();
+    const t = await temporaryCredentials();
+    const credentials = join(dir, 'credentials');
+    const config = join(dir, 'config');
+    await writeFile(
+      credentials,
+      [
+        '[default]',
+        'aws_access_key_id = NOTTHEKEY',
+        'aws_secret_access_key = nottheseecret',
+        '[cmf-static]',
+        `aws_access_key_id = ${rgw.accessKeyId}`,
+        `aws_secret_access_key = ${rgw.secretAccessKey}`,
+        '[cmf-temporary]',
+        `aws_access_key_id = ${t.id}`,
+        `aws_secret_access_key = ${t.secret}`,
+        `aws_session_token = ${t.token}`,
+        '[cmf-wrong]',
+        `aws_access_key_id = ${rgw.accessKeyId}`,
+        'aws_secret_access_key = wrong',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(config, '[profile cmf-static]\nregion = us-east-1\n');
+    const files = {
+      AWS_SHARED_CREDENTIALS_FILE: credentials,
+      AWS_CONFIG_FILE: config,
+      // A profile wins over keys in the environment, as in the AWS CLI.
+      AWS_ACCESS_KEY_ID: 'NOTTHEKEY',
+      AWS_SECRET_ACCESS_KEY: 'notthesecret',
+    };
+    await withEnv(files, async () => {
+      await pushesWith(remote({ ...noKeys, profile: 'cmf-static' }));
+      await pushesWith(remote({ ...noKeys, profile: 'cmf-temporary' }));
+      const err = await authError(remote({ ...noKeys, profile: 'cmf-wrong' }));
+      expect(err.hint).toContain("profile 'cmf-wrong'");
+    });
+    await withEnv(
+      { ...files, AWS_PROFILE: 'cmf-temporary', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
+      () => pushesWith(remote(noKeys)),
+    );
   });
 });
 
