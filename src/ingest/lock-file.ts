@@ -42,13 +42,16 @@ const MD5 = /^[0-9a-f]{32}(\.dir)?$/;
 
 type Fail = (what: string, node?: unknown) => never;
 
-function count(value: unknown, what: string, node: unknown, fail: Fail): number | undefined {
-  if (value === undefined || value === null) return undefined;
+/** A size or file count: absent, or a non-negative integer (a mapping or list is not one). */
+function count(node: unknown, what: string, fail: Fail): number | undefined {
+  if (node === undefined) return undefined;
+  const value: unknown = isScalar(node) ? node.value : node;
+  if (value === null) return undefined;
   const n = typeof value === 'bigint' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
     fail(`${what} must be a non-negative integer, not ${JSON.stringify(String(value))}`, node);
   }
-  return n;
+  return n as number;
 }
 
 function readEntry(item: unknown, where: string, fail: Fail, y: YamlInput): LockEntry {
@@ -89,18 +92,8 @@ function readEntry(item: unknown, where: string, fail: Fail, y: YamlInput): Lock
     }
     entry.md5 = md5;
   }
-  const size = count(
-    isScalar(get('size')) ? (get('size') as { value: unknown }).value : get('size'),
-    `${name}: size`,
-    get('size'),
-    fail,
-  );
-  const nfiles = count(
-    isScalar(get('nfiles')) ? (get('nfiles') as { value: unknown }).value : get('nfiles'),
-    `${name}: nfiles`,
-    get('nfiles'),
-    fail,
-  );
+  const size = count(get('size'), `${name}: size`, fail);
+  const nfiles = count(get('nfiles'), `${name}: nfiles`, fail);
   if (size !== undefined) entry.size = size;
   if (nfiles !== undefined) entry.nfiles = nfiles;
   return entry;

@@ -105,6 +105,24 @@ describe('cmf dvc ingest', () => {
     );
   });
 
+  it('cmf artifact pull brings the outs back into an empty cache and workspace', async () => {
+    const outs = [
+      'data/prepared/train.tsv',
+      'data/features/test.tsv',
+      'models/rf.pkl',
+      'data/data.xml',
+    ];
+    const before = outs.map((f) => readFileSync(join(p.dir, f)));
+    rmSync(join(p.dir, '.dvc/cache'), { recursive: true, force: true });
+    for (const d of ['data/prepared', 'data/features', 'models'])
+      rmSync(join(p.dir, d), { recursive: true });
+    rmSync(join(p.dir, 'data/data.xml'));
+    const r = await cmf(['artifact', 'pull', '-p', 'Test-env']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    outs.forEach((f, i) => expect(readFileSync(join(p.dir, f)).equals(before[i]!)).toBe(true));
+  });
+
   it('text mode: a short summary on stdout, warnings on stderr', async () => {
     const lock = readFileSync(join(p.dir, 'dvc.lock'), 'utf8');
     try {
