@@ -35,7 +35,7 @@ import { CmfError, NotFoundError } from '../errors/index.js';
 import type { AsyncMlmdStore, MlmdContext, MlmdExecution, PropertyInputs } from '../mlmd/index.js';
 import { findPipeline } from './async-query.js';
 import { PARENT_CONTEXT, PIPELINE_STAGE } from './conventions.js';
-import { mergeEvent } from './merge-artifacts.js';
+import { KnownArtifacts, mergeEvent } from './merge-artifacts.js';
 import {
   readDocument,
   splitUuids,
@@ -160,6 +160,7 @@ interface Planned {
 /** One merge transaction. */
 class Merger {
   private readonly types: MergeTypes;
+  private readonly known: KnownArtifacts;
 
   constructor(
     private readonly tx: AsyncMlmdStore,
@@ -167,6 +168,7 @@ class Merger {
     private readonly result: MergeResult,
   ) {
     this.types = new MergeTypes(tx);
+    this.known = new KnownArtifacts(tx);
   }
 
   async pipeline(doc: DocPipeline, uuid: string | undefined): Promise<void> {
@@ -273,7 +275,14 @@ class Merger {
     await this.tx.links.associate(stageId, execution.id);
     for (const ev of doc.events) {
       const outcome = await mergeEvent(
-        { tx: this.tx, types: this.types, mode: this.mode, stageId, executionId: execution.id },
+        {
+          tx: this.tx,
+          types: this.types,
+          known: this.known,
+          mode: this.mode,
+          stageId,
+          executionId: execution.id,
+        },
         ev,
       );
       if (outcome.artifactCreated) this.result.artifacts++;

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Cmf, doubleValue } from '../../src/index.js';
 import { runGetStarted } from '../../examples/example-get-started/pipeline.js';
 import { exportDocument, exportJsonText } from '../../src/cmf/export-json.js';
@@ -15,7 +15,13 @@ import { PyFloat, pythonJson, type PyJson } from '../../src/cmf/python-json.js';
 import { MlmdStore, SqliteAsyncStore, type AsyncMlmdStore } from '../../src/mlmd/index.js';
 import { cmfProject } from '../helpers/cmf-project.js';
 import { tempDir } from '../helpers/tmp.js';
-import { sqliteBackend, type Backend, type TestStore } from '../helpers/merge-stores.js';
+import {
+  postgresBackend,
+  sqliteBackend,
+  type Backend,
+  type TestStore,
+} from '../helpers/merge-stores.js';
+import { startPostgres, type PostgresServer } from '../servers/postgres.js';
 import { PY, pythonPayload } from '../fixtures/merge/python-payload.js';
 
 type Obj = { [key: string]: PyJson };
@@ -75,7 +81,15 @@ function executionsOf(doc: Obj): Obj[] {
 
 const uuidOf = (e: Obj) => (e.properties as Obj).Execution_uuid as string;
 
-const BACKENDS: Backend[] = [sqliteBackend];
+let pgServer: PostgresServer | undefined;
+beforeAll(async () => {
+  pgServer = await startPostgres();
+});
+afterAll(async () => {
+  await pgServer?.stop();
+});
+
+const BACKENDS: Backend[] = [sqliteBackend, postgresBackend(() => pgServer!)];
 
 type Prop = ['int' | 'double' | 'string', number | string];
 
@@ -92,7 +106,7 @@ async function sqlProps(
     double_value: unknown;
     string_value: string | null;
   }>(
-    `SELECT name, is_custom_property AS custom, int_value, double_value, string_value FROM "${kind}Property" WHERE ${kind.toLowerCase()}_id = ${id} ORDER BY name`,
+    `SELECT name, is_custom_property AS custom, int_value, double_value, string_value FROM ${kind}Property WHERE ${kind.toLowerCase()}_id = ${id} ORDER BY name`,
   );
   const out = { declared: {} as Record<string, Prop>, custom: {} as Record<string, Prop> };
   for (const r of rows) {
@@ -109,7 +123,7 @@ async function sqlProps(
 
 async function idOf(s: TestStore, table: string, name: string): Promise<number> {
   const rows = await s.rows<{ id: unknown }>(
-    `SELECT id FROM "${table}" WHERE name = '${name.replace(/'/g, "''")}'`,
+    `SELECT id FROM ${table} WHERE name = '${name.replace(/'/g, "''")}'`,
   );
   expect(rows).toHaveLength(1);
   return Number(rows[0]!.id);
@@ -310,7 +324,7 @@ describe.each(BACKENDS)('a payload shaped as Python cmf sends it, into $name', (
     const { md5, uuids } = PY;
 
     const contexts = await dst.rows<{ id: unknown; name: string }>(
-      'SELECT id, name FROM "Context" ORDER BY id',
+      'SELECT id, name FROM Context ORDER BY id',
     );
     expect(contexts.map((c) => [Number(c.id), c.name])).toEqual([
       [1, 'Test-env'],
@@ -331,7 +345,7 @@ describe.each(BACKENDS)('a payload shaped as Python cmf sends it, into $name', (
     });
 
     const execs = await dst.rows<{ id: unknown; type: string; name: string | null }>(
-      'SELECT e.id, t.name AS type, e.name FROM "Execution" e JOIN "Type" t ON t.id = e.type_id ORDER BY e.id',
+      'SELECT e.id, t.name AS type, e.name FROM Execution e JOIN Type t ON t.id = e.type_id ORDER BY e.id',
     );
     expect(execs.map((e) => [Number(e.id), e.type, e.name])).toEqual([
       [1, 'Prepare', null],
@@ -367,7 +381,7 @@ describe.each(BACKENDS)('a payload shaped as Python cmf sends it, into $name', (
     });
 
     const arts = await dst.rows<{ id: unknown; type: string; name: string; uri: string }>(
-      'SELECT a.id, t.name AS type, a.name, a.uri FROM "Artifact" a JOIN "Type" t ON t.id = a.type_id ORDER BY a.id',
+      'SELECT a.id, t.name AS type, a.name, a.uri FROM Artifact a JOIN Type t ON t.id = a.type_id ORDER BY a.id',
     );
     expect(arts.map((a) => [a.type, a.name, a.uri])).toEqual([
       ['Environment', `cmf_artifacts/python_env_${md5.env}.txt:${md5.env}`, md5.env],
@@ -401,14 +415,14 @@ describe.each(BACKENDS)('a payload shaped as Python cmf sends it, into $name', (
       'user-metadata1': ['string', 'metadata_value'],
     });
     const reportTypeProps = await dst.rows<{ name: string; data_type: unknown }>(
-      `SELECT p.name, p.data_type FROM "TypeProperty" p JOIN "Type" t ON t.id = p.type_id WHERE t.name = 'Validation_output'`,
+      `SELECT p.name, p.data_type FROM TypeProperty p JOIN Type t ON t.id = p.type_id WHERE t.name = 'Validation_output'`,
     );
     expect(reportTypeProps.map((p) => [p.name, Number(p.data_type)])).toEqual([['version', 3]]);
 
     // New artifacts: an event without a path and an attribution to the creating stage;
     // known ones (the environment, the data, train.tsv, the model): a link with a path.
     const events = await dst.rows<{ a: unknown; e: unknown; type: unknown; key: string | null }>(
-      'SELECT ev.artifact_id AS a, ev.execution_id AS e, ev.type, p.step_key AS key FROM "Event" ev LEFT JOIN "EventPath" p ON p.event_id = ev.id ORDER BY ev.id',
+      'SELECT ev.artifact_id AS a, ev.execution_id AS e, ev.type, p.step_key AS key FROM Event ev LEFT JOIN EventPath p ON p.event_id = ev.id ORDER BY ev.id',
     );
     const art = (i: number) => Number(arts[i]!.id);
     expect(events.map((v) => [Number(v.a), Number(v.e), Number(v.type), v.key])).toEqual([
@@ -428,7 +442,7 @@ describe.each(BACKENDS)('a payload shaped as Python cmf sends it, into $name', (
       [art(8), 3, 4, null],
     ]);
     const attributions = await dst.rows<{ c: unknown; a: unknown }>(
-      'SELECT context_id AS c, artifact_id AS a FROM "Attribution" ORDER BY artifact_id',
+      'SELECT context_id AS c, artifact_id AS a FROM Attribution ORDER BY artifact_id',
     );
     expect(attributions.map((x) => [Number(x.c), Number(x.a)])).toEqual([
       [2, art(0)],
@@ -442,7 +456,7 @@ describe.each(BACKENDS)('a payload shaped as Python cmf sends it, into $name', (
       [4, art(8)],
     ]);
     const assoc = await dst.rows<{ c: unknown; e: unknown }>(
-      'SELECT context_id AS c, execution_id AS e FROM "Association" ORDER BY execution_id',
+      'SELECT context_id AS c, execution_id AS e FROM Association ORDER BY execution_id',
     );
     expect(assoc.map((x) => [Number(x.c), Number(x.e)])).toEqual([
       [2, 1],
@@ -470,8 +484,8 @@ describe.each(BACKENDS)('a payload shaped as Python cmf sends it, into $name', (
     const other = pythonPayload()
       .replaceAll('Test-env', 'Test')
       .replaceAll(String(PY.createTime + 201), String(PY.createTime + 9000201))
-      .replace(uuids.prepare, 'p2')
-      .replace(uuids.train, 't2')
+      .replace(`"Execution_uuid": "${uuids.prepare}"`, '"Execution_uuid": "p2"')
+      .replace(`"Execution_uuid": "${uuids.train}"`, '"Execution_uuid": "t2"')
       .replace(`${uuids.evaluateA},${uuids.evaluateB}`, `${uuids.evaluateA},${uuids.evaluateB},e3`);
     const r = await mergeDocument(dst.store, other, { mode: 'push' });
     expect(r).toMatchObject({ status: 'success', pipelines: ['Test'], executions: 3 });
@@ -481,7 +495,7 @@ describe.each(BACKENDS)('a payload shaped as Python cmf sends it, into $name', (
     expect(data.declared.url).toEqual(['string', `${url('Test-env')},${url('Test')}`]);
     expect(data.custom[ORIGINAL_CREATE_TIME]).toEqual(stamp);
     const named = await dst.rows<{ id: unknown }>(
-      `SELECT id FROM "Execution" WHERE name = 'Test/Evaluate'`,
+      `SELECT id FROM Execution WHERE name = 'Test/Evaluate'`,
     );
     expect(named).toHaveLength(1);
     const props = await sqlProps(dst, 'Execution', Number(named[0]!.id));
@@ -493,6 +507,28 @@ describe.each(BACKENDS)('a payload shaped as Python cmf sends it, into $name', (
     const counts = await dst.counts();
     expect((await mergeDocument(dst.store, other, { mode: 'push' })).status).toBe('exists');
     expect(await dst.counts()).toEqual(counts);
+  });
+
+  it('an artifact named as one the store holds under another uri is linked to it', async () => {
+    const dst = await backend.fresh();
+    await mergeDocument(dst.store, pythonPayload(), { mode: 'push' });
+    const name = `artifacts/parsed/train.tsv:${PY.md5.train}`;
+    const id = await idOf(dst, 'Artifact', name);
+    // Same name, another content hash (a hand-edited or damaged document).
+    const other = pythonPayload()
+      .replaceAll(`"uri": "${PY.md5.train}"`, '"uri": "ffffffffffffffffffffffffffffffff"')
+      .replace(`"Execution_uuid": "${PY.uuids.prepare}"`, '"Execution_uuid": "p2"')
+      .replace(`"Execution_uuid": "${PY.uuids.train}"`, '"Execution_uuid": "t2"');
+    const r = await mergeDocument(dst.store, other, { mode: 'push' });
+    expect(r).toMatchObject({ status: 'success', executions: 2, artifacts: 0 });
+    const rows = await dst.rows<{ n: unknown }>(
+      `SELECT count(*) AS n FROM Artifact WHERE name = '${name}'`,
+    );
+    expect(Number(rows[0]!.n)).toBe(1);
+    const links = await dst.rows<{ n: unknown }>(
+      `SELECT count(*) AS n FROM Event WHERE artifact_id = ${id}`,
+    );
+    expect(Number(links[0]!.n)).toBe(4);
   });
 
   it('pull keeps the stamps the server recorded', async () => {
