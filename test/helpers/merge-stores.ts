@@ -22,6 +22,12 @@ export interface TestStore {
   snapshot(): Promise<string>;
   /** Row counts of every node, property and link table. */
   counts(): Promise<Record<string, number>>;
+  /**
+   * Another handle on the same store, as a second server process would have (PostgreSQL: its
+   * own connection pool). SQLite: the same handle, since a second connection in this process
+   * would block the event loop while it waits for the first one's write lock.
+   */
+  another(): Promise<AsyncMlmdStore>;
   /** Rows of a query without parameters (SQL both SQLite and PostgreSQL run: unquoted names). */
   rows<T = Record<string, unknown>>(sql: string): Promise<T[]>;
 }
@@ -40,6 +46,7 @@ export const sqliteBackend: Backend = {
     onTestFinished(() => store.close());
     return {
       store,
+      another: async () => store,
       snapshot: async () => createHash('sha256').update(readFileSync(path)).digest('hex'),
       counts: async () => withSql(path, (sql) => sql.counts()),
       rows: async <T>(query: string) => withSql(path, (sql) => sql.all<T>(query)),
@@ -90,6 +97,11 @@ export function postgresBackend(server: () => PostgresServer): Backend {
       return {
         store,
         rows,
+        another: async () => {
+          const other = await PostgresMlmdStore.open(url);
+          onTestFinished(() => other.close());
+          return other;
+        },
         snapshot: async () => {
           const parts: string[] = [];
           for (const t of TABLES) {

@@ -186,6 +186,38 @@ describe.each(BACKENDS)('merge into $name', (backend) => {
     expect(all).toMatchObject({ status: 'exists', skippedExecutions: 4 });
   });
 
+  it('merges of different executions of one new pipeline at once all land, once each', async () => {
+    const src = await source();
+    const dst = await backend.fresh();
+    const docs: string[] = [];
+    for (const e of executionsOf(src.doc)) {
+      const one = await exportDocument(src.store, 'Test-env', { executionUuid: uuidOf(e) });
+      docs.push(pythonJson(one.document));
+    }
+    const handles = [dst.store, await dst.another()];
+    const results = await Promise.all(
+      docs.map((d, i) => mergeDocument(handles[i % 2]!, d, { mode: 'push' })),
+    );
+    expect(results.map((r) => [r.status, r.executions])).toEqual(docs.map(() => ['success', 1]));
+    const merged = await exported(dst.store);
+    expect(merged.Pipeline as Obj[]).toHaveLength(1);
+    const stages = ((merged.Pipeline as Obj[])[0]!.stages as Obj[]).map((s) => s.name);
+    expect(stages.sort()).toEqual([
+      'Test-env/Evaluate',
+      'Test-env/Featurize',
+      'Test-env/Prepare',
+      'Test-env/Train',
+    ]);
+    expect(executionsOf(merged).map(uuidOf).sort()).toEqual(
+      executionsOf(src.doc).map(uuidOf).sort(),
+    );
+    // Each artifact once: as many as a merge of the whole document creates.
+    const whole = await backend.fresh();
+    const all = await mergeDocument(whole.store, src.text, { mode: 'push' });
+    expect(results.reduce((n, r) => n + r.artifacts, 0)).toBe(all.artifacts);
+    expect((await dst.counts()).Artifact).toBe((await whole.counts()).Artifact);
+  });
+
   it('with executionUuid only that execution is merged; an unknown uuid is EXECUTION_NOT_FOUND', async () => {
     const src = await source();
     const dst = await backend.fresh();
