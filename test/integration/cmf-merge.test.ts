@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Cmf, doubleValue } from '../../src/index.js';
 import { runGetStarted } from '../../examples/example-get-started/pipeline.js';
-import { exportDocument, exportJsonText } from '../../src/cmf/export-json.js';
+import { exportAllPipelines, exportDocument, exportJsonText } from '../../src/cmf/export-json.js';
 import { parseExactJson } from '../../src/cmf/exact-json.js';
 import { mergeDocument, ORIGINAL_CREATE_TIME } from '../../src/cmf/merge.js';
 import { mergeIntoFile } from '../../src/cmf/merge-file.js';
@@ -561,6 +561,25 @@ describe.each(BACKENDS)('a payload shaped as Python cmf sends it, into $name', (
       `SELECT count(*) AS n FROM Event WHERE artifact_id = ${id}`,
     );
     expect(Number(links[0]!.n)).toBe(4);
+  });
+
+  it('a whole store (every pipeline, no pipeline name) syncs to another and again is exists', async () => {
+    const a = await backend.fresh();
+    await mergeDocument(a.store, pythonPayload(), { mode: 'push' });
+    const other = pythonPayload()
+      .replaceAll('Test-env', 'Other')
+      .replaceAll(/"Execution_uuid": "([^"]*)"/g, '"Execution_uuid": "o-$1"');
+    await mergeDocument(a.store, other, { mode: 'push' });
+    const all = (await exportAllPipelines(a.store)).document;
+    expect((all.Pipeline as Obj[]).map((p) => p.name)).toEqual(['Test-env', 'Other']);
+
+    const b = await backend.fresh();
+    const r = await mergeDocument(b.store, pythonJson(all), { mode: 'push' });
+    expect(r).toMatchObject({ status: 'success', pipelines: ['Test-env', 'Other'], executions: 6 });
+    expect(normalized((await exportAllPipelines(b.store)).document)).toBe(normalized(all));
+    const counts = await b.counts();
+    expect((await mergeDocument(b.store, pythonJson(all), { mode: 'push' })).status).toBe('exists');
+    expect(await b.counts()).toEqual(counts);
   });
 
   it('pull keeps the stamps the server recorded', async () => {
