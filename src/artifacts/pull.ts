@@ -36,6 +36,12 @@ export interface PullArtifactsResult {
   skipped: string[];
 }
 
+/**
+ * Small objects downloaded by this pull stay in memory up to this total, so their workspace
+ * copies are written without reading each object back from the cache.
+ */
+const KEEP_BYTES = 64 << 20;
+
 interface Target {
   artifact: PipelineArtifact;
   oid: string;
@@ -98,6 +104,7 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
     transfer = await pullObjects(ctx.cache, driver, [...new Set(targets.map((t) => t.oid))], {
       jobs: opts.jobs,
       onProgress: opts.onProgress,
+      keepBytes: KEEP_BYTES,
     });
   } finally {
     await driver.close();
@@ -135,6 +142,7 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
           linkTypes: ctx.dvc.cacheTypes,
           force: opts.force,
           jobs: opts.jobs,
+          objectBytes: transfer.fetched,
         },
       );
       checkedOut.push(t.rel);

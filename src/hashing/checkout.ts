@@ -33,6 +33,11 @@ export interface CheckoutOptions {
   state?: HashState;
   /** Files hashed or placed at once (default 4). */
   jobs?: number;
+  /**
+   * Contents of cache objects the caller holds in memory (verified when they entered the
+   * cache, as a pull does): copies of them are written from memory.
+   */
+  objectBytes?: ReadonlyMap<string, Buffer>;
 }
 
 export interface CheckoutResult {
@@ -196,8 +201,15 @@ class Checkout {
     );
   }
 
-  private async place(src: ObjectLocation, dest: string, isexec: boolean): Promise<void> {
-    const type = await this.linker.place(src.path, dest, { size: src.size, isexec });
+  private async place(
+    src: ObjectLocation,
+    oid: string,
+    dest: string,
+    isexec: boolean,
+  ): Promise<void> {
+    // Held bytes have the raw md5 `oid`; a legacy id may name other (CRLF) content.
+    const bytes = this.legacy ? undefined : this.opts.objectBytes?.get(oid);
+    const type = await this.linker.place(src.path, dest, { size: src.size, isexec, bytes });
     this.used.add(type);
   }
 
@@ -243,7 +255,7 @@ class Checkout {
     const st = await lstatOrUndefined(path);
     if (st?.isDirectory()) {
       await this.clearDirectory(path);
-      await this.place(src, path, isexec);
+      await this.place(src, oid, path, isexec);
       this.result.modified.push(this.rel(path));
     } else if (st) {
       const leaf: Leaf = { relpath: '', path, isSymlink: st.isSymbolicLink(), isFile: st.isFile() };
@@ -257,10 +269,10 @@ class Checkout {
       }
       if (!this.opts.force && !(await this.isExpendable(leaf, hash)))
         throw this.refuse([this.rel(path)]);
-      await this.place(src, path, isexec);
+      await this.place(src, oid, path, isexec);
       this.result.modified.push(this.rel(path));
     } else {
-      await this.place(src, path, isexec);
+      await this.place(src, oid, path, isexec);
       this.result.added.push(this.rel(path));
     }
     await this.learnPlaced([{ path, md5: oid }]);
@@ -344,7 +356,7 @@ class Checkout {
     this.result.unchanged += manifest.length - todo.length;
     await mapLimit(todo, this.jobs, async (e) => {
       const dest = join(root, e.relpath);
-      await this.place(sources.get(e.relpath)!, dest, false);
+      await this.place(sources.get(e.relpath)!, e.md5, dest, false);
       (present.has(e.relpath) ? this.result.modified : this.result.added).push(this.rel(dest));
     });
     await this.learnPlaced(todo.map((e) => ({ path: join(root, e.relpath), md5: e.md5 })));

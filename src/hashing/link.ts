@@ -75,6 +75,11 @@ export interface PlaceOptions {
   size: number;
   /** Set x bits on copies. Hard and symbolic links share the cache file's mode (0444). */
   isexec?: boolean;
+  /**
+   * The object's content, when the caller holds it already (verified, e.g. just pulled):
+   * a small copy is written from it instead of reading the cache object again.
+   */
+  bytes?: Buffer;
 }
 
 /**
@@ -108,7 +113,7 @@ function readSmall(src: string, size: number): Buffer {
  * isexec unless the umask masks x bits differently from r bits), else chmodded after.
  */
 function copySmall(src: string, tmp: string, opts: PlaceOptions): void {
-  const data = readSmall(src, opts.size);
+  const data = opts.bytes ?? readSmall(src, opts.size);
   const isexec = opts.isexec ?? false;
   const want = workspaceMode(isexec);
   const create = isexec ? 0o777 : 0o666;

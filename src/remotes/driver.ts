@@ -45,6 +45,13 @@ export interface RemoteDriver {
   put(key: string, source: PutSource, opts?: TransferOptions): Promise<void>;
   /** Fetches the object; a missing one is a NotFoundError. */
   get(key: string, target: GetTarget, opts?: TransferOptions): Promise<void>;
+  /**
+   * Optional fast path for small objects: the whole object in memory if it is smaller than
+   * `limit` bytes, else undefined (the caller then uses {@link get}). A missing object is a
+   * NotFoundError. Drivers offer it where one read costs less than a download into a temp
+   * file that must then be read again to be verified.
+   */
+  read?(key: string, limit: number): Promise<Buffer | undefined>;
   /** Removes the object; removing a missing object is not an error. */
   delete(key: string): Promise<void>;
   /** Releases connections. The driver is unusable afterwards. */

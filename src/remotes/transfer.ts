@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CmfError, IntegrityError, OperationError, toCmfError } from '../errors/index.js';
@@ -30,6 +30,20 @@ export interface TransferEngineOptions {
   /** Parallel transfers; default: the driver's `defaultJobs`. */
   jobs?: number;
   onProgress?: (p: TransferProgress) => void;
+}
+
+export interface PullEngineOptions extends TransferEngineOptions {
+  /**
+   * Keep the verified bytes of small downloaded objects in memory, up to this many bytes in
+   * all, and return them in {@link PullResult.fetched}: a checkout that follows then writes
+   * the workspace copies from memory instead of reading every object back from the cache.
+   */
+  keepBytes?: number;
+}
+
+export interface PullResult extends TransferResult {
+  /** Verified contents of small objects this pull stored in the cache (see keepBytes). */
+  fetched: Map<string, Buffer>;
 }
 
 export interface TransferFailure {
@@ -234,13 +248,20 @@ export async function pullObjects(
   cache: LocalCache,
   driver: RemoteDriver,
   oids: readonly string[],
-  opts: TransferEngineOptions = {},
-): Promise<TransferResult> {
+  opts: PullEngineOptions = {},
+): Promise<PullResult> {
   const jobs = opts.jobs ?? driver.defaultJobs;
   const t = new Tracker(opts.onProgress);
   const { dirs, files } = splitOids(oids);
   const madeDirs = new Set<string>();
-  const fetch = (oid: string) => fetchObject(cache, driver, oid, madeDirs, t.bytes);
+  const fetched = new Map<string, Buffer>();
+  let kept = 0;
+  const keep = (oid: string, bytes: Buffer): void => {
+    if (isDirOid(oid) || kept + bytes.length > (opts.keepBytes ?? 0)) return;
+    fetched.set(oid, bytes);
+    kept += bytes.length;
+  };
+  const fetch = (oid: string) => fetchObject(cache, driver, oid, madeDirs, t.bytes, keep);
 
   const needed = new Set(files);
   const dirsToFetch: string[] = [];
@@ -282,16 +303,41 @@ export async function pullObjects(
     },
     t,
   );
-  return t.result();
+  return { ...t.result(), fetched };
 }
 
-/** Downloads one object into the cache, verified; returns a manifest's entries. */
+function corrupt(driver: RemoteDriver, oid: string, md5: string): IntegrityError {
+  return new IntegrityError(
+    'REMOTE_OBJECT_CORRUPT',
+    `Object ${oid} on ${driver.location} is corrupt: its content hashes to ${md5}`,
+    {
+      hint: 'It was not stored. Push the object again from a cache with a good copy.',
+      data: { oid, key: objectKey(oid), actual: md5 },
+    },
+  );
+}
+
+/** A manifest's entries, each relpath checked to stay inside the directory. */
+function safeEntries(bytes: Buffer): ManifestEntry[] {
+  const entries = parseManifest(bytes);
+  entries.forEach((e) => assertSafeRelpath(e.relpath));
+  return entries;
+}
+
+/**
+ * Downloads one object into the cache, verified; returns a manifest's entries. Small objects
+ * come into memory when the driver can read them (`driver.read`): they are hashed there and
+ * written once, created read-only, then renamed into place; other objects are downloaded into
+ * a temp file that is hashed before the rename. Either way only verified content ever gets
+ * the object's name.
+ */
 async function fetchObject(
   cache: LocalCache,
   driver: RemoteDriver,
   oid: string,
   madeDirs: Set<string>,
   onBytes: (n: number) => void,
+  keep: (oid: string, bytes: Buffer) => void,
 ): Promise<ManifestEntry[]> {
   const dest = cache.objectPath(oid);
   const dir = dirname(dest);
@@ -299,29 +345,34 @@ async function fetchObject(
     await mkdir(dir, { recursive: true });
     madeDirs.add(dir);
   }
+  const key = objectKey(oid);
+  const inMemory = await driver.read?.(key, SYNC_HASH_LIMIT);
   const tmp = tempPathBeside(dest);
+  if (inMemory) {
+    const md5 = md5Hex(inMemory);
+    if (md5 !== oid.slice(0, 32)) throw corrupt(driver, oid, md5);
+    const entries = isDirOid(oid) ? safeEntries(inMemory) : [];
+    try {
+      // Synchronous: for small objects the thread-pool round trips cost more than the work.
+      writeFileSync(tmp, inMemory, { mode: CACHE_OBJECT_MODE, flag: 'wx' });
+      renameSync(tmp, dest);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw err;
+    }
+    onBytes(inMemory.length);
+    keep(oid, inMemory);
+    return entries;
+  }
   try {
-    await driver.get(objectKey(oid), tmp, { onBytes });
+    await driver.get(key, tmp, { onBytes });
     // Small objects are checked with synchronous calls: for them the thread-pool round trips
     // of async calls cost more than the work (peers.md C.2).
     const small = statSync(tmp).size < SYNC_HASH_LIMIT;
     const bytes = small || isDirOid(oid) ? readFileSync(tmp) : undefined;
     const md5 = bytes ? md5Hex(bytes) : (await hashFile(tmp)).md5;
-    if (md5 !== oid.slice(0, 32)) {
-      throw new IntegrityError(
-        'REMOTE_OBJECT_CORRUPT',
-        `Object ${oid} on ${driver.location} is corrupt: its content hashes to ${md5}`,
-        {
-          hint: 'It was not stored. Push the object again from a cache with a good copy.',
-          data: { oid, key: objectKey(oid), actual: md5 },
-        },
-      );
-    }
-    let entries: ManifestEntry[] = [];
-    if (isDirOid(oid)) {
-      entries = parseManifest(bytes!);
-      entries.forEach((e) => assertSafeRelpath(e.relpath));
-    }
+    if (md5 !== oid.slice(0, 32)) throw corrupt(driver, oid, md5);
+    const entries = isDirOid(oid) ? safeEntries(bytes!) : [];
     if (small) {
       chmodSync(tmp, CACHE_OBJECT_MODE);
       renameSync(tmp, dest);
@@ -329,6 +380,7 @@ async function fetchObject(
       await chmod(tmp, CACHE_OBJECT_MODE);
       await rename(tmp, dest);
     }
+    if (bytes) keep(oid, bytes);
     return entries;
   } catch (err) {
     await rm(tmp, { force: true });

@@ -48,6 +48,20 @@ describe('Linker', () => {
     expect(xmode).toBe(workspaceMode(true));
   });
 
+  it('copy from held bytes: written from memory (the cache object is not read); links ignore them', async () => {
+    const held = Buffer.from('content\n');
+    await rm(obj, { force: true }); // a copy that read the cache object would fail now
+    const l = new Linker(['copy']);
+    const dest = join(dir, 'ws', 'held');
+    expect(await l.place(obj, dest, { size: 8, bytes: held })).toBe('copy');
+    expect(await readFile(dest, 'utf8')).toBe('content\n');
+    expect((await stat(dest)).mode & 0o777).toBe(0o666 & ~umask);
+    await writeFile(obj, 'content\n', { mode: 0o444 });
+    const h = new Linker(['hardlink']);
+    await h.place(obj, join(dir, 'ws', 'link'), { size: 8, bytes: Buffer.from('other!!\n') });
+    expect((await stat(join(dir, 'ws', 'link'))).ino).toBe((await stat(obj)).ino);
+  });
+
   it('hardlink: the cache inode (read-only); zero-length files are created empty', async () => {
     const l = new Linker(['hardlink']);
     const dest = join(dir, 'h');
