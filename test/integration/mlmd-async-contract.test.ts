@@ -528,6 +528,28 @@ describe.each([sqlite, postgres])('AsyncMlmdStore contract: $name', (backend) =>
     expect(fresh.properties).toEqual({});
   });
 
+  it('keeps calls on the outer store out of an open transaction', async () => {
+    const db = await open();
+    const ct = await db.types.put(TypeKind.CONTEXT, 'Stage');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started!: () => void;
+    const inside = new Promise<void>((r) => (started = r));
+    const tx = db.transaction(async (t) => {
+      await t.contexts.create({ typeId: ct.id, name: 'in-tx' });
+      started();
+      await gate;
+      throw new Error('rolled back');
+    });
+    await inside;
+    // Must not land inside the transaction and be rolled back with it.
+    const outside = db.contexts.create({ typeId: ct.id, name: 'outside' });
+    release();
+    await expect(tx).rejects.toThrow('rolled back');
+    await outside;
+    expect((await db.contexts.list()).map((c) => c.name)).toEqual(['outside']);
+  });
+
   it('serialises concurrent transactions: all land, no row is lost', async () => {
     const fresh = await backend.fresh();
     const db = await fresh.open();
@@ -803,6 +825,31 @@ describe('PostgresMlmdStore: connecting and checking the database', () => {
     expect(await pub.types.list(TypeKind.CONTEXT)).toEqual([]);
     const inA = await server.query(db, 'SELECT count(*)::int AS n FROM team_a.type');
     expect(inA.rows).toEqual([{ n: 10 }]);
+  });
+
+  it('fails a transaction whose connection is killed with a typed error, and keeps working', async () => {
+    const url = await server.createDatabase();
+    const dbName = new URL(url).pathname.slice(1);
+    const db = await PostgresMlmdStore.open(url);
+    opened.push(db);
+    const ct = await db.types.put(TypeKind.CONTEXT, 'Stage');
+    const err = await failure(
+      db.transaction(async (tx) => {
+        await tx.contexts.create({ typeId: ct.id, name: 'lost' });
+        // What a server restart or a network cut does to the connection.
+        await server.query(
+          'postgres',
+          'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+          [dbName],
+        );
+        await tx.contexts.create({ typeId: ct.id, name: 'after' });
+      }),
+    );
+    expect(err.code).toBe('MLMD_PG_CONNECT');
+    expect(err.hint).toMatch(/server runs/);
+    expect(await db.contexts.list()).toEqual([]);
+    const c = await db.contexts.create({ typeId: ct.id, name: 'later' });
+    expect((await db.contexts.list()).map((x) => x.name)).toEqual([c.name]);
   });
 
   it('refuses calls on a transaction handle after the transaction ended', async () => {

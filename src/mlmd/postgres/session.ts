@@ -15,6 +15,10 @@
  * in different schemas of one database do not wait for each other, and readers never wait.
  * It is released by COMMIT or ROLLBACK, also when the client's connection dies.
  *
+ * Within one process, write transactions also queue on a mutex before they take a pooled
+ * connection, so waiting writers hold no connections: the pool stays free for reads, and a
+ * burst of pushes cannot starve it.
+ *
  * Inside a transaction, every store call runs on the transaction's one client, one call at a
  * time (a mutex: concurrent calls on one client would interleave their statements), and each
  * write call is a SAVEPOINT, so a call that fails leaves the transaction usable with that
@@ -37,6 +41,7 @@ const LOCK_CLASS = 0x636d66;
 const LOCK_SQL = `SELECT pg_advisory_xact_lock(${LOCK_CLASS}, hashtext(current_schema()))`;
 
 export class Session {
+  /** Pool session: one write transaction of this process at a time. Transaction: one call at a time. */
   private readonly mutex = new Mutex();
   private ended = false;
 
@@ -91,6 +96,10 @@ export class Session {
    */
   async transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T> {
     if (this.client) return fn(this);
+    return this.mutex.run(() => this.runTransaction(fn));
+  }
+
+  private async runTransaction<T>(fn: (tx: Session) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -100,6 +109,10 @@ export class Session {
     const tx = new Session(this.pool, client, this.location, this.clock);
     const q = this.querier(client);
     let broken: Error | undefined;
+    // A checked-out client whose connection drops emits 'error'; unheard, that would end the
+    // process. The statement under way (or the next one) fails with the same error.
+    const onError = (err: Error) => (broken = err);
+    client.on('error', onError);
     try {
       await q.query('BEGIN');
       await q.query(LOCK_SQL);
@@ -122,6 +135,7 @@ export class Session {
       });
       throw err;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }
