@@ -343,11 +343,15 @@ describe.each([sqlite, postgres])('AsyncMlmdStore contract: $name', (backend) =>
       properties: { size: PropertyType.INT },
     });
     const et = await db.types.put(TypeKind.EXECUTION, 'Step');
-    await db.artifacts.create({ typeId: type.id, name: 'x' });
+    await db.artifacts.create({ typeId: type.id, name: 'x', externalId: 'ext-x' });
     // Thunks: each call starts when the previous one has failed.
     const cases: [() => Promise<unknown>, string][] = [
       [() => db.artifacts.create({ typeId: type.id, name: 'x' }), 'MLMD_ALREADY_EXISTS'],
       [() => db.artifacts.create({ typeId: 999 }), 'MLMD_NOT_FOUND'],
+      [
+        () => db.artifacts.create({ typeId: type.id, name: 'y', externalId: 'ext-x' }),
+        'MLMD_ALREADY_EXISTS',
+      ],
       [() => db.artifacts.create({ typeId: et.id }), 'MLMD_INVALID_ARGUMENT'],
       [
         () => db.artifacts.create({ typeId: type.id, properties: { nope: 1 } }),
@@ -850,6 +854,29 @@ describe('PostgresMlmdStore: connecting and checking the database', () => {
     expect(await db.contexts.list()).toEqual([]);
     const c = await db.contexts.create({ typeId: ct.id, name: 'later' });
     expect((await db.contexts.list()).map((x) => x.name)).toEqual([c.name]);
+  });
+
+  it('ends a transaction in which PostgreSQL refused a statement, writing nothing', async () => {
+    const db = await PostgresMlmdStore.open(await server.createDatabase());
+    opened.push(db);
+    const ct = await db.types.put(TypeKind.CONTEXT, 'Stage');
+    await db.contexts.create({ typeId: ct.id, name: 'a', externalId: 'x' });
+    let afterwards: CmfError | undefined;
+    const err = await failure(
+      db.transaction(async (tx) => {
+        await tx.contexts.create({ typeId: ct.id, name: 'b' });
+        // The unique external id is enforced by PostgreSQL itself (not looked up first).
+        const c = await tx.contexts.create({ typeId: ct.id, name: 'c' });
+        const taken = await failure(tx.contexts.update(c.id, { externalId: 'x' }));
+        expect(taken.code).toBe('MLMD_ALREADY_EXISTS');
+        afterwards = await failure(tx.contexts.list());
+        // Returning normally must not commit what PostgreSQL has already thrown away.
+      }),
+    );
+    expect(afterwards?.code).toBe('MLMD_TRANSACTION_ABORTED');
+    expect(err.code).toBe('MLMD_TRANSACTION_ABORTED');
+    expect(err.message).toMatch(/nothing of it was written/);
+    expect((await db.contexts.list()).map((c) => c.name)).toEqual(['a']);
   });
 
   it('refuses calls on a transaction handle after the transaction ended', async () => {

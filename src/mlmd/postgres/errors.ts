@@ -197,3 +197,16 @@ export function pgEmptyDatabaseError(location: string): MlmdDatabaseError {
     { hint: 'Open it with creation allowed to create the MLMD tables.' },
   );
 }
+
+export function transactionAbortedError(location: string, cause: unknown): OperationError {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new OperationError(
+    'MLMD_TRANSACTION_ABORTED',
+    `A statement failed inside a transaction on ${location}, so PostgreSQL aborted it and nothing of it was written (${why}).`,
+    {
+      cause,
+      hint: 'Let the transaction function fail on the first error and run it again.',
+      data: { location },
+    },
+  );
+}

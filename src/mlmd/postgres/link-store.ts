@@ -33,34 +33,35 @@ export class PgLinkStore {
   async putEvent(input: EventInput): Promise<Put<MlmdEvent>> {
     const { type, path } = checkEventInput(input);
     return this.session.write(async (q) => {
-      await assertExists(q, 'Artifact', input.artifactId);
-      await assertExists(q, 'Execution', input.executionId);
-      const [found] = await q.query<EventRow>(
-        `${SELECT_EVENTS} WHERE e.artifact_id = $1::bigint AND e.execution_id = $2::bigint AND e.type = $3`,
+      // One statement checks both ends and looks the event up.
+      const [found] = await q.query<EventRow & { artifact_ok: boolean; execution_ok: boolean }>(
+        `SELECT x.artifact_ok, x.execution_ok, ev.* FROM (SELECT EXISTS (SELECT 1 FROM Artifact WHERE id = $1::bigint) AS artifact_ok, EXISTS (SELECT 1 FROM Execution WHERE id = $2::bigint) AS execution_ok) x
+         LEFT JOIN (${SELECT_EVENTS} WHERE e.artifact_id = $1::bigint AND e.execution_id = $2::bigint AND e.type = $3) ev ON TRUE`,
         [input.artifactId, input.executionId, type],
       );
-      if (found) return { value: toEvent(found), created: false };
+      if (!found!.artifact_ok) throw missing('Artifact', input.artifactId);
+      if (!found!.execution_ok) throw missing('Execution', input.executionId);
+      if (found!.id !== null) return { value: toEvent(found!), created: false };
       const ms = input.millisecondsSinceEpoch ?? q.now();
+      // The event and its steps in one statement; ORDER BY the array position, so `seq`
+      // follows the step order.
       const [row] = await q.query<{ id: number }>(
-        'INSERT INTO Event (artifact_id, execution_id, type, milliseconds_since_epoch) VALUES ($1, $2, $3, $4) RETURNING id',
-        [input.artifactId, input.executionId, type, ms],
+        `WITH ev AS (INSERT INTO Event (artifact_id, execution_id, type, milliseconds_since_epoch) VALUES ($1, $2, $3, $4) RETURNING id),
+         p AS (INSERT INTO EventPath (event_id, is_index_step, step_index, step_key)
+           SELECT ev.id, u.is_index, u.idx, u.k FROM ev, unnest($5::boolean[], $6::bigint[], $7::text[]) WITH ORDINALITY AS u(is_index, idx, k, ord) ORDER BY u.ord)
+         SELECT id FROM ev`,
+        [
+          input.artifactId,
+          input.executionId,
+          type,
+          ms,
+          path.map((s) => 'index' in s),
+          path.map((s) => ('index' in s ? s.index : null)),
+          path.map((s) => ('key' in s ? s.key : null)),
+        ],
       );
-      const id = row!.id;
-      if (path.length > 0) {
-        // ORDER BY the array position, so `seq` follows the step order.
-        await q.query(
-          `INSERT INTO EventPath (event_id, is_index_step, step_index, step_key)
-           SELECT $1, u.is_index, u.idx, u.k FROM unnest($2::boolean[], $3::bigint[], $4::text[]) WITH ORDINALITY AS u(is_index, idx, k, ord) ORDER BY u.ord`,
-          [
-            id,
-            path.map((s) => 'index' in s),
-            path.map((s) => ('index' in s ? s.index : null)),
-            path.map((s) => ('key' in s ? s.key : null)),
-          ],
-        );
-      }
       const event: MlmdEvent = {
-        id,
+        id: row!.id,
         artifactId: input.artifactId,
         executionId: input.executionId,
         type,
@@ -83,30 +84,39 @@ export class PgLinkStore {
 
   /** Links a context and an execution; returns false if they were linked already. */
   associate(contextId: number, executionId: number): Promise<boolean> {
-    return this.session.write(async (q) => {
-      await assertExists(q, 'Context', contextId);
-      await assertExists(q, 'Execution', executionId);
-      return link(q, 'Association', 'context_id', 'execution_id', contextId, executionId);
-    });
+    return this.session.write((q) =>
+      link(
+        q,
+        'Association',
+        ['context_id', 'Context', contextId],
+        ['execution_id', 'Execution', executionId],
+      ),
+    );
   }
 
   /** Links a context and an artifact; returns false if they were linked already. */
   attribute(contextId: number, artifactId: number): Promise<boolean> {
-    return this.session.write(async (q) => {
-      await assertExists(q, 'Context', contextId);
-      await assertExists(q, 'Artifact', artifactId);
-      return link(q, 'Attribution', 'context_id', 'artifact_id', contextId, artifactId);
-    });
+    return this.session.write((q) =>
+      link(
+        q,
+        'Attribution',
+        ['context_id', 'Context', contextId],
+        ['artifact_id', 'Artifact', artifactId],
+      ),
+    );
   }
 
   /** Makes `parentId` a parent of `childId`; returns false if it was already. */
   async addParentContext(childId: number, parentId: number): Promise<boolean> {
     if (childId === parentId) throw invalidArgumentError('A context cannot be its own parent.');
-    return this.session.write(async (q) => {
-      await assertExists(q, 'Context', childId);
-      await assertExists(q, 'Context', parentId);
-      return link(q, 'ParentContext', 'context_id', 'parent_context_id', childId, parentId);
-    });
+    return this.session.write((q) =>
+      link(
+        q,
+        'ParentContext',
+        ['context_id', 'Context', childId],
+        ['parent_context_id', 'Context', parentId],
+      ),
+    );
   }
 
   /** (context id, execution id) pairs of these contexts, in association id order. */
@@ -161,36 +171,36 @@ export class PgLinkStore {
   }
 }
 
+type End = [column: string, table: 'Artifact' | 'Execution' | 'Context', id: number];
+
 /**
- * Inserts the pair unless present. Looked up first rather than ON CONFLICT DO NOTHING, which
- * would still take a value from the id sequence (the SQLite store leaves no such gaps either).
+ * Inserts the pair if both ends exist and it is not there yet, in one statement; when
+ * nothing was inserted, a second query says why (a missing end, or already linked). Not ON
+ * CONFLICT DO NOTHING, which would still take a value from the id sequence (the SQLite store
+ * leaves no such gaps either).
  */
 async function link(
   q: Querier,
   table: string,
-  colA: string,
-  colB: string,
-  a: number,
-  b: number,
+  [colA, tableA, a]: End,
+  [colB, tableB, b]: End,
 ): Promise<boolean> {
-  const found = await q.query(
-    `SELECT 1 FROM ${table} WHERE ${colA} = $1::bigint AND ${colB} = $2::bigint`,
+  const inserted = await q.query(
+    `INSERT INTO ${table} (${colA}, ${colB}) SELECT $1::bigint, $2::bigint WHERE EXISTS (SELECT 1 FROM ${tableA} WHERE id = $1::bigint) AND EXISTS (SELECT 1 FROM ${tableB} WHERE id = $2::bigint) AND NOT EXISTS (SELECT 1 FROM ${table} WHERE ${colA} = $1::bigint AND ${colB} = $2::bigint) RETURNING 1`,
     [a, b],
   );
-  if (found.length > 0) return false;
-  await q.query(`INSERT INTO ${table} (${colA}, ${colB}) VALUES ($1, $2)`, [a, b]);
-  return true;
+  if (inserted.length > 0) return true;
+  const [ends] = await q.query<{ a: boolean; b: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM ${tableA} WHERE id = $1::bigint) AS a, EXISTS (SELECT 1 FROM ${tableB} WHERE id = $2::bigint) AS b`,
+    [a, b],
+  );
+  if (!ends!.a) throw missing(tableA, a);
+  if (!ends!.b) throw missing(tableB, b);
+  return false;
 }
 
-async function assertExists(
-  q: Querier,
-  table: 'Artifact' | 'Execution' | 'Context',
-  id: number,
-): Promise<void> {
-  const found = await q.query(`SELECT 1 FROM ${table} WHERE id = $1::bigint`, [id]);
-  if (found.length === 0) {
-    throw notFoundError(`${table} ${id}`, { [`${table.toLowerCase()}Id`]: id });
-  }
+function missing(table: 'Artifact' | 'Execution' | 'Context', id: number): Error {
+  return notFoundError(`${table} ${id}`, { [`${table.toLowerCase()}Id`]: id });
 }
 
 function toEvent(r: EventRow): MlmdEvent {

@@ -95,6 +95,32 @@ function pgColumns(c: ValueColumns) {
   };
 }
 
+/** PostgreSQL types of the kinds' extra columns, for typed parameters. */
+const EXTRA_COLUMN_TYPES: Record<string, string> = {
+  uri: 'text',
+  state: 'int',
+  last_known_state: 'int',
+};
+
+type StoredProperty = PropertyRowInput & { pg: ReturnType<typeof pgColumns> };
+
+function storedProperties(rows: PropertyRowInput[]): StoredProperty[] {
+  return rows.map((r) => ({ ...r, pg: pgColumns(r.columns) }));
+}
+
+/** The rows as seven parallel arrays, one per column, for `unnest`. */
+function propertyArrays(stored: StoredProperty[]): unknown[] {
+  return [
+    stored.map((r) => r.name),
+    stored.map((r) => r.custom),
+    stored.map((r) => r.pg.int_value),
+    stored.map((r) => r.pg.double_value),
+    stored.map((r) => r.pg.string_value),
+    stored.map((r) => r.pg.proto_value),
+    stored.map((r) => r.pg.bool_value),
+  ];
+}
+
 export class PgNodeStore<
   TNode extends NodeBase,
   TInput extends NodeInputBase & { name?: string | null },
@@ -304,27 +330,42 @@ export class PgNodeStore<
   }
 
   /**
-   * Inserts the row and its properties and returns the record as a read would return it,
-   * built from what was written (no re-read).
+   * Inserts the row and its properties in ONE statement and returns the record as a read
+   * would return it, built from what was written (no re-read). The insert happens only if
+   * neither the name (within the type) nor the external id is taken; when it did not,
+   * a lookup says which. Arguments are all checked before: a refused call writes nothing.
+   * (Unlike the SQLite store, a duplicate name is found after the arguments are checked, so a
+   * call with both a taken name and a bad property reports the property.)
    */
   private async insert(q: Querier, input: TInput): Promise<TNode> {
-    // Checked in the SQLite store's order, all before the first statement that writes.
     const type = await this.typeOf(q, input.typeId);
     const name = this.kind.checkedName(input.name);
-    await this.assertNameFree(q, type.id, name);
     const externalId = checkName('external id', input.externalId);
     const extra = this.kind.insertColumns(input);
-    const rows = await this.checkedProperties(q, type, input.properties, input.customProperties);
+    const props = await this.checkedProperties(q, type, input.properties, input.customProperties);
     const now = q.now();
+    const { table } = this.t;
     const cols = ['type_id', 'name', 'external_id', ...Object.keys(extra)];
-    const params = [type.id, name, externalId, ...Object.values(extra), now, now];
-    const placeholders = params.map((_, i) => `$${i + 1}`).join(', ');
-    const [inserted] = await q.query<{ id: number }>(
-      `INSERT INTO ${this.t.table} (${cols.join(', ')}, create_time_since_epoch, last_update_time_since_epoch) VALUES (${placeholders}) RETURNING id`,
-      params,
-    );
-    const id = inserted!.id;
-    const written = await this.insertProperties(q, id, rows);
+    const types = ['int', 'text', 'text', ...Object.keys(extra).map((c) => EXTRA_COLUMN_TYPES[c])];
+    const values = [type.id, name, externalId, ...Object.values(extra), now, now];
+    types.push('bigint', 'bigint');
+    const selected = values.map((_, i) => `$${i + 1}::${types[i]}`).join(', ');
+    const stored = storedProperties(props);
+    let sql = `WITH n AS (INSERT INTO ${table} (${cols.join(', ')}, create_time_since_epoch, last_update_time_since_epoch) SELECT ${selected} WHERE NOT EXISTS (SELECT 1 FROM ${table} WHERE type_id = $1::int AND name = $2::text) AND NOT EXISTS (SELECT 1 FROM ${table} WHERE external_id = $3::text) RETURNING id)`;
+    const params: unknown[] = values;
+    if (stored.length > 0) {
+      sql += `, p AS (${this.propertyUpsert('n.id', 'n, ', values.length + 1)})`;
+      params.push(...propertyArrays(stored));
+    }
+    const [inserted] = await q.query<{ id: number }>(`${sql} SELECT id FROM n`, params);
+    if (!inserted) {
+      await this.assertNameFree(q, type.id, name);
+      throw alreadyExistsError(
+        `A row with the same unique key (${table}.external_id ${JSON.stringify(externalId)})`,
+        { externalId },
+      );
+    }
+    const id = inserted.id;
     const row: NodeRow = {
       ...extra,
       id,
@@ -335,7 +376,7 @@ export class PgNodeStore<
       create_time_since_epoch: Number(now),
       last_update_time_since_epoch: Number(now),
     };
-    return this.kind.toRecord(row, written);
+    return this.kind.toRecord(row, this.asRead(id, stored));
   }
 
   /** Validated rows; a declared property missing from the cached type re-reads it first. */
@@ -355,49 +396,37 @@ export class PgNodeStore<
     type: MlmdType,
     properties: PropertyInputs | undefined,
     customProperties: PropertyInputs | undefined,
-  ): Promise<NodeProperties> {
+  ): Promise<void> {
     const rows = await this.checkedProperties(q, type, properties, customProperties);
-    return this.insertProperties(q, id, rows);
+    const stored = storedProperties(rows);
+    if (stored.length === 0) return;
+    await q.query(this.propertyUpsert('$1::int', '', 2), [id, ...propertyArrays(stored)]);
   }
 
   /**
-   * Upserts the rows in one statement (a row with the same name and space is replaced
-   * whole, as SQLite's INSERT OR REPLACE does) and returns them as a read returns them.
+   * Upserts property rows given as arrays (parameters `$first`…`$first+6`, see
+   * propertyArrays) for the node `idSql`: a row with the same name and space is replaced
+   * whole, as SQLite's INSERT OR REPLACE does.
    */
-  private async insertProperties(
-    q: Querier,
-    id: number,
-    rows: PropertyRowInput[],
-  ): Promise<NodeProperties> {
+  private propertyUpsert(idSql: string, from: string, first: number): string {
     const { propertyTable, idColumn } = this.t;
-    const stored = rows.map((r) => ({ ...r, pg: pgColumns(r.columns) }));
-    if (stored.length > 0) {
-      await q.query(
-        `INSERT INTO ${propertyTable} (${idColumn}, name, is_custom_property, int_value, double_value, string_value, byte_value, proto_value, bool_value)
-         SELECT $1::int, u.name, u.custom, u.i, u.d, u.s, NULL::bytea, u.p, u.b
-         FROM unnest($2::text[], $3::boolean[], $4::bigint[], $5::float8[], $6::text[], $7::bytea[], $8::boolean[]) AS u(name, custom, i, d, s, p, b)
-         ON CONFLICT (${idColumn}, name, is_custom_property) DO UPDATE SET int_value = EXCLUDED.int_value, double_value = EXCLUDED.double_value, string_value = EXCLUDED.string_value, byte_value = EXCLUDED.byte_value, proto_value = EXCLUDED.proto_value, bool_value = EXCLUDED.bool_value`,
-        [
-          id,
-          stored.map((r) => r.name),
-          stored.map((r) => r.custom),
-          stored.map((r) => r.pg.int_value),
-          stored.map((r) => r.pg.double_value),
-          stored.map((r) => r.pg.string_value),
-          stored.map((r) => r.pg.proto_value),
-          stored.map((r) => r.pg.bool_value),
-        ],
-      );
-    }
-    // A proto reads back as the Base64 of its stored bytes (canonical Base64).
-    const asRead = stored.map((r) => ({
+    const arrays = ['text', 'boolean', 'bigint', 'float8', 'text', 'bytea', 'boolean']
+      .map((t, i) => `$${first + i}::${t}[]`)
+      .join(', ');
+    return `INSERT INTO ${propertyTable} (${idColumn}, name, is_custom_property, int_value, double_value, string_value, byte_value, proto_value, bool_value) SELECT ${idSql}, u.name, u.custom, u.i, u.d, u.s, NULL::bytea, u.p, u.b FROM ${from}unnest(${arrays}) AS u(name, custom, i, d, s, p, b) ON CONFLICT (${idColumn}, name, is_custom_property) DO UPDATE SET int_value = EXCLUDED.int_value, double_value = EXCLUDED.double_value, string_value = EXCLUDED.string_value, byte_value = EXCLUDED.byte_value, proto_value = EXCLUDED.proto_value, bool_value = EXCLUDED.bool_value`;
+  }
+
+  /** The properties as a read returns them; a proto as the Base64 of its stored bytes. */
+  private asRead(id: number, stored: StoredProperty[]): NodeProperties {
+    const { propertyTable, idColumn } = this.t;
+    const rows = stored.map((r) => ({
       ...r,
       columns: {
         ...r.columns,
         proto_value: r.pg.proto_value === null ? null : r.pg.proto_value.toString('base64'),
       },
     }));
-    return propertiesAsRead(asRead, { table: propertyTable, [idColumn]: id });
+    return propertiesAsRead(rows, { table: propertyTable, [idColumn]: id });
   }
 
   /** Fails with MLMD_ALREADY_EXISTS if a node of this type has this name. */

@@ -20,14 +20,20 @@
  * burst of pushes cannot starve it.
  *
  * Inside a transaction, every store call runs on the transaction's one client, one call at a
- * time (a mutex: concurrent calls on one client would interleave their statements), and each
- * write call is a SAVEPOINT, so a call that fails leaves the transaction usable with that
- * call's changes undone, as in the SQLite store where nested writes are savepoints.
+ * time (a mutex: concurrent calls on one client would interleave their statements). Calls
+ * check their arguments, and look up what could conflict, before their first write, so a
+ * call refused for a bad argument, a duplicate name or a missing id changes nothing and the
+ * transaction goes on, as in the SQLite store. A statement PostgreSQL itself rejects (lost
+ * connection, a unique external id taken) aborts the whole transaction, which PostgreSQL
+ * cannot continue: every later call and the commit then fail with MLMD_TRANSACTION_ABORTED,
+ * and nothing is written. (Per-call savepoints would let it go on, at two more round trips
+ * per call: a large push makes tens of thousands of calls.)
  */
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { UsageError } from '../../errors/index.js';
 import { Mutex } from '../async-store.js';
-import { translatePgError } from './errors.js';
+import { transactionAbortedError, translatePgError } from './errors.js';
 
 /** Runs statements; the rows come back as plain objects. */
 export interface Querier {
@@ -40,10 +46,29 @@ export interface Querier {
 const LOCK_CLASS = 0x636d66;
 const LOCK_SQL = `SELECT pg_advisory_xact_lock(${LOCK_CLASS}, hashtext(current_schema()))`;
 
+/**
+ * Statements with parameters run as named prepared statements: each connection parses and
+ * plans one once, then reuses it (a push makes thousands of identical calls; planning the
+ * insert-with-checks statements costs more than running them). The name is derived from the
+ * text, so equal texts share it and different texts never collide.
+ */
+const statementNames = new Map<string, string>();
+function statementName(sql: string): string {
+  let n = statementNames.get(sql);
+  if (!n)
+    statementNames.set(
+      sql,
+      (n = `cmf_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`),
+    );
+  return n;
+}
+
 export class Session {
   /** Pool session: one write transaction of this process at a time. Transaction: one call at a time. */
   private readonly mutex = new Mutex();
   private ended = false;
+  /** The error of the statement that aborted this transaction. */
+  private failed: unknown;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -66,28 +91,15 @@ export class Session {
     if (!this.client) return fn(this.querier(this.pool));
     const client = this.client;
     return this.mutex.run(() => {
-      this.assertOpen();
+      this.assertUsable();
       return fn(this.querier(client));
     });
   }
 
-  /** Runs a write: its own locked transaction outside `transaction()`, a savepoint inside. */
+  /** Runs a write: its own locked transaction outside `transaction()`, part of it inside. */
   async write<T>(fn: (q: Querier) => Promise<T>): Promise<T> {
     if (!this.client) return this.transaction((s) => s.read(fn));
-    const client = this.client;
-    return this.mutex.run(async () => {
-      this.assertOpen();
-      const q = this.querier(client);
-      await q.query('SAVEPOINT cmf_call');
-      try {
-        const result = await fn(q);
-        await q.query('RELEASE SAVEPOINT cmf_call');
-        return result;
-      } catch (err) {
-        await q.query('ROLLBACK TO SAVEPOINT cmf_call').catch(() => undefined);
-        throw err;
-      }
-    });
+    return this.read(fn);
   }
 
   /**
@@ -119,6 +131,8 @@ export class Session {
       const result = await fn(tx);
       // Calls `fn` started but did not wait for finish before COMMIT, not after it.
       await tx.mutex.run(async () => {
+        // PostgreSQL would answer COMMIT of an aborted transaction with a silent ROLLBACK.
+        tx.assertUsable();
         tx.ended = true;
         await q.query('COMMIT');
       });
@@ -140,7 +154,7 @@ export class Session {
     }
   }
 
-  private assertOpen(): void {
+  private assertUsable(): void {
     if (this.ended) {
       throw new UsageError(
         'MLMD_TRANSACTION_ENDED',
@@ -148,17 +162,22 @@ export class Session {
         { hint: 'Await every call inside the transaction function before it returns.' },
       );
     }
+    if (this.failed !== undefined) throw transactionAbortedError(this.location, this.failed);
   }
 
   private querier(runner: pg.Pool | pg.PoolClient): Querier {
-    const location = this.location;
     const clock = this.clock;
     return {
-      async query<R>(sql: string, params: unknown[] = []): Promise<R[]> {
+      query: async <R>(sql: string, params: unknown[] = []): Promise<R[]> => {
         try {
-          return (await runner.query(sql, params)).rows as R[];
+          const name = params.length > 0 ? statementName(sql) : undefined;
+          return (await runner.query({ text: sql, values: params, ...(name ? { name } : {}) }))
+            .rows as R[];
         } catch (err) {
-          throw translatePgError(err, location);
+          const typed = translatePgError(err, this.location);
+          // On the transaction's client, any failed statement has aborted the transaction.
+          if (this.client && this.failed === undefined) this.failed = typed;
+          throw typed;
         }
       },
       now: () => BigInt(Math.trunc(clock())),
