@@ -22,12 +22,11 @@
  *   the execution property `Python_Env` (cmflib's name, which `metadata push` and the
  *   server look for).
  */
-import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { existsSync, statSync, type BigIntStats } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { v1 as uuid1 } from 'uuid';
 import { NotFoundError, UsageError } from '../errors/index.js';
-import { addMany, hashItems } from '../hashing/index.js';
+import { addMany, hashItems, type AddManyItem } from '../hashing/index.js';
 import {
   EventType,
   MlmdStore,
@@ -393,8 +392,9 @@ export class Cmf implements DataSliceHost {
       const type = eventType(event);
       const list = items.map((it) => (typeof it === 'string' ? { path: it } : it));
       const props = list.map((it) => customPropertiesOf('logDatasets', it.customProperties));
-      const abs = await Promise.all(list.map((it) => this.existing(it.path)));
-      const oids = await this.addFiles(abs);
+      const found = list.map((it) => this.existingWithStat(it.path));
+      const abs = found.map((f) => f.path);
+      const oids = await this.addFiles(found);
       const scope = await this.scope();
       const typeId = this.types.artifact('Dataset');
       return this.store.transaction(() =>
@@ -626,9 +626,17 @@ export class Cmf implements DataSliceHost {
 
   /** The absolute path of an existing file or directory, else NotFoundError (before any write). */
   private async existing(path: string, kind?: 'file'): Promise<string> {
+    return this.existingWithStat(path, kind).path;
+  }
+
+  /**
+   * {@link existing} with the stat it took, which `addMany` reuses. Synchronous: one stat of
+   * a local file costs less than a round trip through the thread pool.
+   */
+  private existingWithStat(path: string, kind?: 'file'): { path: string; stat: BigIntStats } {
     checkText('path', path);
     const abs = resolve(this.project.cwd, path);
-    const st = await stat(abs).catch(() => undefined);
+    const st = statSync(abs, { bigint: true, throwIfNoEntry: false });
     if (!st || (kind === 'file' ? !st.isFile() : !st.isFile() && !st.isDirectory())) {
       throw new NotFoundError(
         'CMF_PATH_NOT_FOUND',
@@ -640,7 +648,7 @@ export class Cmf implements DataSliceHost {
       );
     }
     this.project.git.relativePath(abs); // inside the repository, or a typed error
-    return abs;
+    return { path: abs, stat: st };
   }
 
   /** `dvc add` + queue the `.dvc` file for `git add`. */
@@ -653,9 +661,9 @@ export class Cmf implements DataSliceHost {
    * `dvc add` of many paths (hashed in one pass, cached concurrently, each `.gitignore`
    * rewritten once), their `.dvc` files queued for `git add`.
    */
-  private async addFiles(paths: readonly string[]): Promise<string[]> {
+  private async addFiles(items: ReadonlyArray<string | AddManyItem>): Promise<string[]> {
     const p = this.project;
-    const results = await addMany(paths, { repoRoot: p.dvcRoot, cache: p.cache, state: p.state });
+    const results = await addMany(items, { repoRoot: p.dvcRoot, cache: p.cache, state: p.state });
     this.stager.add(results.map((r) => r.dvcFilePath));
     // add() always records the hash it computed.
     return results.map((r) => r.out.md5 as string);

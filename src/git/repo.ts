@@ -1,4 +1,11 @@
-import fs from 'node:fs';
+import fs, {
+  lstatSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { homedir } from 'node:os';
@@ -6,12 +13,42 @@ import { join, relative, resolve, sep } from 'node:path';
 import git from 'isomorphic-git';
 import { ConfigError, NotFoundError, OperationError } from '../errors/index.js';
 import { parseIni, type IniDocument } from '../config/configobj.js';
+import { commitText, readHead, signature, updateRef } from './head-ref.js';
 import { ignoredPaths } from './ignored.js';
+import {
+  findEntry,
+  makeEntry,
+  parseIndex,
+  serializeIndex,
+  upsertEntries,
+  type GitIndexFile,
+  type IndexEntry,
+} from './index-file.js';
+import { ObjectWriter } from './object-writer.js';
+import { comparePaths } from './path-order.js';
 import { syncBackedFs } from './sync-fs.js';
+import { TreeBuilder } from './tree-builder.js';
+
+/** `.git/index.lock` while we hold it; `consumed` once renamed over the index. */
+interface IndexLock {
+  path: string;
+  consumed: boolean;
+}
+
+/** Identifies one version of the index file: rewritten by rename, so the inode changes too. */
+function stampOf(st: fs.BigIntStats): string {
+  return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
 
 /**
- * Git operations cmf performs in-process through isomorphic-git: repository detection,
- * HEAD, the remote URL, staging and committing. Never changes the user's branch or cwd.
+ * Git operations cmf performs in-process: repository detection, HEAD, the remote URL,
+ * staging and committing. Never changes the user's branch or cwd.
+ *
+ * Staging and committing (cmf's hot path: a `.dvc` file per logged artifact) are done here
+ * when the repository is an ordinary one (`.git` a directory, index version 2 or 3 without
+ * conflicts, HEAD on a branch or detached): blobs are hashed and written synchronously, the
+ * parsed index is kept between calls while nobody else rewrites it, and a commit writes only
+ * the trees of directories that changed. Anything else goes to isomorphic-git.
  */
 export class GitRepo {
   /**
@@ -19,8 +56,16 @@ export class GitRepo {
    * while the index file's stat is unchanged (a write by anyone else changes it).
    */
   private readonly cache = {};
+  private readonly gitdir: string;
+  private readonly objects: ObjectWriter;
+  private readonly trees = new TreeBuilder();
+  /** The index as we last read or wrote it, and the stamp of that file. */
+  private loaded?: { index: GitIndexFile; stamp: string };
 
-  private constructor(readonly dir: string) {}
+  private constructor(readonly dir: string) {
+    this.gitdir = join(dir, '.git');
+    this.objects = new ObjectWriter(this.gitdir);
+  }
 
   /** Finds the work tree containing `start` (walking up), like `git rev-parse --show-toplevel`. */
   static async find(start: string): Promise<GitRepo> {
@@ -125,7 +170,10 @@ export class GitRepo {
     const filepaths = paths.map((p) => this.relativePath(p));
     if (filepaths.length === 0) return;
     try {
-      await this.withIndexLock(async () => {
+      const autocrlf = await git.getConfig({ fs, dir: this.dir, path: 'core.autocrlf' });
+      const convert = autocrlf !== undefined && String(autocrlf) !== 'false';
+      await this.withIndexLock(async (lock) => {
+        if (!convert && this.stageFast(filepaths, lock)) return;
         const { dir, cache } = this;
         const ignored = ignoredPaths(dir, join(dir, '.git'), filepaths);
         const sfs = syncBackedFs;
@@ -144,6 +192,68 @@ export class GitRepo {
     }
   }
 
+  /**
+   * Stages regular files and symlinks; false (nothing written but blobs) when something
+   * needs isomorphic-git: an index we do not read, a directory or missing path, a path
+   * where the index holds a directory or a file above it.
+   */
+  private stageFast(filepaths: readonly string[], lock: IndexLock): boolean {
+    const index = this.loadIndex();
+    if (!index) return false;
+    const ignored = ignoredPaths(this.dir, this.gitdir, filepaths);
+    if (!ignored) return false;
+    const staged: Array<{ path: string; st: fs.BigIntStats; previous?: IndexEntry }> = [];
+    const blobs: Array<{ type: 'blob'; content: Buffer }> = [];
+    for (const f of filepaths) {
+      const previous = findEntry(index, f);
+      // .gitignore governs untracked paths only, as in git.
+      if (!previous && ignored.has(f)) continue;
+      const abs = join(this.dir, f);
+      const st = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+      if (!st || !(st.isFile() || st.isSymbolicLink())) return false;
+      if (!previous && blocksPath(index, f)) return false;
+      const content = st.isSymbolicLink() ? Buffer.from(readlinkSync(abs)) : readFileSync(abs);
+      staged.push(previous ? { path: f, st, previous } : { path: f, st });
+      blobs.push({ type: 'blob', content });
+    }
+    if (staged.length === 0) return true;
+    const oids = this.objects.writeMany(blobs);
+    const updates = staged.map((s, i) => makeEntry(s.path, oids[i]!, s.st, s.previous));
+    try {
+      upsertEntries(index, updates);
+      for (const u of updates) this.trees.invalidate(u.path);
+      this.saveIndex(index, lock);
+    } catch (err) {
+      this.loaded = undefined;
+      this.trees.reset();
+      throw err;
+    }
+    return true;
+  }
+
+  /** The parsed index (empty when there is none); undefined when isomorphic-git must read it. */
+  private loadIndex(): GitIndexFile | undefined {
+    if (!statSync(this.gitdir, { throwIfNoEntry: false })?.isDirectory()) return undefined;
+    const path = join(this.gitdir, 'index');
+    const st = statSync(path, { bigint: true, throwIfNoEntry: false });
+    const stamp = st ? stampOf(st) : 'none';
+    if (this.loaded?.stamp === stamp) return this.loaded.index;
+    // Someone else wrote the index: what we remembered of its trees may be stale.
+    this.trees.reset();
+    const index = st ? parseIndex(readFileSync(path)) : { version: 2 as const, entries: [] };
+    this.loaded = index ? { index, stamp } : undefined;
+    return index;
+  }
+
+  /** Writes the index into the lock file and renames it into place, as git does. */
+  private saveIndex(index: GitIndexFile, lock: IndexLock): void {
+    const path = join(this.gitdir, 'index');
+    writeFileSync(lock.path, serializeIndex(index));
+    renameSync(lock.path, path);
+    lock.consumed = true;
+    this.loaded = { index, stamp: stampOf(statSync(path, { bigint: true })) };
+  }
+
   /** Paths staged with content different from HEAD (what a commit would record). */
   async hasStagedChanges(): Promise<boolean> {
     const matrix = await git.statusMatrix({ fs, dir: this.dir });
@@ -155,8 +265,10 @@ export class GitRepo {
   async commit(message: string): Promise<string> {
     const author = await this.author();
     try {
-      return await this.withIndexLock(() =>
-        git.commit({ fs: syncBackedFs, dir: this.dir, message, author, cache: this.cache }),
+      return await this.withIndexLock(
+        async () =>
+          this.commitFast(message, author) ??
+          git.commit({ fs: syncBackedFs, dir: this.dir, message, author, cache: this.cache }),
       );
     } catch (err) {
       if (err instanceof OperationError) throw err;
@@ -171,15 +283,44 @@ export class GitRepo {
   }
 
   /**
+   * Commits the index: trees of changed directories, the commit object, then the branch
+   * (or detached HEAD) moved to it. Undefined when isomorphic-git must do it.
+   */
+  private commitFast(message: string, who: { name: string; email: string }): string | undefined {
+    const index = this.loadIndex();
+    const head = index && readHead(this.gitdir);
+    if (!index || !head) return undefined;
+    const tree = this.trees.write(index.entries, this.objects);
+    const sig = signature(who.name, who.email, new Date());
+    const text = commitText({
+      tree,
+      parents: head.oid ? [head.oid] : [],
+      author: sig,
+      committer: sig,
+      message,
+    });
+    const oid = this.objects.write('commit', Buffer.from(text, 'utf8'));
+    updateRef(this.gitdir, head.ref ?? 'HEAD', oid, head.oid);
+    return oid;
+  }
+
+  /**
    * Holds git's `index.lock` while `fn` runs. isomorphic-git rewrites `.git/index` in place
    * and locks only within its own process, so two processes staging at once (two pipeline
    * scripts, or one and a git command) could read a half-written index. git itself takes
    * this lock file for the same reason; we wait for it rather than fail at once.
    */
-  private async withIndexLock<T>(fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  private async withIndexLock<T>(
+    fn: (lock: IndexLock) => Promise<T>,
+    timeoutMs = 60_000,
+  ): Promise<T> {
     const gitdir = join(this.dir, '.git');
-    if (!fs.statSync(gitdir, { throwIfNoEntry: false })?.isDirectory()) return fn();
-    const lock = join(gitdir, 'index.lock');
+    const held: IndexLock = { path: join(gitdir, 'index.lock'), consumed: false };
+    if (!fs.statSync(gitdir, { throwIfNoEntry: false })?.isDirectory()) {
+      held.consumed = true; // no lock taken: nothing to remove
+      return fn(held);
+    }
+    const lock = held.path;
     const start = Date.now();
     for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
       try {
@@ -196,9 +337,10 @@ export class GitRepo {
       }
     }
     try {
-      return await fn();
+      return await fn(held);
     } finally {
-      await rm(lock, { force: true });
+      // Once renamed over the index the lock is gone; a new one would be someone else's.
+      if (!held.consumed) await rm(lock, { force: true });
     }
   }
 
@@ -236,6 +378,27 @@ export class GitRepo {
     }
     return { name, email };
   }
+}
+
+/** True when staging `path` as a file would clash with the index: a directory there, or a file above it. */
+function blocksPath(index: GitIndexFile, path: string): boolean {
+  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) {
+    if (findEntry(index, path.slice(0, i))) return true;
+  }
+  // Entries under `path/` sort right after `path/` itself.
+  const under = `${path}/`;
+  return firstAtOrAfter(index.entries, under)?.path.startsWith(under) === true;
+}
+
+function firstAtOrAfter(entries: readonly IndexEntry[], path: string): IndexEntry | undefined {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (comparePaths(entries[mid]!.path, path) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return entries[lo];
 }
 
 /** The user's global git config (XDG file, then ~/.gitconfig, the later winning), lowercased keys. */

@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { BigIntStats } from 'node:fs';
@@ -16,6 +16,7 @@ import {
 } from './dvcfile.js';
 import { addManyToGitignore } from './gitignore.js';
 import { hashItems } from './hash-paths.js';
+import { SMALL_FILE_MAX, SmallFileAdder } from './add-small.js';
 
 /**
  * `dvc add` for many files and directories at once, with the same files as {@link add}
@@ -52,6 +53,8 @@ async function statOf(path: string): Promise<BigIntStats> {
 
 /** The `.dvc` file now at `path`, and its mode; undefined when there is none. */
 function readPrevious(path: string): DvcFile | undefined {
+  // Most paths are new: a stat says so without the cost of an ENOENT exception.
+  if (!statSync(path, { throwIfNoEntry: false })) return undefined;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -115,13 +118,31 @@ export async function addMany(
   // Rare: an existing .dvc file is rewritten keeping its mode, as add() does.
   const rewrites: Array<[string, DvcFile]> = [];
   if (files.length > 0) {
-    const hashed = await hashItems(
-      files.map((k) => ({ path: abs[unique[k]!]!, size: Number(stats[k]!.size) })),
+    const hashed = new Array<{ md5: string; size: number; isexec?: boolean }>(files.length);
+    const added = new Array<boolean>(files.length);
+    const large: number[] = []; // positions in `files`
+    const small = new SmallFileAdder(cache, state);
+    try {
+      files.forEach((k, n) => {
+        if (stats[k]!.size > BigInt(SMALL_FILE_MAX)) {
+          large.push(n);
+          return;
+        }
+        const r = small.add(abs[unique[k]!]!, stats[k]!);
+        hashed[n] = r;
+        added[n] = r.added;
+      });
+    } finally {
+      small.flush();
+    }
+    const bigHashes = await hashItems(
+      large.map((n) => ({ path: abs[unique[files[n]!]!]!, size: Number(stats[files[n]!]!.size) })),
       { state, jobs: opts.jobs, hashName: 'md5' },
     );
+    large.forEach((n, j) => (hashed[n] = bigHashes[j]!));
     // Each object once (two files with one content: the first copies, the rest find it).
     const copied = new Map<string, Promise<boolean>>();
-    const added = await mapLimit([...files.keys()], COPY_CONCURRENCY, async (n) => {
+    const bigAdded = await mapLimit(large, COPY_CONCURRENCY, async (n) => {
       const k = files[n]!;
       const { md5 } = hashed[n]!;
       const known = copied.get(md5);
@@ -135,6 +156,7 @@ export async function addMany(
       copied.set(md5, copy);
       return copy;
     });
+    large.forEach((n, j) => (added[n] = bigAdded[j]!));
     files.forEach((k, n) => {
       const { md5, size, isexec } = hashed[n]!;
       const out: DvcOut = { md5, size, hashName: 'md5', path: basename(abs[unique[k]!]!) };

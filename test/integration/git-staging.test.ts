@@ -1,0 +1,140 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { chmod, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import git from 'isomorphic-git';
+import { describe, expect, it } from 'vitest';
+import { GitRepo } from '../../src/git/index.js';
+import { tempDir } from '../helpers/tmp.js';
+
+/**
+ * GitRepo stages and commits without isomorphic-git on ordinary repositories (its own index
+ * writer, loose objects and packs, trees rebuilt only where paths changed). Real git is the
+ * judge: fsck, status, write-tree, hash-object.
+ */
+
+const gitCli = (cwd: string, ...args: string[]) =>
+  execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
+
+async function newRepo(): Promise<string> {
+  const dir = await tempDir();
+  gitCli(dir, 'init', '-q', '-b', 'work');
+  gitCli(dir, 'config', 'user.name', 'Test User');
+  gitCli(dir, 'config', 'user.email', 'test@example.com');
+  return dir;
+}
+
+/** Git's own view: every object sound, the index clean against the work tree and HEAD. */
+function expectConsistent(dir: string): void {
+  gitCli(dir, 'fsck', '--strict', '--full');
+  // HEAD's tree is the one git computes from the index.
+  expect(gitCli(dir, 'write-tree')).toBe(gitCli(dir, 'rev-parse', 'HEAD^{tree}'));
+  // Nothing staged or modified (stat data in the index matches the files).
+  expect(gitCli(dir, 'status', '--porcelain', '--untracked-files=no')).toBe('');
+}
+
+describe('GitRepo staging and committing', () => {
+  it('stages a batch into a pack, commits it, and git agrees on every object', async () => {
+    const dir = await newRepo();
+    const paths: string[] = [];
+    for (let d = 0; d < 3; d++) {
+      await mkdir(join(dir, 'data', `d${d}`), { recursive: true });
+      for (let f = 0; f < 20; f++) {
+        const rel = `data/d${d}/f${f}.csv.dvc`;
+        await writeFile(join(dir, rel), `outs:\n- md5: ${d}-${f}\n  path: f${f}.csv\n`);
+        paths.push(rel);
+      }
+    }
+    const repo = await GitRepo.find(dir);
+    await repo.add(paths);
+    expect((await readdir(join(dir, '.git', 'objects', 'pack'))).sort()).toEqual([
+      expect.stringMatching(/^pack-[0-9a-f]{40}\.idx$/),
+      expect.stringMatching(/^pack-[0-9a-f]{40}\.pack$/),
+    ]);
+    const sha = await repo.commit('log artifacts');
+    expect(gitCli(dir, 'rev-parse', 'HEAD')).toBe(sha);
+    expect(gitCli(dir, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('work');
+    expect(gitCli(dir, 'log', '--format=%an <%ae>|%cn|%s')).toBe(
+      'Test User <test@example.com>|Test User|log artifacts',
+    );
+    expect(gitCli(dir, 'ls-files').split('\n')).toEqual([...paths].sort());
+    expectConsistent(dir);
+    for (const p of [paths[0]!, paths[59]!]) {
+      expect(gitCli(dir, 'rev-parse', `HEAD:${p}`)).toBe(gitCli(dir, 'hash-object', p));
+      // isomorphic-git reads what we packed.
+      const { blob } = await git.readBlob({ fs, dir, oid: sha, filepath: p });
+      expect(Buffer.from(blob).toString()).toBe(fs.readFileSync(join(dir, p), 'utf8'));
+    }
+  });
+
+  it('commits again after changes in one directory, and after the git CLI touched the index', async () => {
+    const dir = await newRepo();
+    await mkdir(join(dir, 'a'));
+    await mkdir(join(dir, 'b'));
+    await writeFile(join(dir, 'a', 'x.dvc'), 'x1\n');
+    await writeFile(join(dir, 'b', 'y.dvc'), 'y1\n');
+    const repo = await GitRepo.find(dir);
+    await repo.add(['a/x.dvc', 'b/y.dvc']);
+    const first = await repo.commit('one');
+    await writeFile(join(dir, 'a', 'x.dvc'), 'x2\n');
+    await writeFile(join(dir, 'a', 'z.dvc'), 'z\n');
+    await repo.add(['a/x.dvc', 'a/z.dvc']);
+    const second = await repo.commit('two');
+    expect(gitCli(dir, 'rev-parse', 'HEAD^')).toBe(first);
+    expect(gitCli(dir, 'rev-parse', 'HEAD^{tree}:b')).toBe(gitCli(dir, 'rev-parse', `${first}:b`));
+    expect(gitCli(dir, 'show', `${second}:a/x.dvc`)).toBe('x2');
+    expectConsistent(dir);
+    // Someone else stages (and commits) with git itself; our next commit keeps their work.
+    await writeFile(join(dir, 'b', 'by-git.txt'), 'git\n');
+    gitCli(dir, 'add', 'b/by-git.txt');
+    gitCli(dir, 'commit', '-q', '-m', 'by git');
+    await writeFile(join(dir, 'b', 'y.dvc'), 'y2\n');
+    await repo.add(['b/y.dvc']);
+    await repo.commit('three');
+    expect(gitCli(dir, 'ls-files').split('\n')).toEqual([
+      'a/x.dvc',
+      'a/z.dvc',
+      'b/by-git.txt',
+      'b/y.dvc',
+    ]);
+    expect(gitCli(dir, 'log', '--format=%s')).toBe('three\nby git\ntwo\none');
+    expectConsistent(dir);
+  });
+
+  it('orders unicode names as git does and keeps executable and symlink modes', async () => {
+    const dir = await newRepo();
+    const names = ['z.dvc', 'ä.dvc', '\u{1F600}.dvc', '\uFF5E.dvc', 'a-b.dvc', 'a.dvc', 'run.sh'];
+    for (const n of names) await writeFile(join(dir, n), `${n}\n`);
+    await mkdir(join(dir, 'a'));
+    await writeFile(join(dir, 'a', 'in.dvc'), 'in\n');
+    await chmod(join(dir, 'run.sh'), 0o755);
+    await symlink('z.dvc', join(dir, 'link.dvc'));
+    const repo = await GitRepo.find(dir);
+    await repo.add([...names, 'a/in.dvc', 'link.dvc']);
+    await repo.commit('modes');
+    expectConsistent(dir);
+    const modes = gitCli(dir, 'ls-files', '-s', 'run.sh', 'link.dvc', 'z.dvc');
+    expect(modes).toMatch(/^120000 .*\slink\.dvc$/m);
+    expect(modes).toMatch(/^100755 .*\srun\.sh$/m);
+    expect(modes).toMatch(/^100644 .*\sz\.dvc$/m);
+  });
+
+  it('skips ignored untracked files, stages ignored tracked ones, and commits on a detached HEAD', async () => {
+    const dir = await newRepo();
+    await writeFile(join(dir, '.gitignore'), '*.tmp\n');
+    await writeFile(join(dir, 'kept.tmp'), 'v1\n');
+    gitCli(dir, 'add', '-f', 'kept.tmp', '.gitignore');
+    gitCli(dir, 'commit', '-q', '-m', 'base');
+    gitCli(dir, 'checkout', '-q', '--detach');
+    await writeFile(join(dir, 'kept.tmp'), 'v2\n');
+    await writeFile(join(dir, 'new.tmp'), 'no\n');
+    const repo = await GitRepo.find(dir);
+    await repo.add(['kept.tmp', 'new.tmp']);
+    const sha = await repo.commit('detached');
+    expect(gitCli(dir, 'rev-parse', 'HEAD')).toBe(sha);
+    expect(gitCli(dir, 'rev-parse', 'work')).not.toBe(sha);
+    expect(gitCli(dir, 'ls-files')).toBe('.gitignore\nkept.tmp');
+    expect(gitCli(dir, 'show', 'HEAD:kept.tmp')).toBe('v2');
+    expectConsistent(dir);
+  });
+});
