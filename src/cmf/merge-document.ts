@@ -92,8 +92,16 @@ export function readDocument(document: unknown): DocPipeline[] | undefined {
     try {
       data = parseExactJson(document);
     } catch (err) {
-      if (err instanceof SyntaxError) return undefined;
-      throw err;
+      if (!(err instanceof SyntaxError)) throw err;
+      // Python's json.dumps writes float('nan') and infinities as bare words, which JSON
+      // (and an MLMD value column) cannot hold: say so rather than "not JSON".
+      if (/(?:^|[\s:,[])-?(?:NaN|Infinity)\s*[,}\]]/.test(document)) {
+        throw new InvalidDocumentError(
+          'document',
+          'a value is NaN or Infinity, which MLMD cannot store',
+        );
+      }
+      return undefined;
     }
   }
   if (!isObject(data) || !Array.isArray(data.Pipeline) || data.Pipeline.length === 0) {

@@ -635,4 +635,17 @@ describe('exact JSON', () => {
     expect(pythonJson(v)).toBe('{"a": 3000.0, "b": 3000, "c": 1e-05, "d": 12345678901234567890}');
     expect(exportJsonText(v)).toContain('"a": 3000.0');
   });
+
+  it('a NaN written by Python is named as the problem; other text that is not JSON is invalid_json_payload', async () => {
+    const dst = await sqliteBackend.fresh();
+    const nan = pythonPayload().replace('"avg_prec": 0.5394', '"avg_prec": NaN');
+    await expect(mergeDocument(dst.store, nan, { mode: 'push' })).rejects.toMatchObject({
+      code: 'CMF_INVALID_DOCUMENT',
+      message: expect.stringContaining('NaN'),
+    });
+    const words = '{"Pipeline": [{"name": "NaN", "stages": []}]';
+    expect((await mergeDocument(dst.store, words, { mode: 'push' })).status).toBe(
+      'invalid_json_payload',
+    );
+  });
 });
