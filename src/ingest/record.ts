@@ -11,13 +11,13 @@
  * artifact version, a changed param). Nothing is written when nothing changed.
  */
 import { v1 as uuid1 } from 'uuid';
-import { recordArtifact, type Scope } from '../cmf/artifact-logging.js';
 import { DVC_TRACKED_PROPERTY, PARENT_CONTEXT, PIPELINE_STAGE } from '../cmf/conventions.js';
 import { TypeRegistry } from '../cmf/types.js';
-import { pipelineUrl } from '../cmf/url.js';
+import { mergeUrl, pipelineUrl } from '../cmf/url.js';
 import {
   EventType,
   intValue,
+  type ArtifactInput,
   type MlmdExecution,
   type MlmdStore,
   type PropertyValue,
@@ -35,6 +35,12 @@ export interface RecordOptions {
 }
 
 export type StageOutcome = 'created' | 'reused' | 'unchanged';
+type FileOutcome = 'created' | 'linked' | 'unchanged';
+
+interface Scope {
+  stageId: number;
+  executionId: number;
+}
 
 export interface StageRecord {
   stage: string;
@@ -62,7 +68,7 @@ function stringProp(e: MlmdExecution, key: string): string {
 
 class Recorder {
   private readonly types: TypeRegistry;
-  private readonly countEvents;
+  private readonly sql;
   readonly counts: RecordCounts = {
     pipelineCreated: false,
     stagesCreated: 0,
@@ -77,13 +83,17 @@ class Recorder {
   ) {
     // A fresh registry: types it creates inside the transaction vanish with a rollback.
     this.types = new TypeRegistry(store);
-    this.countEvents = store.database.prepare(
-      'SELECT count(*) AS n FROM Event WHERE execution_id = ?',
-    );
-  }
-
-  private events(executionId: number): number {
-    return Number((this.countEvents.get(executionId) as { n: number | bigint }).n);
+    const db = store.database;
+    this.sql = {
+      byUri: db.prepare('SELECT id FROM Artifact WHERE uri = ? AND type_id = ? ORDER BY id'),
+      linked: db.prepare('SELECT 1 FROM Event WHERE artifact_id = ? AND execution_id = ? LIMIT 1'),
+      url: db.prepare(
+        "SELECT string_value AS v FROM ArtifactProperty WHERE artifact_id = ? AND name = 'url' AND is_custom_property = 0",
+      ),
+      tracked: db.prepare(
+        `SELECT int_value AS v FROM ArtifactProperty WHERE artifact_id = ? AND name = '${DVC_TRACKED_PROPERTY}' AND is_custom_property = 1`,
+      ),
+    };
   }
 
   run(plan: IngestPlan): RecordCounts {
@@ -135,17 +145,18 @@ class Recorder {
       });
     store.links.associate(stageId, execution.id);
 
-    const before = existing ? this.events(execution.id) : 0;
-    const scope: Scope = { store, stageId, executionId: execution.id };
-    for (const d of s.deps) this.file(scope, d, EventType.INPUT);
-    for (const o of s.outs) this.file(scope, o, EventType.OUTPUT);
+    const scope: Scope = { stageId, executionId: execution.id };
+    const files = [
+      ...s.deps.map((d) => this.file(scope, d, EventType.INPUT)),
+      ...s.outs.map((o) => this.file(scope, o, EventType.OUTPUT)),
+    ];
 
     let outcome: StageOutcome = 'created';
     if (existing) {
       const changedParams = Object.entries(s.params).filter(
         ([k, v]) => !sameValue(existing.customProperties[k], v),
       );
-      const newRun = this.events(execution.id) > before || changedParams.length > 0;
+      const newRun = files.some((o) => o !== 'unchanged') || changedParams.length > 0;
       outcome = newRun ? 'reused' : 'unchanged';
       if (newRun) {
         const uuids = stringProp(existing, 'Execution_uuid');
@@ -159,73 +170,102 @@ class Recorder {
     this.counts.stages.push({ stage: s.name, context: name, executionId: execution.id, outcome });
   }
 
-  private file(scope: Scope, f: PlannedFile, event: EventType): void {
-    const before = this.events(scope.executionId);
-    const created =
+  private file(scope: Scope, f: PlannedFile, event: EventType): FileOutcome {
+    const outcome =
       f.oid === undefined
         ? this.unversioned(scope, f, event)
         : this.versioned(scope, f, f.oid, event);
-    if (created) this.counts.artifacts.created++;
-    else if (this.events(scope.executionId) > before) this.counts.artifacts.linked++;
-    else this.counts.artifacts.unchanged++;
+    this.counts.artifacts[outcome]++;
+    return outcome;
   }
 
-  /** A file with a hash: cmflib's Dataset, found again by its content (same uri and type). */
-  private versioned(scope: Scope, f: PlannedFile, oid: string, event: EventType): boolean {
-    const { opts } = this;
-    const url = pipelineUrl(opts.pipeline, opts.remoteUrl, oid);
-    const custom: Record<string, PropertyValue> = {
-      [DVC_TRACKED_PROPERTY]: intValue(f.versioned ? 1 : 0),
-    };
-    if (f.size !== undefined) custom.size = intValue(f.size);
-    if (f.nfiles !== undefined) custom.nfiles = intValue(f.nfiles);
-    const r = recordArtifact(scope, {
-      typeId: this.types.artifact('Dataset'),
-      name: `${f.path}:${oid}`,
-      uri: oid,
-      properties: { git_repo: opts.gitRepo, Commit: oid, url },
-      custom,
-      event,
-      url: { entry: url, targets: 'first' },
+  /** True when an event already links the artifact and the execution (UNIQUE index lookup). */
+  private linked(artifactId: number, executionId: number): boolean {
+    return this.sql.linked.get(artifactId, executionId) !== undefined;
+  }
+
+  /** A new artifact: its event (no path) and its attribution to the stage, as cmflib writes them. */
+  private create(scope: Scope, input: ArtifactInput, event: EventType): FileOutcome {
+    const a = this.store.artifacts.create(input);
+    this.store.links.putEvent({ artifactId: a.id, executionId: scope.executionId, type: event });
+    this.store.links.attribute(scope.stageId, a.id);
+    return 'created';
+  }
+
+  /** Links known content to the execution: an event whose path step is the name used now. */
+  private link(scope: Scope, artifactId: number, name: string, event: EventType): FileOutcome {
+    if (this.linked(artifactId, scope.executionId)) return 'unchanged';
+    this.store.links.putEvent({
+      artifactId,
+      executionId: scope.executionId,
+      type: event,
+      path: [{ key: name }],
     });
-    // Content first seen as an unversioned file (say, a config file) is now a DVC output.
-    const mark = r.artifact.customProperties[DVC_TRACKED_PROPERTY];
-    if (!r.created && f.versioned && mark?.type === 'int' && Number(mark.value) === 0) {
-      this.store.artifacts.update(r.artifact.id, {
-        customProperties: { [DVC_TRACKED_PROPERTY]: intValue(1) },
-      });
+    return 'linked';
+  }
+
+  /**
+   * A file with a hash: cmflib's Dataset, found again by its content (same uri and type; the
+   * first such artifact's url gains this pipeline's entry, the last one is linked), as
+   * src/cmf/artifact-logging.ts does for the Cmf API. Written out here with indexed lookups
+   * because ingest links one code file to thousands of foreach stages, and the generic
+   * version reads every event of the artifact for each link.
+   */
+  private versioned(scope: Scope, f: PlannedFile, oid: string, event: EventType): FileOutcome {
+    const { opts, store } = this;
+    const typeId = this.types.artifact('Dataset');
+    const url = pipelineUrl(opts.pipeline, opts.remoteUrl, oid);
+    const name = `${f.path}:${oid}`;
+    const ids = (this.sql.byUri.all(oid, typeId) as { id: number | bigint }[]).map((r) =>
+      Number(r.id),
+    );
+    if (ids.length === 0) {
+      const custom: Record<string, PropertyValue> = {
+        [DVC_TRACKED_PROPERTY]: intValue(f.versioned ? 1 : 0),
+      };
+      if (f.size !== undefined) custom.size = intValue(f.size);
+      if (f.nfiles !== undefined) custom.nfiles = intValue(f.nfiles);
+      return this.create(
+        scope,
+        {
+          typeId,
+          name,
+          uri: oid,
+          properties: { git_repo: opts.gitRepo, Commit: oid, url },
+          customProperties: custom,
+        },
+        event,
+      );
     }
-    return r.created;
+    const first = ids[0]!;
+    const last = ids[ids.length - 1]!;
+    const urls = (this.sql.url.get(first) as { v: string } | undefined)?.v ?? '';
+    if (mergeUrl(urls, url) !== urls) {
+      store.artifacts.update(first, { properties: { url: mergeUrl(urls, url) } });
+    }
+    // Content first seen as an unversioned file (say, a config file) is now a DVC output.
+    const mark = this.sql.tracked.get(last) as { v: number | bigint | null } | undefined;
+    if (f.versioned && mark !== undefined && Number(mark.v) === 0) {
+      store.artifacts.update(last, { customProperties: { [DVC_TRACKED_PROPERTY]: intValue(1) } });
+    }
+    return this.link(scope, last, name, event);
   }
 
   /** A dep DVC recorded no hash for: a Dataset named by its path alone, never pushed. */
-  private unversioned(scope: Scope, f: PlannedFile, event: EventType): boolean {
-    const { store } = this;
+  private unversioned(scope: Scope, f: PlannedFile, event: EventType): FileOutcome {
     const typeId = this.types.artifact('Dataset');
-    const found = store.artifacts.getByName(typeId, f.path, { properties: false });
-    if (found) {
-      const linked = store.links
-        .eventsOfArtifacts([found.id])
-        .some((e) => e.executionId === scope.executionId);
-      if (!linked) {
-        store.links.putEvent({
-          artifactId: found.id,
-          executionId: scope.executionId,
-          type: event,
-          path: [{ key: f.path }],
-        });
-      }
-      return false;
-    }
-    const a = store.artifacts.create({
-      typeId,
-      name: f.path,
-      properties: { git_repo: this.opts.gitRepo },
-      customProperties: { [DVC_TRACKED_PROPERTY]: intValue(0) },
-    });
-    store.links.putEvent({ artifactId: a.id, executionId: scope.executionId, type: event });
-    store.links.attribute(scope.stageId, a.id);
-    return true;
+    const found = this.store.artifacts.getByName(typeId, f.path, { properties: false });
+    if (found) return this.link(scope, found.id, f.path, event);
+    return this.create(
+      scope,
+      {
+        typeId,
+        name: f.path,
+        properties: { git_repo: this.opts.gitRepo },
+        customProperties: { [DVC_TRACKED_PROPERTY]: intValue(0) },
+      },
+      event,
+    );
   }
 }
 
