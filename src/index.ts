@@ -7,3 +7,4 @@ export { GitRepo } from './git/index.js';
 export * from './cmf/index.js';
 export { doubleValue, intValue, stringValue } from './mlmd/index.js';
 export * as remotes from './remotes/index.js';
+export { ingestDvcPipeline, type IngestOptions, type IngestResult } from './ingest/index.js';
