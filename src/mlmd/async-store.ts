@@ -9,8 +9,10 @@
  *
  * Transactions: `transaction(fn)` hands `fn` a store whose calls all run inside one
  * transaction, committed when `fn` resolves and rolled back when it throws. Calls made on
- * the outer store while a transaction is open wait until it ends (one writer at a time),
- * so an `await` inside `fn` never lets another request's statements into the transaction.
+ * the outer store while a transaction is open never join it: on SQLite they wait until it
+ * ends; on PostgreSQL writes wait (one writer at a time, across processes too) and reads go
+ * on, seeing what was committed. So an `await` inside `fn` never lets another request's
+ * statements into the transaction.
  */
 import type { ArtifactStore } from './artifact-store.js';
 import type { ContextStore } from './context-store.js';

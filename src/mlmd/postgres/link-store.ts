@@ -33,23 +33,20 @@ export class PgLinkStore {
   async putEvent(input: EventInput): Promise<Put<MlmdEvent>> {
     const { type, path } = checkEventInput(input);
     return this.session.write(async (q) => {
-      // One statement checks both ends and looks the event up.
-      const [found] = await q.query<EventRow & { artifact_ok: boolean; execution_ok: boolean }>(
-        `SELECT x.artifact_ok, x.execution_ok, ev.* FROM (SELECT EXISTS (SELECT 1 FROM Artifact WHERE id = $1::bigint) AS artifact_ok, EXISTS (SELECT 1 FROM Execution WHERE id = $2::bigint) AS execution_ok) x
-         LEFT JOIN (${SELECT_EVENTS} WHERE e.artifact_id = $1::bigint AND e.execution_id = $2::bigint AND e.type = $3) ev ON TRUE`,
-        [input.artifactId, input.executionId, type],
-      );
-      if (!found!.artifact_ok) throw missing('Artifact', input.artifactId);
-      if (!found!.execution_ok) throw missing('Execution', input.executionId);
-      if (found!.id !== null) return { value: toEvent(found!), created: false };
       const ms = input.millisecondsSinceEpoch ?? q.now();
-      // The event and its steps in one statement; ORDER BY the array position, so `seq`
-      // follows the step order.
-      const [row] = await q.query<{ id: number }>(
-        `WITH ev AS (INSERT INTO Event (artifact_id, execution_id, type, milliseconds_since_epoch) VALUES ($1, $2, $3, $4) RETURNING id),
-         p AS (INSERT INTO EventPath (event_id, is_index_step, step_index, step_key)
-           SELECT ev.id, u.is_index, u.idx, u.k FROM ev, unnest($5::boolean[], $6::bigint[], $7::text[]) WITH ORDINALITY AS u(is_index, idx, k, ord) ORDER BY u.ord)
-         SELECT id FROM ev`,
+      // One statement: checks both ends, looks the event up, and inserts it with its steps
+      // only if both ends exist and it is new (ORDER BY the array position, so `seq` follows
+      // the step order).
+      const [r] = await q.query<
+        Partial<EventRow> & { artifact_ok: boolean; execution_ok: boolean; new_id: number | null }
+      >(
+        `WITH chk AS (SELECT EXISTS (SELECT 1 FROM Artifact WHERE id = $1::bigint) AS artifact_ok, EXISTS (SELECT 1 FROM Execution WHERE id = $2::bigint) AS execution_ok),
+         old AS (${SELECT_EVENTS} WHERE e.artifact_id = $1::bigint AND e.execution_id = $2::bigint AND e.type = $3::int),
+         ins AS (INSERT INTO Event (artifact_id, execution_id, type, milliseconds_since_epoch)
+           SELECT $1::bigint, $2::bigint, $3::int, $4::bigint FROM chk WHERE chk.artifact_ok AND chk.execution_ok AND NOT EXISTS (SELECT 1 FROM old) RETURNING id),
+         steps AS (INSERT INTO EventPath (event_id, is_index_step, step_index, step_key)
+           SELECT ins.id, u.is_index, u.idx, u.k FROM ins, unnest($5::boolean[], $6::bigint[], $7::text[]) WITH ORDINALITY AS u(is_index, idx, k, ord) ORDER BY u.ord)
+         SELECT chk.artifact_ok, chk.execution_ok, (SELECT id FROM ins) AS new_id, old.* FROM chk LEFT JOIN old ON TRUE`,
         [
           input.artifactId,
           input.executionId,
@@ -60,8 +57,11 @@ export class PgLinkStore {
           path.map((s) => ('key' in s ? s.key : null)),
         ],
       );
+      if (!r!.artifact_ok) throw missing('Artifact', input.artifactId);
+      if (!r!.execution_ok) throw missing('Execution', input.executionId);
+      if (r!.new_id === null) return { value: toEvent(r as EventRow), created: false };
       const event: MlmdEvent = {
-        id: row!.id,
+        id: r!.new_id,
         artifactId: input.artifactId,
         executionId: input.executionId,
         type,
