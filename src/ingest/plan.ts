@@ -107,6 +107,11 @@ export function planIngest(
   const cachedOuts = new Set<string>();
   const staged = lock.stages.map((stage) => {
     const def = pipeline?.stage(stage.name);
+    if (pipeline && !def) {
+      warnings.push(
+        `stage ${stage.name} is not defined in dvc.yaml; its paths are taken relative to the project root`,
+      );
+    }
     const wdir = def?.wdir ?? '.';
     const files = (entries: LockEntry[], kind: 'dep' | 'out') =>
       entries.map((e) => {

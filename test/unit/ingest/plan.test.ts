@@ -93,6 +93,10 @@ stages:
       `a:\n  cmd: x\n  outs:\n  - path: ./o/../out.bin\n    md5: ${H('1')}\n`,
     );
     const plan = planIngest(root, lock, undefined);
+    const withYaml = planIngest(root, lock, parsePipelineFile('stages:\n  b:\n    cmd: y\n'));
+    expect(withYaml.warnings[0]).toBe(
+      'stage a is not defined in dvc.yaml; its paths are taken relative to the project root',
+    );
     expect(plan.stages[0]!.outs).toEqual([
       { path: 'out.bin', oid: H('1'), versioned: true, legacy: true },
     ]);
