@@ -119,7 +119,7 @@ export class PostgresMlmdStore implements AsyncMlmdStore {
   }
 }
 
-/** The URL without its password (in the user part or the query), for messages. */
+/** The URL without its passwords (in the user part or the query), for messages. */
 export function redactUrl(url: string): string {
   let u: URL;
   try {
@@ -129,6 +129,6 @@ export function redactUrl(url: string): string {
   }
   if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw badUrlError();
   u.password = '';
-  u.searchParams.delete('password');
+  for (const secret of ['password', 'sslpassword']) u.searchParams.delete(secret);
   return u.toString();
 }
