@@ -41,7 +41,7 @@ export async function runGit(args: string[], opts: SystemGitOptions): Promise<Gi
       const said = String(err.stderr || err.stdout || '').trim();
       throw new OperationError(
         'GIT_FAILED',
-        `git ${args[0]} failed (exit ${err.exitCode ?? '?'})${said ? `: ${said}` : ''}`,
+        `git ${args[0]} exited with ${err.exitCode ?? err.signal ?? '?'}${said ? `: ${said}` : ''}`,
         {
           hint: `Run 'git ${args.join(' ')}' yourself to see the details.`,
           data: { args, exitCode: err.exitCode ?? null, stderr: said },

@@ -1,0 +1,61 @@
+/**
+ * `cmf repo pull` (spec/cmf-reference.md §3.11): metadata from the cmf server, the
+ * pipeline's artifacts from the DVC remote, then `git pull cmf_origin <current branch>`.
+ */
+import { pullArtifacts, transferError } from '../artifacts/index.js';
+import { currentBranch, remoteUrl, runGit } from '../git/system-git.js';
+import type { ServerClient } from '../server/client.js';
+import { pullMetadata, pullTarget } from '../server/metadata-pull.js';
+import { GIT_REMOTE } from './push.js';
+import { runSteps, type RepoResult } from './steps.js';
+
+export interface RepoPullOptions {
+  client: ServerClient;
+  cwd?: string;
+  /** The MLMD file to merge into (default `<cwd>/mlmd`). */
+  mlmdPath?: string;
+  pipeline: string;
+  executionUuid?: string;
+  interactive?: boolean;
+  onStep?: (name: string) => void;
+}
+
+export async function repoPull(opts: RepoPullOptions): Promise<RepoResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  const mlmdPath = pullTarget(cwd, opts.mlmdPath);
+  const git = { cwd, interactive: opts.interactive };
+  return runSteps(
+    opts.pipeline,
+    [
+      {
+        name: 'metadata pull',
+        run: () =>
+          pullMetadata({
+            client: opts.client,
+            cwd,
+            mlmdPath,
+            pipeline: opts.pipeline,
+            executionUuid: opts.executionUuid,
+          }),
+      },
+      {
+        name: 'artifact pull',
+        run: async () => {
+          const r = await pullArtifacts({ cwd, mlmdPath, pipeline: opts.pipeline });
+          if (r.failed.length > 0) throw transferError('pull', r.failed, r);
+          return r;
+        },
+      },
+      {
+        name: 'git pull',
+        run: async () => {
+          const branch = await currentBranch(git);
+          const url = await remoteUrl(GIT_REMOTE, git);
+          const out = await runGit(['pull', '--no-rebase', GIT_REMOTE, branch], git);
+          return { remote: GIT_REMOTE, url, branch, output: `${out.stdout}\n${out.stderr}`.trim() };
+        },
+      },
+    ],
+    opts.onStep,
+  );
+}

@@ -1,0 +1,55 @@
+/**
+ * Reading what travels with a push out of an exchange document (§6.1): the executions'
+ * `Python_Env` files and the artifacts' `labels_uri` entries (`path:md5`, comma-joined).
+ */
+import type { PyJson } from '../cmf/python-json.js';
+
+type Obj = { [key: string]: PyJson };
+
+function objects(v: PyJson | undefined): Obj[] {
+  return Array.isArray(v)
+    ? (v.filter((x) => x !== null && typeof x === 'object' && !Array.isArray(x)) as Obj[])
+    : [];
+}
+
+export function documentExecutions(document: PyJson): Obj[] {
+  const root = document as Obj;
+  return objects(root.Pipeline).flatMap((p) =>
+    objects(p.stages).flatMap((s) => objects(s.executions)),
+  );
+}
+
+function customString(node: Obj, key: string): string | undefined {
+  const custom = node.custom_properties as Obj | undefined;
+  const v = custom?.[key];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** Distinct `Python_Env` values (paths of environment files, relative to the project). */
+export function pythonEnvFiles(document: PyJson): string[] {
+  const out = new Set<string>();
+  for (const e of documentExecutions(document)) {
+    const v = customString(e, 'Python_Env');
+    if (v) out.add(v);
+  }
+  return [...out];
+}
+
+/** Distinct label files as `{path, md5}` from the artifacts' `labels_uri`. */
+export function labelFiles(document: PyJson): { path: string; md5: string }[] {
+  const out = new Map<string, { path: string; md5: string }>();
+  for (const e of documentExecutions(document)) {
+    for (const ev of objects(e.events)) {
+      const art = ev.artifact as Obj | undefined;
+      const uri = art ? customString(art, 'labels_uri') : undefined;
+      for (const item of uri?.split(',') ?? []) {
+        const at = item.lastIndexOf(':');
+        if (at <= 0) continue;
+        const path = item.slice(0, at).trim();
+        const md5 = item.slice(at + 1).trim();
+        if (path && md5) out.set(`${path}:${md5}`, { path, md5 });
+      }
+    }
+  }
+  return [...out.values()];
+}

@@ -1,0 +1,135 @@
+/**
+ * `cmf metadata pull` (spec/cmf-reference.md §3.9): POST /api/mlmd_pull and merge the answer
+ * into a local MLMD file, created if absent. Unlike cmflib it needs no git or DVC and
+ * never switches the user's branch (§11 item 6).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseExactJson } from '../cmf/exact-json.js';
+import { mergeIntoFile } from '../cmf/merge-file.js';
+import type { PyJson } from '../cmf/python-json.js';
+import { CmfError, NotFoundError, UsageError } from '../errors/index.js';
+import { ServerError } from './client-errors.js';
+import { NO_EXEC_UUID, type ServerClient } from './client.js';
+import { documentExecutions } from './exchange-walk.js';
+
+export interface MetadataPullOptions {
+  client: ServerClient;
+  /** The MLMD file to merge into (absolute, or relative to `cwd`; default `<cwd>/mlmd`). */
+  mlmdPath?: string;
+  pipeline: string;
+  executionUuid?: string;
+  cwd?: string;
+}
+
+export interface MetadataPullResult {
+  pipeline: string;
+  server: string;
+  path: string;
+  /** `success`: something new was merged; `exists`: the file had every execution already. */
+  status: 'success' | 'exists';
+  /** Executions in the server's answer. */
+  executions: number;
+}
+
+/** The target must be a file path whose directory exists (cmflib's checks, §3.9 step 2). */
+export function pullTarget(cwd: string, given: string | undefined): string {
+  const path = resolve(cwd, given ?? 'mlmd');
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new UsageError('PULL_TARGET_IS_DIRECTORY', `${path} is a directory`, {
+      hint: 'Give -f/--file_name a file path, e.g. -f pulled/mlmd.',
+    });
+  }
+  const parent = dirname(path);
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) {
+    throw new NotFoundError('DIRECTORY_NOT_FOUND', `Directory ${parent} doesn't exist`, {
+      hint: 'Create it first, or choose another -f/--file_name.',
+    });
+  }
+  return path;
+}
+
+export async function pullMetadata(opts: MetadataPullOptions): Promise<MetadataPullResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  const path = pullTarget(cwd, opts.mlmdPath);
+  let text: string;
+  try {
+    text = await opts.client.pullMetadata({
+      pipelineName: opts.pipeline,
+      executionUuid: opts.executionUuid,
+    });
+  } catch (err) {
+    if (err instanceof CmfError && err.code === 'SERVER_NOT_FOUND') {
+      throw new NotFoundError(
+        'PIPELINE_NOT_FOUND',
+        `Pipeline ${opts.pipeline} doesn't exist on ${opts.client.baseUrl}`,
+        {
+          hint: 'Check the name (GET /api/pipelines lists them), or push it first with cmf metadata push.',
+          data: err.data,
+        },
+      );
+    }
+    throw err;
+  }
+  if (text.trim() === NO_EXEC_UUID) {
+    throw new NotFoundError(
+      'EXECUTION_NOT_FOUND',
+      `Execution uuid ${opts.executionUuid} is not in pipeline ${opts.pipeline} on ${opts.client.baseUrl}`,
+      {
+        hint: 'Check the uuid with cmf execution list on the machine that pushed it.',
+      },
+    );
+  }
+  let document: PyJson;
+  try {
+    document = parseExactJson(text);
+  } catch (err) {
+    throw new ServerError(
+      'SERVER_BAD_ANSWER',
+      `metadata pull: the server's answer is not JSON (${(err as Error).message})`,
+      {
+        hint: `Check that ${opts.client.baseUrl} is a cmf server.`,
+      },
+    );
+  }
+  const merged = await mergeIntoFile(path, document, {
+    pipelineName: opts.pipeline,
+    executionUuid: opts.executionUuid,
+    mode: 'pull',
+  });
+  switch (merged.status) {
+    case 'success':
+    case 'exists':
+      return {
+        pipeline: opts.pipeline,
+        server: opts.client.baseUrl,
+        path,
+        status: merged.status,
+        executions: documentExecutions(document).length,
+      };
+    case 'pipeline_not_exist':
+      throw new NotFoundError(
+        'PIPELINE_NOT_FOUND',
+        `The server's answer holds no pipeline ${opts.pipeline}`,
+        {
+          hint: 'Check the pipeline name.',
+        },
+      );
+    case 'version_update':
+      throw new ServerError(
+        'SERVER_VERSION_UPDATE',
+        'The pulled metadata has executions without an Execution_uuid (version_update)',
+        {
+          hint: 'The server holds metadata from an old cmf; it cannot be merged.',
+        },
+      );
+    default:
+      throw new ServerError(
+        'SERVER_BAD_ANSWER',
+        'The metadata file is not available on the server (invalid_json_payload)',
+        {
+          hint: 'The server answered without a "Pipeline" list; check that it is a cmf server.',
+        },
+      );
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * `cmf metadata push` (spec/cmf-reference.md §3.8): export the pipeline (or one execution)
+ * from the local MLMD file, POST it to /api/mlmd_push, then upload what cmf uploads with
+ * it — environment files and labels best-effort, the `-t` tensorboard logs for real.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { exportDocument } from '../cmf/export-json.js';
+import { pythonJson, type PyJson } from '../cmf/python-json.js';
+import { NotFoundError, UsageError } from '../errors/index.js';
+import { SqliteAsyncStore } from '../mlmd/async-store.js';
+import { MlmdStore } from '../mlmd/index.js';
+import { mapLimit } from '../util/map-limit.js';
+import { ServerError } from './client-errors.js';
+import type { ServerClient, UploadRoute } from './client.js';
+import { documentExecutions, labelFiles, pythonEnvFiles } from './exchange-walk.js';
+
+export interface MetadataPushOptions {
+  client: ServerClient;
+  /** The MLMD file (absolute, or relative to `cwd`). */
+  mlmdPath: string;
+  pipeline: string;
+  executionUuid?: string;
+  /** A tensorboard log file or directory to upload after the push. */
+  tensorboardPath?: string;
+  cwd?: string;
+}
+
+export interface UploadReport {
+  kind: UploadRoute;
+  /** The local file. */
+  file: string;
+  /** The name it was sent under. */
+  name: string;
+  ok: boolean;
+  error?: string;
+}
+
+export interface MetadataPushResult {
+  pipeline: string;
+  server: string;
+  /** `success`: something new was merged; `exists`: the server had every execution already. */
+  status: 'success' | 'exists';
+  executions: number;
+  uploads: UploadReport[];
+  /** Environment or label files named in the metadata but not found locally. */
+  missing: string[];
+}
+
+export async function pushMetadata(opts: MetadataPushOptions): Promise<MetadataPushResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  const mlmdPath = resolve(cwd, opts.mlmdPath);
+  const tensorboard =
+    opts.tensorboardPath === undefined ? undefined : tensorboardFiles(cwd, opts.tensorboardPath);
+  const document = await exportLocal(mlmdPath, opts.pipeline, opts.executionUuid);
+  const executions = documentExecutions(document).length;
+  if (opts.executionUuid !== undefined && executions === 0) {
+    throw new NotFoundError(
+      'EXECUTION_NOT_FOUND',
+      `Execution uuid ${opts.executionUuid} is not in pipeline ${opts.pipeline} of ${mlmdPath}`,
+      { hint: `List the executions with 'cmf execution list -p ${opts.pipeline}'.` },
+    );
+  }
+  const answer = await opts.client.pushMetadata({
+    pipelineName: opts.pipeline,
+    executionUuid: opts.executionUuid,
+    payload: pythonJson(document),
+  });
+  if (answer.status === 'pipeline_not_exist') {
+    throw new NotFoundError(
+      'SERVER_PIPELINE_NOT_IN_PAYLOAD',
+      `The server found no pipeline ${opts.pipeline} in the pushed metadata`,
+      {
+        hint: 'This should not happen with a pipeline that exists locally; report it with the server log.',
+      },
+    );
+  }
+  if (answer.status !== 'success' && answer.status !== 'exists') {
+    throw new ServerError(
+      'SERVER_UNEXPECTED_STATUS',
+      `metadata push: unexpected status "${String(answer.status)}"`,
+      {
+        hint: `Check that ${opts.client.baseUrl} is a cmf server.`,
+      },
+    );
+  }
+  const result: MetadataPushResult = {
+    pipeline: opts.pipeline,
+    server: opts.client.baseUrl,
+    status: answer.status,
+    executions,
+    uploads: [],
+    missing: [],
+  };
+  await sideUploads(opts.client, document, dirname(mlmdPath), cwd, result);
+  if (tensorboard) await uploadTensorboard(opts.client, opts.pipeline, tensorboard, result);
+  return result;
+}
+
+async function exportLocal(
+  mlmdPath: string,
+  pipeline: string,
+  executionUuid?: string,
+): Promise<PyJson> {
+  const store = SqliteAsyncStore.wrap(MlmdStore.open(mlmdPath, { create: false, readonly: true }));
+  try {
+    return (await exportDocument(store, pipeline, { executionUuid })).document;
+  } finally {
+    await store.close();
+  }
+}
+
+/** The first of `candidates` that is a file. */
+function findFile(candidates: string[]): string | undefined {
+  return candidates.find((p) => existsSync(p) && statSync(p).isFile());
+}
+
+/** Environment files and labels: failures are reported, never fatal (as in cmf). */
+async function sideUploads(
+  client: ServerClient,
+  document: PyJson,
+  mlmdDir: string,
+  cwd: string,
+  result: MetadataPushResult,
+): Promise<void> {
+  const jobs: { kind: UploadRoute; file: string; name: string }[] = [];
+  for (const env of pythonEnvFiles(document)) {
+    const file = findFile([resolve(mlmdDir, env), resolve(cwd, env)]);
+    if (file) jobs.push({ kind: 'python-env', file, name: env });
+    else result.missing.push(env);
+  }
+  for (const label of labelFiles(document)) {
+    const file = findFile([resolve(mlmdDir, label.path), resolve(cwd, label.path)]);
+    // Named by md5, as cmf does: the server (and its UI) finds labels by content.
+    if (file) jobs.push({ kind: 'label', file, name: label.md5 });
+    else result.missing.push(label.path);
+  }
+  for (const job of jobs) {
+    try {
+      await client.upload(job.kind, job.file, job.name);
+      result.uploads.push({ ...job, ok: true });
+    } catch (err) {
+      result.uploads.push({ ...job, ok: false, error: (err as Error).message });
+    }
+  }
+}
+
+interface TensorboardFiles {
+  root: string;
+  files: { file: string; name: string }[];
+}
+
+/** What `-t` names: one file (sent by basename) or a directory (its files walked later), checked before pushing. */
+function tensorboardFiles(cwd: string, given: string): TensorboardFiles {
+  const root = resolve(cwd, given);
+  const st = existsSync(root) ? statSync(root) : undefined;
+  if (st?.isFile()) return { root, files: [{ file: root, name: basename(root) }] };
+  if (st?.isDirectory()) return { root, files: [] };
+  throw new UsageError('INVALID_TENSORBOARD_PATH', `Invalid tensorboard logs path: ${given}`, {
+    hint: 'Give -t/--tensorboard_path an existing file or directory.',
+  });
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, d.name);
+    if (d.isDirectory()) out.push(...(await walk(p)));
+    else if (d.isFile()) out.push(p);
+  }
+  return out;
+}
+
+async function uploadTensorboard(
+  client: ServerClient,
+  pipeline: string,
+  t: TensorboardFiles,
+  result: MetadataPushResult,
+): Promise<void> {
+  const files =
+    t.files.length > 0
+      ? t.files
+      : (await walk(t.root)).map((file) => ({
+          file,
+          name: relative(t.root, file).split(sep).join('/'),
+        }));
+  try {
+    await mapLimit(files, 4, async (f) => {
+      try {
+        await client.upload('tensorboard', f.file, f.name, { pipeline_name: pipeline });
+        result.uploads.push({ kind: 'tensorboard', ...f, ok: true });
+      } catch (err) {
+        result.uploads.push({
+          kind: 'tensorboard',
+          ...f,
+          ok: false,
+          error: (err as Error).message,
+        });
+        throw err;
+      }
+    });
+  } catch (err) {
+    throw new ServerError(
+      'TENSORBOARD_UPLOAD_FAILED',
+      `Metadata pushed (${result.status}), but the tensorboard upload failed: ${(err as Error).message}`,
+      {
+        hint: 'Fix the cause and run the push again: the metadata part will answer "exists" and the logs are sent again.',
+        data: { result },
+        cause: err,
+      },
+    );
+  }
+}

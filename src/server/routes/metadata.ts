@@ -1,0 +1,123 @@
+/**
+ * POST /api/mlmd_push and POST /api/mlmd_pull: the JSON exchange document (§6) in and out,
+ * answered as Python's cmf-server answers so that its clients work unchanged.
+ */
+import type { FastifyInstance } from 'fastify';
+import { parseExactJson } from '../../cmf/exact-json.js';
+import { exportAllPipelines, exportDocument } from '../../cmf/export-json.js';
+import { mergeDocument } from '../../cmf/merge.js';
+import { pythonJson, type PyJson } from '../../cmf/python-json.js';
+import { NotFoundError } from '../../errors/index.js';
+import type { ServerContext } from '../app.js';
+
+interface PushBody {
+  exec_uuid?: string | null;
+  json_payload: string;
+  pipeline_name: string;
+}
+
+interface PullBody {
+  pipeline_name?: string | null;
+  exec_uuid?: string | null;
+  last_sync_time?: number | null;
+}
+
+const pushSchema = {
+  body: {
+    type: 'object',
+    required: ['json_payload', 'pipeline_name'],
+    properties: {
+      exec_uuid: { type: ['string', 'null'] },
+      json_payload: { type: 'string' },
+      pipeline_name: { type: 'string', minLength: 1, pattern: '\\S' },
+    },
+  },
+} as const;
+
+const pullSchema = {
+  body: {
+    type: 'object',
+    properties: {
+      pipeline_name: { type: ['string', 'null'] },
+      exec_uuid: { type: ['string', 'null'] },
+      last_sync_time: { type: ['integer', 'null'] },
+    },
+  },
+} as const;
+
+/** The pushed text as data; 400 when it is not JSON or not an object. */
+function parsePayload(text: string): PyJson {
+  let doc: PyJson;
+  try {
+    doc = parseExactJson(text);
+  } catch (err) {
+    throw Object.assign(new Error(`json_payload is not valid JSON: ${(err as Error).message}`), {
+      statusCode: 400,
+    });
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw Object.assign(new Error('json_payload must be a JSON object {"Pipeline": [...]}'), {
+      statusCode: 400,
+    });
+  }
+  return doc;
+}
+
+export function metadataRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.post<{ Body: PushBody }>('/api/mlmd_push', { schema: pushSchema }, async (req, reply) => {
+    const pipelineName = req.body.pipeline_name;
+    const executionUuid = req.body.exec_uuid || undefined;
+    const document = parsePayload(req.body.json_payload);
+    const result = await ctx.pipelineLocks.run(pipelineName, () =>
+      mergeDocument(ctx.store, document, { pipelineName, executionUuid, mode: 'push' }),
+    );
+    switch (result.status) {
+      case 'version_update':
+        // Python's server: HTTPException(422, detail="version_update").
+        return reply.code(422).send({ detail: 'version_update' });
+      case 'invalid_json_payload':
+        return reply
+          .code(400)
+          .send({ detail: 'invalid_json_payload: the payload holds no "Pipeline" entries' });
+      default:
+        return reply.send(result);
+    }
+  });
+
+  app.post<{ Body: PullBody | null }>(
+    '/api/mlmd_pull',
+    { schema: pullSchema },
+    async (req, reply) => {
+      const pipelineName = req.body?.pipeline_name || undefined;
+      const executionUuid = req.body?.exec_uuid || undefined;
+      // No pipeline name: every pipeline (server-to-server sync). No lock: stores only grow,
+      // and the export reads are safe against a merge committing in between (export-json.ts).
+      let document: PyJson;
+      try {
+        document =
+          pipelineName === undefined
+            ? (await exportAllPipelines(ctx.store, { executionUuid })).document
+            : (await exportDocument(ctx.store, pipelineName, { executionUuid })).document;
+      } catch (err) {
+        if (err instanceof NotFoundError && err.code === 'PIPELINE_NOT_FOUND') {
+          return reply.code(404).send({ detail: `Pipeline ${pipelineName} not found.` });
+        }
+        throw err;
+      }
+      if (executionUuid !== undefined && executionCount(document) === 0) {
+        return reply.type('text/plain; charset=utf-8').send('no_exec_uuid');
+      }
+      return reply.type('application/json; charset=utf-8').send(pythonJson(document));
+    },
+  );
+}
+
+function executionCount(document: PyJson): number {
+  let n = 0;
+  const pipelines = (document as { Pipeline: { stages?: { executions?: unknown[] }[] }[] })
+    .Pipeline;
+  for (const p of pipelines) {
+    for (const s of p.stages ?? []) n += s.executions?.length ?? 0;
+  }
+  return n;
+}

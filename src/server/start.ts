@@ -1,0 +1,129 @@
+/**
+ * `cmf server start`: opens the store (an MLMD SQLite file in the data directory by
+ * default, or PostgreSQL), builds the app and listens. Closing stops accepting
+ * connections, lets requests in flight finish, then closes the store.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { OperationError, UsageError } from '../errors/index.js';
+import { SqliteAsyncStore, type AsyncMlmdStore } from '../mlmd/async-store.js';
+import { MlmdStore } from '../mlmd/index.js';
+import { PostgresMlmdStore } from '../mlmd/postgres/index.js';
+import { createServer } from './app.js';
+
+export interface StartServerOptions {
+  host: string;
+  port: number;
+  /** An MLMD SQLite path (relative to the data directory) or a `postgres://` URL. */
+  database?: string;
+  dataDir: string;
+  tokens?: readonly string[];
+  bodyLimit?: number;
+  logger?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  /** Where the metadata lives (file path, or database URL without password). */
+  storeLocation: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_SQLITE_NAME = 'mlmd';
+
+function isPostgresUrl(s: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(s);
+}
+
+export async function openServerStore(
+  database: string | undefined,
+  dataDir: string,
+): Promise<AsyncMlmdStore> {
+  if (database !== undefined && isPostgresUrl(database)) return PostgresMlmdStore.open(database);
+  const path =
+    database === undefined ? join(dataDir, DEFAULT_SQLITE_NAME) : resolve(dataDir, database);
+  return SqliteAsyncStore.wrap(MlmdStore.open(path, { create: true }));
+}
+
+export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
+  const dataDir = resolve(opts.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const store = await openServerStore(opts.database, dataDir);
+  const app = await createServer({
+    store,
+    dataDir,
+    tokens: opts.tokens,
+    bodyLimit: opts.bodyLimit,
+    logger: opts.logger,
+  }).catch(async (err) => {
+    await store.close();
+    throw err;
+  });
+  try {
+    await app.listen({ host: opts.host, port: opts.port });
+  } catch (err) {
+    await app.close();
+    await store.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new OperationError(
+        'SERVER_PORT_IN_USE',
+        `${opts.host}:${opts.port} is already in use`,
+        {
+          hint: 'Stop what listens there, or choose another port with --port.',
+          cause: err,
+        },
+      );
+    }
+    throw new OperationError(
+      'SERVER_LISTEN_FAILED',
+      `Cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`,
+      {
+        hint: 'Check --host and --port.',
+        cause: err,
+      },
+    );
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    storeLocation: store.location,
+    close: () =>
+      (closing ??= (async () => {
+        try {
+          await app.close();
+        } finally {
+          await store.close();
+        }
+      })()),
+  };
+}
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** `--body-limit` text (`1048576`, `64k`, `100MB`, `1GiB`; binary units) in bytes. */
+export function parseByteSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined || Number(m[1]) <= 0) {
+    throw new UsageError('INVALID_SIZE', `Invalid size "${text}"`, {
+      hint: 'Give bytes, or a number with k, M or G (binary units), e.g. --body-limit 512M.',
+    });
+  }
+  return Math.floor(Number(m[1]) * unit);
+}

@@ -1,0 +1,579 @@
+/**
+ * The metadata server end to end, shared by the SQLite and PostgreSQL test files: one real
+ * `cmf server start` process per file (bearer token, 2 MiB body limit), real projects
+ * logged with the Cmf library, and the built `cmf` binary as the client.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loggedProject, listFiles } from '../helpers/artifact-project.js';
+import { isolatedEnv, runCmf } from '../helpers/cli.js';
+import { startCmfServer, type CmfServerProcess } from '../helpers/cmf-server.js';
+import { smallProject } from '../helpers/server-project.js';
+import { freePort } from '../servers/common.js';
+
+const TOKEN = 'test-token-0123456789';
+
+type Json = Record<string, unknown>;
+
+/** The export of `pipeline` from `mlmd` (in `cwd`), as data. */
+async function exportOf(
+  cwd: string,
+  pipeline: string,
+  env: Record<string, string>,
+  mlmd = 'mlmd',
+): Promise<Json> {
+  const r = await runCmf(['metadata', 'export', '-p', pipeline, '-f', mlmd, '-j', '-'], {
+    cwd,
+    env,
+  });
+  if (r.code !== 0) throw new Error(`export failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Json;
+}
+
+/**
+ * An export without what legitimately differs between two stores: ids, type ids, times,
+ * the receiver's `original_create_time_since_epoch`, and the receiver's execution id that
+ * cmf appends to model and metrics names; executions and events in a stable order.
+ */
+function normalised(doc: Json): unknown {
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v))
+      return v.map(strip).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    if (v && typeof v === 'object') {
+      const out: Json = {};
+      for (const [k, x] of Object.entries(v as Json)) {
+        if (
+          [
+            'id',
+            'type_id',
+            'create_time_since_epoch',
+            'last_update_time_since_epoch',
+            'original_create_time_since_epoch',
+            'Context_ID',
+            'Pipeline_id',
+          ].includes(k)
+        )
+          continue;
+        out[k] =
+          (k === 'name' || k === 'metrics_name') && typeof x === 'string'
+            ? x.replace(/:\d+$/, '')
+            : strip(x);
+      }
+      return out;
+    }
+    return v;
+  };
+  return strip(doc);
+}
+
+function executionUuids(doc: Json): string[] {
+  const out: string[] = [];
+  for (const p of doc.Pipeline as Json[])
+    for (const s of p.stages as Json[])
+      for (const e of s.executions as Json[])
+        out.push(String((e.properties as Json).Execution_uuid));
+  return out.sort();
+}
+
+/** A payload in exactly the shape Python cmf sends (§6.1), written by hand. */
+function pythonShapedPayload(pipeline: string, uuid: string): string {
+  const doc = {
+    Pipeline: [
+      {
+        stages: [
+          {
+            executions: [
+              {
+                type: 'Prepare',
+                name: '',
+                events: [
+                  {
+                    type: 3,
+                    artifact: {
+                      type: 'Dataset',
+                      create_time_since_epoch: 1700000000000,
+                      custom_properties: { 'user-metadata1': 'metadata_value' },
+                      id: 1,
+                      last_update_time_since_epoch: 1700000000000,
+                      name: 'artifacts/data.xml.gz:236d9502e0283d91f689d7038b8508a2',
+                      properties: {
+                        Commit: '236d9502e0283d91f689d7038b8508a2',
+                        git_repo: 'https://github.com/example/project.git',
+                        url: `${pipeline}:/remote/files/md5/23/6d9502e0283d91f689d7038b8508a2`,
+                      },
+                      type_id: 14,
+                      uri: '236d9502e0283d91f689d7038b8508a2',
+                    },
+                  },
+                ],
+                create_time_since_epoch: 1700000000001,
+                custom_properties: { seed: 20170428, split: 0.2, ratio: 3000.0 },
+                id: 1,
+                last_update_time_since_epoch: 1700000000001,
+                properties: {
+                  Context_ID: 2,
+                  Context_Type: 'Prepare',
+                  Execution: "['src/parse.py', 'artifacts/data.xml.gz']",
+                  Execution_type_name: 'Prepare',
+                  Execution_uuid: uuid,
+                  Git_End_Commit: '',
+                  Git_Repo: 'https://github.com/example/project.git',
+                  Git_Start_Commit: 'a'.repeat(40),
+                  Pipeline_Type: pipeline,
+                  Pipeline_id: 1,
+                },
+                type_id: 12,
+              },
+            ],
+            create_time_since_epoch: 1700000000000,
+            custom_properties: {},
+            id: 2,
+            last_update_time_since_epoch: 1700000000000,
+            name: `${pipeline}/Prepare`,
+            properties: { Pipeline_Stage: `${pipeline}/Prepare` },
+            type: 'Pipeline_Stage',
+            type_id: 11,
+          },
+        ],
+        create_time_since_epoch: 1700000000000,
+        custom_properties: {},
+        id: 1,
+        last_update_time_since_epoch: 1700000000000,
+        name: pipeline,
+        properties: { Pipeline: pipeline },
+        type: 'Parent_Context',
+        type_id: 10,
+      },
+    ],
+  };
+  // Python writes 3000.0; JSON.stringify would write 3000.
+  return JSON.stringify(doc).replace('"ratio":3000', '"ratio": 3000.0');
+}
+
+export function serverSuite(name: string, databaseArgs: () => Promise<string[]>): void {
+  describe(`metadata server (${name})`, () => {
+    let root: string;
+    let dataDir: string;
+    let server: CmfServerProcess;
+    let env: Record<string, string>;
+    let n = 0;
+    const dir = (label: string) => {
+      const d = join(root, `${label}-${n++}`);
+      mkdirSync(d, { recursive: true });
+      return d;
+    };
+    const cmf = (args: string[], cwd: string, extra: Record<string, string> = {}) =>
+      runCmf(args, { cwd, env: { ...env, ...extra } });
+    const api = (route: string, init: RequestInit = {}, token: string | null = TOKEN) =>
+      fetch(`${server.url}/api/${route}`, {
+        ...init,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(init.headers as Record<string, string>),
+        },
+      });
+    const pushBody = (pipeline: string, payload: string) =>
+      JSON.stringify({ exec_uuid: null, json_payload: payload, pipeline_name: pipeline });
+
+    beforeAll(async () => {
+      root = await mkdtemp(join(tmpdir(), `cmf-e2e-server-${name}-`));
+      dataDir = join(root, 'server-data');
+      mkdirSync(join(root, 'home'));
+      server = await startCmfServer([
+        '--data-dir',
+        dataDir,
+        '--token',
+        TOKEN,
+        '--body-limit',
+        '2M',
+        ...(await databaseArgs()),
+      ]);
+      env = {
+        ...isolatedEnv(join(root, 'home')),
+        CMF_SERVER_URL: server.url,
+        CMF_SERVER_TOKEN: TOKEN,
+        CMF_SERVER_RETRIES: '1',
+      };
+    }, 120_000);
+
+    afterAll(async () => {
+      await server?.stop();
+      await rm(root, { recursive: true, force: true });
+    });
+
+    it('push from a project, pull into an empty directory: the same pipeline; again: exists, no duplicates', async () => {
+      const project = dir('project');
+      const remote = dir('remote');
+      await loggedProject(
+        project,
+        ['local', '--path', remote, '--cmf-server-url', server.url],
+        env,
+      );
+      // The token from .dvc/config.local (the DVC way to keep a secret out of git).
+      await appendFile(
+        join(project, '.dvc/config.local'),
+        `[db "cmf-server"]\n    password = ${TOKEN}\n`,
+      );
+      const noEnvToken = { CMF_SERVER_TOKEN: '' };
+      const push = await cmf(['metadata', 'push', '-p', 'Test-env', '--json'], project, noEnvToken);
+      expect(push.stderr).toBe('');
+      expect(push.code).toBe(0);
+      const pushed = JSON.parse(push.stdout) as Json;
+      expect(pushed).toMatchObject({ status: 'success', pipeline: 'Test-env' });
+      // The environment and label files went along, by the names cmf uses.
+      expect((pushed.uploads as Json[]).every((u) => u.ok)).toBe(true);
+      expect(readdirSync(join(dataDir, 'env')).length).toBeGreaterThan(0);
+      expect(readdirSync(join(dataDir, 'labels')).every((f) => /^[0-9a-f]{32}$/.test(f))).toBe(
+        true,
+      );
+
+      const empty = dir('empty');
+      const pull = await cmf(['metadata', 'pull', '-p', 'Test-env', '--json'], empty, {
+        CMF_SERVER_URL: server.url,
+      });
+      expect(pull.stderr).toBe('');
+      expect(pull.code).toBe(0);
+      expect(JSON.parse(pull.stdout)).toMatchObject({
+        status: 'success',
+        path: join(empty, 'mlmd'),
+      });
+      const local = await exportOf(project, 'Test-env', env);
+      const pulled = await exportOf(empty, 'Test-env', env);
+      expect(normalised(pulled)).toEqual(normalised(local));
+
+      const again = await cmf(
+        ['metadata', 'push', '-p', 'Test-env', '--json'],
+        project,
+        noEnvToken,
+      );
+      expect(again.code).toBe(0);
+      expect(JSON.parse(again.stdout)).toMatchObject({ status: 'exists' });
+      const fresh = dir('fresh');
+      expect(
+        (await cmf(['metadata', 'pull', '-p', 'Test-env'], fresh, { CMF_SERVER_URL: server.url }))
+          .code,
+      ).toBe(0);
+      expect(executionUuids(await exportOf(fresh, 'Test-env', env))).toEqual(executionUuids(local));
+      const pullAgain = await cmf(['metadata', 'pull', '-p', 'Test-env', '--json'], fresh, {
+        CMF_SERVER_URL: server.url,
+      });
+      expect(JSON.parse(pullAgain.stdout)).toMatchObject({ status: 'exists' });
+      expect(executionUuids(await exportOf(fresh, 'Test-env', env))).toEqual(executionUuids(local));
+    });
+
+    it('two clients pushing different executions of one pipeline at once: both merged', async () => {
+      const remote = dir('remote');
+      const [a, b] = [dir('client-a'), dir('client-b')];
+      const uuidsA = await smallProject(
+        a,
+        { pipeline: 'Shared', executions: 3, remote, serverUrl: server.url, tag: 'a' },
+        env,
+      );
+      const uuidsB = await smallProject(
+        b,
+        { pipeline: 'Shared', executions: 3, remote, serverUrl: server.url, tag: 'b' },
+        env,
+      );
+      const [ra, rb] = await Promise.all([
+        cmf(['metadata', 'push', '-p', 'Shared'], a),
+        cmf(['metadata', 'push', '-p', 'Shared'], b),
+      ]);
+      expect([ra.code, rb.code, ra.stderr, rb.stderr]).toEqual([0, 0, '', '']);
+      const out = dir('pulled');
+      expect((await cmf(['metadata', 'pull', '-p', 'Shared'], out)).code).toBe(0);
+      expect(executionUuids(await exportOf(out, 'Shared', env))).toEqual(
+        [...uuidsA, ...uuidsB].sort(),
+      );
+    });
+
+    it('-e pushes and pulls one execution; unknown uuids are exit 3', async () => {
+      const project = dir('single');
+      const uuids = await smallProject(
+        project,
+        {
+          pipeline: 'Single',
+          executions: 2,
+          remote: dir('remote'),
+          serverUrl: server.url,
+          tag: 's',
+        },
+        env,
+      );
+      const push = await cmf(
+        ['metadata', 'push', '-p', 'Single', '-e', uuids[0]!, '--json'],
+        project,
+      );
+      expect(push.code).toBe(0);
+      expect(JSON.parse(push.stdout)).toMatchObject({ status: 'success', executions: 1 });
+      const all = dir('all');
+      expect((await cmf(['metadata', 'pull', '-p', 'Single'], all)).code).toBe(0);
+      expect(executionUuids(await exportOf(all, 'Single', env))).toEqual([uuids[0]]);
+
+      expect((await cmf(['metadata', 'push', '-p', 'Single'], project)).code).toBe(0);
+      const one = dir('one');
+      expect((await cmf(['metadata', 'pull', '-p', 'Single', '-e', uuids[1]!], one)).code).toBe(0);
+      expect(executionUuids(await exportOf(one, 'Single', env))).toEqual([uuids[1]]);
+
+      const unknownPull = await cmf(
+        ['metadata', 'pull', '-p', 'Single', '-e', 'no-such-uuid'],
+        dir('x'),
+      );
+      expect(unknownPull.code).toBe(3);
+      expect(unknownPull.stderr).toMatch(/no-such-uuid/);
+      const unknownPush = await cmf(
+        ['metadata', 'push', '-p', 'Single', '-e', 'no-such-uuid'],
+        project,
+      );
+      expect(unknownPush.code).toBe(3);
+      const unknownPipeline = await cmf(['metadata', 'pull', '-p', 'Nope'], dir('y'));
+      expect(unknownPipeline.code).toBe(3);
+      expect(unknownPipeline.stderr).toMatch(/Pipeline Nope doesn't exist/);
+    });
+
+    it("accepts a payload in Python cmf's exact shape, plain and gzip-compressed", async () => {
+      const res = await api('mlmd_push', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: pushBody('PyShaped', pythonShapedPayload('PyShaped', 'py-uuid-1')),
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ status: 'success' });
+      const gz = await api('mlmd_push', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body: gzipSync(pushBody('PyShaped', pythonShapedPayload('PyShaped', 'py-uuid-2'))),
+      });
+      expect(gz.status).toBe(200);
+      expect(await gz.json()).toMatchObject({ status: 'success' });
+      const out = dir('py');
+      expect((await cmf(['metadata', 'pull', '-p', 'PyShaped'], out)).code).toBe(0);
+      const doc = await exportOf(out, 'PyShaped', env);
+      expect(executionUuids(doc)).toEqual(['py-uuid-1', 'py-uuid-2']);
+      // 3000.0 stayed a double through push and pull.
+      const text = (await cmf(['metadata', 'export', '-p', 'PyShaped', '-j', '-'], out)).stdout;
+      expect(text).toMatch(/"ratio": 3000\.0/);
+      expect(text).toMatch(/"seed": 20170428,/);
+      const pipelines = await (await api('pipelines')).json();
+      expect(pipelines).toContain('PyShaped');
+
+      // The read routes, with Python's query parameters.
+      const get = async (route: string) => {
+        const r = await api(route);
+        return { status: r.status, body: (await r.json()) as Json };
+      };
+      const page = await get(
+        'executions-by-stage/PyShaped?stage_name=Prepare&record_per_page=1&active_page=2&sort_order=ASC',
+      );
+      expect(page.status).toBe(200);
+      expect(page.body.total_items).toBe(2);
+      expect((page.body.items as Json[]).map((e) => e.Execution_uuid)).toEqual(['py-uuid-2']);
+      expect(
+        (await get('executions-by-stage/PyShaped?filter_value=PY-UUID-1')).body.total_items,
+      ).toBe(1);
+      expect((await get('pipeline-stages/PyShaped')).body).toEqual(['Prepare']);
+      const artifacts = await get('artifacts-by-stage/PyShaped?artifact_type=Dataset');
+      expect(artifacts.body.total_items).toBe(1);
+      expect((artifacts.body.items as Json[])[0]).toMatchObject({
+        type: 'Dataset',
+        uri: '236d9502e0283d91f689d7038b8508a2',
+        'custom_properties_user-metadata1': 'metadata_value',
+      });
+      const types = (await get('artifact_types')).body as unknown as string[];
+      expect(types).toContain('Dataset');
+      expect(types).not.toContain('Environment');
+      expect((await get('executions-by-stage/Nope')).status).toBe(404);
+      expect((await get('executions-by-stage/PyShaped?record_per_page=0')).status).toBe(400);
+    });
+
+    it('malformed bodies are 400, oversized ones 413 (gzip counted inflated), version_update 422', async () => {
+      const post = (
+        body: string | Buffer,
+        headers: Record<string, string> = { 'content-type': 'application/json' },
+      ) => api('mlmd_push', { method: 'POST', headers, body });
+      for (const body of [
+        '{not json',
+        JSON.stringify({ pipeline_name: 'p' }),
+        JSON.stringify({ json_payload: '{}', pipeline_name: '   ' }),
+        pushBody('p', '{not json'),
+        pushBody('p', '[1, 2]'),
+        pushBody('p', '{"Pipeline": []}'),
+      ]) {
+        const r = await post(body);
+        expect(r.status, body).toBe(400);
+        expect(typeof ((await r.json()) as Json).detail).toBe('string');
+      }
+      expect((await post(gzipSync('{"a":'))).status).toBe(400);
+      const notGzip = await post('plain', {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+      });
+      expect(notGzip.status).toBe(400);
+
+      const big = pushBody('p', JSON.stringify({ Pipeline: [], pad: 'x'.repeat(3 * 1024 * 1024) }));
+      expect((await post(big)).status).toBe(413);
+      expect(
+        (
+          await post(gzipSync(big), {
+            'content-type': 'application/json',
+            'content-encoding': 'gzip',
+          })
+        ).status,
+      ).toBe(413);
+
+      const old = pythonShapedPayload('Old', 'u').replace('"Execution_uuid":"u",', '');
+      const r = await post(pushBody('Old', old));
+      expect(r.status).toBe(422);
+      expect(await r.json()).toEqual({ detail: 'version_update' });
+      expect(server.log()).not.toMatch(/ 500 /);
+    });
+
+    it('without a valid bearer token every route but GET / is 401', async () => {
+      expect((await api('pipelines', {}, null)).status).toBe(401);
+      expect((await api('pipelines', {}, 'wrong')).status).toBe(401);
+      expect((await api('mlmd_pull', { method: 'POST' }, null)).status).toBe(401);
+      expect((await fetch(`${server.url}/api`)).status).toBe(401);
+      const live = await fetch(`${server.url}/`);
+      expect(live.status).toBe(200);
+      expect(await live.json()).toEqual(['cmf-server']);
+      const r = await cmf(['metadata', 'pull', '-p', 'Test-env'], dir('t'), {
+        CMF_SERVER_URL: server.url,
+        CMF_SERVER_TOKEN: 'wrong',
+      });
+      expect(r.code).toBe(4);
+      expect(r.stderr).toMatch(/401/);
+      expect(r.stderr).toMatch(/CMF_SERVER_TOKEN/);
+    });
+
+    it('upload names that would leave the data directory are refused', async () => {
+      const upload = (route: string, filename: string) => {
+        const form = new FormData();
+        form.append('file', new Blob(['evil']), filename);
+        return api(route, { method: 'POST', body: form });
+      };
+      for (const name of [
+        '../evil.txt',
+        '../../etc/evil.txt',
+        '/tmp/evil.txt',
+        'a/../../evil.txt',
+        '..\\evil.txt',
+      ]) {
+        expect((await upload('python-env', name)).status, name).toBe(400);
+        expect((await upload('tensorboard?pipeline_name=P', name)).status, name).toBe(400);
+      }
+      expect((await upload('tensorboard?pipeline_name=..', 'ok.txt')).status).toBe(400);
+      expect((await upload('tensorboard?pipeline_name=a%2F..%2F..', 'ok.txt')).status).toBe(400);
+      expect(existsSync(join(root, 'evil.txt'))).toBe(false);
+      expect(existsSync(join(dataDir, 'evil.txt'))).toBe(false);
+      // A relative path below the pipeline's directory is fine.
+      expect((await upload('tensorboard?pipeline_name=P', 'run1/events.out')).status).toBe(200);
+      expect(readFileSync(join(dataDir, 'tensorboard-logs/P/run1/events.out'), 'utf8')).toBe(
+        'evil',
+      );
+      const env = await api('python-env?file_name=..%2F..%2Fsecret.txt');
+      expect(env.status).toBe(400);
+    });
+
+    it('-t uploads a tensorboard directory under the pipeline name', async () => {
+      const project = dir('tb');
+      await smallProject(
+        project,
+        { pipeline: 'Tb', executions: 1, remote: dir('remote'), serverUrl: server.url, tag: 't' },
+        env,
+      );
+      mkdirSync(join(project, 'logs/run1'), { recursive: true });
+      writeFileSync(join(project, 'logs/run1/events.1'), 'e1');
+      writeFileSync(join(project, 'logs/events.0'), 'e0');
+      const r = await cmf(['metadata', 'push', '-p', 'Tb', '-t', 'logs', '--json'], project);
+      expect(r.code).toBe(0);
+      expect(listFiles(join(dataDir, 'tensorboard-logs/Tb'))).toEqual([
+        'events.0',
+        'run1/events.1',
+      ]);
+      const bad = await cmf(['metadata', 'push', '-p', 'Tb', '-t', 'nowhere'], project);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/tensorboard/);
+    });
+
+    it('repo push / pull against a bare git repository and a local artifact remote; a failing git step is named', async () => {
+      const bare = dir('origin.git');
+      execFileSync('git', ['init', '-q', '--bare', bare]);
+      const remote = dir('remote');
+      const project = dir('repo-project');
+      await loggedProject(
+        project,
+        ['local', '--path', remote, '--cmf-server-url', server.url],
+        env,
+      );
+      execFileSync('git', ['remote', 'set-url', 'cmf_origin', bare], { cwd: project });
+      const push = await cmf(['repo', 'push', '-p', 'Test-env', '--json'], project);
+      expect(push.stderr).toBe('');
+      expect(push.code).toBe(0);
+      const steps = (JSON.parse(push.stdout) as Json).steps as Json[];
+      expect(steps.map((s) => s.step)).toEqual(['artifact push', 'metadata push', 'git push']);
+      const branch = execFileSync('git', ['branch', '--show-current'], {
+        cwd: project,
+        encoding: 'utf8',
+      }).trim();
+      expect(execFileSync('git', ['branch', '--list'], { cwd: bare, encoding: 'utf8' })).toContain(
+        branch,
+      );
+      execFileSync('git', ['symbolic-ref', 'HEAD', `refs/heads/${branch}`], { cwd: bare });
+      expect(listFiles(remote).length).toBeGreaterThan(5);
+
+      // Another user: a clone with the project's config, no MLMD file, no cache.
+      const clone = join(root, `clone-${n++}`);
+      execFileSync('git', ['clone', '-q', '-o', 'cmf_origin', bare, clone]);
+      mkdirSync(join(clone, '.dvc'), { recursive: true });
+      for (const f of ['.cmfconfig', '.dvc/config'])
+        writeFileSync(join(clone, f), readFileSync(join(project, f)));
+      rmSync(join(clone, 'mlmd'), { force: true });
+      const pull = await cmf(['repo', 'pull', '-p', 'Test-env', '--json'], clone);
+      expect(pull.stderr).toBe('');
+      expect(pull.code).toBe(0);
+      expect(((JSON.parse(pull.stdout) as Json).steps as Json[]).map((s) => s.step)).toEqual([
+        'metadata pull',
+        'artifact pull',
+        'git pull',
+      ]);
+      expect(readFileSync(join(clone, 'artifacts/images/sub/b.bin'))).toEqual(
+        Buffer.from([0, 1, 2, 255]),
+      );
+      // The server's Test-env also holds the first test's executions (another project).
+      expect(executionUuids(await exportOf(clone, 'Test-env', env))).toEqual(
+        expect.arrayContaining(executionUuids(await exportOf(project, 'Test-env', env))),
+      );
+
+      execFileSync('git', ['remote', 'set-url', 'cmf_origin', join(root, 'no-such-repo')], {
+        cwd: project,
+      });
+      const failed = await cmf(['repo', 'push', '-p', 'Test-env', '--json'], project);
+      expect(failed.code).toBe(1);
+      const err = JSON.parse(failed.stderr) as { error: { message: string; data: Json } };
+      expect(err.error.message).toMatch(/^git push failed/);
+      expect(err.error.data.failedStep).toBe('git push');
+      expect((err.error.data.completed as Json[]).map((s) => s.step)).toEqual([
+        'artifact push',
+        'metadata push',
+      ]);
+    });
+
+    it('an unreachable server is a clear error and exit 1', async () => {
+      const port = await freePort();
+      const r = await cmf(['metadata', 'pull', '-p', 'Test-env'], dir('down'), {
+        CMF_SERVER_URL: `http://127.0.0.1:${port}/`,
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `cannot reach the cmf server at http://127\\.0\\.0\\.1:${port}/api/mlmd_pull \\(ECONNREFUSED\\)`,
+        ),
+      );
+      expect(r.stderr).toMatch(/Hint: Is the server running/);
+    });
+  });
+}
