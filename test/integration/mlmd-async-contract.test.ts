@@ -817,6 +817,38 @@ describe('PostgresMlmdStore: connecting and checking the database', () => {
     expect(back.rows).toEqual([{ n: 1 }]);
   });
 
+  it('works on a store with ml-metadata’s own column types (INT values, no EventPath.seq)', async () => {
+    const url = await server.createDatabase();
+    const dbName = new URL(url).pathname.slice(1);
+    await (await PostgresMlmdStore.open(url)).close();
+    // What ml-metadata's PostgreSQL config creates differs from ours in these columns.
+    for (const sql of [
+      'ALTER TABLE EventPath DROP COLUMN seq',
+      'ALTER TABLE EventPath ALTER COLUMN step_index TYPE INT',
+      'ALTER TABLE ArtifactProperty ALTER COLUMN int_value TYPE INT',
+      'ALTER TABLE Artifact ALTER COLUMN name TYPE VARCHAR(255)',
+    ]) {
+      await server.query(dbName, sql);
+    }
+    const db = await PostgresMlmdStore.open(url);
+    opened.push(db);
+    const at = await db.types.put(TypeKind.ARTIFACT, 'Data');
+    const et = await db.types.put(TypeKind.EXECUTION, 'Step');
+    const a = await db.artifacts.create({ typeId: at.id, customProperties: { n: 7 } });
+    const e = await db.executions.create({ typeId: et.id });
+    const path = [{ key: 'z' }, { index: 1 }, { key: 'a' }, { index: 0 }];
+    await db.links.putEvent({ artifactId: a.id, executionId: e.id, type: EventType.INPUT, path });
+    expect((await db.links.eventsOfArtifacts([a.id]))[0]!.path).toEqual(path);
+    expect((await db.artifacts.get(a.id))!.customProperties).toEqual({ n: intValue(7) });
+    // What such a store cannot hold is refused with a typed error, and nothing is written.
+    const big = await failure(
+      db.artifacts.create({ typeId: at.id, customProperties: { n: 2n ** 40n } }),
+    );
+    expect(big.code).toBe('MLMD_INVALID_ARGUMENT');
+    expect(big.message).toMatch(/out of range/);
+    expect(await db.artifacts.list()).toHaveLength(1);
+  });
+
   it('keeps one store per schema when the URL sets the search_path', async () => {
     const url = await server.createDatabase();
     const db = new URL(url).pathname.slice(1);

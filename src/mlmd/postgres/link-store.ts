@@ -18,13 +18,26 @@ interface EventRow {
   path: [boolean, number | null, string | null][] | null;
 }
 
-/** Events with their paths in one statement; steps in insertion order (EventPath.seq). */
-const SELECT_EVENTS = `SELECT e.id, e.artifact_id, e.execution_id, e.type, e.milliseconds_since_epoch,
-  (SELECT json_agg(json_build_array(p.is_index_step, p.step_index, p.step_key) ORDER BY p.seq) FROM EventPath p WHERE p.event_id = e.id) AS path
+/**
+ * Events with their paths in one statement; steps in insertion order: by EventPath.seq, or
+ * in a store ml-metadata created (which has no such column) by physical row order, as
+ * ml-metadata itself reads them.
+ */
+function selectEvents(stepOrder: 'seq' | 'ctid'): string {
+  return `SELECT e.id, e.artifact_id, e.execution_id, e.type, e.milliseconds_since_epoch,
+  (SELECT json_agg(json_build_array(p.is_index_step, p.step_index, p.step_key) ORDER BY p.${stepOrder}) FROM EventPath p WHERE p.event_id = e.id) AS path
   FROM Event e`;
+}
 
 export class PgLinkStore {
-  constructor(private readonly session: Session) {}
+  private readonly selectEvents: string;
+
+  constructor(
+    private readonly session: Session,
+    stepOrder: 'seq' | 'ctid',
+  ) {
+    this.selectEvents = selectEvents(stepOrder);
+  }
 
   /**
    * Get-or-create the event (artifact, execution, type), which is UNIQUE in the schema. A new
@@ -41,7 +54,7 @@ export class PgLinkStore {
         Partial<EventRow> & { artifact_ok: boolean; execution_ok: boolean; new_id: number | null }
       >(
         `WITH chk AS (SELECT EXISTS (SELECT 1 FROM Artifact WHERE id = $1::bigint) AS artifact_ok, EXISTS (SELECT 1 FROM Execution WHERE id = $2::bigint) AS execution_ok),
-         old AS (${SELECT_EVENTS} WHERE e.artifact_id = $1::bigint AND e.execution_id = $2::bigint AND e.type = $3::int),
+         old AS (${this.selectEvents} WHERE e.artifact_id = $1::bigint AND e.execution_id = $2::bigint AND e.type = $3::int),
          ins AS (INSERT INTO Event (artifact_id, execution_id, type, milliseconds_since_epoch)
            SELECT $1::bigint, $2::bigint, $3::int, $4::bigint FROM chk WHERE chk.artifact_ok AND chk.execution_ok AND NOT EXISTS (SELECT 1 FROM old) RETURNING id),
          steps AS (INSERT INTO EventPath (event_id, is_index_step, step_index, step_key)
@@ -163,7 +176,7 @@ export class PgLinkStore {
     return this.session.read(async (q) =>
       (
         await q.query<EventRow>(
-          `${SELECT_EVENTS} WHERE e.${column} = ANY($1::bigint[]) ORDER BY e.id`,
+          `${this.selectEvents} WHERE e.${column} = ANY($1::bigint[]) ORDER BY e.id`,
           [list],
         )
       ).map(toEvent),

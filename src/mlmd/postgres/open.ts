@@ -23,7 +23,14 @@ import type { Querier } from './session.js';
 import type { SimpleType } from '../schema.js';
 
 export type PgInspection =
-  { kind: 'empty' } | { kind: 'mlmd'; version: number; missingSimpleTypes: SimpleType[] };
+  | { kind: 'empty' }
+  | {
+      kind: 'mlmd';
+      version: number;
+      missingSimpleTypes: SimpleType[];
+      /** Whether EventPath has our `seq` column (a store ml-metadata created has not). */
+      eventPathSeq: boolean;
+    };
 
 /**
  * Reads what the current schema (the first one on the search_path, `public` by default)
@@ -62,7 +69,8 @@ export async function inspect(q: Querier, location: string): Promise<PgInspectio
   const missingSimpleTypes = SIMPLE_TYPES.filter(
     (s) => !found.some((f) => f.name === s.name && Number(f.type_kind) === s.kind),
   );
-  return { kind: 'mlmd', version, missingSimpleTypes };
+  const eventPathSeq = columns.get('eventpath')?.has('seq') ?? false;
+  return { kind: 'mlmd', version, missingSimpleTypes, eventPathSeq };
 }
 
 /** Creates the v10 schema and its first rows. Must run inside a write transaction. */

@@ -12,7 +12,10 @@
  *   enforce the length and cmf names (path:hash) can be longer.
  * - `eventpath` has one extra column, `seq`, so path steps read back in insertion order
  *   (ml-metadata relies on heap order). Its inserts name their columns, so it still writes
- *   this table.
+ *   this table; in a store ml-metadata created, steps are read in heap order as it does.
+ *
+ * A store created by ml-metadata (INT values, VARCHAR(255) names) is read and written as it
+ * is; what its columns cannot hold is refused with MLMD_INVALID_ARGUMENT.
  * - The string-property indexes cover the first 255 characters of `string_value`: a B-tree
  *   entry must stay under ~2.7 kB and struct values are long.
  */

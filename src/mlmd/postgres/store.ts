@@ -10,7 +10,7 @@ import { ARTIFACT_KIND, CONTEXT_KIND, EXECUTION_KIND } from '../node-kinds.js';
 import { badUrlError, pgEmptyDatabaseError } from './errors.js';
 import { PgLinkStore } from './link-store.js';
 import { PgArtifactStore, PgContextStore, PgExecutionStore } from './node-store.js';
-import { createSchema, insertSimpleTypes, inspect } from './open.js';
+import { type PgInspection, createSchema, insertSimpleTypes, inspect } from './open.js';
 import { Session } from './session.js';
 import { PgTypeStore, TypeCache } from './type-store.js';
 
@@ -36,12 +36,13 @@ export class PostgresMlmdStore implements AsyncMlmdStore {
     private readonly pool: pg.Pool,
     private readonly session: Session,
     private readonly cache: TypeCache,
+    private readonly stepOrder: 'seq' | 'ctid',
   ) {
     this.types = new PgTypeStore(session, cache);
     this.artifacts = new PgArtifactStore(session, this.types, ARTIFACT_KIND);
     this.executions = new PgExecutionStore(session, this.types, EXECUTION_KIND);
     this.contexts = new PgContextStore(session, this.types, CONTEXT_KIND);
-    this.links = new PgLinkStore(session);
+    this.links = new PgLinkStore(session, stepOrder);
   }
 
   /**
@@ -70,8 +71,9 @@ export class PostgresMlmdStore implements AsyncMlmdStore {
     // unhandled it would end the process. The next query reports the problem instead.
     pool.on('error', () => undefined);
     const session = Session.forPool(pool, location, opts.clock ?? Date.now);
+    let found: PgInspection;
     try {
-      let found = await session.read((q) => inspect(q, location));
+      found = await session.read((q) => inspect(q, location));
       if (found.kind === 'empty') {
         if (opts.create === false) throw pgEmptyDatabaseError(location);
         await session.write(async (q) => {
@@ -89,7 +91,8 @@ export class PostgresMlmdStore implements AsyncMlmdStore {
       await pool.end().catch(() => undefined);
       throw err;
     }
-    return new PostgresMlmdStore(pool, session, new TypeCache());
+    const stepOrder = found.kind === 'mlmd' && !found.eventPathSeq ? 'ctid' : 'seq';
+    return new PostgresMlmdStore(pool, session, new TypeCache(), stepOrder);
   }
 
   /** The database URL without its password. */
@@ -106,7 +109,7 @@ export class PostgresMlmdStore implements AsyncMlmdStore {
     if (this.session.inTransaction) return fn(this);
     const cache = this.cache.fork();
     const result = await this.session.transaction((tx) =>
-      fn(new PostgresMlmdStore(this.pool, tx, cache)),
+      fn(new PostgresMlmdStore(this.pool, tx, cache, this.stepOrder)),
     );
     this.cache.merge(cache);
     return result;
