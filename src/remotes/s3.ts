@@ -304,6 +304,41 @@ export class S3Driver implements RemoteDriver {
     }
   }
 
+  /**
+   * A GET of the first `limit` bytes: for a smaller object that is all of it, read into memory
+   * without a local temp file. For a larger one the bytes are dropped (at most `limit`) and
+   * undefined tells the caller to download it whole.
+   */
+  async read(key: string, limit: number): Promise<Buffer | undefined> {
+    let res;
+    try {
+      res = await this.client.send(
+        new this.sdk.GetObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key(key),
+          Range: `bytes=0-${limit - 1}`,
+        }),
+      );
+    } catch (err) {
+      // No byte 0 to send: the object exists and is empty.
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416)
+        return Buffer.alloc(0);
+      throw this.fail(err, `download of ${key}`, key);
+    }
+    const body = res.Body as Readable & { transformToByteArray(): Promise<Uint8Array> };
+    const total = Number(/\/(\d+)$/.exec(res.ContentRange ?? '')?.[1] ?? res.ContentLength);
+    if (!(total < limit)) {
+      body.destroy();
+      return undefined;
+    }
+    try {
+      const bytes = await body.transformToByteArray();
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    } catch (err) {
+      throw this.fail(err, `download of ${key}`);
+    }
+  }
+
   async delete(key: string): Promise<void> {
     try {
       await this.client.send(

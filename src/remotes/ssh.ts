@@ -3,7 +3,7 @@ import { homedir, userInfo } from 'node:os';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type SftpClient from 'ssh2-sftp-client';
-import type { AuthMethod, ConnectConfig } from 'ssh2';
+import type { AuthMethod, ConnectConfig, SFTPWrapper, Stats } from 'ssh2';
 import { ConfigError } from '../errors/index.js';
 import { tempName } from '../fs/atomic.js';
 import {
@@ -103,10 +103,13 @@ export class SshDriver implements RemoteDriver {
   private readonly dirs = new Map<string, Promise<void>>();
 
   private readonly client: SftpClient;
+  /** The raw SFTP session under the client, for small reads in few round trips. */
+  private readonly sftp: SFTPWrapper;
   private readonly root: string;
 
-  private constructor(client: SftpClient, root: string, location: string) {
+  private constructor(client: SftpClient, sftp: SFTPWrapper, root: string, location: string) {
     this.client = client;
+    this.sftp = sftp;
     this.root = root;
     this.location = location;
   }
@@ -186,8 +189,9 @@ export class SshDriver implements RemoteDriver {
         );
       },
     };
+    let sftp: SFTPWrapper;
     try {
-      await client.connect(config as SftpClient.ConnectOptions);
+      sftp = await client.connect(config as SftpClient.ConnectOptions);
     } catch (err) {
       await client.end().catch(() => undefined);
       const { verdict, key } = seen;
@@ -204,7 +208,7 @@ export class SshDriver implements RemoteDriver {
     }
     if (seen.verdict === 'unknown' && seen.key) await addKnownHost(knownHostsPath, name, seen.key);
     client.on('error', () => undefined);
-    return new SshDriver(client, parsed.path, location);
+    return new SshDriver(client, sftp, parsed.path, location);
   }
 
   private path(key: string): string {
@@ -294,6 +298,35 @@ export class SshDriver implements RemoteDriver {
       }
     } catch (err) {
       throw this.fail(err, `download of ${key}`, key);
+    }
+  }
+
+  /**
+   * open, fstat, read, close on the SFTP session: no existence check first and no local temp
+   * file (fastGet makes both), which is most of the cost for small objects.
+   */
+  async read(key: string, limit: number): Promise<Buffer | undefined> {
+    const path = this.path(key);
+    const call = <T>(fn: (cb: (err: Error | undefined | null, value: T) => void) => void) =>
+      new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
+    let handle: Buffer;
+    try {
+      handle = await call<Buffer>((cb) => this.sftp.open(path, 'r', cb));
+    } catch (err) {
+      throw this.fail(err, `download of ${key}`, key);
+    }
+    try {
+      const { size } = await call<Stats>((cb) => this.sftp.fstat(handle, cb));
+      if (size >= limit) return undefined;
+      // One byte more than the size: a short read proves the end (ssh2 splits long reads).
+      const buf = Buffer.allocUnsafe(size + 1);
+      const n = await call<number>((cb) => this.sftp.read(handle, buf, 0, size + 1, 0, cb));
+      if (n > size) return undefined; // it grew: let get() download it whole
+      return buf.subarray(0, n);
+    } catch (err) {
+      throw this.fail(err, `download of ${key}`, key);
+    } finally {
+      this.sftp.close(handle, () => undefined);
     }
   }
 

@@ -69,6 +69,16 @@ export function remoteContract(
           }),
         );
         expect(Buffer.concat(chunks).toString()).toBe('streamed object\n');
+        if (d.read) {
+          // The small-object fast path: whole below the limit, nothing at or above it.
+          expect(Buffer.compare((await d.read(key, content.length + 1))!, content)).toBe(0);
+          expect(await d.read(key, content.length)).toBeUndefined();
+          expect((await d.read(key2, 1 << 20))!.toString()).toBe('streamed object\n');
+          const emptyKey = objectKey(createHash('md5').update('').digest('hex'));
+          await d.put(emptyKey, { stream: Readable.from([]), size: 0 });
+          expect((await d.read(emptyKey, 1 << 20))!.length).toBe(0);
+          await d.delete(emptyKey);
+        }
 
         await d.delete(key);
         await d.delete(key2);
@@ -78,6 +88,10 @@ export function remoteContract(
         expect(err).toBeInstanceOf(NotFoundError);
         expect((err as CmfError).code).toBe('REMOTE_OBJECT_MISSING');
         expect((err as CmfError).message).toContain(oid.slice(2));
+        if (d.read) {
+          const gone = await d.read(key, 1 << 20).catch((e: unknown) => e);
+          expect((gone as CmfError).code).toBe('REMOTE_OBJECT_MISSING');
+        }
       });
     });
 

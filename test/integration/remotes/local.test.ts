@@ -1,8 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { CmfError } from '../../../src/errors/index.js';
 import { LocalDriver } from '../../../src/remotes/local.js';
 import { pushObjects } from '../../../src/remotes/transfer.js';
 import { openRemote } from '../../../src/remotes/factory.js';
@@ -13,18 +11,6 @@ import { tempDir } from '../../helpers/tmp.js';
 
 remoteContract('local', async () => new LocalDriver(join(await tempDir(), 'remote')), {
   bigBytes: 50 << 20,
-});
-
-describe('local remote small reads', () => {
-  it('read() returns a small object whole, nothing for one at the limit, and NotFound for a missing one', async () => {
-    const dir = await tempDir();
-    const d = new LocalDriver(dir);
-    await d.put('files/md5/ab/small', { stream: Readable.from([Buffer.from('12345')]), size: 5 });
-    expect((await d.read('files/md5/ab/small', 6))?.toString()).toBe('12345');
-    expect(await d.read('files/md5/ab/small', 5)).toBeUndefined();
-    const err = await d.read('files/md5/ab/none', 6).catch((e: unknown) => e);
-    expect((err as CmfError).code).toBe('REMOTE_OBJECT_MISSING');
-  });
 });
 
 describe('local remote layout', () => {
