@@ -4,9 +4,11 @@
  * never switches the user's branch (§11 item 6).
  */
 import { existsSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseExactJson } from '../cmf/exact-json.js';
 import { mergeIntoFile } from '../cmf/merge-file.js';
+import type { MergeResult } from '../cmf/merge.js';
 import type { PyJson } from '../cmf/python-json.js';
 import { CmfError, NotFoundError, UsageError } from '../errors/index.js';
 import { ServerError } from './client-errors.js';
@@ -92,11 +94,20 @@ export async function pullMetadata(opts: MetadataPullOptions): Promise<MetadataP
       },
     );
   }
-  const merged = await mergeIntoFile(path, document, {
-    pipelineName: opts.pipeline,
-    executionUuid: opts.executionUuid,
-    mode: 'pull',
-  });
+  const created = !existsSync(path);
+  let merged: MergeResult;
+  try {
+    merged = await mergeIntoFile(path, document, {
+      pipelineName: opts.pipeline,
+      executionUuid: opts.executionUuid,
+      mode: 'pull',
+    });
+  } catch (err) {
+    if (created) await rm(path, { force: true });
+    throw err;
+  }
+  // A file this pull created but could not fill is not left behind.
+  if (created && merged.status !== 'success') await rm(path, { force: true });
   switch (merged.status) {
     case 'success':
     case 'exists':

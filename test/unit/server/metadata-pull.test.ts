@@ -1,0 +1,45 @@
+/** metadata pull against a real HTTP server whose answers cannot be merged. */
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ServerClient } from '../../../src/server/client.js';
+import { pullMetadata } from '../../../src/server/metadata-pull.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+let server: Server | undefined;
+afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+
+async function answering(body: string): Promise<ServerClient> {
+  server = createServer((_req, res) => res.writeHead(200).end(body));
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return new ServerClient({ url: `http://127.0.0.1:${port}`, retries: 0 });
+}
+
+describe('pullMetadata', () => {
+  it.each([
+    ['{"Pipeline": []}', 'SERVER_BAD_ANSWER'],
+    ['not json', 'SERVER_BAD_ANSWER'],
+    ['no_exec_uuid', 'EXECUTION_NOT_FOUND'],
+    ['{"Pipeline": [{"name": "Other", "stages": []}]}', 'PIPELINE_NOT_FOUND'],
+  ])('answer %s is %s and leaves no MLMD file behind', async (body, code) => {
+    const cwd = await tempDir('cmf-pull-');
+    const client = await answering(body);
+    await expect(
+      pullMetadata({ client, cwd, pipeline: 'P', executionUuid: 'u' }),
+    ).rejects.toMatchObject({ code });
+    expect(existsSync(join(cwd, 'mlmd'))).toBe(false);
+  });
+
+  it('refuses a directory as target and a missing parent directory', async () => {
+    const cwd = await tempDir('cmf-pull-');
+    const client = await answering('{}');
+    await expect(pullMetadata({ client, cwd, mlmdPath: '.', pipeline: 'P' })).rejects.toMatchObject(
+      { code: 'PULL_TARGET_IS_DIRECTORY', exitCode: 2 },
+    );
+    await expect(
+      pullMetadata({ client, cwd, mlmdPath: 'no/such/mlmd', pipeline: 'P' }),
+    ).rejects.toMatchObject({ code: 'DIRECTORY_NOT_FOUND', exitCode: 3 });
+  });
+});
