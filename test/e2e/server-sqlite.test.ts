@@ -1,4 +1,5 @@
 /** The metadata server with its default store: an MLMD SQLite file in the data directory. */
+import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,46 @@ describe('cmf server start', () => {
       expect((await fetch(`${server.url}/api/pipelines`)).status).toBe(200);
       expect(await server.stop()).toBe(0);
       expect(server.log()).toMatch(/GET \/api\/pipelines 200/);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('finishes a request in flight at SIGTERM, then exits 0', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'cmf-e2e-server-drain-'));
+    try {
+      const server = await startCmfServer(['--data-dir', dataDir]);
+      const body = JSON.stringify({
+        pipeline_name: 'P',
+        exec_uuid: null,
+        json_payload: '{"Pipeline": [{"name": "P", "stages": []}]}',
+      });
+      const half = Math.floor(body.length / 2);
+      const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = request(`${server.url}/api/mlmd_push`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': body.length },
+        });
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, text }));
+        });
+        req.on('error', reject);
+        req.write(body.slice(0, half));
+        // The rest goes once the server has taken the signal.
+        const timer = setInterval(() => {
+          if (!/SIGTERM/.test(server.log())) return;
+          clearInterval(timer);
+          req.end(body.slice(half));
+        }, 50);
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      const exited = server.stop();
+      const res = await answer;
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.text)).toMatchObject({ status: 'exists' });
+      expect(await exited).toBe(0);
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
