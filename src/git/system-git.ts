@@ -20,12 +20,24 @@ export interface GitOutput {
   stderr: string;
 }
 
+/**
+ * What keeps git from waiting for an answer: no credential prompts, and ssh in batch mode
+ * (no passphrase or host-key questions on /dev/tty) unless the user chose their own ssh.
+ */
+const NON_INTERACTIVE_ENV: Record<string, string> = {
+  GIT_TERMINAL_PROMPT: '0',
+  GCM_INTERACTIVE: 'never',
+  ...(process.env.GIT_SSH_COMMAND || process.env.GIT_SSH
+    ? {}
+    : { GIT_SSH_COMMAND: 'ssh -o BatchMode=yes' }),
+};
+
 /** Runs `git <args>`; a missing git is a ConfigError, a non-zero exit an OperationError with git's words. */
 export async function runGit(args: string[], opts: SystemGitOptions): Promise<GitOutput> {
   try {
     const r = await execa('git', args, {
       cwd: opts.cwd,
-      env: opts.interactive ? {} : { GIT_TERMINAL_PROMPT: '0', GCM_INTERACTIVE: 'never' },
+      env: opts.interactive ? {} : NON_INTERACTIVE_ENV,
       stdin: opts.interactive ? 'inherit' : 'ignore',
       stripFinalNewline: true,
     });
