@@ -1,12 +1,15 @@
 import fs, {
+  closeSync,
   lstatSync,
+  openSync,
   readFileSync,
   readlinkSync,
   renameSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { open, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { homedir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
@@ -131,6 +134,9 @@ export class GitRepo {
 
   /** HEAD's commit id, or undefined in a repository without commits yet. */
   async headCommit(): Promise<string | undefined> {
+    // HEAD on a branch or detached, in an ordinary .git directory: read it directly.
+    const head = this.loadHead();
+    if (head) return head.oid;
     try {
       return await git.resolveRef({ fs, dir: this.dir, ref: 'HEAD' });
     } catch {
@@ -170,10 +176,8 @@ export class GitRepo {
     const filepaths = paths.map((p) => this.relativePath(p));
     if (filepaths.length === 0) return;
     try {
-      const autocrlf = await git.getConfig({ fs, dir: this.dir, path: 'core.autocrlf' });
-      const convert = autocrlf !== undefined && String(autocrlf) !== 'false';
       await this.withIndexLock(async (lock) => {
-        if (!convert && this.stageFast(filepaths, lock)) return;
+        if (!this.convertsLineEndings() && this.stageFast(filepaths, lock)) return;
         const { dir, cache } = this;
         const ignored = ignoredPaths(dir, join(dir, '.git'), filepaths);
         const sfs = syncBackedFs;
@@ -229,6 +233,48 @@ export class GitRepo {
       throw err;
     }
     return true;
+  }
+
+  /**
+   * Whether `core.autocrlf` may change what is staged (then isomorphic-git stages, as it
+   * applies it). A config this parser cannot read counts as yes.
+   */
+  private convertsLineEndings(): boolean {
+    try {
+      const text = readFileSync(join(this.gitdir, 'config'), 'utf8');
+      const value = parseIni(text, { lowercase: true }).get('core')?.get('autocrlf');
+      return value !== undefined && String(value).toLowerCase() !== 'false';
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code !== 'ENOENT';
+    }
+  }
+
+  /**
+   * user.name / user.email of the repository's config, read synchronously (one commit per
+   * finalize should not wait on the thread pool); undefined when it cannot be read, and
+   * isomorphic-git reads it then.
+   */
+  private repoUser(): { name?: string; email?: string } | undefined {
+    try {
+      const user = parseIni(readFileSync(join(this.gitdir, 'config'), 'utf8'), {
+        lowercase: true,
+      }).get('user');
+      // Plain values only: quoting, escapes and `;` comments are git's syntax, not this
+      // parser's (configobj); such values are left to isomorphic-git.
+      const plain = (v: unknown): v is string => typeof v === 'string' && /^[^";\\]+$/.test(v);
+      const n = user?.get('name');
+      const e = user?.get('email');
+      if ((n !== undefined && !plain(n)) || (e !== undefined && !plain(e))) return undefined;
+      return { ...(n ? { name: n } : {}), ...(e ? { email: e } : {}) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** What HEAD points at, read directly; undefined when isomorphic-git must resolve it. */
+  private loadHead(): { ref?: string; oid?: string } | undefined {
+    if (!statSync(this.gitdir, { throwIfNoEntry: false })?.isDirectory()) return undefined;
+    return readHead(this.gitdir);
   }
 
   /** The parsed index (empty when there is none); undefined when isomorphic-git must read it. */
@@ -288,7 +334,7 @@ export class GitRepo {
    */
   private commitFast(message: string, who: { name: string; email: string }): string | undefined {
     const index = this.loadIndex();
-    const head = index && readHead(this.gitdir);
+    const head = index && this.loadHead();
     if (!index || !head) return undefined;
     const tree = this.trees.write(index.entries, this.objects);
     const sig = signature(who.name, who.email, new Date());
@@ -324,7 +370,8 @@ export class GitRepo {
     const start = Date.now();
     for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
       try {
-        await (await open(lock, 'wx')).close();
+        // Synchronous: on a busy machine each thread-pool round trip can wait for a core.
+        closeSync(openSync(lock, 'wx'));
         break;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -340,7 +387,7 @@ export class GitRepo {
       return await fn(held);
     } finally {
       // Once renamed over the index the lock is gone; a new one would be someone else's.
-      if (!held.consumed) await rm(lock, { force: true });
+      if (!held.consumed) rmSync(lock, { force: true });
     }
   }
 
@@ -364,8 +411,15 @@ export class GitRepo {
    */
   private async author(): Promise<{ name: string; email: string }> {
     const fromEnv = { name: process.env.GIT_AUTHOR_NAME, email: process.env.GIT_AUTHOR_EMAIL };
-    let name = fromEnv.name ?? (await git.getConfig({ fs, dir: this.dir, path: 'user.name' }));
-    let email = fromEnv.email ?? (await git.getConfig({ fs, dir: this.dir, path: 'user.email' }));
+    const local = this.repoUser();
+    let name =
+      fromEnv.name ??
+      local?.name ??
+      (await git.getConfig({ fs, dir: this.dir, path: 'user.name' }));
+    let email =
+      fromEnv.email ??
+      local?.email ??
+      (await git.getConfig({ fs, dir: this.dir, path: 'user.email' }));
     if (!name || !email) {
       const global = await readGlobalGitUser();
       name ??= global.name;

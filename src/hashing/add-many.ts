@@ -1,5 +1,4 @@
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import { NotFoundError, UsageError } from '../errors/index.js';
@@ -44,15 +43,19 @@ function notFound(path: string): NotFoundError {
   });
 }
 
-async function statOf(path: string): Promise<BigIntStats> {
-  return stat(path, { bigint: true }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw notFound(path);
+/** Synchronous: one stat of a local file costs less than a thread-pool round trip. */
+function statOf(path: string): BigIntStats {
+  try {
+    return statSync(path, { bigint: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw notFound(path);
     throw err;
-  });
+  }
 }
 
-/** The `.dvc` file now at `path`, and its mode; undefined when there is none. */
-function readPrevious(path: string): DvcFile | undefined {
+/** The `.dvc` file now at `path`, parsed and as text; undefined when there is none. */
+function readPrevious(path: string): { file: DvcFile; text: string } | undefined {
   // Most paths are new: a stat says so without the cost of an ENOENT exception.
   if (!statSync(path, { throwIfNoEntry: false })) return undefined;
   let text: string;
@@ -62,7 +65,7 @@ function readPrevious(path: string): DvcFile | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  return parseDvcFile(text, path);
+  return { file: parseDvcFile(text, path), text };
 }
 
 /**
@@ -95,9 +98,7 @@ export async function addMany(
     if (!first.has(a)) first.set(a, unique.push(i) - 1);
   });
   // Taken before hashing: a file that changes until its copy is complete is not stored.
-  const stats = await Promise.all(
-    unique.map((i) => (list[i]!.stat ? Promise.resolve(list[i]!.stat) : statOf(abs[i]!))),
-  );
+  const stats = unique.map((i) => list[i]!.stat ?? statOf(abs[i]!));
   const files: number[] = [];
   const dirs: number[] = [];
   unique.forEach((i, k) => {
@@ -163,14 +164,16 @@ export async function addMany(
       if (isexec) out.isexec = true;
       const dvcFilePath = `${abs[unique[k]!]!}.dvc`;
       const previous = readPrevious(dvcFilePath);
-      const file = mergedDvcFile(previous, out);
+      const file = mergedDvcFile(previous?.file, out);
       results[k] = {
         out: file.outs[0]!,
         dvcFilePath,
         objects: added[n] ? { added: 1, existing: 0 } : { added: 0, existing: 1 },
       };
-      if (previous) rewrites.push([dvcFilePath, file]);
-      else writeNewDvcFile(dvcFilePath, serializeDvcFile(file));
+      const text = serializeDvcFile(file);
+      // Unchanged content (a file added again as it was) is not rewritten.
+      if (previous && previous.text !== text) rewrites.push([dvcFilePath, file]);
+      else if (!previous) writeNewDvcFile(dvcFilePath, text);
     });
   }
   for (const [path, file] of rewrites) await writeDvcFile(path, file);
