@@ -1,9 +1,11 @@
 /**
- * `git add` of the `.dvc` files cmf writes, off the logging path. cmflib runs `git add`
- * once per logged file, and each run rewrites the whole git index. Here files are queued;
- * once `batch` are waiting (and always on flush, i.e. in `finalize()` and `close()`) they
- * are staged in the background, so git's work overlaps the next logging calls. One run
- * takes everything queued so far; files queued meanwhile go in the next run.
+ * `git add` of the `.dvc` files cmf writes, in batches. cmflib runs `git add` once per
+ * logged file, and each run rewrites the whole git index. Here files are queued; once
+ * `batch` are waiting (and always on flush, i.e. in `finalize()` and `close()`) they are
+ * staged together: one index rewrite and one pack of blobs per batch (see GitRepo.add, which
+ * does that work synchronously, so a run started here mostly completes before the logging
+ * call that started it returns). One run takes everything queued so far; files queued
+ * meanwhile go in the next run.
  */
 import type { GitRepo } from '../git/index.js';
 
