@@ -90,8 +90,10 @@ export function metadataRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async (req, reply) => {
       const pipelineName = req.body?.pipeline_name || undefined;
       const executionUuid = req.body?.exec_uuid || undefined;
-      // No pipeline name: every pipeline (server-to-server sync). No lock: stores only grow,
-      // and the export reads are safe against a merge committing in between (export-json.ts).
+      // No pipeline name: every pipeline (server-to-server sync; `last_sync_time` is accepted
+      // but not used to filter, so a sync gets everything and its merge skips what it has).
+      // No lock: stores only grow, and the export reads are safe against a merge committing
+      // in between (export-json.ts).
       let document: PyJson;
       try {
         document =
