@@ -156,7 +156,9 @@ function pythonShapedPayload(pipeline: string, uuid: string): string {
 }
 
 export function serverSuite(name: string, databaseArgs: () => Promise<string[]>): void {
-  describe(`metadata server (${name})`, () => {
+  // Each test builds projects with the Cmf library and runs the binary several times: on a
+  // loaded 2-core machine that takes minutes, not the default minute.
+  describe(`metadata server (${name})`, { timeout: 240_000 }, () => {
     let root: string;
     let dataDir: string;
     let server: CmfServerProcess;
