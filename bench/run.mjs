@@ -197,4 +197,14 @@ if (!only.length || only.includes('transfer')) {
     if (r.status !== 0) console.log('transfer: failed (see above)');
   }
 }
+// The metadata server under load (SQLite and PostgreSQL stores) prints its own table too.
+if (!only.length || only.includes('server')) {
+  console.log('');
+  process.stderr.write('bench: metadata server load (20 clients × 30 s per store)…\n');
+  const r = spawnSync(node, [join(root, 'bench', 'server-load.mjs')], {
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (r.status !== 0) console.log('server: failed (see above)');
+}
 if (process.env.BENCH_CLEAN) rmSync(work, { recursive: true, force: true });
