@@ -5,7 +5,8 @@
 // (test/servers/*.ts). Data sets (issue 5): 100 files of 100 KB plus 5 of 20 MB, and 5,000
 // files of 4 KB, each logged as one directory artifact through the Cmf API (dist/).
 // Prints a table of median wall-clock times. Not a test: nothing asserts.
-//   node bench/transfer.mjs [--jobs 8] [--runs 3] [--remotes local,s3,sftp] [mixed|small]
+//   node bench/transfer.mjs [--jobs 8] [--runs 3] [--remotes local,s3,sftp]
+//                           [--cases push,noop,pull] [mixed|small]
 // rclone copies `.dvc/cache/files` to `<remote>/files` (push) and back into an empty cache
 // (pull); cmf pull also verifies every object's MD5 and checks the files out, so it writes
 // every file twice (cache and workspace) where rclone writes it once.
@@ -13,7 +14,7 @@
 // packages; a remote whose server cannot start is reported and skipped.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -28,6 +29,7 @@ const valueOf = (name) => {
 const jobs = Number(valueOf('jobs') ?? 8);
 const runs = Number(valueOf('runs') ?? process.env.BENCH_RUNS ?? 3);
 const remoteKinds = (valueOf('remotes') ?? 'local,s3,sftp').split(',');
+const cases = new Set((valueOf('cases') ?? 'push,noop,pull').split(','));
 const only = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
 const { Cmf } = await import(join(root, 'dist', 'index.js'));
 // The test servers are TypeScript: let Node strip the types and resolve their `.js` imports.
@@ -44,24 +46,45 @@ const env = {
 };
 delete env.AWS_CA_BUNDLE; // rclone refuses to start with a CA bundle it cannot read
 
+// CPU seconds (user + system) of each run, from GNU time when it is installed: on a shared
+// machine they vary far less than wall-clock times.
+const gnuTime = spawnSync('/usr/bin/time', ['-f', '%U', 'true']).status === 0;
+const cpuFile = join(work, 'cpu.txt');
+
+/** Runs one command; returns its wall-clock and CPU milliseconds (CPU NaN without GNU time). */
 function time(cmd, argv, opts = {}) {
+  const [c, a] = gnuTime
+    ? ['/usr/bin/time', ['-o', cpuFile, '-f', '%U %S', cmd, ...argv]]
+    : [cmd, argv];
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], env, ...opts });
+  const r = spawnSync(c, a, { stdio: ['ignore', 'ignore', 'pipe'], env, ...opts });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed: ${r.stderr}`);
-  return ms;
+  const cpu = gnuTime
+    ? readFileSync(cpuFile, 'utf8')
+        .trim()
+        .split('\n')
+        .at(-1)
+        .split(' ')
+        .reduce((sum, x) => sum + Number(x) * 1000, 0)
+    : NaN;
+  return { ms, cpu };
 }
 
-/** Median of `runs` timed runs after one untimed warm-up; `before` runs untimed before each. */
+const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Medians (wall-clock and CPU) of `runs` timed runs after one untimed warm-up; `before` runs
+ * untimed before each.
+ */
 function median(before, cmd, argv, opts) {
   const xs = [];
   for (let i = 0; i <= runs; i++) {
     before?.();
-    const ms = time(cmd, argv, opts);
-    if (i > 0) xs.push(ms); // the first run warms the page cache and connections
+    const t = time(cmd, argv, opts);
+    if (i > 0) xs.push(t); // the first run warms the page cache and connections
   }
-  xs.sort((a, b) => a - b);
-  return xs[Math.floor(xs.length / 2)];
+  return { ms: mid(xs.map((x) => x.ms)), cpu: mid(xs.map((x) => x.cpu)) };
 }
 
 function writeData(dir, sets) {
@@ -238,12 +261,20 @@ try {
     for (const r of servers.remotes) {
       process.stderr.write(`bench: ${ds.name}, ${r.kind}…\n`);
       useRemote(dir, r.remote);
-      const push = median(r.empty, bin, cmfArgs('push'), { cwd: dir });
-      const rPush = median(r.empty, ...rcloneCopy(join(cache, 'files'), `${r.rclone}/files`));
-      // Both no-op pushes find a full remote: the last timed push above was rclone's.
-      const noop = median(undefined, bin, cmfArgs('push'), { cwd: dir });
-      const rNoop = median(undefined, ...rcloneCopy(join(cache, 'files'), `${r.rclone}/files`));
-
+      const noopTarget = id === 'small' ? '≤ 1 s' : '≤ 0.8×';
+      // Pushes fill the remote; without them (--cases pull) rclone fills it once.
+      if (cases.has('push')) {
+        const push = median(r.empty, bin, cmfArgs('push'), { cwd: dir });
+        const rPush = median(r.empty, ...rcloneCopy(join(cache, 'files'), `${r.rclone}/files`));
+        rows.push([r.kind, `push ${ds.name}`, push, rPush, '≤ 0.8×']);
+      } else time(...rcloneCopy(join(cache, 'files'), `${r.rclone}/files`));
+      if (cases.has('noop')) {
+        // Both no-op pushes find a full remote.
+        const noop = median(undefined, bin, cmfArgs('push'), { cwd: dir });
+        const rNoop = median(undefined, ...rcloneCopy(join(cache, 'files'), `${r.rclone}/files`));
+        rows.push([r.kind, `no-op push ${ds.name}`, noop, rNoop, noopTarget]);
+      }
+      if (!cases.has('pull')) continue;
       // The pull side: a copy of the project without cache and workspace data.
       rmSync(clone, { recursive: true, force: true });
       cpSync(dir, clone, { recursive: true });
@@ -256,12 +287,7 @@ try {
         () => rmSync(rCache, { recursive: true, force: true }),
         ...rcloneCopy(`${r.rclone}/files`, join(rCache, 'files')),
       );
-      const noopTarget = id === 'small' ? '≤ 1 s' : '≤ 0.8×';
-      rows.push(
-        [r.kind, `push ${ds.name}`, push, rPush, '≤ 0.8×'],
-        [r.kind, `no-op push ${ds.name}`, noop, rNoop, noopTarget],
-        [r.kind, `pull ${ds.name}`, pull, rPull, '≤ 0.8×'],
-      );
+      rows.push([r.kind, `pull ${ds.name}`, pull, rPull, '≤ 0.8×']);
     }
   }
 } finally {
@@ -279,11 +305,22 @@ const table = [
     'ratio',
     'target',
     'ok',
+    'CPU cmf / rclone',
   ],
   ...rows.map(([kind, name, c, r, target]) => {
-    const ratio = c / r;
-    const ok = target === '≤ 1 s' ? c <= 1000 : ratio <= 0.8;
-    return [kind, name, fmt(c), fmt(r), `${ratio.toFixed(2)}×`, target, ok ? 'yes' : 'NO'];
+    const ratio = c.ms / r.ms;
+    const ok = target === '≤ 1 s' ? c.ms <= 1000 : ratio <= 0.8;
+    const cpu = gnuTime ? `${fmt(c.cpu)} / ${fmt(r.cpu)}` : 'n/a';
+    return [
+      kind,
+      name,
+      fmt(c.ms),
+      fmt(r.ms),
+      `${ratio.toFixed(2)}×`,
+      target,
+      ok ? 'yes' : 'NO',
+      cpu,
+    ];
   }),
 ];
 const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
@@ -292,6 +329,6 @@ for (const [i, row] of table.entries()) {
   if (i === 0) console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
 }
 console.log(
-  `(median of ${runs} runs after a warm-up; ${new Date().toISOString()}; wall-clock times, ` +
-    'noisy on a shared machine)',
+  `(medians of ${runs} runs after a warm-up; ${new Date().toISOString()}; wall-clock times ` +
+    'are noisy on a shared machine, CPU = user + system seconds of the process)',
 );
