@@ -39,6 +39,9 @@ export interface ServerContext {
 
 export const DEFAULT_BODY_LIMIT = 256 * 1024 * 1024;
 
+/** The most of a refused request body the server reads just to answer it cleanly. */
+const MAX_DRAIN = 1024 * 1024 * 1024;
+
 export async function createServer(opts: ServerOptions): Promise<FastifyInstance> {
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const log = opts.logger ?? (() => {});
@@ -56,7 +59,8 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     const path = req.url.split('?')[0];
     if ((req.method === 'GET' || req.method === 'HEAD') && path === '/') return;
     if (!tokens.accepts(req.headers.authorization)) {
-      reply
+      // Returning the reply is what stops fastify here: without it the route still runs.
+      return reply
         .code(401)
         .header('www-authenticate', 'Bearer')
         .send({ detail: 'Missing or invalid bearer token' });
@@ -80,6 +84,24 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     payload.on('error', (err) => gunzip.destroy(err));
     payload.pipe(gunzip);
     return counted;
+  });
+
+  // An early answer (401, 413, 415) to a client still sending its body would reach it as a
+  // reset connection (EPIPE) instead of the answer, and our client would retry it as a
+  // network failure. Read and discard the rest of the body first; past MAX_DRAIN, close.
+  app.addHook('onSend', async (req, reply, payload) => {
+    const raw = req.raw;
+    if (reply.statusCode < 400 || raw.complete || raw.destroyed) return payload;
+    if (Number(req.headers['content-length'] ?? 0) > MAX_DRAIN) {
+      void reply.header('connection', 'close');
+      return payload;
+    }
+    await new Promise<void>((resolve) => {
+      raw.once('end', resolve).once('close', resolve).once('error', resolve);
+      raw.unpipe(); // a gzip inflater nobody reads any more would pause the request again
+      raw.resume();
+    });
+    return payload;
   });
 
   app.addHook('onResponse', async (req, reply) => {
