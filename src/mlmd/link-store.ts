@@ -61,15 +61,7 @@ export class LinkStore {
         if ('index' in step) insertStep.run(i64(id), 1n, i64(step.index), null);
         else insertStep.run(i64(id), 0n, null, step.key);
       }
-      const event: MlmdEvent = {
-        id,
-        artifactId: input.artifactId,
-        executionId: input.executionId,
-        type,
-        millisecondsSinceEpoch: Number(ms),
-        path,
-      };
-      return { value: event, created: true };
+      return { value: createdEvent(id, input, type, ms, path), created: true };
     });
   }
 
@@ -198,6 +190,24 @@ export class LinkStore {
 }
 
 /** The event's type and path, validated (also its time, if given). */
+/** The record of an event inserted just now, as a read of it returns it (both stores). */
+export function createdEvent(
+  id: number,
+  input: EventInput,
+  type: EventType,
+  ms: number | bigint,
+  path: EventStep[],
+): MlmdEvent {
+  return {
+    id,
+    artifactId: input.artifactId,
+    executionId: input.executionId,
+    type,
+    millisecondsSinceEpoch: Number(ms),
+    path,
+  };
+}
+
 export function checkEventInput(input: EventInput): { type: EventType; path: EventStep[] } {
   const type = checkEventType(input.type);
   const path = (input.path ?? []).map(checkStep);

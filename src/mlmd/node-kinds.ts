@@ -57,6 +57,30 @@ export interface NodeRow {
   [extra: string]: unknown;
 }
 
+/**
+ * The row a read of a node inserted just now returns: both stores build the created record
+ * from what they wrote instead of reading it back, and must build the same one.
+ */
+export function insertedRow(
+  id: number,
+  type: MlmdType,
+  name: string | null,
+  externalId: string | null,
+  extra: Record<string, unknown>,
+  now: bigint,
+): NodeRow {
+  return {
+    ...extra,
+    id,
+    type_id: type.id,
+    type_name: type.name,
+    name,
+    external_id: externalId,
+    create_time_since_epoch: Number(now),
+    last_update_time_since_epoch: Number(now),
+  };
+}
+
 export interface ReadOptions {
   /** Fetch properties and custom properties (default true). */
   properties?: boolean;

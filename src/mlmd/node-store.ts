@@ -12,6 +12,7 @@ import {
   type NodeTable,
   type ReadOptions,
   checkName,
+  insertedRow,
   declaresAll,
   emptyProperties,
   propertiesAsRead,
@@ -98,16 +99,7 @@ export class NodeStore<
     const now = this.conn.now();
     const id = this.insertRow(type.id, name, externalId, extra, now);
     const written = this.writeProperties(id, type, input.properties, input.customProperties);
-    const row: NodeRow = {
-      ...extra,
-      id,
-      type_id: type.id,
-      type_name: type.name,
-      name,
-      external_id: externalId,
-      create_time_since_epoch: Number(now),
-      last_update_time_since_epoch: Number(now),
-    };
+    const row = insertedRow(id, type, name, externalId, extra, now);
     return this.kind.toRecord(row, written);
   }
 

@@ -4,7 +4,7 @@
  */
 import type { EventType } from '../enums.js';
 import { invalidArgumentError, notFoundError } from '../errors.js';
-import { checkEventInput } from '../link-store.js';
+import { checkEventInput, createdEvent } from '../link-store.js';
 import type { EventInput, EventStep, MlmdEvent, Put } from '../records.js';
 import type { Querier, Session } from './session.js';
 
@@ -73,15 +73,7 @@ export class PgLinkStore {
       if (!r!.artifact_ok) throw missing('Artifact', input.artifactId);
       if (!r!.execution_ok) throw missing('Execution', input.executionId);
       if (r!.new_id === null) return { value: toEvent(r as EventRow), created: false };
-      const event: MlmdEvent = {
-        id: r!.new_id,
-        artifactId: input.artifactId,
-        executionId: input.executionId,
-        type,
-        millisecondsSinceEpoch: Number(ms),
-        path,
-      };
-      return { value: event, created: true };
+      return { value: createdEvent(r!.new_id, input, type, ms, path), created: true };
     });
   }
 

@@ -12,6 +12,7 @@ import {
   type PropertyRowInput,
   type ReadOptions,
   checkName,
+  insertedRow,
   declaresAll,
   emptyProperties,
   propertiesAsRead,
@@ -366,16 +367,7 @@ export class PgNodeStore<
       );
     }
     const id = inserted.id;
-    const row: NodeRow = {
-      ...extra,
-      id,
-      type_id: type.id,
-      type_name: type.name,
-      name,
-      external_id: externalId,
-      create_time_since_epoch: Number(now),
-      last_update_time_since_epoch: Number(now),
-    };
+    const row = insertedRow(id, type, name, externalId, extra, now);
     return this.kind.toRecord(row, this.asRead(id, stored));
   }
 
