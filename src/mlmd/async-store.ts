@@ -26,42 +26,50 @@ export type Promisified<T> = {
   [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
 };
 
-type NodeMethods =
-  | 'create'
-  | 'getOrCreate'
-  | 'update'
-  | 'get'
-  | 'require'
-  | 'getMany'
-  | 'getByName'
-  | 'listByType'
-  | 'listByTypeName'
-  | 'list'
-  | 'getProperties';
+/** The methods each part offers; the async types and the SQLite wrapper both come from these. */
+const NODE_METHODS = [
+  'create',
+  'getOrCreate',
+  'update',
+  'get',
+  'require',
+  'getMany',
+  'getByName',
+  'listByType',
+  'listByTypeName',
+  'list',
+  'getProperties',
+] as const;
+const TYPE_METHODS = ['get', 'getById', 'list', 'put'] as const;
+const ARTIFACT_METHODS = [...NODE_METHODS, 'getByUri', 'byContext', 'byExecution'] as const;
+const EXECUTION_METHODS = [...NODE_METHODS, 'byContext', 'byArtifact'] as const;
+const CONTEXT_METHODS = [
+  ...NODE_METHODS,
+  'children',
+  'parents',
+  'ofExecution',
+  'ofArtifact',
+] as const;
+const LINK_METHODS = [
+  'putEvent',
+  'eventsOfExecutions',
+  'eventsOfArtifacts',
+  'associate',
+  'attribute',
+  'addParentContext',
+  'associationsOf',
+  'attributionsOf',
+] as const;
 
-export type AsyncTypeStore = Promisified<Pick<TypeStore, 'get' | 'getById' | 'list' | 'put'>>;
+export type AsyncTypeStore = Promisified<Pick<TypeStore, (typeof TYPE_METHODS)[number]>>;
 export type AsyncArtifactStore = Promisified<
-  Pick<ArtifactStore, NodeMethods | 'getByUri' | 'byContext' | 'byExecution'>
+  Pick<ArtifactStore, (typeof ARTIFACT_METHODS)[number]>
 >;
 export type AsyncExecutionStore = Promisified<
-  Pick<ExecutionStore, NodeMethods | 'byContext' | 'byArtifact'>
+  Pick<ExecutionStore, (typeof EXECUTION_METHODS)[number]>
 >;
-export type AsyncContextStore = Promisified<
-  Pick<ContextStore, NodeMethods | 'children' | 'parents' | 'ofExecution' | 'ofArtifact'>
->;
-export type AsyncLinkStore = Promisified<
-  Pick<
-    LinkStore,
-    | 'putEvent'
-    | 'eventsOfExecutions'
-    | 'eventsOfArtifacts'
-    | 'associate'
-    | 'attribute'
-    | 'addParentContext'
-    | 'associationsOf'
-    | 'attributionsOf'
-  >
->;
+export type AsyncContextStore = Promisified<Pick<ContextStore, (typeof CONTEXT_METHODS)[number]>>;
+export type AsyncLinkStore = Promisified<Pick<LinkStore, (typeof LINK_METHODS)[number]>>;
 
 export interface AsyncMlmdStore {
   /** Where the store lives, for messages (a file path or a database URL without password). */
@@ -107,20 +115,6 @@ function promisify<T extends object, K extends keyof T>(
   return out as Promisified<Pick<T, K>>;
 }
 
-const NODE_METHODS: readonly NodeMethods[] = [
-  'create',
-  'getOrCreate',
-  'update',
-  'get',
-  'require',
-  'getMany',
-  'getByName',
-  'listByType',
-  'listByTypeName',
-  'list',
-  'getProperties',
-];
-
 /** An MlmdStore (one SQLite file) behind the asynchronous API. */
 export class SqliteAsyncStore implements AsyncMlmdStore {
   readonly types: AsyncTypeStore;
@@ -140,36 +134,11 @@ export class SqliteAsyncStore implements AsyncMlmdStore {
   ) {
     const gate = <R>(fn: () => R): Promise<R> =>
       inTransaction ? Promise.resolve().then(fn) : mutex.run(async () => fn());
-    this.types = promisify(store.types, ['get', 'getById', 'list', 'put'], gate);
-    this.artifacts = promisify(
-      store.artifacts,
-      [...NODE_METHODS, 'getByUri', 'byContext', 'byExecution'],
-      gate,
-    );
-    this.executions = promisify(
-      store.executions,
-      [...NODE_METHODS, 'byContext', 'byArtifact'],
-      gate,
-    );
-    this.contexts = promisify(
-      store.contexts,
-      [...NODE_METHODS, 'children', 'parents', 'ofExecution', 'ofArtifact'],
-      gate,
-    );
-    this.links = promisify(
-      store.links,
-      [
-        'putEvent',
-        'eventsOfExecutions',
-        'eventsOfArtifacts',
-        'associate',
-        'attribute',
-        'addParentContext',
-        'associationsOf',
-        'attributionsOf',
-      ],
-      gate,
-    );
+    this.types = promisify(store.types, TYPE_METHODS, gate);
+    this.artifacts = promisify(store.artifacts, ARTIFACT_METHODS, gate);
+    this.executions = promisify(store.executions, EXECUTION_METHODS, gate);
+    this.contexts = promisify(store.contexts, CONTEXT_METHODS, gate);
+    this.links = promisify(store.links, LINK_METHODS, gate);
   }
 
   static wrap(store: MlmdStore): SqliteAsyncStore {
