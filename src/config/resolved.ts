@@ -94,28 +94,23 @@ export async function resolveConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ResolvedConfig> {
   const root = requireProjectRoot(cwd, env);
+  const entry = (key: string, value: string, source: string, variable?: string): ConfigEntry => ({
+    key,
+    value,
+    source,
+    ...(variable ? { variable } : {}),
+    secret: isSecretKey(key),
+  });
   const entries = new Map<string, ConfigEntry>();
   const set = (key: string, value: string, source: string, variable?: string) =>
-    entries.set(key, {
-      key,
-      value,
-      source,
-      ...(variable ? { variable } : {}),
-      secret: isSecretKey(key),
-    });
+    entries.set(key, entry(key, value, source, variable));
 
   // .cmfconfig first so that its keys come after DVC's only when DVC does not set them.
   const cmfName = cmfConfigFileName(env);
   const cmfDoc = await readCmfConfig(join(root, cmfName));
   const cmfEntries = new Map<string, ConfigEntry>();
   const setCmf = (key: string, value: string, source: string, variable?: string) =>
-    cmfEntries.set(key, {
-      key,
-      value,
-      source,
-      ...(variable ? { variable } : {}),
-      secret: isSecretKey(key),
-    });
+    cmfEntries.set(key, entry(key, value, source, variable));
   setCmf('cmf-server-url', DEFAULT_CMF_SERVER_URL, 'default');
   for (const [k, v] of cmfDoc ? flattenCmfConfig(cmfDoc) : []) setCmf(k, v, cmfName);
 
