@@ -155,13 +155,13 @@ export class SqliteAsyncStore implements AsyncMlmdStore {
       const db = this.store.database;
       // better-sqlite3's own transaction() cannot span an await: open it by hand. The store's
       // calls inside become savepoints, as they do inside MlmdStore.transaction.
-      db.prepare('BEGIN IMMEDIATE').run();
+      this.store.exec('BEGIN IMMEDIATE');
       try {
         const result = await fn(new SqliteAsyncStore(this.store, this.mutex, true));
-        db.prepare('COMMIT').run();
+        this.store.exec('COMMIT');
         return result;
       } catch (err) {
-        if (db.inTransaction) db.prepare('ROLLBACK').run();
+        if (db.inTransaction) this.store.exec('ROLLBACK');
         throw err;
       }
     });

@@ -159,6 +159,14 @@ export class MlmdStore {
     return this.conn.write(fn);
   }
 
+  /**
+   * Runs one SQL statement outside the typed API (e.g. the BEGIN/COMMIT of a transaction that
+   * spans awaits), with SQLite errors turned into the store's typed errors (busy, corrupt…).
+   */
+  exec(sql: string): void {
+    this.conn.guard(() => this.conn.stmt(sql).run());
+  }
+
   /** Runs `fn` with one consistent read snapshot. */
   read<T>(fn: () => T): T {
     return this.conn.read(fn);

@@ -52,4 +52,18 @@ describe('SqliteAsyncStore', () => {
     expect(store.contexts.list().map((c) => c.name)).toEqual(['outside']);
     await db.close();
   });
+
+  it('a write lock held elsewhere is the typed busy error, and nothing is left open', async () => {
+    const path = join(tempDir(), 'mlmd');
+    const holder = MlmdStore.open(path);
+    const store = MlmdStore.open(path, { busyTimeoutMs: 50 });
+    const db = SqliteAsyncStore.wrap(store);
+    holder.database.prepare('BEGIN IMMEDIATE').run();
+    await expect(db.transaction(async () => 1)).rejects.toMatchObject({ code: 'MLMD_BUSY' });
+    holder.database.prepare('ROLLBACK').run();
+    expect(store.database.inTransaction).toBe(false);
+    expect(await db.transaction(async () => 2)).toBe(2);
+    await db.close();
+    holder.close();
+  });
 });
