@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { prepareBigFile, prepareSmallFiles } from './fixtures.mjs';
 import { prepareListFixture } from './list-fixture.mjs';
+import { emptyTrash } from './quiet-fs.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const work = join(root, 'bench', '.work');
@@ -129,7 +130,7 @@ const rates = [
         shown: `${out.artifactsPerSecond.toFixed(0)} artifacts/s`,
         ok: out.artifactsPerSecond >= 1000,
         // CPU time is the steadier figure when the machine is shared.
-        note: `mlmd ${(out.mlmdBytes / 2 ** 20).toFixed(1)} MiB, CPU ${out.cpuSeconds.toFixed(1)} s, wall ${out.seconds.toFixed(1)} s`,
+        note: `mlmd ${(out.mlmdBytes / 2 ** 20).toFixed(1)} MiB, CPU ${out.cpuSeconds.toFixed(1)} s, wall ${out.seconds.toFixed(1)} s; ${out.fs}`,
       };
     },
   },
@@ -207,4 +208,6 @@ if (!only.length || only.includes('server')) {
   });
   if (r.status !== 0) console.log('server: failed (see above)');
 }
+// What the cases moved aside instead of deleting between timed runs (quiet-fs.mjs).
+emptyTrash();
 if (process.env.BENCH_CLEAN) rmSync(work, { recursive: true, force: true });

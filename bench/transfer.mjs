@@ -14,10 +14,10 @@
 // packages; a remote whose server cannot start is reported and skipped.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { emptyTrash, moveToTrash, waitForQuietFs } from './quiet-fs.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'run.js');
@@ -35,7 +35,10 @@ const { Cmf } = await import(join(root, 'dist', 'index.js'));
 // The test servers are TypeScript: let Node strip the types and resolve their `.js` imports.
 await import(pathToFileURL(join(root, 'test', 'fixtures', 'cache', 'ts-resolve.mjs')).href);
 
-const work = mkdtempSync(join(tmpdir(), 'cmf-bench-transfer-'));
+// Under bench/.work, on the same filesystem as the trash: emptying a remote or a cache between
+// timed runs moves it aside instead of deleting it (quiet-fs.mjs).
+mkdirSync(join(root, 'bench', '.work'), { recursive: true });
+const work = mkdtempSync(join(root, 'bench', '.work', 'transfer-'));
 const home = join(work, 'home');
 mkdirSync(join(home, '.ssh'), { recursive: true });
 const env = {
@@ -156,7 +159,7 @@ async function startRemotes() {
           kind,
           remote: { url: dir, options: {} },
           rclone: dir,
-          empty: () => rmSync(dir, { recursive: true, force: true }),
+          empty: () => moveToTrash(dir),
         });
       } else if (kind === 's3') {
         process.stderr.write('bench: starting Ceph RGW…\n');
@@ -221,7 +224,7 @@ async function startRemotes() {
             secrets: { password: sshd.password },
           },
           rclone: `sftp:${dir}`,
-          empty: () => rmSync(dir, { recursive: true, force: true }),
+          empty: () => moveToTrash(dir),
         });
       } else throw new Error(`unknown remote ${kind} (local, s3, sftp)`);
     } catch (err) {
@@ -244,12 +247,14 @@ const dataSets = {
 };
 
 const rows = [];
+const fsNotes = [];
 const servers = await startRemotes();
 try {
   for (const [id, ds] of Object.entries(dataSets)) {
     if (only.length && !only.includes(id)) continue;
     const dir = join(work, id, 'project');
     await project(dir, ds.sets);
+    fsNotes.push(`${ds.name}: ${waitForQuietFs()}`);
     const cache = join(dir, '.dvc', 'cache');
     const clone = join(work, id, 'clone');
     const rCache = join(work, id, 'rclone-cache');
@@ -276,15 +281,15 @@ try {
       }
       if (!cases.has('pull')) continue;
       // The pull side: a copy of the project without cache and workspace data.
-      rmSync(clone, { recursive: true, force: true });
+      moveToTrash(clone);
       cpSync(dir, clone, { recursive: true });
       const emptyClone = () => {
-        rmSync(join(clone, '.dvc', 'cache'), { recursive: true, force: true });
-        rmSync(join(clone, 'data'), { recursive: true, force: true });
+        moveToTrash(join(clone, '.dvc', 'cache'));
+        moveToTrash(join(clone, 'data'));
       };
       const pull = median(emptyClone, bin, cmfArgs('pull'), { cwd: clone });
       const rPull = median(
-        () => rmSync(rCache, { recursive: true, force: true }),
+        () => moveToTrash(rCache),
         ...rcloneCopy(`${r.rclone}/files`, join(rCache, 'files')),
       );
       rows.push([r.kind, `pull ${ds.name}`, pull, rPull, '≤ 0.8×']);
@@ -292,7 +297,8 @@ try {
   }
 } finally {
   await servers.stop();
-  rmSync(work, { recursive: true, force: true });
+  moveToTrash(work);
+  emptyTrash();
 }
 
 const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
@@ -332,3 +338,4 @@ console.log(
   `(medians of ${runs} runs after a warm-up; ${new Date().toISOString()}; wall-clock times ` +
     'are noisy on a shared machine, CPU = user + system seconds of the process)',
 );
+console.log(`(file creation before the timed runs: ${fsNotes.join('; ')})`);
