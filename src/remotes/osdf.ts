@@ -1,7 +1,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ConfigError } from '../errors/index.js';
@@ -12,15 +11,8 @@ import {
   type RemoteDriver,
   type TransferOptions,
 } from './driver.js';
-import {
-  authFailed,
-  missingObject,
-  networkCode,
-  remoteFailed,
-  tlsCode,
-  tlsFailed,
-  unreachable,
-} from './errors.js';
+import { authFailed, missingObject, remoteFailed } from './errors.js';
+import { hostPortOf, HttpTransport, readText } from './http.js';
 import { OsdfTokenProvider, type OsdfTokenSettings } from './osdf-token.js';
 import { counting } from './streams.js';
 
@@ -51,8 +43,7 @@ function endpoint(url: string, what: string): Endpoint {
     });
   }
   if (!base.pathname.endsWith('/')) base.pathname += '/';
-  const port = base.port || (base.protocol === 'https:' ? '443' : '80');
-  return { base, hostPort: `${base.hostname}:${port}` };
+  return { base, hostPort: hostPortOf(base) };
 }
 
 /** Idle time before a request is abandoned: the cache gets little patience, the origin more. */
@@ -70,8 +61,7 @@ export class OsdfDriver implements RemoteDriver {
   readonly location: string;
   private readonly origin: Endpoint;
   private readonly cache?: Endpoint;
-  private readonly httpAgent: HttpAgent;
-  private readonly httpsAgent: HttpsAgent;
+  private readonly http: HttpTransport;
 
   private readonly tokens: OsdfTokenProvider;
 
@@ -85,11 +75,9 @@ export class OsdfDriver implements RemoteDriver {
       this.cache = c;
     }
     this.location = this.origin.base.href;
-    const agentOpts = { keepAlive: true, maxSockets: settings.maxSockets ?? 32 };
-    this.httpAgent = new HttpAgent(agentOpts);
-    this.httpsAgent = new HttpsAgent({
-      ...agentOpts,
-      rejectUnauthorized: settings.sslVerify !== false,
+    this.http = new HttpTransport({
+      maxSockets: settings.maxSockets ?? 32,
+      sslVerify: settings.sslVerify,
     });
   }
 
@@ -120,31 +108,10 @@ export class OsdfDriver implements RemoteDriver {
       ...opts.headers,
     };
     if (opts.size !== undefined) headers['content-length'] = String(opts.size);
-    const https = url.protocol === 'https:';
-    const req = (https ? httpsRequest : httpRequest)(url, {
-      method,
-      headers,
-      agent: https ? this.httpsAgent : this.httpAgent,
-    });
-    req.setTimeout(opts.timeoutMs ?? ORIGIN_TIMEOUT_MS, () =>
-      req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
+    return this.http.send(
+      { hostPort: ep.hostPort, location: this.location },
+      { method, url, headers, body: opts.body, timeoutMs: opts.timeoutMs ?? ORIGIN_TIMEOUT_MS },
     );
-    const response = new Promise<IncomingMessage>((resolve, reject) => {
-      req.on('response', resolve);
-      req.on('error', reject);
-    });
-    try {
-      if (opts.body) await pipeline(opts.body, req);
-      else req.end();
-      return await response;
-    } catch (err) {
-      req.destroy();
-      const net = networkCode(err);
-      if (net) throw unreachable(ep.hostPort, net, err);
-      const tls = tlsCode(err);
-      if (tls) throw tlsFailed(ep.hostPort, tls, err);
-      throw remoteFailed(this.location, `${method} ${url.pathname}`, err);
-    }
   }
 
   /** Throws the cmf error for a non-success status (the body is drained). */
@@ -184,8 +151,7 @@ export class OsdfDriver implements RemoteDriver {
       return;
     }
     this.check(res, `list ${prefix}`);
-    let xml = '';
-    for await (const chunk of res) xml += (chunk as Buffer).toString('utf8');
+    const xml = await readText(res);
     for (const m of xml.matchAll(/<(?:[A-Za-z]+:)?href>([^<]*)<\/(?:[A-Za-z]+:)?href>/g)) {
       const path = decodeURIComponent(new URL(m[1]!.trim(), url).pathname);
       const rootPath = decodeURIComponent(this.origin.base.pathname);
@@ -255,7 +221,6 @@ export class OsdfDriver implements RemoteDriver {
   }
 
   async close(): Promise<void> {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.http.close();
   }
 }

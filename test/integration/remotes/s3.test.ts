@@ -1,12 +1,25 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import {
+  CreateBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/nested-clients/sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CmfError, ConfigError, NotFoundError, OperationError } from '../../../src/errors/index.js';
+import {
+  CmfError,
+  ConfigError,
+  IntegrityError,
+  NotFoundError,
+  OperationError,
+} from '../../../src/errors/index.js';
 import { objectKey } from '../../../src/remotes/driver.js';
 import { openRemote, type RemoteConfig } from '../../../src/remotes/factory.js';
+import { parseS3Url } from '../../../src/remotes/s3.js';
 import { pushObjects } from '../../../src/remotes/transfer.js';
 import { freePort } from '../../servers/common.js';
 import { startRgw, type RgwServer } from '../../servers/rgw.js';
@@ -79,12 +92,28 @@ function remote(options: Record<string, string> = {}, url?: string): RemoteConfi
   };
 }
 
-remoteContract('s3', () => openRemote(remote()), { bigBytes: 50 << 20 });
+let lastUrl = '';
+remoteContract(
+  's3',
+  () => {
+    const r = remote();
+    lastUrl = r.url;
+    return openRemote(r);
+  },
+  {
+    bigBytes: 50 << 20,
+    // Our driver sends Content-MD5, so RGW refuses the bad bytes: plant them with the admin.
+    plant: async (key, bytes) => {
+      const { bucket, prefix } = parseS3Url(lastUrl);
+      await admin.send(new PutObjectCommand({ Bucket: bucket, Key: prefix + key, Body: bytes }));
+    },
+  },
+);
 
 describe('s3 remote', () => {
   it('uploads big files in parts and keeps keys under the url prefix', async () => {
     const dir = await tempDir();
-    const fx = await buildRemoteFixture(dir, { many: 2, bigBytes: 20 << 20 });
+    const fx = await buildRemoteFixture(dir, { many: 2, bigBytes: 40 << 20 });
     const prefix = randomBytes(4).toString('hex');
     const d = await openRemote(remote({}, `s3://${BUCKET}/${prefix}`));
     try {
@@ -93,7 +122,26 @@ describe('s3 remote', () => {
         new HeadObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${objectKey(fx.bigOid!)}` }),
       );
       expect(head.ETag).toMatch(/-\d+"$/); // a multipart ETag
-      expect(head.ContentLength).toBe(20 << 20);
+      expect(head.ContentLength).toBe(40 << 20);
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('sends Content-MD5: bytes that do not match the object name are refused, not stored', async () => {
+    const d = await openRemote(remote());
+    try {
+      const good = Buffer.from('the real content\n');
+      const oid = createHash('md5').update(good).digest('hex');
+      const bad = Buffer.from('a corrupted cache copy\n');
+      const err = await d
+        .put(objectKey(oid), { stream: Readable.from([bad]), size: bad.length })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(IntegrityError);
+      expect((err as CmfError).code).toBe('CACHE_OBJECT_CORRUPT');
+      expect(await d.exists(objectKey(oid))).toBe(false);
+      await d.put(objectKey(oid), { stream: Readable.from([good]), size: good.length });
+      expect(await d.exists(objectKey(oid))).toBe(true);
     } finally {
       await d.close();
     }

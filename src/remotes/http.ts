@@ -1,0 +1,103 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { networkCode, remoteFailed, tlsCode, tlsFailed, unreachable } from './errors.js';
+
+/**
+ * The HTTP transport of the drivers that speak HTTP themselves (OSDF, S3): keep-alive
+ * connection pools and one request function whose failures are already cmf errors.
+ */
+
+export interface HttpSettings {
+  /** Connections to keep open per host. */
+  maxSockets: number;
+  /** TLS certificate verification (default on). */
+  sslVerify?: boolean;
+}
+
+export interface HttpRequest {
+  method: string;
+  url: URL;
+  headers?: Record<string, string>;
+  /** A buffer is sent as is; a stream is piped (then give content-length in headers). */
+  body?: Buffer | Readable;
+  /** Idle time before the request is abandoned. */
+  timeoutMs?: number;
+}
+
+/** For error messages: where the server is and what the remote is called. */
+export interface HttpTarget {
+  hostPort: string;
+  location: string;
+}
+
+export class HttpTransport {
+  private readonly httpAgent: HttpAgent;
+  private readonly httpsAgent: HttpsAgent;
+
+  constructor(settings: HttpSettings) {
+    const agentOpts = { keepAlive: true, maxSockets: settings.maxSockets };
+    this.httpAgent = new HttpAgent(agentOpts);
+    this.httpsAgent = new HttpsAgent({
+      ...agentOpts,
+      rejectUnauthorized: settings.sslVerify !== false,
+    });
+  }
+
+  /**
+   * Sends the request and resolves with the response head (any status: the caller judges it
+   * and must consume or resume the body). A refused connection is REMOTE_UNREACHABLE, a bad
+   * certificate REMOTE_TLS, anything else REMOTE_FAILED (transient: the engine retries it).
+   */
+  async send(target: HttpTarget, r: HttpRequest): Promise<IncomingMessage> {
+    const https = r.url.protocol === 'https:';
+    const req = (https ? httpsRequest : httpRequest)(r.url, {
+      method: r.method,
+      headers: r.headers,
+      agent: https ? this.httpsAgent : this.httpAgent,
+    });
+    req.setTimeout(r.timeoutMs ?? 60_000, () =>
+      req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
+    );
+    const response = new Promise<IncomingMessage>((resolve, reject) => {
+      req.on('response', resolve);
+      req.on('error', reject);
+    });
+    try {
+      if (r.body === undefined) req.end();
+      else if (Buffer.isBuffer(r.body)) req.end(r.body);
+      else await pipeline(r.body, req);
+      return await response;
+    } catch (err) {
+      req.destroy();
+      throw transportError(target, `${r.method} ${r.url.pathname}`, err);
+    }
+  }
+
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+}
+
+/** The cmf error for a request that failed below HTTP (connection, TLS, stream). */
+export function transportError(target: HttpTarget, what: string, err: unknown): Error {
+  const net = networkCode(err);
+  if (net) return unreachable(target.hostPort, net, err);
+  const tls = tlsCode(err);
+  if (tls) return tlsFailed(target.hostPort, tls, err);
+  return remoteFailed(target.location, what, err);
+}
+
+/** The whole body of a response, as text (error documents, listings: small). */
+export async function readText(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** host:port of a URL, the default port filled in. */
+export function hostPortOf(url: URL): string {
+  return `${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
+}
