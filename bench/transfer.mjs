@@ -144,95 +144,95 @@ function useRemote(dir, remote) {
 }
 
 /**
- * The remotes to measure: for each, the DVC remote cmf uses, the rclone path of the same
- * place, and how to empty it between timed pushes.
+ * Starts the server of one remote kind and returns the DVC remote cmf uses, the rclone path of
+ * the same place, how to empty it between timed pushes, and how to stop the server. One server
+ * runs at a time: Ceph's daemons keep working (garbage collection) long after their last
+ * request and would slow down whatever is measured next.
  */
-async function startRemotes() {
-  const out = [];
-  const stops = [];
-  const rcloneConf = [];
-  for (const kind of remoteKinds) {
-    try {
-      if (kind === 'local') {
-        const dir = join(work, 'local-remote');
-        out.push({
-          kind,
-          remote: { url: dir, options: {} },
-          rclone: dir,
-          empty: () => moveToTrash(dir),
-        });
-      } else if (kind === 's3') {
-        process.stderr.write('bench: starting Ceph RGW…\n');
-        const { startRgw } = await import(pathToFileURL(join(root, 'test/servers/rgw.ts')).href);
-        // Deleted objects stay in the memory store until RGW's garbage collection: room for
-        // every timed push of the larger data set.
-        const rgw = await startRgw({ memBytes: 3 << 30 });
-        stops.push(() => rgw.stop());
-        const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
-        const s3 = new S3Client({
-          endpoint: rgw.endpoint,
-          forcePathStyle: true,
-          region: 'us-east-1',
-          credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey },
-        });
-        await s3.send(new CreateBucketCommand({ Bucket: 'bench' }));
-        s3.destroy();
-        rcloneConf.push(
-          '[rgw]',
-          'type = s3',
-          'provider = Ceph',
-          `endpoint = ${rgw.endpoint}`,
-          `access_key_id = ${rgw.accessKeyId}`,
-          `secret_access_key = ${rgw.secretAccessKey}`,
-          'force_path_style = true',
-          '',
-        );
-        out.push({
-          kind,
-          remote: {
-            url: 's3://bench/dvc',
-            options: { endpointurl: rgw.endpoint },
-            secrets: { access_key_id: rgw.accessKeyId, secret_access_key: rgw.secretAccessKey },
-          },
-          rclone: 'rgw:bench/dvc',
-          empty: () => spawnSync('rclone', ['purge', 'rgw:bench/dvc'], { env, stdio: 'ignore' }),
-        });
-      } else if (kind === 'sftp') {
-        process.stderr.write('bench: starting sshd…\n');
-        const { startSshd } = await import(pathToFileURL(join(root, 'test/servers/sshd.ts')).href);
-        const sshd = await startSshd();
-        stops.push(() => sshd.stop());
-        writeFileSync(join(home, '.ssh', 'known_hosts'), sshd.knownHostsLine);
-        const dir = `${sshd.dataDir}/dvc`;
-        const obscured = execFileSync('rclone', ['obscure', sshd.password], { env })
-          .toString()
-          .trim();
-        rcloneConf.push(
-          '[sftp]',
-          'type = sftp',
-          `host = ${sshd.host}`,
-          `port = ${sshd.port}`,
-          `user = ${sshd.user}`,
-          `pass = ${obscured}`,
-          '',
-        );
-        out.push({
-          kind,
-          remote: {
-            url: `ssh://${sshd.host}${dir}`,
-            options: { user: sshd.user, port: String(sshd.port) },
-            secrets: { password: sshd.password },
-          },
-          rclone: `sftp:${dir}`,
-          empty: () => moveToTrash(dir),
-        });
-      } else throw new Error(`unknown remote ${kind} (local, s3, sftp)`);
-    } catch (err) {
-      process.stderr.write(`bench: ${kind} skipped: ${err.message}\n`);
-    }
+async function startRemote(kind) {
+  if (kind === 'local') {
+    const dir = join(work, 'local-remote');
+    writeFileSync(env.RCLONE_CONFIG, '');
+    return {
+      kind,
+      remote: { url: dir, options: {} },
+      rclone: dir,
+      empty: () => moveToTrash(dir),
+      stop: async () => {},
+    };
   }
-  writeFileSync(env.RCLONE_CONFIG, rcloneConf.join('\n'));
-  return { remotes: out, stop: async () => Promise.all(stops.map((s) => s())) };
+  if (kind === 's3') {
+    process.stderr.write('bench: starting Ceph RGW…\n');
+    const { startRgw } = await import(pathToFileURL(join(root, 'test/servers/rgw.ts')).href);
+    // Deleted objects stay in the memory store until RGW's garbage collection: room for
+    // every timed push of the larger data set.
+    const rgw = await startRgw({ memBytes: 3 << 30 });
+    const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
+    const s3 = new S3Client({
+      endpoint: rgw.endpoint,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey },
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: 'bench' }));
+    s3.destroy();
+    writeFileSync(
+      env.RCLONE_CONFIG,
+      [
+        '[rgw]',
+        'type = s3',
+        'provider = Ceph',
+        `endpoint = ${rgw.endpoint}`,
+        `access_key_id = ${rgw.accessKeyId}`,
+        `secret_access_key = ${rgw.secretAccessKey}`,
+        'force_path_style = true',
+        '',
+      ].join('\n'),
+    );
+    return {
+      kind,
+      remote: {
+        url: 's3://bench/dvc',
+        options: { endpointurl: rgw.endpoint },
+        secrets: { access_key_id: rgw.accessKeyId, secret_access_key: rgw.secretAccessKey },
+      },
+      rclone: 'rgw:bench/dvc',
+      empty: () => spawnSync('rclone', ['purge', 'rgw:bench/dvc'], { env, stdio: 'ignore' }),
+      stop: () => rgw.stop(),
+    };
+  }
+  if (kind === 'sftp') {
+    process.stderr.write('bench: starting sshd…\n');
+    const { startSshd } = await import(pathToFileURL(join(root, 'test/servers/sshd.ts')).href);
+    const sshd = await startSshd();
+    writeFileSync(join(home, '.ssh', 'known_hosts'), sshd.knownHostsLine);
+    const dir = `${sshd.dataDir}/dvc`;
+    const obscured = execFileSync('rclone', ['obscure', sshd.password], { env }).toString().trim();
+    writeFileSync(
+      env.RCLONE_CONFIG,
+      [
+        '[sftp]',
+        'type = sftp',
+        `host = ${sshd.host}`,
+        `port = ${sshd.port}`,
+        `user = ${sshd.user}`,
+        `pass = ${obscured}`,
+        '',
+      ].join('\n'),
+    );
+    return {
+      kind,
+      remote: {
+        url: `ssh://${sshd.host}${dir}`,
+        options: { user: sshd.user, port: String(sshd.port) },
+        secrets: { password: sshd.password },
+      },
+      rclone: `sftp:${dir}`,
+      empty: () => moveToTrash(dir),
+      stop: () => sshd.stop(),
+    };
+  }
+  throw new Error(`unknown remote ${kind} (local, s3, sftp)`);
 }
 
 const dataSets = {
@@ -248,57 +248,76 @@ const dataSets = {
 
 const rows = [];
 const fsNotes = [];
-const servers = await startRemotes();
+const rcloneCopy = (from, to) => [
+  'rclone',
+  ['copy', from, to, '--transfers', String(jobs), '--checkers', String(jobs)],
+];
+const cmfArgs = (verb) => ['artifact', verb, '-p', 'P', '-j', String(jobs), '--no-progress'];
 try {
+  // Both projects first: their set-up creates many files, which must not overlap a server.
+  const projects = [];
   for (const [id, ds] of Object.entries(dataSets)) {
     if (only.length && !only.includes(id)) continue;
     const dir = join(work, id, 'project');
     await project(dir, ds.sets);
-    fsNotes.push(`${ds.name}: ${waitForQuietFs()}`);
-    const cache = join(dir, '.dvc', 'cache');
-    const clone = join(work, id, 'clone');
-    const rCache = join(work, id, 'rclone-cache');
-    const rcloneCopy = (from, to) => [
-      'rclone',
-      ['copy', from, to, '--transfers', String(jobs), '--checkers', String(jobs)],
-    ];
-    const cmfArgs = (verb) => ['artifact', verb, '-p', 'P', '-j', String(jobs), '--no-progress'];
-    for (const r of servers.remotes) {
-      process.stderr.write(`bench: ${ds.name}, ${r.kind}…\n`);
-      useRemote(dir, r.remote);
-      const noopTarget = id === 'small' ? '≤ 1 s' : '≤ 0.8×';
-      // Pushes fill the remote; without them (--cases pull) rclone fills it once.
-      if (cases.has('push')) {
-        const push = median(r.empty, bin, cmfArgs('push'), { cwd: dir });
-        const rPush = median(r.empty, ...rcloneCopy(join(cache, 'files'), `${r.rclone}/files`));
-        rows.push([r.kind, `push ${ds.name}`, push, rPush, '≤ 0.8×']);
-      } else time(...rcloneCopy(join(cache, 'files'), `${r.rclone}/files`));
-      if (cases.has('noop')) {
-        // Both no-op pushes find a full remote.
-        const noop = median(undefined, bin, cmfArgs('push'), { cwd: dir });
-        const rNoop = median(undefined, ...rcloneCopy(join(cache, 'files'), `${r.rclone}/files`));
-        rows.push([r.kind, `no-op push ${ds.name}`, noop, rNoop, noopTarget]);
+    projects.push({ id, ds, dir });
+  }
+  for (const kind of remoteKinds) {
+    let r;
+    try {
+      r = await startRemote(kind);
+    } catch (err) {
+      process.stderr.write(`bench: ${kind} skipped: ${err.message}\n`);
+      continue;
+    }
+    try {
+      for (const { id, ds, dir } of projects) {
+        process.stderr.write(`bench: ${ds.name}, ${r.kind}…\n`);
+        fsNotes.push(`${r.kind}, ${ds.name}: ${waitForQuietFs()}`);
+        measure(r, id, ds, dir);
       }
-      if (!cases.has('pull')) continue;
-      // The pull side: a copy of the project without cache and workspace data.
-      moveToTrash(clone);
-      cpSync(dir, clone, { recursive: true });
-      const emptyClone = () => {
-        moveToTrash(join(clone, '.dvc', 'cache'));
-        moveToTrash(join(clone, 'data'));
-      };
-      const pull = median(emptyClone, bin, cmfArgs('pull'), { cwd: clone });
-      const rPull = median(
-        () => moveToTrash(rCache),
-        ...rcloneCopy(`${r.rclone}/files`, join(rCache, 'files')),
-      );
-      rows.push([r.kind, `pull ${ds.name}`, pull, rPull, '≤ 0.8×']);
+    } finally {
+      await r.stop();
     }
   }
 } finally {
-  await servers.stop();
   moveToTrash(work);
   emptyTrash();
+}
+
+/** Push, no-op push and pull of one data set to one remote, cmf and rclone side by side. */
+function measure(r, id, ds, dir) {
+  const cache = join(dir, '.dvc', 'cache');
+  const clone = join(work, id, 'clone');
+  const rCache = join(work, id, 'rclone-cache');
+  useRemote(dir, r.remote);
+  const noopTarget = id === 'small' ? '≤ 1 s' : '≤ 0.8×';
+  // Pushes fill the remote; without them (--cases pull) rclone fills it once.
+  if (cases.has('push')) {
+    const push = median(r.empty, bin, cmfArgs('push'), { cwd: dir });
+    const rPush = median(r.empty, ...rcloneCopy(join(cache, 'files'), `${r.rclone}/files`));
+    rows.push([r.kind, `push ${ds.name}`, push, rPush, '≤ 0.8×']);
+  } else time(...rcloneCopy(join(cache, 'files'), `${r.rclone}/files`));
+  if (cases.has('noop')) {
+    // Both no-op pushes find a full remote.
+    const noop = median(undefined, bin, cmfArgs('push'), { cwd: dir });
+    const rNoop = median(undefined, ...rcloneCopy(join(cache, 'files'), `${r.rclone}/files`));
+    rows.push([r.kind, `no-op push ${ds.name}`, noop, rNoop, noopTarget]);
+  }
+  if (!cases.has('pull')) return;
+  // The pull side: a copy of the project without cache and workspace data.
+  moveToTrash(clone);
+  cpSync(dir, clone, { recursive: true });
+  const emptyClone = () => {
+    moveToTrash(join(clone, '.dvc', 'cache'));
+    moveToTrash(join(clone, 'data'));
+  };
+  const pull = median(emptyClone, bin, cmfArgs('pull'), { cwd: clone });
+  const rPull = median(
+    () => moveToTrash(rCache),
+    ...rcloneCopy(`${r.rclone}/files`, join(rCache, 'files')),
+  );
+  rows.push([r.kind, `pull ${ds.name}`, pull, rPull, '≤ 0.8×']);
 }
 
 const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);

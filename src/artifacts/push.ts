@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { isDirOid, type LocalCache } from '../hashing/cache.js';
-import { readDvcFile } from '../hashing/dvcfile.js';
 import { pushObjects, type TransferProgress } from '../remotes/index.js';
 import { projectRelativePath, type PipelineArtifact } from './collect.js';
 import { loadArtifactContext, openDefaultRemote, type ArtifactTransferOptions } from './project.js';
@@ -38,6 +37,8 @@ async function artifactOid(projectRoot: string, a: PipelineArtifact): Promise<st
   const rel = projectRelativePath(projectRoot, a.path);
   const dvcPath = join(projectRoot, `${rel ?? posix.basename(a.path)}.dvc`);
   if (!existsSync(dvcPath)) return undefined;
+  // Loaded here: the YAML parser is a large import that most pushes never need.
+  const { readDvcFile } = await import('../hashing/dvcfile.js');
   const file = await readDvcFile(dvcPath);
   return file.outs.find((o) => o.md5)?.md5;
 }

@@ -1,6 +1,5 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { GitRepo } from '../git/repo.js';
 import { ensureDvcSkeleton } from '../hashing/gitignore.js';
 import { UsageError } from '../errors/index.js';
 import { DEFAULT_CMF_SERVER_URL, NEO4J_DB_SECTION, updateCmfConfig } from './cmfconfig.js';
@@ -58,6 +57,8 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
   const neo4j = resolveNeo4j(opts, env);
   const plan = await planRemote(opts, { root, env, home: opts.home ?? homedir() });
 
+  // Loaded here, not at the top: every command imports config/, only init needs git.
+  const { GitRepo } = await import('../git/repo.js');
   let repo = await GitRepo.tryFind(root);
   let branch: string | undefined;
   const initialized = repo === undefined;
