@@ -103,6 +103,12 @@ function writeData(dir, sets) {
 /** A cmf project (cmf init local) whose pipeline P logged `data/` as one directory artifact. */
 async function project(dir, sets) {
   mkdirSync(dir, { recursive: true });
+  const git = (...a) => execFileSync('git', a, { cwd: dir, stdio: 'pipe' });
+  // Its own repository: under bench/.work, cmf init would otherwise find (and commit to) the
+  // cmf checkout around it.
+  git('init', '-q');
+  git('config', 'user.name', 'bench');
+  git('config', 'user.email', 'bench@example.com');
   time(
     bin,
     [
@@ -117,9 +123,6 @@ async function project(dir, sets) {
       cwd: dir,
     },
   );
-  const git = (...a) => execFileSync('git', a, { cwd: dir, stdio: 'pipe' });
-  git('config', 'user.name', 'bench');
-  git('config', 'user.email', 'bench@example.com');
   writeData(join(dir, 'data'), sets);
   const cmf = await Cmf.open({ cwd: dir, pipelineName: 'P' });
   await cmf.createContext('s');
