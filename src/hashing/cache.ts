@@ -1,8 +1,9 @@
-import { constants } from 'node:fs';
-import { chmod, copyFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { constants, statSync } from 'node:fs';
+import { chmod, copyFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IntegrityError, NotFoundError, OperationError } from '../errors/index.js';
 import { replaceAtomically } from '../fs/atomic.js';
+import { mapLimit } from '../util/map-limit.js';
 import { hashFile } from './file-hash.js';
 import { manifestHash, parseManifest } from './manifest.js';
 import type { HashName, ManifestEntry } from './types.js';
@@ -72,6 +73,9 @@ export function isDirOid(oid: string): boolean {
   return oid.endsWith('.dir');
 }
 
+/** From this many objects in one `files/md5/xx` directory, listing it beats a stat each. */
+const LIST_THRESHOLD = 8;
+
 /** Size of the file at `path` (through symlinks: `dvc cache migrate` leaves links), or undefined. */
 async function sizeIfExists(path: string): Promise<number | undefined> {
   try {
@@ -127,21 +131,79 @@ export class LocalCache {
    * CRLF text, in which case its dos2unix form is what the id stands for).
    */
   async locate(oid: string, opts: ObjectOptions = {}): Promise<ObjectLocation | undefined> {
-    const candidates: Array<Omit<ObjectLocation, 'size'>> = opts.legacy
-      ? [
-          { path: this.objectPath(oid, { legacy: true }), hashName: 'md5-dos2unix' },
-          { path: this.objectPath(oid), hashName: 'md5' },
-        ]
-      : [{ path: this.objectPath(oid), hashName: 'md5' }];
-    for (const c of candidates) {
+    for (const c of this.candidates(oid, opts)) {
       const size = await sizeIfExists(c.path);
       if (size !== undefined) return { ...c, size };
     }
     return undefined;
   }
 
+  /**
+   * {@link locate} with synchronous stats: for checking thousands of objects before a
+   * transfer starts, when nothing else runs and a thread-pool round trip per object would
+   * cost several times the stat itself.
+   */
+  locateSync(oid: string, opts: ObjectOptions = {}): ObjectLocation | undefined {
+    for (const c of this.candidates(oid, opts)) {
+      try {
+        return { ...c, size: statSync(c.path).size };
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+      }
+    }
+    return undefined;
+  }
+
+  /** Where an object may be, in the order to look. */
+  private candidates(oid: string, opts: ObjectOptions): Array<Omit<ObjectLocation, 'size'>> {
+    return opts.legacy
+      ? [
+          { path: this.objectPath(oid, { legacy: true }), hashName: 'md5-dos2unix' },
+          { path: this.objectPath(oid), hashName: 'md5' },
+        ]
+      : [{ path: this.objectPath(oid), hashName: 'md5' }];
+  }
+
   async has(oid: string, opts: ObjectOptions = {}): Promise<boolean> {
     return (await this.locate(oid, opts)) !== undefined;
+  }
+
+  /**
+   * Which of `oids` (DVC 3 layout) the cache holds. Where many share a `files/md5/xx`
+   * directory, one listing of it answers for all of them instead of one stat each: a pull
+   * into an empty cache asks about every object, and each stat is a thread-pool round trip.
+   */
+  async presentAmong(oids: Iterable<string>): Promise<Set<string>> {
+    const byPrefix = new Map<string, string[]>();
+    for (const oid of oids) {
+      assertOid(oid);
+      const group = byPrefix.get(oid.slice(0, 2));
+      if (group) group.push(oid);
+      else byPrefix.set(oid.slice(0, 2), [oid]);
+    }
+    const present = new Set<string>();
+    await mapLimit([...byPrefix.values()], 16, async (group) => {
+      if (group.length < LIST_THRESHOLD) {
+        for (const oid of group) if (await this.has(oid)) present.add(oid);
+        return;
+      }
+      const dir = join(this.root, 'files', 'md5', group[0]!.slice(0, 2));
+      let entries;
+      try {
+        entries = new Map((await readdir(dir, { withFileTypes: true })).map((e) => [e.name, e]));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return;
+        throw err;
+      }
+      for (const oid of group) {
+        const e = entries.get(oid.slice(2));
+        // A symlink (dvc cache migrate leaves them) counts if it leads to a file, as in has().
+        if (e?.isFile() || (e?.isSymbolicLink() && (await this.has(oid)))) present.add(oid);
+      }
+    });
+    return present;
   }
 
   /** Like {@link locate}, but a missing object is a NotFoundError naming it. */

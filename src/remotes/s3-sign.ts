@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, hash, type KeyObject } from 'node:crypto';
 
 /**
  * AWS Signature Version 4 for S3 requests, header form. Written here rather than taken from
@@ -31,7 +31,7 @@ export interface SignInput {
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 
-const sha256Hex = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
+const sha256Hex = (s: string): string => hash('sha256', s, 'hex');
 const hmac = (key: Buffer | string, s: string): Buffer =>
   createHmac('sha256', key).update(s, 'utf8').digest();
 
@@ -44,13 +44,18 @@ export function uriEncode(s: string, keepSlash = false): string {
   return keepSlash ? e.replace(/%2F/g, '/') : e;
 }
 
-/** The signing key depends only on secret, day and region: derived once a day. */
-const keyCache = new Map<string, Buffer>();
-function signingKey(secret: string, day: string, region: string): Buffer {
+/**
+ * The signing key depends only on secret, day and region: derived once a day, and kept as a
+ * KeyObject (an HMAC keyed with a KeyObject costs a fifth of one keyed with a Buffer).
+ */
+const keyCache = new Map<string, KeyObject>();
+function signingKey(secret: string, day: string, region: string): KeyObject {
   const id = `${secret}\n${day}\n${region}`;
   let key = keyCache.get(id);
   if (!key) {
-    key = hmac(hmac(hmac(hmac(`AWS4${secret}`, day), region), 's3'), 'aws4_request');
+    key = createSecretKey(
+      hmac(hmac(hmac(hmac(`AWS4${secret}`, day), region), 's3'), 'aws4_request'),
+    );
     keyCache.clear(); // one day and region at a time is all a process needs
     keyCache.set(id, key);
   }

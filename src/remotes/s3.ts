@@ -431,7 +431,7 @@ export class S3Driver implements RemoteDriver {
     try {
       const chunks: Buffer[] = [];
       for await (const chunk of res) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks);
+      return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     } catch (err) {
       throw transportError(this.target, what, err);
     }

@@ -63,9 +63,6 @@ export interface TransferResult {
 /** Objects below this size are verified with a synchronous read. */
 const SYNC_HASH_LIMIT = 1 << 20;
 
-/** Parallel local stats when checking the cache. */
-const CHECK_JOBS = 16;
-
 class Tracker {
   readonly failed: TransferFailure[] = [];
   transferred = 0;
@@ -186,13 +183,13 @@ export async function pushObjects(
   const toSend: Array<{ oid: string; path: string; size: number }> = [];
   const bad = new Set<string>();
   const absent = [...needed].filter((oid) => !onRemote.has(oid));
-  await mapLimit(absent, CHECK_JOBS, async (oid) => {
-    const loc = await cache.locate(oid);
+  for (const oid of absent) {
+    const loc = cache.locateSync(oid);
     if (loc === undefined) {
       bad.add(oid);
       t.done(false, oid, missingLocally(cache, oid));
     } else toSend.push({ oid, path: loc.path, size: loc.size });
-  });
+  }
   // Big files first: they overlap with the many small ones instead of trailing alone.
   toSend.sort((a, b) => b.size - a.size);
   t.plan(
@@ -288,11 +285,9 @@ export async function pullObjects(
     t,
   );
 
-  const missing: string[] = [];
-  await mapLimit([...needed], CHECK_JOBS, async (oid) => {
-    if (await cache.has(oid)) t.present++;
-    else missing.push(oid);
-  });
+  const inCache = await cache.presentAmong(needed);
+  t.present += inCache.size;
+  const missing = [...needed].filter((oid) => !inCache.has(oid));
   t.plan(missing.length);
   await each(
     missing,

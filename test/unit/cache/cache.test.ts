@@ -182,3 +182,36 @@ describe('LocalCache.verify', () => {
     expect((err as IntegrityError).message).toContain(p);
   });
 });
+
+describe('LocalCache.presentAmong', () => {
+  it('answers as has() does, by listing crowded prefix directories and stating the rest', async () => {
+    // 10 objects in one prefix directory (listed), one alone in another (stated), a symlink
+    // to a file, a dangling symlink, a directory under an object name, and missing objects.
+    const crowded = Array.from({ length: 10 }, (_, i) => `ab${String(i).padStart(30, '0')}`);
+    for (const oid of crowded.slice(0, 8)) {
+      await mkdir(join(cache.root, 'files', 'md5', 'ab'), { recursive: true });
+      await writeFile(cache.objectPath(oid), oid);
+    }
+    const { symlink } = await import('node:fs/promises');
+    await symlink(await src('target', 'x'), cache.objectPath(crowded[8]!));
+    await symlink(join(dir, 'nowhere'), cache.objectPath(crowded[9]!));
+    const alone = `cd${'1'.repeat(30)}`;
+    await mkdir(join(cache.root, 'files', 'md5', 'cd'), { recursive: true });
+    await writeFile(cache.objectPath(alone), 'z');
+    const asDir = `ab${'f'.repeat(30)}`;
+    await mkdir(cache.objectPath(asDir));
+    const missing = [`ef${'2'.repeat(30)}`, `cd${'3'.repeat(30)}`, `${'a'.repeat(32)}.dir`];
+
+    const all = [...crowded, alone, asDir, ...missing];
+    const present = await cache.presentAmong(all);
+    const expected = new Set<string>();
+    for (const oid of all) if (await cache.has(oid)) expected.add(oid);
+    // has() counts anything stat() finds (a directory too); the listing counts files only.
+    expected.delete(asDir);
+    expect(present).toEqual(expected);
+    expect(present.has(crowded[8]!)).toBe(true);
+    expect(present.has(crowded[9]!)).toBe(false);
+    expect(present.size).toBe(10);
+    await expect(cache.presentAmong(['../../etc/passwd'])).rejects.toBeInstanceOf(IntegrityError);
+  });
+});
