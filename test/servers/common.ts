@@ -90,17 +90,28 @@ export function killOnExit(pid: () => number | undefined): () => void {
   live.add(pid);
   if (!hooked) {
     hooked = true;
-    process.on('exit', () => {
-      for (const p of live) {
-        const n = p();
-        if (n)
-          try {
-            process.kill(n, 'SIGKILL');
-          } catch {
-            // already gone
-          }
-      }
-    });
+    process.on('exit', killLive);
+    // Interrupted (Ctrl-C, a CI timeout, a benchmark stopped with kill): 'exit' does not run
+    // on a signal, so kill the servers here, then die of the same signal as before.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        killLive();
+        process.kill(process.pid, signal);
+      });
+    }
   }
   return () => live.delete(pid);
+}
+
+function killLive(): void {
+  for (const p of live) {
+    const n = p();
+    if (n)
+      try {
+        process.kill(n, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+  }
+  live.clear();
 }
