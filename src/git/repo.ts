@@ -1,7 +1,5 @@
 import fs, {
-  closeSync,
   lstatSync,
-  openSync,
   readFileSync,
   readlinkSync,
   renameSync,
@@ -10,12 +8,12 @@ import fs, {
   writeFileSync,
 } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { homedir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import git from 'isomorphic-git';
 import { ConfigError, NotFoundError, OperationError } from '../errors/index.js';
 import { parseIni, type IniDocument } from '../config/configobj.js';
+import { acquireLockFile } from '../fs/lock-file.js';
 import { commitText, readHead, signature, updateRef } from './head-ref.js';
 import { ignoredPaths } from './ignored.js';
 import {
@@ -367,22 +365,13 @@ export class GitRepo {
       return fn(held);
     }
     const lock = held.path;
-    const start = Date.now();
-    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
-      try {
-        // Synchronous: on a busy machine each thread-pool round trip can wait for a core.
-        closeSync(openSync(lock, 'wx'));
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        if (Date.now() - start > timeoutMs) {
-          throw new OperationError('GIT_INDEX_LOCKED', `${lock} is held by another process`, {
-            hint: 'Wait for the other git process to finish; if none is running, delete the lock file.',
-          });
-        }
-        await sleep(delay);
-      }
-    }
+    await acquireLockFile(lock, {
+      timeoutMs,
+      busy: () =>
+        new OperationError('GIT_INDEX_LOCKED', `${lock} is held by another process`, {
+          hint: 'Wait for the other git process to finish; if none is running, delete the lock file.',
+        }),
+    });
     try {
       return await fn(held);
     } finally {

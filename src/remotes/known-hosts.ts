@@ -2,6 +2,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { withLockFile } from '../fs/lock-file.js';
+import { OperationError } from '../errors/index.js';
 
 /**
  * OpenSSH known_hosts checks for the SSH driver. cmf (paramiko AutoAddPolicy) and DVC accept
@@ -92,12 +94,21 @@ export async function addKnownHost(file: string, name: string, keyBlob: Buffer):
   // A symlinked known_hosts (dotfile managers) stays a symlink: its target is replaced.
   const path = await realpath(file).catch(() => file);
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const existing = await readKnownHosts(path);
-  const mode = await stat(path).then(
-    (s) => s.mode & 0o777,
-    () => 0o600,
-  );
-  const sep = existing && !existing.endsWith('\n') ? '\n' : '';
-  const line = `${name} ${keyType(keyBlob)} ${keyBlob.toString('base64')}\n`;
-  await writeFileAtomic(path, existing + sep + line, { mode });
+  // Read, add and replace under OpenSSH's own lock name, so that two cmf processes (or ssh)
+  // accepting new hosts at once do not drop each other's lines.
+  const busy = () =>
+    new OperationError('KNOWN_HOSTS_LOCKED', `${path}.lock is held by another process`, {
+      hint: `Retry; if no ssh or cmf process is running, delete ${path}.lock.`,
+    });
+  await withLockFile(`${path}.lock`, { timeoutMs: 10_000, staleMs: 10_000, busy }, async () => {
+    const existing = await readKnownHosts(path);
+    if (checkKnownHosts(existing, name, keyBlob) === 'known') return; // someone just added it
+    const mode = await stat(path).then(
+      (s) => s.mode & 0o777,
+      () => 0o600,
+    );
+    const sep = existing && !existing.endsWith('\n') ? '\n' : '';
+    const line = `${name} ${keyType(keyBlob)} ${keyBlob.toString('base64')}\n`;
+    await writeFileAtomic(path, existing + sep + line, { mode });
+  });
 }

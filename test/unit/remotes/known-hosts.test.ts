@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { chmod, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -88,5 +88,32 @@ describe('known_hosts', () => {
     expect(checkKnownHosts(await readFile(link, 'utf8'), 'h', other)).toBe('known');
     // Written through a temp file that is renamed into place: nothing is left beside it.
     expect((await readdir(dir)).sort()).toEqual(['.ssh', 'dotfiles-known_hosts', 'link']);
+  });
+
+  it('keeps every line when several processes accept new hosts at the same time', async () => {
+    const file = join(await tempDir(), 'known_hosts');
+    await writeFile(file, `old ssh-ed25519 ${b64}\n`);
+    const keys = Array.from({ length: 12 }, () => blob());
+    // Each call reads, adds its line and replaces the file: without a lock, concurrent calls
+    // overwrite each other's lines. The same host twice is recorded once.
+    await Promise.all([
+      ...keys.map((k, i) => addKnownHost(file, `h${i}`, k)),
+      addKnownHost(file, 'h0', keys[0]!),
+    ]);
+    const text = await readFile(file, 'utf8');
+    expect(text.trim().split('\n')).toHaveLength(13);
+    for (const [i, k] of keys.entries()) expect(checkKnownHosts(text, `h${i}`, k)).toBe('known');
+    expect(checkKnownHosts(text, 'old', key)).toBe('known');
+    expect(await readdir(join(file, '..'))).toEqual(['known_hosts']);
+  });
+
+  it('removes a lock left behind by a killed process', async () => {
+    const file = join(await tempDir(), 'known_hosts');
+    await writeFile(`${file}.lock`, '');
+    const old = new Date(Date.now() - 60_000);
+    await utimes(`${file}.lock`, old, old);
+    await addKnownHost(file, 'h', key);
+    expect(checkKnownHosts(await readFile(file, 'utf8'), 'h', key)).toBe('known');
+    expect(await readdir(join(file, '..'))).toEqual(['known_hosts']);
   });
 });
