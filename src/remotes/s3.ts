@@ -65,7 +65,7 @@ interface S3Failure {
 }
 
 /** The URLs of a bucket: path style for custom endpoints, virtual-hosted on AWS. */
-function bucketUrls(
+export function bucketUrls(
   bucket: string,
   region: string,
   endpoint?: string,

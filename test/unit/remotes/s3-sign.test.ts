@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { bucketUrls } from '../../../src/remotes/s3.js';
 import { EMPTY_SHA256, signS3, uriEncode } from '../../../src/remotes/s3-sign.js';
 
 // The worked examples of AWS's "Signature Version 4, authorization header" documentation for
@@ -59,5 +60,20 @@ describe('S3 SigV4 signing', () => {
   it('encodes as RFC 3986 asks, keeping slashes in paths', () => {
     expect(uriEncode("a b/c!'()*~é")).toBe('a%20b%2Fc%21%27%28%29%2A~%C3%A9');
     expect(uriEncode('dir/a b.txt', true)).toBe('dir/a%20b.txt');
+  });
+});
+
+describe('S3 bucket URLs', () => {
+  it('uses path style on custom endpoints, virtual hosts on AWS unless the name has dots', () => {
+    const minio = bucketUrls('my-bucket', 'us-east-1', 'http://127.0.0.1:9000');
+    expect(minio.bucket.href).toBe('http://127.0.0.1:9000/my-bucket');
+    expect(minio.objects.href).toBe('http://127.0.0.1:9000/my-bucket/');
+    const behindProxy = bucketUrls('b', 'us-east-1', 'https://gw.example.org/s3/');
+    expect(behindProxy.objects.href).toBe('https://gw.example.org/s3/b/');
+    const aws = bucketUrls('my-bucket', 'eu-west-1');
+    expect(aws.objects.href).toBe('https://my-bucket.s3.eu-west-1.amazonaws.com/');
+    const dotted = bucketUrls('my.bucket', 'eu-west-1');
+    expect(dotted.objects.href).toBe('https://s3.eu-west-1.amazonaws.com/my.bucket/');
+    expect(() => bucketUrls('b', 'us-east-1', 'ftp://x')).toThrow(/endpoint/);
   });
 });
