@@ -3,6 +3,16 @@
 import module from 'node:module';
 import { readFileSync } from 'node:fs';
 
+// The reader of our output went away (`cmf artifact list | head`): stop quietly with the
+// status a process killed by SIGPIPE has, as git and coreutils do, instead of failing later
+// with a confusing warning. Whatever we were writing is atomic, so nothing is left half done.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(141);
+    throw err;
+  });
+}
+
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   // Answer without loading oclif (about 100 ms of module loading): same text as oclif prints.

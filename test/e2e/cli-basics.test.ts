@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCmf } from '../helpers/cli.js';
+import { repoRoot, runCmf } from '../helpers/cli.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 
@@ -44,6 +46,16 @@ describe('cmf binary basics', () => {
     expect(r.code).toBe(2);
     const err = JSON.parse(r.stderr);
     expect(err).toMatchObject({ status: 'error', error: { code: 'USAGE', exitCode: 2 } });
+  });
+
+  it('stops quietly with the SIGPIPE status when the reader of its output goes away', async () => {
+    // `true` exits without reading: cmf's first write meets a closed pipe (EPIPE).
+    const bin = join(repoRoot, 'bin', 'cmf');
+    const r = spawnSync('bash', ['-c', `'${bin}' --help | true; echo "status \${PIPESTATUS[0]}"`], {
+      encoding: 'utf8',
+    });
+    expect(r.stdout.trim()).toBe('status 141');
+    expect(r.stderr).toBe('');
   });
 
   it('an unknown command exits non-zero', async () => {
