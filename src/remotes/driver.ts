@@ -25,6 +25,12 @@ export interface TransferOptions {
   onBytes?: (n: number) => void;
 }
 
+/** Where {@link RemoteDriver.read} puts an object too large to return. */
+export interface Spill {
+  path: string;
+  opts?: TransferOptions;
+}
+
 export interface RemoteDriver {
   readonly kind: RemoteKind;
   /** Where the remote is, for messages (no secrets). */
@@ -47,11 +53,13 @@ export interface RemoteDriver {
   get(key: string, target: GetTarget, opts?: TransferOptions): Promise<void>;
   /**
    * Optional fast path for small objects: the whole object in memory if it is smaller than
-   * `limit` bytes, else undefined (the caller then uses {@link get}). A missing object is a
-   * NotFoundError. Drivers offer it where one read costs less than a download into a temp
-   * file that must then be read again to be verified.
+   * `limit` bytes, else undefined. Without `spill` the caller then uses {@link get}; with it,
+   * a larger object is downloaded into `spill.path` (as get would) in the same request, so
+   * the caller does not ask twice. A missing object is a NotFoundError. Drivers offer it
+   * where one read costs less than a download into a temp file that must then be read again
+   * to be verified.
    */
-  read?(key: string, limit: number): Promise<Buffer | undefined>;
+  read?(key: string, limit: number, spill?: Spill): Promise<Buffer | undefined>;
   /** Removes the object; removing a missing object is not an error. */
   delete(key: string): Promise<void>;
   /** Releases connections. The driver is unusable afterwards. */

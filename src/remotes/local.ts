@@ -20,6 +20,7 @@ import {
   type GetTarget,
   type PutSource,
   type RemoteDriver,
+  type Spill,
   type TransferOptions,
 } from './driver.js';
 import { missingObject, remoteFailed } from './errors.js';
@@ -133,17 +134,24 @@ export class LocalDriver implements RemoteDriver {
     }
   }
 
+  async read(key: string, limit: number, spill?: Spill): Promise<Buffer | undefined> {
+    const small = this.readSmall(key, limit);
+    if (Buffer.isBuffer(small)) return small;
+    if (spill) await this.get(key, spill.path, { ...spill.opts, size: small });
+    return undefined;
+  }
+
   /**
    * One open, fstat, read and close, synchronously (small files: see {@link put}); a file
-   * that grew past its fstat size is read whole.
+   * that grew past its fstat size is read whole. Returns the size of a file too large.
    */
-  async read(key: string, limit: number): Promise<Buffer | undefined> {
+  private readSmall(key: string, limit: number): Buffer | number {
     const src = this.path(key);
     let fd: number | undefined;
     try {
       fd = openSync(src, 'r');
       const { size } = fstatSync(fd);
-      if (size >= limit) return undefined;
+      if (size >= limit) return size;
       const buf = Buffer.allocUnsafe(size + 1);
       const n = readSync(fd, buf, 0, size + 1, 0);
       return n <= size ? buf.subarray(0, n) : readFileSync(src);

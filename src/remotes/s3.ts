@@ -11,6 +11,7 @@ import {
   type GetTarget,
   type PutSource,
   type RemoteDriver,
+  type Spill,
   type TransferOptions,
 } from './driver.js';
 import { authFailed, missingObject, remoteFailed } from './errors.js';
@@ -398,6 +399,15 @@ export class S3Driver implements RemoteDriver {
     const what = `download of ${key}`;
     const res = await this.request('GET', this.objectUrl(key), what);
     if (res.statusCode !== 200) throw await this.failure(res, what, key);
+    await this.receive(res, target, opts, what);
+  }
+
+  private async receive(
+    res: IncomingMessage,
+    target: GetTarget,
+    opts: TransferOptions,
+    what: string,
+  ): Promise<void> {
     const sink = typeof target === 'string' ? createWriteStream(target) : target;
     try {
       await pipeline(res, counting(opts), sink);
@@ -407,14 +417,14 @@ export class S3Driver implements RemoteDriver {
   }
 
   /**
-   * A GET of the first `limit` bytes: for a smaller object that is all of it, read into memory
-   * without a local temp file. For a larger one the bytes are dropped (at most `limit`) and
-   * undefined tells the caller to download it whole.
+   * For a smaller object, all of it in memory, without a local temp file. With `spill`, one
+   * plain GET: a larger object streams on into the spill file. Without it, a GET of the first
+   * `limit` bytes only, dropped for a larger object (the caller then downloads it whole).
    */
-  async read(key: string, limit: number): Promise<Buffer | undefined> {
+  async read(key: string, limit: number, spill?: Spill): Promise<Buffer | undefined> {
     const what = `download of ${key}`;
     const res = await this.request('GET', this.objectUrl(key), what, {
-      headers: { range: `bytes=0-${limit - 1}` },
+      headers: spill ? {} : { range: `bytes=0-${limit - 1}` },
     });
     // No byte 0 to send: the object exists and is empty.
     if (res.statusCode === 416) {
@@ -425,7 +435,12 @@ export class S3Driver implements RemoteDriver {
     const range = /\/(\d+)$/.exec(res.headers['content-range'] ?? '')?.[1];
     const total = Number(range ?? res.headers['content-length']);
     if (!(total < limit)) {
-      res.destroy();
+      if (spill && res.statusCode === 200)
+        await this.receive(res, spill.path, spill.opts ?? {}, what);
+      else {
+        res.destroy();
+        if (spill) await this.get(key, spill.path, spill.opts);
+      }
       return undefined;
     }
     try {

@@ -11,6 +11,7 @@ import {
   type GetTarget,
   type PutSource,
   type RemoteDriver,
+  type Spill,
   type TransferOptions,
 } from './driver.js';
 import { authFailed, missingObject, networkCode, remoteFailed, unreachable } from './errors.js';
@@ -301,11 +302,19 @@ export class SshDriver implements RemoteDriver {
     }
   }
 
+  async read(key: string, limit: number, spill?: Spill): Promise<Buffer | undefined> {
+    const small = await this.readSmall(key, limit);
+    if (small) return small;
+    if (spill) await this.get(key, spill.path, spill.opts);
+    return undefined;
+  }
+
   /**
    * open, fstat, read, close on the SFTP session: no existence check first and no local temp
-   * file (fastGet makes both), which is most of the cost for small objects.
+   * file (fastGet makes both), which is most of the cost for small objects. Undefined for an
+   * object of `limit` bytes or more.
    */
-  async read(key: string, limit: number): Promise<Buffer | undefined> {
+  private async readSmall(key: string, limit: number): Promise<Buffer | undefined> {
     const path = this.path(key);
     const call = <T>(fn: (cb: (err: Error | undefined | null, value: T) => void) => void) =>
       new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
@@ -321,7 +330,7 @@ export class SshDriver implements RemoteDriver {
       // One byte more than the size: a short read proves the end (ssh2 splits long reads).
       const buf = Buffer.allocUnsafe(size + 1);
       const n = await call<number>((cb) => this.sftp.read(handle, buf, 0, size + 1, 0, cb));
-      if (n > size) return undefined; // it grew: let get() download it whole
+      if (n > size) return undefined; // it grew: download it whole
       return buf.subarray(0, n);
     } catch (err) {
       throw this.fail(err, `download of ${key}`, key);

@@ -341,8 +341,15 @@ async function fetchObject(
     madeDirs.add(dir);
   }
   const key = objectKey(oid);
-  const inMemory = await driver.read?.(key, SYNC_HASH_LIMIT);
   const tmp = tempPathBeside(dest);
+  // A small object comes back in memory; a larger one lands in tmp in the same request.
+  let inMemory: Buffer | undefined;
+  try {
+    inMemory = await driver.read?.(key, SYNC_HASH_LIMIT, { path: tmp, opts: { onBytes } });
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
   if (inMemory) {
     const md5 = md5Hex(inMemory);
     if (md5 !== oid.slice(0, 32)) throw corrupt(driver, oid, md5);
@@ -360,7 +367,7 @@ async function fetchObject(
     return entries;
   }
   try {
-    await driver.get(key, tmp, { onBytes });
+    if (!driver.read) await driver.get(key, tmp, { onBytes });
     // Small objects are checked with synchronous calls: for them the thread-pool round trips
     // of async calls cost more than the work (peers.md C.2).
     const small = statSync(tmp).size < SYNC_HASH_LIMIT;

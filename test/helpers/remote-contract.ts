@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -80,6 +81,19 @@ export function remoteContract(
           // The small-object fast path: whole below the limit, nothing at or above it.
           expect(Buffer.compare((await d.read(key, content.length + 1))!, content)).toBe(0);
           expect(await d.read(key, content.length)).toBeUndefined();
+          // With a spill file, a larger object arrives there in the same call, bytes counted.
+          const spilled = join(dir, 'spilled');
+          let counted = 0;
+          const opts = { onBytes: (n: number) => (counted += n) };
+          expect(await d.read(key, 1000, { path: spilled, opts })).toBeUndefined();
+          expect(Buffer.compare(await readFile(spilled), content)).toBe(0);
+          expect(counted).toBe(content.length);
+          // Small objects still come back in memory, and nothing is written.
+          const unused = join(dir, 'unused');
+          expect((await d.read(key2, 1 << 20, { path: unused }))!.toString()).toBe(
+            'streamed object\n',
+          );
+          expect(existsSync(unused)).toBe(false);
           expect((await d.read(key2, 1 << 20))!.toString()).toBe('streamed object\n');
           const emptyKey = objectKey(createHash('md5').update('').digest('hex'));
           await d.put(emptyKey, { stream: Readable.from([]), size: 0 });
