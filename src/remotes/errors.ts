@@ -10,6 +10,7 @@ export const FATAL_REMOTE_CODES = new Set([
   'OSDF_TOKEN_EXPIRED',
   'OSDF_TOKEN_INVALID',
   'REMOTE_TLS',
+  'REMOTE_WRONG_REGION',
 ]);
 
 export function isFatalRemoteError(err: unknown): boolean {

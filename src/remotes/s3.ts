@@ -234,6 +234,20 @@ export class S3Driver implements RemoteDriver {
       message: tag('Message') ?? `HTTP ${status} ${res.statusMessage ?? ''}`.trim(),
       $metadata: { httpStatusCode: status },
     };
+    // AWS answers a request to the wrong region with a redirect (a HEAD with a bare 301) and
+    // names the bucket's region in a header: say so instead of retrying in vain.
+    const region = res.headers['x-amz-bucket-region'];
+    if ((status === 301 || failure.name === 'PermanentRedirect') && typeof region === 'string') {
+      return new ConfigError(
+        'REMOTE_WRONG_REGION',
+        `The bucket '${this.bucket}' is in region ${region}, not ${this.region}`,
+        {
+          hint: `Set region = ${region} for the remote (.dvc/config), or AWS_REGION=${region}.`,
+          data: { bucket: this.bucket, region, configured: this.region },
+          cause: failure,
+        },
+      );
+    }
     return this.fail(failure, what, key);
   }
 
