@@ -1,21 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../src/errors/index.js';
 import { GitRepo } from '../../src/git/index.js';
+import { gitCli, newRepo } from '../helpers/git-cli.js';
 import { tempDir } from '../helpers/tmp.js';
-
-const gitCli = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
-
-async function newRepo(): Promise<string> {
-  const dir = await tempDir();
-  gitCli(dir, 'init', '-q', '-b', 'work');
-  gitCli(dir, 'config', 'user.name', 'Test User');
-  gitCli(dir, 'config', 'user.email', 'test@example.com');
-  return dir;
-}
 
 describe('GitRepo (isomorphic-git, checked with the git CLI)', () => {
   it('finds the work tree from a sub-directory', async () => {

@@ -1,28 +1,16 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { chmod, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
 import { describe, expect, it } from 'vitest';
 import { GitRepo } from '../../src/git/index.js';
-import { tempDir } from '../helpers/tmp.js';
+import { gitCli, newRepo } from '../helpers/git-cli.js';
 
 /**
  * GitRepo stages and commits without isomorphic-git on ordinary repositories (its own index
  * writer, loose objects and packs, trees rebuilt only where paths changed). Real git is the
  * judge: fsck, status, write-tree, hash-object.
  */
-
-const gitCli = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
-
-async function newRepo(): Promise<string> {
-  const dir = await tempDir();
-  gitCli(dir, 'init', '-q', '-b', 'work');
-  gitCli(dir, 'config', 'user.name', 'Test User');
-  gitCli(dir, 'config', 'user.email', 'test@example.com');
-  return dir;
-}
 
 /** Git's own view: every object sound, the index clean against the work tree and HEAD. */
 function expectConsistent(dir: string): void {
