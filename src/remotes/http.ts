@@ -1,8 +1,11 @@
+import { createWriteStream } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { GetTarget, TransferOptions } from './driver.js';
 import { networkCode, remoteFailed, tlsCode, tlsFailed, unreachable } from './errors.js';
+import { counting } from './streams.js';
 
 /**
  * The HTTP transport of the drivers that speak HTTP themselves (OSDF, S3): keep-alive
@@ -88,6 +91,16 @@ export function transportError(target: HttpTarget, what: string, err: unknown): 
   const tls = tlsCode(err);
   if (tls) return tlsFailed(target.hostPort, tls, err);
   return remoteFailed(target.location, what, err);
+}
+
+/** Streams a response body into a file (created or truncated) or a writable, counting bytes. */
+export async function receiveBody(
+  res: IncomingMessage,
+  target: GetTarget,
+  opts: TransferOptions,
+): Promise<void> {
+  const sink = typeof target === 'string' ? createWriteStream(target) : target;
+  await pipeline(res, counting(opts), sink);
 }
 
 /** The whole body of a response, as text (error documents, listings: small). */

@@ -1,8 +1,7 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import { Readable, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { ConfigError } from '../errors/index.js';
 import {
   isTempName,
@@ -12,7 +11,7 @@ import {
   type TransferOptions,
 } from './driver.js';
 import { authFailed, missingObject, remoteFailed } from './errors.js';
-import { hostPortOf, HttpTransport, readText } from './http.js';
+import { hostPortOf, HttpTransport, readText, receiveBody } from './http.js';
 import { OsdfTokenProvider, type OsdfTokenSettings } from './osdf-token.js';
 import { counting } from './streams.js';
 
@@ -187,9 +186,8 @@ export class OsdfDriver implements RemoteDriver {
           timeoutMs: CACHE_TIMEOUT_MS,
         });
         if (res.statusCode === 200) {
-          const sink = typeof target === 'string' ? createWriteStream(target) : target;
           wrote = true;
-          await pipeline(res, counting(opts), sink);
+          await receiveBody(res, target, opts);
           return;
         }
         res.resume();
@@ -205,9 +203,8 @@ export class OsdfDriver implements RemoteDriver {
     }
     const res = await this.send(this.origin, 'GET', this.url(this.origin, key));
     this.check(res, `download of ${key}`, key);
-    const sink: Writable = typeof target === 'string' ? createWriteStream(target) : target;
     try {
-      await pipeline(res, counting(opts), sink);
+      await receiveBody(res, target, opts);
     } catch (err) {
       throw remoteFailed(this.location, `download of ${key}`, err);
     }

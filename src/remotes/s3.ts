@@ -1,8 +1,7 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { ConfigError, IntegrityError, NotFoundError } from '../errors/index.js';
 import {
@@ -15,9 +14,15 @@ import {
   type TransferOptions,
 } from './driver.js';
 import { authFailed, missingObject, remoteFailed } from './errors.js';
-import { hostPortOf, HttpTransport, readText, transportError, type HttpTarget } from './http.js';
+import {
+  hostPortOf,
+  HttpTransport,
+  readText,
+  receiveBody,
+  transportError,
+  type HttpTarget,
+} from './http.js';
 import { signS3, uriEncode, UNSIGNED_PAYLOAD, type S3Credentials } from './s3-sign.js';
-import { counting } from './streams.js';
 
 /**
  * Files at least this big go up in parts (through the AWS SDK's lib-storage), the rest in one
@@ -120,6 +125,8 @@ export class S3Driver implements RemoteDriver {
    * validate with 400 InvalidArgument (AWS with InvalidToken / ExpiredToken).
    */
   private readonly sessionToken: boolean;
+  /** The configured key pair (and session token), when there is one. */
+  private readonly fixedCredentials?: S3Credentials;
   private sdkClient?: Promise<S3Client>;
   private bucketChecked?: Promise<void>;
 
@@ -145,6 +152,13 @@ export class S3Driver implements RemoteDriver {
           'AWS_PROFILE or ~/.aws/credentials)';
     this.sessionToken =
       !!settings.sessionToken || (!settings.accessKeyId && !!process.env.AWS_SESSION_TOKEN);
+    if (settings.accessKeyId && settings.secretAccessKey) {
+      this.fixedCredentials = {
+        accessKeyId: settings.accessKeyId,
+        secretAccessKey: settings.secretAccessKey,
+        ...(settings.sessionToken ? { sessionToken: settings.sessionToken } : {}),
+      };
+    }
   }
 
   static async open(settings: S3Settings): Promise<S3Driver> {
@@ -165,27 +179,16 @@ export class S3Driver implements RemoteDriver {
         config.endpoint = s.endpoint;
         config.forcePathStyle = true;
       }
-      if (s.accessKeyId && s.secretAccessKey) config.credentials = this.staticCredentials()!;
+      if (this.fixedCredentials) config.credentials = this.fixedCredentials;
       else if (s.profile) config.profile = s.profile;
       return new sdk.S3Client(config);
     });
     return this.sdkClient;
   }
 
-  private staticCredentials(): S3Credentials | undefined {
-    const s = this.settings;
-    if (!s.accessKeyId || !s.secretAccessKey) return undefined;
-    return {
-      accessKeyId: s.accessKeyId,
-      secretAccessKey: s.secretAccessKey,
-      ...(s.sessionToken ? { sessionToken: s.sessionToken } : {}),
-    };
-  }
-
   /** Configured keys, else the SDK's chain (memoized and refreshed by the SDK). */
   private async credentials(): Promise<S3Credentials> {
-    const fixed = this.staticCredentials();
-    if (fixed) return fixed;
+    if (this.fixedCredentials) return this.fixedCredentials;
     const client = await this.sdk();
     return client.config.credentials();
   }
@@ -422,9 +425,8 @@ export class S3Driver implements RemoteDriver {
     opts: TransferOptions,
     what: string,
   ): Promise<void> {
-    const sink = typeof target === 'string' ? createWriteStream(target) : target;
     try {
-      await pipeline(res, counting(opts), sink);
+      await receiveBody(res, target, opts);
     } catch (err) {
       throw transportError(this.target, what, err);
     }
@@ -449,12 +451,9 @@ export class S3Driver implements RemoteDriver {
     const range = /\/(\d+)$/.exec(res.headers['content-range'] ?? '')?.[1];
     const total = Number(range ?? res.headers['content-length']);
     if (!(total < limit)) {
-      if (spill && res.statusCode === 200)
-        await this.receive(res, spill.path, spill.opts ?? {}, what);
-      else {
-        res.destroy();
-        if (spill) await this.get(key, spill.path, spill.opts);
-      }
+      // With a spill file the request had no Range: the rest of the body is the object.
+      if (spill) await this.receive(res, spill.path, spill.opts ?? {}, what);
+      else res.destroy();
       return undefined;
     }
     try {
