@@ -33,6 +33,10 @@ export const executionUuidFlag = () =>
     summary: 'Show the details of the execution with this uuid.',
   });
 
+/** `-j N`: parallel transfers; without it each remote's own default applies. */
+export const jobsFlag = (summary = 'Parallel transfers (default: per remote).') =>
+  Flags.integer({ char: 'j', min: 1, summary });
+
 export const jsonFileFlag = () =>
   Flags.string({
     char: 'j',

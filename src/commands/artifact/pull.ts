@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { CmfCommand } from '../../cli/base-command.js';
-import { acceptNewHostKeyFlag, mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
+import { acceptNewHostKeyFlag, jobsFlag, mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
 import { requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
 import { formatBytes, transferProgress } from '../../cli/transfer-progress.js';
 import { resolveMlmdPath } from '../../config/project.js';
@@ -25,11 +25,7 @@ export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {
       aliases: ['artifact-name'],
       summary: 'Pull only this artifact (its full name, path or file name).',
     }),
-    jobs: Flags.integer({
-      char: 'j',
-      min: 1,
-      summary: 'Parallel transfers (default: per remote).',
-    }),
+    jobs: jobsFlag(),
     force: Flags.boolean({
       summary: 'Overwrite workspace files whose content is not in the cache.',
       default: false,

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { CmfCommand } from '../../cli/base-command.js';
-import { acceptNewHostKeyFlag, mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
+import { acceptNewHostKeyFlag, jobsFlag, mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
 import { requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
 import { formatBytes, transferProgress } from '../../cli/transfer-progress.js';
 import { resolveMlmdPath } from '../../config/project.js';
@@ -19,11 +19,7 @@ export default class ArtifactPush extends CmfCommand<PushArtifactsResult> {
   static override flags = {
     pipeline_name: pipelineFlag(),
     file_name: mlmdFileFlag(),
-    jobs: Flags.integer({
-      char: 'j',
-      min: 1,
-      summary: 'Parallel transfers (default: per remote).',
-    }),
+    jobs: jobsFlag(),
     'accept-new-host-key': acceptNewHostKeyFlag(),
     'no-progress': Flags.boolean({ summary: 'Show no progress line.', default: false }),
   };

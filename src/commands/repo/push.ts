@@ -1,6 +1,5 @@
-import { Flags } from '@oclif/core';
 import { CmfCommand } from '../../cli/base-command.js';
-import { mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
+import { jobsFlag, mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
 import { requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
 import { describeRepo } from '../../cli/server-render.js';
 import {
@@ -28,11 +27,7 @@ export default class RepoPush extends CmfCommand<RepoResult> {
     file_name: mlmdFileFlag(),
     execution_uuid: serverExecutionFlag(),
     tensorboard_path: tensorboardFlag(),
-    jobs: Flags.integer({
-      char: 'j',
-      min: 1,
-      summary: 'Parallel artifact transfers (default: per remote).',
-    }),
+    jobs: jobsFlag('Parallel artifact transfers (default: per remote).'),
   };
 
   async run(): Promise<RepoResult> {
