@@ -171,15 +171,7 @@ export class LinkStore {
         Number(s.is_index_step) === 1 ? { index: Number(s.step_index) } : { key: s.step_key ?? '' },
       );
     }
-    return rows.map((r) => ({
-      id: r.id,
-      artifactId: r.artifact_id,
-      executionId: r.execution_id,
-      type: Number(r.type) as EventType,
-      millisecondsSinceEpoch:
-        r.milliseconds_since_epoch === null ? null : Number(r.milliseconds_since_epoch),
-      path: byEvent.get(r.id) ?? [],
-    }));
+    return rows.map((r) => eventFromRow(r, byEvent.get(r.id) ?? []));
   }
 
   private assertExists(table: 'Artifact' | 'Execution' | 'Context', id: number): void {
@@ -189,7 +181,6 @@ export class LinkStore {
   }
 }
 
-/** The event's type and path, validated (also its time, if given). */
 /** The record of an event inserted just now, as a read of it returns it (both stores). */
 export function createdEvent(
   id: number,
@@ -208,6 +199,29 @@ export function createdEvent(
   };
 }
 
+/** The record of an event row as read back, its steps already gathered (both stores). */
+export function eventFromRow(
+  r: {
+    id: number;
+    artifact_id: number;
+    execution_id: number;
+    type: number;
+    milliseconds_since_epoch: number | string | null;
+  },
+  path: EventStep[],
+): MlmdEvent {
+  return {
+    id: r.id,
+    artifactId: r.artifact_id,
+    executionId: r.execution_id,
+    type: Number(r.type) as EventType,
+    millisecondsSinceEpoch:
+      r.milliseconds_since_epoch === null ? null : Number(r.milliseconds_since_epoch),
+    path,
+  };
+}
+
+/** The event's type and path, validated (also its time, if given). */
 export function checkEventInput(input: EventInput): { type: EventType; path: EventStep[] } {
   const type = checkEventType(input.type);
   const path = (input.path ?? []).map(checkStep);

@@ -2,9 +2,8 @@
  * Events, associations, attributions and parent contexts in PostgreSQL, with the semantics
  * of the SQLite LinkStore (../link-store.ts). Every insert is idempotent.
  */
-import type { EventType } from '../enums.js';
 import { invalidArgumentError, notFoundError } from '../errors.js';
-import { checkEventInput, createdEvent } from '../link-store.js';
+import { checkEventInput, createdEvent, eventFromRow } from '../link-store.js';
 import type { EventInput, EventStep, MlmdEvent, Put } from '../records.js';
 import type { Querier, Session } from './session.js';
 
@@ -209,15 +208,10 @@ function missing(table: 'Artifact' | 'Execution' | 'Context', id: number): Error
 }
 
 function toEvent(r: EventRow): MlmdEvent {
-  return {
-    id: r.id,
-    artifactId: r.artifact_id,
-    executionId: r.execution_id,
-    type: Number(r.type) as EventType,
-    millisecondsSinceEpoch:
-      r.milliseconds_since_epoch === null ? null : Number(r.milliseconds_since_epoch),
-    path: (r.path ?? []).map(([isIndex, index, key]): EventStep =>
+  return eventFromRow(
+    r,
+    (r.path ?? []).map(([isIndex, index, key]): EventStep =>
       isIndex ? { index: Number(index) } : { key: key ?? '' },
     ),
-  };
+  );
 }
