@@ -35,7 +35,8 @@ export interface CheckoutOptions {
   jobs?: number;
   /**
    * Contents of cache objects the caller holds in memory (verified when they entered the
-   * cache, as a pull does): copies of them are written from memory.
+   * cache, as a pull does): copies of them are written from memory, and their cache files
+   * are taken to be in place without a stat.
    */
   objectBytes?: ReadonlyMap<string, Buffer>;
 }
@@ -213,6 +214,16 @@ class Checkout {
     this.used.add(type);
   }
 
+  /**
+   * Where a held object is (the caller just stored it there, so no stat is needed), or
+   * undefined when it is not held.
+   */
+  private heldLocation(oid: string): ObjectLocation | undefined {
+    const bytes = this.legacy ? undefined : this.opts.objectBytes?.get(oid);
+    if (!bytes) return undefined;
+    return { path: this.opts.cache.objectPath(oid), hashName: 'md5', size: bytes.length };
+  }
+
   /** Records placed files in the state so the next status does not re-hash them. */
   private async learnPlaced(files: Array<{ path: string; md5: string }>): Promise<void> {
     if (!this.opts.state) return;
@@ -288,7 +299,7 @@ class Checkout {
     const sources = new Map<string, ObjectLocation>();
     const missing: ManifestEntry[] = [];
     await mapLimit(manifest, this.jobs * 4, async (e) => {
-      const loc = await cache.locate(e.md5, { legacy: this.legacy });
+      const loc = this.heldLocation(e.md5) ?? (await cache.locate(e.md5, { legacy: this.legacy }));
       if (loc) sources.set(e.relpath, loc);
       else missing.push(e);
     });
