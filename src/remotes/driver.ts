@@ -23,6 +23,12 @@ export interface TransferOptions {
   size?: number;
   /** Called with the number of bytes moved since the previous call. */
   onBytes?: (n: number) => void;
+  /**
+   * Called with every chunk of a transfer that streams through this process, in order (a
+   * download: as received), so the caller can hash it on the way. Transfers the driver hands
+   * to the system whole (a local copyFile, SFTP's parallel fastGet) never call it.
+   */
+  onChunk?: (chunk: Buffer) => void;
 }
 
 /** Where {@link RemoteDriver.read} puts an object too large to return. */

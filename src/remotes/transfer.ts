@@ -1,5 +1,6 @@
 import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, rename, rm } from 'node:fs/promises';
+import { createHash, type Hash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { CmfError, IntegrityError, OperationError, toCmfError } from '../errors/index.js';
 import { tempPathBeside } from '../fs/atomic.js';
@@ -301,6 +302,24 @@ export async function pullObjects(
   return { ...t.result(), fetched };
 }
 
+/**
+ * MD5 of the chunks a driver streamed through {@link TransferOptions.onChunk}. It stands for
+ * the downloaded file only if the chunks add up to the file's size: a driver that copied the
+ * file without streaming it never called update.
+ */
+class StreamDigest {
+  // Made on the first chunk: most objects come back whole from read() and never stream.
+  private hash: Hash | undefined;
+  private bytes = 0;
+  readonly update = (chunk: Buffer): void => {
+    (this.hash ??= createHash('md5')).update(chunk);
+    this.bytes += chunk.length;
+  };
+  digestOf(size: number): string | undefined {
+    return this.hash && this.bytes === size ? this.hash.digest('hex') : undefined;
+  }
+}
+
 function corrupt(driver: RemoteDriver, oid: string, md5: string): IntegrityError {
   return new IntegrityError(
     'REMOTE_OBJECT_CORRUPT',
@@ -342,10 +361,13 @@ async function fetchObject(
   }
   const key = objectKey(oid);
   const tmp = tempPathBeside(dest);
+  // A download that streams through here is hashed as it arrives: no second pass over tmp.
+  const streamed = new StreamDigest();
+  const opts = { onBytes, onChunk: streamed.update };
   // A small object comes back in memory; a larger one lands in tmp in the same request.
   let inMemory: Buffer | undefined;
   try {
-    inMemory = await driver.read?.(key, SYNC_HASH_LIMIT, { path: tmp, opts: { onBytes } });
+    inMemory = await driver.read?.(key, SYNC_HASH_LIMIT, { path: tmp, opts });
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
@@ -367,12 +389,13 @@ async function fetchObject(
     return entries;
   }
   try {
-    if (!driver.read) await driver.get(key, tmp, { onBytes });
+    if (!driver.read) await driver.get(key, tmp, opts);
     // Small objects are checked with synchronous calls: for them the thread-pool round trips
     // of async calls cost more than the work (peers.md C.2).
-    const small = statSync(tmp).size < SYNC_HASH_LIMIT;
+    const size = statSync(tmp).size;
+    const small = size < SYNC_HASH_LIMIT;
     const bytes = small || isDirOid(oid) ? readFileSync(tmp) : undefined;
-    const md5 = bytes ? md5Hex(bytes) : (await hashFile(tmp)).md5;
+    const md5 = bytes ? md5Hex(bytes) : (streamed.digestOf(size) ?? (await hashFile(tmp)).md5);
     if (md5 !== oid.slice(0, 32)) throw corrupt(driver, oid, md5);
     const entries = isDirOid(oid) ? safeEntries(bytes!) : [];
     if (small) {

@@ -180,6 +180,35 @@ export function remoteContract(
       });
     });
 
+    it('refuses a corrupted object too large for memory (checked as it streams in, or after)', async () => {
+      await withDriver(async (d) => {
+        const dir = await tempDir();
+        const good = randomBytes(1_500_000);
+        const oid = createHash('md5').update(good).digest('hex');
+        const bad = Buffer.from(good);
+        bad[bad.length - 1] ^= 0xff; // same size, last byte differs
+        if (opts.plant) await opts.plant(objectKey(oid), bad);
+        else await d.put(objectKey(oid), { stream: Readable.from([bad]), size: bad.length });
+
+        const clone = new LocalCache(join(dir, 'clone'));
+        const r = await pullObjects(clone, d, [oid]);
+        expect(r.failed).toHaveLength(1);
+        expect(r.failed[0]!.error).toBeInstanceOf(IntegrityError);
+        expect(r.failed[0]!.error.code).toBe('REMOTE_OBJECT_CORRUPT');
+        expect(await clone.has(oid)).toBe(false);
+        const left = await readdir(join(clone.root, 'files', 'md5', oid.slice(0, 2))).catch(
+          () => [] as string[],
+        );
+        expect(left).toEqual([]);
+
+        // The sound object, same size, arrives.
+        if (opts.plant) await opts.plant(objectKey(oid), good);
+        else await d.put(objectKey(oid), { stream: Readable.from([good]), size: good.length });
+        expect((await pullObjects(clone, d, [oid])).failed).toEqual([]);
+        expect(Buffer.compare(await readFile(clone.objectPath(oid)), good)).toBe(0);
+      });
+    });
+
     it('reports objects missing on the remote, and never uploads a manifest before its files', async () => {
       await withDriver(async (d) => {
         const dir = await tempDir();
