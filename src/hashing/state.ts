@@ -123,8 +123,12 @@ export class HashState {
     try {
       // WAL: readers never block the writer, so two cmf processes can hash at once. This
       // file is ours alone (not MLMD), so WAL's -wal/-shm side files are harmless here.
+      // No fsync (synchronous OFF): the files the state describes are not fsynced either, so
+      // syncing the cache would promise nothing after a power cut, and an fsync right after a
+      // pull or add waits for the disk to write out everything the command wrote (measured:
+      // +0.1 s after a 100 MB pull). A process crash loses nothing committed (WAL).
+      db.pragma('synchronous = OFF');
       db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version !== SCHEMA_VERSION) {
         db.exec('DROP TABLE IF EXISTS state');
