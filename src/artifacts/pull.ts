@@ -2,6 +2,7 @@ import { dirname, join, posix } from 'node:path';
 import { NotFoundError, toCmfError } from '../errors/index.js';
 import { isDirOid, type LocalCache } from '../hashing/cache.js';
 import { checkout } from '../hashing/checkout.js';
+import { HashState } from '../hashing/state.js';
 import { pullObjects, type TransferProgress } from '../remotes/index.js';
 import { matchArtifacts, projectRelativePath, type PipelineArtifact } from './collect.js';
 import { describeFailures, type ArtifactFailure } from './failures.js';
@@ -129,35 +130,43 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
   const checkedOut: string[] = [];
   let filesWritten = 0;
   let filesUnchanged = 0;
-  for (const t of order) {
-    if (!(await complete(ctx.cache, t.oid, failedOids))) continue;
-    const abs = join(ctx.projectRoot, t.rel);
-    try {
-      const r = await checkout(
-        { path: posix.basename(t.rel), md5: t.oid, hashName: 'md5' },
-        {
-          repoRoot: ctx.projectRoot,
-          dvcFileDir: dirname(abs),
-          cache: ctx.cache,
-          linkTypes: ctx.dvc.cacheTypes,
-          force: opts.force,
-          jobs: opts.jobs,
-          objectBytes: transfer.fetched,
-        },
-      );
-      checkedOut.push(t.rel);
-      filesWritten += r.added.length + r.modified.length;
-      filesUnchanged += r.unchanged;
-    } catch (err) {
-      const e = toCmfError(err);
-      failed.push({
-        oid: t.oid,
-        artifacts: [t.artifact.name],
-        code: e.code,
-        exitCode: e.exitCode,
-        message: `${t.rel} was not checked out: ${e.message}`,
-      });
+  // The hash state, shared with the Cmf API and `cmf dvc` commands: files this pull writes
+  // are recorded, so the next pull finds them up to date with a stat instead of reading them.
+  const state = order.length > 0 ? HashState.open(ctx.projectRoot) : undefined;
+  try {
+    for (const t of order) {
+      if (!(await complete(ctx.cache, t.oid, failedOids))) continue;
+      const abs = join(ctx.projectRoot, t.rel);
+      try {
+        const r = await checkout(
+          { path: posix.basename(t.rel), md5: t.oid, hashName: 'md5' },
+          {
+            repoRoot: ctx.projectRoot,
+            dvcFileDir: dirname(abs),
+            cache: ctx.cache,
+            linkTypes: ctx.dvc.cacheTypes,
+            force: opts.force,
+            jobs: opts.jobs,
+            objectBytes: transfer.fetched,
+            state,
+          },
+        );
+        checkedOut.push(t.rel);
+        filesWritten += r.added.length + r.modified.length;
+        filesUnchanged += r.unchanged;
+      } catch (err) {
+        const e = toCmfError(err);
+        failed.push({
+          oid: t.oid,
+          artifacts: [t.artifact.name],
+          code: e.code,
+          exitCode: e.exitCode,
+          message: `${t.rel} was not checked out: ${e.message}`,
+        });
+      }
     }
+  } finally {
+    state?.close();
   }
   return {
     pipeline: opts.pipeline,

@@ -1,4 +1,4 @@
-import type { Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { chmod, lstat, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { IntegrityError, OperationError, UsageError } from '../errors/index.js';
@@ -224,11 +224,16 @@ class Checkout {
     return { path: this.opts.cache.objectPath(oid), hashName: 'md5', size: bytes.length };
   }
 
-  /** Records placed files in the state so the next status does not re-hash them. */
-  private async learnPlaced(files: Array<{ path: string; md5: string }>): Promise<void> {
+  /**
+   * Records placed files in the state so the next status or checkout does not re-hash them.
+   * Synchronous stats: one per file just written, cheaper than a thread-pool round trip each.
+   * A file gone already is simply not recorded (the state is only a cache).
+   */
+  private learnPlaced(files: Array<{ path: string; md5: string }>): void {
     if (!this.opts.state) return;
-    await mapLimit(files, this.jobs, async ({ path, md5 }) => {
-      const st = await stat(path, { bigint: true });
+    for (const { path, md5 } of files) {
+      const st = statSync(path, { bigint: true, throwIfNoEntry: false });
+      if (!st) continue;
       this.learned.push({
         path,
         hashName: this.hashName,
@@ -237,7 +242,7 @@ class Checkout {
         size: Number(st.size),
         md5,
       });
-    });
+    }
   }
 
   finish(): CheckoutResult {
@@ -276,7 +281,7 @@ class Checkout {
         if (isexec && st.isFile() && st.nlink === 1 && (st.mode & 0o111) === 0)
           await chmod(path, st.mode | ((st.mode & 0o444) >> 2));
         this.result.unchanged++;
-        return this.learnPlaced([]);
+        return;
       }
       if (!this.opts.force && !(await this.isExpendable(leaf, hash)))
         throw this.refuse([this.rel(path)]);
@@ -286,7 +291,7 @@ class Checkout {
       await this.place(src, oid, path, isexec);
       this.result.added.push(this.rel(path));
     }
-    await this.learnPlaced([{ path, md5: oid }]);
+    this.learnPlaced([{ path, md5: oid }]);
   }
 
   async directory(oid: string, root: string): Promise<void> {
@@ -370,7 +375,7 @@ class Checkout {
       await this.place(sources.get(e.relpath)!, e.md5, dest, false);
       (present.has(e.relpath) ? this.result.modified : this.result.added).push(this.rel(dest));
     });
-    await this.learnPlaced(todo.map((e) => ({ path: join(root, e.relpath), md5: e.md5 })));
+    this.learnPlaced(todo.map((e) => ({ path: join(root, e.relpath), md5: e.md5 })));
   }
 }
 

@@ -2,6 +2,7 @@
  * cmf artifact push / pull through the built binary, on a project made by `cmf init local`
  * and the example-get-started pipeline (plus a directory artifact), with a local remote.
  */
+import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -108,6 +109,35 @@ describe('cmf artifact pull', () => {
       filesUnchanged: files.length,
       failed: [],
     });
+  });
+
+  it('records the files it writes in the hash state, so a later pull stats them instead of reading them, and still sees a change', async () => {
+    await cmf(['artifact', 'push', '-p', 'Test-env'], project);
+    const dir = clone();
+    expect((await cmf(['artifact', 'pull', '-p', 'Test-env'], dir)).code).toBe(0);
+    const db = new Database(join(dir, '.dvc/tmp/cmf-state.db'), { readonly: true });
+    const rows = db.prepare('SELECT path, md5 FROM state').all() as Array<{
+      path: string;
+      md5: string;
+    }>;
+    db.close();
+    const recorded = new Map(rows.map((r) => [r.path, r.md5]));
+    const files = trackedFiles(project);
+    for (const f of files) {
+      const md5 = createHash('md5')
+        .update(readFileSync(join(project, f)))
+        .digest('hex');
+      expect(recorded.get(join(dir, f)), f).toBe(md5);
+    }
+
+    // A file changed after the pull is not taken for the recorded one.
+    const victim = join(dir, files[0]!);
+    writeFileSync(victim, 'edited after the pull\n');
+    const refused = await cmf(['artifact', 'pull', '-p', 'Test-env'], dir);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(files[0]!);
+    expect((await cmf(['artifact', 'pull', '-p', 'Test-env', '--force'], dir)).code).toBe(0);
+    expect(readFileSync(victim).equals(readFileSync(join(project, files[0]!)))).toBe(true);
   });
 
   it('-a pulls one artifact by file name, path or full name; an unknown one is exit 3', async () => {
