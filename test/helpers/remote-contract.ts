@@ -186,7 +186,7 @@ export function remoteContract(
         const good = randomBytes(1_500_000);
         const oid = createHash('md5').update(good).digest('hex');
         const bad = Buffer.from(good);
-        bad[bad.length - 1] ^= 0xff; // same size, last byte differs
+        bad.writeUInt8(bad.readUInt8(bad.length - 1) ^ 0xff, bad.length - 1); // same size, last byte differs
         if (opts.plant) await opts.plant(objectKey(oid), bad);
         else await d.put(objectKey(oid), { stream: Readable.from([bad]), size: bad.length });
 
