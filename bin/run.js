@@ -2,6 +2,7 @@
 // Production entry point: loads the compiled commands through oclif's manifest.
 import module from 'node:module';
 import { readFileSync } from 'node:fs';
+import { exitIfNodeTooOld } from './node-check.js';
 
 // The reader of our output went away (`cmf artifact list | head`): stop quietly with the
 // status a process killed by SIGPIPE has, as git and coreutils do, instead of failing later
@@ -14,6 +15,7 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 const argv = process.argv.slice(2);
+exitIfNodeTooOld(argv);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   // Answer without loading oclif (about 100 ms of module loading): same text as oclif prints.
   const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));

@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: plain JavaScript module of the bin folder, without type declarations
+import { MIN_NODE, nodeTooOld } from '../../../bin/node-check.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
+const runJs = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
+
+describe('Node.js version check of bin/run.js', () => {
+  it('is the engines range of package.json', () => {
+    expect(pkg.engines.node).toBe(`>=${MIN_NODE.join('.')}`);
+  });
+
+  it('refuses versions below it, accepts it and anything newer', () => {
+    for (const v of ['v20.20.2', '18.0.0', '22.11.9', '21.99.0'])
+      expect(nodeTooOld(v), v).toBe(true);
+    for (const v of ['22.12.0', 'v22.13.1', '23.0.0', '24.21.0', '30.1.0'])
+      expect(nodeTooOld(v), v).toBe(false);
+  });
+
+  // This machine's system Node is 20: the real thing, where it exists.
+  const old = spawnSync('/usr/bin/node', ['-p', 'process.versions.node'], { encoding: 'utf8' });
+  const oldNode = old.status === 0 && nodeTooOld(old.stdout.trim()) ? '/usr/bin/node' : undefined;
+  it.skipIf(!oldNode)(
+    'an older Node gets exit 4 and a hint instead of a crash (also with --json)',
+    () => {
+      const r = spawnSync(oldNode!, [runJs, 'artifact', 'list', '-p', 'P'], { encoding: 'utf8' });
+      expect(r.status).toBe(4);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(
+        /^Error: cmf needs Node\.js 22\.12 or newer; \/usr\/bin\/node is Node\.js 20\./,
+      );
+      expect(r.stderr).toMatch(/\nHint: /);
+      const j = spawnSync(oldNode!, [runJs, 'pipeline', 'list', '--json'], { encoding: 'utf8' });
+      expect(j.status).toBe(4);
+      expect(JSON.parse(j.stderr)).toMatchObject({
+        status: 'error',
+        error: { code: 'NODE_TOO_OLD' },
+      });
+    },
+  );
+});
