@@ -23,6 +23,7 @@ import {
   readKnownHosts,
   type HostKeyVerdict,
 } from './known-hosts.js';
+import { lookupSshConfig } from './ssh-config.js';
 import { counting } from './streams.js';
 
 export interface SshSettings {
@@ -45,6 +46,8 @@ export interface SshSettings {
   acceptNewHostKey?: boolean;
   /** Connect timeout in ms. */
   timeout?: number;
+  /** OpenSSH client configuration consulted for the URL's host (default ~/.ssh/config). */
+  sshConfigPath?: string;
 }
 
 export function parseSshUrl(url: string): {
@@ -92,8 +95,9 @@ const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 /**
  * SFTP over one SSH connection (requests are pipelined, so parallel transfers share it).
  * Uploads go to `.<random>.tmp` in the target directory and are renamed into place with
- * posix-rename, as DVC does (A4.1). The configured port is honoured, and host keys are
- * checked against known_hosts.
+ * posix-rename, as DVC does (A4.1). The configured port is honoured, a host of
+ * ~/.ssh/config is resolved as ssh would (HostName, User, Port, IdentityFile), and host keys
+ * are checked against known_hosts.
  */
 export class SshDriver implements RemoteDriver {
   readonly kind = 'ssh' as const;
@@ -117,9 +121,11 @@ export class SshDriver implements RemoteDriver {
 
   static async open(settings: SshSettings): Promise<SshDriver> {
     const parsed = parseSshUrl(settings.url);
-    const host = parsed.host;
-    const port = settings.port ?? parsed.port ?? 22;
-    const username = settings.user ?? parsed.user ?? userInfo().username;
+    // The remote's own settings and URL first, then ~/.ssh/config, as DVC does.
+    const sshConfig = lookupSshConfig(parsed.host, settings.sshConfigPath);
+    const host = sshConfig.hostname ?? parsed.host;
+    const port = settings.port ?? parsed.port ?? sshConfig.port ?? 22;
+    const username = settings.user ?? parsed.user ?? sshConfig.user ?? userInfo().username;
     const hostPort = `${host}:${port}`;
     const location = `ssh://${username}@${hostPort}${parsed.path}`;
 
@@ -131,11 +137,14 @@ export class SshDriver implements RemoteDriver {
 
     const methods: AuthMethod[] = [];
     const credentials: string[] = [];
+    const configKeys = sshConfig.identityFiles.filter((p) => existsSync(p));
     const keyFiles = settings.keyfile
       ? [settings.keyfile]
-      : settings.password
-        ? []
-        : DEFAULT_KEYS.map((k) => join(homedir(), '.ssh', k)).filter((p) => existsSync(p));
+      : configKeys.length > 0
+        ? configKeys
+        : settings.password
+          ? []
+          : DEFAULT_KEYS.map((k) => join(homedir(), '.ssh', k)).filter((p) => existsSync(p));
     for (const file of keyFiles) {
       let key: Buffer;
       try {
@@ -154,7 +163,13 @@ export class SshDriver implements RemoteDriver {
       } as AuthMethod);
     }
     if (keyFiles.length)
-      credentials.push(settings.keyfile ? `keyfile (${settings.keyfile})` : 'your SSH keys');
+      credentials.push(
+        settings.keyfile
+          ? `keyfile (${settings.keyfile})`
+          : configKeys.length > 0
+            ? `the IdentityFile of your SSH config (${configKeys.join(', ')})`
+            : 'your SSH keys',
+      );
     const agent = process.env.SSH_AUTH_SOCK;
     if (agent && settings.allowAgent !== false) {
       methods.push({ type: 'agent', username, agent } as AuthMethod);

@@ -1,8 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CmfError, ConfigError, OperationError } from '../../../src/errors/index.js';
+import { objectKey } from '../../../src/remotes/driver.js';
 import { openRemote, type RemoteConfig } from '../../../src/remotes/factory.js';
 import { freePort } from '../../servers/common.js';
 import { startSshd, type SshdServer } from '../../servers/sshd.js';
@@ -71,6 +73,54 @@ describe('ssh remote connections', () => {
       if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
       else process.env.SSH_AUTH_SOCK = saved;
       process.kill(agentPid);
+    }
+  });
+
+  it('resolves a host of ~/.ssh/config (HostName, Port, User, IdentityFile), as ssh and DVC do', async () => {
+    const home = await tempDir();
+    await mkdir(join(home, '.ssh'));
+    await writeFile(
+      join(home, '.ssh', 'config'),
+      [
+        'Host cmf-backup',
+        '  HostName 127.0.0.1',
+        `  Port ${sshd.port}`,
+        `  User ${sshd.user}`,
+        `  IdentityFile ${sshd.keyPath}`,
+        'Host *',
+        '  Port 1',
+        '',
+      ].join('\n'),
+    );
+    const saved = { home: process.env.HOME, agent: process.env.SSH_AUTH_SOCK };
+    process.env.HOME = home;
+    delete process.env.SSH_AUTH_SOCK; // the key must come from the config, not an agent
+    try {
+      const content = Buffer.from('through an alias\n');
+      const key = objectKey(createHash('md5').update(content).digest('hex'));
+      const d = await openRemote({
+        name: 'aliased',
+        url: `ssh://cmf-backup${sshd.dataDir}/${randomBytes(6).toString('hex')}`,
+        options: { known_hosts: knownHosts },
+      });
+      expect(d.location.startsWith(`ssh://${sshd.user}@127.0.0.1:${sshd.port}/`)).toBe(true);
+      await d.put(key, { stream: Readable.from([content]), size: content.length });
+      expect(await d.exists(key)).toBe(true);
+      await d.close();
+
+      // The remote's own settings come first: its port beats the config's.
+      const wrongPort = await freePort();
+      const err = await openRemote({
+        name: 'aliased',
+        url: `ssh://cmf-backup${sshd.dataDir}/x`,
+        options: { known_hosts: knownHosts, port: String(wrongPort) },
+      }).catch((e: unknown) => e);
+      expect((err as CmfError).code).toBe('REMOTE_UNREACHABLE');
+      expect((err as CmfError).message).toContain(`127.0.0.1:${wrongPort}`);
+    } finally {
+      process.env.HOME = saved.home;
+      if (saved.agent === undefined) delete process.env.SSH_AUTH_SOCK;
+      else process.env.SSH_AUTH_SOCK = saved.agent;
     }
   });
 

@@ -1,0 +1,90 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lookupSshConfig } from '../../../src/remotes/ssh-config.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+async function configFile(text: string, extra: Record<string, string> = {}): Promise<string> {
+  const dir = await tempDir();
+  for (const [name, body] of Object.entries(extra)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), body);
+  }
+  writeFileSync(join(dir, 'config'), text);
+  return join(dir, 'config');
+}
+
+describe('~/.ssh/config lookup', () => {
+  it('resolves an alias to HostName, User, Port and IdentityFile; the first value wins', async () => {
+    const path = await configFile(
+      [
+        '# a comment',
+        'Host backup store',
+        '  HostName 10.1.2.3',
+        '  User alice',
+        '  Port 2222',
+        '  IdentityFile ~/.ssh/id_backup',
+        'Host *',
+        '  User everyone',
+        '  Port 22',
+        '  IdentityFile %d/.ssh/id_%h',
+      ].join('\n'),
+    );
+    expect(lookupSshConfig('backup', path)).toEqual({
+      hostname: '10.1.2.3',
+      user: 'alice',
+      port: 2222,
+      identityFiles: [join(homedir(), '.ssh/id_backup'), join(homedir(), '.ssh/id_10.1.2.3')],
+    });
+    expect(lookupSshConfig('other', path)).toEqual({
+      user: 'everyone',
+      port: 22,
+      identityFiles: [join(homedir(), '.ssh/id_other')],
+    });
+  });
+
+  it('matches patterns with * and ?, honours negation, ignores case of keywords and host', async () => {
+    const path = await configFile(
+      [
+        'HOST *.lab !gpu?.lab',
+        'hostname=%h.example.org',
+        'Host gpu?.lab',
+        '  HostName "gpu box"',
+      ].join('\n'),
+    );
+    expect(lookupSshConfig('node7.LAB', path).hostname).toBe('node7.LAB.example.org');
+    expect(lookupSshConfig('gpu1.lab', path).hostname).toBe('gpu box');
+    expect(lookupSshConfig('gpu10.lab', path).hostname).toBe('gpu10.lab.example.org');
+    expect(lookupSshConfig('lab', path)).toEqual({ identityFiles: [] });
+  });
+
+  it('reads Include files in place (relative to the config folder, with wildcards) and skips Match blocks', async () => {
+    const path = await configFile(
+      [
+        'Include conf.d/*.conf',
+        'Match host backup',
+        '  User matched',
+        'Host backup',
+        '  Port 2200',
+      ].join('\n'),
+      {
+        'conf.d/10-backup.conf': 'Host backup\n  User fromInclude\n  Port 2201\n',
+        'conf.d/20-other.conf': 'Host backup\n  User second\n',
+        'conf.d/ignored.txt': 'Host backup\n  HostName nope\n',
+      },
+    );
+    expect(lookupSshConfig('backup', path)).toEqual({
+      user: 'fromInclude',
+      port: 2201,
+      identityFiles: [],
+    });
+  });
+
+  it('a missing file, a bad port or an empty value says nothing', async () => {
+    expect(lookupSshConfig('x', '/nonexistent/ssh/config')).toEqual({ identityFiles: [] });
+    const path = await configFile('Host x\n  Port 99999\n  User\n  IdentityFile %r-%u\n');
+    const me = userInfo().username;
+    expect(lookupSshConfig('x', path)).toEqual({ identityFiles: [`${me}-${me}`] });
+  });
+});
