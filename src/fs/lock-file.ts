@@ -1,4 +1,5 @@
-import { closeSync, openSync, rmSync, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -17,13 +18,20 @@ export interface LockFileOptions {
   staleMs?: number;
 }
 
-/** Creates `lock` exclusively, retrying with a growing pause (2 ms up to 50 ms). */
-export async function acquireLockFile(lock: string, opts: LockFileOptions): Promise<void> {
+/**
+ * Creates `lock` exclusively, holding `content`, retrying with a growing pause (2 ms up to
+ * 50 ms).
+ */
+export async function acquireLockFile(
+  lock: string,
+  opts: LockFileOptions,
+  content = '',
+): Promise<void> {
   const start = Date.now();
   for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
     try {
       // Synchronous: on a busy machine each thread-pool round trip can wait for a core.
-      closeSync(openSync(lock, 'wx'));
+      writeFileSync(lock, content, { flag: 'wx' });
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -40,16 +48,27 @@ export async function acquireLockFile(lock: string, opts: LockFileOptions): Prom
   }
 }
 
-/** Runs `fn` holding `lock`, and removes the lock afterwards whatever happens. */
+/**
+ * Runs `fn` holding `lock`, and removes the lock afterwards whatever happens — unless it is no
+ * longer ours: a holder paused past `staleMs` may have lost it to another process, whose lock
+ * it must not delete. The lock file holds an owner token to tell.
+ */
 export async function withLockFile<T>(
   lock: string,
   opts: LockFileOptions,
   fn: () => Promise<T>,
 ): Promise<T> {
-  await acquireLockFile(lock, opts);
+  const token = `${process.pid} ${randomUUID()}\n`;
+  await acquireLockFile(lock, opts, token);
   try {
     return await fn();
   } finally {
-    rmSync(lock, { force: true });
+    let mine = false;
+    try {
+      mine = readFileSync(lock, 'utf8') === token;
+    } catch {
+      // gone already
+    }
+    if (mine) rmSync(lock, { force: true });
   }
 }
