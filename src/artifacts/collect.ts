@@ -9,7 +9,7 @@ import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import { NotFoundError } from '../errors/index.js';
 import { oidFromKey } from '../remotes/driver.js';
 import type { MlmdArtifact, MlmdStore } from '../mlmd/index.js';
-import { pipelineExecutions, requirePipeline } from '../cmf/query.js';
+import { executionNotFound, hasUuid, pipelineExecutions, requirePipeline } from '../cmf/query.js';
 import { DVC_TRACKED_PROPERTY } from '../cmf/conventions.js';
 
 /** Artifact types that name no file in the cache. */
@@ -63,15 +63,26 @@ export function oidFromObjectUrl(url: string): string | undefined {
 }
 
 /**
- * Every file-backed artifact of the pipeline's executions, once each, in id order. The oid
- * comes from this pipeline's `url` entry, else from the recorded hash (`uri`/`Commit`, which
- * cmf sets to the DVC id); an artifact with neither has no `oid`. NotFoundError when the
- * pipeline does not exist or has no executions.
+ * Every file-backed artifact of the pipeline's executions (or of the one execution whose
+ * Execution_uuid list holds `executionUuid`, exactly: cmflib tests for a substring), once
+ * each, in id order. The oid comes from this pipeline's `url` entry, else from the recorded
+ * hash (`uri`/`Commit`, which cmf sets to the DVC id); an artifact with neither has no `oid`.
+ * NotFoundError when the pipeline does not exist, has no executions, or none with the uuid.
  */
-export function collectPipelineArtifacts(store: MlmdStore, pipeline: string): PipelineArtifact[] {
+export function collectPipelineArtifacts(
+  store: MlmdStore,
+  pipeline: string,
+  executionUuid?: string,
+): PipelineArtifact[] {
   return store.read(() => {
     const context = requirePipeline(store, pipeline);
-    const { executions } = pipelineExecutions(store, context);
+    let { executions } = pipelineExecutions(store, context);
+    if (executionUuid !== undefined && executions.length > 0) {
+      executions = executions.filter((e) =>
+        hasUuid(e.properties.Execution_uuid?.value as string | undefined, executionUuid),
+      );
+      if (executions.length === 0) throw executionNotFound(pipeline, executionUuid);
+    }
     if (executions.length === 0) {
       throw new NotFoundError(
         'EXECUTIONS_NOT_FOUND',

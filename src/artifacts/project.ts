@@ -32,6 +32,8 @@ export interface ArtifactTransferOptions {
   jobs?: number;
   /** Accept and record an SSH host key seen for the first time. */
   acceptNewHostKey?: boolean;
+  /** Only the artifacts of the execution with this uuid (`cmf repo push -e`). */
+  executionUuid?: string;
 }
 
 /**
@@ -48,7 +50,7 @@ export async function loadArtifactContext(opts: ArtifactTransferOptions): Promis
     readonly: true,
   });
   try {
-    const artifacts = collectPipelineArtifacts(store, opts.pipeline);
+    const artifacts = collectPipelineArtifacts(store, opts.pipeline, opts.executionUuid);
     return { projectRoot, dvc, cache: new LocalCache(dvc.cacheDir), artifacts };
   } finally {
     store.close();

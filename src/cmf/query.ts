@@ -303,17 +303,20 @@ export function executionRows(store: MlmdStore, pipelineName: string, uuid?: str
   const rows = pipelineExecutions(store, pipeline).executions.map(executionRow);
   if (uuid === undefined) return rows;
   const matches = rows.filter((r) => hasUuid(r.Execution_uuid, uuid));
-  if (matches.length === 0) {
-    throw new NotFoundError(
-      'EXECUTION_NOT_FOUND',
-      `Execution uuid ${uuid} is not present in pipeline "${pipelineName}"`,
-      {
-        hint: `Run 'cmf execution list -p ${pipelineName}' to see the executions and their uuids.`,
-        data: { pipeline: pipelineName, uuid },
-      },
-    );
-  }
+  if (matches.length === 0) throw executionNotFound(pipelineName, uuid);
   return matches;
+}
+
+/** The error for an execution uuid that no execution of the pipeline holds. */
+export function executionNotFound(pipelineName: string, uuid: string): NotFoundError {
+  return new NotFoundError(
+    'EXECUTION_NOT_FOUND',
+    `Execution uuid ${uuid} is not present in pipeline "${pipelineName}"`,
+    {
+      hint: `Run 'cmf execution list -p ${pipelineName}' to see the executions and their uuids.`,
+      data: { pipeline: pipelineName, uuid },
+    },
+  );
 }
 
 /** Whether a comma-joined Execution_uuid value holds `uuid`. */

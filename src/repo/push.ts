@@ -38,6 +38,7 @@ export async function repoPush(opts: RepoPushOptions): Promise<RepoResult> {
             cwd,
             mlmdPath,
             pipeline: opts.pipeline,
+            executionUuid: opts.executionUuid,
             jobs: opts.jobs,
           });
           if (r.failed.length > 0) throw transferError('push', r.failed, r);

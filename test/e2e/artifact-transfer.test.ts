@@ -16,6 +16,8 @@ import {
   trackedFiles,
 } from '../helpers/artifact-project.js';
 import { isolatedEnv, runCmf } from '../helpers/cli.js';
+import { pushArtifacts } from '../../src/artifacts/index.js';
+import { NotFoundError } from '../../src/errors/index.js';
 
 let root: string;
 let project: string;
@@ -70,6 +72,73 @@ describe('cmf artifact push', () => {
     expect(again.code).toBe(0);
     const j = JSON.parse(again.stdout);
     expect(j).toMatchObject({ uploaded: 0, present: cached.length, failed: [], bytes: 0 });
+  });
+
+  it("with an execution uuid (repo push -e) pushes only that execution's artifacts; an unknown uuid is NotFound", async () => {
+    const copy = join(root, `one-execution-${n++}`);
+    const other = join(root, 'remote-one-execution');
+    cpSync(project, copy, { recursive: true });
+    const cfg = join(copy, '.dvc/config');
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(remote, other));
+    // The oracle, straight from MLMD: the Collect execution's uuid and every object of the
+    // artifacts its events link (its directory output, and the environment file each
+    // execution takes as input), directories with the files their manifests list.
+    const db = new Database(join(copy, 'mlmd'), { readonly: true });
+    const { id, uuid } = db
+      .prepare(
+        `SELECT x.id AS id, p.string_value AS uuid FROM Execution x
+           JOIN ExecutionProperty p ON p.execution_id = x.id AND p.name = 'Execution_uuid'
+           JOIN Event e ON e.execution_id = x.id JOIN Artifact a ON a.id = e.artifact_id
+         WHERE a.name LIKE 'artifacts/images:%'`,
+      )
+      .get() as { id: number; uuid: string };
+    const oids = (
+      db
+        .prepare(
+          `SELECT a.uri AS oid FROM Event e JOIN Artifact a ON a.id = e.artifact_id
+             JOIN Type t ON t.id = a.type_id
+           WHERE e.execution_id = ? AND t.name NOT IN ('Metrics', 'Label')`,
+        )
+        .all(id) as Array<{ oid: string }>
+    ).map((r) => r.oid);
+    db.close();
+    expect(oids.length).toBeGreaterThan(1);
+    const expected = oids.flatMap((oid) =>
+      oid.endsWith('.dir')
+        ? [
+            oid,
+            ...(
+              JSON.parse(
+                readFileSync(
+                  join(copy, '.dvc/cache/files/md5', oid.slice(0, 2), oid.slice(2)),
+                  'utf8',
+                ),
+              ) as Array<{ md5: string }>
+            ).map((e) => e.md5),
+          ]
+        : [oid],
+    );
+    const key = (oid: string) => `files/md5/${oid.slice(0, 2)}/${oid.slice(2)}`;
+
+    const r = await pushArtifacts({
+      cwd: copy,
+      mlmdPath: 'mlmd',
+      pipeline: 'Test-env',
+      executionUuid: uuid,
+    });
+    expect(r).toMatchObject({ artifacts: oids.length, failed: [] });
+    expect(listFiles(other)).toEqual([...new Set(expected.map(key))].sort());
+    // Less than everything: the pipeline's other executions had objects of their own.
+    expect(listFiles(other).length).toBeLessThan(listFiles(join(copy, '.dvc/cache')).length);
+
+    const err = await pushArtifacts({
+      cwd: copy,
+      mlmdPath: 'mlmd',
+      pipeline: 'Test-env',
+      executionUuid: uuid.slice(0, 8), // a part of a uuid is not the uuid
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect((err as NotFoundError).code).toBe('EXECUTION_NOT_FOUND');
   });
 
   it('not initialised is exit 4; an unknown pipeline is exit 3', async () => {
