@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
@@ -93,14 +93,46 @@ export function transportError(target: HttpTarget, what: string, err: unknown): 
   return remoteFailed(target.location, what, err);
 }
 
-/** Streams a response body into a file (created or truncated) or a writable, counting bytes. */
+/**
+ * Streams a response body into a file (created or truncated) or a writable, counting bytes.
+ * A file is written with a synchronous write per received chunk: a write into the page cache
+ * takes microseconds, while a write stream's per-chunk promises and thread-pool round trips
+ * cost more CPU than the copy itself (and CPU is what a download competes for).
+ */
 export async function receiveBody(
   res: IncomingMessage,
   target: GetTarget,
   opts: TransferOptions,
 ): Promise<void> {
-  const sink = typeof target === 'string' ? createWriteStream(target) : target;
-  await pipeline(res, counting(opts), sink);
+  if (typeof target !== 'string') {
+    await pipeline(res, counting(opts), target);
+    return;
+  }
+  const fd = openSync(target, 'w');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      res.on('data', (chunk: Buffer) => {
+        try {
+          for (let off = 0; off < chunk.length;)
+            off += writeSync(fd, chunk, off, chunk.length - off);
+        } catch (err) {
+          res.destroy(err as Error);
+          return;
+        }
+        opts.onChunk?.(chunk);
+        opts.onBytes?.(chunk.length);
+      });
+      res.on('end', resolve);
+      res.on('error', reject);
+      // A connection cut mid-body: 'aborted' on the message, then 'close' without 'end'.
+      res.on('close', () => {
+        if (!res.complete)
+          reject(Object.assign(new Error('response aborted'), { code: 'ECONNRESET' }));
+      });
+    });
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The whole body of a response, as text (error documents, listings: small). */
