@@ -208,10 +208,15 @@ class Checkout {
     dest: string,
     isexec: boolean,
   ): Promise<void> {
-    // Held bytes have the raw md5 `oid`; a legacy id may name other (CRLF) content.
-    const bytes = this.legacy ? undefined : this.opts.objectBytes?.get(oid);
+    const bytes = this.heldBytes(oid);
     const type = await this.linker.place(src.path, dest, { size: src.size, isexec, bytes });
     this.used.add(type);
+  }
+
+  /** The caller's verified bytes of object `oid`, if it holds them. */
+  private heldBytes(oid: string): Buffer | undefined {
+    // Held bytes have the raw md5 `oid`; a legacy id may name other (CRLF) content.
+    return this.legacy ? undefined : this.opts.objectBytes?.get(oid);
   }
 
   /**
@@ -219,7 +224,7 @@ class Checkout {
    * undefined when it is not held.
    */
   private heldLocation(oid: string): ObjectLocation | undefined {
-    const bytes = this.legacy ? undefined : this.opts.objectBytes?.get(oid);
+    const bytes = this.heldBytes(oid);
     if (!bytes) return undefined;
     return { path: this.opts.cache.objectPath(oid), hashName: 'md5', size: bytes.length };
   }
