@@ -93,6 +93,28 @@ function base64Decoded(value: string): string | undefined {
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
 /**
+ * The key files to offer, and how an authentication error names them: the remote's keyfile,
+ * else the existing IdentityFiles of ~/.ssh/config, else (unless a password is set) the
+ * default keys that exist.
+ */
+function keyFilesFor(
+  settings: SshSettings,
+  identityFiles: readonly string[],
+): { files: string[]; label: string } {
+  if (settings.keyfile)
+    return { files: [settings.keyfile], label: `keyfile (${settings.keyfile})` };
+  const configured = identityFiles.filter((p) => existsSync(p));
+  if (configured.length > 0)
+    return {
+      files: configured,
+      label: `the IdentityFile of your SSH config (${configured.join(', ')})`,
+    };
+  if (settings.password) return { files: [], label: '' };
+  const defaults = DEFAULT_KEYS.map((k) => join(homedir(), '.ssh', k)).filter((p) => existsSync(p));
+  return { files: defaults, label: 'your SSH keys' };
+}
+
+/**
  * SFTP over one SSH connection (requests are pipelined, so parallel transfers share it).
  * Uploads go to `.<random>.tmp` in the target directory and are renamed into place with
  * posix-rename, as DVC does (A4.1). The configured port is honoured, a host of
@@ -137,15 +159,8 @@ export class SshDriver implements RemoteDriver {
 
     const methods: AuthMethod[] = [];
     const credentials: string[] = [];
-    const configKeys = sshConfig.identityFiles.filter((p) => existsSync(p));
-    const keyFiles = settings.keyfile
-      ? [settings.keyfile]
-      : configKeys.length > 0
-        ? configKeys
-        : settings.password
-          ? []
-          : DEFAULT_KEYS.map((k) => join(homedir(), '.ssh', k)).filter((p) => existsSync(p));
-    for (const file of keyFiles) {
+    const keys = keyFilesFor(settings, sshConfig.identityFiles);
+    for (const file of keys.files) {
       let key: Buffer;
       try {
         key = readFileSync(file);
@@ -162,14 +177,7 @@ export class SshDriver implements RemoteDriver {
         passphrase: settings.passphrase,
       } as AuthMethod);
     }
-    if (keyFiles.length)
-      credentials.push(
-        settings.keyfile
-          ? `keyfile (${settings.keyfile})`
-          : configKeys.length > 0
-            ? `the IdentityFile of your SSH config (${configKeys.join(', ')})`
-            : 'your SSH keys',
-      );
+    if (keys.files.length) credentials.push(keys.label);
     const agent = process.env.SSH_AUTH_SOCK;
     if (agent && settings.allowAgent !== false) {
       methods.push({ type: 'agent', username, agent } as AuthMethod);
