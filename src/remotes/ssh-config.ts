@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 
 /**
  * The part of OpenSSH's client configuration (`~/.ssh/config`) that an SSH remote needs: for
@@ -66,7 +66,7 @@ function includedFiles(arg: string, sshDir: string): string[] {
     : isAbsolute(arg)
       ? arg
       : join(sshDir, arg);
-  const name = path.slice(dirname(path).length + 1);
+  const name = basename(path);
   if (!/[*?]/.test(name)) return [path];
   try {
     return readdirSync(dirname(path))
