@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { GetTarget, TransferOptions } from './driver.js';
 import { networkCode, remoteFailed, tlsCode, tlsFailed, unreachable } from './errors.js';
-import { counting } from './streams.js';
+import { counting, reportChunk } from './streams.js';
 
 /**
  * The HTTP transport of the drivers that speak HTTP themselves (OSDF, S3): keep-alive
@@ -119,8 +119,7 @@ export async function receiveBody(
           res.destroy(err as Error);
           return;
         }
-        opts.onChunk?.(chunk);
-        opts.onBytes?.(chunk.length);
+        reportChunk(opts, chunk);
       });
       res.on('end', resolve);
       res.on('error', reject);

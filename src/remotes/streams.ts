@@ -1,14 +1,16 @@
 import type { TransferOptions } from './driver.js';
 
-/**
- * A pipeline stage that passes chunks through, reporting their sizes to `onBytes` and the
- * chunks themselves to `onChunk`.
- */
+/** Reports one chunk that moved: itself to `onChunk`, its size to `onBytes`. */
+export function reportChunk(opts: TransferOptions, chunk: Buffer): void {
+  opts.onChunk?.(chunk);
+  opts.onBytes?.(chunk.length);
+}
+
+/** A pipeline stage that passes chunks through, reporting each (see {@link reportChunk}). */
 export function counting(opts: TransferOptions) {
   return async function* (src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     for await (const chunk of src) {
-      opts.onChunk?.(chunk);
-      opts.onBytes?.(chunk.length);
+      reportChunk(opts, chunk);
       yield chunk;
     }
   };
