@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FixtureBuilder } from '../helpers/mlmd-fixture.js';
 import { repoRoot } from '../helpers/cli.js';
@@ -58,7 +58,16 @@ function start(cwd: string, args: string): void {
   const bin = join(repoRoot, 'bin', 'cmf');
   tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'cmf', '-x', '200', '-y', '50', '-c', cwd);
   tmux('set-option', '-t', 'cmf', 'history-limit', '5000');
-  tmux('send-keys', '-t', 'cmf', `NO_COLOR=1 ${bin} ${args}; echo "EXIT=[$?]"`, 'Enter');
+  // The pane's login shell resets PATH: give bin/cmf the Node this suite runs on, as runCmf
+  // does by inheriting the environment (without .tools/ it takes the `node` on PATH).
+  const path = `'${dirname(process.execPath)}':"$PATH"`;
+  tmux(
+    'send-keys',
+    '-t',
+    'cmf',
+    `PATH=${path} NO_COLOR=1 ${bin} ${args}; echo "EXIT=[$?]"`,
+    'Enter',
+  );
 }
 
 const shown = (text: string) => [...text.matchAll(/\| (f\d+)\.csv/g)].map((m) => m[1]);
