@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { GetTarget, TransferOptions } from './driver.js';
 import { networkCode, remoteFailed, tlsCode, tlsFailed, unreachable } from './errors.js';
+import { DirectGetPool, type DirectResult, type DirectTarget } from './http-direct.js';
 import { counting, reportChunk } from './streams.js';
 
 /**
@@ -38,9 +39,11 @@ export interface HttpTarget {
 export class HttpTransport {
   private readonly httpAgent: HttpAgent;
   private readonly httpsAgent: HttpsAgent;
+  private readonly direct: DirectGetPool;
 
   constructor(settings: HttpSettings) {
     const agentOpts = { keepAlive: true, maxSockets: settings.maxSockets };
+    this.direct = new DirectGetPool(settings.maxSockets);
     this.httpAgent = new HttpAgent(agentOpts);
     this.httpsAgent = new HttpsAgent({
       ...agentOpts,
@@ -78,7 +81,26 @@ export class HttpTransport {
     }
   }
 
+  /**
+   * A GET whose 200 body goes straight into a file or a buffer (http-direct.ts). Resolves
+   * `declined` for what that path leaves to {@link send}: ask again there. Failures are cmf
+   * errors, as send's are.
+   */
+  async getDirect(
+    target: HttpTarget,
+    url: URL,
+    headers: Record<string, string>,
+    into: DirectTarget,
+  ): Promise<DirectResult> {
+    try {
+      return await this.direct.get(url, headers, into);
+    } catch (err) {
+      throw transportError(target, `GET ${url.pathname}`, err);
+    }
+  }
+
   close(): void {
+    this.direct.close();
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }

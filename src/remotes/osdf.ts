@@ -12,6 +12,7 @@ import {
 } from './driver.js';
 import { authFailed, missingObject, remoteFailed } from './errors.js';
 import { hostPortOf, HttpTransport, readText, receiveBody } from './http.js';
+import { DirectGetPool, type DirectResult } from './http-direct.js';
 import { OsdfTokenProvider, type OsdfTokenSettings } from './osdf-token.js';
 import { counting } from './streams.js';
 
@@ -179,35 +180,75 @@ export class OsdfDriver implements RemoteDriver {
   }
 
   async get(key: string, target: GetTarget, opts: TransferOptions = {}): Promise<void> {
-    if (this.cache) {
-      let wrote = false;
-      try {
-        const res = await this.send(this.cache, 'GET', this.url(this.cache, key), {
-          timeoutMs: CACHE_TIMEOUT_MS,
-        });
-        if (res.statusCode === 200) {
-          wrote = true;
-          await receiveBody(res, target, opts);
-          return;
-        }
-        res.resume();
-      } catch {
-        // Any cache failure falls back to the origin, unless a stream target got bytes already.
-        if (wrote && typeof target !== 'string')
-          throw remoteFailed(
-            this.location,
-            `download of ${key} from the cache`,
-            new Error('interrupted'),
-          );
-      }
+    if (this.cache && (await this.getFromCache(this.cache, key, target, opts))) return;
+    const what = `download of ${key}`;
+    if (typeof target === 'string') {
+      const direct = await this.getDirect(this.origin, key, target, opts, ORIGIN_TIMEOUT_MS);
+      if (direct.kind !== 'declined') return;
     }
     const res = await this.send(this.origin, 'GET', this.url(this.origin, key));
-    this.check(res, `download of ${key}`, key);
+    this.check(res, what, key);
     try {
       await receiveBody(res, target, opts);
     } catch (err) {
-      throw remoteFailed(this.location, `download of ${key}`, err);
+      throw remoteFailed(this.location, what, err);
     }
+  }
+
+  /**
+   * Tries the cache. False, with nothing written to a stream target, sends the caller to the
+   * origin: any failure of the cache, or any answer but 200, does.
+   */
+  private async getFromCache(
+    cache: Endpoint,
+    key: string,
+    target: GetTarget,
+    opts: TransferOptions,
+  ): Promise<boolean> {
+    if (typeof target === 'string' && DirectGetPool.handles(cache.base)) {
+      return this.getDirect(cache, key, target, opts, CACHE_TIMEOUT_MS).then(
+        (r) => r.kind !== 'declined',
+        () => false,
+      );
+    }
+    let wrote = false;
+    try {
+      const res = await this.send(cache, 'GET', this.url(cache, key), {
+        timeoutMs: CACHE_TIMEOUT_MS,
+      });
+      if (res.statusCode === 200) {
+        wrote = true;
+        await receiveBody(res, target, opts);
+        return true;
+      }
+      res.resume();
+    } catch {
+      if (wrote && typeof target !== 'string')
+        throw remoteFailed(
+          this.location,
+          `download of ${key} from the cache`,
+          new Error('interrupted'),
+        );
+    }
+    return false;
+  }
+
+  /** A GET of the object straight into a file (HttpTransport.getDirect). */
+  private async getDirect(
+    ep: Endpoint,
+    key: string,
+    path: string,
+    opts: TransferOptions,
+    timeoutMs: number,
+  ): Promise<DirectResult> {
+    const url = this.url(ep, key);
+    if (!DirectGetPool.handles(url)) return { kind: 'declined' };
+    return this.http.getDirect(
+      { hostPort: ep.hostPort, location: this.location },
+      url,
+      { authorization: await this.tokens.header() },
+      { path, opts, timeoutMs },
+    );
   }
 
   async delete(key: string): Promise<void> {

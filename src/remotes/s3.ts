@@ -22,6 +22,7 @@ import {
   transportError,
   type HttpTarget,
 } from './http.js';
+import { DirectGetPool, type DirectResult, type DirectTarget } from './http-direct.js';
 import { signS3, uriEncode, UNSIGNED_PAYLOAD, type S3Credentials } from './s3-sign.js';
 
 /**
@@ -197,20 +198,20 @@ export class S3Driver implements RemoteDriver {
     return new URL(uriEncode(this.prefix + key, true), this.urls.objects);
   }
 
-  /** Signs and sends one request; the response may have any status. */
-  private async request(
+  /** The headers of a signed request (a credential failure is a cmf error). */
+  private async sign(
     method: string,
     url: URL,
     what: string,
-    opts: { headers?: Record<string, string>; body?: Buffer | Readable; unsigned?: boolean } = {},
-  ): Promise<IncomingMessage> {
+    opts: { headers?: Record<string, string>; unsigned?: boolean } = {},
+  ): Promise<Record<string, string>> {
     let credentials: S3Credentials;
     try {
       credentials = await this.credentials();
     } catch (err) {
       throw this.fail(err, what);
     }
-    const headers = signS3({
+    return signS3({
       method,
       url,
       region: this.region,
@@ -218,6 +219,16 @@ export class S3Driver implements RemoteDriver {
       headers: opts.headers,
       payloadHash: opts.unsigned ? UNSIGNED_PAYLOAD : undefined,
     });
+  }
+
+  /** Signs and sends one request; the response may have any status. */
+  private async request(
+    method: string,
+    url: URL,
+    what: string,
+    opts: { headers?: Record<string, string>; body?: Buffer | Readable; unsigned?: boolean } = {},
+  ): Promise<IncomingMessage> {
+    const headers = await this.sign(method, url, what, opts);
     return this.http.send(this.target, {
       method,
       url,
@@ -412,8 +423,30 @@ export class S3Driver implements RemoteDriver {
     }
   }
 
+  /**
+   * A GET of the object straight into a file or a buffer (HttpTransport.getDirect); anything
+   * but a 200 is `declined`, to be asked again through {@link request}, which judges it.
+   */
+  private async getDirect(
+    key: string,
+    what: string,
+    into: Omit<DirectTarget, 'timeoutMs'>,
+  ): Promise<DirectResult> {
+    const url = this.objectUrl(key);
+    if (!DirectGetPool.handles(url)) return { kind: 'declined' };
+    const headers = await this.sign('GET', url, what);
+    return this.http.getDirect(this.target, url, headers, {
+      ...into,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    });
+  }
+
   async get(key: string, target: GetTarget, opts: TransferOptions = {}): Promise<void> {
     const what = `download of ${key}`;
+    if (typeof target === 'string') {
+      const direct = await this.getDirect(key, what, { path: target, opts });
+      if (direct.kind !== 'declined') return;
+    }
     const res = await this.request('GET', this.objectUrl(key), what);
     if (res.statusCode !== 200) throw await this.failure(res, what, key);
     await this.receive(res, target, opts, what);
@@ -439,6 +472,11 @@ export class S3Driver implements RemoteDriver {
    */
   async read(key: string, limit: number, spill?: Spill): Promise<Buffer | undefined> {
     const what = `download of ${key}`;
+    if (spill) {
+      const direct = await this.getDirect(key, what, { ...spill, memoryLimit: limit });
+      if (direct.kind === 'memory') return direct.bytes;
+      if (direct.kind === 'file') return undefined;
+    }
     const res = await this.request('GET', this.objectUrl(key), what, {
       headers: spill ? {} : { range: `bytes=0-${limit - 1}` },
     });
