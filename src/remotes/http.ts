@@ -1,5 +1,11 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { open } from 'node:fs/promises';
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type ClientRequest,
+  type IncomingMessage,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,10 +30,25 @@ export interface HttpRequest {
   method: string;
   url: URL;
   headers?: Record<string, string>;
-  /** A buffer is sent as is; a stream is piped (then give content-length in headers). */
-  body?: Buffer | Readable;
+  /**
+   * A buffer is sent as is; a stream is piped; a file is read in chunks into reused buffers
+   * (for a stream or a file, give content-length in headers).
+   */
+  body?: Buffer | Readable | FileBody;
   /** Idle time before the request is abandoned. */
   timeoutMs?: number;
+}
+
+/** A file sent as a request body. */
+export interface FileBody {
+  path: string;
+  size: number;
+  /** Told of the bytes of each chunk the request has taken. */
+  onBytes?: (n: number) => void;
+}
+
+export function isFileBody(body: unknown): body is FileBody {
+  return typeof (body as FileBody | undefined)?.path === 'string';
 }
 
 /** For error messages: where the server is and what the remote is called. */
@@ -70,9 +91,12 @@ export class HttpTransport {
       req.on('response', resolve);
       req.on('error', reject);
     });
+    // Awaited below unless sending the body failed first: then its rejection is the same news.
+    response.catch(() => {});
     try {
       if (r.body === undefined) req.end();
       else if (Buffer.isBuffer(r.body)) req.end(r.body);
+      else if (isFileBody(r.body)) await sendFile(req, r.body);
       else await pipeline(r.body, req);
       return await response;
     } catch (err) {
@@ -103,6 +127,53 @@ export class HttpTransport {
     this.direct.close();
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+  }
+}
+
+/** Bytes of a file body read and written at a time. */
+const FILE_CHUNK = 256 << 10;
+
+/**
+ * Sends a file body through two buffers in turn: one is read while the other is written. A
+ * read stream would allocate every chunk afresh, and on this kind of VM touching new pages
+ * costs more CPU than the copy (see http-direct.ts). A buffer is reused only once the
+ * request has taken its previous bytes (the write callback).
+ */
+async function sendFile(req: ClientRequest, body: FileBody): Promise<void> {
+  // A request destroyed mid-body may never call back a pending write: race its failure.
+  const failed = new Promise<never>((_, reject) => {
+    req.once('error', reject);
+    req.once('close', () =>
+      reject(Object.assign(new Error('request closed'), { code: 'ECONNRESET' })),
+    );
+  });
+  failed.catch(() => {});
+  const fh = await open(body.path, 'r');
+  try {
+    const buffers = [Buffer.allocUnsafe(FILE_CHUNK), Buffer.allocUnsafe(FILE_CHUNK)];
+    const written: Array<Promise<void> | undefined> = [undefined, undefined];
+    for (let off = 0, i = 0; off < body.size; i ^= 1) {
+      await Promise.race([written[i], failed]);
+      const n = Math.min(FILE_CHUNK, body.size - off);
+      const { bytesRead } = await fh.read(buffers[i]!, 0, n, off);
+      if (bytesRead < n) {
+        throw Object.assign(new Error(`${body.path} shrank while it was sent`), { code: 'EIO' });
+      }
+      const write = new Promise<void>((resolve, reject) =>
+        req.write(buffers[i]!.subarray(0, n), (err) => {
+          if (err) return reject(err);
+          body.onBytes?.(n);
+          resolve();
+        }),
+      );
+      write.catch(() => {}); // awaited (and rethrown) when its buffer comes round again
+      written[i] = write;
+      off += n;
+    }
+    await Promise.race([Promise.all(written), failed]);
+    req.end();
+  } finally {
+    await fh.close();
   }
 }
 

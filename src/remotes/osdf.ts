@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
@@ -11,7 +10,7 @@ import {
   type TransferOptions,
 } from './driver.js';
 import { authFailed, missingObject, remoteFailed } from './errors.js';
-import { hostPortOf, HttpTransport, readText, receiveBody } from './http.js';
+import { hostPortOf, HttpTransport, readText, receiveBody, type FileBody } from './http.js';
 import { DirectGetPool, type DirectResult } from './http-direct.js';
 import { OsdfTokenProvider, type OsdfTokenSettings } from './osdf-token.js';
 import { counting } from './streams.js';
@@ -97,7 +96,7 @@ export class OsdfDriver implements RemoteDriver {
     method: string,
     url: URL,
     opts: {
-      body?: Readable;
+      body?: Readable | FileBody;
       size?: number;
       headers?: Record<string, string>;
       timeoutMs?: number;
@@ -164,17 +163,17 @@ export class OsdfDriver implements RemoteDriver {
   }
 
   async put(key: string, source: PutSource, opts: TransferOptions = {}): Promise<void> {
-    const { stream, size } =
-      typeof source === 'string'
-        ? {
-            stream: createReadStream(source, { highWaterMark: 1 << 20 }),
-            size: (await stat(source)).size,
-          }
-        : source;
-    const res = await this.send(this.origin, 'PUT', this.url(this.origin, key), {
-      body: Readable.from(counting(opts)(stream)),
-      size,
-    });
+    // A file goes up through reused buffers (http.ts sendFile), a stream as it comes.
+    let body: Readable | FileBody;
+    let size: number;
+    if (typeof source === 'string') {
+      size = (await stat(source)).size;
+      body = { path: source, size, onBytes: opts.onBytes };
+    } else {
+      size = source.size;
+      body = Readable.from(counting(opts)(source.stream));
+    }
+    const res = await this.send(this.origin, 'PUT', this.url(this.origin, key), { body, size });
     res.resume();
     this.check(res, `upload of ${key}`);
   }

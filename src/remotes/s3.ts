@@ -19,6 +19,8 @@ import {
   HttpTransport,
   readText,
   receiveBody,
+  isFileBody,
+  type FileBody,
   transportError,
   type HttpTarget,
 } from './http.js';
@@ -226,7 +228,11 @@ export class S3Driver implements RemoteDriver {
     method: string,
     url: URL,
     what: string,
-    opts: { headers?: Record<string, string>; body?: Buffer | Readable; unsigned?: boolean } = {},
+    opts: {
+      headers?: Record<string, string>;
+      body?: Buffer | Readable | FileBody;
+      unsigned?: boolean;
+    } = {},
   ): Promise<IncomingMessage> {
     const headers = await this.sign(method, url, what, opts);
     return this.http.send(this.target, {
@@ -359,29 +365,42 @@ export class S3Driver implements RemoteDriver {
   }
 
   async put(key: string, source: PutSource, opts: TransferOptions = {}): Promise<void> {
-    let size: number;
-    let body: Readable | Buffer;
-    if (typeof source === 'string') {
-      size = opts.size ?? (await stat(source)).size;
-      body =
-        size < SMALL
-          ? await readFile(source)
-          : createReadStream(source, { highWaterMark: 1 << 20 });
-    } else {
-      size = source.size;
-      body = source.stream;
+    const size =
+      typeof source === 'string' ? (opts.size ?? (await stat(source)).size) : source.size;
+    if (size >= MULTIPART_THRESHOLD) {
+      const stream =
+        typeof source === 'string'
+          ? createReadStream(source, { highWaterMark: 1 << 20 })
+          : source.stream;
+      try {
+        await this.putInParts(key, stream, opts);
+      } catch (err) {
+        stream.destroy();
+        throw err;
+      }
+      return;
     }
+    // A file goes up from memory when small, else through reused buffers (http.ts sendFile).
+    const body: Readable | Buffer | FileBody =
+      typeof source !== 'string'
+        ? source.stream
+        : size < SMALL
+          ? await readFile(source)
+          : { path: source, size };
     try {
-      if (size < MULTIPART_THRESHOLD) await this.putWhole(key, body, size);
-      else await this.putInParts(key, body, opts);
+      await this.putWhole(key, body, size);
     } catch (err) {
-      if (!Buffer.isBuffer(body)) body.destroy();
+      if (!Buffer.isBuffer(body) && !isFileBody(body)) body.destroy();
       throw err;
     }
-    if (size < MULTIPART_THRESHOLD) opts.onBytes?.(size);
+    opts.onBytes?.(size);
   }
 
-  private async putWhole(key: string, body: Readable | Buffer, size: number): Promise<void> {
+  private async putWhole(
+    key: string,
+    body: Readable | Buffer | FileBody,
+    size: number,
+  ): Promise<void> {
     const headers: Record<string, string> = { 'content-length': String(size) };
     // A DVC object's name is its MD5: the server checks the bytes against it for free.
     const oid = oidFromKey(key);
@@ -396,11 +415,7 @@ export class S3Driver implements RemoteDriver {
     res.resume();
   }
 
-  private async putInParts(
-    key: string,
-    body: Readable | Buffer,
-    opts: TransferOptions,
-  ): Promise<void> {
+  private async putInParts(key: string, body: Readable, opts: TransferOptions): Promise<void> {
     try {
       const { Upload } = await import('@aws-sdk/lib-storage');
       const upload = new Upload({
