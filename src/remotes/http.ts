@@ -2,20 +2,13 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Agent as HttpAgent, ClientRequest, IncomingMessage } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { GetTarget, TransferOptions } from './driver.js';
 import { networkCode, remoteFailed, tlsCode, tlsFailed, unreachable } from './errors.js';
 import { DirectGetPool, type DirectResult, type DirectTarget } from './http-direct.js';
 import { counting, reportChunk } from './streams.js';
-
-// node:http and node:https are loaded with require, https only when a URL needs it: an ESM
-// import of a built-in evaluates every export, lazy ones included, and node:http's include
-// Node's bundled undici (measured: 40–70 ms for `import 'node:http'`, 6 ms for require).
-const require = createRequire(import.meta.url);
-const http = require('node:http') as typeof import('node:http');
-let https: typeof import('node:https') | undefined;
+import { http, https } from '../util/node-http.js';
 
 /**
  * The HTTP transport of the drivers that speak HTTP themselves (OSDF, S3): keep-alive
@@ -72,15 +65,14 @@ export class HttpTransport {
     this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: settings.maxSockets });
   }
 
-  /** node:https and its agent, loaded on the first HTTPS request. */
+  /** node:https's request and this transport's agent for it, made on the first HTTPS request. */
   private tls(): { request: typeof import('node:https').request; agent: HttpsAgent } {
-    https ??= require('node:https') as typeof import('node:https');
-    this.httpsAgent ??= new https.Agent({
+    this.httpsAgent ??= new (https().Agent)({
       keepAlive: true,
       maxSockets: this.settings.maxSockets,
       rejectUnauthorized: this.settings.sslVerify !== false,
     });
-    return { request: https.request, agent: this.httpsAgent };
+    return { request: https().request, agent: this.httpsAgent };
   }
 
   /**

@@ -159,10 +159,10 @@ export function transportError(info: RequestInfo, err: unknown, timeoutMs: numbe
 }
 
 export function isTimeout(err: unknown): boolean {
-  return (err as Error)?.name === 'TimeoutError' || errorCode(err) === 'UND_ERR_HEADERS_TIMEOUT';
+  return (err as Error)?.name === 'TimeoutError';
 }
 
-/** The system error code under fetch's `TypeError: fetch failed` (ECONNREFUSED, ...). */
+/** The system error code of a failed request (ECONNREFUSED, ...), or of what caused it. */
 export function errorCode(err: unknown): string | undefined {
   let e = err as { code?: unknown; cause?: unknown } | undefined;
   for (let depth = 0; e && depth < 5; depth++) {

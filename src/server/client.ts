@@ -1,11 +1,13 @@
 /**
- * Client of the cmf-server HTTP API (ours or Python's): fetch with a timeout per attempt,
+ * Client of the cmf-server HTTP API (ours or Python's): requests with a timeout per attempt,
  * retries with exponential backoff where a retry can help (no connection, 5xx, 429 — never
  * other 4xx, never after a timeout, when the server may still be working on the request),
  * the bearer token when one is configured, and typed errors for everything else.
  */
-import { openAsBlob } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { http, https } from '../util/node-http.js';
 import { httpError, transportError, type RequestInfo } from './client-errors.js';
 
 export interface ServerClientOptions {
@@ -39,7 +41,14 @@ interface Request {
   pipeline?: string;
   query?: Record<string, string>;
   json?: unknown;
-  form?: () => Promise<FormData>;
+  /** A file sent as multipart/form-data part `file` (read when the request is sent). */
+  file?: { path: string; name: string };
+}
+
+interface Answer {
+  status: number;
+  retryAfter?: string;
+  text: string;
 }
 
 const RETRY_CODES = new Set([
@@ -49,9 +58,79 @@ const RETRY_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'EAI_AGAIN',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
 ]);
+
+/** Characters a multipart part's quoted filename cannot hold, escaped as browsers do. */
+const escapeFilename = (name: string): string =>
+  name.replace(/["\r\n]/g, (c) => encodeURIComponent(c));
+
+/** A multipart/form-data body with the file as part `file`. */
+async function multipart(file: { path: string; name: string }): Promise<{
+  body: Buffer;
+  contentType: string;
+}> {
+  const boundary = `cmf-${randomUUID()}`;
+  const head =
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; ` +
+    `filename="${escapeFilename(file.name)}"\r\nContent-Type: application/octet-stream\r\n\r\n`;
+  return {
+    body: Buffer.concat([
+      Buffer.from(head),
+      await readFile(file.path),
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]),
+    contentType: `multipart/form-data; boundary=${boundary}`,
+  };
+}
+
+/**
+ * One request and its whole answer, whatever the status. Rejects with the socket's error
+ * (its `code`: ECONNREFUSED, ...) or, after `timeoutMs` in all, a TimeoutError.
+ */
+function exchange(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | Buffer | undefined,
+  timeoutMs: number,
+): Promise<Answer> {
+  const u = new URL(url);
+  const request = u.protocol === 'https:' ? https().request : http.request;
+  return new Promise<Answer>((resolve, reject) => {
+    let settled = false;
+    const settle = (err: Error | undefined, answer?: Answer): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve(answer!);
+    };
+    const sent = { ...headers };
+    if (body !== undefined) sent['content-length'] = String(Buffer.byteLength(body));
+    const req = request(u, { method, headers: sent });
+    const timer = setTimeout(() => {
+      const err = new Error(`no answer within ${timeoutMs} ms`);
+      err.name = 'TimeoutError';
+      settle(err);
+      req.destroy();
+    }, timeoutMs);
+    req.on('error', (err) => settle(err));
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', (err) => settle(err));
+      res.on('end', () => {
+        const retryAfter = res.headers['retry-after'];
+        settle(undefined, {
+          status: res.statusCode ?? 0,
+          retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+          text: Buffer.concat(chunks).toString('utf8'),
+        });
+      });
+    });
+    req.end(body);
+  });
+}
 
 export class ServerClient {
   readonly baseUrl: string;
@@ -116,11 +195,7 @@ export class ServerClient {
       route,
       operation: `upload of ${name}`,
       query,
-      form: async () => {
-        const form = new FormData();
-        form.append('file', await openAsBlob(path), name);
-        return form;
-      },
+      file: { path, name },
     });
     try {
       return JSON.parse(res.text) as Record<string, unknown>;
@@ -139,42 +214,40 @@ export class ServerClient {
   }
 
   /** One request with retries; resolves only on a 2xx answer. */
-  private async send(req: Request): Promise<{ status: number; text: string }> {
+  private async send(req: Request): Promise<Answer> {
     const url = this.endpoint(req.route, req.query);
     const info: RequestInfo = { operation: req.operation, url, pipeline: req.pipeline };
     const headers: Record<string, string> = { accept: 'application/json, text/plain, */*' };
     if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
-    let body: string | FormData | undefined;
+    let body: string | Buffer | undefined;
     if (req.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(req.json);
     }
     for (let attempt = 0; ; attempt++) {
       const last = attempt >= this.retries;
-      let res: Response;
+      let res: Answer;
       try {
-        if (req.form) body = await req.form();
-        res = await fetch(url, {
-          method: req.method,
-          headers,
-          body,
-          signal: AbortSignal.timeout(this.timeoutMs),
-        });
+        if (req.file) {
+          const form = await multipart(req.file);
+          headers['content-type'] = form.contentType;
+          body = form.body;
+        }
+        res = await exchange(url, req.method, headers, body, this.timeoutMs);
       } catch (err) {
-        const code = (err as { cause?: { code?: string } }).cause?.code;
+        const code = (err as { code?: string }).code;
         if (!last && code !== undefined && RETRY_CODES.has(code)) {
           await sleep(this.delay(attempt));
           continue;
         }
         throw transportError(info, err, this.timeoutMs);
       }
-      const text = await res.text().catch(() => '');
-      if (res.ok) return { status: res.status, text };
+      if (res.status >= 200 && res.status < 300) return res;
       if (!last && (res.status >= 500 || res.status === 429)) {
-        await sleep(this.delay(attempt, res.headers.get('retry-after')));
+        await sleep(this.delay(attempt, res.retryAfter));
         continue;
       }
-      throw httpError(info, res.status, text);
+      throw httpError(info, res.status, res.text);
     }
   }
 

@@ -1,14 +1,18 @@
 /** The server client against real HTTP servers on 127.0.0.1 that answer as told. */
+import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CmfError } from '../../../src/errors/index.js';
 import { ServerClient } from '../../../src/server/client.js';
 import { freePort } from '../../servers/common.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 interface Seen {
   method: string;
   url: string;
   authorization?: string;
+  contentType?: string;
   body: string;
 }
 
@@ -27,6 +31,7 @@ async function answering(
       method: req.method!,
       url: req.url!,
       authorization: req.headers.authorization,
+      contentType: req.headers['content-type'],
       body,
     });
     const a = answers[Math.min(seen.length - 1, answers.length - 1)]!;
@@ -65,6 +70,28 @@ describe('ServerClient', () => {
       json_payload: '{"Pipeline": []}',
       pipeline_name: 'P',
     });
+  });
+
+  it('uploads a file as multipart part "file", its name escaped, again in full on a retry', async () => {
+    const { url, seen } = await answering([
+      { status: 503, body: '' },
+      { status: 200, body: '{"ok": true}' },
+    ]);
+    const file = join(await tempDir(), 'labels.csv');
+    writeFileSync(file, 'a,b\n1,2\n');
+    const client = new ServerClient({ url, backoffMs: 5 });
+    const r = await client.upload('tensorboard', file, 'run "1".csv', { pipeline_name: 'P' });
+    expect(r).toEqual({ ok: true });
+    expect(seen).toHaveLength(2);
+    for (const s of seen) {
+      expect(s.url).toBe('/api/tensorboard?pipeline_name=P');
+      const boundary = /^multipart\/form-data; boundary=(\S+)$/.exec(s.contentType ?? '')?.[1];
+      expect(boundary).toBeDefined();
+      expect(s.body).toBe(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="run %221%22.csv"\r\n` +
+          `Content-Type: application/octet-stream\r\n\r\na,b\n1,2\n\r\n--${boundary}--\r\n`,
+      );
+    }
   });
 
   it('retries 5xx and 429 with backoff, then succeeds', async () => {
