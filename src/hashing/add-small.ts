@@ -23,6 +23,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { tempPathBeside } from '../fs/atomic.js';
+import { readSmallFile } from '../fs/small-read.js';
 import { CACHE_OBJECT_MODE, type LocalCache } from './cache.js';
 import type { HashState, StateEntry } from './state.js';
 
@@ -80,7 +81,8 @@ export class SmallFileAdder {
     let now: BigIntStats;
     try {
       now = fstatSync(fd, { bigint: true });
-      bytes = readFileSync(fd);
+      // Into the shared scratch buffer: used (hashed, stored) before anything else reads.
+      bytes = readSmallFile(fd, Number(now.size) + 1) ?? readFileSync(fd);
     } finally {
       closeSync(fd);
     }

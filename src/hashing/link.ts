@@ -1,12 +1,9 @@
 import {
   chmodSync,
-  closeSync,
   constants,
   existsSync,
   mkdirSync,
-  openSync,
   readFileSync,
-  readSync,
   renameSync,
   rmSync,
   writeFileSync,
@@ -14,6 +11,7 @@ import {
 import { chmod, copyFile, link, rename, symlink, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { tempPathBeside } from '../fs/atomic.js';
+import { readSmallFile } from '../fs/small-read.js';
 import { UsageError } from '../errors/index.js';
 
 /**
@@ -91,20 +89,13 @@ export interface PlaceOptions {
 export const SMALL_FILE = 1 << 20;
 
 /**
- * Reads a small object in one read: a buffer one byte larger than the recorded size, so a
- * short read proves the end of the file. An object that grew is read whole, so the copy is
- * always of the file as it is, as copyFile would make it.
+ * Reads a small object in one read into the shared scratch buffer (fs/small-read.ts), asking
+ * for one byte more than the recorded size, so a short read proves the end of the file. An
+ * object that grew is read whole, so the copy is always of the file as it is, as copyFile
+ * would make it.
  */
 function readSmall(src: string, size: number): Buffer {
-  const fd = openSync(src, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(size + 1);
-    const n = readSync(fd, buf, 0, size + 1, 0);
-    if (n <= size) return buf.subarray(0, n);
-  } finally {
-    closeSync(fd);
-  }
-  return readFileSync(src);
+  return readSmallFile(src, size + 1) ?? readFileSync(src);
 }
 
 /**

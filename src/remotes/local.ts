@@ -1,13 +1,10 @@
 import {
-  closeSync,
   constants,
   createReadStream,
   createWriteStream,
-  fstatSync,
-  openSync,
   readFileSync,
-  readSync,
   renameSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
@@ -15,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { OperationError } from '../errors/index.js';
 import { tempPathBeside } from '../fs/atomic.js';
+import { readSmallFile } from '../fs/small-read.js';
 import {
   isTempName,
   type GetTarget,
@@ -30,8 +28,6 @@ import { counting } from './streams.js';
 const OBJECT_MODE = 0o444;
 /** Below this size an object is copied through memory; above it, with copyFile (reflinks). */
 const SMALL = 1 << 20;
-/** Reused by the synchronous small reads (one at a time: they never yield). */
-let scratch = Buffer.allocUnsafe(0);
 
 /**
  * A directory remote. Uploads copy (reflink where the filesystem can) to `.<random>.tmp`
@@ -92,7 +88,8 @@ export class LocalDriver implements RemoteDriver {
         // Small files: one read and one write (created 0444), done synchronously: for files
         // this small the thread-pool round trips of async calls cost more than the I/O
         // (peers.md C.2), and the event loop is held for well under a millisecond.
-        writeFileSync(tmp, readFileSync(source), { mode: OBJECT_MODE, flag: 'wx' });
+        const bytes = readSmallFile(source, SMALL) ?? readFileSync(source);
+        writeFileSync(tmp, bytes, { mode: OBJECT_MODE, flag: 'wx' });
         renameSync(tmp, target);
         opts.onBytes?.(size);
         return;
@@ -120,7 +117,7 @@ export class LocalDriver implements RemoteDriver {
       if (typeof target === 'string') {
         const size = opts.size ?? (await stat(src)).size;
         if (size < SMALL) {
-          writeFileSync(target, readFileSync(src));
+          writeFileSync(target, readSmallFile(src, SMALL) ?? readFileSync(src));
         } else {
           await copyFile(src, target, constants.COPYFILE_FICLONE);
           // copyFile copies the 0444 mode; the caller decides the mode of its own file.
@@ -144,25 +141,18 @@ export class LocalDriver implements RemoteDriver {
   }
 
   /**
-   * One open, read and close, synchronously (small files: see {@link put}). The read asks for
-   * `limit` bytes into a scratch buffer: a short read is the whole file, so no fstat is
-   * needed (each syscall counts when there are thousands of objects). A file that fills the
-   * buffer is too large: its size is returned.
+   * One open, read and close, synchronously (small files: see {@link put}); the bytes are
+   * copied out of the shared scratch buffer for the caller to keep. A file of `limit` bytes
+   * or more is too large: its size is returned.
    */
   private readSmall(key: string, limit: number): Buffer | number {
     const src = this.path(key);
-    let fd: number | undefined;
     try {
-      fd = openSync(src, 'r');
-      if (scratch.length < limit) scratch = Buffer.allocUnsafe(limit);
-      const n = readSync(fd, scratch, 0, limit, 0);
-      if (n >= limit) return fstatSync(fd).size;
-      return Buffer.from(scratch.subarray(0, n));
+      const view = readSmallFile(src, limit);
+      return view ? Buffer.from(view) : statSync(src).size;
     } catch (err) {
       if (isMissing(err)) throw missingObject(this.location, key, err);
       throw remoteFailed(this.location, `download of ${key}`, err);
-    } finally {
-      if (fd !== undefined) closeSync(fd);
     }
   }
 
