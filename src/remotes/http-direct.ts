@@ -41,6 +41,9 @@ const MAX_HEAD_BYTES = 64 << 10;
 
 const DECLINED: DirectResult = { kind: 'declined' };
 
+/** Read once: process.env is slow to ask thousands of times, and Node reads it at start too. */
+const USE_ENV_PROXY = !!process.env.NODE_USE_ENV_PROXY;
+
 function errorWithCode(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
@@ -85,8 +88,8 @@ function parseHead(text: string): ParsedHead | undefined {
 
 /** Receives one response on a connection: the head, then (if taken) the body. */
 class Exchange {
-  private head: Buffer[] = [];
-  private headBytes = 0;
+  /** The start of a head that did not fit in one read (copied out of the read buffer). */
+  private partialHead: Buffer | undefined;
   private fd: number | undefined;
   private memory: Buffer | undefined;
   private remaining = 0;
@@ -110,13 +113,13 @@ class Exchange {
   take(chunk: Buffer): void {
     this.answered = true;
     if (this.fd !== undefined || this.memory !== undefined) return this.body(chunk);
-    this.head.push(Buffer.from(chunk)); // copied: the read buffer is reused
-    this.headBytes += chunk.length;
-    const all = this.head.length === 1 ? this.head[0]! : Buffer.concat(this.head);
+    // A head nearly always arrives whole in one read: it is parsed in the read buffer itself.
+    const all = this.partialHead ? Buffer.concat([this.partialHead, chunk]) : chunk;
     const end = all.indexOf('\r\n\r\n');
     if (end < 0) {
-      if (this.headBytes > MAX_HEAD_BYTES)
-        this.fail(errorWithCode('response head too long', 'EPROTO'));
+      // Kept for the next read, so copied: the read buffer is reused (concat made a copy).
+      this.partialHead = this.partialHead ? all : Buffer.from(all);
+      if (all.length > MAX_HEAD_BYTES) this.fail(errorWithCode('response head too long', 'EPROTO'));
       return;
     }
     const head = parseHead(all.toString('latin1', 0, end));
@@ -233,7 +236,7 @@ export class DirectGetPool {
 
   /** False for what this client leaves to node:http (see the module comment). */
   static handles(url: URL): boolean {
-    return url.protocol === 'http:' && !process.env.NODE_USE_ENV_PROXY;
+    return url.protocol === 'http:' && !USE_ENV_PROXY;
   }
 
   /**
