@@ -1,6 +1,9 @@
 /** The server client against real HTTP servers on 127.0.0.1 that answer as told. */
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CmfError } from '../../../src/errors/index.js';
@@ -160,5 +163,41 @@ describe('ServerClient', () => {
     expect(err.code).toBe('SERVER_TIMEOUT');
     expect(err.hint).toMatch(/CMF_SERVER_TIMEOUT/);
     expect(seen).toHaveLength(1);
+  });
+
+  it('speaks HTTPS, verifying the certificate against the trusted CAs', async () => {
+    const dir = await tempDir();
+    execFileSync(
+      'openssl',
+      [
+        ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
+        ...['-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1'],
+        ...['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+      ],
+      { stdio: 'ignore' },
+    );
+    const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    const tlsServer = createHttpsServer(
+      { key: readFileSync(join(dir, 'key.pem')), cert },
+      (req, res) => {
+        req.resume();
+        req.on('end', () => res.end('{"status": "success"}'));
+      },
+    );
+    await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r));
+    const url = `https://127.0.0.1:${(tlsServer.address() as { port: number }).port}`;
+    const defaults = getCACertificates('default');
+    try {
+      const push = () =>
+        new ServerClient({ url, retries: 0 }).pushMetadata({ pipelineName: 'P', payload: '{}' });
+      const refused = await failure(push());
+      expect(refused.code).toBe('SERVER_UNREACHABLE');
+      expect(refused.message).toMatch(/SELF_SIGNED/);
+      setDefaultCACertificates([...defaults, cert]);
+      expect((await push()).status).toBe('success');
+    } finally {
+      setDefaultCACertificates(defaults);
+      await new Promise<void>((r) => tlsServer.close(() => r()));
+    }
   });
 });
