@@ -14,8 +14,8 @@ import { reportChunk } from './streams.js';
  * Only the common answer is handled here: a 200 whose body a Content-Length delimits. For
  * anything else (an error status, a chunked body, HTTP/1.0) the download is declined before
  * a byte of the body is taken, and the caller asks again through node:http, where every
- * status is judged in one place. HTTPS is always declined (TLS sockets have no `onread`), as
- * is any request when Node is told to use a proxy (NODE_USE_ENV_PROXY).
+ * status is judged in one place. HTTPS is always declined (this client speaks to plain TCP
+ * sockets only), as is any request when Node is told to use a proxy (NODE_USE_ENV_PROXY).
  */
 
 /** Where the body of a 200 goes. */

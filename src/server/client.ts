@@ -41,7 +41,7 @@ interface Request {
   pipeline?: string;
   query?: Record<string, string>;
   json?: unknown;
-  /** A file sent as multipart/form-data part `file` (read when the request is sent). */
+  /** A file sent as multipart/form-data part `file`. */
   file?: { path: string; name: string };
 }
 
@@ -223,16 +223,21 @@ export class ServerClient {
     if (req.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(req.json);
+    } else if (req.file) {
+      // Built once: a retry sends the same bytes again.
+      let form;
+      try {
+        form = await multipart(req.file);
+      } catch (err) {
+        throw transportError(info, err, this.timeoutMs);
+      }
+      headers['content-type'] = form.contentType;
+      body = form.body;
     }
     for (let attempt = 0; ; attempt++) {
       const last = attempt >= this.retries;
       let res: Answer;
       try {
-        if (req.file) {
-          const form = await multipart(req.file);
-          headers['content-type'] = form.contentType;
-          body = form.body;
-        }
         res = await exchange(url, req.method, headers, body, this.timeoutMs);
       } catch (err) {
         const code = (err as { code?: string }).code;
