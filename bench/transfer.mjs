@@ -4,7 +4,8 @@
 // SFTP (OpenSSH sshd on 127.0.0.1), the servers started as the tests start them
 // (test/servers/*.ts). Data sets (issue 5): 100 files of 100 KB plus 5 of 20 MB, and 5,000
 // files of 4 KB, each logged as one directory artifact through the Cmf API (dist/).
-// Prints a table of median wall-clock times. Not a test: nothing asserts.
+// Prints a table of median wall-clock times, cmf and rclone run in turns. Not a test: nothing
+// asserts.
 //   node bench/transfer.mjs [--jobs 8] [--runs 3] [--remotes local,s3,sftp]
 //                           [--cases push,noop,pull] [mixed|small]
 // rclone copies `.dvc/cache/files` to `<remote>/files` (push) and back into an empty cache
@@ -14,8 +15,19 @@
 // packages; a remote whose server cannot start is reported and skipped.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { Buffer } from 'node:buffer';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { emptyTrash, moveToTrash, waitForQuietFs } from './quiet-fs.mjs';
 
@@ -77,17 +89,44 @@ function time(cmd, argv, opts = {}) {
 const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
- * Medians (wall-clock and CPU) of `runs` timed runs after one untimed warm-up; `before` runs
- * untimed before each.
+ * cmf and rclone timed in turns: one untimed warm-up each (page cache, connections), then
+ * `runs` rounds of one run each, the order swapped every round, `before` (untimed) ahead of
+ * each run. A burst of load on a shared machine then hits both tools of a round alike: the
+ * ratio reported is the median of the rounds' ratios, the times the medians of each tool.
  */
-function median(before, cmd, argv, opts) {
-  const xs = [];
+function sideBySide(cmf, rclone) {
+  const c = [];
+  const r = [];
   for (let i = 0; i <= runs; i++) {
-    before?.();
-    const t = time(cmd, argv, opts);
-    if (i > 0) xs.push(t); // the first run warms the page cache and connections
+    const pair = i % 2 === 0 ? [cmf, rclone] : [rclone, cmf];
+    const [first, second] = pair.map(({ before, cmd, argv, opts }) => {
+      before?.();
+      return time(cmd, argv, opts);
+    });
+    if (i === 0) continue;
+    c.push(pair[0] === cmf ? first : second);
+    r.push(pair[0] === cmf ? second : first);
   }
-  return { ms: mid(xs.map((x) => x.ms)), cpu: mid(xs.map((x) => x.cpu)) };
+  const stats = (xs) => ({ ms: mid(xs.map((x) => x.ms)), cpu: mid(xs.map((x) => x.cpu)) });
+  return { c: stats(c), r: stats(r), ratio: mid(c.map((x, i) => x.ms / r[i].ms)) };
+}
+
+const warmBuffer = Buffer.allocUnsafe(1 << 20);
+/**
+ * Reads every file under `dir` (untimed, before each run) so that both tools find what they
+ * read in the page cache: rclone's local backend drops what it reads from the cache, so
+ * without this the tool that runs after it reads from disk.
+ */
+function warm(dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) warm(path);
+    else if (e.isFile()) {
+      const fd = openSync(path, 'r');
+      while (readSync(fd, warmBuffer) > 0);
+      closeSync(fd);
+    }
+  }
 }
 
 function writeData(dir, sets) {
@@ -160,6 +199,7 @@ async function startRemote(kind) {
       kind,
       remote: { url: dir, options: {} },
       rclone: dir,
+      dir,
       empty: () => moveToTrash(dir),
       stop: async () => {},
     };
@@ -231,6 +271,7 @@ async function startRemote(kind) {
         secrets: { password: sshd.password },
       },
       rclone: `sftp:${dir}`,
+      dir,
       empty: () => moveToTrash(dir),
       stop: () => sshd.stop(),
     };
@@ -296,16 +337,38 @@ function measure(r, id, ds, dir) {
   useRemote(dir, r.remote);
   const noopTarget = id === 'small' ? '≤ 1 s' : '≤ 0.8×';
   // Pushes fill the remote; without them (--cases pull) rclone fills it once.
+  // What the run reads is warmed first, for both tools: the cache for pushes; for pulls the
+  // remote's files when they are on this machine's disk (local, SFTP; RGW keeps them in memory).
+  const source = (verb) => (verb === 'push' ? join(cache, 'files') : r.dir && join(r.dir, 'files'));
+  const prepare = (verb, before) => () => {
+    before?.();
+    const dir = source(verb);
+    if (dir) warm(dir);
+  };
+  const rcloneRun = (verb, from, to, before) => {
+    const [cmd, argv] = rcloneCopy(from, to);
+    return { before: prepare(verb, before), cmd, argv };
+  };
+  const cmfRun = (verb, cwd, before) => ({
+    before: prepare(verb, before),
+    cmd: bin,
+    argv: cmfArgs(verb),
+    opts: { cwd },
+  });
   if (cases.has('push')) {
-    const push = median(r.empty, bin, cmfArgs('push'), { cwd: dir });
-    const rPush = median(r.empty, ...rcloneCopy(join(cache, 'files'), `${r.rclone}/files`));
-    rows.push([r.kind, `push ${ds.name}`, push, rPush, '≤ 0.8×']);
+    const push = sideBySide(
+      cmfRun('push', dir, r.empty),
+      rcloneRun('push', join(cache, 'files'), `${r.rclone}/files`, r.empty),
+    );
+    rows.push([r.kind, `push ${ds.name}`, push, '≤ 0.8×']);
   } else time(...rcloneCopy(join(cache, 'files'), `${r.rclone}/files`));
   if (cases.has('noop')) {
     // Both no-op pushes find a full remote.
-    const noop = median(undefined, bin, cmfArgs('push'), { cwd: dir });
-    const rNoop = median(undefined, ...rcloneCopy(join(cache, 'files'), `${r.rclone}/files`));
-    rows.push([r.kind, `no-op push ${ds.name}`, noop, rNoop, noopTarget]);
+    const noop = sideBySide(
+      cmfRun('push', dir),
+      rcloneRun('push', join(cache, 'files'), `${r.rclone}/files`),
+    );
+    rows.push([r.kind, `no-op push ${ds.name}`, noop, noopTarget]);
   }
   if (!cases.has('pull')) return;
   // The pull side: a copy of the project without cache and workspace data.
@@ -315,12 +378,11 @@ function measure(r, id, ds, dir) {
     moveToTrash(join(clone, '.dvc', 'cache'));
     moveToTrash(join(clone, 'data'));
   };
-  const pull = median(emptyClone, bin, cmfArgs('pull'), { cwd: clone });
-  const rPull = median(
-    () => moveToTrash(rCache),
-    ...rcloneCopy(`${r.rclone}/files`, join(rCache, 'files')),
+  const pull = sideBySide(
+    cmfRun('pull', clone, emptyClone),
+    rcloneRun('pull', `${r.rclone}/files`, join(rCache, 'files'), () => moveToTrash(rCache)),
   );
-  rows.push([r.kind, `pull ${ds.name}`, pull, rPull, '≤ 0.8×']);
+  rows.push([r.kind, `pull ${ds.name}`, pull, '≤ 0.8×']);
 }
 
 const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
@@ -335,8 +397,7 @@ const table = [
     'ok',
     'CPU cmf / rclone',
   ],
-  ...rows.map(([kind, name, c, r, target]) => {
-    const ratio = c.ms / r.ms;
+  ...rows.map(([kind, name, { c, r, ratio }, target]) => {
     const ok = target === '≤ 1 s' ? c.ms <= 1000 : ratio <= 0.8;
     const cpu = gnuTime ? `${fmt(c.cpu)} / ${fmt(r.cpu)}` : 'n/a';
     return [
@@ -357,7 +418,8 @@ for (const [i, row] of table.entries()) {
   if (i === 0) console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
 }
 console.log(
-  `(medians of ${runs} runs after a warm-up; ${new Date().toISOString()}; wall-clock times ` +
-    'are noisy on a shared machine, CPU = user + system seconds of the process)',
+  `(${runs} rounds after a warm-up, cmf and rclone in turns; times are medians, the ratio is ` +
+    `the median of the rounds' ratios; ${new Date().toISOString()}; wall-clock times are ` +
+    'noisy on a shared machine, CPU = user + system seconds of the process)',
 );
 console.log(`(file creation before the timed runs: ${fsNotes.join('; ')})`);
