@@ -129,12 +129,14 @@ export class Cmf implements DataSliceHost {
   private env?: EnvironmentSnapshot;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  readonly store: MlmdStore;
+  private readonly project: Project;
+  readonly pipeline: MlmdContext;
 
-  private constructor(
-    readonly store: MlmdStore,
-    private readonly project: Project,
-    readonly pipeline: MlmdContext,
-  ) {
+  private constructor(store: MlmdStore, project: Project, pipeline: MlmdContext) {
+    this.store = store;
+    this.project = project;
+    this.pipeline = pipeline;
     this.types = new TypeRegistry(store);
     this.stager = new GitStager(project.git);
     this.host = {

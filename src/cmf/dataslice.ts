@@ -18,12 +18,14 @@ export interface DataSliceHost {
 
 export class DataSlice {
   private readonly rows = new Map<string, Row>();
+  private readonly host: DataSliceHost;
+  readonly name: string;
 
   /** @internal use `Cmf.createDataslice` */
-  constructor(
-    private readonly host: DataSliceHost,
-    readonly name: string,
-  ) {}
+  constructor(host: DataSliceHost, name: string) {
+    this.host = host;
+    this.name = name;
+  }
 
   /** Adds a file (its md5 goes into the `hash` column) with optional per-file properties. */
   async addData(path: string, props?: CustomProperties): Promise<void> {

@@ -53,8 +53,11 @@ export interface EventOutcome {
  */
 export class KnownArtifacts {
   private readonly byUri = new Map<string, MlmdArtifact[]>();
+  private readonly tx: AsyncMlmdStore;
 
-  constructor(private readonly tx: AsyncMlmdStore) {}
+  constructor(tx: AsyncMlmdStore) {
+    this.tx = tx;
+  }
 
   /** Artifacts with this uri and type, in id order. */
   async withUri(uri: string, typeId: number): Promise<MlmdArtifact[]> {

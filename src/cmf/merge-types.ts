@@ -17,8 +17,11 @@ import { ARTIFACT_TYPES, CONTEXT_TYPES, EXECUTION_PROPERTIES } from './conventio
 export class MergeTypes {
   /** `kind:name` → id and the property names known to be declared. */
   private readonly known = new Map<string, { id: number; declared: Set<string> }>();
+  private readonly store: AsyncMlmdStore;
 
-  constructor(private readonly store: AsyncMlmdStore) {}
+  constructor(store: AsyncMlmdStore) {
+    this.store = store;
+  }
 
   context(name: keyof typeof CONTEXT_TYPES): Promise<number> {
     return this.put(TypeKind.CONTEXT, name, CONTEXT_TYPES[name], {});

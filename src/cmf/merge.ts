@@ -161,12 +161,14 @@ interface Planned {
 class Merger {
   private readonly types: MergeTypes;
   private readonly known: KnownArtifacts;
+  private readonly tx: AsyncMlmdStore;
+  private readonly mode: MergeMode;
+  private readonly result: MergeResult;
 
-  constructor(
-    private readonly tx: AsyncMlmdStore,
-    private readonly mode: MergeMode,
-    private readonly result: MergeResult,
-  ) {
+  constructor(tx: AsyncMlmdStore, mode: MergeMode, result: MergeResult) {
+    this.tx = tx;
+    this.mode = mode;
+    this.result = result;
     this.types = new MergeTypes(tx);
     this.known = new KnownArtifacts(tx);
   }

@@ -8,7 +8,11 @@
 
 /** A double-precision value (written with a decimal point or an exponent). */
 export class PyFloat {
-  constructor(readonly value: number) {}
+  readonly value: number;
+
+  constructor(value: number) {
+    this.value = value;
+  }
 }
 
 export type PyJson =

@@ -4,7 +4,11 @@
  * string). The pieces are UTF-8 buffers or strings, written in order.
  */
 export class RawJson {
-  constructor(readonly chunks: readonly (Buffer | string)[]) {}
+  readonly chunks: readonly (Buffer | string)[];
+
+  constructor(chunks: readonly (Buffer | string)[]) {
+    this.chunks = chunks;
+  }
 
   /** A value serialised as `--json` serialises values (see `jsonText`). */
   static of(value: unknown): RawJson {

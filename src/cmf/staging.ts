@@ -16,10 +16,13 @@ export class GitStager {
   /** True when something was staged since the last {@link committed}. */
   stagedSinceCommit = false;
 
-  constructor(
-    private readonly git: GitRepo,
-    private readonly batch = 256,
-  ) {}
+  private readonly git: GitRepo;
+  private readonly batch: number;
+
+  constructor(git: GitRepo, batch = 256) {
+    this.git = git;
+    this.batch = batch;
+  }
 
   /** Queues files; starts staging once a batch is waiting and no run is under way. */
   add(paths: Iterable<string>): void {

@@ -9,8 +9,11 @@ import {
 
 export class TypeRegistry {
   private readonly ids = new Map<string, number>();
+  private readonly store: MlmdStore;
 
-  constructor(private readonly store: MlmdStore) {}
+  constructor(store: MlmdStore) {
+    this.store = store;
+  }
 
   /**
    * Get-or-create by name. Call outside a logging transaction: a type created inside one

@@ -62,8 +62,10 @@ export class GitRepo {
   private readonly trees = new TreeBuilder();
   /** The index as we last read or wrote it, and the stamp of that file. */
   private loaded?: { index: GitIndexFile; stamp: string };
+  readonly dir: string;
 
-  private constructor(readonly dir: string) {
+  private constructor(dir: string) {
+    this.dir = dir;
     this.gitdir = join(dir, '.git');
     this.objects = new ObjectWriter(this.gitdir);
   }

@@ -59,7 +59,6 @@ export class SmallFileAdder {
   private readonly cache: LocalCache;
   private readonly state: HashState | undefined;
 
-  // No parameter properties: the kill-safety tests run these sources with type stripping.
   constructor(cache: LocalCache, state: HashState | undefined) {
     this.cache = cache;
     this.state = state;

@@ -2,9 +2,9 @@
  * The synchronous hashing kernel shared by the main thread and the hash workers.
  *
  * This module is loaded directly by Node inside `hash-worker` (as `.js` from dist, or as
- * `.ts` through Node's type stripping when running from sources), so it must stay
- * "erasable" TypeScript: only `node:` imports, only `import type` for our own modules,
- * no enums, namespaces or parameter properties.
+ * `.ts` through Node's type stripping when running from sources), so it imports only `node:`
+ * modules, and our own with `import type` only. (Erasable syntax, which type stripping needs,
+ * is the rule everywhere: tsconfig's `erasableSyntaxOnly`.)
  */
 import type * as Crypto from 'node:crypto';
 import type { Hash } from 'node:crypto';

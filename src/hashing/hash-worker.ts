@@ -4,7 +4,7 @@
  * and answers with the results in order.
  *
  * Node loads this file directly — `hash-worker.js` from dist, or this `.ts` through Node's
- * type stripping under vitest — so it follows hash-core's rules (erasable syntax only) and
+ * type stripping under vitest — so it follows hash-core's rules (node: imports only) and
  * loads hash-core by the same extension as its own.
  */
 import { parentPort } from 'node:worker_threads';

@@ -76,11 +76,12 @@ class Recorder {
     artifacts: { created: 0, linked: 0, unchanged: 0 },
     stages: [],
   };
+  private readonly store: MlmdStore;
+  private readonly opts: RecordOptions;
 
-  constructor(
-    private readonly store: MlmdStore,
-    private readonly opts: RecordOptions,
-  ) {
+  constructor(store: MlmdStore, opts: RecordOptions) {
+    this.store = store;
+    this.opts = opts;
     // A fresh registry: types it creates inside the transaction vanish with a rollback.
     this.types = new TypeRegistry(store);
     const db = store.database;

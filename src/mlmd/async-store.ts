@@ -122,16 +122,18 @@ export class SqliteAsyncStore implements AsyncMlmdStore {
   readonly executions: AsyncExecutionStore;
   readonly contexts: AsyncContextStore;
   readonly links: AsyncLinkStore;
+  readonly store: MlmdStore;
+  private readonly mutex: Mutex;
+  private readonly inTransaction: boolean;
 
   /**
    * `gate` runs a synchronous store call: through the mutex on the outer store, directly on
    * the handle given to a transaction (which already holds the mutex).
    */
-  private constructor(
-    readonly store: MlmdStore,
-    private readonly mutex: Mutex,
-    private readonly inTransaction: boolean,
-  ) {
+  private constructor(store: MlmdStore, mutex: Mutex, inTransaction: boolean) {
+    this.store = store;
+    this.mutex = mutex;
+    this.inTransaction = inTransaction;
     const gate = <R>(fn: () => R): Promise<R> =>
       inTransaction ? Promise.resolve().then(fn) : mutex.run(async () => fn());
     this.types = promisify(store.types, TYPE_METHODS, gate);

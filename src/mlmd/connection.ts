@@ -24,14 +24,19 @@ export function idList(ids: Iterable<number>): string {
 export class Connection {
   private readonly statements = new Map<string, Statement>();
   private readonly bigintStatements = new Map<string, Statement>();
+  readonly db: Db;
+  readonly path: string;
+  readonly readonly: boolean;
+  readonly busyTimeoutMs: number;
+  private readonly clock: () => number;
 
-  constructor(
-    readonly db: Db,
-    readonly path: string,
-    readonly readonly: boolean,
-    readonly busyTimeoutMs: number,
-    private readonly clock: () => number,
-  ) {}
+  constructor(db: Db, path: string, readonly: boolean, busyTimeoutMs: number, clock: () => number) {
+    this.db = db;
+    this.path = path;
+    this.readonly = readonly;
+    this.busyTimeoutMs = busyTimeoutMs;
+    this.clock = clock;
+  }
 
   /** Now in integer milliseconds since the epoch (MLMD's timestamp unit). */
   now(): bigint {

@@ -26,7 +26,11 @@ interface StepRow {
 const EVENT_COLUMNS = 'id, artifact_id, execution_id, type, milliseconds_since_epoch';
 
 export class LinkStore {
-  constructor(private readonly conn: Connection) {}
+  private readonly conn: Connection;
+
+  constructor(conn: Connection) {
+    this.conn = conn;
+  }
 
   /**
    * Get-or-create the event (artifact, execution, type), which is UNIQUE in the schema. A new

@@ -47,12 +47,14 @@ export class NodeStore<
   TUpdate extends NodeUpdateBase,
 > {
   protected readonly t: NodeTable;
+  protected readonly conn: Connection;
+  protected readonly types: TypeStore;
+  protected readonly kind: NodeKind<TNode, TInput, TUpdate>;
 
-  constructor(
-    protected readonly conn: Connection,
-    protected readonly types: TypeStore,
-    protected readonly kind: NodeKind<TNode, TInput, TUpdate>,
-  ) {
+  constructor(conn: Connection, types: TypeStore, kind: NodeKind<TNode, TInput, TUpdate>) {
+    this.conn = conn;
+    this.types = types;
+    this.kind = kind;
     this.t = kind.table;
   }
 

@@ -59,8 +59,10 @@ export class MlmdStore {
   readonly contexts: ContextStore;
   /** Events, associations, attributions, parent contexts. */
   readonly links: LinkStore;
+  private readonly conn: Connection;
 
-  private constructor(private readonly conn: Connection) {
+  private constructor(conn: Connection) {
+    this.conn = conn;
     this.types = new TypeStore(conn);
     this.artifacts = new ArtifactStore(conn, this.types, ARTIFACT_KIND);
     this.executions = new ExecutionStore(conn, this.types, EXECUTION_KIND);

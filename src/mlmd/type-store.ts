@@ -26,8 +26,11 @@ export class TypeStore {
   // Declared properties only grow and never change data type, so a cached type stays
   // correct; a lookup that misses a property reloads it (another process may have added it).
   private readonly cache = new Map<number, MlmdType>();
+  private readonly conn: Connection;
 
-  constructor(private readonly conn: Connection) {}
+  constructor(conn: Connection) {
+    this.conn = conn;
+  }
 
   /** The type of this kind and name with no version, or undefined. */
   get(kind: TypeKind, name: string): MlmdType | undefined {

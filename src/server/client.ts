@@ -137,8 +137,10 @@ export class ServerClient {
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly backoffMs: number;
+  private readonly opts: ServerClientOptions;
 
-  constructor(private readonly opts: ServerClientOptions) {
+  constructor(opts: ServerClientOptions) {
+    this.opts = opts;
     // A trailing slash would make Python's client call `//api`; ours never does.
     this.baseUrl = opts.url.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? 300_000;

@@ -30,11 +30,10 @@ function selectEvents(stepOrder: 'seq' | 'ctid'): string {
 
 export class PgLinkStore {
   private readonly selectEvents: string;
+  private readonly session: Session;
 
-  constructor(
-    private readonly session: Session,
-    stepOrder: 'seq' | 'ctid',
-  ) {
+  constructor(session: Session, stepOrder: 'seq' | 'ctid') {
+    this.session = session;
     this.selectEvents = selectEvents(stepOrder);
   }
 

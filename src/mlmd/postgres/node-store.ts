@@ -127,11 +127,15 @@ export class PgNodeStore<
   TInput extends NodeInputBase & { name?: string | null },
   TUpdate extends NodeUpdateBase,
 > {
-  constructor(
-    protected readonly session: Session,
-    protected readonly types: PgTypeStore,
-    protected readonly kind: NodeKind<TNode, TInput, TUpdate>,
-  ) {}
+  protected readonly session: Session;
+  protected readonly types: PgTypeStore;
+  protected readonly kind: NodeKind<TNode, TInput, TUpdate>;
+
+  constructor(session: Session, types: PgTypeStore, kind: NodeKind<TNode, TInput, TUpdate>) {
+    this.session = session;
+    this.types = types;
+    this.kind = kind;
+  }
 
   private get t() {
     return this.kind.table;

@@ -70,13 +70,23 @@ export class Session {
   /** The error of the statement that aborted this transaction. */
   private failed: unknown;
 
+  private readonly pool: pg.Pool;
+  /** The transaction's client, or undefined for the pool. */
+  private readonly client: pg.PoolClient | undefined;
+  readonly location: string;
+  private readonly clock: () => number;
+
   private constructor(
-    private readonly pool: pg.Pool,
-    /** The transaction's client, or undefined for the pool. */
-    private readonly client: pg.PoolClient | undefined,
-    readonly location: string,
-    private readonly clock: () => number,
-  ) {}
+    pool: pg.Pool,
+    client: pg.PoolClient | undefined,
+    location: string,
+    clock: () => number,
+  ) {
+    this.pool = pool;
+    this.client = client;
+    this.location = location;
+    this.clock = clock;
+  }
 
   static forPool(pool: pg.Pool, location: string, clock: () => number): Session {
     return new Session(pool, undefined, location, clock);

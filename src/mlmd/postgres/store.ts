@@ -31,13 +31,21 @@ export class PostgresMlmdStore implements AsyncMlmdStore {
   readonly executions: PgExecutionStore;
   readonly contexts: PgContextStore;
   readonly links: PgLinkStore;
+  private readonly pool: pg.Pool;
+  private readonly session: Session;
+  private readonly cache: TypeCache;
+  private readonly stepOrder: 'seq' | 'ctid';
 
   private constructor(
-    private readonly pool: pg.Pool,
-    private readonly session: Session,
-    private readonly cache: TypeCache,
-    private readonly stepOrder: 'seq' | 'ctid',
+    pool: pg.Pool,
+    session: Session,
+    cache: TypeCache,
+    stepOrder: 'seq' | 'ctid',
   ) {
+    this.pool = pool;
+    this.session = session;
+    this.cache = cache;
+    this.stepOrder = stepOrder;
     this.types = new PgTypeStore(session, cache);
     this.artifacts = new PgArtifactStore(session, this.types, ARTIFACT_KIND);
     this.executions = new PgExecutionStore(session, this.types, EXECUTION_KIND);

@@ -35,7 +35,10 @@ const SELECT_TYPE = `SELECT t.id, t.name, t.version, t.type_kind, t.description,
  * merged back on commit, so types created by a rolled-back transaction are forgotten.
  */
 export class TypeCache {
-  constructor(private readonly byId = new Map<number, MlmdType>()) {}
+  private readonly byId: Map<number, MlmdType>;
+  constructor(byId = new Map<number, MlmdType>()) {
+    this.byId = byId;
+  }
   get(id: number): MlmdType | undefined {
     return this.byId.get(id);
   }
@@ -54,10 +57,13 @@ export class TypeCache {
 }
 
 export class PgTypeStore {
-  constructor(
-    private readonly session: Session,
-    private readonly cache: TypeCache,
-  ) {}
+  private readonly session: Session;
+  private readonly cache: TypeCache;
+
+  constructor(session: Session, cache: TypeCache) {
+    this.session = session;
+    this.cache = cache;
+  }
 
   /** The type of this kind and name with no version, or undefined. */
   get(kind: TypeKind, name: string): Promise<MlmdType | undefined> {
