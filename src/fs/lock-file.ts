@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -36,15 +36,43 @@ export async function acquireLockFile(
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    if (opts.staleMs !== undefined) {
-      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-      if (age > opts.staleMs) {
-        rmSync(lock, { force: true });
-        continue;
-      }
-    }
+    if (opts.staleMs !== undefined && breakIfStale(lock, opts.staleMs)) continue;
     if (Date.now() - start > opts.timeoutMs) throw opts.busy();
     await sleep(delay);
+  }
+}
+
+function staleFile(path: string, staleMs: number): Stats | undefined {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st && Date.now() - st.mtimeMs > staleMs ? st : undefined;
+}
+
+/**
+ * Removes `lock` if it is stale; true if it did. Two waiters that both saw the same stale
+ * lock must not both remove "it": the second would delete the fresh lock the first has just
+ * created, and both would hold the lock. So only the holder of `<lock>.break` (created
+ * exclusively, held for a few system calls) removes a stale lock, after checking again that
+ * the lock is still that stale file. A `.break` left by a process killed while holding it is
+ * itself stale after `staleMs` and removed.
+ */
+function breakIfStale(lock: string, staleMs: number): boolean {
+  const seen = staleFile(lock, staleMs);
+  if (!seen) return false;
+  const breaker = `${lock}.break`;
+  try {
+    writeFileSync(breaker, '', { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if (staleFile(breaker, staleMs)) rmSync(breaker, { force: true });
+    return false;
+  }
+  try {
+    const now = staleFile(lock, staleMs);
+    if (!now || now.ino !== seen.ino || now.dev !== seen.dev) return false;
+    rmSync(lock, { force: true });
+    return true;
+  } finally {
+    rmSync(breaker, { force: true });
   }
 }
 

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { OperationError } from '../../../src/errors/index.js';
-import { withLockFile } from '../../../src/fs/lock-file.js';
+import { acquireLockFile, withLockFile } from '../../../src/fs/lock-file.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const opts = (staleMs?: number) => ({
@@ -39,5 +39,41 @@ describe('withLockFile', () => {
     await Promise.all([a, b]);
     expect(seenByB).toBe(true);
     expect(existsSync(lock)).toBe(false);
+  });
+
+  /** A file last modified `ageMs` ago. */
+  const aged = (path: string, ageMs: number, content = ''): void => {
+    writeFileSync(path, content);
+    const then = (Date.now() - ageMs) / 1000;
+    utimesSync(path, then, then);
+  };
+
+  it('leaves a stale lock alone while another waiter is breaking it', async () => {
+    // Another process holds <lock>.break: it is about to remove the stale lock and take the
+    // lock itself. Removing the lock here too could delete the lock it has just created.
+    const lock = join(await tempDir(), 'x.lock');
+    aged(lock, 60_000, 'old holder');
+    writeFileSync(`${lock}.break`, '');
+    const err = await acquireLockFile(lock, { ...opts(1000), timeoutMs: 150 }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'BUSY' });
+    expect(readFileSync(lock, 'utf8')).toBe('old holder');
+  });
+
+  it('breaks a stale lock whose breaker was killed half-way', async () => {
+    const lock = join(await tempDir(), 'x.lock');
+    aged(lock, 60_000, 'old holder');
+    aged(`${lock}.break`, 60_000);
+    await acquireLockFile(lock, opts(1000), 'new holder');
+    expect(readFileSync(lock, 'utf8')).toBe('new holder');
+    expect(existsSync(`${lock}.break`)).toBe(false);
+  });
+
+  it('waits for a fresh lock and takes it once released, leaving no breaker behind', async () => {
+    const lock = join(await tempDir(), 'x.lock');
+    writeFileSync(lock, 'holder');
+    setTimeout(() => rmSync(lock), 100);
+    await acquireLockFile(lock, opts(60_000), 'next');
+    expect(readFileSync(lock, 'utf8')).toBe('next');
+    expect(existsSync(`${lock}.break`)).toBe(false);
   });
 });
