@@ -210,7 +210,10 @@ class Merger {
   private async knownUuids(pipeline: MlmdContext): Promise<Set<string>> {
     const stages = await this.tx.contexts.children(pipeline.id, { properties: false });
     const assoc = await this.tx.links.associationsOf(stages.map((s) => s.id));
-    const executions = await this.tx.executions.getMany(assoc.map((a) => a.executionId));
+    const executions = await this.tx.executions.getMany(
+      assoc.map((a) => a.executionId),
+      { propertyNames: ['Execution_uuid'] },
+    );
     const out = new Set<string>();
     for (const e of executions) {
       const v = e.properties.Execution_uuid;

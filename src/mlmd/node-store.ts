@@ -194,18 +194,27 @@ export class NodeStore<
       const props =
         opts.properties === false
           ? new Map<number, NodeProperties>()
-          : this.fetchProperties(`SELECT n.id FROM ${from} WHERE ${where.sql}`, where.params);
+          : this.fetchProperties(
+              `SELECT n.id FROM ${from} WHERE ${where.sql}`,
+              where.params,
+              opts.propertyNames,
+            );
       return rows.map((r) => this.kind.toRecord(r, props.get(r.id) ?? emptyProperties()));
     });
   }
 
-  private fetchProperties(idsSql: string, params: unknown[]): Map<number, NodeProperties> {
+  private fetchProperties(
+    idsSql: string,
+    params: unknown[],
+    names?: readonly string[],
+  ): Map<number, NodeProperties> {
     const { propertyTable, idColumn } = this.t;
+    const named = names ? ' AND name IN (SELECT value FROM json_each(?))' : '';
     const rows = this.conn
       .bigintStmt(
-        `SELECT ${idColumn} AS node_id, name, is_custom_property, int_value, double_value, string_value, proto_value, bool_value FROM ${propertyTable} WHERE ${idColumn} IN (${idsSql}) ORDER BY ${idColumn}, is_custom_property, name`,
+        `SELECT ${idColumn} AS node_id, name, is_custom_property, int_value, double_value, string_value, proto_value, bool_value FROM ${propertyTable} WHERE ${idColumn} IN (${idsSql})${named} ORDER BY ${idColumn}, is_custom_property, name`,
       )
-      .all(...params) as PropertyRow[];
+      .all(...params, ...(names ? [JSON.stringify(names)] : [])) as PropertyRow[];
     const out = new Map<number, NodeProperties>();
     for (const r of rows) {
       const id = Number(r.node_id);

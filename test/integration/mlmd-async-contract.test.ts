@@ -337,6 +337,30 @@ describe.each([sqlite, postgres])('AsyncMlmdStore contract: $name', (backend) =>
     expect((await db.contexts.listByTypeName('Pipeline')).map((x) => x.name)).toEqual(['p2', 'q']);
   });
 
+  it('reads only the properties asked for by name, declared and custom alike', async () => {
+    const db = await open();
+    const et = await db.types.put(TypeKind.EXECUTION, 'Step', {
+      properties: { Execution_uuid: PropertyType.STRING, epochs: PropertyType.INT },
+    });
+    const a = await db.executions.create({
+      typeId: et.id,
+      properties: { Execution_uuid: 'u1', epochs: 3 },
+      customProperties: { Execution_uuid: 'custom', note: 'x' },
+    });
+    const b = await db.executions.create({ typeId: et.id, properties: { epochs: 1 } });
+    const got = await db.executions.getMany([b.id, a.id], { propertyNames: ['Execution_uuid'] });
+    expect(got.map((e) => [e.id, e.properties, e.customProperties])).toEqual([
+      [a.id, { Execution_uuid: stringValue('u1') }, { Execution_uuid: stringValue('custom') }],
+      [b.id, {}, {}],
+    ]);
+    // Everything else about the records is as a full read returns it.
+    const full = await db.executions.getMany([a.id, b.id]);
+    expect(got.map((e) => ({ ...e, properties: {}, customProperties: {} }))).toEqual(
+      full.map((e) => ({ ...e, properties: {}, customProperties: {} })),
+    );
+    expect((await db.executions.getMany([a.id], { propertyNames: [] }))[0]!.properties).toEqual({});
+  });
+
   it('refuses duplicate names, unknown types and undeclared or mistyped properties', async () => {
     const db = await open();
     const type = await db.types.put(TypeKind.ARTIFACT, 'Data', {

@@ -294,10 +294,14 @@ export class PgNodeStore<
     const { table, propertyTable, idColumn, extraColumns } = this.t;
     const extra = extraColumns.map((c) => `, n.${c}`).join('');
     const withProps = opts.properties !== false;
+    const params = [...where.params];
+    const named = opts.propertyNames
+      ? ` AND p.name = ANY($${params.push([...opts.propertyNames])}::text[])`
+      : '';
     const sql = withProps
-      ? `SELECT n.id, n.type_id, t.name AS type_name, n.name, n.external_id, n.create_time_since_epoch, n.last_update_time_since_epoch${extra}, ${PROPERTY_SELECT} FROM ${table} n JOIN Type t ON t.id = n.type_id LEFT JOIN ${propertyTable} p ON p.${idColumn} = n.id WHERE ${where.sql} ORDER BY n.id, p.is_custom_property, p.name COLLATE "C"`
+      ? `SELECT n.id, n.type_id, t.name AS type_name, n.name, n.external_id, n.create_time_since_epoch, n.last_update_time_since_epoch${extra}, ${PROPERTY_SELECT} FROM ${table} n JOIN Type t ON t.id = n.type_id LEFT JOIN ${propertyTable} p ON p.${idColumn} = n.id${named} WHERE ${where.sql} ORDER BY n.id, p.is_custom_property, p.name COLLATE "C"`
       : `SELECT n.id, n.type_id, t.name AS type_name, n.name, n.external_id, n.create_time_since_epoch, n.last_update_time_since_epoch${extra}, NULL AS p_name FROM ${table} n JOIN Type t ON t.id = n.type_id WHERE ${where.sql} ORDER BY n.id`;
-    const rows = await q.query<JoinedRow>(sql, where.params);
+    const rows = await q.query<JoinedRow>(sql, params);
     const out: TNode[] = [];
     let current: { row: NodeRow; props: NodeProperties } | undefined;
     const flush = () => {
