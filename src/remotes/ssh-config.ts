@@ -4,8 +4,9 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
 
 /**
  * The part of OpenSSH's client configuration (`~/.ssh/config`) that an SSH remote needs: for
- * a host as written in the remote URL, its real HostName, User, Port and IdentityFiles. DVC
- * reads the same four settings, so a remote such as `ssh://backup/dvc` with a `Host backup`
+ * a host as written in the remote URL, its real HostName, User, Port and IdentityFiles, and
+ * how to get there (ProxyCommand, or ProxyJump through bastion hosts). DVC reads the same
+ * settings (ProxyJump aside), so a remote such as `ssh://backup/dvc` with a `Host backup`
  * block works in both. Semantics as ssh_config(5): keywords are case-insensitive, the first
  * value found for a setting wins (IdentityFile accumulates), `Host` takes patterns with `*`,
  * `?` and `!negation`, and `Include` reads other files (relative to ~/.ssh) in place. `Match`
@@ -17,11 +18,18 @@ export interface SshHostConfig {
   user?: string;
   port?: number;
   identityFiles: string[];
+  /**
+   * A command whose stdin and stdout carry the SSH connection, as ssh would run it (tokens
+   * expanded; ProxyJump is turned into the `ssh -W` command OpenSSH itself would use).
+   */
+  proxyCommand?: string;
 }
 
 interface Line {
   keyword: string;
   args: string[];
+  /** Everything after the keyword, as written (ProxyCommand is a shell command line). */
+  rest: string;
 }
 
 /** Splits a config line into keyword and arguments (`Key value`, `Key=value`, quotes). */
@@ -29,14 +37,14 @@ function parseLine(raw: string): Line | undefined {
   const line = raw.trim();
   if (line === '' || line.startsWith('#')) return undefined;
   const m = /^(\S+?)(?:\s*=\s*|\s+)(.*)$/.exec(line);
-  if (!m) return { keyword: line.toLowerCase(), args: [] };
+  if (!m) return { keyword: line.toLowerCase(), args: [], rest: '' };
   const args: string[] = [];
   for (const t of m[2]!.matchAll(/"([^"]*)"|(\S+)/g)) {
     const word = t[1] ?? t[2]!;
     if (t[1] === undefined && word.startsWith('#')) break; // a trailing comment
     args.push(word);
   }
-  return { keyword: m[1]!.toLowerCase(), args };
+  return { keyword: m[1]!.toLowerCase(), args, rest: m[2]! };
 }
 
 /** A glob of ssh_config patterns (`*` any run, `?` one character), whole string, no case. */
@@ -98,23 +106,67 @@ function readLines(path: string, sshDir: string, depth = 0): Line[] {
   return out;
 }
 
-/** Expands the tokens ssh_config allows in HostName and IdentityFile that we can know. */
-function expandTokens(value: string, host: string, user: string | undefined): string {
-  const expanded = value.replace(/%([%hdur])/g, (_, t: string) => {
+interface TokenValues {
+  /** The host to connect to (HostName, else the host as written). */
+  host: string;
+  user: string | undefined;
+  /** Only known when the connection is made (ProxyCommand); left as is before. */
+  port?: number;
+  /** The host as written in the URL. */
+  original?: string;
+}
+
+/** Expands the tokens ssh_config allows in HostName, IdentityFile and ProxyCommand. */
+export function expandTokens(value: string, v: TokenValues): string {
+  const expanded = value.replace(/%([%hdurpn])/g, (all, t: string) => {
     switch (t) {
       case 'h':
-        return host;
+        return v.host;
       case 'd':
         return homedir();
       case 'u':
         return userInfo().username;
       case 'r':
-        return user ?? userInfo().username;
+        return v.user ?? userInfo().username;
+      case 'p':
+        return v.port === undefined ? all : String(v.port);
+      case 'n':
+        return v.original ?? all;
       default:
         return '%';
     }
   });
   return expanded.startsWith('~/') ? join(homedir(), expanded.slice(2)) : expanded;
+}
+
+/** Quotes a word for `sh -c`. */
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The command OpenSSH runs for `ProxyJump hop1,hop2`: `ssh -J hop1 -W '[%h]:%p' hop2`, each hop
+ * `[user@]host[:port]` or an `ssh://` URL; `none` means no jump. With BatchMode: the jump
+ * hosts' ssh never prompts (cmf must not block on a prompt), so they need a key or an agent.
+ * ssh reads the config of the home directory in the password database, not of $HOME: when the
+ * file read here is another one, it is handed to ssh with `-F`, so both read the same.
+ */
+function jumpCommand(spec: string, configFile: string): string | undefined {
+  const hops = spec
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
+  if (hops.length === 0 || (hops.length === 1 && hops[0]!.toLowerCase() === 'none'))
+    return undefined;
+  const last = hops.pop()!.replace(/^ssh:\/\//, '');
+  const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(last);
+  const words = ['ssh', '-o', 'BatchMode=yes'];
+  if (configFile !== join(userInfo().homedir, '.ssh', 'config')) words.push('-F', configFile);
+  if (hops.length > 0) words.push('-J', hops.join(','));
+  if (m?.[1]) words.push('-l', m[1]);
+  if (m?.[3]) words.push('-p', m[3]);
+  words.push('-W', '[%h]:%p', m ? m[2]!.replace(/^\[|\]$/g, '') : last);
+  return words.map(shellQuote).join(' ');
 }
 
 /**
@@ -126,7 +178,9 @@ export function lookupSshConfig(host: string, path?: string): SshHostConfig {
   const out: SshHostConfig = { identityFiles: [] };
   let active = true; // lines before the first Host or Match apply to every host
   const identity: string[] = [];
-  for (const { keyword, args } of readLines(file, dirname(file))) {
+  // ProxyCommand and ProxyJump exclude each other: the first one found wins.
+  let proxy: { command: string } | { jump: string } | undefined;
+  for (const { keyword, args, rest } of readLines(file, dirname(file))) {
     if (keyword === 'host') {
       active = hostMatches(args, host);
       continue;
@@ -144,8 +198,15 @@ export function lookupSshConfig(host: string, path?: string): SshHostConfig {
       if (out.port === undefined && Number.isInteger(port) && port > 0 && port < 65536)
         out.port = port;
     } else if (keyword === 'identityfile') identity.push(value);
+    else if (keyword === 'proxycommand') proxy ??= { command: rest.trim() };
+    else if (keyword === 'proxyjump') proxy ??= { jump: value };
   }
-  if (out.hostname !== undefined) out.hostname = expandTokens(out.hostname, host, out.user);
-  out.identityFiles = identity.map((f) => expandTokens(f, out.hostname ?? host, out.user));
+  if (out.hostname !== undefined) {
+    out.hostname = expandTokens(out.hostname, { host, user: out.user, original: host });
+  }
+  const tokens = { host: out.hostname ?? host, user: out.user, original: host };
+  out.identityFiles = identity.map((f) => expandTokens(f, tokens));
+  const command = proxy && ('command' in proxy ? proxy.command : jumpCommand(proxy.jump, file));
+  if (command && command.toLowerCase() !== 'none') out.proxyCommand = command;
   return out;
 }

@@ -4,7 +4,7 @@ import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type SftpClient from 'ssh2-sftp-client';
 import type { AuthMethod, ConnectConfig, SFTPWrapper, Stats } from 'ssh2';
-import { ConfigError } from '../errors/index.js';
+import { ConfigError, OperationError } from '../errors/index.js';
 import { tempName } from '../fs/atomic.js';
 import {
   isTempName,
@@ -23,7 +23,8 @@ import {
   readKnownHosts,
   type HostKeyVerdict,
 } from './known-hosts.js';
-import { lookupSshConfig } from './ssh-config.js';
+import { expandTokens, lookupSshConfig } from './ssh-config.js';
+import { startProxyCommand, type ProxyProcess } from './ssh-proxy.js';
 import { counting } from './streams.js';
 
 export interface SshSettings {
@@ -133,12 +134,21 @@ export class SshDriver implements RemoteDriver {
   /** The raw SFTP session under the client, for small reads in few round trips. */
   private readonly sftp: SFTPWrapper;
   private readonly root: string;
+  /** The ProxyCommand (or ProxyJump's ssh) carrying the connection, if any. */
+  private readonly proxy: ProxyProcess | undefined;
 
-  private constructor(client: SftpClient, sftp: SFTPWrapper, root: string, location: string) {
+  private constructor(
+    client: SftpClient,
+    sftp: SFTPWrapper,
+    root: string,
+    location: string,
+    proxy: ProxyProcess | undefined,
+  ) {
     this.client = client;
     this.sftp = sftp;
     this.root = root;
     this.location = location;
+    this.proxy = proxy;
   }
 
   static async open(settings: SshSettings): Promise<SshDriver> {
@@ -213,15 +223,23 @@ export class SshDriver implements RemoteDriver {
         );
       },
     };
+    // ProxyCommand / ProxyJump of ~/.ssh/config: the connection runs over a command's stdio.
+    const proxyCommand =
+      sshConfig.proxyCommand &&
+      expandTokens(sshConfig.proxyCommand, { host, port, user: username, original: parsed.host });
+    const proxy = proxyCommand ? startProxyCommand(proxyCommand) : undefined;
+    if (proxy) config.sock = proxy.sock;
     let sftp: SFTPWrapper;
     try {
       sftp = await client.connect(config as SftpClient.ConnectOptions);
     } catch (err) {
       await client.end().catch(() => undefined);
+      proxy?.stop();
       const { verdict, key } = seen;
       if (key && verdict !== 'known' && !(verdict === 'unknown' && settings.acceptNewHostKey)) {
         throw hostKeyError(verdict, name, key, knownHostsPath, err);
       }
+      if (proxy && !key) throw await proxyFailed(proxy, proxyCommand!, hostPort, parsed.host, err);
       const net = networkCode(err);
       if (net) throw unreachable(hostPort, net, err);
       const msg = (err as Error).message ?? String(err);
@@ -232,7 +250,7 @@ export class SshDriver implements RemoteDriver {
     }
     if (seen.verdict === 'unknown' && seen.key) await addKnownHost(knownHostsPath, name, seen.key);
     client.on('error', () => undefined);
-    return new SshDriver(client, sftp, parsed.path, location);
+    return new SshDriver(client, sftp, parsed.path, location, proxy);
   }
 
   private path(key: string): string {
@@ -372,7 +390,37 @@ export class SshDriver implements RemoteDriver {
 
   async close(): Promise<void> {
     await this.client.end().catch(() => undefined);
+    this.proxy?.stop();
   }
+}
+
+/**
+ * The connection through a ProxyCommand failed before the server showed a host key: the
+ * command (or the jump host behind it) is what failed, and its stderr says why.
+ */
+async function proxyFailed(
+  proxy: ProxyProcess,
+  command: string,
+  hostPort: string,
+  alias: string,
+  cause: unknown,
+): Promise<OperationError> {
+  const timeout = new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000).unref());
+  const result = await Promise.race([proxy.exited, timeout]);
+  const why = result
+    ? result.stderr || `it exited with status ${result.status ?? 'unknown'}`
+    : (cause as Error).message;
+  return new OperationError(
+    'REMOTE_UNREACHABLE',
+    `Cannot reach the remote at ${hostPort} through the proxy command \`${command}\`: ${why}`,
+    {
+      hint:
+        `Check ProxyCommand / ProxyJump for ${alias} in your SSH config; 'ssh -v ${alias}' ` +
+        'takes the same way. Jump hosts are reached without prompts (BatchMode): use a key or an agent.',
+      data: { hostPort, proxyCommand: command },
+      cause,
+    },
+  );
 }
 
 function hostKeyError(

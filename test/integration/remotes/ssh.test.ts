@@ -124,6 +124,107 @@ describe('ssh remote connections', () => {
     }
   });
 
+  /** Runs `fn` with HOME set to a fresh directory whose .ssh/config is `lines`, and no agent. */
+  async function withSshConfig(lines: string[], fn: (home: string) => Promise<void>) {
+    const home = await tempDir();
+    await mkdir(join(home, '.ssh'), { mode: 0o700 });
+    await writeFile(join(home, '.ssh', 'config'), [...lines, ''].join('\n'), { mode: 0o600 });
+    const saved = { home: process.env.HOME, agent: process.env.SSH_AUTH_SOCK };
+    process.env.HOME = home;
+    delete process.env.SSH_AUTH_SOCK;
+    try {
+      await fn(home);
+    } finally {
+      process.env.HOME = saved.home;
+      if (saved.agent === undefined) delete process.env.SSH_AUTH_SOCK;
+      else process.env.SSH_AUTH_SOCK = saved.agent;
+    }
+  }
+
+  /** Puts one object through a remote of `url` and reads it back. */
+  async function roundTrip(url: string): Promise<string> {
+    const content = randomBytes(1000);
+    const key = objectKey(createHash('md5').update(content).digest('hex'));
+    const d = await openRemote({ name: 'proxied', url, options: { known_hosts: knownHosts } });
+    try {
+      await d.put(key, { stream: Readable.from([content]), size: content.length });
+      expect(await d.read!(key, 1 << 20)).toEqual(content);
+      return d.location;
+    } finally {
+      await d.close();
+    }
+  }
+
+  const hostBlock = (alias: string) => [
+    `Host ${alias}`,
+    '  HostName 127.0.0.1',
+    `  Port ${sshd.port}`,
+    `  User ${sshd.user}`,
+    `  IdentityFile ${sshd.keyPath}`,
+  ];
+
+  it('connects through the ProxyCommand of ~/.ssh/config, tokens expanded', async () => {
+    // A TCP relay on stdin/stdout, as `nc %h %p` would be; it logs where it was asked to go.
+    const dir = await tempDir();
+    const relay = join(dir, 'relay.mjs');
+    const log = join(dir, 'relay.log');
+    await writeFile(
+      relay,
+      [
+        "import { appendFileSync } from 'node:fs';",
+        "import { connect } from 'node:net';",
+        'const [host, port, log] = process.argv.slice(2);',
+        'appendFileSync(log, `${host}:${port}\\n`);',
+        'const s = connect(Number(port), host);',
+        'process.stdin.pipe(s).pipe(process.stdout);',
+        "s.on('error', (e) => { console.error(e.message); process.exit(1); });",
+      ].join('\n'),
+    );
+    const proxy = `  ProxyCommand ${process.execPath} ${relay} %h %p ${log}`;
+    await withSshConfig([...hostBlock('behind-proxy'), proxy], async () => {
+      const location = await roundTrip(
+        `ssh://behind-proxy${sshd.dataDir}/${randomBytes(6).toString('hex')}`,
+      );
+      expect(location.startsWith(`ssh://${sshd.user}@127.0.0.1:${sshd.port}/`)).toBe(true);
+    });
+    expect(await readFile(log, 'utf8')).toBe(`127.0.0.1:${sshd.port}\n`);
+  });
+
+  it('connects through a jump host of ProxyJump with the system ssh, as OpenSSH does', async () => {
+    // The test sshd is both the jump host and the target: ssh -W opens the tunnel through it.
+    await withSshConfig(
+      [
+        ...hostBlock('bastion'),
+        `  UserKnownHostsFile ${knownHosts}`,
+        ...hostBlock('inside'),
+        '  ProxyJump bastion',
+      ],
+      async () => {
+        await roundTrip(`ssh://inside${sshd.dataDir}/${randomBytes(6).toString('hex')}`);
+      },
+    );
+  });
+
+  it('explains a proxy command that fails, with its own error output', async () => {
+    await withSshConfig(
+      [
+        ...hostBlock('unreachable'),
+        "  ProxyCommand echo 'bastion.example: no route to host' >&2; exit 255",
+      ],
+      async () => {
+        const err = await openRemote({
+          name: 'proxied',
+          url: `ssh://unreachable${sshd.dataDir}/x`,
+          options: { known_hosts: knownHosts },
+        }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(OperationError);
+        expect((err as CmfError).code).toBe('REMOTE_UNREACHABLE');
+        expect((err as CmfError).message).toContain('bastion.example: no route to host');
+        expect((err as CmfError).hint).toContain('ProxyJump');
+      },
+    );
+  });
+
   it('rejects a wrong password with a clear error naming the credential', async () => {
     const err = await openRemote(remote({ password: 'wrong' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lookupSshConfig } from '../../../src/remotes/ssh-config.js';
+import { expandTokens, lookupSshConfig } from '../../../src/remotes/ssh-config.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 async function configFile(text: string, extra: Record<string, string> = {}): Promise<string> {
@@ -86,5 +86,54 @@ describe('~/.ssh/config lookup', () => {
     const path = await configFile('Host x\n  Port 99999\n  User\n  IdentityFile %r-%u\n');
     const me = userInfo().username;
     expect(lookupSshConfig('x', path)).toEqual({ identityFiles: [`${me}-${me}`] });
+  });
+
+  it('keeps ProxyCommand as written; the first of ProxyCommand and ProxyJump wins', async () => {
+    const path = await configFile(
+      [
+        'Host inner',
+        '  HostName 10.0.0.5',
+        '  ProxyCommand ssh -q -W "%h:%p" bastion  # via the bastion',
+        '  ProxyJump other',
+        'Host direct',
+        '  ProxyCommand none',
+        'Host *',
+        '  ProxyJump gw',
+      ].join('\n'),
+    );
+    expect(lookupSshConfig('inner', path).proxyCommand).toBe(
+      'ssh -q -W "%h:%p" bastion  # via the bastion',
+    );
+    expect(lookupSshConfig('direct', path).proxyCommand).toBeUndefined();
+    // The file read here is not ssh's own ~/.ssh/config: ssh is told to read it with -F.
+    expect(lookupSshConfig('x', path).proxyCommand).toBe(
+      `ssh -o BatchMode=yes -F ${path} -W '[%h]:%p' gw`,
+    );
+  });
+
+  it('turns ProxyJump into the ssh -W command OpenSSH runs, hops before the last with -J', async () => {
+    const path = await configFile(
+      [
+        'Host a',
+        '  ProxyJump alice@hop1:2201,ssh://bob@[::1]:2202',
+        'Host b',
+        '  ProxyJump none',
+      ].join('\n'),
+    );
+    expect(lookupSshConfig('a', path).proxyCommand).toBe(
+      `ssh -o BatchMode=yes -F ${path} -J alice@hop1:2201 -l bob -p 2202 -W '[%h]:%p' ::1`,
+    );
+    expect(lookupSshConfig('b', path).proxyCommand).toBeUndefined();
+  });
+
+  it('expands %h %p %r %n and %% in a proxy command', () => {
+    expect(
+      expandTokens('nc %h %p # %r %n %%', {
+        host: '10.0.0.5',
+        port: 2222,
+        user: 'alice',
+        original: 'inner',
+      }),
+    ).toBe('nc 10.0.0.5 2222 # alice inner %');
   });
 });
