@@ -4,7 +4,8 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
 
 /**
  * The part of OpenSSH's client configuration (`~/.ssh/config`) that an SSH remote needs: for
- * a host as written in the remote URL, its real HostName, User, Port and IdentityFiles, and
+ * a host as written in the remote URL, its real HostName, User, Port, IdentityFiles (and
+ * IdentitiesOnly), and
  * how to get there (ProxyCommand, or ProxyJump through bastion hosts). DVC reads the same
  * settings (ProxyJump aside), so a remote such as `ssh://backup/dvc` with a `Host backup`
  * block works in both. Semantics as ssh_config(5): keywords are case-insensitive, the first
@@ -18,6 +19,8 @@ export interface SshHostConfig {
   user?: string;
   port?: number;
   identityFiles: string[];
+  /** IdentitiesOnly: offer only the configured keys, not every key an agent holds. */
+  identitiesOnly?: boolean;
   /**
    * A command whose stdin and stdout carry the SSH connection, as ssh would run it (tokens
    * expanded; ProxyJump is turned into the `ssh -W` command OpenSSH itself would use).
@@ -198,6 +201,7 @@ export function lookupSshConfig(host: string, path?: string): SshHostConfig {
       if (out.port === undefined && Number.isInteger(port) && port > 0 && port < 65536)
         out.port = port;
     } else if (keyword === 'identityfile') identity.push(value);
+    else if (keyword === 'identitiesonly') out.identitiesOnly ??= value.toLowerCase() === 'yes';
     else if (keyword === 'proxycommand') proxy ??= { command: rest.trim() };
     else if (keyword === 'proxyjump') proxy ??= { jump: value };
   }

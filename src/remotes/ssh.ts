@@ -189,7 +189,10 @@ export class SshDriver implements RemoteDriver {
     }
     if (keys.files.length) credentials.push(keys.label);
     const agent = process.env.SSH_AUTH_SOCK;
-    if (agent && settings.allowAgent !== false) {
+    // IdentitiesOnly (the usual cure for "Too many authentication failures" when an agent
+    // holds many keys): with key files to offer, the agent is left out.
+    const onlyFiles = sshConfig.identitiesOnly === true && keys.files.length > 0;
+    if (agent && settings.allowAgent !== false && !onlyFiles) {
       methods.push({ type: 'agent', username, agent } as AuthMethod);
       credentials.push('the keys in your SSH agent');
     }

@@ -225,6 +225,50 @@ describe('ssh remote connections', () => {
     );
   });
 
+  it('leaves the agent out with IdentitiesOnly, offering only the configured key', async () => {
+    // The agent holds the authorised key; the config names another key, not authorised.
+    const dir = await tempDir();
+    const sock = join(dir, 'agent.sock');
+    const other = join(dir, 'other_key');
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+    const out = execFileSync('ssh-agent', ['-s', '-a', sock], { encoding: 'utf8' });
+    const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(out)![1]);
+    try {
+      execFileSync('ssh-add', ['-q', sshd.keyPath], {
+        env: { ...process.env, SSH_AUTH_SOCK: sock },
+      });
+      const block = (only: string) => [
+        'Host keyed',
+        '  HostName 127.0.0.1',
+        `  Port ${sshd.port}`,
+        `  User ${sshd.user}`,
+        `  IdentityFile ${other}`,
+        `  IdentitiesOnly ${only}`,
+      ];
+      const open = async () => {
+        process.env.SSH_AUTH_SOCK = sock;
+        return openRemote({
+          name: 'keyed',
+          url: `ssh://keyed${sshd.dataDir}/x`,
+          options: { known_hosts: knownHosts },
+        });
+      };
+      await withSshConfig(block('no'), async () => {
+        await (await open()).close(); // the agent's key gets in
+      });
+      await withSshConfig(block('yes'), async () => {
+        const err = await open().catch((e: unknown) => e);
+        expect((err as CmfError).code).toBe('REMOTE_AUTH');
+        // The hint names what was offered: the configured key, not the agent's keys.
+        expect((err as CmfError).hint).toContain(other);
+        expect((err as CmfError).hint).not.toContain('agent');
+      });
+    } finally {
+      process.kill(agentPid);
+    }
+  });
+
   it('rejects a wrong password with a clear error naming the credential', async () => {
     const err = await openRemote(remote({ password: 'wrong' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
