@@ -5,10 +5,9 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
 /**
  * The part of OpenSSH's client configuration (`~/.ssh/config`) that an SSH remote needs: for
  * a host as written in the remote URL, its real HostName, User, Port, IdentityFiles (and
- * IdentitiesOnly), and
- * how to get there (ProxyCommand, or ProxyJump through bastion hosts). DVC reads the same
- * settings (ProxyJump aside), so a remote such as `ssh://backup/dvc` with a `Host backup`
- * block works in both. Semantics as ssh_config(5): keywords are case-insensitive, the first
+ * IdentitiesOnly), and how to get there (ProxyCommand, or ProxyJump through bastion hosts).
+ * DVC reads the same settings (ProxyJump aside), so a remote such as `ssh://backup/dvc` with
+ * a `Host backup` block works in both. Semantics as ssh_config(5): keywords are case-insensitive, the first
  * value found for a setting wins (IdentityFile accumulates), `Host` takes patterns with `*`,
  * `?` and `!negation`, and `Include` reads other files (relative to ~/.ssh) in place. `Match`
  * blocks cannot be evaluated here and are skipped, as are all other keywords.
