@@ -5,12 +5,13 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
 /**
  * The part of OpenSSH's client configuration (`~/.ssh/config`) that an SSH remote needs: for
  * a host as written in the remote URL, its real HostName, User, Port, IdentityFiles (and
- * IdentitiesOnly), and how to get there (ProxyCommand, or ProxyJump through bastion hosts).
- * DVC reads the same settings (ProxyJump aside), so a remote such as `ssh://backup/dvc` with
- * a `Host backup` block works in both. Semantics as ssh_config(5): keywords are case-insensitive, the first
- * value found for a setting wins (IdentityFile accumulates), `Host` takes patterns with `*`,
- * `?` and `!negation`, and `Include` reads other files (relative to ~/.ssh) in place. `Match`
- * blocks cannot be evaluated here and are skipped, as are all other keywords.
+ * IdentitiesOnly), HostKeyAlias, and how to get there (ProxyCommand, or ProxyJump through
+ * bastion hosts). DVC reads HostName, User, Port, IdentityFile and ProxyCommand too, so a
+ * remote such as `ssh://backup/dvc` with a `Host backup` block works in both. Semantics as ssh_config(5):
+ * keywords are case-insensitive, the first value found for a setting wins (IdentityFile
+ * accumulates), `Host` takes patterns with `*`, `?` and `!negation`, and `Include` reads other
+ * files (relative to ~/.ssh) in place. `Match` blocks cannot be evaluated here and are
+ * skipped, as are all other keywords.
  */
 
 export interface SshHostConfig {
@@ -20,6 +21,11 @@ export interface SshHostConfig {
   identityFiles: string[];
   /** IdentitiesOnly: offer only the configured keys, not every key an agent holds. */
   identitiesOnly?: boolean;
+  /**
+   * HostKeyAlias: the name the host key is checked and recorded under in known_hosts, as
+   * written (no port), instead of the host's own (tunnels, several servers on one address).
+   */
+  hostKeyAlias?: string;
   /**
    * A command whose stdin and stdout carry the SSH connection, as ssh would run it (tokens
    * expanded; ProxyJump is turned into the `ssh -W` command OpenSSH itself would use).
@@ -201,6 +207,7 @@ export function lookupSshConfig(host: string, path?: string): SshHostConfig {
         out.port = port;
     } else if (keyword === 'identityfile') identity.push(value);
     else if (keyword === 'identitiesonly') out.identitiesOnly ??= value.toLowerCase() === 'yes';
+    else if (keyword === 'hostkeyalias') out.hostKeyAlias ??= value;
     else if (keyword === 'proxycommand') proxy ??= { command: rest.trim() };
     else if (keyword === 'proxyjump') proxy ??= { jump: value };
   }

@@ -163,7 +163,7 @@ export class SshDriver implements RemoteDriver {
 
     const knownHostsPath = settings.knownHostsPath ?? join(homedir(), '.ssh', 'known_hosts');
     const knownText = await readKnownHosts(knownHostsPath);
-    const name = knownHostsName(host, port);
+    const name = sshConfig.hostKeyAlias ?? knownHostsName(host, port);
     // Set by the host verifier callback during connect.
     const seen: { verdict: HostKeyVerdict; key?: Buffer } = { verdict: 'unknown' };
 

@@ -269,6 +269,28 @@ describe('ssh remote connections', () => {
     }
   });
 
+  it('checks the host key under HostKeyAlias, as written, when the config sets one', async () => {
+    const dir = await tempDir();
+    const aliased = join(dir, 'known_hosts');
+    const keyPart = sshd.knownHostsLine.trim().split(' ').slice(1).join(' ');
+    await writeFile(aliased, `storage-node-7 ${keyPart}\n`);
+    const open = () =>
+      openRemote({
+        name: 'aliased',
+        url: `ssh://tunnelled${sshd.dataDir}/x`,
+        options: { known_hosts: aliased },
+      });
+    await withSshConfig(
+      [...hostBlock('tunnelled'), '  HostKeyAlias storage-node-7'],
+      async () => await (await open()).close(),
+    );
+    // Without the alias the key is looked up as [127.0.0.1]:port, which this file lacks.
+    await withSshConfig(hostBlock('tunnelled'), async () => {
+      const err = await open().catch((e: unknown) => e);
+      expect((err as CmfError).code).toBe('SSH_HOST_KEY_UNKNOWN');
+    });
+  });
+
   it('rejects a wrong password with a clear error naming the credential', async () => {
     const err = await openRemote(remote({ password: 'wrong' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);

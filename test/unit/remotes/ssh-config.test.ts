@@ -136,4 +136,25 @@ describe('~/.ssh/config lookup', () => {
       }),
     ).toBe('nc 10.0.0.5 2222 # alice inner %');
   });
+
+  it('reads IdentitiesOnly and HostKeyAlias, first value winning', async () => {
+    const path = await configFile(
+      [
+        'Host a',
+        '  IdentitiesOnly yes',
+        '  HostKeyAlias node-a',
+        'Host *',
+        '  IdentitiesOnly no',
+        '  HostKeyAlias other',
+      ].join('\n'),
+    );
+    expect(lookupSshConfig('a', path)).toMatchObject({
+      identitiesOnly: true,
+      hostKeyAlias: 'node-a',
+    });
+    expect(lookupSshConfig('b', path)).toMatchObject({
+      identitiesOnly: false,
+      hostKeyAlias: 'other',
+    });
+  });
 });
