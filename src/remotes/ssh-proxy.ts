@@ -7,8 +7,10 @@ import { Duplex } from 'node:stream';
  */
 export interface ProxyProcess {
   sock: Duplex;
-  /** The command's exit status and the end of its stderr, once it has exited. */
-  exited: Promise<{ status: number | null; stderr: string }>;
+  /** The command's exit status (null: killed by a signal, or it could not start). */
+  exited: Promise<number | null>;
+  /** The end of what the command wrote to stderr so far. */
+  stderr(): string;
   /** Ends the command if the connection's end did not already. */
   stop(): void;
 }
@@ -21,9 +23,12 @@ export function startProxyCommand(command: string): ProxyProcess {
   child.stderr.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-STDERR_KEEP);
   });
-  const exited = new Promise<{ status: number | null; stderr: string }>((resolve) => {
-    child.on('error', (err) => resolve({ status: null, stderr: err.message }));
-    child.on('close', (status) => resolve({ status, stderr: stderr.trim() }));
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('error', (err) => {
+      stderr += err.message;
+      resolve(null);
+    });
+    child.on('close', (status) => resolve(status));
   });
   // A write after the command died must fail the connection, not the process.
   child.stdin.on('error', () => undefined);
@@ -32,6 +37,7 @@ export function startProxyCommand(command: string): ProxyProcess {
   return {
     sock,
     exited,
+    stderr: () => stderr.trim(),
     stop: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill();
     },

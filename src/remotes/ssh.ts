@@ -237,12 +237,17 @@ export class SshDriver implements RemoteDriver {
       sftp = await client.connect(config as SftpClient.ConnectOptions);
     } catch (err) {
       await client.end().catch(() => undefined);
-      proxy?.stop();
       const { verdict, key } = seen;
+      if (proxy && !key) {
+        // The proxy (or a jump host behind it) failed; its stderr, once it exits, says why.
+        const failure = await proxyFailed(proxy, proxyCommand!, hostPort, parsed.host, err);
+        proxy.stop();
+        throw failure;
+      }
+      proxy?.stop();
       if (key && verdict !== 'known' && !(verdict === 'unknown' && settings.acceptNewHostKey)) {
         throw hostKeyError(verdict, name, key, knownHostsPath, err);
       }
-      if (proxy && !key) throw await proxyFailed(proxy, proxyCommand!, hostPort, parsed.host, err);
       const net = networkCode(err);
       if (net) throw unreachable(hostPort, net, err);
       const msg = (err as Error).message ?? String(err);
@@ -408,11 +413,13 @@ async function proxyFailed(
   alias: string,
   cause: unknown,
 ): Promise<OperationError> {
-  const timeout = new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000).unref());
-  const result = await Promise.race([proxy.exited, timeout]);
-  const why = result
-    ? result.stderr || `it exited with status ${result.status ?? 'unknown'}`
-    : (cause as Error).message;
+  const timeout = new Promise<'running'>((r) => setTimeout(() => r('running'), 2000).unref());
+  const status = await Promise.race([proxy.exited, timeout]);
+  const why =
+    proxy.stderr() ||
+    (status === 'running'
+      ? (cause as Error).message
+      : `it exited with status ${status ?? 'unknown'}`);
   return new OperationError(
     'REMOTE_UNREACHABLE',
     `Cannot reach the remote at ${hostPort} through the proxy command \`${command}\`: ${why}`,
