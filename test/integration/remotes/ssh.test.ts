@@ -77,25 +77,8 @@ describe('ssh remote connections', () => {
   });
 
   it('resolves a host of ~/.ssh/config (HostName, Port, User, IdentityFile), as ssh and DVC do', async () => {
-    const home = await tempDir();
-    await mkdir(join(home, '.ssh'));
-    await writeFile(
-      join(home, '.ssh', 'config'),
-      [
-        'Host cmf-backup',
-        '  HostName 127.0.0.1',
-        `  Port ${sshd.port}`,
-        `  User ${sshd.user}`,
-        `  IdentityFile ${sshd.keyPath}`,
-        'Host *',
-        '  Port 1',
-        '',
-      ].join('\n'),
-    );
-    const saved = { home: process.env.HOME, agent: process.env.SSH_AUTH_SOCK };
-    process.env.HOME = home;
-    delete process.env.SSH_AUTH_SOCK; // the key must come from the config, not an agent
-    try {
+    // No agent: the key must come from the config.
+    await withSshConfig([...hostBlock('cmf-backup'), 'Host *', '  Port 1'], async () => {
       const content = Buffer.from('through an alias\n');
       const key = objectKey(createHash('md5').update(content).digest('hex'));
       const d = await openRemote({
@@ -117,11 +100,7 @@ describe('ssh remote connections', () => {
       }).catch((e: unknown) => e);
       expect((err as CmfError).code).toBe('REMOTE_UNREACHABLE');
       expect((err as CmfError).message).toContain(`127.0.0.1:${wrongPort}`);
-    } finally {
-      process.env.HOME = saved.home;
-      if (saved.agent === undefined) delete process.env.SSH_AUTH_SOCK;
-      else process.env.SSH_AUTH_SOCK = saved.agent;
-    }
+    });
   });
 
   /** Runs `fn` with HOME set to a fresh directory whose .ssh/config is `lines`, and no agent. */
