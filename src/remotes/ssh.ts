@@ -24,6 +24,7 @@ import {
   type HostKeyVerdict,
 } from './known-hosts.js';
 import { expandTokens, lookupSshConfig } from './ssh-config.js';
+import { agentLimitedTo } from './ssh-agent-limit.js';
 import { startProxyCommand, type ProxyProcess } from './ssh-proxy.js';
 import { counting } from './streams.js';
 
@@ -189,12 +190,18 @@ export class SshDriver implements RemoteDriver {
     }
     if (keys.files.length) credentials.push(keys.label);
     const agent = process.env.SSH_AUTH_SOCK;
-    // IdentitiesOnly (the usual cure for "Too many authentication failures" when an agent
-    // holds many keys): with key files to offer, the agent is left out.
-    const onlyFiles = sshConfig.identitiesOnly === true && keys.files.length > 0;
-    if (agent && settings.allowAgent !== false && !onlyFiles) {
-      methods.push({ type: 'agent', username, agent } as AuthMethod);
-      credentials.push('the keys in your SSH agent');
+    if (agent && settings.allowAgent !== false) {
+      // IdentitiesOnly (the usual cure for "Too many authentication failures" when an agent
+      // holds many keys): the agent offers only the keys of the configured files.
+      const limited = sshConfig.identitiesOnly === true && keys.files.length > 0;
+      methods.push({
+        type: 'agent',
+        username,
+        agent: limited ? await agentLimitedTo(agent, keys.files) : agent,
+      } as AuthMethod);
+      credentials.push(
+        limited ? 'the keys of those files in your SSH agent' : 'the keys in your SSH agent',
+      );
     }
     if (settings.password) {
       const decoded = base64Decoded(settings.password);

@@ -204,25 +204,30 @@ describe('ssh remote connections', () => {
     );
   });
 
-  it('leaves the agent out with IdentitiesOnly, offering only the configured key', async () => {
-    // The agent holds the authorised key; the config names another key, not authorised.
+  it('with IdentitiesOnly, lets the agent offer only the keys of the configured files', async () => {
+    // The agent holds the authorised key. A config naming another key gets nothing from it;
+    // one naming the authorised key's passphrase-protected file (as people keep keys: the file
+    // locked, the agent holding it unlocked) logs in through the agent.
     const dir = await tempDir();
     const sock = join(dir, 'agent.sock');
     const other = join(dir, 'other_key');
+    const locked = join(dir, 'locked_key');
     const { execFileSync } = await import('node:child_process');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+    execFileSync('cp', [sshd.keyPath, locked]);
+    execFileSync('ssh-keygen', ['-q', '-p', '-N', 'secret', '-f', locked]);
     const out = execFileSync('ssh-agent', ['-s', '-a', sock], { encoding: 'utf8' });
     const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(out)![1]);
     try {
       execFileSync('ssh-add', ['-q', sshd.keyPath], {
         env: { ...process.env, SSH_AUTH_SOCK: sock },
       });
-      const block = (only: string) => [
+      const block = (file: string, only: string) => [
         'Host keyed',
         '  HostName 127.0.0.1',
         `  Port ${sshd.port}`,
         `  User ${sshd.user}`,
-        `  IdentityFile ${other}`,
+        `  IdentityFile ${file}`,
         `  IdentitiesOnly ${only}`,
       ];
       const open = async () => {
@@ -233,15 +238,16 @@ describe('ssh remote connections', () => {
           options: { known_hosts: knownHosts },
         });
       };
-      await withSshConfig(block('no'), async () => {
-        await (await open()).close(); // the agent's key gets in
+      await withSshConfig(block(other, 'no'), async () => {
+        await (await open()).close(); // every key of the agent is offered
       });
-      await withSshConfig(block('yes'), async () => {
+      await withSshConfig(block(other, 'yes'), async () => {
         const err = await open().catch((e: unknown) => e);
         expect((err as CmfError).code).toBe('REMOTE_AUTH');
-        // The hint names what was offered: the configured key, not the agent's keys.
         expect((err as CmfError).hint).toContain(other);
-        expect((err as CmfError).hint).not.toContain('agent');
+      });
+      await withSshConfig(block(locked, 'yes'), async () => {
+        await (await open()).close();
       });
     } finally {
       process.kill(agentPid);
