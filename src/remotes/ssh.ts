@@ -217,7 +217,10 @@ export class SshDriver implements RemoteDriver {
     }
 
     const { default: Client } = await import('ssh2-sftp-client');
-    const client = new Client('cmf');
+    // Without callbacks of its own, the client prints "Global … listener" lines to stdout and
+    // stderr on connection events: failures reach us as rejected promises instead.
+    const quiet = () => undefined;
+    const client = new Client('cmf', { error: quiet, end: quiet, close: quiet });
     const config: ConnectConfig = {
       host,
       port,

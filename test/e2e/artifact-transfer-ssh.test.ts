@@ -110,4 +110,28 @@ describe('cmf artifact push / pull over SSH', () => {
     }
     expect(readFileSync(knownHosts, 'utf8')).toBe(recorded);
   });
+
+  it('a failing ProxyCommand of ~/.ssh/config: exit 1, its error as JSON on stderr, nothing on stdout', async () => {
+    const home = join(root, 'home-proxy');
+    mkdirSync(join(home, '.ssh'), { recursive: true });
+    writeFileSync(join(home, '.ssh', 'known_hosts'), sshd.knownHostsLine);
+    writeFileSync(
+      join(home, '.ssh', 'config'),
+      "Host behind\n  HostName 127.0.0.1\n  ProxyCommand echo 'gateway refused us' >&2; exit 1\n",
+    );
+    const proxyEnv = isolatedEnv(home);
+    const project = join(root, 'project-proxy');
+    const init = sshInit(`${sshd.dataDir}/cmf-e2e-proxy`);
+    init[2] = `ssh://behind${sshd.dataDir}/cmf-e2e-proxy`;
+    await loggedProject(project, init, proxyEnv);
+    const r = await runCmf(['artifact', 'push', '-p', 'Test-env', '--json'], {
+      cwd: project,
+      env: proxyEnv,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const { error } = JSON.parse(r.stderr);
+    expect(error.code).toBe('REMOTE_UNREACHABLE');
+    expect(error.message).toContain('gateway refused us');
+  });
 });
