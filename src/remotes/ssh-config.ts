@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
@@ -10,8 +11,8 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
  * remote such as `ssh://backup/dvc` with a `Host backup` block works in both. Semantics as ssh_config(5):
  * keywords are case-insensitive, the first value found for a setting wins (IdentityFile
  * accumulates), `Host` takes patterns with `*`, `?` and `!negation`, and `Include` reads other
- * files (relative to ~/.ssh) in place. `Match` blocks cannot be evaluated here and are
- * skipped, as are all other keywords.
+ * files (relative to ~/.ssh) in place. `Match` lines are evaluated as far as they can be here
+ * (see matchCriteria); other keywords are skipped.
  */
 
 export interface SshHostConfig {
@@ -177,11 +178,73 @@ function jumpCommand(spec: string, configFile: string): string | undefined {
   return words.map(shellQuote).join(' ');
 }
 
+interface MatchContext {
+  /** The host to connect to as far as the config has said (HostName so far). */
+  host: string;
+  /** The host as written in the URL. */
+  original: string;
+  /** The remote user as far as the config has said. */
+  user: string;
+  port: number;
+}
+
+/** A comma-separated pattern list as `Host` takes it (with `!` negation). */
+const listMatches = (list: string, value: string): boolean => hostMatches(list.split(','), value);
+
 /**
- * What the config at `path` (default `~/.ssh/config`) says about `host`. A missing or
- * unreadable file says nothing.
+ * Whether a `Match` line applies: every criterion must hold (each may be negated with `!`).
+ * `all`, `host`, `originalhost`, `user`, `localuser` and `exec` (the command is run, as ssh
+ * runs it; exit 0 is a match) are evaluated; this is the only pass over the file, so
+ * `canonical` and `final` hold; `localnetwork` and `tagged` never do. An unknown criterion
+ * makes the line not apply.
  */
-export function lookupSshConfig(host: string, path?: string): SshHostConfig {
+function matchCriteria(args: readonly string[], ctx: MatchContext): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const word = args[i]!;
+    const negated = word.startsWith('!');
+    const criterion = (negated ? word.slice(1) : word).toLowerCase();
+    let holds: boolean;
+    if (criterion === 'all' || criterion === 'canonical' || criterion === 'final') holds = true;
+    else {
+      const arg = args[++i];
+      if (arg === undefined) return false;
+      switch (criterion) {
+        case 'host':
+          holds = listMatches(arg, ctx.host);
+          break;
+        case 'originalhost':
+          holds = listMatches(arg, ctx.original);
+          break;
+        case 'user':
+          holds = listMatches(arg, ctx.user);
+          break;
+        case 'localuser':
+          holds = listMatches(arg, userInfo().username);
+          break;
+        case 'exec': {
+          const command = expandTokens(arg, { ...ctx, original: ctx.original });
+          holds = spawnSync('/bin/sh', ['-c', command], { stdio: 'ignore' }).status === 0;
+          break;
+        }
+        case 'localnetwork':
+        case 'tagged':
+          holds = false;
+          break;
+        default:
+          return false;
+      }
+    }
+    if (holds === negated) return false;
+  }
+  return true;
+}
+
+/**
+ * What the config at `path` (default `~/.ssh/config`) says about `host`; `user` is the remote
+ * user given outside the config (URL or remote settings), which `Match user` looks at. A
+ * missing or unreadable file says nothing.
+ */
+export function lookupSshConfig(host: string, path?: string, user?: string): SshHostConfig {
   const file = path ?? join(homedir(), '.ssh', 'config');
   const out: SshHostConfig = { identityFiles: [] };
   let active = true; // lines before the first Host or Match apply to every host
@@ -194,7 +257,12 @@ export function lookupSshConfig(host: string, path?: string): SshHostConfig {
       continue;
     }
     if (keyword === 'match') {
-      active = false;
+      active = matchCriteria(args, {
+        host: out.hostname ? expandTokens(out.hostname, { host, user: out.user }) : host,
+        original: host,
+        user: user ?? out.user ?? userInfo().username,
+        port: out.port ?? 22,
+      });
       continue;
     }
     if (!active || args.length === 0) continue;

@@ -155,7 +155,11 @@ export class SshDriver implements RemoteDriver {
   static async open(settings: SshSettings): Promise<SshDriver> {
     const parsed = parseSshUrl(settings.url);
     // The remote's own settings and URL first, then ~/.ssh/config, as DVC does.
-    const sshConfig = lookupSshConfig(parsed.host, settings.sshConfigPath);
+    const sshConfig = lookupSshConfig(
+      parsed.host,
+      settings.sshConfigPath,
+      settings.user ?? parsed.user,
+    );
     const host = sshConfig.hostname ?? parsed.host;
     const port = settings.port ?? parsed.port ?? sshConfig.port ?? 22;
     const username = settings.user ?? parsed.user ?? sshConfig.user ?? userInfo().username;

@@ -157,4 +157,38 @@ describe('~/.ssh/config lookup', () => {
       hostKeyAlias: 'other',
     });
   });
+
+  it('evaluates Match lines: host, originalhost, user, localuser, exec, all, negation', async () => {
+    const dir = await tempDir();
+    const path = await configFile(
+      [
+        'Host gpu*',
+        '  HostName %h.cluster.example',
+        'Match host *.cluster.example user alice',
+        '  Port 2201',
+        'Match originalhost gpu2 !localuser nobody-here',
+        '  IdentityFile ~/.ssh/gpu2',
+        `Match exec "test -e ${dir}/flag-%h"`,
+        '  User from-exec',
+        'Match localnetwork 10.0.0.0/8',
+        '  Port 9',
+        'Match bogus x',
+        '  Port 8',
+        'Match all',
+        '  Port 2222',
+      ].join('\n'),
+    );
+    // HostName so far decides `host`; the user given outside the config decides `user`.
+    expect(lookupSshConfig('gpu1', path, 'alice')).toMatchObject({
+      hostname: 'gpu1.cluster.example',
+      port: 2201,
+    });
+    expect(lookupSshConfig('gpu1', path, 'bob').port).toBe(2222);
+    expect(lookupSshConfig('gpu2', path).identityFiles).toEqual([join(homedir(), '.ssh/gpu2')]);
+    expect(lookupSshConfig('gpu1', path).identityFiles).toEqual([]);
+    // exec runs the command (tokens expanded): exit 0 is a match.
+    expect(lookupSshConfig('web', path).user).toBeUndefined();
+    writeFileSync(join(dir, 'flag-web'), '');
+    expect(lookupSshConfig('web', path).user).toBe('from-exec');
+  });
 });
