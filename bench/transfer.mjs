@@ -340,10 +340,13 @@ function measure(r, id, ds, dir) {
   // What the run reads is warmed first, for both tools: the cache for pushes; for pulls the
   // remote's files when they are on this machine's disk (local, SFTP; RGW keeps them in memory).
   const source = (verb) => (verb === 'push' ? join(cache, 'files') : r.dir && join(r.dir, 'files'));
+  // Then the files the previous run wrote are flushed (`sync`): their write-back would
+  // otherwise land in the next run, whichever tool that is.
   const prepare = (verb, before) => () => {
     before?.();
     const dir = source(verb);
     if (dir) warm(dir);
+    spawnSync('sync');
   };
   const rcloneRun = (verb, from, to, before) => {
     const [cmd, argv] = rcloneCopy(from, to);
