@@ -8,11 +8,11 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
  * a host as written in the remote URL, its real HostName, User, Port, IdentityFiles (and
  * IdentitiesOnly), HostKeyAlias, and how to get there (ProxyCommand, or ProxyJump through
  * bastion hosts). DVC reads HostName, User, Port, IdentityFile and ProxyCommand too, so a
- * remote such as `ssh://backup/dvc` with a `Host backup` block works in both. Semantics as ssh_config(5):
- * keywords are case-insensitive, the first value found for a setting wins (IdentityFile
- * accumulates), `Host` takes patterns with `*`, `?` and `!negation`, and `Include` reads other
- * files (relative to ~/.ssh) in place. `Match` lines are evaluated as far as they can be here
- * (see matchCriteria); other keywords are skipped.
+ * remote such as `ssh://backup/dvc` with a `Host backup` block works in both. Semantics as
+ * ssh_config(5): keywords are case-insensitive, the first value found for a setting wins
+ * (IdentityFile accumulates), `Host` takes patterns with `*`, `?` and `!negation`, and
+ * `Include` reads other files (relative to ~/.ssh) in place. `Match` lines are evaluated as
+ * far as they can be here (see matchCriteria); other keywords are skipped.
  */
 
 export interface SshHostConfig {
@@ -222,7 +222,7 @@ function matchCriteria(args: readonly string[], ctx: MatchContext): boolean {
           holds = listMatches(arg, userInfo().username);
           break;
         case 'exec': {
-          const command = expandTokens(arg, { ...ctx, original: ctx.original });
+          const command = expandTokens(arg, ctx);
           holds = spawnSync('/bin/sh', ['-c', command], { stdio: 'ignore' }).status === 0;
           break;
         }
