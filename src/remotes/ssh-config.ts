@@ -251,6 +251,11 @@ export function lookupSshConfig(host: string, path?: string, user?: string): Ssh
   const identity: string[] = [];
   // ProxyCommand and ProxyJump exclude each other: the first one found wins.
   let proxy: { command: string } | { jump: string } | undefined;
+  // The host to connect to as far as the config has said (HostName, tokens expanded).
+  const hostname = (): string =>
+    out.hostname === undefined
+      ? host
+      : expandTokens(out.hostname, { host, user: out.user, original: host });
   for (const { keyword, args, rest } of readLines(file, dirname(file))) {
     if (keyword === 'host') {
       active = hostMatches(args, host);
@@ -258,7 +263,7 @@ export function lookupSshConfig(host: string, path?: string, user?: string): Ssh
     }
     if (keyword === 'match') {
       active = matchCriteria(args, {
-        host: out.hostname ? expandTokens(out.hostname, { host, user: out.user }) : host,
+        host: hostname(),
         original: host,
         user: user ?? out.user ?? userInfo().username,
         port: out.port ?? 22,
@@ -279,10 +284,9 @@ export function lookupSshConfig(host: string, path?: string, user?: string): Ssh
     else if (keyword === 'proxycommand') proxy ??= { command: rest.trim() };
     else if (keyword === 'proxyjump') proxy ??= { jump: value };
   }
-  if (out.hostname !== undefined) {
-    out.hostname = expandTokens(out.hostname, { host, user: out.user, original: host });
-  }
-  const tokens = { host: out.hostname ?? host, user: out.user, original: host };
+  const resolved = hostname();
+  if (out.hostname !== undefined) out.hostname = resolved;
+  const tokens = { host: resolved, user: out.user, original: host };
   out.identityFiles = identity.map((f) => expandTokens(f, tokens));
   const command = proxy && ('command' in proxy ? proxy.command : jumpCommand(proxy.jump, file));
   if (command && command.toLowerCase() !== 'none') out.proxyCommand = command;
