@@ -336,7 +336,6 @@ function measure(r, id, ds, dir) {
   const rCache = join(work, id, 'rclone-cache');
   useRemote(dir, r.remote);
   const noopTarget = id === 'small' ? '≤ 1 s' : '≤ 0.8×';
-  // Pushes fill the remote; without them (--cases pull) rclone fills it once.
   // What the run reads is warmed first, for both tools: the cache for pushes; for pulls the
   // remote's files when they are on this machine's disk (local, SFTP; RGW keeps them in memory).
   const source = (verb) => (verb === 'push' ? join(cache, 'files') : r.dir && join(r.dir, 'files'));
@@ -358,6 +357,7 @@ function measure(r, id, ds, dir) {
     argv: cmfArgs(verb),
     opts: { cwd },
   });
+  // Pushes fill the remote; without them (--cases pull) rclone fills it once.
   if (cases.has('push')) {
     const push = sideBySide(
       cmfRun('push', dir, r.empty),

@@ -23,11 +23,14 @@ let sshd: SshdServer;
 let root: string;
 let env: Record<string, string>;
 
-/** `cmf init sshremote` arguments for the test server (password login, its port). */
-const sshInit = (remoteDir: string) => [
+/**
+ * `cmf init sshremote` arguments for the test server (password login, its port); `host` may be
+ * an alias of ~/.ssh/config.
+ */
+const sshInit = (remoteDir: string, host = '127.0.0.1') => [
   'sshremote',
   '--path',
-  `ssh://127.0.0.1${remoteDir}`,
+  `ssh://${host}${remoteDir}`,
   '--user',
   sshd.user,
   '--port',
@@ -121,9 +124,7 @@ describe('cmf artifact push / pull over SSH', () => {
     );
     const proxyEnv = isolatedEnv(home);
     const project = join(root, 'project-proxy');
-    const init = sshInit(`${sshd.dataDir}/cmf-e2e-proxy`);
-    init[2] = `ssh://behind${sshd.dataDir}/cmf-e2e-proxy`;
-    await loggedProject(project, init, proxyEnv);
+    await loggedProject(project, sshInit(`${sshd.dataDir}/cmf-e2e-proxy`, 'behind'), proxyEnv);
     const r = await runCmf(['artifact', 'push', '-p', 'Test-env', '--json'], {
       cwd: project,
       env: proxyEnv,
