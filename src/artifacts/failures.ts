@@ -50,8 +50,11 @@ export function transferError(
     return new IntegrityError(`ARTIFACT_${verb.toUpperCase()}_CORRUPT`, message, {
       hint:
         verb === 'pull'
-          ? 'Corrupt objects were not stored and their files were not written. Push them again from a good copy, then pull.'
-          : 'Re-add the affected files so the cache holds good copies, then push again.',
+          ? 'Corrupt objects were not stored and their files were not written. Delete each corrupt ' +
+            'object on the remote (its key is named above), push it again from a project whose ' +
+            'cache has a good copy (push skips objects the remote already has), then pull.'
+          : 'Corrupt cache objects were not uploaded. Delete each corrupt cache file named above, ' +
+            'add or pull its file again so the cache holds a good copy, then push again.',
       data,
     });
   }

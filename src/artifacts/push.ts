@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { isDirOid, type LocalCache } from '../hashing/cache.js';
+import { HashState } from '../hashing/state.js';
 import { pushObjects, type TransferProgress } from '../remotes/index.js';
 import { projectRelativePath, type PipelineArtifact } from './collect.js';
 import { loadArtifactContext, openDefaultRemote, type ArtifactTransferOptions } from './project.js';
@@ -72,10 +73,14 @@ export async function pushArtifacts(opts: PushArtifactsOptions): Promise<PushArt
     else byOid.set(oid, [...(byOid.get(oid) ?? []), a.name]);
   }
   const driver = await openDefaultRemote(ctx, opts);
+  // Objects about to be uploaded are verified through the project's hash state, so an
+  // unchanged cache object costs a stat, not a read.
+  const state = HashState.open(ctx.projectRoot);
   try {
     const r = await pushObjects(ctx.cache, driver, [...byOid.keys()], {
       jobs: opts.jobs,
       onProgress: opts.onProgress,
+      state,
     });
     const owners = r.failed.length > 0 ? await ownersOf(ctx.cache, byOid) : new Map();
     return {
@@ -89,6 +94,7 @@ export async function pushArtifacts(opts: PushArtifactsOptions): Promise<PushArt
       skipped,
     };
   } finally {
+    state.close();
     await driver.close();
   }
 }

@@ -13,3 +13,4 @@ export * from './link.js';
 export * from './add.js';
 export * from './add-many.js';
 export * from './checkout.js';
+export * from './verify-objects.js';

@@ -11,6 +11,8 @@ export { remotePresent } from './status.js';
 export {
   pullObjects,
   pushObjects,
+  type PullEngineOptions,
+  type PushEngineOptions,
   type TransferEngineOptions,
   type TransferFailure,
   type TransferProgress,

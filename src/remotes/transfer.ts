@@ -7,7 +7,9 @@ import { tempPathBeside } from '../fs/atomic.js';
 import { CACHE_OBJECT_MODE, isDirOid, type LocalCache } from '../hashing/cache.js';
 import { hashFile, md5Hex } from '../hashing/file-hash.js';
 import { assertSafeRelpath, parseManifest } from '../hashing/manifest.js';
+import type { HashState } from '../hashing/state.js';
 import type { ManifestEntry } from '../hashing/types.js';
+import { findBadObjects, type ObjectToVerify } from '../hashing/verify-objects.js';
 import { objectKey, type RemoteDriver } from './driver.js';
 import { isFatalRemoteError } from './errors.js';
 import { mapLimit } from '../util/map-limit.js';
@@ -33,6 +35,14 @@ export interface TransferEngineOptions {
   onProgress?: (p: TransferProgress) => void;
 }
 
+export interface PushEngineOptions extends TransferEngineOptions {
+  /**
+   * The hash state, through which objects about to be uploaded are verified: one whose
+   * (inode, mtime, size) matches its entry is not read again. Without it each is re-read.
+   */
+  state?: HashState;
+}
+
 export interface PullEngineOptions extends TransferEngineOptions {
   /**
    * Keep the verified bytes of small downloaded objects in memory, up to this many bytes in
@@ -40,11 +50,19 @@ export interface PullEngineOptions extends TransferEngineOptions {
    * the workspace copies from memory instead of reading every object back from the cache.
    */
   keepBytes?: number;
+  /**
+   * Fetch the given objects even when the cache has them (they were found corrupt there):
+   * each verified download replaces the cache file atomically. Files listed by a fetched
+   * manifest are still fetched only when missing.
+   */
+  replace?: boolean;
 }
 
 export interface PullResult extends TransferResult {
   /** Verified contents of small objects this pull stored in the cache (see keepBytes). */
   fetched: Map<string, Buffer>;
+  /** Every object this pull stored in the cache, each verified against its id. */
+  stored: Set<string>;
 }
 
 export interface TransferFailure {
@@ -146,23 +164,39 @@ function splitOids(oids: readonly string[]): { dirs: string[]; files: string[] }
 /**
  * Uploads the objects the remote lacks. `.dir` oids stand for the manifest and every file
  * it lists. A `.dir` already on the remote is proof that its files are there (DVC's rule);
- * a `.dir` is uploaded last, and only once all of its files are on the remote.
+ * a `.dir` is uploaded last, and only once all of its files are on the remote. Every object
+ * about to be uploaded is first checked against its id (through the hash state, so an
+ * unchanged object costs a stat): a corrupt one is a failure and is not uploaded, since the
+ * remote would keep it under its content address and no later push would replace it.
+ * Objects the remote already has are not read at all.
  */
 export async function pushObjects(
   cache: LocalCache,
   driver: RemoteDriver,
   oids: readonly string[],
-  opts: TransferEngineOptions = {},
+  opts: PushEngineOptions = {},
 ): Promise<TransferResult> {
   const jobs = opts.jobs ?? driver.defaultJobs;
   const t = new Tracker(opts.onProgress);
   const { dirs, files } = splitOids(oids);
+  const verify = (objects: ObjectToVerify[]): Promise<Map<string, CmfError>> =>
+    findBadObjects(objects, { state: opts.state, jobs });
 
   const dirsOnRemote = await remotePresent(driver, dirs, jobs);
-  const manifests = new Map<string, ManifestEntry[]>();
+  const localDirs: ObjectToVerify[] = [];
   for (const dir of dirs) {
     if (dirsOnRemote.has(dir)) continue;
+    const loc = cache.locateSync(dir);
+    if (loc === undefined) t.done(false, dir, missingLocally(cache, dir));
+    else localDirs.push({ oid: dir, path: loc.path, size: loc.size });
+  }
+  // A manifest is checked before its list is trusted: it decides which files go up.
+  const badDirs = await verify(localDirs);
+  const manifests = new Map<string, ManifestEntry[]>();
+  for (const { oid: dir } of localDirs) {
     try {
+      const bad = badDirs.get(dir);
+      if (bad) throw bad;
       manifests.set(dir, await cache.readManifest(dir));
     } catch (err) {
       t.done(false, dir, err);
@@ -181,7 +215,7 @@ export async function pushObjects(
 
   const onRemote = await remotePresent(driver, [...needed], jobs);
   t.present += onRemote.size;
-  const toSend: Array<{ oid: string; path: string; size: number }> = [];
+  const found: Array<{ oid: string; path: string; size: number }> = [];
   const bad = new Set<string>();
   const absent = [...needed].filter((oid) => !onRemote.has(oid));
   for (const oid of absent) {
@@ -189,8 +223,14 @@ export async function pushObjects(
     if (loc === undefined) {
       bad.add(oid);
       t.done(false, oid, missingLocally(cache, oid));
-    } else toSend.push({ oid, path: loc.path, size: loc.size });
+    } else found.push({ oid, path: loc.path, size: loc.size });
   }
+  const corrupt = await verify(found);
+  for (const [oid, err] of corrupt) {
+    bad.add(oid);
+    t.done(false, oid, err);
+  }
+  const toSend = found.filter((o) => !corrupt.has(o.oid));
   // Big files first: they overlap with the many small ones instead of trailing alone.
   toSend.sort((a, b) => b.size - a.size);
   t.plan(
@@ -259,19 +299,28 @@ export async function pullObjects(
     fetched.set(oid, bytes);
     kept += bytes.length;
   };
-  const fetch = (oid: string) => fetchObject(cache, driver, oid, madeDirs, t.bytes, keep);
+  const stored = new Set<string>();
+  const fetch = async (oid: string): Promise<ManifestEntry[]> => {
+    const entries = await fetchObject(cache, driver, oid, madeDirs, t.bytes, keep);
+    stored.add(oid);
+    return entries;
+  };
 
   const needed = new Set(files);
   const dirsToFetch: string[] = [];
   for (const dir of dirs) {
-    if (await cache.has(dir)) {
+    if (!opts.replace && (await cache.has(dir))) {
       t.present++;
       try {
         const entries = await cache.readManifest(dir);
         entries.forEach((e) => assertSafeRelpath(e.relpath));
         for (const e of entries) needed.add(e.md5);
       } catch (err) {
-        t.done(false, dir, err);
+        // A manifest the cache holds but cannot parse is corrupt: fetch it again, verified.
+        if (err instanceof CmfError && err.code === 'CACHE_OBJECT_CORRUPT') {
+          t.present--;
+          dirsToFetch.push(dir);
+        } else t.done(false, dir, err);
       }
     } else dirsToFetch.push(dir);
   }
@@ -286,7 +335,8 @@ export async function pullObjects(
     t,
   );
 
-  const inCache = await cache.presentAmong(needed);
+  const replace = new Set(opts.replace ? files : []);
+  const inCache = await cache.presentAmong([...needed].filter((oid) => !replace.has(oid)));
   t.present += inCache.size;
   const missing = [...needed].filter((oid) => !inCache.has(oid));
   t.plan(missing.length);
@@ -299,7 +349,7 @@ export async function pullObjects(
     },
     t,
   );
-  return { ...t.result(), fetched };
+  return { ...t.result(), fetched, stored };
 }
 
 /**
@@ -320,13 +370,20 @@ class StreamDigest {
   }
 }
 
+/**
+ * A remote object whose content does not match its id. Push decides "already there" from
+ * existence alone, so the hint says to delete the remote copy before pushing a good one.
+ */
 function corrupt(driver: RemoteDriver, oid: string, md5: string): IntegrityError {
+  const key = objectKey(oid);
   return new IntegrityError(
     'REMOTE_OBJECT_CORRUPT',
-    `Object ${oid} on ${driver.location} is corrupt: its content hashes to ${md5}`,
+    `Object ${oid} on ${driver.location} (${key}) is corrupt: its content hashes to ${md5}`,
     {
-      hint: 'It was not stored. Push the object again from a cache with a good copy.',
-      data: { oid, key: objectKey(oid), actual: md5 },
+      hint:
+        `It was not stored. Delete ${key} on ${driver.location}, then push again from a ` +
+        'project whose cache has a good copy (push skips objects the remote already has).',
+      data: { oid, key, location: driver.location, actual: md5 },
     },
   );
 }

@@ -1,0 +1,72 @@
+import { CmfError, IntegrityError, toCmfError } from '../errors/index.js';
+import { hashItems } from './hash-paths.js';
+import type { HashState } from './state.js';
+import type { HashName } from './types.js';
+
+/** A cache object to check against its id. */
+export interface ObjectToVerify {
+  oid: string;
+  /** Where the object's file is (the cache path found for it). */
+  path: string;
+  size?: number;
+  /** How the object's name was computed; `md5` unless it is a legacy (DVC 2.x) object. */
+  hashName?: HashName;
+}
+
+export interface VerifyObjectsOptions {
+  /**
+   * The hash state: an object whose (inode, mtime, size) matches its entry is not read
+   * again, and the objects read are recorded, so only new or changed objects cost a read.
+   */
+  state?: HashState;
+  jobs?: number;
+}
+
+/** The error for a cache object whose content does not hash to its id. */
+export function corruptCacheObject(oid: string, path: string, actual: string): IntegrityError {
+  return new IntegrityError(
+    'CACHE_OBJECT_CORRUPT',
+    `Cache object ${oid} (${path}) is corrupt: its content hashes to ${actual}`,
+    {
+      hint: `Delete ${path} and add or pull the file again.`,
+      data: { oid, path, actual },
+    },
+  );
+}
+
+/**
+ * Checks that each object's content hashes to its id (for a `.dir` manifest: the md5 of its
+ * bytes). Returns the objects that failed, by oid: IntegrityError for corrupt content, the
+ * read error for an object that could not be read. The others are good.
+ */
+export async function findBadObjects(
+  objects: readonly ObjectToVerify[],
+  opts: VerifyObjectsOptions = {},
+): Promise<Map<string, CmfError>> {
+  const bad = new Map<string, CmfError>();
+  const byHash = new Map<HashName, ObjectToVerify[]>();
+  for (const o of objects) {
+    const h = o.hashName ?? 'md5';
+    byHash.set(h, [...(byHash.get(h) ?? []), o]);
+  }
+  for (const [hashName, group] of byHash) {
+    const hashOpts = { hashName, state: opts.state, jobs: opts.jobs };
+    const items = group.map((o) => ({ path: o.path, size: o.size }));
+    let md5s: Array<string | CmfError>;
+    try {
+      md5s = (await hashItems(items, hashOpts)).map((r) => r.md5);
+    } catch {
+      // One unreadable object fails the whole batch: go one by one to find it.
+      md5s = [];
+      for (const it of items) {
+        md5s.push(await hashItems([it], hashOpts).then((r) => r[0]!.md5, toCmfError));
+      }
+    }
+    group.forEach((o, i) => {
+      const got = md5s[i]!;
+      if (got instanceof CmfError) bad.set(o.oid, got);
+      else if (got !== o.oid.slice(0, 32)) bad.set(o.oid, corruptCacheObject(o.oid, o.path, got));
+    });
+  }
+  return bad;
+}
