@@ -1,12 +1,17 @@
 import { dirname, join, posix } from 'node:path';
-import { NotFoundError, toCmfError } from '../errors/index.js';
+import { IntegrityError, NotFoundError, toCmfError, type CmfError } from '../errors/index.js';
 import { isDirOid, type LocalCache } from '../hashing/cache.js';
 import { checkout } from '../hashing/checkout.js';
 import { HashState } from '../hashing/state.js';
-import { pullObjects, type TransferProgress } from '../remotes/index.js';
+import { pullObjects, type RemoteDriver, type TransferProgress } from '../remotes/index.js';
 import { matchArtifacts, projectRelativePath, type PipelineArtifact } from './collect.js';
 import { describeFailures, type ArtifactFailure } from './failures.js';
-import { loadArtifactContext, openDefaultRemote, type ArtifactTransferOptions } from './project.js';
+import {
+  loadArtifactContext,
+  openDefaultRemote,
+  type ArtifactContext,
+  type ArtifactTransferOptions,
+} from './project.js';
 import { ownersOf } from './push.js';
 
 export interface PullArtifactsOptions extends ArtifactTransferOptions {
@@ -33,6 +38,11 @@ export interface PullArtifactsResult {
   filesWritten: number;
   filesUnchanged: number;
   failed: ArtifactFailure[];
+  /**
+   * Cache objects found corrupt while checking out, and replaced by verified copies from
+   * the remote (the workspace files then written from them are good).
+   */
+  repaired: string[];
   /** Artifacts with no recorded hash: nothing to pull for them. */
   skipped: string[];
 }
@@ -100,16 +110,33 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
   }
 
   const driver = await openDefaultRemote(ctx, opts);
-  let transfer;
   try {
-    transfer = await pullObjects(ctx.cache, driver, [...new Set(targets.map((t) => t.oid))], {
-      jobs: opts.jobs,
-      onProgress: opts.onProgress,
-      keepBytes: KEEP_BYTES,
-    });
+    return await pullAndCheckout(ctx, driver, opts, selected.length, targets, failed, skipped);
   } finally {
     await driver.close();
   }
+}
+
+/** Corrupt cache objects named by a checkout error (`data.oids`), or undefined. */
+function corruptOids(err: CmfError): string[] | undefined {
+  const oids = err.code === 'CACHE_OBJECT_CORRUPT' ? err.data?.oids : undefined;
+  return Array.isArray(oids) && oids.length > 0 ? (oids as string[]) : undefined;
+}
+
+async function pullAndCheckout(
+  ctx: ArtifactContext,
+  driver: RemoteDriver,
+  opts: PullArtifactsOptions,
+  selectedCount: number,
+  targets: Target[],
+  failed: ArtifactFailure[],
+  skipped: string[],
+): Promise<PullArtifactsResult> {
+  const transfer = await pullObjects(ctx.cache, driver, [...new Set(targets.map((t) => t.oid))], {
+    jobs: opts.jobs,
+    onProgress: opts.onProgress,
+    keepBytes: KEEP_BYTES,
+  });
   const failedOids = new Set(transfer.failed.map((f) => f.oid));
   if (transfer.failed.length > 0) {
     const byOid = new Map<string, string[]>();
@@ -128,6 +155,9 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
     (a, b) => a.rel.split('/').length - b.rel.split('/').length,
   );
   const checkedOut: string[] = [];
+  const repaired: string[] = [];
+  let downloaded = transfer.transferred;
+  let bytes = transfer.bytes;
   let filesWritten = 0;
   let filesUnchanged = 0;
   // The hash state, shared with the Cmf API and `cmf dvc` commands: files this pull writes
@@ -137,8 +167,8 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
     for (const t of order) {
       if (!(await complete(ctx.cache, t.oid, failedOids))) continue;
       const abs = join(ctx.projectRoot, t.rel);
-      try {
-        const r = await checkout(
+      const run = () =>
+        checkout(
           { path: posix.basename(t.rel), md5: t.oid, hashName: 'md5' },
           {
             repoRoot: ctx.projectRoot,
@@ -148,9 +178,40 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
             force: opts.force,
             jobs: opts.jobs,
             objectBytes: transfer.fetched,
+            verified: transfer.stored,
             state,
           },
         );
+      try {
+        let r;
+        try {
+          r = await run();
+        } catch (err) {
+          // A corrupt cache object is treated as missing: fetched again (verified, replacing
+          // the bad file atomically), then the checkout is tried once more.
+          const corrupt = toCmfError(err);
+          const oids = corruptOids(corrupt);
+          if (!oids) throw err;
+          const again = await pullObjects(ctx.cache, driver, oids, {
+            jobs: opts.jobs,
+            keepBytes: KEEP_BYTES,
+            replace: true,
+          });
+          downloaded += again.transferred;
+          bytes += again.bytes;
+          if (again.failed.length > 0) {
+            const why = again.failed[0]!.error;
+            throw new IntegrityError(
+              corrupt.code,
+              `${corrupt.message}; fetching it again failed: ${why.message}`,
+              { hint: why.hint ?? corrupt.hint, data: { ...corrupt.data, refetch: why.toJSON() } },
+            );
+          }
+          for (const [oid, b] of again.fetched) transfer.fetched.set(oid, b);
+          for (const oid of again.stored) transfer.stored.add(oid);
+          repaired.push(...oids);
+          r = await run();
+        }
         checkedOut.push(t.rel);
         filesWritten += r.added.length + r.modified.length;
         filesUnchanged += r.unchanged;
@@ -171,14 +232,15 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
   return {
     pipeline: opts.pipeline,
     remote: driver.location,
-    artifacts: selected.length,
-    downloaded: transfer.transferred,
+    artifacts: selectedCount,
+    downloaded,
     present: transfer.present,
-    bytes: transfer.bytes,
+    bytes,
     checkedOut,
     filesWritten,
     filesUnchanged,
     failed,
+    repaired,
     skipped,
   };
 }

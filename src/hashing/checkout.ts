@@ -10,6 +10,7 @@ import { DEFAULT_LINK_TYPES, Linker, type LinkType } from './link.js';
 import { assertSafeRelpath } from './manifest.js';
 import type { HashState, StateEntry } from './state.js';
 import type { HashName, ManifestEntry } from './types.js';
+import { findBadObjects, type ObjectToVerify } from './verify-objects.js';
 
 /**
  * Restores an output (file or directory) from the local cache into the workspace, as
@@ -39,6 +40,12 @@ export interface CheckoutOptions {
    * are taken to be in place without a stat.
    */
   objectBytes?: ReadonlyMap<string, Buffer>;
+  /**
+   * Objects the caller has just verified (a pull that stored them): they are not checked
+   * again. Every other object is checked against its id (through `state`, so an unchanged
+   * object costs a stat) before anything is copied from it.
+   */
+  verified?: ReadonlySet<string>;
 }
 
 export interface CheckoutResult {
@@ -153,13 +160,28 @@ class Checkout {
       if (st?.isFile()) files.push(p);
       else out.set(p, undefined);
     });
-    const opts = { hashName: this.hashName, state: this.opts.state, jobs: this.opts.jobs };
+    // With force nothing is taken on trust: every file is read, and what was read replaces
+    // the state's entries (which may describe content that is no longer there).
+    const useState = this.opts.force ? undefined : this.opts.state;
+    const opts = { hashName: this.hashName, state: useState, jobs: this.opts.jobs };
     try {
       const hashed = await hashItems(
         files.map((path) => ({ path })),
         opts,
       );
       files.forEach((p, i) => out.set(p, hashed[i]!.md5));
+      if (this.opts.force && this.opts.state) {
+        this.learned.push(
+          ...hashed.map((h, i) => ({
+            path: files[i]!,
+            hashName: this.hashName,
+            ino: h.ino,
+            mtimeNs: h.mtimeNs,
+            size: h.size,
+            md5: h.md5,
+          })),
+        );
+      }
     } catch {
       // One unreadable file fails the whole batch: go one by one to find it.
       for (const p of files) {
@@ -230,6 +252,46 @@ class Checkout {
   }
 
   /**
+   * Checks the cache objects about to be copied into the workspace against their ids, so a
+   * corrupt object never reaches the workspace (nor the state, as the hash of what was
+   * written). Objects the caller holds or has just verified are not checked. Throws
+   * IntegrityError `CACHE_OBJECT_CORRUPT` naming the corrupt objects (all of them in
+   * `data.oids`), or the error of an object that could not be read.
+   */
+  private async verifySources(sources: Array<{ oid: string; loc: ObjectLocation }>): Promise<void> {
+    const todo = new Map<string, ObjectToVerify>();
+    for (const { oid, loc } of sources) {
+      if (this.heldBytes(oid) || this.opts.verified?.has(oid) || todo.has(oid)) continue;
+      todo.set(oid, { oid, path: loc.path, size: loc.size, hashName: loc.hashName });
+    }
+    if (todo.size === 0) return;
+    const bad = await findBadObjects([...todo.values()], {
+      state: this.opts.state,
+      jobs: this.opts.jobs,
+    });
+    if (bad.size === 0) return;
+    const errors = [...bad.values()];
+    const notCorrupt = errors.find((e) => e.code !== 'CACHE_OBJECT_CORRUPT');
+    if (notCorrupt) throw notCorrupt;
+    if (errors.length === 1) {
+      const e = errors[0]!;
+      throw new IntegrityError(e.code, e.message, {
+        hint: e.hint,
+        data: { ...e.data, oids: [...bad.keys()] },
+      });
+    }
+    const paths = [...bad.keys()].map((oid) => todo.get(oid)!.path);
+    throw new IntegrityError(
+      'CACHE_OBJECT_CORRUPT',
+      `${bad.size} cache objects are corrupt: ${errors[0]!.message}, and ${bad.size - 1} more`,
+      {
+        hint: 'Delete the corrupt cache files and add or pull their files again.',
+        data: { oids: [...bad.keys()], paths },
+      },
+    );
+  }
+
+  /**
    * Records placed files in the state so the next status or checkout does not re-hash them.
    * Synchronous stats: one per file just written, cheaper than a thread-pool round trip each.
    * A file gone already is simply not recorded (the state is only a cache).
@@ -275,6 +337,7 @@ class Checkout {
     const src = await this.opts.cache.require(oid, { legacy: this.legacy, for: this.rel(path) });
     const st = await lstatOrUndefined(path);
     if (st?.isDirectory()) {
+      await this.verifySources([{ oid, loc: src }]);
       await this.clearDirectory(path);
       await this.place(src, oid, path, isexec);
       this.result.modified.push(this.rel(path));
@@ -290,9 +353,11 @@ class Checkout {
       }
       if (!this.opts.force && !(await this.isExpendable(leaf, hash)))
         throw this.refuse([this.rel(path)]);
+      await this.verifySources([{ oid, loc: src }]);
       await this.place(src, oid, path, isexec);
       this.result.modified.push(this.rel(path));
     } else {
+      await this.verifySources([{ oid, loc: src }]);
       await this.place(src, oid, path, isexec);
       this.result.added.push(this.rel(path));
     }
@@ -302,6 +367,9 @@ class Checkout {
   async directory(oid: string, root: string): Promise<void> {
     this.result.kind = 'directory';
     const { cache } = this.opts;
+    // The manifest decides what is written and deleted: it is checked before it is read.
+    const manifestLoc = await cache.require(oid, { legacy: this.legacy, for: this.rel(root) });
+    await this.verifySources([{ oid, loc: manifestLoc }]);
     const manifest = await cache.readManifest(oid, { legacy: this.legacy });
     const wanted = checkManifest(manifest, oid);
 
@@ -366,6 +434,8 @@ class Checkout {
       if (!(await this.isExpendable(leaf, hash))) precious.push(this.rel(leaf.path));
     });
     if (precious.length > 0 && !this.opts.force) throw this.refuse(precious.sort());
+    const todo = manifest.filter((e) => !current.has(e.relpath));
+    await this.verifySources(todo.map((e) => ({ oid: e.md5, loc: sources.get(e.relpath)! })));
 
     // Apply: delete what the manifest no longer lists, then create or replace the rest.
     const present = new Set(leaves.map((l) => l.relpath));
@@ -373,7 +443,6 @@ class Checkout {
     this.result.deleted.push(...extras.map((l) => this.rel(l.path)));
     if (extras.length > 0) await pruneEmptyDirs(root);
 
-    const todo = manifest.filter((e) => !current.has(e.relpath));
     this.result.unchanged += manifest.length - todo.length;
     await mapLimit(todo, this.jobs, async (e) => {
       const dest = join(root, e.relpath);

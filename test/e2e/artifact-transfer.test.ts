@@ -3,7 +3,19 @@
  * and the example-get-started pipeline (plus a directory artifact), with a local remote.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +48,12 @@ function clone(remoteDir?: string): string {
     writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(remote, remoteDir));
   }
   return dst;
+}
+
+/** The oid of artifacts/data.xml.gz, from its .dvc file in the project. */
+function dataOid(): string {
+  const dvc = readFileSync(join(project, 'artifacts/data.xml.gz.dvc'), 'utf8');
+  return /md5: ([0-9a-f]{32})/.exec(dvc)![1]!;
 }
 
 beforeAll(async () => {
@@ -296,6 +314,75 @@ describe('cmf artifact pull', () => {
       code: 'REMOTE_OBJECT_CORRUPT',
       artifacts: [expect.stringMatching(/^artifacts\/data\.xml\.gz:/)],
     });
+  });
+
+  it('a corrupt cache object is fetched again and the right bytes are checked out; --force re-checks the workspace', async () => {
+    await cmf(['artifact', 'push', '-p', 'Test-env'], project);
+    const dir = clone();
+    expect((await cmf(['artifact', 'pull', '-p', 'Test-env'], dir)).code).toBe(0);
+    const oid = dataOid();
+    const obj = join(dir, '.dvc/cache/files/md5', oid.slice(0, 2), oid.slice(2));
+    const good = readFileSync(join(project, 'artifacts/data.xml.gz'));
+    chmodSync(obj, 0o644);
+    appendFileSync(obj, 'junk');
+    await rm(join(dir, 'artifacts/data.xml.gz'));
+
+    const r = await cmf(['artifact', 'pull', '-p', 'Test-env'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      `corrupt cache object(s) with verified copies from the remote: ${oid}`,
+    );
+    expect(readFileSync(join(dir, 'artifacts/data.xml.gz')).equals(good)).toBe(true);
+    expect(readFileSync(obj).equals(good)).toBe(true);
+
+    // A workspace file whose state entry claims the right hash for wrong bytes (as an older
+    // cmf left it) is rewritten by --force, which re-reads instead of trusting the entry.
+    const ws = join(dir, 'artifacts/data.xml.gz');
+    const db = new Database(join(dir, '.dvc/tmp/cmf-state.db'));
+    const before = db.prepare('SELECT * FROM state WHERE path = ?').get(ws) as Record<
+      string,
+      unknown
+    >;
+    chmodSync(ws, 0o644);
+    const fd = openSync(ws, 'r+');
+    writeSync(fd, Buffer.from('X'), 0, 1, 0); // same size
+    closeSync(fd);
+    const st = statSync(ws, { bigint: true });
+    db.prepare('UPDATE state SET ino = ?, mtime_ns = ?, mtime_ms = ? WHERE path = ?').run(
+      BigInt.asIntN(64, st.ino),
+      st.mtimeNs,
+      st.mtimeMs,
+      ws,
+    );
+    db.close();
+    expect(before.md5).toBe(oid);
+    const f = await cmf(
+      ['artifact', 'pull', '-p', 'Test-env', '-a', 'data.xml.gz', '--force'],
+      dir,
+    );
+    expect(f.code).toBe(0);
+    expect(readFileSync(ws).equals(good)).toBe(true);
+  });
+
+  it('push refuses a corrupt cache object (exit 5, naming it and its artifact) and uploads the rest', async () => {
+    await cmf(['artifact', 'push', '-p', 'Test-env'], project);
+    const dir = clone();
+    expect((await cmf(['artifact', 'pull', '-p', 'Test-env'], dir)).code).toBe(0);
+    const fresh = join(root, 'remote-fresh');
+    const cfg = join(dir, '.dvc/config');
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(remote, fresh));
+    const oid = dataOid();
+    const obj = join(dir, '.dvc/cache/files/md5', oid.slice(0, 2), oid.slice(2));
+    chmodSync(obj, 0o644);
+    appendFileSync(obj, 'junk');
+
+    const r = await cmf(['artifact', 'push', '-p', 'Test-env'], dir);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain(oid);
+    expect(r.stderr).toContain('artifacts/data.xml.gz');
+    expect(r.stderr).toMatch(/corrupt/);
+    expect(existsSync(join(fresh, 'files/md5', oid.slice(0, 2), oid.slice(2)))).toBe(false);
+    expect(listFiles(join(fresh, 'files')).length).toBeGreaterThan(5);
   });
 
   it('a missing object is exit 1; pull is not initialised → exit 4', async () => {

@@ -60,6 +60,10 @@ export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {
           `${r.failed.length} failed; ${r.filesWritten} files checked out` +
           ` (${r.filesUnchanged} up to date) in ${r.checkedOut.length} artifacts`,
       );
+      if (r.repaired.length > 0)
+        this.logToStderr(
+          `Replaced ${r.repaired.length} corrupt cache object(s) with verified copies from the remote: ${r.repaired.join(', ')}`,
+        );
       if (r.skipped.length > 0)
         this.logToStderr(`Skipped (no recorded hash): ${r.skipped.join(', ')}`);
     }
