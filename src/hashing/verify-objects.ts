@@ -1,6 +1,7 @@
 import { CmfError, IntegrityError, toCmfError } from '../errors/index.js';
+import { statSync } from 'node:fs';
 import { hashItems } from './hash-paths.js';
-import type { HashState } from './state.js';
+import { HashState } from './state.js';
 import type { HashName } from './types.js';
 
 /** A cache object to check against its id. */
@@ -49,7 +50,11 @@ export async function findBadObjects(
     const h = o.hashName ?? 'md5';
     byHash.set(h, [...(byHash.get(h) ?? []), o]);
   }
-  for (const [hashName, group] of byHash) {
+  for (const [hashName, all] of byHash) {
+    // State hits are settled here with one synchronous stat each: handing thousands of
+    // unchanged objects to the hasher would start its worker pool just to stat them.
+    const group = all.filter((o) => !stateHit(o, hashName, opts.state, bad, all.length));
+    if (group.length === 0) continue;
     const hashOpts = { hashName, state: opts.state, jobs: opts.jobs };
     const items = group.map((o) => ({ path: o.path, size: o.size }));
     let md5s: Array<string | CmfError>;
@@ -69,4 +74,26 @@ export async function findBadObjects(
     });
   }
   return bad;
+}
+
+/**
+ * True when the state settles `o`: its entry matches the object's stat. A corrupt object
+ * (the entry's md5 is not the id) is recorded in `bad`.
+ */
+function stateHit(
+  o: ObjectToVerify,
+  hashName: HashName,
+  state: HashState | undefined,
+  bad: Map<string, CmfError>,
+  count: number,
+): boolean {
+  if (!state?.enabled) return false;
+  state.prepare(hashName, count);
+  const cached = state.lookup(o.path, hashName);
+  if (!cached) return false;
+  const st = statSync(o.path, { throwIfNoEntry: false });
+  if (!st || !HashState.matches(cached, st)) return false;
+  if (cached.md5 !== o.oid.slice(0, 32))
+    bad.set(o.oid, corruptCacheObject(o.oid, o.path, cached.md5));
+  return true;
 }
