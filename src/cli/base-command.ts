@@ -1,16 +1,42 @@
 import { Command, Errors } from '@oclif/core';
 import { RawJson, jsonText } from '../cmf/raw-json.js';
 import { CmfError, ExitCode, toCmfError } from '../errors/index.js';
+import { stopCleanlyOnSignals } from './interrupt.js';
+import { errorText } from './render-error.js';
 
 /**
  * Base of every cmf command: `--json` on every command, one error boundary that maps
  * typed errors to exit codes and prints message + hint on stderr (JSON on stderr with
- * --json), and data on stdout.
+ * --json), and data on stdout. SIGINT, SIGTERM and SIGHUP remove the temp files in flight
+ * and say so before the process exits (see stopCleanlyOnSignals).
  */
 export abstract class CmfCommand<T> extends Command {
   static override enableJsonFlag = true;
 
   abstract override run(): Promise<T>;
+
+  private releaseSignals?: () => void;
+
+  /** `cmf artifact pull`: oclif keeps ids as 'artifact:pull'; users type a space. */
+  protected commandLine(): string {
+    return [this.config.bin, ...(this.id?.split(':') ?? [])].join(' ');
+  }
+
+  protected override async init(): Promise<void> {
+    await super.init();
+    this.releaseSignals = stopCleanlyOnSignals(this.commandLine(), () => this.jsonEnabled());
+  }
+
+  /** For a command that handles the stop signals itself (`cmf server start`). */
+  protected handleSignalsItself(): void {
+    this.releaseSignals?.();
+    this.releaseSignals = undefined;
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    this.handleSignalsItself();
+    return super.finally(err);
+  }
 
   /**
    * JSON on stdout, pretty-printed but not colourised: oclif's colouriser tokenises the text
@@ -35,19 +61,9 @@ export abstract class CmfCommand<T> extends Command {
       err instanceof CmfError || parseExit === undefined
         ? toCmfError(err)
         : new CmfError('USAGE', ExitCode.usage, err.message, {
-            // oclif keeps ids as 'pipeline:list'; users type the topic separator, a space.
-            hint: `See '${[this.config.bin, ...(this.id?.split(':') ?? [])].join(' ')} --help'.`,
+            hint: `See '${this.commandLine()} --help'.`,
           });
-    if (this.jsonEnabled()) {
-      process.stderr.write(
-        JSON.stringify({ status: 'error', error: cmfError.toJSON() }, null, 2) + '\n',
-      );
-    } else {
-      let text = `Error: ${cmfError.message}\n`;
-      if (cmfError.hint) text += `Hint: ${cmfError.hint}\n`;
-      if (process.env.DEBUG && cmfError.stack) text += cmfError.stack + '\n';
-      process.stderr.write(text);
-    }
+    process.stderr.write(errorText(cmfError, this.jsonEnabled()));
     return this.exit(cmfError.exitCode);
   }
 }

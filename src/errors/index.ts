@@ -3,7 +3,8 @@
  * exit code, a message and a hint on stderr (or a JSON error with --json).
  *
  * Exit codes: 0 ok, 1 operation failed, 2 usage, 3 not found, 4 not configured or bad
- * configuration, 5 integrity (hash mismatch, corrupt file), 130 interrupted.
+ * configuration, 5 integrity (hash mismatch, corrupt file), 130 interrupted (SIGINT); stopped
+ * by SIGHUP or SIGTERM: 129 or 143, the 128 + signal number a shell shows.
  */
 export const ExitCode = {
   ok: 0,
@@ -12,7 +13,9 @@ export const ExitCode = {
   notFound: 3,
   config: 4,
   integrity: 5,
+  hangup: 129,
   interrupted: 130,
+  terminated: 143,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -87,10 +90,15 @@ export class IntegrityError extends CmfError {
   }
 }
 
-/** The user interrupted the operation (exit 130). */
+/** The user interrupted the operation (exit 130; 129 or 143 when stopped by SIGHUP, SIGTERM). */
 export class InterruptedError extends CmfError {
-  constructor(message = 'Interrupted', opts?: CmfErrorOptions) {
-    super('INTERRUPTED', ExitCode.interrupted, message, opts);
+  constructor(
+    message = 'Interrupted',
+    opts?: CmfErrorOptions & {
+      exitCode?: typeof ExitCode.interrupted | typeof ExitCode.hangup | typeof ExitCode.terminated;
+    },
+  ) {
+    super('INTERRUPTED', opts?.exitCode ?? ExitCode.interrupted, message, opts);
   }
 }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
@@ -18,12 +19,57 @@ export function tempName(): string {
   return `.${namePool.subarray(namePoolAt, (namePoolAt += 16)).toString('base64url')}.tmp`;
 }
 
+const OWN_TEMP_NAME = /^\.[A-Za-z0-9_-]{22}\.tmp$/;
+
+/** True for names {@link tempName} makes (DVC's own temp files look the same). */
+export function isOwnTempName(name: string): boolean {
+  return OWN_TEMP_NAME.test(name);
+}
+
 /**
  * A temporary name beside `target`, in the same directory, so the final rename stays on
  * one filesystem and is atomic.
  */
 export function tempPathBeside(target: string): string {
   return join(dirname(target), tempName());
+}
+
+/**
+ * Temp files this process has created (or is about to create) and not yet renamed or removed,
+ * built across an `await`. A signal handler runs only between event-loop turns, so a temp
+ * file created and renamed in one synchronous stretch is never seen half-way by one; those
+ * are not tracked (they still are left by SIGKILL, see {@link sweepStaleTemps}).
+ */
+const inFlight = new Set<string>();
+
+/** Records `tmp` as in flight until {@link untrackTemp}; returns it. */
+export function trackTemp(tmp: string): string {
+  inFlight.add(tmp);
+  return tmp;
+}
+
+/** `tmp` was renamed into place or removed. */
+export function untrackTemp(tmp: string): void {
+  inFlight.delete(tmp);
+}
+
+/**
+ * Removes every temp file still in flight, synchronously (it runs in a signal handler just
+ * before the process exits); returns how many existed. A rename racing with this either
+ * happened first (the file is complete under its final name) or fails.
+ */
+export function removeTempsInFlight(): number {
+  let removed = 0;
+  for (const tmp of inFlight) {
+    try {
+      rmSync(tmp);
+      removed++;
+    } catch {
+      // never created, already renamed, or not ours to remove any more
+    }
+  }
+  inFlight.clear();
+  return removed;
 }
 
 /**
@@ -37,7 +83,7 @@ export async function replaceAtomically(
   opts: { mode?: number } = {},
 ): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
-  const tmp = tempPathBeside(target);
+  const tmp = trackTemp(tempPathBeside(target));
   try {
     await produce(tmp);
     if (opts.mode !== undefined) await chmod(tmp, opts.mode);
@@ -45,6 +91,8 @@ export async function replaceAtomically(
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
+  } finally {
+    untrackTemp(tmp);
   }
 }
 

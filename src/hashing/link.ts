@@ -10,7 +10,8 @@ import {
 } from 'node:fs';
 import { chmod, copyFile, link, rename, symlink, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { tempPathBeside } from '../fs/atomic.js';
+import { tempPathBeside, trackTemp, untrackTemp } from '../fs/atomic.js';
+import { sweepStaleTemps } from '../fs/stale-temps.js';
 import { readSmallFile } from '../fs/small-read.js';
 import { UsageError } from '../errors/index.js';
 
@@ -161,6 +162,8 @@ export class Linker {
     if (this.madeDirs.has(dir)) return false;
     mkdirSync(dir, { recursive: true });
     this.madeDirs.add(dir);
+    // Once per directory a checkout writes into: temp files a killed checkout left here go.
+    sweepStaleTemps(dir);
     return true;
   }
 
@@ -199,6 +202,8 @@ export class Linker {
           copySmall(src, tmp, opts);
           renameSync(tmp, dest);
         } else {
+          // Built across awaits: tracked, so an interrupt removes it.
+          trackTemp(tmp);
           await build(type, src, tmp, opts);
           await rename(tmp, dest);
         }
@@ -209,6 +214,8 @@ export class Linker {
         lastError = err;
         // Rule the type out for the rest of this checkout, but always keep one to report.
         if (this.types.length > 1) this.types = this.types.filter((t) => t !== type);
+      } finally {
+        untrackTemp(tmp);
       }
     }
     throw lastError;

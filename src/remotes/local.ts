@@ -11,7 +11,8 @@ import { chmod, copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promi
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { OperationError } from '../errors/index.js';
-import { tempPathBeside } from '../fs/atomic.js';
+import { tempPathBeside, trackTemp, untrackTemp } from '../fs/atomic.js';
+import { sweepStaleTemps } from '../fs/stale-temps.js';
 import { readSmallFile } from '../fs/small-read.js';
 import {
   isTempName,
@@ -28,6 +29,8 @@ import { counting } from './streams.js';
 const OBJECT_MODE = 0o444;
 /** Below this size an object is copied through memory; above it, with copyFile (reflinks). */
 const SMALL = 1 << 20;
+/** A listing prefix that is one object directory, `files/md5/ab/`. */
+const OBJECT_DIR = /^files\/md5\/[0-9a-f]{2}\/$/;
 
 /**
  * A directory remote. Uploads copy (reflink where the filesystem can) to `.<random>.tmp`
@@ -40,6 +43,8 @@ export class LocalDriver implements RemoteDriver {
   readonly location: string;
   private readonly root: string;
   private readonly madeDirs = new Set<string>();
+  /** Directories already rid of stale temp files (see sweepStaleTemps) by this driver. */
+  private readonly swept = new Set<string>();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -67,6 +72,16 @@ export class LocalDriver implements RemoteDriver {
       if (isMissing(err)) return;
       throw remoteFailed(this.location, `list ${prefix}`, err);
     }
+    // The listing a push makes anyway also finds the temp files a killed push left in an
+    // object directory.
+    const dir = this.path(prefix);
+    if (OBJECT_DIR.test(prefix) && !this.swept.has(dir)) {
+      this.swept.add(dir);
+      sweepStaleTemps(
+        dir,
+        entries.map((e) => e.name),
+      );
+    }
     for (const e of entries) {
       if (isTempName(e.name)) continue;
       if (e.isDirectory()) yield* this.list(`${prefix}${e.name}/`);
@@ -80,6 +95,10 @@ export class LocalDriver implements RemoteDriver {
     if (!this.madeDirs.has(dir)) {
       await mkdir(dir, { recursive: true });
       this.madeDirs.add(dir);
+      if (!this.swept.has(dir)) {
+        this.swept.add(dir);
+        sweepStaleTemps(dir);
+      }
     }
     const tmp = tempPathBeside(target);
     try {
@@ -94,6 +113,8 @@ export class LocalDriver implements RemoteDriver {
         opts.onBytes?.(size);
         return;
       }
+      // From here the copy spans awaits: tracked, so an interrupt removes it.
+      trackTemp(tmp);
       if (typeof source === 'string') {
         await copyFile(source, tmp, constants.COPYFILE_FICLONE);
         opts.onBytes?.(size);
@@ -108,6 +129,8 @@ export class LocalDriver implements RemoteDriver {
         throw new OperationError('LOCAL_FILE_MISSING', `Cannot read ${source}`, { cause: err });
       }
       throw remoteFailed(this.location, `upload of ${key}`, err);
+    } finally {
+      untrackTemp(tmp);
     }
   }
 

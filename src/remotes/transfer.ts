@@ -3,7 +3,8 @@ import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { CmfError, IntegrityError, OperationError, toCmfError } from '../errors/index.js';
-import { tempPathBeside } from '../fs/atomic.js';
+import { tempPathBeside, trackTemp, untrackTemp } from '../fs/atomic.js';
+import { sweepStaleTemps } from '../fs/stale-temps.js';
 import { CACHE_OBJECT_MODE, isDirOid, type LocalCache } from '../hashing/cache.js';
 import { hashFile, md5Hex } from '../hashing/file-hash.js';
 import { assertSafeRelpath, parseManifest } from '../hashing/manifest.js';
@@ -415,9 +416,29 @@ async function fetchObject(
   if (!madeDirs.has(dir)) {
     await mkdir(dir, { recursive: true });
     madeDirs.add(dir);
+    // Once per directory written to: temp files a killed pull left here go now.
+    sweepStaleTemps(dir);
   }
   const key = objectKey(oid);
-  const tmp = tempPathBeside(dest);
+  // Tracked while a download fills it across awaits, so an interrupt removes it.
+  const tmp = trackTemp(tempPathBeside(dest));
+  try {
+    return await fetchInto(tmp, dest, driver, oid, key, onBytes, keep);
+  } finally {
+    untrackTemp(tmp);
+  }
+}
+
+/** The body of fetchObject: fills `tmp`, verifies it, renames it to `dest`. */
+async function fetchInto(
+  tmp: string,
+  dest: string,
+  driver: RemoteDriver,
+  oid: string,
+  key: string,
+  onBytes: (n: number) => void,
+  keep: (oid: string, bytes: Buffer) => void,
+): Promise<ManifestEntry[]> {
   // A download that streams through here is hashed as it arrives: no second pass over tmp.
   const streamed = new StreamDigest();
   const opts = { onBytes, onChunk: streamed.update };

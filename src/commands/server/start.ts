@@ -55,6 +55,8 @@ export default class ServerStart extends CmfCommand<undefined> {
     });
     if (this.jsonEnabled()) this.logJson({ url: server.url, store: server.storeLocation });
     else this.log(server.url);
+    // Stopping means finishing requests in flight, not removing temp files and exiting.
+    this.handleSignalsItself();
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         process.stderr.write(`${signal}: finishing requests in flight, then stopping\n`);

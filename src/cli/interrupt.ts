@@ -1,0 +1,42 @@
+import { removeTempsInFlight } from '../fs/atomic.js';
+import { ExitCode, InterruptedError } from '../errors/index.js';
+import { errorText } from './render-error.js';
+
+/** The exit status of each signal we stop on: 128 + its number, as a shell reports it. */
+const SIGNAL_EXIT = {
+  SIGHUP: ExitCode.hangup,
+  SIGINT: ExitCode.interrupted,
+  SIGTERM: ExitCode.terminated,
+} as const;
+type StopSignal = keyof typeof SIGNAL_EXIT;
+
+/**
+ * Until the returned function is called, SIGINT, SIGTERM and SIGHUP stop the process the way
+ * the default action would (same exit status) but first remove the temp files still being
+ * filled (nothing else is ever partial: every file gets its final name by a rename) and say
+ * so in one line on stderr, or as a JSON error with --json. `what` names the command.
+ */
+export function stopCleanlyOnSignals(what: string, json: () => boolean): () => void {
+  const handler = (signal: StopSignal): void => {
+    const removed = removeTempsInFlight();
+    const exitCode = SIGNAL_EXIT[signal];
+    const err = new InterruptedError(
+      `Interrupted: ${what} (${signal}); nothing partial was left under a final name`,
+      {
+        exitCode,
+        hint: 'Run the command again: what was completed is kept and not done twice.',
+        data: { signal, tempFilesRemoved: removed },
+      },
+    );
+    // A progress line may be on the terminal: the message replaces it.
+    const clear = process.stderr.isTTY ? '\r\x1b[2K' : '';
+    // Synchronous on files and pipes (and terminals on Linux), so it is out before the exit.
+    process.stderr.write(json() ? errorText(err, true) : `${clear}${err.message}\n`);
+    process.exit(exitCode);
+  };
+  const signals = Object.keys(SIGNAL_EXIT) as StopSignal[];
+  for (const s of signals) process.on(s, handler);
+  return () => {
+    for (const s of signals) process.off(s, handler);
+  };
+}

@@ -1,0 +1,63 @@
+import { existsSync, linkSync, lstatSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { removeTempsInFlight, tempName, trackTemp, untrackTemp } from '../../../src/fs/atomic.js';
+import { STALE_TEMP_MS, sweepStaleTemps } from '../../../src/fs/stale-temps.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+/** A file `name` in `dir`, its mtime two thresholds old when `aged`. */
+function file(dir: string, name: string, aged: boolean): string {
+  const p = join(dir, name);
+  writeFileSync(p, 'x');
+  const t = (Date.now() - 2 * STALE_TEMP_MS) / 1000;
+  if (aged) utimesSync(p, t, t);
+  return p;
+}
+
+describe('sweepStaleTemps', () => {
+  it('removes old temp files of our naming only; fresh ones, other names and hard links stay', async () => {
+    const dir = await tempDir();
+    const stale = file(dir, tempName(), true);
+    const fresh = file(dir, tempName(), false);
+    const other = file(dir, '.notes.tmp', true);
+    const object = file(dir, 'object', true);
+    // A workspace temp hard-linked to a cache object has the object's old mtime.
+    const linked = join(dir, tempName());
+    linkSync(object, linked);
+    const dangling = join(dir, tempName());
+    symlinkSync(join(dir, 'gone'), dangling);
+    expect(sweepStaleTemps(dir)).toBe(1);
+    expect(lstatSync(dangling).isSymbolicLink()).toBe(true);
+    expect(existsSync(stale)).toBe(false);
+    for (const p of [fresh, other, object, linked]) expect(existsSync(p), p).toBe(true);
+    // A symbolic link counts by its own mtime (just made): it goes only with no grace at all,
+    // as the fresh file does; the hard link never.
+    expect(sweepStaleTemps(dir, undefined, -1)).toBe(2);
+    expect(existsSync(fresh)).toBe(false);
+    expect(lstatSync(dangling, { throwIfNoEntry: false })).toBeUndefined();
+    expect(existsSync(linked)).toBe(true);
+  });
+
+  it('uses the names it is given instead of listing', async () => {
+    const dir = await tempDir();
+    const stale = file(dir, tempName(), true);
+    expect(sweepStaleTemps(dir, [])).toBe(0);
+    expect(existsSync(stale)).toBe(true);
+  });
+});
+
+describe('temp files in flight', () => {
+  it('are removed by removeTempsInFlight unless renamed or untracked first', async () => {
+    const dir = await tempDir();
+    const a = trackTemp(join(dir, tempName()));
+    const b = trackTemp(join(dir, tempName()));
+    trackTemp(join(dir, tempName())); // never created
+    writeFileSync(a, 'x');
+    writeFileSync(b, 'x');
+    untrackTemp(b);
+    expect(removeTempsInFlight()).toBe(1);
+    expect(existsSync(a)).toBe(false);
+    expect(existsSync(b)).toBe(true);
+    expect(removeTempsInFlight()).toBe(0);
+  });
+});
