@@ -16,6 +16,7 @@ import {
 import { addManyToGitignore } from './gitignore.js';
 import { hashItems } from './hash-paths.js';
 import { SMALL_FILE_MAX, SmallFileAdder } from './add-small.js';
+import { stateEntry, type StateEntry } from './state.js';
 
 /**
  * `dvc add` for many files and directories at once, with the same files as {@link add}
@@ -143,6 +144,7 @@ export async function addMany(
     large.forEach((n, j) => (hashed[n] = bigHashes[j]!));
     // Each object once (two files with one content: the first copies, the rest find it).
     const copied = new Map<string, Promise<boolean>>();
+    const written: StateEntry[] = [];
     const bigAdded = await mapLimit(large, COPY_CONCURRENCY, async (n) => {
       const k = files[n]!;
       const { md5 } = hashed[n]!;
@@ -153,11 +155,15 @@ export async function addMany(
       }
       const st = stats[k]!;
       const hashedStat = { ino: st.ino, mtimeNs: st.mtimeNs, size: Number(st.size) };
-      const copy = cache.addFile(abs[unique[k]!]!, md5, { hashedStat }).then((r) => r.added);
+      const copy = cache.addFile(abs[unique[k]!]!, md5, { hashedStat }).then((r) => {
+        if (r.stat) written.push(stateEntry(r.path, md5, r.stat));
+        return r.added;
+      });
       copied.set(md5, copy);
       return copy;
     });
     large.forEach((n, j) => (added[n] = bigAdded[j]!));
+    state?.setMany(written);
     files.forEach((k, n) => {
       const { md5, size, isexec } = hashed[n]!;
       const out: DvcOut = { md5, size, hashName: 'md5', path: basename(abs[unique[k]!]!) };

@@ -25,7 +25,7 @@ import { dirname } from 'node:path';
 import { tempPathBeside } from '../fs/atomic.js';
 import { readSmallFile } from '../fs/small-read.js';
 import { CACHE_OBJECT_MODE, type LocalCache } from './cache.js';
-import type { HashState, StateEntry } from './state.js';
+import { stateEntry, type HashState, type StateEntry } from './state.js';
 
 /** Files up to this size take this path (read whole into memory). */
 export const SMALL_FILE_MAX = 1 << 20;
@@ -87,22 +87,15 @@ export class SmallFileAdder {
     }
     const md5 = createHash('md5').update(bytes).digest('hex');
     if (known !== md5) {
-      this.fresh.push({
-        path,
-        hashName: 'md5',
-        ino: now.ino,
-        mtimeNs: now.mtimeNs,
-        size: bytes.length,
-        md5,
-      });
+      this.fresh.push(stateEntry(path, md5, now));
     }
     const target = this.cache.objectPath(md5);
     if (this.exists(target)) return { md5, size: bytes.length, isexec, added: false };
-    this.store(target, bytes);
+    this.fresh.push(stateEntry(target, md5, this.store(target, bytes)));
     return { md5, size: bytes.length, isexec, added: true };
   }
 
-  /** Records the new hashes in the state (one transaction). */
+  /** Records the new hashes (files and the objects made) in the state (one transaction). */
   flush(): void {
     if (this.state && this.fresh.length > 0) this.state.setMany(this.fresh.splice(0));
   }
@@ -111,11 +104,16 @@ export class SmallFileAdder {
     return statSync(path, { throwIfNoEntry: false }) !== undefined;
   }
 
-  /** Temp file beside the object, read-only from the start, renamed into place. */
-  private store(target: string, bytes: Buffer): void {
+  /**
+   * Temp file beside the object, read-only from the start, renamed into place. Returns the
+   * object's stat (taken after the last write; the rename keeps inode and mtime), so the
+   * state also vouches for the object: a push or checkout need not read it again.
+   */
+  private store(target: string, bytes: Buffer): BigIntStats {
     const tmp = tempPathBeside(target);
     try {
       const fd = openCreating(tmp);
+      let st: BigIntStats;
       try {
         for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
         // Exactly 0444 whatever the umask: DVC trusts objects with that mode unhashed.
@@ -125,10 +123,12 @@ export class SmallFileAdder {
         } catch {
           // left with the mode it was created with
         }
+        st = fstatSync(fd, { bigint: true });
       } finally {
         closeSync(fd);
       }
       renameSync(tmp, target);
+      return st;
     } catch (err) {
       rmSync(tmp, { force: true });
       throw err;

@@ -2,13 +2,13 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { NotFoundError, UsageError } from '../errors/index.js';
 import { mapLimit } from '../util/map-limit.js';
-import type { LocalCache } from './cache.js';
+import type { AddObjectResult, LocalCache } from './cache.js';
 import { hashDirectory } from './dir-hash.js';
 import { checkTarget, nextDvcFile } from './add-shared.js';
 import { writeDvcFile, type DvcOut } from './dvcfile.js';
 import { addToGitignore } from './gitignore.js';
 import { hashItems } from './hash-paths.js';
-import type { HashState } from './state.js';
+import { stateEntry, type HashState, type StateEntry } from './state.js';
 
 /**
  * `dvc add` for one file or directory: hash it, store its objects in the cache, write
@@ -57,18 +57,20 @@ export async function add(path: string, opts: AddOptions): Promise<AddResult> {
   const { cache, state } = opts;
   const name = basename(abs);
   const objects = { added: 0, existing: 0 };
-  const count = (r: { added: boolean }): void => {
+  const written: StateEntry[] = [];
+  const count = (r: AddObjectResult, md5: string): void => {
     objects[r.added ? 'added' : 'existing']++;
+    if (r.stat) written.push(stateEntry(r.path, md5, r.stat));
   };
   let out: DvcOut;
 
   if (st.isDirectory()) {
     const dir = await hashDirectory(abs, { state, jobs: opts.jobs, repoRoot, hashName: 'md5' });
     await mapLimit(dir.files, Math.max(1, opts.jobs ?? 4), async (f) => {
-      count(await cache.addFile(f.path, f.md5));
+      count(await cache.addFile(f.path, f.md5), f.md5);
     });
     // The manifest goes last: a `.dir` in the cache vouches for all of its files.
-    count(await cache.addBytes(dir.md5, dir.manifest));
+    count(await cache.addBytes(dir.md5, dir.manifest), dir.md5.slice(0, 32));
     out = { md5: dir.md5, size: dir.size, nfiles: dir.nfiles, hashName: 'md5', path: name };
   } else if (st.isFile()) {
     const [h] = await hashItems([{ path: abs, size: Number(st.size) }], {
@@ -78,7 +80,7 @@ export async function add(path: string, opts: AddOptions): Promise<AddResult> {
     });
     const { md5, size, isexec } = h!;
     const hashedStat = { ino: st.ino, mtimeNs: st.mtimeNs, size: Number(st.size) };
-    count(await cache.addFile(abs, md5, { hashedStat }));
+    count(await cache.addFile(abs, md5, { hashedStat }), md5);
     out = { md5, size, hashName: 'md5', path: name };
     if (isexec) out.isexec = true;
   } else {
@@ -86,6 +88,9 @@ export async function add(path: string, opts: AddOptions): Promise<AddResult> {
       data: { path },
     });
   }
+
+  // The new objects' hashes too: a push or checkout then trusts them after one stat each.
+  state?.setMany(written);
 
   const dvcFilePath = `${abs}.dvc`;
   const file = await nextDvcFile(dvcFilePath, out);

@@ -1,4 +1,4 @@
-import { constants, statSync } from 'node:fs';
+import { constants, statSync, type BigIntStats } from 'node:fs';
 import { chmod, copyFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IntegrityError, NotFoundError, OperationError } from '../errors/index.js';
@@ -49,6 +49,11 @@ export interface AddObjectResult {
   path: string;
   /** False when the object already existed and was left untouched. */
   added: boolean;
+  /**
+   * The new object's stat (when `added`), for a hash state entry: a later push or checkout
+   * then knows the object is intact from one stat instead of reading it again.
+   */
+  stat?: BigIntStats;
 }
 
 /** Where an object was found, and with which hash its name was computed. */
@@ -231,7 +236,7 @@ export class LocalCache {
       if (opts.hashedStat) await assertUnchanged(srcPath, opts.hashedStat);
       await protect(tmp);
     });
-    return { path, added: true };
+    return { path, added: true, stat: await stat(path, { bigint: true }) };
   }
 
   /**
@@ -261,7 +266,7 @@ export class LocalCache {
       await writeFile(tmp, bytes);
       await protect(tmp);
     });
-    return { path, added: true };
+    return { path, added: true, stat: await stat(path, { bigint: true }) };
   }
 
   /** The bytes of an object; missing → NotFoundError. */

@@ -46,6 +46,16 @@ export interface StateEntry extends StatKey {
   md5: string;
 }
 
+/** The entry recording that the file `path`, as `st` describes it, hashes to `md5`. */
+export function stateEntry(
+  path: string,
+  md5: string,
+  st: { ino: bigint; mtimeNs: bigint; size: bigint },
+  hashName: HashName = 'md5',
+): StateEntry {
+  return { path, hashName, ino: st.ino, mtimeNs: st.mtimeNs, size: Number(st.size), md5 };
+}
+
 /** Where cmf keeps its state: beside DVC's own tmp files, which DVC already git-ignores. */
 export function stateDbPath(repoRoot: string): string {
   return join(resolve(repoRoot), '.dvc', 'tmp', 'cmf-state.db');

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../../src/errors/index.js';
 import { add } from '../../../src/hashing/add.js';
 import { addMany } from '../../../src/hashing/add-many.js';
+import { SMALL_FILE_MAX } from '../../../src/hashing/add-small.js';
 import { LocalCache } from '../../../src/hashing/cache.js';
 import { addManyToGitignore, addToGitignore } from '../../../src/hashing/gitignore.js';
 import { HashState } from '../../../src/hashing/state.js';
@@ -114,6 +115,34 @@ describe('addMany', () => {
         gitignorePath: relative(one, r.gitignorePath!),
       })),
     );
+  });
+
+  it('records the cache objects it writes in the state, so pushes need not read them again', async () => {
+    const repo = join(root, 'repo');
+    await mkdir(join(repo, '.dvc'), { recursive: true });
+    await mkdir(join(repo, 'dir'));
+    await writeFile(join(repo, 'small.txt'), 'small\n');
+    await writeFile(join(repo, 'big.bin'), Buffer.alloc(SMALL_FILE_MAX + 10, 7));
+    await writeFile(join(repo, 'dir', 'inner.txt'), 'inner\n');
+    const cache = new LocalCache(join(repo, '.dvc', 'cache'));
+    const state = HashState.open(repo);
+    try {
+      const results = await addMany(
+        ['small.txt', 'big.bin', 'dir'].map((rel) => join(repo, rel)),
+        { repoRoot: repo, cache, state },
+      );
+      const oids = results.map((r) => r.out.md5);
+      oids.push(...(await cache.readManifest(oids[2]!)).map((e) => e.md5));
+      expect(oids).toHaveLength(4);
+      for (const oid of oids) {
+        const path = cache.objectPath(oid);
+        const entry = state.lookup(path, 'md5');
+        expect(entry?.md5, oid).toBe(oid.slice(0, 32));
+        expect(HashState.matches(entry!, await stat(path))).toBe(true);
+      }
+    } finally {
+      state.close();
+    }
   });
 
   it('checks every path before writing anything', async () => {
