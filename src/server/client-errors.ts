@@ -129,6 +129,23 @@ export function httpError(info: RequestInfo, status: number, body: string): CmfE
   );
 }
 
+/**
+ * A 2xx answer whose body is not what a cmf server sends (a proxy's or a login page's HTML,
+ * a truncated body): `reason` says what was wrong with it.
+ */
+export function badAnswerError(info: RequestInfo, reason: string, body: string): CmfError {
+  const start = body.trim().slice(0, 80);
+  return new ServerError(
+    'SERVER_BAD_ANSWER',
+    `${info.operation}: the server's answer is not ${reason}${start ? ` (it starts: ${JSON.stringify(start)})` : ''}`,
+    opts(
+      info,
+      `Check that ${info.url} is a cmf server (cmf-server-url in .cmfconfig, or CMF_SERVER_URL), not a proxy or login page.`,
+      { body: start },
+    ),
+  );
+}
+
 /** The request never got an answer. */
 export function transportError(info: RequestInfo, err: unknown, timeoutMs: number): CmfError {
   if (isTimeout(err)) {

@@ -143,6 +143,39 @@ describe('ServerClient', () => {
     }
   });
 
+  it('a 2xx answer that is not the JSON a cmf server sends is SERVER_BAD_ANSWER naming the URL', async () => {
+    const cases: [string, (c: ServerClient) => Promise<unknown>, string, RegExp][] = [
+      [
+        '<html>hi</html>',
+        (c) => c.pushMetadata({ pipelineName: 'P', payload: '{}' }),
+        '/api/mlmd_push',
+        /^metadata push: the server's answer is not JSON \(it starts: "<html>hi<\/html>"\)$/,
+      ],
+      [
+        '"fine"',
+        (c) => c.pushMetadata({ pipelineName: 'P', payload: '{}' }),
+        '/api/mlmd_push',
+        /not a JSON object with a "status"/,
+      ],
+      [
+        '<html>login</html>',
+        (c) => c.pipelines(),
+        '/api/pipelines',
+        /^pipeline listing: the server's answer is not JSON/,
+      ],
+      ['{"a": 1}', (c) => c.pipelines(), '/api/pipelines', /not a JSON list of names/],
+    ];
+    for (const [body, call, route, message] of cases) {
+      const { url } = await answering([{ status: 200, body }]);
+      const err = await failure(call(new ServerClient({ url, retries: 0 })));
+      expect([err.code, err.exitCode]).toEqual(['SERVER_BAD_ANSWER', 1]);
+      expect(err.message).toMatch(message);
+      expect(err.hint).toContain(`Check that ${url.replace(/\/$/, '')}${route} is a cmf server`);
+      await new Promise<void>((r) => server!.close(() => r()));
+      server = undefined;
+    }
+  });
+
   it('a refused connection is SERVER_UNREACHABLE naming the URL', async () => {
     const port = await freePort();
     const err = await failure(
