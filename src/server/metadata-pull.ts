@@ -11,7 +11,7 @@ import { mergeIntoFile } from '../cmf/merge-file.js';
 import type { MergeResult } from '../cmf/merge.js';
 import type { PyJson } from '../cmf/python-json.js';
 import { CmfError, NotFoundError, UsageError } from '../errors/index.js';
-import { ServerError } from './client-errors.js';
+import { badAnswerError, ServerError } from './client-errors.js';
 import { NO_EXEC_UUID, type ServerClient } from './client.js';
 import { documentExecutions } from './exchange-walk.js';
 
@@ -51,6 +51,29 @@ export function pullTarget(cwd: string, given: string | undefined): string {
   return path;
 }
 
+/**
+ * The server's `no_exec_uuid`. A cmf server sends it only when asked for one execution it
+ * does not have (§9.1); asked for the whole pipeline, it is an answer that makes no sense,
+ * not a missing uuid of the user's.
+ */
+function noExecUuid(opts: MetadataPullOptions): CmfError {
+  if (opts.executionUuid !== undefined) {
+    return new NotFoundError(
+      'EXECUTION_NOT_FOUND',
+      `Execution uuid ${opts.executionUuid} is not in pipeline ${opts.pipeline} on ${opts.client.baseUrl}`,
+      { hint: 'Check the uuid with cmf execution list on the machine that pushed it.' },
+    );
+  }
+  return new ServerError(
+    'SERVER_BAD_ANSWER',
+    `metadata pull: ${opts.client.baseUrl} answered "${NO_EXEC_UUID}" (no such execution) although no execution uuid was asked for`,
+    {
+      hint: `Check that ${opts.client.baseUrl} is a cmf server, and look at its log.`,
+      data: { url: opts.client.baseUrl, pipeline: opts.pipeline },
+    },
+  );
+}
+
 export async function pullMetadata(opts: MetadataPullOptions): Promise<MetadataPullResult> {
   const cwd = opts.cwd ?? process.cwd();
   const path = pullTarget(cwd, opts.mlmdPath);
@@ -73,26 +96,17 @@ export async function pullMetadata(opts: MetadataPullOptions): Promise<MetadataP
     }
     throw err;
   }
-  if (text.trim() === NO_EXEC_UUID) {
-    throw new NotFoundError(
-      'EXECUTION_NOT_FOUND',
-      `Execution uuid ${opts.executionUuid} is not in pipeline ${opts.pipeline} on ${opts.client.baseUrl}`,
-      {
-        hint: 'Check the uuid with cmf execution list on the machine that pushed it.',
-      },
-    );
-  }
+  if (text.trim() === NO_EXEC_UUID) throw noExecUuid(opts);
   let document: PyJson;
   try {
     document = parseExactJson(text);
   } catch (err) {
-    throw new ServerError(
-      'SERVER_BAD_ANSWER',
-      `metadata pull: the server's answer is not JSON (${(err as Error).message})`,
-      {
-        hint: `Check that ${opts.client.baseUrl} is a cmf server.`,
-      },
-    );
+    const info = opts.client.requestInfo({
+      operation: 'metadata pull',
+      route: 'mlmd_pull',
+      pipeline: opts.pipeline,
+    });
+    throw badAnswerError(info, `JSON (${(err as Error).message})`, text);
   }
   const created = !existsSync(path);
   let merged: MergeResult;

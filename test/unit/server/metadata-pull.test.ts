@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CmfError } from '../../../src/errors/index.js';
 import { ServerClient } from '../../../src/server/client.js';
 import { pullMetadata } from '../../../src/server/metadata-pull.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -30,6 +31,28 @@ describe('pullMetadata', () => {
       pullMetadata({ client, cwd, pipeline: 'P', executionUuid: 'u' }),
     ).rejects.toMatchObject({ code });
     expect(existsSync(join(cwd, 'mlmd'))).toBe(false);
+  });
+
+  it('no_exec_uuid without -e is a bad answer, not a message about an undefined uuid', async () => {
+    const cwd = await tempDir('cmf-pull-');
+    const client = await answering('no_exec_uuid');
+    const err = await pullMetadata({ client, cwd, pipeline: 'P' }).then(
+      () => undefined,
+      (e: unknown) => e as CmfError,
+    );
+    expect(err).toMatchObject({ code: 'SERVER_BAD_ANSWER', exitCode: 1 });
+    expect(err!.message).not.toMatch(/undefined/);
+    expect(err!.message).toContain('although no execution uuid was asked for');
+    expect(existsSync(join(cwd, 'mlmd'))).toBe(false);
+  });
+
+  it('an HTML page is SERVER_BAD_ANSWER naming the pull URL', async () => {
+    const cwd = await tempDir('cmf-pull-');
+    const client = await answering('<html>hi</html>');
+    await expect(pullMetadata({ client, cwd, pipeline: 'P' })).rejects.toMatchObject({
+      code: 'SERVER_BAD_ANSWER',
+      hint: expect.stringContaining(`Check that ${client.baseUrl}/api/mlmd_pull is a cmf server`),
+    });
   });
 
   it('refuses a directory as target and a missing parent directory', async () => {
