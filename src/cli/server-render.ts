@@ -40,6 +40,8 @@ export function describeRepo(cmd: Logger, r: RepoResult): void {
       cmd.log(`${step}: ${x.uploaded} uploaded, ${x.present} already on ${x.remote}`);
     else if (step === 'artifact pull')
       cmd.log(`${step}: ${x.downloaded} downloaded, ${x.present} already here`);
+    else if (x.pulled === false)
+      cmd.log(`${step}: skipped, branch ${x.branch} is not on ${x.remote} yet (${x.url})`);
     else {
       if (x.output) cmd.logToStderr(String(x.output));
       cmd.log(
