@@ -11,7 +11,7 @@ import { runSteps, type RepoResult } from './steps.js';
 export interface RepoPullOptions {
   client: ServerClient;
   cwd?: string;
-  /** The MLMD file to merge into (default `<cwd>/mlmd`). */
+  /** The MLMD file to merge into (default: `defaultPullTarget`, the project's mlmd). */
   mlmdPath?: string;
   pipeline: string;
   executionUuid?: string;

@@ -5,11 +5,12 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseExactJson } from '../cmf/exact-json.js';
 import { mergeIntoFile } from '../cmf/merge-file.js';
 import type { MergeResult } from '../cmf/merge.js';
 import type { PyJson } from '../cmf/python-json.js';
+import { findProjectRoot, resolveMlmdPath } from '../config/project.js';
 import { CmfError, NotFoundError, UsageError } from '../errors/index.js';
 import { badAnswerError, ServerError } from './client-errors.js';
 import { NO_EXEC_UUID, type ServerClient } from './client.js';
@@ -17,7 +18,7 @@ import { documentExecutions } from './exchange-walk.js';
 
 export interface MetadataPullOptions {
   client: ServerClient;
-  /** The MLMD file to merge into (absolute, or relative to `cwd`; default `<cwd>/mlmd`). */
+  /** The MLMD file to merge into (absolute, or relative to `cwd`; default `defaultPullTarget`). */
   mlmdPath?: string;
   pipeline: string;
   executionUuid?: string;
@@ -34,9 +35,21 @@ export interface MetadataPullResult {
   executions: number;
 }
 
+/**
+ * Without -f: the MLMD file the read commands (pipeline list, metadata push, ...) would open
+ * from `cwd`, so a pull from a sub-directory merges into the project's file; when there is
+ * none yet, a new `mlmd` in the project root (where those commands look), or in `cwd`
+ * outside a project. cmflib always uses `<cwd>/mlmd`.
+ */
+export function defaultPullTarget(cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+  const found = resolveMlmdPath(undefined, cwd, env);
+  if (existsSync(found)) return found;
+  return join(findProjectRoot(cwd, env) ?? resolve(cwd), 'mlmd');
+}
+
 /** The target must be a file path whose directory exists (cmflib's checks, §3.9 step 2). */
 export function pullTarget(cwd: string, given: string | undefined): string {
-  const path = resolve(cwd, given ?? 'mlmd');
+  const path = given === undefined ? defaultPullTarget(cwd) : resolve(cwd, given);
   if (existsSync(path) && statSync(path).isDirectory()) {
     throw new UsageError('PULL_TARGET_IS_DIRECTORY', `${path} is a directory`, {
       hint: 'Give -f/--file_name a file path, e.g. -f pulled/mlmd.',

@@ -255,6 +255,18 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
       );
       expect(again.code).toBe(0);
       expect(JSON.parse(again.stdout)).toMatchObject({ status: 'exists' });
+      // From a sub-directory, pull merges into the project's mlmd, the file the read
+      // commands open there, not into a new ./mlmd.
+      const sub = join(project, 'src', 'deeper');
+      mkdirSync(sub, { recursive: true });
+      const fromSub = await cmf(['metadata', 'pull', '-p', 'Test-env', '--json'], sub, noEnvToken);
+      expect(fromSub.stderr).toBe('');
+      expect(fromSub.code).toBe(0);
+      expect(JSON.parse(fromSub.stdout)).toMatchObject({
+        status: 'exists',
+        path: join(project, 'mlmd'),
+      });
+      expect(existsSync(join(sub, 'mlmd'))).toBe(false);
       const fresh = dir('fresh');
       expect(
         (await cmf(['metadata', 'pull', '-p', 'Test-env'], fresh, { CMF_SERVER_URL: server.url }))
