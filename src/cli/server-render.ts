@@ -5,11 +5,14 @@ import type { RepoResult } from '../repo/steps.js';
 
 type Logger = Pick<Command, 'log' | 'logToStderr'>;
 
+/** "1 execution", "2 executions": a count and its noun (regular plurals only). */
+export const counted = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 /** The human lines of a metadata push: outcome on stdout, upload problems on stderr. */
 export function describePush(cmd: Logger, r: MetadataPushResult): void {
   cmd.log(
     r.status === 'success'
-      ? `SUCCESS: ${r.pipeline} pushed to ${r.server} (${r.executions} executions sent)`
+      ? `SUCCESS: ${r.pipeline} pushed to ${r.server} (${counted(r.executions, 'execution')} sent)`
       : `INFO: ${r.server} already has every execution of ${r.pipeline}; nothing new merged`,
   );
   const byKind = new Map<string, number>();

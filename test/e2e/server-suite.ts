@@ -648,6 +648,14 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
         ),
       );
       expect(r.stderr).toMatch(/Hint: Is the server running/);
+      // Under repo pull the step is named once, not "metadata pull failed: metadata pull: ...".
+      const repo = await cmf(['repo', 'pull', '-p', 'Test-env'], dir('down-repo'), {
+        CMF_SERVER_URL: `http://127.0.0.1:${port}/`,
+        CMF_SERVER_RETRIES: '0',
+      });
+      expect(repo.code).toBe(1);
+      expect(repo.stderr).toMatch(/^Error: metadata pull failed: cannot reach the cmf server at /m);
+      expect(repo.stderr).toMatch(/Not run: artifact pull, git pull\./);
     });
   });
 }
