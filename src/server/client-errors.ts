@@ -43,12 +43,15 @@ function opts(
   };
 }
 
-/** An HTTP answer that is not a success for `info.operation`. */
-export function httpError(info: RequestInfo, status: number, body: string): CmfError {
+/**
+ * An HTTP answer that is not a success for `info.operation`, after `attempts` tries (a
+ * hint must not claim retries that CMF_SERVER_RETRIES=0 turned off).
+ */
+export function httpError(info: RequestInfo, status: number, body: string, attempts = 1): CmfError {
   const detail = detailOf(body);
   const said = detail ? `: ${detail}` : '';
   const what = `${info.operation} failed with HTTP ${status}${said}`;
-  const data = { status, detail };
+  const data = { status, detail, attempts };
   if (status === 422 && detail === 'version_update') {
     return new ServerError(
       'SERVER_VERSION_UPDATE',
@@ -108,7 +111,11 @@ export function httpError(info: RequestInfo, status: number, body: string): CmfE
     return new ServerError(
       'SERVER_BUSY',
       what,
-      opts(info, 'The server is rate limiting; try again later.', data),
+      opts(
+        info,
+        `The server is rate limiting${attempts > 1 ? ` (${attempts} attempts, with backoff)` : ''}; try again later.`,
+        data,
+      ),
     );
   }
   if (status >= 500) {
@@ -117,7 +124,7 @@ export function httpError(info: RequestInfo, status: number, body: string): CmfE
       what,
       opts(
         info,
-        'The server failed while handling the request (retried with backoff); its log has the reason.',
+        `The server failed while handling the request${attempts > 1 ? ` (${attempts} attempts, with backoff)` : ''}; its log has the reason.`,
         data,
       ),
     );

@@ -302,7 +302,7 @@ export class ServerClient {
         await sleep(this.delay(attempt, res.retryAfter));
         continue;
       }
-      throw httpError(info, res.status, res.text);
+      throw httpError(info, res.status, res.text, attempt + 1);
     }
   }
 

@@ -122,6 +122,17 @@ describe('ServerClient', () => {
     expect(seen).toHaveLength(3);
   });
 
+  it('the 5xx hint claims retries only when there were some', async () => {
+    const { url } = await answering([{ status: 502, body: 'bad gateway' }]);
+    const once = await failure(new ServerClient({ url, retries: 0 }).pipelines());
+    expect(once.code).toBe('SERVER_ERROR');
+    expect(once.hint).toBe('The server failed while handling the request; its log has the reason.');
+    const thrice = await failure(new ServerClient({ url, retries: 2, backoffMs: 5 }).pipelines());
+    expect(thrice.hint).toBe(
+      'The server failed while handling the request (3 attempts, with backoff); its log has the reason.',
+    );
+  });
+
   it('does not retry other 4xx; maps each to its own error', async () => {
     const cases: [number, string, string, number][] = [
       [400, '{"detail": "json_payload is not valid JSON"}', 'SERVER_REJECTED', 1],
