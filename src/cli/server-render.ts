@@ -5,11 +5,14 @@ import type { RepoResult } from '../repo/steps.js';
 
 type Logger = Pick<Command, 'log' | 'logToStderr'>;
 
+/** "1 execution", "2 executions": a count and its noun (regular plurals only). */
+export const counted = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 /** The human lines of a metadata push: outcome on stdout, upload problems on stderr. */
 export function describePush(cmd: Logger, r: MetadataPushResult): void {
   cmd.log(
     r.status === 'success'
-      ? `SUCCESS: ${r.pipeline} pushed to ${r.server} (${r.executions} executions sent)`
+      ? `SUCCESS: ${r.pipeline} pushed to ${r.server} (${counted(r.executions, 'execution')} sent)`
       : `INFO: ${r.server} already has every execution of ${r.pipeline}; nothing new merged`,
   );
   const byKind = new Map<string, number>();
@@ -40,6 +43,8 @@ export function describeRepo(cmd: Logger, r: RepoResult): void {
       cmd.log(`${step}: ${x.uploaded} uploaded, ${x.present} already on ${x.remote}`);
     else if (step === 'artifact pull')
       cmd.log(`${step}: ${x.downloaded} downloaded, ${x.present} already here`);
+    else if (x.pulled === false)
+      cmd.log(`${step}: skipped, branch ${x.branch} is not on ${x.remote} yet (${x.url})`);
     else {
       if (x.output) cmd.logToStderr(String(x.output));
       cmd.log(

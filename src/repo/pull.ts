@@ -3,16 +3,15 @@
  * pipeline's artifacts from the DVC remote, then `git pull cmf_origin <current branch>`.
  */
 import { pullArtifacts, transferError } from '../artifacts/index.js';
-import { currentBranch, remoteUrl, runGit } from '../git/system-git.js';
 import type { ServerClient } from '../server/client.js';
 import { pullMetadata, pullTarget } from '../server/metadata-pull.js';
-import { GIT_REMOTE } from './push.js';
+import { gitPull } from './git-steps.js';
 import { runSteps, type RepoResult } from './steps.js';
 
 export interface RepoPullOptions {
   client: ServerClient;
   cwd?: string;
-  /** The MLMD file to merge into (default `<cwd>/mlmd`). */
+  /** The MLMD file to merge into (default: `defaultPullTarget`, the project's mlmd). */
   mlmdPath?: string;
   pipeline: string;
   executionUuid?: string;
@@ -46,15 +45,7 @@ export async function repoPull(opts: RepoPullOptions): Promise<RepoResult> {
           return r;
         },
       },
-      {
-        name: 'git pull',
-        run: async () => {
-          const branch = await currentBranch(git);
-          const url = await remoteUrl(GIT_REMOTE, git);
-          const out = await runGit(['pull', '--no-rebase', GIT_REMOTE, branch], git);
-          return { remote: GIT_REMOTE, url, branch, output: `${out.stdout}\n${out.stderr}`.trim() };
-        },
-      },
+      { name: 'git pull', run: () => gitPull(git) },
     ],
     opts.onStep,
   );

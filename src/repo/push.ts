@@ -1,15 +1,14 @@
 /**
  * `cmf repo push` (spec/cmf-reference.md §3.10): artifacts to the DVC remote, metadata to
- * the cmf server, then `git push -u cmf_origin <current branch>` with the system git.
+ * the cmf server, then — as cmflib does — `git pull cmf_origin <current branch>` when the
+ * branch is already on the remote, and `git push -u cmf_origin <branch>` with the system git.
  */
 import { resolve } from 'node:path';
 import { pushArtifacts, transferError } from '../artifacts/index.js';
-import { currentBranch, remoteUrl, runGit } from '../git/system-git.js';
 import type { ServerClient } from '../server/client.js';
 import { pushMetadata } from '../server/metadata-push.js';
+import { gitPull, gitPush } from './git-steps.js';
 import { runSteps, type RepoResult } from './steps.js';
-
-export const GIT_REMOTE = 'cmf_origin';
 
 export interface RepoPushOptions {
   client: ServerClient;
@@ -57,15 +56,8 @@ export async function repoPush(opts: RepoPushOptions): Promise<RepoResult> {
             tensorboardPath: opts.tensorboardPath,
           }),
       },
-      {
-        name: 'git push',
-        run: async () => {
-          const branch = await currentBranch(git);
-          const url = await remoteUrl(GIT_REMOTE, git);
-          const out = await runGit(['push', '-u', GIT_REMOTE, branch], git);
-          return { remote: GIT_REMOTE, url, branch, output: `${out.stdout}\n${out.stderr}`.trim() };
-        },
-      },
+      { name: 'git pull', run: () => gitPull(git, { onlyIfOnRemote: true }) },
+      { name: 'git push', run: () => gitPush(git, opts.pipeline) },
     ],
     opts.onStep,
   );

@@ -20,6 +20,17 @@ export interface RepoResult {
   steps: StepResult[];
 }
 
+/**
+ * The message of a failed step, named once: "metadata pull failed: cannot reach ..." rather
+ * than "metadata pull failed: metadata pull: cannot reach ...", and a message that already
+ * starts with the step's name ("metadata push failed with HTTP 500: ...") as it is.
+ */
+function underStep(name: string, message: string): string {
+  if (message.startsWith(`${name}: `)) return `${name} failed: ${message.slice(name.length + 2)}`;
+  if (message.startsWith(`${name} `)) return message;
+  return `${name} failed: ${message}`;
+}
+
 export async function runSteps(
   pipeline: string,
   steps: Step[],
@@ -33,7 +44,7 @@ export async function runSteps(
     } catch (err) {
       const inner = toCmfError(err);
       const remaining = steps.slice(steps.indexOf(step) + 1).map((s) => s.name);
-      throw new CmfError(inner.code, inner.exitCode, `${step.name} failed: ${inner.message}`, {
+      throw new CmfError(inner.code, inner.exitCode, underStep(step.name, inner.message), {
         hint: [inner.hint, remaining.length > 0 ? `Not run: ${remaining.join(', ')}.` : '']
           .filter(Boolean)
           .join(' '),

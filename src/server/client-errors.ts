@@ -43,12 +43,15 @@ function opts(
   };
 }
 
-/** An HTTP answer that is not a success for `info.operation`. */
-export function httpError(info: RequestInfo, status: number, body: string): CmfError {
+/**
+ * An HTTP answer that is not a success for `info.operation`, after `attempts` tries (a
+ * hint must not claim retries that CMF_SERVER_RETRIES=0 turned off).
+ */
+export function httpError(info: RequestInfo, status: number, body: string, attempts = 1): CmfError {
   const detail = detailOf(body);
   const said = detail ? `: ${detail}` : '';
   const what = `${info.operation} failed with HTTP ${status}${said}`;
-  const data = { status, detail };
+  const data = { status, detail, attempts };
   if (status === 422 && detail === 'version_update') {
     return new ServerError(
       'SERVER_VERSION_UPDATE',
@@ -108,7 +111,11 @@ export function httpError(info: RequestInfo, status: number, body: string): CmfE
     return new ServerError(
       'SERVER_BUSY',
       what,
-      opts(info, 'The server is rate limiting; try again later.', data),
+      opts(
+        info,
+        `The server is rate limiting${attempts > 1 ? ` (${attempts} attempts, with backoff)` : ''}; try again later.`,
+        data,
+      ),
     );
   }
   if (status >= 500) {
@@ -117,7 +124,7 @@ export function httpError(info: RequestInfo, status: number, body: string): CmfE
       what,
       opts(
         info,
-        'The server failed while handling the request (retried with backoff); its log has the reason.',
+        `The server failed while handling the request${attempts > 1 ? ` (${attempts} attempts, with backoff)` : ''}; its log has the reason.`,
         data,
       ),
     );
@@ -126,6 +133,23 @@ export function httpError(info: RequestInfo, status: number, body: string): CmfE
     'SERVER_UNEXPECTED_STATUS',
     what,
     opts(info, `Check that ${info.url} is a cmf server.`, data),
+  );
+}
+
+/**
+ * A 2xx answer whose body is not what a cmf server sends (a proxy's or a login page's HTML,
+ * a truncated body): `reason` says what was wrong with it.
+ */
+export function badAnswerError(info: RequestInfo, reason: string, body: string): CmfError {
+  const start = body.trim().slice(0, 80);
+  return new ServerError(
+    'SERVER_BAD_ANSWER',
+    `${info.operation}: the server's answer is not ${reason}${start ? ` (it starts: ${JSON.stringify(start)})` : ''}`,
+    opts(
+      info,
+      `Check that ${info.url} is a cmf server (cmf-server-url in .cmfconfig, or CMF_SERVER_URL), not a proxy or login page.`,
+      { body: start },
+    ),
   );
 }
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { http, https } from '../util/node-http.js';
-import { httpError, transportError, type RequestInfo } from './client-errors.js';
+import { badAnswerError, httpError, transportError, type RequestInfo } from './client-errors.js';
 
 export interface ServerClientOptions {
   /** `cmf-server-url`, e.g. http://127.0.0.1:80 (routes are under `<url>/api/`). */
@@ -59,6 +59,41 @@ const RETRY_CODES = new Set([
   'ENETUNREACH',
   'EAI_AGAIN',
 ]);
+
+/** What a JSON answer must look like: a check, and its name for the error message. */
+interface Shape<T> {
+  name: string;
+  is: (value: unknown) => value is T;
+}
+
+const PUSH_ANSWER: Shape<PushAnswer> = {
+  name: 'a JSON object with a "status"',
+  is: (v): v is PushAnswer =>
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    typeof (v as { status?: unknown }).status === 'string',
+};
+
+const NAME_LIST: Shape<string[]> = {
+  name: 'a JSON list of names',
+  is: (v): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string'),
+};
+
+/**
+ * The body of a 2xx answer as `shape`; anything else (an HTML page from a proxy, a login
+ * form, a truncated body) is a SERVER_BAD_ANSWER naming the URL, never a raw SyntaxError.
+ */
+function parseAnswer<T>(info: RequestInfo, text: string, shape: Shape<T>): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw badAnswerError(info, 'JSON', text);
+  }
+  if (!shape.is(value)) throw badAnswerError(info, shape.name, text);
+  return value;
+}
 
 /** Characters a multipart part's quoted filename cannot hold, escaped as browsers do. */
 const escapeFilename = (name: string): string =>
@@ -159,7 +194,7 @@ export class ServerClient {
     executionUuid?: string;
     payload: string;
   }): Promise<PushAnswer> {
-    const res = await this.send({
+    return this.sendJson(PUSH_ANSWER, {
       method: 'POST',
       route: 'mlmd_push',
       operation: 'metadata push',
@@ -170,7 +205,6 @@ export class ServerClient {
         pipeline_name: body.pipelineName,
       },
     });
-    return JSON.parse(res.text) as PushAnswer;
   }
 
   /** POST /api/mlmd_pull: the pipeline's JSON text, or NO_EXEC_UUID. 404: unknown pipeline. */
@@ -207,18 +241,32 @@ export class ServerClient {
   }
 
   async pipelines(): Promise<string[]> {
-    const res = await this.send({
+    return this.sendJson(NAME_LIST, {
       method: 'GET',
       route: 'pipelines',
       operation: 'pipeline listing',
     });
-    return JSON.parse(res.text) as string[];
+  }
+
+  /** What errors about `req` name: the operation, the full URL, the pipeline. */
+  requestInfo(req: Pick<Request, 'operation' | 'route' | 'query' | 'pipeline'>): RequestInfo {
+    return {
+      operation: req.operation,
+      url: this.endpoint(req.route, req.query),
+      pipeline: req.pipeline,
+    };
+  }
+
+  /** One request whose 2xx answer must be JSON of `shape`. */
+  private async sendJson<T>(shape: Shape<T>, req: Request): Promise<T> {
+    const res = await this.send(req);
+    return parseAnswer(this.requestInfo(req), res.text, shape);
   }
 
   /** One request with retries; resolves only on a 2xx answer. */
   private async send(req: Request): Promise<Answer> {
-    const url = this.endpoint(req.route, req.query);
-    const info: RequestInfo = { operation: req.operation, url, pipeline: req.pipeline };
+    const info = this.requestInfo(req);
+    const url = info.url;
     const headers: Record<string, string> = { accept: 'application/json, text/plain, */*' };
     if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
     let body: string | Buffer | undefined;
@@ -254,7 +302,7 @@ export class ServerClient {
         await sleep(this.delay(attempt, res.retryAfter));
         continue;
       }
-      throw httpError(info, res.status, res.text);
+      throw httpError(info, res.status, res.text, attempt + 1);
     }
   }
 

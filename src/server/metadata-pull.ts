@@ -5,19 +5,20 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseExactJson } from '../cmf/exact-json.js';
 import { mergeIntoFile } from '../cmf/merge-file.js';
 import type { MergeResult } from '../cmf/merge.js';
 import type { PyJson } from '../cmf/python-json.js';
+import { findProjectRoot, resolveMlmdPath } from '../config/project.js';
 import { CmfError, NotFoundError, UsageError } from '../errors/index.js';
-import { ServerError } from './client-errors.js';
+import { badAnswerError, ServerError } from './client-errors.js';
 import { NO_EXEC_UUID, type ServerClient } from './client.js';
 import { documentExecutions } from './exchange-walk.js';
 
 export interface MetadataPullOptions {
   client: ServerClient;
-  /** The MLMD file to merge into (absolute, or relative to `cwd`; default `<cwd>/mlmd`). */
+  /** The MLMD file to merge into (absolute, or relative to `cwd`; default `defaultPullTarget`). */
   mlmdPath?: string;
   pipeline: string;
   executionUuid?: string;
@@ -34,9 +35,21 @@ export interface MetadataPullResult {
   executions: number;
 }
 
+/**
+ * Without -f: the MLMD file the read commands (pipeline list, metadata push, ...) would open
+ * from `cwd`, so a pull from a sub-directory merges into the project's file; when there is
+ * none yet, a new `mlmd` in the project root (where those commands look), or in `cwd`
+ * outside a project. cmflib always uses `<cwd>/mlmd`.
+ */
+export function defaultPullTarget(cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+  const found = resolveMlmdPath(undefined, cwd, env);
+  if (existsSync(found)) return found;
+  return join(findProjectRoot(cwd, env) ?? resolve(cwd), 'mlmd');
+}
+
 /** The target must be a file path whose directory exists (cmflib's checks, §3.9 step 2). */
 export function pullTarget(cwd: string, given: string | undefined): string {
-  const path = resolve(cwd, given ?? 'mlmd');
+  const path = given === undefined ? defaultPullTarget(cwd) : resolve(cwd, given);
   if (existsSync(path) && statSync(path).isDirectory()) {
     throw new UsageError('PULL_TARGET_IS_DIRECTORY', `${path} is a directory`, {
       hint: 'Give -f/--file_name a file path, e.g. -f pulled/mlmd.',
@@ -49,6 +62,29 @@ export function pullTarget(cwd: string, given: string | undefined): string {
     });
   }
   return path;
+}
+
+/**
+ * The server's `no_exec_uuid`. A cmf server sends it only when asked for one execution it
+ * does not have (§9.1); asked for the whole pipeline, it is an answer that makes no sense,
+ * not a missing uuid of the user's.
+ */
+function noExecUuid(opts: MetadataPullOptions): CmfError {
+  if (opts.executionUuid !== undefined) {
+    return new NotFoundError(
+      'EXECUTION_NOT_FOUND',
+      `Execution uuid ${opts.executionUuid} is not in pipeline ${opts.pipeline} on ${opts.client.baseUrl}`,
+      { hint: 'Check the uuid with cmf execution list on the machine that pushed it.' },
+    );
+  }
+  return new ServerError(
+    'SERVER_BAD_ANSWER',
+    `metadata pull: ${opts.client.baseUrl} answered "${NO_EXEC_UUID}" (no such execution) although no execution uuid was asked for`,
+    {
+      hint: `Check that ${opts.client.baseUrl} is a cmf server, and look at its log.`,
+      data: { url: opts.client.baseUrl, pipeline: opts.pipeline },
+    },
+  );
 }
 
 export async function pullMetadata(opts: MetadataPullOptions): Promise<MetadataPullResult> {
@@ -73,26 +109,17 @@ export async function pullMetadata(opts: MetadataPullOptions): Promise<MetadataP
     }
     throw err;
   }
-  if (text.trim() === NO_EXEC_UUID) {
-    throw new NotFoundError(
-      'EXECUTION_NOT_FOUND',
-      `Execution uuid ${opts.executionUuid} is not in pipeline ${opts.pipeline} on ${opts.client.baseUrl}`,
-      {
-        hint: 'Check the uuid with cmf execution list on the machine that pushed it.',
-      },
-    );
-  }
+  if (text.trim() === NO_EXEC_UUID) throw noExecUuid(opts);
   let document: PyJson;
   try {
     document = parseExactJson(text);
   } catch (err) {
-    throw new ServerError(
-      'SERVER_BAD_ANSWER',
-      `metadata pull: the server's answer is not JSON (${(err as Error).message})`,
-      {
-        hint: `Check that ${opts.client.baseUrl} is a cmf server.`,
-      },
-    );
+    const info = opts.client.requestInfo({
+      operation: 'metadata pull',
+      route: 'mlmd_pull',
+      pipeline: opts.pipeline,
+    });
+    throw badAnswerError(info, `JSON (${(err as Error).message})`, text);
   }
   const created = !existsSync(path);
   let merged: MergeResult;

@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { OperationError, UsageError } from '../errors/index.js';
+import { ConfigError, OperationError, UsageError } from '../errors/index.js';
 import { SqliteAsyncStore, type AsyncMlmdStore } from '../mlmd/async-store.js';
 import { MlmdStore } from '../mlmd/index.js';
 import { PostgresMlmdStore } from '../mlmd/postgres/index.js';
@@ -45,9 +45,34 @@ export async function openServerStore(
   return SqliteAsyncStore.wrap(MlmdStore.open(path, { create: true }));
 }
 
+/** Creates the data directory; a path that cannot be one is bad configuration, not a bug. */
+async function makeDataDir(dataDir: string): Promise<void> {
+  try {
+    await mkdir(dataDir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why: Record<string, string> = {
+      ENOTDIR: 'a part of the path is a file, not a directory',
+      EEXIST: 'a file of that name is in the way',
+      EACCES: 'permission denied',
+      EPERM: 'permission denied',
+      EROFS: 'the file system is read-only',
+    };
+    throw new ConfigError(
+      'SERVER_DATA_DIR_UNUSABLE',
+      `Cannot create the data directory ${dataDir}: ${(code && why[code]) ?? (err as Error).message}${code ? ` (${code})` : ''}`,
+      {
+        hint: 'Give --data-dir a directory this user can create and write to (default: ./cmf-server-data).',
+        data: { dataDir, code: code ?? null },
+        cause: err,
+      },
+    );
+  }
+}
+
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
   const dataDir = resolve(opts.dataDir);
-  await mkdir(dataDir, { recursive: true });
+  await makeDataDir(dataDir);
   const store = await openServerStore(opts.database, dataDir);
   const app = await createServer({
     store,

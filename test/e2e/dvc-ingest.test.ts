@@ -146,6 +146,24 @@ describe('cmf dvc ingest', () => {
     }
   });
 
+  it('one stage is "1 stage", not "1 stages"', async () => {
+    const dir = join(root, 'one-stage');
+    mkdirSync(join(dir, '.dvc'), { recursive: true });
+    writeFileSync(
+      join(dir, '.dvc/config'),
+      `[core]\n    remote = r\n['remote "r"']\n    url = ${p.remote}\n`,
+    );
+    writeFileSync(
+      join(dir, 'dvc.lock'),
+      "schema: '2.0'\nstages:\n  train:\n    cmd: echo hi\n    deps: []\n    outs: []\n",
+    );
+    const r = await cmf(['dvc', 'ingest', '-p', 'One'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Ingested 1 stage into pipeline One: executions 1 created,/);
+    const again = await cmf(['dvc', 'ingest', '-p', 'One'], dir);
+    expect(again.stdout).toBe('Nothing to do: One already holds the 1 stage of dvc.lock\n');
+  });
+
   it('bad input: exit 5 with the line and a hint; no dvc.lock: exit 3; --json errors on stderr', async () => {
     const dir = join(root, 'bad');
     mkdirSync(join(dir, '.dvc'), { recursive: true });

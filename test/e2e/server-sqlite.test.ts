@@ -1,15 +1,40 @@
 /** The metadata server with its default store: an MLMD SQLite file in the data directory. */
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCmf } from '../helpers/cli.js';
 import { startCmfServer } from '../helpers/cmf-server.js';
+import { freePort } from '../servers/common.js';
 import { serverSuite } from './server-suite.js';
 
 serverSuite('sqlite', async () => []);
 
 describe('cmf server start', () => {
+  it('a --data-dir that cannot be created is a configuration error with a hint (exit 4)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'cmf-e2e-server-datadir-'));
+    try {
+      await writeFile(join(root, 'a-file'), 'x');
+      for (const [dataDir, why] of [
+        ['/dev/null/x', /a part of the path is a file, not a directory \(ENOTDIR\)/],
+        [join(root, 'a-file'), /a file of that name is in the way \(EEXIST\)/],
+      ] as const) {
+        const port = String(await freePort());
+        const r = await runCmf(['server', 'start', '--port', port, '--data-dir', dataDir], {
+          cwd: root,
+        });
+        expect(r.code).toBe(4);
+        expect(r.stderr).toContain(`Cannot create the data directory ${dataDir}`);
+        expect(r.stderr).toMatch(why);
+        expect(r.stderr).toMatch(/Hint: Give --data-dir a directory/);
+        expect(r.stderr).not.toMatch(/bug in cmf/);
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('prints {url} with --json and exits 0 on SIGTERM, closing the store', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'cmf-e2e-server-stop-'));
     try {

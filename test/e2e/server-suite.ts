@@ -255,6 +255,18 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
       );
       expect(again.code).toBe(0);
       expect(JSON.parse(again.stdout)).toMatchObject({ status: 'exists' });
+      // From a sub-directory, pull merges into the project's mlmd, the file the read
+      // commands open there, not into a new ./mlmd.
+      const sub = join(project, 'src', 'deeper');
+      mkdirSync(sub, { recursive: true });
+      const fromSub = await cmf(['metadata', 'pull', '-p', 'Test-env', '--json'], sub, noEnvToken);
+      expect(fromSub.stderr).toBe('');
+      expect(fromSub.code).toBe(0);
+      expect(JSON.parse(fromSub.stdout)).toMatchObject({
+        status: 'exists',
+        path: join(project, 'mlmd'),
+      });
+      expect(existsSync(join(sub, 'mlmd'))).toBe(false);
       const fresh = dir('fresh');
       expect(
         (await cmf(['metadata', 'pull', '-p', 'Test-env'], fresh, { CMF_SERVER_URL: server.url }))
@@ -534,7 +546,14 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
       expect(push.stderr).toBe('');
       expect(push.code).toBe(0);
       const steps = (JSON.parse(push.stdout) as Json).steps as Json[];
-      expect(steps.map((s) => s.step)).toEqual(['artifact push', 'metadata push', 'git push']);
+      expect(steps.map((s) => s.step)).toEqual([
+        'artifact push',
+        'metadata push',
+        'git pull',
+        'git push',
+      ]);
+      // A first push: the branch is not on the remote, nothing to pull.
+      expect(steps[2]!.result).toMatchObject({ pulled: false });
       const branch = execFileSync('git', ['branch', '--show-current'], {
         cwd: project,
         encoding: 'utf8',
@@ -568,14 +587,49 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
         expect.arrayContaining(executionUuids(await exportOf(project, 'Test-env', env))),
       );
 
+      // The clone pushes a commit; the project's repo push merges it before pushing (§3.10).
+      const gitIn = (cwd: string, ...args: string[]) =>
+        execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...env } });
+      gitIn(clone, 'config', 'user.name', 'Other');
+      gitIn(clone, 'config', 'user.email', 'other@example.com');
+      const commitIn = (cwd: string, file: string, text: string) => {
+        writeFileSync(join(cwd, file), text);
+        gitIn(cwd, 'add', file);
+        gitIn(cwd, 'commit', '-qm', `edit ${file}`);
+      };
+      commitIn(clone, 'theirs.txt', 'theirs\n');
+      gitIn(clone, 'push', '-q', 'cmf_origin', branch);
+      commitIn(project, 'mine.txt', 'mine\n');
+      const merged = await cmf(['repo', 'push', '-p', 'Test-env', '--json'], project, {
+        GIT_EDITOR: 'false',
+      });
+      expect(merged.stderr).toBe('');
+      expect(merged.code).toBe(0);
+      const mergedSteps = (JSON.parse(merged.stdout) as Json).steps as Json[];
+      expect(mergedSteps[2]).toMatchObject({ step: 'git pull', result: { pulled: true } });
+      expect(gitIn(bare, 'ls-tree', '--name-only', branch)).toMatch(/mine\.txt\ntheirs\.txt/);
+
+      // Both change one file: the pull stops on the conflict, named, and git push is not run.
+      gitIn(clone, 'pull', '-q', '--no-rebase', 'cmf_origin', branch);
+      commitIn(clone, 'shared.txt', 'theirs\n');
+      gitIn(clone, 'push', '-q', 'cmf_origin', branch);
+      commitIn(project, 'shared.txt', 'mine\n');
+      const conflict = await cmf(['repo', 'push', '-p', 'Test-env'], project);
+      expect(conflict.code).toBe(1);
+      expect(conflict.stderr).toMatch(/git pull failed: merge conflicts in shared\.txt/);
+      expect(conflict.stderr).toMatch(/git merge --abort/);
+      expect(conflict.stderr).toMatch(/Not run: git push\./);
+      expect(existsSync(join(project, '.git', 'MERGE_HEAD'))).toBe(true);
+      gitIn(project, 'merge', '--abort');
+
       execFileSync('git', ['remote', 'set-url', 'cmf_origin', join(root, 'no-such-repo')], {
         cwd: project,
       });
       const failed = await cmf(['repo', 'push', '-p', 'Test-env', '--json'], project);
       expect(failed.code).toBe(1);
       const err = JSON.parse(failed.stderr) as { error: { message: string; data: Json } };
-      expect(err.error.message).toMatch(/^git push failed/);
-      expect(err.error.data.failedStep).toBe('git push');
+      expect(err.error.message).toMatch(/^git pull failed/);
+      expect(err.error.data.failedStep).toBe('git pull');
       expect((err.error.data.completed as Json[]).map((s) => s.step)).toEqual([
         'artifact push',
         'metadata push',
@@ -594,6 +648,14 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
         ),
       );
       expect(r.stderr).toMatch(/Hint: Is the server running/);
+      // Under repo pull the step is named once, not "metadata pull failed: metadata pull: ...".
+      const repo = await cmf(['repo', 'pull', '-p', 'Test-env'], dir('down-repo'), {
+        CMF_SERVER_URL: `http://127.0.0.1:${port}/`,
+        CMF_SERVER_RETRIES: '0',
+      });
+      expect(repo.code).toBe(1);
+      expect(repo.stderr).toMatch(/^Error: metadata pull failed: cannot reach the cmf server at /m);
+      expect(repo.stderr).toMatch(/Not run: artifact pull, git pull\./);
     });
   });
 }

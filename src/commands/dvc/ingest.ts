@@ -1,6 +1,7 @@
 import { CmfCommand } from '../../cli/base-command.js';
 import { mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
 import { requireNonEmpty } from '../../cli/open-mlmd.js';
+import { counted } from '../../cli/server-render.js';
 import { ingestDvcPipeline, type IngestResult } from '../../ingest/index.js';
 
 export default class DvcIngest extends CmfCommand<IngestResult> {
@@ -31,10 +32,10 @@ export default class DvcIngest extends CmfCommand<IngestResult> {
       const { executions: e, artifacts: a } = r;
       this.log(
         r.changed
-          ? `Ingested ${r.stages.total} stages into pipeline ${r.pipeline}: ` +
+          ? `Ingested ${counted(r.stages.total, 'stage')} into pipeline ${r.pipeline}: ` +
               `executions ${e.created} created, ${e.reused} reused, ${e.unchanged} unchanged; ` +
               `artifacts ${a.created} created, ${a.linked} linked, ${a.unchanged} unchanged`
-          : `Nothing to do: ${r.pipeline} already holds the ${r.stages.total} stages of dvc.lock`,
+          : `Nothing to do: ${r.pipeline} already holds the ${counted(r.stages.total, 'stage')} of dvc.lock`,
       );
     }
     return r;

@@ -13,7 +13,8 @@ export default class MetadataPull extends CmfCommand<MetadataPullResult> {
   static override summary = "Pull a pipeline's metadata from the cmf server into an MLMD file.";
   static override description =
     'Asks <cmf-server-url>/api/mlmd_pull for the pipeline (or one execution with -e) and merges ' +
-    'it into -f (default ./mlmd), creating the file if needed. Needs neither git nor DVC and ' +
+    "it into -f (default: the project's mlmd, found as 'pipeline list' finds it, even from a " +
+    'sub-directory), creating the file if needed. Needs neither git nor DVC and ' +
     'never changes your git branch; outside a cmf project the server URL comes from CMF_SERVER_URL.';
   static override examples = [
     '<%= config.bin %> metadata pull -p Test-env',

@@ -13,11 +13,13 @@ import type { RepoResult } from '../../repo/steps.js';
 
 export default class RepoPush extends CmfCommand<RepoResult> {
   static override summary =
-    'Push artifacts, metadata and code: artifact push, metadata push, git push.';
+    'Push artifacts, metadata and code: artifact push, metadata push, git pull, git push.';
   static override description =
-    "Runs 'cmf artifact push', then 'cmf metadata push', then 'git push -u cmf_origin <current " +
-    "branch>' with your git (any host or transport). The first step that fails stops the chain; " +
-    "the error names it. --json prints each step's result.";
+    "Runs 'cmf artifact push', then 'cmf metadata push', then with your git (any host or " +
+    "transport) 'git pull --no-rebase --no-edit cmf_origin <current branch>' when that branch " +
+    "is already on cmf_origin, and 'git push -u cmf_origin <branch>'. The first step that " +
+    'fails stops the chain (a merge conflict stops it with the merge left for you to finish); ' +
+    "the error names the step. --json prints each step's result.";
   static override examples = [
     '<%= config.bin %> repo push -p Test-env',
     '<%= config.bin %> repo push -p Test-env -t logs/ -j 8 --json',

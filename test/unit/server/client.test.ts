@@ -122,6 +122,17 @@ describe('ServerClient', () => {
     expect(seen).toHaveLength(3);
   });
 
+  it('the 5xx hint claims retries only when there were some', async () => {
+    const { url } = await answering([{ status: 502, body: 'bad gateway' }]);
+    const once = await failure(new ServerClient({ url, retries: 0 }).pipelines());
+    expect(once.code).toBe('SERVER_ERROR');
+    expect(once.hint).toBe('The server failed while handling the request; its log has the reason.');
+    const thrice = await failure(new ServerClient({ url, retries: 2, backoffMs: 5 }).pipelines());
+    expect(thrice.hint).toBe(
+      'The server failed while handling the request (3 attempts, with backoff); its log has the reason.',
+    );
+  });
+
   it('does not retry other 4xx; maps each to its own error', async () => {
     const cases: [number, string, string, number][] = [
       [400, '{"detail": "json_payload is not valid JSON"}', 'SERVER_REJECTED', 1],
@@ -138,6 +149,39 @@ describe('ServerClient', () => {
       );
       expect([err.code, err.exitCode, seen.length]).toEqual([code, exitCode, 1]);
       expect(err.hint).toBeTruthy();
+      await new Promise<void>((r) => server!.close(() => r()));
+      server = undefined;
+    }
+  });
+
+  it('a 2xx answer that is not the JSON a cmf server sends is SERVER_BAD_ANSWER naming the URL', async () => {
+    const cases: [string, (c: ServerClient) => Promise<unknown>, string, RegExp][] = [
+      [
+        '<html>hi</html>',
+        (c) => c.pushMetadata({ pipelineName: 'P', payload: '{}' }),
+        '/api/mlmd_push',
+        /^metadata push: the server's answer is not JSON \(it starts: "<html>hi<\/html>"\)$/,
+      ],
+      [
+        '"fine"',
+        (c) => c.pushMetadata({ pipelineName: 'P', payload: '{}' }),
+        '/api/mlmd_push',
+        /not a JSON object with a "status"/,
+      ],
+      [
+        '<html>login</html>',
+        (c) => c.pipelines(),
+        '/api/pipelines',
+        /^pipeline listing: the server's answer is not JSON/,
+      ],
+      ['{"a": 1}', (c) => c.pipelines(), '/api/pipelines', /not a JSON list of names/],
+    ];
+    for (const [body, call, route, message] of cases) {
+      const { url } = await answering([{ status: 200, body }]);
+      const err = await failure(call(new ServerClient({ url, retries: 0 })));
+      expect([err.code, err.exitCode]).toEqual(['SERVER_BAD_ANSWER', 1]);
+      expect(err.message).toMatch(message);
+      expect(err.hint).toContain(`Check that ${url.replace(/\/$/, '')}${route} is a cmf server`);
       await new Promise<void>((r) => server!.close(() => r()));
       server = undefined;
     }

@@ -1,0 +1,117 @@
+/**
+ * The git steps of `cmf repo push/pull`, run with the system git: pull (a merge, never an
+ * editor or a prompt) and push, with errors that say what to do when the remote has moved
+ * on or a merge stops on conflicts.
+ */
+import { OperationError } from '../errors/index.js';
+import { currentBranch, remoteUrl, runGit, type SystemGitOptions } from '../git/system-git.js';
+
+export const GIT_REMOTE = 'cmf_origin';
+
+export interface GitStepResult {
+  remote: string;
+  url: string;
+  branch: string;
+  /** False when a pull was skipped: the branch is not on the remote yet. */
+  pulled?: boolean;
+  output: string;
+}
+
+const joined = (out: { stdout: string; stderr: string }): string =>
+  `${out.stdout}\n${out.stderr}`.trim();
+
+/** Whether `branch` exists on `remote` (asks the remote, as cmflib asks GitHub's API). */
+async function remoteHasBranch(
+  remote: string,
+  branch: string,
+  git: SystemGitOptions,
+): Promise<boolean> {
+  try {
+    await runGit(['ls-remote', '--exit-code', '--heads', remote, `refs/heads/${branch}`], git);
+    return true;
+  } catch (err) {
+    // --exit-code: 2 means the remote answered and has no such ref.
+    if (err instanceof OperationError && err.data?.exitCode === 2) return false;
+    throw err;
+  }
+}
+
+/** Paths git left unmerged after a failed merge. */
+async function unmergedPaths(git: SystemGitOptions): Promise<string[]> {
+  try {
+    const out = await runGit(['diff', '--name-only', '--diff-filter=U'], git);
+    return out.stdout.split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * `git pull --no-rebase --no-edit <remote> <branch>`: a merge whatever pull.rebase says
+ * (git refuses to guess on diverged branches otherwise), and no editor for its message.
+ * `onlyIfOnRemote` skips the pull when the branch is not on the remote yet (a first push).
+ * A conflict stops with GIT_MERGE_CONFLICT; the work tree is left as git left it.
+ */
+export async function gitPull(
+  git: SystemGitOptions,
+  opts: { onlyIfOnRemote?: boolean } = {},
+): Promise<GitStepResult> {
+  const branch = await currentBranch(git);
+  const url = await remoteUrl(GIT_REMOTE, git);
+  if (opts.onlyIfOnRemote && !(await remoteHasBranch(GIT_REMOTE, branch, git))) {
+    return { remote: GIT_REMOTE, url, branch, pulled: false, output: '' };
+  }
+  const args = ['pull', '--no-rebase', '--no-edit', GIT_REMOTE, branch];
+  try {
+    return {
+      remote: GIT_REMOTE,
+      url,
+      branch,
+      pulled: true,
+      output: joined(await runGit(args, git)),
+    };
+  } catch (err) {
+    const conflicts = err instanceof OperationError ? await unmergedPaths(git) : [];
+    if (conflicts.length === 0) throw err;
+    const shown = conflicts.slice(0, 10).join(', ') + (conflicts.length > 10 ? ', ...' : '');
+    throw new OperationError(
+      'GIT_MERGE_CONFLICT',
+      `merge conflicts in ${shown} ('git ${args.join(' ')}' stopped)`,
+      {
+        hint:
+          `The merge is left in progress in ${git.cwd}: resolve the conflicts and 'git commit', ` +
+          `or undo it with 'git merge --abort'; then run the command again.`,
+        data: { args, conflicts, branch, remote: GIT_REMOTE },
+        cause: err,
+      },
+    );
+  }
+}
+
+/** git's words when the remote refused a push that is not a fast-forward. */
+const REJECTED = /\[rejected\].*\((fetch first|non-fast-forward)\)/;
+
+/** `git push -u <remote> <branch>`; a rejection for being behind says to pull first. */
+export async function gitPush(git: SystemGitOptions, pipeline: string): Promise<GitStepResult> {
+  const branch = await currentBranch(git);
+  const url = await remoteUrl(GIT_REMOTE, git);
+  try {
+    const out = await runGit(['push', '-u', GIT_REMOTE, branch], git);
+    return { remote: GIT_REMOTE, url, branch, output: joined(out) };
+  } catch (err) {
+    if (err instanceof OperationError && REJECTED.test(String(err.data?.stderr ?? ''))) {
+      throw new OperationError(
+        'GIT_PUSH_REJECTED',
+        `${GIT_REMOTE} (${url}) rejected ${branch}: the remote branch has commits this repository does not have`,
+        {
+          hint:
+            `Bring them in first: 'cmf repo pull -p ${pipeline}' (or 'git pull ${GIT_REMOTE} ${branch}'), ` +
+            'then run cmf repo push again.',
+          data: { ...err.data, branch, remote: GIT_REMOTE },
+          cause: err,
+        },
+      );
+    }
+    throw err;
+  }
+}
