@@ -64,7 +64,8 @@ describe('LocalCache.objectPath', () => {
 describe('LocalCache.addFile / addBytes', () => {
   it('stores a file read-only under its final name, with no temp files left', async () => {
     const r = await cache.addFile(await src('a.txt', 'a\n'), A);
-    expect(r).toEqual({ path: cache.objectPath(A), added: true });
+    expect(r).toMatchObject({ path: cache.objectPath(A), added: true });
+    expect(r.stat?.size).toBe(BigInt(Buffer.byteLength(await readFile(r.path))));
     expect(await readFile(r.path, 'utf8')).toBe('a\n');
     expect((await stat(r.path)).mode & 0o777).toBe(0o444);
     expect(await readdir(join(dir, 'cache', 'files', 'md5', '60'))).toEqual([
