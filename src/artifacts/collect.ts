@@ -130,12 +130,16 @@ export function matchArtifacts(artifacts: PipelineArtifact[], name: string): Pip
 
 /**
  * The artifact path relative to the project root (POSIX), or undefined when it points outside
- * the project. Relative paths were logged relative to the project root; absolute ones must
- * lie inside it.
+ * the project. Relative paths are resolved against `baseDir`, the MLMD file's directory:
+ * cmf records them relative to it (the Cmf library, and cmflib's pull restores them there,
+ * spec §3.3 step 1). Absolute paths must lie inside the project.
  */
-export function projectRelativePath(projectRoot: string, path: string): string | undefined {
-  const abs = isAbsolute(path) ? path : resolve(projectRoot, path);
-  const rel = relative(projectRoot, abs);
+export function projectRelativePath(
+  projectRoot: string,
+  path: string,
+  baseDir: string = projectRoot,
+): string | undefined {
+  const rel = relative(projectRoot, resolve(baseDir, path));
   if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
   return rel.split(sep).join('/');
 }

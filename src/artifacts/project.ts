@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   cmfConfigFileName,
   loadDvcConfig,
@@ -15,6 +15,8 @@ import { collectPipelineArtifacts, type PipelineArtifact } from './collect.js';
 /** What artifact push and pull share: the project, its DVC config, cache and artifacts. */
 export interface ArtifactContext {
   projectRoot: string;
+  /** The MLMD file's directory: recorded relative artifact paths are relative to it. */
+  baseDir: string;
   dvc: DvcConfig;
   cache: LocalCache;
   artifacts: PipelineArtifact[];
@@ -45,13 +47,20 @@ export async function loadArtifactContext(opts: ArtifactTransferOptions): Promis
   const projectRoot = opts.projectRoot ?? requireProjectRoot(cwd);
   const dvc = await loadDvcConfig(projectRoot);
   defaultRemote(dvc);
-  const store = MlmdStore.open(resolve(cwd, opts.mlmdPath), {
+  const mlmdPath = resolve(cwd, opts.mlmdPath);
+  const store = MlmdStore.open(mlmdPath, {
     create: false,
     readonly: true,
   });
   try {
     const artifacts = collectPipelineArtifacts(store, opts.pipeline, opts.executionUuid);
-    return { projectRoot, dvc, cache: new LocalCache(dvc.cacheDir), artifacts };
+    return {
+      projectRoot,
+      baseDir: dirname(mlmdPath),
+      dvc,
+      cache: new LocalCache(dvc.cacheDir),
+      artifacts,
+    };
   } finally {
     store.close();
   }

@@ -72,7 +72,7 @@ async function complete(cache: LocalCache, oid: string, failed: Set<string>): Pr
 /**
  * `cmf artifact pull`: downloads the objects of the pipeline's artifacts (or of one) that the
  * local cache lacks, each verified before it enters the cache, then checks the files out at
- * their paths relative to the project root. An artifact whose objects did not all arrive is
+ * their recorded paths (relative to the MLMD file's directory). An artifact whose objects did not all arrive is
  * not checked out, so nothing corrupt or partial reaches the workspace. Where several
  * versions of one path are selected, the newest (last logged) is checked out.
  */
@@ -87,14 +87,14 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
   const skipped: string[] = [];
   const targets: Target[] = [];
   for (const a of selected) {
-    const rel = projectRelativePath(ctx.projectRoot, a.path);
+    const rel = projectRelativePath(ctx.projectRoot, a.path, ctx.baseDir);
     if (!a.oid) skipped.push(a.name);
     else if (rel === undefined) {
       failed.push({
         artifacts: [a.name],
         code: 'ARTIFACT_OUTSIDE_PROJECT',
         exitCode: 1,
-        message: `${a.path} is outside the project ${ctx.projectRoot}; not pulled`,
+        message: `${a.path} (relative to ${ctx.baseDir}) is outside the project ${ctx.projectRoot}; not pulled`,
       });
     } else targets.push({ artifact: a, oid: a.oid, rel });
   }

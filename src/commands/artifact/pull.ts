@@ -10,7 +10,8 @@ export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {
   static override summary = "Pull a pipeline's artifact files from the default remote.";
   static override description =
     'Downloads the objects the local cache lacks (each MD5-verified before it is stored), then ' +
-    'checks the files out at their paths relative to the project root. With -a, one artifact ' +
+    "checks the files out at their recorded paths, relative to the MLMD file's directory (never " +
+    'outside the project). With -a, one artifact ' +
     '(full name, path or file name). Exits 1 if anything failed, 5 if an object was corrupt ' +
     '(its files are not written), 3 for an unknown pipeline or artifact.';
   static override examples = [

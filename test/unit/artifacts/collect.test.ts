@@ -58,4 +58,14 @@ describe('project-relative paths', () => {
     expect(projectRelativePath('/p', '/etc/passwd')).toBeUndefined();
     expect(projectRelativePath('/p', '.')).toBeUndefined();
   });
+
+  it('resolves relative paths against the MLMD directory, still refusing what leaves the project', () => {
+    expect(projectRelativePath('/p', '../data/raw.csv', '/p/runs')).toBe('data/raw.csv');
+    expect(projectRelativePath('/p', 'cmf_artifacts/e.yaml', '/p/runs')).toBe(
+      'runs/cmf_artifacts/e.yaml',
+    );
+    expect(projectRelativePath('/p', '/p/a.txt', '/p/runs')).toBe('a.txt');
+    expect(projectRelativePath('/p', '../../x', '/p/runs')).toBeUndefined();
+    expect(projectRelativePath('/p', '..', '/p/runs')).toBeUndefined();
+  });
 });

@@ -1,0 +1,118 @@
+/**
+ * Which workspace paths `cmf artifact pull/push/list` use, through the built binary: recorded
+ * paths relative to the MLMD file's directory, the version of a path logged last, and how
+ * `-a NAME` selects artifacts.
+ */
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cmf } from '../../src/index.js';
+import { cloneProject, GIT_URL } from '../helpers/artifact-project.js';
+import { isolatedEnv, runCmf } from '../helpers/cli.js';
+import { gitCli } from '../helpers/git-cli.js';
+
+let root: string;
+let project: string;
+let env: Record<string, string>;
+let n = 0;
+
+const cmf = (args: string[], cwd: string) => runCmf(args, { cwd, env });
+
+function write(dir: string, rel: string, text: string): void {
+  mkdirSync(join(dir, rel, '..'), { recursive: true });
+  writeFileSync(join(dir, rel), text);
+}
+
+/** A clone with both MLMD files, and no cache. */
+function clone(): string {
+  const dst = join(root, `clone-${n++}`);
+  cloneProject(project, dst);
+  mkdirSync(join(dst, 'runs'), { recursive: true });
+  cpSync(join(project, 'runs/mlmd'), join(dst, 'runs/mlmd'));
+  return dst;
+}
+
+/** One stage with one execution that logs `paths` (already written) as outputs. */
+async function stage(cmf: Cmf, name: string, paths: string[]): Promise<void> {
+  await cmf.createContext(name);
+  await cmf.createExecution(name);
+  for (const p of paths) await cmf.logDataset(p, 'output');
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'cmf-e2e-paths-'));
+  project = join(root, 'project');
+  mkdirSync(join(root, 'home'));
+  mkdirSync(project);
+  env = isolatedEnv(join(root, 'home'));
+  const git = (...args: string[]) => gitCli(project, ...args);
+  git('init', '-q');
+  git('config', 'user.name', 'Test');
+  git('config', 'user.email', 'test@example.com');
+  const init = await cmf(
+    ['init', 'local', '--path', join(root, 'remote'), '--git-remote-url', GIT_URL],
+    project,
+  );
+  if (init.code !== 0) throw new Error(init.stderr);
+
+  // Sub: the MLMD file in a subfolder; the library records ../data/raw.csv.
+  write(project, 'data/raw.csv', 'a,b\n1,2\n');
+  mkdirSync(join(project, 'runs'));
+  const sub = await Cmf.open({ cwd: project, pipelineName: 'Sub', filepath: 'runs/mlmd' });
+  await sub.createContext('Prepare');
+  await sub.createExecution('Prepare');
+  await sub.logDataset('data/raw.csv', 'input');
+  await sub.finalize();
+  await sub.close();
+
+  // Many: many_1.txt logged as version 1, then 2, then 1 again (the older artifact id).
+  const many = await Cmf.open({ cwd: project, pipelineName: 'Many' });
+  write(project, 'many_1.txt', 'version 1\n');
+  write(project, 'other/many_1.txt', 'other\n');
+  write(project, 'art/parsed/train.tsv', 'x\ty\n');
+  write(project, 'labels.csv', 'id,label\n0,1\n');
+  await stage(many, 'One', ['many_1.txt', 'other/many_1.txt', 'art/parsed/train.tsv']);
+  await many.logLabel('labels.csv', 'many_1.txt');
+  await many.logExecutionMetrics('metrics', { auc: 0.5 });
+  write(project, 'many_1.txt', 'version 2\n');
+  await stage(many, 'Two', ['many_1.txt']);
+  write(project, 'many_1.txt', 'version 1\n');
+  await stage(many, 'Three', ['many_1.txt']);
+  await many.finalize();
+  await many.close();
+
+  for (const [p, f] of [
+    ['Sub', 'runs/mlmd'],
+    ['Many', 'mlmd'],
+  ] as const) {
+    const r = await cmf(['artifact', 'push', '-p', p, '-f', f], project);
+    if (r.code !== 0) throw new Error(r.stderr);
+  }
+}, 60_000);
+
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+describe('an MLMD file in a subfolder', () => {
+  it('pull restores the files at the paths the library recorded (relative to the MLMD directory)', async () => {
+    const dir = clone();
+    const r = await cmf(['artifact', 'pull', '-p', 'Sub', '-f', 'runs/mlmd'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, 'data/raw.csv'), 'utf8')).toBe('a,b\n1,2\n');
+    const env = readdirSync(join(dir, 'runs/cmf_artifacts')).filter((f) => f.endsWith('.yaml'));
+    expect(env).toHaveLength(1);
+    expect(existsSync(join(dir, 'cmf_artifacts', env[0]!))).toBe(false);
+  });
+
+  it('the same from inside the subfolder, with -a naming the recorded path', async () => {
+    const dir = clone();
+    const r = await cmf(
+      ['artifact', 'pull', '-p', 'Sub', '-f', 'mlmd', '-a', '../data/raw.csv'],
+      join(dir, 'runs'),
+    );
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, 'data/raw.csv'), 'utf8')).toBe('a,b\n1,2\n');
+  });
+});
