@@ -26,6 +26,12 @@ export interface PipelineArtifact {
   path: string;
   /** DVC 3 object id (`<md5>` or `<md5>.dir`), or undefined when MLMD records none. */
   oid?: string;
+  /**
+   * The id of the artifact's latest event in the selected executions: among versions of one
+   * path, the highest is the one logged last (re-logging known content reuses the older,
+   * lower artifact id, so artifact ids do not tell).
+   */
+  lastEvent: number;
   /** The `url` property as stored (`<pipeline>:<url>[,<pipeline>:<url>…]`), if any. */
   url?: string;
   /** The object URL of this pipeline's entry in `url` (pipeline prefix removed). */
@@ -93,10 +99,10 @@ export function collectPipelineArtifacts(
         },
       );
     }
-    const ids = new Set<number>();
+    const lastEvent = new Map<number, number>();
     for (const e of store.links.eventsOfExecutions(executions.map((x) => x.id)))
-      ids.add(e.artifactId);
-    const artifacts = store.artifacts.getMany([...ids].sort((a, b) => a - b));
+      lastEvent.set(e.artifactId, Math.max(e.id, lastEvent.get(e.artifactId) ?? 0));
+    const artifacts = store.artifacts.getMany([...lastEvent.keys()].sort((a, b) => a - b));
     const out: PipelineArtifact[] = [];
     for (const a of artifacts) {
       if (NOT_FILE_BACKED.has(a.typeName) || !a.name || notVersioned(a)) continue;
@@ -109,6 +115,7 @@ export function collectPipelineArtifacts(
         type: a.typeName,
         name: a.name,
         path: a.name.split(':')[0]!,
+        lastEvent: lastEvent.get(a.id)!,
         ...(oid ? { oid } : {}),
         ...(url !== undefined ? { url } : {}),
         ...(objectUrl !== undefined ? { objectUrl } : {}),

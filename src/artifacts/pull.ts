@@ -117,12 +117,12 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
     failed.push(...describeFailures(transfer.failed, await ownersOf(ctx.cache, byOid)));
   }
 
-  // One version per path (the newest), parents before what lies inside them: checking out a
-  // directory removes files its manifest does not list.
+  // One version per path (the one logged last), parents before what lies inside them:
+  // checking out a directory removes files its manifest does not list.
   const newest = new Map<string, Target>();
   for (const t of targets) {
     const prev = newest.get(t.rel);
-    if (!prev || t.artifact.id > prev.artifact.id) newest.set(t.rel, t);
+    if (!prev || t.artifact.lastEvent > prev.artifact.lastEvent) newest.set(t.rel, t);
   }
   const order = [...newest.values()].sort(
     (a, b) => a.rel.split('/').length - b.rel.split('/').length,

@@ -116,3 +116,13 @@ describe('an MLMD file in a subfolder', () => {
     expect(readFileSync(join(dir, 'data/raw.csv'), 'utf8')).toBe('a,b\n1,2\n');
   });
 });
+
+describe('several versions of one path', () => {
+  it('pull checks out the version logged last, even when it has the lower artifact id', async () => {
+    const dir = clone();
+    const r = await cmf(['artifact', 'pull', '-p', 'Many'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, 'many_1.txt'), 'utf8')).toBe('version 1\n');
+  });
+});

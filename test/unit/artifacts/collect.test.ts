@@ -34,6 +34,7 @@ describe('-a matching', () => {
     type: 'Dataset',
     name,
     path: name.split(':')[0]!,
+    lastEvent: id,
   });
   const all = [
     a(1, `artifacts/data.xml.gz:${H}`),
