@@ -5,7 +5,7 @@
  * metadata instead) and files `cmf dvc ingest` marked as not versioned by DVC (custom
  * `dvc_tracked` = 0: code and config files, `cache: false` outputs; DVC keeps no object).
  */
-import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { NotFoundError } from '../errors/index.js';
 import { oidFromKey } from '../remotes/driver.js';
 import type { MlmdArtifact, MlmdStore } from '../mlmd/index.js';
@@ -68,6 +68,14 @@ export function oidFromObjectUrl(url: string): string | undefined {
   return oidFromKey(key);
 }
 
+/** An artifact of the pipeline with no object on the remote, and why. */
+export interface FilelessArtifact {
+  name: string;
+  type: string;
+  /** `Metrics`: values only; `Label`: uploaded with the metadata; `not-versioned`: DVC stores no object. */
+  reason: 'Metrics' | 'Label' | 'not-versioned';
+}
+
 /**
  * Every file-backed artifact of the pipeline's executions (or of the one execution whose
  * Execution_uuid list holds `executionUuid`, exactly: cmflib tests for a substring), once
@@ -80,6 +88,18 @@ export function collectPipelineArtifacts(
   pipeline: string,
   executionUuid?: string,
 ): PipelineArtifact[] {
+  return collectArtifactSets(store, pipeline, executionUuid).files;
+}
+
+/**
+ * {@link collectPipelineArtifacts}, plus the pipeline's artifacts without a file on the
+ * remote (so `-a` can say why it does not pull them).
+ */
+export function collectArtifactSets(
+  store: MlmdStore,
+  pipeline: string,
+  executionUuid?: string,
+): { files: PipelineArtifact[]; fileless: FilelessArtifact[] } {
   return store.read(() => {
     const context = requirePipeline(store, pipeline);
     let { executions } = pipelineExecutions(store, context);
@@ -104,8 +124,18 @@ export function collectPipelineArtifacts(
       lastEvent.set(e.artifactId, Math.max(e.id, lastEvent.get(e.artifactId) ?? 0));
     const artifacts = store.artifacts.getMany([...lastEvent.keys()].sort((a, b) => a - b));
     const out: PipelineArtifact[] = [];
+    const fileless: FilelessArtifact[] = [];
     for (const a of artifacts) {
-      if (NOT_FILE_BACKED.has(a.typeName) || !a.name || notVersioned(a)) continue;
+      if (!a.name) continue;
+      if (NOT_FILE_BACKED.has(a.typeName) || notVersioned(a)) {
+        const reason = NOT_FILE_BACKED.has(a.typeName) ? a.typeName : 'not-versioned';
+        fileless.push({
+          name: a.name,
+          type: a.typeName,
+          reason: reason as FilelessArtifact['reason'],
+        });
+        continue;
+      }
       const url = stringProp(a, 'url');
       const objectUrl = url === undefined ? undefined : objectUrlFor(url, pipeline);
       const recorded = [a.uri, stringProp(a, 'Commit')].find((h) => h && OID_RE.test(h));
@@ -121,18 +151,8 @@ export function collectPipelineArtifacts(
         ...(objectUrl !== undefined ? { objectUrl } : {}),
       });
     }
-    return out;
+    return { files: out, fileless };
   });
-}
-
-/**
- * The artifacts `-a NAME` selects: full name, path part, or basename of the path (§3.3
- * step 8). Several versions of one path can match; they are all returned, oldest first.
- */
-export function matchArtifacts(artifacts: PipelineArtifact[], name: string): PipelineArtifact[] {
-  const full = artifacts.filter((a) => a.name === name);
-  if (full.length > 0) return full;
-  return artifacts.filter((a) => a.path === name || posix.basename(a.path) === name);
 }
 
 /**

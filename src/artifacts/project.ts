@@ -10,7 +10,7 @@ import { ConfigError } from '../errors/index.js';
 import { LocalCache } from '../hashing/cache.js';
 import { MlmdStore } from '../mlmd/index.js';
 import { openRemote, type OsdfCmfSettings, type RemoteDriver } from '../remotes/index.js';
-import { collectPipelineArtifacts, type PipelineArtifact } from './collect.js';
+import { collectArtifactSets, type FilelessArtifact, type PipelineArtifact } from './collect.js';
 
 /** What artifact push and pull share: the project, its DVC config, cache and artifacts. */
 export interface ArtifactContext {
@@ -20,6 +20,8 @@ export interface ArtifactContext {
   dvc: DvcConfig;
   cache: LocalCache;
   artifacts: PipelineArtifact[];
+  /** The pipeline's artifacts with no object to move (Metrics, Labels, not versioned). */
+  fileless: FilelessArtifact[];
 }
 
 export interface ArtifactTransferOptions {
@@ -53,13 +55,18 @@ export async function loadArtifactContext(opts: ArtifactTransferOptions): Promis
     readonly: true,
   });
   try {
-    const artifacts = collectPipelineArtifacts(store, opts.pipeline, opts.executionUuid);
+    const { files: artifacts, fileless } = collectArtifactSets(
+      store,
+      opts.pipeline,
+      opts.executionUuid,
+    );
     return {
       projectRoot,
       baseDir: dirname(mlmdPath),
       dvc,
       cache: new LocalCache(dvc.cacheDir),
       artifacts,
+      fileless,
     };
   } finally {
     store.close();

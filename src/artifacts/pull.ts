@@ -4,7 +4,8 @@ import { isDirOid, type LocalCache } from '../hashing/cache.js';
 import { checkout } from '../hashing/checkout.js';
 import { HashState } from '../hashing/state.js';
 import { pullObjects, type TransferProgress } from '../remotes/index.js';
-import { matchArtifacts, projectRelativePath, type PipelineArtifact } from './collect.js';
+import { projectRelativePath, type FilelessArtifact, type PipelineArtifact } from './collect.js';
+import { artifactNotFound, selectArtifacts } from './select.js';
 import { describeFailures, type ArtifactFailure } from './failures.js';
 import { loadArtifactContext, openDefaultRemote, type ArtifactTransferOptions } from './project.js';
 import { ownersOf } from './push.js';
@@ -50,14 +51,29 @@ interface Target {
   rel: string;
 }
 
-function unknownArtifact(name: string, pipeline: string): NotFoundError {
+/**
+ * The error for a NAME that selects only artifacts with no object on the remote, saying why
+ * (exit 3, like an unknown name: there is nothing of that name to pull).
+ */
+function noFile(name: string, pipeline: string, a: FilelessArtifact): NotFoundError {
+  const why = {
+    Metrics: [
+      'is a Metrics artifact: its values are in the metadata, there is no file to pull',
+      `'cmf artifact list -p ${pipeline} -a ${name}' shows the values.`,
+    ],
+    Label: [
+      'is a Label: it is uploaded with the metadata, not to the artifact remote',
+      `'cmf metadata pull -p ${pipeline}' brings the metadata; the label file itself stays where it was logged.`,
+    ],
+    'not-versioned': [
+      'is not versioned by DVC (cache: false, or code and config files): the remote holds no copy',
+      'Get the file from the git repository or rerun the stage that makes it.',
+    ],
+  }[a.reason];
   return new NotFoundError(
-    'ARTIFACT_NOT_FOUND',
-    `Artifact "${name}" not found in pipeline "${pipeline}"`,
-    {
-      hint: `Give the full name, the path or the file name of an artifact; 'cmf artifact list -p ${pipeline}' shows them.`,
-      data: { artifact: name, pipeline },
-    },
+    'ARTIFACT_HAS_NO_FILE',
+    `Artifact "${a.name}" of pipeline "${pipeline}" has no file on the remote: it ${why[0]}`,
+    { hint: why[1], data: { artifact: name, pipeline, type: a.type } },
   );
 }
 
@@ -80,8 +96,14 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
   const ctx = await loadArtifactContext(opts);
   let selected = ctx.artifacts;
   if (opts.artifact !== undefined) {
-    selected = matchArtifacts(ctx.artifacts, opts.artifact);
-    if (selected.length === 0) throw unknownArtifact(opts.artifact, opts.pipeline);
+    const where = { cwd: opts.cwd ?? process.cwd(), baseDir: ctx.baseDir };
+    const nameOf = (a: { name: string }) => a.name;
+    selected = selectArtifacts(ctx.artifacts, nameOf, opts.artifact, where);
+    if (selected.length === 0) {
+      const other = selectArtifacts(ctx.fileless, nameOf, opts.artifact, where)[0];
+      if (other) throw noFile(opts.artifact, opts.pipeline, other);
+      throw artifactNotFound(opts.artifact, opts.pipeline);
+    }
   }
   const failed: ArtifactFailure[] = [];
   const skipped: string[] = [];

@@ -72,8 +72,14 @@ beforeAll(async () => {
   write(project, 'many_1.txt', 'version 1\n');
   write(project, 'other/many_1.txt', 'other\n');
   write(project, 'art/parsed/train.tsv', 'x\ty\n');
+  write(project, 'other/train.tsv', 'other train\n');
   write(project, 'labels.csv', 'id,label\n0,1\n');
-  await stage(many, 'One', ['many_1.txt', 'other/many_1.txt', 'art/parsed/train.tsv']);
+  await stage(many, 'One', [
+    'many_1.txt',
+    'other/many_1.txt',
+    'art/parsed/train.tsv',
+    'other/train.tsv',
+  ]);
   await many.logLabel('labels.csv', 'many_1.txt');
   await many.logExecutionMetrics('metrics', { auc: 0.5 });
   write(project, 'many_1.txt', 'version 2\n');
@@ -124,5 +130,80 @@ describe('several versions of one path', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(readFileSync(join(dir, 'many_1.txt'), 'utf8')).toBe('version 1\n');
+  });
+});
+
+describe('-a NAME', () => {
+  const names = async (pipeline: string, mlmd: string, wanted: string, cwd = project) => {
+    const l = await cmf(
+      ['artifact', 'list', '-p', pipeline, '-f', mlmd, '-a', wanted, '--json'],
+      cwd,
+    );
+    expect(l.code, `${wanted}: ${l.stderr}`).toBe(0);
+    return (JSON.parse(l.stdout) as Array<{ name: string }>).map((x) => x.name);
+  };
+
+  it('a path as typed (./, absolute, from the current directory) selects the same in list and pull', async () => {
+    const dir2 = clone();
+    for (const a of ['data/raw.csv', './data/raw.csv', join(dir2, 'data/raw.csv')]) {
+      const p = await cmf(
+        ['artifact', 'pull', '-p', 'Sub', '-f', 'runs/mlmd', '-a', a, '--json'],
+        dir2,
+      );
+      expect(p.code, `${a}: ${p.stderr}`).toBe(0);
+      expect(JSON.parse(p.stdout).checkedOut).toEqual(['data/raw.csv']);
+      const l = await cmf(
+        ['artifact', 'list', '-p', 'Sub', '-f', 'runs/mlmd', '-a', a, '--json'],
+        dir2,
+      );
+      expect(l.code, `${a}: ${l.stderr}`).toBe(0);
+      expect(
+        (JSON.parse(l.stdout) as Array<{ name: string }>).map((x) => x.name.split(':')[0]),
+      ).toEqual(['../data/raw.csv']);
+    }
+
+    const full = (await names('Sub', 'runs/mlmd', 'raw.csv'))[0]!;
+    const short = full.replace('../data/', '');
+    expect(await names('Sub', 'runs/mlmd', short)).toEqual([full]);
+    const p = await cmf(['artifact', 'pull', '-p', 'Sub', '-f', 'runs/mlmd', '-a', short], clone());
+    expect(p.code, p.stderr).toBe(0);
+  });
+
+  it('an exact path wins over file names: -a many_1.txt is not other/many_1.txt', async () => {
+    const dir = clone();
+    const a = await cmf(['artifact', 'pull', '-p', 'Many', '-a', 'many_1.txt', '--json'], dir);
+    expect(a.code, a.stderr).toBe(0);
+    expect(JSON.parse(a.stdout)).toMatchObject({ artifacts: 2, checkedOut: ['many_1.txt'] });
+    expect(readFileSync(join(dir, 'many_1.txt'), 'utf8')).toBe('version 1\n');
+    expect(existsSync(join(dir, 'other/many_1.txt'))).toBe(false);
+    const listed = await names('Many', 'mlmd', './many_1.txt');
+    expect(new Set(listed.map((x) => x.split(':')[0]))).toEqual(new Set(['many_1.txt']));
+  });
+
+  it('a file name at several paths is refused (exit 2) in list and pull, naming the paths', async () => {
+    for (const verb of ['pull', 'list']) {
+      const r = await cmf(['artifact', verb, '-p', 'Many', '-a', 'train.tsv'], clone());
+      expect(r.code, verb).toBe(2);
+      expect(r.stderr).toContain('art/parsed/train.tsv, other/train.tsv');
+      expect(r.stderr).toMatch(/Hint: Give the path/);
+    }
+  });
+
+  it('a Label or Metrics name says there is no file on the remote (exit 3), not "not found"', async () => {
+    const dir = clone();
+    const label = await cmf(['artifact', 'pull', '-p', 'Many', '-a', 'labels.csv'], dir);
+    expect(label.code).toBe(3);
+    expect(label.stderr).toMatch(
+      /labels\.csv:[0-9a-f]{32}" of pipeline "Many" has no file on the remote: it is a Label/,
+    );
+    expect(label.stderr).not.toContain('not found');
+    const metrics = await cmf(['artifact', 'pull', '-p', 'Many', '-a', 'metrics'], dir);
+    expect(metrics.code).toBe(3);
+    expect(metrics.stderr).toMatch(/has no file on the remote: it is a Metrics artifact/);
+    expect(metrics.stderr).toContain("'cmf artifact list -p Many -a metrics' shows the values");
+    expect((await names('Many', 'mlmd', 'metrics')).length).toBe(1);
+    const none = await cmf(['artifact', 'pull', '-p', 'Many', '-a', 'nope.txt'], dir);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toContain('Artifact "nope.txt" not found');
   });
 });
