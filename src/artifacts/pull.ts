@@ -1,4 +1,5 @@
-import { dirname, join, posix } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
 import { NotFoundError, toCmfError } from '../errors/index.js';
 import { isDirOid, type LocalCache } from '../hashing/cache.js';
 import { checkout } from '../hashing/checkout.js';
@@ -6,7 +7,7 @@ import { HashState } from '../hashing/state.js';
 import { pullObjects, type TransferProgress } from '../remotes/index.js';
 import { projectRelativePath, type FilelessArtifact, type PipelineArtifact } from './collect.js';
 import { artifactNotFound, selectArtifacts } from './select.js';
-import { describeFailures, type ArtifactFailure } from './failures.js';
+import { describeFailures, PATH_BLOCKED, type ArtifactFailure } from './failures.js';
 import { loadArtifactContext, openDefaultRemote, type ArtifactTransferOptions } from './project.js';
 import { ownersOf } from './push.js';
 
@@ -77,6 +78,25 @@ function noFile(name: string, pipeline: string, a: FilelessArtifact): NotFoundEr
   );
 }
 
+/**
+ * For a failed mkdir (EEXIST) or a path through a file (ENOTDIR): the project-relative path
+ * of the first file standing where the checkout needs a directory, else undefined.
+ */
+async function fileInTheWay(projectRoot: string, err: unknown): Promise<string | undefined> {
+  const { code, path } = err as NodeJS.ErrnoException;
+  if ((code !== 'EEXIST' && code !== 'ENOTDIR') || !path) return undefined;
+  const rel = relative(projectRoot, path);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return undefined;
+  const parts = rel.split(sep);
+  for (let i = 1; i <= parts.length; i++) {
+    const prefix = parts.slice(0, i).join(sep);
+    const st = await stat(join(projectRoot, prefix)).catch(() => undefined);
+    if (st === undefined) return undefined;
+    if (!st.isDirectory()) return prefix.split(sep).join('/');
+  }
+  return undefined;
+}
+
 /** True when the object and, for a directory, every file it lists are in the cache. */
 async function complete(cache: LocalCache, oid: string, failed: Set<string>): Promise<boolean> {
   if (failed.has(oid)) return false;
@@ -114,6 +134,7 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
     else if (rel === undefined) {
       failed.push({
         artifacts: [a.name],
+        checkout: true,
         code: 'ARTIFACT_OUTSIDE_PROJECT',
         exitCode: 1,
         message: `${a.path} (relative to ${ctx.baseDir}) is outside the project ${ctx.projectRoot}; not pulled`,
@@ -177,13 +198,18 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
         filesWritten += r.added.length + r.modified.length;
         filesUnchanged += r.unchanged;
       } catch (err) {
+        const blocked = await fileInTheWay(ctx.projectRoot, err);
         const e = toCmfError(err);
         failed.push({
           oid: t.oid,
           artifacts: [t.artifact.name],
-          code: e.code,
+          checkout: true,
+          code: blocked === undefined ? e.code : PATH_BLOCKED,
           exitCode: e.exitCode,
-          message: `${t.rel} was not checked out: ${e.message}`,
+          message:
+            blocked === undefined
+              ? `${t.rel} was not checked out: ${e.message}`
+              : `${t.rel} was not checked out: ${blocked} is a file, expected a directory`,
         });
       }
     }

@@ -3,7 +3,15 @@
  * paths relative to the MLMD file's directory, the version of a path logged last, and how
  * `-a NAME` selects artifacts.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -205,5 +213,43 @@ describe('-a NAME', () => {
     const none = await cmf(['artifact', 'pull', '-p', 'Many', '-a', 'nope.txt'], dir);
     expect(none.code).toBe(3);
     expect(none.stderr).toContain('Artifact "nope.txt" not found');
+  });
+});
+
+describe('pull messages', () => {
+  it('counts in the singular for one file and one artifact', async () => {
+    const r = await cmf(
+      ['artifact', 'pull', '-p', 'Sub', '-f', 'runs/mlmd', '-a', 'raw.csv'],
+      clone(),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('; 1 file checked out (0 up to date) in 1 artifact\n');
+  });
+
+  it('a modified workspace file is kept, and the hint names --force', async () => {
+    const dir = clone();
+    expect((await cmf(['artifact', 'pull', '-p', 'Sub', '-f', 'runs/mlmd'], dir)).code).toBe(0);
+    writeFileSync(join(dir, 'data/raw.csv'), 'edited\n');
+    const r = await cmf(['artifact', 'pull', '-p', 'Sub', '-f', 'runs/mlmd'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('1 artifact not checked out:');
+    expect(r.stderr).toMatch(/Hint: .*'cmf artifact pull --force'/);
+    expect(readFileSync(join(dir, 'data/raw.csv'), 'utf8')).toBe('edited\n');
+  });
+
+  it('a file where a directory is needed is a clear per-file error, not a raw EEXIST', async () => {
+    const dir = clone();
+    rmSync(join(dir, 'art/parsed'), { recursive: true }); // the clone has its .dvc file
+    write(dir, 'art/parsed', 'not a directory\n');
+    const r = await cmf(['artifact', 'pull', '-p', 'Many', '-a', 'art/parsed/train.tsv'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'art/parsed/train.tsv was not checked out: art/parsed is a file, expected a directory',
+    );
+    expect(r.stderr).toContain('1 artifact not checked out:');
+    expect(r.stderr).not.toContain('EEXIST');
+    expect(r.stderr).toMatch(
+      /Hint: Move or rename the files that stand where a directory is needed/,
+    );
   });
 });

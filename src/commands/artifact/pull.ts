@@ -4,6 +4,7 @@ import { acceptNewHostKeyFlag, jobsFlag, mlmdFileFlag, pipelineFlag } from '../.
 import { requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
 import { formatBytes, transferProgress } from '../../cli/transfer-progress.js';
 import { resolveMlmdPath } from '../../config/project.js';
+import { counted } from '../../artifacts/counted.js';
 import { pullArtifacts, transferError, type PullArtifactsResult } from '../../artifacts/index.js';
 
 export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {
@@ -58,8 +59,8 @@ export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {
     if (!this.jsonEnabled()) {
       this.log(
         `${r.downloaded} downloaded (${formatBytes(r.bytes)}), ${r.present} already in cache, ` +
-          `${r.failed.length} failed; ${r.filesWritten} files checked out` +
-          ` (${r.filesUnchanged} up to date) in ${r.checkedOut.length} artifacts`,
+          `${r.failed.length} failed; ${counted(r.filesWritten, 'file')} checked out` +
+          ` (${r.filesUnchanged} up to date) in ${counted(r.checkedOut.length, 'artifact')}`,
       );
       if (r.skipped.length > 0)
         this.logToStderr(`Skipped (no recorded hash): ${r.skipped.join(', ')}`);
