@@ -5,7 +5,7 @@
  * metadata instead) and files `cmf dvc ingest` marked as not versioned by DVC (custom
  * `dvc_tracked` = 0: code and config files, `cache: false` outputs; DVC keeps no object).
  */
-import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { NotFoundError } from '../errors/index.js';
 import { oidFromKey } from '../remotes/driver.js';
 import type { MlmdArtifact, MlmdStore } from '../mlmd/index.js';
@@ -26,6 +26,12 @@ export interface PipelineArtifact {
   path: string;
   /** DVC 3 object id (`<md5>` or `<md5>.dir`), or undefined when MLMD records none. */
   oid?: string;
+  /**
+   * The id of the artifact's latest event in the selected executions: among versions of one
+   * path, the highest is the one logged last (re-logging known content reuses the older,
+   * lower artifact id, so artifact ids do not tell).
+   */
+  lastEvent: number;
   /** The `url` property as stored (`<pipeline>:<url>[,<pipeline>:<url>…]`), if any. */
   url?: string;
   /** The object URL of this pipeline's entry in `url` (pipeline prefix removed). */
@@ -62,6 +68,14 @@ export function oidFromObjectUrl(url: string): string | undefined {
   return oidFromKey(key);
 }
 
+/** An artifact of the pipeline with no object on the remote, and why. */
+export interface FilelessArtifact {
+  name: string;
+  type: string;
+  /** `Metrics`: values only; `Label`: uploaded with the metadata; `not-versioned`: DVC stores no object. */
+  reason: 'Metrics' | 'Label' | 'not-versioned';
+}
+
 /**
  * Every file-backed artifact of the pipeline's executions (or of the one execution whose
  * Execution_uuid list holds `executionUuid`, exactly: cmflib tests for a substring), once
@@ -74,6 +88,18 @@ export function collectPipelineArtifacts(
   pipeline: string,
   executionUuid?: string,
 ): PipelineArtifact[] {
+  return collectArtifactSets(store, pipeline, executionUuid).files;
+}
+
+/**
+ * {@link collectPipelineArtifacts}, plus the pipeline's artifacts without a file on the
+ * remote (so `-a` can say why it does not pull them).
+ */
+export function collectArtifactSets(
+  store: MlmdStore,
+  pipeline: string,
+  executionUuid?: string,
+): { files: PipelineArtifact[]; fileless: FilelessArtifact[] } {
   return store.read(() => {
     const context = requirePipeline(store, pipeline);
     let { executions } = pipelineExecutions(store, context);
@@ -93,13 +119,23 @@ export function collectPipelineArtifacts(
         },
       );
     }
-    const ids = new Set<number>();
+    const lastEvent = new Map<number, number>();
     for (const e of store.links.eventsOfExecutions(executions.map((x) => x.id)))
-      ids.add(e.artifactId);
-    const artifacts = store.artifacts.getMany([...ids].sort((a, b) => a - b));
+      lastEvent.set(e.artifactId, Math.max(e.id, lastEvent.get(e.artifactId) ?? 0));
+    const artifacts = store.artifacts.getMany([...lastEvent.keys()].sort((a, b) => a - b));
     const out: PipelineArtifact[] = [];
+    const fileless: FilelessArtifact[] = [];
     for (const a of artifacts) {
-      if (NOT_FILE_BACKED.has(a.typeName) || !a.name || notVersioned(a)) continue;
+      if (!a.name) continue;
+      if (NOT_FILE_BACKED.has(a.typeName) || notVersioned(a)) {
+        const reason = NOT_FILE_BACKED.has(a.typeName) ? a.typeName : 'not-versioned';
+        fileless.push({
+          name: a.name,
+          type: a.typeName,
+          reason: reason as FilelessArtifact['reason'],
+        });
+        continue;
+      }
       const url = stringProp(a, 'url');
       const objectUrl = url === undefined ? undefined : objectUrlFor(url, pipeline);
       const recorded = [a.uri, stringProp(a, 'Commit')].find((h) => h && OID_RE.test(h));
@@ -109,33 +145,28 @@ export function collectPipelineArtifacts(
         type: a.typeName,
         name: a.name,
         path: a.name.split(':')[0]!,
+        lastEvent: lastEvent.get(a.id)!,
         ...(oid ? { oid } : {}),
         ...(url !== undefined ? { url } : {}),
         ...(objectUrl !== undefined ? { objectUrl } : {}),
       });
     }
-    return out;
+    return { files: out, fileless };
   });
 }
 
 /**
- * The artifacts `-a NAME` selects: full name, path part, or basename of the path (§3.3
- * step 8). Several versions of one path can match; they are all returned, oldest first.
- */
-export function matchArtifacts(artifacts: PipelineArtifact[], name: string): PipelineArtifact[] {
-  const full = artifacts.filter((a) => a.name === name);
-  if (full.length > 0) return full;
-  return artifacts.filter((a) => a.path === name || posix.basename(a.path) === name);
-}
-
-/**
  * The artifact path relative to the project root (POSIX), or undefined when it points outside
- * the project. Relative paths were logged relative to the project root; absolute ones must
- * lie inside it.
+ * the project. Relative paths are resolved against `baseDir`, the MLMD file's directory:
+ * cmf records them relative to it (the Cmf library, and cmflib's pull restores them there,
+ * spec §3.3 step 1). Absolute paths must lie inside the project.
  */
-export function projectRelativePath(projectRoot: string, path: string): string | undefined {
-  const abs = isAbsolute(path) ? path : resolve(projectRoot, path);
-  const rel = relative(projectRoot, abs);
+export function projectRelativePath(
+  projectRoot: string,
+  path: string,
+  baseDir: string = projectRoot,
+): string | undefined {
+  const rel = relative(projectRoot, resolve(baseDir, path));
   if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
   return rel.split(sep).join('/');
 }

@@ -1,5 +1,6 @@
 import { CmfError, ExitCode, IntegrityError, OperationError } from '../errors/index.js';
 import type { TransferFailure } from '../remotes/index.js';
+import { counted } from './counted.js';
 
 /** One object (or artifact) that did not make it, in a form `--json` can print. */
 export interface ArtifactFailure {
@@ -7,9 +8,33 @@ export interface ArtifactFailure {
   oid?: string;
   /** Names of the artifacts the object belongs to. */
   artifacts: string[];
+  /** Set when the artifact's file was not written (the object itself may be fine). */
+  checkout?: boolean;
   code: string;
   exitCode: number;
   message: string;
+}
+
+/** A file stands where a checkout needs a directory. */
+export const PATH_BLOCKED = 'ARTIFACT_PATH_BLOCKED';
+
+/** Checkout refused to replace workspace files whose content is not cached (hashing/checkout). */
+const WOULD_LOSE_DATA = 'CHECKOUT_WOULD_LOSE_DATA';
+
+/** What to do next, for the kinds of failure present. */
+function nextStep(verb: 'push' | 'pull', failed: readonly ArtifactFailure[]): string {
+  const steps: string[] = [];
+  if (failed.some((f) => f.code === WOULD_LOSE_DATA))
+    steps.push(
+      `Workspace files that differ from the recorded version were kept: move them away, or run 'cmf artifact pull --force' to overwrite them.`,
+    );
+  if (failed.some((f) => f.code === PATH_BLOCKED))
+    steps.push('Move or rename the files that stand where a directory is needed, then pull again.');
+  if (failed.some((f) => f.code !== WOULD_LOSE_DATA && f.code !== PATH_BLOCKED))
+    steps.push(
+      `Fix the causes above and run 'cmf artifact ${verb}' again; what already succeeded is not repeated.`,
+    );
+  return steps.join(' ');
 }
 
 export function describeFailures(
@@ -44,7 +69,15 @@ export function transferError(
     })
     .join('\n');
   const more = failed.length > 10 ? `\n  … and ${failed.length - 10} more` : '';
-  const message = `${failed.length} object${failed.length === 1 ? '' : 's'} failed to ${verb}:\n${shown}${more}`;
+  const objects = failed.filter((f) => !f.checkout).length;
+  const files = failed.length - objects;
+  const heading = [
+    objects > 0 ? `${counted(objects, 'object')} failed to ${verb}` : '',
+    files > 0 ? `${counted(files, 'artifact')} not checked out` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  const message = `${heading}:\n${shown}${more}`;
   const data = { result: result as Record<string, unknown> };
   if (failed.some((f) => f.exitCode === ExitCode.integrity)) {
     return new IntegrityError(`ARTIFACT_${verb.toUpperCase()}_CORRUPT`, message, {
@@ -59,7 +92,7 @@ export function transferError(
     });
   }
   return new OperationError(`ARTIFACT_${verb.toUpperCase()}_FAILED`, message, {
-    hint: `Fix the causes above and run 'cmf artifact ${verb}' again; what already succeeded is not repeated.`,
+    hint: nextStep(verb, failed),
     data,
   });
 }

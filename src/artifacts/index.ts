@@ -1,11 +1,13 @@
 export {
+  collectArtifactSets,
   collectPipelineArtifacts,
-  matchArtifacts,
   objectUrlFor,
   oidFromObjectUrl,
   projectRelativePath,
+  type FilelessArtifact,
   type PipelineArtifact,
 } from './collect.js';
+export { artifactNotFound, selectArtifacts, type SelectWhere } from './select.js';
 export { transferError, type ArtifactFailure } from './failures.js';
 export type { ArtifactTransferOptions } from './project.js';
 export { pushArtifacts, type PushArtifactsOptions, type PushArtifactsResult } from './push.js';

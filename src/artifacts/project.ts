@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   cmfConfigFileName,
   loadDvcConfig,
@@ -10,14 +10,18 @@ import { ConfigError } from '../errors/index.js';
 import { LocalCache } from '../hashing/cache.js';
 import { MlmdStore } from '../mlmd/index.js';
 import { openRemote, type OsdfCmfSettings, type RemoteDriver } from '../remotes/index.js';
-import { collectPipelineArtifacts, type PipelineArtifact } from './collect.js';
+import { collectArtifactSets, type FilelessArtifact, type PipelineArtifact } from './collect.js';
 
 /** What artifact push and pull share: the project, its DVC config, cache and artifacts. */
 export interface ArtifactContext {
   projectRoot: string;
+  /** The MLMD file's directory: recorded relative artifact paths are relative to it. */
+  baseDir: string;
   dvc: DvcConfig;
   cache: LocalCache;
   artifacts: PipelineArtifact[];
+  /** The pipeline's artifacts with no object to move (Metrics, Labels, not versioned). */
+  fileless: FilelessArtifact[];
 }
 
 export interface ArtifactTransferOptions {
@@ -45,13 +49,25 @@ export async function loadArtifactContext(opts: ArtifactTransferOptions): Promis
   const projectRoot = opts.projectRoot ?? requireProjectRoot(cwd);
   const dvc = await loadDvcConfig(projectRoot);
   defaultRemote(dvc);
-  const store = MlmdStore.open(resolve(cwd, opts.mlmdPath), {
+  const mlmdPath = resolve(cwd, opts.mlmdPath);
+  const store = MlmdStore.open(mlmdPath, {
     create: false,
     readonly: true,
   });
   try {
-    const artifacts = collectPipelineArtifacts(store, opts.pipeline, opts.executionUuid);
-    return { projectRoot, dvc, cache: new LocalCache(dvc.cacheDir), artifacts };
+    const { files: artifacts, fileless } = collectArtifactSets(
+      store,
+      opts.pipeline,
+      opts.executionUuid,
+    );
+    return {
+      projectRoot,
+      baseDir: dirname(mlmdPath),
+      dvc,
+      cache: new LocalCache(dvc.cacheDir),
+      artifacts,
+      fileless,
+    };
   } finally {
     store.close();
   }

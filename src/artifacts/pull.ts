@@ -1,11 +1,13 @@
-import { dirname, join, posix } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
 import { IntegrityError, NotFoundError, toCmfError, type CmfError } from '../errors/index.js';
 import { isDirOid, type LocalCache } from '../hashing/cache.js';
 import { checkout } from '../hashing/checkout.js';
 import { HashState } from '../hashing/state.js';
 import { pullObjects, type RemoteDriver, type TransferProgress } from '../remotes/index.js';
-import { matchArtifacts, projectRelativePath, type PipelineArtifact } from './collect.js';
-import { describeFailures, type ArtifactFailure } from './failures.js';
+import { projectRelativePath, type FilelessArtifact, type PipelineArtifact } from './collect.js';
+import { artifactNotFound, selectArtifacts } from './select.js';
+import { describeFailures, PATH_BLOCKED, type ArtifactFailure } from './failures.js';
 import {
   loadArtifactContext,
   openDefaultRemote,
@@ -60,15 +62,49 @@ interface Target {
   rel: string;
 }
 
-function unknownArtifact(name: string, pipeline: string): NotFoundError {
+/**
+ * The error for a NAME that selects only artifacts with no object on the remote, saying why
+ * (exit 3, like an unknown name: there is nothing of that name to pull).
+ */
+function noFile(name: string, pipeline: string, a: FilelessArtifact): NotFoundError {
+  const why = {
+    Metrics: [
+      'is a Metrics artifact: its values are in the metadata, there is no file to pull',
+      `'cmf artifact list -p ${pipeline} -a ${name}' shows the values.`,
+    ],
+    Label: [
+      'is a Label: it is uploaded with the metadata, not to the artifact remote',
+      `'cmf metadata pull -p ${pipeline}' brings the metadata; the label file itself stays where it was logged.`,
+    ],
+    'not-versioned': [
+      'is not versioned by DVC (cache: false, or code and config files): the remote holds no copy',
+      'Get the file from the git repository or rerun the stage that makes it.',
+    ],
+  }[a.reason];
   return new NotFoundError(
-    'ARTIFACT_NOT_FOUND',
-    `Artifact "${name}" not found in pipeline "${pipeline}"`,
-    {
-      hint: `Give the full name, the path or the file name of an artifact; 'cmf artifact list -p ${pipeline}' shows them.`,
-      data: { artifact: name, pipeline },
-    },
+    'ARTIFACT_HAS_NO_FILE',
+    `Artifact "${a.name}" of pipeline "${pipeline}" has no file on the remote: it ${why[0]}`,
+    { hint: why[1], data: { artifact: name, pipeline, type: a.type } },
   );
+}
+
+/**
+ * For a failed mkdir (EEXIST) or a path through a file (ENOTDIR): the project-relative path
+ * of the first file standing where the checkout needs a directory, else undefined.
+ */
+async function fileInTheWay(projectRoot: string, err: unknown): Promise<string | undefined> {
+  const { code, path } = err as NodeJS.ErrnoException;
+  if ((code !== 'EEXIST' && code !== 'ENOTDIR') || !path) return undefined;
+  const rel = relative(projectRoot, path);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return undefined;
+  const parts = rel.split(sep);
+  for (let i = 1; i <= parts.length; i++) {
+    const prefix = parts.slice(0, i).join(sep);
+    const st = await stat(join(projectRoot, prefix)).catch(() => undefined);
+    if (st === undefined) return undefined;
+    if (!st.isDirectory()) return prefix.split(sep).join('/');
+  }
+  return undefined;
 }
 
 /** True when the object and, for a directory, every file it lists are in the cache. */
@@ -82,7 +118,7 @@ async function complete(cache: LocalCache, oid: string, failed: Set<string>): Pr
 /**
  * `cmf artifact pull`: downloads the objects of the pipeline's artifacts (or of one) that the
  * local cache lacks, each verified before it enters the cache, then checks the files out at
- * their paths relative to the project root. An artifact whose objects did not all arrive is
+ * their recorded paths (relative to the MLMD file's directory). An artifact whose objects did not all arrive is
  * not checked out, so nothing corrupt or partial reaches the workspace. Where several
  * versions of one path are selected, the newest (last logged) is checked out.
  */
@@ -90,21 +126,28 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
   const ctx = await loadArtifactContext(opts);
   let selected = ctx.artifacts;
   if (opts.artifact !== undefined) {
-    selected = matchArtifacts(ctx.artifacts, opts.artifact);
-    if (selected.length === 0) throw unknownArtifact(opts.artifact, opts.pipeline);
+    const where = { cwd: opts.cwd ?? process.cwd(), baseDir: ctx.baseDir };
+    const nameOf = (a: { name: string }) => a.name;
+    selected = selectArtifacts(ctx.artifacts, nameOf, opts.artifact, where);
+    if (selected.length === 0) {
+      const other = selectArtifacts(ctx.fileless, nameOf, opts.artifact, where)[0];
+      if (other) throw noFile(opts.artifact, opts.pipeline, other);
+      throw artifactNotFound(opts.artifact, opts.pipeline);
+    }
   }
   const failed: ArtifactFailure[] = [];
   const skipped: string[] = [];
   const targets: Target[] = [];
   for (const a of selected) {
-    const rel = projectRelativePath(ctx.projectRoot, a.path);
+    const rel = projectRelativePath(ctx.projectRoot, a.path, ctx.baseDir);
     if (!a.oid) skipped.push(a.name);
     else if (rel === undefined) {
       failed.push({
         artifacts: [a.name],
+        checkout: true,
         code: 'ARTIFACT_OUTSIDE_PROJECT',
         exitCode: 1,
-        message: `${a.path} is outside the project ${ctx.projectRoot}; not pulled`,
+        message: `${a.path} (relative to ${ctx.baseDir}) is outside the project ${ctx.projectRoot}; not pulled`,
       });
     } else targets.push({ artifact: a, oid: a.oid, rel });
   }
@@ -144,12 +187,12 @@ async function pullAndCheckout(
     failed.push(...describeFailures(transfer.failed, await ownersOf(ctx.cache, byOid)));
   }
 
-  // One version per path (the newest), parents before what lies inside them: checking out a
-  // directory removes files its manifest does not list.
+  // One version per path (the one logged last), parents before what lies inside them:
+  // checking out a directory removes files its manifest does not list.
   const newest = new Map<string, Target>();
   for (const t of targets) {
     const prev = newest.get(t.rel);
-    if (!prev || t.artifact.id > prev.artifact.id) newest.set(t.rel, t);
+    if (!prev || t.artifact.lastEvent > prev.artifact.lastEvent) newest.set(t.rel, t);
   }
   const order = [...newest.values()].sort(
     (a, b) => a.rel.split('/').length - b.rel.split('/').length,
@@ -216,13 +259,18 @@ async function pullAndCheckout(
         filesWritten += r.added.length + r.modified.length;
         filesUnchanged += r.unchanged;
       } catch (err) {
+        const blocked = await fileInTheWay(ctx.projectRoot, err);
         const e = toCmfError(err);
         failed.push({
           oid: t.oid,
           artifacts: [t.artifact.name],
-          code: e.code,
+          checkout: true,
+          code: blocked === undefined ? e.code : PATH_BLOCKED,
           exitCode: e.exitCode,
-          message: `${t.rel} was not checked out: ${e.message}`,
+          message:
+            blocked === undefined
+              ? `${t.rel} was not checked out: ${e.message}`
+              : `${t.rel} was not checked out: ${blocked} is a file, expected a directory`,
         });
       }
     }

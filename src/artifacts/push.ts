@@ -4,7 +4,12 @@ import { isDirOid, type LocalCache } from '../hashing/cache.js';
 import { HashState } from '../hashing/state.js';
 import { pushObjects, type TransferProgress } from '../remotes/index.js';
 import { projectRelativePath, type PipelineArtifact } from './collect.js';
-import { loadArtifactContext, openDefaultRemote, type ArtifactTransferOptions } from './project.js';
+import {
+  loadArtifactContext,
+  openDefaultRemote,
+  type ArtifactContext,
+  type ArtifactTransferOptions,
+} from './project.js';
 import type { ArtifactFailure } from './failures.js';
 import { describeFailures } from './failures.js';
 
@@ -30,12 +35,13 @@ export interface PushArtifactsResult {
 
 /**
  * The oid of an artifact: the hash MLMD records (what a pull will ask for), else the one in
- * its `.dvc` file, looked up beside the path (relative to the project root) or, for an
- * absolute path outside the project, by basename in the project root as cmflib does.
+ * its `.dvc` file, looked up beside the path (relative to the MLMD file's directory) or, for
+ * a path outside the project, by basename in the project root as cmflib does.
  */
-async function artifactOid(projectRoot: string, a: PipelineArtifact): Promise<string | undefined> {
+async function artifactOid(ctx: ArtifactContext, a: PipelineArtifact): Promise<string | undefined> {
   if (a.oid) return a.oid;
-  const rel = projectRelativePath(projectRoot, a.path);
+  const { projectRoot } = ctx;
+  const rel = projectRelativePath(projectRoot, a.path, ctx.baseDir);
   const dvcPath = join(projectRoot, `${rel ?? posix.basename(a.path)}.dvc`);
   if (!existsSync(dvcPath)) return undefined;
   // Loaded here: the YAML parser is a large import that most pushes never need.
@@ -68,7 +74,7 @@ export async function pushArtifacts(opts: PushArtifactsOptions): Promise<PushArt
   const byOid = new Map<string, string[]>();
   const skipped: string[] = [];
   for (const a of ctx.artifacts) {
-    const oid = await artifactOid(ctx.projectRoot, a);
+    const oid = await artifactOid(ctx, a);
     if (oid === undefined) skipped.push(a.name);
     else byOid.set(oid, [...(byOid.get(oid) ?? []), a.name]);
   }

@@ -1,3 +1,5 @@
+import { dirname } from 'node:path';
+import { artifactNotFound, selectArtifacts } from '../../artifacts/index.js';
 import { CmfCommand } from '../../cli/base-command.js';
 import { artifactFlag, mlmdFileFlag, pagingFlags, pipelineFlag } from '../../cli/flags.js';
 import {
@@ -39,7 +41,14 @@ export default class ArtifactList extends CmfCommand<Row[] | RawJson> {
       // The whole listing as JSON: serialised by SQLite, without row objects.
       if (this.jsonEnabled() && flags.artifact_name === undefined)
         return artifactRowsJson(store, pipeline);
-      rows = artifactRows(store, pipeline, flags.artifact_name?.trim());
+      rows = artifactRows(store, pipeline);
+      const wanted = flags.artifact_name?.trim();
+      if (wanted !== undefined) {
+        // The same selection as `cmf artifact pull -a`.
+        const where = { cwd: process.cwd(), baseDir: dirname(store.path) };
+        rows = selectArtifacts(rows, (r) => String(r.name ?? ''), wanted, where);
+        if (rows.length === 0) throw artifactNotFound(wanted, pipeline);
+      }
     } finally {
       store.close();
     }

@@ -4,13 +4,15 @@ import { acceptNewHostKeyFlag, jobsFlag, mlmdFileFlag, pipelineFlag } from '../.
 import { requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
 import { formatBytes, transferProgress } from '../../cli/transfer-progress.js';
 import { resolveMlmdPath } from '../../config/project.js';
+import { counted } from '../../artifacts/counted.js';
 import { pullArtifacts, transferError, type PullArtifactsResult } from '../../artifacts/index.js';
 
 export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {
   static override summary = "Pull a pipeline's artifact files from the default remote.";
   static override description =
     'Downloads the objects the local cache lacks (each MD5-verified before it is stored), then ' +
-    'checks the files out at their paths relative to the project root. With -a, one artifact ' +
+    "checks the files out at their recorded paths, relative to the MLMD file's directory (never " +
+    'outside the project). With -a, one artifact ' +
     '(full name, path or file name). Exits 1 if anything failed, 5 if an object was corrupt ' +
     '(its files are not written), 3 for an unknown pipeline or artifact.';
   static override examples = [
@@ -57,8 +59,8 @@ export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {
     if (!this.jsonEnabled()) {
       this.log(
         `${r.downloaded} downloaded (${formatBytes(r.bytes)}), ${r.present} already in cache, ` +
-          `${r.failed.length} failed; ${r.filesWritten} files checked out` +
-          ` (${r.filesUnchanged} up to date) in ${r.checkedOut.length} artifacts`,
+          `${r.failed.length} failed; ${counted(r.filesWritten, 'file')} checked out` +
+          ` (${r.filesUnchanged} up to date) in ${counted(r.checkedOut.length, 'artifact')}`,
       );
       if (r.repaired.length > 0)
         this.logToStderr(

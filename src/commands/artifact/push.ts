@@ -4,6 +4,7 @@ import { acceptNewHostKeyFlag, jobsFlag, mlmdFileFlag, pipelineFlag } from '../.
 import { requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
 import { formatBytes, transferProgress } from '../../cli/transfer-progress.js';
 import { resolveMlmdPath } from '../../config/project.js';
+import { counted } from '../../artifacts/counted.js';
 import { pushArtifacts, transferError, type PushArtifactsResult } from '../../artifacts/index.js';
 
 export default class ArtifactPush extends CmfCommand<PushArtifactsResult> {
@@ -44,7 +45,7 @@ export default class ArtifactPush extends CmfCommand<PushArtifactsResult> {
     if (!this.jsonEnabled()) {
       this.log(
         `${r.uploaded} uploaded (${formatBytes(r.bytes)}), ${r.present} already there, ` +
-          `${r.failed.length} failed — ${r.artifacts} artifacts of ${pipeline} to ${r.remote}`,
+          `${r.failed.length} failed — ${counted(r.artifacts, 'artifact')} of ${pipeline} to ${r.remote}`,
       );
       if (r.skipped.length > 0)
         this.logToStderr(`Skipped (no recorded hash): ${r.skipped.join(', ')}`);

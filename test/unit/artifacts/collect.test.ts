@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  matchArtifacts,
+  selectArtifacts,
   objectUrlFor,
   oidFromObjectUrl,
   projectRelativePath,
   type PipelineArtifact,
 } from '../../../src/artifacts/index.js';
+import { UsageError } from '../../../src/errors/index.js';
 
 const H = '236d9502e0283d91f689d7038b8508a2';
 
@@ -34,6 +35,7 @@ describe('-a matching', () => {
     type: 'Dataset',
     name,
     path: name.split(':')[0]!,
+    lastEvent: id,
   });
   const all = [
     a(1, `artifacts/data.xml.gz:${H}`),
@@ -41,12 +43,56 @@ describe('-a matching', () => {
     a(3, `artifacts/model.pkl:${H}:3`),
     a(4, `artifacts/model.pkl:${'c'.repeat(32)}:4`),
   ];
+  const root = { cwd: '/p', baseDir: '/p' };
+  const ids = (wanted: string, where = root, items = all) =>
+    selectArtifacts(items, (x) => x.name, wanted, where).map((x) => x.id);
+
   it('by full name, by path, by basename; several versions of a path all match', () => {
-    expect(matchArtifacts(all, `artifacts/model.pkl:${H}:3`).map((x) => x.id)).toEqual([3]);
-    expect(matchArtifacts(all, 'artifacts/parsed/train.tsv').map((x) => x.id)).toEqual([2]);
-    expect(matchArtifacts(all, 'data.xml.gz').map((x) => x.id)).toEqual([1]);
-    expect(matchArtifacts(all, 'model.pkl').map((x) => x.id)).toEqual([3, 4]);
-    expect(matchArtifacts(all, 'parsed')).toEqual([]);
+    expect(ids(`artifacts/model.pkl:${H}:3`)).toEqual([3]);
+    expect(ids('artifacts/parsed/train.tsv')).toEqual([2]);
+    expect(ids('data.xml.gz')).toEqual([1]);
+    expect(ids('model.pkl')).toEqual([3, 4]);
+    expect(ids('parsed')).toEqual([]);
+  });
+
+  it("by the file name of the full name, as 'artifact list' always did", () => {
+    expect(ids(`data.xml.gz:${H}`)).toEqual([1]);
+    expect(ids(`model.pkl:${H}:3`)).toEqual([3]);
+  });
+
+  it('a path as typed: ./, absolute, relative to the current directory, against the MLMD directory', () => {
+    expect(ids('./artifacts/data.xml.gz')).toEqual([1]);
+    expect(ids('/p/artifacts/data.xml.gz')).toEqual([1]);
+    expect(ids('data.xml.gz', { cwd: '/p/artifacts', baseDir: '/p' })).toEqual([1]);
+    expect(ids('../artifacts/model.pkl', { cwd: '/p/runs', baseDir: '/p' })).toEqual([3, 4]);
+    expect(ids(`./artifacts/model.pkl:${H}:3`)).toEqual([3]);
+    const sub = [a(7, `../data/raw.csv:${H}`)];
+    expect(ids('data/raw.csv', { cwd: '/p', baseDir: '/p/runs' }, sub)).toEqual([7]);
+    expect(ids('/p/data/raw.csv', { cwd: '/p', baseDir: '/p/runs' }, sub)).toEqual([7]);
+    expect(ids('../data/raw.csv', { cwd: '/p', baseDir: '/p/runs' }, sub)).toEqual([7]);
+  });
+
+  it('an exact path wins over file names; a file name at several paths is refused, naming them', () => {
+    const many = [a(1, `many_1.txt:${H}`), a(2, `other/many_1.txt:${H}`), a(3, 'many_1.txt:c')];
+    expect(ids('many_1.txt', root, many)).toEqual([1, 3]);
+    expect(ids('other/many_1.txt', root, many)).toEqual([2]);
+    const refused = (wanted: string, where: typeof root, items: PipelineArtifact[]) => {
+      try {
+        ids(wanted, where, items);
+      } catch (e) {
+        return e as UsageError;
+      }
+      throw new Error(`${wanted} was not refused`);
+    };
+    const twoFiles = [...many, a(4, `b/x.txt:${H}`), a(5, `c/x.txt:${H}`)];
+    let err = refused('x.txt', root, twoFiles);
+    expect(err).toBeInstanceOf(UsageError);
+    expect(err).toMatchObject({ code: 'ARTIFACT_AMBIGUOUS', exitCode: 2 });
+    expect(err.message).toContain('b/x.txt, c/x.txt');
+    expect(err.hint).toContain('-a b/x.txt');
+    // Typed in other/: the recorded many_1.txt and other/many_1.txt are both "many_1.txt".
+    err = refused('many_1.txt', { cwd: '/p/other', baseDir: '/p' }, many);
+    expect(err.message).toContain('many_1.txt, other/many_1.txt');
   });
 });
 
@@ -57,5 +103,15 @@ describe('project-relative paths', () => {
     expect(projectRelativePath('/p', '../x')).toBeUndefined();
     expect(projectRelativePath('/p', '/etc/passwd')).toBeUndefined();
     expect(projectRelativePath('/p', '.')).toBeUndefined();
+  });
+
+  it('resolves relative paths against the MLMD directory, still refusing what leaves the project', () => {
+    expect(projectRelativePath('/p', '../data/raw.csv', '/p/runs')).toBe('data/raw.csv');
+    expect(projectRelativePath('/p', 'cmf_artifacts/e.yaml', '/p/runs')).toBe(
+      'runs/cmf_artifacts/e.yaml',
+    );
+    expect(projectRelativePath('/p', '/p/a.txt', '/p/runs')).toBe('a.txt');
+    expect(projectRelativePath('/p', '../../x', '/p/runs')).toBeUndefined();
+    expect(projectRelativePath('/p', '..', '/p/runs')).toBeUndefined();
   });
 });

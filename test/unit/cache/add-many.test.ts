@@ -131,7 +131,7 @@ describe('addMany', () => {
         ['small.txt', 'big.bin', 'dir'].map((rel) => join(repo, rel)),
         { repoRoot: repo, cache, state },
       );
-      const oids = results.map((r) => r.out.md5);
+      const oids = results.map((r) => r.out.md5!);
       oids.push(...(await cache.readManifest(oids[2]!)).map((e) => e.md5));
       expect(oids).toHaveLength(4);
       for (const oid of oids) {

@@ -1,0 +1,86 @@
+/**
+ * How `-a NAME` selects artifacts, the same for `cmf artifact list` and `cmf artifact pull`
+ * (spec/cmf-reference.md §3.3 step 8, §3.4): NAME is a full name, a path or a file name.
+ * Unlike cmflib, which takes the first match, a path given as the user sees it (`./x`,
+ * absolute, relative to the current directory) is compared with the recorded path resolved
+ * against the MLMD file's directory, an exact path wins over a file name, and a file name
+ * that several paths share is refused instead of picking one.
+ */
+import { posix, resolve } from 'node:path';
+import { NotFoundError, UsageError } from '../errors/index.js';
+
+export interface SelectWhere {
+  /** The directory NAME was typed in: a relative path in NAME is relative to it. */
+  cwd: string;
+  /** The MLMD file's directory: recorded relative paths are relative to it. */
+  baseDir: string;
+}
+
+function splitName(name: string): [path: string, rest: string] {
+  const i = name.indexOf(':');
+  return i < 0 ? [name, ''] : [name.slice(0, i), name.slice(i)];
+}
+
+function baseName(p: string): string {
+  return posix.basename(p.replace(/\/+$/, ''));
+}
+
+/**
+ * The items NAME selects, in their order: those whose full name is NAME; else those at the
+ * path NAME gives; else those whose file name (or the file name of the full name, as in
+ * `data.xml.gz:<md5>`) is NAME. Several versions of one path all match. Returns [] when
+ * nothing matches; UsageError (exit 2) when a path or file name matches artifacts at more
+ * than one path.
+ */
+export function selectArtifacts<T>(
+  items: readonly T[],
+  nameOf: (item: T) => string,
+  wanted: string,
+  where: SelectWhere,
+): T[] {
+  const [wPath, wRest] = splitName(wanted);
+  const wAbs = resolve(where.cwd, wPath);
+  const at = (item: T) => resolve(where.baseDir, splitName(nameOf(item))[0]);
+  const samePath = (item: T) => splitName(nameOf(item))[0] === wPath || at(item) === wAbs;
+
+  const full = items.filter(
+    (x) =>
+      nameOf(x) === wanted || (wRest !== '' && samePath(x) && splitName(nameOf(x))[1] === wRest),
+  );
+  if (full.length > 0) return full;
+  const byPath = wRest === '' ? items.filter(samePath) : [];
+  const found =
+    byPath.length > 0
+      ? byPath
+      : items.filter((x) => {
+          const name = nameOf(x);
+          return baseName(splitName(name)[0]) === wanted || baseName(name) === wanted;
+        });
+  const paths = new Map<string, string>();
+  for (const x of found) paths.set(at(x), splitName(nameOf(x))[0]);
+  if (paths.size > 1) throw ambiguous(wanted, [...new Set(paths.values())]);
+  return found;
+}
+
+function ambiguous(wanted: string, paths: string[]): UsageError {
+  return new UsageError(
+    'ARTIFACT_AMBIGUOUS',
+    `"${wanted}" names artifacts at ${paths.length} paths: ${paths.join(', ')}`,
+    {
+      hint: `Give the path of the one you mean (e.g. -a ${paths[0]}), or its full name.`,
+      data: { artifact: wanted, paths },
+    },
+  );
+}
+
+/** The error for a NAME that selects nothing. */
+export function artifactNotFound(name: string, pipeline: string): NotFoundError {
+  return new NotFoundError(
+    'ARTIFACT_NOT_FOUND',
+    `Artifact "${name}" not found in pipeline "${pipeline}"`,
+    {
+      hint: `Give the full name, the path or the file name of an artifact; 'cmf artifact list -p ${pipeline}' shows them.`,
+      data: { artifact: name, pipeline },
+    },
+  );
+}

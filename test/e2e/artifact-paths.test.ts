@@ -1,0 +1,255 @@
+/**
+ * Which workspace paths `cmf artifact pull/push/list` use, through the built binary: recorded
+ * paths relative to the MLMD file's directory, the version of a path logged last, and how
+ * `-a NAME` selects artifacts.
+ */
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cmf } from '../../src/index.js';
+import { cloneProject, GIT_URL } from '../helpers/artifact-project.js';
+import { isolatedEnv, runCmf } from '../helpers/cli.js';
+import { gitCli } from '../helpers/git-cli.js';
+
+let root: string;
+let project: string;
+let env: Record<string, string>;
+let n = 0;
+
+const cmf = (args: string[], cwd: string) => runCmf(args, { cwd, env });
+
+function write(dir: string, rel: string, text: string): void {
+  mkdirSync(join(dir, rel, '..'), { recursive: true });
+  writeFileSync(join(dir, rel), text);
+}
+
+/** A clone with both MLMD files, and no cache. */
+function clone(): string {
+  const dst = join(root, `clone-${n++}`);
+  cloneProject(project, dst);
+  mkdirSync(join(dst, 'runs'), { recursive: true });
+  cpSync(join(project, 'runs/mlmd'), join(dst, 'runs/mlmd'));
+  return dst;
+}
+
+/** One stage with one execution that logs `paths` (already written) as outputs. */
+async function stage(cmf: Cmf, name: string, paths: string[]): Promise<void> {
+  await cmf.createContext(name);
+  await cmf.createExecution(name);
+  for (const p of paths) await cmf.logDataset(p, 'output');
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'cmf-e2e-paths-'));
+  project = join(root, 'project');
+  mkdirSync(join(root, 'home'));
+  mkdirSync(project);
+  env = isolatedEnv(join(root, 'home'));
+  const git = (...args: string[]) => gitCli(project, ...args);
+  git('init', '-q');
+  git('config', 'user.name', 'Test');
+  git('config', 'user.email', 'test@example.com');
+  const init = await cmf(
+    ['init', 'local', '--path', join(root, 'remote'), '--git-remote-url', GIT_URL],
+    project,
+  );
+  if (init.code !== 0) throw new Error(init.stderr);
+
+  // Sub: the MLMD file in a subfolder; the library records ../data/raw.csv.
+  write(project, 'data/raw.csv', 'a,b\n1,2\n');
+  mkdirSync(join(project, 'runs'));
+  const sub = await Cmf.open({ cwd: project, pipelineName: 'Sub', filepath: 'runs/mlmd' });
+  await sub.createContext('Prepare');
+  await sub.createExecution('Prepare');
+  await sub.logDataset('data/raw.csv', 'input');
+  await sub.finalize();
+  await sub.close();
+
+  // Many: many_1.txt logged as version 1, then 2, then 1 again (the older artifact id).
+  const many = await Cmf.open({ cwd: project, pipelineName: 'Many' });
+  write(project, 'many_1.txt', 'version 1\n');
+  write(project, 'other/many_1.txt', 'other\n');
+  write(project, 'art/parsed/train.tsv', 'x\ty\n');
+  write(project, 'other/train.tsv', 'other train\n');
+  write(project, 'labels.csv', 'id,label\n0,1\n');
+  await stage(many, 'One', [
+    'many_1.txt',
+    'other/many_1.txt',
+    'art/parsed/train.tsv',
+    'other/train.tsv',
+  ]);
+  await many.logLabel('labels.csv', 'many_1.txt');
+  await many.logExecutionMetrics('metrics', { auc: 0.5 });
+  write(project, 'many_1.txt', 'version 2\n');
+  await stage(many, 'Two', ['many_1.txt']);
+  write(project, 'many_1.txt', 'version 1\n');
+  await stage(many, 'Three', ['many_1.txt']);
+  await many.finalize();
+  await many.close();
+
+  for (const [p, f] of [
+    ['Sub', 'runs/mlmd'],
+    ['Many', 'mlmd'],
+  ] as const) {
+    const r = await cmf(['artifact', 'push', '-p', p, '-f', f], project);
+    if (r.code !== 0) throw new Error(r.stderr);
+  }
+}, 60_000);
+
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+describe('an MLMD file in a subfolder', () => {
+  it('pull restores the files at the paths the library recorded (relative to the MLMD directory)', async () => {
+    const dir = clone();
+    const r = await cmf(['artifact', 'pull', '-p', 'Sub', '-f', 'runs/mlmd'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, 'data/raw.csv'), 'utf8')).toBe('a,b\n1,2\n');
+    const env = readdirSync(join(dir, 'runs/cmf_artifacts')).filter((f) => f.endsWith('.yaml'));
+    expect(env).toHaveLength(1);
+    expect(existsSync(join(dir, 'cmf_artifacts', env[0]!))).toBe(false);
+  });
+
+  it('the same from inside the subfolder, with -a naming the recorded path', async () => {
+    const dir = clone();
+    const r = await cmf(
+      ['artifact', 'pull', '-p', 'Sub', '-f', 'mlmd', '-a', '../data/raw.csv'],
+      join(dir, 'runs'),
+    );
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, 'data/raw.csv'), 'utf8')).toBe('a,b\n1,2\n');
+  });
+});
+
+describe('several versions of one path', () => {
+  it('pull checks out the version logged last, even when it has the lower artifact id', async () => {
+    const dir = clone();
+    const r = await cmf(['artifact', 'pull', '-p', 'Many'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, 'many_1.txt'), 'utf8')).toBe('version 1\n');
+  });
+});
+
+describe('-a NAME', () => {
+  const names = async (pipeline: string, mlmd: string, wanted: string, cwd = project) => {
+    const l = await cmf(
+      ['artifact', 'list', '-p', pipeline, '-f', mlmd, '-a', wanted, '--json'],
+      cwd,
+    );
+    expect(l.code, `${wanted}: ${l.stderr}`).toBe(0);
+    return (JSON.parse(l.stdout) as Array<{ name: string }>).map((x) => x.name);
+  };
+
+  it('a path as typed (./, absolute, from the current directory) selects the same in list and pull', async () => {
+    const dir2 = clone();
+    for (const a of ['data/raw.csv', './data/raw.csv', join(dir2, 'data/raw.csv')]) {
+      const p = await cmf(
+        ['artifact', 'pull', '-p', 'Sub', '-f', 'runs/mlmd', '-a', a, '--json'],
+        dir2,
+      );
+      expect(p.code, `${a}: ${p.stderr}`).toBe(0);
+      expect(JSON.parse(p.stdout).checkedOut).toEqual(['data/raw.csv']);
+      const l = await cmf(
+        ['artifact', 'list', '-p', 'Sub', '-f', 'runs/mlmd', '-a', a, '--json'],
+        dir2,
+      );
+      expect(l.code, `${a}: ${l.stderr}`).toBe(0);
+      expect(
+        (JSON.parse(l.stdout) as Array<{ name: string }>).map((x) => x.name.split(':')[0]),
+      ).toEqual(['../data/raw.csv']);
+    }
+
+    const full = (await names('Sub', 'runs/mlmd', 'raw.csv'))[0]!;
+    const short = full.replace('../data/', '');
+    expect(await names('Sub', 'runs/mlmd', short)).toEqual([full]);
+    const p = await cmf(['artifact', 'pull', '-p', 'Sub', '-f', 'runs/mlmd', '-a', short], clone());
+    expect(p.code, p.stderr).toBe(0);
+  });
+
+  it('an exact path wins over file names: -a many_1.txt is not other/many_1.txt', async () => {
+    const dir = clone();
+    const a = await cmf(['artifact', 'pull', '-p', 'Many', '-a', 'many_1.txt', '--json'], dir);
+    expect(a.code, a.stderr).toBe(0);
+    expect(JSON.parse(a.stdout)).toMatchObject({ artifacts: 2, checkedOut: ['many_1.txt'] });
+    expect(readFileSync(join(dir, 'many_1.txt'), 'utf8')).toBe('version 1\n');
+    expect(existsSync(join(dir, 'other/many_1.txt'))).toBe(false);
+    const listed = await names('Many', 'mlmd', './many_1.txt');
+    expect(new Set(listed.map((x) => x.split(':')[0]))).toEqual(new Set(['many_1.txt']));
+  });
+
+  it('a file name at several paths is refused (exit 2) in list and pull, naming the paths', async () => {
+    for (const verb of ['pull', 'list']) {
+      const r = await cmf(['artifact', verb, '-p', 'Many', '-a', 'train.tsv'], clone());
+      expect(r.code, verb).toBe(2);
+      expect(r.stderr).toContain('art/parsed/train.tsv, other/train.tsv');
+      expect(r.stderr).toMatch(/Hint: Give the path/);
+    }
+  });
+
+  it('a Label or Metrics name says there is no file on the remote (exit 3), not "not found"', async () => {
+    const dir = clone();
+    const label = await cmf(['artifact', 'pull', '-p', 'Many', '-a', 'labels.csv'], dir);
+    expect(label.code).toBe(3);
+    expect(label.stderr).toMatch(
+      /labels\.csv:[0-9a-f]{32}" of pipeline "Many" has no file on the remote: it is a Label/,
+    );
+    expect(label.stderr).not.toContain('not found');
+    const metrics = await cmf(['artifact', 'pull', '-p', 'Many', '-a', 'metrics'], dir);
+    expect(metrics.code).toBe(3);
+    expect(metrics.stderr).toMatch(/has no file on the remote: it is a Metrics artifact/);
+    expect(metrics.stderr).toContain("'cmf artifact list -p Many -a metrics' shows the values");
+    expect((await names('Many', 'mlmd', 'metrics')).length).toBe(1);
+    const none = await cmf(['artifact', 'pull', '-p', 'Many', '-a', 'nope.txt'], dir);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toContain('Artifact "nope.txt" not found');
+  });
+});
+
+describe('pull messages', () => {
+  it('counts in the singular for one file and one artifact', async () => {
+    const r = await cmf(
+      ['artifact', 'pull', '-p', 'Sub', '-f', 'runs/mlmd', '-a', 'raw.csv'],
+      clone(),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('; 1 file checked out (0 up to date) in 1 artifact\n');
+  });
+
+  it('a modified workspace file is kept, and the hint names --force', async () => {
+    const dir = clone();
+    expect((await cmf(['artifact', 'pull', '-p', 'Sub', '-f', 'runs/mlmd'], dir)).code).toBe(0);
+    writeFileSync(join(dir, 'data/raw.csv'), 'edited\n');
+    const r = await cmf(['artifact', 'pull', '-p', 'Sub', '-f', 'runs/mlmd'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('1 artifact not checked out:');
+    expect(r.stderr).toMatch(/Hint: .*'cmf artifact pull --force'/);
+    expect(readFileSync(join(dir, 'data/raw.csv'), 'utf8')).toBe('edited\n');
+  });
+
+  it('a file where a directory is needed is a clear per-file error, not a raw EEXIST', async () => {
+    const dir = clone();
+    rmSync(join(dir, 'art/parsed'), { recursive: true }); // the clone has its .dvc file
+    write(dir, 'art/parsed', 'not a directory\n');
+    const r = await cmf(['artifact', 'pull', '-p', 'Many', '-a', 'art/parsed/train.tsv'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'art/parsed/train.tsv was not checked out: art/parsed is a file, expected a directory',
+    );
+    expect(r.stderr).toContain('1 artifact not checked out:');
+    expect(r.stderr).not.toContain('EEXIST');
+    expect(r.stderr).toMatch(
+      /Hint: Move or rename the files that stand where a directory is needed/,
+    );
+  });
+});
