@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, existsSync, writeFileSync, statSy
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { initProject, type InitOptions } from '../../../src/config/init.js';
-import { UsageError } from '../../../src/errors/index.js';
+import { ConfigError, UsageError } from '../../../src/errors/index.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const GIT_URL = 'https://github.com/example/project.git';
@@ -339,6 +339,30 @@ describe('cmf init: re-running and existing repositories', () => {
     });
     await init(dir, home, { type: 'amazonS3', url: 's3://a' }, { AWS_PROFILE: 'x' });
     expect(read(dir, '.dvc/config.local')).toBe('');
+  });
+
+  it('replaces a .cmfconfig it cannot parse, keeping the old one as .cmfconfig.bak', async () => {
+    const { dir, home } = await setup();
+    writeFileSync(join(dir, '.cmfconfig'), 'garbage\n[cmf]\nserver-url = http://x:1\n');
+    const r = await init(dir, home, { type: 'local', path: '/srv/store' });
+    expect(read(dir, '.cmfconfig')).toBe('[cmf]\nserver-url = http://127.0.0.1:80\n\n');
+    expect(read(dir, '.cmfconfig.bak')).toBe('garbage\n[cmf]\nserver-url = http://x:1\n');
+    expect(r.files.cmfconfigBackup).toBe(join(dir, '.cmfconfig.bak'));
+    expect(r.warnings.join('\n')).toMatch(
+      /could not be read .*kept the old one as .*\.cmfconfig\.bak/,
+    );
+  });
+
+  it('refuses a .dvc/config it cannot parse, before writing anything', async () => {
+    const { dir, home } = await setup();
+    mkdirSync(join(dir, '.dvc'));
+    writeFileSync(join(dir, '.dvc/config'), 'garbage\n');
+    const err = await init(dir, home, { type: 'local', path: '/s' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).exitCode).toBe(4);
+    expect((err as ConfigError).hint).toMatch(/Fix or remove the line in .*\.dvc\/config/);
+    expect(read(dir, '.dvc/config')).toBe('garbage\n');
+    expect(readdirSync(dir).sort()).toEqual(['.dvc']);
   });
 
   it('an existing repository keeps its branch and gets cmf_origin added, then updated', async () => {
