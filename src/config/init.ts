@@ -13,6 +13,7 @@ import { dvcConfigPaths, readIfExists, updateIniFile } from './dvc-config.js';
 import {
   planRemote,
   requireNonEmpty,
+  requireUrl,
   type RemoteOptions,
   type RemoteType,
 } from './init-remotes.js';
@@ -64,7 +65,12 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
   const env = opts.env ?? process.env;
   const root = resolve(opts.cwd);
   const gitRemoteUrl = requireNonEmpty('git-remote-url', opts.gitRemoteUrl);
-  if (opts.cmfServerUrl !== undefined) requireNonEmpty('cmf-server-url', opts.cmfServerUrl);
+  if (opts.cmfServerUrl !== undefined) {
+    requireUrl('cmf-server-url', requireNonEmpty('cmf-server-url', opts.cmfServerUrl), [
+      'http',
+      'https',
+    ]);
+  }
   const neo4j = resolveNeo4j(opts, env);
   const plan = await planRemote(opts, { root, env, home: opts.home ?? homedir() });
   // DVC's files are only ever fixed by the user: refuse before anything is written.

@@ -301,4 +301,23 @@ describe('cmf init (binary)', () => {
     expect(read(dir, '.cmfconfig')).toContain('server-url = http://127.0.0.1:80');
     expect((await cmf(['init', 'show'])).code).toBe(0);
   });
+
+  it('values later commands would reject are usage errors at init (exit 2, with a hint)', async () => {
+    const { dir, cmf } = await setup();
+    const cases: [string[], RegExp][] = [
+      [['amazonS3', '--url', 's3://', '--access-key-id', 'k', '--secret-key', 's'], /--url/],
+      [['local', '--path', '/s', '--cmf-server-url', 'notaurl'], /--cmf-server-url/],
+      [
+        ['sshremote', '--path', 'ssh://h:2222/srv', '--user', 'u', '--port', '22'],
+        /--path gives port 2222 but --port gives 22/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cmf(['init', ...args, '--git-remote-url', GIT_URL]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/Hint: /);
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });

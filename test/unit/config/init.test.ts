@@ -430,6 +430,32 @@ describe('cmf init: argument checks before anything is written', () => {
     ['empty path', { type: 'local', path: '' }, /--path/],
     ['empty git url', { type: 'local', path: '/s', gitRemoteUrl: ' ' }, /--git-remote-url/],
     ['non-s3 url', { type: 'amazonS3', url: 'http://bucket' }, /s3:\/\//],
+    ['s3 url without a bucket', { type: 'amazonS3', url: 's3://' }, /s3:\/\//],
+    [
+      's3 url with an empty bucket',
+      { type: 'minioS3', url: 's3:///p', endpointUrl: 'http://m' },
+      /s3:\/\//,
+    ],
+    [
+      'server url that is not a URL',
+      { type: 'local', path: '/s', cmfServerUrl: 'notaurl' },
+      /--cmf-server-url must be a http:\/\/ or https:\/\/ URL/,
+    ],
+    [
+      'server url without a host',
+      { type: 'local', path: '/s', cmfServerUrl: 'http://' },
+      /cmf-server-url/,
+    ],
+    [
+      'ssh ports that disagree',
+      { type: 'sshremote', path: 'ssh://h:2222/srv', user: 'u', port: '22' },
+      /--path gives port 2222 but --port gives 22/,
+    ],
+    [
+      'ssh users that disagree',
+      { type: 'sshremote', path: 'ssh://bob@h/srv', user: 'u', port: '22' },
+      /--path gives user 'bob' but --user gives 'u'/,
+    ],
     [
       'one key only',
       { type: 'minioS3', url: 's3://b', endpointUrl: 'http://m', accessKeyId: 'k' },
@@ -445,6 +471,17 @@ describe('cmf init: argument checks before anything is written', () => {
       /does not exist/,
     ],
   ];
+  it('ssh port and user in --path are accepted when they agree with --port and --user', async () => {
+    const { dir, home } = await setup();
+    const r = await init(dir, home, {
+      type: 'sshremote',
+      path: 'ssh://u@h:2222/srv',
+      user: 'u',
+      port: '2222',
+    });
+    expect(r.remote.url).toBe('ssh://u@h:2222/srv');
+  });
+
   it.each(cases)('%s', async (_name, opts, message) => {
     const { dir, home } = await setup();
     const err = await init(dir, home, opts).catch((e: unknown) => e);
