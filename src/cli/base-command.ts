@@ -1,6 +1,7 @@
 import { Command, Errors } from '@oclif/core';
 import { RawJson, jsonText } from '../cmf/raw-json.js';
 import { CmfError, ExitCode, toCmfError } from '../errors/index.js';
+import { describeParseError } from './parse-errors.js';
 
 /**
  * Base of every cmf command: `--json` on every command, one error boundary that maps
@@ -31,13 +32,14 @@ export abstract class CmfCommand<T> extends Command {
     // oclif's own exits (help, --version) and parse errors keep their meaning.
     if (err instanceof Errors.ExitError) throw err;
     const parseExit = err.oclif?.exit;
-    const cmfError =
-      err instanceof CmfError || parseExit === undefined
-        ? toCmfError(err)
-        : new CmfError('USAGE', ExitCode.usage, err.message, {
-            // oclif keeps ids as 'pipeline:list'; users type the topic separator, a space.
-            hint: `See '${[this.config.bin, ...(this.id?.split(':') ?? [])].join(' ')} --help'.`,
-          });
+    let cmfError: CmfError;
+    if (err instanceof CmfError || parseExit === undefined) cmfError = toCmfError(err);
+    else {
+      // oclif keeps ids as 'pipeline:list'; users type the topic separator, a space.
+      const help = `See '${[this.config.bin, ...(this.id?.split(':') ?? [])].join(' ')} --help'.`;
+      const { message, hint } = describeParseError(err.message, this.ctor.flags ?? {}, help);
+      cmfError = new CmfError('USAGE', ExitCode.usage, message, { hint });
+    }
     if (this.jsonEnabled()) {
       process.stderr.write(
         JSON.stringify({ status: 'error', error: cmfError.toJSON() }, null, 2) + '\n',

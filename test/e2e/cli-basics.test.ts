@@ -48,6 +48,21 @@ describe('cmf binary basics', () => {
     expect(err).toMatchObject({ status: 'error', error: { code: 'USAGE', exitCode: 2 } });
   });
 
+  it("a missing or empty flag value names the flag as typed, with that flag's own hint", async () => {
+    const missing = await runCmf(['artifact', 'list']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^Error: Missing required flag -p\/--pipeline_name$/m);
+    expect(missing.stderr).not.toMatch(/See more help|following error/);
+    expect(missing.stderr).toMatch(/^Hint: Give the pipeline's name/m);
+    const required = await runCmf(['execution', 'list', '-p', '']);
+    expect(required.code).toBe(2);
+    expect(required.stderr).not.toMatch(/leave/);
+    const optional = await runCmf(['execution', 'list', '-p', 'x', '-e', '']);
+    expect(optional.code).toBe(2);
+    expect(optional.stderr).toMatch(/^Error: Missing value for -e\/--execution_uuid$/m);
+    expect(optional.stderr).toMatch(/Hint: Give an execution's uuid.*leave -e out/);
+  });
+
   it('stops quietly with the SIGPIPE status when the reader of its output goes away', async () => {
     // `true` exits without reading: cmf's first write meets a closed pipe (EPIPE).
     const bin = join(repoRoot, 'bin', 'cmf');
