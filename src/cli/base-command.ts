@@ -2,6 +2,7 @@ import { Command, Errors } from '@oclif/core';
 import { RawJson, jsonText } from '../cmf/raw-json.js';
 import { CmfError, ExitCode, toCmfError } from '../errors/index.js';
 import { describeParseError } from './parse-errors.js';
+import { renderError } from './render-error.js';
 
 /**
  * Base of every cmf command: `--json` on every command, one error boundary that maps
@@ -40,16 +41,7 @@ export abstract class CmfCommand<T> extends Command {
       const { message, hint } = describeParseError(err.message, this.ctor.flags ?? {}, help);
       cmfError = new CmfError('USAGE', ExitCode.usage, message, { hint });
     }
-    if (this.jsonEnabled()) {
-      process.stderr.write(
-        JSON.stringify({ status: 'error', error: cmfError.toJSON() }, null, 2) + '\n',
-      );
-    } else {
-      let text = `Error: ${cmfError.message}\n`;
-      if (cmfError.hint) text += `Hint: ${cmfError.hint}\n`;
-      if (process.env.DEBUG && cmfError.stack) text += cmfError.stack + '\n';
-      process.stderr.write(text);
-    }
+    process.stderr.write(renderError(cmfError, this.jsonEnabled()));
     return this.exit(cmfError.exitCode);
   }
 }

@@ -73,9 +73,26 @@ describe('cmf binary basics', () => {
     expect(r.stderr).toBe('');
   });
 
-  it('an unknown command exits non-zero', async () => {
-    const r = await runCmf(['no-such-command']);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/not found/);
+  it('an unknown command is a usage error (exit 2) with a hint, named with spaces', async () => {
+    const r = await runCmf(['pipeline', 'lst']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      "Error: Unknown command 'cmf pipeline lst'\n" +
+        "Hint: Did you mean 'cmf pipeline list'? See 'cmf pipeline --help'.\n",
+    );
+    const extra = await runCmf(['version', 'extra']);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toMatch(/^Error: Unexpected argument to 'cmf version': extra$/m);
+    expect(extra.stderr).toMatch(/^Hint: See 'cmf version --help'\.$/m);
+  });
+
+  it('with --json, an unknown command is a JSON error on stderr', async () => {
+    const r = await runCmf(['nosuch', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(JSON.parse(r.stderr)).toMatchObject({
+      status: 'error',
+      error: { code: 'COMMAND_NOT_FOUND', exitCode: 2, hint: "See 'cmf --help' for the commands." },
+    });
   });
 });
