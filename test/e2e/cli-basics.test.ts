@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, runCmf } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 
@@ -61,6 +62,20 @@ describe('cmf binary basics', () => {
     expect(optional.code).toBe(2);
     expect(optional.stderr).toMatch(/^Error: Missing value for -e\/--execution_uuid$/m);
     expect(optional.stderr).toMatch(/Hint: Give an execution's uuid.*leave -e out/);
+  });
+
+  it('a 0-byte mlmd file or a directory given with -f gets a hint a CLI user can act on', async () => {
+    const dir = await tempDir('cmf-e2e-mlmd-');
+    writeFileSync(join(dir, 'mlmd'), '');
+    mkdirSync(join(dir, 'sub'));
+    const empty = await runCmf(['pipeline', 'list'], { cwd: dir });
+    expect(empty.code).toBe(5);
+    expect(empty.stderr).toMatch(
+      /^Hint: Delete the empty file, or fill it with `cmf metadata pull/m,
+    );
+    const sub = await runCmf(['pipeline', 'list', '-f', 'sub'], { cwd: dir });
+    expect(sub.code).toBe(2);
+    expect(sub.stderr).toMatch(/^Error: Cannot open MLMD file .*sub: it is a directory\.$/m);
   });
 
   it('stops quietly with the SIGPIPE status when the reader of its output goes away', async () => {
