@@ -1,6 +1,7 @@
-import { Command, Errors } from '@oclif/core';
+import { Command, Errors, type Interfaces } from '@oclif/core';
 import { RawJson, jsonText } from '../cmf/raw-json.js';
 import { CmfError, ExitCode, toCmfError } from '../errors/index.js';
+import { expandFlagPrefixes, type PrefixFlag } from './flag-prefix.js';
 import { describeParseError } from './parse-errors.js';
 import { renderError } from './render-error.js';
 
@@ -13,6 +14,24 @@ export abstract class CmfCommand<T> extends Command {
   static override enableJsonFlag = true;
 
   abstract override run(): Promise<T>;
+
+  /** Long flags may be abbreviated to a unique prefix, as argparse (and so Python cmf) allows. */
+  protected override async parse<
+    F extends Record<string, unknown>,
+    B extends Record<string, unknown>,
+    A extends Record<string, unknown>,
+  >(
+    options?: Interfaces.Input<F, B, A>,
+    argv = this.argv,
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const input = options ?? (this.ctor as unknown as Interfaces.Input<F, B, A>);
+    const flags = {
+      ...(input.enableJsonFlag ? { json: { type: 'boolean' } } : {}),
+      ...input.baseFlags,
+      ...input.flags,
+    } as Record<string, PrefixFlag>;
+    return super.parse(options, expandFlagPrefixes(argv, flags));
+  }
 
   /**
    * JSON on stdout, pretty-printed but not colourised: oclif's colouriser tokenises the text

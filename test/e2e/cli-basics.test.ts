@@ -78,6 +78,24 @@ describe('cmf binary basics', () => {
     expect(sub.stderr).toMatch(/^Error: Cannot open MLMD file .*sub: it is a directory\.$/m);
   });
 
+  it('long flags may be abbreviated to a unique prefix, as in Python cmf (argparse)', async () => {
+    const dir = await tempDir('cmf-e2e-prefix-');
+    const r = await runCmf(['execution', 'list', '--pipe', 'Test-env', '--fi', 'nosuch', '--js'], {
+      cwd: dir,
+    });
+    // Parsed: the error is about the MLMD file, in JSON.
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stderr)).toMatchObject({ error: { code: 'MLMD_FILE_NOT_FOUND' } });
+    const ambiguous = await runCmf(['artifact', 'list', '--p', 'x'], { cwd: dir });
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toMatch(
+      /^Error: Ambiguous flag --p: it could be --page-size, --pipeline_name$/m,
+    );
+    const after = await runCmf(['execution', 'list', '-p', 'x', '--', '--pipe'], { cwd: dir });
+    expect(after.code).toBe(2);
+    expect(after.stderr).toMatch(/Unexpected argument: --pipe/);
+  });
+
   it('stops quietly with the SIGPIPE status when the reader of its output goes away', async () => {
     // `true` exits without reading: cmf's first write meets a closed pipe (EPIPE).
     const bin = join(repoRoot, 'bin', 'cmf');
