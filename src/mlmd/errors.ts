@@ -73,7 +73,7 @@ export function notSqliteError(path: string, cause?: unknown): MlmdFileError {
     `${path} is not an MLMD store: it is not a SQLite database.`,
     {
       cause,
-      hint: `Check the path given with -f/--file_name: give an MLMD file, or a path where none exists yet. If this is your MLMD file, it is damaged: ${REPAIR_HINT}`,
+      hint: `Check the path given with -f/--file_name: give an MLMD file, or a path where none exists yet. If this is your MLMD file, it is damaged. ${REPAIR_HINT}`,
     },
   );
 }
