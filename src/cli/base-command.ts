@@ -1,8 +1,10 @@
-import { Command, Errors } from '@oclif/core';
+import { Command, Errors, type Interfaces } from '@oclif/core';
 import { RawJson, jsonText } from '../cmf/raw-json.js';
 import { CmfError, ExitCode, toCmfError } from '../errors/index.js';
+import { expandFlagPrefixes, type PrefixFlag } from './flag-prefix.js';
 import { stopCleanlyOnSignals } from './interrupt.js';
-import { errorText } from './render-error.js';
+import { describeParseError } from './parse-errors.js';
+import { renderError } from './render-error.js';
 
 /**
  * Base of every cmf command: `--json` on every command, one error boundary that maps
@@ -38,6 +40,24 @@ export abstract class CmfCommand<T> extends Command {
     return super.finally(err);
   }
 
+  /** Long flags may be abbreviated to a unique prefix, as argparse (and so Python cmf) allows. */
+  protected override async parse<
+    F extends Record<string, unknown>,
+    B extends Record<string, unknown>,
+    A extends Record<string, unknown>,
+  >(
+    options?: Interfaces.Input<F, B, A>,
+    argv = this.argv,
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const input = options ?? (this.ctor as unknown as Interfaces.Input<F, B, A>);
+    const flags = {
+      ...(input.enableJsonFlag ? { json: { type: 'boolean' } } : {}),
+      ...input.baseFlags,
+      ...input.flags,
+    } as Record<string, PrefixFlag>;
+    return super.parse(options, expandFlagPrefixes(argv, flags));
+  }
+
   /**
    * JSON on stdout, pretty-printed but not colourised: oclif's colouriser tokenises the text
    * with regexes and takes seconds on a large listing. Integers beyond 2^53 (bigints) are
@@ -57,13 +77,14 @@ export abstract class CmfCommand<T> extends Command {
     // oclif's own exits (help, --version) and parse errors keep their meaning.
     if (err instanceof Errors.ExitError) throw err;
     const parseExit = err.oclif?.exit;
-    const cmfError =
-      err instanceof CmfError || parseExit === undefined
-        ? toCmfError(err)
-        : new CmfError('USAGE', ExitCode.usage, err.message, {
-            hint: `See '${this.commandLine()} --help'.`,
-          });
-    process.stderr.write(errorText(cmfError, this.jsonEnabled()));
+    let cmfError: CmfError;
+    if (err instanceof CmfError || parseExit === undefined) cmfError = toCmfError(err);
+    else {
+      const help = `See '${this.commandLine()} --help'.`;
+      const { message, hint } = describeParseError(err.message, this.ctor.flags ?? {}, help);
+      cmfError = new CmfError('USAGE', ExitCode.usage, message, { hint });
+    }
+    process.stderr.write(renderError(cmfError, this.jsonEnabled()));
     return this.exit(cmfError.exitCode);
   }
 }

@@ -1,6 +1,6 @@
 import { removeTempsInFlight } from '../fs/atomic.js';
 import { ExitCode, InterruptedError } from '../errors/index.js';
-import { errorText } from './render-error.js';
+import { renderError } from './render-error.js';
 
 /** The exit status of each signal we stop on: 128 + its number, as a shell reports it. */
 const SIGNAL_EXIT = {
@@ -31,7 +31,7 @@ export function stopCleanlyOnSignals(what: string, json: () => boolean): () => v
     // A progress line may be on the terminal: the message replaces it.
     const clear = process.stderr.isTTY ? '\r\x1b[2K' : '';
     // Synchronous on files and pipes (and terminals on Linux), so it is out before the exit.
-    process.stderr.write(json() ? errorText(err, true) : `${clear}${err.message}\n`);
+    process.stderr.write(json() ? renderError(err, true) : `${clear}${err.message}\n`);
     process.exit(exitCode);
   };
   const signals = Object.keys(SIGNAL_EXIT) as StopSignal[];

@@ -1,12 +1,16 @@
 import { resolveMlmdPath } from '../config/project.js';
 import { UsageError } from '../errors/index.js';
 import { MlmdStore } from '../mlmd/index.js';
+import { flagValueHint } from './flag-hints.js';
 
-/** A value flag given as an empty string is a usage error (cmflib: "Missing <name>"). */
-export function requireNonEmpty(value: string | undefined, flag: string): void {
+/**
+ * A value flag given as an empty string is a usage error (cmflib: "Missing <name>"). The hint
+ * is the flag's own; `required` flags are not told that they may be left out.
+ */
+export function requireNonEmpty(value: string | undefined, flag: string, required = false): void {
   if (value !== undefined && value.trim() === '') {
     throw new UsageError('MISSING_ARGUMENT', `Missing value for ${flag}`, {
-      hint: `Give ${flag} a non-empty value, or leave it out to use the default.`,
+      hint: flagValueHint(flag, required),
     });
   }
 }
@@ -15,10 +19,10 @@ export function requireNonEmpty(value: string | undefined, flag: string): void {
 export function requireValue(value: string | undefined, flag: string): string {
   if (value === undefined) {
     throw new UsageError('MISSING_ARGUMENT', `Missing required flag ${flag}`, {
-      hint: `Give ${flag}.`,
+      hint: flagValueHint(flag, true),
     });
   }
-  requireNonEmpty(value, flag);
+  requireNonEmpty(value, flag, true);
   return value;
 }
 

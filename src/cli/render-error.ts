@@ -1,10 +1,10 @@
 import type { CmfError } from '../errors/index.js';
 
 /**
- * How an error reads on stderr: `Error: <message>` and `Hint: <hint>` lines, or with --json
- * a `{status: 'error', error}` object.
+ * How every cmf error reaches stderr: `Error: message` and `Hint: hint` lines (the stack too
+ * with DEBUG set), or with --json one JSON object `{status: 'error', error}`.
  */
-export function errorText(err: CmfError, json: boolean): string {
+export function renderError(err: CmfError, json: boolean): string {
   if (json) return JSON.stringify({ status: 'error', error: err.toJSON() }, null, 2) + '\n';
   let text = `Error: ${err.message}\n`;
   if (err.hint) text += `Hint: ${err.hint}\n`;

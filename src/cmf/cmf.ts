@@ -213,7 +213,11 @@ export class Cmf implements DataSliceHost {
   /** Runs calls one at a time, so concurrent calls on one instance see a consistent stage/execution. */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(() => {
-      if (this.closed) throw new UsageError('CMF_CLOSED', 'This Cmf instance is closed');
+      if (this.closed) {
+        throw new UsageError('CMF_CLOSED', 'This Cmf instance is closed', {
+          hint: 'Make every call before close() (or finalize()), or create a new Cmf for the same MLMD file to log more.',
+        });
+      }
       return fn();
     });
     this.queue = run.catch(() => undefined);

@@ -1,4 +1,6 @@
-import { ConfigError, IntegrityError } from '../errors/index.js';
+import { rename } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { CmfError, ConfigError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { readIfExists } from './dvc-config.js';
 
@@ -53,10 +55,15 @@ export function parseCmfConfig(text: string, file = '.cmfconfig'): CmfConfigDocu
     }
     const m = /^([^=:]+?)\s*[=:]\s*(.*)$/.exec(trimmed);
     if (!m || !section) {
-      throw new IntegrityError(
+      // Bad configuration (exit 4), not a corrupt object. cmf owns this file, so `cmf init`
+      // may replace it (see replaceUnreadableCmfConfig).
+      throw new ConfigError(
         'CONFIG_SYNTAX',
         section ? `Expected "key = value" at ${where}` : `Text before any [section] at ${where}`,
-        { hint: `Fix or remove the line in ${file}, or re-run 'cmf init'.` },
+        {
+          hint: `Fix or remove the line in ${file}, or re-run 'cmf init <type> ...', which replaces a ${basename(file)} it cannot read and keeps the old one as ${basename(file)}.bak.`,
+          data: { file },
+        },
       );
     }
     lastKey = m[1]!.toLowerCase();
@@ -100,6 +107,25 @@ export async function updateCmfConfig(
   const doc = (await readCmfConfig(path)) ?? new Map();
   mutate(doc);
   await writeFileAtomic(path, serializeCmfConfig(doc));
+}
+
+/**
+ * For `cmf init`: a `.cmfconfig` that does not parse is moved aside to `<path>.bak`, so that
+ * init can write a fresh one. Returns the backup's path and the parse error, or undefined
+ * when the file is absent or readable (and is left as it is).
+ */
+export async function backUpUnreadableCmfConfig(
+  path: string,
+): Promise<{ backup: string; error: CmfError } | undefined> {
+  try {
+    await readCmfConfig(path);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof CmfError) || err.code !== 'CONFIG_SYNTAX') throw err;
+    const backup = `${path}.bak`;
+    await rename(path, backup);
+    return { backup, error: err };
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { IntegrityError } from '../errors/index.js';
+import { ConfigError } from '../errors/index.js';
 
 /**
  * Reader and writer for the INI dialect of Python's configobj, which DVC uses for
@@ -23,17 +23,20 @@ export function parseIni(text: string, opts: ParseOptions = {}): IniDocument {
   let current: IniSection = new Map();
   doc.set('', current);
   const fold = (s: string) => (opts.lowercase ? s.toLowerCase() : s);
+  const file = opts.file ?? 'config';
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, index) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#') || line.startsWith(';')) return;
-    const where = `${opts.file ?? 'config'}:${index + 1}`;
+    const where = `${file}:${index + 1}`;
     if (line.startsWith('[')) {
       const m = /^(\[+)\s*(.*?)\s*(\]+)\s*(#.*)?$/.exec(line);
       if (!m || m[1]!.length !== 1 || m[3]!.length !== 1) {
-        throw new IntegrityError('CONFIG_SYNTAX', `Invalid section header at ${where}: ${line}`, {
-          hint: 'Sections look like [core] or [\'remote "name"\']; nested sections are not supported.',
-        });
+        throw syntaxError(
+          `Invalid section header at ${where}: ${line}`,
+          file,
+          'sections look like [core] or [\'remote "name"\'], and nested sections are not supported',
+        );
       }
       const name = fold(unquote(m[2]!));
       current = doc.get(name) ?? new Map();
@@ -42,17 +45,28 @@ export function parseIni(text: string, opts: ParseOptions = {}): IniDocument {
     }
     const eq = line.indexOf('=');
     if (eq <= 0) {
-      throw new IntegrityError('CONFIG_SYNTAX', `Expected "key = value" at ${where}: ${line}`, {
-        hint: 'Fix or remove the line.',
-      });
+      throw syntaxError(`Expected "key = value" at ${where}: ${line}`, file);
     }
     current.set(
       fold(unquote(line.slice(0, eq).trim())),
-      parseValue(line.slice(eq + 1).trim(), where),
+      parseValue(line.slice(eq + 1).trim(), where, file),
     );
   });
   if (doc.get('')!.size === 0) doc.delete('');
   return doc;
+}
+
+/**
+ * A file that does not parse is bad configuration (exit 4), not a corrupt object. These files
+ * are DVC's (`.dvc/config`, `.dvc/config.local`, DVC's global and system files): cmf never
+ * rewrites one it cannot read, so the only way out is to fix the line.
+ */
+function syntaxError(message: string, file: string, detail?: string): ConfigError {
+  const how = detail ? ` (${detail})` : '';
+  return new ConfigError('CONFIG_SYNTAX', message, {
+    hint: `Fix or remove the line in ${file}${how} with an editor; 'cmf init' does not rewrite DVC's configuration files.`,
+    data: { file },
+  });
 }
 
 function unquote(s: string): string {
@@ -61,7 +75,7 @@ function unquote(s: string): string {
 }
 
 /** A value: a quoted string, or unquoted text where commas make a list and `#` a comment. */
-function parseValue(text: string, where: string): IniValue {
+function parseValue(text: string, where: string, file: string): IniValue {
   const items: string[] = [];
   let i = 0;
   let sawComma = false;
@@ -73,9 +87,7 @@ function parseValue(text: string, where: string): IniValue {
     if (q === '"' || q === "'") {
       const end = text.indexOf(q, i + 1);
       if (end < 0) {
-        throw new IntegrityError('CONFIG_SYNTAX', `Unterminated quote at ${where}`, {
-          hint: 'Close the quote or remove it.',
-        });
+        throw syntaxError(`Unterminated quote at ${where}`, file, 'close the quote or remove it');
       }
       item = text.slice(i + 1, end);
       i = end + 1;
@@ -91,9 +103,11 @@ function parseValue(text: string, where: string): IniValue {
       sawComma = true;
       i++;
     } else if (i < text.length && text[i] !== '#') {
-      throw new IntegrityError('CONFIG_SYNTAX', `Unexpected text after value at ${where}`, {
-        hint: 'Quote values that contain quotes, commas or #.',
-      });
+      throw syntaxError(
+        `Unexpected text after value at ${where}`,
+        file,
+        'quote values that contain quotes, commas or #',
+      );
     }
   }
   if (!sawComma) return items[0] ?? '';

@@ -94,18 +94,18 @@ export function requireNonEmpty(flag: string, value: string | undefined): string
   return value;
 }
 
-function requireUrl(flag: string, value: string, schemes: string[]): URL {
+/**
+ * A URL with one of `schemes` and a host (for s3://, the bucket): what the later commands
+ * need, checked here so that init does not store a value that push or pull then refuses.
+ */
+export function requireUrl(flag: string, value: string, schemes: string[]): URL {
   let url: URL | undefined;
   try {
     url = new URL(value);
   } catch {
     url = undefined;
   }
-  if (
-    !url ||
-    !schemes.includes(url.protocol.slice(0, -1)) ||
-    (url.host === '' && url.protocol !== 's3:')
-  ) {
+  if (!url || !schemes.includes(url.protocol.slice(0, -1)) || url.host === '') {
     throw usage(
       `--${flag} must be a ${schemes.map((s) => `${s}://`).join(' or ')} URL, got '${value}'`,
       `Example: --${flag} ${schemes[0]}://${schemes[0] === 's3' ? 'bucket/prefix' : 'host:port/path'}`,
@@ -199,11 +199,25 @@ function planS3(
 
 function planSsh(opts: SshRemoteOptions, ctx: PlanContext): RemotePlan {
   const url = requireNonEmpty('path', opts.path);
-  requireUrl('path', url, ['ssh']);
+  const parsed = requireUrl('path', url, ['ssh']);
   const user = requireNonEmpty('user', opts.user);
   const port = requireNonEmpty('port', opts.port);
   if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
     throw usage(`--port must be a TCP port number, got '${port}'`, 'Example: --port 22');
+  }
+  // A transfer connects with one of the two (the remote's `port`/`user` options win over the
+  // URL's), so a conflict would silently ignore half of what the user typed.
+  if (parsed.port !== '' && Number(parsed.port) !== Number(port)) {
+    throw usage(
+      `--path gives port ${parsed.port} but --port gives ${port}`,
+      `Give the same port in both, or leave it out of --path (ssh://${parsed.hostname}${parsed.pathname} --port ${port}).`,
+    );
+  }
+  if (parsed.username !== '' && decodeURIComponent(parsed.username) !== user) {
+    throw usage(
+      `--path gives user '${decodeURIComponent(parsed.username)}' but --user gives '${user}'`,
+      'Give the same user in both, or leave it out of --path.',
+    );
   }
   const localOptions: [string, string][] = [];
   const ways: string[] = [];

@@ -2,12 +2,18 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ensureDvcSkeleton } from '../hashing/gitignore.js';
 import { UsageError } from '../errors/index.js';
-import { DEFAULT_CMF_SERVER_URL, NEO4J_DB_SECTION, updateCmfConfig } from './cmfconfig.js';
-import { remoteSectionName, type IniSection } from './configobj.js';
-import { dvcConfigPaths, updateIniFile } from './dvc-config.js';
+import {
+  DEFAULT_CMF_SERVER_URL,
+  NEO4J_DB_SECTION,
+  backUpUnreadableCmfConfig,
+  updateCmfConfig,
+} from './cmfconfig.js';
+import { parseIni, remoteSectionName, type IniSection } from './configobj.js';
+import { dvcConfigPaths, readIfExists, updateIniFile } from './dvc-config.js';
 import {
   planRemote,
   requireNonEmpty,
+  requireUrl,
   type RemoteOptions,
   type RemoteType,
 } from './init-remotes.js';
@@ -34,7 +40,13 @@ export interface InitResult {
   root: string;
   remote: { name: string; url: string; credentials: string };
   /** Files written, absolute. */
-  files: { cmfconfig: string; dvcConfig: string; dvcConfigLocal?: string };
+  files: {
+    cmfconfig: string;
+    /** Where an unreadable `.cmfconfig` was moved before a new one was written. */
+    cmfconfigBackup?: string;
+    dvcConfig: string;
+    dvcConfigLocal?: string;
+  };
   /** Keys written to `.dvc/config.local` (values never reported). */
   secretKeys: string[];
   git: { initialized: boolean; branch?: string; cmfOrigin: 'added' | 'updated' | 'unchanged' };
@@ -53,9 +65,20 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
   const env = opts.env ?? process.env;
   const root = resolve(opts.cwd);
   const gitRemoteUrl = requireNonEmpty('git-remote-url', opts.gitRemoteUrl);
-  if (opts.cmfServerUrl !== undefined) requireNonEmpty('cmf-server-url', opts.cmfServerUrl);
+  if (opts.cmfServerUrl !== undefined) {
+    requireUrl('cmf-server-url', requireNonEmpty('cmf-server-url', opts.cmfServerUrl), [
+      'http',
+      'https',
+    ]);
+  }
   const neo4j = resolveNeo4j(opts, env);
   const plan = await planRemote(opts, { root, env, home: opts.home ?? homedir() });
+  // DVC's files are only ever fixed by the user: refuse before anything is written.
+  const paths = dvcConfigPaths(root);
+  for (const file of [paths.repo, paths.local]) {
+    const text = await readIfExists(file);
+    if (text !== undefined) parseIni(text, { file });
+  }
 
   // Loaded here, not at the top: every command imports config/, only init needs git.
   const { GitRepo } = await import('../git/repo.js');
@@ -69,7 +92,6 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
   const cmfOrigin = await repo.setRemote('cmf_origin', gitRemoteUrl);
 
   await ensureDvcSkeleton(root);
-  const paths = dvcConfigPaths(root);
   const section = remoteSectionName(plan.name);
   await updateIniFile(paths.repo, (doc) => {
     // `dvc remote add -d -f`: the section is replaced, and it becomes the default.
@@ -104,6 +126,14 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
   );
 
   const cmfconfig = join(root, cmfConfigFileName(env));
+  // init owns .cmfconfig: one it cannot read is kept aside and written afresh.
+  const replaced = await backUpUnreadableCmfConfig(cmfconfig);
+  const warnings = [...plan.warnings];
+  if (replaced) {
+    warnings.push(
+      `${cmfconfig} could not be read (${replaced.error.message}); wrote a new one and kept the old one as ${replaced.backup}.`,
+    );
+  }
   let cmfServerUrl = DEFAULT_CMF_SERVER_URL;
   await updateCmfConfig(cmfconfig, (doc) => {
     const cmf = doc.get('cmf') ?? new Map<string, string>();
@@ -128,6 +158,7 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
     remote: { name: plan.name, url: plan.url, credentials: plan.credentials },
     files: {
       cmfconfig,
+      ...(replaced ? { cmfconfigBackup: replaced.backup } : {}),
       dvcConfig: paths.repo,
       ...(localWritten ? { dvcConfigLocal: paths.local } : {}),
     },
@@ -135,7 +166,7 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
     git: { initialized, ...(branch ? { branch } : {}), cmfOrigin },
     cmfServerUrl,
     ...(neo4j ? { neo4j } : {}),
-    warnings: plan.warnings,
+    warnings,
   };
 }
 

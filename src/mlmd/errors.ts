@@ -3,6 +3,7 @@
  * version, damaged file) are IntegrityErrors (exit 5) with distinct codes; conflicts with
  * what a file already holds are IntegrityErrors too; caller mistakes are UsageErrors.
  */
+import { statSync } from 'node:fs';
 import {
   CmfError,
   IntegrityError,
@@ -52,8 +53,9 @@ export const MlmdErrorCode = {
   badRow: 'MLMD_BAD_ROW',
 } as const;
 
+// `cmf metadata pull` merges into the file it is given, so a damaged one must be moved aside.
 const REPAIR_HINT =
-  'Restore the file from a backup or from git (`git checkout -- <file>`), or pull the metadata again with `cmf metadata pull`.';
+  'Restore the file from a backup or from git (`git checkout -- <file>`), or move it aside and pull the metadata into a new file with `cmf metadata pull -p <pipeline> -f <new file>`.';
 
 /** The file at `path` is unusable as an MLMD v10 store. */
 export class MlmdFileError extends IntegrityError {
@@ -69,7 +71,10 @@ export function notSqliteError(path: string, cause?: unknown): MlmdFileError {
     MlmdErrorCode.notSqlite,
     path,
     `${path} is not an MLMD store: it is not a SQLite database.`,
-    { cause, hint: `Check the path given with -f/--file_name. ${REPAIR_HINT}` },
+    {
+      cause,
+      hint: `Check the path given with -f/--file_name: give an MLMD file, or a path where none exists yet. If this is your MLMD file, it is damaged. ${REPAIR_HINT}`,
+    },
   );
 }
 
@@ -137,7 +142,10 @@ export function emptyFileError(path: string, why: string): MlmdFileError {
     MlmdErrorCode.emptyFile,
     path,
     `${path} is empty and was not initialised as an MLMD store (${why}).`,
-    { hint: 'Open it read-write with creation allowed to initialise it, or delete it.' },
+    {
+      // Said for CLI users; a library caller opens it with `create` allowed instead.
+      hint: 'Delete the empty file, or fill it with `cmf metadata pull -p <pipeline> -f <file>`. Logging metadata (the Cmf API, `cmf dvc ingest`) creates a new store where none exists.',
+    },
   );
 }
 
@@ -148,7 +156,18 @@ export function fileNotFoundError(path: string): NotFoundError {
   });
 }
 
-export function cantOpenError(path: string, cause: unknown): OperationError {
+export function cantOpenError(path: string, cause: unknown): CmfError {
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+    return new UsageError(
+      MlmdErrorCode.cantOpen,
+      `Cannot open MLMD file ${path}: it is a directory.`,
+      {
+        cause,
+        hint: 'Give the path of the MLMD file with -f/--file_name, e.g. -f <directory>/mlmd.',
+        data: { path },
+      },
+    );
+  }
   return new OperationError(MlmdErrorCode.cantOpen, `Cannot open MLMD file ${path}.`, {
     cause,
     hint: 'Check that its directory exists and that you may read (and write) it.',

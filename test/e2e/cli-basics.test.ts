@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, runCmf } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 
@@ -48,6 +49,53 @@ describe('cmf binary basics', () => {
     expect(err).toMatchObject({ status: 'error', error: { code: 'USAGE', exitCode: 2 } });
   });
 
+  it("a missing or empty flag value names the flag as typed, with that flag's own hint", async () => {
+    const missing = await runCmf(['artifact', 'list']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^Error: Missing required flag -p\/--pipeline_name$/m);
+    expect(missing.stderr).not.toMatch(/See more help|following error/);
+    expect(missing.stderr).toMatch(/^Hint: Give the pipeline's name/m);
+    const required = await runCmf(['execution', 'list', '-p', '']);
+    expect(required.code).toBe(2);
+    expect(required.stderr).not.toMatch(/leave/);
+    const optional = await runCmf(['execution', 'list', '-p', 'x', '-e', '']);
+    expect(optional.code).toBe(2);
+    expect(optional.stderr).toMatch(/^Error: Missing value for -e\/--execution_uuid$/m);
+    expect(optional.stderr).toMatch(/Hint: Give an execution's uuid.*leave -e out/);
+  });
+
+  it('a 0-byte mlmd file or a directory given with -f gets a hint a CLI user can act on', async () => {
+    const dir = await tempDir('cmf-e2e-mlmd-');
+    writeFileSync(join(dir, 'mlmd'), '');
+    mkdirSync(join(dir, 'sub'));
+    const empty = await runCmf(['pipeline', 'list'], { cwd: dir });
+    expect(empty.code).toBe(5);
+    expect(empty.stderr).toMatch(
+      /^Hint: Delete the empty file, or fill it with `cmf metadata pull/m,
+    );
+    const sub = await runCmf(['pipeline', 'list', '-f', 'sub'], { cwd: dir });
+    expect(sub.code).toBe(2);
+    expect(sub.stderr).toMatch(/^Error: Cannot open MLMD file .*sub: it is a directory\.$/m);
+  });
+
+  it('long flags may be abbreviated to a unique prefix, as in Python cmf (argparse)', async () => {
+    const dir = await tempDir('cmf-e2e-prefix-');
+    const r = await runCmf(['execution', 'list', '--pipe', 'Test-env', '--fi', 'nosuch', '--js'], {
+      cwd: dir,
+    });
+    // Parsed: the error is about the MLMD file, in JSON.
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stderr)).toMatchObject({ error: { code: 'MLMD_FILE_NOT_FOUND' } });
+    const ambiguous = await runCmf(['artifact', 'list', '--p', 'x'], { cwd: dir });
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toMatch(
+      /^Error: Ambiguous flag --p: it could be --page-size, --pipeline_name$/m,
+    );
+    const after = await runCmf(['execution', 'list', '-p', 'x', '--', '--pipe'], { cwd: dir });
+    expect(after.code).toBe(2);
+    expect(after.stderr).toMatch(/Unexpected argument: --pipe/);
+  });
+
   it('stops quietly with the SIGPIPE status when the reader of its output goes away', async () => {
     // `true` exits without reading: cmf's first write meets a closed pipe (EPIPE).
     const bin = join(repoRoot, 'bin', 'cmf');
@@ -58,9 +106,26 @@ describe('cmf binary basics', () => {
     expect(r.stderr).toBe('');
   });
 
-  it('an unknown command exits non-zero', async () => {
-    const r = await runCmf(['no-such-command']);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/not found/);
+  it('an unknown command is a usage error (exit 2) with a hint, named with spaces', async () => {
+    const r = await runCmf(['pipeline', 'lst']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      "Error: Unknown command 'cmf pipeline lst'\n" +
+        "Hint: Did you mean 'cmf pipeline list'? See 'cmf pipeline --help'.\n",
+    );
+    const extra = await runCmf(['version', 'extra']);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toMatch(/^Error: Unexpected argument to 'cmf version': extra$/m);
+    expect(extra.stderr).toMatch(/^Hint: See 'cmf version --help'\.$/m);
+  });
+
+  it('with --json, an unknown command is a JSON error on stderr', async () => {
+    const r = await runCmf(['nosuch', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(JSON.parse(r.stderr)).toMatchObject({
+      status: 'error',
+      error: { code: 'COMMAND_NOT_FOUND', exitCode: 2, hint: "See 'cmf --help' for the commands." },
+    });
   });
 });

@@ -266,4 +266,58 @@ describe('cmf init (binary)', () => {
     expect(git('remote', 'get-url', 'cmf_origin')).toBe('https://b/y.git');
     expect(git('symbolic-ref', '--short', 'HEAD')).toBe('dev');
   });
+
+  it('a malformed .dvc/config is exit 4; init refuses it and the hint says to fix the file', async () => {
+    const { dir, cmf } = await setup();
+    mkdirSync(join(dir, '.dvc'));
+    writeFileSync(join(dir, '.dvc/config'), 'garbage\n');
+    writeFileSync(join(dir, '.cmfconfig'), '[cmf]\nserver-url = http://h:80\n\n');
+    const show = await cmf(['init', 'show']);
+    expect(show.code).toBe(4);
+    expect(show.stderr).toMatch(/Hint: Fix or remove the line in .*\.dvc\/config/);
+    const r = await cmf(['init', 'local', '--path', '/s', '--git-remote-url', GIT_URL, '--json']);
+    expect(r.code).toBe(4);
+    const err = JSON.parse(r.stderr).error;
+    expect(err).toMatchObject({ code: 'CONFIG_SYNTAX', exitCode: 4 });
+    expect(err.hint).not.toMatch(/re-run/);
+    expect(read(dir, '.dvc/config')).toBe('garbage\n');
+    expect(existsSync(join(dir, '.git'))).toBe(false);
+  });
+
+  it('a malformed .cmfconfig is exit 4; re-running init replaces it and keeps a .bak', async () => {
+    const { dir, cmf } = await setup();
+    const ok = await cmf(['init', 'local', '--path', '/s', '--git-remote-url', GIT_URL]);
+    expect(ok.code).toBe(0);
+    writeFileSync(join(dir, '.cmfconfig'), 'garbage\n');
+    const show = await cmf(['init', 'show']);
+    expect(show.code).toBe(4);
+    expect(show.stderr).toMatch(
+      /Hint: Fix or remove the line in .*\.cmfconfig, or re-run 'cmf init/,
+    );
+    const again = await cmf(['init', 'local', '--path', '/s', '--git-remote-url', GIT_URL]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/Warning: .*\.cmfconfig could not be read/);
+    expect(read(dir, '.cmfconfig.bak')).toBe('garbage\n');
+    expect(read(dir, '.cmfconfig')).toContain('server-url = http://127.0.0.1:80');
+    expect((await cmf(['init', 'show'])).code).toBe(0);
+  });
+
+  it('values later commands would reject are usage errors at init (exit 2, with a hint)', async () => {
+    const { dir, cmf } = await setup();
+    const cases: [string[], RegExp][] = [
+      [['amazonS3', '--url', 's3://', '--access-key-id', 'k', '--secret-key', 's'], /--url/],
+      [['local', '--path', '/s', '--cmf-server-url', 'notaurl'], /--cmf-server-url/],
+      [
+        ['sshremote', '--path', 'ssh://h:2222/srv', '--user', 'u', '--port', '22'],
+        /--path gives port 2222 but --port gives 22/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cmf(['init', ...args, '--git-remote-url', GIT_URL]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/Hint: /);
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });

@@ -278,6 +278,18 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
       });
       expect(JSON.parse(pullAgain.stdout)).toMatchObject({ status: 'exists' });
       expect(executionUuids(await exportOf(fresh, 'Test-env', env))).toEqual(executionUuids(local));
+
+      // A file that is not an MLMD store: the hint must not be to run the same pull again.
+      writeFileSync(join(fresh, 'notes.txt'), 'notes\n');
+      const notes = await cmf(['metadata', 'pull', '-p', 'Test-env', '-f', 'notes.txt'], fresh, {
+        CMF_SERVER_URL: server.url,
+      });
+      expect(notes.code).toBe(5);
+      expect(notes.stderr).toMatch(
+        /^Hint: Check the path given with -f\/--file_name: give an MLMD/m,
+      );
+      expect(notes.stderr).toMatch(/pull the metadata into a new file/);
+      expect(readFileSync(join(fresh, 'notes.txt'), 'utf8')).toBe('notes\n');
     });
 
     it('two clients pushing different executions of one pipeline at once: both merged', async () => {

@@ -194,6 +194,18 @@ describe('bad input', () => {
   });
 });
 
+describe('a closed Cmf', () => {
+  it('refuses further calls with a hint', async () => {
+    const p = await cmfProject();
+    const cmf = await Cmf.open({ cwd: p.dir, pipelineName: 'P' });
+    await cmf.close();
+    const err = await rejects(cmf.createContext('Prepare'));
+    expect(err).toBeInstanceOf(UsageError);
+    expect(err.code).toBe('CMF_CLOSED');
+    expect(err.hint).toMatch(/create a new Cmf/);
+  });
+});
+
 describe('logging before createContext', () => {
   it('creates a stage and an execution named after the script', async () => {
     const p = await cmfProject();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseIni, serializeIni } from '../../../src/config/configobj.js';
-import { IntegrityError } from '../../../src/errors/index.js';
+import { ConfigError } from '../../../src/errors/index.js';
 
 describe('configobj INI', () => {
   it('parses DVC config with quoted and unquoted remote sections, lowercasing on request', () => {
@@ -64,9 +64,24 @@ describe('configobj INI', () => {
   });
 
   it('reports syntax errors with file and line', () => {
-    expect(() => parseIni('[core]\nremote\n', { file: '.dvc/config' })).toThrow(IntegrityError);
+    expect(() => parseIni('[core]\nremote\n', { file: '.dvc/config' })).toThrow(ConfigError);
     expect(() => parseIni('[core]\nremote\n', { file: '.dvc/config' })).toThrow(/\.dvc\/config:2/);
     expect(() => parseIni('[[sub]]\n')).toThrow(/Invalid section header at config:1/);
     expect(() => parseIni('[a]\n k = "open\n')).toThrow(/Unterminated/);
+  });
+
+  it('a line it cannot parse is bad configuration (exit 4) that the user must fix', () => {
+    let err: unknown;
+    try {
+      parseIni('garbage\n[core]\n', { file: '.dvc/config' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).exitCode).toBe(4);
+    expect((err as ConfigError).code).toBe('CONFIG_SYNTAX');
+    expect((err as ConfigError).hint).toMatch(/^Fix or remove the line in \.dvc\/config/);
+    // cmf init never rewrites DVC's file, so the hint must not send the user there.
+    expect((err as ConfigError).hint).not.toMatch(/re-run/);
   });
 });

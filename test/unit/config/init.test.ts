@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, existsSync, writeFileSync, statSy
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { initProject, type InitOptions } from '../../../src/config/init.js';
-import { UsageError } from '../../../src/errors/index.js';
+import { ConfigError, UsageError } from '../../../src/errors/index.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const GIT_URL = 'https://github.com/example/project.git';
@@ -341,6 +341,30 @@ describe('cmf init: re-running and existing repositories', () => {
     expect(read(dir, '.dvc/config.local')).toBe('');
   });
 
+  it('replaces a .cmfconfig it cannot parse, keeping the old one as .cmfconfig.bak', async () => {
+    const { dir, home } = await setup();
+    writeFileSync(join(dir, '.cmfconfig'), 'garbage\n[cmf]\nserver-url = http://x:1\n');
+    const r = await init(dir, home, { type: 'local', path: '/srv/store' });
+    expect(read(dir, '.cmfconfig')).toBe('[cmf]\nserver-url = http://127.0.0.1:80\n\n');
+    expect(read(dir, '.cmfconfig.bak')).toBe('garbage\n[cmf]\nserver-url = http://x:1\n');
+    expect(r.files.cmfconfigBackup).toBe(join(dir, '.cmfconfig.bak'));
+    expect(r.warnings.join('\n')).toMatch(
+      /could not be read .*kept the old one as .*\.cmfconfig\.bak/,
+    );
+  });
+
+  it('refuses a .dvc/config it cannot parse, before writing anything', async () => {
+    const { dir, home } = await setup();
+    mkdirSync(join(dir, '.dvc'));
+    writeFileSync(join(dir, '.dvc/config'), 'garbage\n');
+    const err = await init(dir, home, { type: 'local', path: '/s' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).exitCode).toBe(4);
+    expect((err as ConfigError).hint).toMatch(/Fix or remove the line in .*\.dvc\/config/);
+    expect(read(dir, '.dvc/config')).toBe('garbage\n');
+    expect(readdirSync(dir).sort()).toEqual(['.dvc']);
+  });
+
   it('an existing repository keeps its branch and gets cmf_origin added, then updated', async () => {
     const { dir, home } = await setup();
     git(dir, 'init', '-q', '-b', 'dev');
@@ -406,6 +430,32 @@ describe('cmf init: argument checks before anything is written', () => {
     ['empty path', { type: 'local', path: '' }, /--path/],
     ['empty git url', { type: 'local', path: '/s', gitRemoteUrl: ' ' }, /--git-remote-url/],
     ['non-s3 url', { type: 'amazonS3', url: 'http://bucket' }, /s3:\/\//],
+    ['s3 url without a bucket', { type: 'amazonS3', url: 's3://' }, /s3:\/\//],
+    [
+      's3 url with an empty bucket',
+      { type: 'minioS3', url: 's3:///p', endpointUrl: 'http://m' },
+      /s3:\/\//,
+    ],
+    [
+      'server url that is not a URL',
+      { type: 'local', path: '/s', cmfServerUrl: 'notaurl' },
+      /--cmf-server-url must be a http:\/\/ or https:\/\/ URL/,
+    ],
+    [
+      'server url without a host',
+      { type: 'local', path: '/s', cmfServerUrl: 'http://' },
+      /cmf-server-url/,
+    ],
+    [
+      'ssh ports that disagree',
+      { type: 'sshremote', path: 'ssh://h:2222/srv', user: 'u', port: '22' },
+      /--path gives port 2222 but --port gives 22/,
+    ],
+    [
+      'ssh users that disagree',
+      { type: 'sshremote', path: 'ssh://bob@h/srv', user: 'u', port: '22' },
+      /--path gives user 'bob' but --user gives 'u'/,
+    ],
     [
       'one key only',
       { type: 'minioS3', url: 's3://b', endpointUrl: 'http://m', accessKeyId: 'k' },
@@ -421,6 +471,17 @@ describe('cmf init: argument checks before anything is written', () => {
       /does not exist/,
     ],
   ];
+  it('ssh port and user in --path are accepted when they agree with --port and --user', async () => {
+    const { dir, home } = await setup();
+    const r = await init(dir, home, {
+      type: 'sshremote',
+      path: 'ssh://u@h:2222/srv',
+      user: 'u',
+      port: '2222',
+    });
+    expect(r.remote.url).toBe('ssh://u@h:2222/srv');
+  });
+
   it.each(cases)('%s', async (_name, opts, message) => {
     const { dir, home } = await setup();
     const err = await init(dir, home, opts).catch((e: unknown) => e);

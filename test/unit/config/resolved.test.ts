@@ -26,6 +26,21 @@ describe('.cmfconfig dialect', () => {
     const text = '[cmf]\nserver-url = http://h/%%41\n\n[osdf]\ncache = \n\n';
     expect(serializeCmfConfig(parseCmfConfig(text))).toBe(text);
   });
+
+  it('a line it cannot parse is bad configuration (exit 4) that cmf init can replace', () => {
+    let err: unknown;
+    try {
+      parseCmfConfig('garbage\n[cmf]\n');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).exitCode).toBe(4);
+    expect((err as ConfigError).message).toBe('Text before any [section] at .cmfconfig:1');
+    expect((err as ConfigError).hint).toMatch(
+      /re-run 'cmf init .*keeps the old one as \.cmfconfig\.bak/,
+    );
+  });
 });
 
 describe('resolveConfig (cmf init show)', () => {

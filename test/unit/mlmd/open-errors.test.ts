@@ -214,6 +214,33 @@ describe('opening files that are not a v10 MLMD store', () => {
     }
   });
 
+  it('hints say what a CLI user can do, never to re-run into the same file', () => {
+    const empty = join(tempDir(), 'mlmd');
+    writeFileSync(empty, '');
+    const e = expectOpenError(empty, { readonly: true });
+    expect(e.hint).toMatch(/^Delete the empty file, or fill it with `cmf metadata pull/);
+    expect(e.hint).not.toMatch(/read-write|creation allowed/);
+    const notes = join(tempDir(), 'notes.txt');
+    writeFileSync(notes, 'some notes, not a database\n'.repeat(10));
+    const n = expectOpenError(notes);
+    expect(n.code).toBe('MLMD_NOT_SQLITE');
+    expect(n.hint).toMatch(/give an MLMD file, or a path where none exists yet/);
+    expect(n.hint).toMatch(/into a new file/);
+  });
+
+  it('a directory: MLMD_CANT_OPEN as a usage error that says it is a directory', () => {
+    const dir = tempDir();
+    let caught: unknown;
+    try {
+      MlmdStore.open(dir, { readonly: true });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toMatchObject({ code: 'MLMD_CANT_OPEN', exitCode: 2 });
+    expect((caught as CmfError).message).toBe(`Cannot open MLMD file ${dir}: it is a directory.`);
+    expect((caught as CmfError).hint).toMatch(/-f\/--file_name/);
+  });
+
   it('a path in a missing directory: MLMD_CANT_OPEN', () => {
     const path = join(tempDir(), 'no', 'such', 'mlmd');
     expect(() => MlmdStore.open(path)).toThrow(

@@ -1,0 +1,75 @@
+import { UsageError } from '../errors/index.js';
+
+/** What expansion needs to know of an oclif flag definition. */
+export interface PrefixFlag {
+  type: 'boolean' | 'option';
+  char?: string;
+  charAliases?: string[];
+  aliases?: string[];
+  allowNo?: boolean;
+}
+
+/**
+ * argparse lets users abbreviate a long flag to any unique prefix (`--pipe` for
+ * `--pipeline_name`); Python cmf users rely on it, oclif does not do it. Rewrites each
+ * abbreviated long flag to its full name before oclif parses. A name that is a flag's name or
+ * alias is kept as typed; a prefix of several flags is a usage error naming them (prefixes
+ * matching only one flag's spellings, `--pipeline_name` and `--pipeline-name`, are unique).
+ * Values of flags and everything after `--` are left alone.
+ */
+export function expandFlagPrefixes(argv: string[], flags: Record<string, PrefixFlag>): string[] {
+  // Every long spelling → the name the flag is expanded to.
+  const spellings = new Map<string, string>();
+  const valueFlags = new Set<string>();
+  const valueChars = new Set<string>();
+  for (const [name, flag] of Object.entries(flags)) {
+    for (const spelling of [name, ...(flag.aliases ?? [])]) spellings.set(spelling, name);
+    if (flag.type === 'boolean' && flag.allowNo) spellings.set(`no-${name}`, `no-${name}`);
+    if (flag.type === 'option') {
+      valueFlags.add(name);
+      for (const c of [flag.char, ...(flag.charAliases ?? [])]) if (c) valueChars.add(c);
+    }
+  }
+
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const typed = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+      const name = spellings.get(typed) ?? (typed === '' ? undefined : expand(typed, spellings));
+      out.push(
+        name === undefined || spellings.has(typed)
+          ? arg
+          : `--${name}${arg.slice(typed.length + 2)}`,
+      );
+      if (name !== undefined && valueFlags.has(name) && eq < 0 && i + 1 < argv.length) {
+        out.push(argv[++i]!);
+      }
+    } else if (/^-[^-]$/.test(arg) && valueChars.has(arg[1]!) && i + 1 < argv.length) {
+      out.push(arg, argv[++i]!);
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/** The one flag `prefix` abbreviates; undefined for none (oclif then reports it). */
+function expand(prefix: string, spellings: Map<string, string>): string | undefined {
+  const names = new Set<string>();
+  for (const [spelling, name] of spellings) if (spelling.startsWith(prefix)) names.add(name);
+  if (names.size <= 1) return [...names][0];
+  const list = [...names]
+    .sort()
+    .map((n) => `--${n}`)
+    .join(', ');
+  throw new UsageError('AMBIGUOUS_FLAG', `Ambiguous flag --${prefix}: it could be ${list}`, {
+    hint: 'Type more of the flag name, so that only one flag starts with it.',
+    data: { prefix, candidates: [...names].sort() },
+  });
+}

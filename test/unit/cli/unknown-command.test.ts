@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { closest, describeUnknownCommand } from '../../../src/cli/unknown-command.js';
+
+const index = {
+  commands: [
+    'version',
+    'pipeline:list',
+    'init:minioS3',
+    'init:local',
+    'metadata:export',
+    'metadata:push',
+  ],
+  topics: ['pipeline', 'init', 'metadata'],
+};
+const describe_ = (id: string) => describeUnknownCommand(id, index, 'cmf');
+
+describe('unknown commands in our words', () => {
+  it('names what was typed with spaces and suggests the closest command of the topic', () => {
+    expect(describe_('pipeline:lst')).toEqual({
+      message: "Unknown command 'cmf pipeline lst'",
+      hint: "Did you mean 'cmf pipeline list'? See 'cmf pipeline --help'.",
+    });
+    expect(describe_('init:minios3').hint).toMatch(/^Did you mean 'cmf init minioS3'\?/);
+    expect(describe_('pipline:list').hint).toMatch(/^Did you mean 'cmf pipeline list'\?/);
+  });
+
+  it('lists the commands of a topic when none is close, and points to cmf --help at the top', () => {
+    expect(describe_('metadata:zzzzzz').hint).toBe(
+      "'cmf metadata' has: export, push. See 'cmf metadata --help'.",
+    );
+    expect(describe_('nosuch')).toEqual({
+      message: "Unknown command 'cmf nosuch'",
+      hint: "See 'cmf --help' for the commands.",
+    });
+  });
+
+  it('words after a command that takes no arguments are unexpected arguments of it', () => {
+    expect(describe_('version:extra')).toEqual({
+      message: "Unexpected argument to 'cmf version': extra",
+      hint: "See 'cmf version --help'.",
+    });
+    expect(describe_('pipeline:list:a:b').message).toBe(
+      "Unexpected arguments to 'cmf pipeline list': a b",
+    );
+  });
+
+  it('closest: small edit distances (swaps count once) and prefixes', () => {
+    expect(closest('lsit', ['list', 'push'])).toEqual(['list']);
+    expect(closest('exp', ['export', 'push'])).toEqual(['export']);
+    expect(closest('zzzz', ['list', 'push'])).toEqual([]);
+  });
+});
