@@ -1,6 +1,6 @@
 import { CmfError, ExitCode, IntegrityError, OperationError } from '../errors/index.js';
 import type { TransferFailure } from '../remotes/index.js';
-import { counted } from './counted.js';
+import { counted } from '../util/counted.js';
 
 /** One object (or artifact) that did not make it, in a form `--json` can print. */
 export interface ArtifactFailure {

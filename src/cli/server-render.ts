@@ -2,11 +2,9 @@ import type { Command } from '@oclif/core';
 import type { MetadataPullResult } from '../server/metadata-pull.js';
 import type { MetadataPushResult } from '../server/metadata-push.js';
 import type { RepoResult } from '../repo/steps.js';
+import { counted } from '../util/counted.js';
 
 type Logger = Pick<Command, 'log' | 'logToStderr'>;
-
-/** "1 execution", "2 executions": a count and its noun (regular plurals only). */
-export const counted = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /** The human lines of a metadata push: outcome on stdout, upload problems on stderr. */
 export function describePush(cmd: Logger, r: MetadataPushResult): void {

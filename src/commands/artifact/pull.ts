@@ -4,7 +4,7 @@ import { acceptNewHostKeyFlag, jobsFlag, mlmdFileFlag, pipelineFlag } from '../.
 import { requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
 import { formatBytes, transferProgress } from '../../cli/transfer-progress.js';
 import { resolveMlmdPath } from '../../config/project.js';
-import { counted } from '../../artifacts/counted.js';
+import { counted } from '../../util/counted.js';
 import { pullArtifacts, transferError, type PullArtifactsResult } from '../../artifacts/index.js';
 
 export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {

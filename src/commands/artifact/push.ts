@@ -4,7 +4,7 @@ import { acceptNewHostKeyFlag, jobsFlag, mlmdFileFlag, pipelineFlag } from '../.
 import { requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
 import { formatBytes, transferProgress } from '../../cli/transfer-progress.js';
 import { resolveMlmdPath } from '../../config/project.js';
-import { counted } from '../../artifacts/counted.js';
+import { counted } from '../../util/counted.js';
 import { pushArtifacts, transferError, type PushArtifactsResult } from '../../artifacts/index.js';
 
 export default class ArtifactPush extends CmfCommand<PushArtifactsResult> {

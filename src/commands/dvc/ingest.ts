@@ -1,7 +1,7 @@
 import { CmfCommand } from '../../cli/base-command.js';
 import { mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
 import { requireNonEmpty } from '../../cli/open-mlmd.js';
-import { counted } from '../../cli/server-render.js';
+import { counted } from '../../util/counted.js';
 import { ingestDvcPipeline, type IngestResult } from '../../ingest/index.js';
 
 export default class DvcIngest extends CmfCommand<IngestResult> {

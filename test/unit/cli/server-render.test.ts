@@ -1,6 +1,7 @@
 /** The human lines of metadata push and repo push/pull. */
 import { describe, expect, it } from 'vitest';
-import { counted, describePush, describeRepo } from '../../../src/cli/server-render.js';
+import { describePush, describeRepo } from '../../../src/cli/server-render.js';
+import { counted } from '../../../src/util/counted.js';
 import type { MetadataPushResult } from '../../../src/server/metadata-push.js';
 
 function logger(): {
