@@ -324,40 +324,8 @@ export function hasUuid(value: Cell | undefined, uuid: string): boolean {
   return typeof value === 'string' && value.split(',').some((u) => u.trim() === uuid);
 }
 
-/** Artifact records of a pipeline; with `name`, only those it names (see `artifactMatches`). */
-export function artifactRows(store: MlmdStore, pipelineName: string, name?: string): Row[] {
+/** Artifact records of a pipeline (`-a` selection: src/artifacts/select.ts). */
+export function artifactRows(store: MlmdStore, pipelineName: string): Row[] {
   const pipeline = requirePipeline(store, pipelineName);
-  const rows = store.read(() => stageArtifactRows(store, pipelineStages(store, pipeline)));
-  if (name === undefined) return rows;
-  const matches = rows.filter((r) => artifactMatches(String(r.name ?? ''), name));
-  if (matches.length === 0) {
-    throw new NotFoundError(
-      'ARTIFACT_NOT_FOUND',
-      `Artifact "${name}" not found in pipeline "${pipelineName}"`,
-      {
-        hint: `Give the artifact's path, file name or full name; 'cmf artifact list -p ${pipelineName}' lists them.`,
-        data: { pipeline: pipelineName, artifact: name },
-      },
-    );
-  }
-  return matches;
-}
-
-/**
- * cmflib's rule for `-a NAME`: NAME is the path part of the artifact name (before the first
- * `:`), the basename of that path, the full name, or the basename of the full name.
- */
-export function artifactMatches(fullName: string, wanted: string): boolean {
-  const path = fullName.split(':')[0] ?? '';
-  return (
-    wanted === fullName ||
-    wanted === path ||
-    wanted === basename(path) ||
-    wanted === basename(fullName)
-  );
-}
-
-function basename(p: string): string {
-  const trimmed = p.replace(/\/+$/, '');
-  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
+  return store.read(() => stageArtifactRows(store, pipelineStages(store, pipeline)));
 }

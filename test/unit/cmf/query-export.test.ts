@@ -7,12 +7,7 @@ import {
   exportJsonText,
 } from '../../../src/cmf/export-json.js';
 import { PyFloat, pythonFloat, pythonJson, type PyJson } from '../../../src/cmf/python-json.js';
-import {
-  artifactMatches,
-  artifactRows,
-  executionRows,
-  listPipelines,
-} from '../../../src/cmf/query.js';
+import { artifactRows, executionRows, listPipelines } from '../../../src/cmf/query.js';
 import { MlmdStore, SqliteAsyncStore } from '../../../src/mlmd/index.js';
 import { buildSmallFixture } from '../../helpers/mlmd-fixture.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -65,13 +60,6 @@ describe('listing queries', () => {
     expect(executionRows(store, 'Empty')).toEqual([]);
   });
 
-  it('-a matches the path, its basename, the full name or its basename', () => {
-    const full = 'artifacts/data.xml.gz:236d95';
-    for (const n of ['artifacts/data.xml.gz', 'data.xml.gz', full, 'data.xml.gz:236d95'])
-      expect(artifactMatches(full, n)).toBe(true);
-    expect(artifactMatches(full, 'data.xml')).toBe(false);
-  });
-
   it('execution rows; -e keeps executions whose uuid list holds the uuid', async () => {
     const store = await fixture();
     const rows = executionRows(store, 'Test-env');
@@ -89,16 +77,13 @@ describe('listing queries', () => {
     expect(byUuid.map((r) => r.id)).toEqual([2]);
   });
 
-  it('unknown pipeline, uuid or artifact are NotFoundErrors (exit 3)', async () => {
+  it('unknown pipeline or uuid are NotFoundErrors (exit 3)', async () => {
     const store = await fixture();
     expect(() => artifactRows(store, 'nope')).toThrow(
       expect.objectContaining({ code: 'PIPELINE_NOT_FOUND', exitCode: 3 }),
     );
     expect(() => executionRows(store, 'Test-env', 'no-such-uuid')).toThrow(
       expect.objectContaining({ code: 'EXECUTION_NOT_FOUND', exitCode: 3 }),
-    );
-    expect(() => artifactRows(store, 'Test-env', 'missing.csv')).toThrow(
-      expect.objectContaining({ code: 'ARTIFACT_NOT_FOUND', exitCode: 3 }),
     );
   });
 });
