@@ -23,7 +23,8 @@ export const pullTargetFlag = () =>
   Flags.string({
     char: 'f',
     aliases: ['file-name'],
-    summary: 'MLMD file to merge into (default: ./mlmd; created if absent).',
+    summary:
+      'MLMD file to merge into (default: ./mlmd, else mlmd in the project root, created there if absent).',
   });
 
 /** The metadata-server client for the project in `cwd` (or the environment outside one). */
