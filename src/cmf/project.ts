@@ -78,6 +78,11 @@ export async function openProject(filepath: string, cwd: string): Promise<Projec
 
 /** A path as cmflib records it in artifact names: relative to the MLMD file's directory, `/`-separated. */
 export function recordedPath(project: Project, abs: string): string {
-  const rel = relative(project.baseDir, abs);
+  return pathFromMlmdDir(project.baseDir, abs);
+}
+
+/** `abs` relative to `mlmdDir`, `/`-separated (absolute when there is no relative form). */
+export function pathFromMlmdDir(mlmdDir: string, abs: string): string {
+  const rel = relative(mlmdDir, abs);
   return (rel === '' || isAbsolute(rel) ? abs : rel).split(sep).join('/');
 }

@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { pathFromMlmdDir } from '../cmf/project.js';
 import { listPipelines } from '../cmf/query.js';
 import { findProjectRoot, loadDvcConfig, resolveMlmdPath } from '../config/index.js';
 import { ConfigError, UsageError } from '../errors/index.js';
@@ -14,7 +15,7 @@ import { GitRepo } from '../git/index.js';
 import { MlmdStore } from '../mlmd/index.js';
 import { parseLockFile } from './lock-file.js';
 import { parsePipelineFile, type PipelineFile } from './pipeline-file.js';
-import { planIngest, type IngestPlan } from './plan.js';
+import { planIngest, type IngestPlan, type PlannedFile } from './plan.js';
 import { recordPlan, type StageRecord } from './record.js';
 import { readLockText } from './yaml-input.js';
 
@@ -123,6 +124,23 @@ function choosePipeline(store: MlmdStore, flag: string | undefined, root: string
   return basename(root);
 }
 
+/**
+ * The plan with its paths (relative to the project root) made relative to the MLMD file's
+ * directory, as the library records them and as artifact push/pull resolve them: the same
+ * plan when the MLMD file is in the project root (the default).
+ */
+function rebasePlan(plan: IngestPlan, root: string, mlmdDir: string): IngestPlan {
+  if (resolve(mlmdDir) === resolve(root)) return plan;
+  const rebase = (f: PlannedFile): PlannedFile => ({
+    ...f,
+    path: pathFromMlmdDir(mlmdDir, join(root, f.path)),
+  });
+  return {
+    ...plan,
+    stages: plan.stages.map((s) => ({ ...s, deps: s.deps.map(rebase), outs: s.outs.map(rebase) })),
+  };
+}
+
 export async function ingestDvcPipeline(opts: IngestOptions = {}): Promise<IngestResult> {
   const cwd = resolve(opts.cwd ?? process.cwd());
   if (
@@ -149,7 +167,8 @@ export async function ingestDvcPipeline(opts: IngestOptions = {}): Promise<Inges
   const store = MlmdStore.open(mlmdPath, { busyTimeoutMs: opts.busyTimeoutMs ?? 60_000 });
   try {
     const pipeline = choosePipeline(store, opts.pipeline, root);
-    const counts = recordPlan(store, plan, { pipeline, remoteUrl, gitRepo, gitCommit });
+    const recorded = rebasePlan(plan, root, dirname(mlmdPath));
+    const counts = recordPlan(store, recorded, { pipeline, remoteUrl, gitRepo, gitCommit });
     const files = plan.stages.flatMap((s) => [...s.deps, ...s.outs]);
     const notVersioned = [...new Set(files.filter((f) => !f.versioned).map((f) => f.path))];
     const { artifacts, executions } = counts;

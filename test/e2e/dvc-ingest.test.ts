@@ -123,6 +123,22 @@ describe('cmf dvc ingest', () => {
     outs.forEach((f, i) => expect(readFileSync(join(p.dir, f)).equals(before[i]!)).toBe(true));
   });
 
+  it('with the MLMD file in a sub-directory, paths are recorded from there and pull puts files back in place', async () => {
+    mkdirSync(join(p.dir, 'runs'));
+    const ingest = await cmf(['dvc', 'ingest', '-p', 'Sub', '-f', 'runs/mlmd', '--json']);
+    expect(ingest.code).toBe(0);
+    const list = await cmf(['artifact', 'list', '-p', 'Sub', '-f', 'runs/mlmd', '--json']);
+    const names = (JSON.parse(list.stdout) as Array<{ name: string }>).map((a) => a.name);
+    expect(names.some((n) => n.startsWith('../models/rf.pkl:'))).toBe(true);
+    const before = readFileSync(join(p.dir, 'models/rf.pkl'));
+    rmSync(join(p.dir, 'models/rf.pkl'));
+    const r = await cmf(['artifact', 'pull', '-p', 'Sub', '-f', 'runs/mlmd', '-a', 'rf.pkl']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(p.dir, 'models/rf.pkl')).equals(before)).toBe(true);
+    expect(listFiles(join(p.dir, 'runs'))).toEqual(['mlmd']);
+  });
+
   it('text mode: a short summary on stdout, warnings on stderr', async () => {
     const lock = readFileSync(join(p.dir, 'dvc.lock'), 'utf8');
     try {
