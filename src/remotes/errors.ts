@@ -11,6 +11,9 @@ export const FATAL_REMOTE_CODES = new Set([
   'OSDF_TOKEN_INVALID',
   'REMOTE_TLS',
   'REMOTE_WRONG_REGION',
+  'REMOTE_ROOT_MISSING',
+  'REMOTE_NOT_WRITABLE',
+  'REMOTE_FULL',
 ]);
 
 export function isFatalRemoteError(err: unknown): boolean {

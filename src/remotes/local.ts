@@ -2,6 +2,7 @@ import {
   constants,
   createReadStream,
   createWriteStream,
+  existsSync,
   readFileSync,
   renameSync,
   statSync,
@@ -10,7 +11,7 @@ import {
 import { chmod, copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { OperationError } from '../errors/index.js';
+import { NotFoundError, OperationError, type CmfError } from '../errors/index.js';
 import { tempPathBeside, trackTemp, untrackTemp } from '../fs/atomic.js';
 import { sweepStaleTemps } from '../fs/stale-temps.js';
 import { readSmallFile } from '../fs/small-read.js';
@@ -60,7 +61,7 @@ export class LocalDriver implements RemoteDriver {
       return (await stat(this.path(key))).isFile();
     } catch (err) {
       if (isMissing(err)) return false;
-      throw remoteFailed(this.location, `stat ${key}`, err);
+      throw this.failure(`stat ${key}`, err);
     }
   }
 
@@ -70,7 +71,7 @@ export class LocalDriver implements RemoteDriver {
       entries = await readdir(this.path(prefix), { withFileTypes: true });
     } catch (err) {
       if (isMissing(err)) return;
-      throw remoteFailed(this.location, `list ${prefix}`, err);
+      throw this.failure(`list ${prefix}`, err);
     }
     // The listing a push makes anyway also finds the temp files a killed push left in an
     // object directory.
@@ -93,7 +94,11 @@ export class LocalDriver implements RemoteDriver {
     const target = this.path(key);
     const dir = dirname(target);
     if (!this.madeDirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
+      try {
+        await mkdir(dir, { recursive: true });
+      } catch (err) {
+        throw this.failure(`upload of ${key}`, err);
+      }
       this.madeDirs.add(dir);
       if (!this.swept.has(dir)) {
         this.swept.add(dir);
@@ -128,7 +133,7 @@ export class LocalDriver implements RemoteDriver {
       if (isMissing(err) && typeof source === 'string') {
         throw new OperationError('LOCAL_FILE_MISSING', `Cannot read ${source}`, { cause: err });
       }
-      throw remoteFailed(this.location, `upload of ${key}`, err);
+      throw this.failure(`upload of ${key}`, err);
     } finally {
       untrackTemp(tmp);
     }
@@ -151,8 +156,7 @@ export class LocalDriver implements RemoteDriver {
         await pipeline(createReadStream(src), counting(opts), target);
       }
     } catch (err) {
-      if (isMissing(err)) throw missingObject(this.location, key, err);
-      throw remoteFailed(this.location, `download of ${key}`, err);
+      throw this.downloadFailure(key, err);
     }
   }
 
@@ -174,8 +178,7 @@ export class LocalDriver implements RemoteDriver {
       const view = readSmallFile(src, limit);
       return view ? Buffer.from(view) : statSync(src).size;
     } catch (err) {
-      if (isMissing(err)) throw missingObject(this.location, key, err);
-      throw remoteFailed(this.location, `download of ${key}`, err);
+      throw this.downloadFailure(key, err);
     }
   }
 
@@ -184,7 +187,51 @@ export class LocalDriver implements RemoteDriver {
   }
 
   async close(): Promise<void> {}
+
+  /** A missing object, or a missing remote directory (then every object is: one error). */
+  private downloadFailure(key: string, err: unknown): CmfError {
+    if (!isMissing(err)) return this.failure(`download of ${key}`, err);
+    if (!existsSync(this.root)) {
+      return new NotFoundError(
+        'REMOTE_ROOT_MISSING',
+        `The remote directory ${this.root} does not exist`,
+        {
+          hint: "Check the remote's url ('cmf init show'); push creates the directory, pull needs it.",
+          data: { location: this.location },
+          cause: err,
+        },
+      );
+    }
+    return missingObject(this.location, key, err);
+  }
+
+  /**
+   * Permission and space errors stop the whole transfer with one error: every other object
+   * would fail the same way (and they are not worth retrying). Anything else is REMOTE_FAILED.
+   */
+  private failure(what: string, err: unknown): CmfError {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (ACCESS_CODES.has(code) || FULL_CODES.has(code)) {
+      const full = FULL_CODES.has(code);
+      return new OperationError(
+        full ? 'REMOTE_FULL' : 'REMOTE_NOT_WRITABLE',
+        `${what} on ${this.location} failed: ${full ? 'no space left' : 'permission denied'} (${code})`,
+        {
+          hint: full
+            ? `Free space on the filesystem of ${this.root}, then push again.`
+            : `Check that you may write to ${this.root} (its owner and mode), then push again.`,
+          data: { location: this.location, errno: code },
+          cause: err,
+        },
+      );
+    }
+    return remoteFailed(this.location, what, err);
+  }
 }
+
+/** Errnos after which no other object of this remote can be written either. */
+const ACCESS_CODES = new Set(['EACCES', 'EPERM', 'EROFS']);
+const FULL_CODES = new Set(['ENOSPC', 'EDQUOT']);
 
 function isMissing(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;

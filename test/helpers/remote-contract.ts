@@ -214,6 +214,8 @@ export function remoteContract(
         const dir = await tempDir();
         const fx = await buildRemoteFixture(dir, { many: 3 });
         const clone = new LocalCache(join(dir, 'clone'));
+        // The remote exists (a local one whose directory is missing fails as a whole).
+        await pushObjects(fx.cache, d, [fx.roots[1]!]);
         const r = await pullObjects(clone, d, [fx.roots[2]!]);
         expect(r.failed[0]!.error).toBeInstanceOf(NotFoundError);
 

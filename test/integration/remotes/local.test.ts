@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalDriver } from '../../../src/remotes/local.js';
-import { pushObjects } from '../../../src/remotes/transfer.js';
+import { pullObjects, pushObjects } from '../../../src/remotes/transfer.js';
 import { openRemote } from '../../../src/remotes/factory.js';
 import { remoteContract } from '../../helpers/remote-contract.js';
 import { buildRemoteFixture } from '../../helpers/remote-fixture.js';
@@ -37,6 +37,33 @@ describe('local remote layout', () => {
       }
     }
     expect(seen.sort()).toEqual([...fx.objects.keys()].sort());
+  });
+});
+
+describe('local remote faults that doom every object', () => {
+  it('pulling from a remote directory that does not exist is one REMOTE_ROOT_MISSING error', async () => {
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 5 });
+    const { LocalCache } = await import('../../../src/hashing/cache.js');
+    const empty = new LocalCache(join(dir, 'empty-cache'));
+    const driver = new LocalDriver(join(dir, 'no-such-remote'));
+    await expect(pullObjects(empty, driver, fx.roots)).rejects.toMatchObject({
+      code: 'REMOTE_ROOT_MISSING',
+      exitCode: 3,
+      message: expect.stringContaining(join(dir, 'no-such-remote')),
+    });
+  });
+
+  it('pushing where no directory can be made is one REMOTE_NOT_WRITABLE error, not retried per object', async () => {
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 5 });
+    // sysfs refuses mkdir to everyone, root included (EPERM).
+    const driver = new LocalDriver('/sys/cmf-test-remote');
+    // Thrown (the transfer stops) rather than listed once per object after retries.
+    await expect(pushObjects(fx.cache, driver, fx.roots)).rejects.toMatchObject({
+      code: 'REMOTE_NOT_WRITABLE',
+      hint: expect.stringContaining('/sys/cmf-test-remote'),
+    });
   });
 });
 
