@@ -10,13 +10,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pushArtifacts } from '../../src/artifacts/index.js';
-import { CmfError } from '../../src/errors/index.js';
 import { ingestDvcPipeline, type IngestResult } from '../../src/ingest/index.js';
 import { MlmdStore, PropertyType, TypeKind } from '../../src/mlmd/index.js';
 import { listFiles } from '../helpers/artifact-project.js';
 import { dvcPipelineProject, lockText, type DvcPipelineProject } from '../helpers/dvc-pipeline.js';
 import { MlmdSql } from '../helpers/mlmd-sql.js';
 import { tempDir } from '../helpers/tmp.js';
+import { failure } from '../helpers/failure.js';
 
 const GIT_REPO = 'https://github.com/example/dvc-project.git';
 const UUID1 = /^[0-9a-f]{8}-[0-9a-f]{4}-1[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -35,17 +35,6 @@ async function project(format: Parameters<typeof dvcPipelineProject>[1] = 'dvc3'
   const ingest = (opts: { pipeline?: string } = {}) => ingestDvcPipeline({ cwd: p.dir, ...opts });
   const db = () => (sql ??= new MlmdSql(mlmd));
   return { ...p, mlmd, ingest, db };
-}
-
-/** The error a call throws (the test fails if it does not). */
-async function failure(fn: () => Promise<unknown>): Promise<CmfError> {
-  try {
-    await fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CmfError);
-    return err as CmfError;
-  }
-  throw new Error('expected a failure');
 }
 
 function entry(p: DvcPipelineProject, stage: string, kind: 'deps' | 'outs', i: number) {
@@ -408,7 +397,7 @@ describe('cmf dvc ingest: bad input writes nothing', () => {
   async function rejected(p: Awaited<ReturnType<typeof project>>, lock: string | undefined) {
     if (lock === undefined) execFileSync('rm', [join(p.dir, 'dvc.lock')]);
     else writeFileSync(join(p.dir, 'dvc.lock'), lock);
-    return failure(() => p.ingest());
+    return failure(p.ingest());
   }
 
   it('no dvc.lock: not found (exit 3), no MLMD file made', async () => {
@@ -481,7 +470,7 @@ describe('cmf dvc ingest: bad input writes nothing', () => {
     });
     store.close();
     const before = sha(p.mlmd);
-    const e = await failure(() => p.ingest());
+    const e = await failure(p.ingest());
     expect(e.message).toMatch(/declares property "Execution" as INT/);
     expect(sha(p.mlmd)).toBe(before);
     expect(p.db().counts()).toMatchObject({ Context: 0, Execution: 0, Artifact: 0, Event: 0 });
@@ -526,7 +515,7 @@ describe('cmf dvc ingest: edge cases', () => {
     const again: IngestResult = await p.ingest();
     expect(again).toMatchObject({ pipeline: 'Test-env', changed: false });
     await p.ingest({ pipeline: 'other' });
-    const e = await failure(() => p.ingest());
+    const e = await failure(p.ingest());
     expect(e).toMatchObject({ code: 'PIPELINE_AMBIGUOUS', exitCode: 2 });
     expect(e.hint).toMatch(/-p .*Test-env, other/);
     // The second pipeline shares the artifacts and adds its url entry.
@@ -550,7 +539,7 @@ describe('cmf dvc ingest: edge cases', () => {
       Git_End_Commit: ['string', ''],
     });
     writeFileSync(join(p.dir, '.dvc/config'), '');
-    const e = await failure(() => p.ingest());
+    const e = await failure(p.ingest());
     expect(e).toMatchObject({ code: 'NO_DEFAULT_REMOTE', exitCode: 4 });
   });
 });

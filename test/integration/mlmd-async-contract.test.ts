@@ -31,6 +31,7 @@ import { PostgresMlmdStore } from '../../src/mlmd/postgres/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { freePort } from '../servers/common.js';
 import { startPostgres, type PostgresServer } from '../servers/postgres.js';
+import { failure } from '../helpers/failure.js';
 
 let server: PostgresServer;
 beforeAll(async () => {
@@ -116,17 +117,6 @@ const postgres: Backend = {
     };
   },
 };
-
-/** The error a promise rejects with (fails the test if it resolves). */
-async function failure(p: Promise<unknown>): Promise<CmfError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(CmfError);
-    return err as CmfError;
-  }
-  throw new Error('expected a rejection');
-}
 
 const STRUCT = Buffer.from('\n\x0b\n\x01a\x12\x06\x11\x00\x00\x00\x00\x00\x00\xf0?').toString(
   'base64',

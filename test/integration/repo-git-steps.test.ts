@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CmfError } from '../../src/errors/index.js';
 import { gitPull, gitPush } from '../../src/repo/git-steps.js';
 import { gitCli, newRepo } from '../helpers/git-cli.js';
 import { tempDir } from '../helpers/tmp.js';
+import { failure } from '../helpers/failure.js';
 
 /** A bare remote, and two work trees (`work` branch) with `cmf_origin` pointing at it. */
 async function twoClones(): Promise<{ bare: string; mine: string; theirs: string }> {
@@ -29,16 +29,6 @@ async function commit(dir: string, file: string, text: string): Promise<void> {
   await writeFile(join(dir, file), text);
   gitCli(dir, 'add', file);
   gitCli(dir, 'commit', '-qm', `edit ${file}`);
-}
-
-async function failure(p: Promise<unknown>): Promise<CmfError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(CmfError);
-    return err as CmfError;
-  }
-  throw new Error('expected a failure');
 }
 
 // An editor would mean a merge that waits for a human: make any editor fail loudly.

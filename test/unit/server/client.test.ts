@@ -6,10 +6,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CmfError } from '../../../src/errors/index.js';
 import { ServerClient } from '../../../src/server/client.js';
 import { freePort } from '../../servers/common.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { failure } from '../../helpers/failure.js';
 
 interface Seen {
   method: string;
@@ -44,16 +44,6 @@ async function answering(
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
   return { url: `http://127.0.0.1:${port}/`, seen };
-}
-
-async function failure(p: Promise<unknown>): Promise<CmfError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(CmfError);
-    return err as CmfError;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('ServerClient', () => {

@@ -1,0 +1,13 @@
+import { expect } from 'vitest';
+import { CmfError } from '../../src/errors/index.js';
+
+/** The CmfError a promise rejects with; the test fails if it resolves or rejects otherwise. */
+export async function failure(p: Promise<unknown>): Promise<CmfError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(CmfError);
+    return err as CmfError;
+  }
+  throw new Error('expected a rejection');
+}
