@@ -6,6 +6,7 @@ import { replaceAtomically } from '../fs/atomic.js';
 import { mapLimit } from '../util/map-limit.js';
 import { hashFile } from './file-hash.js';
 import { manifestHash, parseManifest } from './manifest.js';
+import type { FileIdentity } from './state.js';
 import type { HashName, ManifestEntry } from './types.js';
 
 /**
@@ -61,6 +62,8 @@ export interface ObjectLocation {
   path: string;
   hashName: HashName;
   size: number;
+  /** The stat taken to find it (synchronous lookups), for checks that would stat again. */
+  stat?: FileIdentity;
 }
 
 /** Throws unless `oid` is a well-formed md5 oid, so an oid can never name a path outside the cache. */
@@ -151,7 +154,8 @@ export class LocalCache {
   locateSync(oid: string, opts: ObjectOptions = {}): ObjectLocation | undefined {
     for (const c of this.candidates(oid, opts)) {
       try {
-        return { ...c, size: statSync(c.path).size };
+        const st = statSync(c.path);
+        return { ...c, size: st.size, stat: st };
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;

@@ -12,6 +12,13 @@ export interface StatKey {
   size: number;
 }
 
+/** What a hash state entry is compared with (a plain `fs.Stats` is one): inode, mtime, size. */
+export interface FileIdentity {
+  ino: number;
+  mtimeMs: number;
+  size: number;
+}
+
 /** A cached hash as read back for comparison with a plain (non-bigint) `fs.Stats`. */
 export interface CachedHash {
   /** As a JS number: exact below 2^53 (callers use `get` for larger inode numbers). */
@@ -257,7 +264,7 @@ export class HashState {
    * Whether `cached` still describes a file with this plain `fs.Stats`: inode, mtime and
    * size all equal. False (a miss) for inode numbers above 2^53; use `get` for those.
    */
-  static matches(cached: CachedHash, st: { ino: number; mtimeMs: number; size: number }): boolean {
+  static matches(cached: CachedHash, st: FileIdentity): boolean {
     return statMatches([cached.ino, cached.mtimeMs, cached.size], 0, st);
   }
 

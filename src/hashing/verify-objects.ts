@@ -1,7 +1,7 @@
 import { CmfError, IntegrityError, toCmfError } from '../errors/index.js';
 import { statSync } from 'node:fs';
 import { hashItems } from './hash-paths.js';
-import { HashState } from './state.js';
+import { HashState, type FileIdentity } from './state.js';
 import type { HashName } from './types.js';
 
 /** A cache object to check against its id. */
@@ -12,6 +12,8 @@ export interface ObjectToVerify {
   size?: number;
   /** How the object's name was computed; `md5` unless it is a legacy (DVC 2.x) object. */
   hashName?: HashName;
+  /** A stat of `path` the caller has just taken (saves taking another). */
+  stat?: FileIdentity;
 }
 
 export interface VerifyObjectsOptions {
@@ -91,7 +93,7 @@ function stateHit(
   state.prepare(hashName, count);
   const cached = state.lookup(o.path, hashName);
   if (!cached) return false;
-  const st = statSync(o.path, { throwIfNoEntry: false });
+  const st = o.stat ?? statSync(o.path, { throwIfNoEntry: false });
   if (!st || !HashState.matches(cached, st)) return false;
   if (cached.md5 !== o.oid.slice(0, 32))
     bad.set(o.oid, corruptCacheObject(o.oid, o.path, cached.md5));

@@ -189,7 +189,7 @@ export async function pushObjects(
     if (dirsOnRemote.has(dir)) continue;
     const loc = cache.locateSync(dir);
     if (loc === undefined) t.done(false, dir, missingLocally(cache, dir));
-    else localDirs.push({ oid: dir, path: loc.path, size: loc.size });
+    else localDirs.push({ oid: dir, path: loc.path, size: loc.size, stat: loc.stat });
   }
   // A manifest is checked before its list is trusted: it decides which files go up.
   const badDirs = await verify(localDirs);
@@ -216,7 +216,7 @@ export async function pushObjects(
 
   const onRemote = await remotePresent(driver, [...needed], jobs);
   t.present += onRemote.size;
-  const found: Array<{ oid: string; path: string; size: number }> = [];
+  const found: Array<ObjectToVerify & { size: number }> = [];
   const bad = new Set<string>();
   const absent = [...needed].filter((oid) => !onRemote.has(oid));
   for (const oid of absent) {
@@ -224,7 +224,7 @@ export async function pushObjects(
     if (loc === undefined) {
       bad.add(oid);
       t.done(false, oid, missingLocally(cache, oid));
-    } else found.push({ oid, path: loc.path, size: loc.size });
+    } else found.push({ oid, path: loc.path, size: loc.size, stat: loc.stat });
   }
   const corrupt = await verify(found);
   for (const [oid, err] of corrupt) {
