@@ -28,6 +28,15 @@ export function missingObject(location: string, key: string, cause?: unknown): N
   });
 }
 
+/** The remote's directory itself is missing: every object is, so one error says so. */
+export function remoteRootMissing(location: string, root: string, cause?: unknown): NotFoundError {
+  return new NotFoundError('REMOTE_ROOT_MISSING', `The remote directory ${root} does not exist`, {
+    hint: "Check the remote's url ('cmf init show'); push creates the directory, pull needs it.",
+    data: { location, root },
+    cause,
+  });
+}
+
 export function authFailed(
   location: string,
   credential: string,

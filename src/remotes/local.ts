@@ -11,7 +11,7 @@ import {
 import { chmod, copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { NotFoundError, OperationError, type CmfError } from '../errors/index.js';
+import { OperationError, type CmfError } from '../errors/index.js';
 import { tempPathBeside, trackTemp, untrackTemp } from '../fs/atomic.js';
 import { sweepStaleTemps } from '../fs/stale-temps.js';
 import { readSmallFile } from '../fs/small-read.js';
@@ -23,7 +23,7 @@ import {
   type Spill,
   type TransferOptions,
 } from './driver.js';
-import { missingObject, remoteFailed } from './errors.js';
+import { missingObject, remoteFailed, remoteRootMissing } from './errors.js';
 import { counting } from './streams.js';
 
 /** Objects on a local remote are read-only, as DVC's LocalHashFileDB leaves them (A3). */
@@ -191,17 +191,7 @@ export class LocalDriver implements RemoteDriver {
   /** A missing object, or a missing remote directory (then every object is: one error). */
   private downloadFailure(key: string, err: unknown): CmfError {
     if (!isMissing(err)) return this.failure(`download of ${key}`, err);
-    if (!existsSync(this.root)) {
-      return new NotFoundError(
-        'REMOTE_ROOT_MISSING',
-        `The remote directory ${this.root} does not exist`,
-        {
-          hint: "Check the remote's url ('cmf init show'); push creates the directory, pull needs it.",
-          data: { location: this.location },
-          cause: err,
-        },
-      );
-    }
+    if (!existsSync(this.root)) return remoteRootMissing(this.location, this.root, err);
     return missingObject(this.location, key, err);
   }
 

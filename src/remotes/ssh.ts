@@ -4,7 +4,7 @@ import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type SftpClient from 'ssh2-sftp-client';
 import type { AuthMethod, ConnectConfig, SFTPWrapper, Stats } from 'ssh2';
-import { ConfigError, OperationError } from '../errors/index.js';
+import { CmfError, ConfigError, OperationError } from '../errors/index.js';
 import { tempName } from '../fs/atomic.js';
 import {
   isTempName,
@@ -14,7 +14,14 @@ import {
   type Spill,
   type TransferOptions,
 } from './driver.js';
-import { authFailed, missingObject, networkCode, remoteFailed, unreachable } from './errors.js';
+import {
+  authFailed,
+  missingObject,
+  networkCode,
+  remoteFailed,
+  remoteRootMissing,
+  unreachable,
+} from './errors.js';
 import {
   addKnownHost,
   checkKnownHosts,
@@ -135,6 +142,8 @@ export class SshDriver implements RemoteDriver {
   /** The raw SFTP session under the client, for small reads in few round trips. */
   private readonly sftp: SFTPWrapper;
   private readonly root: string;
+  /** Whether the remote directory exists, asked once after the first missing object. */
+  private rootExists: Promise<boolean> | undefined;
   /** The ProxyCommand (or ProxyJump's ssh) carrying the connection, if any. */
   private readonly proxy: ProxyProcess | undefined;
 
@@ -286,6 +295,17 @@ export class SshDriver implements RemoteDriver {
     return remoteFailed(this.location, what, err);
   }
 
+  /** A missing object, or a missing remote directory (then every object is: one error). */
+  private async downloadFailure(err: unknown, key: string): Promise<Error> {
+    const failure = this.fail(err, `download of ${key}`, key);
+    if (!(failure instanceof CmfError) || failure.code !== 'REMOTE_OBJECT_MISSING') return failure;
+    this.rootExists ??= this.client.exists(this.root).then(
+      (kind) => kind === 'd',
+      () => true, // cannot tell: report the object
+    );
+    return (await this.rootExists) ? failure : remoteRootMissing(this.location, this.root, err);
+  }
+
   /** mkdir -p that tolerates other uploads creating the same directories at the same time. */
   private ensureDir(dir: string): Promise<void> {
     let made = this.dirs.get(dir);
@@ -361,7 +381,7 @@ export class SshDriver implements RemoteDriver {
         await pipeline(this.client.createReadStream(src), counting(opts), target);
       }
     } catch (err) {
-      throw this.fail(err, `download of ${key}`, key);
+      throw await this.downloadFailure(err, key);
     }
   }
 
@@ -385,7 +405,7 @@ export class SshDriver implements RemoteDriver {
     try {
       handle = await call<Buffer>((cb) => this.sftp.open(path, 'r', cb));
     } catch (err) {
-      throw this.fail(err, `download of ${key}`, key);
+      throw await this.downloadFailure(err, key);
     }
     try {
       const { size } = await call<Stats>((cb) => this.sftp.fstat(handle, cb));
@@ -396,7 +416,7 @@ export class SshDriver implements RemoteDriver {
       if (n > size) return undefined; // it grew: download it whole
       return buf.subarray(0, n);
     } catch (err) {
-      throw this.fail(err, `download of ${key}`, key);
+      throw await this.downloadFailure(err, key);
     } finally {
       this.sftp.close(handle, () => undefined);
     }

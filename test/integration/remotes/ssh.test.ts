@@ -284,6 +284,26 @@ describe('ssh remote connections', () => {
     expect((err as CmfError).exitCode).not.toBe(0);
   });
 
+  it('pulling from a remote directory that does not exist is one REMOTE_ROOT_MISSING error', async () => {
+    const { buildRemoteFixture } = await import('../../helpers/remote-fixture.js');
+    const { LocalCache } = await import('../../../src/hashing/cache.js');
+    const { pullObjects } = await import('../../../src/remotes/transfer.js');
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 5 });
+    const d = await openRemote(remote({}, 'no-such-dir'));
+    try {
+      await expect(
+        pullObjects(new LocalCache(join(dir, 'clone')), d, fx.roots),
+      ).rejects.toMatchObject({
+        code: 'REMOTE_ROOT_MISSING',
+        exitCode: 3,
+        message: expect.stringContaining(`${sshd.dataDir}/no-such-dir`),
+      });
+    } finally {
+      await d.close();
+    }
+  });
+
   it('reports a server that is down with host:port', async () => {
     const port = await freePort();
     const err = await openRemote(remote({ port: String(port) })).catch((e: unknown) => e);
