@@ -206,6 +206,8 @@ async function pullAndCheckout(
   // The hash state, shared with the Cmf API and `cmf dvc` commands: files this pull writes
   // are recorded, so the next pull finds them up to date with a stat instead of reading them.
   const state = order.length > 0 ? HashState.open(ctx.projectRoot) : undefined;
+  // The large objects just stored too: a later checkout or push trusts them from a stat.
+  state?.setMany(transfer.stateEntries);
   try {
     for (const t of order) {
       if (!(await complete(ctx.cache, t.oid, failedOids))) continue;
@@ -251,6 +253,7 @@ async function pullAndCheckout(
             );
           }
           for (const [oid, b] of again.fetched) transfer.fetched.set(oid, b);
+          state?.setMany(again.stateEntries);
           for (const oid of again.stored) transfer.stored.add(oid);
           repaired.push(...oids);
           r = await run();

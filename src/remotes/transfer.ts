@@ -8,7 +8,7 @@ import { sweepStaleTemps } from '../fs/stale-temps.js';
 import { CACHE_OBJECT_MODE, isDirOid, type LocalCache } from '../hashing/cache.js';
 import { hashFile, md5Hex } from '../hashing/file-hash.js';
 import { assertSafeRelpath, parseManifest } from '../hashing/manifest.js';
-import type { HashState } from '../hashing/state.js';
+import { stateEntry, type HashState, type StateEntry } from '../hashing/state.js';
 import type { ManifestEntry } from '../hashing/types.js';
 import { findBadObjects, type ObjectToVerify } from '../hashing/verify-objects.js';
 import { objectKey, type RemoteDriver } from './driver.js';
@@ -64,6 +64,11 @@ export interface PullResult extends TransferResult {
   fetched: Map<string, Buffer>;
   /** Every object this pull stored in the cache, each verified against its id. */
   stored: Set<string>;
+  /**
+   * Hash state entries for the large objects among them (1 MiB and up): recorded, they
+   * spare later checkouts and pushes reading those objects again to check them.
+   */
+  stateEntries: StateEntry[];
 }
 
 export interface TransferFailure {
@@ -301,8 +306,10 @@ export async function pullObjects(
     kept += bytes.length;
   };
   const stored = new Set<string>();
+  const stateEntries: StateEntry[] = [];
+  const record = (e: StateEntry): number => stateEntries.push(e);
   const fetch = async (oid: string): Promise<ManifestEntry[]> => {
-    const entries = await fetchObject(cache, driver, oid, madeDirs, t.bytes, keep);
+    const entries = await fetchObject(cache, driver, oid, madeDirs, t.bytes, keep, record);
     stored.add(oid);
     return entries;
   };
@@ -350,7 +357,7 @@ export async function pullObjects(
     },
     t,
   );
-  return { ...t.result(), fetched, stored };
+  return { ...t.result(), fetched, stored, stateEntries };
 }
 
 /**
@@ -410,6 +417,7 @@ async function fetchObject(
   madeDirs: Set<string>,
   onBytes: (n: number) => void,
   keep: (oid: string, bytes: Buffer) => void,
+  record: (e: StateEntry) => void,
 ): Promise<ManifestEntry[]> {
   const dest = cache.objectPath(oid);
   const dir = dirname(dest);
@@ -423,7 +431,7 @@ async function fetchObject(
   // Tracked while a download fills it across awaits, so an interrupt removes it.
   const tmp = trackTemp(tempPathBeside(dest));
   try {
-    return await fetchInto(tmp, dest, driver, oid, key, onBytes, keep);
+    return await fetchInto(tmp, dest, driver, oid, key, onBytes, keep, record);
   } finally {
     untrackTemp(tmp);
   }
@@ -438,6 +446,7 @@ async function fetchInto(
   key: string,
   onBytes: (n: number) => void,
   keep: (oid: string, bytes: Buffer) => void,
+  record: (e: StateEntry) => void,
 ): Promise<ManifestEntry[]> {
   // A download that streams through here is hashed as it arrives: no second pass over tmp.
   const streamed = new StreamDigest();
@@ -470,7 +479,9 @@ async function fetchInto(
     if (!driver.read) await driver.get(key, tmp, opts);
     // Small objects are checked with synchronous calls: for them the thread-pool round trips
     // of async calls cost more than the work (peers.md C.2).
-    const size = statSync(tmp).size;
+    // Taken after the last write: the rename keeps inode and mtime, so it keys a state entry.
+    const st = statSync(tmp, { bigint: true });
+    const size = Number(st.size);
     const small = size < SYNC_HASH_LIMIT;
     const bytes = small || isDirOid(oid) ? readFileSync(tmp) : undefined;
     const md5 = bytes ? md5Hex(bytes) : (streamed.digestOf(size) ?? (await hashFile(tmp)).md5);
@@ -482,6 +493,7 @@ async function fetchInto(
     } else {
       await chmod(tmp, CACHE_OBJECT_MODE);
       await rename(tmp, dest);
+      record(stateEntry(dest, oid.slice(0, 32), st));
     }
     if (bytes) keep(oid, bytes);
     return entries;

@@ -3,7 +3,7 @@
  * its content address would make every later push skip it), objects the remote already has
  * are not read, and the hash state spares re-reading unchanged objects.
  */
-import { appendFile, chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IntegrityError } from '../../../src/errors/index.js';
@@ -125,5 +125,28 @@ describe('push verification cost', () => {
     const r = await pushObjects(fx.cache, driver, [single], { state });
     expect(r.failed.map((f) => f.error.code)).toEqual(['CACHE_OBJECT_CORRUPT']);
     state.close();
+  });
+});
+
+describe('pulled objects in the state', () => {
+  it('a pull returns state entries for the large objects it stored, matching their files', async () => {
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 3, bigBytes: (1 << 20) + 5 });
+    const driver = new LocalDriver(join(dir, 'remote'));
+    expect((await pushObjects(fx.cache, driver, fx.roots)).failed).toEqual([]);
+    const clone = new LocalCache(join(dir, 'clone'));
+    const r = await pullObjects(clone, driver, fx.roots);
+    expect(r.failed).toEqual([]);
+    // Only the big object: small ones are cheap to hash again when a later check needs them.
+    expect(r.stateEntries.map((e) => e.path)).toEqual([clone.objectPath(fx.bigOid!)]);
+    const state = HashState.open(join(dir, 'state.db'));
+    try {
+      state.setMany(r.stateEntries);
+      const entry = state.lookup(clone.objectPath(fx.bigOid!), 'md5');
+      expect(entry?.md5).toBe(fx.bigOid);
+      expect(HashState.matches(entry!, await stat(clone.objectPath(fx.bigOid!)))).toBe(true);
+    } finally {
+      state.close();
+    }
   });
 });
