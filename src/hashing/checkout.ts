@@ -1,11 +1,11 @@
 import { statSync, type Stats } from 'node:fs';
 import { chmod, lstat, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { IntegrityError, OperationError, UsageError } from '../errors/index.js';
+import { CmfError, IntegrityError, OperationError, UsageError } from '../errors/index.js';
 import { mapLimit } from '../util/map-limit.js';
 import { isDirOid, type LocalCache, type ObjectLocation } from './cache.js';
 import type { DvcOut } from './dvcfile.js';
-import { hashItems } from './hash-paths.js';
+import { hashItemsSettled } from './hash-paths.js';
 import { DEFAULT_LINK_TYPES, Linker, type LinkType } from './link.js';
 import { assertSafeRelpath } from './manifest.js';
 import type { HashState, StateEntry } from './state.js';
@@ -164,36 +164,20 @@ class Checkout {
     // the state's entries (which may describe content that is no longer there).
     const useState = this.opts.force ? undefined : this.opts.state;
     const opts = { hashName: this.hashName, state: useState, jobs: this.opts.jobs };
-    try {
-      const hashed = await hashItems(
-        files.map((path) => ({ path })),
-        opts,
-      );
-      files.forEach((p, i) => out.set(p, hashed[i]!.md5));
+    const hashed = await hashItemsSettled(
+      files.map((path) => ({ path })),
+      opts,
+    );
+    files.forEach((path, i) => {
+      const h = hashed[i]!;
+      // An unreadable file has no hash: it counts as changed.
+      if (h instanceof CmfError) return out.set(path, undefined);
+      out.set(path, h.md5);
       if (this.opts.force && this.opts.state) {
-        this.learned.push(
-          ...hashed.map((h, i) => ({
-            path: files[i]!,
-            hashName: this.hashName,
-            ino: h.ino,
-            mtimeNs: h.mtimeNs,
-            size: h.size,
-            md5: h.md5,
-          })),
-        );
+        const { ino, mtimeNs, size, md5 } = h;
+        this.learned.push({ path, hashName: this.hashName, ino, mtimeNs, size, md5 });
       }
-    } catch {
-      // One unreadable file fails the whole batch: go one by one to find it.
-      for (const p of files) {
-        out.set(
-          p,
-          await hashItems([{ path: p }], opts).then(
-            (r) => r[0]!.md5,
-            () => undefined,
-          ),
-        );
-      }
-    }
+    });
     return out;
   }
 

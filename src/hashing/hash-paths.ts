@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { statSync } from 'node:fs';
 import { isAbsolute, normalize, resolve } from 'node:path';
+import { toCmfError, type CmfError } from '../errors/index.js';
 import { hashFileDetailed } from './file-hash.js';
 import {
   HIT_EXEC,
@@ -220,6 +221,24 @@ export async function hashItems(
     }
   }
   return results as HashedFile[];
+}
+
+/**
+ * {@link hashItems}, with each item's failure in its place instead of one error for all:
+ * the batch is tried first, and only when it fails (one unreadable file fails it) are the
+ * items hashed one by one to find which.
+ */
+export async function hashItemsSettled(
+  items: readonly HashItem[],
+  opts: HashPathsOptions = {},
+): Promise<Array<HashedFile | CmfError>> {
+  try {
+    return await hashItems(items, opts);
+  } catch {
+    const out: Array<HashedFile | CmfError> = [];
+    for (const it of items) out.push(await hashItems([it], opts).then((r) => r[0]!, toCmfError));
+    return out;
+  }
 }
 
 /** `resolve`, skipping its cost (cwd lookup, normalising) for paths that are already fine. */

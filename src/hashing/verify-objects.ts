@@ -1,6 +1,6 @@
-import { CmfError, IntegrityError, toCmfError } from '../errors/index.js';
+import { CmfError, IntegrityError } from '../errors/index.js';
 import { statSync } from 'node:fs';
-import { hashItems } from './hash-paths.js';
+import { hashItemsSettled } from './hash-paths.js';
 import { HashState, type FileIdentity } from './state.js';
 import type { HashName } from './types.js';
 
@@ -50,29 +50,27 @@ export async function findBadObjects(
   const byHash = new Map<HashName, ObjectToVerify[]>();
   for (const o of objects) {
     const h = o.hashName ?? 'md5';
-    byHash.set(h, [...(byHash.get(h) ?? []), o]);
+    const group = byHash.get(h);
+    if (group) group.push(o);
+    else byHash.set(h, [o]);
   }
+  const state = opts.state?.enabled ? opts.state : undefined;
   for (const [hashName, all] of byHash) {
+    state?.prepare(hashName, all.length);
     // State hits are settled here with one synchronous stat each: handing thousands of
     // unchanged objects to the hasher would start its worker pool just to stat them.
-    const group = all.filter((o) => !stateHit(o, hashName, opts.state, bad, all.length));
+    const group = state ? all.filter((o) => !stateHit(o, hashName, state, bad)) : all;
     if (group.length === 0) continue;
-    const hashOpts = { hashName, state: opts.state, jobs: opts.jobs };
-    const items = group.map((o) => ({ path: o.path, size: o.size }));
-    let md5s: Array<string | CmfError>;
-    try {
-      md5s = (await hashItems(items, hashOpts)).map((r) => r.md5);
-    } catch {
-      // One unreadable object fails the whole batch: go one by one to find it.
-      md5s = [];
-      for (const it of items) {
-        md5s.push(await hashItems([it], hashOpts).then((r) => r[0]!.md5, toCmfError));
-      }
-    }
+    const hashed = await hashItemsSettled(
+      group.map((o) => ({ path: o.path, size: o.size })),
+      { hashName, state: opts.state, jobs: opts.jobs },
+    );
     group.forEach((o, i) => {
-      const got = md5s[i]!;
+      const got = hashed[i]!;
       if (got instanceof CmfError) bad.set(o.oid, got);
-      else if (got !== o.oid.slice(0, 32)) bad.set(o.oid, corruptCacheObject(o.oid, o.path, got));
+      else if (got.md5 !== o.oid.slice(0, 32)) {
+        bad.set(o.oid, corruptCacheObject(o.oid, o.path, got.md5));
+      }
     });
   }
   return bad;
@@ -85,12 +83,9 @@ export async function findBadObjects(
 function stateHit(
   o: ObjectToVerify,
   hashName: HashName,
-  state: HashState | undefined,
+  state: HashState,
   bad: Map<string, CmfError>,
-  count: number,
 ): boolean {
-  if (!state?.enabled) return false;
-  state.prepare(hashName, count);
   const cached = state.lookup(o.path, hashName);
   if (!cached) return false;
   const st = o.stat ?? statSync(o.path, { throwIfNoEntry: false });
