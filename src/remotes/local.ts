@@ -75,11 +75,9 @@ export class LocalDriver implements RemoteDriver {
     }
     // The listing a push makes anyway also finds the temp files a killed push left in an
     // object directory.
-    const dir = this.path(prefix);
-    if (OBJECT_DIR.test(prefix) && !this.swept.has(dir)) {
-      this.swept.add(dir);
-      sweepStaleTemps(
-        dir,
+    if (OBJECT_DIR.test(prefix)) {
+      this.sweepOnce(
+        this.path(prefix),
         entries.map((e) => e.name),
       );
     }
@@ -100,10 +98,7 @@ export class LocalDriver implements RemoteDriver {
         throw this.failure(`upload of ${key}`, err);
       }
       this.madeDirs.add(dir);
-      if (!this.swept.has(dir)) {
-        this.swept.add(dir);
-        sweepStaleTemps(dir);
-      }
+      this.sweepOnce(dir);
     }
     const tmp = tempPathBeside(target);
     try {
@@ -187,6 +182,13 @@ export class LocalDriver implements RemoteDriver {
   }
 
   async close(): Promise<void> {}
+
+  /** Removes the stale temp files of `dir` the first time this driver lists or writes it. */
+  private sweepOnce(dir: string, names?: string[]): void {
+    if (this.swept.has(dir)) return;
+    this.swept.add(dir);
+    sweepStaleTemps(dir, names);
+  }
 
   /** A missing object, or a missing remote directory (then every object is: one error). */
   private downloadFailure(key: string, err: unknown): CmfError {
