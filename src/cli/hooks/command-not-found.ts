@@ -16,8 +16,9 @@ const hook: Hook.CommandNotFound = async function (opts) {
   const argv = opts.argv ?? [];
   const end = argv.indexOf('--');
   const json = (end < 0 ? argv : argv.slice(0, end)).includes('--json');
-  process.stderr.write(renderError(new UsageError('COMMAND_NOT_FOUND', message, { hint }), json));
-  this.exit(2);
+  const err = new UsageError('COMMAND_NOT_FOUND', message, { hint });
+  process.stderr.write(renderError(err, json));
+  this.exit(err.exitCode);
 };
 
 export default hook;
