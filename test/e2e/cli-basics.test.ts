@@ -119,13 +119,39 @@ describe('cmf binary basics', () => {
     expect(extra.stderr).toMatch(/^Hint: See 'cmf version --help'\.$/m);
   });
 
+  it('help for an unknown command is the same usage error, from --help and from `help`', async () => {
+    for (const args of [
+      ['init', 'minios3', '--help'],
+      ['help', 'init', 'minios3'],
+    ]) {
+      const r = await runCmf(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toBe(
+        "Error: Unknown command 'cmf init minios3'\n" +
+          "Hint: Did you mean 'cmf init minioS3'? See 'cmf init --help'.\n",
+      );
+    }
+    const json = await runCmf(['help', 'nosuch', '--json']);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: 'COMMAND_NOT_FOUND' } });
+    const known = await runCmf(['help', 'pipeline', 'list']);
+    expect(known.code).toBe(0);
+    expect(known.stdout).toMatch(/^USAGE\n {2}\$ cmf pipeline list /m);
+  });
+
   it('with --json, an unknown command is a JSON error on stderr', async () => {
-    const r = await runCmf(['nosuch', '--json']);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(JSON.parse(r.stderr)).toMatchObject({
-      status: 'error',
-      error: { code: 'COMMAND_NOT_FOUND', exitCode: 2, hint: "See 'cmf --help' for the commands." },
-    });
+    for (const flag of ['--json', '--js']) {
+      const r = await runCmf(['nosuch', flag]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(JSON.parse(r.stderr)).toMatchObject({
+        status: 'error',
+        error: {
+          code: 'COMMAND_NOT_FOUND',
+          exitCode: 2,
+          hint: "See 'cmf --help' for the commands.",
+        },
+      });
+    }
   });
 });
