@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { GIT_REMOTE } from '../git/remote-name.js';
 import { ensureDvcSkeleton } from '../hashing/gitignore.js';
 import { UsageError } from '../errors/index.js';
 import {
@@ -89,7 +90,7 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
     branch = await GitRepo.defaultBranchName();
     repo = await GitRepo.init(root, branch);
   }
-  const cmfOrigin = await repo.setRemote('cmf_origin', gitRemoteUrl);
+  const cmfOrigin = await repo.setRemote(GIT_REMOTE, gitRemoteUrl);
 
   await ensureDvcSkeleton(root);
   const section = remoteSectionName(plan.name);

@@ -4,9 +4,8 @@
  * on or a merge stops on conflicts.
  */
 import { OperationError } from '../errors/index.js';
+import { GIT_REMOTE } from '../git/remote-name.js';
 import { currentBranch, remoteUrl, runGit, type SystemGitOptions } from '../git/system-git.js';
-
-export const GIT_REMOTE = 'cmf_origin';
 
 export interface GitStepResult {
   remote: string;
