@@ -1,4 +1,5 @@
 import { removeTempsInFlight } from '../fs/atomic.js';
+import { remoteWorkInFlight, undoRemoteWorkInFlight } from '../remotes/in-flight.js';
 import { ExitCode, InterruptedError } from '../errors/index.js';
 import { renderError } from './render-error.js';
 
@@ -10,29 +11,43 @@ const SIGNAL_EXIT = {
 } as const;
 type StopSignal = keyof typeof SIGNAL_EXIT;
 
+/** How long a stop waits for remote clean-up (temp files, multipart uploads) to finish. */
+const REMOTE_UNDO_MS = 3000;
+
 /**
  * Until the returned function is called, SIGINT, SIGTERM and SIGHUP stop the process the way
  * the default action would (same exit status) but first remove the temp files still being
- * filled (nothing else is ever partial: every file gets its final name by a rename) and say
- * so in one line on stderr, or as a JSON error with --json. `what` names the command.
+ * filled (nothing else is ever partial: every file gets its final name by a rename), undo
+ * remote work in flight (a temp file on an SSH remote, an S3 multipart upload; at most a few
+ * seconds, a second signal stops at once) and say so in one line on stderr, or as a JSON
+ * error with --json. `what` names the command.
  */
 export function stopCleanlyOnSignals(what: string, json: () => boolean): () => void {
+  let stopping = false;
   const handler = (signal: StopSignal): void => {
-    const removed = removeTempsInFlight();
     const exitCode = SIGNAL_EXIT[signal];
-    const err = new InterruptedError(
-      `Interrupted: ${what} (${signal}); nothing partial was left under a final name`,
-      {
-        exitCode,
-        hint: 'Run the command again: what was completed is kept and not done twice.',
-        data: { signal, tempFilesRemoved: removed },
-      },
-    );
-    // A progress line may be on the terminal: the message replaces it.
-    const clear = process.stderr.isTTY ? '\r\x1b[2K' : '';
-    // Synchronous on files and pipes (and terminals on Linux), so it is out before the exit.
-    process.stderr.write(json() ? renderError(err, true) : `${clear}${err.message}\n`);
-    process.exit(exitCode);
+    if (stopping) process.exit(exitCode);
+    stopping = true;
+    let removed = removeTempsInFlight();
+    const finish = (remoteUndone: number): void => {
+      // Local temps begun while the remote clean-up ran (new remote work is refused).
+      removed += removeTempsInFlight();
+      const err = new InterruptedError(
+        `Interrupted: ${what} (${signal}); nothing partial was left under a final name`,
+        {
+          exitCode,
+          hint: 'Run the command again: what was completed is kept and not done twice.',
+          data: { signal, tempFilesRemoved: removed, remoteUploadsUndone: remoteUndone },
+        },
+      );
+      // A progress line may be on the terminal: the message replaces it.
+      const clear = process.stderr.isTTY ? '\r\x1b[2K' : '';
+      // Synchronous on files and pipes (and terminals on Linux), so it is out before the exit.
+      process.stderr.write(json() ? renderError(err, true) : `${clear}${err.message}\n`);
+      process.exit(exitCode);
+    };
+    if (!remoteWorkInFlight()) finish(0);
+    else void undoRemoteWorkInFlight(REMOTE_UNDO_MS).then(finish, () => finish(0));
   };
   const signals = Object.keys(SIGNAL_EXIT) as StopSignal[];
   for (const s of signals) process.on(s, handler);

@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import type { Upload } from '@aws-sdk/lib-storage';
 import { ConfigError, IntegrityError, NotFoundError } from '../errors/index.js';
 import {
   isTempName,
@@ -25,6 +26,7 @@ import {
   type HttpTarget,
 } from './http.js';
 import { DirectGetPool, type DirectResult, type DirectTarget } from './http-direct.js';
+import { withUndoOnStop } from './in-flight.js';
 import { signS3, uriEncode, UNSIGNED_PAYLOAD, type S3Credentials } from './s3-sign.js';
 
 /**
@@ -432,10 +434,33 @@ export class S3Driver implements RemoteDriver {
           seen = p.loaded;
         }
       });
-      await upload.done();
+      await withUndoOnStop(
+        () => this.abortUpload(upload, key),
+        () => upload.done(),
+      );
     } catch (err) {
       throw this.fail(err, `upload of ${key}`);
     }
+  }
+
+  /**
+   * Stops a multipart upload and drops its stored parts at once (a stop signal came):
+   * lib-storage's own abort waits for the parts in flight before it sends the abort.
+   */
+  private async abortUpload(upload: Upload, key: string): Promise<void> {
+    await upload.abort();
+    // Not in lib-storage's typings; set once CreateMultipartUpload has answered.
+    const uploadId = (upload as unknown as { uploadId?: string }).uploadId;
+    if (uploadId === undefined) return;
+    const { AbortMultipartUploadCommand } = await import('@aws-sdk/client-s3');
+    const client = await this.sdk();
+    await client.send(
+      new AbortMultipartUploadCommand({
+        Bucket: this.bucket,
+        Key: this.prefix + key,
+        UploadId: uploadId,
+      }),
+    );
   }
 
   /**

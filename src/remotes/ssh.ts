@@ -34,6 +34,7 @@ import { expandTokens, lookupSshConfig } from './ssh-config.js';
 import { agentLimitedTo } from './ssh-agent-limit.js';
 import { startProxyCommand, type ProxyProcess } from './ssh-proxy.js';
 import { counting } from './streams.js';
+import { withUndoOnStop } from './in-flight.js';
 
 export interface SshSettings {
   /** `ssh://[user@]host[:port]/abs/path` */
@@ -355,15 +356,21 @@ export class SshDriver implements RemoteDriver {
     const tmp = posix.join(dir, tempName());
     try {
       await this.ensureDir(dir);
-      if (typeof source === 'string') {
-        await this.client.fastPut(source, tmp, {
-          step: (_total: number, chunk: number) => opts.onBytes?.(chunk),
-        });
-      } else {
-        await this.client.put(source.stream, tmp);
-        opts.onBytes?.(source.size);
-      }
-      await this.client.posixRename(tmp, target);
+      // A stop signal mid-upload removes the temp file (DVC leaves it behind).
+      await withUndoOnStop(
+        () => this.client.delete(tmp, true),
+        async () => {
+          if (typeof source === 'string') {
+            await this.client.fastPut(source, tmp, {
+              step: (_total: number, chunk: number) => opts.onBytes?.(chunk),
+            });
+          } else {
+            await this.client.put(source.stream, tmp);
+            opts.onBytes?.(source.size);
+          }
+          await this.client.posixRename(tmp, target);
+        },
+      );
     } catch (err) {
       await this.client.delete(tmp, true).catch(() => undefined);
       throw this.fail(err, `upload of ${key}`);

@@ -10,15 +10,21 @@ import { join } from 'node:path';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
+  ListMultipartUploadsCommand,
   paginateListObjectsV2,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRgw, type RgwServer } from '../servers/rgw.js';
 import { freePort } from '../servers/common.js';
-import { cloneProject, listFiles, loggedProject } from '../helpers/artifact-project.js';
+import {
+  bigFileProject,
+  cloneProject,
+  listFiles,
+  loggedProject,
+} from '../helpers/artifact-project.js';
 import { editedClone, expectFailure, expectRoundTrip } from '../helpers/artifact-roundtrip.js';
-import { isolatedEnv, runCmf } from '../helpers/cli.js';
+import { isolatedEnv, runCmf, runCmfUntil } from '../helpers/cli.js';
 
 const BUCKET = 'cmf-e2e';
 let rgw: RgwServer;
@@ -26,6 +32,8 @@ let admin: S3Client;
 let root: string;
 let env: Record<string, string>;
 let project: string;
+/** `cmf init minioS3` arguments for the gateway, to be followed by the remote URL. */
+let s3Init: string[];
 
 /** The DVC keys under `prefix` in the bucket, sorted. */
 async function keysUnder(prefix: string): Promise<string[]> {
@@ -52,21 +60,17 @@ beforeAll(async () => {
   mkdirSync(join(root, 'home'));
   env = isolatedEnv(join(root, 'home'));
   project = join(root, 'project');
-  await loggedProject(
-    project,
-    [
-      'minioS3',
-      '--url',
-      `s3://${BUCKET}/team/dvc`,
-      '--endpoint-url',
-      rgw.endpoint,
-      '--access-key-id',
-      rgw.accessKeyId,
-      '--secret-key',
-      rgw.secretAccessKey,
-    ],
-    env,
-  );
+  s3Init = [
+    'minioS3',
+    '--endpoint-url',
+    rgw.endpoint,
+    '--access-key-id',
+    rgw.accessKeyId,
+    '--secret-key',
+    rgw.secretAccessKey,
+    '--url',
+  ];
+  await loggedProject(project, [...s3Init, `s3://${BUCKET}/team/dvc`], env);
 }, 240_000);
 afterAll(async () => {
   admin?.destroy();
@@ -77,6 +81,26 @@ afterAll(async () => {
 describe('cmf artifact push / pull with an S3 remote (Ceph RGW, cmf init minioS3)', () => {
   it('push, no-op push, pull into an empty clone, -a pulls', async () => {
     await expectRoundTrip({ project, root, env, remoteObjects: () => keysUnder('team/dvc') });
+  });
+
+  it('SIGINT during a multipart upload aborts it on the server; the next push completes', async () => {
+    const dir = join(root, 'project-interrupt');
+    await bigFileProject(dir, [...s3Init, `s3://${BUCKET}/interrupt`], env, 96 << 20);
+    const uploads = async () =>
+      (await admin.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: 'interrupt/' })))
+        .Uploads ?? [];
+    const r = await runCmfUntil(
+      ['artifact', 'push', '-p', 'P', '-j', '1'],
+      { cwd: dir, env },
+      async () => (await uploads()).length > 0,
+    );
+    expect(r.signalSent).toBe(true);
+    expect(r.code, r.stderr).toBe(130);
+    expect(await uploads()).toEqual([]);
+    const again = await runCmf(['artifact', 'push', '-p', 'P', '--json'], { cwd: dir, env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ failed: [] });
+    expect(await keysUnder('interrupt')).toHaveLength(3);
   });
 
   it('a wrong secret is exit 4 naming the credential, for push and pull; nothing is written', async () => {

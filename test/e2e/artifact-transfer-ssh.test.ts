@@ -7,17 +7,19 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSshd, type SshdServer } from '../servers/sshd.js';
+import { isOwnTempName } from '../../src/fs/atomic.js';
 import {
+  bigFileProject,
   cloneProject,
   listFiles,
   loggedProject,
   trackedFiles,
 } from '../helpers/artifact-project.js';
 import { expectRoundTrip } from '../helpers/artifact-roundtrip.js';
-import { isolatedEnv, runCmf } from '../helpers/cli.js';
+import { isolatedEnv, runCmf, runCmfUntil } from '../helpers/cli.js';
 
 let sshd: SshdServer;
 let root: string;
@@ -112,6 +114,26 @@ describe('cmf artifact push / pull over SSH', () => {
       expect(changed.stderr).toContain('ssh-keygen -R');
     }
     expect(readFileSync(knownHosts, 'utf8')).toBe(recorded);
+  });
+
+  it('SIGINT during an upload removes the temp file on the remote; the next push completes', async () => {
+    const project = join(root, 'project-interrupt');
+    const remoteDir = `${sshd.dataDir}/cmf-e2e-interrupt`;
+    await bigFileProject(project, sshInit(remoteDir), env, 64 << 20);
+    const remoteTemps = () =>
+      existsSync(remoteDir) ? listFiles(remoteDir).filter((f) => isOwnTempName(basename(f))) : [];
+    const r = await runCmfUntil(
+      ['artifact', 'push', '-p', 'P', '-j', '1'],
+      { cwd: project, env },
+      () => remoteTemps().length > 0,
+    );
+    expect(r.signalSent).toBe(true);
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/^Interrupted: cmf artifact push \(SIGINT\)/);
+    expect(remoteTemps()).toEqual([]);
+    const again = await runCmf(['artifact', 'push', '-p', 'P', '--json'], { cwd: project, env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(remoteTemps()).toEqual([]);
   });
 
   it('a failing ProxyCommand of ~/.ssh/config: exit 1, its error as JSON on stderr, nothing on stdout', async () => {

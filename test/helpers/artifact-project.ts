@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Cmf, doubleValue } from '../../src/index.js';
@@ -28,6 +29,33 @@ export async function loggedProject(dir: string, initArgs: string[], env: Record
   await cmf.createContext('Collect');
   await cmf.createExecution('Collect');
   await cmf.logDataset('artifacts/images', 'output');
+  await cmf.finalize();
+  await cmf.close();
+}
+
+/**
+ * A project with one big random file and one small file (`data/big.bin`, `data/small.txt`),
+ * logged as outputs of pipeline `P` after `cmf init <initArgs>`: a transfer of it stays busy
+ * with one object long enough to be interrupted half-way.
+ */
+export async function bigFileProject(
+  dir: string,
+  initArgs: string[],
+  env: Record<string, string>,
+  size: number,
+): Promise<void> {
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  const init = await runCmf(['init', ...initArgs, '--git-remote-url', GIT_URL], { cwd: dir, env });
+  if (init.code !== 0) throw new Error(`cmf init failed: ${init.stderr}${init.stdout}`);
+  writeFileSync(join(dir, 'data', 'big.bin'), randomBytes(size));
+  writeFileSync(join(dir, 'data', 'small.txt'), 'small\n');
+  execFileSync('git', ['config', 'user.name', 'T'], { cwd: dir });
+  execFileSync('git', ['config', 'user.email', 't@e.com'], { cwd: dir });
+  const cmf = await Cmf.open({ cwd: dir, pipelineName: 'P' });
+  await cmf.createContext('s');
+  await cmf.createExecution('e');
+  await cmf.logDataset('data/big.bin', 'output');
+  await cmf.logDataset('data/small.txt', 'output');
   await cmf.finalize();
   await cmf.close();
 }

@@ -37,6 +37,19 @@ export function runCmf(
   args: string[],
   opts: { cwd?: string; env?: Record<string, string> } = {},
 ): Promise<CmfRun> {
+  return runCmfUntil(args, opts).then(({ signalSent: _, ...run }) => run);
+}
+
+/**
+ * {@link runCmf}, sending `signal` to the process the first time `ready()` (polled every
+ * few milliseconds) answers true. `signalSent` says whether that happened before it exited.
+ */
+export function runCmfUntil(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> },
+  ready?: () => boolean | Promise<boolean>,
+  signal: NodeJS.Signals = 'SIGINT',
+): Promise<CmfRun & { signalSent: boolean }> {
   if (!existsSync(new URL('../../oclif.manifest.json', import.meta.url))) {
     throw new Error('cmf is not built: run scripts/setup (or npm run build) first');
   }
@@ -50,7 +63,26 @@ export function runCmf(
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let signalSent = false;
+    let polling = false;
+    const timer =
+      ready &&
+      setInterval(() => {
+        if (signalSent || polling) return;
+        polling = true;
+        void Promise.resolve(ready())
+          .then((yes) => {
+            if (yes && !signalSent && child.exitCode === null) {
+              signalSent = true;
+              child.kill(signal);
+            }
+          })
+          .finally(() => (polling = false));
+      }, 2);
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      if (timer) clearInterval(timer);
+      resolve({ code, stdout, stderr, signalSent });
+    });
   });
 }
