@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors/index.js';
+import { tokenExpiry } from '../remotes/osdf-token.js';
 
 /**
  * What each `cmf init <type>` puts in the DVC remote (fixed names, as cmflib), split into
@@ -289,8 +290,15 @@ async function planOsdf(opts: OsdfRemoteOptions, ctx: PlanContext): Promise<Remo
   let token: string | undefined;
   let marker = '';
   let credentials: string;
+  let tokenSource: string | undefined;
   const defaultTokenFile = join(ctx.home, '.fdp', 'osdf_token');
-  const isFile = (p: string) => statSync(p, { throwIfNoEntry: false })?.isFile() === true;
+  const isFile = (p: string) => {
+    try {
+      return statSync(p, { throwIfNoEntry: false })?.isFile() === true;
+    } catch {
+      return false; // e.g. ENAMETOOLONG: a raw token is longer than a file name may be
+    }
+  };
   if (opts.accessToken !== undefined && opts.accessToken !== '') {
     const asPath = resolveHome(opts.accessToken, ctx);
     if (isFile(asPath)) {
@@ -301,6 +309,7 @@ async function planOsdf(opts: OsdfRemoteOptions, ctx: PlanContext): Promise<Remo
       token = opts.accessToken.startsWith('Bearer ') ? opts.accessToken.slice(7) : opts.accessToken;
       marker = 'provided';
       credentials = 'token in .dvc/config.local';
+      tokenSource = 'The --access-token value is neither a token file nor a JWT';
     }
   } else if (ctx.env.BEARER_TOKEN_FILE && isFile(ctx.env.BEARER_TOKEN_FILE)) {
     marker = resolve(ctx.root, ctx.env.BEARER_TOKEN_FILE);
@@ -317,8 +326,20 @@ async function planOsdf(opts: OsdfRemoteOptions, ctx: PlanContext): Promise<Remo
     throw usage('OSDF needs a token or a signing key', keyHint);
   }
   const warnings: string[] = [];
-  if (token !== undefined && tokenExpired(token)) {
-    warnings.push('The OSDF token has expired; refresh it before pushing or pulling.');
+  if (token !== undefined) {
+    // Refuse now what every push and pull would refuse; the token itself is never shown.
+    let exp: number | undefined;
+    try {
+      exp = tokenExpiry(token);
+    } catch {
+      throw usage(
+        tokenSource ?? `The OSDF token in ${marker} is not a JWT`,
+        'An OSDF token is a JWT (three base64url parts separated by dots). ' + keyHint,
+      );
+    }
+    if (exp !== undefined && exp * 1000 < Date.now()) {
+      warnings.push('The OSDF token has expired; refresh it before pushing or pulling.');
+    }
   }
   const options: [string, string][] = [
     ['method', 'PUT'],
@@ -382,18 +403,4 @@ function checkSigningKey(keyPath: string, issuer: string): void {
 function readFileSyncSafe(path: string): string {
   if (!statSync(path, { throwIfNoEntry: false })?.isFile()) throw new Error('no such file');
   return readFileSync(path, 'utf8');
-}
-
-/** True when the JWT has an `exp` in the past; undecodable tokens are left to the server. */
-function tokenExpired(token: string): boolean {
-  const payload = token.split('.')[1];
-  if (!payload) return false;
-  try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
-      exp?: unknown;
-    };
-    return typeof claims.exp === 'number' && claims.exp * 1000 < Date.now();
-  } catch {
-    return false;
-  }
 }

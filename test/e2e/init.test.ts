@@ -6,6 +6,8 @@ import { isolatedEnv, runCmf } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const GIT_URL = 'https://github.com/example/project.git';
+/** A JWT-shaped OSDF token (header, payload `{"sub":"x"}`, signature) with a marker to look for. */
+const JWT_SECRET = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.SECRET';
 
 /** A project dir and an isolated HOME, with no credentials inherited from this machine. */
 async function setup() {
@@ -89,7 +91,7 @@ describe('cmf init (binary)', () => {
     ],
     [
       'osdfremote',
-      ['--path', 'https://origin.example.org:8443/ns', '--access-token', 'TOK-SECRET'],
+      ['--path', 'https://origin.example.org:8443/ns', '--access-token', JWT_SECRET],
       'osdf',
     ],
   ])(
@@ -202,6 +204,27 @@ describe('cmf init (binary)', () => {
     expect(r.stderr).toMatch(/Error: Provide user, password and uri for neo4j/);
     expect(r.stderr).toMatch(/Hint: Give all of --neo4j-user/);
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('osdfremote takes a long raw token, and refuses one that is no JWT without showing it', async () => {
+    const { dir, cmf } = await setup();
+    const base = ['init', 'osdfremote', '--path', 'https://o/ns', '--git-remote-url', GIT_URL];
+    // Real tokens run to 400-800 characters: longer than a file name may be.
+    const long = `${JWT_SECRET}${'x'.repeat(600)}`;
+    const ok = await cmf([...base, '--access-token', long]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(read(dir, '.dvc/config.local')).toContain(long);
+    writeFileSync(join(dir, 'empty-token'), '');
+    for (const [token, message] of [
+      ['not-a-jwt-SECRET', /--access-token value is neither a token file nor a JWT/],
+      [join(dir, 'empty-token'), /The OSDF token in .*empty-token is not a JWT/],
+    ] as const) {
+      const r = await cmf([...base, '--access-token', token]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/SECRET/);
+    }
   });
 
   it('osdfremote without any token source is exit 2', async () => {
