@@ -1,5 +1,6 @@
 import { CmfError, ExitCode, IntegrityError, OperationError } from '../errors/index.js';
-import type { TransferFailure } from '../remotes/index.js';
+import { isDirOid, type LocalCache } from '../hashing/cache.js';
+import { objectKey, type TransferFailure } from '../remotes/index.js';
 import { counted } from '../util/counted.js';
 
 /** One object (or artifact) that did not make it, in a form `--json` can print. */
@@ -8,12 +9,17 @@ export interface ArtifactFailure {
   oid?: string;
   /** Names of the artifacts the object belongs to. */
   artifacts: string[];
+  /** For a corrupt file of a directory: the oid of the directory manifest listing it. */
+  manifest?: string;
   /** Set when the artifact's file was not written (the object itself may be fine). */
   checkout?: boolean;
   code: string;
   exitCode: number;
   message: string;
 }
+
+/** An object on the remote whose content does not match its name (remotes/transfer). */
+const REMOTE_CORRUPT = 'REMOTE_OBJECT_CORRUPT';
 
 /** A file stands where a checkout needs a directory. */
 export const PATH_BLOCKED = 'ARTIFACT_PATH_BLOCKED';
@@ -37,17 +43,42 @@ function nextStep(verb: 'push' | 'pull', failed: readonly ArtifactFailure[]): st
   return steps.join(' ');
 }
 
-export function describeFailures(
+/**
+ * The failures of a transfer of the objects in `byOid` (oid → artifact names), each with the
+ * artifacts it belongs to; a directory's file also names the directory's manifest, which
+ * a repair has to delete on the remote along with a corrupt file (push trusts a manifest on
+ * the remote to vouch for every file it lists, as DVC does).
+ */
+export async function describeFailures(
   failed: readonly TransferFailure[],
-  owners: Map<string, string[]>,
-): ArtifactFailure[] {
-  return failed.map((f) => ({
-    oid: f.oid,
-    artifacts: owners.get(f.oid) ?? [],
-    code: f.error.code,
-    exitCode: f.error.exitCode,
-    message: f.error.message,
-  }));
+  cache: LocalCache,
+  byOid: ReadonlyMap<string, string[]>,
+): Promise<ArtifactFailure[]> {
+  if (failed.length === 0) return [];
+  const owners = new Map(byOid);
+  const manifestOf = new Map<string, string>();
+  for (const [oid, names] of byOid) {
+    if (!isDirOid(oid)) continue;
+    const entries = await cache.readManifest(oid).catch(() => []);
+    for (const e of entries) {
+      owners.set(e.md5, [...(owners.get(e.md5) ?? []), ...names]);
+      manifestOf.set(e.md5, oid);
+    }
+  }
+  return failed.map((f) => {
+    const manifest = f.error.code === REMOTE_CORRUPT ? manifestOf.get(f.oid) : undefined;
+    return {
+      oid: f.oid,
+      artifacts: owners.get(f.oid) ?? [],
+      code: f.error.code,
+      exitCode: f.error.exitCode,
+      message:
+        manifest === undefined
+          ? f.error.message
+          : `${f.error.message}; it is listed by the directory manifest ${objectKey(manifest)}`,
+      ...(manifest !== undefined ? { manifest } : {}),
+    };
+  });
 }
 
 /**
@@ -84,8 +115,13 @@ export function transferError(
       hint:
         verb === 'pull'
           ? 'Corrupt objects were not stored and their files were not written. Delete each corrupt ' +
-            'object on the remote (its key is named above), push it again from a project whose ' +
-            'cache has a good copy (push skips objects the remote already has), then pull.'
+            'object on the remote (its key is named above)' +
+            (failed.some((f) => f.manifest)
+              ? ', and the directory manifest named with it (a manifest on the remote vouches ' +
+                'for all its files, so push would not send them again)'
+              : '') +
+            ', push again from a project whose cache has a good copy (push skips objects the ' +
+            'remote already has), then pull.'
           : 'Corrupt cache objects were not uploaded. Delete each corrupt cache file named above, ' +
             'add or pull its file again so the cache holds a good copy, then push again.',
       data,

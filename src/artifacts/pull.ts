@@ -14,7 +14,6 @@ import {
   type ArtifactContext,
   type ArtifactTransferOptions,
 } from './project.js';
-import { ownersOf } from './push.js';
 
 export interface PullArtifactsOptions extends ArtifactTransferOptions {
   /** Pull only this artifact: its full name, its path, or the basename of its path. */
@@ -184,7 +183,7 @@ async function pullAndCheckout(
   if (transfer.failed.length > 0) {
     const byOid = new Map<string, string[]>();
     for (const t of targets) byOid.set(t.oid, [...(byOid.get(t.oid) ?? []), t.artifact.name]);
-    failed.push(...describeFailures(transfer.failed, await ownersOf(ctx.cache, byOid)));
+    failed.push(...(await describeFailures(transfer.failed, ctx.cache, byOid)));
   }
 
   // One version per path (the one logged last), parents before what lies inside them:

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { isDirOid, type LocalCache } from '../hashing/cache.js';
 import { HashState } from '../hashing/state.js';
 import { pushObjects, type TransferProgress } from '../remotes/index.js';
 import { projectRelativePath, type PipelineArtifact } from './collect.js';
@@ -50,20 +49,6 @@ async function artifactOid(ctx: ArtifactContext, a: PipelineArtifact): Promise<s
   return file.outs.find((o) => o.md5)?.md5;
 }
 
-/** Which artifacts each oid belongs to, directories' files included (for failure messages). */
-export async function ownersOf(
-  cache: LocalCache,
-  byOid: Map<string, string[]>,
-): Promise<Map<string, string[]>> {
-  const owners = new Map(byOid);
-  for (const [oid, names] of byOid) {
-    if (!isDirOid(oid)) continue;
-    const entries = await cache.readManifest(oid).catch(() => []);
-    for (const e of entries) owners.set(e.md5, [...(owners.get(e.md5) ?? []), ...names]);
-  }
-  return owners;
-}
-
 /**
  * `cmf artifact push`: uploads the objects of every file-backed artifact of the pipeline
  * (directories: manifest and files, manifest last) that the default remote lacks. Per-object
@@ -88,7 +73,6 @@ export async function pushArtifacts(opts: PushArtifactsOptions): Promise<PushArt
       onProgress: opts.onProgress,
       state,
     });
-    const owners = r.failed.length > 0 ? await ownersOf(ctx.cache, byOid) : new Map();
     return {
       pipeline: opts.pipeline,
       remote: driver.location,
@@ -96,7 +80,7 @@ export async function pushArtifacts(opts: PushArtifactsOptions): Promise<PushArt
       uploaded: r.transferred,
       present: r.present,
       bytes: r.bytes,
-      failed: describeFailures(r.failed, owners),
+      failed: await describeFailures(r.failed, ctx.cache, byOid),
       skipped,
     };
   } finally {
