@@ -1,15 +1,8 @@
-import { existsSync } from 'node:fs';
-import { join, posix } from 'node:path';
 import { isDirOid, type LocalCache } from '../hashing/cache.js';
 import { HashState } from '../hashing/state.js';
 import { pushObjects, type TransferProgress } from '../remotes/index.js';
-import { projectRelativePath, type PipelineArtifact } from './collect.js';
-import {
-  loadArtifactContext,
-  openDefaultRemote,
-  type ArtifactContext,
-  type ArtifactTransferOptions,
-} from './project.js';
+import { artifactObject, ObjectOwners } from './objects.js';
+import { loadArtifactContext, openDefaultRemote, type ArtifactTransferOptions } from './project.js';
 import type { ArtifactFailure } from './failures.js';
 import { describeFailures } from './failures.js';
 
@@ -34,32 +27,27 @@ export interface PushArtifactsResult {
 }
 
 /**
- * The oid of an artifact: the hash MLMD records (what a pull will ask for), else the one in
- * its `.dvc` file, looked up beside the path (relative to the MLMD file's directory) or, for
- * a path outside the project, by basename in the project root as cmflib does.
+ * Which artifacts each oid belongs to, directories' files included (for failure messages).
+ * `legacy` names the layout the manifests of `byOid` are read from.
  */
-async function artifactOid(ctx: ArtifactContext, a: PipelineArtifact): Promise<string | undefined> {
-  if (a.oid) return a.oid;
-  const { projectRoot } = ctx;
-  const rel = projectRelativePath(projectRoot, a.path, ctx.baseDir);
-  const dvcPath = join(projectRoot, `${rel ?? posix.basename(a.path)}.dvc`);
-  if (!existsSync(dvcPath)) return undefined;
-  // Loaded here: the YAML parser is a large import that most pushes never need.
-  const { readDvcFile } = await import('../hashing/dvcfile.js');
-  const file = await readDvcFile(dvcPath);
-  return file.outs.find((o) => o.md5)?.md5;
-}
-
-/** Which artifacts each oid belongs to, directories' files included (for failure messages). */
 export async function ownersOf(
   cache: LocalCache,
   byOid: Map<string, string[]>,
+  legacy: Map<string, string[]> = new Map(),
 ): Promise<Map<string, string[]>> {
-  const owners = new Map(byOid);
-  for (const [oid, names] of byOid) {
-    if (!isDirOid(oid)) continue;
-    const entries = await cache.readManifest(oid).catch(() => []);
-    for (const e of entries) owners.set(e.md5, [...(owners.get(e.md5) ?? []), ...names]);
+  const owners = new Map<string, string[]>();
+  const add = (oid: string, names: string[]) =>
+    owners.set(oid, [...(owners.get(oid) ?? []), ...names]);
+  for (const [map, layout] of [
+    [byOid, {}],
+    [legacy, { legacy: true }],
+  ] as const) {
+    for (const [oid, names] of map) {
+      add(oid, names);
+      if (!isDirOid(oid)) continue;
+      const entries = await cache.readManifest(oid, layout).catch(() => []);
+      for (const e of entries) add(e.md5, names);
+    }
   }
   return owners;
 }
@@ -71,24 +59,27 @@ export async function ownersOf(
  */
 export async function pushArtifacts(opts: PushArtifactsOptions): Promise<PushArtifactsResult> {
   const ctx = await loadArtifactContext(opts);
-  const byOid = new Map<string, string[]>();
+  const owners = new ObjectOwners();
   const skipped: string[] = [];
   for (const a of ctx.artifacts) {
-    const oid = await artifactOid(ctx, a);
-    if (oid === undefined) skipped.push(a.name);
-    else byOid.set(oid, [...(byOid.get(oid) ?? []), a.name]);
+    const obj = await artifactObject(ctx, a);
+    if (obj === undefined) skipped.push(a.name);
+    else owners.add(obj, a.name);
   }
   const driver = await openDefaultRemote(ctx, opts);
   // Objects about to be uploaded are verified through the project's hash state, so an
   // unchanged cache object costs a stat, not a read.
   const state = HashState.open(ctx.projectRoot);
   try {
-    const r = await pushObjects(ctx.cache, driver, [...byOid.keys()], {
+    // Legacy objects go to the legacy layout, as `dvc push` splits them off (formats.md A4.2).
+    const r = await pushObjects(ctx.cache, driver, [...owners.dvc3.keys()], {
       jobs: opts.jobs,
       onProgress: opts.onProgress,
       state,
+      legacy: [...owners.legacy.keys()],
     });
-    const owners = r.failed.length > 0 ? await ownersOf(ctx.cache, byOid) : new Map();
+    const failedOwners =
+      r.failed.length > 0 ? await ownersOf(ctx.cache, owners.dvc3, owners.legacy) : new Map();
     return {
       pipeline: opts.pipeline,
       remote: driver.location,
@@ -96,7 +87,7 @@ export async function pushArtifacts(opts: PushArtifactsOptions): Promise<PushArt
       uploaded: r.transferred,
       present: r.present,
       bytes: r.bytes,
-      failed: describeFailures(r.failed, owners),
+      failed: describeFailures(r.failed, failedOwners),
       skipped,
     };
   } finally {
