@@ -24,8 +24,14 @@ export interface PipelineArtifact {
   name: string;
   /** The path part of the name (before the first `:`), as logged. */
   path: string;
-  /** DVC 3 object id (`<md5>` or `<md5>.dir`), or undefined when MLMD records none. */
+  /** DVC object id (`<md5>` or `<md5>.dir`), or undefined when MLMD records none. */
   oid?: string;
+  /**
+   * What the object URL says of the object's layout: true for the legacy (DVC 2.x) remote
+   * layout `…/ab/cdef…`, false for DVC 3's `…/files/md5/ab/cdef…`; undefined when there is
+   * no URL to tell (then the `.dvc` file does, see artifacts/objects.ts).
+   */
+  legacy?: boolean;
   /**
    * The id of the artifact's latest event in the selected executions: among versions of one
    * path, the highest is the one logged last (re-logging known content reuses the older,
@@ -62,10 +68,29 @@ export function objectUrlFor(url: string, pipeline: string): string | undefined 
   return undefined;
 }
 
-/** The oid an object URL names: its last four segments are `files/md5/xx/rest` (DVC 3). */
+/** The object an object URL names, and whether it is in the legacy layout. */
+export interface UrlObject {
+  oid: string;
+  legacy: boolean;
+}
+
+/**
+ * The object an object URL names: its last four segments are `files/md5/xx/rest` (DVC 3), or
+ * else its last two are `xx/rest` (the legacy layout, where DVC 2 and cmf with DVC 2 put
+ * every object: `<remote>/ab/cdef…`).
+ */
+export function objectFromUrl(url: string): UrlObject | undefined {
+  const parts = url.replace(/\/+$/, '').split('/');
+  const oid = oidFromKey(parts.slice(-4).join('/'));
+  if (oid) return { oid, legacy: false };
+  const old =
+    parts.length > 2 ? oidFromKey(parts.slice(-2).join('/'), { legacy: true }) : undefined;
+  return old ? { oid: old, legacy: true } : undefined;
+}
+
+/** The oid an object URL names, in either layout (see {@link objectFromUrl}). */
 export function oidFromObjectUrl(url: string): string | undefined {
-  const key = url.replace(/\/+$/, '').split('/').slice(-4).join('/');
-  return oidFromKey(key);
+  return objectFromUrl(url)?.oid;
 }
 
 /** An artifact of the pipeline with no object on the remote, and why. */
@@ -139,7 +164,8 @@ export function collectArtifactSets(
       const url = stringProp(a, 'url');
       const objectUrl = url === undefined ? undefined : objectUrlFor(url, pipeline);
       const recorded = [a.uri, stringProp(a, 'Commit')].find((h) => h && OID_RE.test(h));
-      const oid = (objectUrl && oidFromObjectUrl(objectUrl)) || recorded;
+      const named = objectUrl ? objectFromUrl(objectUrl) : undefined;
+      const oid = named?.oid ?? recorded;
       out.push({
         id: a.id,
         type: a.typeName,
@@ -147,6 +173,7 @@ export function collectArtifactSets(
         path: a.name.split(':')[0]!,
         lastEvent: lastEvent.get(a.id)!,
         ...(oid ? { oid } : {}),
+        ...(named ? { legacy: named.legacy } : {}),
         ...(url !== undefined ? { url } : {}),
         ...(objectUrl !== undefined ? { objectUrl } : {}),
       });

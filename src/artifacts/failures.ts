@@ -1,6 +1,7 @@
 import { CmfError, ExitCode, IntegrityError, OperationError } from '../errors/index.js';
 import { isDirOid, type LocalCache } from '../hashing/cache.js';
 import { objectKey, type TransferFailure } from '../remotes/index.js';
+import type { ObjectOwners } from './objects.js';
 import { counted } from '../util/counted.js';
 
 /** One object (or artifact) that did not make it, in a form `--json` can print. */
@@ -9,7 +10,7 @@ export interface ArtifactFailure {
   oid?: string;
   /** Names of the artifacts the object belongs to. */
   artifacts: string[];
-  /** For a corrupt file of a directory: the oid of the directory manifest listing it. */
+  /** For a corrupt file of a directory: the remote key of the directory manifest listing it. */
   manifest?: string;
   /** Set when the artifact's file was not written (the object itself may be fine). */
   checkout?: boolean;
@@ -52,17 +53,26 @@ function nextStep(verb: 'push' | 'pull', failed: readonly ArtifactFailure[]): st
 export async function describeFailures(
   failed: readonly TransferFailure[],
   cache: LocalCache,
-  byOid: ReadonlyMap<string, string[]>,
+  byOid: ObjectOwners,
 ): Promise<ArtifactFailure[]> {
   if (failed.length === 0) return [];
-  const owners = new Map(byOid);
+  const owners = new Map<string, string[]>();
+  const add = (oid: string, names: string[]) =>
+    owners.set(oid, [...(owners.get(oid) ?? []), ...names]);
+  /** Remote key of the manifest listing each directory file. */
   const manifestOf = new Map<string, string>();
-  for (const [oid, names] of byOid) {
-    if (!isDirOid(oid)) continue;
-    const entries = await cache.readManifest(oid).catch(() => []);
-    for (const e of entries) {
-      owners.set(e.md5, [...(owners.get(e.md5) ?? []), ...names]);
-      manifestOf.set(e.md5, oid);
+  for (const [map, layout] of [
+    [byOid.dvc3, {}],
+    [byOid.legacy, { legacy: true }],
+  ] as const) {
+    for (const [oid, names] of map) {
+      add(oid, names);
+      if (!isDirOid(oid)) continue;
+      const entries = await cache.readManifest(oid, layout).catch(() => []);
+      for (const e of entries) {
+        add(e.md5, names);
+        manifestOf.set(e.md5, objectKey(oid, layout));
+      }
     }
   }
   return failed.map((f) => {
@@ -75,7 +85,7 @@ export async function describeFailures(
       message:
         manifest === undefined
           ? f.error.message
-          : `${f.error.message}; it is listed by the directory manifest ${objectKey(manifest)}`,
+          : `${f.error.message}; it is listed by the directory manifest ${manifest}`,
       ...(manifest !== undefined ? { manifest } : {}),
     };
   });

@@ -2,9 +2,11 @@ export {
   collectArtifactSets,
   collectPipelineArtifacts,
   objectUrlFor,
+  objectFromUrl,
   oidFromObjectUrl,
   projectRelativePath,
   type FilelessArtifact,
+  type UrlObject,
   type PipelineArtifact,
 } from './collect.js';
 export { artifactNotFound, selectArtifacts, type SelectWhere } from './select.js';

@@ -14,6 +14,7 @@ import {
   type ArtifactContext,
   type ArtifactTransferOptions,
 } from './project.js';
+import { artifactObject, ObjectOwners } from './objects.js';
 
 export interface PullArtifactsOptions extends ArtifactTransferOptions {
   /** Pull only this artifact: its full name, its path, or the basename of its path. */
@@ -57,6 +58,8 @@ const KEEP_BYTES = 64 << 20;
 interface Target {
   artifact: PipelineArtifact;
   oid: string;
+  /** A legacy (DVC 2.x) object: legacy layouts, md5-dos2unix (see artifacts/objects.ts). */
+  legacy: boolean;
   /** Path relative to the project root, POSIX. */
   rel: string;
 }
@@ -107,10 +110,11 @@ async function fileInTheWay(projectRoot: string, err: unknown): Promise<string |
 }
 
 /** True when the object and, for a directory, every file it lists are in the cache. */
-async function complete(cache: LocalCache, oid: string, failed: Set<string>): Promise<boolean> {
+async function complete(cache: LocalCache, t: Target, failed: Set<string>): Promise<boolean> {
+  const { oid } = t;
   if (failed.has(oid)) return false;
   if (!isDirOid(oid)) return true;
-  const entries = await cache.readManifest(oid).catch(() => undefined);
+  const entries = await cache.readManifest(oid, { legacy: t.legacy }).catch(() => undefined);
   return entries !== undefined && !entries.some((e) => failed.has(e.md5));
 }
 
@@ -148,7 +152,10 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
         exitCode: 1,
         message: `${a.path} (relative to ${ctx.baseDir}) is outside the project ${ctx.projectRoot}; not pulled`,
       });
-    } else targets.push({ artifact: a, oid: a.oid, rel });
+    } else {
+      const { legacy } = (await artifactObject(ctx, a))!;
+      targets.push({ artifact: a, oid: a.oid, legacy, rel });
+    }
   }
 
   const driver = await openDefaultRemote(ctx, opts);
@@ -174,16 +181,17 @@ async function pullAndCheckout(
   failed: ArtifactFailure[],
   skipped: string[],
 ): Promise<PullArtifactsResult> {
-  const transfer = await pullObjects(ctx.cache, driver, [...new Set(targets.map((t) => t.oid))], {
+  const owners = new ObjectOwners();
+  for (const t of targets) owners.add(t, t.artifact.name);
+  const transfer = await pullObjects(ctx.cache, driver, [...owners.dvc3.keys()], {
     jobs: opts.jobs,
     onProgress: opts.onProgress,
     keepBytes: KEEP_BYTES,
+    legacy: [...owners.legacy.keys()],
   });
   const failedOids = new Set(transfer.failed.map((f) => f.oid));
   if (transfer.failed.length > 0) {
-    const byOid = new Map<string, string[]>();
-    for (const t of targets) byOid.set(t.oid, [...(byOid.get(t.oid) ?? []), t.artifact.name]);
-    failed.push(...(await describeFailures(transfer.failed, ctx.cache, byOid)));
+    failed.push(...(await describeFailures(transfer.failed, ctx.cache, owners)));
   }
 
   // One version per path (the one logged last), parents before what lies inside them:
@@ -209,11 +217,15 @@ async function pullAndCheckout(
   state?.setMany(transfer.stateEntries);
   try {
     for (const t of order) {
-      if (!(await complete(ctx.cache, t.oid, failedOids))) continue;
+      if (!(await complete(ctx.cache, t, failedOids))) continue;
       const abs = join(ctx.projectRoot, t.rel);
       const run = () =>
         checkout(
-          { path: posix.basename(t.rel), md5: t.oid, hashName: 'md5' },
+          {
+            path: posix.basename(t.rel),
+            md5: t.oid,
+            hashName: t.legacy ? 'md5-dos2unix' : 'md5',
+          },
           {
             repoRoot: ctx.projectRoot,
             dvcFileDir: dirname(abs),
@@ -222,7 +234,7 @@ async function pullAndCheckout(
             force: opts.force,
             jobs: opts.jobs,
             objectBytes: transfer.fetched,
-            verified: transfer.stored,
+            verified: t.legacy ? transfer.storedLegacy : transfer.stored,
             state,
           },
         );
@@ -236,10 +248,11 @@ async function pullAndCheckout(
           const corrupt = toCmfError(err);
           const oids = corruptOids(corrupt);
           if (!oids) throw err;
-          const again = await pullObjects(ctx.cache, driver, oids, {
+          const again = await pullObjects(ctx.cache, driver, t.legacy ? [] : oids, {
             jobs: opts.jobs,
             keepBytes: KEEP_BYTES,
             replace: true,
+            legacy: t.legacy ? oids : [],
           });
           downloaded += again.transferred;
           bytes += again.bytes;
@@ -254,6 +267,7 @@ async function pullAndCheckout(
           for (const [oid, b] of again.fetched) transfer.fetched.set(oid, b);
           state?.setMany(again.stateEntries);
           for (const oid of again.stored) transfer.stored.add(oid);
+          for (const oid of again.storedLegacy) transfer.storedLegacy.add(oid);
           repaired.push(...oids);
           r = await run();
         }

@@ -1,14 +1,7 @@
-import { existsSync } from 'node:fs';
-import { join, posix } from 'node:path';
 import { HashState } from '../hashing/state.js';
 import { pushObjects, type TransferProgress } from '../remotes/index.js';
-import { projectRelativePath, type PipelineArtifact } from './collect.js';
-import {
-  loadArtifactContext,
-  openDefaultRemote,
-  type ArtifactContext,
-  type ArtifactTransferOptions,
-} from './project.js';
+import { artifactObject, ObjectOwners } from './objects.js';
+import { loadArtifactContext, openDefaultRemote, type ArtifactTransferOptions } from './project.js';
 import type { ArtifactFailure } from './failures.js';
 import { describeFailures } from './failures.js';
 
@@ -33,45 +26,30 @@ export interface PushArtifactsResult {
 }
 
 /**
- * The oid of an artifact: the hash MLMD records (what a pull will ask for), else the one in
- * its `.dvc` file, looked up beside the path (relative to the MLMD file's directory) or, for
- * a path outside the project, by basename in the project root as cmflib does.
- */
-async function artifactOid(ctx: ArtifactContext, a: PipelineArtifact): Promise<string | undefined> {
-  if (a.oid) return a.oid;
-  const { projectRoot } = ctx;
-  const rel = projectRelativePath(projectRoot, a.path, ctx.baseDir);
-  const dvcPath = join(projectRoot, `${rel ?? posix.basename(a.path)}.dvc`);
-  if (!existsSync(dvcPath)) return undefined;
-  // Loaded here: the YAML parser is a large import that most pushes never need.
-  const { readDvcFile } = await import('../hashing/dvcfile.js');
-  const file = await readDvcFile(dvcPath);
-  return file.outs.find((o) => o.md5)?.md5;
-}
-
-/**
  * `cmf artifact push`: uploads the objects of every file-backed artifact of the pipeline
  * (directories: manifest and files, manifest last) that the default remote lacks. Per-object
  * failures are returned, not thrown; bad credentials or an unreachable remote throw.
  */
 export async function pushArtifacts(opts: PushArtifactsOptions): Promise<PushArtifactsResult> {
   const ctx = await loadArtifactContext(opts);
-  const byOid = new Map<string, string[]>();
+  const owners = new ObjectOwners();
   const skipped: string[] = [];
   for (const a of ctx.artifacts) {
-    const oid = await artifactOid(ctx, a);
-    if (oid === undefined) skipped.push(a.name);
-    else byOid.set(oid, [...(byOid.get(oid) ?? []), a.name]);
+    const obj = await artifactObject(ctx, a);
+    if (obj === undefined) skipped.push(a.name);
+    else owners.add(obj, a.name);
   }
   const driver = await openDefaultRemote(ctx, opts);
   // Objects about to be uploaded are verified through the project's hash state, so an
   // unchanged cache object costs a stat, not a read.
   const state = HashState.open(ctx.projectRoot);
   try {
-    const r = await pushObjects(ctx.cache, driver, [...byOid.keys()], {
+    // Legacy objects go to the legacy layout, as `dvc push` splits them off (formats.md A4.2).
+    const r = await pushObjects(ctx.cache, driver, [...owners.dvc3.keys()], {
       jobs: opts.jobs,
       onProgress: opts.onProgress,
       state,
+      legacy: [...owners.legacy.keys()],
     });
     return {
       pipeline: opts.pipeline,
@@ -80,7 +58,7 @@ export async function pushArtifacts(opts: PushArtifactsOptions): Promise<PushArt
       uploaded: r.transferred,
       present: r.present,
       bytes: r.bytes,
-      failed: await describeFailures(r.failed, ctx.cache, byOid),
+      failed: await describeFailures(r.failed, ctx.cache, owners),
       skipped,
     };
   } finally {

@@ -1,15 +1,27 @@
 /** The `url` property of file-backed artifacts (spec §4.3). */
 import { isDirOid } from '../hashing/index.js';
 
-/** `<remote url>/files/md5/<2>/<rest>` — where `cmf artifact push` puts the object. */
-export function remoteObjectUrl(remoteUrl: string, oid: string): string {
+/**
+ * `<remote url>/files/md5/<2>/<rest>` — where `cmf artifact push` puts the object; for the
+ * object of a legacy (DVC 2.x) output `<remote url>/<2>/<rest>`, the remote's legacy layout.
+ */
+export function remoteObjectUrl(
+  remoteUrl: string,
+  oid: string,
+  opts: { legacy?: boolean } = {},
+): string {
   const base = remoteUrl.replace(/\/+$/, '');
-  return `${base}/files/md5/${oid.slice(0, 2)}/${oid.slice(2)}`;
+  return `${base}/${opts.legacy ? '' : 'files/md5/'}${oid.slice(0, 2)}/${oid.slice(2)}`;
 }
 
 /** `<pipeline>:<object url>`. */
-export function pipelineUrl(pipeline: string, remoteUrl: string, oid: string): string {
-  return `${pipeline}:${remoteObjectUrl(remoteUrl, oid)}`;
+export function pipelineUrl(
+  pipeline: string,
+  remoteUrl: string,
+  oid: string,
+  opts: { legacy?: boolean } = {},
+): string {
+  return `${pipeline}:${remoteObjectUrl(remoteUrl, oid, opts)}`;
 }
 
 /**

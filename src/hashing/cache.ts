@@ -1,6 +1,6 @@
 import { constants, statSync, type BigIntStats } from 'node:fs';
 import { chmod, copyFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { IntegrityError, NotFoundError, OperationError } from '../errors/index.js';
 import { replaceAtomically } from '../fs/atomic.js';
 import { mapLimit } from '../util/map-limit.js';
@@ -179,11 +179,12 @@ export class LocalCache {
   }
 
   /**
-   * Which of `oids` (DVC 3 layout) the cache holds. Where many share a `files/md5/xx`
-   * directory, one listing of it answers for all of them instead of one stat each: a pull
-   * into an empty cache asks about every object, and each stat is a thread-pool round trip.
+   * Which of `oids` the cache holds (looked up as {@link has} does). Where many share a
+   * two-character prefix, one listing of its directory (for legacy oids: of the legacy one,
+   * then of `files/md5/xx`) answers for all of them instead of one stat each: a pull into an
+   * empty cache asks about every object, and each stat is a thread-pool round trip.
    */
-  async presentAmong(oids: Iterable<string>): Promise<Set<string>> {
+  async presentAmong(oids: Iterable<string>, opts: ObjectOptions = {}): Promise<Set<string>> {
     const byPrefix = new Map<string, string[]>();
     for (const oid of oids) {
       assertOid(oid);
@@ -194,22 +195,24 @@ export class LocalCache {
     const present = new Set<string>();
     await mapLimit([...byPrefix.values()], 16, async (group) => {
       if (group.length < LIST_THRESHOLD) {
-        for (const oid of group) if (await this.has(oid)) present.add(oid);
+        for (const oid of group) if (await this.has(oid, opts)) present.add(oid);
         return;
       }
-      const dir = join(this.root, 'files', 'md5', group[0]!.slice(0, 2));
-      let entries;
-      try {
-        entries = new Map((await readdir(dir, { withFileTypes: true })).map((e) => [e.name, e]));
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT' || code === 'ENOTDIR') return;
-        throw err;
-      }
-      for (const oid of group) {
-        const e = entries.get(oid.slice(2));
-        // A symlink (dvc cache migrate leaves them) counts if it leads to a file, as in has().
-        if (e?.isFile() || (e?.isSymbolicLink() && (await this.has(oid)))) present.add(oid);
+      const dirs = this.candidates(group[0]!, opts).map((c) => dirname(c.path));
+      for (const dir of dirs) {
+        let entries;
+        try {
+          entries = new Map((await readdir(dir, { withFileTypes: true })).map((e) => [e.name, e]));
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+          throw err;
+        }
+        for (const oid of group) {
+          const e = entries.get(oid.slice(2));
+          // A symlink (dvc cache migrate leaves them) counts if it leads to a file, as in has().
+          if (e?.isFile() || (e?.isSymbolicLink() && (await this.has(oid, opts)))) present.add(oid);
+        }
       }
     });
     return present;

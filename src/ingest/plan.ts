@@ -27,6 +27,10 @@ export interface PlannedFile {
   nfiles?: number;
   /** False for files whose objects DVC does not keep (see the module comment). */
   versioned: boolean;
+  /**
+   * A DVC 2.x entry (no `hash:` key): its id is md5-dos2unix and its object lives in the
+   * legacy layouts of cache and remote, which its recorded url names.
+   */
   legacy: boolean;
 }
 
@@ -153,17 +157,5 @@ export function planIngest(
     deps,
     outs,
   }));
-  const legacy = new Set(
-    stages
-      .flatMap((s) => [...s.deps, ...s.outs])
-      .filter((f) => f.legacy && f.versioned)
-      .map((f) => f.path),
-  );
-  if (legacy.size > 0) {
-    warnings.push(
-      `${legacy.size} DVC-versioned file${legacy.size === 1 ? ' has' : 's have'} a legacy (DVC 2, md5-dos2unix) hash; ` +
-        "cmf artifact push finds their objects only under .dvc/cache/files/md5 (run 'dvc cache migrate' first)",
-    );
-  }
   return { schema: lock.schema, stages: ordered(stages), warnings };
 }

@@ -3,7 +3,8 @@
  * the pipeline's `Parent_Context`, one `Pipeline_Stage` context per stage (child of the
  * pipeline), one execution per stage and command (type `<pipeline>/<stage>`, cmflib's ten
  * properties, params as typed custom properties), `Dataset` artifacts `<path>:<hash>` (uri
- * and Commit = the hash, `url` = `<pipeline>:<remote>/files/md5/xx/rest`, custom `size`,
+ * and Commit = the hash, `url` = `<pipeline>:<remote>/files/md5/xx/rest` (legacy entries:
+ * `<remote>/xx/rest`), custom `size`,
  * `nfiles`, `dvc_tracked`), events, attributions. Everything happens in one transaction.
  *
  * Idempotent: an execution with the same stage and command is reused; it gets a new uuid
@@ -215,7 +216,8 @@ class Recorder {
   private versioned(scope: Scope, f: PlannedFile, oid: string, event: EventType): FileOutcome {
     const { opts, store } = this;
     const typeId = this.types.artifact('Dataset');
-    const url = pipelineUrl(opts.pipeline, opts.remoteUrl, oid);
+    // A legacy (DVC 2.x) entry's object lives in the remote's legacy layout, as DVC keeps it.
+    const url = pipelineUrl(opts.pipeline, opts.remoteUrl, oid, { legacy: f.legacy });
     const name = `${f.path}:${oid}`;
     const ids = (this.sql.byUri.all(oid, typeId) as { id: number | bigint }[]).map((r) =>
       Number(r.id),

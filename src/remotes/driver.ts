@@ -3,8 +3,8 @@ import { assertOid } from '../hashing/cache.js';
 
 /**
  * One interface for every artifact remote. Keys are relative to the remote root and follow
- * DVC 3 (`files/md5/<2>/<30>`, `.dir` manifests keep their suffix), so a remote we fill looks
- * exactly like one `dvc push` fills (spec/formats.md A4.1). Drivers stream: no object is held
+ * DVC (`files/md5/<2>/<30>`, legacy DVC 2.x objects `<2>/<30>`; `.dir` manifests keep their
+ * suffix), so a remote we fill looks exactly like one `dvc push` fills (spec/formats.md A4.1). Drivers stream: no object is held
  * in memory whole. Errors are CmfErrors: a missing object is a NotFoundError
  * (`REMOTE_OBJECT_MISSING`), bad credentials a ConfigError (`REMOTE_AUTH`) whose hint names
  * the credential, an unreachable server an OperationError (`REMOTE_UNREACHABLE`) naming
@@ -72,23 +72,37 @@ export interface RemoteDriver {
   close(): Promise<void>;
 }
 
-/** Remote key of object `oid`: `files/md5/ab/cdef…` (DVC 3 layout). */
-export function objectKey(oid: string): string {
+/**
+ * Which remote layout an object lives in (spec/formats.md A4.1): DVC 3 objects under
+ * `files/md5/<2>/<30>`, legacy (DVC 2.x, md5-dos2unix) ones under `<2>/<30>`. Legacy
+ * outputs are pushed to and pulled from the legacy layout, as DVC does.
+ */
+export interface LayoutOptions {
+  legacy?: boolean;
+}
+
+/** Remote key of object `oid`: `files/md5/ab/cdef…` (DVC 3), or `ab/cdef…` (legacy). */
+export function objectKey(oid: string, opts: LayoutOptions = {}): string {
   assertOid(oid);
-  return `files/md5/${oid.slice(0, 2)}/${oid.slice(2)}`;
+  return `${opts.legacy ? '' : 'files/md5/'}${oid.slice(0, 2)}/${oid.slice(2)}`;
 }
 
 const KEY_RE = /^files\/md5\/([0-9a-f]{2})\/([0-9a-f]{30}(?:\.dir)?)$/;
+const LEGACY_KEY_RE = /^([0-9a-f]{2})\/([0-9a-f]{30}(?:\.dir)?)$/;
 
-/** The oid a DVC 3 key names, or undefined for anything else (DVC skips such paths too). */
-export function oidFromKey(key: string): string | undefined {
-  const m = KEY_RE.exec(key);
+/**
+ * The oid a key names in the given layout, or undefined for anything else (DVC skips such
+ * paths too). Without `legacy` only DVC 3 keys match: their names are raw MD5s, which the S3
+ * driver sends as Content-MD5; a legacy name may not be (CRLF text).
+ */
+export function oidFromKey(key: string, opts: LayoutOptions = {}): string | undefined {
+  const m = (opts.legacy ? LEGACY_KEY_RE : KEY_RE).exec(key);
   return m ? m[1]! + m[2]! : undefined;
 }
 
-/** The listing prefix that holds oid's object: `files/md5/ab/`. */
-export function prefixOf(oid: string): string {
-  return `files/md5/${oid.slice(0, 2)}/`;
+/** The listing prefix that holds oid's object: `files/md5/ab/`, or `ab/` (legacy). */
+export function prefixOf(oid: string, opts: LayoutOptions = {}): string {
+  return `${opts.legacy ? '' : 'files/md5/'}${oid.slice(0, 2)}/`;
 }
 
 /** True for the temporary names uploads use before their final rename. */

@@ -30,8 +30,8 @@ import { counting } from './streams.js';
 const OBJECT_MODE = 0o444;
 /** Below this size an object is copied through memory; above it, with copyFile (reflinks). */
 const SMALL = 1 << 20;
-/** A listing prefix that is one object directory, `files/md5/ab/`. */
-const OBJECT_DIR = /^files\/md5\/[0-9a-f]{2}\/$/;
+/** A listing prefix that is one object directory, `files/md5/ab/` (legacy layout: `ab/`). */
+const OBJECT_DIR = /^(files\/md5\/)?[0-9a-f]{2}\/$/;
 
 /**
  * A directory remote. Uploads copy (reflink where the filesystem can) to `.<random>.tmp`

@@ -1,4 +1,10 @@
-import { objectKey, oidFromKey, prefixOf, type RemoteDriver } from './driver.js';
+import {
+  objectKey,
+  oidFromKey,
+  prefixOf,
+  type LayoutOptions,
+  type RemoteDriver,
+} from './driver.js';
 import { mapLimit } from '../util/map-limit.js';
 
 /** Objects a listing returns per request on object stores (S3 ListObjectsV2 pages). */
@@ -8,18 +14,20 @@ const PAGE = 1000;
  * Which of `oids` the remote already has. Like DVC (formats.md A4.2) it chooses between one
  * existence check per object and listing, from an estimate of the remote's size taken from
  * one `files/md5/xx/` prefix; unlike DVC it lists only the prefixes the wanted oids fall in.
+ * With `legacy`, the oids are looked for in the legacy layout (`xx/…`).
  */
 export async function remotePresent(
   driver: RemoteDriver,
   oids: readonly string[],
   jobs: number,
+  layout: LayoutOptions = {},
 ): Promise<Set<string>> {
   const present = new Set<string>();
   if (oids.length === 0) return present;
-  const prefixes = [...new Set(oids.map(prefixOf))];
+  const prefixes = [...new Set(oids.map((o) => prefixOf(o, layout)))];
   const wanted = new Set(oids);
   const collect = (key: string): void => {
-    const oid = oidFromKey(key);
+    const oid = oidFromKey(key, layout);
     if (oid !== undefined && wanted.has(oid)) present.add(oid);
   };
 
@@ -42,9 +50,9 @@ export async function remotePresent(
       for await (const key of driver.list(p)) collect(key);
     });
   } else {
-    const todo = listed === undefined ? oids : oids.filter((o) => prefixOf(o) !== listed);
+    const todo = listed === undefined ? oids : oids.filter((o) => prefixOf(o, layout) !== listed);
     await mapLimit(todo, jobs, async (oid) => {
-      if (await driver.exists(objectKey(oid))) present.add(oid);
+      if (await driver.exists(objectKey(oid, layout))) present.add(oid);
     });
   }
   return present;

@@ -6,12 +6,12 @@ import { CmfError, IntegrityError, OperationError, toCmfError } from '../errors/
 import { tempPathBeside, trackTemp, untrackTemp } from '../fs/atomic.js';
 import { sweepStaleTemps } from '../fs/stale-temps.js';
 import { CACHE_OBJECT_MODE, isDirOid, type LocalCache } from '../hashing/cache.js';
-import { hashFile, md5Hex } from '../hashing/file-hash.js';
+import { hashBuffer, hashFile } from '../hashing/file-hash.js';
 import { assertSafeRelpath, parseManifest } from '../hashing/manifest.js';
 import { stateEntry, type HashState, type StateEntry } from '../hashing/state.js';
-import type { ManifestEntry } from '../hashing/types.js';
+import type { HashName, ManifestEntry } from '../hashing/types.js';
 import { findBadObjects, type ObjectToVerify } from '../hashing/verify-objects.js';
-import { objectKey, type RemoteDriver } from './driver.js';
+import { objectKey, type LayoutOptions, type RemoteDriver } from './driver.js';
 import { isFatalRemoteError } from './errors.js';
 import { mapLimit } from '../util/map-limit.js';
 import { remotePresent } from './status.js';
@@ -34,6 +34,13 @@ export interface TransferEngineOptions {
   /** Parallel transfers; default: the driver's `defaultJobs`. */
   jobs?: number;
   onProgress?: (p: TransferProgress) => void;
+  /**
+   * Oids of legacy (DVC 2.x, md5-dos2unix) outputs, moved as well as `oids`: they, and the
+   * files a legacy `.dir` lists, live in the legacy layouts (`<cache>/ab/…`, remote `ab/…`;
+   * spec/formats.md A3, A4.1) and are checked with md5-dos2unix. DVC 3 oids cost nothing
+   * more for them: each layout has its own existence checks, made only when it has objects.
+   */
+  legacy?: readonly string[];
 }
 
 export interface PushEngineOptions extends TransferEngineOptions {
@@ -60,10 +67,16 @@ export interface PullEngineOptions extends TransferEngineOptions {
 }
 
 export interface PullResult extends TransferResult {
-  /** Verified contents of small objects this pull stored in the cache (see keepBytes). */
+  /**
+   * Verified contents of small DVC 3 objects this pull stored in the cache (see keepBytes).
+   * Legacy objects are not kept: the content of a legacy id may differ from that of the
+   * same DVC 3 id (CRLF text).
+   */
   fetched: Map<string, Buffer>;
-  /** Every object this pull stored in the cache, each verified against its id. */
+  /** Every DVC 3 object this pull stored in the cache, each verified against its id. */
   stored: Set<string>;
+  /** The same for legacy objects (stored in the legacy cache layout). */
+  storedLegacy: Set<string>;
   /**
    * Hash state entries for the large objects among them (1 MiB and up): recorded, they
    * spare later checkouts and pushes reading those objects again to check them.
@@ -167,6 +180,21 @@ function splitOids(oids: readonly string[]): { dirs: string[]; files: string[] }
   return { dirs: unique.filter(isDirOid), files: unique.filter((o) => !isDirOid(o)) };
 }
 
+/** The hash an object's name is checked with in a layout (what DVC checks there). */
+function hashNameOf(layout: LayoutOptions): HashName {
+  return layout.legacy ? 'md5-dos2unix' : 'md5';
+}
+
+/** The engine's work per layout: DVC 3 objects, then (if any) the legacy ones. */
+function layouts(
+  oids: readonly string[],
+  legacy: readonly string[] | undefined,
+): Array<[readonly string[], LayoutOptions]> {
+  const all: Array<[readonly string[], LayoutOptions]> = [[oids, {}]];
+  if (legacy && legacy.length > 0) all.push([legacy, { legacy: true }]);
+  return all;
+}
+
 /**
  * Uploads the objects the remote lacks. `.dir` oids stand for the manifest and every file
  * it lists. A `.dir` already on the remote is proof that its files are there (DVC's rule);
@@ -182,20 +210,41 @@ export async function pushObjects(
   oids: readonly string[],
   opts: PushEngineOptions = {},
 ): Promise<TransferResult> {
-  const jobs = opts.jobs ?? driver.defaultJobs;
   const t = new Tracker(opts.onProgress);
+  for (const [some, layout] of layouts(oids, opts.legacy))
+    await pushLayout(cache, driver, some, layout, t, opts);
+  return t.result();
+}
+
+/**
+ * {@link pushObjects} for the objects of one layout. A legacy object is checked with
+ * md5-dos2unix wherever the cache holds it, since that is how DVC checks the legacy layout it
+ * goes to.
+ */
+async function pushLayout(
+  cache: LocalCache,
+  driver: RemoteDriver,
+  oids: readonly string[],
+  layout: LayoutOptions,
+  t: Tracker,
+  opts: PushEngineOptions,
+): Promise<void> {
+  const jobs = opts.jobs ?? driver.defaultJobs;
   const { dirs, files } = splitOids(oids);
+  const hashName = hashNameOf(layout);
   const verify = (objects: ObjectToVerify[]): Promise<Map<string, CmfError>> =>
     findBadObjects(objects, { state: opts.state, jobs });
 
-  const dirsOnRemote = await remotePresent(driver, dirs, jobs);
+  const dirsOnRemote = await remotePresent(driver, dirs, jobs, layout);
   const localDirs: ObjectToVerify[] = [];
   for (const dir of dirs) {
     if (dirsOnRemote.has(dir)) continue;
-    const loc = cache.locateSync(dir);
-    if (loc === undefined) t.done(false, dir, missingLocally(cache, dir));
-    else localDirs.push({ oid: dir, path: loc.path, size: loc.size, stat: loc.stat });
+    const loc = cache.locateSync(dir, layout);
+    if (loc === undefined) t.done(false, dir, missingLocally(cache, dir, layout));
+    else localDirs.push({ oid: dir, path: loc.path, size: loc.size, stat: loc.stat, hashName });
   }
+  // Where each manifest was found (a legacy one may be under files/md5): it goes up from there.
+  const dirPaths = new Map(localDirs.map((d) => [d.oid, d.path]));
   // A manifest is checked before its list is trusted: it decides which files go up.
   const badDirs = await verify(localDirs);
   const manifests = new Map<string, ManifestEntry[]>();
@@ -203,7 +252,7 @@ export async function pushObjects(
     try {
       const bad = badDirs.get(dir);
       if (bad) throw bad;
-      manifests.set(dir, await cache.readManifest(dir));
+      manifests.set(dir, await cache.readManifest(dir, layout));
     } catch (err) {
       t.done(false, dir, err);
     }
@@ -214,22 +263,22 @@ export async function pushObjects(
   for (const dir of dirsOnRemote) {
     t.present++;
     // The remote's copy is the proof; read our copy only to count what it covers.
-    const entries = await cache.readManifest(dir).catch(() => []);
+    const entries = await cache.readManifest(dir, layout).catch(() => []);
     for (const e of entries) if (!needed.has(e.md5)) covered.add(e.md5);
   }
   t.present += covered.size;
 
-  const onRemote = await remotePresent(driver, [...needed], jobs);
+  const onRemote = await remotePresent(driver, [...needed], jobs, layout);
   t.present += onRemote.size;
   const found: Array<ObjectToVerify & { size: number }> = [];
   const bad = new Set<string>();
   const absent = [...needed].filter((oid) => !onRemote.has(oid));
   for (const oid of absent) {
-    const loc = cache.locateSync(oid);
+    const loc = cache.locateSync(oid, layout);
     if (loc === undefined) {
       bad.add(oid);
-      t.done(false, oid, missingLocally(cache, oid));
-    } else found.push({ oid, path: loc.path, size: loc.size, stat: loc.stat });
+      t.done(false, oid, missingLocally(cache, oid, layout));
+    } else found.push({ oid, path: loc.path, size: loc.size, stat: loc.stat, hashName });
   }
   const corrupt = await verify(found);
   for (const [oid, err] of corrupt) {
@@ -245,7 +294,7 @@ export async function pushObjects(
   );
   const upload = async (o: { oid: string; path: string; size?: number }): Promise<void> => {
     try {
-      await driver.put(objectKey(o.oid), o.path, { onBytes: t.bytes, size: o.size });
+      await driver.put(objectKey(o.oid, layout), o.path, { onBytes: t.bytes, size: o.size });
     } catch (err) {
       bad.add(o.oid);
       throw err;
@@ -269,16 +318,15 @@ export async function pushObjects(
           },
         ),
       );
-    } else readyDirs.push({ oid: dir, path: cache.objectPath(dir) });
+    } else readyDirs.push({ oid: dir, path: dirPaths.get(dir)! });
   }
   await each(readyDirs, jobs, (o) => o.oid, upload, t);
-  return t.result();
 }
 
-function missingLocally(cache: LocalCache, oid: string): CmfError {
+function missingLocally(cache: LocalCache, oid: string, layout: LayoutOptions): CmfError {
   return new OperationError('CACHE_OBJECT_MISSING', `Object ${oid} is not in the local cache`, {
     hint: 'Add or pull the file again so its object is in the cache, then push.',
-    data: { oid, path: cache.objectPath(oid) },
+    data: { oid, path: cache.objectPath(oid, layout) },
   });
 }
 
@@ -294,22 +342,46 @@ export async function pullObjects(
   oids: readonly string[],
   opts: PullEngineOptions = {},
 ): Promise<PullResult> {
-  const jobs = opts.jobs ?? driver.defaultJobs;
   const t = new Tracker(opts.onProgress);
-  const { dirs, files } = splitOids(oids);
-  const madeDirs = new Set<string>();
   const fetched = new Map<string, Buffer>();
   let kept = 0;
-  const keep = (oid: string, bytes: Buffer): void => {
-    if (isDirOid(oid) || kept + bytes.length > (opts.keepBytes ?? 0)) return;
-    fetched.set(oid, bytes);
-    kept += bytes.length;
+  const stateEntries: StateEntry[] = [];
+  const sink: FetchSink = {
+    madeDirs: new Set<string>(),
+    onBytes: t.bytes,
+    keep: (oid, bytes) => {
+      if (isDirOid(oid) || kept + bytes.length > (opts.keepBytes ?? 0)) return;
+      fetched.set(oid, bytes);
+      kept += bytes.length;
+    },
+    record: (e) => stateEntries.push(e),
   };
   const stored = new Set<string>();
-  const stateEntries: StateEntry[] = [];
-  const record = (e: StateEntry): number => stateEntries.push(e);
+  const storedLegacy = new Set<string>();
+  for (const [some, layout] of layouts(oids, opts.legacy)) {
+    // Legacy bytes are not kept: `fetched` answers for DVC 3 ids (see PullResult.fetched).
+    const layoutSink = layout.legacy ? { ...sink, keep: () => undefined } : sink;
+    const into = layout.legacy ? storedLegacy : stored;
+    await pullLayout(cache, driver, some, layout, t, layoutSink, into, opts);
+  }
+  return { ...t.result(), fetched, stored, storedLegacy, stateEntries };
+}
+
+/** {@link pullObjects} for the objects of one layout; adds what it stores to `stored`. */
+async function pullLayout(
+  cache: LocalCache,
+  driver: RemoteDriver,
+  oids: readonly string[],
+  layout: LayoutOptions,
+  t: Tracker,
+  sink: FetchSink,
+  stored: Set<string>,
+  opts: PullEngineOptions,
+): Promise<void> {
+  const jobs = opts.jobs ?? driver.defaultJobs;
+  const { dirs, files } = splitOids(oids);
   const fetch = async (oid: string): Promise<ManifestEntry[]> => {
-    const entries = await fetchObject(cache, driver, oid, madeDirs, t.bytes, keep, record);
+    const entries = await fetchObject(cache, driver, oid, layout, sink);
     stored.add(oid);
     return entries;
   };
@@ -317,10 +389,10 @@ export async function pullObjects(
   const needed = new Set(files);
   const dirsToFetch: string[] = [];
   for (const dir of dirs) {
-    if (!opts.replace && (await cache.has(dir))) {
+    if (!opts.replace && (await cache.has(dir, layout))) {
       t.present++;
       try {
-        const entries = await cache.readManifest(dir);
+        const entries = await cache.readManifest(dir, layout);
         entries.forEach((e) => assertSafeRelpath(e.relpath));
         for (const e of entries) needed.add(e.md5);
       } catch (err) {
@@ -344,7 +416,8 @@ export async function pullObjects(
   );
 
   const replace = new Set(opts.replace ? files : []);
-  const inCache = await cache.presentAmong([...needed].filter((oid) => !replace.has(oid)));
+  const candidates = [...needed].filter((oid) => !replace.has(oid));
+  const inCache = await cache.presentAmong(candidates, layout);
   t.present += inCache.size;
   const missing = [...needed].filter((oid) => !inCache.has(oid));
   t.plan(missing.length);
@@ -357,7 +430,6 @@ export async function pullObjects(
     },
     t,
   );
-  return { ...t.result(), fetched, stored, stateEntries };
 }
 
 /**
@@ -382,8 +454,7 @@ class StreamDigest {
  * A remote object whose content does not match its id. Push decides "already there" from
  * existence alone, so the hint says to delete the remote copy before pushing a good one.
  */
-function corrupt(driver: RemoteDriver, oid: string, md5: string): IntegrityError {
-  const key = objectKey(oid);
+function corrupt(driver: RemoteDriver, key: string, oid: string, md5: string): IntegrityError {
   return new IntegrityError(
     'REMOTE_OBJECT_CORRUPT',
     `Object ${oid} on ${driver.location} (${key}) is corrupt: its content hashes to ${md5}`,
@@ -403,35 +474,53 @@ function safeEntries(bytes: Buffer): ManifestEntry[] {
   return entries;
 }
 
+/** Where {@link fetchObject} reports to, shared by the downloads of one pull. */
+interface FetchSink {
+  /** Cache directories this pull has made (and swept of stale temp files). */
+  madeDirs: Set<string>;
+  onBytes: (n: number) => void;
+  /** Offered the verified bytes of each object that came into memory. */
+  keep: (oid: string, bytes: Buffer) => void;
+  /** Takes the hash state entry of each large object stored. */
+  record: (e: StateEntry) => void;
+}
+
+/** The object being fetched: its id, remote key, cache path and the hash its name is. */
+interface Wanted {
+  oid: string;
+  key: string;
+  dest: string;
+  hashName: HashName;
+}
+
 /**
  * Downloads one object into the cache, verified; returns a manifest's entries. Small objects
  * come into memory when the driver can read them (`driver.read`): they are hashed there and
  * written once, created read-only, then renamed into place; other objects are downloaded into
  * a temp file that is hashed before the rename. Either way only verified content ever gets
- * the object's name.
+ * the object's name. A legacy object comes from the remote's legacy layout, is checked with
+ * md5-dos2unix and goes to the cache's legacy layout.
  */
 async function fetchObject(
   cache: LocalCache,
   driver: RemoteDriver,
   oid: string,
-  madeDirs: Set<string>,
-  onBytes: (n: number) => void,
-  keep: (oid: string, bytes: Buffer) => void,
-  record: (e: StateEntry) => void,
+  layout: LayoutOptions,
+  sink: FetchSink,
 ): Promise<ManifestEntry[]> {
-  const dest = cache.objectPath(oid);
+  const dest = cache.objectPath(oid, layout);
   const dir = dirname(dest);
-  if (!madeDirs.has(dir)) {
+  if (!sink.madeDirs.has(dir)) {
     await mkdir(dir, { recursive: true });
-    madeDirs.add(dir);
+    sink.madeDirs.add(dir);
     // Once per directory written to: temp files a killed pull left here go now.
     sweepStaleTemps(dir);
   }
-  const key = objectKey(oid);
+  const wanted = { oid, key: objectKey(oid, layout), dest, hashName: hashNameOf(layout) };
   // Tracked while a download fills it across awaits, so an interrupt removes it.
   const tmp = trackTemp(tempPathBeside(dest));
   try {
-    return await fetchInto(tmp, dest, driver, oid, key, onBytes, keep, record);
+    return await fetchInto(tmp, wanted, driver, sink);
   } finally {
     untrackTemp(tmp);
   }
@@ -440,17 +529,14 @@ async function fetchObject(
 /** The body of fetchObject: fills `tmp`, verifies it, renames it to `dest`. */
 async function fetchInto(
   tmp: string,
-  dest: string,
+  { oid, key, dest, hashName }: Wanted,
   driver: RemoteDriver,
-  oid: string,
-  key: string,
-  onBytes: (n: number) => void,
-  keep: (oid: string, bytes: Buffer) => void,
-  record: (e: StateEntry) => void,
+  { onBytes, keep, record }: FetchSink,
 ): Promise<ManifestEntry[]> {
   // A download that streams through here is hashed as it arrives: no second pass over tmp.
+  // (Not for md5-dos2unix, whose result depends on DVC's 1 MiB chunk boundaries.)
   const streamed = new StreamDigest();
-  const opts = { onBytes, onChunk: streamed.update };
+  const opts = { onBytes, ...(hashName === 'md5' ? { onChunk: streamed.update } : {}) };
   // A small object comes back in memory; a larger one lands in tmp in the same request.
   let inMemory: Buffer | undefined;
   try {
@@ -460,8 +546,8 @@ async function fetchInto(
     throw err;
   }
   if (inMemory) {
-    const md5 = md5Hex(inMemory);
-    if (md5 !== oid.slice(0, 32)) throw corrupt(driver, oid, md5);
+    const md5 = hashBuffer(inMemory, { hashName });
+    if (md5 !== oid.slice(0, 32)) throw corrupt(driver, key, oid, md5);
     const entries = isDirOid(oid) ? safeEntries(inMemory) : [];
     try {
       // Synchronous: for small objects the thread-pool round trips cost more than the work.
@@ -484,8 +570,10 @@ async function fetchInto(
     const size = Number(st.size);
     const small = size < SYNC_HASH_LIMIT;
     const bytes = small || isDirOid(oid) ? readFileSync(tmp) : undefined;
-    const md5 = bytes ? md5Hex(bytes) : (streamed.digestOf(size) ?? (await hashFile(tmp)).md5);
-    if (md5 !== oid.slice(0, 32)) throw corrupt(driver, oid, md5);
+    const md5 = bytes
+      ? hashBuffer(bytes, { hashName })
+      : (streamed.digestOf(size) ?? (await hashFile(tmp, { hashName })).md5);
+    if (md5 !== oid.slice(0, 32)) throw corrupt(driver, key, oid, md5);
     const entries = isDirOid(oid) ? safeEntries(bytes!) : [];
     if (small) {
       chmodSync(tmp, CACHE_OBJECT_MODE);
@@ -493,7 +581,7 @@ async function fetchInto(
     } else {
       await chmod(tmp, CACHE_OBJECT_MODE);
       await rename(tmp, dest);
-      record(stateEntry(dest, oid.slice(0, 32), st));
+      record(stateEntry(dest, oid.slice(0, 32), st, hashName));
     }
     if (bytes) keep(oid, bytes);
     return entries;

@@ -3,15 +3,17 @@
  * S3) on 127.0.0.1, configured with `cmf init minioS3`. One gateway for the whole file: it
  * takes ~17 s to start.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
+  GetObjectCommand,
   ListMultipartUploadsCommand,
   paginateListObjectsV2,
+  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +27,12 @@ import {
 } from '../helpers/artifact-project.js';
 import { editedClone, expectFailure, expectRoundTrip } from '../helpers/artifact-roundtrip.js';
 import { isolatedEnv, runCmf, runCmfUntil } from '../helpers/cli.js';
+import {
+  addLegacyArtifacts,
+  expectLegacyPull,
+  expectLegacyPush,
+  type RemoteView,
+} from '../helpers/legacy-project.js';
 
 const BUCKET = 'cmf-e2e';
 let rgw: RgwServer;
@@ -32,8 +40,6 @@ let admin: S3Client;
 let root: string;
 let env: Record<string, string>;
 let project: string;
-/** `cmf init minioS3` arguments for the gateway, to be followed by the remote URL. */
-let s3Init: string[];
 
 /** The DVC keys under `prefix` in the bucket, sorted. */
 async function keysUnder(prefix: string): Promise<string[]> {
@@ -46,6 +52,38 @@ async function keysUnder(prefix: string): Promise<string[]> {
   }
   return keys.sort();
 }
+
+/** The objects under `prefix` of the bucket, seen directly (a remote DVC 2 fills). */
+function s3View(prefix: string): RemoteView {
+  return {
+    url: `s3://${BUCKET}/${prefix}`,
+    keys: () => keysUnder(prefix),
+    read: async (key) => {
+      const res = await admin.send(
+        new GetObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${key}` }),
+      );
+      return Buffer.from(await res.Body!.transformToByteArray());
+    },
+    write: async (key, bytes) => {
+      await admin.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${key}`, Body: bytes }),
+      );
+    },
+  };
+}
+
+/** `cmf init minioS3` arguments for the test gateway and an object URL. */
+const s3Init = (url: string) => [
+  'minioS3',
+  '--url',
+  url,
+  '--endpoint-url',
+  rgw.endpoint,
+  '--access-key-id',
+  rgw.accessKeyId,
+  '--secret-key',
+  rgw.secretAccessKey,
+];
 
 beforeAll(async () => {
   rgw = await startRgw();
@@ -60,17 +98,7 @@ beforeAll(async () => {
   mkdirSync(join(root, 'home'));
   env = isolatedEnv(join(root, 'home'));
   project = join(root, 'project');
-  s3Init = [
-    'minioS3',
-    '--endpoint-url',
-    rgw.endpoint,
-    '--access-key-id',
-    rgw.accessKeyId,
-    '--secret-key',
-    rgw.secretAccessKey,
-    '--url',
-  ];
-  await loggedProject(project, [...s3Init, `s3://${BUCKET}/team/dvc`], env);
+  await loggedProject(project, s3Init(`s3://${BUCKET}/team/dvc`), env);
 }, 240_000);
 afterAll(async () => {
   admin?.destroy();
@@ -85,7 +113,7 @@ describe('cmf artifact push / pull with an S3 remote (Ceph RGW, cmf init minioS3
 
   it('SIGINT during a multipart upload aborts it on the server; the next push completes', async () => {
     const dir = join(root, 'project-interrupt');
-    await bigFileProject(dir, [...s3Init, `s3://${BUCKET}/interrupt`], env, 96 << 20);
+    await bigFileProject(dir, s3Init(`s3://${BUCKET}/interrupt`), env, 96 << 20);
     const uploads = async () =>
       (await admin.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: 'interrupt/' })))
         .Uploads ?? [];
@@ -157,4 +185,25 @@ describe('cmf artifact push / pull with an S3 remote (Ceph RGW, cmf init minioS3
     const err = expectFailure(d, 1, 'REMOTE_UNREACHABLE');
     expect(err.message).toContain(`127.0.0.1:${port}`);
   });
+});
+
+describe('legacy (DVC 2.x) objects on an S3 remote', () => {
+  it('push puts them at <prefix>/<2>/<30> (no Content-MD5 for their names); pull restores them from a remote DVC 2 filled; a corrupt one is exit 5', async () => {
+    const legacyProject = join(root, 'legacy-project');
+    const url = `s3://${BUCKET}/legacy/dvc`;
+    await loggedProject(legacyProject, s3Init(url), env);
+    const legacy = await addLegacyArtifacts(legacyProject, url);
+    await expectLegacyPush(legacyProject, legacy, s3View('legacy/dvc'), env);
+    await expectLegacyPull({
+      project: legacyProject,
+      legacy,
+      remote: s3View('legacy/dvc2'),
+      env,
+      root,
+      pointAt: (clone) => {
+        const cfg = join(clone, '.dvc/config');
+        writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(url, `${url}2`));
+      },
+    });
+  }, 120_000);
 });

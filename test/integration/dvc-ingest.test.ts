@@ -339,9 +339,7 @@ describe('cmf dvc ingest: lock file formats', () => {
       const r = await p.ingest();
       expect(r.lockSchema).toBe(format === 'dvc1' ? '1' : '2.0');
       expect(r.executions.created).toBe(6);
-      expect(r.warnings).toEqual([
-        expect.stringMatching(/^6 DVC-versioned files have a legacy \(DVC 2, md5-dos2unix\) hash/),
-      ]);
+      expect(r.warnings).toEqual([]);
       // Same names, same hashes: the test project's files have no CRLF text.
       expect(names(p.db())).toEqual(want);
       const prepared = p
@@ -351,7 +349,19 @@ describe('cmf dvc ingest: lock file formats', () => {
       if (format === 'dvc1') expect(custom).toEqual({ dvc_tracked: ['int', 1] });
       else expect(custom).toMatchObject({ size: ['int', 12], nfiles: ['int', 2] });
       expect((await p.ingest()).changed).toBe(false);
-      // Objects under files/md5 (as after `dvc cache migrate`) push like DVC 3 ones.
+      // Legacy urls: the objects (here under files/md5, as after `dvc cache migrate`) go to
+      // the remote's legacy layout, where DVC looks for the objects of legacy entries.
+      const legacyKey = (o: string) => `${o.slice(0, 2)}/${o.slice(2)}`;
+      const urls = p
+        .db()
+        .all<{ v: string }>("SELECT string_value AS v FROM ArtifactProperty WHERE name = 'url'");
+      expect(urls.length).toBeGreaterThan(5);
+      for (const { v } of urls)
+        expect(
+          v.startsWith(`project:${p.remote}/`) && /\/[0-9a-f]{2}\/[0-9a-f]{30}(\.dir)?$/.test(v),
+          v,
+        ).toBe(true);
+      expect(urls.some(({ v }) => v.includes('/files/md5/'))).toBe(false);
       const pushed = await pushArtifacts({
         cwd: p.dir,
         projectRoot: p.dir,
@@ -359,6 +369,7 @@ describe('cmf dvc ingest: lock file formats', () => {
         pipeline: 'project',
       });
       expect(pushed).toMatchObject({ failed: [], uploaded: p.pushedObjects.length });
+      expect(listFiles(p.remote)).toEqual(p.pushedObjects.map(legacyKey).sort());
     },
   );
 });

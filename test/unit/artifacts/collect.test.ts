@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   selectArtifacts,
   objectUrlFor,
+  objectFromUrl,
   oidFromObjectUrl,
   projectRelativePath,
   type PipelineArtifact,
@@ -26,6 +27,18 @@ describe('url property', () => {
     expect(oidFromObjectUrl(`https://origin/ns/files/md5/23/${H.slice(2)}`)).toBe(H);
     expect(oidFromObjectUrl('/srv/files/md5/zz/nothex')).toBeUndefined();
     expect(oidFromObjectUrl(`/srv/${H}`)).toBeUndefined();
+  });
+
+  it('a URL in the legacy layout (DVC 2, old cmf: <remote>/xx/rest) names a legacy object', () => {
+    const rest = H.slice(2);
+    expect(objectFromUrl(`s3://bucket/prefix/23/${rest}`)).toEqual({ oid: H, legacy: true });
+    expect(objectFromUrl(`/srv/remote/23/${rest}.dir`)).toEqual({ oid: `${H}.dir`, legacy: true });
+    expect(objectFromUrl(`ssh://host:22/srv/23/${rest}/`)).toEqual({ oid: H, legacy: true });
+    expect(objectFromUrl(`/srv/files/md5/23/${rest}`)).toEqual({ oid: H, legacy: false });
+    expect(oidFromObjectUrl(`/srv/remote/23/${rest}`)).toBe(H);
+    expect(objectFromUrl(`23/${rest}`)).toBeUndefined();
+    expect(objectFromUrl(`/srv/2/${H.slice(1)}`)).toBeUndefined();
+    expect(objectFromUrl(`/srv/23/${rest}.tmp`)).toBeUndefined();
   });
 });
 

@@ -215,4 +215,22 @@ describe('LocalCache.presentAmong', () => {
     expect(present.size).toBe(10);
     await expect(cache.presentAmong(['../../etc/passwd'])).rejects.toBeInstanceOf(IntegrityError);
   });
+
+  it('legacy oids: found in the legacy layout or under files/md5, as has() finds them', async () => {
+    // Crowded prefixes in both layouts (listed) and lone objects (stated).
+    const legacyOnly = Array.from({ length: 9 }, (_, i) => `ab${String(i).padStart(30, '1')}`);
+    const dvc3Only = Array.from({ length: 9 }, (_, i) => `ab${String(i).padStart(30, '2')}`);
+    for (const oid of legacyOnly) await cache.addBytes(oid, Buffer.from(oid), { legacy: true });
+    for (const oid of dvc3Only) await cache.addBytes(oid, Buffer.from(oid));
+    const lone = `cd${'4'.repeat(30)}`;
+    await cache.addBytes(lone, Buffer.from('z'), { legacy: true });
+    const missing = Array.from({ length: 9 }, (_, i) => `ab${String(i).padStart(30, '3')}`);
+
+    const all = [...legacyOnly, ...dvc3Only, lone, ...missing];
+    expect(await cache.presentAmong(all, { legacy: true })).toEqual(
+      new Set([...legacyOnly, ...dvc3Only, lone]),
+    );
+    // DVC 3 oids never come from the legacy layout.
+    expect(await cache.presentAmong(all)).toEqual(new Set(dvc3Only));
+  });
 });

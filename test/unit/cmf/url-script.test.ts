@@ -15,6 +15,15 @@ describe('url', () => {
     ).toBe('Test-env:/home/u/local-storage/files/md5/dd/2d792b7cf6efb02231f85c6147e403.dir');
   });
 
+  it('builds the legacy (DVC 2.x) remote object url, which collect reads back as legacy', async () => {
+    const { objectFromUrl } = await import('../../../src/artifacts/collect.js');
+    const oid = '236d9502e0283d91f689d7038b8508a2';
+    const url = remoteObjectUrl('s3://bucket/root/', oid, { legacy: true });
+    expect(url).toBe('s3://bucket/root/23/6d9502e0283d91f689d7038b8508a2');
+    expect(objectFromUrl(url)).toEqual({ oid, legacy: true });
+    expect(objectFromUrl(remoteObjectUrl('s3://bucket/root', oid))).toEqual({ oid, legacy: false });
+  });
+
   it('merges whole entries, not substrings', () => {
     expect(mergeUrl('', 'a:x')).toBe('a:x');
     expect(mergeUrl('a:x', 'a:x')).toBe('a:x');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CmfError } from '../../../src/errors/index.js';
-import { objectKey, oidFromKey } from '../../../src/remotes/driver.js';
+import { objectKey, oidFromKey, prefixOf } from '../../../src/remotes/driver.js';
 import { openRemote, remoteKind } from '../../../src/remotes/factory.js';
 import { parseS3Url } from '../../../src/remotes/s3.js';
 import { parseSshUrl } from '../../../src/remotes/ssh.js';
@@ -34,6 +34,21 @@ describe('remote factory', () => {
     expect(oidFromKey(objectKey(`${oid}.dir`))).toBe(`${oid}.dir`);
     expect(oidFromKey('files/md5/d4/.abc.tmp')).toBeUndefined();
     expect(() => objectKey('../../etc/passwd')).toThrow(CmfError);
+  });
+
+  it('maps oids to legacy (DVC 2.x) keys and back; each layout reads only its own keys', () => {
+    const oid = 'd41d8cd98f00b204e9800998ecf8427e';
+    const legacy = { legacy: true };
+    expect(objectKey(oid, legacy)).toBe('d4/1d8cd98f00b204e9800998ecf8427e');
+    expect(objectKey(`${oid}.dir`, legacy)).toBe('d4/1d8cd98f00b204e9800998ecf8427e.dir');
+    expect(prefixOf(oid, legacy)).toBe('d4/');
+    expect(oidFromKey(objectKey(`${oid}.dir`, legacy), legacy)).toBe(`${oid}.dir`);
+    // A legacy name is not a raw MD5 (CRLF text): never taken for a DVC 3 key, so the S3
+    // driver never sends it as Content-MD5.
+    expect(oidFromKey(objectKey(oid, legacy))).toBeUndefined();
+    expect(oidFromKey(objectKey(oid), legacy)).toBeUndefined();
+    expect(oidFromKey('d4/.abc.tmp', legacy)).toBeUndefined();
+    expect(() => objectKey('../../etc/passwd', legacy)).toThrow(CmfError);
   });
 
   it('refuses an invalid SSH port and an OSDF remote without a token', async () => {

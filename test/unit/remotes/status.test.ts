@@ -40,10 +40,26 @@ describe('remotePresent', () => {
 
   it('lists the prefixes it needs when there are many objects, never one request per object', async () => {
     const all = Array.from({ length: 5000 }, (_, i) => oid(i));
-    const r = fakeRemote(all.slice(0, 2500).map(objectKey));
+    const r = fakeRemote(all.slice(0, 2500).map((o) => objectKey(o)));
     const present = await remotePresent(r, all, 8);
     expect(present.size).toBe(2500);
     expect(r.heads).toBe(0);
     expect(r.lists).toBeLessThanOrEqual(256);
+  });
+
+  it('legacy oids are looked for in the legacy layout only, listed or checked one by one', async () => {
+    const all = Array.from({ length: 600 }, (_, i) => oid(i));
+    const legacy = { legacy: true };
+    // Half of them in the legacy layout; the other half only as DVC 3 objects, which do not count.
+    const r = fakeRemote([
+      ...all.slice(0, 300).map((o) => objectKey(o, legacy)),
+      ...all.slice(300).map((o) => objectKey(o)),
+    ]);
+    const present = await remotePresent(r, all, 8, legacy);
+    expect(present).toEqual(new Set(all.slice(0, 300)));
+    expect(r.heads).toBe(0);
+    const few = fakeRemote([objectKey(oid(1), legacy), objectKey(oid(2))]);
+    expect(await remotePresent(few, [oid(1), oid(2)], 4, legacy)).toEqual(new Set([oid(1)]));
+    expect(few.heads).toBe(2);
   });
 });
