@@ -12,6 +12,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  rmSync,
   statSync,
   writeFileSync,
   writeSync,
@@ -314,6 +315,38 @@ describe('cmf artifact pull', () => {
       code: 'REMOTE_OBJECT_CORRUPT',
       artifacts: [expect.stringMatching(/^artifacts\/data\.xml\.gz:/)],
     });
+  });
+
+  it('a corrupt file of a directory on the remote names the manifest to delete; doing what the hint says repairs the remote', async () => {
+    await cmf(['artifact', 'push', '-p', 'Test-env'], project);
+    const bad = join(root, 'remote-corrupt-member');
+    cpSync(remote, bad, { recursive: true });
+    const member = createHash('md5').update('image a\n').digest('hex');
+    const key = `files/md5/${member.slice(0, 2)}/${member.slice(2)}`;
+    chmodSync(join(bad, key), 0o644);
+    writeFileSync(join(bad, key), 'not the image');
+
+    const r = await cmf(['artifact', 'pull', '-p', 'Test-env', '--json'], clone(bad));
+    expect(r.code).toBe(5);
+    const err = JSON.parse(r.stderr).error;
+    const failure = err.data.result.failed.find((f: { oid: string }) => f.oid === member);
+    const manifest = failure.manifest as string;
+    expect(manifest).toMatch(/^files\/md5\/[0-9a-f]{2}\/[0-9a-f]{30}\.dir$/);
+    expect(failure.message).toContain(`listed by the directory manifest ${manifest}`);
+    expect(err.hint).toMatch(/and the directory manifest named with it/);
+
+    // The hint: delete both on the remote, push from a project with a good cache, pull.
+    rmSync(join(bad, key));
+    rmSync(join(bad, manifest));
+    const good = clone(bad);
+    cpSync(join(project, '.dvc/cache'), join(good, '.dvc/cache'), { recursive: true });
+    const push = await cmf(['artifact', 'push', '-p', 'Test-env', '--json'], good);
+    expect(push.code, push.stderr).toBe(0);
+    expect(JSON.parse(push.stdout)).toMatchObject({ uploaded: 2 });
+    const again = clone(bad);
+    const pull = await cmf(['artifact', 'pull', '-p', 'Test-env'], again);
+    expect(pull.code, pull.stderr).toBe(0);
+    expect(readFileSync(join(again, 'artifacts/images/a.txt'), 'utf8')).toBe('image a\n');
   });
 
   it('a corrupt cache object is fetched again and the right bytes are checked out; --force re-checks the workspace', async () => {
