@@ -79,3 +79,18 @@ export function changedProperties(
   }
   return out;
 }
+
+/**
+ * Sets the entries of `values` on `target` as own data properties (Object.assign would call
+ * the prototype setter for a property named `__proto__`).
+ */
+export function assignProperties(target: Properties, values: Properties): void {
+  for (const [k, v] of Object.entries(values)) {
+    Object.defineProperty(target, k, {
+      value: v,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+}

@@ -32,10 +32,17 @@
  * document's event type for every artifact type.
  */
 import { CmfError, NotFoundError } from '../errors/index.js';
-import type { AsyncMlmdStore, MlmdContext, MlmdExecution, PropertyInputs } from '../mlmd/index.js';
+import {
+  intValue,
+  stringValue,
+  type AsyncMlmdStore,
+  type ExecutionInput,
+  type MlmdContext,
+  type Properties,
+} from '../mlmd/index.js';
 import { findPipeline } from './async-query.js';
 import { PARENT_CONTEXT, PIPELINE_STAGE } from './conventions.js';
-import { KnownArtifacts, mergeEvent } from './merge-artifacts.js';
+import { ArtifactMerge } from './merge-artifacts.js';
 import {
   readDocument,
   splitUuids,
@@ -44,7 +51,13 @@ import {
   type DocStage,
 } from './merge-document.js';
 import { MergeTypes } from './merge-types.js';
-import { changedProperties, creationCustom, updateCustom, type MergeMode } from './merge-values.js';
+import {
+  assignProperties,
+  changedProperties,
+  creationCustom,
+  updateCustom,
+  type MergeMode,
+} from './merge-values.js';
 
 export { InvalidDocumentError } from './merge-document.js';
 export { ORIGINAL_CREATE_TIME, type MergeMode } from './merge-values.js';
@@ -157,10 +170,44 @@ interface Planned {
   execution: DocExecution;
 }
 
-/** One merge transaction. */
+/** A receiver's execution the merge creates or extends. */
+interface ExecutionSlot {
+  /** The receiver's id; undefined until a planned creation is written. */
+  id: number | undefined;
+  properties: Properties;
+  customProperties: Properties;
+  /** A creation: the input, holding `properties` and `customProperties` themselves. */
+  input?: ExecutionInput;
+  /** An existing execution's changes, written by one update. */
+  patch?: { properties?: Properties; customProperties?: Properties };
+  /** The document execution that created or last changed it. */
+  at: string;
+}
+
+/** One planned execution with its type ids. */
+interface TypedStep {
+  doc: DocExecution;
+  at: string;
+  stageId: number;
+  stageName: string;
+  typeId: number;
+  /** The type id of each event's artifact. */
+  artifactTypes: number[];
+}
+
+/** One planned execution with the receiver's execution it goes to. */
+interface Step extends TypedStep {
+  slot: ExecutionSlot;
+}
+
+/**
+ * One merge transaction. The pipeline and its stages are put one by one (a few); the
+ * executions, their associations and their events are decided in memory in the merge's
+ * order and written per table in batch calls, so a large push costs a few statements per
+ * table instead of several per execution (each one a round trip on a database server).
+ */
 class Merger {
   private readonly types: MergeTypes;
-  private readonly known: KnownArtifacts;
   private readonly tx: AsyncMlmdStore;
   private readonly mode: MergeMode;
   private readonly result: MergeResult;
@@ -170,7 +217,6 @@ class Merger {
     this.mode = mode;
     this.result = result;
     this.types = new MergeTypes(tx);
-    this.known = new KnownArtifacts(tx);
   }
 
   async pipeline(doc: DocPipeline, uuid: string | undefined): Promise<void> {
@@ -198,12 +244,94 @@ class Merger {
       const ctx = await this.guard(`stage "${stage.name}"`, () => this.stage(stage, pipeline));
       stageIds.set(stage, ctx.id);
     }
-    for (const { stage, execution } of plan) {
-      const at = `${execution.at} (Execution_uuid ${execution.uuids.join(',')})`;
-      await this.guard(at, () =>
-        this.execution(execution, stageIds.get(stage)!, stage.name, pipeline),
-      );
+    const steps = await this.executions(await this.typed(plan, stageIds), pipeline);
+    this.result.executions += steps.length;
+    await this.guard(
+      (i) => steps[i ?? -1]?.at ?? `the executions of "${doc.name}"`,
+      () => this.tx.links.associateMany(steps.map((s) => [s.stageId, s.slot.id!] as const)),
+    );
+    const artifacts = new ArtifactMerge(this.tx, this.mode);
+    const events = steps.flatMap((s) =>
+      s.doc.events.map((ev, i) => ({ ev, typeId: s.artifactTypes[i]!, executionId: s.slot.id! })),
+    );
+    await this.guard(`the artifacts of "${doc.name}"`, () => artifacts.prepare(events));
+    for (const s of steps) {
+      const scope = { stageId: s.stageId, executionId: s.slot.id!, at: s.at };
+      s.doc.events.forEach((ev, i) => artifacts.event(ev, s.artifactTypes[i]!, scope));
     }
+    const written = await artifacts.write((at, fn) => this.guard(at, fn));
+    this.result.artifacts += written.artifacts;
+    this.result.events += written.events;
+  }
+
+  /**
+   * The type ids of the planned executions and of their events' artifacts, put in the order
+   * the executions and their events come (so new types get the ids one by one would give).
+   */
+  private async typed(plan: Planned[], stageIds: Map<DocStage, number>): Promise<TypedStep[]> {
+    const steps: TypedStep[] = [];
+    for (const { stage, execution: doc } of plan) {
+      const at = `${doc.at} (Execution_uuid ${doc.uuids.join(',')})`;
+      await this.guard(at, async () => {
+        const typeId = await this.types.execution(doc.type, doc.properties);
+        const artifactTypes: number[] = [];
+        for (const ev of doc.events) {
+          artifactTypes.push(await this.types.artifact(ev.artifact.type, ev.artifact.properties));
+        }
+        const stageId = stageIds.get(stage)!;
+        steps.push({ doc, at, stageId, stageName: stage.name, typeId, artifactTypes });
+      });
+    }
+    return steps;
+  }
+
+  /**
+   * Creates the new executions (one batch) and extends the named ones the receiver has (or
+   * this merge created for an earlier entry): each step gets its slot with the receiver's id.
+   */
+  private async executions(typed: TypedStep[], pipeline: MlmdContext): Promise<Step[]> {
+    const keys = new Map<string, { typeId: number; name: string }>();
+    for (const s of typed) {
+      if (s.doc.name !== '')
+        keys.set(`${s.typeId}:${s.doc.name}`, { typeId: s.typeId, name: s.doc.name });
+    }
+    const byName = new Map<string, ExecutionSlot>();
+    if (keys.size > 0) {
+      const found = await this.guard('the named executions', () =>
+        this.tx.executions.getByNames([...keys.values()]),
+      );
+      for (const e of found) {
+        byName.set(`${e.typeId}:${e.name}`, {
+          id: e.id,
+          properties: e.properties,
+          customProperties: e.customProperties,
+          at: 'an existing execution',
+        });
+      }
+    }
+    const creations: ExecutionSlot[] = [];
+    const changed = new Set<ExecutionSlot>();
+    const steps: Step[] = typed.map((s) => {
+      const key = `${s.typeId}:${s.doc.name}`;
+      const existing = s.doc.name === '' ? undefined : byName.get(key);
+      if (existing) {
+        if (this.extend(existing, s) && !existing.input) changed.add(existing);
+        return { ...s, slot: existing };
+      }
+      const slot = this.creation(s, pipeline);
+      creations.push(slot);
+      if (s.doc.name !== '') byName.set(key, slot);
+      return { ...s, slot };
+    });
+    const created = await this.guard(
+      (i) => creations[i ?? -1]?.at ?? 'the executions',
+      () => this.tx.executions.createMany(creations.map((c) => c.input!)),
+    );
+    created.forEach((e, i) => (creations[i]!.id = e.id));
+    for (const slot of changed) {
+      await this.guard(slot.at, () => this.tx.executions.update(slot.id!, slot.patch!));
+    }
+    return steps;
   }
 
   /** Uuids of the executions of the receiver's pipeline. */
@@ -264,93 +392,85 @@ class Merger {
     return put.value;
   }
 
-  private async execution(
-    doc: DocExecution,
-    stageId: number,
-    stageName: string,
-    pipeline: MlmdContext,
-  ): Promise<void> {
-    const typeId = await this.types.execution(doc.type, doc.properties);
-    const existing =
-      doc.name === '' ? undefined : await this.tx.executions.getByName(typeId, doc.name);
-    const execution = existing
-      ? await this.extend(existing, doc)
-      : await this.create(doc, typeId, stageId, stageName, pipeline);
-    this.result.executions++;
-    await this.tx.links.associate(stageId, execution.id);
-    for (const ev of doc.events) {
-      const outcome = await mergeEvent(
-        {
-          tx: this.tx,
-          types: this.types,
-          known: this.known,
-          mode: this.mode,
-          stageId,
-          executionId: execution.id,
-        },
-        ev,
-      );
-      if (outcome.artifactCreated) this.result.artifacts++;
-      if (outcome.eventCreated) this.result.events++;
-    }
-  }
-
-  private create(
-    doc: DocExecution,
-    typeId: number,
-    stageId: number,
-    stageName: string,
-    pipeline: MlmdContext,
-  ): Promise<MlmdExecution> {
+  /** A new execution (to be created in the batch) for a step. */
+  private creation(s: TypedStep, pipeline: MlmdContext): ExecutionSlot {
+    const { doc, stageName } = s;
     const text = (key: string, fallback: string) => {
       const v = doc.properties[key];
       return v?.type === 'string' ? v.value : fallback;
     };
-    const properties: PropertyInputs = {
+    const properties: Properties = {
       ...doc.properties,
-      Execution_uuid: doc.uuids.join(','),
-      Context_Type: text('Context_Type', stageName),
-      Context_ID: stageId,
-      Execution: text('Execution', ''),
-      Execution_type_name: text('Execution_type_name', stageName),
-      Pipeline_Type: pipeline.name,
-      Pipeline_id: pipeline.id,
-      Git_Repo: text('Git_Repo', ''),
-      Git_Start_Commit: text('Git_Start_Commit', ''),
-      Git_End_Commit: text('Git_End_Commit', ''),
+      Execution_uuid: stringValue(doc.uuids.join(',')),
+      Context_Type: stringValue(text('Context_Type', stageName)),
+      Context_ID: intValue(s.stageId),
+      Execution: stringValue(text('Execution', '')),
+      Execution_type_name: stringValue(text('Execution_type_name', stageName)),
+      Pipeline_Type: stringValue(pipeline.name),
+      Pipeline_id: intValue(pipeline.id),
+      Git_Repo: stringValue(text('Git_Repo', '')),
+      Git_Start_Commit: stringValue(text('Git_Start_Commit', '')),
+      Git_End_Commit: stringValue(text('Git_End_Commit', '')),
     };
-    return this.tx.executions.create({
-      typeId,
-      name: doc.name === '' ? null : doc.name,
+    const customProperties = creationCustom(doc.customProperties, doc.createTime, this.mode);
+    return {
+      id: undefined,
       properties,
-      customProperties: creationCustom(doc.customProperties, doc.createTime, this.mode),
-    });
+      customProperties,
+      input: {
+        typeId: s.typeId,
+        name: doc.name === '' ? null : doc.name,
+        properties,
+        customProperties,
+      },
+      at: s.at,
+    };
   }
 
-  /** A reused execution: the union of the uuid lists, the document's custom properties. */
-  private async extend(existing: MlmdExecution, doc: DocExecution): Promise<MlmdExecution> {
-    const old = existing.properties.Execution_uuid;
+  /**
+   * A reused execution: the union of the uuid lists, the document's custom properties.
+   * Returns whether that changed anything.
+   */
+  private extend(slot: ExecutionSlot, s: TypedStep): boolean {
+    const old = slot.properties.Execution_uuid;
     const uuids = old?.type === 'string' ? splitUuids(old.value) : [];
-    for (const u of doc.uuids) if (!uuids.includes(u)) uuids.push(u);
-    const properties = changedProperties(existing.properties, { Execution_uuid: uuids.join(',') });
+    for (const u of s.doc.uuids) if (!uuids.includes(u)) uuids.push(u);
+    const properties = changedProperties(slot.properties, { Execution_uuid: uuids.join(',') });
     const customProperties = changedProperties(
-      existing.customProperties,
-      updateCustom(doc.customProperties),
+      slot.customProperties,
+      updateCustom(s.doc.customProperties),
     );
-    if (!properties && !customProperties) return existing;
-    return this.tx.executions.update(existing.id, {
-      ...(properties ? { properties } : {}),
-      ...(customProperties ? { customProperties } : {}),
-    });
+    if (!properties && !customProperties) return false;
+    // A planned creation's input holds these same objects: it is created as changed.
+    if (properties) assignProperties(slot.properties, properties);
+    if (customProperties) assignProperties(slot.customProperties, customProperties);
+    if (!slot.input) {
+      slot.patch ??= {};
+      if (properties) assignProperties((slot.patch.properties ??= {}), properties);
+      if (customProperties) {
+        assignProperties((slot.patch.customProperties ??= {}), customProperties);
+      }
+      slot.at = s.at;
+    }
+    return true;
   }
 
-  /** Runs one step; a failure becomes a MergeError naming the step (the transaction rolls back). */
-  private async guard<T>(at: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one step; a failure becomes a MergeError naming the step (the transaction rolls
+   * back). For a batch call, `at` names the place of the batch item that failed
+   * (`data.index` of the store's error).
+   */
+  private async guard<T>(
+    at: string | ((index: number | undefined) => string),
+    fn: () => Promise<T>,
+  ): Promise<T> {
     try {
       return await fn();
     } catch (err) {
       if (err instanceof MergeError) throw err;
-      throw new MergeError(err, at);
+      if (typeof at === 'string') throw new MergeError(err, at);
+      const index = err instanceof CmfError ? err.data?.index : undefined;
+      throw new MergeError(err, at(typeof index === 'number' ? index : undefined));
     }
   }
 }

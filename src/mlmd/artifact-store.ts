@@ -9,6 +9,14 @@ export class ArtifactStore extends NodeStore<MlmdArtifact, ArtifactInput, Artifa
     return this.select({ sql: 'n.uri = ?', params: [uri] }, opts);
   }
 
+  /** Artifacts with any of these uris, in id order. */
+  getByUris(uris: readonly string[], opts?: ReadOptions): MlmdArtifact[] {
+    return this.select(
+      { sql: 'n.uri IN (SELECT value FROM json_each(?))', params: [JSON.stringify(uris)] },
+      opts,
+    );
+  }
+
   /** Artifacts attributed to a context, in id order. */
   byContext(contextId: number, opts?: ReadOptions): MlmdArtifact[] {
     return this.select(

@@ -29,19 +29,27 @@ export type Promisified<T> = {
 /** The methods each part offers; the async types and the SQLite wrapper both come from these. */
 const NODE_METHODS = [
   'create',
+  'createMany',
   'getOrCreate',
   'update',
   'get',
   'require',
   'getMany',
   'getByName',
+  'getByNames',
   'listByType',
   'listByTypeName',
   'list',
   'getProperties',
 ] as const;
 const TYPE_METHODS = ['get', 'getById', 'list', 'put'] as const;
-const ARTIFACT_METHODS = [...NODE_METHODS, 'getByUri', 'byContext', 'byExecution'] as const;
+const ARTIFACT_METHODS = [
+  ...NODE_METHODS,
+  'getByUri',
+  'getByUris',
+  'byContext',
+  'byExecution',
+] as const;
 const EXECUTION_METHODS = [...NODE_METHODS, 'byContext', 'byArtifact'] as const;
 const CONTEXT_METHODS = [
   ...NODE_METHODS,
@@ -52,6 +60,9 @@ const CONTEXT_METHODS = [
 ] as const;
 const LINK_METHODS = [
   'putEvent',
+  'addEvents',
+  'associateMany',
+  'attributeMany',
   'eventsOfExecutions',
   'eventsOfArtifacts',
   'associate',

@@ -243,6 +243,19 @@ export function invalidArgumentError(message: string, data?: Record<string, unkn
   return new UsageError(MlmdErrorCode.invalidArgument, message, { data });
 }
 
+/**
+ * The error `err` thrown for item `index` of a batch call (createMany...), with the item's
+ * position added to its data: same code, exit code, message and hint.
+ */
+export function batchItemError(err: unknown, index: number): unknown {
+  if (!(err instanceof CmfError)) return err;
+  return new CmfError(err.code, err.exitCode, err.message, {
+    cause: err,
+    ...(err.hint ? { hint: err.hint } : {}),
+    data: { ...err.data, index },
+  });
+}
+
 export function badRowError(message: string, data?: Record<string, unknown>): IntegrityError {
   return new IntegrityError(MlmdErrorCode.badRow, message, { data, hint: REPAIR_HINT });
 }

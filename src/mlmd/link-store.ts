@@ -5,7 +5,7 @@
  */
 import { type Connection, i64, idList } from './connection.js';
 import { EventType } from './enums.js';
-import { invalidArgumentError, notFoundError } from './errors.js';
+import { batchItemError, invalidArgumentError, notFoundError } from './errors.js';
 import type { EventInput, EventStep, MlmdEvent, Put } from './records.js';
 
 interface EventRow {
@@ -66,6 +66,35 @@ export class LinkStore {
         else insertStep.run(i64(id), 0n, null, step.key);
       }
       return { value: createdEvent(id, input, type, ms, path), created: true };
+    });
+  }
+
+  /**
+   * putEvent for each input in order (so new events get ascending ids in that order); says
+   * for each whether it created the event (false: it existed, or an earlier input created
+   * it). All or nothing: a refused input throws its error with `data.index`, writing none.
+   */
+  addEvents(inputs: readonly EventInput[]): boolean[] {
+    return this.conn.write(() => this.each(inputs, (input) => this.putEvent(input).created));
+  }
+
+  /** associate for each (context id, execution id) pair in order, all or nothing. */
+  associateMany(pairs: readonly (readonly [number, number])[]): boolean[] {
+    return this.conn.write(() => this.each(pairs, ([c, e]) => this.associate(c, e)));
+  }
+
+  /** attribute for each (context id, artifact id) pair in order, all or nothing. */
+  attributeMany(pairs: readonly (readonly [number, number])[]): boolean[] {
+    return this.conn.write(() => this.each(pairs, ([c, a]) => this.attribute(c, a)));
+  }
+
+  private each<I, R>(items: readonly I[], fn: (item: I) => R): R[] {
+    return items.map((item, i) => {
+      try {
+        return fn(item);
+      } catch (err) {
+        throw batchItemError(err, i);
+      }
     });
   }
 

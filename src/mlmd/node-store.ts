@@ -4,7 +4,12 @@
  */
 import { type Connection, i64, idList } from './connection.js';
 import { TypeKind, enumName } from './enums.js';
-import { alreadyExistsError, invalidArgumentError, notFoundError } from './errors.js';
+import {
+  alreadyExistsError,
+  batchItemError,
+  invalidArgumentError,
+  notFoundError,
+} from './errors.js';
 import {
   type NodeKind,
   type NodeProperties,
@@ -61,6 +66,24 @@ export class NodeStore<
   /** Inserts a node; MLMD_ALREADY_EXISTS if its type already has one with this name. */
   create(input: TInput): TNode {
     return this.conn.write(() => this.insert(input));
+  }
+
+  /**
+   * Inserts the nodes in the order given (so their ids ascend in that order) and returns
+   * their records in that order. All or nothing: a refused input (a name taken, also by an
+   * earlier input, or a bad property) throws its error with its position as `data.index`,
+   * and none of the nodes is written.
+   */
+  createMany(inputs: readonly TInput[]): TNode[] {
+    return this.conn.write(() =>
+      inputs.map((input, i) => {
+        try {
+          return this.insert(input);
+        } catch (err) {
+          throw batchItemError(err, i);
+        }
+      }),
+    );
   }
 
   /** The node of this type and name, or a new one (properties are set only on creation). */
@@ -129,6 +152,18 @@ export class NodeStore<
       { sql: 'n.type_id = ? AND n.name = ?', params: [i64(typeId), name] },
       opts,
     )[0];
+  }
+
+  /** The nodes with these (type id, name) pairs, in id order; pairs naming none are skipped. */
+  getByNames(keys: readonly { typeId: number; name: string }[], opts?: ReadOptions): TNode[] {
+    const pairs = JSON.stringify(keys.map((k) => [Math.trunc(k.typeId), k.name]));
+    return this.select(
+      {
+        sql: `(n.type_id, n.name) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,
+        params: [pairs],
+      },
+      opts,
+    );
   }
 
   /** All nodes of a type, in id order. */

@@ -400,6 +400,149 @@ describe.each([sqlite, postgres])('AsyncMlmdStore contract: $name', (backend) =>
     expect(ok.properties).toEqual({ rows: intValue(5) });
   });
 
+  it('creates, finds and links in batches as the one-by-one calls do, all or nothing', async () => {
+    const clock = manualClock();
+    const db = await open(clock.now);
+    const at = await db.types.put(TypeKind.ARTIFACT, 'Data', {
+      properties: { size: PropertyType.INT },
+    });
+    const et = await db.types.put(TypeKind.EXECUTION, 'Step');
+    const ct = await db.types.put(TypeKind.CONTEXT, 'Stage');
+    const first = await db.artifacts.create({ typeId: at.id, name: 'a0', uri: 'u0' });
+    const inputs = [
+      {
+        typeId: at.id,
+        name: 'a1',
+        uri: 'u1',
+        properties: { size: 1 },
+        customProperties: ALL_VALUES,
+      },
+      { typeId: at.id, uri: 'u1', state: ArtifactState.LIVE },
+      { typeId: at.id, name: 'a3', uri: '', customProperties: { k: 'v' } },
+    ];
+    const made = await db.artifacts.createMany(inputs);
+    // Ids ascend in input order; the records are what reads return.
+    expect(made.map((a) => a.id)).toEqual([first.id + 1, first.id + 2, first.id + 3]);
+    expect(await db.artifacts.getMany(made.map((a) => a.id))).toEqual(made);
+    expect(await db.artifacts.createMany([])).toEqual([]);
+    expect((await db.artifacts.getByUris(['u1', 'u0', 'none'])).map((a) => a.id)).toEqual([
+      first.id,
+      made[0]!.id,
+      made[1]!.id,
+    ]);
+    expect(
+      (
+        await db.artifacts.getByNames([
+          { typeId: at.id, name: 'a3' },
+          { typeId: at.id, name: 'a0' },
+          { typeId: et.id, name: 'a1' },
+          { typeId: at.id, name: 'none' },
+        ])
+      ).map((a) => a.name),
+    ).toEqual(['a0', 'a3']);
+
+    // A refused input names its position; none of the batch is written.
+    const refused: [Parameters<typeof db.artifacts.createMany>[0], string, number][] = [
+      [
+        [
+          { typeId: at.id, name: 'new' },
+          { typeId: at.id, name: 'a1' },
+        ],
+        'MLMD_ALREADY_EXISTS',
+        1,
+      ],
+      [
+        [
+          { typeId: at.id, name: 'b' },
+          { typeId: at.id, name: 'b' },
+        ],
+        'MLMD_ALREADY_EXISTS',
+        1,
+      ],
+      [
+        [{ typeId: at.id }, { typeId: at.id }, { typeId: at.id, properties: { size: 'x' } }],
+        'MLMD_PROPERTY_TYPE',
+        2,
+      ],
+      [[{ typeId: 999 }], 'MLMD_NOT_FOUND', 0],
+    ];
+    for (const [batch, code, index] of refused) {
+      const err = await failure(db.artifacts.createMany(batch));
+      expect([err.code, err.data?.index]).toEqual([code, index]);
+    }
+    expect(await db.artifacts.list()).toHaveLength(4);
+
+    const [e1, e2] = await db.executions.createMany([
+      { typeId: et.id, name: 'e1' },
+      { typeId: et.id, customProperties: { n: 1 } },
+    ]);
+    const [c1] = await db.contexts.createMany([{ typeId: ct.id, name: 'c1' }]);
+    await db.links.putEvent({ artifactId: first.id, executionId: e1!.id, type: EventType.INPUT });
+    const added = await db.links.addEvents([
+      { artifactId: first.id, executionId: e1!.id, type: EventType.INPUT },
+      {
+        artifactId: made[0]!.id,
+        executionId: e1!.id,
+        type: EventType.OUTPUT,
+        path: [{ key: 'k' }, { index: 3 }],
+      },
+      { artifactId: made[0]!.id, executionId: e1!.id, type: EventType.OUTPUT },
+      {
+        artifactId: made[0]!.id,
+        executionId: e2!.id,
+        type: EventType.INPUT,
+        millisecondsSinceEpoch: 7,
+      },
+    ]);
+    expect(added).toEqual([false, true, false, true]);
+    const events = await db.links.eventsOfExecutions([e1!.id, e2!.id]);
+    expect(events.map((e) => [e.artifactId, e.executionId, e.type, e.path])).toEqual([
+      [first.id, e1!.id, EventType.INPUT, []],
+      [made[0]!.id, e1!.id, EventType.OUTPUT, [{ key: 'k' }, { index: 3 }]],
+      [made[0]!.id, e2!.id, EventType.INPUT, []],
+    ]);
+    expect(events.map((e) => e.id)).toEqual([...events.map((e) => e.id)].sort((a, b) => a - b));
+    expect(events[2]!.millisecondsSinceEpoch).toBe(7);
+    const badEvent = await failure(
+      db.links.addEvents([
+        { artifactId: made[1]!.id, executionId: e2!.id, type: EventType.OUTPUT },
+        { artifactId: 999, executionId: e2!.id, type: EventType.OUTPUT },
+      ]),
+    );
+    expect([badEvent.code, badEvent.data?.index]).toEqual(['MLMD_NOT_FOUND', 1]);
+    expect(await db.links.eventsOfExecutions([e2!.id])).toHaveLength(1);
+
+    await db.links.associate(c1!.id, e1!.id);
+    expect(
+      await db.links.associateMany([
+        [c1!.id, e1!.id],
+        [c1!.id, e2!.id],
+        [c1!.id, e2!.id],
+      ]),
+    ).toEqual([false, true, false]);
+    expect(
+      await db.links.attributeMany([
+        [c1!.id, made[2]!.id],
+        [c1!.id, first.id],
+      ]),
+    ).toEqual([true, true]);
+    const badLink = await failure(
+      db.links.attributeMany([
+        [c1!.id, made[1]!.id],
+        [999, first.id],
+      ]),
+    );
+    expect([badLink.code, badLink.data?.index]).toEqual(['MLMD_NOT_FOUND', 1]);
+    expect(await db.links.associationsOf([c1!.id])).toEqual([
+      { contextId: c1!.id, executionId: e1!.id },
+      { contextId: c1!.id, executionId: e2!.id },
+    ]);
+    expect(await db.links.attributionsOf([c1!.id])).toEqual([
+      { contextId: c1!.id, artifactId: made[2]!.id },
+      { contextId: c1!.id, artifactId: first.id },
+    ]);
+  });
+
   it('records events with paths and links contexts, executions and artifacts', async () => {
     const db = await open();
     const at = await db.types.put(TypeKind.ARTIFACT, 'Data');

@@ -2,9 +2,10 @@
  * Events, associations, attributions and parent contexts in PostgreSQL, with the semantics
  * of the SQLite LinkStore (../link-store.ts). Every insert is idempotent.
  */
-import { invalidArgumentError, notFoundError } from '../errors.js';
+import { batchItemError, invalidArgumentError, notFoundError } from '../errors.js';
 import { checkEventInput, createdEvent, eventFromRow } from '../link-store.js';
 import type { EventInput, EventStep, MlmdEvent, Put } from '../records.js';
+import { newIds } from './node-store.js';
 import type { Querier, Session } from './session.js';
 
 interface EventRow {
@@ -72,6 +73,136 @@ export class PgLinkStore {
       if (!r!.execution_ok) throw missing('Execution', input.executionId);
       if (r!.new_id === null) return { value: toEvent(r as EventRow), created: false };
       return { value: createdEvent(r!.new_id, input, type, ms, path), created: true };
+    });
+  }
+
+  /**
+   * putEvent for each input in order (so new events get ascending ids in that order); says
+   * for each whether it created the event (false: it existed, or an earlier input created
+   * it). One statement for all the events and their paths. All or nothing: a refused input
+   * throws its error with `data.index`, writing none.
+   */
+  async addEvents(inputs: readonly EventInput[]): Promise<boolean[]> {
+    if (inputs.length === 0) return [];
+    const checked = inputs.map((input, i) => {
+      try {
+        return checkEventInput(input);
+      } catch (err) {
+        throw batchItemError(err, i);
+      }
+    });
+    return this.session.write(async (q) => {
+      const now = q.now();
+      // The first input of each (artifact, execution, type) goes to the database.
+      const firstOf = new Map<string, number>();
+      const unique: number[] = [];
+      inputs.forEach((input, i) => {
+        const key = `${input.artifactId}:${input.executionId}:${checked[i]!.type}`;
+        if (firstOf.has(key)) return;
+        firstOf.set(key, i);
+        unique.push(i);
+      });
+      const steps = unique.flatMap((i, ord) =>
+        checked[i]!.path.map((step) => ({ ord: ord + 1, step })),
+      );
+      const [r] = await q.query<{ bad: string | null; created: string[] }>(
+        `WITH u AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::bigint[]) WITH ORDINALITY AS u(a, e, t, ms, ord)),
+         bad AS (SELECT min(ord) AS ord FROM u WHERE NOT EXISTS (SELECT 1 FROM Artifact WHERE id = u.a) OR NOT EXISTS (SELECT 1 FROM Execution WHERE id = u.e)),
+         todo AS (SELECT u.*, row_number() OVER (ORDER BY u.ord) AS rn FROM u WHERE (SELECT ord FROM bad) IS NULL AND NOT EXISTS (SELECT 1 FROM Event ev WHERE ev.artifact_id = u.a AND ev.execution_id = u.e AND ev.type = u.t)),
+         ${newIds('Event', 'todo')},
+         ins AS (INSERT INTO Event (id, artifact_id, execution_id, type, milliseconds_since_epoch) SELECT m.id, todo.a, todo.e, todo.t, todo.ms FROM todo JOIN m USING (rn) ORDER BY m.id),
+         steps AS (INSERT INTO EventPath (event_id, is_index_step, step_index, step_key)
+           SELECT m.id, s.is_index, s.idx, s.k FROM unnest($5::bigint[], $6::boolean[], $7::bigint[], $8::text[]) WITH ORDINALITY AS s(ord, is_index, idx, k, sord) JOIN todo USING (ord) JOIN m USING (rn) ORDER BY m.id, s.sord)
+         SELECT (SELECT ord FROM bad) AS bad, array(SELECT ord FROM todo ORDER BY ord) AS created`,
+        [
+          unique.map((i) => inputs[i]!.artifactId),
+          unique.map((i) => inputs[i]!.executionId),
+          unique.map((i) => checked[i]!.type),
+          unique.map((i) => inputs[i]!.millisecondsSinceEpoch ?? now),
+          steps.map((s) => s.ord),
+          steps.map((s) => 'index' in s.step),
+          steps.map((s) => ('index' in s.step ? s.step.index : null)),
+          steps.map((s) => ('key' in s.step ? s.step.key : null)),
+        ],
+      );
+      if (r!.bad !== null) {
+        const i = unique[Number(r!.bad) - 1]!;
+        const input = inputs[i]!;
+        const [ends] = await q.query<{ a: boolean }>(
+          'SELECT EXISTS (SELECT 1 FROM Artifact WHERE id = $1::bigint) AS a',
+          [input.artifactId],
+        );
+        throw batchItemError(
+          ends!.a ? missing('Execution', input.executionId) : missing('Artifact', input.artifactId),
+          i,
+        );
+      }
+      const created = new Set(r!.created.map((ord) => unique[Number(ord) - 1]!));
+      return inputs.map((_, i) => created.has(i));
+    });
+  }
+
+  /** associate for each (context id, execution id) pair in order, all or nothing. */
+  associateMany(pairs: readonly (readonly [number, number])[]): Promise<boolean[]> {
+    return this.linkMany(
+      'Association',
+      ['context_id', 'Context'],
+      ['execution_id', 'Execution'],
+      pairs,
+    );
+  }
+
+  /** attribute for each (context id, artifact id) pair in order, all or nothing. */
+  attributeMany(pairs: readonly (readonly [number, number])[]): Promise<boolean[]> {
+    return this.linkMany(
+      'Attribution',
+      ['context_id', 'Context'],
+      ['artifact_id', 'Artifact'],
+      pairs,
+    );
+  }
+
+  /**
+   * Inserts the pairs not linked yet, in order (ids ascending in that order), in one
+   * statement; nothing at all when an end of some pair is missing, which a second query
+   * then names.
+   */
+  private async linkMany(
+    table: 'Association' | 'Attribution',
+    [colA, tableA]: [string, 'Context'],
+    [colB, tableB]: [string, 'Artifact' | 'Execution'],
+    pairs: readonly (readonly [number, number])[],
+  ): Promise<boolean[]> {
+    if (pairs.length === 0) return [];
+    return this.session.write(async (q) => {
+      const firstOf = new Map<string, number>();
+      const unique: number[] = [];
+      pairs.forEach(([a, b], i) => {
+        const key = `${a}:${b}`;
+        if (firstOf.has(key)) return;
+        firstOf.set(key, i);
+        unique.push(i);
+      });
+      const [r] = await q.query<{ bad: string | null; created: string[] }>(
+        `WITH u AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS u(a, b, ord)),
+         bad AS (SELECT min(ord) AS ord FROM u WHERE NOT EXISTS (SELECT 1 FROM ${tableA} WHERE id = u.a) OR NOT EXISTS (SELECT 1 FROM ${tableB} WHERE id = u.b)),
+         todo AS (SELECT u.*, row_number() OVER (ORDER BY u.ord) AS rn FROM u WHERE (SELECT ord FROM bad) IS NULL AND NOT EXISTS (SELECT 1 FROM ${table} x WHERE x.${colA} = u.a AND x.${colB} = u.b)),
+         ${newIds(table, 'todo')},
+         ins AS (INSERT INTO ${table} (id, ${colA}, ${colB}) SELECT m.id, todo.a, todo.b FROM todo JOIN m USING (rn) ORDER BY m.id)
+         SELECT (SELECT ord FROM bad) AS bad, array(SELECT ord FROM todo ORDER BY ord) AS created`,
+        [unique.map((i) => pairs[i]![0]), unique.map((i) => pairs[i]![1])],
+      );
+      if (r!.bad !== null) {
+        const i = unique[Number(r!.bad) - 1]!;
+        const [a, b] = pairs[i]!;
+        const [ends] = await q.query<{ a: boolean }>(
+          `SELECT EXISTS (SELECT 1 FROM ${tableA} WHERE id = $1::bigint) AS a`,
+          [a],
+        );
+        throw batchItemError(ends!.a ? missing(tableB, b) : missing(tableA, a), i);
+      }
+      const created = new Set(r!.created.map((ord) => unique[Number(ord) - 1]!));
+      return pairs.map((_, i) => created.has(i));
     });
   }
 

@@ -4,7 +4,12 @@
  * how inputs are checked; only the SQL differs.
  */
 import { TypeKind, enumName } from '../enums.js';
-import { alreadyExistsError, invalidArgumentError, notFoundError } from '../errors.js';
+import {
+  alreadyExistsError,
+  batchItemError,
+  invalidArgumentError,
+  notFoundError,
+} from '../errors.js';
 import {
   type NodeKind,
   type NodeProperties,
@@ -146,6 +151,112 @@ export class PgNodeStore<
     return this.session.write((q) => this.insert(q, input));
   }
 
+  /**
+   * Inserts the nodes in the order given (so their ids ascend in that order) and returns
+   * their records in that order: all checks in JS and one query, then ONE statement for the
+   * rows and their properties. All or nothing: a refused input (a name taken, also by an
+   * earlier input, or a bad property) throws its error with its position as `data.index`,
+   * and nothing is written.
+   */
+  createMany(inputs: readonly TInput[]): Promise<TNode[]> {
+    if (inputs.length === 0) return Promise.resolve([]);
+    return this.session.write(async (q) => {
+      const rows: {
+        type: MlmdType;
+        name: string | null;
+        externalId: string | null;
+        extra: Record<string, unknown>;
+        stored: StoredProperty[];
+      }[] = [];
+      const names = new Set<string>();
+      const externalIds = new Set<string>();
+      for (const [i, input] of inputs.entries()) {
+        try {
+          const type = await this.typeOf(q, input.typeId);
+          const name = this.kind.checkedName(input.name);
+          const externalId = checkName('external id', input.externalId);
+          const extra = this.kind.insertColumns(input);
+          const props = await this.checkedProperties(
+            q,
+            type,
+            input.properties,
+            input.customProperties,
+          );
+          if (name !== null) {
+            const key = `${type.id}:${name}`;
+            if (names.has(key)) throw this.nameTaken(type.id, name);
+            names.add(key);
+          }
+          if (externalId !== null) {
+            if (externalIds.has(externalId)) throw this.externalIdTaken(externalId);
+            externalIds.add(externalId);
+          }
+          rows.push({ type, name, externalId, extra, stored: storedProperties(props) });
+        } catch (err) {
+          throw batchItemError(err, i);
+        }
+      }
+      const { table, propertyTable, idColumn } = this.t;
+      const [taken] = await q.query<{ ord: string; by_name: boolean }>(
+        `SELECT u.ord, EXISTS (SELECT 1 FROM ${table} WHERE type_id = u.t AND name = u.n) AS by_name FROM unnest($1::int[], $2::text[], $3::text[]) WITH ORDINALITY AS u(t, n, x, ord) WHERE EXISTS (SELECT 1 FROM ${table} WHERE type_id = u.t AND name = u.n) OR EXISTS (SELECT 1 FROM ${table} WHERE external_id = u.x) ORDER BY u.ord LIMIT 1`,
+        [rows.map((r) => r.type.id), rows.map((r) => r.name), rows.map((r) => r.externalId)],
+      );
+      if (taken) {
+        const i = Number(taken.ord) - 1;
+        const r = rows[i]!;
+        const err = taken.by_name
+          ? this.nameTaken(r.type.id, r.name!)
+          : this.externalIdTaken(r.externalId!);
+        throw batchItemError(err, i);
+      }
+      const extraNames = Object.keys(rows[0]!.extra);
+      const arrays: unknown[] = [
+        rows.map((r) => r.type.id),
+        rows.map((r) => r.name),
+        rows.map((r) => r.externalId),
+        ...extraNames.map((c) => rows.map((r) => r.extra[c])),
+      ];
+      const arrayTypes = ['int', 'text', 'text', ...extraNames.map((c) => EXTRA_COLUMN_TYPES[c])];
+      const columns = ['type_id', 'name', 'external_id', ...extraNames];
+      const now = q.now();
+      const props = rows.flatMap((r, i) => r.stored.map((p) => ({ ord: i + 1, p })));
+      const params: unknown[] = [
+        ...arrays,
+        now,
+        props.map((x) => x.ord),
+        ...propertyArrays(props.map((x) => x.p)),
+      ];
+      const unnest = arrayTypes.map((t, i) => `$${i + 1}::${t}[]`).join(', ');
+      const nowParam = `$${arrays.length + 1}::bigint`;
+      const first = arrays.length + 2;
+      const propArrays = [
+        'bigint',
+        'text',
+        'boolean',
+        'bigint',
+        'float8',
+        'text',
+        'bytea',
+        'boolean',
+      ]
+        .map((t, i) => `$${first + i}::${t}[]`)
+        .join(', ');
+      const inserted = await q.query<{ id: number }>(
+        `WITH u AS (SELECT * FROM unnest(${unnest}) WITH ORDINALITY AS u(${columns.join(', ')}, ord)),
+         ${newIds(table, 'u')},
+         n AS (INSERT INTO ${table} (id, ${columns.join(', ')}, create_time_since_epoch, last_update_time_since_epoch) SELECT m.id, ${columns.map((c) => `u.${c}`).join(', ')}, ${nowParam}, ${nowParam} FROM u JOIN m ON m.rn = u.ord ORDER BY u.ord),
+         p AS (INSERT INTO ${propertyTable} (${idColumn}, name, is_custom_property, int_value, double_value, string_value, byte_value, proto_value, bool_value) SELECT m.id, v.name, v.custom, v.i, v.d, v.s, NULL::bytea, v.p, v.b FROM unnest(${propArrays}) AS v(ord, name, custom, i, d, s, p, b) JOIN m ON m.rn = v.ord)
+         SELECT id FROM m ORDER BY rn`,
+        params,
+      );
+      return rows.map((r, i) => {
+        const id = Number(inserted[i]!.id);
+        const row = insertedRow(id, r.type, r.name, r.externalId, r.extra, now);
+        return this.kind.toRecord(row, this.asRead(id, r.stored));
+      });
+    });
+  }
+
   /** The node of this type and name, or a new one (properties are set only on creation). */
   getOrCreate(input: TInput & { name: string }): Promise<Put<TNode>> {
     return this.session.write(async (q) => {
@@ -196,6 +307,20 @@ export class PgNodeStore<
   getByName(typeId: number, name: string, opts?: ReadOptions): Promise<TNode | undefined> {
     return this.session.read(
       async (q) => (await this.selectIn(q, this.byName(typeId, name), opts))[0],
+    );
+  }
+
+  /** The nodes with these (type id, name) pairs, in id order; pairs naming none are skipped. */
+  getByNames(
+    keys: readonly { typeId: number; name: string }[],
+    opts?: ReadOptions,
+  ): Promise<TNode[]> {
+    return this.select(
+      {
+        sql: '(n.type_id, n.name) IN (SELECT k.t, k.n FROM unnest($1::int[], $2::text[]) AS k(t, n))',
+        params: [keys.map((k) => Math.trunc(k.typeId)), keys.map((k) => k.name)],
+      },
+      opts,
     );
   }
 
@@ -369,10 +494,7 @@ export class PgNodeStore<
     const [inserted] = await q.query<{ id: number }>(`${sql} SELECT id FROM n`, params);
     if (!inserted) {
       await this.assertNameFree(q, type.id, name);
-      throw alreadyExistsError(
-        `A row with the same unique key (${table}.external_id ${JSON.stringify(externalId)})`,
-        { externalId },
-      );
+      throw this.externalIdTaken(externalId!);
     }
     const id = inserted.id;
     const row = insertedRow(id, type, name, externalId, extra, now);
@@ -436,13 +558,22 @@ export class PgNodeStore<
       `SELECT id FROM ${this.t.table} WHERE type_id = $1::bigint AND name = $2`,
       [typeId, name],
     );
-    if (row) {
-      throw alreadyExistsError(`${this.t.label} "${name}" of type ${typeId}`, {
-        id: row.id,
-        typeId,
-        name,
-      });
-    }
+    if (row) throw this.nameTaken(typeId, name, row.id);
+  }
+
+  private nameTaken(typeId: number, name: string, id?: number): Error {
+    return alreadyExistsError(`${this.t.label} "${name}" of type ${typeId}`, {
+      ...(id === undefined ? {} : { id }),
+      typeId,
+      name,
+    });
+  }
+
+  private externalIdTaken(externalId: string): Error {
+    return alreadyExistsError(
+      `A row with the same unique key (${this.t.table}.external_id ${JSON.stringify(externalId)})`,
+      { externalId },
+    );
   }
 
   /** The node's type, checked to be of this kind. */
@@ -457,6 +588,16 @@ export class PgNodeStore<
   }
 }
 
+/**
+ * CTEs `ids` and `m (id, rn)`: one new id of `table`'s sequence per row of the CTE `rows`,
+ * numbered 1, 2... in ascending id order, so row `rn` of an ordered batch gets the rn-th
+ * smallest: ids ascend in batch order (as one insert after another would number them)
+ * without relying on the order in which PostgreSQL evaluates a column default.
+ */
+export function newIds(table: string, rows: string): string {
+  return `ids AS (SELECT nextval(pg_get_serial_sequence('${table}', 'id')) AS id FROM ${rows}), m AS (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM ids)`;
+}
+
 function byId(id: number): Where {
   return { sql: 'n.id = $1::bigint', params: [id] };
 }
@@ -465,6 +606,11 @@ export class PgArtifactStore extends PgNodeStore<MlmdArtifact, ArtifactInput, Ar
   /** Artifacts with exactly this uri, in id order. */
   getByUri(uri: string, opts?: ReadOptions): Promise<MlmdArtifact[]> {
     return this.select({ sql: 'n.uri = $1', params: [uri] }, opts);
+  }
+
+  /** Artifacts with any of these uris, in id order. */
+  getByUris(uris: readonly string[], opts?: ReadOptions): Promise<MlmdArtifact[]> {
+    return this.select({ sql: 'n.uri = ANY($1::text[])', params: [[...uris]] }, opts);
   }
 
   /** Artifacts attributed to a context, in id order. */
