@@ -122,9 +122,15 @@ export function parseManifest(bytes: Uint8Array | string): ManifestEntry[] {
 
 /**
  * Throws unless `relpath` is a plain relative POSIX path that stays inside its directory:
- * not empty or absolute, no `.`/`..`/empty segments, no backslash, drive letter or NUL.
+ * not empty or absolute, no `.`/`..`/empty segments or NUL. On Windows, where they would
+ * leave the directory, also no backslash or drive letter; elsewhere those are ordinary file
+ * name characters (DVC adds and checks out `a\b.txt` and `c:notes.txt` on Linux), so they
+ * are accepted.
  */
-export function assertSafeRelpath(relpath: string): void {
+export function assertSafeRelpath(
+  relpath: string,
+  platform: NodeJS.Platform = process.platform,
+): void {
   const reject = (why: string): never => {
     throw new IntegrityError('UNSAFE_RELPATH', `Unsafe path in manifest (${why}): ${relpath}`, {
       data: { relpath },
@@ -134,8 +140,10 @@ export function assertSafeRelpath(relpath: string): void {
   if (typeof relpath !== 'string' || relpath.length === 0) reject('empty');
   if (relpath.includes('\0')) reject('NUL byte');
   if (relpath.startsWith('/')) reject('absolute');
-  if (relpath.includes('\\')) reject('backslash');
-  if (/^[A-Za-z]:/.test(relpath)) reject('drive letter');
+  if (platform === 'win32') {
+    if (relpath.includes('\\')) reject('backslash');
+    if (/^[A-Za-z]:/.test(relpath)) reject('drive letter');
+  }
   for (const seg of relpath.split('/')) {
     if (seg === '') reject('empty segment');
     if (seg === '..' || seg === '.') reject(`"${seg}" segment`);

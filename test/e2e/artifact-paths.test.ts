@@ -97,9 +97,18 @@ beforeAll(async () => {
   await many.finalize();
   await many.close();
 
+  // Odd: a directory whose file names hold characters that are separators only on Windows.
+  write(project, 'odd/back\\slash.txt', 'b\n');
+  write(project, 'odd/c:notes.txt', 'c\n');
+  const odd = await Cmf.open({ cwd: project, pipelineName: 'Odd' });
+  await stage(odd, 'One', ['odd']);
+  await odd.finalize();
+  await odd.close();
+
   for (const [p, f] of [
     ['Sub', 'runs/mlmd'],
     ['Many', 'mlmd'],
+    ['Odd', 'mlmd'],
   ] as const) {
     const r = await cmf(['artifact', 'push', '-p', p, '-f', f], project);
     if (r.code !== 0) throw new Error(r.stderr);
@@ -107,6 +116,17 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(() => rm(root, { recursive: true, force: true }));
+
+describe('file names that are separators only on Windows', () => {
+  it('a directory with `a\\b.txt` and `c:x.txt` files pulls back as it was pushed', async () => {
+    const dir = clone();
+    const r = await cmf(['artifact', 'pull', '-p', 'Odd'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, 'odd/back\\slash.txt'), 'utf8')).toBe('b\n');
+    expect(readFileSync(join(dir, 'odd/c:notes.txt'), 'utf8')).toBe('c\n');
+  });
+});
 
 describe('an MLMD file in a subfolder', () => {
   it('pull restores the files at the paths the library recorded (relative to the MLMD directory)', async () => {
