@@ -53,7 +53,7 @@ import {
 } from './conventions.js';
 import { checkFileName, checkText } from './arguments.js';
 import { DataSlice, type DataSliceHost } from './dataslice.js';
-import type { LogHost } from './host.js';
+import type { AddedObject, LogHost } from './host.js';
 import { labelFile, logLabel, recordLabel } from './label.js';
 import { StepMetrics, logExecutionMetrics } from './metrics.js';
 import { writeEnvironment, type EnvironmentSnapshot } from './environment.js';
@@ -145,7 +145,7 @@ export class Cmf implements DataSliceHost {
       project,
       scope: () => this.scope(),
       addFile: (abs) => this.addFile(abs),
-      url: (oid) => this.url(oid),
+      url: (oid, legacy) => this.url(oid, legacy),
       generatedPath: (kind, name) => this.generatedPath(kind, name),
       existing: (path, kind) => this.existing(path, kind),
     };
@@ -330,7 +330,7 @@ export class Cmf implements DataSliceHost {
         envType,
         'Environment',
         env.path,
-        envAdd.oid,
+        envAdd,
         EventType.INPUT,
       );
       return e;
@@ -372,12 +372,12 @@ export class Cmf implements DataSliceHost {
       const labelProps = customPropertiesOf('logDataset labelProperties', opts.labelProperties);
       const abs = await this.existing(path);
       const label = opts.label === undefined ? undefined : await labelFile(this.host, opts.label);
-      const { oid } = await this.addFile(abs);
+      const added = await this.addFile(abs);
       const scope = await this.scope();
       const typeId = this.types.artifact('Dataset');
       const labelType = label ? this.types.artifact('Label') : 0;
       return this.store.transaction(() => {
-        const r = this.recordFile(scope, typeId, 'Dataset', abs, oid, type, props);
+        const r = this.recordFile(scope, typeId, 'Dataset', abs, added, type, props);
         if (label) recordLabel(this.host, scope, labelType, label, r.artifact.uri, labelProps);
         return r;
       });
@@ -400,11 +400,11 @@ export class Cmf implements DataSliceHost {
       const props = list.map((it) => customPropertiesOf('logDatasets', it.customProperties));
       const found = list.map((it) => this.existingWithStat(it.path));
       const abs = found.map((f) => f.path);
-      const oids = await this.addFiles(found);
+      const added = await this.addFiles(found);
       const scope = await this.scope();
       const typeId = this.types.artifact('Dataset');
       return this.store.transaction(() =>
-        abs.map((a, i) => this.recordFile(scope, typeId, 'Dataset', a, oids[i]!, type, props[i])),
+        abs.map((a, i) => this.recordFile(scope, typeId, 'Dataset', a, added[i]!, type, props[i])),
       );
     });
   }
@@ -424,7 +424,7 @@ export class Cmf implements DataSliceHost {
       };
       for (const [k, v] of Object.entries(model)) checkText(k, v);
       const abs = await this.existing(path);
-      const { oid } = await this.addFile(abs);
+      const { oid, legacy } = await this.addFile(abs);
       const scope = await this.scope();
       const typeId = this.types.artifact('Model');
       const rec = recordedPath(this.project, abs);
@@ -434,10 +434,10 @@ export class Cmf implements DataSliceHost {
           name: `${rec}:${oid}:${scope.executionId}`,
           linkKey: `${rec}:${oid}`,
           uri: oid,
-          properties: { ...model, Commit: oid, url: this.url(oid) },
+          properties: { ...model, Commit: oid, url: this.url(oid, legacy) },
           custom: props,
           event: type,
-          url: { entry: this.url(oid), targets: 'all' },
+          url: { entry: this.url(oid, legacy), targets: 'all' },
         }),
       );
     });
@@ -606,7 +606,7 @@ export class Cmf implements DataSliceHost {
         index: { name: 'Path', values: [...files.keys()] },
         rows: [...files.values()],
       });
-      const { oid } = await this.addFile(abs);
+      const { oid, legacy } = await this.addFile(abs);
       const typeId = this.types.artifact('Dataslice');
       const rec = recordedPath(this.project, abs);
       return this.store.transaction(() =>
@@ -614,7 +614,11 @@ export class Cmf implements DataSliceHost {
           typeId,
           name: `${rec}:${oid}`,
           uri: oid,
-          properties: { git_repo: this.project.gitRepoUrl, Commit: oid, url: this.url(oid) },
+          properties: {
+            git_repo: this.project.gitRepoUrl,
+            Commit: oid,
+            url: this.url(oid, legacy),
+          },
           custom: props,
           event: EventType.OUTPUT,
           linkEvent: EventType.INPUT,
@@ -626,8 +630,9 @@ export class Cmf implements DataSliceHost {
 
   // ---- private helpers ----
 
-  private url(oid: string): string {
-    return pipelineUrl(this.pipeline.name, this.project.remoteUrl, oid);
+  /** The `url` of an object; a legacy (DVC 2.x) one is in the remote's legacy layout. */
+  private url(oid: string, legacy = false): string {
+    return pipelineUrl(this.pipeline.name, this.project.remoteUrl, oid, { legacy });
   }
 
   /** The absolute path of an existing file or directory, else NotFoundError (before any write). */
@@ -658,21 +663,24 @@ export class Cmf implements DataSliceHost {
   }
 
   /** `dvc add` + queue the `.dvc` file for `git add`. */
-  private async addFile(abs: string): Promise<{ oid: string }> {
-    const [oid] = await this.addFiles([abs]);
-    return { oid: oid! };
+  private async addFile(abs: string): Promise<AddedObject> {
+    const [added] = await this.addFiles([abs]);
+    return added!;
   }
 
   /**
    * `dvc add` of many paths (hashed in one pass, cached concurrently, each `.gitignore`
    * rewritten once), their `.dvc` files queued for `git add`.
    */
-  private async addFiles(items: ReadonlyArray<string | AddManyItem>): Promise<string[]> {
+  private async addFiles(items: ReadonlyArray<string | AddManyItem>): Promise<AddedObject[]> {
     const p = this.project;
     const results = await addMany(items, { repoRoot: p.dvcRoot, cache: p.cache, state: p.state });
     this.stager.add(results.map((r) => r.dvcFilePath));
-    // add() always records the hash it computed.
-    return results.map((r) => r.out.md5 as string);
+    // add() always records the hash it computed (or the legacy id it kept).
+    return results.map((r) => ({
+      oid: r.out.md5 as string,
+      legacy: r.out.hashName === 'md5-dos2unix',
+    }));
   }
 
   /** `<mlmd dir>/cmf_artifacts/<first Execution_uuid>/<kind>/<name>`. */
@@ -694,7 +702,7 @@ export class Cmf implements DataSliceHost {
     typeId: number,
     type: ArtifactTypeName,
     abs: string,
-    oid: string,
+    { oid, legacy }: AddedObject,
     event: EventType,
     custom: Record<string, PropertyValue> = {},
   ): LogResult {
@@ -703,11 +711,11 @@ export class Cmf implements DataSliceHost {
       typeId,
       name,
       uri: oid,
-      properties: { git_repo: this.project.gitRepoUrl, Commit: oid, url: this.url(oid) },
+      properties: { git_repo: this.project.gitRepoUrl, Commit: oid, url: this.url(oid, legacy) },
       custom,
       event,
       updateCustom: type === 'Dataset',
-      url: { entry: this.url(oid), targets: 'first' },
+      url: { entry: this.url(oid, legacy), targets: 'first' },
     };
     return recordArtifact(scope, spec);
   }

@@ -7,6 +7,16 @@ import type { Scope } from './artifact-logging.js';
 import type { Project } from './project.js';
 import type { TypeRegistry } from './types.js';
 
+/** What `dvc add` gave for a logged path: its object id, and whether that is a legacy one. */
+export interface AddedObject {
+  oid: string;
+  /**
+   * A DVC 2.x output kept legacy (unchanged content, md5-dos2unix id): its object is in the
+   * legacy layouts of cache and remote, and its url names the remote's legacy layout.
+   */
+  legacy: boolean;
+}
+
 export interface LogHost {
   readonly store: MlmdStore;
   readonly types: TypeRegistry;
@@ -14,9 +24,9 @@ export interface LogHost {
   /** The current stage and execution, creating both (named after the script) when missing. */
   scope(): Promise<Scope>;
   /** `dvc add` + queue the `.dvc` file for `git add`. */
-  addFile(abs: string): Promise<{ oid: string }>;
-  /** The `url` property value of an object: `<pipeline>:<remote>/files/md5/..`. */
-  url(oid: string): string;
+  addFile(abs: string): Promise<AddedObject>;
+  /** The `url` property value of an object: `<pipeline>:<remote>/files/md5/..` (legacy: `/ab/..`). */
+  url(oid: string, legacy?: boolean): string;
   /** `<mlmd dir>/cmf_artifacts/<first Execution_uuid>/<kind>/<name>`. */
   generatedPath(kind: 'metrics' | 'dataslice', name: string): string;
   /** The absolute path of an existing file or directory, else NotFoundError. */

@@ -85,7 +85,7 @@ export class StepMetrics {
       index: { name: 'SequenceNumber', values: rows.map((_, i) => i + 1) },
       rows,
     });
-    const { oid } = await host.addFile(abs);
+    const { oid, legacy } = await host.addFile(abs);
     const typeId = host.types.artifact('Step_Metrics');
     const rec = recordedPath(host.project, abs);
     const result = host.store.transaction(() =>
@@ -93,7 +93,7 @@ export class StepMetrics {
         typeId,
         name: `${rec}:${oid}:${scope.executionId}:${uuid1()}`,
         uri: oid,
-        properties: { Commit: oid, url: host.url(oid) },
+        properties: { Commit: oid, url: host.url(oid, legacy) },
         custom: {},
         event: EventType.OUTPUT,
         alwaysNew: true,

@@ -1,18 +1,19 @@
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import { NotFoundError, UsageError } from '../errors/index.js';
 import { tempPathBeside } from '../fs/atomic.js';
 import { add, type AddOptions, type AddResult } from './add.js';
-import { checkTarget, mergedDvcFile } from './add-shared.js';
-import { mapLimit } from '../util/map-limit.js';
 import {
-  parseDvcFile,
-  serializeDvcFile,
-  writeDvcFile,
-  type DvcFile,
-  type DvcOut,
-} from './dvcfile.js';
+  checkTarget,
+  legacyOut,
+  mergedDvcFile,
+  readPrevious,
+  type LegacyOut,
+  type PreviousDvcFile,
+} from './add-shared.js';
+import { mapLimit } from '../util/map-limit.js';
+import { serializeDvcFile, writeDvcFile, type DvcFile, type DvcOut } from './dvcfile.js';
 import { addManyToGitignore } from './gitignore.js';
 import { hashItems } from './hash-paths.js';
 import { SMALL_FILE_MAX, SmallFileAdder } from './add-small.js';
@@ -27,6 +28,7 @@ import { stateEntry, type StateEntry } from './state.js';
  * Every path is checked (inside the repository, exists) before anything is written. Objects
  * are all in the cache before the first `.dvc` file names one, and every file is written
  * under a temp name and renamed, so a killed batch leaves no partial object or `.dvc` file.
+ * Legacy (DVC 2.x) outputs whose content did not change stay legacy, as with {@link add}.
  */
 
 export interface AddManyItem {
@@ -53,20 +55,6 @@ function statOf(path: string): BigIntStats {
     if (code === 'ENOENT' || code === 'ENOTDIR') throw notFound(path);
     throw err;
   }
-}
-
-/** The `.dvc` file now at `path`, parsed and as text; undefined when there is none. */
-function readPrevious(path: string): { file: DvcFile; text: string } | undefined {
-  // Most paths are new: a stat says so without the cost of an ENOENT exception.
-  if (!statSync(path, { throwIfNoEntry: false })) return undefined;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  return { file: parseDvcFile(text, path), text };
 }
 
 /**
@@ -100,7 +88,7 @@ export async function addMany(
   });
   // Taken before hashing: a file that changes until its copy is complete is not stored.
   const stats = unique.map((i) => list[i]!.stat ?? statOf(abs[i]!));
-  const files: number[] = [];
+  let files: number[] = [];
   const dirs: number[] = [];
   unique.forEach((i, k) => {
     const st = stats[k]!;
@@ -118,7 +106,16 @@ export async function addMany(
   const { cache, state } = opts;
   const results = new Array<AddResult>(unique.length);
   // Rare: an existing .dvc file is rewritten keeping its mode, as add() does.
-  const rewrites: Array<[string, DvcFile]> = [];
+  const rewrites: Array<[string, DvcFile, string]> = [];
+  const dvcFileOf = (k: number) => `${abs[unique[k]!]!}.dvc`;
+  const previous = new Map<number, PreviousDvcFile>();
+  for (const k of files) {
+    const p = readPrevious(dvcFileOf(k));
+    if (p) previous.set(k, p);
+  }
+  const unchanged = await keptLegacy(files, previous, (k) => abs[unique[k]!]!, stats, opts);
+  for (const [k, r] of unchanged) results[k] = { ...r, dvcFilePath: dvcFileOf(k) };
+  if (unchanged.size > 0) files = files.filter((k) => !unchanged.has(k));
   if (files.length > 0) {
     const hashed = new Array<{ md5: string; size: number; isexec?: boolean }>(files.length);
     const added = new Array<boolean>(files.length);
@@ -168,21 +165,20 @@ export async function addMany(
       const { md5, size, isexec } = hashed[n]!;
       const out: DvcOut = { md5, size, hashName: 'md5', path: basename(abs[unique[k]!]!) };
       if (isexec) out.isexec = true;
-      const dvcFilePath = `${abs[unique[k]!]!}.dvc`;
-      const previous = readPrevious(dvcFilePath);
-      const file = mergedDvcFile(previous?.file, out);
+      const dvcFilePath = dvcFileOf(k);
+      const before = previous.get(k);
+      const file = mergedDvcFile(before?.file, out);
       results[k] = {
         out: file.outs[0]!,
         dvcFilePath,
         objects: added[n] ? { added: 1, existing: 0 } : { added: 0, existing: 1 },
       };
-      const text = serializeDvcFile(file);
-      // Unchanged content (a file added again as it was) is not rewritten.
-      if (previous && previous.text !== text) rewrites.push([dvcFilePath, file]);
-      else if (!previous) writeNewDvcFile(dvcFilePath, text);
+      // Written over (keeping comments), and not at all when its entry did not change.
+      if (before) rewrites.push([dvcFilePath, file, before.text]);
+      else writeNewDvcFile(dvcFilePath, serializeDvcFile(file));
     });
   }
-  for (const [path, file] of rewrites) await writeDvcFile(path, file);
+  for (const [path, file, text] of rewrites) await writeDvcFile(path, file, text);
   // Directories go through add() one at a time (it hashes and copies on all cores itself).
   for (const k of dirs) {
     results[k] = await add(abs[unique[k]!]!, { ...opts, gitignore: false });
@@ -211,4 +207,44 @@ export async function addMany(
     // add() of the same path again finds every object in the cache.
     return { ...r, objects: { added: 0, existing: r.objects.added + r.objects.existing } };
   });
+}
+
+/**
+ * The files among `files` (indexes into `stats`) whose `.dvc` file has a legacy entry that
+ * their content still hashes to with md5-dos2unix: their objects are stored in the legacy
+ * cache layout, and their `.dvc` files are left as they are (results without `dvcFilePath`).
+ * Files whose content changed are left to the DVC 3 path (hashed again, with md5).
+ */
+async function keptLegacy(
+  files: readonly number[],
+  previous: ReadonlyMap<number, PreviousDvcFile>,
+  pathOf: (k: number) => string,
+  stats: readonly BigIntStats[],
+  opts: AddOptions,
+): Promise<Map<number, Omit<AddResult, 'dvcFilePath'>>> {
+  const candidates: Array<[number, LegacyOut]> = [];
+  for (const k of files) {
+    const old = legacyOut(previous.get(k)?.file, basename(pathOf(k)), false);
+    if (old) candidates.push([k, old]);
+  }
+  const kept = new Map<number, Omit<AddResult, 'dvcFilePath'>>();
+  if (candidates.length === 0) return kept;
+  const hashes = await hashItems(
+    candidates.map(([k]) => ({ path: pathOf(k), size: Number(stats[k]!.size) })),
+    { state: opts.state, jobs: opts.jobs, hashName: 'md5-dos2unix' },
+  );
+  const same = candidates.filter(([, old], i) => hashes[i]!.md5 === old.md5);
+  const written: StateEntry[] = [];
+  await mapLimit(same, COPY_CONCURRENCY, async ([k, old]) => {
+    const st = stats[k]!;
+    const hashedStat = { ino: st.ino, mtimeNs: st.mtimeNs, size: Number(st.size) };
+    const r = await opts.cache.addFile(pathOf(k), old.md5, { hashedStat, legacy: true });
+    if (r.stat) written.push(stateEntry(r.path, old.md5, r.stat, 'md5-dos2unix'));
+    kept.set(k, {
+      out: old,
+      objects: r.added ? { added: 1, existing: 0 } : { added: 0, existing: 1 },
+    });
+  });
+  opts.state?.setMany(written);
+  return kept;
 }

@@ -1,7 +1,9 @@
 /** What `add` and `addMany` share: target checks and the next content of a `.dvc` file. */
+import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, sep } from 'node:path';
-import { NotFoundError, UsageError } from '../errors/index.js';
-import { readDvcFile, type DvcFile, type DvcOut } from './dvcfile.js';
+import { UsageError } from '../errors/index.js';
+import { isDirOid } from './cache.js';
+import { parseDvcFile, type DvcFile, type DvcOut } from './dvcfile.js';
 
 export function checkTarget(path: string, repoRoot: string): void {
   const rel = relative(repoRoot, path);
@@ -24,13 +26,43 @@ export function mergedDvcFile(previous: DvcFile | undefined, out: DvcOut): DvcFi
   return previous?.extra ? { outs: [merged], extra: previous.extra } : { outs: [merged] };
 }
 
-/** {@link mergedDvcFile} with the `.dvc` file at `dvcFilePath`, if there is one. */
-export async function nextDvcFile(dvcFilePath: string, out: DvcOut): Promise<DvcFile> {
-  let previous: DvcFile | undefined;
+/** A `.dvc` file as found: parsed, and its text (written over, not replaced, on a change). */
+export interface PreviousDvcFile {
+  file: DvcFile;
+  text: string;
+}
+
+/**
+ * The `.dvc` file now at `path`, parsed and as text; undefined when there is none.
+ * Synchronous: these are a few hundred bytes, and most paths have none (one stat says so).
+ */
+export function readPrevious(path: string): PreviousDvcFile | undefined {
+  if (!statSync(path, { throwIfNoEntry: false })) return undefined;
+  let text: string;
   try {
-    previous = await readDvcFile(dvcFilePath);
+    text = readFileSync(path, 'utf8');
   } catch (err) {
-    if (!(err instanceof NotFoundError)) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
   }
-  return mergedDvcFile(previous, out);
+  return { file: parseDvcFile(text, path), text };
+}
+
+/** An out entry of a legacy (DVC 2.x) `.dvc` file, with the md5-dos2unix id it records. */
+export type LegacyOut = DvcOut & { md5: string; hashName: 'md5-dos2unix' };
+
+/**
+ * The legacy entry of `previous` for the output `name` (a directory when `dir`), if it
+ * records an id. Adding that output again keeps it legacy while its content still hashes
+ * to that id with md5-dos2unix: DVC switches a legacy output to `md5` only when its content
+ * changed (spec/formats.md A2, `update_legacy_hash_name`).
+ */
+export function legacyOut(
+  previous: DvcFile | undefined,
+  name: string,
+  dir: boolean,
+): LegacyOut | undefined {
+  const old = previous?.outs.find((o) => o.path === name);
+  if (old?.hashName !== 'md5-dos2unix' || old.md5 === undefined) return undefined;
+  return isDirOid(old.md5) === dir ? (old as LegacyOut) : undefined;
 }

@@ -4,7 +4,7 @@ import { NotFoundError, UsageError } from '../errors/index.js';
 import { mapLimit } from '../util/map-limit.js';
 import type { AddObjectResult, LocalCache } from './cache.js';
 import { hashDirectory } from './dir-hash.js';
-import { checkTarget, nextDvcFile } from './add-shared.js';
+import { checkTarget, legacyOut, mergedDvcFile, readPrevious } from './add-shared.js';
 import { writeDvcFile, type DvcOut } from './dvcfile.js';
 import { addToGitignore } from './gitignore.js';
 import { hashItems } from './hash-paths.js';
@@ -13,6 +13,12 @@ import { stateEntry, type HashState, type StateEntry } from './state.js';
 /**
  * `dvc add` for one file or directory: hash it, store its objects in the cache, write
  * `<path>.dvc` and the `/<name>` line of the `.gitignore` beside it.
+ *
+ * An output whose `.dvc` file is a legacy (DVC 2.x) one and whose content still hashes to
+ * the recorded md5-dos2unix id stays legacy, as with DVC: its `.dvc` file is left as it is
+ * and its objects go to the legacy cache layout. Otherwise an existing `.dvc` file is written
+ * over keeping its comments and key order (see `updateDvcFileText`), and not at all when its
+ * entry does not change.
  *
  * Unlike DVC, the workspace is not relinked from the cache afterwards: the file already
  * holds the content, and with the default link types (reflink, copy) relinking would only
@@ -31,7 +37,10 @@ export interface AddOptions {
 }
 
 export interface AddResult {
-  /** The entry written to the `.dvc` file. */
+  /**
+   * The entry of the `.dvc` file: `hashName` `md5-dos2unix` when a legacy output was kept
+   * (its objects are in the legacy layouts of cache and remote).
+   */
   out: DvcOut;
   dvcFilePath: string;
   /** The `.gitignore` that holds the entry (undefined when `gitignore: false`). */
@@ -58,29 +67,43 @@ export async function add(path: string, opts: AddOptions): Promise<AddResult> {
   const name = basename(abs);
   const objects = { added: 0, existing: 0 };
   const written: StateEntry[] = [];
-  const count = (r: AddObjectResult, md5: string): void => {
+  const count = (r: AddObjectResult, md5: string, legacy = false): void => {
     objects[r.added ? 'added' : 'existing']++;
-    if (r.stat) written.push(stateEntry(r.path, md5, r.stat));
+    if (r.stat) {
+      written.push(stateEntry(r.path, md5, r.stat, legacy ? 'md5-dos2unix' : 'md5'));
+    }
   };
+  const dvcFilePath = `${abs}.dvc`;
+  const previous = readPrevious(dvcFilePath);
+  const legacy = legacyOut(previous?.file, name, st.isDirectory());
   let out: DvcOut;
+  /** The legacy entry, when the content still has its id. */
+  let kept: DvcOut | undefined;
 
   if (st.isDirectory()) {
-    const dir = await hashDirectory(abs, { state, jobs: opts.jobs, repoRoot, hashName: 'md5' });
+    const hashDir = (hashName: 'md5' | 'md5-dos2unix') =>
+      hashDirectory(abs, { state, jobs: opts.jobs, repoRoot, hashName });
+    let dir = legacy ? await hashDir('md5-dos2unix') : undefined;
+    if (dir && dir.md5 === legacy!.md5) kept = legacy;
+    else dir = await hashDir('md5');
+    const objOpts = { legacy: kept !== undefined };
     await mapLimit(dir.files, Math.max(1, opts.jobs ?? 4), async (f) => {
-      count(await cache.addFile(f.path, f.md5), f.md5);
+      count(await cache.addFile(f.path, f.md5, objOpts), f.md5, objOpts.legacy);
     });
     // The manifest goes last: a `.dir` in the cache vouches for all of its files.
-    count(await cache.addBytes(dir.md5, dir.manifest), dir.md5.slice(0, 32));
+    const r = await cache.addBytes(dir.md5, dir.manifest, objOpts);
+    count(r, dir.md5.slice(0, 32), objOpts.legacy);
     out = { md5: dir.md5, size: dir.size, nfiles: dir.nfiles, hashName: 'md5', path: name };
   } else if (st.isFile()) {
-    const [h] = await hashItems([{ path: abs, size: Number(st.size) }], {
-      state,
-      jobs: 1,
-      hashName: 'md5',
-    });
-    const { md5, size, isexec } = h!;
     const hashedStat = { ino: st.ino, mtimeNs: st.mtimeNs, size: Number(st.size) };
-    count(await cache.addFile(abs, md5, { hashedStat }), md5);
+    const hashAs = async (hashName: 'md5' | 'md5-dos2unix') =>
+      (await hashItems([{ path: abs, size: hashedStat.size }], { state, jobs: 1, hashName }))[0]!;
+    let h = legacy ? await hashAs('md5-dos2unix') : undefined;
+    if (h && h.md5 === legacy!.md5) kept = legacy;
+    else h = await hashAs('md5');
+    const { md5, size, isexec } = h;
+    const legacyObject = kept !== undefined;
+    count(await cache.addFile(abs, md5, { hashedStat, legacy: legacyObject }), md5, legacyObject);
     out = { md5, size, hashName: 'md5', path: name };
     if (isexec) out.isexec = true;
   } else {
@@ -92,10 +115,14 @@ export async function add(path: string, opts: AddOptions): Promise<AddResult> {
   // The new objects' hashes too: a push or checkout then trusts them after one stat each.
   state?.setMany(written);
 
-  const dvcFilePath = `${abs}.dvc`;
-  const file = await nextDvcFile(dvcFilePath, out);
-  await writeDvcFile(dvcFilePath, file);
-  const result: AddResult = { out: file.outs[0]!, dvcFilePath, objects };
+  let entry: DvcOut;
+  if (kept) entry = kept;
+  else {
+    const file = mergedDvcFile(previous?.file, out);
+    await writeDvcFile(dvcFilePath, file, previous?.text);
+    entry = file.outs[0]!;
+  }
+  const result: AddResult = { out: entry, dvcFilePath, objects };
   if (opts.gitignore !== false)
     result.gitignorePath = (await addToGitignore(dirname(abs), name)).path;
   return result;

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
+import { isDeepStrictEqual } from 'node:util';
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { Node as YamlNode } from 'yaml';
+import type { Node as YamlNode, YAMLMap, YAMLSeq } from 'yaml';
 import { IntegrityError, NotFoundError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import type { HashName } from './types.js';
@@ -112,7 +113,8 @@ export function serializeDvcFile(file: DvcFile): string {
   return serializeCommonShape(file) ?? serializeDocument(file);
 }
 
-function serializeDocument(file: DvcFile): string {
+/** The data DVC dumps for `file` (`Stage.dumpd`): keys in writer order, empty ones left out. */
+function dvcFileData(file: DvcFile): Record<string, unknown> {
   const outs = file.outs.map((o) =>
     ordered(
       {
@@ -127,10 +129,109 @@ function serializeDocument(file: DvcFile): string {
       OUT_KEY_ORDER,
     ),
   );
-  const top = ordered({ ...file.extra, outs: outs.length > 0 ? outs : undefined }, TOP_KEY_ORDER);
-  // ruamel's block style: sequences flush with their key, mappings indented by 2, and
-  // single quotes for strings that would otherwise read as numbers or booleans.
-  return new Document(top).toString({ indentSeq: false, singleQuote: true });
+  return ordered({ ...file.extra, outs: outs.length > 0 ? outs : undefined }, TOP_KEY_ORDER);
+}
+
+/**
+ * ruamel's block style: sequences flush with their key, mappings indented by 2, and single
+ * quotes for strings that would otherwise read as numbers or booleans.
+ */
+const STRINGIFY = { indentSeq: false, singleQuote: true } as const;
+
+function serializeDocument(file: DvcFile): string {
+  return new Document(dvcFileData(file)).toString(STRINGIFY);
+}
+
+type Plain = Record<string, unknown>;
+const isPlainObject = (v: unknown): v is Plain =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * DVC's `apply_diff` (dvc/utils/collections.py) from the data `src` into the parsed node
+ * `dest`, whose plain value is `old`: equal values are left alone (with their comments and
+ * quoting), changed ones replaced, missing ones removed, new keys inserted before the first
+ * existing key that `order` (the writer order) puts after them — DVC appends them, which for
+ * `hash` would land after `path`; the writer order keeps the layout of a fresh file.
+ * Returns whether anything changed.
+ */
+function applyDiff(
+  doc: Document,
+  src: unknown,
+  dest: YAMLMap | YAMLSeq,
+  old: unknown,
+  order?: string[],
+): boolean {
+  let changed = false;
+  /** The node for a changed value: a scalar stays the same node (keeping its comment). */
+  const fresh = (value: unknown, node?: unknown) => {
+    changed = true;
+    if (isScalar(node) && (value === null || typeof value !== 'object')) {
+      node.value = value;
+      delete node.source; // the source text of the old value (e.g. an all-digit md5)
+      return node;
+    }
+    return doc.createNode(value);
+  };
+  if (isSeq(dest)) {
+    const list = src as unknown[];
+    const prev = Array.isArray(old) ? old : [];
+    if (list.length !== dest.items.length) {
+      dest.items = list.map((v) => fresh(v));
+      return true;
+    }
+    list.forEach((value, i) => {
+      const node = dest.items[i];
+      if (containerLike(value, node)) {
+        changed = applyDiff(doc, value, node, prev[i], order) || changed;
+      } else if (!isDeepStrictEqual(value, prev[i])) dest.items[i] = fresh(value, node);
+    });
+    return changed;
+  }
+  const data = src as Plain;
+  const prev = isPlainObject(old) ? old : {};
+  const keyOf = (k: unknown): string => String(isScalar(k) ? k.value : k);
+  for (const [key, value] of Object.entries(data)) {
+    const pair = dest.items.find((p) => keyOf(p.key) === key);
+    if (pair) {
+      const node = pair.value;
+      if (containerLike(value, node)) {
+        changed =
+          applyDiff(doc, value, node, prev[key], key === 'outs' ? OUT_KEY_ORDER : undefined) ||
+          changed;
+      } else if (!isDeepStrictEqual(value, prev[key])) pair.value = fresh(value, node);
+      continue;
+    }
+    const rank = order ? order.indexOf(key) : -1;
+    const later = rank < 0 ? -1 : dest.items.findIndex((p) => order!.indexOf(keyOf(p.key)) > rank);
+    dest.items.splice(later < 0 ? dest.items.length : later, 0, doc.createPair(key, value));
+    changed = true;
+  }
+  const removed = dest.items.filter((p) => !Object.hasOwn(data, keyOf(p.key)));
+  for (const p of removed) dest.items.splice(dest.items.indexOf(p), 1);
+  return changed || removed.length > 0;
+}
+
+/** Both `value` and `node` are mappings, or both sequences (`is_same_type` in apply_diff). */
+function containerLike(value: unknown, node: unknown): node is YAMLMap | YAMLSeq {
+  return (isPlainObject(value) && isMap(node)) || (Array.isArray(value) && isSeq(node));
+}
+
+/**
+ * The text of `file` written over the `.dvc` file whose current text is `previousText`, as
+ * DVC writes an existing file (spec/formats.md A2): re-parsed keeping comments, key order and
+ * quoting, with only what changed replaced. Undefined when its data already is `file`'s
+ * (nothing to write). `previousText` must parse (see {@link parseDvcFile}).
+ */
+export function updateDvcFileText(previousText: string, file: DvcFile): string | undefined {
+  // The common case, cheaply: a file written as we write it, and added again unchanged.
+  if (serializeDvcFile(file) === previousText) return undefined;
+  const doc = parseDocument(previousText, { uniqueKeys: true, prettyErrors: false });
+  const root = doc.contents;
+  if (doc.errors.length > 0 || !isMap(root)) return serializeDvcFile(file);
+  if (!applyDiff(doc, dvcFileData(file), root, doc.toJS(), TOP_KEY_ORDER)) return undefined;
+  // A list indented under its key stays indented (the library sets this for the whole file).
+  const indentSeq = /^outs:[ \t]*(#.*)?\r?\n[ \t]+-/m.test(previousText);
+  return doc.toString({ ...STRINGIFY, indentSeq });
 }
 
 function invalid(file: string, what: string, line?: number): IntegrityError {
@@ -246,13 +347,25 @@ export async function readDvcFile(path: string): Promise<DvcFile> {
   return parseDvcFile(text, path);
 }
 
-/** Writes a `.dvc` file atomically; an existing file keeps its mode. */
-export async function writeDvcFile(path: string, file: DvcFile): Promise<void> {
+/**
+ * Writes a `.dvc` file atomically; an existing file keeps its mode. With `previousText` (the
+ * file's current text), writes over it as {@link updateDvcFileText} does, and not at all when
+ * its data does not change; returns whether it wrote.
+ */
+export async function writeDvcFile(
+  path: string,
+  file: DvcFile,
+  previousText?: string,
+): Promise<boolean> {
+  const text =
+    previousText === undefined ? serializeDvcFile(file) : updateDvcFileText(previousText, file);
+  if (text === undefined) return false;
   let mode: number | undefined;
   try {
     mode = (await stat(path)).mode & 0o7777;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await writeFileAtomic(path, serializeDvcFile(file), mode === undefined ? {} : { mode });
+  await writeFileAtomic(path, text, mode === undefined ? {} : { mode });
+  return true;
 }

@@ -7,6 +7,7 @@ import {
   parseDvcFile,
   readDvcFile,
   serializeDvcFile,
+  updateDvcFileText,
   writeDvcFile,
 } from '../../../src/hashing/dvcfile.js';
 import type { DvcOut } from '../../../src/hashing/dvcfile.js';
@@ -295,5 +296,59 @@ describe('serializeDvcFile fast path', () => {
         }
       }
     }
+  });
+});
+
+describe('updateDvcFileText (writing over an existing .dvc file, as DVC applies a diff)', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cmf-dvcfile-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const A = '60b725f10c9c85c70d97880dfe8191b3';
+  const next = (text: string, change: Partial<DvcOut>) => {
+    const file = parseDvcFile(text);
+    return updateDvcFileText(text, { ...file, outs: [{ ...file.outs[0]!, ...change }] });
+  };
+
+  it('is undefined when the data does not change, whatever the formatting', () => {
+    const text = `# note\nouts:   # the outputs\n  - md5: ${A}\n    size: 2\n    hash: md5\n    path: 'a.txt'\n`;
+    expect(updateDvcFileText(text, parseDvcFile(text))).toBeUndefined();
+    expect(updateDvcFileText(FILE_DVC, parseDvcFile(FILE_DVC))).toBeUndefined();
+  });
+
+  it('replaces changed values in place, keeping comments, user keys and their order', () => {
+    const text =
+      `desc: top  # first\nouts:\n# the one output\n- path: a.txt\n  md5: ${A} # hash\n` +
+      `  size: 2\n  isexec: true\n  hash: md5\n  remote: store\nmeta: {owner: me}\n`;
+    expect(
+      next(text, { md5: '12345678901234567890123456789012', size: 3, isexec: undefined }),
+    ).toBe(
+      `desc: top # first\nouts:\n# the one output\n- path: a.txt\n` +
+        `  md5: '12345678901234567890123456789012' # hash\n  size: 3\n  hash: md5\n` +
+        `  remote: store\nmeta: { owner: me }\n`,
+    );
+  });
+
+  it('inserts new keys where DVC writes them: hash before path, nfiles after size', () => {
+    const legacy = `outs:\n- md5: ${A}\n  size: 2\n  path: a.txt\n  desc: mine\n`;
+    expect(next(legacy, { hashName: 'md5' })).toBe(
+      `outs:\n- md5: ${A}\n  size: 2\n  hash: md5\n  path: a.txt\n  desc: mine\n`,
+    );
+    expect(next(legacy, { md5: `${A}.dir`, nfiles: 1, hashName: 'md5' })).toBe(
+      `outs:\n- md5: ${A}.dir\n  size: 2\n  nfiles: 1\n  hash: md5\n  path: a.txt\n  desc: mine\n`,
+    );
+  });
+
+  it('writes with writeDvcFile only when something changed', async () => {
+    const path = join(dir, 'a.txt.dvc');
+    const text = `# mine\n${FILE_DVC}`;
+    await writeFile(path, text);
+    const file = parseDvcFile(text);
+    expect(await writeDvcFile(path, file, text)).toBe(false);
+    expect(await writeDvcFile(path, { outs: [{ ...file.outs[0]!, size: 9 }] }, text)).toBe(true);
+    expect(await readFile(path, 'utf8')).toBe(`# mine\n${FILE_DVC.replace('size: 2', 'size: 9')}`);
   });
 });
