@@ -16,6 +16,7 @@ import {
 } from './driver.js';
 import { authFailed, missingObject, remoteFailed } from './errors.js';
 import {
+  FIRST_ANSWER_TIMEOUT_MS,
   hostPortOf,
   HttpTransport,
   readText,
@@ -38,7 +39,8 @@ const MULTIPART_THRESHOLD = 32 << 20;
 const PART_SIZE = 8 << 20;
 /** Objects below this size go up from memory: a stream costs more than the bytes. */
 const SMALL = 1 << 20;
-const REQUEST_TIMEOUT_MS = 60_000;
+/** DVC's (botocore's) default read_timeout: a request may go this long without data. */
+const READ_TIMEOUT_MS = 60_000;
 
 export interface S3Settings {
   /** `s3://bucket[/prefix]` */
@@ -55,6 +57,17 @@ export interface S3Settings {
   sslVerify?: boolean;
   /** Connections to keep open. */
   maxSockets?: number;
+  /**
+   * DVC's read_timeout, in ms: how long a request may go without data once the endpoint has
+   * answered in this run (default 60 s).
+   */
+  readTimeoutMs?: number;
+  /**
+   * DVC's connect_timeout, in ms: how long to wait for a connection and, until the endpoint
+   * has answered once in this run, for its first answer (default 10 s). A timeout then stops
+   * the transfer with one REMOTE_NOT_ANSWERING error.
+   */
+  connectTimeoutMs?: number;
 }
 
 export function parseS3Url(url: string): { bucket: string; prefix: string } {
@@ -125,6 +138,7 @@ export class S3Driver implements RemoteDriver {
   private readonly credentialName: string;
   private readonly http: HttpTransport;
   private readonly settings: S3Settings;
+  private readonly readTimeoutMs: number;
   /**
    * Whether requests carry a session token we know of. Ceph RGW answers a token it cannot
    * validate with 400 InvalidArgument (AWS with InvalidToken / ExpiredToken).
@@ -142,10 +156,16 @@ export class S3Driver implements RemoteDriver {
     this.region =
       settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
     this.urls = bucketUrls(this.bucket, this.region, settings.endpoint);
-    this.target = { hostPort: hostPortOf(this.urls.bucket), location: this.location };
+    this.target = {
+      hostPort: hostPortOf(this.urls.bucket),
+      location: this.location,
+      endpoint: `S3 endpoint ${settings.endpoint ?? this.urls.bucket.origin}`,
+    };
+    this.readTimeoutMs = settings.readTimeoutMs ?? READ_TIMEOUT_MS;
     this.http = new HttpTransport({
       maxSockets: settings.maxSockets ?? 64,
       sslVerify: settings.sslVerify,
+      firstAnswerTimeoutMs: settings.connectTimeoutMs,
     });
     this.credentialName = settings.accessKeyId
       ? settings.sessionToken
@@ -179,6 +199,11 @@ export class S3Driver implements RemoteDriver {
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
         maxAttempts: 3,
+        // Idle limits, not limits on a request's duration: a part may take long to go up.
+        requestHandler: {
+          connectionTimeout: s.connectTimeoutMs ?? FIRST_ANSWER_TIMEOUT_MS,
+          socketTimeout: this.readTimeoutMs,
+        },
       };
       if (s.endpoint) {
         config.endpoint = s.endpoint;
@@ -242,7 +267,7 @@ export class S3Driver implements RemoteDriver {
       url,
       headers,
       body: opts.body,
-      timeoutMs: REQUEST_TIMEOUT_MS,
+      timeoutMs: this.readTimeoutMs,
     });
   }
 
@@ -477,7 +502,7 @@ export class S3Driver implements RemoteDriver {
     const headers = await this.sign('GET', url, what);
     return this.http.getDirect(this.target, url, headers, {
       ...into,
-      timeoutMs: REQUEST_TIMEOUT_MS,
+      timeoutMs: this.readTimeoutMs,
     });
   }
 
