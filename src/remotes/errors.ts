@@ -124,22 +124,27 @@ export function notAnswering(
   );
 }
 
-/** The credentials were accepted but lack permission for an operation (S3 AccessDenied). */
+/**
+ * The credentials were accepted but their account lacks permission for an operation (S3
+ * AccessDenied): not a credential problem, so the hint is about the bucket's policy.
+ */
 export function accessDenied(
   location: string,
   bucket: string,
   operation: string,
+  permission: string,
   credential: string,
   cause?: unknown,
 ): ConfigError {
   return new ConfigError(
     'REMOTE_ACCESS_DENIED',
-    `The remote ${location} denied ${operation} in the bucket '${bucket}' (AccessDenied)`,
+    `The remote ${location} denied ${operation}: the keys are valid but lack permission on ` +
+      `the bucket '${bucket}' (AccessDenied)`,
     {
       hint:
-        `The keys were accepted, but their account lacks permission on the bucket '${bucket}': ` +
-        `grant it in the bucket policy or ACL, or use ${credential} of an account that has it.`,
-      data: { location, bucket, operation },
+        `The account of ${credential} lacks ${permission} on the bucket '${bucket}': grant it ` +
+        "in the bucket's policy or ACL, or use keys of an account that has it.",
+      data: { location, bucket, operation, permission },
       cause,
     },
   );

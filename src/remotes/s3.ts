@@ -14,7 +14,7 @@ import {
   type Spill,
   type TransferOptions,
 } from './driver.js';
-import { authFailed, missingObject, remoteFailed } from './errors.js';
+import { accessDenied, authFailed, missingObject, remoteFailed } from './errors.js';
 import {
   FIRST_ANSWER_TIMEOUT_MS,
   hostPortOf,
@@ -86,6 +86,8 @@ interface S3Failure {
   name: string;
   message: string;
   $metadata: { httpStatusCode?: number };
+  /** Set on an AccessDenied once it is known to be a missing permission, not refused keys. */
+  permission?: boolean;
 }
 
 /** The URLs of a bucket: path style for custom endpoints, virtual-hosted on AWS. */
@@ -148,6 +150,7 @@ export class S3Driver implements RemoteDriver {
   private readonly fixedCredentials?: S3Credentials;
   private sdkClient?: Promise<S3Client>;
   private bucketChecked?: Promise<void>;
+  private keysChecked?: Promise<boolean>;
 
   private constructor(settings: S3Settings) {
     this.settings = settings;
@@ -281,6 +284,9 @@ export class S3Driver implements RemoteDriver {
       message: tag('Message') ?? `HTTP ${status} ${res.statusMessage ?? ''}`.trim(),
       $metadata: { httpStatusCode: status },
     };
+    if (failure.name === 'AccessDenied') {
+      failure.permission = await this.deniedPermission(xml.includes('<BucketName>'));
+    }
     // AWS answers a request to the wrong region with a redirect (a HEAD with a bare 301) and
     // names the bucket's region in a header: say so instead of retrying in vain.
     const region = res.headers['x-amz-bucket-region'];
@@ -298,6 +304,27 @@ export class S3Driver implements RemoteDriver {
     return this.fail(failure, what, key);
   }
 
+  /**
+   * Whether an AccessDenied means a missing permission rather than refused keys. AWS and
+   * MinIO refuse keys with their own codes (InvalidAccessKeyId, SignatureDoesNotMatch), so
+   * there AccessDenied is a permission. Ceph RGW says AccessDenied for both, but names the
+   * bucket only once the keys passed; without that, the keys are tried on ListBuckets, which
+   * every account may ask.
+   */
+  private async deniedPermission(namesBucket: boolean): Promise<boolean> {
+    if (namesBucket || !this.settings.endpoint) return true;
+    this.keysChecked ??= (async () => {
+      try {
+        const res = await this.request('GET', new URL('./', this.urls.bucket), 'ListBuckets');
+        res.resume();
+        return res.statusCode === 200;
+      } catch {
+        return false;
+      }
+    })();
+    return this.keysChecked;
+  }
+
   /** Maps S3 and SDK errors to cmf errors. */
   private fail(err: unknown, what: string, key?: string): Error {
     const e = err as Partial<S3Failure>;
@@ -306,6 +333,19 @@ export class S3Driver implements RemoteDriver {
     if (status === undefined && name !== 'CredentialsProviderError') {
       return transportError(this.target, what, err);
     }
+    // Keys the server accepted, of an account without the permission (another account's
+    // bucket, a read-only policy): telling the user to check the keys would mislead.
+    if (name === 'AccessDenied' && e.permission !== false) {
+      const { operation, permission } = operationOf(what);
+      return accessDenied(
+        this.location,
+        this.bucket,
+        operation,
+        permission,
+        this.credentialName,
+        err,
+      );
+    }
     if (
       name === 'InvalidAccessKeyId' ||
       name === 'SignatureDoesNotMatch' ||
@@ -313,6 +353,7 @@ export class S3Driver implements RemoteDriver {
       name === 'ExpiredToken' ||
       name === 'InvalidToken' ||
       (name === 'InvalidArgument' && this.sessionToken) ||
+      (name === 'AccessDenied' && e.permission === false) ||
       (status === 403 && !key)
     ) {
       return authFailed(this.location, this.credentialName, e.message || name, err);
@@ -339,9 +380,11 @@ export class S3Driver implements RemoteDriver {
   }
 
   async exists(key: string): Promise<boolean> {
-    const res = await this.request('HEAD', this.objectUrl(key), `HEAD ${key}`);
+    const url = this.objectUrl(key);
+    const res = await this.request('HEAD', url, `HEAD ${key}`);
     res.resume();
     if (res.statusCode === 200) return true;
+    if (res.statusCode === 403) throw await this.headRefused(url, `HEAD ${key}`, res);
     if (res.statusCode !== 404) throw await this.failure(res, `HEAD ${key}`);
     // A HEAD has no body, so a missing bucket is a bare 404 too: ask once which it is.
     this.bucketChecked ??= this.checkBucket();
@@ -353,7 +396,20 @@ export class S3Driver implements RemoteDriver {
     const res = await this.request('HEAD', this.urls.bucket, 'HEAD bucket');
     res.resume();
     if (res.statusCode === 404) throw this.bucketMissing(undefined);
+    if (res.statusCode === 403) throw await this.headRefused(this.urls.bucket, 'HEAD bucket', res);
     if (res.statusCode !== 200) throw await this.failure(res, 'HEAD bucket');
+  }
+
+  /**
+   * The error for a HEAD refused with 403. A HEAD answer has no body, so no error code to
+   * tell refused keys from a missing permission: a GET of the same resource (one byte of an
+   * object; a listing of the bucket) is refused with one.
+   */
+  private async headRefused(url: URL, what: string, head: IncomingMessage): Promise<Error> {
+    const res = await this.request('GET', url, what, { headers: { range: 'bytes=0-0' } });
+    if (res.statusCode === 403) return this.failure(res, what);
+    res.resume();
+    return this.failure(head, what);
   }
 
   private bucketMissing(cause: unknown): NotFoundError {
@@ -464,6 +520,8 @@ export class S3Driver implements RemoteDriver {
         () => upload.done(),
       );
     } catch (err) {
+      const e = err as Partial<S3Failure> & { BucketName?: string };
+      if (e.name === 'AccessDenied') e.permission = await this.deniedPermission(!!e.BucketName);
       throw this.fail(err, `upload of ${key}`);
     }
   }
@@ -580,6 +638,29 @@ export class S3Driver implements RemoteDriver {
   async close(): Promise<void> {
     this.http.close();
     if (this.sdkClient) (await this.sdkClient).destroy();
+  }
+}
+
+/** What a request was for, in words and as the S3 permission it needs (for AccessDenied). */
+function operationOf(what: string): { operation: string; permission: string } {
+  const m = /^(HEAD|list|upload of|download of|delete of) (.*)$/.exec(what);
+  const [verb, target] = m ? [m[1]!, m[2]!] : ['', what];
+  if (what === 'HEAD bucket')
+    return { operation: 'access to the bucket', permission: 's3:ListBucket' };
+  switch (verb) {
+    case 'HEAD':
+      // Without s3:ListBucket, S3 answers a HEAD of a missing object with 403 too.
+      return { operation: `reading ${target}`, permission: 's3:GetObject and s3:ListBucket' };
+    case 'list':
+      return { operation: `listing ${target}`, permission: 's3:ListBucket' };
+    case 'upload of':
+      return { operation: `writing ${target}`, permission: 's3:PutObject' };
+    case 'download of':
+      return { operation: `reading ${target}`, permission: 's3:GetObject' };
+    case 'delete of':
+      return { operation: `deleting ${target}`, permission: 's3:DeleteObject' };
+    default:
+      return { operation: what, permission: 'the permission' };
   }
 }
 

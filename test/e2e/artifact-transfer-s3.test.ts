@@ -128,6 +128,32 @@ describe('cmf artifact push / pull with an S3 remote (Ceph RGW, cmf init minioS3
     expect(plain.stderr).toMatch(/^Hint: Check access_key_id and secret_access_key/m);
   });
 
+  it('keys of another account (no permission on the bucket) are exit 4 naming the bucket, not the keys', async () => {
+    await rgw.admin([
+      'user',
+      'create',
+      '--uid=cmfother',
+      '--display-name=cmfother',
+      '--access-key=CMFOTHERKEY',
+      '--secret=CMFOTHERSECRET',
+    ]);
+    const dir = editedClone(project, join(root, 'clone-other'), '.dvc/config.local', (t) =>
+      t
+        .replace(/^(\s*access_key_id\s*=\s*).*$/m, '$1CMFOTHERKEY')
+        .replace(/^(\s*secret_access_key\s*=\s*).*$/m, '$1CMFOTHERSECRET'),
+    );
+    const pull = await runCmf(['artifact', 'pull', '-p', 'Test-env'], { cwd: dir, env });
+    expect(pull.code, pull.stderr).toBe(4);
+    expect(pull.stderr).toMatch(
+      /^Error: The remote s3:\/\/cmf-e2e\/team\/dvc denied reading files\/md5\/.*: the keys are valid but lack permission on the bucket 'cmf-e2e' \(AccessDenied\)$/m,
+    );
+    expect(pull.stderr).toMatch(
+      /^Hint: The account of access_key_id and secret_access_key lacks s3:GetObject.* on the bucket 'cmf-e2e': grant it in the bucket's policy or ACL/m,
+    );
+    const push = await runCmf(['artifact', 'push', '-p', 'Test-env', '--json'], { cwd: dir, env });
+    expectFailure(push, 4, 'REMOTE_ACCESS_DENIED');
+  });
+
   it('an object deleted on the remote is exit 1 naming it; a server that is down is exit 1 naming host:port', async () => {
     // A single-file artifact's object: the next push puts it back (a directory's file would
     // not be, since its manifest on the remote vouches for it, as in DVC).

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import {
   CreateBucketCommand,
   HeadObjectCommand,
+  PutBucketPolicyCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -20,7 +21,8 @@ import {
 import { objectKey } from '../../../src/remotes/driver.js';
 import { openRemote, type RemoteConfig } from '../../../src/remotes/factory.js';
 import { parseS3Url } from '../../../src/remotes/s3.js';
-import { pushObjects } from '../../../src/remotes/transfer.js';
+import { LocalCache } from '../../../src/hashing/cache.js';
+import { pullObjects, pushObjects } from '../../../src/remotes/transfer.js';
 import { freePort } from '../../servers/common.js';
 import { startRgw, type RgwServer } from '../../servers/rgw.js';
 import { remoteContract } from '../../helpers/remote-contract.js';
@@ -183,6 +185,71 @@ describe('s3 remote', () => {
     await nobucket.close();
     expect(e2).toBeInstanceOf(NotFoundError);
     expect((e2 as CmfError).code).toBe('REMOTE_BUCKET_MISSING');
+  });
+});
+
+describe('s3 permissions', () => {
+  it('valid keys without permission on the bucket are a permission error naming the bucket and the operation, not a credential error', async () => {
+    await rgw.admin([
+      'user',
+      'create',
+      '--uid=cmfother',
+      '--display-name=cmfother',
+      '--access-key=CMFOTHERKEY',
+      '--secret=CMFOTHERSECRET',
+    ]);
+    const other = { access_key_id: 'CMFOTHERKEY', secret_access_key: 'CMFOTHERSECRET' };
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 3 });
+    const file = fx.roots.find((o) => !o.endsWith('.dir'))!;
+    const url = `s3://${BUCKET}/${randomBytes(4).toString('hex')}/dvc`;
+    const owner = await openRemote(remote({}, url));
+    expect((await pushObjects(fx.cache, owner, fx.roots)).failed).toEqual([]);
+    await owner.close();
+
+    // The bucket of another account: a HEAD (no body, so no error code of its own) as well
+    // as a pull stop with the permission error.
+    const d = await openRemote(remote(other, url));
+    const head = (await d.exists(objectKey(file)).catch((e: unknown) => e)) as CmfError;
+    const pull = (await pullObjects(new LocalCache(join(dir, 'pulled')), d, fx.roots).catch(
+      (e: unknown) => e,
+    )) as CmfError;
+    await d.close();
+    for (const err of [head, pull]) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err.code).toBe('REMOTE_ACCESS_DENIED');
+      expect(err.message).toContain(`bucket '${BUCKET}'`);
+      expect(err.message).toMatch(/denied reading files\/md5\//);
+      expect(err.hint).toMatch(new RegExp(`lacks s3:GetObject.* on the bucket '${BUCKET}'`));
+      expect(err.hint).not.toMatch(/^Check/);
+    }
+
+    // Read-only through a bucket policy: pulls work, a push stops at its first upload.
+    const shared = 'cmf-shared';
+    await admin.send(new CreateBucketCommand({ Bucket: shared }));
+    await admin.send(
+      new PutBucketPolicyCommand({
+        Bucket: shared,
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: ['arn:aws:iam:::user/cmfother'] },
+              Action: ['s3:GetObject', 's3:ListBucket'],
+              Resource: [`arn:aws:s3:::${shared}`, `arn:aws:s3:::${shared}/*`],
+            },
+          ],
+        }),
+      }),
+    );
+    const ro = await openRemote(remote(other, `s3://${shared}/dvc`));
+    expect(await ro.exists(objectKey(file))).toBe(false);
+    const push = (await pushObjects(fx.cache, ro, fx.roots).catch((e: unknown) => e)) as CmfError;
+    await ro.close();
+    expect(push.code).toBe('REMOTE_ACCESS_DENIED');
+    expect(push.message).toMatch(new RegExp(`denied writing files/md5/.*bucket '${shared}'`));
+    expect(push.hint).toContain('lacks s3:PutObject');
   });
 });
 
