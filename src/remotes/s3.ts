@@ -28,6 +28,7 @@ import {
 } from './http.js';
 import { DirectGetPool, type DirectResult, type DirectTarget } from './http-direct.js';
 import { withUndoOnStop } from './in-flight.js';
+import { STALE_TEMP_MS } from '../fs/stale-temps.js';
 import { signS3, uriEncode, UNSIGNED_PAYLOAD, type S3Credentials } from './s3-sign.js';
 
 /**
@@ -37,6 +38,8 @@ import { signS3, uriEncode, UNSIGNED_PAYLOAD, type S3Credentials } from './s3-si
  */
 const MULTIPART_THRESHOLD = 32 << 20;
 const PART_SIZE = 8 << 20;
+/** See {@link S3Settings.staleUploadMs}; as long as the local temp-file sweep waits. */
+const STALE_UPLOAD_MS = STALE_TEMP_MS;
 /** Objects below this size go up from memory: a stream costs more than the bytes. */
 const SMALL = 1 << 20;
 /** DVC's (botocore's) default read_timeout: a request may go this long without data. */
@@ -57,6 +60,11 @@ export interface S3Settings {
   sslVerify?: boolean;
   /** Connections to keep open. */
   maxSockets?: number;
+  /**
+   * Age (ms, by the server's clock) from which a multipart upload of an object this driver is
+   * about to upload in parts counts as left by a killed run, and is aborted (default 1 h).
+   */
+  staleUploadMs?: number;
   /**
    * DVC's read_timeout, in ms: how long a request may go without data once the endpoint has
    * answered in this run (default 60 s).
@@ -499,6 +507,7 @@ export class S3Driver implements RemoteDriver {
   }
 
   private async putInParts(key: string, body: Readable, opts: TransferOptions): Promise<void> {
+    await this.abortStaleUploads(key);
     try {
       const { Upload } = await import('@aws-sdk/lib-storage');
       const upload = new Upload({
@@ -523,6 +532,42 @@ export class S3Driver implements RemoteDriver {
       const e = err as Partial<S3Failure> & { BucketName?: string };
       if (e.name === 'AccessDenied') e.permission = await this.deniedPermission(!!e.BucketName);
       throw this.fail(err, `upload of ${key}`);
+    }
+  }
+
+  /**
+   * Aborts the multipart uploads of `key` that earlier runs left: a push killed with SIGKILL
+   * (or a machine that went down) never aborts its upload, and the parts stay stored, and
+   * billed, until someone does. Only uploads started over {@link S3Settings.staleUploadMs}
+   * ago by the server's clock go, so a push of the same object under way elsewhere is left
+   * alone (the temp-file sweep of local directories waits as long). Best effort: an error
+   * (no permission to list uploads, say) leaves them, and the upload itself goes ahead.
+   */
+  private async abortStaleUploads(key: string): Promise<void> {
+    const full = this.prefix + key;
+    const what = `list of the uploads of ${key}`;
+    try {
+      const url = new URL(this.urls.bucket);
+      url.search = `prefix=${uriEncode(full)}&uploads=`;
+      const res = await this.request('GET', url, what);
+      if (res.statusCode !== 200) {
+        res.resume();
+        return;
+      }
+      const xml = await readText(res);
+      const now = Date.parse(res.headers.date ?? '') || Date.now();
+      const staleMs = this.settings.staleUploadMs ?? STALE_UPLOAD_MS;
+      for (const [, upload] of xml.matchAll(/<Upload>([\s\S]*?)<\/Upload>/g)) {
+        const tag = (name: string) =>
+          xmlText(new RegExp(`<${name}>([^<]*)</${name}>`).exec(upload!)?.[1] ?? '');
+        const initiated = Date.parse(tag('Initiated'));
+        if (tag('Key') !== full || !(now - initiated > staleMs)) continue;
+        const abort = this.objectUrl(key);
+        abort.search = `uploadId=${uriEncode(tag('UploadId'))}`;
+        (await this.request('DELETE', abort, `abort of an upload of ${key}`)).resume();
+      }
+    } catch {
+      // Left for a later push (see above).
     }
   }
 

@@ -5,7 +5,10 @@ import { Readable } from 'node:stream';
 import {
   CreateBucketCommand,
   HeadObjectCommand,
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
   PutBucketPolicyCommand,
+  UploadPartCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -20,7 +23,7 @@ import {
 } from '../../../src/errors/index.js';
 import { objectKey } from '../../../src/remotes/driver.js';
 import { openRemote, type RemoteConfig } from '../../../src/remotes/factory.js';
-import { parseS3Url } from '../../../src/remotes/s3.js';
+import { parseS3Url, S3Driver } from '../../../src/remotes/s3.js';
 import { LocalCache } from '../../../src/hashing/cache.js';
 import { pullObjects, pushObjects } from '../../../src/remotes/transfer.js';
 import { freePort } from '../../servers/common.js';
@@ -128,6 +131,56 @@ describe('s3 remote', () => {
     } finally {
       await d.close();
     }
+  });
+
+  it('aborts multipart uploads of the same object that a killed push left (older than staleUploadMs), and no others', async () => {
+    const dir = await tempDir();
+    const bytes = randomBytes(33 << 20);
+    const file = join(dir, 'big');
+    await writeFile(file, bytes);
+    const key = objectKey(createHash('md5').update(bytes).digest('hex'));
+    const prefix = `${randomBytes(4).toString('hex')}/`;
+    const start = async (k: string) => {
+      const { UploadId } = await admin.send(
+        new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: k }),
+      );
+      await admin.send(
+        new UploadPartCommand({
+          Bucket: BUCKET,
+          Key: k,
+          UploadId,
+          PartNumber: 1,
+          Body: bytes.subarray(0, 5 << 20),
+        }),
+      );
+      return UploadId!;
+    };
+    const uploads = async () =>
+      (
+        (await admin.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: prefix })))
+          .Uploads ?? []
+      ).map((u) => u.UploadId);
+    const killed = await start(prefix + key);
+    const otherKey = await start(`${prefix}${key.slice(0, -1)}0`);
+    await new Promise((r) => setTimeout(r, 3_000));
+    const live = await start(prefix + key);
+
+    const d = await S3Driver.open({
+      url: `s3://${BUCKET}/${prefix.slice(0, -1)}`,
+      endpoint: rgw.endpoint,
+      accessKeyId: rgw.accessKeyId,
+      secretAccessKey: rgw.secretAccessKey,
+      staleUploadMs: 2_000,
+    });
+    try {
+      await d.put(key, file);
+      expect(await d.exists(key)).toBe(true);
+    } finally {
+      await d.close();
+    }
+    const left = await uploads();
+    expect(left).not.toContain(killed);
+    expect(left.sort()).toEqual([otherKey, live].sort());
   });
 
   it('sends Content-MD5: bytes that do not match the object name are refused, not stored', async () => {
