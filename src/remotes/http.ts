@@ -193,12 +193,12 @@ export class HttpTransport {
 }
 
 /** Milliseconds as seconds for messages: 10, 2.5. */
-export function seconds(ms: number): number {
+function seconds(ms: number): number {
   return Math.round(ms / 100) / 10;
 }
 
 /** The error a request is destroyed with when nothing came or went for `waitMs`. */
-export function timedOut(waitMs: number, connecting = false): Error {
+function timedOut(waitMs: number, connecting = false): Error {
   return Object.assign(new Error(`timed out (no data for ${seconds(waitMs)} s)`), {
     code: 'ETIMEDOUT',
     waitMs,
