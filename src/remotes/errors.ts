@@ -4,6 +4,8 @@ import { CmfError, ConfigError, NotFoundError, OperationError } from '../errors/
 export const FATAL_REMOTE_CODES = new Set([
   'REMOTE_AUTH',
   'REMOTE_UNREACHABLE',
+  'REMOTE_NOT_ANSWERING',
+  'REMOTE_ACCESS_DENIED',
   'REMOTE_BUCKET_MISSING',
   'SSH_HOST_KEY_UNKNOWN',
   'SSH_HOST_KEY_MISMATCH',
@@ -92,6 +94,57 @@ export function unreachable(hostPort: string, code: string, cause?: unknown): Op
     {
       hint: `Check that the server at ${hostPort} is running and reachable from here.`,
       data: { hostPort, errno: code },
+      cause,
+    },
+  );
+}
+
+/**
+ * The server took the connection but never answered (a black hole: a firewall, a proxy or a
+ * hung server). Only said of an endpoint that has not answered once in this run, so that a
+ * request that is merely slow on a server that works stays a transient failure.
+ */
+export function notAnswering(
+  endpoint: string,
+  hostPort: string,
+  seconds: number,
+  cause?: unknown,
+): OperationError {
+  return new OperationError(
+    'REMOTE_NOT_ANSWERING',
+    `The ${endpoint} accepted the connection but did not answer within ${seconds} s`,
+    {
+      hint:
+        `Check the URL and port (is ${hostPort} the server's HTTP port?), any proxy on the ` +
+        'way, and that the server is healthy. A server that is only slow to answer its first ' +
+        'request: raise connect_timeout (seconds) for the remote in .dvc/config.',
+      data: { endpoint, hostPort, seconds },
+      cause,
+    },
+  );
+}
+
+/**
+ * The credentials were accepted but their account lacks permission for an operation (S3
+ * AccessDenied): not a credential problem, so the hint is about the bucket's policy.
+ */
+export function accessDenied(
+  location: string,
+  bucket: string,
+  operation: string,
+  permission: string,
+  credential: string,
+  cause?: unknown,
+): ConfigError {
+  return new ConfigError(
+    'REMOTE_ACCESS_DENIED',
+    `The remote ${location} denied ${operation}: the keys are valid but lack permission on ` +
+      `the bucket '${bucket}' (AccessDenied)`,
+    {
+      hint:
+        `The account of ${credential} lacks ${permission} on the bucket '${bucket}': grant it ` +
+        "in the bucket's policy or ACL, or use keys of an account that has it.",
+      data: { location, bucket, operation, permission },
       cause,
     },
   );

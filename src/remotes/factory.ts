@@ -36,6 +36,21 @@ function bool(v: string | undefined): boolean | undefined {
   return /^(true|yes|1|on)$/i.test(v);
 }
 
+/** A timeout option of the remote (DVC's read_timeout / connect_timeout: seconds), in ms. */
+function timeoutMs(remote: RemoteConfig, name: string): number | undefined {
+  const v = remote.options[name];
+  if (v === undefined || v.trim() === '') return undefined;
+  const s = Number(v);
+  if (!(Number.isFinite(s) && s > 0)) {
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `Remote '${remote.name}' has an invalid ${name}: ${v}`,
+      { hint: `Set ${name} to a number of seconds greater than 0, or remove it.` },
+    );
+  }
+  return Math.round(s * 1000);
+}
+
 function expandHome(p: string): string {
   return p.startsWith('~') ? join(homedir(), p.slice(1)) : p;
 }
@@ -89,6 +104,8 @@ export async function openRemote(
         profile: o.profile || undefined,
         sslVerify: bool(o.ssl_verify),
         maxSockets: Math.max(64, opts.jobs ?? 0),
+        readTimeoutMs: timeoutMs(remote, 'read_timeout'),
+        connectTimeoutMs: timeoutMs(remote, 'connect_timeout'),
       });
     }
     case 'ssh': {
@@ -125,6 +142,8 @@ export async function openRemote(
         // cmf writes ssl_verify false for uploads; we keep verification on unless the user
         // set it off themselves (cmf-reference §8.4: downloads verify TLS).
         sslVerify: bool(o.ssl_verify),
+        readTimeoutMs: timeoutMs(remote, 'read_timeout'),
+        connectTimeoutMs: timeoutMs(remote, 'connect_timeout'),
         ...osdfToken(remote, opts.osdf),
       });
     }

@@ -28,6 +28,10 @@ export interface DirectTarget {
   opts?: TransferOptions;
   /** Idle time before the request fails with ETIMEDOUT. */
   timeoutMs: number;
+  /** Idle time allowed until the first byte of the response, when not `timeoutMs`. */
+  answerTimeoutMs?: number;
+  /** Called when the first byte of the response arrives. */
+  onAnswer?: () => void;
 }
 
 /** What became of a download: in the file, in memory, or left to the caller. */
@@ -111,7 +115,10 @@ class Exchange {
 
   /** Takes the bytes of one read; they are only valid during the call. */
   take(chunk: Buffer): void {
-    this.answered = true;
+    if (!this.answered) {
+      this.answered = true;
+      this.target.onAnswer?.();
+    }
     if (this.fd !== undefined || this.memory !== undefined) return this.body(chunk);
     // A head nearly always arrives whole in one read: it is parsed in the read buffer itself.
     const all = this.partialHead ? Buffer.concat([this.partialHead, chunk]) : chunk;
@@ -184,6 +191,8 @@ class Connection {
   readonly socket: Socket;
   exchange: Exchange | undefined;
   closed = false;
+  /** The idle limit last set on the socket, for the timeout error. */
+  waitMs = 0;
   private readonly ready: Promise<void>;
 
   constructor(host: string, port: number, onGone: (c: Connection) => void) {
@@ -215,7 +224,17 @@ class Connection {
     this.socket.on('error', gone);
     this.socket.on('end', () => gone());
     this.socket.on('close', () => gone());
-    this.socket.on('timeout', () => this.socket.destroy(errorWithCode('timed out', 'ETIMEDOUT')));
+    this.socket.on('timeout', () =>
+      this.socket.destroy(
+        Object.assign(
+          errorWithCode(`timed out (no data for ${this.waitMs / 1000} s)`, 'ETIMEDOUT'),
+          {
+            waitMs: this.waitMs,
+            connecting: this.socket.connecting,
+          },
+        ),
+      ),
+    );
   }
 
   connected(): Promise<void> {
@@ -293,7 +312,23 @@ export class DirectGetPool {
   ): Promise<DirectResult> {
     this.busy.add(conn);
     conn.socket.ref();
-    conn.socket.setTimeout(target.timeoutMs);
+    const idle = (ms: number): void => {
+      conn.waitMs = ms;
+      conn.socket.setTimeout(ms);
+    };
+    const answerMs = target.answerTimeoutMs ?? target.timeoutMs;
+    idle(answerMs);
+    if (answerMs !== target.timeoutMs) {
+      // Once the server answers, the body may take as long as the request's own limit allows.
+      const onAnswer = target.onAnswer;
+      target = {
+        ...target,
+        onAnswer: () => {
+          idle(target.timeoutMs);
+          onAnswer?.();
+        },
+      };
+    }
     let exchange!: Exchange;
     const result = new Promise<DirectResult>((resolve, reject) => {
       exchange = new Exchange(target, (err, r) => {

@@ -5,7 +5,14 @@ import type { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { GetTarget, TransferOptions } from './driver.js';
-import { networkCode, remoteFailed, tlsCode, tlsFailed, unreachable } from './errors.js';
+import {
+  networkCode,
+  notAnswering,
+  remoteFailed,
+  tlsCode,
+  tlsFailed,
+  unreachable,
+} from './errors.js';
 import { DirectGetPool, type DirectResult, type DirectTarget } from './http-direct.js';
 import { counting, reportChunk } from './streams.js';
 import { http, https } from '../util/node-http.js';
@@ -20,7 +27,16 @@ export interface HttpSettings {
   maxSockets: number;
   /** TLS certificate verification (default on). */
   sslVerify?: boolean;
+  /**
+   * Idle time allowed to an endpoint (host:port) that has not answered once in this run, for
+   * connecting and for the first response head: a black hole fails after this long, and once
+   * (default {@link FIRST_ANSWER_TIMEOUT_MS}). Requests' own `timeoutMs` applies afterwards.
+   */
+  firstAnswerTimeoutMs?: number;
 }
+
+/** The default of {@link HttpSettings.firstAnswerTimeoutMs}. */
+export const FIRST_ANSWER_TIMEOUT_MS = 10_000;
 
 export interface HttpRequest {
   method: string;
@@ -31,7 +47,7 @@ export interface HttpRequest {
    * (for a stream or a file, give content-length in headers).
    */
   body?: Buffer | Readable | FileBody;
-  /** Idle time before the request is abandoned. */
+  /** Idle time (nothing sent or received) before the request is abandoned. */
   timeoutMs?: number;
 }
 
@@ -51,6 +67,8 @@ export function isFileBody(body: unknown): body is FileBody {
 export interface HttpTarget {
   hostPort: string;
   location: string;
+  /** What the server is, for messages: `S3 endpoint http://host:port`. */
+  endpoint?: string;
 }
 
 export class HttpTransport {
@@ -58,9 +76,13 @@ export class HttpTransport {
   private readonly httpAgent: HttpAgent;
   private httpsAgent: HttpsAgent | undefined;
   private readonly direct: DirectGetPool;
+  /** host:port of the endpoints that have answered a request in this run. */
+  private readonly answered = new Set<string>();
+  private readonly firstAnswerMs: number;
 
   constructor(settings: HttpSettings) {
     this.settings = settings;
+    this.firstAnswerMs = settings.firstAnswerTimeoutMs ?? FIRST_ANSWER_TIMEOUT_MS;
     this.direct = new DirectGetPool(settings.maxSockets);
     this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: settings.maxSockets });
   }
@@ -78,17 +100,24 @@ export class HttpTransport {
   /**
    * Sends the request and resolves with the response head (any status: the caller judges it
    * and must consume or resume the body). A refused connection is REMOTE_UNREACHABLE, a bad
-   * certificate REMOTE_TLS, anything else REMOTE_FAILED (transient: the engine retries it).
+   * certificate REMOTE_TLS, a timeout of an endpoint that never answered REMOTE_NOT_ANSWERING
+   * (see {@link HttpSettings.firstAnswerTimeoutMs}), anything else REMOTE_FAILED (transient:
+   * the engine retries it).
    */
   async send(target: HttpTarget, r: HttpRequest): Promise<IncomingMessage> {
     const { request, agent } =
       r.url.protocol === 'https:' ? this.tls() : { request: http.request, agent: this.httpAgent };
     const req = request(r.url, { method: r.method, headers: r.headers, agent });
-    req.setTimeout(r.timeoutMs ?? 60_000, () =>
-      req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
-    );
+    const idleMs = r.timeoutMs ?? 60_000;
+    const waitMs = this.answerWait(target, idleMs);
+    req.setTimeout(waitMs, () => req.destroy(timedOut(waitMs, req.socket?.connecting)));
     const response = new Promise<IncomingMessage>((resolve, reject) => {
-      req.on('response', resolve);
+      req.on('response', (res) => {
+        this.answered.add(target.hostPort);
+        // The body may take as long as the request's own idle limit allows.
+        if (waitMs !== idleMs) req.setTimeout(idleMs);
+        resolve(res);
+      });
       req.on('error', reject);
     });
     // Awaited below unless sending the body failed first: then its rejection is the same news.
@@ -101,8 +130,35 @@ export class HttpTransport {
       return await response;
     } catch (err) {
       req.destroy();
-      throw transportError(target, `${r.method} ${r.url.pathname}`, err);
+      throw this.failure(target, `${r.method} ${r.url.pathname}`, err);
     }
+  }
+
+  /** The idle limit of a request: shorter while its endpoint has not answered in this run. */
+  private answerWait(target: HttpTarget, idleMs: number): number {
+    return this.answered.has(target.hostPort) ? idleMs : Math.min(idleMs, this.firstAnswerMs);
+  }
+
+  /**
+   * The cmf error for a failed request. A timeout of an endpoint that has never answered in
+   * this run stops the transfer (one error instead of one slow retried failure per object):
+   * unreachable if the connection itself never came up, else not answering.
+   */
+  private failure(target: HttpTarget, what: string, err: unknown): Error {
+    const t = err as {
+      code?: unknown;
+      connecting?: boolean;
+      unanswered?: boolean;
+      waitMs?: number;
+    };
+    if (t.code === 'ETIMEDOUT' && t.waitMs !== undefined && !this.answered.has(target.hostPort)) {
+      if (t.connecting) return unreachable(target.hostPort, 'ETIMEDOUT', err);
+      if (t.unanswered !== false) {
+        const endpoint = target.endpoint ?? `server ${target.hostPort}`;
+        return notAnswering(endpoint, target.hostPort, seconds(t.waitMs), err);
+      }
+    }
+    return transportError(target, what, err);
   }
 
   /**
@@ -116,10 +172,16 @@ export class HttpTransport {
     headers: Record<string, string>,
     into: DirectTarget,
   ): Promise<DirectResult> {
+    const answerTimeoutMs = this.answerWait(target, into.timeoutMs);
+    const onAnswer = (): void => {
+      this.answered.add(target.hostPort);
+    };
     try {
-      return await this.direct.get(url, headers, into);
+      const result = await this.direct.get(url, headers, { ...into, answerTimeoutMs, onAnswer });
+      onAnswer();
+      return result;
     } catch (err) {
-      throw transportError(target, `GET ${url.pathname}`, err);
+      throw this.failure(target, `GET ${url.pathname}`, err);
     }
   }
 
@@ -128,6 +190,20 @@ export class HttpTransport {
     this.httpAgent.destroy();
     this.httpsAgent?.destroy();
   }
+}
+
+/** Milliseconds as seconds for messages: 10, 2.5. */
+function seconds(ms: number): number {
+  return Math.round(ms / 100) / 10;
+}
+
+/** The error a request is destroyed with when nothing came or went for `waitMs`. */
+function timedOut(waitMs: number, connecting = false): Error {
+  return Object.assign(new Error(`timed out (no data for ${seconds(waitMs)} s)`), {
+    code: 'ETIMEDOUT',
+    waitMs,
+    connecting,
+  });
 }
 
 /** Bytes of a file body read and written at a time. */

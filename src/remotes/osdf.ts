@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import { ConfigError } from '../errors/index.js';
+import { CmfError, ConfigError } from '../errors/index.js';
 import {
   isTempName,
   type GetTarget,
@@ -10,7 +10,14 @@ import {
   type TransferOptions,
 } from './driver.js';
 import { authFailed, missingObject, remoteFailed } from './errors.js';
-import { hostPortOf, HttpTransport, readText, receiveBody, type FileBody } from './http.js';
+import {
+  hostPortOf,
+  HttpTransport,
+  readText,
+  receiveBody,
+  type FileBody,
+  type HttpTarget,
+} from './http.js';
 import { DirectGetPool, type DirectResult } from './http-direct.js';
 import { OsdfTokenProvider, type OsdfTokenSettings } from './osdf-token.js';
 import { counting } from './streams.js';
@@ -23,11 +30,20 @@ export interface OsdfSettings extends OsdfTokenSettings {
   /** TLS certificate verification (default on). */
   sslVerify?: boolean;
   maxSockets?: number;
+  /** DVC's read_timeout, in ms: idle limit of an origin request (default 60 s). */
+  readTimeoutMs?: number;
+  /**
+   * DVC's connect_timeout, in ms: the wait for a connection and, until the server has
+   * answered once in this run, for its first answer (default 10 s, 5 s at most for the cache).
+   */
+  connectTimeoutMs?: number;
 }
 
 interface Endpoint {
   base: URL;
   hostPort: string;
+  /** For messages: `OSDF origin https://host:port`. */
+  name: string;
 }
 
 function endpoint(url: string, what: string): Endpoint {
@@ -42,7 +58,7 @@ function endpoint(url: string, what: string): Endpoint {
     });
   }
   if (!base.pathname.endsWith('/')) base.pathname += '/';
-  return { base, hostPort: hostPortOf(base) };
+  return { base, hostPort: hostPortOf(base), name: `OSDF ${what} ${base.origin}` };
 }
 
 /** Idle time before a request is abandoned: the cache gets little patience, the origin more. */
@@ -61,6 +77,9 @@ export class OsdfDriver implements RemoteDriver {
   private readonly origin: Endpoint;
   private readonly cache?: Endpoint;
   private readonly http: HttpTransport;
+  private readonly originTimeoutMs: number;
+  /** Set once the cache took a connection and never answered: it is not asked again. */
+  private cacheSilent = false;
 
   private readonly tokens: OsdfTokenProvider;
 
@@ -74,9 +93,11 @@ export class OsdfDriver implements RemoteDriver {
       this.cache = c;
     }
     this.location = this.origin.base.href;
+    this.originTimeoutMs = settings.readTimeoutMs ?? ORIGIN_TIMEOUT_MS;
     this.http = new HttpTransport({
       maxSockets: settings.maxSockets ?? 32,
       sslVerify: settings.sslVerify,
+      firstAnswerTimeoutMs: settings.connectTimeoutMs,
     });
   }
 
@@ -107,10 +128,17 @@ export class OsdfDriver implements RemoteDriver {
       ...opts.headers,
     };
     if (opts.size !== undefined) headers['content-length'] = String(opts.size);
-    return this.http.send(
-      { hostPort: ep.hostPort, location: this.location },
-      { method, url, headers, body: opts.body, timeoutMs: opts.timeoutMs ?? ORIGIN_TIMEOUT_MS },
-    );
+    return this.http.send(this.target(ep), {
+      method,
+      url,
+      headers,
+      body: opts.body,
+      timeoutMs: opts.timeoutMs ?? this.originTimeoutMs,
+    });
+  }
+
+  private target(ep: Endpoint): HttpTarget {
+    return { hostPort: ep.hostPort, location: this.location, endpoint: ep.name };
   }
 
   /** Throws the cmf error for a non-success status (the body is drained). */
@@ -179,10 +207,11 @@ export class OsdfDriver implements RemoteDriver {
   }
 
   async get(key: string, target: GetTarget, opts: TransferOptions = {}): Promise<void> {
-    if (this.cache && (await this.getFromCache(this.cache, key, target, opts))) return;
+    if (this.cache && !this.cacheSilent && (await this.getFromCache(this.cache, key, target, opts)))
+      return;
     const what = `download of ${key}`;
     if (typeof target === 'string') {
-      const direct = await this.getDirect(this.origin, key, target, opts, ORIGIN_TIMEOUT_MS);
+      const direct = await this.getDirect(this.origin, key, target, opts, this.originTimeoutMs);
       if (direct.kind !== 'declined') return;
     }
     const res = await this.send(this.origin, 'GET', this.url(this.origin, key));
@@ -207,7 +236,7 @@ export class OsdfDriver implements RemoteDriver {
     if (typeof target === 'string' && DirectGetPool.handles(cache.base)) {
       return this.getDirect(cache, key, target, opts, CACHE_TIMEOUT_MS).then(
         (r) => r.kind !== 'declined',
-        () => false,
+        (err: unknown) => this.cacheFailed(err),
       );
     }
     let wrote = false;
@@ -221,7 +250,8 @@ export class OsdfDriver implements RemoteDriver {
         return true;
       }
       res.resume();
-    } catch {
+    } catch (err) {
+      this.cacheFailed(err);
       if (wrote && typeof target !== 'string')
         throw remoteFailed(
           this.location,
@@ -229,6 +259,12 @@ export class OsdfDriver implements RemoteDriver {
           new Error('interrupted'),
         );
     }
+    return false;
+  }
+
+  /** A cache that never answers would cost every download its timeout: it is dropped. */
+  private cacheFailed(err: unknown): false {
+    if (err instanceof CmfError && err.code === 'REMOTE_NOT_ANSWERING') this.cacheSilent = true;
     return false;
   }
 
@@ -243,7 +279,7 @@ export class OsdfDriver implements RemoteDriver {
     const url = this.url(ep, key);
     if (!DirectGetPool.handles(url)) return { kind: 'declined' };
     return this.http.getDirect(
-      { hostPort: ep.hostPort, location: this.location },
+      this.target(ep),
       url,
       { authorization: await this.tokens.header() },
       { path, opts, timeoutMs },

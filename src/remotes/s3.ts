@@ -14,8 +14,9 @@ import {
   type Spill,
   type TransferOptions,
 } from './driver.js';
-import { authFailed, missingObject, remoteFailed } from './errors.js';
+import { accessDenied, authFailed, missingObject, remoteFailed } from './errors.js';
 import {
+  FIRST_ANSWER_TIMEOUT_MS,
   hostPortOf,
   HttpTransport,
   readText,
@@ -27,6 +28,7 @@ import {
 } from './http.js';
 import { DirectGetPool, type DirectResult, type DirectTarget } from './http-direct.js';
 import { withUndoOnStop } from './in-flight.js';
+import { STALE_TEMP_MS } from '../fs/stale-temps.js';
 import { signS3, uriEncode, UNSIGNED_PAYLOAD, type S3Credentials } from './s3-sign.js';
 
 /**
@@ -36,9 +38,12 @@ import { signS3, uriEncode, UNSIGNED_PAYLOAD, type S3Credentials } from './s3-si
  */
 const MULTIPART_THRESHOLD = 32 << 20;
 const PART_SIZE = 8 << 20;
+/** See {@link S3Settings.staleUploadMs}; as long as the local temp-file sweep waits. */
+const STALE_UPLOAD_MS = STALE_TEMP_MS;
 /** Objects below this size go up from memory: a stream costs more than the bytes. */
 const SMALL = 1 << 20;
-const REQUEST_TIMEOUT_MS = 60_000;
+/** DVC's (botocore's) default read_timeout: a request may go this long without data. */
+const READ_TIMEOUT_MS = 60_000;
 
 export interface S3Settings {
   /** `s3://bucket[/prefix]` */
@@ -55,6 +60,22 @@ export interface S3Settings {
   sslVerify?: boolean;
   /** Connections to keep open. */
   maxSockets?: number;
+  /**
+   * Age (ms, by the server's clock) from which a multipart upload of an object this driver is
+   * about to upload in parts counts as left by a killed run, and is aborted (default 1 h).
+   */
+  staleUploadMs?: number;
+  /**
+   * DVC's read_timeout, in ms: how long a request may go without data once the endpoint has
+   * answered in this run (default 60 s).
+   */
+  readTimeoutMs?: number;
+  /**
+   * DVC's connect_timeout, in ms: how long to wait for a connection and, until the endpoint
+   * has answered once in this run, for its first answer (default 10 s). A timeout then stops
+   * the transfer with one REMOTE_NOT_ANSWERING error.
+   */
+  connectTimeoutMs?: number;
 }
 
 export function parseS3Url(url: string): { bucket: string; prefix: string } {
@@ -73,6 +94,8 @@ interface S3Failure {
   name: string;
   message: string;
   $metadata: { httpStatusCode?: number };
+  /** Set on an AccessDenied once it is known to be a missing permission, not refused keys. */
+  permission?: boolean;
 }
 
 /** The URLs of a bucket: path style for custom endpoints, virtual-hosted on AWS. */
@@ -125,6 +148,7 @@ export class S3Driver implements RemoteDriver {
   private readonly credentialName: string;
   private readonly http: HttpTransport;
   private readonly settings: S3Settings;
+  private readonly readTimeoutMs: number;
   /**
    * Whether requests carry a session token we know of. Ceph RGW answers a token it cannot
    * validate with 400 InvalidArgument (AWS with InvalidToken / ExpiredToken).
@@ -134,6 +158,7 @@ export class S3Driver implements RemoteDriver {
   private readonly fixedCredentials?: S3Credentials;
   private sdkClient?: Promise<S3Client>;
   private bucketChecked?: Promise<void>;
+  private keysChecked?: Promise<boolean>;
 
   private constructor(settings: S3Settings) {
     this.settings = settings;
@@ -142,10 +167,16 @@ export class S3Driver implements RemoteDriver {
     this.region =
       settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
     this.urls = bucketUrls(this.bucket, this.region, settings.endpoint);
-    this.target = { hostPort: hostPortOf(this.urls.bucket), location: this.location };
+    this.target = {
+      hostPort: hostPortOf(this.urls.bucket),
+      location: this.location,
+      endpoint: `S3 endpoint ${settings.endpoint ?? this.urls.bucket.origin}`,
+    };
+    this.readTimeoutMs = settings.readTimeoutMs ?? READ_TIMEOUT_MS;
     this.http = new HttpTransport({
       maxSockets: settings.maxSockets ?? 64,
       sslVerify: settings.sslVerify,
+      firstAnswerTimeoutMs: settings.connectTimeoutMs,
     });
     this.credentialName = settings.accessKeyId
       ? settings.sessionToken
@@ -179,6 +210,11 @@ export class S3Driver implements RemoteDriver {
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
         maxAttempts: 3,
+        // Idle limits, not limits on a request's duration: a part may take long to go up.
+        requestHandler: {
+          connectionTimeout: s.connectTimeoutMs ?? FIRST_ANSWER_TIMEOUT_MS,
+          socketTimeout: this.readTimeoutMs,
+        },
       };
       if (s.endpoint) {
         config.endpoint = s.endpoint;
@@ -242,7 +278,7 @@ export class S3Driver implements RemoteDriver {
       url,
       headers,
       body: opts.body,
-      timeoutMs: REQUEST_TIMEOUT_MS,
+      timeoutMs: this.readTimeoutMs,
     });
   }
 
@@ -256,6 +292,9 @@ export class S3Driver implements RemoteDriver {
       message: tag('Message') ?? `HTTP ${status} ${res.statusMessage ?? ''}`.trim(),
       $metadata: { httpStatusCode: status },
     };
+    if (failure.name === 'AccessDenied') {
+      failure.permission = await this.deniedPermission(xml.includes('<BucketName>'));
+    }
     // AWS answers a request to the wrong region with a redirect (a HEAD with a bare 301) and
     // names the bucket's region in a header: say so instead of retrying in vain.
     const region = res.headers['x-amz-bucket-region'];
@@ -273,6 +312,27 @@ export class S3Driver implements RemoteDriver {
     return this.fail(failure, what, key);
   }
 
+  /**
+   * Whether an AccessDenied means a missing permission rather than refused keys. AWS and
+   * MinIO refuse keys with their own codes (InvalidAccessKeyId, SignatureDoesNotMatch), so
+   * there AccessDenied is a permission. Ceph RGW says AccessDenied for both, but names the
+   * bucket only once the keys passed; without that, the keys are tried on ListBuckets, which
+   * every account may ask.
+   */
+  private async deniedPermission(namesBucket: boolean): Promise<boolean> {
+    if (namesBucket || !this.settings.endpoint) return true;
+    this.keysChecked ??= (async () => {
+      try {
+        const res = await this.request('GET', new URL('./', this.urls.bucket), 'ListBuckets');
+        res.resume();
+        return res.statusCode === 200;
+      } catch {
+        return false;
+      }
+    })();
+    return this.keysChecked;
+  }
+
   /** Maps S3 and SDK errors to cmf errors. */
   private fail(err: unknown, what: string, key?: string): Error {
     const e = err as Partial<S3Failure>;
@@ -281,6 +341,19 @@ export class S3Driver implements RemoteDriver {
     if (status === undefined && name !== 'CredentialsProviderError') {
       return transportError(this.target, what, err);
     }
+    // Keys the server accepted, of an account without the permission (another account's
+    // bucket, a read-only policy): telling the user to check the keys would mislead.
+    if (name === 'AccessDenied' && e.permission !== false) {
+      const { operation, permission } = operationOf(what);
+      return accessDenied(
+        this.location,
+        this.bucket,
+        operation,
+        permission,
+        this.credentialName,
+        err,
+      );
+    }
     if (
       name === 'InvalidAccessKeyId' ||
       name === 'SignatureDoesNotMatch' ||
@@ -288,6 +361,7 @@ export class S3Driver implements RemoteDriver {
       name === 'ExpiredToken' ||
       name === 'InvalidToken' ||
       (name === 'InvalidArgument' && this.sessionToken) ||
+      (name === 'AccessDenied' && e.permission === false) ||
       (status === 403 && !key)
     ) {
       return authFailed(this.location, this.credentialName, e.message || name, err);
@@ -314,9 +388,11 @@ export class S3Driver implements RemoteDriver {
   }
 
   async exists(key: string): Promise<boolean> {
-    const res = await this.request('HEAD', this.objectUrl(key), `HEAD ${key}`);
+    const url = this.objectUrl(key);
+    const res = await this.request('HEAD', url, `HEAD ${key}`);
     res.resume();
     if (res.statusCode === 200) return true;
+    if (res.statusCode === 403) throw await this.headRefused(url, `HEAD ${key}`, res);
     if (res.statusCode !== 404) throw await this.failure(res, `HEAD ${key}`);
     // A HEAD has no body, so a missing bucket is a bare 404 too: ask once which it is.
     this.bucketChecked ??= this.checkBucket();
@@ -328,7 +404,20 @@ export class S3Driver implements RemoteDriver {
     const res = await this.request('HEAD', this.urls.bucket, 'HEAD bucket');
     res.resume();
     if (res.statusCode === 404) throw this.bucketMissing(undefined);
+    if (res.statusCode === 403) throw await this.headRefused(this.urls.bucket, 'HEAD bucket', res);
     if (res.statusCode !== 200) throw await this.failure(res, 'HEAD bucket');
+  }
+
+  /**
+   * The error for a HEAD refused with 403. A HEAD answer has no body, so no error code to
+   * tell refused keys from a missing permission: a GET of the same resource (one byte of an
+   * object; a listing of the bucket) is refused with one.
+   */
+  private async headRefused(url: URL, what: string, head: IncomingMessage): Promise<Error> {
+    const res = await this.request('GET', url, what, { headers: { range: 'bytes=0-0' } });
+    if (res.statusCode === 403) return this.failure(res, what);
+    res.resume();
+    return this.failure(head, what);
   }
 
   private bucketMissing(cause: unknown): NotFoundError {
@@ -418,6 +507,7 @@ export class S3Driver implements RemoteDriver {
   }
 
   private async putInParts(key: string, body: Readable, opts: TransferOptions): Promise<void> {
+    await this.abortStaleUploads(key);
     try {
       const { Upload } = await import('@aws-sdk/lib-storage');
       const upload = new Upload({
@@ -439,7 +529,45 @@ export class S3Driver implements RemoteDriver {
         () => upload.done(),
       );
     } catch (err) {
+      const e = err as Partial<S3Failure> & { BucketName?: string };
+      if (e.name === 'AccessDenied') e.permission = await this.deniedPermission(!!e.BucketName);
       throw this.fail(err, `upload of ${key}`);
+    }
+  }
+
+  /**
+   * Aborts the multipart uploads of `key` that earlier runs left: a push killed with SIGKILL
+   * (or a machine that went down) never aborts its upload, and the parts stay stored, and
+   * billed, until someone does. Only uploads started over {@link S3Settings.staleUploadMs}
+   * ago by the server's clock go, so a push of the same object under way elsewhere is left
+   * alone (the temp-file sweep of local directories waits as long). Best effort: an error
+   * (no permission to list uploads, say) leaves them, and the upload itself goes ahead.
+   */
+  private async abortStaleUploads(key: string): Promise<void> {
+    const full = this.prefix + key;
+    const what = `list of the uploads of ${key}`;
+    try {
+      const url = new URL(this.urls.bucket);
+      url.search = `prefix=${uriEncode(full)}&uploads=`;
+      const res = await this.request('GET', url, what);
+      if (res.statusCode !== 200) {
+        res.resume();
+        return;
+      }
+      const xml = await readText(res);
+      const now = Date.parse(res.headers.date ?? '') || Date.now();
+      const staleMs = this.settings.staleUploadMs ?? STALE_UPLOAD_MS;
+      for (const [, upload] of xml.matchAll(/<Upload>([\s\S]*?)<\/Upload>/g)) {
+        const tag = (name: string) =>
+          xmlText(new RegExp(`<${name}>([^<]*)</${name}>`).exec(upload!)?.[1] ?? '');
+        const initiated = Date.parse(tag('Initiated'));
+        if (tag('Key') !== full || !(now - initiated > staleMs)) continue;
+        const abort = this.objectUrl(key);
+        abort.search = `uploadId=${uriEncode(tag('UploadId'))}`;
+        (await this.request('DELETE', abort, `abort of an upload of ${key}`)).resume();
+      }
+    } catch {
+      // Left for a later push (see above).
     }
   }
 
@@ -477,7 +605,7 @@ export class S3Driver implements RemoteDriver {
     const headers = await this.sign('GET', url, what);
     return this.http.getDirect(this.target, url, headers, {
       ...into,
-      timeoutMs: REQUEST_TIMEOUT_MS,
+      timeoutMs: this.readTimeoutMs,
     });
   }
 
@@ -555,6 +683,29 @@ export class S3Driver implements RemoteDriver {
   async close(): Promise<void> {
     this.http.close();
     if (this.sdkClient) (await this.sdkClient).destroy();
+  }
+}
+
+/** What a request was for, in words and as the S3 permission it needs (for AccessDenied). */
+function operationOf(what: string): { operation: string; permission: string } {
+  const m = /^(HEAD|list|upload of|download of|delete of) (.*)$/.exec(what);
+  const [verb, target] = m ? [m[1]!, m[2]!] : ['', what];
+  if (what === 'HEAD bucket')
+    return { operation: 'access to the bucket', permission: 's3:ListBucket' };
+  switch (verb) {
+    case 'HEAD':
+      // Without s3:ListBucket, S3 answers a HEAD of a missing object with 403 too.
+      return { operation: `reading ${target}`, permission: 's3:GetObject and s3:ListBucket' };
+    case 'list':
+      return { operation: `listing ${target}`, permission: 's3:ListBucket' };
+    case 'upload of':
+      return { operation: `writing ${target}`, permission: 's3:PutObject' };
+    case 'download of':
+      return { operation: `reading ${target}`, permission: 's3:GetObject' };
+    case 'delete of':
+      return { operation: `deleting ${target}`, permission: 's3:DeleteObject' };
+    default:
+      return { operation: what, permission: 'the permission' };
   }
 }
 

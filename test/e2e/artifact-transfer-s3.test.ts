@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -155,6 +156,32 @@ describe('cmf artifact push / pull with an S3 remote (Ceph RGW, cmf init minioS3
     expect(plain.stderr).toMatch(/^Hint: Check access_key_id and secret_access_key/m);
   });
 
+  it('keys of another account (no permission on the bucket) are exit 4 naming the bucket, not the keys', async () => {
+    await rgw.admin([
+      'user',
+      'create',
+      '--uid=cmfother',
+      '--display-name=cmfother',
+      '--access-key=CMFOTHERKEY',
+      '--secret=CMFOTHERSECRET',
+    ]);
+    const dir = editedClone(project, join(root, 'clone-other'), '.dvc/config.local', (t) =>
+      t
+        .replace(/^(\s*access_key_id\s*=\s*).*$/m, '$1CMFOTHERKEY')
+        .replace(/^(\s*secret_access_key\s*=\s*).*$/m, '$1CMFOTHERSECRET'),
+    );
+    const pull = await runCmf(['artifact', 'pull', '-p', 'Test-env'], { cwd: dir, env });
+    expect(pull.code, pull.stderr).toBe(4);
+    expect(pull.stderr).toMatch(
+      /^Error: The remote s3:\/\/cmf-e2e\/team\/dvc denied reading files\/md5\/.*: the keys are valid but lack permission on the bucket 'cmf-e2e' \(AccessDenied\)$/m,
+    );
+    expect(pull.stderr).toMatch(
+      /^Hint: The account of access_key_id and secret_access_key lacks s3:GetObject.* on the bucket 'cmf-e2e': grant it in the bucket's policy or ACL/m,
+    );
+    const push = await runCmf(['artifact', 'push', '-p', 'Test-env', '--json'], { cwd: dir, env });
+    expectFailure(push, 4, 'REMOTE_ACCESS_DENIED');
+  });
+
   it('an object deleted on the remote is exit 1 naming it; a server that is down is exit 1 naming host:port', async () => {
     // A single-file artifact's object: the next push puts it back (a directory's file would
     // not be, since its manifest on the remote vouches for it, as in DVC).
@@ -184,6 +211,49 @@ describe('cmf artifact push / pull with an S3 remote (Ceph RGW, cmf init minioS3
     const d = await runCmf(['artifact', 'pull', '-p', 'Test-env', '--json'], { cwd: down, env });
     const err = expectFailure(d, 1, 'REMOTE_UNREACHABLE');
     expect(err.message).toContain(`127.0.0.1:${port}`);
+  });
+
+  it('an endpoint that takes connections but never answers fails once and fast, naming it; connect_timeout sets how fast', async () => {
+    // A black hole: accepts TCP connections and never sends a byte.
+    const sockets = new Set<Socket>();
+    const hole = createServer((s) => void sockets.add(s));
+    await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(hole.address() as AddressInfo).port}`;
+    try {
+      const dir = editedClone(project, join(root, 'clone-hole'), '.dvc/config', (t) =>
+        t.replace(rgw.endpoint, url),
+      );
+      const timed = async (args: string[]) => {
+        const t0 = Date.now();
+        const r = await runCmf([...args, '--json'], { cwd: dir, env });
+        return { r, seconds: (Date.now() - t0) / 1000 };
+      };
+      const pull = await timed(['artifact', 'pull', '-p', 'Test-env']);
+      const err = expectFailure(pull.r, 1, 'REMOTE_NOT_ANSWERING');
+      expect(err.message).toBe(
+        `The S3 endpoint ${url} accepted the connection but did not answer within 10 s`,
+      );
+      expect(err.hint).toMatch(/URL and port .*proxy.*healthy/s);
+      // One error, not one per object and attempt.
+      expect(JSON.parse(pull.r.stderr).error.data.result).toBeUndefined();
+      expect(pull.seconds).toBeLessThan(25);
+
+      // DVC's connect_timeout (seconds) of the remote; push stops the same way.
+      const config = join(dir, '.dvc/config');
+      writeFileSync(
+        config,
+        readFileSync(config, 'utf8').replace(
+          /^(\s*)(endpointurl = .*)$/m,
+          '$1$2\n$1connect_timeout = 2',
+        ),
+      );
+      const push = await timed(['artifact', 'push', '-p', 'Test-env']);
+      expect(expectFailure(push.r, 1, 'REMOTE_NOT_ANSWERING').message).toContain('within 2 s');
+      expect(push.seconds).toBeLessThan(9);
+    } finally {
+      for (const s of sockets) s.destroy();
+      hole.close();
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -232,6 +233,57 @@ describe('osdf downloads', () => {
       .slice(originBefore)
       .filter((l) => l.startsWith('GET '));
     expect(originGets.length).toBe(fx.objects.size);
+  });
+});
+
+describe('osdf servers that take connections but never answer', () => {
+  it('an origin stops the transfer at once naming it; a cache is dropped after its first silence', async () => {
+    let connections = 0;
+    const sockets = new Set<Socket>();
+    const hole = createServer((s) => {
+      connections++;
+      sockets.add(s);
+    });
+    await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
+    const holeUrl = `http://127.0.0.1:${(hole.address() as AddressInfo).port}`;
+    const fast = { connect_timeout: '0.5' };
+    try {
+      const dir = await tempDir();
+      const fx = await buildRemoteFixture(dir, { many: 6 });
+      const cfg = remote();
+      const silent = await openRemote(
+        { ...cfg, url: `${holeUrl}/ns/cmf`, options: { ...cfg.options, ...fast } },
+        { osdf: minted() },
+      );
+      const t0 = Date.now();
+      const err = await pushObjects(fx.cache, silent, fx.roots).catch((e: unknown) => e);
+      await silent.close();
+      expect((err as CmfError).code).toBe('REMOTE_NOT_ANSWERING');
+      expect((err as CmfError).message).toBe(
+        `The OSDF origin ${holeUrl} accepted the connection but did not answer within 0.5 s`,
+      );
+      expect(Date.now() - t0).toBeLessThan(3_000);
+
+      const up = await openRemote(cfg, { osdf: minted() });
+      expect((await pushObjects(fx.cache, up, fx.roots)).failed).toEqual([]);
+      await up.close();
+      connections = 0;
+      const down = await openRemote(
+        { ...cfg, options: { ...cfg.options, ...fast } },
+        { osdf: { ...minted(), cache: holeUrl } },
+      );
+      const r = await pullObjects(new LocalCache(join(dir, 'pulled')), down, fx.roots, {
+        jobs: 1,
+      });
+      await down.close();
+      expect(r.failed).toEqual([]);
+      expect(r.transferred).toBe(fx.objects.size);
+      // One object waited for the cache; the others went straight to the origin.
+      expect(connections).toBe(1);
+    } finally {
+      for (const s of sockets) s.destroy();
+      hole.close();
+    }
   });
 });
 

@@ -5,6 +5,10 @@ import { Readable } from 'node:stream';
 import {
   CreateBucketCommand,
   HeadObjectCommand,
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  PutBucketPolicyCommand,
+  UploadPartCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -19,8 +23,9 @@ import {
 } from '../../../src/errors/index.js';
 import { objectKey } from '../../../src/remotes/driver.js';
 import { openRemote, type RemoteConfig } from '../../../src/remotes/factory.js';
-import { parseS3Url } from '../../../src/remotes/s3.js';
-import { pushObjects } from '../../../src/remotes/transfer.js';
+import { parseS3Url, S3Driver } from '../../../src/remotes/s3.js';
+import { LocalCache } from '../../../src/hashing/cache.js';
+import { pullObjects, pushObjects } from '../../../src/remotes/transfer.js';
 import { freePort } from '../../servers/common.js';
 import { startRgw, type RgwServer } from '../../servers/rgw.js';
 import { remoteContract } from '../../helpers/remote-contract.js';
@@ -128,6 +133,56 @@ describe('s3 remote', () => {
     }
   });
 
+  it('aborts multipart uploads of the same object that a killed push left (older than staleUploadMs), and no others', async () => {
+    const dir = await tempDir();
+    const bytes = randomBytes(33 << 20);
+    const file = join(dir, 'big');
+    await writeFile(file, bytes);
+    const key = objectKey(createHash('md5').update(bytes).digest('hex'));
+    const prefix = `${randomBytes(4).toString('hex')}/`;
+    const start = async (k: string) => {
+      const { UploadId } = await admin.send(
+        new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: k }),
+      );
+      await admin.send(
+        new UploadPartCommand({
+          Bucket: BUCKET,
+          Key: k,
+          UploadId,
+          PartNumber: 1,
+          Body: bytes.subarray(0, 5 << 20),
+        }),
+      );
+      return UploadId!;
+    };
+    const uploads = async () =>
+      (
+        (await admin.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: prefix })))
+          .Uploads ?? []
+      ).map((u) => u.UploadId);
+    const killed = await start(prefix + key);
+    const otherKey = await start(`${prefix}${key.slice(0, -1)}0`);
+    await new Promise((r) => setTimeout(r, 3_000));
+    const live = await start(prefix + key);
+
+    const d = await S3Driver.open({
+      url: `s3://${BUCKET}/${prefix.slice(0, -1)}`,
+      endpoint: rgw.endpoint,
+      accessKeyId: rgw.accessKeyId,
+      secretAccessKey: rgw.secretAccessKey,
+      staleUploadMs: 2_000,
+    });
+    try {
+      await d.put(key, file);
+      expect(await d.exists(key)).toBe(true);
+    } finally {
+      await d.close();
+    }
+    const left = await uploads();
+    expect(left).not.toContain(killed);
+    expect(left.sort()).toEqual([otherKey, live].sort());
+  });
+
   it('sends Content-MD5: bytes that do not match the object name are refused, not stored', async () => {
     const d = await openRemote(remote());
     try {
@@ -183,6 +238,71 @@ describe('s3 remote', () => {
     await nobucket.close();
     expect(e2).toBeInstanceOf(NotFoundError);
     expect((e2 as CmfError).code).toBe('REMOTE_BUCKET_MISSING');
+  });
+});
+
+describe('s3 permissions', () => {
+  it('valid keys without permission on the bucket are a permission error naming the bucket and the operation, not a credential error', async () => {
+    await rgw.admin([
+      'user',
+      'create',
+      '--uid=cmfother',
+      '--display-name=cmfother',
+      '--access-key=CMFOTHERKEY',
+      '--secret=CMFOTHERSECRET',
+    ]);
+    const other = { access_key_id: 'CMFOTHERKEY', secret_access_key: 'CMFOTHERSECRET' };
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 3 });
+    const file = fx.roots.find((o) => !o.endsWith('.dir'))!;
+    const url = `s3://${BUCKET}/${randomBytes(4).toString('hex')}/dvc`;
+    const owner = await openRemote(remote({}, url));
+    expect((await pushObjects(fx.cache, owner, fx.roots)).failed).toEqual([]);
+    await owner.close();
+
+    // The bucket of another account: a HEAD (no body, so no error code of its own) as well
+    // as a pull stop with the permission error.
+    const d = await openRemote(remote(other, url));
+    const head = (await d.exists(objectKey(file)).catch((e: unknown) => e)) as CmfError;
+    const pull = (await pullObjects(new LocalCache(join(dir, 'pulled')), d, fx.roots).catch(
+      (e: unknown) => e,
+    )) as CmfError;
+    await d.close();
+    for (const err of [head, pull]) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err.code).toBe('REMOTE_ACCESS_DENIED');
+      expect(err.message).toContain(`bucket '${BUCKET}'`);
+      expect(err.message).toMatch(/denied reading files\/md5\//);
+      expect(err.hint).toMatch(new RegExp(`lacks s3:GetObject.* on the bucket '${BUCKET}'`));
+      expect(err.hint).not.toMatch(/^Check/);
+    }
+
+    // Read-only through a bucket policy: pulls work, a push stops at its first upload.
+    const shared = 'cmf-shared';
+    await admin.send(new CreateBucketCommand({ Bucket: shared }));
+    await admin.send(
+      new PutBucketPolicyCommand({
+        Bucket: shared,
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: ['arn:aws:iam:::user/cmfother'] },
+              Action: ['s3:GetObject', 's3:ListBucket'],
+              Resource: [`arn:aws:s3:::${shared}`, `arn:aws:s3:::${shared}/*`],
+            },
+          ],
+        }),
+      }),
+    );
+    const ro = await openRemote(remote(other, `s3://${shared}/dvc`));
+    expect(await ro.exists(objectKey(file))).toBe(false);
+    const push = (await pushObjects(fx.cache, ro, fx.roots).catch((e: unknown) => e)) as CmfError;
+    await ro.close();
+    expect(push.code).toBe('REMOTE_ACCESS_DENIED');
+    expect(push.message).toMatch(new RegExp(`denied writing files/md5/.*bucket '${shared}'`));
+    expect(push.hint).toContain('lacks s3:PutObject');
   });
 });
 

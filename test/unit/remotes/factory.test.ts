@@ -63,4 +63,21 @@ describe('remote factory', () => {
       code: 'OSDF_NO_TOKEN',
     });
   });
+
+  it("refuses a timeout that is not a positive number of seconds (DVC's read_timeout / connect_timeout)", async () => {
+    for (const [name, value] of [
+      ['read_timeout', 'soon'],
+      ['connect_timeout', '0'],
+    ]) {
+      await expect(
+        openRemote({ name: 'minio', url: 's3://b', options: { [name!]: value! } }),
+      ).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining(name!) });
+    }
+    const d = await openRemote({
+      name: 'minio',
+      url: 's3://b',
+      options: { read_timeout: '120', connect_timeout: '2.5' },
+    });
+    await d.close();
+  });
 });
