@@ -21,10 +21,16 @@ const WORDSEP = new RegExp(
 
 const len = (s: string): number => {
   let n = s.length;
-  // Each surrogate pair is one code point.
-  for (let i = 0; i < s.length; i++) {
+  // Each surrogate pair is one code point (a lone surrogate counts one, as in Array.from).
+  for (let i = 0; i < s.length - 1; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) n--;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
   }
   return n;
 };

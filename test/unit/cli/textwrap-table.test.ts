@@ -28,6 +28,9 @@ describe('textwrap.fill (outputs taken from Python 3.11)', () => {
     ],
     ['ab ccccccccccccc-dddddddddddd-eeee', 14, 'ab\nccccccccccccc-\ndddddddddddd-\neeee'],
     ['x ' + 'ab-'.repeat(10), 14, 'x ab-ab-ab-ab-\nab-ab-ab-ab-\nab-ab-'],
+    // A lone surrogate counts as one code point, as in Python.
+    ['ab\ud800' + 'c'.repeat(20), 14, 'ab\ud800' + 'c'.repeat(11) + '\n' + 'c'.repeat(9)],
+    ['x\udc00y \ud800'.repeat(3), 14, 'x\udc00y \ud800x\udc00y \ud800x\udc00y\n\ud800'],
     // The rest of a cut word is blank (no-break spaces): dropped at the start of a line.
     ['a' + '\u00a0'.repeat(20), 14, 'a' + '\u00a0'.repeat(13)],
   ];
