@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { prepareBigFile, prepareSmallFiles } from './fixtures.mjs';
 import { prepareListFixture } from './list-fixture.mjs';
 import { emptyTrash } from './quiet-fs.mjs';
+import { MlmdStore } from '../dist/mlmd/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const work = join(root, 'bench', '.work');
@@ -144,6 +145,38 @@ rates.push({
     const bin = join(root, 'bin', 'run.js');
     const ms = median(bin, ['artifact', 'list', '-p', 'P', '--json', '-f', mlmd], { env });
     return { shown: fmt(ms), ok: ms <= 1500, note: `median of ${runs} runs` };
+  },
+});
+rates.push({
+  id: 'artifact-list-long-cells',
+  name: 'cmf artifact list, one artifact: a 2,509-char url (table), a 1 MB property (-a detail)',
+  target: '≤ 3 s each',
+  run: () => {
+    const mlmd = prepareListFixture(join(work, 'list-long-cells.mlmd'), { artifacts: 1 });
+    const store = MlmdStore.open(mlmd);
+    const url = Array.from(
+      { length: 40 },
+      (_, i) => `Pipeline-${i}:/tmp/r/files/md5/6f/a66070f1124db4995d432d532d67f5`,
+    ).join(',');
+    store.database
+      .prepare("UPDATE ArtifactProperty SET string_value = ? WHERE name = 'url'")
+      .run(url);
+    store.database
+      .prepare(
+        "INSERT OR REPLACE INTO ArtifactProperty (artifact_id, name, is_custom_property, string_value) VALUES (1, 'big', 1, ?)",
+      )
+      .run('word '.repeat(200_000));
+    store.close();
+    const bin = join(root, 'bin', 'run.js');
+    const table = median(bin, ['artifact', 'list', '-p', 'P', '-f', mlmd], { env });
+    const detail = median(bin, ['artifact', 'list', '-p', 'P', '-a', 'f0.csv', '-f', mlmd], {
+      env,
+    });
+    return {
+      shown: `${fmt(table)} / ${fmt(detail)}`,
+      ok: table <= 3000 && detail <= 3000,
+      note: `median of ${runs} runs; with cli-table3: 54 s / killed after 2 min`,
+    };
   },
 });
 const rateRows = [];

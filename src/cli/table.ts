@@ -1,8 +1,13 @@
 /**
  * Grid tables as cmflib prints them with tabulate's `grid` style: ASCII borders, `=` under
  * the header, string cells wrapped with Python's textwrap.fill, `nan` for a missing value,
- * numbers right-aligned. cli-table3 is loaded on first use, so commands that print JSON
- * never pay for it.
+ * numbers right-aligned, a multi-line cell making its whole row that tall.
+ *
+ * Rendered here in time linear in the output (each cell line is measured once); the table
+ * library used before took minutes on one cell of a few thousand characters. Column widths
+ * count terminal columns as that library did (string-width 4): ANSI colour codes take none,
+ * nor do control characters and combining accents; East Asian wide characters and emoji take
+ * two. Nothing is coloured.
  */
 import type { Cell } from '../cmf/query.js';
 import { fill } from './textwrap.js';
@@ -10,32 +15,6 @@ import { fill } from './textwrap.js';
 /** Width cmflib wraps list cells at, and detail (transposed) cells at. */
 export const LIST_WRAP = 14;
 export const DETAIL_WRAP = 30;
-
-const GRID = {
-  top: '-',
-  'top-mid': '+',
-  'top-left': '+',
-  'top-right': '+',
-  bottom: '-',
-  'bottom-mid': '+',
-  'bottom-left': '+',
-  'bottom-right': '+',
-  left: '|',
-  'left-mid': '+',
-  mid: '-',
-  'mid-mid': '+',
-  right: '|',
-  'right-mid': '+',
-  middle: '|',
-};
-
-type TableCtor = typeof import('cli-table3');
-let tableCtor: TableCtor | undefined;
-
-async function loadTable(): Promise<TableCtor> {
-  tableCtor ??= (await import('cli-table3')).default;
-  return tableCtor;
-}
 
 /** The text a cell shows: wrapped strings, plain numbers, `nan` when absent. */
 export function cellText(v: Cell | undefined | null, width: number): string {
@@ -47,25 +26,116 @@ export function cellText(v: Cell | undefined | null, width: number): string {
 
 const isNumber = (v: unknown) => typeof v === 'number' || typeof v === 'bigint';
 
-/** A grid table of `rows` (cells given per column of `headers`), wrapped at `width`. */
-export async function gridTable(
+// SGR colour codes, then any ANSI escape sequence (ansi-regex 5), take no columns.
+// eslint-disable-next-line no-control-regex -- matching escape sequences is the point
+const SGR = new RegExp('\\u001b\\[(?:\\d*;){0,5}\\d*m', 'g');
+const ANSI = new RegExp(
+  '[\\u001B\\u009B][[\\]()#;?]*(?:(?:(?:(?:;[-a-zA-Z\\d\\/#&.:=?%@~_]+)*' +
+    '|[a-zA-Z\\d]+(?:;[-a-zA-Z\\d\\/#&.:=?%@~_]*)*)?\\u0007)' +
+    '|(?:(?:\\d{1,4}(?:;\\d{0,4})*)?[\\dA-PR-TZcf-ntqry=><~]))',
+  'g',
+);
+// An emoji (a sequence: flags, keycaps, skin tones, ZWJ families) takes two columns.
+const EMOJI = new RegExp('\\p{RGI_Emoji}|\\p{Emoji_Modifier_Base}|\\p{Regional_Indicator}', 'gv');
+const PLAIN = /^[\x20-\x7e]*$/;
+
+/** East Asian wide and fullwidth code points (is-fullwidth-code-point 3). */
+function isWide(c: number): boolean {
+  return (
+    c >= 0x1100 &&
+    (c <= 0x115f ||
+      c === 0x2329 ||
+      c === 0x232a ||
+      (c >= 0x2e80 && c <= 0x3247 && c !== 0x303f) ||
+      (c >= 0x3250 && c <= 0x4dbf) ||
+      (c >= 0x4e00 && c <= 0xa4c6) ||
+      (c >= 0xa960 && c <= 0xa97c) ||
+      (c >= 0xac00 && c <= 0xd7a3) ||
+      (c >= 0xf900 && c <= 0xfaff) ||
+      (c >= 0xfe10 && c <= 0xfe19) ||
+      (c >= 0xfe30 && c <= 0xfe6b) ||
+      (c >= 0xff01 && c <= 0xff60) ||
+      (c >= 0xffe0 && c <= 0xffe6) ||
+      (c >= 0x1b000 && c <= 0x1b001) ||
+      (c >= 0x1f200 && c <= 0x1f251) ||
+      (c >= 0x20000 && c <= 0x3fffd))
+  );
+}
+
+/** The terminal columns one line of text takes. */
+export function textWidth(line: string): number {
+  if (PLAIN.test(line)) return line.length;
+  const s = line.replace(SGR, '').replace(ANSI, '').replace(EMOJI, '  ');
+  let w = 0;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) continue; // control characters
+    if (c >= 0x300 && c <= 0x36f) continue; // combining diacritical marks
+    w += isWide(c) ? 2 : 1;
+  }
+  return w;
+}
+
+/** One table cell: its lines, their widths, and which side it is padded on. */
+interface Block {
+  lines: string[];
+  widths: number[];
+  right: boolean;
+}
+
+function block(text: string, right: boolean): Block {
+  const lines = text.split('\n');
+  return { lines, widths: lines.map(textWidth), right };
+}
+
+/** The grid table as text (no final newline): see {@link gridTable}. */
+export function renderGrid(headers: string[], rows: (Cell | undefined)[][], width: number): string {
+  let ncols = headers.length;
+  for (const row of rows) ncols = Math.max(ncols, row.length);
+  const head = Array.from({ length: ncols }, (_, c) => block(headers[c] ?? '', false));
+  const body = rows.map((row) =>
+    Array.from({ length: ncols }, (_, c) => block(cellText(row[c], width), isNumber(row[c]))),
+  );
+  // Loops, not Math.max(...widths): a long cell has more lines than a call takes arguments.
+  const colWidths = head.map(() => 0);
+  for (const cells of [head, ...body]) {
+    cells.forEach((b, c) => {
+      for (const w of b.widths) if (w > colWidths[c]!) colWidths[c] = w;
+    });
+  }
+  const rule = (ch: string) => '+' + colWidths.map((w) => ch.repeat(w + 2)).join('+') + '+';
+  const out: string[] = [rule('-')];
+  const emit = (cells: Block[]) => {
+    let height = 0;
+    for (const b of cells) height = Math.max(height, b.lines.length);
+    for (let i = 0; i < height; i++) {
+      let line = '|';
+      cells.forEach((b, c) => {
+        const text = b.lines[i] ?? '';
+        const pad = ' '.repeat(colWidths[c]! - (b.widths[i] ?? 0));
+        line += ' ' + (b.right ? pad + text : text + pad) + ' |';
+      });
+      out.push(line);
+    }
+  };
+  emit(head);
+  out.push(rule('='));
+  body.forEach((cells, r) => {
+    if (r > 0) out.push(rule('-'));
+    emit(cells);
+  });
+  if (body.length > 0) out.push(rule('-'));
+  return out.join('\n');
+}
+
+/**
+ * A grid table of `rows` (cells given per column of `headers`), wrapped at `width`. With no
+ * rows it ends at the `=` rule under the header.
+ */
+export function gridTable(
   headers: string[],
   rows: (Cell | undefined)[][],
   width: number,
 ): Promise<string> {
-  const Table = await loadTable();
-  const table = new Table({
-    head: headers,
-    chars: GRID,
-    style: { head: [], border: [], 'padding-left': 1, 'padding-right': 1 },
-  });
-  for (const row of rows) {
-    table.push(
-      row.map((v) => ({ content: cellText(v, width), hAlign: isNumber(v) ? 'right' : 'left' })),
-    );
-  }
-  const lines = table.toString().split('\n');
-  // tabulate's grid marks the end of the header with '='.
-  if (lines.length > 2 && lines[2]) lines[2] = lines[2].replace(/-/g, '=');
-  return lines.join('\n');
+  return Promise.resolve(renderGrid(headers, rows, width));
 }

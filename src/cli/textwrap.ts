@@ -21,10 +21,16 @@ const WORDSEP = new RegExp(
 
 const len = (s: string): number => {
   let n = s.length;
-  // Each surrogate pair is one code point.
-  for (let i = 0; i < s.length; i++) {
+  // Each surrogate pair is one code point (a lone surrogate counts one, as in Array.from).
+  for (let i = 0; i < s.length - 1; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) n--;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
   }
   return n;
 };
@@ -52,23 +58,42 @@ function chunks(text: string): string[] {
   return text.split(WORDSEP).filter((c) => c !== '' && c !== undefined);
 }
 
-/** `textwrap.wrap(text, width)`: the lines, without newlines. */
+/**
+ * `textwrap.wrap(text, width)`: the lines, without newlines. Linear in the text's length: each
+ * chunk's length is measured once, and a word longer than the width is turned into code points
+ * once and then cut by index, not re-copied for every line it spans.
+ */
 export function wrap(text: string, width: number): string[] {
   const munged = expandTabs(text).replace(/[\t\n\v\f\r]/g, ' ');
-  const rest = chunks(munged).reverse();
+  const all = chunks(munged);
+  const lens = all.map(len);
+  // Python keeps the chunks in a reversed list and pops them; here `next` is the first chunk
+  // not yet placed. When a long word has been cut, `cut` holds that chunk's code points and
+  // `used` how many of them are already placed: the chunk is then the rest from `used` on.
+  let next = 0;
+  let cut: { cps: string[]; used: number; lastSolid: number } | undefined;
+  const headLen = (): number => (cut ? cut.cps.length - cut.used : lens[next]!);
+  const headBlank = (): boolean => (cut ? cut.used > cut.lastSolid : isBlank(all[next]!));
+  const take = (): string => {
+    const s = cut ? cut.cps.slice(cut.used).join('') : all[next]!;
+    cut = undefined;
+    next++;
+    return s;
+  };
   const lines: string[] = [];
-  while (rest.length > 0) {
+  while (next < all.length) {
     const line: string[] = [];
     let lineLen = 0;
-    if (isBlank(rest[rest.length - 1]!) && lines.length > 0) rest.pop();
-    while (rest.length > 0) {
-      const l = len(rest[rest.length - 1]!);
+    if (headBlank() && lines.length > 0) take();
+    while (next < all.length) {
+      const l = headLen();
       if (lineLen + l > width) break;
-      line.push(rest.pop()!);
+      line.push(take());
       lineLen += l;
     }
-    if (rest.length > 0 && len(rest[rest.length - 1]!) > width) {
-      splitLongWord(rest, line, lineLen, width);
+    if (next < all.length && headLen() > width) {
+      cut ??= cutOf(all[next]!);
+      line.push(splitLongWord(cut, lineLen, width));
     }
     if (line.length > 0 && isBlank(line[line.length - 1]!)) line.pop();
     if (line.length > 0) lines.push(line.join(''));
@@ -76,17 +101,35 @@ export function wrap(text: string, width: number): string[] {
   return lines;
 }
 
-function splitLongWord(rest: string[], line: string[], lineLen: number, width: number): void {
+function cutOf(chunk: string): { cps: string[]; used: number; lastSolid: number } {
+  const cps = Array.from(chunk);
+  let lastSolid = cps.length - 1;
+  while (lastSolid >= 0 && isBlank(cps[lastSolid]!)) lastSolid--;
+  return { cps, used: 0, lastSolid };
+}
+
+/** `_handle_long_word`: the piece of the long word that goes on this line (the rest stays). */
+function splitLongWord(
+  cut: { cps: string[]; used: number },
+  lineLen: number,
+  width: number,
+): string {
+  const { cps, used } = cut;
   const spaceLeft = width < 1 ? 1 : width - lineLen;
-  const chunk = Array.from(rest[rest.length - 1]!);
   let end = spaceLeft;
-  if (chunk.length > spaceLeft && spaceLeft > 0) {
-    // rfind('-', 0, spaceLeft); Array#lastIndexOf would read a negative start from the end.
-    const hyphen = chunk.lastIndexOf('-', spaceLeft - 1);
-    if (hyphen > 0 && chunk.slice(0, hyphen).some((c) => c !== '-')) end = hyphen + 1;
+  if (cps.length - used > spaceLeft) {
+    // chunk.rfind('-', 0, spaceLeft), and a cut there only if something before it is not '-'.
+    let hyphen = spaceLeft - 1;
+    while (hyphen >= 0 && cps[used + hyphen] !== '-') hyphen--;
+    if (hyphen > 0) {
+      let solid = false;
+      for (let i = 0; i < hyphen && !solid; i++) solid = cps[used + i] !== '-';
+      if (solid) end = hyphen + 1;
+    }
   }
-  line.push(chunk.slice(0, end).join(''));
-  rest[rest.length - 1] = chunk.slice(end).join('');
+  const stop = Math.min(used + end, cps.length);
+  cut.used = stop;
+  return cps.slice(used, stop).join('');
 }
 
 /** `textwrap.fill(text, width)`. */

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { gridTable, renderGrid, textWidth } from '../../../src/cli/table.js';
+import { wrap } from '../../../src/cli/textwrap.js';
+
+// The golden tables below are what the cli-table3 based renderer printed for the same input.
+describe('grid table renderer', () => {
+  it('multi-line cells make the row tall; numbers right, text left; nan, True/False, empty', async () => {
+    const text = await gridTable(
+      ['id', 'name', 'url', 'count'],
+      [
+        [3, 'Test-env/Prepare', 'e8a1c7e2-76f3-11ee-9a0f-0242ac110002', 12n],
+        [10, '', undefined, true],
+        [-2.5, 'a b', 'x', false],
+      ],
+      14,
+    );
+    expect(text.split('\n')).toEqual([
+      '+------+-------------+----------------+-------+',
+      '| id   | name        | url            | count |',
+      '+======+=============+================+=======+',
+      '|    3 | Test-       | e8a1c7e2-76f3- |    12 |',
+      '|      | env/Prepare | 11ee-9a0f-     |       |',
+      '|      |             | 0242ac110002   |       |',
+      '+------+-------------+----------------+-------+',
+      '|   10 |             | nan            | True  |',
+      '+------+-------------+----------------+-------+',
+      '| -2.5 | a b         | x              | False |',
+      '+------+-------------+----------------+-------+',
+    ]);
+  });
+
+  it('pads by terminal columns: wide characters and emoji take two, combining accents none', () => {
+    const text = renderGrid(
+      ['id', '1'],
+      [
+        ['custom_properties_note', 'naïve ✓'],
+        ['中文', '数据集 データ'],
+        ['emoji', '🚀 ok 👍🏽 🇫🇷'],
+        ['accent', 'e\u0301te\u0301'],
+      ],
+      30,
+    );
+    expect(text.split('\n')).toEqual([
+      '+------------------------+---------------+',
+      '| id                     | 1             |',
+      '+========================+===============+',
+      '| custom_properties_note | naïve ✓       |',
+      '+------------------------+---------------+',
+      '| 中文                   | 数据集 データ |',
+      '+------------------------+---------------+',
+      '| emoji                  | 🚀 ok 👍🏽 🇫🇷   |',
+      '+------------------------+---------------+',
+      '| accent                 | e\u0301te\u0301           |',
+      '+------------------------+---------------+',
+    ]);
+  });
+
+  it('an empty table is the header and the = rule', () => {
+    expect(renderGrid(['id', 'url'], [], 14)).toBe(
+      ['+----+-----+', '| id | url |', '+====+=====+'].join('\n'),
+    );
+  });
+
+  it('colour codes in a value take no width and are printed as they are', () => {
+    expect(renderGrid(['id', 'c'], [[1, '\x1b[31mred\x1b[0m']], 14)).toBe(
+      [
+        '+----+-----+',
+        '| id | c   |',
+        '+====+=====+',
+        '|  1 | \x1b[31mred\x1b[0m |',
+        '+----+-----+',
+      ].join('\n'),
+    );
+  });
+
+  it('measures text width as terminals show it', () => {
+    expect(textWidth('abc')).toBe(3);
+    expect(textWidth('')).toBe(0);
+    expect(textWidth('中文')).toBe(4);
+    expect(textWidth('e\u0301')).toBe(1);
+    expect(textWidth('👍🏽')).toBe(2);
+    expect(textWidth('👨‍👩‍👧')).toBe(2);
+    expect(textWidth('1️⃣')).toBe(2);
+    expect(textWidth('\x1b[1;31mx\x1b[0m')).toBe(1);
+    expect(textWidth('a\x07b')).toBe(2);
+  });
+
+  it('renders a 1 MB value: one table row of 48,000 lines, each cut as textwrap cuts it', async () => {
+    const value = Array.from(
+      { length: 16_000 },
+      (_, i) => `Pipeline-${i}:/tmp/r/files/md5/6f/a66070f1124db4995d432d532d67f5`,
+    ).join(',');
+    const lines = (await gridTable(['id', '7'], [['url', value]], 30)).split('\n');
+    expect(lines).toHaveLength(3 + 48_000 + 1);
+    const rule = '+-----+' + '-'.repeat(32) + '+';
+    expect(lines.slice(0, 4)).toEqual([
+      rule,
+      '| id  | 7' + ' '.repeat(30) + '|',
+      rule.replace(/-/g, '='),
+      '| url | Pipeline-' + ' '.repeat(22) + '|',
+    ]);
+    expect(lines[lines.length - 1]).toBe(rule);
+    const cell = lines.slice(3, -1);
+    expect(cell.every((l) => l.length === rule.length && l.startsWith('|'))).toBe(true);
+    expect(cell.slice(1).every((l) => l.startsWith('|     | '))).toBe(true);
+    expect(cell.map((l) => l.slice(8, 38).trimEnd())).toEqual(wrap(value, 30));
+  });
+});
