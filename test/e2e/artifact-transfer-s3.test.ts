@@ -157,14 +157,7 @@ describe('cmf artifact push / pull with an S3 remote (Ceph RGW, cmf init minioS3
   });
 
   it('keys of another account (no permission on the bucket) are exit 4 naming the bucket, not the keys', async () => {
-    await rgw.admin([
-      'user',
-      'create',
-      '--uid=cmfother',
-      '--display-name=cmfother',
-      '--access-key=CMFOTHERKEY',
-      '--secret=CMFOTHERSECRET',
-    ]);
+    await rgw.addUser('cmfother', 'CMFOTHERKEY', 'CMFOTHERSECRET');
     const dir = editedClone(project, join(root, 'clone-other'), '.dvc/config.local', (t) =>
       t
         .replace(/^(\s*access_key_id\s*=\s*).*$/m, '$1CMFOTHERKEY')

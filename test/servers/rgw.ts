@@ -16,6 +16,8 @@ export interface RgwServer {
   secretAccessKey: string;
   /** Runs radosgw-admin against this gateway; resolves with its stdout. */
   admin(args: string[]): Promise<string>;
+  /** Creates a second user (another account) with these keys; it owns no bucket. */
+  addUser(uid: string, accessKeyId: string, secretAccessKey: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -187,7 +189,17 @@ export async function startRgw(opts: { memBytes?: number } = {}): Promise<RgwSer
     await remember();
     const admin = async (args: string[]): Promise<string> =>
       (await run('radosgw-admin', [...c, ...args])).stdout;
-    return { endpoint, port, accessKeyId, secretAccessKey, admin, stop };
+    const addUser = async (uid: string, key: string, secret: string): Promise<void> => {
+      await admin([
+        'user',
+        'create',
+        `--uid=${uid}`,
+        `--display-name=${uid}`,
+        `--access-key=${key}`,
+        `--secret=${secret}`,
+      ]);
+    };
+    return { endpoint, port, accessKeyId, secretAccessKey, admin, addUser, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -243,14 +243,7 @@ describe('s3 remote', () => {
 
 describe('s3 permissions', () => {
   it('valid keys without permission on the bucket are a permission error naming the bucket and the operation, not a credential error', async () => {
-    await rgw.admin([
-      'user',
-      'create',
-      '--uid=cmfother',
-      '--display-name=cmfother',
-      '--access-key=CMFOTHERKEY',
-      '--secret=CMFOTHERSECRET',
-    ]);
+    await rgw.addUser('cmfother', 'CMFOTHERKEY', 'CMFOTHERSECRET');
     const other = { access_key_id: 'CMFOTHERKEY', secret_access_key: 'CMFOTHERSECRET' };
     const dir = await tempDir();
     const fx = await buildRemoteFixture(dir, { many: 3 });
