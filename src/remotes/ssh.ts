@@ -35,6 +35,7 @@ import {
 } from './known-hosts.js';
 import { expandTokens, lookupSshConfig } from './ssh-config.js';
 import { agentLimitedTo } from './ssh-agent-limit.js';
+import { inspectKey } from './ssh-key.js';
 import { startProxyCommand, type ProxyProcess } from './ssh-proxy.js';
 import { counting } from './streams.js';
 import { withUndoOnStop } from './in-flight.js';
@@ -264,6 +265,9 @@ export class SshDriver implements RemoteDriver {
     const methods: AuthMethod[] = [];
     const credentials: string[] = [];
     const keys = keyFilesFor(settings, sshConfig.identityFiles);
+    // Passphrase-protected keys with no passphrase set: not offered (ssh would prompt), but
+    // named if the login fails, or before connecting when nothing else could log in.
+    const locked: string[] = [];
     for (const file of keys.files) {
       let key: Buffer;
       try {
@@ -274,6 +278,30 @@ export class SshDriver implements RemoteDriver {
           cause: err,
         });
       }
+      const inspected = inspectKey(key, settings.passphrase);
+      const explicit = file === settings.keyfile;
+      if (inspected.state === 'encrypted') {
+        locked.push(file);
+        continue;
+      }
+      if (inspected.state === 'wrong-passphrase') {
+        if (explicit) throw wrongPassphrase(file);
+        locked.push(file);
+        continue;
+      }
+      if (inspected.state === 'unreadable') {
+        if (explicit) {
+          throw new ConfigError(
+            'SSH_KEYFILE_INVALID',
+            `The SSH key file ${file} is not a private key cmf can use: ${inspected.detail}`,
+            {
+              hint: 'Give an OpenSSH, PEM or PuTTY private key (ssh-keygen -p -f FILE converts one to the OpenSSH format), or use the SSH agent.',
+              data: { keyfile: file },
+            },
+          );
+        }
+        continue;
+      }
       methods.push({
         type: 'publickey',
         username,
@@ -281,7 +309,7 @@ export class SshDriver implements RemoteDriver {
         passphrase: settings.passphrase,
       } as AuthMethod);
     }
-    if (keys.files.length) credentials.push(keys.label);
+    if (methods.length) credentials.push(keys.label);
     const agent = process.env.SSH_AUTH_SOCK;
     if (agent && settings.allowAgent !== false) {
       // IdentitiesOnly (the usual cure for "Too many authentication failures" when an agent
@@ -304,6 +332,7 @@ export class SshDriver implements RemoteDriver {
       credentials.push('user and password');
     }
     if (methods.length === 0) {
+      if (locked.length) throw keyEncrypted(locked);
       throw new ConfigError('SSH_NO_CREDENTIALS', `No SSH credentials for ${location}`, {
         hint: 'Set password or keyfile for the remote, or start an SSH agent.',
       });
@@ -365,6 +394,7 @@ export class SshDriver implements RemoteDriver {
         if (net) throw unreachable(hostPort, net, err);
         const msg = (err as Error).message ?? String(err);
         if (/authentication|auth methods/i.test(msg)) {
+          if (locked.length) throw keyEncrypted(locked, `${credentials.join(' or ')}: ${msg}`);
           throw authFailed(location, credentials.join(' or '), msg, err);
         }
         throw remoteFailed(location, 'SSH connection', err);
@@ -704,6 +734,34 @@ function isGoneError(err: unknown): boolean {
   const code = (err as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string' && GONE_CODES.has(code)) return true;
   return GONE_MESSAGE.test((err as Error | undefined)?.message ?? String(err));
+}
+
+/** Key files that need a passphrase none was given for; `refused` when the login then failed. */
+function keyEncrypted(files: string[], refused?: string): ConfigError {
+  const list = files.join(', ');
+  const one = files.length === 1;
+  return new ConfigError(
+    'SSH_KEY_ENCRYPTED',
+    `The SSH key file${one ? '' : 's'} ${list} ${one ? 'is' : 'are'} protected by a passphrase and no passphrase is set for the remote, so ${one ? 'it was' : 'they were'} not used` +
+      (refused ? ` (the server refused the other credentials, ${refused})` : ''),
+    {
+      hint:
+        `Set the key's passphrase for the remote in .dvc/config.local: 'cmf init sshremote … --keyfile ${files[0]} --passphrase …' ` +
+        `or 'dvc remote modify --local ssh-storage passphrase …'; or load the key into your SSH agent (ssh-add ${files[0]}).`,
+      data: { keyfiles: files },
+    },
+  );
+}
+
+function wrongPassphrase(file: string): ConfigError {
+  return new ConfigError(
+    'SSH_KEY_PASSPHRASE',
+    `The passphrase set for the remote does not decrypt the SSH key file ${file}`,
+    {
+      hint: "Fix passphrase in .dvc/config.local ('cmf init sshremote … --passphrase …', or 'dvc remote modify --local ssh-storage passphrase …').",
+      data: { keyfile: file },
+    },
+  );
 }
 
 /**
