@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors/index.js';
 import { tokenExpiry } from '../remotes/osdf-token.js';
+import { inspectKey } from '../remotes/ssh-key.js';
 
 /**
  * What each `cmf init <type>` puts in the DVC remote (fixed names, as cmflib), split into
@@ -46,6 +47,8 @@ export interface SshRemoteOptions {
   port: string;
   password?: string;
   keyfile?: string;
+  /** Passphrase of the key file (DVC's `passphrase` option), for .dvc/config.local. */
+  passphrase?: string;
 }
 export interface OsdfRemoteOptions {
   type: 'osdfremote';
@@ -227,6 +230,8 @@ function planSsh(opts: SshRemoteOptions, ctx: PlanContext): RemotePlan {
     localOptions.push(['password', Buffer.from(opts.password, 'utf8').toString('base64')]);
     ways.push('password in .dvc/config.local');
   }
+  const warnings: string[] = [];
+  const passphrase = opts.passphrase || undefined;
   if (opts.keyfile !== undefined) {
     const keyfile = resolveHome(requireNonEmpty('keyfile', opts.keyfile), ctx);
     if (!statSync(keyfile, { throwIfNoEntry: false })?.isFile()) {
@@ -235,10 +240,39 @@ function planSsh(opts: SshRemoteOptions, ctx: PlanContext): RemotePlan {
         'Give the path of your private key, e.g. --keyfile ~/.ssh/id_ed25519.',
       );
     }
+    // Checked as push and pull will load it: an encrypted key needs its passphrase.
+    const key = inspectKey(readFileSync(keyfile), passphrase);
+    if (key.state === 'wrong-passphrase') {
+      throw usage(
+        `--passphrase does not decrypt the SSH key file ${keyfile}`,
+        `Give the passphrase the key is protected with ('ssh-keygen -y -f ${keyfile}' asks for it and checks it).`,
+      );
+    }
+    if (key.state === 'unreadable') {
+      throw usage(
+        `${keyfile} is not a private key cmf can use: ${key.detail}`,
+        'Give an OpenSSH, PEM or PuTTY private key, e.g. --keyfile ~/.ssh/id_ed25519.',
+      );
+    }
+    if (key.state === 'encrypted') {
+      const locked = `The SSH key file ${keyfile} is protected by a passphrase and no --passphrase was given`;
+      if (!ctx.env.SSH_AUTH_SOCK && !opts.password) {
+        throw usage(
+          locked,
+          `Give --passphrase, or load the key into your SSH agent (ssh-add ${keyfile}) and run init again with the agent running.`,
+        );
+      }
+      warnings.push(
+        `${locked}: logins use it only through your SSH agent (ssh-add ${keyfile})${opts.password ? ', else the password' : ''}.`,
+      );
+    }
     localOptions.push(['keyfile', keyfile]);
     ways.push(`key file ${keyfile}`);
   }
-  const warnings: string[] = [];
+  if (passphrase !== undefined) {
+    // As DVC stores it (plain), with the other secrets.
+    localOptions.push(['passphrase', passphrase]);
+  }
   if (ways.length === 0) {
     ways.push('ssh agent or default keys (~/.ssh/id_*)');
     const hasDefaultKey = ['id_ed25519', 'id_ecdsa', 'id_rsa'].some((k) =>

@@ -15,7 +15,9 @@ export const FATAL_REMOTE_CODES = new Set([
   'REMOTE_WRONG_REGION',
   'REMOTE_ROOT_MISSING',
   'REMOTE_NOT_WRITABLE',
+  'REMOTE_NOT_READABLE',
   'REMOTE_FULL',
+  'REMOTE_CONNECTION_LOST',
 ]);
 
 export function isFatalRemoteError(err: unknown): boolean {
@@ -156,6 +158,69 @@ export function remoteFailed(location: string, what: string, err: unknown): Oper
     hint: 'Retry; objects already transferred are not transferred again.',
     data: { location },
     cause: err,
+  });
+}
+
+/**
+ * The connection to the server ended in the middle of the work (server stopped, network or
+ * relay dropped it) and the work could not be resumed: `detail` says how it ended, `after`
+ * why it was not resumed (a new connection failed, or was lost too).
+ */
+export function connectionLost(
+  hostPort: string,
+  what: string,
+  detail: string,
+  after: string,
+  cause?: unknown,
+): OperationError {
+  return new OperationError(
+    'REMOTE_CONNECTION_LOST',
+    `Lost the connection to ${hostPort} during ${what} (${detail}); ${after}`,
+    {
+      hint:
+        `Check that the server at ${hostPort} is up and the network to it is stable, then run ` +
+        'the command again: objects already transferred are not transferred again.',
+      data: { hostPort },
+      cause,
+    },
+  );
+}
+
+/**
+ * The remote refused access to `path` (permissions): every other object would fail the same
+ * way, so it stops the transfer. `user` is who the remote knows us as; `onServer` says the
+ * path is on another machine (SSH), not this one (a local remote).
+ */
+export function permissionDenied(
+  location: string,
+  what: string,
+  access: { path: string; user: string; write: boolean; onServer: boolean },
+  cause?: unknown,
+): OperationError {
+  const { path, user, write, onServer } = access;
+  return new OperationError(
+    write ? 'REMOTE_NOT_WRITABLE' : 'REMOTE_NOT_READABLE',
+    `${what} on ${location} failed: permission denied on ${path}`,
+    {
+      hint: `Check that ${user} may ${write ? 'write to' : 'read'} ${path}${onServer ? ' on the server' : ''} (its owner and mode), then run the command again.`,
+      data: { location, path, user },
+      cause,
+    },
+  );
+}
+
+/** The remote's filesystem is full (or the user's quota used up): no other object fits either. */
+export function remoteFull(
+  location: string,
+  what: string,
+  path: string,
+  cause?: unknown,
+  onServer = true,
+) {
+  return new OperationError('REMOTE_FULL', `${what} on ${location} failed: no space left`, {
+    hint: `Free space on the filesystem of ${path}${onServer ? ' on the server' : ''} (or raise the quota), then push again.`,
+    data: { location, path },
+    cause,
   });
 }
 

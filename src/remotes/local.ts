@@ -9,6 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { OperationError, type CmfError } from '../errors/index.js';
@@ -23,7 +24,13 @@ import {
   type Spill,
   type TransferOptions,
 } from './driver.js';
-import { missingObject, remoteFailed, remoteRootMissing } from './errors.js';
+import {
+  missingObject,
+  permissionDenied,
+  remoteFailed,
+  remoteFull,
+  remoteRootMissing,
+} from './errors.js';
 import { counting } from './streams.js';
 
 /** Objects on a local remote are read-only, as DVC's LocalHashFileDB leaves them (A3). */
@@ -203,19 +210,11 @@ export class LocalDriver implements RemoteDriver {
    */
   private failure(what: string, err: unknown): CmfError {
     const code = (err as NodeJS.ErrnoException).code ?? '';
-    if (ACCESS_CODES.has(code) || FULL_CODES.has(code)) {
-      const full = FULL_CODES.has(code);
-      return new OperationError(
-        full ? 'REMOTE_FULL' : 'REMOTE_NOT_WRITABLE',
-        `${what} on ${this.location} failed: ${full ? 'no space left' : 'permission denied'} (${code})`,
-        {
-          hint: full
-            ? `Free space on the filesystem of ${this.root}, then push again.`
-            : `Check that you may write to ${this.root} (its owner and mode), then push again.`,
-          data: { location: this.location, errno: code },
-          cause: err,
-        },
-      );
+    if (FULL_CODES.has(code)) return remoteFull(this.location, what, this.root, err, false);
+    if (ACCESS_CODES.has(code)) {
+      const write = !what.startsWith('download');
+      const access = { path: this.root, user: userInfo().username, write, onServer: false };
+      return permissionDenied(this.location, what, access, err);
     }
     return remoteFailed(this.location, what, err);
   }

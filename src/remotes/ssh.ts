@@ -3,7 +3,7 @@ import { homedir, userInfo } from 'node:os';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type SftpClient from 'ssh2-sftp-client';
-import type { AuthMethod, ConnectConfig, SFTPWrapper, Stats } from 'ssh2';
+import type { AuthMethod, Client as SshClient, ConnectConfig, SFTPWrapper, Stats } from 'ssh2';
 import { CmfError, ConfigError, OperationError } from '../errors/index.js';
 import { tempName } from '../fs/atomic.js';
 import {
@@ -15,10 +15,13 @@ import {
   type TransferOptions,
 } from './driver.js';
 import {
+  permissionDenied,
   authFailed,
+  connectionLost,
   missingObject,
   networkCode,
   remoteFailed,
+  remoteFull,
   remoteRootMissing,
   unreachable,
 } from './errors.js';
@@ -32,6 +35,7 @@ import {
 } from './known-hosts.js';
 import { expandTokens, lookupSshConfig } from './ssh-config.js';
 import { agentLimitedTo } from './ssh-agent-limit.js';
+import { inspectKey } from './ssh-key.js';
 import { startProxyCommand, type ProxyProcess } from './ssh-proxy.js';
 import { counting } from './streams.js';
 import { withUndoOnStop } from './in-flight.js';
@@ -124,42 +128,121 @@ function keyFilesFor(
   return { files: defaults, label: 'your SSH keys' };
 }
 
+/** One SSH connection and its SFTP session; a lost one is replaced by a new one. */
+interface Session {
+  client: SftpClient;
+  /** The raw SFTP session under the client, for small reads in few round trips. */
+  sftp: SFTPWrapper;
+  /** The ProxyCommand (or ProxyJump's ssh) carrying the connection, if any. */
+  proxy: ProxyProcess | undefined;
+  /** Rejects once the connection is gone: every request on the session races it. */
+  lost: Promise<never>;
+  /** How the connection ended, once it has. */
+  gone?: Error;
+  /** Set by close(): the end that follows is ours, not a loss. */
+  closing: boolean;
+  /** Directories made (or being made) over this connection: one mkdir per directory. */
+  dirs: Map<string, Promise<void>>;
+  /** Records the connection as gone (`lost` rejects), unless close() ended it. */
+  markGone(why: Error): void;
+  /** Ends the connection at once (a lost one cannot be ended politely). */
+  destroy(): void;
+}
+
+/** Watches a new connection: its end, unless close() asked for it, makes `lost` reject. */
+function watchSession(client: SftpClient, sftp: SFTPWrapper, proxy?: ProxyProcess): Session {
+  const raw = (client as unknown as { client: SshClient }).client;
+  let fail!: (err: Error) => void;
+  const lost = new Promise<never>((_, reject) => (fail = reject));
+  lost.catch(() => undefined);
+  let cause: Error | undefined;
+  const session: Session = {
+    client,
+    sftp,
+    proxy,
+    lost,
+    closing: false,
+    dirs: new Map(),
+    markGone: (why) => {
+      if (session.closing || session.gone) return;
+      session.gone = why;
+      fail(why);
+    },
+    destroy: () => {
+      raw.destroy();
+      proxy?.stop();
+    },
+  };
+  const ended = (): void =>
+    session.markGone(cause ?? new Error('the server closed the connection'));
+  raw.on('error', (err: Error) => (cause ??= err));
+  raw.on('end', ended);
+  raw.on('close', ended);
+  sftp.on('close', ended);
+  return session;
+}
+
+/**
+ * What ssh2 and ssh2-sftp-client say when a request meets a connection that is already gone,
+ * sometimes before the connection's own close event arrives.
+ */
+const GONE_MESSAGE =
+  /No SFTP connection|Unexpected (end|close) event|No response from server|Not connected|connection (was )?(reset|lost)|ECONNRESET|EPIPE/i;
+const GONE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ERR_NOT_CONNECTED']);
+
+/** A request failed because its connection is gone (internal: run() turns it into a retry). */
+class ConnectionGone extends Error {
+  readonly session: Session;
+  constructor(session: Session) {
+    super(session.gone?.message ?? 'connection lost');
+    this.session = session;
+  }
+}
+
+/** Connections made after a loss, at most, per driver (each interrupted request retries once). */
+const MAX_RECONNECTS = 3;
+
+/** SFTP status codes (draft-ietf-secsh-filexfer): 3 permission denied; 14/15 of v5+ servers. */
+const SFTP_PERMISSION_DENIED = 3;
+const SFTP_NO_SPACE = new Set([14, 15]);
+
 /**
  * SFTP over one SSH connection (requests are pipelined, so parallel transfers share it).
  * Uploads go to `.<random>.tmp` in the target directory and are renamed into place with
  * posix-rename, as DVC does (A4.1). The configured port is honoured, a host of
  * ~/.ssh/config is resolved as ssh would (HostName, User, Port, IdentityFile), and host keys
- * are checked against known_hosts.
+ * are checked against known_hosts. A connection lost mid-way is replaced by a new one and the
+ * interrupted requests are made again, once (uploads are atomic, downloads start over); lost
+ * again, or not to be had, it is one REMOTE_CONNECTION_LOST error.
  */
 export class SshDriver implements RemoteDriver {
   readonly kind = 'ssh' as const;
   readonly defaultJobs = 4;
   readonly canList = true;
   readonly location: string;
-  /** Directories made (or being made): concurrent uploads share one mkdir per directory. */
-  private readonly dirs = new Map<string, Promise<void>>();
 
-  private readonly client: SftpClient;
-  /** The raw SFTP session under the client, for small reads in few round trips. */
-  private readonly sftp: SFTPWrapper;
+  private readonly connect: () => Promise<Session>;
+  /** The connection requests go over; replaced after a loss. */
+  private current: Promise<Session>;
+  private reconnects = 0;
   private readonly root: string;
+  private readonly hostPort: string;
+  /** Who the server knows us as, for permission hints. */
+  private readonly user: string;
   /** Whether the remote directory exists, asked once after the first missing object. */
   private rootExists: Promise<boolean> | undefined;
-  /** The ProxyCommand (or ProxyJump's ssh) carrying the connection, if any. */
-  private readonly proxy: ProxyProcess | undefined;
 
   private constructor(
-    client: SftpClient,
-    sftp: SFTPWrapper,
-    root: string,
-    location: string,
-    proxy: ProxyProcess | undefined,
+    connect: () => Promise<Session>,
+    first: Session,
+    at: { root: string; location: string; hostPort: string; user: string },
   ) {
-    this.client = client;
-    this.sftp = sftp;
-    this.root = root;
-    this.location = location;
-    this.proxy = proxy;
+    this.connect = connect;
+    this.current = Promise.resolve(first);
+    this.root = at.root;
+    this.location = at.location;
+    this.hostPort = at.hostPort;
+    this.user = at.user;
   }
 
   static async open(settings: SshSettings): Promise<SshDriver> {
@@ -177,14 +260,14 @@ export class SshDriver implements RemoteDriver {
     const location = `ssh://${username}@${hostPort}${parsed.path}`;
 
     const knownHostsPath = settings.knownHostsPath ?? join(homedir(), '.ssh', 'known_hosts');
-    const knownText = await readKnownHosts(knownHostsPath);
     const name = sshConfig.hostKeyAlias ?? knownHostsName(host, port);
-    // Set by the host verifier callback during connect.
-    const seen: { verdict: HostKeyVerdict; key?: Buffer } = { verdict: 'unknown' };
 
     const methods: AuthMethod[] = [];
     const credentials: string[] = [];
     const keys = keyFilesFor(settings, sshConfig.identityFiles);
+    // Passphrase-protected keys with no passphrase set: not offered (ssh would prompt), but
+    // named if the login fails, or before connecting when nothing else could log in.
+    const locked: string[] = [];
     for (const file of keys.files) {
       let key: Buffer;
       try {
@@ -195,6 +278,30 @@ export class SshDriver implements RemoteDriver {
           cause: err,
         });
       }
+      const inspected = inspectKey(key, settings.passphrase);
+      const explicit = file === settings.keyfile;
+      if (inspected.state === 'encrypted') {
+        locked.push(file);
+        continue;
+      }
+      if (inspected.state === 'wrong-passphrase') {
+        if (explicit) throw wrongPassphrase(file);
+        locked.push(file);
+        continue;
+      }
+      if (inspected.state === 'unreadable') {
+        if (explicit) {
+          throw new ConfigError(
+            'SSH_KEYFILE_INVALID',
+            `The SSH key file ${file} is not a private key cmf can use: ${inspected.detail}`,
+            {
+              hint: 'Give an OpenSSH, PEM or PuTTY private key (ssh-keygen -p -f FILE converts one to the OpenSSH format), or use the SSH agent.',
+              data: { keyfile: file },
+            },
+          );
+        }
+        continue;
+      }
       methods.push({
         type: 'publickey',
         username,
@@ -202,7 +309,7 @@ export class SshDriver implements RemoteDriver {
         passphrase: settings.passphrase,
       } as AuthMethod);
     }
-    if (keys.files.length) credentials.push(keys.label);
+    if (methods.length) credentials.push(keys.label);
     const agent = process.env.SSH_AUTH_SOCK;
     if (agent && settings.allowAgent !== false) {
       // IdentitiesOnly (the usual cure for "Too many authentication failures" when an agent
@@ -225,72 +332,196 @@ export class SshDriver implements RemoteDriver {
       credentials.push('user and password');
     }
     if (methods.length === 0) {
+      if (locked.length) throw keyEncrypted(locked);
       throw new ConfigError('SSH_NO_CREDENTIALS', `No SSH credentials for ${location}`, {
         hint: 'Set password or keyfile for the remote, or start an SSH agent.',
       });
     }
 
     const { default: Client } = await import('ssh2-sftp-client');
-    // Without callbacks of its own, the client prints "Global … listener" lines to stdout and
-    // stderr on connection events: failures reach us as rejected promises instead.
-    const quiet = () => undefined;
-    const client = new Client('cmf', { error: quiet, end: quiet, close: quiet });
-    const config: ConnectConfig = {
-      host,
-      port,
-      username,
-      readyTimeout: settings.timeout ?? 20_000,
-      authHandler: methods,
-      hostVerifier: (key: Buffer) => {
-        seen.key = key;
-        seen.verdict = checkKnownHosts(knownText, name, key);
-        return (
-          seen.verdict === 'known' ||
-          (seen.verdict === 'unknown' && settings.acceptNewHostKey === true)
-        );
-      },
+    const connect = async (): Promise<Session> => {
+      // Read for every connection: a key accepted by the first one is known to the next.
+      const knownText = await readKnownHosts(knownHostsPath);
+      // Set by the host verifier callback during connect.
+      const seen: { verdict: HostKeyVerdict; key?: Buffer } = { verdict: 'unknown' };
+      // Without callbacks of its own, the client prints "Global … listener" lines to stdout
+      // and stderr on connection events: failures reach us as rejected promises instead.
+      const quiet = () => undefined;
+      const client = new Client('cmf', { error: quiet, end: quiet, close: quiet });
+      const config: ConnectConfig = {
+        host,
+        port,
+        username,
+        readyTimeout: settings.timeout ?? 20_000,
+        authHandler: methods.map((m) => ({ ...m })),
+        hostVerifier: (key: Buffer) => {
+          seen.key = key;
+          seen.verdict = checkKnownHosts(knownText, name, key);
+          return (
+            seen.verdict === 'known' ||
+            (seen.verdict === 'unknown' && settings.acceptNewHostKey === true)
+          );
+        },
+      };
+      // ProxyCommand / ProxyJump of ~/.ssh/config: the connection runs over a command's stdio.
+      const proxyCommand =
+        sshConfig.proxyCommand &&
+        expandTokens(sshConfig.proxyCommand, {
+          host,
+          port,
+          user: username,
+          original: parsed.host,
+        });
+      const proxy = proxyCommand ? startProxyCommand(proxyCommand) : undefined;
+      if (proxy) config.sock = proxy.sock;
+      let sftp: SFTPWrapper;
+      try {
+        sftp = await client.connect(config as SftpClient.ConnectOptions);
+      } catch (err) {
+        await client.end().catch(() => undefined);
+        const { verdict, key } = seen;
+        if (proxy && !key) {
+          // The proxy (or a jump host behind it) failed; its stderr, once it exits, says why.
+          const failure = await proxyFailed(proxy, proxyCommand!, hostPort, parsed.host, err);
+          proxy.stop();
+          throw failure;
+        }
+        proxy?.stop();
+        if (key && verdict !== 'known' && !(verdict === 'unknown' && settings.acceptNewHostKey)) {
+          throw hostKeyError(verdict, name, key, knownHostsPath, err);
+        }
+        const net = networkCode(err);
+        if (net) throw unreachable(hostPort, net, err);
+        const msg = (err as Error).message ?? String(err);
+        if (/authentication|auth methods/i.test(msg)) {
+          if (locked.length) throw keyEncrypted(locked, `${credentials.join(' or ')}: ${msg}`);
+          throw authFailed(location, credentials.join(' or '), msg, err);
+        }
+        throw remoteFailed(location, 'SSH connection', err);
+      }
+      if (seen.verdict === 'unknown' && seen.key) {
+        await addKnownHost(knownHostsPath, name, seen.key);
+      }
+      client.on('error', () => undefined);
+      return watchSession(client, sftp, proxy);
     };
-    // ProxyCommand / ProxyJump of ~/.ssh/config: the connection runs over a command's stdio.
-    const proxyCommand =
-      sshConfig.proxyCommand &&
-      expandTokens(sshConfig.proxyCommand, { host, port, user: username, original: parsed.host });
-    const proxy = proxyCommand ? startProxyCommand(proxyCommand) : undefined;
-    if (proxy) config.sock = proxy.sock;
-    let sftp: SFTPWrapper;
+    return new SshDriver(connect, await connect(), {
+      root: parsed.path,
+      location,
+      hostPort,
+      user: username,
+    });
+  }
+
+  /**
+   * Runs `op` over the current connection. If the connection is lost under it, connects
+   * again and runs it once more when `retry` allows (the op must then start from scratch);
+   * a second loss, or no new connection, is REMOTE_CONNECTION_LOST. Other errors pass as
+   * they are.
+   */
+  private async run<T>(what: string, op: (s: Session) => Promise<T>, retry = true): Promise<T> {
+    const from = this.current;
+    let session: Session;
     try {
-      sftp = await client.connect(config as SftpClient.ConnectOptions);
+      session = await from;
     } catch (err) {
-      await client.end().catch(() => undefined);
-      const { verdict, key } = seen;
-      if (proxy && !key) {
-        // The proxy (or a jump host behind it) failed; its stderr, once it exits, says why.
-        const failure = await proxyFailed(proxy, proxyCommand!, hostPort, parsed.host, err);
-        proxy.stop();
-        throw failure;
-      }
-      proxy?.stop();
-      if (key && verdict !== 'known' && !(verdict === 'unknown' && settings.acceptNewHostKey)) {
-        throw hostKeyError(verdict, name, key, knownHostsPath, err);
-      }
-      const net = networkCode(err);
-      if (net) throw unreachable(hostPort, net, err);
-      const msg = (err as Error).message ?? String(err);
-      if (/authentication|auth methods/i.test(msg)) {
-        throw authFailed(location, credentials.join(' or '), msg, err);
-      }
-      throw remoteFailed(location, 'SSH connection', err);
+      throw this.lostFor(what, undefined, err);
     }
-    if (seen.verdict === 'unknown' && seen.key) await addKnownHost(knownHostsPath, name, seen.key);
-    client.on('error', () => undefined);
-    return new SshDriver(client, sftp, parsed.path, location, proxy);
+    try {
+      return await this.attempt(session, op);
+    } catch (err) {
+      if (!(err instanceof ConnectionGone)) throw err;
+      if (!retry) throw this.lostFor(what, err.session.gone, undefined, true);
+      let again: Session;
+      try {
+        again = await this.reconnect(from, session);
+      } catch (failure) {
+        throw this.lostFor(what, err.session.gone, failure);
+      }
+      try {
+        return await this.attempt(again, op);
+      } catch (err2) {
+        if (err2 instanceof ConnectionGone) throw this.lostFor(what, err2.session.gone);
+        throw err2;
+      }
+    }
+  }
+
+  /** `op` on `session`, settled when the connection goes even if the library's call is not. */
+  private async attempt<T>(session: Session, op: (s: Session) => Promise<T>): Promise<T> {
+    try {
+      return await Promise.race([op(session), session.lost]);
+    } catch (err) {
+      if (!session.gone && !session.closing && isGoneError(err)) {
+        // The request noticed first; the close event follows. Either way the session is done.
+        session.markGone(err as Error);
+        session.destroy();
+      }
+      if (session.gone) throw new ConnectionGone(session);
+      throw err;
+    }
+  }
+
+  /**
+   * A new connection in place of `lost`, the session of `from`: one for all the requests that
+   * lost it (the first to ask makes it; the check and the swap happen without a pause).
+   */
+  private reconnect(from: Promise<Session>, lost: Session): Promise<Session> {
+    if (this.current !== from) return this.current;
+    lost.destroy();
+    if (this.reconnects >= MAX_RECONNECTS) {
+      this.current = Promise.reject(
+        new Error(`gave up after ${MAX_RECONNECTS} reconnections in this run`),
+      );
+    } else {
+      this.reconnects++;
+      this.current = this.connect();
+    }
+    this.current.catch(() => undefined);
+    return this.current;
+  }
+
+  /**
+   * The error for a request whose connection is gone. A new connection that failed on its
+   * own account (host key changed, credentials refused) is that error instead.
+   */
+  private lostFor(what: string, gone?: Error, failure?: unknown, noRetry = false): CmfError {
+    if (
+      failure instanceof CmfError &&
+      !['REMOTE_UNREACHABLE', 'REMOTE_FAILED', 'REMOTE_CONNECTION_LOST'].includes(failure.code)
+    ) {
+      return failure;
+    }
+    if (failure instanceof CmfError && failure.code === 'REMOTE_CONNECTION_LOST') return failure;
+    const detail = gone?.message ?? 'it was lost earlier';
+    const after = noRetry
+      ? 'a transfer from or into a stream cannot start over'
+      : failure === undefined
+        ? 'it was lost again after reconnecting'
+        : `reconnecting failed: ${failure instanceof Error ? failure.message : String(failure)}`;
+    return connectionLost(this.hostPort, what, detail, after, failure ?? gone);
   }
 
   private path(key: string): string {
     return posix.join(this.root, key);
   }
 
-  private fail(err: unknown, what: string, key?: string): Error {
+  /**
+   * The CmfError for a failed request: permission and space errors stop the transfer (every
+   * other object would fail alike); a missing object is REMOTE_OBJECT_MISSING.
+   */
+  private fail(err: unknown, what: string, key?: string, write = false, path?: string): Error {
+    if (err instanceof CmfError) return err;
     const msg = (err as Error).message ?? String(err);
+    const code = (err as { code?: unknown }).code;
+    const at = path ?? (key ? this.path(key) : this.root);
+    if (code === SFTP_PERMISSION_DENIED) {
+      const access = { path: at, user: this.user, write, onServer: true };
+      return permissionDenied(this.location, what, access, err);
+    }
+    if (write && (SFTP_NO_SPACE.has(code as number) || /no space|quota exceeded/i.test(msg))) {
+      return remoteFull(this.location, what, at, err);
+    }
     if (key && /no such file|not exist|ENOENT/i.test(msg))
       return missingObject(this.location, key, err);
     return remoteFailed(this.location, what, err);
@@ -300,48 +531,61 @@ export class SshDriver implements RemoteDriver {
   private async downloadFailure(err: unknown, key: string): Promise<Error> {
     const failure = this.fail(err, `download of ${key}`, key);
     if (!(failure instanceof CmfError) || failure.code !== 'REMOTE_OBJECT_MISSING') return failure;
-    this.rootExists ??= this.client.exists(this.root).then(
+    this.rootExists ??= this.run('stat of the remote directory', (s) =>
+      s.client.exists(this.root),
+    ).then(
       (kind) => kind === 'd',
       () => true, // cannot tell: report the object
     );
     return (await this.rootExists) ? failure : remoteRootMissing(this.location, this.root, err);
   }
 
-  /** mkdir -p that tolerates other uploads creating the same directories at the same time. */
-  private ensureDir(dir: string): Promise<void> {
-    let made = this.dirs.get(dir);
+  /**
+   * mkdir -p that tolerates other uploads creating the same directories at the same time.
+   * A refused mkdir is the error of the directory it was for.
+   */
+  private ensureDir(s: Session, dir: string): Promise<void> {
+    let made = s.dirs.get(dir);
     if (!made) {
       made = (async () => {
-        if ((await this.client.exists(dir)) === 'd') return;
+        if ((await s.client.exists(dir)) === 'd') return;
         const parent = posix.dirname(dir);
-        if (parent !== dir) await this.ensureDir(parent);
+        if (parent !== dir) await this.ensureDir(s, parent);
         try {
-          await this.client.mkdir(dir, false);
+          await s.client.mkdir(dir, false);
         } catch (err) {
-          if ((await this.client.exists(dir)) !== 'd') throw err;
+          if ((await s.client.exists(dir).catch(() => false)) === 'd') return;
+          throw this.fail(err, `mkdir ${dir}`, undefined, true, posix.dirname(dir));
         }
       })();
-      made.catch(() => this.dirs.delete(dir));
-      this.dirs.set(dir, made);
+      made.catch(() => s.dirs.delete(dir));
+      s.dirs.set(dir, made);
     }
     return made;
   }
 
   async exists(key: string): Promise<boolean> {
     try {
-      return (await this.client.exists(this.path(key))) === '-';
+      return await this.run(
+        `stat ${key}`,
+        async (s) => (await s.client.exists(this.path(key))) === '-',
+      );
     } catch (err) {
-      throw this.fail(err, `stat ${key}`);
+      throw this.fail(err, `stat ${key}`, undefined, false, posix.dirname(this.path(key)));
     }
   }
 
   async *list(prefix: string): AsyncIterable<string> {
     let entries;
     try {
-      entries = await this.client.list(this.path(prefix));
+      entries = await this.run(`listing ${prefix}`, (s) => s.client.list(this.path(prefix)));
     } catch (err) {
-      if (/no such file|not exist|ENOENT/i.test((err as Error).message)) return;
-      throw this.fail(err, `list ${prefix}`);
+      if (
+        !(err instanceof CmfError) &&
+        /no such file|not exist|ENOENT/i.test((err as Error).message)
+      )
+        return;
+      throw this.fail(err, `list ${prefix}`, undefined, false, this.path(prefix));
     }
     for (const e of entries) {
       if (isTempName(e.name)) continue;
@@ -353,47 +597,89 @@ export class SshDriver implements RemoteDriver {
   async put(key: string, source: PutSource, opts: TransferOptions = {}): Promise<void> {
     const target = this.path(key);
     const dir = posix.dirname(target);
-    const tmp = posix.join(dir, tempName());
+    // Bytes reported by an attempt the connection cut short: taken back when it starts over.
+    let reported = 0;
+    let leftover: string | undefined;
+    const upload = async (s: Session): Promise<void> => {
+      if (reported) opts.onBytes?.(-reported);
+      reported = 0;
+      if (leftover) {
+        // The temp file of the interrupted attempt, now that there is a connection again.
+        await s.client.delete(leftover, true).catch(() => undefined);
+      }
+      const tmp = posix.join(dir, tempName());
+      leftover = tmp;
+      try {
+        await this.ensureDir(s, dir);
+        // A stop signal mid-upload removes the temp file (DVC leaves it behind).
+        await withUndoOnStop(
+          () => s.client.delete(tmp, true),
+          async () => {
+            if (typeof source === 'string') {
+              await s.client.fastPut(source, tmp, {
+                step: (_total: number, chunk: number) => {
+                  reported += chunk;
+                  opts.onBytes?.(chunk);
+                },
+              });
+            } else {
+              await s.client.put(source.stream, tmp);
+              opts.onBytes?.(source.size);
+            }
+            await s.client.posixRename(tmp, target);
+            leftover = undefined;
+          },
+        );
+      } catch (err) {
+        // Over a live connection only: a lost one would never answer.
+        if (!s.gone) {
+          const removed = Promise.race([s.client.delete(tmp, true).then(() => true), s.lost]);
+          if (await removed.catch(() => false)) leftover = undefined;
+        }
+        throw err;
+      }
+    };
     try {
-      await this.ensureDir(dir);
-      // A stop signal mid-upload removes the temp file (DVC leaves it behind).
-      await withUndoOnStop(
-        () => this.client.delete(tmp, true),
-        async () => {
-          if (typeof source === 'string') {
-            await this.client.fastPut(source, tmp, {
-              step: (_total: number, chunk: number) => opts.onBytes?.(chunk),
-            });
-          } else {
-            await this.client.put(source.stream, tmp);
-            opts.onBytes?.(source.size);
-          }
-          await this.client.posixRename(tmp, target);
-        },
-      );
+      // A stream cannot be read twice: its upload is not retried.
+      await this.run(`upload of ${key}`, upload, typeof source === 'string');
     } catch (err) {
-      await this.client.delete(tmp, true).catch(() => undefined);
-      throw this.fail(err, `upload of ${key}`);
+      throw this.fail(err, `upload of ${key}`, undefined, true, dir);
     }
   }
 
   async get(key: string, target: GetTarget, opts: TransferOptions = {}): Promise<void> {
     const src = this.path(key);
-    try {
+    let reported = 0;
+    const download = async (s: Session): Promise<void> => {
+      if (reported) opts.onBytes?.(-reported);
+      reported = 0;
       if (typeof target === 'string') {
-        await this.client.fastGet(src, target, {
-          step: (_total: number, chunk: number) => opts.onBytes?.(chunk),
+        // fastGet truncates the file it writes: a retry starts over.
+        await s.client.fastGet(src, target, {
+          step: (_total: number, chunk: number) => {
+            reported += chunk;
+            opts.onBytes?.(chunk);
+          },
         });
       } else {
-        await pipeline(this.client.createReadStream(src), counting(opts), target);
+        await pipeline(s.client.createReadStream(src), counting(opts), target);
       }
+    };
+    try {
+      // What went into a stream cannot be taken back: a stream's download is not retried.
+      await this.run(`download of ${key}`, download, typeof target === 'string');
     } catch (err) {
       throw await this.downloadFailure(err, key);
     }
   }
 
   async read(key: string, limit: number, spill?: Spill): Promise<Buffer | undefined> {
-    const small = await this.readSmall(key, limit);
+    let small: Buffer | undefined;
+    try {
+      small = await this.run(`download of ${key}`, (s) => this.readSmall(s, key, limit));
+    } catch (err) {
+      throw await this.downloadFailure(err, key);
+    }
     if (small) return small;
     if (spill) await this.get(key, spill.path, spill.opts);
     return undefined;
@@ -404,43 +690,79 @@ export class SshDriver implements RemoteDriver {
    * file (fastGet makes both), which is most of the cost for small objects. Undefined for an
    * object of `limit` bytes or more.
    */
-  private async readSmall(key: string, limit: number): Promise<Buffer | undefined> {
+  private async readSmall(s: Session, key: string, limit: number): Promise<Buffer | undefined> {
     const path = this.path(key);
     const call = <T>(fn: (cb: (err: Error | undefined | null, value: T) => void) => void) =>
       new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
-    let handle: Buffer;
+    const handle = await call<Buffer>((cb) => s.sftp.open(path, 'r', cb));
     try {
-      handle = await call<Buffer>((cb) => this.sftp.open(path, 'r', cb));
-    } catch (err) {
-      throw await this.downloadFailure(err, key);
-    }
-    try {
-      const { size } = await call<Stats>((cb) => this.sftp.fstat(handle, cb));
+      const { size } = await call<Stats>((cb) => s.sftp.fstat(handle, cb));
       if (size >= limit) return undefined;
       // One byte more than the size: a short read proves the end (ssh2 splits long reads).
       const buf = Buffer.allocUnsafe(size + 1);
-      const n = await call<number>((cb) => this.sftp.read(handle, buf, 0, size + 1, 0, cb));
+      const n = await call<number>((cb) => s.sftp.read(handle, buf, 0, size + 1, 0, cb));
       if (n > size) return undefined; // it grew: download it whole
       return buf.subarray(0, n);
-    } catch (err) {
-      throw await this.downloadFailure(err, key);
     } finally {
-      this.sftp.close(handle, () => undefined);
+      if (!s.gone) s.sftp.close(handle, () => undefined);
     }
   }
 
   async delete(key: string): Promise<void> {
     try {
-      await this.client.delete(this.path(key), true);
+      await this.run(`delete of ${key}`, (s) => s.client.delete(this.path(key), true));
     } catch (err) {
-      throw this.fail(err, `delete of ${key}`);
+      throw this.fail(err, `delete of ${key}`, undefined, true, posix.dirname(this.path(key)));
     }
   }
 
   async close(): Promise<void> {
-    await this.client.end().catch(() => undefined);
-    this.proxy?.stop();
+    const session = await this.current.catch(() => undefined);
+    if (!session) return;
+    session.closing = true;
+    if (session.gone) return session.destroy();
+    // end() waits for a close event that a dying connection may never send.
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((r) => (timer = setTimeout(r, 2000)));
+    await Promise.race([session.client.end().catch(() => undefined), deadline]);
+    clearTimeout(timer);
+    session.destroy();
   }
+}
+
+/** An error that says the request's connection is gone. */
+function isGoneError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && GONE_CODES.has(code)) return true;
+  return GONE_MESSAGE.test((err as Error | undefined)?.message ?? String(err));
+}
+
+/** Key files that need a passphrase none was given for; `refused` when the login then failed. */
+function keyEncrypted(files: string[], refused?: string): ConfigError {
+  const list = files.join(', ');
+  const one = files.length === 1;
+  return new ConfigError(
+    'SSH_KEY_ENCRYPTED',
+    `The SSH key file${one ? '' : 's'} ${list} ${one ? 'is' : 'are'} protected by a passphrase and no passphrase is set for the remote, so ${one ? 'it was' : 'they were'} not used` +
+      (refused ? ` (the server refused the other credentials, ${refused})` : ''),
+    {
+      hint:
+        `Set the key's passphrase for the remote in .dvc/config.local: 'cmf init sshremote … --keyfile ${files[0]} --passphrase …' ` +
+        `or 'dvc remote modify --local ssh-storage passphrase …'; or load the key into your SSH agent (ssh-add ${files[0]}).`,
+      data: { keyfiles: files },
+    },
+  );
+}
+
+function wrongPassphrase(file: string): ConfigError {
+  return new ConfigError(
+    'SSH_KEY_PASSPHRASE',
+    `The passphrase set for the remote does not decrypt the SSH key file ${file}`,
+    {
+      hint: "Fix passphrase in .dvc/config.local ('cmf init sshremote … --passphrase …', or 'dvc remote modify --local ssh-storage passphrase …').",
+      data: { keyfile: file },
+    },
+  );
 }
 
 /**

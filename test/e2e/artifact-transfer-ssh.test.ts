@@ -4,8 +4,9 @@
  * key checked against ~/.ssh/known_hosts, or accepted with --accept-new-host-key).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,17 +30,67 @@ let env: Record<string, string>;
  * `cmf init sshremote` arguments for the test server (password login, its port); `host` may be
  * an alias of ~/.ssh/config.
  */
-const sshInit = (remoteDir: string, host = '127.0.0.1') => [
+const sshInit = (remoteDir: string, host = '127.0.0.1', port = sshd.port) => [
   'sshremote',
   '--path',
   `ssh://${host}${remoteDir}`,
   '--user',
   sshd.user,
   '--port',
-  String(sshd.port),
+  String(port),
   '--password',
   sshd.password,
 ];
+
+/**
+ * A TCP relay to the sshd that cuts every connection through it once `after` bytes went
+ * through in one direction (`up`: client to server), as a dropped network or a killed server
+ * does; with `down`, it also stops listening then, so reconnecting fails too.
+ */
+async function startRelay() {
+  const conns = new Set<Socket>();
+  let plan: { dir: 'up' | 'down'; after: number; down: boolean } | undefined;
+  let moved = 0;
+  let cuts = 0;
+  const server: Server = createServer((client) => {
+    const upstream = connect(sshd.port, '127.0.0.1');
+    for (const [from, to, dir] of [
+      [client, upstream, 'up'],
+      [upstream, client, 'down'],
+    ] as const) {
+      conns.add(from);
+      from.on('error', () => undefined);
+      from.on('close', () => {
+        conns.delete(from);
+        to.destroy();
+      });
+      from.on('data', (d: Buffer) => {
+        to.write(d);
+        if (plan?.dir !== dir) return;
+        moved += d.length;
+        if (moved < plan.after) return;
+        if (plan.down) server.close();
+        plan = undefined;
+        cuts++;
+        for (const c of conns) c.destroy();
+      });
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as { port: number }).port,
+    /** Cut the connections once `after` more bytes went `dir`. */
+    cutAfter(dir: 'up' | 'down', after: number, down = false) {
+      moved = 0;
+      plan = { dir, after, down };
+    },
+    cuts: () => cuts,
+    stop() {
+      for (const c of conns) c.destroy();
+      server.close();
+    },
+  };
+}
 
 beforeAll(async () => {
   sshd = await startSshd();
@@ -156,5 +207,104 @@ describe('cmf artifact push / pull over SSH', () => {
     const { error } = JSON.parse(r.stderr);
     expect(error.code).toBe('REMOTE_UNREACHABLE');
     expect(error.message).toContain('gateway refused us');
+  });
+
+  it('a connection lost mid-transfer is made again and the transfer completes; a server gone for good is one error, exit 1', async () => {
+    const relay = await startRelay();
+    try {
+      const project = join(root, 'project-lost');
+      const remoteDir = `${sshd.dataDir}/cmf-e2e-lost`;
+      await bigFileProject(project, sshInit(remoteDir, '127.0.0.1', relay.port), env, 24 << 20);
+      const cmf = (args: string[], cwd = project) =>
+        runCmf(['artifact', ...args, '-p', 'P', '--accept-new-host-key'], { cwd, env });
+      const remoteTemps = () => listFiles(remoteDir).filter((f) => basename(f).startsWith('.'));
+
+      // Dropped a third of the way through the upload: reconnected, uploaded again.
+      relay.cutAfter('up', 8 << 20);
+      const push = await cmf(['push']);
+      expect(relay.cuts()).toBe(1);
+      expect(push.stderr).toBe('');
+      expect(push.code).toBe(0);
+      expect(remoteTemps()).toEqual([]);
+      const big = readFileSync(join(project, 'data', 'big.bin'));
+      const onRemote = listFiles(remoteDir).find(
+        (f) => statSync(join(remoteDir, f)).size === big.length,
+      );
+      expect(readFileSync(join(remoteDir, onRemote!)).equals(big)).toBe(true);
+
+      // The same for a download.
+      const clone = join(root, 'clone-lost');
+      cloneProject(project, clone);
+      relay.cutAfter('down', 8 << 20);
+      const pull = await cmf(['pull'], clone);
+      expect(relay.cuts()).toBe(2);
+      expect(pull.stderr).toBe('');
+      expect(pull.code).toBe(0);
+      expect(readFileSync(join(clone, 'data', 'big.bin')).equals(big)).toBe(true);
+
+      // The server goes away mid-download and stays away: one error naming it, exit 1.
+      const gone = join(root, 'clone-gone');
+      cloneProject(project, gone);
+      relay.cutAfter('down', 8 << 20, true);
+      const failed = await runCmf(['artifact', 'pull', '-p', 'P', '--json'], { cwd: gone, env });
+      expect(relay.cuts()).toBe(3);
+      expect(failed.code, failed.stderr).toBe(1);
+      const { error } = JSON.parse(failed.stderr);
+      expect(error.code).toBe('REMOTE_CONNECTION_LOST');
+      expect(error.message).toMatch(
+        new RegExp(
+          `^Lost the connection to 127\\.0\\.0\\.1:${relay.port} during download of files/md5/.*reconnecting failed: Cannot reach`,
+        ),
+      );
+      expect(error.hint).toContain(`127.0.0.1:${relay.port}`);
+      expect(existsSync(join(gone, 'data', 'big.bin'))).toBe(false);
+    } finally {
+      relay.stop();
+    }
+  });
+
+  it('a remote directory the SSH user may not write (push) or read (pull) is one error, not retried', async () => {
+    const project = join(root, 'project-denied');
+    // Owned by root, mode 0755: the SSH user can read it but not write into it.
+    const locked = `${sshd.dataDir}/cmf-e2e-locked`;
+    mkdirSync(locked);
+    await loggedProject(project, sshInit(locked), env);
+    const push = await runCmf(['artifact', 'push', '-p', 'Test-env'], { cwd: project, env });
+    expect(push.code).toBe(1);
+    // Once, not per object and per retry (that was 12 lines and 8 s).
+    const lines = push.stderr.trim().split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(/^Error: mkdir .* failed: permission denied on .*cmf-e2e-locked$/),
+      `Hint: Check that ${sshd.user} may write to ${locked} on the server (its owner and mode), then run the command again.`,
+    ]);
+    const json = await runCmf(['artifact', 'push', '-p', 'Test-env', '--json'], {
+      cwd: project,
+      env,
+    });
+    expect(JSON.parse(json.stderr).error.code).toBe('REMOTE_NOT_WRITABLE');
+
+    // Pushed where it may write, then the objects made unreadable for it.
+    const open = `${sshd.dataDir}/cmf-e2e-unreadable`;
+    const other = join(root, 'project-unreadable');
+    await loggedProject(other, sshInit(open), env);
+    expect((await runCmf(['artifact', 'push', '-p', 'Test-env'], { cwd: other, env })).code).toBe(
+      0,
+    );
+    chmodSync(join(open, 'files', 'md5'), 0);
+    try {
+      const clone = join(root, 'clone-unreadable');
+      cloneProject(other, clone);
+      const pull = await runCmf(['artifact', 'pull', '-p', 'Test-env', '--json'], {
+        cwd: clone,
+        env,
+      });
+      expect(pull.code).toBe(1);
+      const { error } = JSON.parse(pull.stderr);
+      expect(error.code).toBe('REMOTE_NOT_READABLE');
+      expect(error.message).toContain('permission denied on');
+      expect(error.hint).toContain(`Check that ${sshd.user} may read ${open}/files/md5/`);
+    } finally {
+      chmodSync(join(open, 'files', 'md5'), 0o755);
+    }
   });
 });

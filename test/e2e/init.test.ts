@@ -343,4 +343,54 @@ describe('cmf init (binary)', () => {
     }
     expect(readdirSync(dir)).toEqual([]);
   });
+
+  it('sshremote --keyfile: a passphrase-protected key needs --passphrase (kept in .dvc/config.local) or an agent', async () => {
+    const { dir, home, cmf } = await setup();
+    const key = join(home, 'locked_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'PP-SECRET', '-f', key]);
+    const init = (extra: string[], env: Record<string, string> = {}) =>
+      cmf(
+        [
+          'init',
+          'sshremote',
+          '--path',
+          'ssh://h.example.org/srv',
+          '--user',
+          'u',
+          '--port',
+          '22',
+          '--keyfile',
+          key,
+          ...extra,
+          '--git-remote-url',
+          GIT_URL,
+        ],
+        { SSH_AUTH_SOCK: '', ...env },
+      );
+    const refused = await init([]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`${key} is protected by a passphrase`);
+    expect(refused.stderr).toMatch(/Hint: Give --passphrase/);
+    const wrong = await init(['--passphrase', 'not-it']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain(`--passphrase does not decrypt the SSH key file ${key}`);
+    expect(readdirSync(dir)).toEqual([]);
+
+    // With an agent that may hold the key: a warning.
+    const agent = await init([], { SSH_AUTH_SOCK: join(home, 'agent.sock') });
+    expect(agent.code).toBe(0);
+    // oclif wraps warnings (' ›   ' starts each line).
+    expect(agent.stderr.replace(/\s+(›\s+)?/g, ' ')).toMatch(
+      /Warning: The SSH key file .* is protected by a passphrase .* \(ssh-add /,
+    );
+
+    const ok = await init(['--passphrase', 'PP-SECRET']);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(read(dir, '.dvc/config')).not.toContain('PP-SECRET');
+    expect(read(dir, '.dvc/config.local')).toContain('passphrase = PP-SECRET\n');
+    const show = await cmf(['init', 'show']);
+    expect(show.stdout).toMatch(/passphrase = \*+/);
+    expect(show.stdout).not.toContain('PP-SECRET');
+  });
 });

@@ -11,7 +11,7 @@ import { initProject, type InitResult } from '../../config/init.js';
 export default class InitSshRemote extends CmfCommand<InitResult> {
   static override summary = 'Use a directory on an SSH server as the artifact remote.';
   static override description = initDescription(
-    "Initialises cmf with the DVC remote 'ssh-storage'. Authentication: --password (stored base64-encoded in .dvc/config.local, as Python cmf stores it), --keyfile (a private key; its path goes to .dvc/config.local), or neither, to use the SSH agent and your default keys.",
+    "Initialises cmf with the DVC remote 'ssh-storage'. Authentication: --password (stored base64-encoded in .dvc/config.local, as Python cmf stores it), --keyfile (a private key; its path goes to .dvc/config.local, and --passphrase, for a key protected by one, too), or neither, to use the SSH agent and your default keys.",
   );
   static override examples = [
     '<%= config.bin %> <%= command.id %> --path ssh://data.example.org/srv/cmf --user alice --port 22 --git-remote-url https://github.com/me/project.git',
@@ -27,6 +27,9 @@ export default class InitSshRemote extends CmfCommand<InitResult> {
     port: Flags.string({ required: true, summary: 'SSH port, e.g. 22.' }),
     password: Flags.string({ summary: 'SSH password (prefer --keyfile or the SSH agent).' }),
     keyfile: Flags.string({ summary: 'Private key file for the SSH login.', helpValue: '<file>' }),
+    passphrase: Flags.string({
+      summary: "Passphrase of the --keyfile key, if it has one (DVC's 'passphrase' option).",
+    }),
     ...commonInitFlags,
   };
 
@@ -39,6 +42,7 @@ export default class InitSshRemote extends CmfCommand<InitResult> {
       port: flags.port,
       password: flags.password,
       keyfile: flags.keyfile,
+      passphrase: flags.passphrase,
       ...commonInitOptions(flags),
     });
     renderInit(this, result);

@@ -276,6 +276,36 @@ describe('ssh remote connections', () => {
     });
   });
 
+  it('a passphrase-protected key file: named with a hint when no passphrase is set, used with it, refused with a wrong one', async () => {
+    const dir = await tempDir();
+    const locked = join(dir, 'locked_key');
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('cp', [sshd.keyPath, locked]);
+    execFileSync('ssh-keygen', ['-q', '-p', '-N', 'secret', '-f', locked]);
+    const keyed = (options: Record<string, string>) =>
+      remote({ password: '', keyfile: locked, allow_agent: 'false', ...options });
+
+    const err = await openRemote(keyed({})).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as CmfError).code).toBe('SSH_KEY_ENCRYPTED');
+    expect((err as CmfError).message).toContain(`${locked} is protected by a passphrase`);
+    expect((err as CmfError).hint).toContain('--passphrase');
+    expect((err as CmfError).hint).toContain('passphrase');
+
+    // With a password that the server refuses, too: still the key is what to fix.
+    const both = await openRemote(keyed({ password: 'wrong' })).catch((e: unknown) => e);
+    expect((both as CmfError).code).toBe('SSH_KEY_ENCRYPTED');
+    expect((both as CmfError).message).toContain('refused the other credentials');
+
+    const d = await openRemote(keyed({ passphrase: 'secret' }));
+    expect(await d.exists('files/md5/00/nothing')).toBe(false);
+    await d.close();
+
+    const wrong = await openRemote(keyed({ passphrase: 'not-it' })).catch((e: unknown) => e);
+    expect((wrong as CmfError).code).toBe('SSH_KEY_PASSPHRASE');
+    expect((wrong as CmfError).message).toContain(locked);
+  });
+
   it('rejects a wrong password with a clear error naming the credential', async () => {
     const err = await openRemote(remote({ password: 'wrong' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
