@@ -8,6 +8,8 @@ import { ConfigError, UsageError } from '../../../src/errors/index.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const GIT_URL = 'https://github.com/example/project.git';
+/** A JWT-shaped OSDF token (init refuses anything else) ending in `marker`. */
+const jwt = (marker: string) => `eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.${marker}`;
 
 async function setup(): Promise<{ dir: string; home: string }> {
   const root = await tempDir('cmf-init-');
@@ -152,7 +154,13 @@ describe('cmf init: files written', () => {
   it('sshremote takes a key file instead of a password', async () => {
     const { dir, home } = await setup();
     mkdirSync(join(home, '.ssh'));
-    writeFileSync(join(home, '.ssh', 'id_test'), 'key');
+    // A real (unencrypted) private key: init checks that ssh2 can use it.
+    const { privateKey: sshKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    writeFileSync(join(home, '.ssh', 'id_test'), sshKey);
     const r = await init(dir, home, {
       type: 'sshremote',
       path: 'ssh://h/srv',
@@ -169,7 +177,7 @@ describe('cmf init: files written', () => {
   it('osdfremote with a token file: Bearer token in config.local, the path in [osdf]', async () => {
     const { dir, home } = await setup();
     const tokenFile = join(home, 'tok');
-    writeFileSync(tokenFile, 'eyJ.TOKEN-SECRET.sig\n');
+    writeFileSync(tokenFile, `${jwt('TOKEN-SECRET')}\n`);
     await init(dir, home, {
       type: 'osdfremote',
       path: 'https://origin.example.org:8443/ns',
@@ -180,7 +188,7 @@ describe('cmf init: files written', () => {
         `    method = PUT\n    ask_password = false\n    auth = custom\n    custom_auth_header = Authorization\n`,
     );
     expect(read(dir, '.dvc/config.local')).toBe(
-      `['remote "osdf"']\n    password = Bearer eyJ.TOKEN-SECRET.sig\n`,
+      `['remote "osdf"']\n    password = Bearer ${jwt('TOKEN-SECRET')}\n`,
     );
     expect(read(dir, '.cmfconfig')).toBe(
       '[cmf]\nserver-url = http://127.0.0.1:80\n\n[osdf]\npath = https://origin.example.org:8443/ns\n' +
@@ -194,15 +202,15 @@ describe('cmf init: files written', () => {
     await init(a.dir, a.home, {
       type: 'osdfremote',
       path: 'https://o/ns',
-      accessToken: 'RAW-SECRET',
+      accessToken: jwt('RAW-SECRET'),
     });
     expect(read(a.dir, '.cmfconfig')).toContain('access_token = provided\n');
-    expect(read(a.dir, '.dvc/config.local')).toContain('password = Bearer RAW-SECRET\n');
+    expect(read(a.dir, '.dvc/config.local')).toContain(`password = Bearer ${jwt('RAW-SECRET')}\n`);
     expect(trackedTexts(a.dir)).not.toContain('RAW-SECRET');
 
     const b = await setup();
     mkdirSync(join(b.home, '.fdp'));
-    writeFileSync(join(b.home, '.fdp', 'osdf_token'), 'FDP-SECRET');
+    writeFileSync(join(b.home, '.fdp', 'osdf_token'), jwt('FDP-SECRET'));
     await init(b.dir, b.home, { type: 'osdfremote', path: 'https://o/ns', sslVerify: false });
     expect(read(b.dir, '.cmfconfig')).toContain(
       `access_token = ${join(b.home, '.fdp', 'osdf_token')}\n`,
@@ -394,7 +402,7 @@ describe('cmf init: re-running and existing repositories', () => {
     await init(dir, home, {
       type: 'osdfremote',
       path: 'https://o/ns%2F',
-      accessToken: 'T',
+      accessToken: jwt('T'),
       cmfServerUrl: 'http://s:80',
       neo4jUser: 'u',
       neo4jPassword: 'p',
