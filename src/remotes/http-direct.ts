@@ -52,6 +52,23 @@ function errorWithCode(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
+/** Milliseconds as seconds for messages: 10, 2.5. */
+export function seconds(ms: number): number {
+  return Math.round(ms / 100) / 10;
+}
+
+/**
+ * The error a request is destroyed with when nothing came or went for `waitMs` (both HTTP
+ * paths: HttpTransport.send and the direct GETs here); `connecting` says whether the
+ * connection itself never came up.
+ */
+export function timedOut(waitMs: number, connecting = false): Error {
+  return Object.assign(errorWithCode(`timed out (no data for ${seconds(waitMs)} s)`, 'ETIMEDOUT'), {
+    waitMs,
+    connecting,
+  });
+}
+
 interface ParsedHead {
   status: number;
   contentLength?: number;
@@ -225,15 +242,7 @@ class Connection {
     this.socket.on('end', () => gone());
     this.socket.on('close', () => gone());
     this.socket.on('timeout', () =>
-      this.socket.destroy(
-        Object.assign(
-          errorWithCode(`timed out (no data for ${this.waitMs / 1000} s)`, 'ETIMEDOUT'),
-          {
-            waitMs: this.waitMs,
-            connecting: this.socket.connecting,
-          },
-        ),
-      ),
+      this.socket.destroy(timedOut(this.waitMs, this.socket.connecting)),
     );
   }
 

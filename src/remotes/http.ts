@@ -13,7 +13,13 @@ import {
   tlsFailed,
   unreachable,
 } from './errors.js';
-import { DirectGetPool, type DirectResult, type DirectTarget } from './http-direct.js';
+import {
+  DirectGetPool,
+  seconds,
+  timedOut,
+  type DirectResult,
+  type DirectTarget,
+} from './http-direct.js';
 import { counting, reportChunk } from './streams.js';
 import { http, https } from '../util/node-http.js';
 
@@ -190,20 +196,6 @@ export class HttpTransport {
     this.httpAgent.destroy();
     this.httpsAgent?.destroy();
   }
-}
-
-/** Milliseconds as seconds for messages: 10, 2.5. */
-function seconds(ms: number): number {
-  return Math.round(ms / 100) / 10;
-}
-
-/** The error a request is destroyed with when nothing came or went for `waitMs`. */
-function timedOut(waitMs: number, connecting = false): Error {
-  return Object.assign(new Error(`timed out (no data for ${seconds(waitMs)} s)`), {
-    code: 'ETIMEDOUT',
-    waitMs,
-    connecting,
-  });
 }
 
 /** Bytes of a file body read and written at a time. */
