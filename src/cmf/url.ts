@@ -1,5 +1,5 @@
 /** The `url` property of file-backed artifacts (spec §4.3). */
-import { isDirOid } from '../hashing/index.js';
+import { isDirOid, objectRelPath } from '../hashing/index.js';
 
 /**
  * `<remote url>/files/md5/<2>/<rest>` — where `cmf artifact push` puts the object; for the
@@ -10,8 +10,7 @@ export function remoteObjectUrl(
   oid: string,
   opts: { legacy?: boolean } = {},
 ): string {
-  const base = remoteUrl.replace(/\/+$/, '');
-  return `${base}/${opts.legacy ? '' : 'files/md5/'}${oid.slice(0, 2)}/${oid.slice(2)}`;
+  return `${remoteUrl.replace(/\/+$/, '')}/${objectRelPath(oid, opts)}`;
 }
 
 /** `<pipeline>:<object url>`. */

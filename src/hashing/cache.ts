@@ -109,6 +109,15 @@ async function assertUnchanged(path: string, before: SourceStat): Promise<void> 
   }
 }
 
+/**
+ * Where object `oid` lives below a cache or remote root, as a POSIX path: `files/md5/ab/cdef…`
+ * (DVC 3), or `ab/cdef…` in the legacy (DVC 2.x) layout. Caches and remotes share the layout
+ * (spec/formats.md A3, A4.1). Does not check `oid`.
+ */
+export function objectRelPath(oid: string, opts: { legacy?: boolean } = {}): string {
+  return `${opts.legacy ? '' : 'files/md5/'}${oid.slice(0, 2)}/${oid.slice(2)}`;
+}
+
 /** Makes a fresh object read-only. DVC ignores chmod failures (e.g. on odd mounts); so do we. */
 async function protect(path: string): Promise<void> {
   await chmod(path, CACHE_OBJECT_MODE).catch(() => undefined);
@@ -125,11 +134,7 @@ export class LocalCache {
   /** Path of `oid` in the DVC 3 layout, or the legacy one. */
   objectPath(oid: string, opts: ObjectOptions = {}): string {
     assertOid(oid);
-    const prefix = oid.slice(0, 2);
-    const rest = oid.slice(2);
-    return opts.legacy
-      ? join(this.root, prefix, rest)
-      : join(this.root, 'files', 'md5', prefix, rest);
+    return join(this.root, objectRelPath(oid, opts));
   }
 
   /**

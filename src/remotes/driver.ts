@@ -1,11 +1,12 @@
 import type { Readable, Writable } from 'node:stream';
-import { assertOid } from '../hashing/cache.js';
+import { assertOid, objectRelPath } from '../hashing/cache.js';
 
 /**
  * One interface for every artifact remote. Keys are relative to the remote root and follow
  * DVC (`files/md5/<2>/<30>`, legacy DVC 2.x objects `<2>/<30>`; `.dir` manifests keep their
- * suffix), so a remote we fill looks exactly like one `dvc push` fills (spec/formats.md A4.1). Drivers stream: no object is held
- * in memory whole. Errors are CmfErrors: a missing object is a NotFoundError
+ * suffix), so a remote we fill looks exactly like one `dvc push` fills (spec/formats.md
+ * A4.1). Drivers stream: no object is held in memory whole. Errors are CmfErrors: a missing
+ * object is a NotFoundError
  * (`REMOTE_OBJECT_MISSING`), bad credentials a ConfigError (`REMOTE_AUTH`) whose hint names
  * the credential, an unreachable server an OperationError (`REMOTE_UNREACHABLE`) naming
  * host:port.
@@ -84,7 +85,7 @@ export interface LayoutOptions {
 /** Remote key of object `oid`: `files/md5/ab/cdef…` (DVC 3), or `ab/cdef…` (legacy). */
 export function objectKey(oid: string, opts: LayoutOptions = {}): string {
   assertOid(oid);
-  return `${opts.legacy ? '' : 'files/md5/'}${oid.slice(0, 2)}/${oid.slice(2)}`;
+  return objectRelPath(oid, opts);
 }
 
 const KEY_RE = /^files\/md5\/([0-9a-f]{2})\/([0-9a-f]{30}(?:\.dir)?)$/;
