@@ -562,9 +562,7 @@ export class S3Driver implements RemoteDriver {
           xmlText(new RegExp(`<${name}>([^<]*)</${name}>`).exec(upload!)?.[1] ?? '');
         const initiated = Date.parse(tag('Initiated'));
         if (tag('Key') !== full || !(now - initiated > staleMs)) continue;
-        const abort = this.objectUrl(key);
-        abort.search = `uploadId=${uriEncode(tag('UploadId'))}`;
-        (await this.request('DELETE', abort, `abort of an upload of ${key}`)).resume();
+        await this.abortMultipart(key, tag('UploadId'));
       }
     } catch {
       // Left for a later push (see above).
@@ -577,18 +575,21 @@ export class S3Driver implements RemoteDriver {
    */
   private async abortUpload(upload: Upload, key: string): Promise<void> {
     await upload.abort();
-    // Not in lib-storage's typings; set once CreateMultipartUpload has answered.
-    const uploadId = (upload as unknown as { uploadId?: string }).uploadId;
-    if (uploadId === undefined) return;
-    const { AbortMultipartUploadCommand } = await import('@aws-sdk/client-s3');
-    const client = await this.sdk();
-    await client.send(
-      new AbortMultipartUploadCommand({
-        Bucket: this.bucket,
-        Key: this.prefix + key,
-        UploadId: uploadId,
-      }),
-    );
+    // Not in lib-storage's typings: its CreateMultipartUpload request, once sent. Awaited,
+    // not read from `uploadId`: the signal may come after the server made the upload but
+    // before the client has its id, and that upload must go too.
+    const created = (
+      upload as unknown as { createMultiPartPromise?: Promise<{ UploadId?: string }> }
+    ).createMultiPartPromise;
+    const uploadId = (await created?.catch(() => undefined))?.UploadId;
+    if (uploadId !== undefined) await this.abortMultipart(key, uploadId);
+  }
+
+  /** AbortMultipartUpload: the upload's stored parts are dropped (its answer is not judged). */
+  private async abortMultipart(key: string, uploadId: string): Promise<void> {
+    const url = this.objectUrl(key);
+    url.search = `uploadId=${uriEncode(uploadId)}`;
+    (await this.request('DELETE', url, `abort of an upload of ${key}`)).resume();
   }
 
   /**
