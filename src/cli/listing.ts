@@ -61,7 +61,7 @@ function write(text: string): void {
 export async function showTable(rows: Row[], columns: string[], opts: ShowOptions): Promise<void> {
   const cells = (r: Row) => columns.map((c) => shown(r, c));
   if (!shouldPage(opts.noPager)) {
-    write(await gridTable(columns, rows.map(cells), LIST_WRAP));
+    write(gridTable(columns, rows.map(cells), LIST_WRAP));
     return;
   }
   await page(
@@ -102,7 +102,7 @@ export async function showDetails(
     );
   };
   if (!shouldPage(opts.noPager)) {
-    for (const row of rows) write((await render(row)) + '\n');
+    for (const row of rows) write(render(row) + '\n');
     return;
   }
   await page(

@@ -88,8 +88,11 @@ function block(text: string, right: boolean): Block {
   return { lines, widths: lines.map(textWidth), right };
 }
 
-/** The grid table as text (no final newline): see {@link gridTable}. */
-export function renderGrid(headers: string[], rows: (Cell | undefined)[][], width: number): string {
+/**
+ * A grid table of `rows` (cells given per column of `headers`), wrapped at `width`, as text
+ * without a final newline. With no rows it ends at the `=` rule under the header.
+ */
+export function gridTable(headers: string[], rows: (Cell | undefined)[][], width: number): string {
   let ncols = headers.length;
   for (const row of rows) ncols = Math.max(ncols, row.length);
   const head = Array.from({ length: ncols }, (_, c) => block(headers[c] ?? '', false));
@@ -126,16 +129,4 @@ export function renderGrid(headers: string[], rows: (Cell | undefined)[][], widt
   });
   if (body.length > 0) out.push(rule('-'));
   return out.join('\n');
-}
-
-/**
- * A grid table of `rows` (cells given per column of `headers`), wrapped at `width`. With no
- * rows it ends at the `=` rule under the header.
- */
-export function gridTable(
-  headers: string[],
-  rows: (Cell | undefined)[][],
-  width: number,
-): Promise<string> {
-  return Promise.resolve(renderGrid(headers, rows, width));
 }

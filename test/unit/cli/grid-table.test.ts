@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { gridTable, renderGrid, textWidth } from '../../../src/cli/table.js';
+import { gridTable, textWidth } from '../../../src/cli/table.js';
 import { wrap } from '../../../src/cli/textwrap.js';
 
 // The golden tables below are what the cli-table3 based renderer printed for the same input.
 describe('grid table renderer', () => {
   it('multi-line cells make the row tall; numbers right, text left; nan, True/False, empty', async () => {
-    const text = await gridTable(
+    const text = gridTable(
       ['id', 'name', 'url', 'count'],
       [
         [3, 'Test-env/Prepare', 'e8a1c7e2-76f3-11ee-9a0f-0242ac110002', 12n],
@@ -30,7 +30,7 @@ describe('grid table renderer', () => {
   });
 
   it('pads by terminal columns: wide characters and emoji take two, combining accents none', () => {
-    const text = renderGrid(
+    const text = gridTable(
       ['id', '1'],
       [
         ['custom_properties_note', 'naïve ✓'],
@@ -56,13 +56,13 @@ describe('grid table renderer', () => {
   });
 
   it('an empty table is the header and the = rule', () => {
-    expect(renderGrid(['id', 'url'], [], 14)).toBe(
+    expect(gridTable(['id', 'url'], [], 14)).toBe(
       ['+----+-----+', '| id | url |', '+====+=====+'].join('\n'),
     );
   });
 
   it('colour codes in a value take no width and are printed as they are', () => {
-    expect(renderGrid(['id', 'c'], [[1, '\x1b[31mred\x1b[0m']], 14)).toBe(
+    expect(gridTable(['id', 'c'], [[1, '\x1b[31mred\x1b[0m']], 14)).toBe(
       [
         '+----+-----+',
         '| id | c   |',
@@ -90,7 +90,7 @@ describe('grid table renderer', () => {
       { length: 16_000 },
       (_, i) => `Pipeline-${i}:/tmp/r/files/md5/6f/a66070f1124db4995d432d532d67f5`,
     ).join(',');
-    const lines = (await gridTable(['id', '7'], [['url', value]], 30)).split('\n');
+    const lines = gridTable(['id', '7'], [['url', value]], 30).split('\n');
     expect(lines).toHaveLength(3 + 48_000 + 1);
     const rule = '+-----+' + '-'.repeat(32) + '+';
     expect(lines.slice(0, 4)).toEqual([

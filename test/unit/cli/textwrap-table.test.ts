@@ -73,7 +73,7 @@ describe('textwrap.fill (outputs taken from Python 3.11)', () => {
 
 describe('tables', () => {
   it('renders a tabulate-style grid with nan for missing cells and numbers right-aligned', async () => {
-    const text = await gridTable(
+    const text = gridTable(
       ['id', 'url'],
       [
         [7, undefined],
