@@ -6,9 +6,10 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
 /**
  * The part of OpenSSH's client configuration (`~/.ssh/config`) that an SSH remote needs: for
  * a host as written in the remote URL, its real HostName, User, Port, IdentityFiles (and
- * IdentitiesOnly), HostKeyAlias, and how to get there (ProxyCommand, or ProxyJump through
- * bastion hosts). DVC reads HostName, User, Port, IdentityFile and ProxyCommand too, so a
- * remote such as `ssh://backup/dvc` with a `Host backup` block works in both. Semantics as
+ * IdentitiesOnly), HostKeyAlias, keepalives (ServerAliveInterval and -CountMax), and how to
+ * get there (ProxyCommand, or ProxyJump through bastion hosts). DVC reads HostName, User,
+ * Port, IdentityFile and ProxyCommand too, so a remote such as `ssh://backup/dvc` with a
+ * `Host backup` block works in both. Semantics as
  * ssh_config(5): keywords are case-insensitive, the first value found for a setting wins
  * (IdentityFile accumulates), `Host` takes patterns with `*`, `?` and `!negation`, and
  * `Include` reads other files (relative to ~/.ssh) in place. `Match` lines are evaluated as
@@ -32,6 +33,10 @@ export interface SshHostConfig {
    * expanded; ProxyJump is turned into the `ssh -W` command OpenSSH itself would use).
    */
   proxyCommand?: string;
+  /** ServerAliveInterval in seconds (0 turns keepalives off). */
+  serverAliveInterval?: number;
+  /** ServerAliveCountMax: unanswered keepalives before the connection is given up. */
+  serverAliveCountMax?: number;
 }
 
 interface Line {
@@ -54,6 +59,23 @@ function parseLine(raw: string): Line | undefined {
     args.push(word);
   }
   return { keyword: m[1]!.toLowerCase(), args, rest: m[2]! };
+}
+
+/** A setting that must be a whole number ≥ 0; anything else leaves it unset, as if absent. */
+function wholeNumber(value: string): number | undefined {
+  return /^\d{1,9}$/.test(value) ? Number(value) : undefined;
+}
+
+const TIME_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/** An ssh_config time (`30`, `1m`, `1h30m`: sshd_config(5) TIME FORMATS) in seconds. */
+function seconds(value: string): number | undefined {
+  if (!/^(\d{1,9}[smhdw]?)+$/i.test(value)) return undefined;
+  let total = 0;
+  for (const [, n, unit] of value.matchAll(/(\d+)([smhdw]?)/gi)) {
+    total += Number(n) * TIME_UNITS[unit!.toLowerCase()]!;
+  }
+  return total;
 }
 
 /** A glob of ssh_config patterns (`*` any run, `?` one character), whole string, no case. */
@@ -281,6 +303,8 @@ export function lookupSshConfig(host: string, path?: string, user?: string): Ssh
     } else if (keyword === 'identityfile') identity.push(value);
     else if (keyword === 'identitiesonly') out.identitiesOnly ??= value.toLowerCase() === 'yes';
     else if (keyword === 'hostkeyalias') out.hostKeyAlias ??= value;
+    else if (keyword === 'serveraliveinterval') out.serverAliveInterval ??= seconds(value);
+    else if (keyword === 'serveralivecountmax') out.serverAliveCountMax ??= wholeNumber(value);
     else if (keyword === 'proxycommand') proxy ??= { command: rest.trim() };
     else if (keyword === 'proxyjump') proxy ??= { jump: value };
   }

@@ -150,7 +150,12 @@ interface Session {
 }
 
 /** Watches a new connection: its end, unless close() asked for it, makes `lost` reject. */
-function watchSession(client: SftpClient, sftp: SFTPWrapper, proxy?: ProxyProcess): Session {
+function watchSession(
+  client: SftpClient,
+  sftp: SFTPWrapper,
+  proxy: ProxyProcess | undefined,
+  keepalive: { interval: number; countMax: number },
+): Session {
   const raw = (client as unknown as { client: SshClient }).client;
   let fail!: (err: Error) => void;
   const lost = new Promise<never>((_, reject) => (fail = reject));
@@ -175,7 +180,17 @@ function watchSession(client: SftpClient, sftp: SFTPWrapper, proxy?: ProxyProces
   };
   const ended = (): void =>
     session.markGone(cause ?? new Error('the server closed the connection'));
-  raw.on('error', (err: Error) => (cause ??= err));
+  raw.on('error', (err: Error) => {
+    if (err.message === 'Keepalive timeout') {
+      const waited = keepalive.interval * (keepalive.countMax + 1);
+      err = new Error(
+        `the server stopped answering (no reply to SSH keepalives for ${waited} s; ` +
+          'ServerAliveInterval and ServerAliveCountMax in ~/.ssh/config set how long to wait)',
+        { cause: err },
+      );
+    }
+    cause ??= err;
+  });
   raw.on('end', ended);
   raw.on('close', ended);
   sftp.on('close', ended);
@@ -198,6 +213,13 @@ class ConnectionGone extends Error {
     this.session = session;
   }
 }
+
+/**
+ * Keepalives when ~/.ssh/config sets none: a stalled connection is given up after about a
+ * minute (OpenSSH sends none by default and would wait for TCP to time out, hours).
+ */
+const KEEPALIVE_INTERVAL_S = 15;
+const KEEPALIVE_COUNT_MAX = 3;
 
 /** Connections made after a loss, at most, per driver (each interrupted request retries once). */
 const MAX_RECONNECTS = 3;
@@ -338,6 +360,10 @@ export class SshDriver implements RemoteDriver {
       });
     }
 
+    const keepalive = {
+      interval: sshConfig.serverAliveInterval ?? KEEPALIVE_INTERVAL_S,
+      countMax: sshConfig.serverAliveCountMax ?? KEEPALIVE_COUNT_MAX,
+    };
     const { default: Client } = await import('ssh2-sftp-client');
     const connect = async (): Promise<Session> => {
       // Read for every connection: a key accepted by the first one is known to the next.
@@ -353,6 +379,10 @@ export class SshDriver implements RemoteDriver {
         port,
         username,
         readyTimeout: settings.timeout ?? 20_000,
+        // A connection that stalls without closing (a dropped VPN, a NAT that forgot us) would
+        // hang every request on it: unanswered keepalives end it, and run() reconnects.
+        keepaliveInterval: keepalive.interval * 1000,
+        keepaliveCountMax: keepalive.countMax,
         authHandler: methods.map((m) => ({ ...m })),
         hostVerifier: (key: Buffer) => {
           seen.key = key;
@@ -403,7 +433,7 @@ export class SshDriver implements RemoteDriver {
         await addKnownHost(knownHostsPath, name, seen.key);
       }
       client.on('error', () => undefined);
-      return watchSession(client, sftp, proxy);
+      return watchSession(client, sftp, proxy, keepalive);
     };
     return new SshDriver(connect, await connect(), {
       root: parsed.path,

@@ -47,9 +47,15 @@ const sshInit = (remoteDir: string, host = '127.0.0.1', port = sshd.port) => [
  * through in one direction (`up`: client to server), as a dropped network or a killed server
  * does; with `down`, it also stops listening then, so reconnecting fails too.
  */
+/**
+ * A TCP relay to sshd that can cut its connections, or stall them (stop forwarding without
+ * closing, as a dropped VPN does), once some bytes went one way. Later connections are
+ * relayed normally.
+ */
 async function startRelay() {
   const conns = new Set<Socket>();
-  let plan: { dir: 'up' | 'down'; after: number; down: boolean } | undefined;
+  const stalled = new WeakSet<Socket>();
+  let plan: { dir: 'up' | 'down'; after: number; down: boolean; stall: boolean } | undefined;
   let moved = 0;
   let cuts = 0;
   const server: Server = createServer((client) => {
@@ -65,14 +71,18 @@ async function startRelay() {
         to.destroy();
       });
       from.on('data', (d: Buffer) => {
+        if (stalled.has(from)) return;
         to.write(d);
         if (plan?.dir !== dir) return;
         moved += d.length;
         if (moved < plan.after) return;
         if (plan.down) server.close();
-        plan = undefined;
         cuts++;
-        for (const c of conns) c.destroy();
+        for (const c of conns) {
+          if (plan.stall) stalled.add(c);
+          else c.destroy();
+        }
+        plan = undefined;
       });
     }
   });
@@ -82,7 +92,12 @@ async function startRelay() {
     /** Cut the connections once `after` more bytes went `dir`. */
     cutAfter(dir: 'up' | 'down', after: number, down = false) {
       moved = 0;
-      plan = { dir, after, down };
+      plan = { dir, after, down, stall: false };
+    },
+    /** Stop forwarding on the open connections once `after` more bytes went `dir`. */
+    stallAfter(dir: 'up' | 'down', after: number, down = false) {
+      moved = 0;
+      plan = { dir, after, down, stall: true };
     },
     cuts: () => cuts,
     stop() {
@@ -257,6 +272,58 @@ describe('cmf artifact push / pull over SSH', () => {
         ),
       );
       expect(error.hint).toContain(`127.0.0.1:${relay.port}`);
+      expect(existsSync(join(gone, 'data', 'big.bin'))).toBe(false);
+    } finally {
+      relay.stop();
+    }
+  });
+
+  it('a connection that stalls without closing is given up after the keepalives of ~/.ssh/config, and the transfer completes', async () => {
+    const relay = await startRelay();
+    try {
+      const home = join(root, 'home-keepalive');
+      mkdirSync(join(home, '.ssh'), { recursive: true });
+      writeFileSync(join(home, '.ssh', 'known_hosts'), sshd.knownHostsLine);
+      writeFileSync(
+        join(home, '.ssh', 'config'),
+        'Host 127.0.0.1\n  ServerAliveInterval 1\n  ServerAliveCountMax 2\n',
+      );
+      const kaEnv = isolatedEnv(home);
+      const project = join(root, 'project-stall');
+      const remoteDir = `${sshd.dataDir}/cmf-e2e-stall`;
+      await bigFileProject(project, sshInit(remoteDir, '127.0.0.1', relay.port), kaEnv, 24 << 20);
+      const cmf = (args: string[], cwd = project) =>
+        runCmf(['artifact', ...args, '-p', 'P', '--accept-new-host-key'], { cwd, env: kaEnv });
+
+      relay.stallAfter('up', 8 << 20);
+      const push = await cmf(['push']);
+      expect(relay.cuts()).toBe(1);
+      expect(push.stderr).toBe('');
+      expect(push.code).toBe(0);
+
+      const clone = join(root, 'clone-stall');
+      cloneProject(project, clone);
+      relay.stallAfter('down', 8 << 20);
+      const pull = await cmf(['pull'], clone);
+      expect(relay.cuts()).toBe(2);
+      expect(pull.stderr).toBe('');
+      expect(pull.code).toBe(0);
+      const big = readFileSync(join(project, 'data', 'big.bin'));
+      expect(readFileSync(join(clone, 'data', 'big.bin')).equals(big)).toBe(true);
+
+      // Stalled, and no new connection possible: one error saying the server stopped answering.
+      const gone = join(root, 'clone-stall-gone');
+      cloneProject(project, gone);
+      relay.stallAfter('down', 8 << 20, true);
+      const r = await runCmf(['artifact', 'pull', '-p', 'P', '--json'], { cwd: gone, env: kaEnv });
+      expect(relay.cuts()).toBe(3);
+      expect(r.code, r.stderr).toBe(1);
+      const { error } = JSON.parse(r.stderr);
+      expect(error.code).toBe('REMOTE_CONNECTION_LOST');
+      expect(error.message).toContain(
+        'the server stopped answering (no reply to SSH keepalives for 3 s',
+      );
+      expect(error.message).toContain('reconnecting failed: Cannot reach');
       expect(existsSync(join(gone, 'data', 'big.bin'))).toBe(false);
     } finally {
       relay.stop();

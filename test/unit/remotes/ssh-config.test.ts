@@ -158,6 +158,36 @@ describe('~/.ssh/config lookup', () => {
     });
   });
 
+  it('reads ServerAliveInterval (in seconds, time formats too) and ServerAliveCountMax; a bad value is ignored', async () => {
+    const path = await configFile(
+      [
+        'Host a',
+        '  ServerAliveInterval 5',
+        '  ServerAliveCountMax 0',
+        'Host b',
+        '  ServerAliveInterval 5x',
+        '  ServerAliveCountMax -1',
+        'Host d',
+        '  ServerAliveInterval 1m30S',
+        'Host *',
+        '  ServerAliveInterval 30',
+        '  ServerAliveCountMax 4',
+      ].join('\n'),
+    );
+    expect(lookupSshConfig('a', path)).toMatchObject({
+      serverAliveInterval: 5,
+      serverAliveCountMax: 0,
+    });
+    expect(lookupSshConfig('b', path)).toMatchObject({
+      serverAliveInterval: 30,
+      serverAliveCountMax: 4,
+    });
+    expect(lookupSshConfig('d', path)).toMatchObject({ serverAliveInterval: 90 });
+    expect(lookupSshConfig('c', await configFile('Host c\n  User x\n'))).not.toHaveProperty(
+      'serverAliveInterval',
+    );
+  });
+
   it('evaluates Match lines: host, originalhost, user, localuser, exec, all, negation', async () => {
     const dir = await tempDir();
     const path = await configFile(
