@@ -127,6 +127,31 @@ export function notAnswering(
 }
 
 /**
+ * A server that answered earlier in this run went silent: requests timed out one after the
+ * other while it answered nothing at all. One error stops the transfer.
+ */
+export function stoppedAnswering(
+  endpoint: string,
+  hostPort: string,
+  seconds: number,
+  cause?: unknown,
+): OperationError {
+  return new OperationError(
+    'REMOTE_NOT_ANSWERING',
+    `The ${endpoint} stopped answering: requests timed out after ${seconds} s without data, ` +
+      'and it answered nothing meanwhile',
+    {
+      hint:
+        `Check that the server at ${hostPort} is healthy and reachable, then run the command ` +
+        'again (what was transferred stays). A server that is only slow: raise read_timeout ' +
+        '(seconds) for the remote in .dvc/config.',
+      data: { endpoint, hostPort, seconds },
+      cause,
+    },
+  );
+}
+
+/**
  * The credentials were accepted but their account lacks permission for an operation (S3
  * AccessDenied): not a credential problem, so the hint is about the bucket's policy.
  */

@@ -8,6 +8,7 @@ import type { GetTarget, TransferOptions } from './driver.js';
 import {
   networkCode,
   notAnswering,
+  stoppedAnswering,
   remoteFailed,
   tlsCode,
   tlsFailed,
@@ -82,8 +83,13 @@ export class HttpTransport {
   private readonly httpAgent: HttpAgent;
   private httpsAgent: HttpsAgent | undefined;
   private readonly direct: DirectGetPool;
-  /** host:port of the endpoints that have answered a request in this run. */
-  private readonly answered = new Set<string>();
+  /** host:port of the endpoints that have answered a request in this run: when they last did. */
+  private readonly answered = new Map<string, number>();
+  /**
+   * host:port of endpoints that have answered before: how many requests timed out in a row
+   * without the endpoint answering anything from their start (reset by any answer).
+   */
+  private readonly silentTimeouts = new Map<string, number>();
   private readonly firstAnswerMs: number;
 
   constructor(settings: HttpSettings) {
@@ -116,10 +122,11 @@ export class HttpTransport {
     const req = request(r.url, { method: r.method, headers: r.headers, agent });
     const idleMs = r.timeoutMs ?? 60_000;
     const waitMs = this.answerWait(target, idleMs);
+    const startedAt = performance.now();
     req.setTimeout(waitMs, () => req.destroy(timedOut(waitMs, req.socket?.connecting)));
     const response = new Promise<IncomingMessage>((resolve, reject) => {
       req.on('response', (res) => {
-        this.answered.add(target.hostPort);
+        this.noteAnswer(target);
         // The body may take as long as the request's own idle limit allows.
         if (waitMs !== idleMs) req.setTimeout(idleMs);
         resolve(res);
@@ -136,8 +143,13 @@ export class HttpTransport {
       return await response;
     } catch (err) {
       req.destroy();
-      throw this.failure(target, `${r.method} ${r.url.pathname}`, err);
+      throw this.failure(target, `${r.method} ${r.url.pathname}`, err, startedAt);
     }
+  }
+
+  private noteAnswer(target: HttpTarget): void {
+    this.answered.set(target.hostPort, performance.now());
+    this.silentTimeouts.delete(target.hostPort);
   }
 
   /** The idle limit of a request: shorter while its endpoint has not answered in this run. */
@@ -148,21 +160,30 @@ export class HttpTransport {
   /**
    * The cmf error for a failed request. A timeout of an endpoint that has never answered in
    * this run stops the transfer (one error instead of one slow retried failure per object):
-   * unreachable if the connection itself never came up, else not answering.
+   * unreachable if the connection itself never came up, else not answering. So does the
+   * second timeout in a row during which an endpoint that did answer answered nothing at all
+   * (it went silent: each object would otherwise wait out every retry). A single timeout, or
+   * one while other requests get answers, is transient (retried).
    */
-  private failure(target: HttpTarget, what: string, err: unknown): Error {
+  private failure(target: HttpTarget, what: string, err: unknown, startedAt: number): Error {
     const t = err as {
       code?: unknown;
       connecting?: boolean;
       unanswered?: boolean;
       waitMs?: number;
     };
-    if (t.code === 'ETIMEDOUT' && t.waitMs !== undefined && !this.answered.has(target.hostPort)) {
+    if (t.code !== 'ETIMEDOUT' || t.waitMs === undefined) return transportError(target, what, err);
+    const endpoint = target.endpoint ?? `server ${target.hostPort}`;
+    const lastAnswer = this.answered.get(target.hostPort);
+    if (lastAnswer === undefined) {
       if (t.connecting) return unreachable(target.hostPort, 'ETIMEDOUT', err);
       if (t.unanswered !== false) {
-        const endpoint = target.endpoint ?? `server ${target.hostPort}`;
         return notAnswering(endpoint, target.hostPort, seconds(t.waitMs), err);
       }
+    } else if (lastAnswer < startedAt) {
+      const silent = (this.silentTimeouts.get(target.hostPort) ?? 0) + 1;
+      this.silentTimeouts.set(target.hostPort, silent);
+      if (silent >= 2) return stoppedAnswering(endpoint, target.hostPort, seconds(t.waitMs), err);
     }
     return transportError(target, what, err);
   }
@@ -179,15 +200,14 @@ export class HttpTransport {
     into: DirectTarget,
   ): Promise<DirectResult> {
     const answerTimeoutMs = this.answerWait(target, into.timeoutMs);
-    const onAnswer = (): void => {
-      this.answered.add(target.hostPort);
-    };
+    const startedAt = performance.now();
+    const onAnswer = (): void => this.noteAnswer(target);
     try {
       const result = await this.direct.get(url, headers, { ...into, answerTimeoutMs, onAnswer });
       onAnswer();
       return result;
     } catch (err) {
-      throw this.failure(target, `GET ${url.pathname}`, err);
+      throw this.failure(target, `GET ${url.pathname}`, err, startedAt);
     }
   }
 

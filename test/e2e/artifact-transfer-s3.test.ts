@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { connect as connectTcp, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -246,6 +246,58 @@ describe('cmf artifact push / pull with an S3 remote (Ceph RGW, cmf init minioS3
     } finally {
       for (const s of sockets) s.destroy();
       hole.close();
+    }
+  });
+
+  it('an endpoint that answered and then goes silent stops the push with one error after two timeouts, not three per object', async () => {
+    // A relay to the gateway that forwards until the first upload (the gateway has answered
+    // the bucket check and the listing by then), then forwards nothing more, on any
+    // connection, without closing them.
+    const sockets = new Set<Socket>();
+    let silent = false;
+    const relay = createServer((client) => {
+      const upstream = connectTcp(rgw.port, '127.0.0.1');
+      for (const [from, to, down] of [
+        [client, upstream, false],
+        [upstream, client, true],
+      ] as const) {
+        sockets.add(from);
+        from.on('error', () => undefined);
+        from.on('close', () => to.destroy());
+        from.on('data', (d: Buffer) => {
+          if (!down && d.toString('latin1', 0, 4) === 'PUT ') silent = true;
+          if (!silent) to.write(d);
+        });
+      }
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(relay.address() as AddressInfo).port}`;
+    try {
+      const dir = join(root, 'project-silent');
+      await loggedProject(dir, s3Init(`s3://${BUCKET}/silent`), env);
+      const config = join(dir, '.dvc/config');
+      writeFileSync(
+        config,
+        readFileSync(config, 'utf8')
+          .replace(rgw.endpoint, url)
+          .replace(/^(\s*)(endpointurl = .*)$/m, '$1$2\n$1read_timeout = 1'),
+      );
+      const push = await runCmf(['artifact', 'push', '-p', 'Test-env', '--json'], {
+        cwd: dir,
+        env,
+      });
+      expect(silent).toBe(true);
+      const err = expectFailure(push, 1, 'REMOTE_NOT_ANSWERING');
+      expect(err.message).toBe(
+        `The S3 endpoint ${url} stopped answering: requests timed out after 1 s without data, ` +
+          'and it answered nothing meanwhile',
+      );
+      expect(err.hint).toContain('raise read_timeout');
+      // One error for the run, not a list of objects that each waited out three attempts.
+      expect(JSON.parse(push.stderr).error.data.result).toBeUndefined();
+    } finally {
+      for (const s of sockets) s.destroy();
+      relay.close();
     }
   });
 });

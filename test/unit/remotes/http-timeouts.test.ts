@@ -120,4 +120,51 @@ describe('HTTP timeouts', () => {
       fresh.http.close();
     }
   });
+
+  it('an endpoint that answered and then went silent: the second timeout in a row with no answer meanwhile is one fatal error', async () => {
+    const { http, target } = transport();
+    try {
+      await readText(await get(http, target, '/trickle'));
+      const first = await failure(get(http, target, '/hole'));
+      expect(first.err.code).toBe('REMOTE_FAILED');
+      // An answer in between: the endpoint works, the next silence is transient again.
+      await readText(await get(http, target, '/trickle'));
+      expect((await failure(get(http, target, '/hole'))).err.code).toBe('REMOTE_FAILED');
+      const second = await failure(get(http, target, '/hole'));
+      expect(second.err.code).toBe('REMOTE_NOT_ANSWERING');
+      expect(second.err.message).toBe(
+        `The S3 endpoint ${base} stopped answering: requests timed out after 1 s without data, ` +
+          'and it answered nothing meanwhile',
+      );
+      expect(second.err.hint).toContain('raise read_timeout');
+      // Parallel requests that all time out with no answer: fatal at the first round.
+      const fresh = transport();
+      try {
+        await readText(await get(fresh.http, fresh.target, '/trickle'));
+        const dir = await tempDir();
+        const all = await Promise.all([
+          failure(get(fresh.http, fresh.target, '/hole')),
+          failure(
+            fresh.http.getDirect(
+              fresh.target,
+              new URL('/hole', base),
+              {},
+              {
+                path: join(dir, 'x'),
+                timeoutMs: IDLE_MS,
+              },
+            ),
+          ),
+        ]);
+        expect(all.map((f) => f.err.code).sort()).toEqual([
+          'REMOTE_FAILED',
+          'REMOTE_NOT_ANSWERING',
+        ]);
+      } finally {
+        fresh.http.close();
+      }
+    } finally {
+      http.close();
+    }
+  });
 });
