@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { DvcOut } from '../hashing/dvcfile.js';
 import { projectRelativePath, type PipelineArtifact } from './collect.js';
@@ -48,6 +49,22 @@ export async function artifactObject(
   const oid = a.oid ?? out?.md5;
   if (oid === undefined) return undefined;
   return { oid, legacy: out?.md5 === oid && out.hashName === 'md5-dos2unix' };
+}
+
+/**
+ * Whether the `.dvc` file beside a single-file artifact marks it executable (`isexec: true`)
+ * for this object, as DVC's checkout reads it: MLMD does not record exec bits. Only a file
+ * that mentions isexec is parsed, so a pull of many artifacts costs a small read each.
+ */
+export async function marksExecutable(path: string, oid: string): Promise<boolean> {
+  const text = await readFile(`${path}.dvc`, 'utf8').catch(() => undefined);
+  if (text === undefined || !/\bisexec\s*:\s*true\b/.test(text)) return false;
+  const { parseDvcFile } = await import('../hashing/dvcfile.js');
+  try {
+    return parseDvcFile(text, `${path}.dvc`).outs.some((o) => o.md5 === oid && o.isexec === true);
+  } catch {
+    return false; // a broken .dvc file is not the pull's business: the object still lands
+  }
 }
 
 /** Which artifacts each object belongs to, DVC 3 and legacy objects apart. */

@@ -14,7 +14,7 @@ import {
   type ArtifactContext,
   type ArtifactTransferOptions,
 } from './project.js';
-import { artifactObject, ObjectOwners } from './objects.js';
+import { artifactObject, marksExecutable, ObjectOwners } from './objects.js';
 
 export interface PullArtifactsOptions extends ArtifactTransferOptions {
   /** Pull only this artifact: its full name, its path, or the basename of its path. */
@@ -219,12 +219,14 @@ async function pullAndCheckout(
     for (const t of order) {
       if (!(await complete(ctx.cache, t, failedOids))) continue;
       const abs = join(ctx.projectRoot, t.rel);
+      const isexec = !isDirOid(t.oid) && (await marksExecutable(abs, t.oid));
       const run = () =>
         checkout(
           {
             path: posix.basename(t.rel),
             md5: t.oid,
             hashName: t.legacy ? 'md5-dos2unix' : 'md5',
+            isexec,
           },
           {
             repoRoot: ctx.projectRoot,

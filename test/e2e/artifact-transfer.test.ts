@@ -31,6 +31,7 @@ import {
 import { isolatedEnv, runCmf } from '../helpers/cli.js';
 import { pushArtifacts } from '../../src/artifacts/index.js';
 import { NotFoundError } from '../../src/errors/index.js';
+import { Cmf } from '../../src/index.js';
 
 let root: string;
 let project: string;
@@ -197,6 +198,32 @@ describe('cmf artifact pull', () => {
       filesUnchanged: files.length,
       failed: [],
     });
+  });
+
+  it('a file its .dvc marks isexec is checked out executable, as DVC does; others are not', async () => {
+    const dir = join(root, 'project-exec');
+    await loggedProject(dir, ['local', '--path', join(root, 'remote-exec')], env);
+    mkdirSync(join(dir, 'tools'));
+    writeFileSync(join(dir, 'tools/run.sh'), '#!/bin/sh\necho run\n', { mode: 0o755 });
+    const lib = await Cmf.open({ cwd: dir, pipelineName: 'Test-env' });
+    await lib.createContext('Tools');
+    await lib.createExecution('Tools');
+    await lib.logDataset('tools/run.sh', 'output');
+    await lib.finalize();
+    await lib.close();
+    expect(readFileSync(join(dir, 'tools/run.sh.dvc'), 'utf8')).toContain('isexec: true');
+    expect((await cmf(['artifact', 'push', '-p', 'Test-env'], dir)).code).toBe(0);
+
+    const other = join(root, 'clone-exec');
+    cloneProject(dir, other);
+    const r = await cmf(['artifact', 'pull', '-p', 'Test-env'], other);
+    expect(r.code, r.stderr).toBe(0);
+    expect(statSync(join(other, 'tools/run.sh')).mode & 0o111).not.toBe(0);
+    expect(statSync(join(other, 'artifacts/data.xml.gz')).mode & 0o111).toBe(0);
+    // An up-to-date copy that lost its x bits gets them back on the next pull.
+    chmodSync(join(other, 'tools/run.sh'), 0o644);
+    expect((await cmf(['artifact', 'pull', '-p', 'Test-env'], other)).code).toBe(0);
+    expect(statSync(join(other, 'tools/run.sh')).mode & 0o111).not.toBe(0);
   });
 
   it('records the files it writes in the hash state, so a later pull stats them instead of reading them, and still sees a change', async () => {
