@@ -64,7 +64,7 @@ export async function loadArtifactContext(opts: ArtifactTransferOptions): Promis
       projectRoot,
       baseDir: dirname(mlmdPath),
       dvc,
-      cache: new LocalCache(dvc.cacheDir),
+      cache: new LocalCache(dvc.cacheDir, { shared: dvc.cacheShared }),
       artifacts,
       fileless,
     };

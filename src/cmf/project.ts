@@ -70,7 +70,7 @@ export async function openProject(filepath: string, cwd: string): Promise<Projec
     git,
     dvcRoot,
     remoteUrl: remote.url,
-    cache: new LocalCache(config.cacheDir),
+    cache: new LocalCache(config.cacheDir, { shared: config.cacheShared }),
     state: HashState.open(dvcRoot),
     gitRepoUrl: await git.remoteUrl(),
   };

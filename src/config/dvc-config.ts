@@ -29,6 +29,8 @@ export interface DvcConfig {
   cacheDir: string;
   /** `cache.type`, default reflink then copy. */
   cacheTypes: LinkType[];
+  /** `cache.shared = group`: cache directories group-writable (setgid, 0o2775). */
+  cacheShared: boolean;
   remotes: Record<string, DvcRemoteConfig>;
   /** The raw merged sections, for keys this summary does not name. */
   sections: IniDocument;
@@ -143,10 +145,21 @@ function summarize(repoRoot: string, sections: IniDocument): DvcConfig {
       },
     );
   }
+  const shared = scalar(cache?.get('shared'));
+  if (shared !== undefined && shared.toLowerCase() !== 'group') {
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `Invalid cache.shared in .dvc/config: '${shared}' (DVC knows only 'group')`,
+      {
+        hint: 'Set it to group (`dvc config cache.shared group`), or remove the line.',
+      },
+    );
+  }
   return {
     defaultRemote: scalar(sections.get('core')?.get('remote'))?.toLowerCase(),
     cacheDir: scalar(cache?.get('dir')) ?? join(repoRoot, '.dvc', 'cache'),
     cacheTypes,
+    cacheShared: shared !== undefined,
     remotes,
     sections,
   };

@@ -12,7 +12,6 @@ import {
   closeSync,
   fchmodSync,
   fstatSync,
-  mkdirSync,
   openSync,
   readFileSync,
   renameSync,
@@ -21,7 +20,6 @@ import {
   writeSync,
   type BigIntStats,
 } from 'node:fs';
-import { dirname } from 'node:path';
 import { tempPathBeside } from '../fs/atomic.js';
 import { readSmallFile } from '../fs/small-read.js';
 import { CACHE_OBJECT_MODE, type LocalCache } from './cache.js';
@@ -43,12 +41,12 @@ export interface SmallFileResult {
  * missing: the cache's 256 fan-out directories exist after the first few hundred objects,
  * and a `mkdir` per object would be a wasted syscall.
  */
-function openCreating(path: string): number {
+function openCreating(path: string, cache: LocalCache): number {
   try {
     return openSync(path, 'wx', CACHE_OBJECT_MODE);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    mkdirSync(dirname(path), { recursive: true });
+    cache.makeDirForSync(path);
     return openSync(path, 'wx', CACHE_OBJECT_MODE);
   }
 }
@@ -112,7 +110,7 @@ export class SmallFileAdder {
   private store(target: string, bytes: Buffer): BigIntStats {
     const tmp = tempPathBeside(target);
     try {
-      const fd = openCreating(tmp);
+      const fd = openCreating(tmp, this.cache);
       let st: BigIntStats;
       try {
         for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);

@@ -1,5 +1,5 @@
-import { constants, statSync, type BigIntStats } from 'node:fs';
-import { chmod, copyFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmodSync, constants, mkdirSync, statSync, type BigIntStats } from 'node:fs';
+import { chmod, copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { IntegrityError, NotFoundError, OperationError } from '../errors/index.js';
 import { replaceAtomically } from '../fs/atomic.js';
@@ -118,17 +118,55 @@ export function objectRelPath(oid: string, opts: { legacy?: boolean } = {}): str
   return `${opts.legacy ? '' : 'files/md5/'}${oid.slice(0, 2)}/${oid.slice(2)}`;
 }
 
+/** The directories mkdir -p made: from the first one it created down to `last`. */
+function madeDirs(first: string, last: string): string[] {
+  const dirs = [last];
+  for (let d = last; d !== first && dirname(d) !== d;) dirs.unshift((d = dirname(d)));
+  return dirs;
+}
+
 /** Makes a fresh object read-only. DVC ignores chmod failures (e.g. on odd mounts); so do we. */
 async function protect(path: string): Promise<void> {
   await chmod(path, CACHE_OBJECT_MODE).catch(() => undefined);
 }
 
+/** Mode of the cache's directories under `cache.shared = group`, as DVC makes them. */
+export const SHARED_DIR_MODE = 0o2775;
+
+export interface CacheOptions {
+  /**
+   * DVC's `cache.shared = group`: directories are made group-writable with the setgid bit
+   * (0o2775 whatever the umask), so the members of the group can all add objects.
+   */
+  shared?: boolean;
+}
+
 export class LocalCache {
   /** Absolute or cwd-relative cache root, e.g. `<repo>/.dvc/cache`. */
   readonly root: string;
+  readonly shared: boolean;
 
-  constructor(root: string) {
+  constructor(root: string, opts: CacheOptions = {}) {
     this.root = root;
+    this.shared = opts.shared === true;
+  }
+
+  /** Makes the directory an object goes into (mkdir -p), with the shared mode if set. */
+  async makeDirFor(objectPath: string): Promise<void> {
+    const dir = dirname(objectPath);
+    const first = await mkdir(dir, { recursive: true });
+    if (this.shared && first !== undefined) {
+      for (const d of madeDirs(first, dir)) await chmod(d, SHARED_DIR_MODE);
+    }
+  }
+
+  /** {@link makeDirFor}, synchronous: for adders that write thousands of small objects. */
+  makeDirForSync(objectPath: string): void {
+    const dir = dirname(objectPath);
+    const first = mkdirSync(dir, { recursive: true });
+    if (this.shared && first !== undefined) {
+      for (const d of madeDirs(first, dir)) chmodSync(d, SHARED_DIR_MODE);
+    }
   }
 
   /** Path of `oid` in the DVC 3 layout, or the legacy one. */
@@ -242,6 +280,7 @@ export class LocalCache {
   async addFile(srcPath: string, md5: string, opts: AddFileOptions = {}): Promise<AddObjectResult> {
     const path = this.objectPath(md5, opts);
     if ((await sizeIfExists(path)) !== undefined) return { path, added: false };
+    await this.makeDirFor(path);
     await replaceAtomically(path, async (tmp) => {
       // FICLONE (not _FORCE): clone when possible, otherwise a plain copy.
       await copyFile(srcPath, tmp, constants.COPYFILE_FICLONE);
@@ -274,6 +313,7 @@ export class LocalCache {
       }
     }
     if ((await sizeIfExists(path)) !== undefined) return { path, added: false };
+    await this.makeDirFor(path);
     await replaceAtomically(path, async (tmp) => {
       await writeFile(tmp, bytes);
       await protect(tmp);

@@ -1,5 +1,5 @@
 import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { chmod, mkdir, rename, rm } from 'node:fs/promises';
+import { chmod, rename, rm } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { CmfError, IntegrityError, OperationError, toCmfError } from '../errors/index.js';
@@ -511,7 +511,7 @@ async function fetchObject(
   const dest = cache.objectPath(oid, layout);
   const dir = dirname(dest);
   if (!sink.madeDirs.has(dir)) {
-    await mkdir(dir, { recursive: true });
+    await cache.makeDirFor(dest);
     sink.madeDirs.add(dir);
     // Once per directory written to: temp files a killed pull left here go now.
     sweepStaleTemps(dir);

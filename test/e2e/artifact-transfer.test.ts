@@ -11,6 +11,7 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -224,6 +225,41 @@ describe('cmf artifact pull', () => {
     chmodSync(join(other, 'tools/run.sh'), 0o644);
     expect((await cmf(['artifact', 'pull', '-p', 'Test-env'], other)).code).toBe(0);
     expect(statSync(join(other, 'tools/run.sh')).mode & 0o111).not.toBe(0);
+  });
+
+  it('cache.shared = group: the cache directories pull and the library make are group-writable with setgid (0o2775), whatever the umask', async () => {
+    await cmf(['artifact', 'push', '-p', 'Test-env'], project);
+    const dir = clone();
+    appendFileSync(join(dir, '.dvc/config'), '[cache]\n    shared = group\n');
+    const r = await cmf(['artifact', 'pull', '-p', 'Test-env'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const cache = join(dir, '.dvc/cache');
+    const dirModes = (root: string): number[] => {
+      const out: number[] = [];
+      const walk = (d: string): void => {
+        out.push(statSync(d).mode & 0o7777);
+        for (const e of readdirSync(d, { withFileTypes: true }))
+          if (e.isDirectory()) walk(join(d, e.name));
+      };
+      walk(root);
+      return out;
+    };
+    const modes = dirModes(cache);
+    expect(modes.length).toBeGreaterThan(3);
+    expect(new Set(modes)).toEqual(new Set([0o2775]));
+    // Objects stay read-only, as DVC keeps them.
+    expect(
+      statSync(join(cache, 'files/md5', dataOid().slice(0, 2), dataOid().slice(2))).mode & 0o777,
+    ).toBe(0o444);
+
+    // The library's adds too (a new object in a new fan-out directory).
+    writeFileSync(join(dir, 'extra.txt'), 'extra shared\n');
+    const lib = await Cmf.open({ cwd: dir, pipelineName: 'Test-env' });
+    await lib.createContext('Extra');
+    await lib.createExecution('Extra');
+    await lib.logDataset('extra.txt', 'output');
+    await lib.close();
+    expect(new Set(dirModes(cache))).toEqual(new Set([0o2775]));
   });
 
   it('records the files it writes in the hash state, so a later pull stats them instead of reading them, and still sees a change', async () => {

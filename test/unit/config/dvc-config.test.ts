@@ -56,6 +56,17 @@ describe('loadDvcConfig', () => {
     await expect(loadDvcConfig(root)).rejects.toBeInstanceOf(ConfigError);
   });
 
+  it('reads cache.shared = group; any other value is a config error', async () => {
+    expect((await loadDvcConfig(await repoWith(''))).cacheShared).toBe(false);
+    const shared = await loadDvcConfig(await repoWith('[cache]\n    shared = group\n'));
+    expect(shared.cacheShared).toBe(true);
+    const bad = loadDvcConfig(await repoWith('[cache]\n    shared = world\n'));
+    await expect(bad).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: "Invalid cache.shared in .dvc/config: 'world' (DVC knows only 'group')",
+    });
+  });
+
   it('merges the system and global files under the project ones, as DVC does', async () => {
     const root = await repoWith('[core]\n    remote = shared\n');
     const system = await tempDir();
