@@ -11,6 +11,7 @@ import { oidFromKey } from '../remotes/driver.js';
 import type { MlmdArtifact, MlmdStore } from '../mlmd/index.js';
 import { executionNotFound, hasUuid, pipelineExecutions, requirePipeline } from '../cmf/query.js';
 import { DVC_TRACKED_PROPERTY } from '../cmf/conventions.js';
+import { artifactPath } from '../cmf/artifact-name.js';
 
 /** Artifact types that name no file in the cache. */
 const NOT_FILE_BACKED = new Set(['Metrics', 'Label']);
@@ -22,7 +23,7 @@ export interface PipelineArtifact {
   type: string;
   /** Full MLMD name, e.g. `artifacts/data.xml.gz:<md5>`. */
   name: string;
-  /** The path part of the name (before the first `:`), as logged. */
+  /** The path part of the name (before its hash, see cmf/artifact-name.ts), as logged. */
   path: string;
   /** DVC object id (`<md5>` or `<md5>.dir`), or undefined when MLMD records none. */
   oid?: string;
@@ -170,7 +171,7 @@ export function collectArtifactSets(
         id: a.id,
         type: a.typeName,
         name: a.name,
-        path: a.name.split(':')[0]!,
+        path: artifactPath(a.name, a.uri),
         lastEvent: lastEvent.get(a.id)!,
         ...(oid ? { oid } : {}),
         ...(named ? { legacy: named.legacy } : {}),

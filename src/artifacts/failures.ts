@@ -3,6 +3,7 @@ import { isDirOid, type LocalCache } from '../hashing/cache.js';
 import { objectKey, type TransferFailure } from '../remotes/index.js';
 import type { ObjectOwners } from './objects.js';
 import { counted } from '../util/counted.js';
+import { artifactPath } from '../cmf/artifact-name.js';
 
 /** One object (or artifact) that did not make it, in a form `--json` can print. */
 export interface ArtifactFailure {
@@ -104,7 +105,7 @@ export function transferError(
   const shown = failed
     .slice(0, 10)
     .map((f) => {
-      const paths = [...new Set(f.artifacts.map((a) => a.split(':')[0]))].join(', ');
+      const paths = [...new Set(f.artifacts.map((a) => artifactPath(a)))].join(', ');
       const what = f.oid ? `${f.oid}${paths ? ` (${paths})` : ''}` : paths;
       return `  ${what}: ${f.message}`;
     })

@@ -8,6 +8,7 @@
  */
 import { posix, resolve } from 'node:path';
 import { NotFoundError, UsageError } from '../errors/index.js';
+import { artifactPath, splitArtifactName } from '../cmf/artifact-name.js';
 
 export interface SelectWhere {
   /** The directory NAME was typed in: a relative path in NAME is relative to it. */
@@ -16,9 +17,15 @@ export interface SelectWhere {
   baseDir: string;
 }
 
+/** A recorded name as [path, rest]: the path ends before the hash (it may hold `:`). */
 function splitName(name: string): [path: string, rest: string] {
-  const i = name.indexOf(':');
-  return i < 0 ? [name, ''] : [name.slice(0, i), name.slice(i)];
+  const path = artifactPath(name);
+  return [path, name.slice(path.length)];
+}
+
+/** NAME as typed: a path with no hash after it is a path whole (`-a colon:x.csv`). */
+function splitWanted(name: string): [path: string, rest: string] {
+  return splitArtifactName(name) ?? [name, ''];
 }
 
 function baseName(p: string): string {
@@ -38,7 +45,7 @@ export function selectArtifacts<T>(
   wanted: string,
   where: SelectWhere,
 ): T[] {
-  const [wPath, wRest] = splitName(wanted);
+  const [wPath, wRest] = splitWanted(wanted);
   const wAbs = resolve(where.cwd, wPath);
   const at = (item: T) => resolve(where.baseDir, splitName(nameOf(item))[0]);
   const samePath = (item: T) => splitName(nameOf(item))[0] === wPath || at(item) === wAbs;

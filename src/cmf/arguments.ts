@@ -1,27 +1,145 @@
-/** Checks of the plain arguments of the logging calls (before anything is written). */
+/**
+ * Checks of the plain arguments of the public Cmf API, made before anything is read or
+ * written: a wrong type, a null or a missing value is a UsageError `CMF_BAD_ARGUMENT` whose
+ * hint names the argument and what it takes (not a TypeError from deep inside). Custom
+ * property maps are checked by values.ts (`CMF_BAD_PROPERTY`), events by conventions.ts.
+ */
 import { UsageError } from '../errors/index.js';
+
+/** A value as a message shows it: strings quoted, null, arrays and other kinds by name. */
+function shown(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  return typeof v === 'object' ? 'an object' : typeof v;
+}
+
+/** The error for argument `name` of `where`, which takes `expected`. */
+export function badArgument(
+  where: string | undefined,
+  name: string,
+  expected: string,
+  v: unknown,
+): UsageError {
+  const what = where ? `${where}: ${name}` : name;
+  return new UsageError('CMF_BAD_ARGUMENT', `${what} must be ${expected}, not ${shown(v)}`, {
+    hint: `Pass ${name} as ${expected}.`,
+    data: { argument: name, expected },
+  });
+}
+
+const TEXT = 'a non-empty string (without NUL characters)';
+
+function isText(v: unknown): v is string {
+  return typeof v === 'string' && v !== '' && !v.includes('\0');
+}
 
 /** A name that becomes a file name (step metrics, dataslices). */
 export function checkFileName(what: string, name: unknown): string {
-  if (
-    typeof name !== 'string' ||
-    name === '' ||
-    name === '.' ||
-    name === '..' ||
-    /[/\\\0]/.test(name)
-  ) {
-    throw new UsageError('CMF_BAD_NAME', `Invalid ${what} name ${JSON.stringify(name)}`, {
+  if (!isText(name) || name === '.' || name === '..' || /[/\\]/.test(name)) {
+    throw new UsageError('CMF_BAD_NAME', `Invalid ${what} name ${shown(name)}`, {
       hint: `A ${what} name becomes a file name: use a non-empty name without slashes.`,
     });
   }
   return name;
 }
 
-export function checkText(what: string, v: unknown): string {
-  if (typeof v !== 'string' || v === '' || v.includes('\0')) {
-    throw new UsageError('CMF_BAD_ARGUMENT', `${what} must be a non-empty string`, {
-      data: { value: String(v) },
-    });
-  }
+/** A required string argument (of `where`, when given, for the message). */
+export function checkText(what: string, v: unknown, where?: string): string {
+  if (!isText(v)) throw badArgument(where, what, TEXT, v);
   return v;
+}
+
+function optionalText(where: string, name: string, v: unknown): void {
+  if (v !== undefined) checkText(name, v, where);
+}
+
+function optionalBoolean(where: string, name: string, v: unknown): void {
+  if (v !== undefined && typeof v !== 'boolean') throw badArgument(where, name, 'a boolean', v);
+}
+
+/** An options object: undefined (no options) or a plain object. */
+function options(where: string, v: unknown, example: string): Record<string, unknown> {
+  if (v === undefined) return {};
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw badArgument(where, 'the options', `an object such as ${example} (or left out)`, v);
+  }
+  return v as Record<string, unknown>;
+}
+
+/** `Cmf.open(opts)`. */
+export function checkOpenOptions(opts: unknown): void {
+  const where = 'Cmf.open';
+  const o = options(where, opts, "{ pipelineName: 'Test-env' }");
+  optionalText(where, 'filepath', o.filepath);
+  optionalText(where, 'pipelineName', o.pipelineName);
+  optionalText(where, 'cwd', o.cwd);
+  optionalBoolean(where, 'graph', o.graph);
+  const t = o.busyTimeoutMs;
+  // SQLite takes the busy timeout as a 32-bit int of milliseconds.
+  if (
+    t !== undefined &&
+    !(Number.isSafeInteger(t) && (t as number) >= 0 && (t as number) < 2 ** 31)
+  ) {
+    throw badArgument(where, 'busyTimeoutMs', 'a whole number of milliseconds, 0 or more', t);
+  }
+}
+
+/** `createExecution(executionType, customProperties, opts)`. */
+export function checkCreateExecution(executionType: unknown, opts: unknown): void {
+  const where = 'createExecution';
+  checkText('executionType', executionType, where);
+  const o = options(where, opts, "{ cmd: ['train.py', '--epochs', '3'] }");
+  const cmd = o.cmd;
+  if (
+    cmd !== undefined &&
+    typeof cmd !== 'string' &&
+    !(Array.isArray(cmd) && cmd.every((c) => typeof c === 'string'))
+  ) {
+    throw badArgument(where, 'cmd', 'a string or an array of strings', cmd);
+  }
+  optionalBoolean(where, 'createNewExecution', o.createNewExecution);
+}
+
+/** `updateExecution(executionId, customProperties)`. */
+export function checkExecutionId(where: string, id: unknown): void {
+  if (!Number.isSafeInteger(id) || (id as number) < 1) {
+    throw badArgument(where, 'executionId', 'the id (a positive integer) of an execution', id);
+  }
+}
+
+/** `logDataset(path, event, customProperties, opts)`. */
+export function checkLogDataset(path: unknown, opts: unknown): void {
+  const where = 'logDataset';
+  checkText('path', path, where);
+  const o = options(where, opts, "{ label: 'artifacts/labels.csv' }");
+  optionalText(where, 'label', o.label);
+}
+
+/** `logDatasets(items, event)`: paths, or `{ path, customProperties }` objects. */
+export function checkLogDatasets(items: unknown): void {
+  const where = 'logDatasets';
+  const expected = "an array of paths or of { path, customProperties } objects, e.g. ['a.csv']";
+  if (!Array.isArray(items)) throw badArgument(where, 'items', expected, items);
+  items.forEach((it: unknown, i) => {
+    if (typeof it === 'string') return checkText(`items[${i}]`, it, where);
+    if (it === null || typeof it !== 'object' || Array.isArray(it)) {
+      throw badArgument(where, `items[${i}]`, 'a path or a { path, customProperties } object', it);
+    }
+    checkText(`items[${i}].path`, (it as { path?: unknown }).path, where);
+  });
+}
+
+/** `logModel(path, event, opts)`. */
+export function checkLogModel(path: unknown, opts: unknown): void {
+  const where = 'logModel';
+  checkText('path', path, where);
+  const o = options(where, opts, "{ modelFramework: 'SKlearn' }");
+  for (const k of ['modelFramework', 'modelType', 'modelName']) optionalText(where, k, o[k]);
+}
+
+/** Two required strings, as in `logLabel(labelPath, datasetPath)`. */
+export function checkTexts(where: string, values: Record<string, unknown>): void {
+  for (const [name, v] of Object.entries(values)) checkText(name, v, where);
 }

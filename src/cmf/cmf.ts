@@ -23,7 +23,7 @@
  *   server look for).
  */
 import { existsSync, statSync, type BigIntStats } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { v1 as uuid1 } from 'uuid';
 import { NotFoundError, UsageError } from '../errors/index.js';
 import { addMany, hashItems, type AddManyItem } from '../hashing/index.js';
@@ -51,7 +51,17 @@ import {
   type ArtifactTypeName,
   type EventName,
 } from './conventions.js';
-import { checkFileName, checkText } from './arguments.js';
+import {
+  checkCreateExecution,
+  checkExecutionId,
+  checkFileName,
+  checkLogDataset,
+  checkLogDatasets,
+  checkLogModel,
+  checkOpenOptions,
+  checkText,
+  checkTexts,
+} from './arguments.js';
 import { DataSlice, type DataSliceHost } from './dataslice.js';
 import type { AddedObject, LogHost } from './host.js';
 import { labelFile, logLabel, recordLabel } from './label.js';
@@ -163,6 +173,7 @@ export class Cmf implements DataSliceHost {
    * cmflib it never switches your git branch or changes the working directory.
    */
   static async open(opts: CmfOptions = {}): Promise<Cmf> {
+    checkOpenOptions(opts);
     if (opts.graph) {
       throw new UsageError(
         'CMF_GRAPH_UNSUPPORTED',
@@ -210,14 +221,19 @@ export class Cmf implements DataSliceHost {
     return this.exec;
   }
 
+  /** CMF_CLOSED once close() has run (calls queued before it still run). */
+  private checkOpen(): void {
+    if (this.closed) {
+      throw new UsageError('CMF_CLOSED', 'This Cmf instance is closed', {
+        hint: 'Make every call before close(), or create a new Cmf for the same MLMD file to log more.',
+      });
+    }
+  }
+
   /** Runs calls one at a time, so concurrent calls on one instance see a consistent stage/execution. */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(() => {
-      if (this.closed) {
-        throw new UsageError('CMF_CLOSED', 'This Cmf instance is closed', {
-          hint: 'Make every call before close() (or finalize()), or create a new Cmf for the same MLMD file to log more.',
-        });
-      }
+      this.checkOpen();
       return fn();
     });
     this.queue = run.catch(() => undefined);
@@ -265,7 +281,10 @@ export class Cmf implements DataSliceHost {
     customProperties?: CustomProperties,
     opts: CreateExecutionOptions = {},
   ): Promise<MlmdExecution> {
-    return this.serial(() => this.createExecutionNow(executionType, customProperties, opts));
+    return this.serial(() => {
+      checkCreateExecution(executionType, opts);
+      return this.createExecutionNow(executionType, customProperties, opts);
+    });
   }
 
   private async createExecutionNow(
@@ -342,9 +361,11 @@ export class Cmf implements DataSliceHost {
   /** Merges custom properties into an execution (given keys replaced, others kept). */
   updateExecution(executionId: number, customProperties: CustomProperties): Promise<MlmdExecution> {
     return this.serial(async () => {
+      checkExecutionId('updateExecution', executionId);
       const props = customPropertiesOf('updateExecution', customProperties);
       if (!this.store.executions.get(executionId, { properties: false })) {
         throw new NotFoundError('CMF_EXECUTION_NOT_FOUND', `No execution with id ${executionId}`, {
+          hint: 'Pass the id of an execution of this MLMD file, e.g. (await cmf.createExecution(...)).id or cmf.execution?.id.',
           data: { executionId },
         });
       }
@@ -367,6 +388,7 @@ export class Cmf implements DataSliceHost {
     opts: LogDatasetOptions = {},
   ): Promise<LogResult> {
     return this.serial(async () => {
+      checkLogDataset(path, opts);
       const type = eventType(event);
       const props = customPropertiesOf('logDataset', customProperties);
       const labelProps = customPropertiesOf('logDataset labelProperties', opts.labelProperties);
@@ -395,6 +417,7 @@ export class Cmf implements DataSliceHost {
     event: EventArg,
   ): Promise<LogResult[]> {
     return this.serial(async () => {
+      checkLogDatasets(items);
       const type = eventType(event);
       const list = items.map((it) => (typeof it === 'string' ? { path: it } : it));
       const props = list.map((it) => customPropertiesOf('logDatasets', it.customProperties));
@@ -415,6 +438,7 @@ export class Cmf implements DataSliceHost {
    */
   logModel(path: string, event: EventArg, opts: LogModelOptions = {}): Promise<LogResult> {
     return this.serial(async () => {
+      checkLogModel(path, opts);
       const type = eventType(event);
       const props = customPropertiesOf('logModel', opts.customProperties);
       const model = {
@@ -456,6 +480,7 @@ export class Cmf implements DataSliceHost {
    * Nothing is written until {@link commitMetrics}.
    */
   logMetric(name: string, values: CustomProperties): void {
+    this.checkOpen();
     this.metrics.log(name, values);
   }
 
@@ -470,6 +495,7 @@ export class Cmf implements DataSliceHost {
 
   /** A new dataslice: add files with `addData`, then `commit`. */
   createDataslice(name: string): DataSlice {
+    this.checkOpen();
     return new DataSlice(this, checkFileName('dataslice', name));
   }
 
@@ -480,6 +506,7 @@ export class Cmf implements DataSliceHost {
   updateDataslice(name: string, record: string, customProperties: CustomProperties): Promise<void> {
     return this.serial(async () => {
       checkFileName('dataslice', name);
+      checkTexts('updateDataslice', { record });
       const props = customPropertiesOf('updateDataslice', customProperties);
       const abs = this.generatedPath('dataslice', name);
       const rows = await readTable(abs).catch((err: NodeJS.ErrnoException) => {
@@ -488,6 +515,7 @@ export class Cmf implements DataSliceHost {
             'CMF_DATASLICE_NOT_FOUND',
             `Dataslice ${name} has not been committed in this execution`,
             {
+              hint: 'Commit it first (createDataslice(name), addData, commit) in the current execution: updateDataslice changes a dataslice of the execution logging now.',
               data: { path: abs },
             },
           );
@@ -501,6 +529,7 @@ export class Cmf implements DataSliceHost {
           'CMF_DATASLICE_RECORD_NOT_FOUND',
           `${record} is not in dataslice ${name}`,
           {
+            hint: 'Give the path as it was given to addData (or as recorded, relative to the MLMD file), of a file added before commit.',
             data: { record },
           },
         );
@@ -531,6 +560,7 @@ export class Cmf implements DataSliceHost {
     customProperties?: CustomProperties,
   ): Promise<LogResult> {
     return this.serial(async () => {
+      checkTexts('logLabel', { labelPath, datasetPath });
       const props = customPropertiesOf('logLabel', customProperties);
       return logLabel(this.host, labelPath, datasetPath, props);
     });
@@ -583,6 +613,7 @@ export class Cmf implements DataSliceHost {
 
   /** @internal */
   async _hashForSlice(path: string): Promise<{ recorded: string; md5: string }> {
+    this.checkOpen();
     const abs = await this.existing(path, 'file');
     const [h] = await hashItems([{ path: abs }], { state: this.project.state, jobs: 1 });
     return { recorded: recordedPath(this.project, abs), md5: h!.md5 };
@@ -658,7 +689,15 @@ export class Cmf implements DataSliceHost {
         },
       );
     }
-    this.project.git.relativePath(abs); // inside the repository, or a typed error
+    const { git, dvcRoot } = this.project;
+    const root = [git.dir, dvcRoot].find((r) => relative(r, abs) === '');
+    if (root !== undefined) {
+      throw new UsageError('CMF_PATH_IS_ROOT', `${path} is the repository root ${root} itself`, {
+        hint: 'The root of the git repository or DVC project cannot be logged: log the files or directories inside it.',
+        data: { path: abs },
+      });
+    }
+    git.relativePath(abs); // inside the repository, or a typed error
     return { path: abs, stat: st };
   }
 

@@ -25,11 +25,28 @@ export type CustomProperties = Record<string, CustomValue>;
 
 const KINDS = new Set(['int', 'double', 'string']);
 
-function bad(where: string, key: string, why: string): never {
+function bad(where: string, key: string, why: string, hint?: string): never {
   throw new UsageError('CMF_BAD_PROPERTY', `${where}: property ${JSON.stringify(key)} ${why}`, {
-    hint: 'Use strings, numbers (wrap in doubleValue() to force a double), bigints or booleans.',
+    hint:
+      hint ??
+      'Use strings, numbers (wrap in doubleValue() to force a double), bigints or booleans.',
     data: { key },
   });
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** MLMD and the parquet files store ints as 64-bit: a bigint beyond is refused up front. */
+function checkInt64(where: string, key: string, v: bigint): void {
+  if (v < INT64_MIN || v > INT64_MAX) {
+    bad(
+      where,
+      key,
+      `is ${v}, which does not fit in a 64-bit int`,
+      'Ints are stored as 64-bit (-2^63 to 2^63-1): store a larger number as a string, or as doubleValue(Number(x)) if precision may be lost.',
+    );
+  }
 }
 
 /** Checks and types one value. */
@@ -39,6 +56,7 @@ export function customValue(where: string, key: string, v: unknown): PropertyVal
     if (!Number.isFinite(v)) bad(where, key, `must be a finite number, not ${v}`);
     return toPropertyValue(v);
   }
+  if (typeof v === 'bigint') checkInt64(where, key, v);
   if (typeof v === 'string' || typeof v === 'bigint') return toPropertyValue(v);
   if (v !== null && typeof v === 'object' && 'type' in v && 'value' in v) {
     const t = (v as PropertyValue).type;
@@ -49,6 +67,7 @@ export function customValue(where: string, key: string, v: unknown): PropertyVal
     if (t === 'string' && typeof inner !== 'string') bad(where, key, 'must hold a string');
     if (t === 'int' && !(typeof inner === 'bigint' || Number.isSafeInteger(inner)))
       bad(where, key, 'must hold a safe integer or a bigint');
+    if (t === 'int' && typeof inner === 'bigint') checkInt64(where, key, inner);
     if (typeof inner === 'string' && inner.includes('\0')) bad(where, key, 'cannot hold NUL');
     return v as PropertyValue;
   }

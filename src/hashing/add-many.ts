@@ -98,7 +98,10 @@ export async function addMany(
       throw new UsageError(
         'ADD_BAD_PATH',
         `Cannot add ${list[i]!.path}: not a regular file or directory`,
-        { data: { path: list[i]!.path } },
+        {
+          hint: 'Only regular files and directories can be versioned (not sockets, FIFOs or devices); give a file or a directory.',
+          data: { path: list[i]!.path },
+        },
       );
     }
   });

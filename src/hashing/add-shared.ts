@@ -8,15 +8,23 @@ import { parseDvcFile, type DvcFile, type DvcOut } from './dvcfile.js';
 export function checkTarget(path: string, repoRoot: string): void {
   const rel = relative(repoRoot, path);
   const parts = rel.split(sep);
-  const fail = (why: string): never => {
+  const fail = (why: string, hint: string): never => {
     throw new UsageError('ADD_BAD_PATH', `Cannot add ${path}: ${why}`, {
+      hint,
       data: { path, repoRoot },
     });
   };
-  if (rel === '') fail('it is the repository root');
-  if (parts[0] === '..' || isAbsolute(rel)) fail(`it is outside the repository ${repoRoot}`);
-  if (parts.some((p) => p === '.dvc' || p === '.git')) fail('it is inside .dvc or .git');
-  if (path.endsWith('.dvc')) fail('it is a .dvc file');
+  const inside = 'Add the files or directories inside the project instead.';
+  if (rel === '') fail('it is the repository root', inside);
+  if (parts[0] === '..' || isAbsolute(rel)) {
+    fail(`it is outside the repository ${repoRoot}`, `Move or copy it into ${repoRoot} first.`);
+  }
+  if (parts.some((p) => p === '.dvc' || p === '.git')) {
+    fail('it is inside .dvc or .git', 'These folders belong to DVC and git; add your own files.');
+  }
+  if (path.endsWith('.dvc')) {
+    fail('it is a .dvc file', 'Add the file it describes (the path without .dvc) instead.');
+  }
 }
 
 /** The `.dvc` file content to write: the new out, keeping what the user added to `previous`. */

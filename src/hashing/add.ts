@@ -108,6 +108,7 @@ export async function add(path: string, opts: AddOptions): Promise<AddResult> {
     if (isexec) out.isexec = true;
   } else {
     throw new UsageError('ADD_BAD_PATH', `Cannot add ${path}: not a regular file or directory`, {
+      hint: 'Only regular files and directories can be versioned (not sockets, FIFOs or devices); give a file or a directory.',
       data: { path },
     });
   }

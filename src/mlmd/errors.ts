@@ -4,6 +4,7 @@
  * what a file already holds are IntegrityErrors too; caller mistakes are UsageErrors.
  */
 import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
   CmfError,
   IntegrityError,
@@ -187,12 +188,26 @@ export function busyError(path: string, timeoutMs: number, cause: unknown): Oper
   );
 }
 
+/** A write on a store the caller opened with `readonly: true`. */
 export function readonlyError(path: string, cause?: unknown): UsageError {
   return new UsageError(MlmdErrorCode.readonly, `MLMD file ${path} is open read-only.`, {
     cause,
-    hint: 'Open the store without readonly to write to it, and check the file permissions.',
+    hint: 'This store was opened with readonly: true; open it without readonly to write to it.',
     data: { path },
   });
+}
+
+/** SQLite could not write a store opened for writing (SQLITE_READONLY). */
+export function notWritableError(path: string, cause?: unknown): OperationError {
+  return new OperationError(
+    MlmdErrorCode.readonly,
+    `MLMD file ${path} cannot be written: the file or its directory is not writable, or the file system is read-only.`,
+    {
+      cause,
+      hint: `Check that you may write ${path} and its directory ${dirname(path)} (SQLite writes a journal file beside it), and that the file system is not mounted read-only; or give another MLMD file with -f/--file_name.`,
+      data: { path },
+    },
+  );
 }
 
 export function notFoundError(what: string, data?: Record<string, unknown>): NotFoundError {
@@ -239,8 +254,12 @@ export function propertyTypeError(
   );
 }
 
-export function invalidArgumentError(message: string, data?: Record<string, unknown>): UsageError {
-  return new UsageError(MlmdErrorCode.invalidArgument, message, { data });
+export function invalidArgumentError(
+  message: string,
+  data?: Record<string, unknown>,
+  hint = 'MLMD cannot store this value as given: change the value the message names (ints are 64-bit, doubles finite, strings without NUL, names non-empty).',
+): UsageError {
+  return new UsageError(MlmdErrorCode.invalidArgument, message, { data, hint });
 }
 
 /**
@@ -284,7 +303,7 @@ export function translateSqliteError(err: unknown, path: string, busyTimeoutMs: 
     case 'SQLITE_LOCKED':
       return busyError(path, busyTimeoutMs, err);
     case 'SQLITE_READONLY':
-      return readonlyError(path, err);
+      return notWritableError(path, err);
     case 'SQLITE_CANTOPEN':
       return cantOpenError(path, err);
     case 'SQLITE_CONSTRAINT':

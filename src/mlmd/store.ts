@@ -19,6 +19,7 @@ import {
   cantOpenError,
   emptyFileError,
   fileNotFoundError,
+  invalidArgumentError,
   translateSqliteError,
 } from './errors.js';
 import { ExecutionStore } from './execution-store.js';
@@ -81,6 +82,14 @@ export class MlmdStore {
     const readonly = opts.readonly ?? false;
     const mayInit = !readonly && (opts.create ?? true);
     const busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    // SQLite takes a 32-bit int; better-sqlite3 would throw a TypeError taken for CANTOPEN.
+    if (!(Number.isSafeInteger(busyTimeoutMs) && busyTimeoutMs >= 0 && busyTimeoutMs < 2 ** 31)) {
+      throw invalidArgumentError(
+        `busyTimeoutMs must be a whole number of milliseconds, 0 or more, not ${String(busyTimeoutMs)}.`,
+        { busyTimeoutMs: String(busyTimeoutMs) },
+        `Pass busyTimeoutMs as a whole number of milliseconds (default ${DEFAULT_BUSY_TIMEOUT_MS}).`,
+      );
+    }
     const exists = path === ':memory:' || existsSync(path);
     if (!exists && !mayInit) throw fileNotFoundError(path);
 

@@ -105,10 +105,23 @@ beforeAll(async () => {
   await odd.finalize();
   await odd.close();
 
+  // Colon: paths that hold `:` (a file, a directory, a model, step metrics).
+  write(project, 'colon:x.csv', 'x\n1\n');
+  write(project, 'colon:dir/a.txt', 'a\n');
+  write(project, 'colon:m.pkl', 'model\n');
+  const colon = await Cmf.open({ cwd: project, pipelineName: 'Colon' });
+  await stage(colon, 'One', ['colon:x.csv', 'colon:dir']);
+  await colon.logModel('colon:m.pkl', 'output');
+  colon.logMetric('m:1', { loss: 1 });
+  await colon.commitMetrics('m:1');
+  await colon.finalize();
+  await colon.close();
+
   for (const [p, f] of [
     ['Sub', 'runs/mlmd'],
     ['Many', 'mlmd'],
     ['Odd', 'mlmd'],
+    ['Colon', 'mlmd'],
   ] as const) {
     const r = await cmf(['artifact', 'push', '-p', p, '-f', f], project);
     if (r.code !== 0) throw new Error(r.stderr);
@@ -125,6 +138,40 @@ describe('file names that are separators only on Windows', () => {
     expect(r.code).toBe(0);
     expect(readFileSync(join(dir, 'odd/back\\slash.txt'), 'utf8')).toBe('b\n');
     expect(readFileSync(join(dir, 'odd/c:notes.txt'), 'utf8')).toBe('c\n');
+  });
+});
+
+describe('paths that hold a colon', () => {
+  it('pull restores `colon:x.csv` (and a directory, a model, step metrics) there, not at `colon`', async () => {
+    const dir = clone();
+    for (const f of ['colon:x.csv', 'colon:dir', 'colon:m.pkl'])
+      rmSync(join(dir, f), { recursive: true, force: true });
+    write(dir, 'colon', 'an unrelated user file\n');
+    const r = await cmf(['artifact', 'pull', '-p', 'Colon'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, 'colon'), 'utf8')).toBe('an unrelated user file\n');
+    expect(readFileSync(join(dir, 'colon:x.csv'), 'utf8')).toBe('x\n1\n');
+    expect(readFileSync(join(dir, 'colon:dir/a.txt'), 'utf8')).toBe('a\n');
+    expect(readFileSync(join(dir, 'colon:m.pkl'), 'utf8')).toBe('model\n');
+    const runs = readdirSync(join(dir, 'cmf_artifacts'), { withFileTypes: true });
+    const run = runs.find((d) => d.isDirectory())!.name;
+    expect(existsSync(join(dir, 'cmf_artifacts', run, 'metrics', 'm:1'))).toBe(true);
+    expect(existsSync(join(dir, 'cmf_artifacts', run, 'metrics', 'm'))).toBe(false);
+  });
+
+  it('-a selects such a path whole, in list and pull', async () => {
+    const dir = clone();
+    rmSync(join(dir, 'colon:x.csv'), { force: true });
+    const p = await cmf(['artifact', 'pull', '-p', 'Colon', '-a', 'colon:x.csv', '--json'], dir);
+    expect(p.code, p.stderr).toBe(0);
+    expect(JSON.parse(p.stdout).checkedOut).toEqual(['colon:x.csv']);
+    expect(readFileSync(join(dir, 'colon:x.csv'), 'utf8')).toBe('x\n1\n');
+    const l = await cmf(['artifact', 'list', '-p', 'Colon', '-a', 'colon:x.csv', '--json'], dir);
+    expect(l.code, l.stderr).toBe(0);
+    expect((JSON.parse(l.stdout) as Array<{ name: string }>).map((x) => x.name)).toEqual([
+      expect.stringMatching(/^colon:x\.csv:[0-9a-f]{32}$/),
+    ]);
   });
 });
 

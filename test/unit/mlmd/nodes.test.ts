@@ -68,7 +68,7 @@ describe('types', () => {
       { type_id: t.id, parent_type_id: 1 },
     ]);
     expect(() => store.types.put(TypeKind.ARTIFACT, 'X', { baseType: 'mlmd.Train' })).toThrow(
-      expect.objectContaining({ code: 'MLMD_INVALID_ARGUMENT' }),
+      expect.objectContaining({ code: 'MLMD_INVALID_ARGUMENT', hint: expect.any(String) }),
     );
   });
 

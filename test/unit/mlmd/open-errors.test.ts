@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { CmfError, IntegrityError, NotFoundError } from '../../../src/errors/index.js';
+import { translateSqliteError } from '../../../src/mlmd/errors.js';
 import {
   MlmdStore,
   PropertyType,
@@ -241,6 +242,34 @@ describe('opening files that are not a v10 MLMD store', () => {
     expect((caught as CmfError).hint).toMatch(/-f\/--file_name/);
   });
 
+  it('a bad busyTimeoutMs is MLMD_INVALID_ARGUMENT naming it, not MLMD_CANT_OPEN', () => {
+    const path = join(tempDir(), 'mlmd');
+    for (const busyTimeoutMs of [-1, 'abc', 1.5, 2 ** 31]) {
+      let caught: unknown;
+      try {
+        MlmdStore.open(path, { busyTimeoutMs: busyTimeoutMs as number });
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toMatchObject({ code: 'MLMD_INVALID_ARGUMENT', exitCode: 2 });
+      expect((caught as CmfError).hint).toMatch(/busyTimeoutMs as a whole number of milliseconds/);
+    }
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('a file SQLite cannot write: MLMD_READONLY naming the path, not "open without readonly"', () => {
+    const path = join(tempDir(), 'mlmd');
+    const sqlite = Object.assign(new Error('attempt to write a readonly database'), {
+      code: 'SQLITE_READONLY',
+    });
+    const err = translateSqliteError(sqlite, path, 5000) as CmfError;
+    expect(err).toMatchObject({ code: 'MLMD_READONLY', exitCode: 1 });
+    expect(err.message).toContain(`${path} cannot be written`);
+    expect(err.hint).toContain(path);
+    expect(err.hint).toMatch(/file system is not mounted read-only/);
+    expect(err.hint).not.toMatch(/without readonly/);
+  });
+
   it('a path in a missing directory: MLMD_CANT_OPEN', () => {
     const path = join(tempDir(), 'no', 'such', 'mlmd');
     expect(() => MlmdStore.open(path)).toThrow(
@@ -278,7 +307,10 @@ describe('opening valid stores', () => {
     const path = mlmdFile();
     const store = MlmdStore.open(path, { readonly: true });
     expect(() => store.types.put(TypeKind.ARTIFACT, 'New')).toThrow(
-      expect.objectContaining({ code: 'MLMD_READONLY' }),
+      expect.objectContaining({
+        code: 'MLMD_READONLY',
+        hint: expect.stringMatching(/opened with readonly: true/),
+      }),
     );
     expect(store.types.get(TypeKind.ARTIFACT, 'Data')?.properties).toEqual({
       url: PropertyType.STRING,
