@@ -24,6 +24,24 @@ export type CustomValue = PropertyInput;
 export type CustomProperties = Record<string, CustomValue>;
 
 const KINDS = new Set(['int', 'double', 'string']);
+// MLMD's int_value is an int64; the store would refuse anything else, but only after the
+// file was versioned (cache, .dvc file, .gitignore): checked here, before anything is written.
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+// MLMD reads this string as NULL (the store refuses it too).
+const MLMD_NULL_MARKER = '__MLMD_NULL__';
+
+function checkInt(where: string, key: string, v: bigint): void {
+  if (v < INT64_MIN || v > INT64_MAX) {
+    bad(where, key, `is ${v}, beyond the int64 range MLMD stores; pass it as a string`);
+  }
+}
+
+function checkString(where: string, key: string, v: string): void {
+  if (v.includes('\0')) bad(where, key, 'cannot hold NUL');
+  if (v === MLMD_NULL_MARKER)
+    bad(where, key, `cannot be ${MLMD_NULL_MARKER} (MLMD reads it as NULL)`);
+}
 
 function bad(where: string, key: string, why: string): never {
   throw new UsageError('CMF_BAD_PROPERTY', `${where}: property ${JSON.stringify(key)} ${why}`, {
@@ -39,6 +57,8 @@ export function customValue(where: string, key: string, v: unknown): PropertyVal
     if (!Number.isFinite(v)) bad(where, key, `must be a finite number, not ${v}`);
     return toPropertyValue(v);
   }
+  if (typeof v === 'bigint') checkInt(where, key, v);
+  if (typeof v === 'string') checkString(where, key, v);
   if (typeof v === 'string' || typeof v === 'bigint') return toPropertyValue(v);
   if (v !== null && typeof v === 'object' && 'type' in v && 'value' in v) {
     const t = (v as PropertyValue).type;
@@ -49,7 +69,8 @@ export function customValue(where: string, key: string, v: unknown): PropertyVal
     if (t === 'string' && typeof inner !== 'string') bad(where, key, 'must hold a string');
     if (t === 'int' && !(typeof inner === 'bigint' || Number.isSafeInteger(inner)))
       bad(where, key, 'must hold a safe integer or a bigint');
-    if (typeof inner === 'string' && inner.includes('\0')) bad(where, key, 'cannot hold NUL');
+    if (typeof inner === 'bigint') checkInt(where, key, inner);
+    if (typeof inner === 'string') checkString(where, key, inner);
     return v as PropertyValue;
   }
   return bad(where, key, `has an unsupported value ${v === null ? 'null' : typeof v}`);
@@ -66,7 +87,6 @@ export function customProperties(where: string, props: unknown): Record<string, 
   const out: Record<string, PropertyValue> = {};
   for (const [k, v] of Object.entries(props)) {
     if (k === '' || k.includes('\0')) bad(where, k, 'has an invalid name');
-    if (typeof v === 'string' && v.includes('\0')) bad(where, k, 'cannot hold NUL');
     out[k] = customValue(where, k, v);
   }
   return out;
