@@ -26,7 +26,7 @@ import { existsSync, statSync, type BigIntStats } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { v1 as uuid1 } from 'uuid';
 import { NotFoundError, UsageError } from '../errors/index.js';
-import { addMany, hashItems, type AddManyItem } from '../hashing/index.js';
+import { addMany, hashItems, undoAdd, type AddManyItem } from '../hashing/index.js';
 import {
   EventType,
   MlmdStore,
@@ -63,7 +63,8 @@ import {
   checkTexts,
 } from './arguments.js';
 import { DataSlice, type DataSliceHost } from './dataslice.js';
-import type { AddedObject, LogHost } from './host.js';
+import { GitChecks } from './git-checks.js';
+import type { AddedFile, AddedObject, LogHost } from './host.js';
 import { labelFile, logLabel, recordLabel } from './label.js';
 import { StepMetrics, logExecutionMetrics } from './metrics.js';
 import { writeEnvironment, type EnvironmentSnapshot } from './environment.js';
@@ -136,6 +137,7 @@ export class Cmf implements DataSliceHost {
   private readonly metrics = new StepMetrics();
   private readonly host: LogHost;
   private readonly stager: GitStager;
+  private readonly gitChecks: GitChecks;
   private env?: EnvironmentSnapshot;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -149,12 +151,14 @@ export class Cmf implements DataSliceHost {
     this.pipeline = pipeline;
     this.types = new TypeRegistry(store);
     this.stager = new GitStager(project.git);
+    this.gitChecks = new GitChecks(project.git);
     this.host = {
       store,
       types: this.types,
       project,
       scope: () => this.scope(),
       addFile: (abs) => this.addFile(abs),
+      recordAdded: (added, write) => this.recordAdded(added, write),
       url: (oid, legacy) => this.url(oid, legacy),
       generatedPath: (kind, name) => this.generatedPath(kind, name),
       existing: (path, kind) => this.existing(path, kind),
@@ -307,55 +311,58 @@ export class Cmf implements DataSliceHost {
     }
     const env = this.env;
     const envAdd = await this.addFile(env.path);
-    const startCommit = (await p.git.headCommit()) ?? '';
-    const reuse = opts.createNewExecution === false;
-    const typeId = this.types.execution(reuse ? stage.name : executionType);
-    const envType = this.types.artifact('Environment');
-    const uuid = uuid1();
-    const custom2: PropertyInputs = { ...props, [ENV_PROPERTY]: env.relativePath };
+    // The environment's .dvc file is staged only once the execution is recorded.
+    return this.recordAdded([envAdd], async () => {
+      const startCommit = (await p.git.headCommit()) ?? '';
+      const reuse = opts.createNewExecution === false;
+      const typeId = this.types.execution(reuse ? stage.name : executionType);
+      const envType = this.types.artifact('Environment');
+      const uuid = uuid1();
+      const custom2: PropertyInputs = { ...props, [ENV_PROPERTY]: env.relativePath };
 
-    const execution = this.store.transaction(() => {
-      const existing = reuse ? this.store.executions.getByName(typeId, executionType) : undefined;
-      let e: MlmdExecution;
-      if (existing) {
-        const old = existing.properties.Execution_uuid;
-        const uuids = old?.type === 'string' && old.value !== '' ? `${old.value},${uuid}` : uuid;
-        e = this.store.executions.update(existing.id, {
-          properties: { Execution_uuid: uuids },
-          customProperties: custom2,
-        });
-      } else {
-        e = this.store.executions.create({
-          typeId,
-          name: reuse ? executionType : null,
-          properties: {
-            Execution_uuid: uuid,
-            Context_Type: stage.name,
-            Context_ID: stage.id,
-            Execution: cmd,
-            Execution_type_name: stage.name,
-            Pipeline_Type: this.pipeline.name,
-            Pipeline_id: this.pipeline.id,
-            Git_Repo: p.gitRepoUrl,
-            Git_Start_Commit: startCommit,
-            Git_End_Commit: '',
-          },
-          customProperties: custom2,
-        });
-      }
-      this.store.links.associate(stage.id, e.id);
-      this.recordFile(
-        { store: this.store, stageId: stage.id, executionId: e.id },
-        envType,
-        'Environment',
-        env.path,
-        envAdd,
-        EventType.INPUT,
-      );
-      return e;
+      const execution = this.store.transaction(() => {
+        const existing = reuse ? this.store.executions.getByName(typeId, executionType) : undefined;
+        let e: MlmdExecution;
+        if (existing) {
+          const old = existing.properties.Execution_uuid;
+          const uuids = old?.type === 'string' && old.value !== '' ? `${old.value},${uuid}` : uuid;
+          e = this.store.executions.update(existing.id, {
+            properties: { Execution_uuid: uuids },
+            customProperties: custom2,
+          });
+        } else {
+          e = this.store.executions.create({
+            typeId,
+            name: reuse ? executionType : null,
+            properties: {
+              Execution_uuid: uuid,
+              Context_Type: stage.name,
+              Context_ID: stage.id,
+              Execution: cmd,
+              Execution_type_name: stage.name,
+              Pipeline_Type: this.pipeline.name,
+              Pipeline_id: this.pipeline.id,
+              Git_Repo: p.gitRepoUrl,
+              Git_Start_Commit: startCommit,
+              Git_End_Commit: '',
+            },
+            customProperties: custom2,
+          });
+        }
+        this.store.links.associate(stage.id, e.id);
+        this.recordFile(
+          { store: this.store, stageId: stage.id, executionId: e.id },
+          envType,
+          'Environment',
+          env.path,
+          envAdd,
+          EventType.INPUT,
+        );
+        return e;
+      });
+      this.exec = execution;
+      return execution;
     });
-    this.exec = execution;
-    return execution;
   }
 
   /** Merges custom properties into an execution (given keys replaced, others kept). */
@@ -395,13 +402,15 @@ export class Cmf implements DataSliceHost {
       const abs = await this.existing(path);
       const label = opts.label === undefined ? undefined : await labelFile(this.host, opts.label);
       const added = await this.addFile(abs);
-      const scope = await this.scope();
-      const typeId = this.types.artifact('Dataset');
-      const labelType = label ? this.types.artifact('Label') : 0;
-      return this.store.transaction(() => {
-        const r = this.recordFile(scope, typeId, 'Dataset', abs, added, type, props);
-        if (label) recordLabel(this.host, scope, labelType, label, r.artifact.uri, labelProps);
-        return r;
+      return this.recordAdded([added], async () => {
+        const scope = await this.scope();
+        const typeId = this.types.artifact('Dataset');
+        const labelType = label ? this.types.artifact('Label') : 0;
+        return this.store.transaction(() => {
+          const r = this.recordFile(scope, typeId, 'Dataset', abs, added, type, props);
+          if (label) recordLabel(this.host, scope, labelType, label, r.artifact.uri, labelProps);
+          return r;
+        });
       });
     });
   }
@@ -424,11 +433,15 @@ export class Cmf implements DataSliceHost {
       const found = list.map((it) => this.existingWithStat(it.path));
       const abs = found.map((f) => f.path);
       const added = await this.addFiles(found);
-      const scope = await this.scope();
-      const typeId = this.types.artifact('Dataset');
-      return this.store.transaction(() =>
-        abs.map((a, i) => this.recordFile(scope, typeId, 'Dataset', a, added[i]!, type, props[i])),
-      );
+      return this.recordAdded(added, async () => {
+        const scope = await this.scope();
+        const typeId = this.types.artifact('Dataset');
+        return this.store.transaction(() =>
+          abs.map((a, i) =>
+            this.recordFile(scope, typeId, 'Dataset', a, added[i]!, type, props[i]),
+          ),
+        );
+      });
     });
   }
 
@@ -448,22 +461,25 @@ export class Cmf implements DataSliceHost {
       };
       for (const [k, v] of Object.entries(model)) checkText(k, v);
       const abs = await this.existing(path);
-      const { oid, legacy } = await this.addFile(abs);
-      const scope = await this.scope();
-      const typeId = this.types.artifact('Model');
-      const rec = recordedPath(this.project, abs);
-      return this.store.transaction(() =>
-        recordArtifact(scope, {
-          typeId,
-          name: `${rec}:${oid}:${scope.executionId}`,
-          linkKey: `${rec}:${oid}`,
-          uri: oid,
-          properties: { ...model, Commit: oid, url: this.url(oid, legacy) },
-          custom: props,
-          event: type,
-          url: { entry: this.url(oid, legacy), targets: 'all' },
-        }),
-      );
+      const added = await this.addFile(abs);
+      const { oid, legacy } = added;
+      return this.recordAdded([added], async () => {
+        const scope = await this.scope();
+        const typeId = this.types.artifact('Model');
+        const rec = recordedPath(this.project, abs);
+        return this.store.transaction(() =>
+          recordArtifact(scope, {
+            typeId,
+            name: `${rec}:${oid}:${scope.executionId}`,
+            linkKey: `${rec}:${oid}`,
+            uri: oid,
+            properties: { ...model, Commit: oid, url: this.url(oid, legacy) },
+            custom: props,
+            event: type,
+            url: { entry: this.url(oid, legacy), targets: 'all' },
+          }),
+        );
+      });
     });
   }
 
@@ -637,24 +653,27 @@ export class Cmf implements DataSliceHost {
         index: { name: 'Path', values: [...files.keys()] },
         rows: [...files.values()],
       });
-      const { oid, legacy } = await this.addFile(abs);
+      const added = await this.addFile(abs);
+      const { oid, legacy } = added;
       const typeId = this.types.artifact('Dataslice');
       const rec = recordedPath(this.project, abs);
-      return this.store.transaction(() =>
-        recordArtifact(scope, {
-          typeId,
-          name: `${rec}:${oid}`,
-          uri: oid,
-          properties: {
-            git_repo: this.project.gitRepoUrl,
-            Commit: oid,
-            url: this.url(oid, legacy),
-          },
-          custom: props,
-          event: EventType.OUTPUT,
-          linkEvent: EventType.INPUT,
-          dedupe: false,
-        }),
+      return this.recordAdded([added], () =>
+        this.store.transaction(() =>
+          recordArtifact(scope, {
+            typeId,
+            name: `${rec}:${oid}`,
+            uri: oid,
+            properties: {
+              git_repo: this.project.gitRepoUrl,
+              Commit: oid,
+              url: this.url(oid, legacy),
+            },
+            custom: props,
+            event: EventType.OUTPUT,
+            linkEvent: EventType.INPUT,
+            dedupe: false,
+          }),
+        ),
       );
     });
   }
@@ -701,25 +720,61 @@ export class Cmf implements DataSliceHost {
     return { path: abs, stat: st };
   }
 
-  /** `dvc add` + queue the `.dvc` file for `git add`. */
-  private async addFile(abs: string): Promise<AddedObject> {
+  /** `dvc add` of one path; see {@link addFiles}. */
+  private async addFile(abs: string): Promise<AddedFile> {
     const [added] = await this.addFiles([abs]);
     return added!;
   }
 
   /**
    * `dvc add` of many paths (hashed in one pass, cached concurrently, each `.gitignore`
-   * rewritten once), their `.dvc` files queued for `git add`.
+   * rewritten once), after the checks DVC makes: symlinked directories and overlapping
+   * outputs (in `addMany`), then against git (tracked by git, `.dvc` file git-ignored).
+   * Nothing is written when one fails. The `.dvc` files are queued for `git add` by
+   * {@link recordAdded}, once the artifacts are in MLMD.
    */
-  private async addFiles(items: ReadonlyArray<string | AddManyItem>): Promise<AddedObject[]> {
+  private async addFiles(items: ReadonlyArray<string | AddManyItem>): Promise<AddedFile[]> {
     const p = this.project;
-    const results = await addMany(items, { repoRoot: p.dvcRoot, cache: p.cache, state: p.state });
-    this.stager.add(results.map((r) => r.dvcFilePath));
+    const results = await addMany(items, {
+      repoRoot: p.dvcRoot,
+      cache: p.cache,
+      state: p.state,
+      check: (paths) => this.gitChecks.check(paths),
+    });
     // add() always records the hash it computed (or the legacy id it kept).
     return results.map((r) => ({
       oid: r.out.md5 as string,
       legacy: r.out.hashName === 'md5-dos2unix',
+      result: r,
     }));
+  }
+
+  /**
+   * Runs `write`, the MLMD side of files just added. When it succeeds, their `.dvc` files
+   * are queued for `git add`; when it fails (invalid value, MLMD busy or read-only, …), the
+   * `.dvc` files and `.gitignore` lines are put back as they were, so that nothing is left
+   * to stage or commit for an artifact MLMD does not hold. Cache objects stay (they are
+   * content-addressed).
+   */
+  private async recordAdded<T>(
+    added: readonly AddedFile[],
+    write: () => T | Promise<T>,
+  ): Promise<T> {
+    let result: T;
+    try {
+      result = await write();
+    } catch (err) {
+      try {
+        await undoAdd(added.map((a) => a.result));
+      } catch (undoErr) {
+        this.warnings.push(
+          `Could not put back the .dvc files and .gitignore lines of a failed logging call: ${(undoErr as Error).message}. Check 'git status' before committing.`,
+        );
+      }
+      throw err;
+    }
+    this.stager.add(added.map((a) => a.result.dvcFilePath));
+    return result;
   }
 
   /** `<mlmd dir>/cmf_artifacts/<first Execution_uuid>/<kind>/<name>`. */

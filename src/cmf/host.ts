@@ -2,6 +2,7 @@
  * What the logging helpers outside the Cmf class (metrics, labels) need from their
  * instance: the store, the type ids, the project, and a few shared steps.
  */
+import type { AddResult } from '../hashing/index.js';
 import type { MlmdStore } from '../mlmd/index.js';
 import type { Scope } from './artifact-logging.js';
 import type { Project } from './project.js';
@@ -17,14 +18,24 @@ export interface AddedObject {
   legacy: boolean;
 }
 
+/** A file versioned by `dvc add`, its `.dvc` file not yet queued for `git add`. */
+export interface AddedFile extends AddedObject {
+  result: AddResult;
+}
+
 export interface LogHost {
   readonly store: MlmdStore;
   readonly types: TypeRegistry;
   readonly project: Project;
   /** The current stage and execution, creating both (named after the script) when missing. */
   scope(): Promise<Scope>;
-  /** `dvc add` + queue the `.dvc` file for `git add`. */
-  addFile(abs: string): Promise<AddedObject>;
+  /** `dvc add` (after DVC's checks); record it with {@link recordAdded}. */
+  addFile(abs: string): Promise<AddedFile>;
+  /**
+   * Runs `write` (the MLMD side of `added`); then queues their `.dvc` files for `git add`,
+   * or, when it fails, puts the `.dvc` files and `.gitignore` lines back as they were.
+   */
+  recordAdded<T>(added: readonly AddedFile[], write: () => T | Promise<T>): Promise<T>;
   /** The `url` property value of an object: `<pipeline>:<remote>/files/md5/..` (legacy: `/ab/..`). */
   url(oid: string, legacy?: boolean): string;
   /** `<mlmd dir>/cmf_artifacts/<first Execution_uuid>/<kind>/<name>`. */

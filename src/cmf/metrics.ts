@@ -85,19 +85,22 @@ export class StepMetrics {
       index: { name: 'SequenceNumber', values: rows.map((_, i) => i + 1) },
       rows,
     });
-    const { oid, legacy } = await host.addFile(abs);
+    const added = await host.addFile(abs);
+    const { oid, legacy } = added;
     const typeId = host.types.artifact('Step_Metrics');
     const rec = recordedPath(host.project, abs);
-    const result = host.store.transaction(() =>
-      recordArtifact(scope, {
-        typeId,
-        name: `${rec}:${oid}:${scope.executionId}:${uuid1()}`,
-        uri: oid,
-        properties: { Commit: oid, url: host.url(oid, legacy) },
-        custom: {},
-        event: EventType.OUTPUT,
-        alwaysNew: true,
-      }),
+    const result = await host.recordAdded([added], () =>
+      host.store.transaction(() =>
+        recordArtifact(scope, {
+          typeId,
+          name: `${rec}:${oid}:${scope.executionId}:${uuid1()}`,
+          uri: oid,
+          properties: { Commit: oid, url: host.url(oid, legacy) },
+          custom: {},
+          event: EventType.OUTPUT,
+          alwaysNew: true,
+        }),
+      ),
     );
     this.rows.delete(name);
     return result;

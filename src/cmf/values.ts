@@ -24,6 +24,15 @@ export type CustomValue = PropertyInput;
 export type CustomProperties = Record<string, CustomValue>;
 
 const KINDS = new Set(['int', 'double', 'string']);
+// MLMD reads this string as NULL (the store refuses it too, but only after the file was
+// versioned: cache, .dvc file, .gitignore). Checked here, before anything is written.
+const MLMD_NULL_MARKER = '__MLMD_NULL__';
+
+function checkString(where: string, key: string, v: string): void {
+  if (v.includes('\0')) bad(where, key, 'cannot hold NUL');
+  if (v === MLMD_NULL_MARKER)
+    bad(where, key, `cannot be ${MLMD_NULL_MARKER} (MLMD reads it as NULL)`);
+}
 
 function bad(where: string, key: string, why: string, hint?: string): never {
   throw new UsageError('CMF_BAD_PROPERTY', `${where}: property ${JSON.stringify(key)} ${why}`, {
@@ -37,7 +46,10 @@ function bad(where: string, key: string, why: string, hint?: string): never {
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-/** MLMD and the parquet files store ints as 64-bit: a bigint beyond is refused up front. */
+/**
+ * MLMD and the parquet files store ints as 64-bit: a bigint beyond is refused up front,
+ * before the file is versioned.
+ */
 function checkInt64(where: string, key: string, v: bigint): void {
   if (v < INT64_MIN || v > INT64_MAX) {
     bad(
@@ -57,6 +69,7 @@ export function customValue(where: string, key: string, v: unknown): PropertyVal
     return toPropertyValue(v);
   }
   if (typeof v === 'bigint') checkInt64(where, key, v);
+  if (typeof v === 'string') checkString(where, key, v);
   if (typeof v === 'string' || typeof v === 'bigint') return toPropertyValue(v);
   if (v !== null && typeof v === 'object' && 'type' in v && 'value' in v) {
     const t = (v as PropertyValue).type;
@@ -67,8 +80,8 @@ export function customValue(where: string, key: string, v: unknown): PropertyVal
     if (t === 'string' && typeof inner !== 'string') bad(where, key, 'must hold a string');
     if (t === 'int' && !(typeof inner === 'bigint' || Number.isSafeInteger(inner)))
       bad(where, key, 'must hold a safe integer or a bigint');
-    if (t === 'int' && typeof inner === 'bigint') checkInt64(where, key, inner);
-    if (typeof inner === 'string' && inner.includes('\0')) bad(where, key, 'cannot hold NUL');
+    if (typeof inner === 'bigint') checkInt64(where, key, inner);
+    if (typeof inner === 'string') checkString(where, key, inner);
     return v as PropertyValue;
   }
   return bad(where, key, `has an unsupported value ${v === null ? 'null' : typeof v}`);
@@ -85,7 +98,6 @@ export function customProperties(where: string, props: unknown): Record<string, 
   const out: Record<string, PropertyValue> = {};
   for (const [k, v] of Object.entries(props)) {
     if (k === '' || k.includes('\0')) bad(where, k, 'has an invalid name');
-    if (typeof v === 'string' && v.includes('\0')) bad(where, k, 'cannot hold NUL');
     out[k] = customValue(where, k, v);
   }
   return out;

@@ -3,7 +3,8 @@ import { basename, dirname, resolve } from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import { NotFoundError, UsageError } from '../errors/index.js';
 import { tempPathBeside } from '../fs/atomic.js';
-import { add, type AddOptions, type AddResult } from './add.js';
+import { addChecked, type AddOptions, type AddResult } from './add.js';
+import { checkOutputs } from './add-checks.js';
 import {
   checkTarget,
   legacyOut,
@@ -25,7 +26,8 @@ import { stateEntry, type StateEntry } from './state.js';
  * cores when there are many), copied into the cache concurrently, their `.dvc` files written
  * next, and each directory's `.gitignore` is read and rewritten once for the whole batch.
  *
- * Every path is checked (inside the repository, exists) before anything is written. Objects
+ * Every path is checked (inside the repository, exists, not inside a symlinked directory,
+ * no overlap with other outputs: see add-checks.ts) before anything is written. Objects
  * are all in the cache before the first `.dvc` file names one, and every file is written
  * under a temp name and renamed, so a killed batch leaves no partial object or `.dvc` file.
  * Legacy (DVC 2.x) outputs whose content did not change stay legacy, as with {@link add}.
@@ -80,6 +82,8 @@ export async function addMany(
   const list = items.map((it) => (typeof it === 'string' ? { path: it } : it));
   const abs = list.map((it) => resolve(it.path));
   for (const a of abs) checkTarget(a, repoRoot);
+  checkOutputs(abs, repoRoot);
+  opts.check?.(abs);
   // One entry per distinct path; repeats get the first one's result.
   const first = new Map<string, number>(); // path → its index in `unique`
   const unique: number[] = [];
@@ -109,7 +113,7 @@ export async function addMany(
   const { cache, state } = opts;
   const results = new Array<AddResult>(unique.length);
   // Rare: an existing .dvc file is rewritten keeping its mode, as add() does.
-  const rewrites: Array<[string, DvcFile, string]> = [];
+  const rewrites: Array<[number, DvcFile, string]> = [];
   const dvcFileOf = (k: number) => `${abs[unique[k]!]!}.dvc`;
   const previous = new Map<number, PreviousDvcFile>();
   for (const k of files) {
@@ -117,7 +121,9 @@ export async function addMany(
     if (p) previous.set(k, p);
   }
   const unchanged = await keptLegacy(files, previous, (k) => abs[unique[k]!]!, stats, opts);
-  for (const [k, r] of unchanged) results[k] = { ...r, dvcFilePath: dvcFileOf(k) };
+  for (const [k, r] of unchanged) {
+    results[k] = { ...r, dvcFilePath: dvcFileOf(k), changed: { dvcFile: false, gitignore: false } };
+  }
   if (unchanged.size > 0) files = files.filter((k) => !unchanged.has(k));
   if (files.length > 0) {
     const hashed = new Array<{ md5: string; size: number; isexec?: boolean }>(files.length);
@@ -175,16 +181,21 @@ export async function addMany(
         out: file.outs[0]!,
         dvcFilePath,
         objects: added[n] ? { added: 1, existing: 0 } : { added: 0, existing: 1 },
+        changed: { dvcFile: !before, gitignore: false },
       };
       // Written over (keeping comments), and not at all when its entry did not change.
-      if (before) rewrites.push([dvcFilePath, file, before.text]);
+      if (before) rewrites.push([k, file, before.text]);
       else writeNewDvcFile(dvcFilePath, serializeDvcFile(file));
     });
   }
-  for (const [path, file, text] of rewrites) await writeDvcFile(path, file, text);
+  for (const [k, file, text] of rewrites) {
+    if (await writeDvcFile(dvcFileOf(k), file, text)) {
+      results[k]!.changed = { dvcFile: true, previousDvcText: text, gitignore: false };
+    }
+  }
   // Directories go through add() one at a time (it hashes and copies on all cores itself).
   for (const k of dirs) {
-    results[k] = await add(abs[unique[k]!]!, { ...opts, gitignore: false });
+    results[k] = await addChecked(abs[unique[k]!]!, { ...opts, gitignore: false });
   }
 
   if (opts.gitignore !== false) {
@@ -200,15 +211,23 @@ export async function addMany(
         dir,
         ks.map((k) => basename(abs[unique[k]!]!)),
       );
-      ks.forEach((k, j) => (results[k]!.gitignorePath = changes[j]!.path));
+      ks.forEach((k, j) => {
+        const r = results[k]!;
+        r.gitignorePath = changes[j]!.path;
+        if (r.changed) r.changed.gitignore = changes[j]!.changed;
+      });
     });
   }
   return abs.map((a, i) => {
     const k = first.get(a)!;
     const r = results[k]!;
     if (unique[k] === i) return r;
-    // add() of the same path again finds every object in the cache.
-    return { ...r, objects: { added: 0, existing: r.objects.added + r.objects.existing } };
+    // add() of the same path again finds every object in the cache, and changes nothing.
+    return {
+      ...r,
+      objects: { added: 0, existing: r.objects.added + r.objects.existing },
+      changed: { dvcFile: false, gitignore: false },
+    };
   });
 }
 

@@ -4,6 +4,7 @@ import { NotFoundError, UsageError } from '../errors/index.js';
 import { mapLimit } from '../util/map-limit.js';
 import type { AddObjectResult, LocalCache } from './cache.js';
 import { hashDirectory } from './dir-hash.js';
+import { checkOutputs } from './add-checks.js';
 import { checkTarget, legacyOut, mergedDvcFile, readPrevious } from './add-shared.js';
 import { writeDvcFile, type DvcOut } from './dvcfile.js';
 import { addToGitignore } from './gitignore.js';
@@ -34,6 +35,11 @@ export interface AddOptions {
   jobs?: number;
   /** Write the `.gitignore` entry (default true; DVC skips it without git). */
   gitignore?: boolean;
+  /**
+   * The caller's own checks of the absolute paths (a typed error refuses them), run after
+   * the built-in ones and before anything is written.
+   */
+  check?: (paths: readonly string[]) => void;
 }
 
 export interface AddResult {
@@ -47,12 +53,35 @@ export interface AddResult {
   gitignorePath?: string;
   /** Cache objects written now, and those that were already there (not rewritten). */
   objects: { added: number; existing: number };
+  /** What changed in the work tree, for {@link undoAdd} (cache objects are not undone). */
+  changed?: AddChanges;
 }
 
+export interface AddChanges {
+  /** The `.dvc` file was written, replacing `previousDvcText` (undefined: there was none). */
+  dvcFile: boolean;
+  previousDvcText?: string;
+  /** The `.gitignore` line was added now. */
+  gitignore: boolean;
+}
+
+/**
+ * `dvc add` refuses paths inside symlinked directories and outputs that overlap (see
+ * add-checks.ts); so does this, before writing anything.
+ */
 export async function add(path: string, opts: AddOptions): Promise<AddResult> {
   const repoRoot = resolve(opts.repoRoot);
   const abs = resolve(path);
   checkTarget(abs, repoRoot);
+  checkOutputs([abs], repoRoot);
+  opts.check?.([abs]);
+  return addChecked(path, opts);
+}
+
+/** @internal {@link add} once its checks passed (`addMany` checks a whole batch first). */
+export async function addChecked(path: string, opts: AddOptions): Promise<AddResult> {
+  const repoRoot = resolve(opts.repoRoot);
+  const abs = resolve(path);
   // Taken before hashing: if the file changes from here until its copy is complete, the copy
   // is discarded rather than stored under a hash of other content.
   const st = await stat(abs, { bigint: true }).catch((err: NodeJS.ErrnoException) => {
@@ -117,14 +146,19 @@ export async function add(path: string, opts: AddOptions): Promise<AddResult> {
   state?.setMany(written);
 
   let entry: DvcOut;
+  const changed: AddChanges = { dvcFile: false, gitignore: false };
   if (kept) entry = kept;
   else {
     const file = mergedDvcFile(previous?.file, out);
-    await writeDvcFile(dvcFilePath, file, previous?.text);
+    changed.dvcFile = await writeDvcFile(dvcFilePath, file, previous?.text);
+    if (previous && changed.dvcFile) changed.previousDvcText = previous.text;
     entry = file.outs[0]!;
   }
-  const result: AddResult = { out: entry, dvcFilePath, objects };
-  if (opts.gitignore !== false)
-    result.gitignorePath = (await addToGitignore(dirname(abs), name)).path;
+  const result: AddResult = { out: entry, dvcFilePath, objects, changed };
+  if (opts.gitignore !== false) {
+    const g = await addToGitignore(dirname(abs), name);
+    result.gitignorePath = g.path;
+    changed.gitignore = g.changed;
+  }
   return result;
 }

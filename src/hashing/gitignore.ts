@@ -1,6 +1,8 @@
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { OperationError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { withLockFile } from '../fs/lock-file.js';
 
 /**
  * `.gitignore` entries for tracked outputs, written the way DVC (scmrepo `Git.ignore`) writes
@@ -44,6 +46,38 @@ async function readIfExists(path: string): Promise<{ text: string; mode: number 
   }
 }
 
+/** How long a writer waits for another one's `.gitignore.lock`, and when that lock is stale. */
+const LOCK_TIMEOUT_MS = 30_000;
+const LOCK_STALE_MS = 10_000;
+
+/**
+ * Runs a read-modify-write of the `.gitignore` at `path` holding `<path>.lock` (created
+ * exclusively, as git locks its own files): processes logging files of one directory at
+ * the same time would otherwise each rename their own version over the others', losing
+ * lines, and the data files those lines hid would show up untracked. The lock is held for
+ * a read and a rename; one left by a killed process is removed after 10 s.
+ */
+function withGitignoreLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  const lock = `${path}.lock`;
+  return withLockFile(
+    lock,
+    {
+      timeoutMs: LOCK_TIMEOUT_MS,
+      staleMs: LOCK_STALE_MS,
+      busy: () =>
+        new OperationError(
+          'GITIGNORE_LOCKED',
+          `${lock} was held by another process for ${LOCK_TIMEOUT_MS / 1000} s`,
+          {
+            hint: 'Another cmf process is updating this .gitignore; retry when it is done. If none is running, delete the lock file.',
+            data: { lock },
+          },
+        ),
+    },
+    fn,
+  );
+}
+
 /** Lines of a text file, without their `\n` (and a `\r` before it, for CRLF files). */
 function lines(text: string): string[] {
   return text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
@@ -52,7 +86,8 @@ function lines(text: string): string[] {
 /**
  * Adds `/<name>` to `<dir>/.gitignore` unless that exact line is already there. A newline is
  * inserted first when the file does not end with one. The file is replaced atomically and
- * keeps its mode. Unlike DVC we do not ask git whether another rule already ignores the path.
+ * keeps its mode; concurrent writers (other processes too) take turns, so none loses a line.
+ * Unlike DVC we do not ask git whether another rule already ignores the path.
  */
 export async function addToGitignore(dir: string, name: string): Promise<GitignoreChange> {
   return (await addManyToGitignore(dir, [name]))[0]!;
@@ -69,6 +104,10 @@ export async function addManyToGitignore(
 ): Promise<GitignoreChange[]> {
   const path = join(dir, '.gitignore');
   const entries = names.map(gitignoreEntry);
+  return withGitignoreLock(path, () => addEntries(path, entries));
+}
+
+async function addEntries(path: string, entries: readonly string[]): Promise<GitignoreChange[]> {
   const existing = await readIfExists(path);
   const present = new Set(existing ? lines(existing.text) : []);
   let added = '';
@@ -96,6 +135,10 @@ export async function addManyToGitignore(
 export async function removeFromGitignore(dir: string, name: string): Promise<GitignoreChange> {
   const path = join(dir, '.gitignore');
   const entry = gitignoreEntry(name);
+  return withGitignoreLock(path, () => removeEntry(path, entry));
+}
+
+async function removeEntry(path: string, entry: string): Promise<GitignoreChange> {
   const existing = await readIfExists(path);
   if (!existing) return { path, entry, changed: false };
   // Keep each line with its own terminator so untouched lines stay byte-identical.

@@ -12,5 +12,7 @@ export * from './gitignore.js';
 export * from './link.js';
 export * from './add.js';
 export * from './add-many.js';
+export * from './add-undo.js';
+export * from './add-checks.js';
 export * from './checkout.js';
 export * from './verify-objects.js';

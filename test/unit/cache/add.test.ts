@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -110,5 +110,36 @@ describe('add', () => {
     await expect(add(join(repo, 'x.dvc'), { repoRoot: repo, cache })).rejects.toBeInstanceOf(
       UsageError,
     );
+  });
+
+  it('refuses overlapping outputs and symlinked directories, writing nothing', async () => {
+    await mkdir(join(repo, 'dd', 'sub'), { recursive: true });
+    await writeFile(join(repo, 'dd', 'sub', 'a'), 'a\n');
+    await add(join(repo, 'dd'), { repoRoot: repo, cache });
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: UsageError) => e.code,
+      );
+    expect(await code(add(join(repo, 'dd', 'sub', 'a'), { repoRoot: repo, cache }))).toBe(
+      'ADD_OVERLAPPING_OUTPUTS',
+    );
+    expect(await code(readFile(join(repo, 'dd', 'sub', 'a.dvc')))).toBe('ENOENT');
+
+    await mkdir(join(repo, 'ee'));
+    await writeFile(join(repo, 'ee', 'b'), 'b\n');
+    await add(join(repo, 'ee', 'b'), { repoRoot: repo, cache });
+    expect(await code(add(join(repo, 'ee'), { repoRoot: repo, cache }))).toBe(
+      'ADD_OVERLAPPING_OUTPUTS',
+    );
+
+    await symlink(join(repo, 'ee'), join(repo, 'link'));
+    expect(await code(add(join(repo, 'link', 'b'), { repoRoot: repo, cache }))).toBe(
+      'ADD_SYMLINKED_DIRECTORY',
+    );
+    expect(await code(add(join(repo, 'link'), { repoRoot: repo, cache }))).toBe(
+      'ADD_SYMLINKED_DIRECTORY',
+    );
+    expect(await readFile(join(repo, '.gitignore'), 'utf8')).toBe('/dd\n');
   });
 });

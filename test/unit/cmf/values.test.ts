@@ -44,6 +44,19 @@ describe('custom property values', () => {
     expect(customProperties('t', undefined)).toEqual({});
   });
 
+  it('checks the int64 range MLMD stores, before the store is reached', () => {
+    const max = 2n ** 63n - 1n;
+    const min = -(2n ** 63n);
+    expect(customProperties('t', { a: max, b: min, c: intValue(max) })).toEqual({
+      a: intValue(max),
+      b: intValue(min),
+      c: intValue(max),
+    });
+    for (const v of [max + 1n, min - 1n, 2n ** 70n, intValue(2n ** 64n), '__MLMD_NULL__']) {
+      expect(() => customProperties('t', { k: v }), String(v)).toThrow(UsageError);
+    }
+  });
+
   it('grows labels, labels_uri and dataset_uri as sets and replaces other keys', () => {
     const existing = {
       labels: stringValue('a.csv'),
