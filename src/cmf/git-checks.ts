@@ -9,21 +9,12 @@
  *   the finalize commit would hold no trace of the file.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { UsageError } from '../errors/index.js';
 import type { GitRepo } from '../git/index.js';
+import { gitLayout } from '../git/git-dir.js';
 import { ignoredPaths } from '../git/ignored.js';
-import { parseIndex } from '../git/index-file.js';
-
-/** `.git`, or the directory a `.git` file (a linked worktree, a submodule) points to. */
-function gitDirOf(workTree: string): string {
-  const dotGit = join(workTree, '.git');
-  if (statSync(dotGit, { throwIfNoEntry: false })?.isFile()) {
-    const m = /^gitdir:\s*(.+?)\s*$/m.exec(readFileSync(dotGit, 'utf8'));
-    if (m) return isAbsolute(m[1]!) ? m[1]! : resolve(workTree, m[1]!);
-  }
-  return dotGit;
-}
+import { isIndexProblem, parseIndex } from '../git/index-file.js';
 
 /** The paths of the git index and their directories, re-read when the index changes. */
 export class GitChecks {
@@ -33,7 +24,8 @@ export class GitChecks {
 
   constructor(git: GitRepo) {
     this.git = git;
-    this.gitdir = gitDirOf(git.dir);
+    // A linked worktree or a submodule has its own index in the directory `.git` names.
+    this.gitdir = gitLayout(git.dir)?.gitdir ?? join(git.dir, '.git');
   }
 
   /** Throws a UsageError for the first absolute path of `paths` that `dvc add` would refuse. */
@@ -75,7 +67,8 @@ export class GitChecks {
     const stamp = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
     if (this.tracked?.stamp === stamp) return this.tracked;
     const parsed = parseIndex(readFileSync(path));
-    if (!parsed) return undefined;
+    // An index only git reads (version 4, split, …): git add stages such paths all the same.
+    if (isIndexProblem(parsed)) return undefined;
     const files = new Set<string>();
     const dirs = new Set<string>();
     for (const e of parsed.entries) {

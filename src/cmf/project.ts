@@ -43,6 +43,8 @@ export async function openProject(filepath: string, cwd: string): Promise<Projec
   const mlmdPath = resolve(cwd, filepath);
   const baseDir = dirname(mlmdPath);
   const git = await GitRepo.find(baseDir);
+  // A repository only the git program can stage in, and none installed: say so before logging.
+  await git.checkStaging();
   const dvcRoot = findDvcRoot(baseDir, git.dir);
   if (!dvcRoot) {
     throw new ConfigError('CMF_NO_DVC', `No DVC project (.dvc folder) found above ${baseDir}`, {

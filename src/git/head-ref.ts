@@ -8,6 +8,7 @@
 import { readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { OperationError } from '../errors/index.js';
+import { refFile, type GitLayout } from './git-dir.js';
 
 const OID = /^[0-9a-f]{40}$/;
 
@@ -29,10 +30,10 @@ function readOrUndefined(path: string): string | undefined {
 }
 
 /** The value of `ref`: its loose file, else its line in `packed-refs`; null when it has none. */
-function readRef(gitdir: string, ref: string): string | null | undefined {
-  const loose = readOrUndefined(join(gitdir, ref))?.trim();
+function readRef(layout: GitLayout, ref: string): string | null | undefined {
+  const loose = readOrUndefined(refFile(layout, ref))?.trim();
   if (loose !== undefined) return OID.test(loose) ? loose : undefined;
-  const packed = readOrUndefined(join(gitdir, 'packed-refs')) ?? '';
+  const packed = readOrUndefined(join(layout.commondir, 'packed-refs')) ?? '';
   for (const line of packed.split('\n')) {
     if (line.startsWith('#') || line.startsWith('^')) continue;
     const [oid, name] = line.trim().split(' ');
@@ -41,13 +42,13 @@ function readRef(gitdir: string, ref: string): string | null | undefined {
   return null;
 }
 
-export function readHead(gitdir: string): HeadState | undefined {
-  const head = readOrUndefined(join(gitdir, 'HEAD'))?.trim();
+export function readHead(layout: GitLayout): HeadState | undefined {
+  const head = readOrUndefined(join(layout.gitdir, 'HEAD'))?.trim();
   if (head === undefined) return undefined;
   if (OID.test(head)) return { oid: head };
   const m = /^ref: (refs\/\S+)$/.exec(head);
   if (!m || m[1]!.split('/').some((p) => p === '..' || p === '')) return undefined;
-  const value = readRef(gitdir, m[1]!);
+  const value = readRef(layout, m[1]!);
   if (value === undefined) return undefined;
   return value === null ? { ref: m[1]! } : { ref: m[1]!, oid: value };
 }
@@ -56,8 +57,8 @@ export function readHead(gitdir: string): HeadState | undefined {
  * Points `ref` (or a detached HEAD) at `oid`, if it still holds `expected` (none: absent).
  * Another writer in between is an error rather than a lost commit.
  */
-export function updateRef(gitdir: string, ref: string, oid: string, expected?: string): void {
-  const path = join(gitdir, ref);
+export function updateRef(layout: GitLayout, ref: string, oid: string, expected?: string): void {
+  const path = refFile(layout, ref);
   const lock = `${path}.lock`;
   mkdirSync(dirname(path), { recursive: true });
   try {
@@ -69,7 +70,7 @@ export function updateRef(gitdir: string, ref: string, oid: string, expected?: s
     });
   }
   try {
-    const now = ref === 'HEAD' ? readHead(gitdir)?.oid : (readRef(gitdir, ref) ?? undefined);
+    const now = ref === 'HEAD' ? readHead(layout)?.oid : (readRef(layout, ref) ?? undefined);
     if (now !== expected) {
       throw new OperationError('GIT_REF_MOVED', `${ref} moved while committing`, {
         hint: 'Another process committed at the same time; run finalize() again.',

@@ -2,11 +2,14 @@
  * The git index (`.git/index`, "DIRC" versions 2 and 3) read into memory, updated and written
  * back whole, as git does. Entries that are not changed keep their bytes as read.
  *
- * What this does not handle is reported as `undefined` by {@link parseIndex}, and the caller
- * leaves the work to isomorphic-git (which supports no more than this): version 4 (path
- * compression), unmerged entries, unknown entry flags, required extensions (split index,
- * sparse directories) and a bad checksum. Optional extensions (cached trees, untracked
- * cache, …) are dropped on write, as isomorphic-git drops them; git rebuilds them.
+ * What this does not handle is reported by {@link parseIndex} as an {@link IndexProblem},
+ * and the caller leaves the work to the git CLI: version 4 (path compression), unmerged
+ * entries, unknown entry flags, required extensions (a lowercase signature: `link` of a
+ * split index, `sdir` of a sparse index, …) and a bad checksum. isomorphic-git is no
+ * answer there: it refuses version 4, and reads a split index as if it were whole (the
+ * shared entries lost, the tree written with an empty name). Optional extensions (an
+ * uppercase signature: TREE, REUC, UNTR, FSMN, EOIE, IEOT, …) are caches or undo data
+ * that git documents as safe to ignore; they are dropped on write and git rebuilds them.
  */
 import { createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
@@ -38,9 +41,23 @@ export interface GitIndexFile {
   entries: IndexEntry[];
 }
 
-/** Parses an index file; undefined when it uses something this reader does not handle. */
-export function parseIndex(buf: Buffer): GitIndexFile | undefined {
-  if (buf.length < 32 || buf.toString('latin1', 0, 4) !== 'DIRC') return undefined;
+/** Why an index cannot be rewritten here, in words for an error message. */
+export interface IndexProblem {
+  problem: string;
+  /** The index holds conflict stages (a merge in progress). */
+  unmerged?: boolean;
+}
+
+export function isIndexProblem(r: GitIndexFile | IndexProblem): r is IndexProblem {
+  return 'problem' in r;
+}
+
+/** Parses an index file, or says what in it this reader does not handle. */
+export function parseIndex(buf: Buffer): GitIndexFile | IndexProblem {
+  const bad = (problem: string): IndexProblem => ({ problem });
+  if (buf.length < 32 || buf.toString('latin1', 0, 4) !== 'DIRC') {
+    return bad('not an index file (no DIRC signature)');
+  }
   const body = buf.subarray(0, buf.length - 20);
   if (
     !createHash('sha1')
@@ -48,31 +65,32 @@ export function parseIndex(buf: Buffer): GitIndexFile | undefined {
       .digest()
       .equals(buf.subarray(buf.length - 20))
   ) {
-    return undefined;
+    return bad('a bad checksum');
   }
   const version = buf.readUInt32BE(4);
-  if (version !== 2 && version !== 3) return undefined;
+  if (version !== 2 && version !== 3) return bad(`index version ${version}`);
   const count = buf.readUInt32BE(8);
   const entries: IndexEntry[] = [];
   let at = 12;
   for (let i = 0; i < count; i++) {
-    if (at + ENTRY_FIXED > body.length) return undefined;
+    if (at + ENTRY_FIXED > body.length) return bad('a truncated entry');
     const flags = buf.readUInt16BE(at + 60);
-    if (flags & FLAG_STAGE) return undefined;
+    if (flags & FLAG_STAGE)
+      return { problem: 'unmerged entries (a merge conflict)', unmerged: true };
     let headLength = ENTRY_FIXED;
     let intentToAdd = false;
     if (flags & FLAG_EXTENDED) {
-      if (version < 3) return undefined;
+      if (version < 3) return bad('extended entry flags in a version 2 index');
       const ext = buf.readUInt16BE(at + 62);
-      if (ext & ~(EXT_SKIP_WORKTREE | EXT_INTENT_TO_ADD)) return undefined;
+      if (ext & ~(EXT_SKIP_WORKTREE | EXT_INTENT_TO_ADD)) return bad('unknown entry flags');
       intentToAdd = (ext & EXT_INTENT_TO_ADD) !== 0;
       headLength += 2;
     }
     const pathStart = at + headLength;
     const nul = buf.indexOf(0, pathStart);
-    if (nul < 0 || nul >= body.length) return undefined;
+    if (nul < 0 || nul >= body.length) return bad('a truncated entry');
     const end = at + entryLength(headLength, nul - pathStart);
-    if (end > body.length) return undefined;
+    if (end > body.length) return bad('a truncated entry');
     entries.push({
       path: buf.toString('utf8', pathStart, nul),
       oid: buf.toString('hex', at + 40, at + 60),
@@ -87,7 +105,9 @@ export function parseIndex(buf: Buffer): GitIndexFile | undefined {
   // reader must understand.
   while (at + 8 <= body.length) {
     const sig = buf.toString('latin1', at, at + 4);
-    if (!/^[A-Z]/.test(sig)) return undefined;
+    if (sig === 'link') return bad('a split index (link extension)');
+    if (sig === 'sdir') return bad('a sparse index (sdir extension)');
+    if (!/^[A-Z]/.test(sig)) return bad(`the required index extension "${sig}"`);
     at += 8 + buf.readUInt32BE(at + 4);
   }
   return { version, entries };

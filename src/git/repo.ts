@@ -7,28 +7,37 @@ import fs, {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import git from 'isomorphic-git';
-import { ConfigError, NotFoundError, OperationError } from '../errors/index.js';
-import { parseIni, type IniDocument } from '../config/configobj.js';
+import { CmfError, ConfigError, NotFoundError, OperationError } from '../errors/index.js';
+import { parseIni } from '../config/configobj.js';
 import { acquireLockFile } from '../fs/lock-file.js';
+import { CliStaging, commitExtras, gitInstalled, gitMissingError } from './cli-staging.js';
+import { readGlobalGitConfig, readGlobalGitUser } from './git-config.js';
+import { gitLayout, type GitLayout } from './git-dir.js';
 import { commitText, readHead, signature, updateRef } from './head-ref.js';
 import { ignoredPaths } from './ignored.js';
 import {
   findEntry,
+  isIndexProblem,
   makeEntry,
   parseIndex,
   serializeIndex,
   upsertEntries,
   type GitIndexFile,
   type IndexEntry,
+  type IndexProblem,
 } from './index-file.js';
 import { ObjectWriter } from './object-writer.js';
 import { comparePaths } from './path-order.js';
 import { syncBackedFs } from './sync-fs.js';
 import { TreeBuilder } from './tree-builder.js';
+
+/** What one index operation came to: done here, or left to the git CLI and why. */
+type Outcome<T> = { done: T } | { viaGit: string };
+
+const LINKED = 'a linked worktree layout that only git handles in this case';
 
 /** `.git/index.lock` while we hold it; `consumed` once renamed over the index. */
 interface IndexLock {
@@ -46,10 +55,17 @@ function stampOf(st: fs.BigIntStats): string {
  * staging and committing. Never changes the user's branch or cwd.
  *
  * Staging and committing (cmf's hot path: a `.dvc` file per logged artifact) are done here
- * when the repository is an ordinary one (`.git` a directory, index version 2 or 3 without
- * conflicts, HEAD on a branch or detached): blobs are hashed and written synchronously, the
- * parsed index is kept between calls while nobody else rewrites it, and a commit writes only
- * the trees of directories that changed. Anything else goes to isomorphic-git.
+ * when the index is version 2 or 3 without conflicts or required extensions and HEAD is on
+ * a branch or detached — in an ordinary `.git` directory, a `.git` file's git dir or a
+ * linked worktree (objects and branches then go to the common dir): blobs are hashed and
+ * written synchronously, the parsed index is kept between calls while nobody else rewrites
+ * it, and a commit writes only the trees of directories that changed.
+ *
+ * The git CLI (cli-staging.ts) does the rest: indexes this code cannot rewrite faithfully
+ * (version 4, split, sparse, unmerged), commits that hooks or signing must see, and in a
+ * linked worktree whatever the fast path declines. isomorphic-git, which knows nothing of
+ * a worktree's common dir, is left the remaining cases of other repositories (directories,
+ * core.autocrlf) and a merge conflict when no git is installed.
  */
 export class GitRepo {
   /**
@@ -57,7 +73,9 @@ export class GitRepo {
    * while the index file's stat is unchanged (a write by anyone else changes it).
    */
   private readonly cache = {};
-  private readonly gitdir: string;
+  private readonly layout: GitLayout;
+  /** A linked worktree: its git dir is not the common dir, which isomorphic-git cannot handle. */
+  private readonly linked: boolean;
   private readonly objects: ObjectWriter;
   private readonly trees = new TreeBuilder();
   /** The index as we last read or wrote it, and the stamp of that file. */
@@ -66,8 +84,35 @@ export class GitRepo {
 
   private constructor(dir: string) {
     this.dir = dir;
-    this.gitdir = join(dir, '.git');
-    this.objects = new ObjectWriter(this.gitdir);
+    const dotgit = join(dir, '.git');
+    this.layout = gitLayout(dir) ?? { gitdir: dotgit, commondir: dotgit };
+    this.linked = this.layout.gitdir !== this.layout.commondir;
+    this.objects = new ObjectWriter(this.layout.commondir);
+  }
+
+  private get gitdir(): string {
+    return this.layout.gitdir;
+  }
+
+  /** The git dir to give isomorphic-git: the common one for config, this one otherwise. */
+  private iso(forConfig = false): { fs: typeof fs; dir: string; gitdir: string } {
+    return { fs, dir: this.dir, gitdir: forConfig ? this.layout.commondir : this.layout.gitdir };
+  }
+
+  private cli(why: string): CliStaging {
+    return new CliStaging(this.layout, this.dir, why);
+  }
+
+  /**
+   * Refuses up front, before anything is logged, a repository that needs the git program
+   * (an index format only git rewrites, commit hooks, signing) when none is installed.
+   */
+  async checkStaging(): Promise<void> {
+    const index = this.loadIndex();
+    const why =
+      (isIndexProblem(index) && !(index.unmerged && !this.linked) ? index.problem : undefined) ??
+      (await commitExtras(this.layout, this.dir));
+    if (why && !(await gitInstalled())) throw gitMissingError(why);
   }
 
   /** Finds the work tree containing `start` (walking up), like `git rev-parse --show-toplevel`. */
@@ -137,30 +182,38 @@ export class GitRepo {
     // HEAD on a branch or detached, in an ordinary .git directory: read it directly.
     const head = this.loadHead();
     if (head) return head.oid;
+    if (this.linked) return this.cli(LINKED).headCommit();
     try {
-      return await git.resolveRef({ fs, dir: this.dir, ref: 'HEAD' });
+      return await git.resolveRef({ ...this.iso(), ref: 'HEAD' });
     } catch {
       return undefined;
     }
   }
 
   async currentBranch(): Promise<string | undefined> {
-    return (await git.currentBranch({ fs, dir: this.dir, test: false })) ?? undefined;
+    if (this.linked) return this.loadHead()?.ref?.replace(/^refs\/heads\//, '');
+    return (await git.currentBranch({ ...this.iso(), test: false })) ?? undefined;
   }
 
-  /** URL of `remote`, else of the first remote (what cmflib records as `Git_Repo`), else ''. */
+  /**
+   * URL of `remote`, else what cmflib records as `Git_Repo`: the second word of
+   * `git remote -v`, i.e. the (first) URL of the remote whose name sorts first (git sorts
+   * the names bytewise, so `cmf_origin` comes before `origin`); '' without remotes.
+   */
   async remoteUrl(remote?: string): Promise<string> {
-    const remotes = await git.listRemotes({ fs, dir: this.dir });
-    const chosen = remote ? remotes.find((r) => r.remote === remote) : remotes[0];
-    return chosen?.url ?? '';
+    const remotes = (await git.listRemotes(this.iso(true))).filter((r) => r.url);
+    if (remote) return remotes.find((r) => r.remote === remote)?.url ?? '';
+    const byName = (a: { remote: string }, b: { remote: string }) =>
+      Buffer.compare(Buffer.from(a.remote), Buffer.from(b.remote));
+    return remotes.sort(byName)[0]?.url ?? '';
   }
 
   /** Adds remote `name`, or points it at `url` when it exists. Says which happened. */
   async setRemote(name: string, url: string): Promise<'added' | 'updated' | 'unchanged'> {
-    const existing = (await git.listRemotes({ fs, dir: this.dir })).find((r) => r.remote === name);
+    const existing = (await git.listRemotes(this.iso(true))).find((r) => r.remote === name);
     if (existing?.url === url) return 'unchanged';
     try {
-      await git.addRemote({ fs, dir: this.dir, remote: name, url, force: true });
+      await git.addRemote({ ...this.iso(true), remote: name, url, force: true });
     } catch (err) {
       throw new OperationError(
         'GIT_REMOTE_FAILED',
@@ -176,19 +229,22 @@ export class GitRepo {
     const filepaths = paths.map((p) => this.relativePath(p));
     if (filepaths.length === 0) return;
     try {
-      await this.withIndexLock(async (lock) => {
-        if (!this.convertsLineEndings() && this.stageFast(filepaths, lock)) return;
-        const { dir, cache } = this;
-        const ignored = ignoredPaths(dir, join(dir, '.git'), filepaths);
-        const sfs = syncBackedFs;
-        if (!ignored) return git.add({ fs: sfs, dir, filepath: filepaths, cache });
-        const rest = filepaths.filter((f) => !ignored.has(f));
-        if (rest.length > 0) await git.add({ fs: sfs, dir, filepath: rest, cache, force: true });
-        // Ignored paths: isomorphic-git still stages those the index tracks already.
-        if (ignored.size > 0) await git.add({ fs: sfs, dir, filepath: [...ignored], cache });
+      const outcome = await this.withIndexLock(async (lock): Promise<Outcome<true>> => {
+        const index = this.loadIndex();
+        if (isIndexProblem(index)) {
+          if (await this.isomorphicCopes(index)) return { done: await this.isoAdd(filepaths) };
+          return { viaGit: index.problem };
+        }
+        if (!this.convertsLineEndings() && this.stageFast(index, filepaths, lock)) {
+          return { done: true };
+        }
+        if (this.linked) return { viaGit: LINKED };
+        return { done: await this.isoAdd(filepaths) };
       });
+      // git takes the index lock itself: run it once ours is released.
+      if ('viaGit' in outcome) await this.cli(outcome.viaGit).add(filepaths);
     } catch (err) {
-      if (err instanceof OperationError) throw err;
+      if (err instanceof CmfError) throw err;
       throw new OperationError('GIT_ADD_FAILED', `git add failed: ${(err as Error).message}`, {
         cause: err,
         hint: 'Check that the files exist inside the repository.',
@@ -197,14 +253,35 @@ export class GitRepo {
   }
 
   /**
-   * Stages regular files and symlinks; false (nothing written but blobs) when something
-   * needs isomorphic-git: an index we do not read, a directory or missing path, a path
-   * where the index holds a directory or a file above it.
+   * An index this code does not rewrite is left to isomorphic-git only when it reads it
+   * right and no git is installed: unmerged entries in an ordinary repository (it stages
+   * other paths, and refuses to commit).
    */
-  private stageFast(filepaths: readonly string[], lock: IndexLock): boolean {
-    const index = this.loadIndex();
-    if (!index) return false;
-    const ignored = ignoredPaths(this.dir, this.gitdir, filepaths);
+  private async isomorphicCopes(index: IndexProblem): Promise<boolean> {
+    return index.unmerged === true && !this.linked && !(await gitInstalled());
+  }
+
+  private async isoAdd(filepaths: string[]): Promise<true> {
+    const args = { ...this.iso(), fs: syncBackedFs, cache: this.cache };
+    const ignored = ignoredPaths(this.dir, this.layout.commondir, filepaths);
+    if (!ignored) {
+      await git.add({ ...args, filepath: filepaths });
+      return true;
+    }
+    const rest = filepaths.filter((f) => !ignored.has(f));
+    if (rest.length > 0) await git.add({ ...args, filepath: rest, force: true });
+    // Ignored paths: isomorphic-git still stages those the index tracks already.
+    if (ignored.size > 0) await git.add({ ...args, filepath: [...ignored] });
+    return true;
+  }
+
+  /**
+   * Stages regular files and symlinks; false (nothing written but blobs) when something
+   * needs more: a directory or missing path, a path where the index holds a directory or a
+   * file above it.
+   */
+  private stageFast(index: GitIndexFile, filepaths: readonly string[], lock: IndexLock): boolean {
+    const ignored = ignoredPaths(this.dir, this.layout.commondir, filepaths);
     if (!ignored) return false;
     const staged: Array<{ path: string; st: fs.BigIntStats; previous?: IndexEntry }> = [];
     const blobs: Array<{ type: 'blob'; content: Buffer }> = [];
@@ -241,7 +318,7 @@ export class GitRepo {
    */
   private convertsLineEndings(): boolean {
     try {
-      const text = readFileSync(join(this.gitdir, 'config'), 'utf8');
+      const text = readFileSync(join(this.layout.commondir, 'config'), 'utf8');
       const value = parseIni(text, { lowercase: true }).get('core')?.get('autocrlf');
       return value !== undefined && String(value).toLowerCase() !== 'false';
     } catch (err) {
@@ -256,7 +333,7 @@ export class GitRepo {
    */
   private repoUser(): { name?: string; email?: string } | undefined {
     try {
-      const user = parseIni(readFileSync(join(this.gitdir, 'config'), 'utf8'), {
+      const user = parseIni(readFileSync(join(this.layout.commondir, 'config'), 'utf8'), {
         lowercase: true,
       }).get('user');
       // Plain values only: quoting, escapes and `;` comments are git's syntax, not this
@@ -271,15 +348,17 @@ export class GitRepo {
     }
   }
 
-  /** What HEAD points at, read directly; undefined when isomorphic-git must resolve it. */
+  /** What HEAD points at, read directly; undefined when something else must resolve it. */
   private loadHead(): { ref?: string; oid?: string } | undefined {
     if (!statSync(this.gitdir, { throwIfNoEntry: false })?.isDirectory()) return undefined;
-    return readHead(this.gitdir);
+    return readHead(this.layout);
   }
 
-  /** The parsed index (empty when there is none); undefined when isomorphic-git must read it. */
-  private loadIndex(): GitIndexFile | undefined {
-    if (!statSync(this.gitdir, { throwIfNoEntry: false })?.isDirectory()) return undefined;
+  /** The parsed index (empty when there is none), or what in it this code does not handle. */
+  private loadIndex(): GitIndexFile | IndexProblem {
+    if (!statSync(this.gitdir, { throwIfNoEntry: false })?.isDirectory()) {
+      return { problem: `no git directory at ${this.gitdir}` };
+    }
     const path = join(this.gitdir, 'index');
     const st = statSync(path, { bigint: true, throwIfNoEntry: false });
     const stamp = st ? stampOf(st) : 'none';
@@ -287,7 +366,7 @@ export class GitRepo {
     // Someone else wrote the index: what we remembered of its trees may be stale.
     this.trees.reset();
     const index = st ? parseIndex(readFileSync(path)) : { version: 2 as const, entries: [] };
-    this.loaded = index ? { index, stamp } : undefined;
+    this.loaded = isIndexProblem(index) ? undefined : { index, stamp };
     return index;
   }
 
@@ -302,7 +381,11 @@ export class GitRepo {
 
   /** Paths staged with content different from HEAD (what a commit would record). */
   async hasStagedChanges(): Promise<boolean> {
-    const matrix = await git.statusMatrix({ fs, dir: this.dir });
+    const index = this.loadIndex();
+    if (this.linked || (isIndexProblem(index) && !(await this.isomorphicCopes(index)))) {
+      return this.cli(isIndexProblem(index) ? index.problem : LINKED).hasStagedChanges();
+    }
+    const matrix = await git.statusMatrix(this.iso());
     // [path, HEAD, workdir, stage]: stage differs from HEAD when stage !== HEAD (1) status.
     return matrix.some(([, head, , stage]) => (head === 0 ? stage !== 0 : stage !== 1));
   }
@@ -311,31 +394,48 @@ export class GitRepo {
   async commit(message: string): Promise<string> {
     const author = await this.author();
     try {
-      return await this.withIndexLock(
-        async () =>
-          this.commitFast(message, author) ??
-          git.commit({ fs: syncBackedFs, dir: this.dir, message, author, cache: this.cache }),
-      );
+      // Hooks and signing are git's: then git commits, as cmflib's `git commit` does.
+      const extras = await commitExtras(this.layout, this.dir);
+      if (extras) return await this.cli(extras).commit(message, author);
+      const outcome = await this.withIndexLock(async (): Promise<Outcome<string>> => {
+        const index = this.loadIndex();
+        if (isIndexProblem(index)) {
+          if (await this.isomorphicCopes(index)) {
+            return { done: await this.isoCommit(message, author) };
+          }
+          return { viaGit: index.problem };
+        }
+        const oid = this.commitFast(index, message, author);
+        if (oid) return { done: oid };
+        if (this.linked) return { viaGit: LINKED };
+        return { done: await this.isoCommit(message, author) };
+      });
+      if ('done' in outcome) return outcome.done;
+      return await this.cli(outcome.viaGit).commit(message, author);
     } catch (err) {
-      if (err instanceof OperationError) throw err;
-      throw new OperationError(
-        'GIT_COMMIT_FAILED',
-        `git commit failed: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
+      if (err instanceof CmfError) throw err;
+      throw new OperationError('GIT_COMMIT_FAILED', `git commit failed: ${describeGitError(err)}`, {
+        cause: err,
+        hint: 'Fix what the message says (resolve and git add unmerged files, for one), then call finalize() again; the .dvc files stay staged.',
+      });
     }
+  }
+
+  private isoCommit(message: string, author: { name: string; email: string }): Promise<string> {
+    return git.commit({ ...this.iso(), fs: syncBackedFs, message, author, cache: this.cache });
   }
 
   /**
    * Commits the index: trees of changed directories, the commit object, then the branch
-   * (or detached HEAD) moved to it. Undefined when isomorphic-git must do it.
+   * (or detached HEAD) moved to it. Undefined when HEAD is not read here.
    */
-  private commitFast(message: string, who: { name: string; email: string }): string | undefined {
-    const index = this.loadIndex();
-    const head = index && this.loadHead();
-    if (!index || !head) return undefined;
+  private commitFast(
+    index: GitIndexFile,
+    message: string,
+    who: { name: string; email: string },
+  ): string | undefined {
+    const head = this.loadHead();
+    if (!head) return undefined;
     const tree = this.trees.write(index.entries, this.objects);
     const sig = signature(who.name, who.email, new Date());
     const text = commitText({
@@ -346,7 +446,7 @@ export class GitRepo {
       message,
     });
     const oid = this.objects.write('commit', Buffer.from(text, 'utf8'));
-    updateRef(this.gitdir, head.ref ?? 'HEAD', oid, head.oid);
+    updateRef(this.layout, head.ref ?? 'HEAD', oid, head.oid);
     return oid;
   }
 
@@ -360,7 +460,7 @@ export class GitRepo {
     fn: (lock: IndexLock) => Promise<T>,
     timeoutMs = 60_000,
   ): Promise<T> {
-    const gitdir = join(this.dir, '.git');
+    const { gitdir } = this;
     const held: IndexLock = { path: join(gitdir, 'index.lock'), consumed: false };
     if (!fs.statSync(gitdir, { throwIfNoEntry: false })?.isDirectory()) {
       held.consumed = true; // no lock taken: nothing to remove
@@ -406,11 +506,11 @@ export class GitRepo {
     let name =
       fromEnv.name ??
       local?.name ??
-      (await git.getConfig({ fs, dir: this.dir, path: 'user.name' }));
+      (await git.getConfig({ ...this.iso(true), path: 'user.name' }));
     let email =
       fromEnv.email ??
       local?.email ??
-      (await git.getConfig({ fs, dir: this.dir, path: 'user.email' }));
+      (await git.getConfig({ ...this.iso(true), path: 'user.email' }));
     if (!name || !email) {
       const global = await readGlobalGitUser();
       name ??= global.name;
@@ -446,28 +546,15 @@ function firstAtOrAfter(entries: readonly IndexEntry[], path: string): IndexEntr
   return entries[lo];
 }
 
-/** The user's global git config (XDG file, then ~/.gitconfig, the later winning), lowercased keys. */
-async function readGlobalGitConfig(): Promise<IniDocument> {
-  const xdg = process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config');
-  const merged: IniDocument = new Map();
-  for (const file of [join(xdg, 'git', 'config'), join(homedir(), '.gitconfig')]) {
-    try {
-      for (const [name, section] of parseIni(await readFile(file, 'utf8'), { lowercase: true })) {
-        merged.set(name, new Map([...(merged.get(name) ?? []), ...section]));
-      }
-    } catch {
-      // Missing or unparsable global config: git itself would fall back too.
-    }
+/**
+ * An isomorphic-git error in words. Its UnmergedPathsError puts `filepaths.toString` (the
+ * function, not its result) in its message; the paths are in its data.
+ */
+function describeGitError(err: unknown): string {
+  const e = err as { code?: unknown; data?: { filepaths?: unknown }; message?: unknown };
+  const paths = e.data?.filepaths;
+  if (e.code === 'UnmergedPathsError' && Array.isArray(paths)) {
+    return `there are unmerged files: ${paths.join(', ')}`;
   }
-  return merged;
-}
-
-async function readGlobalGitUser(): Promise<{ name?: string; email?: string }> {
-  const user = (await readGlobalGitConfig()).get('user');
-  const n = user?.get('name');
-  const e = user?.get('email');
-  return {
-    ...(typeof n === 'string' ? { name: n } : {}),
-    ...(typeof e === 'string' ? { email: e } : {}),
-  };
+  return String(e.message ?? err);
 }

@@ -13,6 +13,10 @@ export interface SystemGitOptions {
    * instead of waiting for an answer that never comes.
    */
   interactive?: boolean;
+  /** Extra environment variables for git (added to the inherited environment). */
+  env?: Record<string, string>;
+  /** Written to git's stdin (else stdin is the terminal when interactive, or nothing). */
+  input?: string;
 }
 
 export interface GitOutput {
@@ -37,8 +41,10 @@ export async function runGit(args: string[], opts: SystemGitOptions): Promise<Gi
   try {
     const r = await execa('git', args, {
       cwd: opts.cwd,
-      env: opts.interactive ? {} : NON_INTERACTIVE_ENV,
-      stdin: opts.interactive ? 'inherit' : 'ignore',
+      env: { ...(opts.interactive ? {} : NON_INTERACTIVE_ENV), ...opts.env },
+      ...(opts.input !== undefined
+        ? { input: opts.input }
+        : { stdin: opts.interactive ? 'inherit' : 'ignore' }),
       stripFinalNewline: true,
     });
     return { stdout: String(r.stdout), stderr: String(r.stderr) };
