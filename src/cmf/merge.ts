@@ -13,12 +13,15 @@
  * - `exists`: every execution is already in the store (nothing is written at all);
  * - `success`: the new executions were merged.
  *
- * Dedupe, by execution uuid: an unnamed execution is skipped when any of its uuids is known
- * to the receiver (in that pipeline) or was merged earlier from the same document, so an
+ * Dedupe, by execution uuid: an execution is skipped when every one of its uuids is known to
+ * the receiver (in that pipeline) or was merged earlier from the same document, so an
  * execution listed twice, or holding several uuids, is merged once (cmflib merges it once
- * per uuid, §11.9). A named (reused) execution is merged while it brings a uuid the
- * receiver lacks, into the receiver's execution of that type and name, whose uuid list
- * becomes the union.
+ * per uuid, §11.9). An execution that brings a uuid the receiver lacks is merged into the
+ * receiver's execution of that type and name when it is named (reused), else into the
+ * receiver's execution holding one of its other uuids (an execution reused without a name,
+ * as `cmf dvc ingest` records a re-run), else it is created; a reused execution's uuid list
+ * becomes the union, and its new events and artifacts join it. (cmflib skips an unnamed
+ * execution as soon as one of its uuids is known, so such a re-run never reaches it.)
  *
  * Writes: the whole merge is one `store.transaction` — all of it lands or none of it; any
  * error rolls back and propagates as a typed error naming where it happened (cmflib logs
@@ -38,6 +41,7 @@ import {
   type AsyncMlmdStore,
   type ExecutionInput,
   type MlmdContext,
+  type MlmdExecution,
   type Properties,
 } from '../mlmd/index.js';
 import { findPipeline } from './async-query.js';
@@ -78,7 +82,7 @@ export interface MergeResult {
   status: MergeStatus;
   /** The document's pipelines the merge looked at (pipeline_not_exist: the one asked for). */
   pipelines: string[];
-  /** Executions created, or existing named executions that received new uuids. */
+  /** Executions created, or existing (reused) executions that received new uuids. */
   executions: number;
   /** Artifacts created. */
   artifacts: number;
@@ -221,8 +225,8 @@ class Merger {
 
   async pipeline(doc: DocPipeline, uuid: string | undefined): Promise<void> {
     const found = await findPipeline(this.tx, doc.name);
-    const known = found ? await this.knownUuids(found) : new Set<string>();
-    const plan = this.plan(doc, known, uuid);
+    const owners = found ? await this.knownUuids(found) : new Map<string, number>();
+    const plan = this.plan(doc, new Set(owners.keys()), uuid);
     if (plan.length === 0) return;
 
     const pipeline = await this.guard(`pipeline "${doc.name}"`, async () => {
@@ -244,7 +248,7 @@ class Merger {
       const ctx = await this.guard(`stage "${stage.name}"`, () => this.stage(stage, pipeline));
       stageIds.set(stage, ctx.id);
     }
-    const steps = await this.executions(await this.typed(plan, stageIds), pipeline);
+    const steps = await this.executions(await this.typed(plan, stageIds), pipeline, owners);
     this.result.executions += steps.length;
     await this.guard(
       (i) => steps[i ?? -1]?.at ?? `the executions of "${doc.name}"`,
@@ -286,41 +290,75 @@ class Merger {
   }
 
   /**
-   * Creates the new executions (one batch) and extends the named ones the receiver has (or
-   * this merge created for an earlier entry): each step gets its slot with the receiver's id.
+   * Creates the new executions (one batch) and extends the reused ones the receiver has (or
+   * this merge created for an earlier entry), found by type and name, else by a uuid they
+   * share (`owners`: the receiver's execution id of each uuid it knows): each step gets its
+   * slot with the receiver's id.
    */
-  private async executions(typed: TypedStep[], pipeline: MlmdContext): Promise<Step[]> {
+  private async executions(
+    typed: TypedStep[],
+    pipeline: MlmdContext,
+    owners: Map<string, number>,
+  ): Promise<Step[]> {
     const keys = new Map<string, { typeId: number; name: string }>();
+    const ownerIds = new Set<number>();
     for (const s of typed) {
       if (s.doc.name !== '')
         keys.set(`${s.typeId}:${s.doc.name}`, { typeId: s.typeId, name: s.doc.name });
+      for (const u of s.doc.uuids) {
+        const id = owners.get(u);
+        if (id !== undefined) ownerIds.add(id);
+      }
     }
+    // One slot per receiver execution, however it is found.
+    const slots = new Map<number, ExecutionSlot>();
+    const slotOf = (e: MlmdExecution): ExecutionSlot => {
+      let slot = slots.get(e.id);
+      if (!slot) {
+        slot = {
+          id: e.id,
+          properties: e.properties,
+          customProperties: e.customProperties,
+          at: 'an existing execution',
+        };
+        slots.set(e.id, slot);
+      }
+      return slot;
+    };
     const byName = new Map<string, ExecutionSlot>();
     if (keys.size > 0) {
       const found = await this.guard('the named executions', () =>
         this.tx.executions.getByNames([...keys.values()]),
       );
-      for (const e of found) {
-        byName.set(`${e.typeId}:${e.name}`, {
-          id: e.id,
-          properties: e.properties,
-          customProperties: e.customProperties,
-          at: 'an existing execution',
-        });
+      for (const e of found) byName.set(`${e.typeId}:${e.name}`, slotOf(e));
+    }
+    const byUuid = new Map<string, ExecutionSlot>();
+    if (ownerIds.size > 0) {
+      const found = await this.guard('the executions of known uuids', () =>
+        this.tx.executions.getMany(ownerIds),
+      );
+      const byId = new Map(found.map((e) => [e.id, slotOf(e)]));
+      for (const [u, id] of owners) {
+        const slot = byId.get(id);
+        if (slot) byUuid.set(u, slot);
       }
     }
     const creations: ExecutionSlot[] = [];
     const changed = new Set<ExecutionSlot>();
     const steps: Step[] = typed.map((s) => {
       const key = `${s.typeId}:${s.doc.name}`;
-      const existing = s.doc.name === '' ? undefined : byName.get(key);
+      const existing =
+        (s.doc.name === '' ? undefined : byName.get(key)) ??
+        s.doc.uuids.map((u) => byUuid.get(u)).find((slot) => slot !== undefined);
       if (existing) {
         if (this.extend(existing, s) && !existing.input) changed.add(existing);
+        for (const u of s.doc.uuids) byUuid.set(u, existing);
         return { ...s, slot: existing };
       }
       const slot = this.creation(s, pipeline);
       creations.push(slot);
       if (s.doc.name !== '') byName.set(key, slot);
+      for (const u of s.doc.uuids) byUuid.set(u, slot);
       return { ...s, slot };
     });
     const created = await this.guard(
@@ -334,18 +372,18 @@ class Merger {
     return steps;
   }
 
-  /** Uuids of the executions of the receiver's pipeline. */
-  private async knownUuids(pipeline: MlmdContext): Promise<Set<string>> {
+  /** Uuids of the executions of the receiver's pipeline, each with its execution's id. */
+  private async knownUuids(pipeline: MlmdContext): Promise<Map<string, number>> {
     const stages = await this.tx.contexts.children(pipeline.id, { properties: false });
     const assoc = await this.tx.links.associationsOf(stages.map((s) => s.id));
     const executions = await this.tx.executions.getMany(
       assoc.map((a) => a.executionId),
       { propertyNames: ['Execution_uuid'] },
     );
-    const out = new Set<string>();
+    const out = new Map<string, number>();
     for (const e of executions) {
       const v = e.properties.Execution_uuid;
-      if (v?.type === 'string') for (const u of splitUuids(v.value)) out.add(u);
+      if (v?.type === 'string') for (const u of splitUuids(v.value)) out.set(u, e.id);
     }
     return out;
   }
@@ -366,10 +404,8 @@ class Merger {
     candidates.sort((a, b) => bySender(a) - bySender(b) || a.order - b.order);
     const plan: Planned[] = [];
     for (const c of candidates) {
-      const { uuids, name } = c.execution;
-      const isNew =
-        name === '' ? uuids.every((u) => !known.has(u)) : uuids.some((u) => !known.has(u));
-      if (!isNew) {
+      const { uuids } = c.execution;
+      if (uuids.every((u) => known.has(u))) {
         this.result.skippedExecutions++;
         continue;
       }

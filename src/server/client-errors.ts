@@ -74,6 +74,23 @@ export function httpError(info: RequestInfo, status: number, body: string, attem
       ),
     );
   }
+  if (status === 404 && isRouteMissing(body)) {
+    // The configured URL: what comes before the client's own `/api/<route>`.
+    const at = info.url.lastIndexOf('/api/');
+    const base = at > 0 ? info.url.slice(0, at) : info.url;
+    const fix = base.endsWith('/api')
+      ? `cmf-server-url is the server's base URL, without /api: try ${base.slice(0, -4) || base}`
+      : "cmf-server-url is the server's base URL, under which its routes are /api/… (the URL `cmf server start` prints, or nginx's address for a Python cmf-server)";
+    return new ConfigError(
+      'SERVER_ROUTE_NOT_FOUND',
+      `${info.operation}: ${info.url} does not exist (HTTP 404): ${base} does not look like a cmf server`,
+      opts(
+        info,
+        `${fix}; set it in .cmfconfig (cmf init … --cmf-server-url) or CMF_SERVER_URL.`,
+        data,
+      ),
+    );
+  }
   if (status === 404) {
     return new NotFoundError(
       'SERVER_NOT_FOUND',
@@ -134,6 +151,23 @@ export function httpError(info: RequestInfo, status: number, body: string, attem
     what,
     opts(info, `Check that ${info.url} is a cmf server.`, data),
   );
+}
+
+/**
+ * Whether a 404 says the route itself is missing, rather than something the route looked
+ * for (a pipeline): a cmf server names what it did not find in a JSON `detail` (ours and
+ * Python's: "Pipeline P not found."), while an unknown route gets Starlette's generic
+ * `{"detail": "Not Found"}` (Python's server), our server's "No route …", or a page of
+ * whatever answers at that URL (nginx, fastify's `{"error": "Not Found", "message": …}`).
+ */
+export function isRouteMissing(body: string): boolean {
+  let detail: unknown;
+  try {
+    detail = (JSON.parse(body) as { detail?: unknown } | null)?.detail;
+  } catch {
+    return true;
+  }
+  return typeof detail !== 'string' || detail === 'Not Found' || detail.startsWith('No route ');
 }
 
 /**

@@ -8,11 +8,11 @@ import { rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseExactJson } from '../cmf/exact-json.js';
 import { mergeIntoFile } from '../cmf/merge-file.js';
-import type { MergeResult } from '../cmf/merge.js';
+import { InvalidDocumentError, type MergeResult } from '../cmf/merge.js';
 import type { PyJson } from '../cmf/python-json.js';
 import { findProjectRoot, resolveMlmdPath } from '../config/project.js';
 import { CmfError, NotFoundError, UsageError } from '../errors/index.js';
-import { badAnswerError, ServerError } from './client-errors.js';
+import { badAnswerError, ServerError, type RequestInfo } from './client-errors.js';
 import { NO_EXEC_UUID, type ServerClient } from './client.js';
 import { documentExecutions } from './exchange-walk.js';
 
@@ -110,15 +110,18 @@ export async function pullMetadata(opts: MetadataPullOptions): Promise<MetadataP
     throw err;
   }
   if (text.trim() === NO_EXEC_UUID) throw noExecUuid(opts);
+  const info = opts.client.requestInfo({
+    operation: 'metadata pull',
+    route: 'mlmd_pull',
+    pipeline: opts.pipeline,
+  });
   let document: PyJson;
   try {
     document = parseExactJson(text);
+    // Python's cmf-server returns the document text from a FastAPI route, which sends it
+    // JSON-encoded: a JSON string holding the document (§3.9).
+    if (typeof document === 'string') document = parseExactJson(document);
   } catch (err) {
-    const info = opts.client.requestInfo({
-      operation: 'metadata pull',
-      route: 'mlmd_pull',
-      pipeline: opts.pipeline,
-    });
     throw badAnswerError(info, `JSON (${(err as Error).message})`, text);
   }
   const created = !existsSync(path);
@@ -131,6 +134,8 @@ export async function pullMetadata(opts: MetadataPullOptions): Promise<MetadataP
     });
   } catch (err) {
     if (created) await rm(path, { force: true });
+    // The document is the server's answer, not the user's input: not a usage error.
+    if (err instanceof InvalidDocumentError) throw malformedAnswer(info, err);
     throw err;
   }
   // A file this pull created but could not fill is not left behind.
@@ -166,8 +171,22 @@ export async function pullMetadata(opts: MetadataPullOptions): Promise<MetadataP
         'SERVER_BAD_ANSWER',
         'The metadata file is not available on the server (invalid_json_payload)',
         {
-          hint: 'The server answered without a "Pipeline" list; check that it is a cmf server.',
+          hint: `${info.url} answered without a "Pipeline" list; check that it is a cmf server.`,
+          data: { url: info.url, pipeline: opts.pipeline },
         },
       );
   }
+}
+
+/** A server answer that is JSON but not a document the merge can take (exit 1, not 2). */
+function malformedAnswer(info: RequestInfo, err: InvalidDocumentError): CmfError {
+  return new ServerError(
+    'SERVER_BAD_ANSWER',
+    `${info.operation}: the server's answer is not a metadata document the merge can take: ${err.message}`,
+    {
+      cause: err,
+      hint: `Check that ${info.url} is a cmf server of a compatible version, and look at its log; the local MLMD file is unchanged.`,
+      data: { ...err.data, url: info.url, pipeline: info.pipeline },
+    },
+  );
 }

@@ -4,6 +4,7 @@
  * logged with the Cmf library, and the built `cmf` binary as the client.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loggedProject, listFiles } from '../helpers/artifact-project.js';
 import { isolatedEnv, runCmf } from '../helpers/cli.js';
 import { startCmfServer, type CmfServerProcess } from '../helpers/cmf-server.js';
+import { dvcPipelineProject, lockText } from '../helpers/dvc-pipeline.js';
 import { smallProject } from '../helpers/server-project.js';
 import { freePort } from '../servers/common.js';
 
@@ -290,6 +292,69 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
       );
       expect(notes.stderr).toMatch(/pull the metadata into a new file/);
       expect(readFileSync(join(fresh, 'notes.txt'), 'utf8')).toBe('notes\n');
+    });
+
+    it('a run re-ingested with cmf dvc ingest reaches the server and a fresh clone; again: exists, nothing changes', async () => {
+      const p = await dvcPipelineProject(dir('ingest'));
+      const init = await cmf(
+        ['init', 'local', '--path', p.remote, '--git-remote-url', 'https://example.org/p.git'],
+        p.dir,
+      );
+      expect(init.code).toBe(0);
+      const push = async () => {
+        const r = await cmf(['metadata', 'push', '-p', 'Ingested', '--json'], p.dir);
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        return JSON.parse(r.stdout) as Json;
+      };
+      expect((await cmf(['dvc', 'ingest', '-p', 'Ingested'], p.dir)).code).toBe(0);
+      expect(await push()).toMatchObject({ status: 'success' });
+
+      // train@rf ran again: a new model.
+      const model = p.stages['train@rf']!.outs[0]!;
+      writeFileSync(join(p.dir, model.path), 'retrained');
+      const md5 = createHash('md5').update('retrained').digest('hex');
+      p.stages['train@rf']!.outs = [{ ...model, md5, size: 9 }];
+      writeFileSync(join(p.dir, 'dvc.lock'), lockText(p.stages, 'dvc3'));
+      const ingest = await cmf(['dvc', 'ingest', '-p', 'Ingested', '--json'], p.dir);
+      expect(ingest.code).toBe(0);
+      expect(JSON.parse(ingest.stdout)).toMatchObject({ executions: { reused: 1 } });
+      const local = await exportOf(p.dir, 'Ingested', env);
+      const rerun = executionUuids(local).find((u) => u.includes(','))!;
+      expect(rerun.split(',')).toHaveLength(2);
+
+      expect(await push()).toMatchObject({ status: 'success' });
+      expect(await push()).toMatchObject({ status: 'exists' });
+
+      const clone = dir('ingest-clone');
+      const pull = await cmf(['metadata', 'pull', '-p', 'Ingested', '--json'], clone);
+      expect(pull.code).toBe(0);
+      expect(JSON.parse(pull.stdout)).toMatchObject({ status: 'success' });
+      const pulled = await exportOf(clone, 'Ingested', env);
+      expect(executionUuids(pulled)).toEqual(executionUuids(local));
+      expect(JSON.stringify(pulled)).toContain(`${model.path}:${md5}`);
+      expect(normalised(pulled)).toEqual(normalised(local));
+
+      // Pulling back into the project changes nothing.
+      const before = readFileSync(join(p.dir, 'mlmd'));
+      const back = await cmf(['metadata', 'pull', '-p', 'Ingested', '--json'], p.dir);
+      expect(back.code).toBe(0);
+      expect(JSON.parse(back.stdout)).toMatchObject({ status: 'exists' });
+      expect(readFileSync(join(p.dir, 'mlmd')).equals(before)).toBe(true);
+    });
+
+    it('a server URL ending in /api is named as not a cmf server (exit 4); an unknown pipeline is exit 3', async () => {
+      const wrong = await cmf(['metadata', 'pull', '-p', 'Test-env'], dir('api-url'), {
+        CMF_SERVER_URL: `${server.url}/api`,
+      });
+      expect(wrong.code).toBe(4);
+      expect(wrong.stderr).toContain(
+        `${server.url}/api/api/mlmd_pull does not exist (HTTP 404): ${server.url}/api does not look like a cmf server`,
+      );
+      expect(wrong.stderr).toContain(`without /api: try ${server.url}`);
+      const missing = await cmf(['metadata', 'pull', '-p', 'No-such-pipeline'], dir('no-pipe'));
+      expect(missing.code).toBe(3);
+      expect(missing.stderr).toMatch(/Pipeline No-such-pipeline doesn't exist on/);
     });
 
     it('two clients pushing different executions of one pipeline at once: both merged', async () => {

@@ -259,6 +259,61 @@ describe.each(BACKENDS)('merge into $name', (backend) => {
     expect(again.status).toBe('exists');
   });
 
+  it('an unnamed execution reused with a new uuid brings that uuid and its new events into the same execution', async () => {
+    const src = await source();
+    const dst = await backend.fresh();
+    const push = { pipelineName: 'Test-env', mode: 'push' } as const;
+    expect((await mergeDocument(dst.store, src.text, push)).status).toBe('success');
+    const counts = await dst.counts();
+
+    // What `cmf dvc ingest` sends after a re-run: the same unnamed execution, one more uuid,
+    // a new output version.
+    const doc = parseExactJson(src.text) as Obj;
+    const rerun = executionsOf(doc)[0]!;
+    const first = uuidOf(rerun);
+    expect(rerun.name ?? '').toBe('');
+    (rerun.properties as Obj).Execution_uuid = `${first},rerun-uuid`;
+    const events = rerun.events as Obj[];
+    const output = events.find((ev) => ev.type === 4 && (ev.artifact as Obj).type === 'Dataset')!;
+    const artifact = structuredClone(output.artifact as Obj);
+    artifact.uri = 'f'.repeat(32);
+    artifact.name = `${String(artifact.name).split(':')[0]}:${'f'.repeat(32)}`;
+    (artifact.properties as Obj).Commit = 'f'.repeat(32);
+    events.push({ type: 4, artifact });
+    const r = await mergeDocument(dst.store, pythonJson(doc), push);
+    expect(r).toMatchObject({
+      status: 'success',
+      executions: 1,
+      artifacts: 1,
+      events: 1,
+      stages: 0,
+      skippedExecutions: 3,
+    });
+    expect(await dst.counts()).toMatchObject({
+      Execution: counts.Execution,
+      Artifact: counts.Artifact! + 1,
+      Event: counts.Event! + 1,
+    });
+    const merged = executionsOf(await exported(dst.store));
+    expect(merged.map(uuidOf)).toEqual([
+      `${first},rerun-uuid`,
+      ...executionsOf(src.doc).slice(1).map(uuidOf),
+    ]);
+    const names = (merged[0]!.events as Obj[]).map((ev) => (ev.artifact as Obj).name);
+    expect(names).toContain(artifact.name);
+
+    // Sending it again, or pulling it back into a store that has it, changes nothing.
+    const before = await dst.snapshot();
+    const again = await mergeDocument(dst.store, pythonJson(doc), push);
+    expect(again).toMatchObject({ status: 'exists', executions: 0, skippedExecutions: 4 });
+    const pulled = await mergeDocument(dst.store, await exported(dst.store), {
+      pipelineName: 'Test-env',
+      mode: 'pull',
+    });
+    expect(pulled.status).toBe('exists');
+    expect(await dst.snapshot()).toBe(before);
+  });
+
   it('malformed documents are refused and leave the store unchanged', async () => {
     const src = await source();
     const dst = await backend.fresh();

@@ -144,6 +144,41 @@ describe('ServerClient', () => {
     }
   });
 
+  it('a 404 for the route itself (a URL ending in /api) is not a missing pipeline: it names the URL and the base URL to use', async () => {
+    const unknownRoute = [
+      '{"detail": "Not Found"}', // Python cmf-server (Starlette)
+      '{"detail": "No route POST /api/api/mlmd_pull"}', // ours
+      '{"message": "Route POST:/api/api/mlmd_pull not found", "error": "Not Found", "statusCode": 404}',
+      '<html><body><h1>404 Not Found</h1></body></html>', // nginx
+    ];
+    for (const body of unknownRoute) {
+      const { url } = await answering([{ status: 404, body }]);
+      const base = `${url}api`;
+      for (const call of [
+        (c: ServerClient) => c.pullMetadata({ pipelineName: 'P' }),
+        (c: ServerClient) => c.pushMetadata({ pipelineName: 'P', payload: '{}' }),
+      ]) {
+        const err = await failure(call(new ServerClient({ url: base, retries: 0 })));
+        expect([err.code, err.exitCode]).toEqual(['SERVER_ROUTE_NOT_FOUND', 4]);
+        expect(err.message).toMatch(
+          new RegExp(
+            `${base}/api/mlmd_pu(ll|sh) does not exist \\(HTTP 404\\): ${base} does not look like a cmf server`,
+          ),
+        );
+        expect(err.message).not.toMatch(/not found/i);
+        expect(err.hint).toContain(`without /api: try ${url.replace(/\/$/, '')}`);
+      }
+      await new Promise<void>((r) => server!.close(() => r()));
+      server = undefined;
+    }
+    // A cmf server's own 404 names what it did not find: still a missing pipeline.
+    const { url } = await answering([{ status: 404, body: '{"detail": "Pipeline P not found."}' }]);
+    const err = await failure(
+      new ServerClient({ url, retries: 0 }).pullMetadata({ pipelineName: 'P' }),
+    );
+    expect([err.code, err.exitCode]).toEqual(['SERVER_NOT_FOUND', 3]);
+  });
+
   it('a 2xx answer that is not the JSON a cmf server sends is SERVER_BAD_ANSWER naming the URL', async () => {
     const cases: [string, (c: ServerClient) => Promise<unknown>, string, RegExp][] = [
       [

@@ -1,21 +1,61 @@
 /** metadata pull against a real HTTP server whose answers cannot be merged. */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CmfError } from '../../../src/errors/index.js';
 import { ServerClient } from '../../../src/server/client.js';
 import { pullMetadata, pullTarget } from '../../../src/server/metadata-pull.js';
+import { failure } from '../../helpers/failure.js';
+import { MlmdSql } from '../../helpers/mlmd-sql.js';
 import { tempDir } from '../../helpers/tmp.js';
 
-let server: Server | undefined;
-afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+const servers: Server[] = [];
+afterEach(() =>
+  Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r())))),
+);
 
 async function answering(body: string): Promise<ServerClient> {
-  server = createServer((_req, res) => res.writeHead(200).end(body));
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  const server = createServer((_req, res) => res.writeHead(200).end(body));
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
   return new ServerClient({ url: `http://127.0.0.1:${port}`, retries: 0 });
+}
+
+/** A pipeline of one stage holding one execution with one input Dataset. */
+function oneExecution(pipeline: string, uuid: string) {
+  return {
+    Pipeline: [
+      {
+        name: pipeline,
+        stages: [
+          {
+            name: `${pipeline}/Prepare`,
+            executions: [
+              {
+                type: `${pipeline}/Prepare`,
+                name: '',
+                properties: { Execution_uuid: uuid, Context_Type: `${pipeline}/Prepare` },
+                custom_properties: { ratio: 3000 },
+                events: [
+                  {
+                    type: 3,
+                    artifact: {
+                      type: 'Dataset',
+                      name: `data.xml:${'a'.repeat(32)}`,
+                      uri: 'a'.repeat(32),
+                      properties: { Commit: 'a'.repeat(32) },
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
 }
 
 describe('pullMetadata', () => {
@@ -53,6 +93,52 @@ describe('pullMetadata', () => {
       code: 'SERVER_BAD_ANSWER',
       hint: expect.stringContaining(`Check that ${client.baseUrl}/api/mlmd_pull is a cmf server`),
     });
+  });
+
+  it('an answer shaped wrongly (an event of type 99) is a bad answer naming the server, exit 1; the MLMD file is unchanged', async () => {
+    const cwd = await tempDir('cmf-pull-');
+    const doc = oneExecution('P', 'u-1');
+    doc.Pipeline[0]!.stages[0]!.executions[0]!.events[0]!.type = 99;
+    const client = await answering(JSON.stringify(doc));
+    const err = await failure(pullMetadata({ client, cwd, pipeline: 'P' }));
+    expect(err).toMatchObject({ code: 'SERVER_BAD_ANSWER', exitCode: 1 });
+    expect(err.message).toContain('Pipeline[0].stages[0].executions[0].events[0].type');
+    expect(err.hint).toContain(`Check that ${client.baseUrl}/api/mlmd_pull is a cmf server`);
+    expect(err.hint).not.toMatch(/Send the JSON/);
+    expect(existsSync(join(cwd, 'mlmd'))).toBe(false);
+
+    // Into an existing file: not a byte changes.
+    const good = await answering(JSON.stringify(oneExecution('P', 'u-0')));
+    await pullMetadata({ client: good, cwd, pipeline: 'P' });
+    const before = readFileSync(join(cwd, 'mlmd'));
+    const again = await answering(JSON.stringify(doc));
+    await expect(pullMetadata({ client: again, cwd, pipeline: 'P' })).rejects.toMatchObject({
+      code: 'SERVER_BAD_ANSWER',
+      exitCode: 1,
+    });
+    expect(readFileSync(join(cwd, 'mlmd')).equals(before)).toBe(true);
+  });
+
+  it('an answer sent as Python cmf-server sends it (the document inside a JSON string) is merged and counted', async () => {
+    const cwd = await tempDir('cmf-pull-');
+    const text = JSON.stringify(oneExecution('P', 'u-1')).replace(
+      '"ratio":3000',
+      '"ratio": 3000.0',
+    );
+    const client = await answering(JSON.stringify(text));
+    const r = await pullMetadata({ client, cwd, pipeline: 'P' });
+    expect(r).toMatchObject({ status: 'success', executions: 1 });
+    const again = await pullMetadata({ client, cwd, pipeline: 'P' });
+    expect(again).toMatchObject({ status: 'exists', executions: 1 });
+    // The double written as 3000.0 stays a double through the string.
+    const db = new MlmdSql(join(cwd, 'mlmd'));
+    try {
+      expect(
+        db.all("SELECT double_value AS v FROM ExecutionProperty WHERE name = 'ratio'"),
+      ).toEqual([{ v: 3000 }]);
+    } finally {
+      db.close();
+    }
   });
 
   it('refuses a directory as target and a missing parent directory', async () => {
