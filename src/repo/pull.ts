@@ -1,6 +1,7 @@
 /**
  * `cmf repo pull` (spec/cmf-reference.md §3.11): metadata from the cmf server, the
- * pipeline's artifacts from the DVC remote, then `git pull cmf_origin <current branch>`.
+ * pipeline's artifacts (with `-e`, one execution's) from the DVC remote, then
+ * `git pull cmf_origin <current branch>`.
  */
 import { pullArtifacts, transferError } from '../artifacts/index.js';
 import type { ServerClient } from '../server/client.js';
@@ -40,7 +41,12 @@ export async function repoPull(opts: RepoPullOptions): Promise<RepoResult> {
       {
         name: 'artifact pull',
         run: async () => {
-          const r = await pullArtifacts({ cwd, mlmdPath, pipeline: opts.pipeline });
+          const r = await pullArtifacts({
+            cwd,
+            mlmdPath,
+            pipeline: opts.pipeline,
+            executionUuid: opts.executionUuid,
+          });
           if (r.failed.length > 0) throw transferError('pull', r.failed, r);
           return r;
         },
