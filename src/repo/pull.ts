@@ -1,12 +1,13 @@
 /**
  * `cmf repo pull` (spec/cmf-reference.md §3.11): metadata from the cmf server, the
  * pipeline's artifacts (with `-e`, one execution's) from the DVC remote, then
- * `git pull cmf_origin <current branch>`.
+ * `git pull cmf_origin <current branch>`. The git remote, the branch and the artifact
+ * remote are checked first, so a pull that cannot finish does not begin.
  */
-import { pullArtifacts, transferError } from '../artifacts/index.js';
+import { checkArtifactConfig, pullArtifacts, transferError } from '../artifacts/index.js';
 import type { ServerClient } from '../server/client.js';
 import { pullMetadata, pullTarget } from '../server/metadata-pull.js';
-import { gitPull } from './git-steps.js';
+import { checkGitSteps, gitPull } from './git-steps.js';
 import { runSteps, type RepoResult } from './steps.js';
 
 export interface RepoPullOptions {
@@ -54,5 +55,9 @@ export async function repoPull(opts: RepoPullOptions): Promise<RepoResult> {
       { name: 'git pull', run: () => gitPull(git) },
     ],
     opts.onStep,
+    async () => {
+      await checkGitSteps(git);
+      await checkArtifactConfig(cwd);
+    },
   );
 }
