@@ -11,6 +11,6 @@ export {
 } from './collect.js';
 export { artifactNotFound, selectArtifacts, type SelectWhere } from './select.js';
 export { transferError, type ArtifactFailure } from './failures.js';
-export type { ArtifactTransferOptions } from './project.js';
+export { checkArtifactConfig, type ArtifactTransferOptions } from './project.js';
 export { pushArtifacts, type PushArtifactsOptions, type PushArtifactsResult } from './push.js';
 export { pullArtifacts, type PullArtifactsOptions, type PullArtifactsResult } from './pull.js';

@@ -73,6 +73,14 @@ export async function loadArtifactContext(opts: ArtifactTransferOptions): Promis
   }
 }
 
+/**
+ * The configuration checks of {@link loadArtifactContext} alone (a project with a default
+ * remote), for `cmf repo pull`, which checks them before it pulls the metadata.
+ */
+export async function checkArtifactConfig(cwd: string): Promise<void> {
+  defaultRemote(await loadDvcConfig(requireProjectRoot(cwd)));
+}
+
 function defaultRemote(dvc: DvcConfig): NonNullable<DvcConfig['remotes'][string]> {
   const name = dvc.defaultRemote;
   if (!name) {

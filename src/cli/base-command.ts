@@ -2,7 +2,7 @@ import { Command, Errors, type Interfaces } from '@oclif/core';
 import { RawJson, jsonText } from '../cmf/raw-json.js';
 import { CmfError, ExitCode, toCmfError } from '../errors/index.js';
 import { expandFlagPrefixes, type PrefixFlag } from './flag-prefix.js';
-import { stopCleanlyOnSignals } from './interrupt.js';
+import { handOverSignals, stopCleanlyOnSignals, type OwnStopSignal } from './interrupt.js';
 import { describeParseError } from './parse-errors.js';
 import { renderError } from './render-error.js';
 
@@ -29,14 +29,20 @@ export abstract class CmfCommand<T> extends Command {
     this.releaseSignals = stopCleanlyOnSignals(this.commandLine(), () => this.jsonEnabled());
   }
 
-  /** For a command that handles the stop signals itself (`cmf server start`). */
-  protected handleSignalsItself(): void {
-    this.releaseSignals?.();
-    this.releaseSignals = undefined;
+  /**
+   * For a command that handles the stop signals itself (`cmf server start`): `handler` gets
+   * SIGINT and SIGTERM from now on, with no moment in between when a signal could be lost
+   * (see handOverSignals); SIGHUP keeps its default action. Until then they stop the command
+   * as any other.
+   */
+  protected handleSignalsItself(handler: (signal: OwnStopSignal) => void): void {
+    const release = this.releaseSignals;
+    this.releaseSignals = handOverSignals(release, handler);
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
-    this.handleSignalsItself();
+    this.releaseSignals?.();
+    this.releaseSignals = undefined;
     return super.finally(err);
   }
 

@@ -55,3 +55,25 @@ export function stopCleanlyOnSignals(what: string, json: () => boolean): () => v
     for (const s of signals) process.off(s, handler);
   };
 }
+
+/** The signals a command that stops itself (`cmf server start`) takes over. */
+export type OwnStopSignal = 'SIGINT' | 'SIGTERM';
+
+/**
+ * Gives SIGINT and SIGTERM to `handler`, then calls `release` (which removes the handlers of
+ * {@link stopCleanlyOnSignals}). The order matters: when a signal's last listener goes, Node
+ * closes its signal watcher and a signal already received but not yet dispatched is lost,
+ * so removing first and adding after could swallow a stop request. Returns the function
+ * that removes `handler`.
+ */
+export function handOverSignals(
+  release: (() => void) | undefined,
+  handler: (signal: OwnStopSignal) => void,
+): () => void {
+  const signals: OwnStopSignal[] = ['SIGINT', 'SIGTERM'];
+  for (const s of signals) process.on(s, handler);
+  release?.();
+  return () => {
+    for (const s of signals) process.off(s, handler);
+  };
+}

@@ -1,7 +1,8 @@
 /**
  * Where `cmf metadata export` writes and how: the `-j` name (stripped, `.json` appended as
- * cmflib does, default `<pipeline>.json`), never over an existing file unless forced (cmflib
- * asks on stdin instead, which blocks CI — §11.13), written atomically.
+ * cmflib does, default `<pipeline>.json` in the current directory, the pipeline name made a
+ * safe file name), never over an existing file unless forced (cmflib asks on stdin instead,
+ * which blocks CI — §11.13), written atomically.
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -11,14 +12,34 @@ import { writeFileAtomic } from '../fs/atomic.js';
 /** The `-j` value that means standard output. */
 export const STDOUT_TARGET = '-';
 
+/** Characters that may not appear in a default export file name (cmflib uses the name as is). */
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[/\\\u0000-\u001f\u007f]/g;
+
+/**
+ * The default export file name for a pipeline: one file in the current directory, whatever
+ * the name (it may come from a shared server): slashes, backslashes and control characters
+ * become `_`, and so do leading dots (no `..`, no hidden file); `.json` is added.
+ */
+export function defaultExportName(pipeline: string): string {
+  let name = pipeline.trim().replace(UNSAFE, '_');
+  name = name.replace(/^\.+/, (dots) => '_'.repeat(dots.length));
+  if (name === '') name = '_';
+  // Room for ".json" within the usual 255-byte limit of a file name (whole characters).
+  const chars = Array.from(name);
+  while (Buffer.byteLength(chars.join('')) > 250) chars.pop();
+  return `${chars.join('')}.json`;
+}
+
 /** The absolute export path for a `-j` value (or the default), relative to `cwd`. */
 export function exportPath(
   jsonFileName: string | undefined,
   pipeline: string,
   cwd: string,
 ): string {
-  let name = (jsonFileName ?? pipeline).trim();
-  if (jsonFileName === undefined || !name.endsWith('.json')) name += '.json';
+  if (jsonFileName === undefined) return resolve(cwd, defaultExportName(pipeline));
+  let name = jsonFileName.trim();
+  if (!name.endsWith('.json')) name += '.json';
   return resolve(cwd, name);
 }
 

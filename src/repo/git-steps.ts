@@ -35,6 +35,19 @@ async function remoteHasBranch(
   }
 }
 
+/**
+ * What the git steps will need, checked before any step transfers anything: a current
+ * branch (a detached HEAD cannot be pulled or pushed by name) and the cmf_origin remote.
+ * ConfigError (exit 4) otherwise.
+ */
+export async function checkGitSteps(
+  git: SystemGitOptions,
+): Promise<{ branch: string; url: string }> {
+  const url = await remoteUrl(GIT_REMOTE, git);
+  const branch = await currentBranch(git);
+  return { branch, url };
+}
+
 /** Paths git left unmerged after a failed merge. */
 async function unmergedPaths(git: SystemGitOptions): Promise<string[]> {
   try {

@@ -1,11 +1,13 @@
 /**
  * `cmf repo pull` (spec/cmf-reference.md §3.11): metadata from the cmf server, the
- * pipeline's artifacts from the DVC remote, then `git pull cmf_origin <current branch>`.
+ * pipeline's artifacts (with `-e`, one execution's) from the DVC remote, then
+ * `git pull cmf_origin <current branch>`. The git remote, the branch and the artifact
+ * remote are checked first, so a pull that cannot finish does not begin.
  */
-import { pullArtifacts, transferError } from '../artifacts/index.js';
+import { checkArtifactConfig, pullArtifacts, transferError } from '../artifacts/index.js';
 import type { ServerClient } from '../server/client.js';
 import { pullMetadata, pullTarget } from '../server/metadata-pull.js';
-import { gitPull } from './git-steps.js';
+import { checkGitSteps, gitPull } from './git-steps.js';
 import { runSteps, type RepoResult } from './steps.js';
 
 export interface RepoPullOptions {
@@ -40,7 +42,12 @@ export async function repoPull(opts: RepoPullOptions): Promise<RepoResult> {
       {
         name: 'artifact pull',
         run: async () => {
-          const r = await pullArtifacts({ cwd, mlmdPath, pipeline: opts.pipeline });
+          const r = await pullArtifacts({
+            cwd,
+            mlmdPath,
+            pipeline: opts.pipeline,
+            executionUuid: opts.executionUuid,
+          });
           if (r.failed.length > 0) throw transferError('pull', r.failed, r);
           return r;
         },
@@ -48,5 +55,9 @@ export async function repoPull(opts: RepoPullOptions): Promise<RepoResult> {
       { name: 'git pull', run: () => gitPull(git) },
     ],
     opts.onStep,
+    async () => {
+      await checkGitSteps(git);
+      await checkArtifactConfig(cwd);
+    },
   );
 }

@@ -2,12 +2,14 @@
  * `cmf repo push` (spec/cmf-reference.md §3.10): artifacts to the DVC remote, metadata to
  * the cmf server, then — as cmflib does — `git pull cmf_origin <current branch>` when the
  * branch is already on the remote, and `git push -u cmf_origin <branch>` with the system git.
+ * The git remote, the branch and the `-t` upload are checked before anything is pushed.
  */
 import { resolve } from 'node:path';
 import { pushArtifacts, transferError } from '../artifacts/index.js';
 import type { ServerClient } from '../server/client.js';
 import { pushMetadata } from '../server/metadata-push.js';
-import { gitPull, gitPush } from './git-steps.js';
+import { checkTensorboardUpload } from '../server/tensorboard-check.js';
+import { checkGitSteps, gitPull, gitPush } from './git-steps.js';
 import { runSteps, type RepoResult } from './steps.js';
 
 export interface RepoPushOptions {
@@ -60,5 +62,10 @@ export async function repoPush(opts: RepoPushOptions): Promise<RepoResult> {
       { name: 'git push', run: () => gitPush(git, opts.pipeline) },
     ],
     opts.onStep,
+    async () => {
+      if (opts.tensorboardPath !== undefined)
+        checkTensorboardUpload(cwd, opts.tensorboardPath, opts.pipeline);
+      await checkGitSteps(git);
+    },
   );
 }

@@ -1,7 +1,8 @@
 /**
- * `cmf repo push/pull` run three steps in order; the first failure stops the chain and is
+ * `cmf repo push/pull` run their steps in order; the first failure stops the chain and is
  * reported under the step's name, with what the earlier steps did (cmflib goes on after a
- * failed artifact push, §11 item 4).
+ * failed artifact push, §11 item 4). What a later step is sure to refuse (no git remote, a
+ * detached HEAD, a bad -t path) is checked before the first step transfers anything.
  */
 import { CmfError, toCmfError } from '../errors/index.js';
 
@@ -31,11 +32,29 @@ function underStep(name: string, message: string): string {
   return `${name} failed: ${message}`;
 }
 
+/**
+ * Runs `checks` (the preconditions of every step), then the steps. A failed check stops
+ * before any step with the check's own error, and a hint that nothing was done.
+ */
 export async function runSteps(
   pipeline: string,
   steps: Step[],
   onStep?: (name: string) => void,
+  checks?: () => Promise<unknown>,
 ): Promise<RepoResult> {
+  try {
+    await checks?.();
+  } catch (err) {
+    const inner = toCmfError(err);
+    const notRun = steps.map((s) => s.name);
+    throw new CmfError(inner.code, inner.exitCode, inner.message, {
+      hint: [inner.hint, `Nothing was transferred; not run: ${notRun.join(', ')}.`]
+        .filter(Boolean)
+        .join(' '),
+      data: { failedStep: 'checks', completed: [], notRun, error: inner.toJSON() },
+      cause: err,
+    });
+  }
   const done: StepResult[] = [];
   for (const step of steps) {
     onStep?.(step.name);

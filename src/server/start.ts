@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ConfigError, OperationError, UsageError } from '../errors/index.js';
+import { CmfError, ConfigError, OperationError, UsageError } from '../errors/index.js';
 import { SqliteAsyncStore, type AsyncMlmdStore } from '../mlmd/async-store.js';
 import { MlmdStore } from '../mlmd/index.js';
 import { PostgresMlmdStore } from '../mlmd/postgres/index.js';
@@ -42,7 +42,29 @@ export async function openServerStore(
   if (database !== undefined && isPostgresUrl(database)) return PostgresMlmdStore.open(database);
   const path =
     database === undefined ? join(dataDir, DEFAULT_SQLITE_NAME) : resolve(dataDir, database);
-  return SqliteAsyncStore.wrap(MlmdStore.open(path, { create: true }));
+  try {
+    return SqliteAsyncStore.wrap(MlmdStore.open(path, { create: true }));
+  } catch (err) {
+    throw withServerHint(err, database);
+  }
+}
+
+/**
+ * The store's file errors (not SQLite, not MLMD, corrupt, a directory) speak to users of
+ * `-f/--file_name`; the server takes the file from --database (or its default in
+ * --data-dir), and a damaged server store is not re-pulled.
+ */
+function withServerHint(err: unknown, database: string | undefined): unknown {
+  if (!(err instanceof CmfError) || !err.hint?.includes('-f/--file_name')) return err;
+  const hint =
+    database === undefined
+      ? "It is the server's default store in --data-dir: if it is damaged, restore it from a backup or move it aside (a new one is then created); or give another file with --database."
+      : "Check --database (a path relative to --data-dir): give an MLMD SQLite file, or a path where none exists yet. If it is the server's store, it is damaged: restore it from a backup, or move it aside to start with a new one.";
+  return new CmfError(err.code, err.exitCode, err.message, {
+    hint,
+    data: err.data,
+    cause: err,
+  });
 }
 
 /** Creates the data directory; a path that cannot be one is bad configuration, not a bug. */

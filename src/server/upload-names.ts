@@ -6,10 +6,14 @@
  */
 import { UsageError } from '../errors/index.js';
 
-function refuse(name: string, why: string): never {
+function refuse(
+  name: string,
+  why: string,
+  hint = 'Upload names must be relative paths without "..", e.g. logs/events.out.',
+): never {
   throw new UsageError('UPLOAD_NAME_REFUSED', `Refused file name ${JSON.stringify(name)}: ${why}`, {
-    hint: 'Upload names must be relative paths without "..", e.g. logs/events.out.',
-    data: { name },
+    hint,
+    data: { name, why },
   });
 }
 
@@ -36,11 +40,27 @@ export function safeBaseName(name: string): string {
   return segments[segments.length - 1]!;
 }
 
-/** A single path segment (a pipeline name used as a directory): no separators at all. */
-export function safeDirectoryName(name: string): string {
-  const segments = safeSegments(name);
-  if (segments.length !== 1 || name.includes('/') || name.includes('\\')) {
-    refuse(name, 'must not contain path separators');
-  }
-  return segments[0]!;
+const PIPELINE_HINT =
+  'A pipeline name used as a directory (tensorboard logs) may nest with "/" (team/project), ' +
+  'but no segment may be empty, "." or "..", and it may not start with "/" or a drive letter.';
+
+/**
+ * The directories a pipeline name makes below the tensorboard directory, one per segment
+ * separated by `/` (or a backslash), as Python's cmf-server nests `team/project`. Stricter than
+ * {@link safeSegments}: an empty or `.` segment is refused, not skipped, so two spellings
+ * never share a directory by accident.
+ */
+export function safePipelineSegments(name: string): string[] {
+  if (name.length === 0) refuse(name, 'empty name', PIPELINE_HINT);
+  if (name.includes('\0')) refuse(name, 'contains NUL', PIPELINE_HINT);
+  if (name.length > 4096) refuse(name.slice(0, 64), 'name too long', PIPELINE_HINT);
+  if (/^[A-Za-z]:/.test(name)) refuse(name, 'absolute path', PIPELINE_HINT);
+  const segments = name.split(/[\\/]/);
+  if (segments[0] === '' && segments.length > 1) refuse(name, 'absolute path', PIPELINE_HINT);
+  if (segments.includes('')) refuse(name, 'empty path segment', PIPELINE_HINT);
+  if (segments.some((s) => s === '.' || s === '..'))
+    refuse(name, 'contains a "." or ".." segment', PIPELINE_HINT);
+  if (segments.some((s) => Buffer.byteLength(s) > 255))
+    refuse(name, 'a path segment is too long', PIPELINE_HINT);
+  return segments;
 }

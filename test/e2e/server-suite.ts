@@ -726,7 +726,14 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
       );
       expect(r.stderr).toMatch(/Hint: Is the server running/);
       // Under repo pull the step is named once, not "metadata pull failed: metadata pull: ...".
-      const repo = await cmf(['repo', 'pull', '-p', 'Test-env'], dir('down-repo'), {
+      // (A project with cmf_origin and an artifact remote: repo pull checks them first.)
+      const down = dir('down-repo');
+      const init = await cmf(
+        ['init', 'local', '--path', dir('remote'), '--git-remote-url', 'https://example.org/p.git'],
+        down,
+      );
+      expect(init.code).toBe(0);
+      const repo = await cmf(['repo', 'pull', '-p', 'Test-env'], down, {
         CMF_SERVER_URL: `http://127.0.0.1:${port}/`,
         CMF_SERVER_RETRIES: '0',
       });

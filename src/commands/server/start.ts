@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { CmfCommand } from '../../cli/base-command.js';
+import { ExitCode } from '../../errors/index.js';
 import { parseByteSize, startServer } from '../../server/start.js';
 import { collectTokens } from '../../server/tokens.js';
 
@@ -55,19 +56,22 @@ export default class ServerStart extends CmfCommand<undefined> {
     });
     if (this.jsonEnabled()) this.logJson({ url: server.url, store: server.storeLocation });
     else this.log(server.url);
-    // Stopping means finishing requests in flight, not removing temp files and exiting.
-    this.handleSignalsItself();
+    // Stopping means finishing requests in flight, not removing temp files and exiting. A
+    // signal before this point stops the start at once (exit 130/143: nothing to finish).
     await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
+      let stopping = false;
+      this.handleSignalsItself((signal) => {
+        // A second signal does not wait for the requests in flight.
+        if (stopping)
+          process.exit(signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+        stopping = true;
         process.stderr.write(`${signal}: finishing requests in flight, then stopping\n`);
         server.close().then(resolve, (err) => {
           process.stderr.write(`Error while stopping: ${(err as Error).message}\n`);
           process.exitCode = 1;
           resolve();
         });
-      };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+      });
     });
     return undefined;
   }

@@ -25,6 +25,8 @@ export const PgErrorCode = {
   noDatabase: 'MLMD_PG_NO_DATABASE',
   /** The user may not read or create the tables. */
   permission: 'MLMD_PG_PERMISSION',
+  /** The schema (named by search_path) does not exist. */
+  noSchema: 'MLMD_PG_NO_SCHEMA',
   /** Any other error the server reported. */
   server: 'MLMD_PG_ERROR',
 } as const;
@@ -164,8 +166,14 @@ export function translatePgError(err: unknown, location: string): unknown {
         ...opts,
         hint: 'Create the database first (createdb NAME, or CREATE DATABASE NAME in psql), or fix its name in the URL.',
       });
-    case '42501':
     case '3F000':
+      // invalid_schema_name: "no schema has been selected to create in" when no schema of the
+      // search_path exists, or "schema ... does not exist".
+      return new ConfigError(PgErrorCode.noSchema, `${location}: ${err.message}.`, {
+        ...opts,
+        hint: 'The schema named by the search_path (in the URL: ?options=-c%20search_path%3DNAME) does not exist: create it (CREATE SCHEMA NAME in psql), or fix the name.',
+      });
+    case '42501':
       return new ConfigError(PgErrorCode.permission, `${location}: ${err.message}.`, {
         ...opts,
         hint: 'Give the user the right to use and create tables in the schema (GRANT USAGE, CREATE ON SCHEMA ...), or check its search_path.',

@@ -2,7 +2,7 @@
  * Files that come with a push (spec/cmf-reference.md §3.8 step 7, §9.1): Python
  * environment files, label files (named by their md5) and tensorboard logs, stored under
  * the data directory as Python's server stores them (`env/`, `labels/`,
- * `tensorboard-logs/<pipeline>/`), each written to a temp file and renamed into place.
+ * `tensorboard-logs/<pipeline>/`, nested for `team/project`), each written to a temp file and renamed into place.
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -13,7 +13,7 @@ import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { replaceAtomically } from '../../fs/atomic.js';
 import type { ServerContext } from '../app.js';
-import { safeBaseName, safeDirectoryName, safeSegments } from '../upload-names.js';
+import { safeBaseName, safePipelineSegments, safeSegments } from '../upload-names.js';
 
 export const ENV_DIR = 'env';
 export const LABELS_DIR = 'labels';
@@ -113,10 +113,11 @@ export function uploadRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req) => {
-      const pipelineDir = safeDirectoryName(req.query.pipeline_name);
+      // `team/project` nests, as in Python's server; each segment is checked.
+      const pipelineDirs = safePipelineSegments(req.query.pipeline_name);
       const file = await uploadedFile(req);
       const segments = safeSegments(file.filename);
-      await save(file, join(ctx.dataDir, TENSORBOARD_DIR, pipelineDir, ...segments));
+      await save(file, join(ctx.dataDir, TENSORBOARD_DIR, ...pipelineDirs, ...segments));
       return { message: `${segments.join('/')} uploaded successfully` };
     },
   );
