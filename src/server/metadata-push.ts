@@ -8,12 +8,13 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { exportDocument } from '../cmf/export-json.js';
 import { pythonJson, type PyJson } from '../cmf/python-json.js';
-import { NotFoundError, UsageError } from '../errors/index.js';
+import { NotFoundError } from '../errors/index.js';
 import { SqliteAsyncStore } from '../mlmd/async-store.js';
 import { MlmdStore } from '../mlmd/index.js';
 import { mapLimit } from '../util/map-limit.js';
 import { ServerError } from './client-errors.js';
 import type { ServerClient, UploadRoute } from './client.js';
+import { checkTensorboardUpload } from './tensorboard-check.js';
 import { documentExecutions, labelFiles, pythonEnvFiles } from './exchange-walk.js';
 
 export interface MetadataPushOptions {
@@ -52,7 +53,9 @@ export async function pushMetadata(opts: MetadataPushOptions): Promise<MetadataP
   const cwd = opts.cwd ?? process.cwd();
   const mlmdPath = resolve(cwd, opts.mlmdPath);
   const tensorboard =
-    opts.tensorboardPath === undefined ? undefined : tensorboardFiles(cwd, opts.tensorboardPath);
+    opts.tensorboardPath === undefined
+      ? undefined
+      : tensorboardFiles(cwd, opts.tensorboardPath, opts.pipeline);
   const document = await exportLocal(mlmdPath, opts.pipeline, opts.executionUuid);
   const executions = documentExecutions(document).length;
   if (opts.executionUuid !== undefined && executions === 0) {
@@ -151,15 +154,15 @@ interface TensorboardFiles {
   files: { file: string; name: string }[];
 }
 
-/** What `-t` names: one file (sent by basename) or a directory (its files walked later), checked before pushing. */
-function tensorboardFiles(cwd: string, given: string): TensorboardFiles {
+/**
+ * What `-t` names: one file (sent by basename) or a directory (its files walked later),
+ * checked before pushing: an upload the server would refuse must not follow a pushed pipeline.
+ */
+function tensorboardFiles(cwd: string, given: string, pipeline: string): TensorboardFiles {
+  checkTensorboardUpload(cwd, given, pipeline);
   const root = resolve(cwd, given);
-  const st = existsSync(root) ? statSync(root) : undefined;
-  if (st?.isFile()) return { root, files: [{ file: root, name: basename(root) }] };
-  if (st?.isDirectory()) return { root, files: [] };
-  throw new UsageError('INVALID_TENSORBOARD_PATH', `Invalid tensorboard logs path: ${given}`, {
-    hint: 'Give -t/--tensorboard_path an existing file or directory.',
-  });
+  if (statSync(root).isFile()) return { root, files: [{ file: root, name: basename(root) }] };
+  return { root, files: [] };
 }
 
 async function walk(dir: string): Promise<string[]> {

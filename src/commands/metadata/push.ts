@@ -8,7 +8,6 @@ import {
 } from '../../cli/server-flags.js';
 import { resolveMlmdPath } from '../../config/project.js';
 import { pushMetadata, type MetadataPushResult } from '../../server/metadata-push.js';
-import { checkTensorboardUpload } from '../../server/tensorboard-check.js';
 import { describePush } from '../../cli/server-render.js';
 
 export default class MetadataPush extends CmfCommand<MetadataPushResult> {
@@ -39,9 +38,6 @@ export default class MetadataPush extends CmfCommand<MetadataPushResult> {
       [flags.tensorboard_path, '-t/--tensorboard_path'],
     ] as const)
       requireNonEmpty(v, n);
-    // Before the push: an upload the server would refuse must not follow a pushed pipeline.
-    if (flags.tensorboard_path !== undefined)
-      checkTensorboardUpload(process.cwd(), flags.tensorboard_path, pipeline);
     const r = await pushMetadata({
       client: await projectServerClient(),
       mlmdPath: resolveMlmdPath(flags.file_name, process.cwd()),
