@@ -16,18 +16,10 @@ import {
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Cmf, type CmfError } from '../../src/index.js';
+import { Cmf } from '../../src/index.js';
 import { cmfProject } from '../helpers/cmf-project.js';
+import { failure } from '../helpers/failure.js';
 import { tempDir } from '../helpers/tmp.js';
-
-async function rejects(p: Promise<unknown>): Promise<CmfError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as CmfError;
-  }
-  throw new Error('expected a rejection');
-}
 
 const open: Cmf[] = [];
 afterEach(async () => {
@@ -78,20 +70,20 @@ describe('dvc add safety checks', () => {
     await cmf.logDataset('dd', 'output');
     await cmf.logDataset('ee/b', 'output');
 
-    const inner = await rejects(cmf.logDataset('dd/a', 'input'));
+    const inner = await failure(cmf.logDataset('dd/a', 'input'));
     expect(inner.code).toBe('ADD_OVERLAPPING_OUTPUTS');
     expect(inner.exitCode).toBe(2);
     expect(inner.hint).toContain('dd.dvc');
     expect(existsSync(join(p.dir, 'dd', 'a.dvc'))).toBe(false);
     expect(existsSync(join(p.dir, 'dd', '.gitignore'))).toBe(false);
 
-    const outer = await rejects(cmf.logDataset('ee', 'input'));
+    const outer = await failure(cmf.logDataset('ee', 'input'));
     expect(outer.code).toBe('ADD_OVERLAPPING_OUTPUTS');
     expect(outer.message).toContain('ee/b.dvc');
     expect(existsSync(join(p.dir, 'ee.dvc'))).toBe(false);
 
     // In one call, and a nested directory: checked before the first file is written.
-    const batch = await rejects(cmf.logDatasets(['ff/sub/c', 'ff'], 'output'));
+    const batch = await failure(cmf.logDatasets(['ff/sub/c', 'ff'], 'output'));
     expect(batch.code).toBe('ADD_OVERLAPPING_OUTPUTS');
     expect(existsSync(join(p.dir, 'ff', 'sub', 'c.dvc'))).toBe(false);
     expect(existsSync(join(p.dir, 'ff.dvc'))).toBe(false);
@@ -111,10 +103,10 @@ describe('dvc add safety checks', () => {
     git(p.dir, 'commit', '-q', '-m', 'code');
     const cmf = await openCmf(p.dir);
 
-    const file = await rejects(cmf.logDataset('README', 'input'));
+    const file = await failure(cmf.logDataset('README', 'input'));
     expect(file.code).toBe('CMF_PATH_TRACKED_BY_GIT');
     expect(file.hint).toContain('git rm -r --cached README');
-    const dir = await rejects(cmf.logDataset('src', 'input'));
+    const dir = await failure(cmf.logDataset('src', 'input'));
     expect(dir.code).toBe('CMF_PATH_TRACKED_BY_GIT');
     expect(existsSync(join(p.dir, 'README.dvc'))).toBe(false);
     expect(existsSync(join(p.dir, 'src.dvc'))).toBe(false);
@@ -133,7 +125,7 @@ describe('dvc add safety checks', () => {
     writeFileSync(join(p.dir, 'data', 'x.csv'), '1\n');
     const cmf = await openCmf(p.dir);
 
-    const err = await rejects(cmf.logDataset('data/x.csv', 'input'));
+    const err = await failure(cmf.logDataset('data/x.csv', 'input'));
     expect(err.code).toBe('CMF_DVC_FILE_IGNORED');
     expect(err.message).toContain('data/x.csv.dvc');
     expect(err.hint).toContain('git check-ignore -v data/x.csv.dvc');
@@ -153,10 +145,10 @@ describe('dvc add safety checks', () => {
     symlinkSync(outside, join(p.dir, 'data'));
     const cmf = await openCmf(p.dir);
 
-    const inside = await rejects(cmf.logDataset('data/e1', 'input'));
+    const inside = await failure(cmf.logDataset('data/e1', 'input'));
     expect(inside.code).toBe('ADD_SYMLINKED_DIRECTORY');
     expect(inside.message).toContain('data is a symbolic link');
-    const link = await rejects(cmf.logDataset('data', 'input'));
+    const link = await failure(cmf.logDataset('data', 'input'));
     expect(link.code).toBe('ADD_SYMLINKED_DIRECTORY');
     expect(readdirSync(outside)).toEqual(['e1']);
     expect(existsSync(join(p.dir, 'data.dvc'))).toBe(false);
@@ -170,7 +162,7 @@ describe('a logging call whose MLMD write fails', () => {
     const p = await cmfProject();
     writeFileSync(join(p.dir, 'fresh.txt'), 'fresh\n');
     const cmf = await openCmf(p.dir);
-    const err = await rejects(cmf.logDataset('fresh.txt', 'input', { x: 2n ** 70n }));
+    const err = await failure(cmf.logDataset('fresh.txt', 'input', { x: 2n ** 70n }));
     expect(err.code).toBe('CMF_BAD_PROPERTY');
     await cmf.close();
     expect(existsSync(join(p.dir, 'fresh.txt.dvc'))).toBe(false);
@@ -204,7 +196,7 @@ describe('a logging call whose MLMD write fails', () => {
         () => cmf.logModel('model.pkl', 'output'),
         () => cmf.createExecution('again'),
       ]) {
-        expect((await rejects(call())).code).toBe('MLMD_BUSY');
+        expect((await failure(call())).code).toBe('MLMD_BUSY');
       }
     } finally {
       other.exec('ROLLBACK');

@@ -19,18 +19,10 @@ import {
 } from '../../src/index.js';
 import { cmfProject } from '../helpers/cmf-project.js';
 import { MlmdSql } from '../helpers/mlmd-sql.js';
+import { failure } from '../helpers/failure.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const digest = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
-
-async function rejects(p: Promise<unknown>): Promise<CmfError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as CmfError;
-  }
-  throw new Error('expected a rejection');
-}
 
 const open: Cmf[] = [];
 afterEach(async () => {
@@ -128,7 +120,7 @@ describe('bad input', () => {
       ];
     const before = digest(mlmd);
     for (const [what, call, type, code] of cases) {
-      const err = await rejects(call());
+      const err = await failure(call());
       expect(err, what).toBeInstanceOf(type);
       expect(err.code, what).toBe(code);
       expect(digest(mlmd), what).toBe(before);
@@ -149,7 +141,7 @@ describe('bad input', () => {
     db.exec('UPDATE MLMDEnv SET schema_version = 9');
     db.close();
     const before = digest(mlmd);
-    const err = await rejects(Cmf.open({ cwd: p.dir, pipelineName: 'P' }));
+    const err = await failure(Cmf.open({ cwd: p.dir, pipelineName: 'P' }));
     expect(err).toBeInstanceOf(IntegrityError);
     expect(err.code).toMatch(/SCHEMA/);
     expect(digest(mlmd)).toBe(before);
@@ -158,26 +150,26 @@ describe('bad input', () => {
   it('fails clearly for graph: true, a missing remote or no git repository', async () => {
     const p = await cmfProject();
     const mlmd = join(p.dir, 'mlmd');
-    let err = await rejects(Cmf.open({ cwd: p.dir, graph: true }));
+    let err = await failure(Cmf.open({ cwd: p.dir, graph: true }));
     expect(err).toBeInstanceOf(UsageError);
     expect(err.code).toBe('CMF_GRAPH_UNSUPPORTED');
     expect(existsSync(mlmd)).toBe(false);
 
     writeFileSync(join(p.dir, '.dvc', 'config'), '[core]\n    autostage = false\n');
-    err = await rejects(Cmf.open({ cwd: p.dir }));
+    err = await failure(Cmf.open({ cwd: p.dir }));
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.code).toBe('CMF_NO_DEFAULT_REMOTE');
     expect(err.hint).toMatch(/cmf init/);
     expect(existsSync(mlmd)).toBe(false);
 
     const bare = await tempDir();
-    err = await rejects(Cmf.open({ cwd: bare }));
+    err = await failure(Cmf.open({ cwd: bare }));
     expect(err).toBeInstanceOf(NotFoundError);
     expect(err.code).toBe('GIT_NOT_A_REPO');
     expect(existsSync(join(bare, 'mlmd'))).toBe(false);
 
     rmSync(join(p.dir, '.dvc'), { recursive: true });
-    err = await rejects(Cmf.open({ cwd: p.dir }));
+    err = await failure(Cmf.open({ cwd: p.dir }));
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.code).toBe('CMF_NO_DVC');
   });
@@ -188,7 +180,7 @@ describe('bad input', () => {
     writeFileSync(outside, 'x\n');
     const cmf = await openCmf(p.dir);
     const before = digest(join(p.dir, 'mlmd'));
-    const err = await rejects(cmf.logDataset(outside, 'input'));
+    const err = await failure(cmf.logDataset(outside, 'input'));
     expect(err.code).toBe('GIT_PATH_OUTSIDE');
     expect(digest(join(p.dir, 'mlmd'))).toBe(before);
   });
@@ -199,7 +191,7 @@ describe('a closed Cmf', () => {
     const p = await cmfProject();
     const cmf = await Cmf.open({ cwd: p.dir, pipelineName: 'P' });
     await cmf.close();
-    const err = await rejects(cmf.createContext('Prepare'));
+    const err = await failure(cmf.createContext('Prepare'));
     expect(err).toBeInstanceOf(UsageError);
     expect(err.code).toBe('CMF_CLOSED');
     expect(err.hint).toMatch(/create a new Cmf/);
