@@ -27,6 +27,22 @@ describe('cmf binary basics', () => {
     expect(r.stdout).toContain('version');
   });
 
+  it('-h is help at every level, as in Python cmf (argparse)', async () => {
+    for (const args of [
+      ['-h'],
+      ['artifact', '-h'],
+      ['artifact', 'list', '-h'],
+      ['init', 'local', '-h'],
+    ]) {
+      const r = await runCmf(args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stdout, args.join(' ')).toContain('USAGE');
+      expect(r.stderr).toBe('');
+    }
+    const list = await runCmf(['artifact', 'list', '-h']);
+    expect(list.stdout).toContain('$ cmf artifact list');
+  });
+
   it('an unknown flag is a usage error (exit 2) with a hint on stderr', async () => {
     const r = await runCmf(['version', '--bogus']);
     expect(r.code).toBe(2);
