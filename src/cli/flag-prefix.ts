@@ -15,7 +15,8 @@ export interface PrefixFlag {
  * abbreviated long flag to its full name before oclif parses. A name that is a flag's name or
  * alias is kept as typed; a prefix of several flags is a usage error naming them (prefixes
  * matching only one flag's spellings, `--pipeline_name` and `--pipeline-name`, are unique).
- * Values of flags and everything after `--` are left alone.
+ * Values of flags and everything after `--` are left alone; a token where a value belongs
+ * that names a flag is that flag (`-j --forc`: -j lacks its value), not the value.
  */
 export function expandFlagPrefixes(argv: string[], flags: Record<string, PrefixFlag>): string[] {
   // Every long spelling → the name the flag is expanded to.
@@ -31,6 +32,15 @@ export function expandFlagPrefixes(argv: string[], flags: Record<string, PrefixF
     }
   }
 
+  // A token after a flag that takes a value is that value, unless it names a flag itself
+  // (in full or as a unique prefix): then the value is missing, as argparse and oclif say.
+  const namesFlag = (token: string): boolean => {
+    if (!token.startsWith('--') || token === '--') return false;
+    const eq = token.indexOf('=');
+    const typed = eq < 0 ? token.slice(2) : token.slice(2, eq);
+    if (spellings.has(typed)) return true;
+    return [...spellings.keys()].some((s) => s.startsWith(typed));
+  };
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -38,6 +48,8 @@ export function expandFlagPrefixes(argv: string[], flags: Record<string, PrefixF
       out.push(...argv.slice(i));
       break;
     }
+    const takesValue = (name: string | undefined): boolean =>
+      name !== undefined && i + 1 < argv.length && !namesFlag(argv[i + 1]!);
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const typed = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
@@ -47,10 +59,10 @@ export function expandFlagPrefixes(argv: string[], flags: Record<string, PrefixF
           ? arg
           : `--${name}${arg.slice(typed.length + 2)}`,
       );
-      if (name !== undefined && valueFlags.has(name) && eq < 0 && i + 1 < argv.length) {
+      if (name !== undefined && valueFlags.has(name) && eq < 0 && takesValue(name)) {
         out.push(argv[++i]!);
       }
-    } else if (/^-[^-]$/.test(arg) && valueChars.has(arg[1]!) && i + 1 < argv.length) {
+    } else if (/^-[^-]$/.test(arg) && valueChars.has(arg[1]!) && takesValue(arg)) {
       out.push(arg, argv[++i]!);
     } else {
       out.push(arg);

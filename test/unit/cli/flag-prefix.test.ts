@@ -27,14 +27,20 @@ describe('argparse-style unique prefixes of long flags', () => {
   });
 
   it('never touches values of flags nor anything after --', () => {
-    expect(expand('-p', '--fi', '--pipeline_name', '--js')).toEqual([
+    expect(expand('-p', '--x', '--pipeline_name', '-f')).toEqual([
       '-p',
-      '--fi',
+      '--x',
       '--pipeline_name',
-      '--js',
+      '-f',
     ]);
-    expect(expand('--pipe', '--fi')).toEqual(['--pipeline_name', '--fi']);
+    expect(expand('--pipe', '-p')).toEqual(['--pipeline_name', '-p']);
     expect(expand('--js', '--', '--pipe')).toEqual(['--json', '--', '--pipe']);
+  });
+
+  it('a flag where a value belongs is that flag, so the value is missing (as argparse says)', () => {
+    expect(expand('-p', '--fi', 'm')).toEqual(['-p', '--file_name', 'm']);
+    expect(expand('--pipe', '--js')).toEqual(['--pipeline_name', '--json']);
+    expect(expand('-f', '--pipeline-name=x')).toEqual(['-f', '--pipeline-name=x']);
   });
 
   it('an ambiguous prefix is a usage error naming the candidates', () => {
