@@ -1,6 +1,7 @@
 import { CmfCommand } from '../../cli/base-command.js';
 import { mlmdFileFlag } from '../../cli/flags.js';
 import { openMlmdForReading } from '../../cli/open-mlmd.js';
+import { visibleText } from '../../cli/table.js';
 import { listPipelines, pipelineRow, type Row } from '../../cmf/query.js';
 
 export default class PipelineList extends CmfCommand<Row[]> {
@@ -21,7 +22,7 @@ export default class PipelineList extends CmfCommand<Row[]> {
       const pipelines = listPipelines(store);
       if (!this.jsonEnabled()) {
         if (pipelines.length === 0) this.logToStderr(`No pipelines in ${store.path}.`);
-        else process.stdout.write(pipelines.map((p) => p.name + '\n').join(''));
+        else process.stdout.write(pipelines.map((p) => visibleText(p.name) + '\n').join(''));
       }
       return pipelines.map(pipelineRow);
     } finally {

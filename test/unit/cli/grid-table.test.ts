@@ -61,16 +61,18 @@ describe('grid table renderer', () => {
     );
   });
 
-  it('colour codes in a value take no width and are printed as they are', () => {
-    expect(gridTable(['id', 'c'], [[1, '\x1b[31mred\x1b[0m']], 14)).toBe(
+  it('control characters in a value are shown as \\xNN: an escape sequence or a bell from shared metadata never reaches the terminal', () => {
+    expect(gridTable(['id', 'c'], [[1, '\x1b[31mred\x07\x9b!\x7f']], 30)).toBe(
       [
-        '+----+-----+',
-        '| id | c   |',
-        '+====+=====+',
-        '|  1 | \x1b[31mred\x1b[0m |',
-        '+----+-----+',
+        '+----+--------------------------+',
+        '| id | c                        |',
+        '+====+==========================+',
+        '|  1 | \\x1b[31mred\\x07\\x9b!\\x7f |',
+        '+----+--------------------------+',
       ].join('\n'),
     );
+    // Whitespace keeps textwrap's meaning (tabs expanded, a newline a space).
+    expect(gridTable(['c'], [['a\tb\nc']], 30)).toContain('| a       b c |');
   });
 
   it('measures text width as terminals show it', () => {
