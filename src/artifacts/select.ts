@@ -4,7 +4,7 @@
  * Unlike cmflib, which takes the first match, a path given as the user sees it (`./x`,
  * absolute, relative to the current directory) is compared with the recorded path resolved
  * against the MLMD file's directory, an exact path wins over a file name, and a file name
- * that several paths share is refused instead of picking one.
+ * that several paths share is refused by pull instead of picking one (list shows them all).
  */
 import { posix, resolve } from 'node:path';
 import { NotFoundError, UsageError } from '../errors/index.js';
@@ -37,13 +37,15 @@ function baseName(p: string): string {
  * path NAME gives; else those whose file name (or the file name of the full name, as in
  * `data.xml.gz:<md5>`) is NAME. Several versions of one path all match. Returns [] when
  * nothing matches; UsageError (exit 2) when a path or file name matches artifacts at more
- * than one path.
+ * than one path, unless `several` allows it (a listing shows them all; a pull must not
+ * guess which file to write).
  */
 export function selectArtifacts<T>(
   items: readonly T[],
   nameOf: (item: T) => string,
   wanted: string,
   where: SelectWhere,
+  opts: { several?: boolean } = {},
 ): T[] {
   const [wPath, wRest] = splitWanted(wanted);
   const wAbs = resolve(where.cwd, wPath);
@@ -63,6 +65,7 @@ export function selectArtifacts<T>(
           const name = nameOf(x);
           return baseName(splitName(name)[0]) === wanted || baseName(name) === wanted;
         });
+  if (opts.several) return found;
   const paths = new Map<string, string>();
   for (const x of found) paths.set(at(x), splitName(nameOf(x))[0]);
   if (paths.size > 1) throw ambiguous(wanted, [...new Set(paths.values())]);

@@ -44,9 +44,12 @@ export default class ArtifactList extends CmfCommand<Row[] | RawJson> {
       rows = artifactRows(store, pipeline);
       const wanted = flags.artifact_name?.trim();
       if (wanted !== undefined) {
-        // The same selection as `cmf artifact pull -a`.
+        // The same selection as `cmf artifact pull -a`, but a file name found at several
+        // paths shows them all (as cmflib's listing does) instead of asking which one.
         const where = { cwd: process.cwd(), baseDir: dirname(store.path) };
-        rows = selectArtifacts(rows, (r) => String(r.name ?? ''), wanted, where);
+        rows = selectArtifacts(rows, (r) => String(r.name ?? ''), wanted, where, {
+          several: true,
+        });
         if (rows.length === 0) throw artifactNotFound(wanted, pipeline);
       }
     } finally {

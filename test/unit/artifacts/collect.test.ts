@@ -106,6 +106,9 @@ describe('-a matching', () => {
     // Typed in other/: the recorded many_1.txt and other/many_1.txt are both "many_1.txt".
     err = refused('many_1.txt', { cwd: '/p/other', baseDir: '/p' }, many);
     expect(err.message).toContain('many_1.txt, other/many_1.txt');
+    // A listing takes them all.
+    const all = selectArtifacts(twoFiles, (x) => x.name, 'x.txt', root, { several: true });
+    expect(all.map((x) => x.id)).toEqual([4, 5]);
   });
 });
 
