@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors/index.js';
+import { ConfigError, UsageError } from '../errors/index.js';
 
 /**
  * Reader and writer for the INI dialect of Python's configobj, which DVC uses for
@@ -114,15 +114,43 @@ function parseValue(text: string, where: string, file: string): IniValue {
   return items.filter((v, idx) => v !== '' || idx < items.length - 1);
 }
 
-/** Serializes as configobj writes: `[section]`, 4-space indented `key = value`, final newline. */
+/**
+ * Serializes as configobj writes: `[section]`, 4-space indented `key = value`, final newline.
+ * A name, key or value with a line break is refused (see {@link refuseLineBreak}).
+ */
 export function serializeIni(doc: IniDocument): string {
   let out = '';
   for (const [name, section] of doc) {
+    refuseLineBreak(name, 'a section name');
     if (name !== '') out += `[${quoteName(name)}]\n`;
     const indent = name === '' ? '' : '    ';
-    for (const [key, value] of section) out += `${indent}${key} = ${formatValue(value)}\n`;
+    for (const [key, value] of section) {
+      const where = `section [${name}]`;
+      refuseLineBreak(key, `a key of ${where}`);
+      for (const v of typeof value === 'string' ? [value] : value) {
+        refuseLineBreak(v, `the value of '${key}' in ${where}`);
+      }
+      out += `${indent}${key} = ${formatValue(value)}\n`;
+    }
   }
   return out;
+}
+
+/**
+ * What Python's `str.splitlines()` ends a line at: configobj splits the text it reads with it,
+ * so any of these inside a value would start a new line, and with it a new key or section, in
+ * DVC's reading of the file. configobj itself would write such a value in triple quotes; cmf
+ * refuses it instead, since no DVC setting is multi-line and cmf's own reader (one line per
+ * entry) could not read the file back.
+ */
+// eslint-disable-next-line no-control-regex -- the line breaks Python knows are the point
+const LINE_BREAK = /[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/;
+
+function refuseLineBreak(text: string, what: string): void {
+  if (!LINE_BREAK.test(text)) return;
+  throw new UsageError('CONFIG_LINE_BREAK', `Cannot write a line break in ${what}`, {
+    hint: 'Configuration values are single lines: remove the newline (or other line break) from the value.',
+  });
 }
 
 function needsQuotes(s: string): boolean {

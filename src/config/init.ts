@@ -18,7 +18,9 @@ import {
   type RemoteOptions,
   type RemoteType,
 } from './init-remotes.js';
+import { checkInitValues } from './init-values.js';
 import { cmfConfigFileName } from './project.js';
+import { maskUrlPasswords } from './url-password.js';
 
 export { REMOTE_NAMES, type RemoteOptions, type RemoteType } from './init-remotes.js';
 
@@ -65,6 +67,7 @@ export interface InitResult {
 export async function initProject(opts: InitOptions): Promise<InitResult> {
   const env = opts.env ?? process.env;
   const root = resolve(opts.cwd);
+  checkInitValues(opts);
   const gitRemoteUrl = requireNonEmpty('git-remote-url', opts.gitRemoteUrl);
   if (opts.cmfServerUrl !== undefined) {
     requireUrl('cmf-server-url', requireNonEmpty('cmf-server-url', opts.cmfServerUrl), [
@@ -156,7 +159,9 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
   return {
     type: opts.type,
     root,
-    remote: { name: plan.name, url: plan.url, credentials: plan.credentials },
+    // A report: a password that reached a URL some other way (a hand-edited .cmfconfig's
+    // server URL, kept by re-running init) is not repeated in it.
+    remote: { name: plan.name, url: maskUrlPasswords(plan.url), credentials: plan.credentials },
     files: {
       cmfconfig,
       ...(replaced ? { cmfconfigBackup: replaced.backup } : {}),
@@ -165,7 +170,7 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
     },
     secretKeys,
     git: { initialized, ...(branch ? { branch } : {}), cmfOrigin },
-    cmfServerUrl,
+    cmfServerUrl: maskUrlPasswords(cmfServerUrl),
     ...(neo4j ? { neo4j } : {}),
     warnings,
   };

@@ -325,6 +325,132 @@ describe('cmf init (binary)', () => {
     expect((await cmf(['init', 'show'])).code).toBe(0);
   });
 
+  it('a password inside a URL init would store in a tracked file is exit 2, never echoed', async () => {
+    const { dir, cmf } = await setup();
+    const cases: [string[], RegExp][] = [
+      [
+        ['local', '--path', '/tmp/r', '--cmf-server-url', 'http://admin:hunter2@srv:8080'],
+        /Hint: Leave the password out \(--cmf-server-url http:\/\/admin@srv:8080\)\. .*CMF_SERVER_TOKEN/,
+      ],
+      [
+        ['sshremote', '--path', 'ssh://u:sshpw@host/srv', '--user', 'u', '--port', '22'],
+        /Hint: Leave the password out \(--path ssh:\/\/u@host\/srv\)\. Give it with --password/,
+      ],
+      [
+        ['minioS3', '--url', 's3://b', '--endpoint-url', 'http://AK:SK@minio:9000'],
+        /Hint: .*--access-key-id and --secret-key/,
+      ],
+    ];
+    for (const [args, hint] of cases) {
+      for (const json of [[], ['--json']]) {
+        const r = await cmf(['init', ...args, '--git-remote-url', GIT_URL, ...json]);
+        expect(r.code, args.join(' ')).toBe(2);
+        expect(r.stdout + r.stderr).not.toMatch(/hunter2|sshpw|SK@/);
+        if (json.length === 0) {
+          expect(r.stderr).toMatch(
+            /^Error: --[a-z-]+ holds a password \([a-z0-9]+:\/\/\w+:\*{4}@/m,
+          );
+          expect(r.stderr).toMatch(hint);
+        } else {
+          expect(JSON.parse(r.stderr).error).toMatchObject({
+            code: 'INIT_URL_PASSWORD',
+            exitCode: 2,
+          });
+        }
+      }
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a git remote URL with a token is set, but neither init nor init show prints it', async () => {
+    const { dir, cmf } = await setup();
+    writeFileSync(join(dir, '.cmfconfig'), '[cmf]\nserver-url = http://admin:hunter2@srv:8080\n\n');
+    const url = 'https://me:ghp_TOKEN@github.com/me/p.git';
+    for (const json of [[], ['--json']]) {
+      const r = await cmf(['init', 'local', '--path', '/tmp/r', '--git-remote-url', url, ...json]);
+      expect(r.code).toBe(0);
+      expect(r.stdout + r.stderr).not.toMatch(/ghp_TOKEN|hunter2/);
+    }
+    const git = execFileSync('git', ['remote', 'get-url', 'cmf_origin'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(git.trim()).toBe(url);
+    const show = await cmf(['init', 'show']);
+    expect(show.stdout).toMatch(/^cmf-server-url = http:\/\/admin:\*{4}@srv:8080 +# \.cmfconfig$/m);
+    expect(show.stdout).not.toMatch(/ghp_TOKEN|hunter2/);
+  });
+
+  it('init show masks the password of URLs others wrote, in text and --json, unless --show-secrets', async () => {
+    const { dir, cmf } = await setup();
+    expect(
+      (await cmf(['init', 'local', '--path', '/tmp/r', '--git-remote-url', GIT_URL])).code,
+    ).toBe(0);
+    writeFileSync(
+      join(dir, '.dvc/config'),
+      read(dir, '.dvc/config') +
+        `['remote "ssh"']\n    url = ssh://u:sshpw@host/srv\n['remote "minio"']\n    url = s3://b\n    endpointurl = http://AK:SK@minio:9000\n`,
+    );
+    const text = await cmf(['init', 'show']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^remote\.ssh\.url = ssh:\/\/u:\*{4}@host\/srv +# \.dvc\/config$/m);
+    expect(text.stdout).toMatch(/^remote\.minio\.endpointurl = http:\/\/AK:\*{4}@minio:9000 /m);
+    expect(text.stdout).not.toMatch(/sshpw|SK@/);
+    const json = await cmf(['init', 'show', '--json']);
+    expect(json.stdout).not.toMatch(/sshpw|SK@/);
+    expect(JSON.parse(json.stdout).entries).toContainEqual({
+      key: 'remote.ssh.url',
+      value: 'ssh://u:****@host/srv',
+      source: '.dvc/config',
+      secret: true,
+    });
+    const clear = await cmf(['init', 'show', '--show-secrets']);
+    expect(clear.stdout).toMatch(/^remote\.ssh\.url = ssh:\/\/u:sshpw@host\/srv /m);
+  });
+
+  it('a control character in a flag value is exit 2 naming the flag, and nothing is written', async () => {
+    const { dir, cmf } = await setup();
+    const inject = await cmf([
+      'init',
+      'local',
+      '--path',
+      '/tmp/a\n[x]\nevil = 1',
+      '--git-remote-url',
+      GIT_URL,
+    ]);
+    expect(inject.code).toBe(2);
+    expect(inject.stderr).toMatch(/^Error: --path contains a control character \(U\+000A/m);
+    expect(inject.stderr).toMatch(/Hint: /);
+    const git = await cmf([
+      'init',
+      'local',
+      '--path',
+      '/tmp/a',
+      '--git-remote-url',
+      `${GIT_URL}\n`,
+    ]);
+    expect(git.code).toBe(2);
+    expect(git.stderr).toMatch(/^Error: --git-remote-url contains a control character/m);
+    const pw = await cmf([
+      'init',
+      'sshremote',
+      '--path',
+      'ssh://h/s',
+      '--user',
+      'u',
+      '--port',
+      '22',
+      '--password',
+      'p\tSECRETPW',
+      '--git-remote-url',
+      GIT_URL,
+    ]);
+    expect(pw.code).toBe(2);
+    expect(pw.stderr).toMatch(/--password contains a control character \(U\+0009/);
+    expect(pw.stderr).not.toContain('SECRETPW');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('values later commands would reject are usage errors at init (exit 2, with a hint)', async () => {
     const { dir, cmf } = await setup();
     const cases: [string[], RegExp][] = [

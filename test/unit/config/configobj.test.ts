@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseIni, serializeIni } from '../../../src/config/configobj.js';
-import { ConfigError } from '../../../src/errors/index.js';
+import { ConfigError, UsageError } from '../../../src/errors/index.js';
 
 describe('configobj INI', () => {
   it('parses DVC config with quoted and unquoted remote sections, lowercasing on request', () => {
@@ -61,6 +61,42 @@ describe('configobj INI', () => {
   it('round-trips what it writes', () => {
     const text = '[core]\n    remote = x\n[\'remote "x"\']\n    url = /tmp/a b\n    list = a, b\n';
     expect(serializeIni(parseIni(text))).toBe(text);
+  });
+
+  it("never writes a line break, which would start a new key or section in DVC's reading", () => {
+    const write = (name: string, key: string, value: string | string[]) => () =>
+      serializeIni(new Map([[name, new Map([[key, value]])]]));
+    // Python's str.splitlines() (what configobj splits on) ends a line at each of these.
+    for (const br of [
+      '\n',
+      '\r',
+      '\r\n',
+      '\v',
+      '\f',
+      '\x1c',
+      '\x1d',
+      '\x1e',
+      '\x85',
+      '\u2028',
+      '\u2029',
+    ]) {
+      expect(write('remote "x"', 'url', `/tmp/a${br}[x]${br}evil = 1`)).toThrow(UsageError);
+      expect(write('remote "x"', 'url', ['a', `b${br}[x]`])).toThrow(
+        /line break in the value of 'url'/,
+      );
+      expect(write('remote "x"', `url${br}[x]`, 'a')).toThrow(/line break in a key/);
+      expect(write(`remote "x"${br}[y]`, 'url', 'a')).toThrow(/line break in a section name/);
+    }
+    let err: unknown;
+    try {
+      write('remote "x"', 'url', 'a\nb')();
+    } catch (e) {
+      err = e;
+    }
+    expect((err as UsageError).exitCode).toBe(2);
+    expect((err as UsageError).code).toBe('CONFIG_LINE_BREAK');
+    // A tab is no line break: configobj reads it back inside the value.
+    expect(write('s', 'k', 'a\tb')()).toBe('[s]\n    k = a\tb\n');
   });
 
   it('reports syntax errors with file and line', () => {

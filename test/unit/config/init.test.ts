@@ -498,3 +498,137 @@ describe('cmf init: argument checks before anything is written', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 });
+
+describe('cmf init: no password in a tracked file, no control character anywhere', () => {
+  const refused: [string, Partial<InitOptions> & Pick<InitOptions, 'type'>, string, RegExp][] = [
+    [
+      'ssh --path',
+      { type: 'sshremote', path: 'ssh://u:sshpw@host/srv', user: 'u', port: '22' },
+      'path',
+      /--password/,
+    ],
+    [
+      'minio --endpoint-url',
+      { type: 'minioS3', url: 's3://b', endpointUrl: 'http://AK:SK@minio:9000' },
+      'endpoint-url',
+      /--access-key-id and --secret-key/,
+    ],
+    [
+      'minio --url',
+      { type: 'minioS3', url: 's3://AK:SK@b', endpointUrl: 'http://minio:9000' },
+      'url',
+      /--access-key-id and --secret-key/,
+    ],
+    ['amazon --url', { type: 'amazonS3', url: 's3://AK:SK@b/p' }, 'url', /--secret-key/],
+    ['local --path', { type: 'local', path: 'http://u:pw@nas/x' }, 'path', /no password/],
+    [
+      'osdf --path',
+      { type: 'osdfremote', path: 'https://u:pw@o/ns', accessToken: jwt('T') },
+      'path',
+      /--access-token/,
+    ],
+    [
+      'osdf --cache',
+      {
+        type: 'osdfremote',
+        path: 'https://o/ns',
+        cache: 'https://u:pw@c/ns',
+        accessToken: jwt('T'),
+      },
+      'cache',
+      /--access-token/,
+    ],
+    [
+      '--cmf-server-url',
+      { type: 'local', path: '/s', cmfServerUrl: 'http://admin:hunter2@srv:8080' },
+      'cmf-server-url',
+      /CMF_SERVER_TOKEN/,
+    ],
+    [
+      '--neo4j-uri',
+      {
+        type: 'local',
+        path: '/s',
+        neo4jUser: 'n',
+        neo4jPassword: 'p',
+        neo4jUri: 'bolt://n:pw@h:7687',
+      },
+      'neo4j-uri',
+      /--neo4j-password/,
+    ],
+  ];
+  it.each(refused)(
+    'a password in %s is a usage error naming the flag to use',
+    async (_n, opts, flag, instead) => {
+      const { dir, home } = await setup();
+      const err = await init(dir, home, opts).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UsageError);
+      const e = err as UsageError;
+      expect(e.exitCode).toBe(2);
+      expect(e.code).toBe('INIT_URL_PASSWORD');
+      expect(e.message).toMatch(new RegExp(`^--${flag} holds a password \\(.*:\\*\\*\\*\\*@`));
+      expect(e.hint).toMatch(instead);
+      expect(`${e.message} ${e.hint}`).not.toMatch(/sshpw|SK|hunter2|:pw@/);
+      expect(readdirSync(dir)).toEqual([]);
+    },
+  );
+
+  it('the hint gives the URL without its password, the user kept', async () => {
+    const { dir, home } = await setup();
+    const err = (await init(dir, home, {
+      type: 'sshremote',
+      path: 'ssh://u:p@ss@host/srv',
+      user: 'u',
+      port: '22',
+    }).catch((e: unknown) => e)) as UsageError;
+    expect(err.hint).toMatch(/^Leave the password out \(--path ssh:\/\/u@host\/srv\)\./);
+  });
+
+  it('a git remote URL may hold a token (.git/config is untracked), and neither it nor a server password already in .cmfconfig is reported', async () => {
+    const { dir, home } = await setup();
+    writeFileSync(join(dir, '.cmfconfig'), '[cmf]\nserver-url = http://admin:hunter2@srv:8080\n\n');
+    const url = 'https://me:ghp_TOKEN@github.com/me/p.git';
+    const r = await init(dir, home, { type: 'local', path: '/s', gitRemoteUrl: url });
+    expect(git(dir, 'remote', 'get-url', 'cmf_origin')).toBe(url);
+    expect(r.cmfServerUrl).toBe('http://admin:****@srv:8080');
+    expect(JSON.stringify(r)).not.toMatch(/ghp_TOKEN|hunter2/);
+    expect(read(dir, '.dvc/config')).not.toContain('ghp_TOKEN');
+  });
+
+  const controls = ['\n', '\r', '\t', '\0', '\x1b', '\x7f', '\x85', '\u2028'];
+  it.each(controls.map((c) => [`U+${c.charCodeAt(0).toString(16).padStart(4, '0')}`, c]))(
+    'a control character (%s) in any flag value is a usage error naming the flag',
+    async (_n, c) => {
+      const flags: [string, Partial<InitOptions> & Pick<InitOptions, 'type'>][] = [
+        ['path', { type: 'local', path: `/tmp/a${c}[x]${c}evil = 1` }],
+        ['git-remote-url', { type: 'local', path: '/s', gitRemoteUrl: `${GIT_URL}${c}` }],
+        [
+          'password',
+          { type: 'sshremote', path: 'ssh://h/s', user: 'u', port: '22', password: `p${c}w` },
+        ],
+        ['endpoint-url', { type: 'minioS3', url: 's3://b', endpointUrl: `http://m:9000/${c}` }],
+        ['secret-key', { type: 'amazonS3', url: 's3://b', accessKeyId: 'a', secretKey: `S${c}K` }],
+        [
+          'neo4j-user',
+          {
+            type: 'local',
+            path: '/s',
+            neo4jUser: `u${c}`,
+            neo4jPassword: 'p',
+            neo4jUri: 'bolt://h',
+          },
+        ],
+      ];
+      for (const [flag, opts] of flags) {
+        const { dir, home } = await setup();
+        const err = await init(dir, home, opts).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(UsageError);
+        expect((err as UsageError).code).toBe('INIT_CONTROL_CHARACTER');
+        expect((err as UsageError).message).toMatch(
+          new RegExp(`^--${flag} contains a control character`),
+        );
+        expect(readdirSync(dir)).toEqual([]);
+      }
+    },
+  );
+});

@@ -70,6 +70,27 @@ describe('resolveConfig (cmf init show)', () => {
     expect(maskSecrets(r.entries, true)).toEqual(r.entries);
   });
 
+  it('masks the password of any URL value, whoever wrote it, unless showSecrets', async () => {
+    const dir = await project({
+      '.cmfconfig':
+        '[cmf]\nserver-url = http://admin:hunter2@srv:8080\n\n[neo4j]\nuser = u\nuri = bolt://u:NEOPW@h\n\n',
+      '.dvc/config': `[core]\n    remote = minio\n['remote "minio"']\n    url = s3://b\n    endpointurl = http://AK:SK@minio:9000\n['remote "ssh"']\n    url = ssh://u:sshpw@host/srv\n`,
+    });
+    const r = await resolveConfig(dir, { CMF_SERVER_URL: 'http://e:ENVPW@env:1' });
+    const masked = Object.fromEntries(maskSecrets(r.entries).map((e) => [e.key, e]));
+    expect(masked['remote.minio.endpointurl']).toMatchObject({
+      value: 'http://AK:****@minio:9000',
+      secret: true,
+    });
+    expect(masked['remote.ssh.url']?.value).toBe('ssh://u:****@host/srv');
+    expect(masked['cmf-server-url']?.value).toBe('http://e:****@env:1');
+    expect(masked['neo4j-uri']?.value).toBe('bolt://u:****@h');
+    expect(masked['remote.minio.url']).toMatchObject({ value: 's3://b', secret: false });
+    expect(JSON.stringify(maskSecrets(r.entries))).not.toMatch(/hunter2|SK@|sshpw|ENVPW|NEOPW/);
+    expect(maskSecrets(r.entries, true)).toEqual(r.entries);
+    expect(JSON.stringify(r.entries)).toContain('sshpw');
+  });
+
   it('names the global DVC config file a value came from; the project file wins', async () => {
     const dir = await project({
       '.cmfconfig': '',
