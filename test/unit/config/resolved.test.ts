@@ -27,6 +27,21 @@ describe('.cmfconfig dialect', () => {
     expect(serializeCmfConfig(parseCmfConfig(text))).toBe(text);
   });
 
+  it('the writer refuses a CR anywhere, and a newline in a section name or key: Python would read a line of its own', () => {
+    const doc = (name: string, key: string, value: string) =>
+      new Map([[name, new Map([[key, value]])]]);
+    expect(serializeCmfConfig(doc('cmf', 'k', 'a\nb'))).toBe('[cmf]\nk = a\n\tb\n\n');
+    for (const [name, key, value] of [
+      ['cmf', 'k', 'a\r[x]\revil = 1'],
+      ['cmf', 'k\nx', 'v'],
+      ['cmf]\n[x', 'k', 'v'],
+    ] as const) {
+      expect(() => serializeCmfConfig(doc(name, key, value))).toThrow(
+        expect.objectContaining({ code: 'CONFIG_LINE_BREAK', exitCode: 2 }),
+      );
+    }
+  });
+
   it('a line it cannot parse is bad configuration (exit 4) that cmf init can replace', () => {
     let err: unknown;
     try {
