@@ -255,13 +255,18 @@ describe('-a NAME', () => {
     expect(new Set(listed.map((x) => x.split(':')[0]))).toEqual(new Set(['many_1.txt']));
   });
 
-  it('a file name at several paths is refused (exit 2) in list and pull, naming the paths', async () => {
-    for (const verb of ['pull', 'list']) {
-      const r = await cmf(['artifact', verb, '-p', 'Many', '-a', 'train.tsv'], clone());
-      expect(r.code, verb).toBe(2);
-      expect(r.stderr).toContain('art/parsed/train.tsv, other/train.tsv');
-      expect(r.stderr).toMatch(/Hint: Give the path/);
-    }
+  it('a file name at several paths is refused (exit 2) by pull, naming the paths; list shows them all', async () => {
+    const r = await cmf(['artifact', 'pull', '-p', 'Many', '-a', 'train.tsv'], clone());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('art/parsed/train.tsv, other/train.tsv');
+    expect(r.stderr).toMatch(/Hint: Give the path/);
+    const list = await cmf(
+      ['artifact', 'list', '-p', 'Many', '-a', 'train.tsv', '--json'],
+      clone(),
+    );
+    expect(list.code, list.stderr).toBe(0);
+    const paths = (JSON.parse(list.stdout) as { name: string }[]).map((a) => a.name.split(':')[0]);
+    expect([...new Set(paths)].sort()).toEqual(['art/parsed/train.tsv', 'other/train.tsv']);
   });
 
   it('a Label or Metrics name says there is no file on the remote (exit 3), not "not found"', async () => {
