@@ -63,7 +63,7 @@ import {
   checkTexts,
 } from './arguments.js';
 import { DataSlice, type DataSliceHost } from './dataslice.js';
-import { GitChecks } from './git-checks.js';
+import { checkGitRefusals } from './git-checks.js';
 import type { AddedFile, AddedObject, LogHost } from './host.js';
 import { labelFile, logLabel, recordLabel } from './label.js';
 import { StepMetrics, logExecutionMetrics } from './metrics.js';
@@ -137,7 +137,6 @@ export class Cmf implements DataSliceHost {
   private readonly metrics = new StepMetrics();
   private readonly host: LogHost;
   private readonly stager: GitStager;
-  private readonly gitChecks: GitChecks;
   private env?: EnvironmentSnapshot;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -151,7 +150,6 @@ export class Cmf implements DataSliceHost {
     this.pipeline = pipeline;
     this.types = new TypeRegistry(store);
     this.stager = new GitStager(project.git);
-    this.gitChecks = new GitChecks(project.git);
     this.host = {
       store,
       types: this.types,
@@ -739,7 +737,7 @@ export class Cmf implements DataSliceHost {
       repoRoot: p.dvcRoot,
       cache: p.cache,
       state: p.state,
-      check: (paths) => this.gitChecks.check(paths),
+      check: (paths) => checkGitRefusals(this.project.git, paths),
     });
     // add() always records the hash it computed (or the legacy id it kept).
     return results.map((r) => ({

@@ -379,6 +379,24 @@ export class GitRepo {
     this.loaded = { index, stamp: stampOf(statSync(path, { bigint: true })) };
   }
 
+  /**
+   * Whether the index tracks `path` (relative to the work tree, `/`-separated): a file
+   * there, or files under it. Undefined for an index only git reads (version 4, split, …).
+   */
+  tracks(path: string): boolean | undefined {
+    const index = this.loadIndex();
+    if (isIndexProblem(index)) return undefined;
+    return findEntry(index, path) !== undefined || hasEntriesUnder(index, path);
+  }
+
+  /**
+   * The subset of `filepaths` (relative, `/`-separated) that `.gitignore` files and
+   * `info/exclude` exclude; undefined when that cannot be told here.
+   */
+  ignored(filepaths: readonly string[]): Set<string> | undefined {
+    return ignoredPaths(this.dir, this.layout.commondir, filepaths);
+  }
+
   /** Paths staged with content different from HEAD (what a commit would record). */
   async hasStagedChanges(): Promise<boolean> {
     const index = this.loadIndex();
@@ -530,6 +548,11 @@ function blocksPath(index: GitIndexFile, path: string): boolean {
   for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) {
     if (findEntry(index, path.slice(0, i))) return true;
   }
+  return hasEntriesUnder(index, path);
+}
+
+/** True when the index holds files under the directory `path`. */
+function hasEntriesUnder(index: GitIndexFile, path: string): boolean {
   // Entries under `path/` sort right after `path/` itself.
   const under = `${path}/`;
   return firstAtOrAfter(index.entries, under)?.path.startsWith(under) === true;

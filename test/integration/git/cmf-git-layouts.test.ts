@@ -3,7 +3,7 @@
  * through the git CLI: what finalize() commits is what git sees, and the Git_* properties
  * are recorded as in an ordinary repository.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Cmf } from '../../../src/index.js';
@@ -46,11 +46,17 @@ describe('Cmf in a linked worktree', () => {
     gitCli(wt, 'add', 'more.txt');
     gitCli(wt, 'commit', '-q', '-m', 'more');
 
-    // dvc add's refusal of a file git tracks reads the worktree's own index.
+    // dvc add's refusals read the worktree's own index, and the shared info/exclude.
+    writeFileSync(join(p.dir, '.git', 'info', 'exclude'), 'excluded/\n');
+    mkdirSync(join(wt, 'excluded'));
+    writeFileSync(join(wt, 'excluded', 'x.csv'), 'x\n');
     const again = await Cmf.open({ cwd: wt, pipelineName: 'P' });
     try {
       await expect(again.logDataset('more.txt', 'input')).rejects.toMatchObject({
         code: 'CMF_PATH_TRACKED_BY_GIT',
+      });
+      await expect(again.logDataset('excluded/x.csv', 'input')).rejects.toMatchObject({
+        code: 'CMF_DVC_FILE_IGNORED',
       });
     } finally {
       await again.close();
