@@ -5,6 +5,7 @@
  * property maps are checked by values.ts (`CMF_BAD_PROPERTY`), events by conventions.ts.
  */
 import { UsageError } from '../errors/index.js';
+import { isBusyTimeout } from '../mlmd/store.js';
 
 /** A value as a message shows it: strings quoted, null, arrays and other kinds by name. */
 function shown(v: unknown): string {
@@ -77,11 +78,7 @@ export function checkOpenOptions(opts: unknown): void {
   optionalText(where, 'cwd', o.cwd);
   optionalBoolean(where, 'graph', o.graph);
   const t = o.busyTimeoutMs;
-  // SQLite takes the busy timeout as a 32-bit int of milliseconds.
-  if (
-    t !== undefined &&
-    !(Number.isSafeInteger(t) && (t as number) >= 0 && (t as number) < 2 ** 31)
-  ) {
+  if (t !== undefined && !isBusyTimeout(t)) {
     throw badArgument(where, 'busyTimeoutMs', 'a whole number of milliseconds, 0 or more', t);
   }
 }

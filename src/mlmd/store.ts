@@ -53,6 +53,14 @@ export interface MlmdOpenOptions {
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
+/**
+ * A valid busy timeout: SQLite takes a 32-bit int of milliseconds (better-sqlite3 would throw
+ * a TypeError, taken for CANTOPEN, on anything else).
+ */
+export function isBusyTimeout(ms: unknown): ms is number {
+  return Number.isSafeInteger(ms) && (ms as number) >= 0 && (ms as number) < 2 ** 31;
+}
+
 export class MlmdStore {
   readonly types: TypeStore;
   readonly artifacts: ArtifactStore;
@@ -82,8 +90,7 @@ export class MlmdStore {
     const readonly = opts.readonly ?? false;
     const mayInit = !readonly && (opts.create ?? true);
     const busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-    // SQLite takes a 32-bit int; better-sqlite3 would throw a TypeError taken for CANTOPEN.
-    if (!(Number.isSafeInteger(busyTimeoutMs) && busyTimeoutMs >= 0 && busyTimeoutMs < 2 ** 31)) {
+    if (!isBusyTimeout(busyTimeoutMs)) {
       throw invalidArgumentError(
         `busyTimeoutMs must be a whole number of milliseconds, 0 or more, not ${String(busyTimeoutMs)}.`,
         { busyTimeoutMs: String(busyTimeoutMs) },
