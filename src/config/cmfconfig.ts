@@ -1,7 +1,8 @@
 import { rename } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { CmfError, ConfigError, UsageError } from '../errors/index.js';
+import { CmfError, ConfigError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { refuseLineBreak } from './configobj.js';
 import { readIfExists } from './dvc-config.js';
 
 /**
@@ -77,22 +78,18 @@ export function parseCmfConfig(text: string, file = '.cmfconfig'): CmfConfigDocu
  * name or key, would start a line of its own (a key or section nobody wrote). A newline in a
  * value is fine: it is written as configparser's continuation line.
  */
-function refuseLineBreak(text: string, what: string, newlineToo: boolean): void {
-  if (!(newlineToo ? /[\r\n]/ : /\r/).test(text)) return;
-  throw new UsageError('CONFIG_LINE_BREAK', `Cannot write a line break in ${what} of .cmfconfig`, {
-    hint: 'Configuration values are lines of text: remove the carriage return or newline.',
-  });
-}
+const NAME_BREAK = /[\r\n]/;
+const VALUE_BREAK = /\r/;
 
 /** Serialises exactly as `ConfigParser.write` does (space around `=`, blank line after each section). */
 export function serializeCmfConfig(doc: CmfConfigDocument): string {
   let out = '';
   for (const [name, section] of doc) {
-    refuseLineBreak(name, `section name [${name}]`, true);
+    refuseLineBreak(name, `section name [${name}] of .cmfconfig`, NAME_BREAK);
     out += `[${name}]\n`;
     for (const [key, value] of section) {
-      refuseLineBreak(key, `key ${JSON.stringify(key)}`, true);
-      refuseLineBreak(value, `the value of ${key}`, false);
+      refuseLineBreak(key, `key ${JSON.stringify(key)} of .cmfconfig`, NAME_BREAK);
+      refuseLineBreak(value, `the value of ${key} in .cmfconfig`, VALUE_BREAK);
       out += `${key.toLowerCase()} = ${escapePercent(value).replaceAll('\n', '\n\t')}\n`;
     }
     out += '\n';

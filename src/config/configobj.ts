@@ -146,8 +146,12 @@ export function serializeIni(doc: IniDocument): string {
 // eslint-disable-next-line no-control-regex -- the line breaks Python knows are the point
 const LINE_BREAK = /[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/;
 
-function refuseLineBreak(text: string, what: string): void {
-  if (!LINE_BREAK.test(text)) return;
+/**
+ * Throws `CONFIG_LINE_BREAK` when `text` holds one of `breaks` (configobj's by default; the
+ * `.cmfconfig` writer passes configparser's).
+ */
+export function refuseLineBreak(text: string, what: string, breaks = LINE_BREAK): void {
+  if (!breaks.test(text)) return;
   throw new UsageError('CONFIG_LINE_BREAK', `Cannot write a line break in ${what}`, {
     hint: 'Configuration values are single lines: remove the newline (or other line break) from the value.',
   });
