@@ -40,12 +40,9 @@ async function remoteHasBranch(
  * branch (a detached HEAD cannot be pulled or pushed by name) and the cmf_origin remote.
  * ConfigError (exit 4) otherwise.
  */
-export async function checkGitSteps(
-  git: SystemGitOptions,
-): Promise<{ branch: string; url: string }> {
-  const url = await remoteUrl(GIT_REMOTE, git);
-  const branch = await currentBranch(git);
-  return { branch, url };
+export async function checkGitSteps(git: SystemGitOptions): Promise<void> {
+  await remoteUrl(GIT_REMOTE, git);
+  await currentBranch(git);
 }
 
 /** Paths git left unmerged after a failed merge. */
