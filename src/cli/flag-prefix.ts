@@ -36,9 +36,7 @@ export function expandFlagPrefixes(argv: string[], flags: Record<string, PrefixF
   // (in full or as a unique prefix): then the value is missing, as argparse and oclif say.
   const namesFlag = (token: string): boolean => {
     if (!token.startsWith('--') || token === '--') return false;
-    const eq = token.indexOf('=');
-    const typed = eq < 0 ? token.slice(2) : token.slice(2, eq);
-    if (spellings.has(typed)) return true;
+    const typed = typedName(token);
     return [...spellings.keys()].some((s) => s.startsWith(typed));
   };
   const out: string[] = [];
@@ -48,27 +46,31 @@ export function expandFlagPrefixes(argv: string[], flags: Record<string, PrefixF
       out.push(...argv.slice(i));
       break;
     }
-    const takesValue = (name: string | undefined): boolean =>
-      name !== undefined && i + 1 < argv.length && !namesFlag(argv[i + 1]!);
+    const valueFollows = () => i + 1 < argv.length && !namesFlag(argv[i + 1]!);
     if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const typed = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+      const typed = typedName(arg);
       const name = spellings.get(typed) ?? (typed === '' ? undefined : expand(typed, spellings));
       out.push(
         name === undefined || spellings.has(typed)
           ? arg
           : `--${name}${arg.slice(typed.length + 2)}`,
       );
-      if (name !== undefined && valueFlags.has(name) && eq < 0 && takesValue(name)) {
+      if (name !== undefined && valueFlags.has(name) && !arg.includes('=') && valueFollows()) {
         out.push(argv[++i]!);
       }
-    } else if (/^-[^-]$/.test(arg) && valueChars.has(arg[1]!) && takesValue(arg)) {
+    } else if (/^-[^-]$/.test(arg) && valueChars.has(arg[1]!) && valueFollows()) {
       out.push(arg, argv[++i]!);
     } else {
       out.push(arg);
     }
   }
   return out;
+}
+
+/** The name typed in a long flag token: `--name` or `--name=value` → `name`. */
+function typedName(token: string): string {
+  const eq = token.indexOf('=');
+  return eq < 0 ? token.slice(2) : token.slice(2, eq);
 }
 
 /** The one flag `prefix` abbreviates; undefined for none (oclif then reports it). */
