@@ -34,7 +34,13 @@ const len = (s: string): number => {
   }
   return n;
 };
-const isBlank = (s: string): boolean => s.trim() === '';
+// Python's `str.isspace()` characters (bidi class WS, B or S, or category Zs): textwrap asks
+// `chunk.strip() == ''`, which differs from JS trim() on \x1c-\x1f and \x85 (blank to
+// Python) and on U+FEFF (blank to JS only).
+const PY_BLANK =
+  // eslint-disable-next-line no-control-regex -- Python counts these control characters as space
+  /^[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/u;
+const isBlank = (s: string): boolean => PY_BLANK.test(s);
 
 function expandTabs(text: string): string {
   if (!text.includes('\t')) return text;

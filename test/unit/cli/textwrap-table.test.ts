@@ -33,6 +33,11 @@ describe('textwrap.fill (outputs taken from Python 3.11)', () => {
     ['x\udc00y \ud800'.repeat(3), 14, 'x\udc00y \ud800x\udc00y \ud800x\udc00y\n\ud800'],
     // The rest of a cut word is blank (no-break spaces): dropped at the start of a line.
     ['a' + '\u00a0'.repeat(20), 14, 'a' + '\u00a0'.repeat(13)],
+    // Blank is Python's isspace(): \x1c-\x1f and \x85 are, U+FEFF is not (JS trim() differs).
+    ['aa \x1f bb', 3, 'aa\n bb'],
+    ['x \x1c\x1d y', 3, 'x\n y'],
+    ['aa \ufeff bb', 3, 'aa\n\ufeff\nbb'],
+    ['a' + '\x85'.repeat(20), 14, 'a' + '\x85'.repeat(13)],
   ];
   it.each(cases)('fill(%j, %i)', (text, width, expected) => {
     expect(fill(text, width)).toBe(expected);
