@@ -56,6 +56,13 @@ function optionalText(where: string, name: string, v: unknown): void {
   if (v !== undefined) checkText(name, v, where);
 }
 
+/** An optional string that may be empty (a property value such as `url` or `git_repo`). */
+function optionalString(where: string, name: string, v: unknown): void {
+  if (v !== undefined && (typeof v !== 'string' || v.includes('\0'))) {
+    throw badArgument(where, name, 'a string (without NUL characters)', v);
+  }
+}
+
 function optionalBoolean(where: string, name: string, v: unknown): void {
   if (v !== undefined && typeof v !== 'boolean') throw badArgument(where, name, 'a boolean', v);
 }
@@ -99,11 +106,20 @@ export function checkCreateExecution(executionType: unknown, opts: unknown): voi
   optionalBoolean(where, 'createNewExecution', o.createNewExecution);
 }
 
+function checkId(where: string, name: string, what: string, id: unknown): void {
+  if (!Number.isSafeInteger(id) || (id as number) < 1) {
+    throw badArgument(where, name, `the id (a positive integer) of ${what}`, id);
+  }
+}
+
 /** `updateExecution(executionId, customProperties)`. */
 export function checkExecutionId(where: string, id: unknown): void {
-  if (!Number.isSafeInteger(id) || (id as number) < 1) {
-    throw badArgument(where, 'executionId', 'the id (a positive integer) of an execution', id);
-  }
+  checkId(where, 'executionId', 'an execution', id);
+}
+
+/** `updateExistingArtifact(artifactId, customProperties)`. */
+export function checkArtifactId(where: string, id: unknown): void {
+  checkId(where, 'artifactId', 'an artifact', id);
 }
 
 /** `logDataset(path, event, customProperties, opts)`. */
@@ -134,6 +150,23 @@ export function checkLogModel(path: unknown, opts: unknown): void {
   checkText('path', path, where);
   const o = options(where, opts, "{ modelFramework: 'SKlearn' }");
   for (const k of ['modelFramework', 'modelType', 'modelName']) optionalText(where, k, o[k]);
+}
+
+/** `logDatasetWithVersion(url, version, event, props)`. */
+export function checkLogDatasetWithVersion(url: unknown, version: unknown, props: unknown): void {
+  const where = 'logDatasetWithVersion';
+  checkTexts(where, { url, version });
+  const o = options(where, props, "{ url: 'Test-env:s3://bucket/files/md5/ab/cdef…' }");
+  for (const k of ['gitRepo', 'url']) optionalString(where, k, o[k]);
+}
+
+/** `logModelWithVersion(path, version, event, props)`. */
+export function checkLogModelWithVersion(path: unknown, version: unknown, props: unknown): void {
+  const where = 'logModelWithVersion';
+  checkTexts(where, { path, version });
+  const o = options(where, props, "{ modelFramework: 'SKlearn' }");
+  for (const k of ['modelFramework', 'modelType', 'modelName']) optionalText(where, k, o[k]);
+  for (const k of ['commit', 'url']) optionalString(where, k, o[k]);
 }
 
 /** Two required strings, as in `logLabel(labelPath, datasetPath)`. */
