@@ -122,10 +122,29 @@ export function checkArtifactId(where: string, id: unknown): void {
   checkId(where, 'artifactId', 'an artifact', id);
 }
 
+/** `scheme://…`: what cmflib hands to `dvc import-url` instead of `dvc add`. */
+const URL_PATH = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+/**
+ * A path to version must be local. cmflib imports a URL (`dvc import-url --to-remote`),
+ * which cmf does not do: say so, rather than "no such file".
+ */
+function checkLocalPath(where: string, name: string, path: string, instead: string): void {
+  if (!URL_PATH.test(path)) return;
+  throw new UsageError(
+    'CMF_URL_IMPORT_UNSUPPORTED',
+    `${where}: ${path} is a URL, and importing remote files (cmflib's 'dvc import-url --to-remote') is not supported`,
+    {
+      hint: `Log it with ${instead}(url, version, event), giving the hash or version you know it by, or download it into the repository and log the local copy.`,
+      data: { argument: name, path },
+    },
+  );
+}
+
 /** `logDataset(path, event, customProperties, opts)`. */
 export function checkLogDataset(path: unknown, opts: unknown): void {
   const where = 'logDataset';
-  checkText('path', path, where);
+  checkLocalPath(where, 'path', checkText('path', path, where), 'logDatasetWithVersion');
   const o = options(where, opts, "{ label: 'artifacts/labels.csv' }");
   optionalText(where, 'label', o.label);
 }
@@ -136,18 +155,23 @@ export function checkLogDatasets(items: unknown): void {
   const expected = "an array of paths or of { path, customProperties } objects, e.g. ['a.csv']";
   if (!Array.isArray(items)) throw badArgument(where, 'items', expected, items);
   items.forEach((it: unknown, i) => {
-    if (typeof it === 'string') return checkText(`items[${i}]`, it, where);
-    if (it === null || typeof it !== 'object' || Array.isArray(it)) {
-      throw badArgument(where, `items[${i}]`, 'a path or a { path, customProperties } object', it);
+    let name = `items[${i}]`;
+    let path: unknown = it;
+    if (typeof it !== 'string') {
+      if (it === null || typeof it !== 'object' || Array.isArray(it)) {
+        throw badArgument(where, name, 'a path or a { path, customProperties } object', it);
+      }
+      name = `items[${i}].path`;
+      path = (it as { path?: unknown }).path;
     }
-    checkText(`items[${i}].path`, (it as { path?: unknown }).path, where);
+    checkLocalPath(where, name, checkText(name, path, where), 'logDatasetWithVersion');
   });
 }
 
 /** `logModel(path, event, opts)`. */
 export function checkLogModel(path: unknown, opts: unknown): void {
   const where = 'logModel';
-  checkText('path', path, where);
+  checkLocalPath(where, 'path', checkText('path', path, where), 'logModelWithVersion');
   const o = options(where, opts, "{ modelFramework: 'SKlearn' }");
   for (const k of ['modelFramework', 'modelType', 'modelName']) optionalText(where, k, o[k]);
 }

@@ -1,7 +1,7 @@
 /**
  * Logging calls of cmflib's Cmf beyond the file-backed ones: artifacts whose version is given
  * (log_dataset_with_version, log_model_with_version), log_validation_output, log_python_env,
- * update_existing_artifact and log_dvc_lock.
+ * update_existing_artifact, log_dvc_lock, and a URL given where a local path is needed.
  * What lands in MLMD is checked through the export document (what `metadata push` sends and
  * Python cmf merges) and plain SQL, against what cmflib's code writes for the same calls.
  */
@@ -266,6 +266,35 @@ describe('logPythonEnv and updateExistingArtifact', () => {
     const missing = await caught(() => cmf.updateExistingArtifact(999, { a: 1 }));
     expect(missing.code).toBe('CMF_ARTIFACT_NOT_FOUND');
     expect(missing.hint).toMatch(/id of an artifact/);
+  });
+});
+
+describe('a URL where a local path is needed', () => {
+  it('is a UsageError pointing at the *WithVersion call, before anything is written', async () => {
+    const p = await cmfProject();
+    const cmf = await open(p.dir);
+    const cases: Array<[string, () => unknown, string]> = [
+      ['logDataset', () => cmf.logDataset('s3://bucket/key.csv', 'input'), 'logDatasetWithVersion'],
+      [
+        'logDatasets',
+        () => cmf.logDatasets([{ path: 'https://h/x' }], 'input'),
+        'logDatasetWithVersion',
+      ],
+      ['logModel', () => cmf.logModel('gs://bucket/model.pkl', 'output'), 'logModelWithVersion'],
+    ];
+    for (const [name, fn, instead] of cases) {
+      const err = await caught(fn);
+      expect(err, name).toBeInstanceOf(UsageError);
+      expect(err.code, name).toBe('CMF_URL_IMPORT_UNSUPPORTED');
+      expect(err.message, name).toMatch(/is a URL/);
+      expect(err.hint, name).toContain(`${instead}(url, version, event)`);
+    }
+    // No stage or execution was created by the refused calls.
+    expect(cmf.execution).toBeUndefined();
+    // A local path that looks nothing like a URL is still "not found".
+    expect((await caught(() => cmf.logDataset('s3:/no-such', 'input'))).code).toBe(
+      'CMF_PATH_NOT_FOUND',
+    );
   });
 });
 
