@@ -56,6 +56,13 @@ function optionalText(where: string, name: string, v: unknown): void {
   if (v !== undefined) checkText(name, v, where);
 }
 
+/** An optional string that may be empty (a property value such as `url` or `git_repo`). */
+function optionalString(where: string, name: string, v: unknown): void {
+  if (v !== undefined && (typeof v !== 'string' || v.includes('\0'))) {
+    throw badArgument(where, name, 'a string (without NUL characters)', v);
+  }
+}
+
 function optionalBoolean(where: string, name: string, v: unknown): void {
   if (v !== undefined && typeof v !== 'boolean') throw badArgument(where, name, 'a boolean', v);
 }
@@ -99,17 +106,45 @@ export function checkCreateExecution(executionType: unknown, opts: unknown): voi
   optionalBoolean(where, 'createNewExecution', o.createNewExecution);
 }
 
+function checkId(where: string, name: string, what: string, id: unknown): void {
+  if (!Number.isSafeInteger(id) || (id as number) < 1) {
+    throw badArgument(where, name, `the id (a positive integer) of ${what}`, id);
+  }
+}
+
 /** `updateExecution(executionId, customProperties)`. */
 export function checkExecutionId(where: string, id: unknown): void {
-  if (!Number.isSafeInteger(id) || (id as number) < 1) {
-    throw badArgument(where, 'executionId', 'the id (a positive integer) of an execution', id);
-  }
+  checkId(where, 'executionId', 'an execution', id);
+}
+
+/** `updateExistingArtifact(artifactId, customProperties)`. */
+export function checkArtifactId(where: string, id: unknown): void {
+  checkId(where, 'artifactId', 'an artifact', id);
+}
+
+/** `scheme://…`: what cmflib hands to `dvc import-url` instead of `dvc add`. */
+const URL_PATH = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+/**
+ * A path to version must be local. cmflib imports a URL (`dvc import-url --to-remote`),
+ * which cmf does not do: say so, rather than "no such file".
+ */
+function checkLocalPath(where: string, name: string, path: string, instead: string): void {
+  if (!URL_PATH.test(path)) return;
+  throw new UsageError(
+    'CMF_URL_IMPORT_UNSUPPORTED',
+    `${where}: ${path} is a URL, and importing remote files (cmflib's 'dvc import-url --to-remote') is not supported`,
+    {
+      hint: `Log it with ${instead}(url, version, event), giving the hash or version you know it by, or download it into the repository and log the local copy.`,
+      data: { argument: name, path },
+    },
+  );
 }
 
 /** `logDataset(path, event, customProperties, opts)`. */
 export function checkLogDataset(path: unknown, opts: unknown): void {
   const where = 'logDataset';
-  checkText('path', path, where);
+  checkLocalPath(where, 'path', checkText('path', path, where), 'logDatasetWithVersion');
   const o = options(where, opts, "{ label: 'artifacts/labels.csv' }");
   optionalText(where, 'label', o.label);
 }
@@ -120,20 +155,42 @@ export function checkLogDatasets(items: unknown): void {
   const expected = "an array of paths or of { path, customProperties } objects, e.g. ['a.csv']";
   if (!Array.isArray(items)) throw badArgument(where, 'items', expected, items);
   items.forEach((it: unknown, i) => {
-    if (typeof it === 'string') return checkText(`items[${i}]`, it, where);
-    if (it === null || typeof it !== 'object' || Array.isArray(it)) {
-      throw badArgument(where, `items[${i}]`, 'a path or a { path, customProperties } object', it);
+    let name = `items[${i}]`;
+    let path: unknown = it;
+    if (typeof it !== 'string') {
+      if (it === null || typeof it !== 'object' || Array.isArray(it)) {
+        throw badArgument(where, name, 'a path or a { path, customProperties } object', it);
+      }
+      name = `items[${i}].path`;
+      path = (it as { path?: unknown }).path;
     }
-    checkText(`items[${i}].path`, (it as { path?: unknown }).path, where);
+    checkLocalPath(where, name, checkText(name, path, where), 'logDatasetWithVersion');
   });
 }
 
 /** `logModel(path, event, opts)`. */
 export function checkLogModel(path: unknown, opts: unknown): void {
   const where = 'logModel';
-  checkText('path', path, where);
+  checkLocalPath(where, 'path', checkText('path', path, where), 'logModelWithVersion');
   const o = options(where, opts, "{ modelFramework: 'SKlearn' }");
   for (const k of ['modelFramework', 'modelType', 'modelName']) optionalText(where, k, o[k]);
+}
+
+/** `logDatasetWithVersion(url, version, event, props)`. */
+export function checkLogDatasetWithVersion(url: unknown, version: unknown, props: unknown): void {
+  const where = 'logDatasetWithVersion';
+  checkTexts(where, { url, version });
+  const o = options(where, props, "{ url: 'Test-env:s3://bucket/files/md5/ab/cdef…' }");
+  for (const k of ['gitRepo', 'url']) optionalString(where, k, o[k]);
+}
+
+/** `logModelWithVersion(path, version, event, props)`. */
+export function checkLogModelWithVersion(path: unknown, version: unknown, props: unknown): void {
+  const where = 'logModelWithVersion';
+  checkTexts(where, { path, version });
+  const o = options(where, props, "{ modelFramework: 'SKlearn' }");
+  for (const k of ['modelFramework', 'modelType', 'modelName']) optionalText(where, k, o[k]);
+  for (const k of ['commit', 'url']) optionalString(where, k, o[k]);
 }
 
 /** Two required strings, as in `logLabel(labelPath, datasetPath)`. */

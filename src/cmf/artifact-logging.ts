@@ -37,7 +37,10 @@ export interface ArtifactSpec {
   alwaysNew?: boolean;
   /** On re-log: overwrite the given custom properties of the first artifact with this uri. */
   updateCustom?: boolean;
-  /** On re-log: add this `<pipeline>:<url>` entry to the `url` of the first artifact, or of all. */
+  /**
+   * On re-log: add this `<pipeline>:<url>` entry (or each of a comma-joined list) to the `url`
+   * of the first artifact, or of all.
+   */
   url?: { entry: string; targets: 'first' | 'all' };
   /** On re-log: the event type of the link, if not `event` (a re-committed dataslice is an input). */
   linkEvent?: EventType;
@@ -89,7 +92,8 @@ export function recordArtifact(scope: Scope, spec: ArtifactSpec): LogResult {
   if (spec.url) {
     for (const a of spec.url.targets === 'all' ? existing : [first]) {
       const current = updated.get(a.id) ?? a;
-      const next = mergeUrl(urlOf(current), spec.url.entry);
+      const entries = spec.url.entry.split(',').filter((e) => e !== '');
+      const next = entries.reduce((acc, e) => mergeUrl(acc, e), urlOf(current));
       if (next !== urlOf(current)) {
         updated.set(a.id, store.artifacts.update(a.id, { properties: { url: next } }));
       }

@@ -25,7 +25,7 @@
 import { existsSync, statSync, type BigIntStats } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { v1 as uuid1 } from 'uuid';
-import { NotFoundError, UsageError } from '../errors/index.js';
+import { NotFoundError, OperationError, UsageError } from '../errors/index.js';
 import { addMany, hashItems, undoAdd, type AddManyItem } from '../hashing/index.js';
 import {
   EventType,
@@ -53,11 +53,14 @@ import {
 } from './conventions.js';
 import {
   checkCreateExecution,
+  checkArtifactId,
   checkExecutionId,
   checkFileName,
   checkLogDataset,
   checkLogDatasets,
+  checkLogDatasetWithVersion,
   checkLogModel,
+  checkLogModelWithVersion,
   checkOpenOptions,
   checkText,
   checkTexts,
@@ -74,7 +77,19 @@ import { commandString, scriptName } from './script.js';
 import { GitStager } from './staging.js';
 import { TypeRegistry } from './types.js';
 import { pipelineUrl } from './url.js';
-import { customProperties, customValue, type CustomProperties } from './values.js';
+import {
+  customProperties,
+  customValue,
+  mergedCustomProperties,
+  type CustomProperties,
+} from './values.js';
+import {
+  logDatasetVersion,
+  logModelVersion,
+  logValidationOutput,
+  type DatasetVersionProperties,
+  type ModelVersionProperties,
+} from './versioned.js';
 
 export interface CmfOptions {
   /** The MLMD file, relative to `cwd` (default `'mlmd'`). Created when missing. */
@@ -482,6 +497,140 @@ export class Cmf implements DataSliceHost {
   }
 
   /**
+   * Logs a dataset whose version (hash) is known rather than computed, e.g. an object in a
+   * bucket that is not in the work tree: a `Dataset` named `<url>:<version>` (the url as
+   * given), uri and `Commit` = the version, `url` = `props.url` (the object's place, as
+   * `<pipeline>:<object url>`; '' when not given). Nothing is hashed, cached or staged.
+   * Known content (a Dataset with this uri) is linked and its custom properties and url
+   * updated, as {@link logDataset} does.
+   */
+  logDatasetWithVersion(
+    url: string,
+    version: string,
+    event: EventArg,
+    props: DatasetVersionProperties = {},
+    customProperties?: CustomProperties,
+  ): Promise<LogResult> {
+    return this.serial(async () => {
+      checkLogDatasetWithVersion(url, version, props);
+      const type = eventType(event);
+      const custom = customPropertiesOf('logDatasetWithVersion', customProperties);
+      return logDatasetVersion(this.host, { path: url, version, event: type, props, custom });
+    });
+  }
+
+  /**
+   * Logs a model whose version (hash) is known rather than computed: a `Model` named
+   * `<path>:<version>:<execution id>` (the path as given), uri = the version; framework,
+   * type and name default to "Default", `Commit` to the version, `url` to ''. Nothing is
+   * hashed, cached or staged. Known content is linked (and gets the url), as in {@link logModel}.
+   */
+  logModelWithVersion(
+    path: string,
+    version: string,
+    event: EventArg,
+    props: ModelVersionProperties = {},
+    customProperties?: CustomProperties,
+  ): Promise<LogResult> {
+    return this.serial(async () => {
+      checkLogModelWithVersion(path, version, props);
+      const type = eventType(event);
+      const custom = customPropertiesOf('logModelWithVersion', customProperties);
+      return logModelVersion(this.host, { path, version, event: type, props, custom });
+    });
+  }
+
+  /**
+   * Records a validation result of the execution: a `Validation_output` whose name and uri
+   * are a fresh uuid1, property `version`, linked by an INTERNAL_OUTPUT event.
+   */
+  logValidationOutput(version: string, customProperties?: CustomProperties): Promise<LogResult> {
+    return this.serial(async () => {
+      checkText('version', version, 'logValidationOutput');
+      const custom = customPropertiesOf('logValidationOutput', customProperties);
+      return logValidationOutput(this.host, version, custom);
+    });
+  }
+
+  /**
+   * Versions a file describing the environment and logs it as an `Environment` input of the
+   * current execution (`createExecution` already logs the runtime's own snapshot this way).
+   */
+  logPythonEnv(path: string): Promise<LogResult> {
+    return this.serial(async () => {
+      checkText('path', path, 'logPythonEnv');
+      const abs = await this.existing(path);
+      const added = await this.addFile(abs);
+      return this.recordAdded([added], async () => {
+        const scope = await this.scope();
+        const typeId = this.types.artifact('Environment');
+        return this.store.transaction(() =>
+          this.recordFile(scope, typeId, 'Environment', abs, added, EventType.INPUT),
+        );
+      });
+    });
+  }
+
+  /**
+   * Sets custom properties of an artifact (given keys replaced, others kept; `labels`,
+   * `labels_uri` and `dataset_uri` grow as comma-separated sets), as cmflib's
+   * `update_existing_artifact`.
+   */
+  updateExistingArtifact(
+    artifactId: number,
+    customProperties: CustomProperties,
+  ): Promise<MlmdArtifact> {
+    return this.serial(async () => {
+      checkArtifactId('updateExistingArtifact', artifactId);
+      const props = customPropertiesOf('updateExistingArtifact', customProperties);
+      return this.store.transaction(() => {
+        const artifact = this.store.artifacts.get(artifactId);
+        if (!artifact) {
+          throw new NotFoundError('CMF_ARTIFACT_NOT_FOUND', `No artifact with id ${artifactId}`, {
+            hint: 'Pass the id of an artifact of this MLMD file, e.g. (await cmf.logDataset(...)).artifact.id.',
+            data: { artifactId },
+          });
+        }
+        const merged = mergedCustomProperties(artifact.customProperties, props);
+        return this.store.artifacts.update(artifactId, { customProperties: merged });
+      });
+    });
+  }
+
+  /**
+   * Commits a file the pipeline tool wrote, such as `dvc.lock`: `git add`s it (with the
+   * pending `.dvc` files) and commits what is staged with cmflib's message
+   * `commiting <file>-<execution id>` — no commit when nothing changed. Returns what cmflib
+   * returns: the first line of `git log <file>`, `commit <id>` of the last commit that
+   * changed it. Needs an execution; MLMD is not changed.
+   */
+  logDvcLock(file: string): Promise<string> {
+    return this.serial(async () => {
+      checkText('file', file, 'logDvcLock');
+      const exec = this.requireExecution('logDvcLock');
+      const abs = await this.existing(file, 'file');
+      const git = this.project.git;
+      const rel = git.relativePath(abs);
+      if (git.ignored([rel])?.has(rel) && git.tracks(rel) !== true) {
+        throw new UsageError('CMF_FILE_GIT_IGNORED', `Cannot commit ${file}: git ignores it`, {
+          hint: `Change the .gitignore rule that matches it (git check-ignore -v ${rel} shows it), or commit a file git versions.`,
+          data: { path: abs },
+        });
+      }
+      this.stager.add([abs]);
+      await this.commitStaged(`commiting ${file}-${exec.id}`, { askGit: true });
+      const last = await git.lastCommitOf(abs);
+      if (!last) {
+        throw new OperationError('CMF_NOT_COMMITTED', `${file} is in no commit`, {
+          hint: `Check 'git status ${rel}': git did not stage it.`,
+          data: { path: abs },
+        });
+      }
+      return `commit ${last}`;
+    });
+  }
+
+  /**
    * Logs coarse metrics of the execution as a `Metrics` output named
    * `<name>:<uuid1>:<execution id>` (uri: that uuid), the values as custom properties.
    */
@@ -586,20 +735,9 @@ export class Cmf implements DataSliceHost {
    */
   finalize(): Promise<FinalizeResult> {
     return this.serial(async () => {
-      const exec = this.exec;
-      if (!exec) {
-        throw new UsageError('CMF_NO_EXECUTION', 'finalize() needs an execution', {
-          hint: 'Call createExecution (or log something) first.',
-        });
-      }
-      await this.stager.flush();
-      const git = this.project.git;
-      let commit: string | undefined;
-      if (this.stager.stagedSinceCommit || (await git.hasStagedChanges())) {
-        commit = await git.commit(`cmf: execution ${exec.id} (${exec.typeName})`);
-        this.stager.committed();
-      }
-      const endCommit = commit ?? (await git.headCommit()) ?? '';
+      const exec = this.requireExecution('finalize()');
+      const commit = await this.commitStaged(`cmf: execution ${exec.id} (${exec.typeName})`);
+      const endCommit = commit ?? (await this.project.git.headCommit()) ?? '';
       this.exec = this.store.executions.update(exec.id, {
         properties: { Git_End_Commit: endCommit },
       });
@@ -677,6 +815,33 @@ export class Cmf implements DataSliceHost {
   }
 
   // ---- private helpers ----
+
+  private requireExecution(what: string): MlmdExecution {
+    if (this.exec) return this.exec;
+    throw new UsageError('CMF_NO_EXECUTION', `${what} needs an execution`, {
+      hint: 'Call createExecution (or log something) first.',
+    });
+  }
+
+  /**
+   * Stages the pending `.dvc` files and commits what is staged; undefined when nothing is.
+   * By default, having staged something since the last commit counts as a change (one walk
+   * of the work tree less); `askGit` asks git whether the index differs from HEAD, so that
+   * nothing changed means no commit (cmflib's `git commit` then fails and makes none).
+   */
+  private async commitStaged(
+    message: string,
+    opts: { askGit?: boolean } = {},
+  ): Promise<string | undefined> {
+    await this.stager.flush();
+    const git = this.project.git;
+    const staged =
+      (!opts.askGit && this.stager.stagedSinceCommit) || (await git.hasStagedChanges());
+    if (!staged) return undefined;
+    const commit = await git.commit(message);
+    this.stager.committed();
+    return commit;
+  }
 
   /** The `url` of an object; a legacy (DVC 2.x) one is in the remote's legacy layout. */
   private url(oid: string, legacy = false): string {

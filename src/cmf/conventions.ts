@@ -40,6 +40,8 @@ export const ARTIFACT_TYPES = {
   Dataslice: { git_repo: S, Commit: S, url: S },
   Environment: { git_repo: S, Commit: S, url: S },
   Label: { git_repo: S, Commit: S, url: S },
+  /** `logValidationOutput`: an INTERNAL_OUTPUT event, name and uri a fresh uuid1. */
+  Validation_output: { version: S },
 } as const;
 
 export type ArtifactTypeName = keyof typeof ARTIFACT_TYPES;

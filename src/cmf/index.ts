@@ -9,6 +9,7 @@ export {
   type LogModelOptions,
 } from './cmf.js';
 export type { LogResult } from './artifact-logging.js';
+export type { DatasetVersionProperties, ModelVersionProperties } from './versioned.js';
 export {
   ARTIFACT_TYPES,
   CMF_ARTIFACTS_DIR,

@@ -175,6 +175,13 @@ export class CliStaging {
     }
   }
 
+  /** The latest commit from HEAD that changed `filepath` (`git log -1 -- <path>`), if any. */
+  async lastCommitOf(filepath: string): Promise<string | undefined> {
+    if ((await this.headCommit()) === undefined) return undefined;
+    const out = await this.git(['log', '-1', '--format=%H', '--', filepath]);
+    return out.stdout.trim() || undefined;
+  }
+
   /** HEAD's commit, undefined before the first one. */
   async headCommit(): Promise<string | undefined> {
     try {

@@ -408,6 +408,31 @@ export class GitRepo {
     return matrix.some(([, head, , stage]) => (head === 0 ? stage !== 0 : stage !== 1));
   }
 
+  /**
+   * The latest commit reachable from HEAD that changed `path` (absolute or relative to the
+   * work tree): the commit the first line of `git log <path>` names. Undefined when no
+   * commit holds the path (or there are no commits).
+   */
+  async lastCommitOf(path: string): Promise<string | undefined> {
+    const filepath = this.relativePath(path);
+    if (this.linked) return this.cli(LINKED).lastCommitOf(filepath);
+    try {
+      const [entry] = await git.log({ ...this.iso(), filepath, depth: 1, cache: this.cache });
+      return entry?.oid;
+    } catch (err) {
+      // No HEAD yet, or HEAD's tree does not hold the path.
+      if ((err as { code?: string }).code === 'NotFoundError') return undefined;
+      throw new OperationError(
+        'GIT_LOG_FAILED',
+        `git log ${filepath} failed: ${describeGitError(err)}`,
+        {
+          cause: err,
+          hint: "Check the repository with 'git log' and 'git fsck'.",
+        },
+      );
+    }
+  }
+
   /** Commits what is staged (like `git commit` without `-a`). Returns the new commit id. */
   async commit(message: string): Promise<string> {
     const author = await this.author();

@@ -50,6 +50,21 @@ describe('GitRepo (isomorphic-git, checked with the git CLI)', () => {
     expect(await repo.remoteUrl()).toMatch(/example\.org/);
   });
 
+  it("lastCommitOf names the commit the first line of 'git log <path>' names", async () => {
+    const dir = await newRepo();
+    const repo = await GitRepo.find(dir);
+    await writeFile(join(dir, 'dvc.lock'), 'a\n');
+    expect(await repo.lastCommitOf('dvc.lock')).toBeUndefined(); // no commits yet
+    gitCli(dir, 'add', 'dvc.lock');
+    gitCli(dir, 'commit', '-q', '-m', 'one');
+    await writeFile(join(dir, 'other'), 'b\n');
+    gitCli(dir, 'add', 'other');
+    gitCli(dir, 'commit', '-q', '-m', 'two');
+    const first = gitCli(dir, 'log', 'dvc.lock').split('\n')[0];
+    expect(`commit ${await repo.lastCommitOf(join(dir, 'dvc.lock'))}`).toBe(first);
+    expect(await repo.lastCommitOf('missing')).toBeUndefined();
+  });
+
   it('refuses paths outside the work tree', async () => {
     const dir = await newRepo();
     const repo = await GitRepo.find(dir);

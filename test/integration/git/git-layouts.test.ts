@@ -73,6 +73,10 @@ describe('linked worktree (git worktree add)', () => {
     gitCli(wt, 'commit', '-q', '-m', 'by git');
     expect(gitCli(wt, 'rev-parse', 'HEAD^')).toBe(sha);
     expectConsistent(wt);
+    // The last commit that changed a path, as 'git log <path>' names it.
+    expect(await repo.lastCommitOf('x.dvc')).toBe(sha);
+    expect(await repo.lastCommitOf(join(wt, 'README'))).toBe(base);
+    expect(await repo.lastCommitOf('missing')).toBeUndefined();
   });
 
   it('sets a remote in the common config', async () => {

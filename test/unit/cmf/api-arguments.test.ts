@@ -84,6 +84,38 @@ describe('arguments of the wrong type', () => {
       ['datasetPath: null', () => cmf.logLabel('ok.csv', bad(null)), /datasetPath as a/],
       ['metrics name: null', () => cmf.logExecutionMetrics(bad(null), {}), /metrics name as a/],
       ['addData path: 5', () => cmf.createDataslice('s').addData(bad(5)), /path as a non-empty/],
+      ['version: null', () => cmf.logDatasetWithVersion('a', bad(null), 'input'), /version as/],
+      ['url: 5', () => cmf.logDatasetWithVersion(bad(5), 'v', 'input'), /url as a non-empty/],
+      [
+        'dataset props null',
+        () => cmf.logDatasetWithVersion('a', 'v', 'input', bad(null)),
+        /options as an object/,
+      ],
+      [
+        'props.url: 5',
+        () => cmf.logDatasetWithVersion('a', 'v', 'input', { url: bad(5) }),
+        /url as a string/,
+      ],
+      [
+        'props.gitRepo: null',
+        () => cmf.logDatasetWithVersion('a', 'v', 'input', { gitRepo: bad(null) }),
+        /gitRepo as a string/,
+      ],
+      ['model version: 5', () => cmf.logModelWithVersion('m', bad(5), 'output'), /version as/],
+      [
+        'props.modelType: ""',
+        () => cmf.logModelWithVersion('m', 'v', 'output', { modelType: '' }),
+        /modelType as a non-empty/,
+      ],
+      [
+        'props.commit: 1',
+        () => cmf.logModelWithVersion('m', 'v', 'output', { commit: bad(1) }),
+        /commit as a string/,
+      ],
+      ['validation version: ""', () => cmf.logValidationOutput(''), /version as a non-empty/],
+      ['logPythonEnv path: 5', () => cmf.logPythonEnv(bad(5)), /path as a non-empty/],
+      ['logDvcLock file: null', () => cmf.logDvcLock(bad(null)), /file as a non-empty/],
+      ['artifactId: 0', () => cmf.updateExistingArtifact(0, {}), /artifactId as the id/],
     ];
     for (const [label, fn, hint] of cases) {
       const err = await caught(fn);
@@ -189,6 +221,12 @@ describe('a closed Cmf', () => {
       ['updateDataslice', () => cmf.updateDataslice('s', 'ok.csv', {})],
       ['logLabel', () => cmf.logLabel('ok.csv', 'ok.csv')],
       ['finalize', () => cmf.finalize()],
+      ['logDatasetWithVersion', () => cmf.logDatasetWithVersion('a', 'v', 'input')],
+      ['logModelWithVersion', () => cmf.logModelWithVersion('m', 'v', 'output')],
+      ['logValidationOutput', () => cmf.logValidationOutput('v1')],
+      ['logPythonEnv', () => cmf.logPythonEnv('ok.csv')],
+      ['updateExistingArtifact', () => cmf.updateExistingArtifact(1, { a: 1 })],
+      ['logDvcLock', () => cmf.logDvcLock('ok.csv')],
     ];
     for (const [name, fn] of calls) {
       const err = await caught(fn);
