@@ -3,7 +3,7 @@
  * editor or a prompt) and push, with errors that say what to do when the remote has moved
  * on or a merge stops on conflicts.
  */
-import { OperationError } from '../errors/index.js';
+import { ConfigError, OperationError } from '../errors/index.js';
 import { GIT_REMOTE } from '../git/remote-name.js';
 import { currentBranch, remoteUrl, runGit, type SystemGitOptions } from '../git/system-git.js';
 
@@ -38,11 +38,28 @@ async function remoteHasBranch(
 /**
  * What the git steps will need, checked before any step transfers anything: a current
  * branch (a detached HEAD cannot be pulled or pushed by name) and the cmf_origin remote.
- * ConfigError (exit 4) otherwise.
+ * ConfigError (exit 4) otherwise. `branchOnRemote` (repo pull) also asks the remote, which
+ * must be reachable and hold the branch: else the pull's other steps would write files
+ * before `git pull` fails.
  */
-export async function checkGitSteps(git: SystemGitOptions): Promise<void> {
-  await remoteUrl(GIT_REMOTE, git);
-  await currentBranch(git);
+export async function checkGitSteps(
+  git: SystemGitOptions,
+  opts: { branchOnRemote?: boolean } = {},
+): Promise<void> {
+  const url = await remoteUrl(GIT_REMOTE, git);
+  const branch = await currentBranch(git);
+  if (opts.branchOnRemote && !(await remoteHasBranch(GIT_REMOTE, branch, git))) {
+    throw new ConfigError(
+      'GIT_BRANCH_NOT_ON_REMOTE',
+      `branch ${branch} is not on ${GIT_REMOTE} (${url})`,
+      {
+        hint:
+          `Check out a branch ${GIT_REMOTE} has ('git ls-remote --heads ${GIT_REMOTE}' lists them), ` +
+          "or publish this one first with 'cmf repo push'.",
+        data: { branch, remote: GIT_REMOTE, url },
+      },
+    );
+  }
 }
 
 /** Paths git left unmerged after a failed merge. */

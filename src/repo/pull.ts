@@ -1,8 +1,9 @@
 /**
  * `cmf repo pull` (spec/cmf-reference.md §3.11): metadata from the cmf server, the
  * pipeline's artifacts (with `-e`, one execution's) from the DVC remote, then
- * `git pull cmf_origin <current branch>`. The git remote, the branch and the artifact
- * remote are checked first, so a pull that cannot finish does not begin.
+ * `git pull cmf_origin <current branch>`. The git remote, the branch (on the remote too: this
+ * asks it) and the artifact remote are checked first, so a pull that cannot finish does not
+ * begin and writes nothing.
  */
 import { checkArtifactConfig, pullArtifacts, transferError } from '../artifacts/index.js';
 import type { ServerClient } from '../server/client.js';
@@ -17,6 +18,8 @@ export interface RepoPullOptions {
   mlmdPath?: string;
   pipeline: string;
   executionUuid?: string;
+  /** SSH artifact remotes: trust and record a host key seen for the first time. */
+  acceptNewHostKey?: boolean;
   interactive?: boolean;
   onStep?: (name: string) => void;
 }
@@ -47,6 +50,7 @@ export async function repoPull(opts: RepoPullOptions): Promise<RepoResult> {
             mlmdPath,
             pipeline: opts.pipeline,
             executionUuid: opts.executionUuid,
+            acceptNewHostKey: opts.acceptNewHostKey,
           });
           if (r.failed.length > 0) throw transferError('pull', r.failed, r);
           return r;
@@ -56,7 +60,7 @@ export async function repoPull(opts: RepoPullOptions): Promise<RepoResult> {
     ],
     opts.onStep,
     async () => {
-      await checkGitSteps(git);
+      await checkGitSteps(git, { branchOnRemote: true });
       await checkArtifactConfig(cwd);
     },
   );

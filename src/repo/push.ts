@@ -20,6 +20,8 @@ export interface RepoPushOptions {
   executionUuid?: string;
   tensorboardPath?: string;
   jobs?: number;
+  /** SSH artifact remotes: trust and record a host key seen for the first time. */
+  acceptNewHostKey?: boolean;
   /** Whether git may prompt for credentials (a terminal is attached). */
   interactive?: boolean;
   onStep?: (name: string) => void;
@@ -41,6 +43,7 @@ export async function repoPush(opts: RepoPushOptions): Promise<RepoResult> {
             pipeline: opts.pipeline,
             executionUuid: opts.executionUuid,
             jobs: opts.jobs,
+            acceptNewHostKey: opts.acceptNewHostKey,
           });
           if (r.failed.length > 0) throw transferError('push', r.failed, r);
           return r;

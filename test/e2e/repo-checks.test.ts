@@ -130,7 +130,7 @@ describe('repo push/pull checks', { timeout: 240_000 }, () => {
     await nothingPushed();
   });
 
-  it('repo pull refuses a clone without cmf_origin, or on a detached HEAD, before pulling anything', async () => {
+  it('repo pull refuses a clone without cmf_origin, on a detached HEAD, or on a branch cmf_origin lacks or cannot be reached, before pulling anything', async () => {
     const p = await project('PullChecks');
     expect((await cmf(['repo', 'push', '-p', 'PullChecks'], p.dir)).code).toBe(0);
     const clone = join(root, `clone-${n++}`);
@@ -150,6 +150,25 @@ describe('repo push/pull checks', { timeout: 240_000 }, () => {
     const detached = await cmf(['repo', 'pull', '-p', 'PullChecks'], clone);
     expect(detached.code).toBe(4);
     expect(detached.stderr).toMatch(/no current branch/);
+    expect(existsSync(join(clone, 'mlmd'))).toBe(false);
+
+    // A branch cmf_origin does not have: git pull would fail after the files were written.
+    gitCli(clone, 'checkout', '-q', '-b', 'not-pushed');
+    const missing = await cmf(['repo', 'pull', '-p', 'PullChecks', '--json'], clone);
+    expect(missing.code).toBe(4);
+    const err = JSON.parse(missing.stderr).error;
+    expect(err.code).toBe('GIT_BRANCH_NOT_ON_REMOTE');
+    expect(err.message).toBe(`branch not-pushed is not on cmf_origin (${p.bare})`);
+    expect(err.hint).toMatch(/git ls-remote --heads cmf_origin.*Nothing was transferred/);
+    expect(existsSync(join(clone, 'mlmd'))).toBe(false);
+    expect(existsSync(join(clone, 'out-t-0.txt'))).toBe(false);
+
+    // An unreachable cmf_origin is git's own error, also before anything is pulled.
+    gitCli(clone, 'remote', 'set-url', 'cmf_origin', join(root, 'no-such-origin.git'));
+    const gone = await cmf(['repo', 'pull', '-p', 'PullChecks'], clone);
+    expect(gone.code).not.toBe(0);
+    expect(gone.stderr).toMatch(/no-such-origin\.git/);
+    expect(gone.stderr).toMatch(/not run: metadata pull, artifact pull, git pull/);
     expect(existsSync(join(clone, 'mlmd'))).toBe(false);
   });
 

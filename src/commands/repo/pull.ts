@@ -1,5 +1,5 @@
 import { CmfCommand } from '../../cli/base-command.js';
-import { pipelineFlag } from '../../cli/flags.js';
+import { acceptNewHostKeyFlag, pipelineFlag } from '../../cli/flags.js';
 import { requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
 import { describeRepo } from '../../cli/server-render.js';
 import {
@@ -25,6 +25,7 @@ export default class RepoPull extends CmfCommand<RepoResult> {
     pipeline_name: pipelineFlag(),
     file_name: pullTargetFlag(),
     execution_uuid: serverExecutionFlag(),
+    'accept-new-host-key': acceptNewHostKeyFlag(),
   };
 
   async run(): Promise<RepoResult> {
@@ -37,6 +38,7 @@ export default class RepoPull extends CmfCommand<RepoResult> {
       mlmdPath: flags.file_name,
       pipeline,
       executionUuid: flags.execution_uuid,
+      acceptNewHostKey: flags['accept-new-host-key'],
       interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
       onStep: (name) => this.jsonEnabled() || this.logToStderr(`Executing ${name}..`),
     });

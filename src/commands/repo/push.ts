@@ -1,5 +1,5 @@
 import { CmfCommand } from '../../cli/base-command.js';
-import { jobsFlag, mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
+import { acceptNewHostKeyFlag, jobsFlag, mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
 import { requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
 import { describeRepo } from '../../cli/server-render.js';
 import {
@@ -30,6 +30,7 @@ export default class RepoPush extends CmfCommand<RepoResult> {
     execution_uuid: serverExecutionFlag(),
     tensorboard_path: tensorboardFlag(),
     jobs: jobsFlag('Parallel artifact transfers (default: per remote).'),
+    'accept-new-host-key': acceptNewHostKeyFlag(),
   };
 
   async run(): Promise<RepoResult> {
@@ -45,6 +46,7 @@ export default class RepoPush extends CmfCommand<RepoResult> {
       executionUuid: flags.execution_uuid,
       tensorboardPath: flags.tensorboard_path,
       jobs: flags.jobs,
+      acceptNewHostKey: flags['accept-new-host-key'],
       interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
       onStep: (name) => this.jsonEnabled() || this.logToStderr(`Executing ${name}..`),
     });
