@@ -257,7 +257,7 @@ export function propertyTypeError(
 export function invalidArgumentError(
   message: string,
   data?: Record<string, unknown>,
-  hint = 'MLMD cannot store this value as given: change the value the message names (ints are 64-bit, doubles finite, strings without NUL, names non-empty).',
+  hint = 'MLMD cannot store this value as given: change the value the message names (ints are 64-bit, strings without NUL, names non-empty).',
 ): UsageError {
   return new UsageError(MlmdErrorCode.invalidArgument, message, { data, hint });
 }

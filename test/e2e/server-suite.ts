@@ -481,6 +481,46 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
       expect((await get('executions-by-stage/PyShaped?record_per_page=0')).status).toBe(400);
     });
 
+    it('NaN and infinities as Python writes them: stored, pulled, exported and pushed back the same way', async () => {
+      // Python's json.dumps writes a diverged metric as the bare word NaN (json.loads reads it).
+      const payload = pythonShapedPayload('PyDiverged', 'nan-uuid-1')
+        .replace('"ratio": 3000.0', '"ratio": 3000.0, "loss": NaN, "best": -Infinity')
+        .replace(
+          '"user-metadata1":"metadata_value"',
+          '"user-metadata1":"metadata_value","peak":Infinity',
+        );
+      expect(payload.match(/NaN|Infinity/g)).toHaveLength(3);
+      const res = await api('mlmd_push', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: pushBody('PyDiverged', payload),
+      });
+      expect(await res.json()).toMatchObject({ status: 'success' });
+      expect(res.status).toBe(200);
+      const pulled = await api('mlmd_pull', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ pipeline_name: 'PyDiverged' }),
+      });
+      const answer = await pulled.text();
+      expect(answer).toContain('"loss": NaN');
+      expect(answer).toContain('"best": -Infinity');
+      expect(answer).toContain('"peak": Infinity');
+
+      const out = dir('nan');
+      const pull = await cmf(['metadata', 'pull', '-p', 'PyDiverged', '--json'], out);
+      expect(pull.stderr).toBe('');
+      expect(JSON.parse(pull.stdout)).toMatchObject({ status: 'success', executions: 1 });
+      const text = (await cmf(['metadata', 'export', '-p', 'PyDiverged', '-j', '-'], out)).stdout;
+      expect(text).toMatch(/"loss": NaN,/);
+      expect(text).toMatch(/"best": -Infinity,/);
+      expect(text).toMatch(/"peak": Infinity,/);
+      // The pulled store pushed back: the server reads the document and has it all already.
+      const push = await cmf(['metadata', 'push', '-p', 'PyDiverged', '--json'], out);
+      expect(push.stderr).toBe('');
+      expect(JSON.parse(push.stdout)).toMatchObject({ status: 'exists' });
+    });
+
     it('malformed bodies are 400, oversized ones 413 (gzip counted inflated), version_update 422', async () => {
       const post = (
         body: string | Buffer,
