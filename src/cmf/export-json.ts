@@ -27,6 +27,13 @@ type Obj = { [key: string]: PyJson };
 export interface ExportOptions {
   /** Keep only executions whose comma-joined Execution_uuid holds this uuid (stages stay). */
   executionUuid?: string;
+  /**
+   * Server-to-server sync (`last_sync_time`, ms since the epoch; 0 or absent: everything),
+   * filtered as cmflib's `extract_to_json` does: an execution is kept when its
+   * last_update_time_since_epoch is later, with all its events and their artifacts whole; a
+   * stage when it keeps an execution or was itself updated later; a pipeline likewise.
+   */
+  updatedAfter?: number;
 }
 
 export interface ExportSummary {
@@ -95,6 +102,7 @@ export async function exportAllPipelines(
   const summary: ExportAllSummary = { pipelines: 0, stages: 0, executions: 0, events: 0 };
   for (const pipeline of await listPipelinesAsync(store)) {
     const one = await pipelineDocument(store, pipeline, opts);
+    if (one.summary.stages === 0 && !updatedSince(pipeline, opts)) continue;
     docs.push(one.doc);
     summary.pipelines++;
     summary.stages += one.summary.stages;
@@ -127,13 +135,14 @@ async function pipelineDocument(
     (await store.artifacts.getMany(events.map((e) => e.artifactId))).map((a) => [a.id, a]),
   );
   const eventsOf = group<MlmdEvent>(events, (ev) => ev.executionId);
-  const summary: ExportSummary = { stages: stages.length, executions: 0, events: 0 };
-  const stageDocs = stages.map((stage) => {
+  const summary: ExportSummary = { stages: 0, executions: 0, events: 0 };
+  const stageDocs: PyJson[] = [];
+  for (const stage of stages) {
     const ids = (executionsOf.get(stage.id) ?? []).map((a) => a.executionId).sort((a, b) => a - b);
     const execDocs: PyJson[] = [];
     for (const id of ids) {
       const exe = executions.get(id);
-      if (!exe) continue;
+      if (!exe || !updatedSince(exe, opts)) continue;
       const uuid = exe.properties.Execution_uuid?.value;
       if (opts.executionUuid !== undefined && !hasUuid(uuid as string, opts.executionUuid)) {
         continue;
@@ -150,9 +159,16 @@ async function pipelineDocument(
         nodeAttributes(exe, { type: exe.typeName, name: exe.name ?? '', events: eventDocs }),
       );
     }
-    return nodeAttributes(stage, { executions: execDocs });
-  });
+    if (execDocs.length === 0 && !updatedSince(stage, opts)) continue;
+    summary.stages++;
+    stageDocs.push(nodeAttributes(stage, { executions: execDocs }));
+  }
   return { doc: nodeAttributes(pipeline, { stages: stageDocs }), summary };
+}
+
+/** Whether `node` passes the `updatedAfter` filter (everything does without one). */
+function updatedSince(node: MlmdNode, opts: ExportOptions): boolean {
+  return !opts.updatedAfter || node.lastUpdateTimeSinceEpoch > opts.updatedAfter;
 }
 
 /** The export file's text: `json.dumps(document, indent=2)`, no trailing newline. */

@@ -7,7 +7,8 @@
  * used for everything it writes.
  *
  * Numbers: a `PyFloat` is a double, a bigint or an integer number an int, any other number a
- * double (see exact-json.ts for how text is read so that `3000.0` stays a double). Booleans
+ * double (see exact-json.ts for how text is read so that `3000.0` stays a double, and
+ * Python's `NaN`/`Infinity` are read at all; both stores keep such doubles). Booleans
  * are kept as MLMD bool values (our export writes bool properties as true/false; cmflib never
  * writes any).
  */
@@ -93,14 +94,6 @@ export function readDocument(document: unknown): DocPipeline[] | undefined {
       data = parseExactJson(document);
     } catch (err) {
       if (!(err instanceof SyntaxError)) throw err;
-      // Python's json.dumps writes float('nan') and infinities as bare words, which JSON
-      // (and an MLMD value column) cannot hold: say so rather than "not JSON".
-      if (/(?:^|[\s:,[])-?(?:NaN|Infinity)\s*[,}\]]/.test(document)) {
-        throw new InvalidDocumentError(
-          'document',
-          'a value is NaN or Infinity, which MLMD cannot store',
-        );
-      }
       return undefined;
     }
   }
@@ -230,14 +223,10 @@ function propertyMap(v: unknown, at: string): Properties {
 
 function propertyValue(v: unknown, at: string): PropertyValue {
   if (typeof v === 'string') return stringValue(v);
-  if (v instanceof PyFloat) return finite(v.value, at);
+  // NaN and infinities included: Python writes them as NaN/Infinity and both stores keep them.
+  if (v instanceof PyFloat) return doubleValue(v.value);
   if (typeof v === 'bigint') return intValue(v);
-  if (typeof v === 'number') return Number.isSafeInteger(v) ? intValue(v) : finite(v, at);
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? intValue(v) : doubleValue(v);
   if (typeof v === 'boolean') return boolValue(v);
   throw new InvalidDocumentError(at, 'a property value must be a string, number or boolean');
-}
-
-function finite(x: number, at: string): PropertyValue {
-  if (!Number.isFinite(x)) throw new InvalidDocumentError(at, 'must be a finite number');
-  return doubleValue(x);
 }

@@ -56,6 +56,9 @@ function normalizedStamp(v: PropertyValue | undefined): PropertyValue | undefine
 function sameValue(a: PropertyValue, b: PropertyValue): boolean {
   if (a.type !== b.type) return false;
   if (a.type === 'int') return BigInt(a.value) === BigInt(b.value as number | bigint);
+  // A NaN metric merged again is unchanged (NaN !== NaN).
+  if (a.type === 'double')
+    return a.value === b.value || (Number.isNaN(a.value) && Number.isNaN(b.value));
   return a.value === b.value;
 }
 

@@ -54,6 +54,39 @@ export const MlmdErrorCode = {
   badRow: 'MLMD_BAD_ROW',
 } as const;
 
+/**
+ * What is wrong with the MLMD file at the path a caller chose, carried by the errors about
+ * it (read it with `mlmdFileProblem`). Their hints speak to CLI users (`-f/--file_name`,
+ * `cmf metadata pull`); a caller that took the path from elsewhere (the server's --database
+ * and --data-dir) words its own hint from this, not from the hint's text.
+ */
+export type MlmdFileProblem =
+  /** Not a SQLite database, or one without MLMD's tables. */
+  | 'not-mlmd'
+  /** Corrupt, or an MLMD schema with tables or its version row damaged. */
+  | 'damaged'
+  /** The path is a directory. */
+  | 'directory'
+  /** SQLite cannot write the file or its directory. */
+  | 'not-writable'
+  /** The file does not exist and may not be created. */
+  | 'missing'
+  /** The file is empty and may not be initialised. */
+  | 'empty';
+
+const FILE_PROBLEM = Symbol('mlmdFileProblem');
+
+function withProblem<T extends CmfError>(err: T, problem: MlmdFileProblem): T {
+  Object.defineProperty(err, FILE_PROBLEM, { value: problem });
+  return err;
+}
+
+/** The problem an error about a chosen MLMD file names; undefined for any other error. */
+export function mlmdFileProblem(err: unknown): MlmdFileProblem | undefined {
+  if (!(err instanceof CmfError)) return undefined;
+  return (err as CmfError & { [FILE_PROBLEM]?: MlmdFileProblem })[FILE_PROBLEM];
+}
+
 // `cmf metadata pull` merges into the file it is given, so a damaged one must be moved aside.
 const REPAIR_HINT =
   'Restore the file from a backup or from git (`git checkout -- <file>`), or move it aside and pull the metadata into a new file with `cmf metadata pull -p <pipeline> -f <new file>`.';
@@ -68,27 +101,33 @@ export class MlmdFileError extends IntegrityError {
 }
 
 export function notSqliteError(path: string, cause?: unknown): MlmdFileError {
-  return new MlmdFileError(
-    MlmdErrorCode.notSqlite,
-    path,
-    `${path} is not an MLMD store: it is not a SQLite database.`,
-    {
-      cause,
-      hint: `Check the path given with -f/--file_name: give an MLMD file, or a path where none exists yet. If this is your MLMD file, it is damaged. ${REPAIR_HINT}`,
-    },
+  return withProblem(
+    new MlmdFileError(
+      MlmdErrorCode.notSqlite,
+      path,
+      `${path} is not an MLMD store: it is not a SQLite database.`,
+      {
+        cause,
+        hint: `Check the path given with -f/--file_name: give an MLMD file, or a path where none exists yet. If this is your MLMD file, it is damaged. ${REPAIR_HINT}`,
+      },
+    ),
+    'not-mlmd',
   );
 }
 
 export function notMlmdError(path: string, tables: string[]): MlmdFileError {
   const shown = tables.slice(0, 8).join(', ') + (tables.length > 8 ? ', ...' : '');
-  return new MlmdFileError(
-    MlmdErrorCode.notMlmd,
-    path,
-    `${path} is a SQLite database but not an MLMD store (it has none of the MLMD tables; it has: ${shown}).`,
-    {
-      hint: 'Check the path given with -f/--file_name; cmf does not add MLMD tables to an unrelated database.',
-      data: { tables },
-    },
+  return withProblem(
+    new MlmdFileError(
+      MlmdErrorCode.notMlmd,
+      path,
+      `${path} is a SQLite database but not an MLMD store (it has none of the MLMD tables; it has: ${shown}).`,
+      {
+        hint: 'Check the path given with -f/--file_name; cmf does not add MLMD tables to an unrelated database.',
+        data: { tables },
+      },
+    ),
+    'not-mlmd',
   );
 }
 
@@ -108,11 +147,14 @@ export function schemaVersionError(path: string, found: number, expected: number
 }
 
 export function schemaVersionRowError(path: string, rows: number): MlmdFileError {
-  return new MlmdFileError(
-    MlmdErrorCode.schemaVersionRow,
-    path,
-    `${path} is a damaged MLMD store: table MLMDEnv must hold exactly one schema_version row, it holds ${rows}.`,
-    { hint: REPAIR_HINT, data: { rows } },
+  return withProblem(
+    new MlmdFileError(
+      MlmdErrorCode.schemaVersionRow,
+      path,
+      `${path} is a damaged MLMD store: table MLMDEnv must hold exactly one schema_version row, it holds ${rows}.`,
+      { hint: REPAIR_HINT, data: { rows } },
+    ),
+    'damaged',
   );
 }
 
@@ -121,45 +163,55 @@ export function incompleteSchemaError(
   present: string[],
   missing: string[],
 ): MlmdFileError {
-  return new MlmdFileError(
-    MlmdErrorCode.incompleteSchema,
-    path,
-    `${path} is an incomplete MLMD store: ${missing.length} of the 15 MLMD tables are missing or lack columns (${missing.join(', ')}).`,
-    { hint: REPAIR_HINT, data: { present, missing } },
+  return withProblem(
+    new MlmdFileError(
+      MlmdErrorCode.incompleteSchema,
+      path,
+      `${path} is an incomplete MLMD store: ${missing.length} of the 15 MLMD tables are missing or lack columns (${missing.join(', ')}).`,
+      { hint: REPAIR_HINT, data: { present, missing } },
+    ),
+    'damaged',
   );
 }
 
 export function corruptError(path: string, detail: string, cause?: unknown): MlmdFileError {
-  return new MlmdFileError(
-    MlmdErrorCode.corrupt,
-    path,
-    `${path} is corrupt (${detail}); it may have been truncated or damaged on disk.`,
-    { cause, hint: REPAIR_HINT, data: { detail } },
+  return withProblem(
+    new MlmdFileError(
+      MlmdErrorCode.corrupt,
+      path,
+      `${path} is corrupt (${detail}); it may have been truncated or damaged on disk.`,
+      { cause, hint: REPAIR_HINT, data: { detail } },
+    ),
+    'damaged',
   );
 }
 
 export function emptyFileError(path: string, why: string): MlmdFileError {
-  return new MlmdFileError(
-    MlmdErrorCode.emptyFile,
-    path,
-    `${path} is empty and was not initialised as an MLMD store (${why}).`,
-    {
-      // Said for CLI users; a library caller opens it with `create` allowed instead.
-      hint: 'Delete the empty file, or fill it with `cmf metadata pull -p <pipeline> -f <file>`. Logging metadata (the Cmf API, `cmf dvc ingest`) creates a new store where none exists.',
-    },
+  return withProblem(
+    new MlmdFileError(
+      MlmdErrorCode.emptyFile,
+      path,
+      `${path} is empty and was not initialised as an MLMD store (${why}).`,
+      {
+        // Said for CLI users; a library caller opens it with `create` allowed instead.
+        hint: 'Delete the empty file, or fill it with `cmf metadata pull -p <pipeline> -f <file>`. Logging metadata (the Cmf API, `cmf dvc ingest`) creates a new store where none exists.',
+      },
+    ),
+    'empty',
   );
 }
 
 export function fileNotFoundError(path: string): NotFoundError {
-  return new NotFoundError(MlmdErrorCode.fileNotFound, `MLMD file ${path} does not exist.`, {
+  const err = new NotFoundError(MlmdErrorCode.fileNotFound, `MLMD file ${path} does not exist.`, {
     hint: 'Check the path given with -f/--file_name, or pull the metadata with `cmf metadata pull`.',
     data: { path },
   });
+  return withProblem(err, 'missing');
 }
 
 export function cantOpenError(path: string, cause: unknown): CmfError {
   if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
-    return new UsageError(
+    const err = new UsageError(
       MlmdErrorCode.cantOpen,
       `Cannot open MLMD file ${path}: it is a directory.`,
       {
@@ -168,6 +220,7 @@ export function cantOpenError(path: string, cause: unknown): CmfError {
         data: { path },
       },
     );
+    return withProblem(err, 'directory');
   }
   return new OperationError(MlmdErrorCode.cantOpen, `Cannot open MLMD file ${path}.`, {
     cause,
@@ -199,14 +252,17 @@ export function readonlyError(path: string, cause?: unknown): UsageError {
 
 /** SQLite could not write a store opened for writing (SQLITE_READONLY). */
 export function notWritableError(path: string, cause?: unknown): OperationError {
-  return new OperationError(
-    MlmdErrorCode.readonly,
-    `MLMD file ${path} cannot be written: the file or its directory is not writable, or the file system is read-only.`,
-    {
-      cause,
-      hint: `Check that you may write ${path} and its directory ${dirname(path)} (SQLite writes a journal file beside it), and that the file system is not mounted read-only; or give another MLMD file with -f/--file_name.`,
-      data: { path },
-    },
+  return withProblem(
+    new OperationError(
+      MlmdErrorCode.readonly,
+      `MLMD file ${path} cannot be written: the file or its directory is not writable, or the file system is read-only.`,
+      {
+        cause,
+        hint: `Check that you may write ${path} and its directory ${dirname(path)} (SQLite writes a journal file beside it), and that the file system is not mounted read-only; or give another MLMD file with -f/--file_name.`,
+        data: { path },
+      },
+    ),
+    'not-writable',
   );
 }
 
@@ -257,7 +313,7 @@ export function propertyTypeError(
 export function invalidArgumentError(
   message: string,
   data?: Record<string, unknown>,
-  hint = 'MLMD cannot store this value as given: change the value the message names (ints are 64-bit, doubles finite, strings without NUL, names non-empty).',
+  hint = 'MLMD cannot store this value as given: change the value the message names (ints are 64-bit, strings without NUL, names non-empty).',
 ): UsageError {
   return new UsageError(MlmdErrorCode.invalidArgument, message, { data, hint });
 }

@@ -25,7 +25,7 @@ import {
 } from './node-kinds.js';
 import type { MlmdType, NodeBase, NodeInputBase, NodeUpdateBase, Put } from './records.js';
 import type { TypeStore } from './type-store.js';
-import { type PropertyInputs, type ValueRow, decodeValue } from './values.js';
+import { type PropertyInputs, type ValueRow, decodeValue, sqliteDouble } from './values.js';
 
 export type { NodeProperties, NodeRow, NodeTable, ReadOptions } from './node-kinds.js';
 export { baseRecord, checkName, optionalEnum } from './node-kinds.js';
@@ -341,7 +341,7 @@ export class NodeStore<
         name,
         custom ? 1n : 0n,
         c.int_value,
-        c.double_value,
+        sqliteDouble(c.double_value),
         c.string_value,
         c.proto_value,
         c.bool_value,

@@ -128,9 +128,9 @@ export function encodeValue(name: string, v: PropertyValue): ValueColumns {
       break;
     }
     case 'double':
-      // NaN would bind as NULL and MLMD cannot write infinities either.
-      if (typeof v.value !== 'number' || !Number.isFinite(v.value)) {
-        throw invalidArgumentError(`Property "${name}": double value must be a finite number.`);
+      // NaN and infinities too (see sqliteDouble for how a SQLite file keeps NaN).
+      if (typeof v.value !== 'number') {
+        throw invalidArgumentError(`Property "${name}": double value must be a number.`);
       }
       cols.double_value = v.value;
       break;
@@ -158,10 +158,38 @@ export function encodeValue(name: string, v: PropertyValue): ValueColumns {
   return cols;
 }
 
+/**
+ * A double as bound into a SQLite `double_value` cell. ml-metadata 1.15 cannot write NaN or
+ * an infinity itself (it splices `std::to_string(x)`, i.e. `nan`/`inf`, into its SQL text,
+ * which both SQLite and PostgreSQL refuse), but it reads them: it takes each cell as text and
+ * parses it with absl::SimpleAtod, which accepts `Inf`, `-Inf` and `NaN`. SQLite keeps an
+ * infinity as a REAL (its text is `Inf`); a NaN bound as a REAL becomes NULL, which would
+ * leave the row without a value, so NaN is stored as the TEXT `NaN` (the column's REAL
+ * affinity leaves text that is not a number as it is). PostgreSQL's DOUBLE PRECISION holds
+ * all three as they are.
+ */
+export function sqliteDouble(x: number | null): number | string | null {
+  return x !== null && Number.isNaN(x) ? 'NaN' : x;
+}
+
+// What absl::SimpleAtod takes besides decimal numbers (MLMD reads double cells with it).
+const NON_FINITE_TEXT = /^\s*([+-]?)(nan|inf|infinity)\s*$/i;
+
+/** A double cell as MLMD reads it: a REAL, or text holding a number, NaN or an infinity. */
+function doubleCell(v: number | bigint | string, where: Record<string, unknown>): number {
+  if (typeof v !== 'string') return Number(v);
+  const m = NON_FINITE_TEXT.exec(v);
+  if (m) return m[2]!.toLowerCase() === 'nan' ? NaN : m[1] === '-' ? -Infinity : Infinity;
+  const n = v.trim() === '' ? NaN : Number(v);
+  if (Number.isNaN(n))
+    throw badRowError(`A double_value cell holds text: ${JSON.stringify(v)}.`, where);
+  return n;
+}
+
 /** A property row as read with safe integers on (integers arrive as bigint). */
 export interface ValueRow {
   int_value: bigint | number | null;
-  double_value: number | bigint | null;
+  double_value: number | bigint | string | null;
   string_value: string | null;
   proto_value: string | Buffer | null;
   bool_value: bigint | number | string | null;
@@ -177,7 +205,7 @@ function narrowInt(v: bigint | number): number | bigint {
 /** Reads a value the way MLMD does: the first non-NULL of int, double, string, proto, bool. */
 export function decodeValue(row: ValueRow, where: Record<string, unknown>): PropertyValue {
   if (row.int_value !== null) return intValue(narrowInt(row.int_value));
-  if (row.double_value !== null) return doubleValue(Number(row.double_value));
+  if (row.double_value !== null) return doubleValue(doubleCell(row.double_value, where));
   if (row.string_value !== null) {
     const s = String(row.string_value);
     return s.startsWith(STRUCT_PREFIX)

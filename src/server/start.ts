@@ -4,10 +4,10 @@
  * connections, lets requests in flight finish, then closes the store.
  */
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { CmfError, ConfigError, OperationError, UsageError } from '../errors/index.js';
 import { SqliteAsyncStore, type AsyncMlmdStore } from '../mlmd/async-store.js';
-import { MlmdStore } from '../mlmd/index.js';
+import { MlmdStore, mlmdFileProblem, type MlmdFileProblem } from '../mlmd/index.js';
 import { PostgresMlmdStore } from '../mlmd/postgres/index.js';
 import { createServer } from './app.js';
 
@@ -50,22 +50,52 @@ export async function openServerStore(
 }
 
 /**
- * The store's file errors (not SQLite, not MLMD, corrupt, a directory) speak to users of
- * `-f/--file_name`; the server takes the file from --database (or its default in
- * --data-dir), and a damaged server store is not re-pulled.
+ * The store's file errors speak to users of `-f/--file_name` (and say to re-pull into a new
+ * file); the server takes its file from --database (or its default in --data-dir), and a
+ * damaged server store is not re-pulled. Which advice fits is read from the problem the
+ * error carries, not from its hint's text.
  */
 function withServerHint(err: unknown, database: string | undefined): unknown {
-  if (!(err instanceof CmfError) || !err.hint?.includes('-f/--file_name')) return err;
-  const hint =
-    database === undefined
-      ? "It is the server's default store in --data-dir: if it is damaged, restore it from a backup or move it aside (a new one is then created); or give another file with --database."
-      : "Check --database (a path relative to --data-dir): give an MLMD SQLite file, or a path where none exists yet. If it is the server's store, it is damaged: restore it from a backup, or move it aside to start with a new one.";
+  const problem = mlmdFileProblem(err);
+  if (!(err instanceof CmfError) || problem === undefined) return err;
+  const hint = serverStoreHint(problem, database, String(err.data?.path ?? ''));
+  if (hint === undefined) return err;
   return new CmfError(err.code, err.exitCode, err.message, {
     hint,
     data: err.data,
     cause: err,
   });
 }
+
+function serverStoreHint(
+  problem: MlmdFileProblem,
+  database: string | undefined,
+  path: string,
+): string | undefined {
+  const given = database !== undefined;
+  switch (problem) {
+    case 'not-mlmd':
+      return given
+        ? "Check --database (a path relative to --data-dir): give an MLMD SQLite file, or a path where none exists yet. If it is the server's store, it is damaged: restore it from a backup, or move it aside to start with a new one."
+        : DEFAULT_STORE_HINT;
+    case 'damaged':
+      return given
+        ? "It is the server's store given with --database: restore it from a backup, or move it aside to start with a new one; or give another file with --database (a path relative to --data-dir)."
+        : DEFAULT_STORE_HINT;
+    case 'directory':
+      return given
+        ? `--database names a directory: give the path of an MLMD SQLite file (relative to --data-dir), e.g. --database ${join(database, DEFAULT_SQLITE_NAME)}.`
+        : "The server's default store in --data-dir is a directory: move it aside (a new store is then created), or give a file with --database.";
+    case 'not-writable':
+      return `Check that the server's user may write ${path} and its directory ${dirname(path)} (SQLite writes a journal file beside it), and that the file system is not mounted read-only; or give another file with --database${given ? '' : ' or another --data-dir'}.`;
+    default:
+      // 'missing' and 'empty' cannot arise: the server creates its store.
+      return undefined;
+  }
+}
+
+const DEFAULT_STORE_HINT =
+  "It is the server's default store in --data-dir: if it is damaged, restore it from a backup or move it aside (a new one is then created); or give another file with --database.";
 
 /** Creates the data directory; a path that cannot be one is bad configuration, not a bug. */
 async function makeDataDir(dataDir: string): Promise<void> {

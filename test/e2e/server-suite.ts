@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseExactJson } from '../../src/cmf/exact-json.js';
 import { loggedProject, listFiles } from '../helpers/artifact-project.js';
 import { isolatedEnv, runCmf } from '../helpers/cli.js';
 import { startCmfServer, type CmfServerProcess } from '../helpers/cmf-server.js';
@@ -479,6 +480,126 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
       expect(types).not.toContain('Environment');
       expect((await get('executions-by-stage/Nope')).status).toBe(404);
       expect((await get('executions-by-stage/PyShaped?record_per_page=0')).status).toBe(400);
+    });
+
+    it('NaN and infinities as Python writes them: stored, pulled, exported and pushed back the same way', async () => {
+      // Python's json.dumps writes a diverged metric as the bare word NaN (json.loads reads it).
+      const payload = pythonShapedPayload('PyDiverged', 'nan-uuid-1')
+        .replace('"ratio": 3000.0', '"ratio": 3000.0, "loss": NaN, "best": -Infinity')
+        .replace(
+          '"user-metadata1":"metadata_value"',
+          '"user-metadata1":"metadata_value","peak":Infinity',
+        );
+      expect(payload.match(/NaN|Infinity/g)).toHaveLength(3);
+      const res = await api('mlmd_push', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: pushBody('PyDiverged', payload),
+      });
+      expect(await res.json()).toMatchObject({ status: 'success' });
+      expect(res.status).toBe(200);
+      const pulled = await api('mlmd_pull', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ pipeline_name: 'PyDiverged' }),
+      });
+      const answer = await pulled.text();
+      expect(answer).toContain('"loss": NaN');
+      expect(answer).toContain('"best": -Infinity');
+      expect(answer).toContain('"peak": Infinity');
+
+      const out = dir('nan');
+      const pull = await cmf(['metadata', 'pull', '-p', 'PyDiverged', '--json'], out);
+      expect(pull.stderr).toBe('');
+      expect(JSON.parse(pull.stdout)).toMatchObject({ status: 'success', executions: 1 });
+      const text = (await cmf(['metadata', 'export', '-p', 'PyDiverged', '-j', '-'], out)).stdout;
+      expect(text).toMatch(/"loss": NaN,/);
+      expect(text).toMatch(/"best": -Infinity,/);
+      expect(text).toMatch(/"peak": Infinity,/);
+      // The pulled store pushed back: the server reads the document and has it all already.
+      const push = await cmf(['metadata', 'push', '-p', 'PyDiverged', '--json'], out);
+      expect(push.stderr).toBe('');
+      expect(JSON.parse(push.stdout)).toMatchObject({ status: 'exists' });
+    });
+
+    it('mlmd_pull without a pipeline name: every pipeline, or with last_sync_time only what changed since', async () => {
+      const push = async (pipeline: string, uuid: string) => {
+        const r = await api('mlmd_push', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: pushBody(pipeline, pythonShapedPayload(pipeline, uuid)),
+        });
+        expect(await r.json()).toMatchObject({ status: 'success' });
+      };
+      const pull = async (body: Json) => {
+        const r = await api('mlmd_pull', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        expect(r.status).toBe(200);
+        // Python's NaN and Infinity words may be in it (another test pushes them).
+        return parseExactJson(await r.text()) as unknown as { Pipeline: Json[] };
+      };
+      const latest = (doc: { Pipeline: Json[] }) => {
+        let t = 0;
+        const walk = (v: unknown): void => {
+          if (Array.isArray(v)) v.forEach(walk);
+          else if (v && typeof v === 'object') {
+            for (const [k, x] of Object.entries(v as Json)) {
+              if (k === 'last_update_time_since_epoch') t = Math.max(t, x as number);
+              else walk(x);
+            }
+          }
+        };
+        walk(doc);
+        return t;
+      };
+      // What each pipeline holds: stage names and their executions' uuids.
+      const shape = (doc: { Pipeline: Json[] }, names: string[]) =>
+        Object.fromEntries(
+          doc.Pipeline.filter((p) => names.includes(p.name as string)).map((p) => [
+            p.name,
+            (p.stages as Json[]).map((s) => [
+              s.name,
+              executionUuids({ Pipeline: [{ stages: [s] }] }),
+            ]),
+          ]),
+        );
+
+      await push('SyncA', 'sync-a-1');
+      const first = await pull({});
+      const since = latest(first);
+      // Later writes get a later last_update_time_since_epoch (ms): let the clock pass `since`.
+      while (Date.now() <= since + 1) await new Promise((r) => setTimeout(r, 2));
+      await push('SyncA', 'sync-a-2');
+      await push('SyncB', 'sync-b-1');
+
+      const names = ['SyncA', 'SyncB'];
+      expect(shape(await pull({}), names)).toEqual({
+        SyncA: [['SyncA/Prepare', ['sync-a-1', 'sync-a-2']]],
+        SyncB: [['SyncB/Prepare', ['sync-b-1']]],
+      });
+      // Only what changed after `since`: the new execution of SyncA (its stage and pipeline
+      // around it) and all of SyncB; pipelines of earlier tests are left out altogether.
+      const changed = await pull({ last_sync_time: since });
+      expect(shape(changed, names)).toEqual({
+        SyncA: [['SyncA/Prepare', ['sync-a-2']]],
+        SyncB: [['SyncB/Prepare', ['sync-b-1']]],
+      });
+      expect(changed.Pipeline.map((p) => p.name)).toEqual(names);
+      // The kept execution comes with its events and their artifacts whole.
+      const exe = ((changed.Pipeline[0]!.stages as Json[])[0]!.executions as Json[])[0]!;
+      expect((exe.events as Json[]).map((e) => (e.artifact as Json).type)).toEqual(['Dataset']);
+      expect(await pull({ last_sync_time: latest(changed) })).toEqual({ Pipeline: [] });
+      // 0 and null mean everything; with a pipeline name last_sync_time is ignored (as Python does).
+      expect(shape(await pull({ last_sync_time: 0 }), names)).toEqual(shape(await pull({}), names));
+      expect(shape(await pull({ last_sync_time: null }), names)).toEqual(
+        shape(await pull({}), names),
+      );
+      expect(
+        shape(await pull({ pipeline_name: 'SyncA', last_sync_time: latest(changed) }), names),
+      ).toEqual({ SyncA: [['SyncA/Prepare', ['sync-a-1', 'sync-a-2']]] });
     });
 
     it('malformed bodies are 400, oversized ones 413 (gzip counted inflated), version_update 422', async () => {

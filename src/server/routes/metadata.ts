@@ -90,15 +90,17 @@ export function metadataRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async (req, reply) => {
       const pipelineName = req.body?.pipeline_name || undefined;
       const executionUuid = req.body?.exec_uuid || undefined;
-      // No pipeline name: every pipeline (server-to-server sync; `last_sync_time` is accepted
-      // but not used to filter, so a sync gets everything and its merge skips what it has).
+      // No pipeline name: every pipeline (server-to-server sync), only what changed after
+      // `last_sync_time` when given (0 too means everything: Python's server answers 406
+      // there). With a name, Python ignores last_sync_time, and so do we.
       // No lock: stores only grow, and the export reads are safe against a merge committing
       // in between (export-json.ts).
+      const updatedAfter = req.body?.last_sync_time ?? undefined;
       let document: PyJson;
       try {
         document =
           pipelineName === undefined
-            ? (await exportAllPipelines(ctx.store, { executionUuid })).document
+            ? (await exportAllPipelines(ctx.store, { executionUuid, updatedAfter })).document
             : (await exportDocument(ctx.store, pipelineName, { executionUuid })).document;
       } catch (err) {
         if (err instanceof NotFoundError && err.code === 'PIPELINE_NOT_FOUND') {

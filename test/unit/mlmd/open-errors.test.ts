@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { CmfError, IntegrityError, NotFoundError } from '../../../src/errors/index.js';
-import { translateSqliteError } from '../../../src/mlmd/errors.js';
+import { mlmdFileProblem, translateSqliteError } from '../../../src/mlmd/errors.js';
 import {
   MlmdStore,
   PropertyType,
@@ -275,6 +275,51 @@ describe('opening files that are not a v10 MLMD store', () => {
     expect(() => MlmdStore.open(path)).toThrow(
       expect.objectContaining({ code: 'MLMD_CANT_OPEN', exitCode: 1 }),
     );
+  });
+});
+
+describe('the problem an open error names, for callers that word their own hints', () => {
+  it('each error about the chosen file carries its problem; others carry none', () => {
+    const problem = (path: string, opts: MlmdOpenOptions = {}) =>
+      mlmdFileProblem(expectOpenError(path, opts));
+    const notes = join(tempDir(), 'notes.txt');
+    writeFileSync(notes, 'some notes, not a database\n'.repeat(10));
+    expect(problem(notes)).toBe('not-mlmd');
+    const other = join(tempDir(), 'other.db');
+    raw(other, 'CREATE TABLE t (x)');
+    expect(problem(other)).toBe('not-mlmd');
+    const noEnv = mlmdFile();
+    raw(noEnv, 'DROP TABLE MLMDEnv');
+    expect(problem(noEnv)).toBe('damaged');
+    const noRow = mlmdFile();
+    raw(noRow, 'DELETE FROM MLMDEnv');
+    expect(problem(noRow)).toBe('damaged');
+    const empty = join(tempDir(), 'mlmd');
+    writeFileSync(empty, '');
+    expect(problem(empty, { readonly: true })).toBe('empty');
+    let absent: unknown;
+    try {
+      MlmdStore.open(join(tempDir(), 'mlmd'), { create: false });
+    } catch (err) {
+      absent = err;
+    }
+    expect(mlmdFileProblem(absent)).toBe('missing');
+    let dir: unknown;
+    try {
+      MlmdStore.open(tempDir());
+    } catch (err) {
+      dir = err;
+    }
+    expect(mlmdFileProblem(dir)).toBe('directory');
+    const readonly = Object.assign(new Error('attempt to write a readonly database'), {
+      code: 'SQLITE_READONLY',
+    });
+    expect(mlmdFileProblem(translateSqliteError(readonly, empty, 5000))).toBe('not-writable');
+    // Not about which file was chosen: an ml-metadata version to up- or downgrade.
+    const v9 = mlmdFile();
+    raw(v9, 'UPDATE MLMDEnv SET schema_version = 9');
+    expect(problem(v9)).toBeUndefined();
+    expect(mlmdFileProblem(new Error('x'))).toBeUndefined();
   });
 });
 

@@ -157,8 +157,6 @@ describe('property values', () => {
     const bad = [
       intValue(2 ** 60),
       intValue(2n ** 63n),
-      doubleValue(Number.NaN),
-      doubleValue(Infinity),
       stringValue('a\0b'),
       stringValue('__MLMD_NULL__'),
       protoValue('not base64!'),
@@ -170,6 +168,54 @@ describe('property values', () => {
         JSON.stringify(String(v.value)),
       ).toThrow(expect.objectContaining({ code: 'MLMD_INVALID_ARGUMENT', exitCode: 2 }));
     }
+  });
+
+  it('keeps NaN and infinities in cells ml-metadata reads back as those doubles', () => {
+    const a = store.artifacts.create({
+      typeId,
+      properties: { x: doubleValue(NaN) },
+      customProperties: { inf: doubleValue(Infinity), ninf: doubleValue(-Infinity) },
+    });
+    const again = store.artifacts.require(a.id);
+    expect(again.properties.x).toEqual(doubleValue(NaN));
+    expect(again.customProperties).toEqual({
+      inf: doubleValue(Infinity),
+      ninf: doubleValue(-Infinity),
+    });
+    expect(a.properties).toEqual(again.properties);
+    // MLMD parses each cell's text with absl::SimpleAtod: `NaN`, `Inf`, `-Inf` all parse. A
+    // NaN bound as a REAL would be NULL (a row with no value), so it is the text NaN.
+    const r = rows(a.id);
+    expect([r['0:x']?.t_double, r['0:x']?.double_value]).toEqual(['text', 'NaN']);
+    expect([r['1:inf']?.t_double, r['1:ninf']?.t_double]).toEqual(['real', 'real']);
+    const text = store.database
+      .prepare(
+        'SELECT CAST(double_value AS TEXT) AS t FROM ArtifactProperty WHERE artifact_id = ? ORDER BY name',
+      )
+      .pluck()
+      .all(a.id);
+    expect(text).toEqual(['Inf', '-Inf', 'NaN']);
+  });
+
+  it('reads double cells holding text as MLMD does, and refuses text that is no number', () => {
+    const a = store.artifacts.create({ typeId, customProperties: { c: doubleValue(1) } });
+    const set = store.database.prepare(
+      "UPDATE ArtifactProperty SET double_value = ? WHERE artifact_id = ? AND name = 'c'",
+    );
+    const cases: [string, number][] = [
+      ['nan', NaN],
+      ['-inf', -Infinity],
+      ['Infinity', Infinity],
+      [' 2.5 ', 2.5],
+    ];
+    for (const [cell, value] of cases) {
+      set.run(cell, a.id);
+      expect(store.artifacts.require(a.id).customProperties.c, cell).toEqual(doubleValue(value));
+    }
+    set.run('2.5x', a.id);
+    expect(() => store.artifacts.require(a.id)).toThrow(
+      expect.objectContaining({ code: 'MLMD_BAD_ROW' }),
+    );
   });
 
   it('upserts: setting a property again replaces its row and bumps last_update', () => {
