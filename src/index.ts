@@ -1,4 +1,5 @@
 // Public library API of cmf.
+import './node-guard.js'; // first: an older Node is refused before any dependency loads
 export * from './errors/index.js';
 export * as mlmd from './mlmd/index.js';
 export * as hashing from './hashing/index.js';

@@ -7,8 +7,9 @@ import { MIN_NODE, nodeTooOld } from '../../../bin/node-check.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
 const runJs = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
+const libraryIndex = new URL('../../../dist/index.js', import.meta.url).href;
 
-describe('Node.js version check of bin/run.js', () => {
+describe('Node.js version check of bin/run.js and the library', () => {
   it('is the engines range of package.json', () => {
     expect(pkg.engines.node).toBe(`>=${MIN_NODE.join('.')}`);
   });
@@ -39,6 +40,19 @@ describe('Node.js version check of bin/run.js', () => {
         status: 'error',
         error: { code: 'NODE_TOO_OLD' },
       });
+    },
+  );
+
+  it.skipIf(!oldNode)(
+    "the library, imported on an older Node, throws NODE_TOO_OLD before a dependency's TypeError",
+    () => {
+      const script = `import(${JSON.stringify(libraryIndex)}).then(
+        () => console.log('loaded'),
+        (e) => console.log(JSON.stringify({ name: e.name, code: e.code, hint: e.hint })))`;
+      const r = spawnSync(oldNode!, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+      const out = JSON.parse(r.stdout);
+      expect(out).toMatchObject({ name: 'ConfigError', code: 'NODE_TOO_OLD' });
+      expect(out.hint).toMatch(/scripts\/with-node node <script>/);
     },
   );
 });

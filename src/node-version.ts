@@ -1,0 +1,35 @@
+/**
+ * The oldest Node.js cmf runs on: package.json "engines" says ">=22.12". On an older Node a
+ * dependency fails at import with a confusing TypeError, and the native SQLite addon, built
+ * for the Node that installed it, can crash the process with SIGSEGV (measured with Node 20
+ * against modules installed by Node 24). Both entry points check first: bin/run.js and the
+ * library's index (through node-guard.ts). Imports nothing but the error hierarchy, so it
+ * loads on any Node.
+ */
+import { ConfigError } from './errors/index.js';
+
+export const MIN_NODE: readonly [number, number] = [22, 12];
+
+/** True when `version` ("22.11.0", "v20.20.2") is older than MIN_NODE. */
+export function nodeTooOld(version: string): boolean {
+  const [major = 0, minor = 0] = version.replace(/^v/, '').split('.').map(Number);
+  return major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1]);
+}
+
+/** The error for running on `version` (default: this process's Node). */
+export function nodeTooOldError(
+  version = process.versions.node,
+  execPath = process.execPath,
+): ConfigError {
+  const required = MIN_NODE.join('.');
+  return new ConfigError(
+    'NODE_TOO_OLD',
+    `cmf needs Node.js ${required} or newer; ${execPath} is Node.js ${version}`,
+    {
+      hint:
+        "Install Node.js 22 or 24. In a cmf checkout, 'scripts/setup' brings its own Node: run " +
+        "cmf with bin/cmf, and scripts that use the library with 'scripts/with-node node <script>'.",
+      data: { node: version, required: `>=${required}` },
+    },
+  );
+}
