@@ -66,11 +66,12 @@ export async function runGetStarted(lib: Lib, opts: RunOptions): Promise<void> {
     pipelineName: opts.pipelineName ?? 'Test-env',
     cwd: dir,
   };
-  generateData(dir, opts.variant ?? 0);
 
   // parse.py
   {
+    // Opened first: a directory that is not a cmf project is refused before data is written.
     const cmf = await Cmf.open(common);
+    generateData(dir, opts.variant ?? 0);
     await cmf.createContext('Prepare', { 'user-metadata1': 'metadata_value' });
     await cmf.createExecution(
       'Prepare',

@@ -11,5 +11,12 @@ import { Cmf, doubleValue } from '../../dist/index.js';
 import { runGetStarted } from './pipeline.ts';
 
 const dir = resolve(process.argv[2] ?? '.');
-await runGetStarted({ Cmf, doubleValue }, { dir });
-process.stdout.write(`logged example-get-started into ${resolve(dir, 'mlmd')}\n`);
+try {
+  await runGetStarted({ Cmf, doubleValue }, { dir });
+  process.stdout.write(`logged example-get-started into ${resolve(dir, 'mlmd')}\n`);
+} catch (err) {
+  // cmf's errors carry a hint and an exit code: show them as the CLI does, not a stack.
+  const e = err as { message?: string; hint?: string; exitCode?: number };
+  process.stderr.write(`Error: ${e.message ?? String(err)}\n${e.hint ? `Hint: ${e.hint}\n` : ''}`);
+  process.exitCode = e.exitCode ?? 1;
+}
