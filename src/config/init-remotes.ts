@@ -109,10 +109,15 @@ export function requireUrl(flag: string, value: string, schemes: string[]): URL 
   } catch {
     url = undefined;
   }
-  if (!url || !schemes.includes(url.protocol.slice(0, -1)) || url.host === '') {
+  const example = `Example: --${flag} ${schemes[0]}://${schemes[0] === 's3' ? 'bucket/prefix' : 'host:port/path'}`;
+  if (url && schemes.includes(url.protocol.slice(0, -1)) && url.host === '') {
+    const what = url.protocol === 's3:' ? 'bucket' : 'host';
+    throw usage(`--${flag} '${value}' names no ${what}`, example);
+  }
+  if (!url || !schemes.includes(url.protocol.slice(0, -1))) {
     throw usage(
       `--${flag} must be a ${schemes.map((s) => `${s}://`).join(' or ')} URL, got '${value}'`,
-      `Example: --${flag} ${schemes[0]}://${schemes[0] === 's3' ? 'bucket/prefix' : 'host:port/path'}`,
+      example,
     );
   }
   return url;

@@ -438,7 +438,11 @@ describe('cmf init: argument checks before anything is written', () => {
     ['empty path', { type: 'local', path: '' }, /--path/],
     ['empty git url', { type: 'local', path: '/s', gitRemoteUrl: ' ' }, /--git-remote-url/],
     ['non-s3 url', { type: 'amazonS3', url: 'http://bucket' }, /s3:\/\//],
-    ['s3 url without a bucket', { type: 'amazonS3', url: 's3://' }, /s3:\/\//],
+    [
+      's3 url without a bucket',
+      { type: 'amazonS3', url: 's3://' },
+      /--url 's3:\/\/' names no bucket/,
+    ],
     [
       's3 url with an empty bucket',
       { type: 'minioS3', url: 's3:///p', endpointUrl: 'http://m' },
