@@ -14,7 +14,8 @@ export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {
     "checks the files out at their recorded paths, relative to the MLMD file's directory (never " +
     'outside the project). With -a, one artifact ' +
     '(full name, path or file name). Exits 1 if anything failed, 5 if an object was corrupt ' +
-    '(its files are not written), 3 for an unknown pipeline or artifact.';
+    '(its files are not written), 3 for an unknown pipeline or artifact or a missing remote ' +
+    'directory, 4 if cmf is not initialised or the remote refuses its settings or credentials.';
   static override examples = [
     '<%= config.bin %> artifact pull -p Test-env',
     '<%= config.bin %> artifact pull -p Test-env -a data.xml.gz',

@@ -12,7 +12,9 @@ export default class ArtifactPush extends CmfCommand<PushArtifactsResult> {
   static override description =
     'Uploads the cached objects of every file-backed artifact of the pipeline (directories: ' +
     'every file, then the manifest) that the remote lacks, in the DVC 3 layout ' +
-    '(<remote>/files/md5/xx/...). Exits 1 if any object failed, 4 if cmf is not initialised.';
+    '(<remote>/files/md5/xx/...). Exits 1 if any object failed, 3 for an unknown pipeline, 4 ' +
+    'if cmf is not initialised or the remote refuses its settings or credentials, 5 if a ' +
+    'cache copy is corrupt (it is not uploaded).';
   static override examples = [
     '<%= config.bin %> artifact push -p Test-env',
     '<%= config.bin %> artifact push -p Test-env -f mlmd -j 16 --json',
