@@ -3,7 +3,7 @@ import { RawJson, jsonText } from '../cmf/raw-json.js';
 import { CmfError, ExitCode, toCmfError } from '../errors/index.js';
 import { expandFlagPrefixes, type PrefixFlag } from './flag-prefix.js';
 import { handOverSignals, stopCleanlyOnSignals, type OwnStopSignal } from './interrupt.js';
-import { describeParseError } from './parse-errors.js';
+import { describeParseError, type FlagShape } from './parse-errors.js';
 import { renderError } from './render-error.js';
 
 /**
@@ -56,12 +56,7 @@ export abstract class CmfCommand<T> extends Command {
     argv = this.argv,
   ): Promise<Interfaces.ParserOutput<F, B, A>> {
     const input = options ?? (this.ctor as unknown as Interfaces.Input<F, B, A>);
-    const flags = {
-      ...(input.enableJsonFlag ? { json: { type: 'boolean' } } : {}),
-      ...input.baseFlags,
-      ...input.flags,
-    } as Record<string, PrefixFlag>;
-    return super.parse(options, expandFlagPrefixes(argv, flags));
+    return super.parse(options, expandFlagPrefixes(argv, allFlags(input)));
   }
 
   /**
@@ -87,10 +82,24 @@ export abstract class CmfCommand<T> extends Command {
     if (err instanceof CmfError || parseExit === undefined) cmfError = toCmfError(err);
     else {
       const help = `See '${this.commandLine()} --help'.`;
-      const { message, hint } = describeParseError(err.message, this.ctor.flags ?? {}, help);
+      const flags = allFlags(this.ctor as unknown as Interfaces.Input<object, object, object>);
+      const { message, hint } = describeParseError(err.message, flags, help);
       cmfError = new CmfError('USAGE', ExitCode.usage, message, { hint });
     }
     process.stderr.write(renderError(cmfError, this.jsonEnabled()));
     return this.exit(cmfError.exitCode);
   }
+}
+
+/** Every flag a command takes: its own, the base flags and --json. */
+function allFlags(input: {
+  enableJsonFlag?: boolean;
+  baseFlags?: object;
+  flags?: object;
+}): Record<string, PrefixFlag & FlagShape> {
+  return {
+    ...(input.enableJsonFlag ? { json: { type: 'boolean' } } : {}),
+    ...input.baseFlags,
+    ...input.flags,
+  } as Record<string, PrefixFlag & FlagShape>;
 }

@@ -51,6 +51,44 @@ describe('cmf binary basics', () => {
     expect(r.stderr).toMatch(/Hint: See 'cmf version --help'/);
   });
 
+  it('an unknown flag close to one the command has gets a "Did you mean"', async () => {
+    const r = await runCmf(['artifact', 'list', '-p', 'x', '--pagesize', '5']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'Error: Nonexistent flag: --pagesize\n' +
+        "Hint: Did you mean --page-size? See 'cmf artifact list --help'.\n",
+    );
+  });
+
+  it('a switch given a value (--json=true) is a usage error naming it', async () => {
+    const r = await runCmf(['pipeline', 'list', '--json=true']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'Error: Flag --json takes no value: --json=true\n' +
+        'Hint: Give --json alone to turn it on, or leave it out.\n',
+    );
+  });
+
+  it('integer flags refuse non-integers and values out of their range, naming both', async () => {
+    for (const [args, flag, range] of [
+      [['artifact', 'list', '-p', 'x', '--page-size', '1e20'], '--page-size', '1 to 10000'],
+      [
+        ['artifact', 'list', '-p', 'x', '--page-size', '99999999999999999999'],
+        '--page-size',
+        '1 to 10000',
+      ],
+      [['artifact', 'push', '-p', 'x', '-j', '1.5'], '-j/--jobs', '1 to 256'],
+      [['repo', 'push', '-p', 'x', '--jobs=100000000'], '-j/--jobs', '1 to 256'],
+      [['server', 'start', '--port', '70000'], '--port', '0 to 65535'],
+    ] as const) {
+      const r = await runCmf([...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(
+        new RegExp(`^Error: Invalid value for ${flag}: expected an integer from ${range}, got '`),
+      );
+    }
+  });
+
   it('a repeated single-value flag is refused, and the hint names the command as typed', async () => {
     const r = await runCmf(['pipeline', 'list', '-f', 'a', '-f', 'b']);
     expect(r.code).toBe(2);
