@@ -20,6 +20,51 @@ describe('cmf binary basics', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ version: pkg.version });
   });
 
+  it('--version and -v give the JSON of `version --json` with --json', async () => {
+    const expected = JSON.parse((await runCmf(['version', '--json'])).stdout);
+    for (const args of [
+      ['--version', '--json'],
+      ['-v', '--json'],
+    ]) {
+      const r = await runCmf(args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual(expected);
+    }
+  });
+
+  it('help has no JSON form: --help --json is a usage error, JSON on stderr', async () => {
+    for (const args of [
+      ['--help', '--json'],
+      ['artifact', 'list', '--help', '--json'],
+      ['help', 'pipeline', 'list', '--json'],
+    ]) {
+      const r = await runCmf(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(JSON.parse(r.stderr)).toMatchObject({ error: { code: 'HELP_NOT_JSON' } });
+    }
+  });
+
+  it('a topic without a command prints its help on stderr and exits 2, as argparse does', async () => {
+    const r = await runCmf(['artifact']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^USAGE\n {2}\$ cmf artifact COMMAND$/m);
+    expect(r.stderr).toMatch(
+      /^Error: Missing command: 'cmf artifact' needs one of list, pull or push$/m,
+    );
+    const json = await runCmf(['init', '--json']);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: 'MISSING_COMMAND' } });
+    const bare = await runCmf([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/^Error: Missing command: 'cmf' needs one of /m);
+    const help = await runCmf(['artifact', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^USAGE\n {2}\$ cmf artifact COMMAND$/m);
+    expect(help.stderr).toBe('');
+  });
+
   it('--help lists the commands', async () => {
     const r = await runCmf(['--help']);
     expect(r.code).toBe(0);
