@@ -177,6 +177,31 @@ describe('cmf binary basics', () => {
     expect(sub.stderr).toMatch(/^Error: Cannot open MLMD file .*sub: it is a directory\.$/m);
   });
 
+  it('a device given with -f is no "empty file" to delete', async () => {
+    const r = await runCmf(['pipeline', 'list', '-f', '/dev/null']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^Error: Cannot open MLMD file \/dev\/null: it is a character device\.$/m,
+    );
+    expect(r.stderr).not.toMatch(/delete/i);
+  });
+
+  it('without -f, a missing or foreign MLMD file is explained as the default file', async () => {
+    const dir = await tempDir('cmf-e2e-default-mlmd-');
+    const missing = await runCmf(['pipeline', 'list'], { cwd: dir });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).not.toMatch(/path given with -f/);
+    expect(missing.stderr).toMatch(/^Hint: No MLMD file here: without -f\/--file_name cmf opens/m);
+    const given = await runCmf(['pipeline', 'list', '-f', 'mlmd'], { cwd: dir });
+    expect(given.stderr).toMatch(/^Hint: Check the path given with -f\/--file_name/m);
+    writeFileSync(join(dir, 'mlmd'), 'not a database\n');
+    const foreign = await runCmf(['artifact', 'list', '-p', 'x', '--json'], { cwd: dir });
+    expect(foreign.code).toBe(5);
+    const err = JSON.parse(foreign.stderr).error;
+    expect(err).toMatchObject({ name: 'MlmdFileError', code: 'MLMD_NOT_SQLITE' });
+    expect(err.hint).toMatch(/^This is the default MLMD file \(without -f\/--file_name/);
+  });
+
   it('long flags may be abbreviated to a unique prefix, as in Python cmf (argparse)', async () => {
     const dir = await tempDir('cmf-e2e-prefix-');
     const r = await runCmf(['execution', 'list', '--pipe', 'Test-env', '--fi', 'nosuch', '--js'], {
