@@ -20,7 +20,7 @@ import {
 } from './init-remotes.js';
 import { checkInitValues } from './init-values.js';
 import { cmfConfigFileName } from './project.js';
-import { maskUrlPasswords } from './url-password.js';
+import { maskUrlSecrets } from './url-secrets.js';
 
 export { REMOTE_NAMES, type RemoteOptions, type RemoteType } from './init-remotes.js';
 
@@ -161,7 +161,7 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
     root,
     // A report: a password that reached a URL some other way (a hand-edited .cmfconfig's
     // server URL, kept by re-running init) is not repeated in it.
-    remote: { name: plan.name, url: maskUrlPasswords(plan.url), credentials: plan.credentials },
+    remote: { name: plan.name, url: maskUrlSecrets(plan.url), credentials: plan.credentials },
     files: {
       cmfconfig,
       ...(replaced ? { cmfconfigBackup: replaced.backup } : {}),
@@ -170,7 +170,7 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
     },
     secretKeys,
     git: { initialized, ...(branch ? { branch } : {}), cmfOrigin },
-    cmfServerUrl: maskUrlPasswords(cmfServerUrl),
+    cmfServerUrl: maskUrlSecrets(cmfServerUrl),
     ...(neo4j ? { neo4j } : {}),
     warnings,
   };
