@@ -8,6 +8,7 @@ import {
   NEO4J_DB_SECTION,
   backUpUnreadableCmfConfig,
   updateCmfConfig,
+  type CmfConfigDocument,
 } from './cmfconfig.js';
 import { parseIni, remoteSectionName, type IniSection } from './configobj.js';
 import { dvcConfigPaths, readIfExists, updateIniFile } from './dvc-config.js';
@@ -20,7 +21,7 @@ import {
 } from './init-remotes.js';
 import { checkInitValues } from './init-values.js';
 import { cmfConfigFileName } from './project.js';
-import { maskUrlSecrets } from './url-secrets.js';
+import { hasUrlSecret, maskUrlSecrets, stripUrlSecrets } from './url-secrets.js';
 
 export { REMOTE_NAMES, type RemoteOptions, type RemoteType } from './init-remotes.js';
 
@@ -154,6 +155,8 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
       );
     }
     if (plan.osdfSection) doc.set('osdf', new Map(plan.osdfSection));
+    // Flags with a URL secret were refused above: any found now was in the file already.
+    warnings.push(...keptUrlSecrets(doc, cmfConfigFileName(env)));
   });
 
   return {
@@ -174,6 +177,25 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
     ...(neo4j ? { neo4j } : {}),
     warnings,
   };
+}
+
+/** A warning per `.cmfconfig` value holding a URL secret, saying how to remove it. */
+function keptUrlSecrets(doc: CmfConfigDocument, file: string): string[] {
+  const found: string[] = [];
+  for (const [section, keys] of doc) {
+    for (const [key, value] of keys) {
+      if (!hasUrlSecret(value)) continue;
+      const clean = stripUrlSecrets(value);
+      const fix =
+        section === 'cmf' && key === 'server-url'
+          ? `re-run init with --cmf-server-url ${clean} (a server token goes in CMF_SERVER_TOKEN)`
+          : `edit ${file} to read ${key} = ${clean} in [${section}]`;
+      found.push(
+        `${file} keeps a password in [${section}] ${key} (${maskUrlSecrets(value)}), and git tracks ${file}. Remove it: ${fix}.`,
+      );
+    }
+  }
+  return found;
 }
 
 /**

@@ -157,6 +157,45 @@ describe('cmf init (binary)', () => {
     });
   });
 
+  it('init show masks secrets in URL query strings too; re-init warns of URL secrets it keeps', async () => {
+    const { dir, cmf } = await setup();
+    expect((await cmf(['init', 'local', '--path', '/s', '--git-remote-url', GIT_URL])).code).toBe(
+      0,
+    );
+    writeFileSync(
+      join(dir, '.cmfconfig'),
+      '[cmf]\nserver-url = http://admin:hunter2@srv:8080/?token=TOKSECRET&x=1\n',
+    );
+    const show = await cmf(['init', 'show']);
+    expect(show.stdout).not.toMatch(/hunter2|TOKSECRET/);
+    expect(show.stdout).toMatch(
+      /^cmf-server-url = http:\/\/admin:\*{4}@srv:8080\/\?token=\*{4}&x=1 +# \.cmfconfig$/m,
+    );
+    const json = JSON.parse((await cmf(['init', 'show', '--json'])).stdout);
+    expect(JSON.stringify(json)).not.toMatch(/hunter2|TOKSECRET/);
+
+    const again = await cmf(['init', 'local', '--path', '/s', '--git-remote-url', GIT_URL]);
+    expect(again.code).toBe(0);
+    expect(again.stdout + again.stderr).not.toMatch(/hunter2|TOKSECRET/);
+    expect(again.stderr.replace(/\s*›\s*/g, ' ')).toMatch(
+      /Warning: \.cmfconfig keeps a password in \[cmf\] server-url .* Remove it: re-run init with --cmf-server-url http:\/\/admin@srv:8080\/\?x=1/,
+    );
+    const quiet = await cmf([
+      'init',
+      'local',
+      '--path',
+      '/s',
+      '--git-remote-url',
+      GIT_URL,
+      '--json',
+    ]);
+    const { warnings } = JSON.parse(quiet.stdout);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^\.cmfconfig keeps a password in \[cmf\] server-url \(http:\/\/admin:\*{4}@/,
+    );
+  });
+
   it('amazonS3 without keys uses the environment and stores none', async () => {
     const { dir, cmf } = await setup();
     const r = await cmf(['init', 'amazonS3', '--url', 's3://b', '--git-remote-url', GIT_URL], {
