@@ -16,12 +16,14 @@ for (const stream of [process.stdout, process.stderr]) {
 
 const argv = process.argv.slice(2);
 exitIfNodeTooOld(argv);
-if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
-  // Answer without loading oclif (about 100 ms of module loading): same text as oclif prints.
-  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-  process.stdout.write(
-    `cmf/${version} ${process.platform}-${process.arch} node-${process.version}\n`,
-  );
+// `cmf --version` / `-v`, with or without --json: answered without loading oclif (about
+// 100 ms of module loading), in the same text and JSON as `cmf version`.
+const versionText =
+  argv.length <= 2 && argv.some((a) => a === '--version' || a === '-v')
+    ? (await import('../dist/cli/version-info.js')).versionReply(argv, packageVersion())
+    : undefined;
+if (versionText !== undefined) {
+  process.stdout.write(versionText);
 } else {
   // The compile cache (Node >= 22.1) saves parsing time on every run after the first.
   module.enableCompileCache?.();
@@ -30,4 +32,8 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
   const { execute } = await import('@oclif/core');
   await execute({ dir: import.meta.url });
+}
+
+function packageVersion() {
+  return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 }

@@ -2,8 +2,9 @@ import { Command, Errors, type Interfaces } from '@oclif/core';
 import { RawJson, jsonText } from '../cmf/raw-json.js';
 import { CmfError, ExitCode, toCmfError } from '../errors/index.js';
 import { expandFlagPrefixes, type PrefixFlag } from './flag-prefix.js';
+import { forDefaultMlmdFile } from './open-mlmd.js';
 import { handOverSignals, stopCleanlyOnSignals, type OwnStopSignal } from './interrupt.js';
-import { describeParseError } from './parse-errors.js';
+import { describeParseError, type FlagShape } from './parse-errors.js';
 import { renderError } from './render-error.js';
 
 /**
@@ -18,6 +19,9 @@ export abstract class CmfCommand<T> extends Command {
   abstract override run(): Promise<T>;
 
   private releaseSignals?: () => void;
+
+  /** The flags as parsed, once parsing succeeded: an error is explained with what was given. */
+  private parsedFlags?: Record<string, unknown>;
 
   /** `cmf artifact pull`: oclif keeps ids as 'artifact:pull'; users type a space. */
   protected commandLine(): string {
@@ -56,12 +60,9 @@ export abstract class CmfCommand<T> extends Command {
     argv = this.argv,
   ): Promise<Interfaces.ParserOutput<F, B, A>> {
     const input = options ?? (this.ctor as unknown as Interfaces.Input<F, B, A>);
-    const flags = {
-      ...(input.enableJsonFlag ? { json: { type: 'boolean' } } : {}),
-      ...input.baseFlags,
-      ...input.flags,
-    } as Record<string, PrefixFlag>;
-    return super.parse(options, expandFlagPrefixes(argv, flags));
+    const parsed = await super.parse(options, expandFlagPrefixes(argv, allFlags(input)));
+    this.parsedFlags = parsed.flags;
+    return parsed;
   }
 
   /**
@@ -84,13 +85,33 @@ export abstract class CmfCommand<T> extends Command {
     if (err instanceof Errors.ExitError) throw err;
     const parseExit = err.oclif?.exit;
     let cmfError: CmfError;
-    if (err instanceof CmfError || parseExit === undefined) cmfError = toCmfError(err);
-    else {
+    if (err instanceof CmfError || parseExit === undefined) {
+      cmfError = toCmfError(err);
+      // The MLMD file was cmf's default choice: its hints must not speak of a -f given.
+      const fileFlag = this.parsedFlags && 'file_name' in (this.ctor.flags ?? {});
+      if (fileFlag && this.parsedFlags?.file_name === undefined) {
+        cmfError = forDefaultMlmdFile(cmfError);
+      }
+    } else {
       const help = `See '${this.commandLine()} --help'.`;
-      const { message, hint } = describeParseError(err.message, this.ctor.flags ?? {}, help);
+      const flags = allFlags(this.ctor as unknown as Interfaces.Input<object, object, object>);
+      const { message, hint } = describeParseError(err.message, flags, help);
       cmfError = new CmfError('USAGE', ExitCode.usage, message, { hint });
     }
     process.stderr.write(renderError(cmfError, this.jsonEnabled()));
     return this.exit(cmfError.exitCode);
   }
+}
+
+/** Every flag a command takes: its own, the base flags and --json. */
+function allFlags(input: {
+  enableJsonFlag?: boolean;
+  baseFlags?: object;
+  flags?: object;
+}): Record<string, PrefixFlag & FlagShape> {
+  return {
+    ...(input.enableJsonFlag ? { json: { type: 'boolean' } } : {}),
+    ...input.baseFlags,
+    ...input.flags,
+  } as Record<string, PrefixFlag & FlagShape>;
 }

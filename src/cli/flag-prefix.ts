@@ -17,15 +17,22 @@ export interface PrefixFlag {
  * matching only one flag's spellings, `--pipeline_name` and `--pipeline-name`, are unique).
  * Values of flags and everything after `--` are left alone; a token where a value belongs
  * that names a flag is that flag (`-j --forc`: -j lacks its value), not the value.
+ * A switch (boolean flag) given a value (`--json=true`) is a usage error naming it: a switch
+ * takes none, and accepting `=false` would read as the opposite of what `--no-pager=false` says.
  */
 export function expandFlagPrefixes(argv: string[], flags: Record<string, PrefixFlag>): string[] {
   // Every long spelling → the name the flag is expanded to.
   const spellings = new Map<string, string>();
   const valueFlags = new Set<string>();
   const valueChars = new Set<string>();
+  const switches = new Set<string>();
   for (const [name, flag] of Object.entries(flags)) {
     for (const spelling of [name, ...(flag.aliases ?? [])]) spellings.set(spelling, name);
-    if (flag.type === 'boolean' && flag.allowNo) spellings.set(`no-${name}`, `no-${name}`);
+    if (flag.type === 'boolean') switches.add(name);
+    if (flag.type === 'boolean' && flag.allowNo) {
+      spellings.set(`no-${name}`, `no-${name}`);
+      switches.add(`no-${name}`);
+    }
     if (flag.type === 'option') {
       valueFlags.add(name);
       for (const c of [flag.char, ...(flag.charAliases ?? [])]) if (c) valueChars.add(c);
@@ -50,6 +57,7 @@ export function expandFlagPrefixes(argv: string[], flags: Record<string, PrefixF
     if (arg.startsWith('--')) {
       const typed = typedName(arg);
       const name = spellings.get(typed) ?? (typed === '' ? undefined : expand(typed, spellings));
+      if (name !== undefined && switches.has(name) && arg.includes('=')) refuseValue(arg, name);
       out.push(
         name === undefined || spellings.has(typed)
           ? arg
@@ -85,5 +93,13 @@ function expand(prefix: string, spellings: Map<string, string>): string | undefi
   throw new UsageError('AMBIGUOUS_FLAG', `Ambiguous flag --${prefix}: it could be ${list}`, {
     hint: 'Type more of the flag name, so that only one flag starts with it.',
     data: { prefix, candidates: [...names].sort() },
+  });
+}
+
+/** `--json=true`: a switch is on when given, off when left out. */
+function refuseValue(arg: string, name: string): never {
+  throw new UsageError('FLAG_TAKES_NO_VALUE', `Flag --${name} takes no value: ${arg}`, {
+    hint: `Give --${name} alone to turn it on, or leave it out.`,
+    data: { flag: name },
   });
 }

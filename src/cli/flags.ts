@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Errors, Flags } from '@oclif/core';
 
 /**
  * Flags shared by many commands, spelled as Python cmf spells them (`--pipeline_name`,
@@ -33,9 +33,30 @@ export const executionUuidFlag = () =>
     summary: 'Show the details of the execution with this uuid.',
   });
 
+/**
+ * An integer flag that takes only whole numbers from `min` to `max`, written in decimal:
+ * oclif's own check lets `99999999999999999999` through (as 1e20) and its message names no
+ * range. A refused value is a parse error, so the user sees it as a usage error (exit 2)
+ * naming the flag (see describeParseError).
+ */
+export const integerFlag = Flags.custom<number, { min: number; max: number }>({
+  parse: async (input, _ctx, opts) => parseIntegerInRange(input, opts.min, opts.max),
+});
+
+export function parseIntegerInRange(input: string, min: number, max: number): number {
+  const n = /^[+-]?\d+$/.test(input.trim()) ? Number(input.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new Errors.CLIError(`expected an integer from ${min} to ${max}, got '${input}'`);
+  }
+  return n;
+}
+
+/** Upper bound of `-j`: each job may hold a connection and a hashing thread. */
+export const MAX_JOBS = 256;
+
 /** `-j N`: parallel transfers; without it each remote's own default applies. */
 export const jobsFlag = (summary = 'Parallel transfers (default: per remote).') =>
-  Flags.integer({ char: 'j', min: 1, summary });
+  integerFlag({ char: 'j', min: 1, max: MAX_JOBS, summary });
 
 export const jsonFileFlag = () =>
   Flags.string({
@@ -47,10 +68,11 @@ export const jsonFileFlag = () =>
 
 /** `--page-size` and `--no-pager` of the list commands. */
 export const pagingFlags = () => ({
-  'page-size': Flags.integer({
+  'page-size': integerFlag({
     summary: 'Rows per page on a terminal.',
     default: 20,
     min: 1,
+    max: 10_000,
   }),
   'no-pager': Flags.boolean({
     summary: 'Print every row at once, without waiting for a key.',

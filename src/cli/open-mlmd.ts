@@ -1,6 +1,6 @@
 import { resolveMlmdPath } from '../config/project.js';
-import { UsageError } from '../errors/index.js';
-import { MlmdStore } from '../mlmd/index.js';
+import { UsageError, withHint, type CmfError } from '../errors/index.js';
+import { GIVEN_PATH_HINT, MlmdErrorCode, MlmdStore } from '../mlmd/index.js';
 import { flagValueHint } from './flag-hints.js';
 
 /**
@@ -37,4 +37,20 @@ export function openMlmdForReading(fileFlag: string | undefined): MlmdStore {
     create: false,
     readonly: true,
   });
+}
+
+/**
+ * An MLMD file error, reworded for a command run without -f/--file_name: the hints the store
+ * gives speak of "the path given with -f", but the user gave none and cmf chose the file.
+ */
+export function forDefaultMlmdFile(err: CmfError): CmfError {
+  const defaults = 'without -f/--file_name cmf opens ./mlmd, else mlmd in the project root';
+  let hint: string | undefined;
+  if (err.code === MlmdErrorCode.fileNotFound) {
+    hint = `No MLMD file here: ${defaults}. Run cmf where your MLMD file is, give its path with -f/--file_name, or pull the metadata into it with \`cmf metadata pull -p <pipeline>\`.`;
+  } else if (err.hint?.startsWith(GIVEN_PATH_HINT)) {
+    const rest = err.hint.slice(GIVEN_PATH_HINT.length).replace(/^[:;,]\s*/, '');
+    hint = `This is the default MLMD file (${defaults}); give another one with -f/--file_name. ${rest.charAt(0).toUpperCase()}${rest.slice(1)}`;
+  }
+  return hint === undefined ? err : withHint(err, hint);
 }

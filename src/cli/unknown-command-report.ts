@@ -1,7 +1,12 @@
-import type { Interfaces } from '@oclif/core';
+import { loadHelpClass, type Interfaces } from '@oclif/core';
 import { UsageError } from '../errors/index.js';
+import { wantsJson } from './json-flag.js';
 import { renderError } from './render-error.js';
-import { describeUnknownCommand } from './unknown-command.js';
+import {
+  describeMissingCommand,
+  describeUnknownCommand,
+  type CommandIndex,
+} from './unknown-command.js';
 
 /**
  * Prints the usage error for a command id oclif could not find (`pipeline:lst`) to stderr,
@@ -13,19 +18,36 @@ export function reportUnknownCommand(
   id: string,
   argv: readonly string[],
 ): number {
-  const index = {
-    commands: config.commands.filter((c) => !c.hidden).map((c) => c.id),
-    topics: config.topics.filter((t) => !t.hidden).map((t) => t.name),
-  };
-  const { message, hint } = describeUnknownCommand(id, index, config.bin);
-  const end = argv.indexOf('--');
-  const json = (end < 0 ? argv : argv.slice(0, end)).some(isJsonFlag);
+  const { message, hint } = describeUnknownCommand(id, commandIndex(config), config.bin);
   const err = new UsageError('COMMAND_NOT_FOUND', message, { hint });
+  process.stderr.write(renderError(err, wantsJson(argv)));
+  return err.exitCode;
+}
+
+/**
+ * For a topic typed without a command (`cmf artifact`, or `cmf` alone): the topic's help on
+ * stderr, then the usage error (only the JSON error with --json). Returns the exit code, 2,
+ * as argparse gives when a sub-command is missing; `cmf artifact --help` stays exit 0.
+ */
+export async function reportMissingCommand(
+  config: Interfaces.Config,
+  topic: string,
+  argv: readonly string[],
+): Promise<number> {
+  const json = wantsJson(argv);
+  if (!json) {
+    const opts = { ...config.pjson.oclif.helpOptions, sendToStderr: true };
+    await new (await loadHelpClass(config))(config, opts).showHelp(topic === '' ? [] : [topic]);
+  }
+  const { message, hint } = describeMissingCommand(topic, commandIndex(config), config.bin);
+  const err = new UsageError('MISSING_COMMAND', message, { hint });
   process.stderr.write(renderError(err, json));
   return err.exitCode;
 }
 
-/** `--json` or an abbreviation no other flag shares (`--j` could be `--jobs`). */
-function isJsonFlag(arg: string): boolean {
-  return arg.length >= 4 && '--json'.startsWith(arg);
+function commandIndex(config: Interfaces.Config): CommandIndex {
+  return {
+    commands: config.commands.filter((c) => !c.hidden).map((c) => c.id),
+    topics: config.topics.filter((t) => !t.hidden).map((t) => t.name),
+  };
 }

@@ -34,14 +34,7 @@ export function describeUnknownCommand(
   while (depth > 0 && !topics.has(parts.slice(0, depth).join(':'))) depth--;
   const scope = parts.slice(0, depth);
   const word = parts[depth]!;
-  const children = [
-    ...new Set(
-      [...index.commands, ...index.topics]
-        .map((c) => c.split(':'))
-        .filter((c) => c.length > depth && scope.every((p, i) => c[i] === p))
-        .map((c) => c[depth]!),
-    ),
-  ];
+  const children = childrenOf(scope, index);
   const close = closest(word, children);
   const message = `Unknown command '${spaced(parts)}'`;
   const help = `See '${spaced([...scope, '--help'])}'`;
@@ -58,6 +51,38 @@ export function describeUnknownCommand(
     return { message, hint: `'${spaced(scope)}' has: ${children.sort().join(', ')}. ${help}.` };
   }
   return { message, hint: `${help} for the commands.` };
+}
+
+/**
+ * What to say for a topic typed without a command (`cmf artifact`): argparse, and so Python
+ * cmf, requires one at each level. `topic` is colon-separated, '' for `cmf` alone.
+ */
+export function describeMissingCommand(
+  topic: string,
+  index: CommandIndex,
+  bin: string,
+): { message: string; hint: string } {
+  const scope = topic === '' ? [] : topic.split(':');
+  const line = [bin, ...scope].join(' ');
+  const names = childrenOf(scope, index).sort();
+  const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0];
+  return {
+    message: `Missing command: '${line}' needs one of ${list}`,
+    hint: `Run '${line} <command>'; '${line} <command> --help' shows what a command takes.`,
+  };
+}
+
+/** The distinct words that follow `scope` in the command and topic ids. */
+function childrenOf(scope: string[], index: CommandIndex): string[] {
+  const depth = scope.length;
+  return [
+    ...new Set(
+      [...index.commands, ...index.topics]
+        .map((c) => c.split(':'))
+        .filter((c) => c.length > depth && scope.every((p, i) => c[i] === p))
+        .map((c) => c[depth]!),
+    ),
+  ];
 }
 
 /** Names within a small edit distance of `word` (or starting with it), nearest first. */

@@ -1,23 +1,15 @@
 import { CmfCommand } from '../cli/base-command.js';
+import { versionInfo, versionLine, type VersionInfo } from '../cli/version-info.js';
 
-interface VersionResult {
-  version: string;
-  node: string;
-  platform: string;
-}
-
-export default class Version extends CmfCommand<VersionResult> {
+/** `cmf --version [--json]` gives the same answer, from bin/run.js (see versionReply). */
+export default class Version extends CmfCommand<VersionInfo> {
   static override summary = 'Print the version of cmf and of the Node.js running it.';
   static override examples = ['<%= config.bin %> version', '<%= config.bin %> version --json'];
 
-  async run(): Promise<VersionResult> {
+  async run(): Promise<VersionInfo> {
     await this.parse(Version);
-    const result = {
-      version: this.config.version,
-      node: process.versions.node,
-      platform: `${process.platform}-${process.arch}`,
-    };
-    this.log(`cmf/${result.version} ${result.platform} node-v${result.node}`);
+    const result = versionInfo(this.config.version);
+    this.log(versionLine(result));
     return result;
   }
 }

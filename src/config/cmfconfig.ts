@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { CmfError, ConfigError } from '../errors/index.js';
@@ -122,7 +123,8 @@ export async function updateCmfConfig(
 }
 
 /**
- * For `cmf init`: a `.cmfconfig` that does not parse is moved aside to `<path>.bak`, so that
+ * For `cmf init`: a `.cmfconfig` that does not parse is moved aside to `<path>.bak` (or
+ * `.bak.1`, `.bak.2`… when that exists: an earlier backup is never overwritten), so that
  * init can write a fresh one. Returns the backup's path and the parse error, or undefined
  * when the file is absent or readable (and is left as it is).
  */
@@ -134,7 +136,8 @@ export async function backUpUnreadableCmfConfig(
     return undefined;
   } catch (err) {
     if (!(err instanceof CmfError) || err.code !== 'CONFIG_SYNTAX') throw err;
-    const backup = `${path}.bak`;
+    let backup = `${path}.bak`;
+    for (let n = 1; existsSync(backup); n++) backup = `${path}.bak.${n}`;
     await rename(path, backup);
     return { backup, error: err };
   }

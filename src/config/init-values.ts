@@ -1,7 +1,7 @@
 import { UsageError } from '../errors/index.js';
 import type { InitOptions } from './init.js';
 import type { RemoteType } from './init-remotes.js';
-import { hasUrlPassword, maskUrlPasswords, stripUrlPasswords } from './url-password.js';
+import { hasUrlSecret, maskUrlSecrets, stripUrlSecrets } from './url-secrets.js';
 
 /**
  * Checks every `cmf init` value before anything is written: control characters (a newline
@@ -77,13 +77,13 @@ export function checkInitValues(opts: InitOptions): void {
   }
   for (const [option, { file, instead }] of Object.entries(urlFlags(opts.type))) {
     const value = values[option];
-    if (typeof value !== 'string' || !hasUrlPassword(value)) continue;
+    if (typeof value !== 'string' || !hasUrlSecret(value)) continue;
     const flag = flagName(option);
     throw new UsageError(
       'INIT_URL_PASSWORD',
-      `--${flag} holds a password (${maskUrlPasswords(value)}); init would store it in ${file}, which git tracks`,
+      `--${flag} holds a password (${maskUrlSecrets(value)}); init would store it in ${file}, which git tracks`,
       {
-        hint: `Leave the password out (--${flag} ${stripUrlPasswords(value)}). ${instead}`,
+        hint: `Leave the password out (--${flag} ${stripUrlSecrets(value)}). ${instead}`,
         data: { flag },
       },
     );

@@ -2,12 +2,14 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GIT_REMOTE } from '../git/remote-name.js';
 import { ensureDvcSkeleton } from '../hashing/gitignore.js';
-import { UsageError } from '../errors/index.js';
+import { CmfError, OperationError, UsageError, withHint } from '../errors/index.js';
 import {
   DEFAULT_CMF_SERVER_URL,
   NEO4J_DB_SECTION,
   backUpUnreadableCmfConfig,
+  readCmfConfig,
   updateCmfConfig,
+  type CmfConfigDocument,
 } from './cmfconfig.js';
 import { parseIni, remoteSectionName, type IniSection } from './configobj.js';
 import { dvcConfigPaths, readIfExists, updateIniFile } from './dvc-config.js';
@@ -18,9 +20,10 @@ import {
   type RemoteOptions,
   type RemoteType,
 } from './init-remotes.js';
+import { InitUndo } from './init-undo.js';
 import { checkInitValues } from './init-values.js';
 import { cmfConfigFileName } from './project.js';
-import { maskUrlPasswords } from './url-password.js';
+import { hasUrlSecret, maskUrlSecrets, stripUrlSecrets } from './url-secrets.js';
 
 export { REMOTE_NAMES, type RemoteOptions, type RemoteType } from './init-remotes.js';
 
@@ -62,7 +65,8 @@ export interface InitResult {
  * `cmf init <type>`: checks every input first, then initialises git (when needed) and the
  * DVC skeleton, writes the remote (secrets to `.dvc/config.local`), sets `cmf_origin`, and
  * writes `.cmfconfig` last, since its presence is what marks the project as initialised.
- * Sections and keys that init does not own are kept.
+ * Sections and keys that init does not own are kept. Each write is recorded first (InitUndo):
+ * when a later one fails, the earlier ones are undone, so a failed init changes nothing.
  */
 export async function initProject(opts: InitOptions): Promise<InitResult> {
   const env = opts.env ?? process.env;
@@ -84,6 +88,62 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
     if (text !== undefined) parseIni(text, { file });
   }
 
+  const cmfconfig = join(root, cmfConfigFileName(env));
+  // A .cmfconfig that does not parse is replaced below; one that cannot be read is refused now.
+  await readCmfConfig(cmfconfig).catch((err: unknown) => {
+    if (!(err instanceof CmfError) || err.code !== 'CONFIG_SYNTAX') throw err;
+  });
+
+  const undo = new InitUndo();
+  try {
+    return await writeProject(opts, {
+      root,
+      paths,
+      env,
+      plan,
+      neo4j,
+      gitRemoteUrl,
+      cmfconfig,
+      undo,
+    });
+  } catch (err) {
+    const failed = await undo.undo();
+    const typed = err instanceof CmfError ? err : writeFailed(err);
+    if (!(typed instanceof CmfError)) throw typed;
+    const after =
+      failed.length === 0
+        ? 'Init changed nothing.'
+        : `Init could not undo its changes to ${failed.join(', ')}: check them.`;
+    throw withHint(typed, `${typed.hint ?? ''} ${after}`.trim());
+  }
+}
+
+/** A file system error while writing (a path that is no directory, a full disk, no permission). */
+function writeFailed(err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return err;
+  return new OperationError('INIT_WRITE_FAILED', `cmf init failed: ${(err as Error).message}`, {
+    cause: err,
+    hint: 'Check that the project directory and its files are writable (and not directories or links where files belong), then run init again.',
+    data: { errno: code },
+  });
+}
+
+/** The writing half of initProject, each change recorded in `undo` before it is made. */
+async function writeProject(
+  opts: InitOptions,
+  ctx: {
+    root: string;
+    paths: ReturnType<typeof dvcConfigPaths>;
+    env: NodeJS.ProcessEnv;
+    plan: Awaited<ReturnType<typeof planRemote>>;
+    neo4j: InitResult['neo4j'] | undefined;
+    gitRemoteUrl: string;
+    cmfconfig: string;
+    undo: InitUndo;
+  },
+): Promise<InitResult> {
+  const { root, paths, env, plan, neo4j, gitRemoteUrl, cmfconfig, undo } = ctx;
   // Loaded here, not at the top: every command imports config/, only init needs git.
   const { GitRepo } = await import('../git/repo.js');
   let repo = await GitRepo.tryFind(root);
@@ -91,10 +151,17 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
   const initialized = repo === undefined;
   if (repo === undefined) {
     branch = await GitRepo.defaultBranchName();
+    undo.keepAbsentDir(join(root, '.git'));
     repo = await GitRepo.init(root, branch);
+  } else {
+    await undo.keepFile(repo.configFile);
   }
   const cmfOrigin = await repo.setRemote(GIT_REMOTE, gitRemoteUrl);
 
+  undo.keepAbsentDir(join(root, '.dvc'));
+  for (const file of [paths.repo, join(root, '.dvc', '.gitignore'), join(root, '.dvcignore')]) {
+    await undo.keepFile(file);
+  }
   await ensureDvcSkeleton(root);
   const section = remoteSectionName(plan.name);
   await updateIniFile(paths.repo, (doc) => {
@@ -110,6 +177,7 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
   // Stale secrets of an earlier init would override new environment credentials, so the
   // remote's local section is replaced too (and dropped when empty).
   let localWritten = false;
+  await undo.keepFile(paths.local);
   await updateIniFile(
     paths.local,
     (doc) => {
@@ -129,8 +197,8 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
     { mode: 0o600, skipIfAbsentAndEmpty: true },
   );
 
-  const cmfconfig = join(root, cmfConfigFileName(env));
-  // init owns .cmfconfig: one it cannot read is kept aside and written afresh.
+  // init owns .cmfconfig: one it cannot parse is kept aside and written afresh.
+  for (const file of [cmfconfig, `${cmfconfig}.bak`]) await undo.keepFile(file);
   const replaced = await backUpUnreadableCmfConfig(cmfconfig);
   const warnings = [...plan.warnings];
   if (replaced) {
@@ -154,6 +222,8 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
       );
     }
     if (plan.osdfSection) doc.set('osdf', new Map(plan.osdfSection));
+    // Flags with a URL secret were refused above: any found now was in the file already.
+    warnings.push(...keptUrlSecrets(doc, cmfConfigFileName(env)));
   });
 
   return {
@@ -161,7 +231,7 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
     root,
     // A report: a password that reached a URL some other way (a hand-edited .cmfconfig's
     // server URL, kept by re-running init) is not repeated in it.
-    remote: { name: plan.name, url: maskUrlPasswords(plan.url), credentials: plan.credentials },
+    remote: { name: plan.name, url: maskUrlSecrets(plan.url), credentials: plan.credentials },
     files: {
       cmfconfig,
       ...(replaced ? { cmfconfigBackup: replaced.backup } : {}),
@@ -170,10 +240,29 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
     },
     secretKeys,
     git: { initialized, ...(branch ? { branch } : {}), cmfOrigin },
-    cmfServerUrl: maskUrlPasswords(cmfServerUrl),
+    cmfServerUrl: maskUrlSecrets(cmfServerUrl),
     ...(neo4j ? { neo4j } : {}),
     warnings,
   };
+}
+
+/** A warning per `.cmfconfig` value holding a URL secret, saying how to remove it. */
+function keptUrlSecrets(doc: CmfConfigDocument, file: string): string[] {
+  const found: string[] = [];
+  for (const [section, keys] of doc) {
+    for (const [key, value] of keys) {
+      if (!hasUrlSecret(value)) continue;
+      const clean = stripUrlSecrets(value);
+      const fix =
+        section === 'cmf' && key === 'server-url'
+          ? `re-run init with --cmf-server-url ${clean} (a server token goes in CMF_SERVER_TOKEN)`
+          : `edit ${file} to read ${key} = ${clean} in [${section}]`;
+      found.push(
+        `${file} keeps a password in [${section}] ${key} (${maskUrlSecrets(value)}), and git tracks ${file}. Remove it: ${fix}.`,
+      );
+    }
+  }
+  return found;
 }
 
 /**

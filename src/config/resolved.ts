@@ -9,7 +9,7 @@ import {
 import { parseIni, type IniDocument } from './configobj.js';
 import { dvcConfigPaths, readIfExists } from './dvc-config.js';
 import { cmfConfigFileName, requireProjectRoot } from './project.js';
-import { hasUrlPassword, maskUrlPasswords } from './url-password.js';
+import { hasUrlSecret, maskUrlSecrets } from './url-secrets.js';
 
 /**
  * The configuration cmf resolves for a project, one entry per key with where its value
@@ -101,7 +101,7 @@ export async function resolveConfig(
     value,
     source,
     ...(variable ? { variable } : {}),
-    secret: isSecretKey(key) || hasUrlPassword(value),
+    secret: isSecretKey(key) || hasUrlSecret(value),
   });
   const entries = new Map<string, ConfigEntry>();
   const set = (key: string, value: string, source: string, variable?: string) =>
@@ -161,7 +161,7 @@ export function maskSecrets(entries: ConfigEntry[], showSecrets = false): Config
 function maskValue(key: string, value: string): string {
   // Any value may hold a URL with a password (a hand-written url or endpointurl, a server
   // URL): only the password is hidden, so that the host still shows.
-  if (!isSecretKey(key)) return maskUrlPasswords(value);
+  if (!isSecretKey(key)) return maskUrlSecrets(value);
   if (value === '') return '';
   // An access key id's last characters identify the key without revealing it (as AWS shows it).
   if (key.endsWith('.access_key_id') && value.length >= 12) return `****${value.slice(-4)}`;

@@ -102,6 +102,19 @@ export class InterruptedError extends CmfError {
   }
 }
 
+/**
+ * The same error (class, code, exit code, message, data) with another hint: for a caller
+ * that knows better than the thrower what the user should do next.
+ */
+export function withHint<E extends CmfError>(err: E, hint: string): E {
+  const copy = Object.create(
+    Object.getPrototypeOf(err) as object,
+    Object.getOwnPropertyDescriptors(err),
+  ) as E;
+  Object.defineProperty(copy, 'hint', { value: hint, enumerable: true });
+  return copy;
+}
+
 /** Wraps anything thrown that is not a CmfError, so the CLI has one shape to render. */
 export function toCmfError(err: unknown): CmfError {
   if (err instanceof CmfError) return err;

@@ -3,7 +3,7 @@
  * version, damaged file) are IntegrityErrors (exit 5) with distinct codes; conflicts with
  * what a file already holds are IntegrityErrors too; caller mistakes are UsageErrors.
  */
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   CmfError,
@@ -55,6 +55,12 @@ export const MlmdErrorCode = {
 } as const;
 
 /**
+ * How hints about the file name begin. The CLI rewords it when no -f/--file_name was given
+ * (the path then is the default one, see forDefaultMlmdFile in src/cli).
+ */
+export const GIVEN_PATH_HINT = 'Check the path given with -f/--file_name';
+
+/**
  * What is wrong with the MLMD file at the path a caller chose, carried by the errors about
  * it (read it with `mlmdFileProblem`). Their hints speak to CLI users (`-f/--file_name`,
  * `cmf metadata pull`); a caller that took the path from elsewhere (the server's --database
@@ -67,6 +73,8 @@ export type MlmdFileProblem =
   | 'damaged'
   /** The path is a directory. */
   | 'directory'
+  /** The path is a device, FIFO or socket. */
+  | 'not-regular'
   /** SQLite cannot write the file or its directory. */
   | 'not-writable'
   /** The file does not exist and may not be created. */
@@ -108,7 +116,7 @@ export function notSqliteError(path: string, cause?: unknown): MlmdFileError {
       `${path} is not an MLMD store: it is not a SQLite database.`,
       {
         cause,
-        hint: `Check the path given with -f/--file_name: give an MLMD file, or a path where none exists yet. If this is your MLMD file, it is damaged. ${REPAIR_HINT}`,
+        hint: `${GIVEN_PATH_HINT}: give an MLMD file, or a path where none exists yet. If this is your MLMD file, it is damaged. ${REPAIR_HINT}`,
       },
     ),
     'not-mlmd',
@@ -123,7 +131,7 @@ export function notMlmdError(path: string, tables: string[]): MlmdFileError {
       path,
       `${path} is a SQLite database but not an MLMD store (it has none of the MLMD tables; it has: ${shown}).`,
       {
-        hint: 'Check the path given with -f/--file_name; cmf does not add MLMD tables to an unrelated database.',
+        hint: `${GIVEN_PATH_HINT}; cmf does not add MLMD tables to an unrelated database.`,
         data: { tables },
       },
     ),
@@ -203,30 +211,50 @@ export function emptyFileError(path: string, why: string): MlmdFileError {
 
 export function fileNotFoundError(path: string): NotFoundError {
   const err = new NotFoundError(MlmdErrorCode.fileNotFound, `MLMD file ${path} does not exist.`, {
-    hint: 'Check the path given with -f/--file_name, or pull the metadata with `cmf metadata pull`.',
+    hint: `${GIVEN_PATH_HINT}, or pull the metadata with \`cmf metadata pull\`.`,
     data: { path },
   });
   return withProblem(err, 'missing');
 }
 
 export function cantOpenError(path: string, cause: unknown): CmfError {
-  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
-    const err = new UsageError(
-      MlmdErrorCode.cantOpen,
-      `Cannot open MLMD file ${path}: it is a directory.`,
-      {
-        cause,
-        hint: 'Give the path of the MLMD file with -f/--file_name, e.g. -f <directory>/mlmd.',
-        data: { path },
-      },
-    );
-    return withProblem(err, 'directory');
-  }
+  const stats = statSync(path, { throwIfNoEntry: false });
+  if (stats && !stats.isFile()) return notRegularFileError(path, stats, cause);
   return new OperationError(MlmdErrorCode.cantOpen, `Cannot open MLMD file ${path}.`, {
     cause,
     hint: 'Check that its directory exists and that you may read (and write) it.',
     data: { path },
   });
+}
+
+/**
+ * `path` is a directory, device, FIFO or socket: refused before SQLite opens it (opening a
+ * FIFO would wait for a writer; a device would read as an empty store). The hint never says
+ * to delete it.
+ */
+export function notRegularFileError(path: string, stats: Stats, cause?: unknown): UsageError {
+  const kind = fileKind(stats);
+  const err = new UsageError(
+    MlmdErrorCode.cantOpen,
+    `Cannot open MLMD file ${path}: it is a ${kind}.`,
+    {
+      cause,
+      hint: stats.isDirectory()
+        ? 'Give the path of the MLMD file with -f/--file_name, e.g. -f <directory>/mlmd.'
+        : 'An MLMD store is a regular SQLite file: give the path of one (or of a file to create) with -f/--file_name.',
+      data: { path, kind },
+    },
+  );
+  return withProblem(err, stats.isDirectory() ? 'directory' : 'not-regular');
+}
+
+function fileKind(stats: Stats): string {
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isCharacterDevice()) return 'character device';
+  if (stats.isBlockDevice()) return 'block device';
+  if (stats.isFIFO()) return 'named pipe (FIFO)';
+  if (stats.isSocket()) return 'socket';
+  return 'special file';
 }
 
 export function busyError(path: string, timeoutMs: number, cause: unknown): OperationError {

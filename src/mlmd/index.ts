@@ -61,4 +61,10 @@ export type {
   TypeSpec,
 } from './records.js';
 export { MLMD_SCHEMA_VERSION, SIMPLE_TYPES, SIMPLE_TYPE_NAMES } from './schema.js';
-export { MlmdErrorCode, MlmdFileError, mlmdFileProblem, type MlmdFileProblem } from './errors.js';
+export {
+  GIVEN_PATH_HINT,
+  MlmdErrorCode,
+  MlmdFileError,
+  mlmdFileProblem,
+  type MlmdFileProblem,
+} from './errors.js';

@@ -10,7 +10,7 @@
  * Concurrency: a busy timeout lets writers queue; every write is one BEGIN IMMEDIATE
  * transaction (see Connection.write), and `transaction(fn)` groups several writes into one.
  */
-import { existsSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import Database from 'better-sqlite3';
 import { ArtifactStore } from './artifact-store.js';
 import { Connection } from './connection.js';
@@ -20,6 +20,7 @@ import {
   emptyFileError,
   fileNotFoundError,
   invalidArgumentError,
+  notRegularFileError,
   translateSqliteError,
 } from './errors.js';
 import { ExecutionStore } from './execution-store.js';
@@ -97,7 +98,9 @@ export class MlmdStore {
         `Pass busyTimeoutMs as a whole number of milliseconds (default ${DEFAULT_BUSY_TIMEOUT_MS}).`,
       );
     }
-    const exists = path === ':memory:' || existsSync(path);
+    const stats = path === ':memory:' ? undefined : statIfReachable(path);
+    if (stats && !stats.isFile()) throw notRegularFileError(path, stats);
+    const exists = path === ':memory:' || stats !== undefined;
     if (!exists && !mayInit) throw fileNotFoundError(path);
 
     let db: Database.Database;
@@ -197,5 +200,14 @@ export class MlmdStore {
 
   close(): void {
     if (this.conn.db.open) this.conn.db.close();
+  }
+}
+
+/** `path`'s stats; undefined when it does not exist or cannot be reached (SQLite then says why). */
+function statIfReachable(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
   }
 }

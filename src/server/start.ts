@@ -86,6 +86,10 @@ function serverStoreHint(
       return given
         ? `--database names a directory: give the path of an MLMD SQLite file (relative to --data-dir), e.g. --database ${join(database, DEFAULT_SQLITE_NAME)}.`
         : "The server's default store in --data-dir is a directory: move it aside (a new store is then created), or give a file with --database.";
+    case 'not-regular':
+      return given
+        ? '--database names a device, FIFO or socket: give the path of an MLMD SQLite file (relative to --data-dir).'
+        : "The server's default store in --data-dir is not a regular file: move it aside (a new store is then created), or give a file with --database.";
     case 'not-writable':
       return `Check that the server's user may write ${path} and its directory ${dirname(path)} (SQLite writes a journal file beside it), and that the file system is not mounted read-only; or give another file with --database${given ? '' : ' or another --data-dir'}.`;
     default:

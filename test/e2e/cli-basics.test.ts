@@ -20,6 +20,51 @@ describe('cmf binary basics', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ version: pkg.version });
   });
 
+  it('--version and -v give the JSON of `version --json` with --json', async () => {
+    const expected = JSON.parse((await runCmf(['version', '--json'])).stdout);
+    for (const args of [
+      ['--version', '--json'],
+      ['-v', '--json'],
+    ]) {
+      const r = await runCmf(args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual(expected);
+    }
+  });
+
+  it('help has no JSON form: --help --json is a usage error, JSON on stderr', async () => {
+    for (const args of [
+      ['--help', '--json'],
+      ['artifact', 'list', '--help', '--json'],
+      ['help', 'pipeline', 'list', '--json'],
+    ]) {
+      const r = await runCmf(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(JSON.parse(r.stderr)).toMatchObject({ error: { code: 'HELP_NOT_JSON' } });
+    }
+  });
+
+  it('a topic without a command prints its help on stderr and exits 2, as argparse does', async () => {
+    const r = await runCmf(['artifact']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^USAGE\n {2}\$ cmf artifact COMMAND$/m);
+    expect(r.stderr).toMatch(
+      /^Error: Missing command: 'cmf artifact' needs one of list, pull or push$/m,
+    );
+    const json = await runCmf(['init', '--json']);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: 'MISSING_COMMAND' } });
+    const bare = await runCmf([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/^Error: Missing command: 'cmf' needs one of /m);
+    const help = await runCmf(['artifact', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^USAGE\n {2}\$ cmf artifact COMMAND$/m);
+    expect(help.stderr).toBe('');
+  });
+
   it('--help lists the commands', async () => {
     const r = await runCmf(['--help']);
     expect(r.code).toBe(0);
@@ -49,6 +94,44 @@ describe('cmf binary basics', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/Error: .*--bogus/);
     expect(r.stderr).toMatch(/Hint: See 'cmf version --help'/);
+  });
+
+  it('an unknown flag close to one the command has gets a "Did you mean"', async () => {
+    const r = await runCmf(['artifact', 'list', '-p', 'x', '--pagesize', '5']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'Error: Nonexistent flag: --pagesize\n' +
+        "Hint: Did you mean --page-size? See 'cmf artifact list --help'.\n",
+    );
+  });
+
+  it('a switch given a value (--json=true) is a usage error naming it', async () => {
+    const r = await runCmf(['pipeline', 'list', '--json=true']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'Error: Flag --json takes no value: --json=true\n' +
+        'Hint: Give --json alone to turn it on, or leave it out.\n',
+    );
+  });
+
+  it('integer flags refuse non-integers and values out of their range, naming both', async () => {
+    for (const [args, flag, range] of [
+      [['artifact', 'list', '-p', 'x', '--page-size', '1e20'], '--page-size', '1 to 10000'],
+      [
+        ['artifact', 'list', '-p', 'x', '--page-size', '99999999999999999999'],
+        '--page-size',
+        '1 to 10000',
+      ],
+      [['artifact', 'push', '-p', 'x', '-j', '1.5'], '-j/--jobs', '1 to 256'],
+      [['repo', 'push', '-p', 'x', '--jobs=100000000'], '-j/--jobs', '1 to 256'],
+      [['server', 'start', '--port', '70000'], '--port', '0 to 65535'],
+    ] as const) {
+      const r = await runCmf([...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(
+        new RegExp(`^Error: Invalid value for ${flag}: expected an integer from ${range}, got '`),
+      );
+    }
   });
 
   it('a repeated single-value flag is refused, and the hint names the command as typed', async () => {
@@ -92,6 +175,31 @@ describe('cmf binary basics', () => {
     const sub = await runCmf(['pipeline', 'list', '-f', 'sub'], { cwd: dir });
     expect(sub.code).toBe(2);
     expect(sub.stderr).toMatch(/^Error: Cannot open MLMD file .*sub: it is a directory\.$/m);
+  });
+
+  it('a device given with -f is no "empty file" to delete', async () => {
+    const r = await runCmf(['pipeline', 'list', '-f', '/dev/null']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^Error: Cannot open MLMD file \/dev\/null: it is a character device\.$/m,
+    );
+    expect(r.stderr).not.toMatch(/delete/i);
+  });
+
+  it('without -f, a missing or foreign MLMD file is explained as the default file', async () => {
+    const dir = await tempDir('cmf-e2e-default-mlmd-');
+    const missing = await runCmf(['pipeline', 'list'], { cwd: dir });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).not.toMatch(/path given with -f/);
+    expect(missing.stderr).toMatch(/^Hint: No MLMD file here: without -f\/--file_name cmf opens/m);
+    const given = await runCmf(['pipeline', 'list', '-f', 'mlmd'], { cwd: dir });
+    expect(given.stderr).toMatch(/^Hint: Check the path given with -f\/--file_name/m);
+    writeFileSync(join(dir, 'mlmd'), 'not a database\n');
+    const foreign = await runCmf(['artifact', 'list', '-p', 'x', '--json'], { cwd: dir });
+    expect(foreign.code).toBe(5);
+    const err = JSON.parse(foreign.stderr).error;
+    expect(err).toMatchObject({ name: 'MlmdFileError', code: 'MLMD_NOT_SQLITE' });
+    expect(err.hint).toMatch(/^This is the default MLMD file \(without -f\/--file_name/);
   });
 
   it('long flags may be abbreviated to a unique prefix, as in Python cmf (argparse)', async () => {

@@ -1,5 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isolatedEnv, runCmf } from '../helpers/cli.js';
@@ -155,6 +162,72 @@ describe('cmf init (binary)', () => {
       variable: 'AWS_SECRET_ACCESS_KEY',
       secret: true,
     });
+  });
+
+  it('init show masks secrets in URL query strings too; re-init warns of URL secrets it keeps', async () => {
+    const { dir, cmf } = await setup();
+    expect((await cmf(['init', 'local', '--path', '/s', '--git-remote-url', GIT_URL])).code).toBe(
+      0,
+    );
+    writeFileSync(
+      join(dir, '.cmfconfig'),
+      '[cmf]\nserver-url = http://admin:hunter2@srv:8080/?token=TOKSECRET&x=1\n',
+    );
+    const show = await cmf(['init', 'show']);
+    expect(show.stdout).not.toMatch(/hunter2|TOKSECRET/);
+    expect(show.stdout).toMatch(
+      /^cmf-server-url = http:\/\/admin:\*{4}@srv:8080\/\?token=\*{4}&x=1 +# \.cmfconfig$/m,
+    );
+    const json = JSON.parse((await cmf(['init', 'show', '--json'])).stdout);
+    expect(JSON.stringify(json)).not.toMatch(/hunter2|TOKSECRET/);
+
+    const again = await cmf(['init', 'local', '--path', '/s', '--git-remote-url', GIT_URL]);
+    expect(again.code).toBe(0);
+    expect(again.stdout + again.stderr).not.toMatch(/hunter2|TOKSECRET/);
+    expect(again.stderr.replace(/\s*›\s*/g, ' ')).toMatch(
+      /Warning: \.cmfconfig keeps a password in \[cmf\] server-url .* Remove it: re-run init with --cmf-server-url http:\/\/admin@srv:8080\/\?x=1/,
+    );
+    const quiet = await cmf([
+      'init',
+      'local',
+      '--path',
+      '/s',
+      '--git-remote-url',
+      GIT_URL,
+      '--json',
+    ]);
+    const { warnings } = JSON.parse(quiet.stdout);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^\.cmfconfig keeps a password in \[cmf\] server-url \(http:\/\/admin:\*{4}@/,
+    );
+  });
+
+  it('a failed init changes nothing: git remote, .dvc, .dvcignore and .git are undone', async () => {
+    // CONFIG_FILE below a dangling link: every check passes, the very last write fails.
+    const env = { CONFIG_FILE: 'link/.cmfconfig' };
+    const args = ['init', 'local', '--path', '/s', '--git-remote-url', GIT_URL];
+
+    const fresh = await setup();
+    symlinkSync('/nonexistent/cmf-test', join(fresh.dir, 'link'));
+    const r = await fresh.cmf(args, env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^Error: cmf init failed: .*link/m);
+    expect(r.stderr).toMatch(/Init changed nothing\.$/m);
+    expect(readdirSync(fresh.dir)).toEqual(['link']);
+
+    const { dir, cmf } = await setup();
+    execFileSync('git', ['init', '-q'], { cwd: dir });
+    execFileSync('git', ['remote', 'add', 'cmf_origin', 'https://example.org/old.git'], {
+      cwd: dir,
+    });
+    symlinkSync('/nonexistent/cmf-test', join(dir, 'link'));
+    const gitConfig = read(dir, '.git/config');
+    const again = await cmf([...args, '--json'], env);
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stderr).error).toMatchObject({ code: 'INIT_WRITE_FAILED' });
+    expect(read(dir, '.git/config')).toBe(gitConfig);
+    expect(readdirSync(dir).sort()).toEqual(['.git', 'link']);
   });
 
   it('amazonS3 without keys uses the environment and stores none', async () => {

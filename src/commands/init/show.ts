@@ -10,7 +10,7 @@ interface ShowResult {
 export default class InitShow extends CmfCommand<ShowResult> {
   static override summary = 'Show the resolved cmf configuration and where each value comes from.';
   static override description =
-    'Prints core.remote, remote.<name>.* (as `dvc config -l` names them), cmf-server-url, neo4j-* and osdf-*, with the source of each value: .dvc/config, .dvc/config.local, .cmfconfig, environment (AWS_*, CMF_SERVER_URL, NEO4J_*) or default. Secrets (keys, passwords, tokens, and the password of any URL: scheme://user:****@host) are masked unless --show-secrets, in text and --json. Works from any sub-directory of the project.';
+    'Prints core.remote, remote.<name>.* (as `dvc config -l` names them), cmf-server-url, neo4j-* and osdf-*, with the source of each value: .dvc/config, .dvc/config.local, .cmfconfig, environment (AWS_*, CMF_SERVER_URL, NEO4J_*) or default. Secrets (keys, passwords, tokens, the password of any URL: scheme://user:****@host, and credentials in URL query strings: ?token=****) are masked unless --show-secrets, in text and --json. Works from any sub-directory of the project.';
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --show-secrets',

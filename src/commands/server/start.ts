@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { CmfCommand } from '../../cli/base-command.js';
+import { integerFlag } from '../../cli/flags.js';
 import { ExitCode } from '../../errors/index.js';
 import { parseByteSize, startServer } from '../../server/start.js';
 import { collectTokens } from '../../server/tokens.js';
@@ -17,7 +18,7 @@ export default class ServerStart extends CmfCommand<undefined> {
     '<%= config.bin %> server start --database postgres://cmf:pw@db:5432/mlmd --token t1 --token t2',
   ];
   static override flags = {
-    port: Flags.integer({
+    port: integerFlag({
       summary: 'TCP port (0: any free port).',
       default: 8080,
       min: 0,

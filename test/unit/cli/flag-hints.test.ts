@@ -57,6 +57,49 @@ describe('oclif parse errors in our words', () => {
     );
   });
 
+  it('an unknown flag near one of the command gets a "Did you mean"', () => {
+    const all = {
+      ...flags,
+      'page-size': {},
+      json: {},
+      file_name: { char: 'f', aliases: ['file-name'] },
+      secret: { hidden: true },
+    };
+    const one = describeParseError(
+      'Nonexistent flag: --pagesize\nSee more help with --help',
+      all,
+      help,
+    );
+    expect(one).toEqual({
+      message: 'Nonexistent flag: --pagesize',
+      hint: `Did you mean --page-size? ${help}`,
+    });
+    // One dash for a long flag; an alias counts as its flag; hidden flags are never offered.
+    expect(describeParseError('Nonexistent flag: -json', all, help).hint).toBe(
+      `Did you mean --json? ${help}`,
+    );
+    expect(describeParseError('Nonexistent flag: --filename', all, help).hint).toBe(
+      `Did you mean --file_name? ${help}`,
+    );
+    expect(describeParseError('Nonexistent flag: --secrte', all, help).hint).toBe(help);
+    const two = describeParseError('Nonexistent flags: --pagesiz, --jsn, --zzz', all, help);
+    expect(two.hint).toBe(
+      `--pagesiz: did you mean --page-size? --jsn: did you mean --json? ${help}`,
+    );
+  });
+
+  it("a value a flag's parser refused names the flag as typed", () => {
+    const r = describeParseError(
+      "Parsing --jobs \n\texpected an integer from 1 to 256, got '1e3'\nSee more help with --help",
+      { jobs: { char: 'j' } },
+      help,
+    );
+    expect(r).toEqual({
+      message: "Invalid value for -j/--jobs: expected an integer from 1 to 256, got '1e3'",
+      hint: help,
+    });
+  });
+
   it('other parse errors keep their text and point to --help', () => {
     const r = describeParseError(
       'Nonexistent flag: --nosuch\nSee more help with --help',

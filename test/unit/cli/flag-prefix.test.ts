@@ -57,3 +57,33 @@ describe('argparse-style unique prefixes of long flags', () => {
     );
   });
 });
+
+describe('switches given a value', () => {
+  it('are a usage error naming the flag, also when abbreviated or negated', () => {
+    for (const [arg, flag] of [
+      ['--json=true', 'json'],
+      ['--js=false', 'json'],
+      ['--no-pager=1', 'no-pager'],
+      ['--no-progress=yes', 'no-progress'],
+    ] as const) {
+      let err: unknown;
+      try {
+        expand('-p', 'x', arg);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, arg).toBeInstanceOf(UsageError);
+      expect((err as UsageError).code).toBe('FLAG_TAKES_NO_VALUE');
+      expect((err as UsageError).message).toBe(`Flag --${flag} takes no value: ${arg}`);
+      expect((err as UsageError).hint).toBe(`Give --${flag} alone to turn it on, or leave it out.`);
+    }
+  });
+
+  it('a value flag keeps its = value, and an = after -- is no flag', () => {
+    expect(expand('--page-size=5', '--', '--json=true')).toEqual([
+      '--page-size=5',
+      '--',
+      '--json=true',
+    ]);
+  });
+});

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { closest, describeUnknownCommand } from '../../../src/cli/unknown-command.js';
+import {
+  closest,
+  describeMissingCommand,
+  describeUnknownCommand,
+} from '../../../src/cli/unknown-command.js';
 
 const index = {
   commands: [
@@ -48,5 +52,20 @@ describe('unknown commands in our words', () => {
     expect(closest('lsit', ['list', 'push'])).toEqual(['list']);
     expect(closest('exp', ['export', 'push'])).toEqual(['export']);
     expect(closest('zzzz', ['list', 'push'])).toEqual([]);
+  });
+});
+
+describe('a topic without a command', () => {
+  it("names the topic's commands, as argparse requires one", () => {
+    expect(describeMissingCommand('metadata', index, 'cmf')).toEqual({
+      message: "Missing command: 'cmf metadata' needs one of export or push",
+      hint: "Run 'cmf metadata <command>'; 'cmf metadata <command> --help' shows what a command takes.",
+    });
+    expect(describeMissingCommand('pipeline', index, 'cmf').message).toBe(
+      "Missing command: 'cmf pipeline' needs one of list",
+    );
+    expect(describeMissingCommand('', index, 'cmf').message).toBe(
+      "Missing command: 'cmf' needs one of init, metadata, pipeline or version",
+    );
   });
 });

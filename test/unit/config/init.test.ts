@@ -361,6 +361,24 @@ describe('cmf init: re-running and existing repositories', () => {
     );
   });
 
+  it('never overwrites an earlier .cmfconfig backup', async () => {
+    const { dir, home } = await setup();
+    writeFileSync(join(dir, '.cmfconfig.bak'), 'first backup\n');
+    writeFileSync(join(dir, '.cmfconfig'), 'garbage\n');
+    const r = await init(dir, home, { type: 'local', path: '/srv/store' });
+    expect(read(dir, '.cmfconfig.bak')).toBe('first backup\n');
+    expect(read(dir, '.cmfconfig.bak.1')).toBe('garbage\n');
+    expect(r.files.cmfconfigBackup).toBe(join(dir, '.cmfconfig.bak.1'));
+  });
+
+  it('refuses a .cmfconfig it cannot read (a directory), before writing anything', async () => {
+    const { dir, home } = await setup();
+    mkdirSync(join(dir, '.cmfconfig'));
+    const err = await init(dir, home, { type: 'local', path: '/s' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(readdirSync(dir).sort()).toEqual(['.cmfconfig']);
+  });
+
   it('refuses a .dvc/config it cannot parse, before writing anything', async () => {
     const { dir, home } = await setup();
     mkdirSync(join(dir, '.dvc'));

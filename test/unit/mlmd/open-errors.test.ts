@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   existsSync,
@@ -240,6 +241,31 @@ describe('opening files that are not a v10 MLMD store', () => {
     expect(caught).toMatchObject({ code: 'MLMD_CANT_OPEN', exitCode: 2 });
     expect((caught as CmfError).message).toBe(`Cannot open MLMD file ${dir}: it is a directory.`);
     expect((caught as CmfError).hint).toMatch(/-f\/--file_name/);
+  });
+
+  it('a device or a FIFO: refused before SQLite opens it, with no hint to delete it', () => {
+    const fifo = join(tempDir(), 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const [path, kind] of [
+      ['/dev/null', 'character device'],
+      [fifo, 'named pipe (FIFO)'],
+    ] as const) {
+      for (const opts of [{ readonly: true }, { create: true }]) {
+        let caught: unknown;
+        try {
+          // A FIFO opened by SQLite would wait for a writer forever.
+          MlmdStore.open(path, opts);
+        } catch (err) {
+          caught = err;
+        }
+        expect(caught, path).toMatchObject({ code: 'MLMD_CANT_OPEN', exitCode: 2 });
+        expect((caught as CmfError).message).toBe(
+          `Cannot open MLMD file ${path}: it is a ${kind}.`,
+        );
+        expect((caught as CmfError).hint).not.toMatch(/delete/i);
+      }
+    }
+    expect(existsSync('/dev/null-journal')).toBe(false);
   });
 
   it('a bad busyTimeoutMs is MLMD_INVALID_ARGUMENT naming it, not MLMD_CANT_OPEN', () => {

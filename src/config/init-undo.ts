@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs';
+import { readFile, rm, stat } from 'node:fs/promises';
+import { writeFileAtomic } from '../fs/atomic.js';
+
+/**
+ * What `cmf init` is about to change, recorded before each change, so that a step failing
+ * part-way (a disk full, a path that turns out to be a directory) puts the project back as it
+ * was: a failed init changes nothing. Checks that can be made before writing are made first
+ * (see initProject); this covers what no check foresees.
+ */
+export class InitUndo {
+  private readonly steps: { path: string; undo: () => Promise<void> }[] = [];
+
+  /** Before writing `path`: its bytes and mode now, or its absence, come back on undo. */
+  async keepFile(path: string): Promise<void> {
+    let before: { data: Buffer; mode: number } | undefined;
+    try {
+      const { mode } = await stat(path);
+      before = { data: await readFile(path), mode: mode & 0o7777 };
+    } catch (err) {
+      // Absent: removed on undo. Unreadable: the write will fail the same way, so there is
+      // nothing of ours to undo.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return;
+    }
+    this.steps.push({
+      path,
+      undo: before
+        ? () => writeFileAtomic(path, before.data, { mode: before.mode })
+        : () => rm(path, { force: true }),
+    });
+  }
+
+  /** Before creating directory `dir`: if it does not exist yet, it goes, with its content, on undo. */
+  keepAbsentDir(dir: string): void {
+    if (existsSync(dir)) return;
+    this.steps.push({ path: dir, undo: () => rm(dir, { recursive: true, force: true }) });
+  }
+
+  /** Undoes every recorded change, latest first; returns the paths it could not restore. */
+  async undo(): Promise<string[]> {
+    const failed: string[] = [];
+    for (const step of this.steps.reverse()) {
+      try {
+        await step.undo();
+      } catch {
+        failed.push(step.path);
+      }
+    }
+    this.steps.length = 0;
+    return failed;
+  }
+}
