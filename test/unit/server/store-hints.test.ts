@@ -1,4 +1,5 @@
 /** The hints `cmf server start` gives for a store it cannot open: about --database and --data-dir, never -f. */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -64,5 +65,19 @@ describe('server store hints', () => {
     mkdirSync(join(dataDir, 'mlmd'));
     const byDefault = await openError(undefined, dataDir);
     expect(byDefault.hint).toMatch(/^The server's default store in --data-dir is a directory/);
+  });
+
+  it('a device or FIFO: refused before SQLite opens it, with a --database hint', async () => {
+    const dataDir = tempDir();
+    const given = await openError('/dev/null', dataDir);
+    expect(given).toMatchObject({ code: 'MLMD_CANT_OPEN', exitCode: 2 });
+    expect(given.message).toContain('it is a character device');
+    expect(given.hint).toMatch(/^--database names a device, FIFO or socket/);
+    execFileSync('mkfifo', [join(dataDir, 'mlmd')]);
+    const byDefault = await openError(undefined, dataDir);
+    expect(byDefault.message).toContain('named pipe (FIFO)');
+    expect(byDefault.hint).toMatch(
+      /^The server's default store in --data-dir is not a regular file/,
+    );
   });
 });
