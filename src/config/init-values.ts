@@ -1,7 +1,7 @@
 import { UsageError } from '../errors/index.js';
 import type { InitOptions } from './init.js';
 import type { RemoteType } from './init-remotes.js';
-import { hasUrlSecret, maskUrlSecrets, stripUrlSecrets } from './url-secrets.js';
+import { hasUrlSecret, maskUrlSecrets, stripUrlSecrets } from '../util/url-secrets.js';
 
 /**
  * Checks every `cmf init` value before anything is written: control characters (a newline

@@ -23,7 +23,7 @@ import {
 import { InitUndo } from './init-undo.js';
 import { checkInitValues } from './init-values.js';
 import { cmfConfigFileName } from './project.js';
-import { hasUrlSecret, maskUrlSecrets, stripUrlSecrets } from './url-secrets.js';
+import { hasUrlSecret, maskUrlSecrets, stripUrlSecrets } from '../util/url-secrets.js';
 
 export { REMOTE_NAMES, type RemoteOptions, type RemoteType } from './init-remotes.js';
 

@@ -9,7 +9,7 @@ import {
 import { parseIni, type IniDocument } from './configobj.js';
 import { dvcConfigPaths, readIfExists } from './dvc-config.js';
 import { cmfConfigFileName, requireProjectRoot } from './project.js';
-import { hasUrlSecret, maskUrlSecrets } from './url-secrets.js';
+import { hasUrlSecret, maskUrlSecrets } from '../util/url-secrets.js';
 
 /**
  * The configuration cmf resolves for a project, one entry per key with where its value

@@ -13,6 +13,7 @@ import { PgArtifactStore, PgContextStore, PgExecutionStore } from './node-store.
 import { type PgInspection, createSchema, insertSimpleTypes, inspect } from './open.js';
 import { Session } from './session.js';
 import { PgTypeStore, TypeCache } from './type-store.js';
+import { stripUrlSecrets } from '../../util/url-secrets.js';
 
 export interface PostgresOpenOptions {
   /** Create the MLMD tables when the schema holds no tables at all. Default true. */
@@ -130,7 +131,7 @@ export class PostgresMlmdStore implements AsyncMlmdStore {
   }
 }
 
-/** The URL without its passwords (in the user part or the query), for messages. */
+/** The URL without its secrets (the user part's password, credential query parameters), for messages. */
 export function redactUrl(url: string): string {
   let u: URL;
   try {
@@ -139,7 +140,5 @@ export function redactUrl(url: string): string {
     throw badUrlError();
   }
   if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw badUrlError();
-  u.password = '';
-  for (const secret of ['password', 'sslpassword']) u.searchParams.delete(secret);
-  return u.toString();
+  return stripUrlSecrets(url);
 }

@@ -9,7 +9,7 @@ describe('redactUrl (the location the PostgreSQL store names itself by)', () => 
     );
     expect(
       redactUrl('postgresql://cmf@h/mlmd?password=pw&sslmode=require&sslpassword=k&options=-c%20x'),
-    ).toBe('postgresql://cmf@h/mlmd?sslmode=require&options=-c+x');
+    ).toBe('postgresql://cmf@h/mlmd?sslmode=require&options=-c%20x');
   });
 
   it('refuses what is not a PostgreSQL URL without repeating it', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasUrlSecret, maskUrlSecrets, stripUrlSecrets } from '../../../src/config/url-secrets.js';
+import { hasUrlSecret, maskUrlSecrets, stripUrlSecrets } from '../../../src/util/url-secrets.js';
 
 describe('secrets in URLs', () => {
   it.each([
