@@ -59,6 +59,10 @@ describe('cmf binary basics', () => {
     const bare = await runCmf([]);
     expect(bare.code).toBe(2);
     expect(bare.stderr).toMatch(/^Error: Missing command: 'cmf' needs one of /m);
+    const bareJson = await runCmf(['--json']);
+    expect(bareJson.code).toBe(2);
+    expect(bareJson.stdout).toBe('');
+    expect(JSON.parse(bareJson.stderr)).toMatchObject({ error: { code: 'MISSING_COMMAND' } });
     const help = await runCmf(['artifact', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^USAGE\n {2}\$ cmf artifact COMMAND$/m);

@@ -1,5 +1,4 @@
 import { type Hook } from '@oclif/core';
-import { reportMissingCommand } from '../unknown-command-report.js';
 
 /**
  * oclif's `init` hook, run before oclif looks the command up: a topic without a command
@@ -11,10 +10,14 @@ const hook: Hook.Init = async function (opts) {
   const end = argv.indexOf('--');
   const asksHelp = (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
   if (asksHelp) return;
-  const topic = opts.id ?? '';
+  // `cmf --json` alone: oclif takes the flag for a command id; it is `cmf` without a command.
+  const onlyJson = opts.id === '--json' && argv.length === 0;
+  const topic = onlyJson ? '' : (opts.id ?? '');
   if (topic !== '' && (opts.config.findCommand(topic) || !opts.config.findTopic(topic))) return;
   if (topic === '' && argv.length > 0) return;
-  this.exit(await reportMissingCommand(opts.config, topic, argv));
+  // Loaded only here: this hook runs before every command, and start-up time counts.
+  const { reportMissingCommand } = await import('../unknown-command-report.js');
+  this.exit(await reportMissingCommand(opts.config, topic, onlyJson ? ['--json'] : argv));
 };
 
 export default hook;
