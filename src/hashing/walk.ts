@@ -182,6 +182,9 @@ export async function walkFiles(
         isDir = false;
         isFile = st.isFile();
       }
+      if (name.includes('\uFFFD') && !(rules.length > 0 && isIgnored(rules, childAbs, isDir))) {
+        refuseNonUtf8Name(abs, name);
+      }
       if (isDir) {
         if (name === '.hg' || name === '.dvc') continue;
         if (rules.length > 0 && isIgnored(rules, childAbs, true)) continue;
@@ -205,4 +208,32 @@ export async function walkFiles(
     for (const [childAbs, childRel] of subdirs) await visit(childAbs, childRel, rules);
   };
   await visit(root, '', chain);
+}
+
+/**
+ * A name that is not UTF-8 reads back with U+FFFD in place of its bytes, a name no file
+ * has: it would fail later as a confusing "No such file". cmf records paths as UTF-8 text
+ * (MLMD names, `.dir` manifests), so such a name (`lossy`, as readdir decoded it) is
+ * refused, shown byte by byte. A name that holds U+FFFD itself, as valid UTF-8, passes.
+ * (DVC keeps such names through Python's surrogate escapes, which cmf does not reproduce.)
+ */
+function refuseNonUtf8Name(dir: string, lossy: string): void {
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  for (const raw of readdirSync(dir, { encoding: 'buffer' })) {
+    if (raw.toString('utf8') !== lossy) continue;
+    try {
+      strict.decode(raw);
+      return;
+    } catch {
+      const shown = [...raw]
+        .map((b) =>
+          b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`,
+        )
+        .join('');
+      throw new UsageError('FILE_NAME_NOT_UTF8', `A file name in ${dir} is not UTF-8: ${shown}`, {
+        data: { path: dir, name: shown },
+        hint: 'Rename it to a UTF-8 name (e.g. with convmv), or list it in .dvcignore.',
+      });
+    }
+  }
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NotFoundError, UsageError } from '../../../src/errors/index.js';
@@ -113,5 +113,17 @@ describe('walkDirectory', () => {
 
   it('throws NotFoundError for a missing directory', async () => {
     await expect(walkDirectory(join(root, 'nope'))).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('refuses a name that is not UTF-8, shown byte by byte, unless .dvcignore lists it', async () => {
+    // A name that holds U+FFFD as valid UTF-8 is a name like any other.
+    writeTree(root, { 'data/ok\uFFFD.txt': 'a' });
+    writeFileSync(Buffer.from(join(root, 'data/') + '\xff\xfe.bin', 'latin1'), 'b');
+    const err = await walkDirectory(join(root, 'data')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect(err).toMatchObject({ code: 'FILE_NAME_NOT_UTF8' });
+    expect((err as UsageError).message).toMatch(/is not UTF-8: \\xff\\xfe\.bin$/);
+    writeTree(root, { '.dvcignore': '*.bin\n' });
+    expect(await relpaths(join(root, 'data'))).toEqual(['ok\uFFFD.txt']);
   });
 });
