@@ -59,6 +59,24 @@ export function authFailed(
 }
 
 /**
+ * No credentials were found at all (the AWS chain came up empty, or a named profile does not
+ * exist): nothing was refused, so saying "refused" would send the user to check keys they
+ * never gave.
+ */
+export function noCredentials(
+  location: string,
+  credential: string,
+  detail: string,
+  cause?: unknown,
+): ConfigError {
+  return new ConfigError('REMOTE_NO_CREDENTIALS', `No credentials for ${location}: ${detail}`, {
+    hint: `Provide ${credential}; 'cmf init show' shows what the remote is configured with.`,
+    data: { location },
+    cause,
+  });
+}
+
+/**
  * Errnos that mean the server cannot be reached at all. A reset or timed-out connection is
  * not among them: it is transient (REMOTE_FAILED) and the transfer engine retries it.
  */

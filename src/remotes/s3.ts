@@ -14,7 +14,7 @@ import {
   type Spill,
   type TransferOptions,
 } from './driver.js';
-import { accessDenied, authFailed, missingObject, remoteFailed } from './errors.js';
+import { accessDenied, authFailed, missingObject, noCredentials, remoteFailed } from './errors.js';
 import {
   FIRST_ANSWER_TIMEOUT_MS,
   hostPortOf,
@@ -338,9 +338,15 @@ export class S3Driver implements RemoteDriver {
     const e = err as Partial<S3Failure>;
     const status = e.$metadata?.httpStatusCode;
     const name = e.name ?? '';
-    if (status === undefined && name !== 'CredentialsProviderError') {
-      return transportError(this.target, what, err);
+    if (name === 'CredentialsProviderError') {
+      // The SDK says "from any providers" for a profile that does not exist, too.
+      const profile = this.settings.profile || process.env.AWS_PROFILE;
+      const detail = profile
+        ? `the AWS profile '${profile}' was not found, or holds no keys (${e.message || name})`
+        : e.message || name;
+      return noCredentials(this.location, this.credentialName, detail, err);
     }
+    if (status === undefined) return transportError(this.target, what, err);
     // Keys the server accepted, of an account without the permission (another account's
     // bucket, a read-only policy): telling the user to check the keys would mislead.
     if (name === 'AccessDenied' && e.permission !== false) {
@@ -357,7 +363,6 @@ export class S3Driver implements RemoteDriver {
     if (
       name === 'InvalidAccessKeyId' ||
       name === 'SignatureDoesNotMatch' ||
-      name === 'CredentialsProviderError' ||
       name === 'ExpiredToken' ||
       name === 'InvalidToken' ||
       (name === 'InvalidArgument' && this.sessionToken) ||

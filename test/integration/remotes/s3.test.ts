@@ -354,6 +354,15 @@ async function authError(cfg: RemoteConfig): Promise<CmfError> {
   return err as CmfError;
 }
 
+async function noCredentialsError(cfg: RemoteConfig): Promise<CmfError> {
+  const d = await openRemote(cfg);
+  const err = await d.exists('files/md5/00/0000').catch((e: unknown) => e);
+  await d.close();
+  expect(err).toBeInstanceOf(ConfigError);
+  expect((err as CmfError).code).toBe('REMOTE_NO_CREDENTIALS');
+  return err as CmfError;
+}
+
 const noKeys = { access_key_id: '', secret_access_key: '' };
 
 describe('s3 temporary credentials and profiles', () => {
@@ -424,7 +433,30 @@ describe('s3 temporary credentials and profiles', () => {
       await pushesWith(remote({ ...noKeys, profile: 'cmf-temporary' }));
       const err = await authError(remote({ ...noKeys, profile: 'cmf-wrong' }));
       expect(err.hint).toContain("profile 'cmf-wrong'");
+      // A profile that does not exist: nothing was refused, no credentials were found.
+      const none = await noCredentialsError(remote({ ...noKeys, profile: 'cmf-nosuch' }));
+      expect(none.message).toContain('cmf-nosuch');
+      expect(none.hint).toContain("profile 'cmf-nosuch'");
     });
+    // No credentials anywhere in the chain.
+    const empty = join(dir, 'empty');
+    await writeFile(empty, '');
+    await withEnv(
+      {
+        AWS_SHARED_CREDENTIALS_FILE: empty,
+        AWS_CONFIG_FILE: empty,
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
+        AWS_PROFILE: '',
+        // No instance metadata service here: do not wait for one.
+        AWS_EC2_METADATA_DISABLED: 'true',
+      },
+      async () => {
+        const none = await noCredentialsError(remote(noKeys));
+        expect(none.message).toMatch(/^No credentials for s3:\/\//);
+        expect(none.hint).toContain('AWS_ACCESS_KEY_ID');
+      },
+    );
     await withEnv(
       { ...files, AWS_PROFILE: 'cmf-temporary', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
       () => pushesWith(remote(noKeys)),
