@@ -420,6 +420,7 @@ describe('cmf dvc ingest: bad input writes nothing', () => {
     expect(existsSync(p.mlmd)).toBe(false);
   });
 
+  // Stages of the project's dvc.yaml: a lock stage it does not define is skipped, not checked.
   it.each([
     [
       'a YAML syntax error',
@@ -441,19 +442,19 @@ describe('cmf dvc ingest: bad input writes nothing', () => {
     ],
     [
       'a path escaping the project',
-      "schema: '2.0'\nstages:\n  a:\n    cmd: x\n    deps:\n    - path: ../../etc/passwd\n      md5: 3b5d5c3712955042212316173ccf37be\n",
+      "schema: '2.0'\nstages:\n  prepare:\n    cmd: x\n    deps:\n    - path: ../../etc/passwd\n      md5: 3b5d5c3712955042212316173ccf37be\n",
       'INGEST_PATH_OUTSIDE',
-      /^dvc\.lock:6: stage a: \.\.\/\.\.\/etc\/passwd is outside the project$/,
+      /^dvc\.lock:6: stage prepare: \.\.\/\.\.\/etc\/passwd is outside the project$/,
     ],
     [
       'an absolute path',
-      "schema: '2.0'\nstages:\n  a:\n    cmd: x\n    outs:\n    - path: /tmp/x\n      md5: 3b5d5c3712955042212316173ccf37be\n",
+      "schema: '2.0'\nstages:\n  prepare:\n    cmd: x\n    outs:\n    - path: /tmp/x\n      md5: 3b5d5c3712955042212316173ccf37be\n",
       'INGEST_PATH_OUTSIDE',
       /is an absolute path$/,
     ],
     [
       'an external URL dependency',
-      "schema: '2.0'\nstages:\n  a:\n    cmd: x\n    deps:\n    - path: s3://bucket/data.csv\n      md5: 3b5d5c3712955042212316173ccf37be\n",
+      "schema: '2.0'\nstages:\n  prepare:\n    cmd: x\n    deps:\n    - path: s3://bucket/data.csv\n      md5: 3b5d5c3712955042212316173ccf37be\n",
       'INGEST_PATH_OUTSIDE',
       /is an external \(URL\) dependency$/,
     ],
