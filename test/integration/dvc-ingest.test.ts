@@ -521,6 +521,40 @@ describe('cmf dvc ingest: edge cases', () => {
     expect(pushed).toMatchObject({ failed: [], skipped: [], uploaded: p.pushedObjects.length });
   });
 
+  it('push: false content is marked dvc_push = 0, and unmarked once an out of it may be pushed', async () => {
+    const p = await project();
+    const md5 = entry(p, 'train@rf', 'outs', 0).md5;
+    const mark = () =>
+      p
+        .db()
+        .props(
+          'Artifact',
+          p.db().all<{ id: number }>('SELECT id FROM Artifact WHERE uri = ?', md5)[0]!.id,
+        ).custom;
+    // models/rf.pkl declared push: false: its artifact (and the dep of evaluate@rf-test) is marked.
+    const yaml = readFileSync(join(p.dir, 'dvc.yaml'), 'utf8');
+    writeFileSync(
+      join(p.dir, 'dvc.yaml'),
+      yaml.replace(
+        '      outs:\n      - models/${item}.pkl\n',
+        '      outs:\n      - models/${item}.pkl:\n          push: false\n',
+      ),
+    );
+    await p.ingest();
+    expect(mark()).toMatchObject({ dvc_tracked: ['int', 1], dvc_push: ['int', 0] });
+    sql?.close();
+    sql = undefined;
+    // The same content as an out that may be pushed (push: false dropped): pushed from now on.
+    writeFileSync(join(p.dir, 'dvc.yaml'), yaml);
+    const lock = readFileSync(join(p.dir, 'dvc.lock'), 'utf8');
+    writeFileSync(
+      join(p.dir, 'dvc.lock'),
+      lock.replace(/cmd: python src\/train\.py rf/, 'cmd: python src/train.py rf --again'),
+    );
+    await p.ingest();
+    expect(mark()).toMatchObject({ dvc_tracked: ['int', 1], dvc_push: ['int', 1] });
+  });
+
   it('the pipeline name: -p, else the only pipeline in the file, else the directory name; several is an error', async () => {
     const p = await project();
     expect((await p.ingest({ pipeline: 'Test-env' })).pipeline).toBe('Test-env');
