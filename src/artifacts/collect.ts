@@ -4,14 +4,16 @@
  * except `Metrics` (values only, no file), `Label` (not DVC-tracked; uploaded with the
  * metadata instead) and files `cmf dvc ingest` marked as not versioned by DVC (custom
  * `dvc_tracked` = 0: code and config files, `cache: false` outputs; DVC keeps no object).
+ * Files it marked as not pushed (`dvc_push` = 0: `push: false` outputs) are collected with
+ * `push: false`: push leaves them out, pull restores them when it finds their objects.
  */
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { NotFoundError } from '../errors/index.js';
 import { oidFromKey } from '../remotes/driver.js';
-import type { MlmdArtifact, MlmdStore } from '../mlmd/index.js';
+import type { MlmdArtifact, MlmdEvent, MlmdStore } from '../mlmd/index.js';
 import { executionNotFound, hasUuid, pipelineExecutions, requirePipeline } from '../cmf/query.js';
-import { DVC_TRACKED_PROPERTY } from '../cmf/conventions.js';
-import { artifactPath } from '../cmf/artifact-name.js';
+import { DVC_PUSH_PROPERTY, DVC_TRACKED_PROPERTY } from '../cmf/conventions.js';
+import { artifactPath, splitArtifactName } from '../cmf/artifact-name.js';
 
 /** Artifact types that name no file in the cache. */
 const NOT_FILE_BACKED = new Set(['Metrics', 'Label']);
@@ -43,11 +45,35 @@ export interface PipelineArtifact {
   url?: string;
   /** The object URL of this pipeline's entry in `url` (pipeline prefix removed). */
   objectUrl?: string;
+  /** False when `dvc push` leaves the object out (`push: false`, see DVC_PUSH_PROPERTY). */
+  push: boolean;
+  /**
+   * Every path the selected executions recorded this content under, each with the id of its
+   * last event: the name's path for the events that made the artifact, and the name an event
+   * links it by (its path step) for the others. Identical content at two paths is one
+   * artifact (keyed by its hash, as cmflib keys it), so the second path lives only there.
+   */
+  paths: RecordedPath[];
 }
 
-/** Marked by ingest as a file DVC hashes but does not store (see DVC_TRACKED_PROPERTY). */
-function notVersioned(a: MlmdArtifact): boolean {
-  const v = a.customProperties[DVC_TRACKED_PROPERTY];
+export interface RecordedPath {
+  /** As recorded (relative to the MLMD file's directory, or absolute). */
+  path: string;
+  lastEvent: number;
+}
+
+/** The path an event records its artifact under: its path step's name, else the artifact's. */
+function eventPath(e: MlmdEvent, a: MlmdArtifact, own: string): string {
+  const step = e.path[0];
+  if (step === undefined || !('key' in step) || step.key === '') return own;
+  // A link names the content with its hash: anything else is not a name cmf wrote.
+  const split = splitArtifactName(step.key, a.uri);
+  return split && split[0] !== '' ? split[0] : own;
+}
+
+/** An ingest mark (DVC_TRACKED_PROPERTY, DVC_PUSH_PROPERTY) set to 0. */
+function markedOff(a: MlmdArtifact, mark: string): boolean {
+  const v = a.customProperties[mark];
   return v?.type === 'int' && Number(v.value) === 0;
 }
 
@@ -146,14 +172,19 @@ export function collectArtifactSets(
       );
     }
     const lastEvent = new Map<number, number>();
-    for (const e of store.links.eventsOfExecutions(executions.map((x) => x.id)))
+    const eventsOf = new Map<number, MlmdEvent[]>();
+    for (const e of store.links.eventsOfExecutions(executions.map((x) => x.id))) {
       lastEvent.set(e.artifactId, Math.max(e.id, lastEvent.get(e.artifactId) ?? 0));
+      const list = eventsOf.get(e.artifactId);
+      if (list) list.push(e);
+      else eventsOf.set(e.artifactId, [e]);
+    }
     const artifacts = store.artifacts.getMany([...lastEvent.keys()].sort((a, b) => a - b));
     const out: PipelineArtifact[] = [];
     const fileless: FilelessArtifact[] = [];
     for (const a of artifacts) {
       if (!a.name) continue;
-      if (NOT_FILE_BACKED.has(a.typeName) || notVersioned(a)) {
+      if (NOT_FILE_BACKED.has(a.typeName) || markedOff(a, DVC_TRACKED_PROPERTY)) {
         const reason = NOT_FILE_BACKED.has(a.typeName) ? a.typeName : 'not-versioned';
         fileless.push({
           name: a.name,
@@ -167,16 +198,24 @@ export function collectArtifactSets(
       const recorded = [a.uri, stringProp(a, 'Commit')].find((h) => h && OID_RE.test(h));
       const named = objectUrl ? objectFromUrl(objectUrl) : undefined;
       const oid = named?.oid ?? recorded;
+      const path = artifactPath(a.name, a.uri);
+      const paths = new Map<string, number>();
+      for (const e of eventsOf.get(a.id)!) {
+        const p = eventPath(e, a, path);
+        paths.set(p, Math.max(e.id, paths.get(p) ?? 0));
+      }
       out.push({
         id: a.id,
         type: a.typeName,
         name: a.name,
-        path: artifactPath(a.name, a.uri),
+        path,
         lastEvent: lastEvent.get(a.id)!,
         ...(oid ? { oid } : {}),
         ...(named ? { legacy: named.legacy } : {}),
         ...(url !== undefined ? { url } : {}),
         ...(objectUrl !== undefined ? { objectUrl } : {}),
+        push: !markedOff(a, DVC_PUSH_PROPERTY),
+        paths: [...paths].map(([p, lastEvent]) => ({ path: p, lastEvent })),
       });
     }
     return { files: out, fileless };

@@ -47,6 +47,11 @@ export interface PullArtifactsResult {
   repaired: string[];
   /** Artifacts with no recorded hash: nothing to pull for them. */
   skipped: string[];
+  /**
+   * Artifacts marked `push: false` (dvc.yaml) whose objects are neither in the cache nor on
+   * the remote: not restored, and not a failure (nobody was meant to push them).
+   */
+  notPushed: string[];
 }
 
 /**
@@ -57,6 +62,8 @@ const KEEP_BYTES = 64 << 20;
 
 interface Target {
   artifact: PipelineArtifact;
+  /** The last event recording the artifact at this path: the newest version of a path wins. */
+  lastEvent: number;
   oid: string;
   /** A legacy (DVC 2.x) object: legacy layouts, md5-dos2unix (see artifacts/objects.ts). */
   legacy: boolean;
@@ -87,6 +94,26 @@ function noFile(name: string, pipeline: string, a: FilelessArtifact): NotFoundEr
     'ARTIFACT_HAS_NO_FILE',
     `Artifact "${a.name}" of pipeline "${pipeline}" has no file on the remote: it ${why[0]}`,
     { hint: why[1], data: { artifact: name, pipeline, type: a.type } },
+  );
+}
+
+/** One path an artifact was recorded under, named as if it were the artifact's own name. */
+interface PathView {
+  artifact: PipelineArtifact;
+  path: string;
+  lastEvent: number;
+  name: string;
+}
+
+/** Every (artifact, recorded path) pair, so `-a` finds content by any path it was logged at. */
+function pathViews(artifacts: readonly PipelineArtifact[]): PathView[] {
+  return artifacts.flatMap((a) =>
+    a.paths.map((p) => ({
+      artifact: a,
+      path: p.path,
+      lastEvent: p.lastEvent,
+      name: p.path + a.name.slice(a.path.length),
+    })),
   );
 }
 
@@ -121,17 +148,20 @@ async function complete(cache: LocalCache, t: Target, failed: Set<string>): Prom
 /**
  * `cmf artifact pull`: downloads the objects of the pipeline's artifacts (or of one) that the
  * local cache lacks, each verified before it enters the cache, then checks the files out at
- * their recorded paths (relative to the MLMD file's directory). An artifact whose objects did not all arrive is
+ * their recorded paths (relative to the MLMD file's directory): every path the pulled
+ * executions recorded the content under. An artifact whose objects did not all arrive is
  * not checked out, so nothing corrupt or partial reaches the workspace. Where several
- * versions of one path are selected, the newest (last logged) is checked out.
+ * versions of one path are selected, the newest (last logged) is checked out. Objects of
+ * `push: false` artifacts are pulled when the remote has them, and their absence is no
+ * failure (`notPushed`).
  */
 export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArtifactsResult> {
   const ctx = await loadArtifactContext(opts);
-  let selected = ctx.artifacts;
+  let selected = pathViews(ctx.artifacts);
   if (opts.artifact !== undefined) {
     const where = { cwd: opts.cwd ?? process.cwd(), baseDir: ctx.baseDir };
     const nameOf = (a: { name: string }) => a.name;
-    selected = selectArtifacts(ctx.artifacts, nameOf, opts.artifact, where);
+    selected = selectArtifacts(selected, nameOf, opts.artifact, where);
     if (selected.length === 0) {
       const other = selectArtifacts(ctx.fileless, nameOf, opts.artifact, where)[0];
       if (other) throw noFile(opts.artifact, opts.pipeline, other);
@@ -139,31 +169,52 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
     }
   }
   const failed: ArtifactFailure[] = [];
-  const skipped: string[] = [];
+  const skipped = new Set<string>();
   const targets: Target[] = [];
-  for (const a of selected) {
-    const rel = projectRelativePath(ctx.projectRoot, a.path, ctx.baseDir);
-    if (!a.oid) skipped.push(a.name);
+  for (const v of selected) {
+    const a = v.artifact;
+    const rel = projectRelativePath(ctx.projectRoot, v.path, ctx.baseDir);
+    if (!a.oid) skipped.add(a.name);
     else if (rel === undefined) {
       failed.push({
         artifacts: [a.name],
         checkout: true,
         code: 'ARTIFACT_OUTSIDE_PROJECT',
         exitCode: 1,
-        message: `${a.path} (relative to ${ctx.baseDir}) is outside the project ${ctx.projectRoot}; not pulled`,
+        message: `${v.path} (relative to ${ctx.baseDir}) is outside the project ${ctx.projectRoot}; not pulled`,
       });
     } else {
       const { legacy } = (await artifactObject(ctx, a))!;
-      targets.push({ artifact: a, oid: a.oid, legacy, rel });
+      targets.push({ artifact: a, lastEvent: v.lastEvent, oid: a.oid, legacy, rel });
     }
   }
+  const count = new Set(selected.map((v) => v.artifact)).size;
 
   const driver = await openDefaultRemote(ctx, opts);
   try {
-    return await pullAndCheckout(ctx, driver, opts, selected.length, targets, failed, skipped);
+    return await pullAndCheckout(ctx, driver, opts, count, targets, failed, [...skipped]);
   } finally {
     await driver.close();
   }
+}
+
+/**
+ * Takes out of `failed` the objects missing on the remote that belong only to `push: false`
+ * artifacts (DVC never sends them, so their absence is expected); returns those artifacts.
+ */
+function unpushedMissing(failed: ArtifactFailure[], targets: readonly Target[]): string[] {
+  const unpushed = new Set(targets.filter((t) => !t.artifact.push).map((t) => t.artifact.name));
+  const names = new Set<string>();
+  const kept = failed.filter((f) => {
+    const expected =
+      f.code === 'REMOTE_OBJECT_MISSING' &&
+      f.artifacts.length > 0 &&
+      f.artifacts.every((n) => unpushed.has(n));
+    if (expected) f.artifacts.forEach((n) => names.add(n));
+    return !expected;
+  });
+  failed.splice(0, failed.length, ...kept);
+  return [...names];
 }
 
 /** Corrupt cache objects named by a checkout error (`data.oids`), or undefined. */
@@ -182,7 +233,12 @@ async function pullAndCheckout(
   skipped: string[],
 ): Promise<PullArtifactsResult> {
   const owners = new ObjectOwners();
-  for (const t of targets) owners.add(t, t.artifact.name);
+  const owned = new Set<PipelineArtifact>();
+  for (const t of targets) {
+    // An artifact checked out at several paths owns its object once.
+    if (!owned.has(t.artifact)) owners.add(t, t.artifact.name);
+    owned.add(t.artifact);
+  }
   const transfer = await pullObjects(ctx.cache, driver, [...owners.dvc3.keys()], {
     jobs: opts.jobs,
     onProgress: opts.onProgress,
@@ -190,8 +246,11 @@ async function pullAndCheckout(
     legacy: [...owners.legacy.keys()],
   });
   const failedOids = new Set(transfer.failed.map((f) => f.oid));
+  const notPushed: string[] = [];
   if (transfer.failed.length > 0) {
-    failed.push(...(await describeFailures(transfer.failed, ctx.cache, owners)));
+    const described = await describeFailures(transfer.failed, ctx.cache, owners);
+    notPushed.push(...unpushedMissing(described, targets));
+    failed.push(...described);
   }
 
   // One version per path (the one logged last), parents before what lies inside them:
@@ -199,7 +258,7 @@ async function pullAndCheckout(
   const newest = new Map<string, Target>();
   for (const t of targets) {
     const prev = newest.get(t.rel);
-    if (!prev || t.artifact.lastEvent > prev.artifact.lastEvent) newest.set(t.rel, t);
+    if (!prev || t.lastEvent > prev.lastEvent) newest.set(t.rel, t);
   }
   const order = [...newest.values()].sort(
     (a, b) => a.rel.split('/').length - b.rel.split('/').length,
@@ -308,5 +367,6 @@ async function pullAndCheckout(
     failed,
     repaired,
     skipped,
+    notPushed,
   };
 }

@@ -23,18 +23,26 @@ export interface PushArtifactsResult {
   failed: ArtifactFailure[];
   /** Artifacts with no recorded hash and no `.dvc` file: nothing to push for them. */
   skipped: string[];
+  /** Artifacts left out as `dvc push` leaves them out (`push: false` in dvc.yaml). */
+  notPushed: string[];
 }
 
 /**
  * `cmf artifact push`: uploads the objects of every file-backed artifact of the pipeline
- * (directories: manifest and files, manifest last) that the default remote lacks. Per-object
+ * (directories: manifest and files, manifest last) that the default remote lacks, but for
+ * those marked `push: false` (as `dvc push` leaves them). Per-object
  * failures are returned, not thrown; bad credentials or an unreachable remote throw.
  */
 export async function pushArtifacts(opts: PushArtifactsOptions): Promise<PushArtifactsResult> {
   const ctx = await loadArtifactContext(opts);
   const owners = new ObjectOwners();
   const skipped: string[] = [];
+  const notPushed: string[] = [];
   for (const a of ctx.artifacts) {
+    if (!a.push) {
+      notPushed.push(a.name);
+      continue;
+    }
     const obj = await artifactObject(ctx, a);
     if (obj === undefined) skipped.push(a.name);
     else owners.add(obj, a.name);
@@ -54,12 +62,13 @@ export async function pushArtifacts(opts: PushArtifactsOptions): Promise<PushArt
     return {
       pipeline: opts.pipeline,
       remote: driver.location,
-      artifacts: ctx.artifacts.length - skipped.length,
+      artifacts: ctx.artifacts.length - skipped.length - notPushed.length,
       uploaded: r.transferred,
       present: r.present,
       bytes: r.bytes,
       failed: await describeFailures(r.failed, ctx.cache, owners),
       skipped,
+      notPushed,
     };
   } finally {
     state.close();

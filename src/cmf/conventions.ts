@@ -63,6 +63,14 @@ export const SET_VALUED_PROPERTIES = new Set(['labels', 'labels_uri', 'dataset_u
  */
 export const DVC_TRACKED_PROPERTY = 'dvc_tracked';
 
+/**
+ * Custom property `cmf dvc ingest` sets to 0 on a DVC-versioned Dataset that `dvc push`
+ * leaves out (an out declared `push: false` in dvc.yaml): `cmf artifact push` skips it, and
+ * `cmf artifact pull` restores it when the object is in the cache or on the remote, without
+ * failing when it is in neither. Absent (or 1): pushed as usual.
+ */
+export const DVC_PUSH_PROPERTY = 'dvc_push';
+
 /** Where cmflib keeps its generated files, relative to the MLMD file's directory. */
 export const CMF_ARTIFACTS_DIR = 'cmf_artifacts';
 

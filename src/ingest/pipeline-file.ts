@@ -1,37 +1,80 @@
 /**
  * What ingest needs from `dvc.yaml` that `dvc.lock` does not hold (spec/formats.md A6): each
- * stage's `wdir` (lock paths are relative to it) and which outputs are not cached
- * (`cache: false`: DVC hashes them but never stores or pushes them). foreach/matrix groups
- * are expanded to DVC's generated `group@key` names; `${item…}`, `${key}` and top-level
- * `vars` are substituted. A reference we cannot resolve (vars from other files) is matched
- * as a wildcard against the lock file's paths instead.
+ * stage's `wdir` (lock paths are relative to it) and the flags of its outputs (`cache:
+ * false`: DVC hashes them but never stores or pushes them; `push: false`: cached but never
+ * pushed; `remote:`). foreach/matrix groups are expanded to DVC's generated `group@key`
+ * names; `${item…}`, `${key}` and top-level `vars` are substituted. A reference we cannot
+ * resolve (vars from other files) is matched as a wildcard against the lock file's paths
+ * instead.
  */
 import { isMap, type YAMLMap } from 'yaml';
+import { pythonFloat } from '../cmf/python-json.js';
 import { invalidInput, parseYamlInput } from './yaml-input.js';
+
+/** The flags dvc.yaml declares for one output (DVC's defaults when it declares none). */
+export interface OutFlags {
+  /** False for `cache: false`. */
+  cache: boolean;
+  /** False for `push: false`. */
+  push: boolean;
+  /** The `remote:` the output is pushed to instead of the default remote, if any. */
+  remote?: string;
+}
 
 export interface StageDefinition {
   /** Working directory relative to the dvc.yaml directory ('.' when unset). */
   wdir: string;
-  /** True when the output (a lock path) is declared with `cache: false`. */
-  uncached(path: string): boolean;
+  /** The flags of an output (a lock path, relative to `wdir`). */
+  out(path: string): OutFlags;
+  /** What could not be resolved in this stage's definition. */
+  warnings: string[];
 }
 
 export interface PipelineFile {
   /** The definition behind a lock stage name, if dvc.yaml has one. */
   stage(name: string): StageDefinition | undefined;
-  /** Things that did not stop the reading. */
-  warnings: string[];
 }
 
 type Scope = Record<string, unknown>;
 const REF = /\$\{\s*([^}]*?)\s*\}/g;
 
-/** Python's str() of a YAML scalar, as DVC builds generated names from values. */
+/**
+ * A YAML scalar as DVC's `to_str` writes it into generated names and `${…}` text: booleans
+ * `true`/`false`, None `None`, everything else Python's `str()` (floats: `1e-05`, `3.0`,
+ * `nan`, `inf`; ints are bigints here, so a JS number is always a YAML float).
+ */
 function keyText(v: unknown): string {
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'number') return Number.isInteger(v) ? `${v}.0` : String(v);
-  if (v === null) return 'None';
+  if (typeof v === 'number') {
+    if (Number.isNaN(v)) return 'nan';
+    if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
+    return pythonFloat(v);
+  }
+  if (v === null || v === undefined) return 'None';
   return String(v);
+}
+
+/**
+ * A YAML value as plain JS, mapping keys written as DVC sees them (Python `str()` of the
+ * key: a `0.00001:` foreach key names `group@1e-05`, not JS's `0.00001`).
+ */
+function plain(v: unknown): unknown {
+  if (v instanceof Map) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of v) out[isScalarKey(k) ? keyText(k) : String(k)] = plain(x);
+    return out;
+  }
+  if (Array.isArray(v)) return v.map(plain);
+  return v;
+}
+
+/** JSON.stringify replacer for YAML ints (bigints). */
+function jsonSafe(_: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? v.toString() : v;
+}
+
+function isScalarKey(k: unknown): boolean {
+  return k === null || ['string', 'number', 'bigint', 'boolean'].includes(typeof k);
 }
 
 function lookup(scope: Scope, expr: string): unknown {
@@ -79,29 +122,30 @@ function normalize(p: string): string {
   return p.replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '');
 }
 
-/** Paths of the `outs`/`metrics`/`plots` items declared `cache: false`. */
-function uncachedTemplates(body: Record<string, unknown>): string[] {
-  const out: string[] = [];
+interface FlaggedOut {
+  template: string;
+  flags: Record<string, unknown>;
+}
+
+/** The `outs`/`metrics`/`plots` items declared with flags (`- path: {cache: false, …}`). */
+function flaggedOuts(body: Record<string, unknown>): FlaggedOut[] {
+  const out: FlaggedOut[] = [];
   for (const key of ['outs', 'metrics', 'plots']) {
     const list = body[key];
     if (!Array.isArray(list)) continue;
     for (const item of list) {
       if (item === null || typeof item !== 'object' || Array.isArray(item)) continue;
-      for (const [path, flags] of Object.entries(item as Record<string, unknown>)) {
-        const f = flags as Record<string, unknown> | null;
-        if (f && typeof f === 'object' && f.cache === false) out.push(path);
+      for (const [template, flags] of Object.entries(item as Record<string, unknown>)) {
+        if (flags && typeof flags === 'object' && !Array.isArray(flags))
+          out.push({ template, flags: flags as Record<string, unknown> });
       }
     }
   }
   return out;
 }
 
-function definition(
-  body: Record<string, unknown>,
-  scope: Scope,
-  name: string,
-  warnings: string[],
-): StageDefinition {
+function definition(body: Record<string, unknown>, scope: Scope, name: string): StageDefinition {
+  const warnings: string[] = [];
   let wdir = '.';
   if (typeof body.wdir === 'string' && body.wdir !== '') {
     const w = substitute(body.wdir, scope);
@@ -111,8 +155,23 @@ function definition(
       );
     else wdir = w;
   }
-  const matchers = uncachedTemplates(body).map((t) => pathMatcher(t, scope));
-  return { wdir, uncached: (p) => matchers.some((m) => m(p)) };
+  const outs = flaggedOuts(body).map(({ template, flags }) => {
+    const remote =
+      typeof flags.remote === 'string'
+        ? (substitute(flags.remote, scope) ?? flags.remote)
+        : undefined;
+    const f: OutFlags = {
+      cache: flags.cache !== false,
+      push: flags.push !== false,
+      ...(remote !== undefined ? { remote } : {}),
+    };
+    return { matches: pathMatcher(template, scope), flags: f };
+  });
+  return {
+    wdir,
+    warnings,
+    out: (p) => outs.find((o) => o.matches(p))?.flags ?? { cache: true, push: true },
+  };
 }
 
 /** `group@key` → the item each generated stage sees, per DVC's naming rules. */
@@ -169,7 +228,6 @@ export function parsePipelineFile(
 ): PipelineFile {
   const y = parseYamlInput(text, file);
   const root = y.doc.contents;
-  const warnings: string[] = [];
   if (root !== null && !isMap(root)) {
     throw invalidInput(
       'INGEST_DVCYAML_INVALID',
@@ -178,7 +236,10 @@ export function parsePipelineFile(
       y.lineOf(root),
     );
   }
-  const data = (root ? (root as YAMLMap).toJS(y.doc) : {}) as Record<string, unknown>;
+  const data = (root ? plain((root as YAMLMap).toJS(y.doc, { mapAsMap: true })) : {}) as Record<
+    string,
+    unknown
+  >;
   const stages = data.stages ?? {};
   if (typeof stages !== 'object' || stages === null || Array.isArray(stages)) {
     throw invalidInput(
@@ -200,19 +261,22 @@ export function parsePipelineFile(
     const body = raw as Record<string, unknown>;
     const generated = 'foreach' in body || 'matrix' in body;
     if (at < 0 === generated) return undefined; // `group@key` names only generated stages
-    if (at < 0) return definition(body, globals, name, warnings);
+    if (at < 0) return definition(body, globals, name);
     const key = name.slice(at + 1);
     const doBody = body.do as Record<string, unknown> | undefined;
     const items = 'foreach' in body ? foreachItems(body.foreach) : matrixItems(body.matrix);
     const stageBody = 'foreach' in body ? doBody : body;
     if (!stageBody || typeof stageBody !== 'object') return undefined;
     const local = items?.get(key);
+    // A key the group no longer generates: a stale lock entry, as DVC sees it. Unless the
+    // items hold references (their keys are unknown until DVC resolves them).
+    const data = 'foreach' in body ? body.foreach : body.matrix;
+    if (items && !local && !JSON.stringify(data, jsonSafe).includes('${')) return undefined;
     // An unresolvable foreach (e.g. `${vars}` from another file): unknown item, wildcards.
-    return definition(stageBody, { ...globals, ...(local ?? {}) }, name, warnings);
+    return definition(stageBody, { ...globals, ...(local ?? {}) }, name);
   };
 
   return {
-    warnings,
     stage(name) {
       if (!cache.has(name)) cache.set(name, resolve(name));
       return cache.get(name);

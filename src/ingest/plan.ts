@@ -8,7 +8,10 @@
  * out of a stage, a path inside one, or a path that a `.dvc` file tracks (`x.dvc` beside it
  * or beside one of its parent directories). Everything else — code, params and config
  * files that git tracks, `cache: false` outputs, deps without a hash — is recorded but
- * marked, so that `cmf artifact push` neither sends nor misses it.
+ * marked, so that `cmf artifact push` neither sends nor misses it. Outs declared `push:
+ * false` are versioned but marked too: `dvc push` does not send them, nor does cmf.
+ *
+ * Lock stages that dvc.yaml no longer defines are left out (DVC ignores them).
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, posix } from 'node:path';
@@ -27,6 +30,11 @@ export interface PlannedFile {
   nfiles?: number;
   /** False for files whose objects DVC does not keep (see the module comment). */
   versioned: boolean;
+  /**
+   * False for versioned files `dvc push` leaves out (`push: false` in dvc.yaml, and deps
+   * inside such an out): kept in the cache, never sent to the remote.
+   */
+  push: boolean;
   /**
    * A DVC 2.x entry (no `hash:` key): its id is md5-dos2unix and its object lives in the
    * legacy layouts of cache and remote, which its recorded url names.
@@ -74,6 +82,26 @@ function ancestors(path: string): string[] {
   return out;
 }
 
+/**
+ * Files of one stage with the same content at another path: MLMD keys an artifact by its
+ * hash and links it to an execution once (as cmflib does), so only the first path is
+ * recorded for the stage, and a pull restores only that one.
+ */
+function sameContent(stage: string, files: PlannedFile[]): string[] {
+  const first = new Map<string, string>();
+  const out: string[] = [];
+  for (const f of files) {
+    if (f.oid === undefined) continue;
+    const p = first.get(f.oid);
+    if (p === undefined) first.set(f.oid, f.path);
+    else if (p !== f.path)
+      out.push(
+        `stage ${stage}: ${f.path} has the same content as ${p}; cmf records that content once per stage, under ${p}, and 'cmf artifact pull' restores only that path`,
+      );
+  }
+  return out;
+}
+
 /** Producers before consumers; file order otherwise (DVC forbids cycles; if one slips through, file order). */
 function ordered(stages: PlannedStage[]): PlannedStage[] {
   const producer = new Map<string, number>();
@@ -107,15 +135,21 @@ export function planIngest(
   pipeline: PipelineFile | undefined,
   file = 'dvc.lock',
 ): IngestPlan {
-  const warnings = [...(pipeline?.warnings ?? [])];
-  const cachedOuts = new Set<string>();
-  const staged = lock.stages.map((stage) => {
+  const warnings: string[] = [];
+  // DVC keeps the lock entry of a stage deleted from dvc.yaml until `dvc remove`, and
+  // ignores it: so does ingest (its paths may not even exist any more).
+  const defined = lock.stages.filter((s) => !pipeline || pipeline.stage(s.name));
+  const stale = lock.stages.filter((s) => !defined.includes(s)).map((s) => s.name);
+  if (stale.length > 0) {
+    warnings.push(
+      `${file} holds ${stale.length === 1 ? 'a stage' : 'stages'} that dvc.yaml no longer defines, skipped as DVC skips them: ${stale.join(', ')} ('dvc remove' drops them from ${file})`,
+    );
+  }
+  // Cached outs, and whether each may be pushed (`push: false` in dvc.yaml).
+  const cachedOuts = new Map<string, boolean>();
+  const staged = defined.map((stage) => {
     const def = pipeline?.stage(stage.name);
-    if (pipeline && !def) {
-      warnings.push(
-        `stage ${stage.name} is not defined in dvc.yaml; its paths are taken relative to the project root`,
-      );
-    }
+    if (def) warnings.push(...def.warnings);
     const wdir = def?.wdir ?? '.';
     const files = (entries: LockEntry[], kind: 'dep' | 'out') =>
       entries.map((e) => {
@@ -125,29 +159,42 @@ export function planIngest(
             `stage ${stage.name}: ${kind} ${path} has no hash in ${file} (DVC does not track it); recorded without a version`,
           );
         }
+        const flags = kind === 'out' ? def?.out(e.path) : undefined;
+        if (flags?.remote !== undefined && flags.cache) {
+          warnings.push(
+            `stage ${stage.name}: out ${path} names remote '${flags.remote}' in dvc.yaml; cmf records it on the default remote, and 'cmf artifact push' and 'pull' use that one`,
+          );
+        }
+        // Outs: decided now; deps: once every stage's outs are known.
+        const versioned = kind === 'out' && e.md5 !== undefined && (flags?.cache ?? true);
         const f: PlannedFile = {
           path,
           ...(e.md5 !== undefined ? { oid: e.md5 } : {}),
           ...(e.size !== undefined ? { size: e.size } : {}),
           ...(e.nfiles !== undefined ? { nfiles: e.nfiles } : {}),
-          // Outs: decided now; deps: once every stage's outs are known.
-          versioned: kind === 'out' && e.md5 !== undefined && !(def?.uncached(e.path) ?? false),
+          versioned,
+          push: versioned && (flags?.push ?? true),
           legacy: e.hashName !== 'md5',
         };
         return f;
       });
     const outs = files(stage.outs, 'out');
-    for (const o of outs) if (o.versioned) cachedOuts.add(o.path);
-    return { stage, deps: files(stage.deps, 'dep'), outs };
+    for (const o of outs) if (o.versioned) cachedOuts.set(o.path, o.push);
+    const deps = files(stage.deps, 'dep');
+    warnings.push(...sameContent(stage.name, [...deps, ...outs]));
+    return { stage, deps, outs };
   });
 
   const dvcTracked = (path: string) =>
     ancestors(path).some((a) => existsSync(join(root, `${a}.dvc`)));
   for (const { deps } of staged) {
     for (const d of deps) {
-      d.versioned =
-        d.oid !== undefined &&
-        (ancestors(d.path).some((a) => cachedOuts.has(a)) || dvcTracked(d.path));
+      if (d.oid === undefined) continue;
+      const producers = ancestors(d.path).filter((a) => cachedOuts.has(a));
+      const tracked = dvcTracked(d.path);
+      d.versioned = producers.length > 0 || tracked;
+      // A dep inside a `push: false` out is not pushed either, unless something else pushes it.
+      d.push = tracked || producers.some((a) => cachedOuts.get(a) === true);
     }
   }
   const stages = staged.map(({ stage, deps, outs }) => ({

@@ -5,14 +5,19 @@
  * properties, params as typed custom properties), `Dataset` artifacts `<path>:<hash>` (uri
  * and Commit = the hash, `url` = `<pipeline>:<remote>/files/md5/xx/rest` (legacy entries:
  * `<remote>/xx/rest`), custom `size`,
- * `nfiles`, `dvc_tracked`), events, attributions. Everything happens in one transaction.
+ * `nfiles`, `dvc_tracked`, and `dvc_push` = 0 for `push: false` outs), events, attributions. Everything happens in one transaction.
  *
  * Idempotent: an execution with the same stage and command is reused; it gets a new uuid
  * (a new run) only when the lock file brings something it does not have yet (a new
  * artifact version, a changed param). Nothing is written when nothing changed.
  */
 import { v1 as uuid1 } from 'uuid';
-import { DVC_TRACKED_PROPERTY, PARENT_CONTEXT, PIPELINE_STAGE } from '../cmf/conventions.js';
+import {
+  DVC_PUSH_PROPERTY,
+  DVC_TRACKED_PROPERTY,
+  PARENT_CONTEXT,
+  PIPELINE_STAGE,
+} from '../cmf/conventions.js';
 import { TypeRegistry } from '../cmf/types.js';
 import { mergeUrl, pipelineUrl } from '../cmf/url.js';
 import {
@@ -92,8 +97,8 @@ class Recorder {
       url: db.prepare(
         "SELECT string_value AS v FROM ArtifactProperty WHERE artifact_id = ? AND name = 'url' AND is_custom_property = 0",
       ),
-      tracked: db.prepare(
-        `SELECT int_value AS v FROM ArtifactProperty WHERE artifact_id = ? AND name = '${DVC_TRACKED_PROPERTY}' AND is_custom_property = 1`,
+      custom: db.prepare(
+        'SELECT int_value AS v FROM ArtifactProperty WHERE artifact_id = ? AND name = ? AND is_custom_property = 1',
       ),
     };
   }
@@ -226,6 +231,7 @@ class Recorder {
       const custom: Record<string, PropertyValue> = {
         [DVC_TRACKED_PROPERTY]: intValue(f.versioned ? 1 : 0),
       };
+      if (f.versioned && !f.push) custom[DVC_PUSH_PROPERTY] = intValue(0);
       if (f.size !== undefined) custom.size = intValue(f.size);
       if (f.nfiles !== undefined) custom.nfiles = intValue(f.nfiles);
       return this.create(
@@ -246,12 +252,31 @@ class Recorder {
     if (mergeUrl(urls, url) !== urls) {
       store.artifacts.update(first, { properties: { url: mergeUrl(urls, url) } });
     }
-    // Content first seen as an unversioned file (say, a config file) is now a DVC output.
-    const mark = this.sql.tracked.get(last) as { v: number | bigint | null } | undefined;
-    if (f.versioned && mark !== undefined && Number(mark.v) === 0) {
-      store.artifacts.update(last, { customProperties: { [DVC_TRACKED_PROPERTY]: intValue(1) } });
-    }
+    if (f.versioned) this.markVersioned(last, f.push);
     return this.link(scope, last, name, event);
+  }
+
+  /** An ingest mark (custom int property) of an artifact: 0, 1, or undefined when absent. */
+  private mark(artifactId: number, name: string): number | undefined {
+    const row = this.sql.custom.get(artifactId, name) as { v: number | bigint | null } | undefined;
+    return row === undefined || row.v === null ? undefined : Number(row.v);
+  }
+
+  /**
+   * Known content seen now as a DVC-versioned file: content first seen unversioned (say, a
+   * config file) becomes versioned (pushed unless this file is `push: false`), and content
+   * marked `push: false` is pushed once some stage's out of it may be.
+   */
+  private markVersioned(artifactId: number, push: boolean): void {
+    const custom: Record<string, PropertyValue> = {};
+    if (this.mark(artifactId, DVC_TRACKED_PROPERTY) === 0) {
+      custom[DVC_TRACKED_PROPERTY] = intValue(1);
+      if (!push) custom[DVC_PUSH_PROPERTY] = intValue(0);
+    } else if (push && this.mark(artifactId, DVC_PUSH_PROPERTY) === 0) {
+      custom[DVC_PUSH_PROPERTY] = intValue(1);
+    }
+    if (Object.keys(custom).length > 0)
+      this.store.artifacts.update(artifactId, { customProperties: custom });
   }
 
   /** A dep DVC recorded no hash for: a Dataset named by its path alone, never pushed. */

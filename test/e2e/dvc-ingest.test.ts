@@ -3,14 +3,23 @@
  * with `cmf init local`: JSON and text summaries, the listings and export of the ingested
  * pipeline, push to a local remote, and errors with their exit codes.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listFiles } from '../helpers/artifact-project.js';
 import { isolatedEnv, runCmf } from '../helpers/cli.js';
-import { dvcPipelineProject, type DvcPipelineProject } from '../helpers/dvc-pipeline.js';
+import {
+  cachedEntry,
+  dvcPipelineProject,
+  lockText,
+  writeFiles,
+  type DvcPipelineProject,
+} from '../helpers/dvc-pipeline.js';
+import { LocalCache } from '../../src/hashing/index.js';
+import { Cmf } from '../../src/index.js';
 
 let root: string;
 let p: DvcPipelineProject;
@@ -203,5 +212,241 @@ describe('cmf dvc ingest', () => {
     expect(none.code).toBe(3);
     expect(none.stderr).toMatch(/^Error: No dvc\.lock in /);
     expect(listFiles(dir)).toEqual(['.dvc/config']);
+  });
+});
+
+describe('cmf dvc ingest: what dvc.yaml says', () => {
+  const URL = 'https://github.com/example/small.git';
+
+  /** An empty project after `cmf init local`, with its own remote. */
+  async function initProject(name: string) {
+    const dir = join(root, name);
+    const remote = join(root, `${name}-remote`);
+    mkdirSync(dir);
+    mkdirSync(remote);
+    const init = await cmf(['init', 'local', '--path', remote, '--git-remote-url', URL], dir);
+    expect(init.code).toBe(0);
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'pipe' });
+    git('config', 'user.name', 'Test');
+    git('config', 'user.email', 'test@example.com');
+    return { dir, remote, cache: new LocalCache(join(dir, '.dvc', 'cache')) };
+  }
+
+  const ingestJson = async (dir: string) => {
+    const r = await cmf(['dvc', 'ingest', '-p', 'P', '--json'], dir);
+    expect(r.code).toBe(0);
+    return JSON.parse(r.stdout) as { warnings: string[]; stageResults: Array<{ stage: string }> };
+  };
+  const artifactNames = async (dir: string) => {
+    const r = await cmf(['artifact', 'list', '-p', 'P', '--json'], dir);
+    return (JSON.parse(r.stdout) as Array<{ name: string }>).map((a) => a.name.split(':')[0]);
+  };
+
+  it('float foreach items name stages as DVC does (train@1e-05), so their wdir is found', async () => {
+    const { dir, cache, remote } = await initProject('floats');
+    writeFiles(dir, { 'exp_0.1/model.pkl': 'model a\n', 'exp_1e-05/model.pkl': 'model b\n' });
+    writeFileSync(
+      join(dir, 'dvc.yaml'),
+      'stages:\n  train:\n    foreach: [0.1, 0.00001]\n    do:\n      wdir: exp_${item}\n      cmd: python ../train.py --lr ${item}\n      outs:\n      - model.pkl\n',
+    );
+    const stage = async (key: string) => ({
+      cmd: `python ../train.py --lr ${key}`,
+      deps: [],
+      outs: [await cachedEntry(dir, cache, `exp_${key}/model.pkl`, 'model.pkl')],
+    });
+    writeFileSync(
+      join(dir, 'dvc.lock'),
+      lockText({ 'train@0.1': await stage('0.1'), 'train@1e-05': await stage('1e-05') }, 'dvc3'),
+    );
+    const j = await ingestJson(dir);
+    expect(j.warnings).toEqual([]);
+    expect(j.stageResults.map((s) => s.stage)).toEqual(['train@0.1', 'train@1e-05']);
+    expect((await artifactNames(dir)).sort()).toEqual(['exp_0.1/model.pkl', 'exp_1e-05/model.pkl']);
+    expect((await cmf(['artifact', 'push', '-p', 'P'], dir)).code).toBe(0);
+    expect(listFiles(remote)).toHaveLength(2);
+    rmSync(join(dir, '.dvc/cache'), { recursive: true });
+    rmSync(join(dir, 'exp_1e-05/model.pkl'));
+    const pull = await cmf(['artifact', 'pull', '-p', 'P'], dir);
+    expect(pull.code).toBe(0);
+    expect(readFileSync(join(dir, 'exp_1e-05/model.pkl'), 'utf8')).toBe('model b\n');
+  });
+
+  it('warnings of resolving dvc.yaml reach stderr and --json', async () => {
+    const { dir, cache } = await initProject('warn');
+    writeFiles(dir, {
+      'custom.yaml': 'sub: sub\n',
+      'sub/o.txt': 'x\n',
+      'dvc.yaml':
+        'vars:\n- custom.yaml\nstages:\n  s:\n    wdir: ${sub}\n    cmd: echo x > o.txt\n    outs:\n    - o.txt\n',
+    });
+    const out = await cachedEntry(dir, cache, 'sub/o.txt', 'o.txt');
+    writeFileSync(
+      join(dir, 'dvc.lock'),
+      lockText({ s: { cmd: 'echo x > o.txt', deps: [], outs: [out] } }, 'dvc3'),
+    );
+    const warning = 'stage s: cannot resolve wdir ${sub}; paths are taken relative to dvc.yaml';
+    expect((await ingestJson(dir)).warnings).toEqual([warning]);
+    rmSync(join(dir, 'mlmd'));
+    const text = await cmf(['dvc', 'ingest', '-p', 'P'], dir);
+    expect(text.code).toBe(0);
+    expect(text.stderr).toBe(`Warning: ${warning}\n`);
+  });
+
+  it('lock stages dvc.yaml no longer defines are skipped with a warning, as DVC ignores them', async () => {
+    const { dir, cache } = await initProject('stale');
+    writeFiles(dir, {
+      'out/kept.txt': 'kept\n',
+      'dvc.yaml': 'stages:\n  kept:\n    cmd: make kept\n    outs:\n    - out/kept.txt\n',
+    });
+    const kept = await cachedEntry(dir, cache, 'out/kept.txt');
+    const gone = { path: 'gone.bin', md5: 'f'.repeat(32), size: 3 };
+    writeFileSync(
+      join(dir, 'dvc.lock'),
+      lockText(
+        {
+          // Deleted from dvc.yaml: one had `wdir: sub`, so its paths leave the project root.
+          old: { cmd: 'python ../x.py', deps: [{ ...gone, path: '../x.py' }], outs: [] },
+          kept: { cmd: 'make kept', deps: [], outs: [kept] },
+          older: { cmd: 'make gone', deps: [], outs: [gone] },
+        },
+        'dvc3',
+      ),
+    );
+    const r = await cmf(['dvc', 'ingest', '-p', 'P'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Ingested 1 stage into pipeline P:/);
+    expect(r.stderr).toBe(
+      "Warning: dvc.lock holds stages that dvc.yaml no longer defines, skipped as DVC skips them: old, older ('dvc remove' drops them from dvc.lock)\n",
+    );
+    expect(await artifactNames(dir)).toEqual(['out/kept.txt']);
+    const push = await cmf(['artifact', 'push', '-p', 'P'], dir);
+    expect(push.code).toBe(0);
+  });
+
+  it('push: false outs are not pushed; pull restores them from the cache and does not fail without them; remote: is warned about', async () => {
+    const { dir, cache, remote } = await initProject('nopush');
+    writeFiles(dir, {
+      'big.bin': 'big, re-creatable\n',
+      'small.bin': 'small\n',
+      'side.bin': 'side\n',
+      'dvc.yaml':
+        'stages:\n  make:\n    cmd: make\n    outs:\n    - big.bin:\n        push: false\n    - small.bin\n    - side.bin:\n        remote: archive\n',
+    });
+    const outs = [
+      await cachedEntry(dir, cache, 'big.bin'),
+      await cachedEntry(dir, cache, 'small.bin'),
+      await cachedEntry(dir, cache, 'side.bin'),
+    ];
+    writeFileSync(
+      join(dir, 'dvc.lock'),
+      lockText({ make: { cmd: 'make', deps: [], outs } }, 'dvc3'),
+    );
+    expect((await ingestJson(dir)).warnings).toEqual([
+      "stage make: out side.bin names remote 'archive' in dvc.yaml; cmf records it on the default remote, and 'cmf artifact push' and 'pull' use that one",
+    ]);
+    const big = `big.bin:${outs[0]!.md5}`;
+    const push = await cmf(['artifact', 'push', '-p', 'P', '--json'], dir);
+    expect(push.code).toBe(0);
+    expect(JSON.parse(push.stdout)).toMatchObject({ uploaded: 2, notPushed: [big], failed: [] });
+    const key = (md5: string) => `files/md5/${md5.slice(0, 2)}/${md5.slice(2)}`;
+    expect(listFiles(remote)).toEqual([key(outs[1]!.md5), key(outs[2]!.md5)].sort());
+    const text = await cmf(['artifact', 'push', '-p', 'P'], dir);
+    expect(text.stderr).toBe(`Not pushed (push: false in dvc.yaml): ${big}\n`);
+
+    // The cache has it: pull checks it out.
+    rmSync(join(dir, 'big.bin'));
+    const fromCache = await cmf(['artifact', 'pull', '-p', 'P', '--json'], dir);
+    expect(fromCache.code).toBe(0);
+    expect(JSON.parse(fromCache.stdout)).toMatchObject({ failed: [], notPushed: [] });
+    expect(readFileSync(join(dir, 'big.bin'), 'utf8')).toBe('big, re-creatable\n');
+
+    // Neither the cache nor the remote has it: not restored, and no failure.
+    rmSync(join(dir, '.dvc/cache'), { recursive: true });
+    for (const f of ['big.bin', 'small.bin', 'side.bin']) rmSync(join(dir, f));
+    const pull = await cmf(['artifact', 'pull', '-p', 'P', '--json'], dir);
+    expect(pull.code).toBe(0);
+    expect(JSON.parse(pull.stdout)).toMatchObject({ failed: [], notPushed: [big] });
+    expect(existsSync(join(dir, 'big.bin'))).toBe(false);
+    const textPull = await cmf(['artifact', 'pull', '-p', 'P'], dir);
+    expect(textPull.code).toBe(0);
+    expect(textPull.stderr).toBe(
+      `Not restored (push: false in dvc.yaml, and neither the cache nor the remote has it): ${big}\n`,
+    );
+    expect(readFileSync(join(dir, 'small.bin'), 'utf8')).toBe('small\n');
+    expect(readFileSync(join(dir, 'side.bin'), 'utf8')).toBe('side\n');
+  });
+
+  it('identical content at several paths: pull restores every path, and -a finds each', async () => {
+    const { dir, cache } = await initProject('same');
+    const files = {
+      'out/a.txt': 'same\n',
+      'out/b.txt': 'same\n',
+      'out/empty1': '',
+      'out/empty2': '',
+    };
+    writeFiles(dir, {
+      ...files,
+      'dvc.yaml':
+        'stages:\n  s1:\n    cmd: gen a\n    outs:\n    - out/a.txt\n    - out/empty1\n  s2:\n    cmd: gen b\n    outs:\n    - out/b.txt\n    - out/empty2\n',
+    });
+    const e = (rel: string) => cachedEntry(dir, cache, rel);
+    writeFileSync(
+      join(dir, 'dvc.lock'),
+      lockText(
+        {
+          s1: { cmd: 'gen a', deps: [], outs: [await e('out/a.txt'), await e('out/empty1')] },
+          s2: { cmd: 'gen b', deps: [], outs: [await e('out/b.txt'), await e('out/empty2')] },
+        },
+        'dvc3',
+      ),
+    );
+    await ingestJson(dir);
+    expect((await cmf(['artifact', 'push', '-p', 'P'], dir)).code).toBe(0);
+    const wipe = () => {
+      rmSync(join(dir, '.dvc/cache'), { recursive: true, force: true });
+      rmSync(join(dir, 'out'), { recursive: true, force: true });
+    };
+    wipe();
+    const pull = await cmf(['artifact', 'pull', '-p', 'P', '--json'], dir);
+    expect(pull.code).toBe(0);
+    expect(JSON.parse(pull.stdout).checkedOut.sort()).toEqual(Object.keys(files).sort());
+    for (const [f, text] of Object.entries(files))
+      expect(readFileSync(join(dir, f), 'utf8')).toBe(text);
+
+    wipe();
+    const one = await cmf(['artifact', 'pull', '-p', 'P', '-a', 'out/b.txt', '--json'], dir);
+    expect(one.code).toBe(0);
+    expect(JSON.parse(one.stdout)).toMatchObject({ artifacts: 1, checkedOut: ['out/b.txt'] });
+    expect(listFiles(join(dir, 'out'))).toEqual(['b.txt']);
+    const byName = await cmf(['artifact', 'pull', '-p', 'P', '-a', 'empty2'], dir);
+    expect(byName.code).toBe(0);
+    expect(listFiles(join(dir, 'out'))).toEqual(['b.txt', 'empty2']);
+  });
+
+  it('the same for library-logged datasets: content logged at two paths is pulled at both', async () => {
+    const { dir } = await initProject('lib');
+    writeFiles(dir, { 'data/x.csv': 'a,b\n1,2\n', 'copy/x.csv': 'a,b\n1,2\n' });
+    const lib = await Cmf.open({ cwd: dir, pipelineName: 'P' });
+    for (const [stage, path] of [
+      ['first', 'data/x.csv'],
+      ['second', 'copy/x.csv'],
+    ] as const) {
+      await lib.createContext(stage);
+      await lib.createExecution(stage);
+      await lib.logDataset(path, 'output');
+    }
+    await lib.finalize();
+    await lib.close();
+    expect((await cmf(['artifact', 'push', '-p', 'P'], dir)).code).toBe(0);
+    rmSync(join(dir, '.dvc/cache'), { recursive: true });
+    rmSync(join(dir, 'data/x.csv'));
+    rmSync(join(dir, 'copy/x.csv'));
+    const one = await cmf(['artifact', 'pull', '-p', 'P', '-a', 'copy/x.csv'], dir);
+    expect(one.code).toBe(0);
+    expect(existsSync(join(dir, 'data/x.csv'))).toBe(false);
+    const all = await cmf(['artifact', 'pull', '-p', 'P'], dir);
+    expect(all.code).toBe(0);
+    expect(readFileSync(join(dir, 'data/x.csv'), 'utf8')).toBe('a,b\n1,2\n');
+    expect(readFileSync(join(dir, 'copy/x.csv'), 'utf8')).toBe('a,b\n1,2\n');
   });
 });

@@ -231,3 +231,28 @@ export function lockText(stages: DvcPipelineProject['stages'], format: LockForma
     .toString({ indentSeq: false, singleQuote: true })
     .replace(/^(\s+scale: )1$/m, '$11.0');
 }
+
+/**
+ * A file's dvc.lock entry (named `as`, the path relative to its stage's wdir) after putting
+ * it into the DVC cache, as `dvc repro` leaves a cached out (no `.dvc` file).
+ */
+export async function cachedEntry(
+  dir: string,
+  cache: LocalCache,
+  rel: string,
+  as = rel,
+): Promise<Entry> {
+  const r = await add(join(dir, rel), { repoRoot: dir, cache, gitignore: false });
+  rmSync(r.dvcFilePath);
+  return { ...(await entryOf(dir, rel)), path: as };
+}
+
+/** A file's dvc.lock entry without caching it (code, params, `cache: false` outs). */
+export async function hashedEntry(dir: string, rel: string, as = rel): Promise<Entry> {
+  return { ...(await entryOf(dir, rel)), path: as };
+}
+
+/** Writes `files` (path → content) under `dir`, making directories. */
+export function writeFiles(dir: string, files: Record<string, string>): void {
+  for (const [rel, text] of Object.entries(files)) write(dir, rel, text);
+}

@@ -420,6 +420,7 @@ describe('cmf dvc ingest: bad input writes nothing', () => {
     expect(existsSync(p.mlmd)).toBe(false);
   });
 
+  // Stages of the project's dvc.yaml: a lock stage it does not define is skipped, not checked.
   it.each([
     [
       'a YAML syntax error',
@@ -441,19 +442,19 @@ describe('cmf dvc ingest: bad input writes nothing', () => {
     ],
     [
       'a path escaping the project',
-      "schema: '2.0'\nstages:\n  a:\n    cmd: x\n    deps:\n    - path: ../../etc/passwd\n      md5: 3b5d5c3712955042212316173ccf37be\n",
+      "schema: '2.0'\nstages:\n  prepare:\n    cmd: x\n    deps:\n    - path: ../../etc/passwd\n      md5: 3b5d5c3712955042212316173ccf37be\n",
       'INGEST_PATH_OUTSIDE',
-      /^dvc\.lock:6: stage a: \.\.\/\.\.\/etc\/passwd is outside the project$/,
+      /^dvc\.lock:6: stage prepare: \.\.\/\.\.\/etc\/passwd is outside the project$/,
     ],
     [
       'an absolute path',
-      "schema: '2.0'\nstages:\n  a:\n    cmd: x\n    outs:\n    - path: /tmp/x\n      md5: 3b5d5c3712955042212316173ccf37be\n",
+      "schema: '2.0'\nstages:\n  prepare:\n    cmd: x\n    outs:\n    - path: /tmp/x\n      md5: 3b5d5c3712955042212316173ccf37be\n",
       'INGEST_PATH_OUTSIDE',
       /is an absolute path$/,
     ],
     [
       'an external URL dependency',
-      "schema: '2.0'\nstages:\n  a:\n    cmd: x\n    deps:\n    - path: s3://bucket/data.csv\n      md5: 3b5d5c3712955042212316173ccf37be\n",
+      "schema: '2.0'\nstages:\n  prepare:\n    cmd: x\n    deps:\n    - path: s3://bucket/data.csv\n      md5: 3b5d5c3712955042212316173ccf37be\n",
       'INGEST_PATH_OUTSIDE',
       /is an external \(URL\) dependency$/,
     ],
@@ -518,6 +519,40 @@ describe('cmf dvc ingest: edge cases', () => {
       pipeline: 'project',
     });
     expect(pushed).toMatchObject({ failed: [], skipped: [], uploaded: p.pushedObjects.length });
+  });
+
+  it('push: false content is marked dvc_push = 0, and unmarked once an out of it may be pushed', async () => {
+    const p = await project();
+    const md5 = entry(p, 'train@rf', 'outs', 0).md5;
+    const mark = () =>
+      p
+        .db()
+        .props(
+          'Artifact',
+          p.db().all<{ id: number }>('SELECT id FROM Artifact WHERE uri = ?', md5)[0]!.id,
+        ).custom;
+    // models/rf.pkl declared push: false: its artifact (and the dep of evaluate@rf-test) is marked.
+    const yaml = readFileSync(join(p.dir, 'dvc.yaml'), 'utf8');
+    writeFileSync(
+      join(p.dir, 'dvc.yaml'),
+      yaml.replace(
+        '      outs:\n      - models/${item}.pkl\n',
+        '      outs:\n      - models/${item}.pkl:\n          push: false\n',
+      ),
+    );
+    await p.ingest();
+    expect(mark()).toMatchObject({ dvc_tracked: ['int', 1], dvc_push: ['int', 0] });
+    sql?.close();
+    sql = undefined;
+    // The same content as an out that may be pushed (push: false dropped): pushed from now on.
+    writeFileSync(join(p.dir, 'dvc.yaml'), yaml);
+    const lock = readFileSync(join(p.dir, 'dvc.lock'), 'utf8');
+    writeFileSync(
+      join(p.dir, 'dvc.lock'),
+      lock.replace(/cmd: python src\/train\.py rf/, 'cmd: python src/train.py rf --again'),
+    );
+    await p.ingest();
+    expect(mark()).toMatchObject({ dvc_tracked: ['int', 1], dvc_push: ['int', 1] });
   });
 
   it('the pipeline name: -p, else the only pipeline in the file, else the directory name; several is an error', async () => {

@@ -69,6 +69,10 @@ export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {
         );
       if (r.skipped.length > 0)
         this.logToStderr(`Skipped (no recorded hash): ${r.skipped.join(', ')}`);
+      if (r.notPushed.length > 0)
+        this.logToStderr(
+          `Not restored (push: false in dvc.yaml, and neither the cache nor the remote has it): ${r.notPushed.join(', ')}`,
+        );
     }
     if (r.failed.length > 0) throw transferError('pull', r.failed, r);
     return r;

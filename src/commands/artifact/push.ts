@@ -51,6 +51,8 @@ export default class ArtifactPush extends CmfCommand<PushArtifactsResult> {
       );
       if (r.skipped.length > 0)
         this.logToStderr(`Skipped (no recorded hash): ${r.skipped.join(', ')}`);
+      if (r.notPushed.length > 0)
+        this.logToStderr(`Not pushed (push: false in dvc.yaml): ${r.notPushed.join(', ')}`);
     }
     if (r.failed.length > 0) throw transferError('push', r.failed, r);
     return r;

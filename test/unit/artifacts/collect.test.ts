@@ -49,6 +49,8 @@ describe('-a matching', () => {
     name,
     path: name.split(':')[0]!,
     lastEvent: id,
+    push: true,
+    paths: [{ path: name.split(':')[0]!, lastEvent: id }],
   });
   const all = [
     a(1, `artifacts/data.xml.gz:${H}`),

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { CmfError } from '../../../src/errors/index.js';
 import { paramProperties, parsePipelineFile } from '../../../src/ingest/index.js';
 import { doubleValue, intValue, stringValue } from '../../../src/mlmd/index.js';
+import type { StageDefinition } from '../../../src/ingest/index.js';
+
+const uncached = (s: StageDefinition, path: string) => !s.out(path).cache;
 
 describe('parsePipelineFile: wdir and cache: false per lock stage name', () => {
   it('plain stages: wdir, and outs, metrics and plots declared cache: false', () => {
@@ -24,12 +27,12 @@ describe('parsePipelineFile: wdir and cache: false per lock stage name', () => {
 `);
     const s = p.stage('train')!;
     expect(s.wdir).toBe('sub');
-    expect(['cache.bin', 'scores.json', './roc.csv'].map((x) => s.uncached(x))).toEqual([
+    expect(['cache.bin', 'scores.json', './roc.csv'].map((x) => uncached(s, x))).toEqual([
       true,
       true,
       true,
     ]);
-    expect(['model.pkl', 'loss.csv', 'other'].map((x) => s.uncached(x))).toEqual([
+    expect(['model.pkl', 'loss.csv', 'other'].map((x) => uncached(s, x))).toEqual([
       false,
       false,
       false,
@@ -71,12 +74,97 @@ describe('parsePipelineFile: wdir and cache: false per lock stage name', () => {
       'w-2.0',
       'w-true',
     ]);
-    expect(p.stage('a@us')!.uncached('out-us.json')).toBe(true);
-    expect(p.stage('a@us')!.uncached('out-1.json')).toBe(false);
-    expect(p.stage('b@big')!.uncached('big/9.bin')).toBe(true);
-    expect(p.stage('b@big')!.uncached('small/1.bin')).toBe(false);
+    expect(uncached(p.stage('a@us')!, 'out-us.json')).toBe(true);
+    expect(uncached(p.stage('a@us')!, 'out-1.json')).toBe(false);
+    expect(uncached(p.stage('b@big')!, 'big/9.bin')).toBe(true);
+    expect(uncached(p.stage('b@big')!, 'small/1.bin')).toBe(false);
     expect(p.stage('c@1')!.wdir).toBe('q');
-    expect(p.warnings).toEqual([]);
+    expect(['us', '1', '2.0', 'true'].flatMap((k) => p.stage(`a@${k}`)!.warnings)).toEqual([]);
+  });
+
+  it("names generated stages as DVC's to_str does: Python str() of floats, true/false, None; mapping keys too", () => {
+    const p = parsePipelineFile(`stages:
+  a:
+    foreach: [0.1, 0.00001, 1e16, 3.0, -0.0, .nan, .inf, -.inf, null, false]
+    do:
+      cmd: x
+      wdir: exp_\${item}
+  b:
+    foreach:
+      0.00001: {n: 1}
+      true: {n: 2}
+      7: {n: 3}
+    do:
+      cmd: y
+      wdir: \${key}-\${item.n}
+  m:
+    matrix:
+      lr: [0.00001]
+      on: [true]
+    cmd: z
+    wdir: \${item.lr}-\${item.on}
+`);
+    const keys = ['0.1', '1e-05', '1e+16', '3.0', '-0.0', 'nan', 'inf', '-inf', 'None', 'false'];
+    expect(keys.map((k) => p.stage(`a@${k}`)?.wdir)).toEqual(keys.map((k) => `exp_${k}`));
+    expect(p.stage('a@0.00001')).toBeUndefined();
+    expect(['1e-05', 'true', '7'].map((k) => p.stage(`b@${k}`)?.wdir)).toEqual([
+      '1e-05-1',
+      'true-2',
+      '7-3',
+    ]);
+    expect(p.stage('m@1e-05-true')?.wdir).toBe('1e-05-true');
+  });
+
+  it('a key its group no longer generates is not defined (a stale lock entry), unless the items hold references', () => {
+    const p = parsePipelineFile(`stages:
+  a:
+    foreach: [x, y]
+    do:
+      cmd: echo
+  b:
+    foreach: \${models}
+    do:
+      cmd: echo
+  c:
+    foreach: ['x', '\${more}']
+    do:
+      cmd: echo
+  m:
+    matrix:
+      k: [1, 2]
+    cmd: echo
+`);
+    expect(p.stage('a@x')).toBeDefined();
+    expect(p.stage('a@z')).toBeUndefined();
+    expect(p.stage('m@3')).toBeUndefined();
+    expect(p.stage('m@2')).toBeDefined();
+    expect(p.stage('b@anything')).toBeDefined();
+    expect(p.stage('c@anything')).toBeDefined();
+  });
+
+  it('out flags: cache, push and remote, defaults when an out declares none', () => {
+    const p = parsePipelineFile(`stages:
+  s:
+    foreach: [r1]
+    do:
+      cmd: x
+      outs:
+      - big.bin:
+          push: false
+      - other.bin:
+          remote: \${item}
+      - plain.bin
+      metrics:
+      - m.json:
+          cache: false
+`);
+    const s = p.stage('s@r1')!;
+    expect(['big.bin', 'other.bin', 'plain.bin', 'm.json'].map((x) => s.out(x))).toEqual([
+      { cache: true, push: false },
+      { cache: true, push: true, remote: 'r1' },
+      { cache: true, push: true },
+      { cache: false, push: true },
+    ]);
   });
 
   it('matrix names: values, and <var><index> for mappings', () => {
@@ -92,9 +180,9 @@ describe('parsePipelineFile: wdir and cache: false per lock stage name', () => {
     - m-\${item.lr}-\${item.cfg.bs}.json:
         cache: false
 `);
-    expect(p.stage('train@0.01-cfg1')!.uncached('m-0.01-64.json')).toBe(true);
-    expect(p.stage('train@0.01-cfg1')!.uncached('m-0.1-64.json')).toBe(false);
-    expect(p.stage('train@0.1-cfg0')!.uncached('m-0.1-32.json')).toBe(true);
+    expect(uncached(p.stage('train@0.01-cfg1')!, 'm-0.01-64.json')).toBe(true);
+    expect(uncached(p.stage('train@0.01-cfg1')!, 'm-0.1-64.json')).toBe(false);
+    expect(uncached(p.stage('train@0.1-cfg0')!, 'm-0.1-32.json')).toBe(true);
   });
 
   it('vars inline and from params.yaml; a reference it cannot resolve matches as a wildcard', () => {
@@ -117,10 +205,11 @@ stages:
       { prefix: 'p' },
     );
     expect(p.stage('s')!.wdir).toBe('results');
-    expect(p.stage('s')!.uncached('p-anything.json')).toBe(true);
-    expect(p.stage('s')!.uncached('q-anything.json')).toBe(false);
+    expect(uncached(p.stage('s')!, 'p-anything.json')).toBe(true);
+    expect(uncached(p.stage('s')!, 'q-anything.json')).toBe(false);
     expect(p.stage('t')!.wdir).toBe('.');
-    expect(p.warnings).toEqual([
+    expect(p.stage('s')!.warnings).toEqual([]);
+    expect(p.stage('t')!.warnings).toEqual([
       'stage t: cannot resolve wdir ${nowhere}; paths are taken relative to dvc.yaml',
     ]);
   });

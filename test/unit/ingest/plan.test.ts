@@ -61,8 +61,8 @@ stages:
     expect(plan.stages.map((s) => s.name)).toEqual(['train', 'report']);
     const [train, report] = plan.stages;
     expect(train!.deps).toEqual([
-      { path: 'raw/part-1.csv', oid: H('e'), versioned: true, legacy: false },
-      { path: 'notes.txt', versioned: false, legacy: true },
+      { path: 'raw/part-1.csv', oid: H('e'), versioned: true, push: true, legacy: false },
+      { path: 'notes.txt', versioned: false, push: false, legacy: true },
     ]);
     expect(train!.outs).toEqual([
       {
@@ -71,6 +71,7 @@ stages:
         size: 10,
         nfiles: 1,
         versioned: true,
+        push: true,
         legacy: false,
       },
     ]);
@@ -93,14 +94,138 @@ stages:
       `a:\n  cmd: x\n  outs:\n  - path: ./o/../out.bin\n    md5: ${H('1')}\n`,
     );
     const plan = planIngest(root, lock, undefined);
-    const withYaml = planIngest(root, lock, parsePipelineFile('stages:\n  b:\n    cmd: y\n'));
-    expect(withYaml.warnings[0]).toBe(
-      'stage a is not defined in dvc.yaml; its paths are taken relative to the project root',
-    );
     expect(plan.stages[0]!.outs).toEqual([
-      { path: 'out.bin', oid: H('1'), versioned: true, legacy: true },
+      { path: 'out.bin', oid: H('1'), versioned: true, push: true, legacy: true },
     ]);
     // Legacy entries need no warning: their urls name the legacy layout push and pull use.
     expect(plan.warnings).toEqual([]);
+  });
+
+  it('skips lock stages dvc.yaml no longer defines (DVC ignores them), naming them in one warning', async () => {
+    const root = await tempDir();
+    const lock = parseLockFile(`schema: '2.0'
+stages:
+  gone:
+    cmd: x
+    outs:
+    - path: ../../elsewhere/out.bin
+      md5: ${H('1')}
+  kept:
+    cmd: y
+  loop@old:
+    cmd: z
+  loop@new:
+    cmd: z
+`);
+    const yaml = parsePipelineFile(`stages:
+  kept:
+    cmd: y
+  loop:
+    foreach: [new]
+    do:
+      cmd: z
+      wdir: sub
+`);
+    const plan = planIngest(root, lock, yaml);
+    expect(plan.stages.map((s) => s.name)).toEqual(['kept', 'loop@new']);
+    expect(plan.warnings).toEqual([
+      "dvc.lock holds stages that dvc.yaml no longer defines, skipped as DVC skips them: gone, loop@old ('dvc remove' drops them from dvc.lock)",
+    ]);
+  });
+
+  it('every warning of resolving dvc.yaml reaches the plan, in stage order', async () => {
+    const root = await tempDir();
+    const lock = parseLockFile(`schema: '2.0'
+stages:
+  a:
+    cmd: x
+  b:
+    cmd: y
+`);
+    const yaml = parsePipelineFile(`vars: [other.yaml]
+stages:
+  a:
+    cmd: x
+    wdir: \${nowhere}
+  b:
+    cmd: y
+    wdir: \${elsewhere}
+`);
+    expect(planIngest(root, lock, yaml).warnings).toEqual([
+      'stage a: cannot resolve wdir ${nowhere}; paths are taken relative to dvc.yaml',
+      'stage b: cannot resolve wdir ${elsewhere}; paths are taken relative to dvc.yaml',
+    ]);
+  });
+
+  it('push: false outs (and deps inside them) are versioned but not pushed; remote: is warned about', async () => {
+    const root = await tempDir();
+    const lock = parseLockFile(`schema: '2.0'
+stages:
+  make:
+    cmd: x
+    outs:
+    - path: big
+      hash: md5
+      md5: ${H('a')}.dir
+    - path: side.bin
+      hash: md5
+      md5: ${H('b')}
+  use:
+    cmd: y
+    deps:
+    - path: big/part.bin
+      hash: md5
+      md5: ${H('c')}
+    - path: side.bin
+      hash: md5
+      md5: ${H('b')}
+`);
+    const yaml = parsePipelineFile(`stages:
+  make:
+    cmd: x
+    outs:
+    - big:
+        push: false
+    - side.bin:
+        remote: archive
+  use:
+    cmd: y
+`);
+    const plan = planIngest(root, lock, yaml);
+    const [make, use] = plan.stages;
+    expect(make!.outs.map((o) => [o.path, o.versioned, o.push])).toEqual([
+      ['big', true, false],
+      ['side.bin', true, true],
+    ]);
+    expect(use!.deps.map((o) => [o.path, o.versioned, o.push])).toEqual([
+      ['big/part.bin', true, false],
+      ['side.bin', true, true],
+    ]);
+    expect(plan.warnings).toEqual([
+      "stage make: out side.bin names remote 'archive' in dvc.yaml; cmf records it on the default remote, and 'cmf artifact push' and 'pull' use that one",
+    ]);
+  });
+
+  it('warns of files of one stage with the same content: MLMD records that content once per execution', async () => {
+    const root = await tempDir();
+    const lock = parseLockFile(`schema: '2.0'
+stages:
+  copy:
+    cmd: cp a b
+    deps:
+    - path: a
+      hash: md5
+      md5: ${H('1')}
+    outs:
+    - path: b
+      hash: md5
+      md5: ${H('1')}
+    - path: c
+      hash: md5
+      md5: ${H('2')}
+`);
+    expect(planIngest(root, lock, undefined).warnings).toEqual([
+      "stage copy: b has the same content as a; cmf records that content once per stage, under a, and 'cmf artifact pull' restores only that path",
+    ]);
   });
 });
