@@ -25,6 +25,13 @@ export interface LockFileOptions {
    * locks held for a moment (never for git's index lock: git decides about its own).
    */
   staleMs?: number;
+  /**
+   * For locks cmf must never remove (git's): a lock already older than this when first seen
+   * fails at once with `abandoned(ageMs)` instead of being waited for, as it is most likely
+   * left over from a killed process. A lock first seen younger is waited for as usual.
+   */
+  abandonedMs?: number;
+  abandoned?: (ageMs: number) => Error;
 }
 
 /**
@@ -37,9 +44,15 @@ export async function acquireLockFile(
   content = '',
 ): Promise<void> {
   const start = Date.now();
+  let first = true;
   for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
     // Synchronous: on a busy machine each thread-pool round trip can wait for a core.
     if (createLock(lock, content)) return;
+    if (first && opts.abandonedMs !== undefined && opts.abandoned) {
+      const age = ageOf(lock);
+      if (age !== undefined && age > opts.abandonedMs) throw opts.abandoned(age);
+    }
+    first = false;
     if (opts.staleMs !== undefined && breakIfStale(lock, opts.staleMs)) continue;
     if (Date.now() - start > opts.timeoutMs) throw opts.busy();
     await sleep(delay);
@@ -68,6 +81,12 @@ function createLock(lock: string, content: string): boolean {
   }
   closeSync(fd);
   return true;
+}
+
+/** Milliseconds since `path` was last written; undefined when it is gone. */
+function ageOf(path: string): number | undefined {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st && Date.now() - st.mtimeMs;
 }
 
 function staleFile(path: string, staleMs: number): Stats | undefined {

@@ -80,6 +80,20 @@ describe('withLockFile', () => {
 });
 
 describe('a lock found in the way', () => {
+  it('already older than abandonedMs: abandoned(age) at once, the lock left in place', async () => {
+    const lock = join(await tempDir(), 'x.lock');
+    writeFileSync(lock, '');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lock, old, old);
+    const err = await acquireLockFile(lock, {
+      ...opts(),
+      abandonedMs: 30_000,
+      abandoned: (ageMs) => new OperationError('OLD', `old ${Math.round(ageMs / 1000)}`),
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'OLD', message: expect.stringMatching(/^old 6\d$/) });
+    expect(existsSync(lock)).toBe(true);
+  });
+
   it('(root) a lock whose content a full disk refused is removed, and the error names it', async (ctx) => {
     const dir = join(await tempDir(), 'full');
     const unmount = mountSmallTmpfs(dir);
