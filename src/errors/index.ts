@@ -6,6 +6,8 @@
  * configuration, 5 integrity (hash mismatch, corrupt file), 130 interrupted (SIGINT); stopped
  * by SIGHUP or SIGTERM: 129 or 143, the 128 + signal number a shell shows.
  */
+import { dirname } from 'node:path';
+
 export const ExitCode = {
   ok: 0,
   failed: 1,
@@ -115,9 +117,64 @@ export function withHint<E extends CmfError>(err: E, hint: string): E {
   return copy;
 }
 
+/** Errnos of a write that found no room: the file system is full, or the disk quota used up. */
+const NO_SPACE_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT']);
+
+/** Whether `err` is a Node file system error saying there was no room to write. */
+export function isNoSpaceError(err: unknown): err is NodeJS.ErrnoException {
+  if (err instanceof CmfError || !(err instanceof Error)) return false;
+  const code = (err as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && NO_SPACE_CODES.has(code);
+}
+
+/** The file a failed fs call was writing: a copy's destination, else its path (if named). */
+export function writtenPath(err: NodeJS.ErrnoException): string | undefined {
+  return (err as { dest?: string }).dest ?? err.path;
+}
+
+/**
+ * A write of `path` that failed for want of space (`cause` is the ENOSPC or EDQUOT error).
+ * `hint` says what else can be done (the caller knows what `path` is, e.g. a cache that can
+ * move elsewhere); the default asks to free space.
+ */
+export function noSpaceError(
+  path: string | undefined,
+  cause: unknown,
+  hint?: string,
+): OperationError {
+  const errno = (cause as NodeJS.ErrnoException | undefined)?.code ?? 'ENOSPC';
+  const why = errno === 'EDQUOT' ? 'the disk quota is used up' : 'no space left on its file system';
+  const dir = path === undefined ? undefined : dirname(path);
+  return new OperationError(
+    'DISK_FULL',
+    path === undefined
+      ? `A write failed: ${why} (${errno}).`
+      : `Cannot write ${path}: ${why} (${errno}).`,
+    {
+      cause,
+      hint:
+        hint ??
+        (dir === undefined
+          ? 'Free space on the file system being written (`df -h` shows how full each is), or raise the quota, then run the command again.'
+          : `Free space on the file system holding ${dir} (\`df -h ${dir}\` shows how full it is), or raise the quota, then run the command again.`),
+      data: { ...(path === undefined ? {} : { path }), errno },
+    },
+  );
+}
+
+/**
+ * `err` as {@link noSpaceError} about `path` when it is a no-space error, else unchanged: for
+ * the writes whose errors name no path (a write to an open file) or a temp file's.
+ */
+export function orNoSpace(err: unknown, path: string): unknown {
+  return isNoSpaceError(err) ? noSpaceError(path, err) : err;
+}
+
 /** Wraps anything thrown that is not a CmfError, so the CLI has one shape to render. */
 export function toCmfError(err: unknown): CmfError {
   if (err instanceof CmfError) return err;
+  // A full disk is the user's to fix, not a bug: say which write found no room.
+  if (isNoSpaceError(err)) return noSpaceError(writtenPath(err), err);
   if (err instanceof Error) {
     return new OperationError('UNEXPECTED', err.message, {
       cause: err,

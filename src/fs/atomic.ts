@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { orNoSpace } from '../errors/index.js';
 
 let namePool = Buffer.alloc(0);
 let namePoolAt = 0;
@@ -82,15 +83,16 @@ export async function replaceAtomically(
   produce: (tmpPath: string) => Promise<void>,
   opts: { mode?: number } = {},
 ): Promise<void> {
-  await mkdir(dirname(target), { recursive: true });
   const tmp = trackTemp(tempPathBeside(target));
   try {
+    await mkdir(dirname(target), { recursive: true });
     await produce(tmp);
     if (opts.mode !== undefined) await chmod(tmp, opts.mode);
     await rename(tmp, target);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw err;
+    // The target is the file the caller knows (a write's own error names no path).
+    throw orNoSpace(err, target);
   } finally {
     untrackTemp(tmp);
   }

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { orNoSpace } from '../errors/index.js';
 
 /**
  * Lock files as git and OpenSSH use them: whoever creates `<file>.lock` exclusively holds
@@ -16,6 +25,13 @@ export interface LockFileOptions {
    * locks held for a moment (never for git's index lock: git decides about its own).
    */
   staleMs?: number;
+  /**
+   * For locks cmf must never remove (git's): a lock already older than this when first seen
+   * fails at once with `abandoned(ageMs)` instead of being waited for, as it is most likely
+   * left over from a killed process. A lock first seen younger is waited for as usual.
+   */
+  abandonedMs?: number;
+  abandoned?: (ageMs: number) => Error;
 }
 
 /**
@@ -28,18 +44,49 @@ export async function acquireLockFile(
   content = '',
 ): Promise<void> {
   const start = Date.now();
+  let first = true;
   for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
-    try {
-      // Synchronous: on a busy machine each thread-pool round trip can wait for a core.
-      writeFileSync(lock, content, { flag: 'wx' });
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // Synchronous: on a busy machine each thread-pool round trip can wait for a core.
+    if (createLock(lock, content)) return;
+    if (first && opts.abandonedMs !== undefined && opts.abandoned) {
+      const age = ageOf(lock);
+      if (age !== undefined && age > opts.abandonedMs) throw opts.abandoned(age);
     }
+    first = false;
     if (opts.staleMs !== undefined && breakIfStale(lock, opts.staleMs)) continue;
     if (Date.now() - start > opts.timeoutMs) throw opts.busy();
     await sleep(delay);
   }
+}
+
+/**
+ * Creates `lock` exclusively holding `content`; false when it exists. A lock whose content
+ * could not be written (a full disk) is removed again: it is ours, and left behind it would
+ * block everyone until it goes stale.
+ */
+function createLock(lock: string, content: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(lock, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    if (content !== '') writeFileSync(fd, content);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(lock, { force: true });
+    throw orNoSpace(err, lock);
+  }
+  closeSync(fd);
+  return true;
+}
+
+/** Milliseconds since `path` was last written; undefined when it is gone. */
+function ageOf(path: string): number | undefined {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st && Date.now() - st.mtimeMs;
 }
 
 function staleFile(path: string, staleMs: number): Stats | undefined {

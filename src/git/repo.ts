@@ -39,6 +39,30 @@ type Outcome<T> = { done: T } | { viaGit: string };
 
 const LINKED = 'a linked worktree layout that only git handles in this case';
 
+/**
+ * Age past which an `index.lock` found in the way is taken for one a killed git left. cmf
+ * holds the lock for milliseconds and git for one command, seconds on an ordinary repository
+ * even on a loaded machine: a lock already 30 s old when first seen is far past either, and
+ * waiting 60 s more for it would only delay the same error. A younger one is waited for as
+ * a command in progress. The rare command that holds it longer (`git commit` waiting in an
+ * editor, a `git add` of a huge tree) is reported too, and the hint says so.
+ */
+const ABANDONED_INDEX_LOCK_MS = 30_000;
+
+/** An `index.lock` already `ageMs` old when first seen: reported, never removed by us. */
+function abandonedIndexLock(lock: string, ageMs: number): OperationError {
+  const age =
+    ageMs < 120_000 ? `${Math.round(ageMs / 1000)} s` : `${Math.round(ageMs / 60_000)} min`;
+  return new OperationError(
+    'GIT_INDEX_LOCKED',
+    `${lock} exists and was last written ${age} ago: it is probably left over from a git process that was killed`,
+    {
+      hint: `If no git process is running in this repository (a \`git commit\` waiting for its message in an editor holds it too), delete the lock file (\`rm ${lock}\`) and run the call again.`,
+      data: { lock, ageMs: Math.round(ageMs) },
+    },
+  );
+}
+
 /** `.git/index.lock` while we hold it; `consumed` once renamed over the index. */
 interface IndexLock {
   path: string;
@@ -520,7 +544,10 @@ export class GitRepo {
       busy: () =>
         new OperationError('GIT_INDEX_LOCKED', `${lock} is held by another process`, {
           hint: 'Wait for the other git process to finish; if none is running, delete the lock file.',
+          data: { lock },
         }),
+      abandonedMs: ABANDONED_INDEX_LOCK_MS,
+      abandoned: (ageMs) => abandonedIndexLock(lock, ageMs),
     });
     try {
       return await fn(held);

@@ -1,9 +1,9 @@
-import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import { NotFoundError, UsageError } from '../errors/index.js';
-import { tempPathBeside } from '../fs/atomic.js';
-import { addChecked, type AddOptions, type AddResult } from './add.js';
+import { prepareAdd, type AddOptions, type AddResult } from './add.js';
+import { addError, writeAdded, type PendingAdd } from './add-write.js';
 import { checkOutputs } from './add-checks.js';
 import {
   checkTarget,
@@ -14,8 +14,7 @@ import {
   type PreviousDvcFile,
 } from './add-shared.js';
 import { mapLimit } from '../util/map-limit.js';
-import { serializeDvcFile, writeDvcFile, type DvcFile, type DvcOut } from './dvcfile.js';
-import { addManyToGitignore } from './gitignore.js';
+import type { DvcOut } from './dvcfile.js';
 import { hashItems } from './hash-paths.js';
 import { SMALL_FILE_MAX, SmallFileAdder } from './add-small.js';
 import { stateEntry, type StateEntry } from './state.js';
@@ -23,13 +22,15 @@ import { stateEntry, type StateEntry } from './state.js';
 /**
  * `dvc add` for many files and directories at once, with the same files as {@link add}
  * called for each path in order: files are hashed in one pass (through the state, on all
- * cores when there are many), copied into the cache concurrently, their `.dvc` files written
- * next, and each directory's `.gitignore` is read and rewritten once for the whole batch.
+ * cores when there are many), copied into the cache concurrently; then each directory's
+ * `.gitignore` is read and rewritten once for the whole batch, and the `.dvc` files are
+ * written last (add-write.ts).
  *
  * Every path is checked (inside the repository, exists, not inside a symlinked directory,
  * no overlap with other outputs: see add-checks.ts) before anything is written. Objects
  * are all in the cache before the first `.dvc` file names one, and every file is written
- * under a temp name and renamed, so a killed batch leaves no partial object or `.dvc` file.
+ * under a temp name and renamed, so a killed batch leaves no partial object or `.dvc` file;
+ * a failed write undoes the batch's `.gitignore` lines and `.dvc` files.
  * Legacy (DVC 2.x) outputs whose content did not change stay legacy, as with {@link add}.
  */
 
@@ -59,21 +60,6 @@ function statOf(path: string): BigIntStats {
   }
 }
 
-/**
- * Writes a new `.dvc` file (temp + rename). These are a few hundred bytes: synchronous
- * writes cost a third of three thread-pool round trips (open, write, close) each.
- */
-function writeNewDvcFile(path: string, text: string): void {
-  const tmp = tempPathBeside(path);
-  try {
-    writeFileSync(tmp, text, { flag: 'wx' });
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
-
 export async function addMany(
   items: ReadonlyArray<string | AddManyItem>,
   opts: AddOptions,
@@ -84,6 +70,19 @@ export async function addMany(
   for (const a of abs) checkTarget(a, repoRoot);
   checkOutputs(abs, repoRoot);
   opts.check?.(abs);
+  try {
+    return await addChecked(list, abs, opts);
+  } catch (err) {
+    throw addError(err, opts.cache);
+  }
+}
+
+/** {@link addMany} once its checks passed. */
+async function addChecked(
+  list: readonly AddManyItem[],
+  abs: readonly string[],
+  opts: AddOptions,
+): Promise<AddResult[]> {
   // One entry per distinct path; repeats get the first one's result.
   const first = new Map<string, number>(); // path → its index in `unique`
   const unique: number[] = [];
@@ -111,9 +110,7 @@ export async function addMany(
   });
 
   const { cache, state } = opts;
-  const results = new Array<AddResult>(unique.length);
-  // Rare: an existing .dvc file is rewritten keeping its mode, as add() does.
-  const rewrites: Array<[number, DvcFile, string]> = [];
+  const pending = new Array<PendingAdd>(unique.length);
   const dvcFileOf = (k: number) => `${abs[unique[k]!]!}.dvc`;
   const previous = new Map<number, PreviousDvcFile>();
   for (const k of files) {
@@ -122,7 +119,12 @@ export async function addMany(
   }
   const unchanged = await keptLegacy(files, previous, (k) => abs[unique[k]!]!, stats, opts);
   for (const [k, r] of unchanged) {
-    results[k] = { ...r, dvcFilePath: dvcFileOf(k), changed: { dvcFile: false, gitignore: false } };
+    const result = {
+      ...r,
+      dvcFilePath: dvcFileOf(k),
+      changed: { dvcFile: false, gitignore: false },
+    };
+    pending[k] = { abs: abs[unique[k]!]!, result };
   }
   if (unchanged.size > 0) files = files.filter((k) => !unchanged.has(k));
   if (files.length > 0) {
@@ -174,50 +176,23 @@ export async function addMany(
       const { md5, size, isexec } = hashed[n]!;
       const out: DvcOut = { md5, size, hashName: 'md5', path: basename(abs[unique[k]!]!) };
       if (isexec) out.isexec = true;
-      const dvcFilePath = dvcFileOf(k);
       const before = previous.get(k);
       const file = mergedDvcFile(before?.file, out);
-      results[k] = {
+      const result: AddResult = {
         out: file.outs[0]!,
-        dvcFilePath,
+        dvcFilePath: dvcFileOf(k),
         objects: added[n] ? { added: 1, existing: 0 } : { added: 0, existing: 1 },
-        changed: { dvcFile: !before, gitignore: false },
+        changed: { dvcFile: false, gitignore: false },
       };
-      // Written over (keeping comments), and not at all when its entry did not change.
-      if (before) rewrites.push([k, file, before.text]);
-      else writeNewDvcFile(dvcFilePath, serializeDvcFile(file));
+      pending[k] = { abs: abs[unique[k]!]!, result, dvcFile: { file, previousText: before?.text } };
     });
-  }
-  for (const [k, file, text] of rewrites) {
-    if (await writeDvcFile(dvcFileOf(k), file, text)) {
-      results[k]!.changed = { dvcFile: true, previousDvcText: text, gitignore: false };
-    }
   }
   // Directories go through add() one at a time (it hashes and copies on all cores itself).
-  for (const k of dirs) {
-    results[k] = await addChecked(abs[unique[k]!]!, { ...opts, gitignore: false });
-  }
+  for (const k of dirs) pending[k] = await prepareAdd(abs[unique[k]!]!, opts);
+  // Every object is in the cache before the first .dvc file names one.
+  await writeAdded(pending, opts.gitignore !== false);
 
-  if (opts.gitignore !== false) {
-    const byDir = new Map<string, number[]>();
-    unique.forEach((i, k) => {
-      const dir = dirname(abs[i]!);
-      const ks = byDir.get(dir);
-      if (ks) ks.push(k);
-      else byDir.set(dir, [k]);
-    });
-    await mapLimit([...byDir], COPY_CONCURRENCY, async ([dir, ks]) => {
-      const changes = await addManyToGitignore(
-        dir,
-        ks.map((k) => basename(abs[unique[k]!]!)),
-      );
-      ks.forEach((k, j) => {
-        const r = results[k]!;
-        r.gitignorePath = changes[j]!.path;
-        if (r.changed) r.changed.gitignore = changes[j]!.changed;
-      });
-    });
-  }
+  const results = pending.map((p) => p.result);
   return abs.map((a, i) => {
     const k = first.get(a)!;
     const r = results[k]!;

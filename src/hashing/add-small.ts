@@ -20,6 +20,7 @@ import {
   writeSync,
   type BigIntStats,
 } from 'node:fs';
+import { orNoSpace } from '../errors/index.js';
 import { tempPathBeside } from '../fs/atomic.js';
 import { readSmallFile } from '../fs/small-read.js';
 import { CACHE_OBJECT_MODE, type LocalCache } from './cache.js';
@@ -129,7 +130,7 @@ export class SmallFileAdder {
       return st;
     } catch (err) {
       rmSync(tmp, { force: true });
-      throw err;
+      throw orNoSpace(err, target);
     }
   }
 }

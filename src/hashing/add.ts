@@ -1,19 +1,20 @@
 import { stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { NotFoundError, UsageError } from '../errors/index.js';
 import { mapLimit } from '../util/map-limit.js';
 import type { AddObjectResult, LocalCache } from './cache.js';
 import { hashDirectory } from './dir-hash.js';
 import { checkOutputs } from './add-checks.js';
 import { checkTarget, legacyOut, mergedDvcFile, readPrevious } from './add-shared.js';
-import { writeDvcFile, type DvcOut } from './dvcfile.js';
-import { addToGitignore } from './gitignore.js';
+import { addError, writeAdded, type PendingAdd } from './add-write.js';
+import type { DvcOut } from './dvcfile.js';
 import { hashItems } from './hash-paths.js';
 import { stateEntry, type HashState, type StateEntry } from './state.js';
 
 /**
- * `dvc add` for one file or directory: hash it, store its objects in the cache, write
- * `<path>.dvc` and the `/<name>` line of the `.gitignore` beside it.
+ * `dvc add` for one file or directory: hash it, store its objects in the cache, write the
+ * `/<name>` line of the `.gitignore` beside it and then `<path>.dvc` (see add-write.ts for
+ * why in this order). When one of these writes fails, the others are undone.
  *
  * An output whose `.dvc` file is a legacy (DVC 2.x) one and whose content still hashes to
  * the recorded md5-dos2unix id stays legacy, as with DVC: its `.dvc` file is left as it is
@@ -75,11 +76,20 @@ export async function add(path: string, opts: AddOptions): Promise<AddResult> {
   checkTarget(abs, repoRoot);
   checkOutputs([abs], repoRoot);
   opts.check?.([abs]);
-  return addChecked(path, opts);
+  try {
+    const pending = await prepareAdd(path, opts);
+    await writeAdded([pending], opts.gitignore !== false);
+    return pending.result;
+  } catch (err) {
+    throw addError(err, opts.cache);
+  }
 }
 
-/** @internal {@link add} once its checks passed (`addMany` checks a whole batch first). */
-export async function addChecked(path: string, opts: AddOptions): Promise<AddResult> {
+/**
+ * @internal {@link add} once its checks passed (`addMany` checks a whole batch first), up to
+ * the work tree: hashes, stores the objects, and says what {@link writeAdded} is to write.
+ */
+export async function prepareAdd(path: string, opts: AddOptions): Promise<PendingAdd> {
   const repoRoot = resolve(opts.repoRoot);
   const abs = resolve(path);
   // Taken before hashing: if the file changes from here until its copy is complete, the copy
@@ -145,20 +155,12 @@ export async function addChecked(path: string, opts: AddOptions): Promise<AddRes
   // The new objects' hashes too: a push or checkout then trusts them after one stat each.
   state?.setMany(written);
 
-  let entry: DvcOut;
   const changed: AddChanges = { dvcFile: false, gitignore: false };
-  if (kept) entry = kept;
-  else {
-    const file = mergedDvcFile(previous?.file, out);
-    changed.dvcFile = await writeDvcFile(dvcFilePath, file, previous?.text);
-    if (previous && changed.dvcFile) changed.previousDvcText = previous.text;
-    entry = file.outs[0]!;
-  }
-  const result: AddResult = { out: entry, dvcFilePath, objects, changed };
-  if (opts.gitignore !== false) {
-    const g = await addToGitignore(dirname(abs), name);
-    result.gitignorePath = g.path;
-    changed.gitignore = g.changed;
-  }
-  return result;
+  if (kept) return { abs, result: { out: kept, dvcFilePath, objects, changed } };
+  const file = mergedDvcFile(previous?.file, out);
+  return {
+    abs,
+    result: { out: file.outs[0]!, dvcFilePath, objects, changed },
+    dvcFile: { file, previousText: previous?.text },
+  };
 }

@@ -38,6 +38,8 @@ export const MlmdErrorCode = {
   busy: 'MLMD_BUSY',
   /** A write on a store opened read-only. */
   readonly: 'MLMD_READONLY',
+  /** SQLite found no room for the file or its journal (SQLITE_FULL). */
+  diskFull: 'MLMD_DISK_FULL',
   /** A type, node or link id that does not exist. */
   notFound: 'MLMD_NOT_FOUND',
   /** A node with the same type and name (or external id) exists already. */
@@ -77,6 +79,8 @@ export type MlmdFileProblem =
   | 'not-regular'
   /** SQLite cannot write the file or its directory. */
   | 'not-writable'
+  /** The file system holding the file (or its journal) is full. */
+  | 'disk-full'
   /** The file does not exist and may not be created. */
   | 'missing'
   /** The file is empty and may not be initialised. */
@@ -294,6 +298,26 @@ export function notWritableError(path: string, cause?: unknown): OperationError 
   );
 }
 
+/**
+ * SQLite could not write a store for want of space (SQLITE_FULL): the transaction was rolled
+ * back, so the file is as it was.
+ */
+export function diskFullError(path: string, cause?: unknown): OperationError {
+  const dir = dirname(path);
+  return withProblem(
+    new OperationError(
+      MlmdErrorCode.diskFull,
+      `MLMD file ${path} cannot be written: no space left on its file system; the write was rolled back.`,
+      {
+        cause,
+        hint: `Free space on the file system holding ${dir} (\`df -h ${dir}\` shows how full it is; SQLite also needs room for a journal file beside ${path}), or move the MLMD file to a file system with room and give its new path with -f/--file_name.`,
+        data: { path },
+      },
+    ),
+    'disk-full',
+  );
+}
+
 export function notFoundError(what: string, data?: Record<string, unknown>): NotFoundError {
   return new NotFoundError(MlmdErrorCode.notFound, `${what} does not exist in the MLMD store.`, {
     data,
@@ -388,6 +412,8 @@ export function translateSqliteError(err: unknown, path: string, busyTimeoutMs: 
       return busyError(path, busyTimeoutMs, err);
     case 'SQLITE_READONLY':
       return notWritableError(path, err);
+    case 'SQLITE_FULL':
+      return diskFullError(path, err);
     case 'SQLITE_CANTOPEN':
       return cantOpenError(path, err);
     case 'SQLITE_CONSTRAINT':

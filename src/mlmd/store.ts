@@ -10,16 +10,19 @@
  * Concurrency: a busy timeout lets writers queue; every write is one BEGIN IMMEDIATE
  * transaction (see Connection.write), and `transaction(fn)` groups several writes into one.
  */
-import { statSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, statSync, type Stats } from 'node:fs';
+import { isNoSpaceError } from '../errors/index.js';
 import Database from 'better-sqlite3';
 import { ArtifactStore } from './artifact-store.js';
 import { Connection } from './connection.js';
 import { ContextStore } from './context-store.js';
 import {
   cantOpenError,
+  diskFullError,
   emptyFileError,
   fileNotFoundError,
   invalidArgumentError,
+  MlmdErrorCode,
   notRegularFileError,
   translateSqliteError,
 } from './errors.js';
@@ -83,7 +86,7 @@ export class MlmdStore {
   /**
    * Opens (or creates) an MLMD v10 store. A new file gets the whole schema in one
    * transaction, so a crash leaves either no schema or all of it (an empty file left
-   * behind is initialised by the next open). An existing file is checked as MLMD checks it
+   * behind is initialised by the next open; one a full disk left is removed at once). An existing file is checked as MLMD checks it
    * before anything is written; a file that is not a complete v10 store is never modified.
    * `':memory:'` opens an in-memory store.
    */
@@ -102,6 +105,7 @@ export class MlmdStore {
     if (stats && !stats.isFile()) throw notRegularFileError(path, stats);
     const exists = path === ':memory:' || stats !== undefined;
     if (!exists && !mayInit) throw fileNotFoundError(path);
+    const created = !exists && mayInit && createExclusively(path);
 
     let db: Database.Database;
     try {
@@ -114,6 +118,7 @@ export class MlmdStore {
     } catch (err) {
       // better-sqlite3 throws a plain TypeError when the directory does not exist.
       const typed = translateSqliteError(err, path, busyTimeoutMs);
+      if (created) removeIfEmpty(path);
       throw typed === err ? cantOpenError(path, err) : typed;
     }
     // Statement journals and savepoint sub-journals (every nested write is a savepoint) go
@@ -145,6 +150,10 @@ export class MlmdStore {
       }
     } catch (err) {
       db.close();
+      // Not on other failures: a busy timeout can mean another process is initialising it.
+      if (created && (err as { code?: unknown }).code === MlmdErrorCode.diskFull) {
+        removeIfEmpty(path);
+      }
       throw err;
     }
     return new MlmdStore(conn);
@@ -204,6 +213,32 @@ export class MlmdStore {
 }
 
 /** `path`'s stats; undefined when it does not exist or cannot be reached (SQLite then says why). */
+/**
+ * Creates the missing store file exclusively (mode 0644, as SQLite would), so that a failed
+ * first open knows the file is its own to remove: a full disk would otherwise leave a 0-byte
+ * store behind. False when another process created it first, or when SQLite should report
+ * why it cannot (missing directory, permissions).
+ */
+function createExclusively(path: string): boolean {
+  try {
+    closeSync(openSync(path, 'wx', 0o644));
+    return true;
+  } catch (err) {
+    if (isNoSpaceError(err)) throw diskFullError(path, err);
+    return false;
+  }
+}
+
+/**
+ * Removes the store file this open created, if it is still empty. A journal beside it means
+ * another process opened the file and is writing it: then it is left alone.
+ */
+function removeIfEmpty(path: string): void {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st?.isFile() || st.size !== 0 || existsSync(`${path}-journal`)) return;
+  rmSync(path, { force: true });
+}
+
 function statIfReachable(path: string): Stats | undefined {
   try {
     return statSync(path);

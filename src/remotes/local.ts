@@ -12,7 +12,7 @@ import { chmod, copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promi
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { OperationError, type CmfError } from '../errors/index.js';
+import { isNoSpaceError, OperationError, type CmfError } from '../errors/index.js';
 import { tempPathBeside, trackTemp, untrackTemp } from '../fs/atomic.js';
 import { sweepStaleTemps } from '../fs/stale-temps.js';
 import { readSmallFile } from '../fs/small-read.js';
@@ -210,7 +210,7 @@ export class LocalDriver implements RemoteDriver {
    */
   private failure(what: string, err: unknown): CmfError {
     const code = (err as NodeJS.ErrnoException).code ?? '';
-    if (FULL_CODES.has(code)) return remoteFull(this.location, what, this.root, err, false);
+    if (isNoSpaceError(err)) return remoteFull(this.location, what, this.root, err, false);
     if (ACCESS_CODES.has(code)) {
       const write = !what.startsWith('download');
       const access = { path: this.root, user: userInfo().username, write, onServer: false };
@@ -222,7 +222,6 @@ export class LocalDriver implements RemoteDriver {
 
 /** Errnos after which no other object of this remote can be written either. */
 const ACCESS_CODES = new Set(['EACCES', 'EPERM', 'EROFS']);
-const FULL_CODES = new Set(['ENOSPC', 'EDQUOT']);
 
 function isMissing(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;

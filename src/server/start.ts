@@ -92,6 +92,8 @@ function serverStoreHint(
         : "The server's default store in --data-dir is not a regular file: move it aside (a new store is then created), or give a file with --database.";
     case 'not-writable':
       return `Check that the server's user may write ${path} and its directory ${dirname(path)} (SQLite writes a journal file beside it), and that the file system is not mounted read-only; or give another file with --database${given ? '' : ' or another --data-dir'}.`;
+    case 'disk-full':
+      return `Free space on the file system holding ${dirname(path)} (SQLite also needs room for a journal file beside ${path}); or give a file on another file system with --database${given ? '' : ' or another --data-dir'}.`;
     default:
       // 'missing' and 'empty' cannot arise: the server creates its store.
       return undefined;

@@ -4,7 +4,7 @@
  * pipeline, push to a local remote, and errors with their exit codes.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import {
   writeFiles,
   type DvcPipelineProject,
 } from '../helpers/dvc-pipeline.js';
+import { fill, mountSmallTmpfs } from '../helpers/full-fs.js';
 import { LocalCache } from '../../src/hashing/index.js';
 import { Cmf } from '../../src/index.js';
 
@@ -212,6 +213,24 @@ describe('cmf dvc ingest', () => {
     expect(none.code).toBe(3);
     expect(none.stderr).toMatch(/^Error: No dvc\.lock in /);
     expect(listFiles(dir)).toEqual(['.dvc/config']);
+  });
+
+  it('(root) an MLMD file on a full file system: exit 1, MLMD_DISK_FULL with a hint, no empty file left', async (ctx) => {
+    const full = join(root, 'full');
+    const unmount = mountSmallTmpfs(full);
+    if (!unmount) return ctx.skip();
+    try {
+      fill(full);
+      const r = await cmf(['dvc', 'ingest', '-p', 'Full', '-f', join(full, 'mlmd'), '--json']);
+      expect(r.code).toBe(1);
+      const err = JSON.parse(r.stderr).error;
+      expect(err).toMatchObject({ code: 'MLMD_DISK_FULL', exitCode: 1 });
+      expect(err.hint).toMatch(/Free space on the file system holding/);
+      expect(err.hint).not.toMatch(/bug in cmf/);
+      expect(readdirSync(full)).toEqual(['filler']);
+    } finally {
+      unmount();
+    }
   });
 });
 

@@ -10,6 +10,7 @@ import {
   mkdirSync,
   readFileSync,
   readdirSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -19,6 +20,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Cmf } from '../../src/index.js';
 import { cmfProject } from '../helpers/cmf-project.js';
 import { failure } from '../helpers/failure.js';
+import { fill, mountSmallTmpfs } from '../helpers/full-fs.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const open: Cmf[] = [];
@@ -225,5 +227,75 @@ describe('a logging call whose MLMD write fails', () => {
     await again.logDataset('fresh.txt', 'input');
     await again.close();
     expect(status(p.dir)).toContain('A  fresh.txt.dvc');
+  });
+
+  it('is MLMD_DISK_FULL when the MLMD file has no room, and leaves MLMD, .dvc files and .gitignore as they were', async () => {
+    const p = await cmfProject();
+    writeFileSync(join(p.dir, 'kept.txt'), 'v1\n');
+    writeFileSync(join(p.dir, 'fresh.txt'), 'fresh\n');
+    const cmf = await openCmf(p.dir);
+    await cmf.createExecution('train');
+    await cmf.logDataset('kept.txt', 'input');
+    await cmf.finalize();
+    const keptDvc = read(join(p.dir, 'kept.txt.dvc'));
+    const gitignore = read(join(p.dir, '.gitignore'));
+    writeFileSync(join(p.dir, 'kept.txt'), 'v2\n');
+    // SQLite's own cap on the file size: SQLITE_FULL as on a full disk.
+    const db = cmf.store.database;
+    db.pragma(`max_page_count = ${Number(db.pragma('page_count', { simple: true }))}`);
+    const mlmdBefore = readFileSync(join(p.dir, 'mlmd'));
+    for (const call of [
+      () => cmf.logDataset('fresh.txt', 'input', { note: 'x'.repeat(20_000) }),
+      () => cmf.logDataset('kept.txt', 'input', { note: 'x'.repeat(20_000) }),
+    ]) {
+      const err = await failure(call());
+      expect(err).toMatchObject({ code: 'MLMD_DISK_FULL', exitCode: 1 });
+      expect(err.hint).toMatch(/Free space on the file system holding/);
+    }
+    await cmf.close();
+    expect(readFileSync(join(p.dir, 'mlmd')).equals(mlmdBefore)).toBe(true);
+    expect(read(join(p.dir, 'kept.txt.dvc'))).toBe(keptDvc);
+    expect(read(join(p.dir, '.gitignore'))).toBe(gitignore);
+    expect(existsSync(join(p.dir, 'fresh.txt.dvc'))).toBe(false);
+    expect(status(p.dir).filter((l) => l.endsWith('.dvc'))).toEqual([]);
+  });
+
+  it('(root) Cmf.open creating an MLMD file on a full file system: MLMD_DISK_FULL, no empty file left', async (ctx) => {
+    const p = await cmfProject();
+    const full = join(p.dir, 'full');
+    const unmount = mountSmallTmpfs(full);
+    if (!unmount) return ctx.skip();
+    try {
+      fill(full);
+      const err = await failure(Cmf.open({ cwd: p.dir, pipelineName: 'P', filepath: 'full/mlmd' }));
+      expect(err).toMatchObject({ code: 'MLMD_DISK_FULL', exitCode: 1 });
+      expect(readdirSync(full)).toEqual(['filler']);
+    } finally {
+      unmount();
+    }
+  });
+});
+
+describe('a .dvc file a killed logging call left without its MLMD artifact', () => {
+  it('is recorded and staged by the next call logging the same file', async () => {
+    const p = await cmfProject();
+    writeFileSync(join(p.dir, 'data.txt'), 'data\n');
+    const first = await openCmf(p.dir);
+    await first.logDataset('data.txt', 'output');
+    await first.close();
+    const dvcText = read(join(p.dir, 'data.txt.dvc'));
+    // What a kill between the .dvc write and the MLMD write leaves: the .gitignore line and
+    // the .dvc file, unstaged, with no artifact in a (here: new) MLMD file.
+    git(p.dir, 'rm', '--cached', '-q', 'data.txt.dvc');
+    rmSync(join(p.dir, 'mlmd'));
+    expect(status(p.dir)).toContain('?? data.txt.dvc');
+    expect(status(p.dir)).not.toContain('?? data.txt');
+
+    const next = await openCmf(p.dir);
+    await next.logDataset('data.txt', 'output');
+    await next.close();
+    expect(datasets(p.dir)).toEqual(['data.txt']);
+    expect(read(join(p.dir, 'data.txt.dvc'))).toBe(dvcText);
+    expect(status(p.dir)).toContain('A  data.txt.dvc');
   });
 });

@@ -126,3 +126,41 @@ describe('GitRepo staging and committing', () => {
     expectConsistent(dir);
   });
 });
+
+describe("git's index.lock held by someone else", () => {
+  it('one already older than 30 s is reported at once, with its age, and left in place', async () => {
+    const dir = await newRepo();
+    await writeFile(join(dir, 'a.dvc'), 'outs: []\n');
+    const lock = join(dir, '.git', 'index.lock');
+    fs.writeFileSync(lock, '');
+    const old = new Date(Date.now() - 5 * 60_000);
+    fs.utimesSync(lock, old, old);
+    const repo = await GitRepo.find(dir);
+    const err = await repo.add(['a.dvc']).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; message: string; hint?: string; data?: unknown },
+    );
+    expect(err).toMatchObject({ code: 'GIT_INDEX_LOCKED', data: { lock } });
+    expect(err!.message).toMatch(
+      /last written 5 min ago: it is probably left over from a git process that was killed/,
+    );
+    expect(err!.hint).toContain(`rm ${lock}`);
+    expect(fs.existsSync(lock)).toBe(true);
+    // Once it is gone, staging works.
+    fs.rmSync(lock);
+    await repo.add(['a.dvc']);
+    expect(gitCli(dir, 'diff', '--cached', '--name-only')).toBe('a.dvc');
+  });
+
+  it('a fresh one is waited for', async () => {
+    const dir = await newRepo();
+    await writeFile(join(dir, 'a.dvc'), 'outs: []\n');
+    const lock = join(dir, '.git', 'index.lock');
+    fs.writeFileSync(lock, '');
+    const repo = await GitRepo.find(dir);
+    const staged = repo.add(['a.dvc']);
+    setTimeout(() => fs.rmSync(lock), 300);
+    await staged;
+    expect(gitCli(dir, 'diff', '--cached', '--name-only')).toBe('a.dvc');
+  });
+});

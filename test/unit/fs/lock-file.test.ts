@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { OperationError } from '../../../src/errors/index.js';
 import { acquireLockFile, withLockFile } from '../../../src/fs/lock-file.js';
+import { fill, mountSmallTmpfs } from '../../helpers/full-fs.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const opts = (staleMs?: number) => ({
@@ -75,5 +76,36 @@ describe('withLockFile', () => {
     await acquireLockFile(lock, opts(60_000), 'next');
     expect(readFileSync(lock, 'utf8')).toBe('next');
     expect(existsSync(`${lock}.break`)).toBe(false);
+  });
+});
+
+describe('a lock found in the way', () => {
+  it('already older than abandonedMs: abandoned(age) at once, the lock left in place', async () => {
+    const lock = join(await tempDir(), 'x.lock');
+    writeFileSync(lock, '');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lock, old, old);
+    const err = await acquireLockFile(lock, {
+      ...opts(),
+      abandonedMs: 30_000,
+      abandoned: (ageMs) => new OperationError('OLD', `old ${Math.round(ageMs / 1000)}`),
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'OLD', message: expect.stringMatching(/^old 6\d$/) });
+    expect(existsSync(lock)).toBe(true);
+  });
+
+  it('(root) a lock whose content a full disk refused is removed, and the error names it', async (ctx) => {
+    const dir = join(await tempDir(), 'full');
+    const unmount = mountSmallTmpfs(dir);
+    if (!unmount) return ctx.skip();
+    try {
+      fill(dir);
+      const lock = join(dir, 'x.lock');
+      const err = await withLockFile(lock, opts(), async () => undefined).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'DISK_FULL', exitCode: 1, data: { path: lock } });
+      expect(existsSync(lock)).toBe(false);
+    } finally {
+      unmount();
+    }
   });
 });

@@ -1,0 +1,39 @@
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Whether this process may mount file systems (tests that need one skip otherwise). */
+export const canMount = process.getuid?.() === 0;
+
+/**
+ * Mounts a 1 MiB tmpfs at `dir` (created if missing) and returns the function that unmounts
+ * it (call it in a `finally`, before the temp dir holding `dir` is removed); undefined when
+ * it cannot be mounted (not root, no CAP_SYS_ADMIN in a container): the test skips then.
+ */
+export function mountSmallTmpfs(dir: string): (() => void) | undefined {
+  if (!canMount) return undefined;
+  mkdirSync(dir, { recursive: true });
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]).status !== 0) {
+    return undefined;
+  }
+  // Lazy: a handle a failed test left open must not keep the mount busy.
+  return () => void spawnSync('umount', ['-l', dir]);
+}
+
+/** Fills the file system of `dir` with a file `name` until no byte is left (ENOSPC). */
+export function fill(dir: string, name = 'filler'): void {
+  const fd = openSync(join(dir, name), 'w');
+  const block = Buffer.alloc(4096, 1);
+  try {
+    for (;;) writeSync(fd, block);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Gives back the space {@link fill} took. */
+export function unfill(dir: string, name = 'filler'): void {
+  rmSync(join(dir, name), { force: true });
+}
