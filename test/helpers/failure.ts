@@ -11,3 +11,8 @@ export async function failure(p: Promise<unknown>): Promise<CmfError> {
   }
   throw new Error('expected a rejection');
 }
+
+/** The CmfError `fn` throws or rejects with: for calls that may fail before returning a promise. */
+export function thrown(fn: () => unknown): Promise<CmfError> {
+  return failure((async () => fn())());
+}

@@ -9,11 +9,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Cmf, UsageError, type CmfError } from '../../src/index.js';
+import { Cmf, UsageError } from '../../src/index.js';
 import { exportDocument } from '../../src/cmf/export-json.js';
 import { SqliteAsyncStore } from '../../src/mlmd/index.js';
 import { cmfProject } from '../helpers/cmf-project.js';
 import { MlmdSql } from '../helpers/mlmd-sql.js';
+import { thrown } from '../helpers/failure.js';
 
 const GIT_REPO = 'https://github.com/example/project.git';
 const DATA = '0123456789abcdef0123456789abcdef';
@@ -32,15 +33,6 @@ async function open(dir: string, pipelineName = 'P'): Promise<Cmf> {
   const cmf = await Cmf.open({ cwd: dir, pipelineName });
   opened.push(cmf);
   return cmf;
-}
-
-async function caught(fn: () => unknown): Promise<CmfError> {
-  try {
-    await fn();
-  } catch (err) {
-    return err as CmfError;
-  }
-  throw new Error('expected an error');
 }
 
 type Doc = {
@@ -263,7 +255,7 @@ describe('logPythonEnv and updateExistingArtifact', () => {
       labels: { type: 'string', value: 'a.csv,b.csv' },
       n: { type: 'int', value: 2 },
     });
-    const missing = await caught(() => cmf.updateExistingArtifact(999, { a: 1 }));
+    const missing = await thrown(() => cmf.updateExistingArtifact(999, { a: 1 }));
     expect(missing.code).toBe('CMF_ARTIFACT_NOT_FOUND');
     expect(missing.hint).toMatch(/id of an artifact/);
   });
@@ -283,7 +275,7 @@ describe('a URL where a local path is needed', () => {
       ['logModel', () => cmf.logModel('gs://bucket/model.pkl', 'output'), 'logModelWithVersion'],
     ];
     for (const [name, fn, instead] of cases) {
-      const err = await caught(fn);
+      const err = await thrown(fn);
       expect(err, name).toBeInstanceOf(UsageError);
       expect(err.code, name).toBe('CMF_URL_IMPORT_UNSUPPORTED');
       expect(err.message, name).toMatch(/is a URL/);
@@ -292,7 +284,7 @@ describe('a URL where a local path is needed', () => {
     // No stage or execution was created by the refused calls.
     expect(cmf.execution).toBeUndefined();
     // A local path that looks nothing like a URL is still "not found".
-    expect((await caught(() => cmf.logDataset('s3:/no-such', 'input'))).code).toBe(
+    expect((await thrown(() => cmf.logDataset('s3:/no-such', 'input'))).code).toBe(
       'CMF_PATH_NOT_FOUND',
     );
   });
@@ -307,7 +299,7 @@ describe('logDvcLock', () => {
     writeFileSync(join(p.dir, 'dvc.lock'), 'schema: 2.0\n');
     writeFileSync(join(p.dir, 'data.csv'), 'a\n');
     const cmf = await open(p.dir);
-    const noExec = await caught(() => cmf.logDvcLock('dvc.lock'));
+    const noExec = await thrown(() => cmf.logDvcLock('dvc.lock'));
     expect(noExec.code).toBe('CMF_NO_EXECUTION');
 
     const exe = await cmf.createExecution('Stage');
@@ -341,8 +333,8 @@ describe('logDvcLock', () => {
     writeFileSync(join(p.dir, 'dvc.lock'), 'schema: 2.0\n');
     const cmf = await open(p.dir);
     await cmf.createExecution('Stage');
-    expect((await caught(() => cmf.logDvcLock('nope.lock'))).code).toBe('CMF_PATH_NOT_FOUND');
-    const ignored = await caught(() => cmf.logDvcLock('dvc.lock'));
+    expect((await thrown(() => cmf.logDvcLock('nope.lock'))).code).toBe('CMF_PATH_NOT_FOUND');
+    const ignored = await thrown(() => cmf.logDvcLock('dvc.lock'));
     expect(ignored).toBeInstanceOf(UsageError);
     expect(ignored.code).toBe('CMF_FILE_GIT_IGNORED');
     expect(ignored.hint).toMatch(/git check-ignore -v dvc.lock/);

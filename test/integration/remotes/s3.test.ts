@@ -345,23 +345,17 @@ async function pushesWith(cfg: RemoteConfig): Promise<void> {
   }
 }
 
-async function authError(cfg: RemoteConfig): Promise<CmfError> {
+/** The ConfigError with `code` that a first request through a driver on `cfg` fails with. */
+async function credentialError(cfg: RemoteConfig, code = 'REMOTE_AUTH'): Promise<CmfError> {
   const d = await openRemote(cfg);
   const err = await d.exists('files/md5/00/0000').catch((e: unknown) => e);
   await d.close();
   expect(err).toBeInstanceOf(ConfigError);
-  expect((err as CmfError).code).toBe('REMOTE_AUTH');
+  expect((err as CmfError).code).toBe(code);
   return err as CmfError;
 }
-
-async function noCredentialsError(cfg: RemoteConfig): Promise<CmfError> {
-  const d = await openRemote(cfg);
-  const err = await d.exists('files/md5/00/0000').catch((e: unknown) => e);
-  await d.close();
-  expect(err).toBeInstanceOf(ConfigError);
-  expect((err as CmfError).code).toBe('REMOTE_NO_CREDENTIALS');
-  return err as CmfError;
-}
+const authError = (cfg: RemoteConfig) => credentialError(cfg);
+const noCredentialsError = (cfg: RemoteConfig) => credentialError(cfg, 'REMOTE_NO_CREDENTIALS');
 
 const noKeys = { access_key_id: '', secret_access_key: '' };
 

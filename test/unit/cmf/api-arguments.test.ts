@@ -6,18 +6,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Cmf, UsageError, type CmfError } from '../../../src/index.js';
+import { Cmf, UsageError } from '../../../src/index.js';
 import { cmfProject } from '../../helpers/cmf-project.js';
-
-/** What `fn` threw or rejected with. */
-async function caught(fn: () => unknown): Promise<CmfError> {
-  try {
-    await fn();
-  } catch (err) {
-    return err as CmfError;
-  }
-  throw new Error('expected an error');
-}
+import { thrown } from '../../helpers/failure.js';
 
 const opened: Cmf[] = [];
 afterEach(async () => {
@@ -118,7 +109,7 @@ describe('arguments of the wrong type', () => {
       ['artifactId: 0', () => cmf.updateExistingArtifact(0, {}), /artifactId as the id/],
     ];
     for (const [label, fn, hint] of cases) {
-      const err = await caught(fn);
+      const err = await thrown(fn);
       expect(err, label).toBeInstanceOf(UsageError);
       expect(err.code, label).toBe('CMF_BAD_ARGUMENT');
       expect(err.hint, label).toMatch(hint);
@@ -139,7 +130,7 @@ describe('arguments of the wrong type', () => {
       [{ cwd: p.dir, busyTimeoutMs: 1.5 }, /busyTimeoutMs/],
     ];
     for (const [opts, hint] of cases) {
-      const err = await caught(() => Cmf.open(bad(opts)));
+      const err = await thrown(() => Cmf.open(bad(opts)));
       expect(err, JSON.stringify(opts)).toBeInstanceOf(UsageError);
       expect(err.code, JSON.stringify(opts)).toBe('CMF_BAD_ARGUMENT');
       expect(err.hint, JSON.stringify(opts)).toMatch(hint);
@@ -158,7 +149,7 @@ describe('arguments of the wrong type', () => {
       () => cmf.createExecution('E', { n: -(2n ** 63n) - 1n }),
       () => cmf.logExecutionMetrics('x', { n: { type: 'int', value: big } }),
     ]) {
-      const err = await caught(fn);
+      const err = await thrown(fn);
       expect(err).toBeInstanceOf(UsageError);
       expect(err.code).toBe('CMF_BAD_PROPERTY');
     }
@@ -170,7 +161,7 @@ describe('messages that said the wrong thing', () => {
   it("logDataset('.') says the repository root cannot be logged", async () => {
     const { dir, cmf } = await project();
     for (const path of ['.', dir]) {
-      const err = await caught(() => cmf.logDataset(path, 'input'));
+      const err = await thrown(() => cmf.logDataset(path, 'input'));
       expect(err).toBeInstanceOf(UsageError);
       expect(err.code).toBe('CMF_PATH_IS_ROOT');
       expect(err.message).toBe(`${path} is the repository root ${dir} itself`);
@@ -181,11 +172,11 @@ describe('messages that said the wrong thing', () => {
 
   it('errors a caller can meet give a hint: unknown execution, dataslice, dataslice record', async () => {
     const { dir, cmf } = await project();
-    const noExec = await caught(() => cmf.updateExecution(999, { a: 1 }));
+    const noExec = await thrown(() => cmf.updateExecution(999, { a: 1 }));
     expect(noExec.code).toBe('CMF_EXECUTION_NOT_FOUND');
     expect(noExec.hint).toMatch(/id of an execution/);
     await cmf.createExecution('E');
-    const noSlice = await caught(() => cmf.updateDataslice('s', 'ok.csv', { a: 1 }));
+    const noSlice = await thrown(() => cmf.updateDataslice('s', 'ok.csv', { a: 1 }));
     expect(noSlice.code).toBe('CMF_DATASLICE_NOT_FOUND');
     expect(noSlice.hint).toMatch(/Commit it first/);
     mkdirSync(join(dir, 'd'));
@@ -193,7 +184,7 @@ describe('messages that said the wrong thing', () => {
     const slice = cmf.createDataslice('s');
     await slice.addData('d/x.csv');
     await slice.commit();
-    const noRecord = await caught(() => cmf.updateDataslice('s', 'ok.csv', { a: 1 }));
+    const noRecord = await thrown(() => cmf.updateDataslice('s', 'ok.csv', { a: 1 }));
     expect(noRecord.code).toBe('CMF_DATASLICE_RECORD_NOT_FOUND');
     expect(noRecord.hint).toMatch(/as it was given to addData/);
     await cmf.updateDataslice('s', 'd/x.csv', { a: 1 });
@@ -229,7 +220,7 @@ describe('a closed Cmf', () => {
       ['logDvcLock', () => cmf.logDvcLock('ok.csv')],
     ];
     for (const [name, fn] of calls) {
-      const err = await caught(fn);
+      const err = await thrown(fn);
       expect(err, name).toBeInstanceOf(UsageError);
       expect(err.code, name).toBe('CMF_CLOSED');
     }
