@@ -6,7 +6,7 @@ import { checkout } from '../hashing/checkout.js';
 import { HashState } from '../hashing/state.js';
 import { pullObjects, type RemoteDriver, type TransferProgress } from '../remotes/index.js';
 import { projectRelativePath, type FilelessArtifact, type PipelineArtifact } from './collect.js';
-import { artifactNotFound, selectArtifacts } from './select.js';
+import { artifactNotFound, enclosingPath, selectArtifacts } from './select.js';
 import { describeFailures, PATH_BLOCKED, type ArtifactFailure } from './failures.js';
 import {
   loadArtifactContext,
@@ -165,7 +165,14 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
     if (selected.length === 0) {
       const other = selectArtifacts(ctx.fileless, nameOf, opts.artifact, where)[0];
       if (other) throw noFile(opts.artifact, opts.pipeline, other);
-      throw artifactNotFound(opts.artifact, opts.pipeline);
+      const dirs = pathViews(ctx.artifacts)
+        .filter((v) => v.artifact.oid?.endsWith('.dir'))
+        .map((v) => v.path);
+      throw artifactNotFound(
+        opts.artifact,
+        opts.pipeline,
+        enclosingPath(dirs, opts.artifact, where),
+      );
     }
   }
   const failed: ArtifactFailure[] = [];

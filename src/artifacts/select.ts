@@ -6,7 +6,7 @@
  * against the MLMD file's directory, an exact path wins over a file name, and a file name
  * that several paths share is refused by pull instead of picking one (list shows them all).
  */
-import { posix, resolve } from 'node:path';
+import { posix, resolve, sep } from 'node:path';
 import { NotFoundError, UsageError } from '../errors/index.js';
 import { artifactPath, splitArtifactName } from '../cmf/artifact-name.js';
 
@@ -83,14 +83,33 @@ function ambiguous(wanted: string, paths: string[]): UsageError {
   );
 }
 
-/** The error for a NAME that selects nothing. */
-export function artifactNotFound(name: string, pipeline: string): NotFoundError {
+/**
+ * The recorded path of the directory (among `dirPaths`) that holds the path NAME gives, if
+ * any: `-a data/sub/f.bin` when `data` was logged as a whole.
+ */
+export function enclosingPath(
+  dirPaths: readonly string[],
+  wanted: string,
+  where: SelectWhere,
+): string | undefined {
+  const wAbs = resolve(where.cwd, splitWanted(wanted)[0]);
+  return dirPaths.find((p) => wAbs.startsWith(resolve(where.baseDir, p) + sep));
+}
+
+/**
+ * The error for a NAME that selects nothing; `within`, the directory artifact whose path
+ * holds it (a file of a directory is not an artifact of its own).
+ */
+export function artifactNotFound(name: string, pipeline: string, within?: string): NotFoundError {
   return new NotFoundError(
     'ARTIFACT_NOT_FOUND',
     `Artifact "${name}" not found in pipeline "${pipeline}"`,
     {
-      hint: `Give the full name, the path or the file name of an artifact; 'cmf artifact list -p ${pipeline}' shows them.`,
-      data: { artifact: name, pipeline },
+      hint:
+        within === undefined
+          ? `Give the full name, the path or the file name of an artifact; 'cmf artifact list -p ${pipeline}' shows them.`
+          : `It is inside the directory artifact ${within}, which is versioned whole: pull it with -a ${within}.`,
+      data: { artifact: name, pipeline, ...(within === undefined ? {} : { within }) },
     },
   );
 }

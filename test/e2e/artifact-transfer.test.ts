@@ -321,6 +321,16 @@ describe('cmf artifact pull', () => {
     const u = await cmf(['artifact', 'pull', '-p', 'Test-env', '-a', 'nope.txt'], dir);
     expect(u.code).toBe(3);
     expect(u.stderr).toMatch(/Artifact "nope.txt" not found/);
+    // A file of a directory artifact is not an artifact: the hint names the directory.
+    const inDir = listFiles(join(project, 'artifacts/images'))[0]!;
+    const w = await cmf(
+      ['artifact', 'pull', '-p', 'Test-env', '-a', `artifacts/images/${inDir}`],
+      dir,
+    );
+    expect(w.code).toBe(3);
+    expect(w.stderr).toContain(
+      'Hint: It is inside the directory artifact artifacts/images, which is versioned whole: pull it with -a artifacts/images.',
+    );
   });
 
   it('url properties written elsewhere (another remote, several pipelines) pull from the configured remote', async () => {
