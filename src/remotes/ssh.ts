@@ -34,6 +34,7 @@ import {
   type HostKeyVerdict,
 } from './known-hosts.js';
 import { expandTokens, lookupSshConfig } from './ssh-config.js';
+import { parseSshUrl } from './ssh-url.js';
 import { agentLimitedTo } from './ssh-agent-limit.js';
 import { inspectKey } from './ssh-key.js';
 import { startProxyCommand, type ProxyProcess } from './ssh-proxy.js';
@@ -62,31 +63,6 @@ export interface SshSettings {
   timeout?: number;
   /** OpenSSH client configuration consulted for the URL's host (default ~/.ssh/config). */
   sshConfigPath?: string;
-}
-
-export function parseSshUrl(url: string): {
-  user?: string;
-  host: string;
-  port?: number;
-  path: string;
-} {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    u = new URL('invalid://');
-  }
-  if (u.protocol !== 'ssh:' || !u.hostname) {
-    throw new ConfigError('CONFIG_INVALID', `Not an SSH URL: ${url}`, {
-      hint: 'Use ssh://[user@]host[:port]/absolute/path.',
-    });
-  }
-  return {
-    user: u.username ? decodeURIComponent(u.username) : undefined,
-    host: u.hostname.replace(/^\[|\]$/g, ''),
-    port: u.port ? Number(u.port) : undefined,
-    path: decodeURIComponent(u.pathname) || '/',
-  };
 }
 
 /** The decoded form of a base64 password, when it plausibly is one. */

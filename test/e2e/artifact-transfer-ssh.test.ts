@@ -4,7 +4,15 @@
  * key checked against ~/.ssh/known_hosts, or accepted with --accept-new-host-key).
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -200,6 +208,33 @@ describe('cmf artifact push / pull over SSH', () => {
     const again = await runCmf(['artifact', 'push', '-p', 'P', '--json'], { cwd: project, env });
     expect(again.code, again.stderr).toBe(0);
     expect(remoteTemps()).toEqual([]);
+  });
+
+  it('reads the remote directory as DVC does: #, % and spaces are part of its name, never decoded', async () => {
+    const parent = `${sshd.dataDir}/cmf-e2e-names`;
+    // Was pushed into `dir/sp ace` (the #… dropped), and `100%done` crashed (URI malformed).
+    for (const [i, name] of ['dir/sp ace#1%20x', '100%done', 'p%20q'].entries()) {
+      const project = join(root, `project-name-${i}`);
+      const remoteDir = `${parent}/${name}`;
+      await bigFileProject(project, sshInit(remoteDir), env, 64 << 10);
+      const show = await runCmf(['init', 'show'], { cwd: project, env });
+      expect(show.code, show.stderr).toBe(0);
+      expect(show.stdout).toContain(`ssh://127.0.0.1${remoteDir} `);
+      const push = await runCmf(['artifact', 'push', '-p', 'P'], { cwd: project, env });
+      expect(push.stderr).toBe('');
+      expect(push.code).toBe(0);
+      expect(push.stdout).toContain(`:${sshd.port}${remoteDir}\n`);
+      expect(listFiles(remoteDir)).toHaveLength(3);
+      const clone = join(root, `clone-name-${i}`);
+      cloneProject(project, clone);
+      const pull = await runCmf(['artifact', 'pull', '-p', 'P'], { cwd: clone, env });
+      expect(pull.stderr).toBe('');
+      expect(pull.code).toBe(0);
+      for (const f of trackedFiles(project))
+        expect(readFileSync(join(clone, f)).equals(readFileSync(join(project, f))), f).toBe(true);
+    }
+    expect(readdirSync(parent).sort()).toEqual(['100%done', 'dir', 'p%20q']);
+    expect(readdirSync(`${parent}/dir`)).toEqual(['sp ace#1%20x']);
   });
 
   it('a failing ProxyCommand of ~/.ssh/config: exit 1, its error as JSON on stderr, nothing on stdout', async () => {
