@@ -40,6 +40,7 @@ import { inspectKey } from './ssh-key.js';
 import { startProxyCommand, type ProxyProcess } from './ssh-proxy.js';
 import { counting } from './streams.js';
 import { withUndoOnStop } from './in-flight.js';
+import { Gate } from '../util/gate.js';
 
 export interface SshSettings {
   /** `ssh://[user@]host[:port]/abs/path` */
@@ -119,6 +120,8 @@ interface Session {
   closing: boolean;
   /** Directories made (or being made) over this connection: one mkdir per directory. */
   dirs: Map<string, Promise<void>>;
+  /** Requests in flight on this connection, at most {@link MAX_REQUESTS_PER_CONNECTION}. */
+  requests: Gate;
   /** Records the connection as gone (`lost` rejects), unless close() ended it. */
   markGone(why: Error): void;
   /** Ends the connection at once (a lost one cannot be ended politely). */
@@ -144,6 +147,7 @@ function watchSession(
     lost,
     closing: false,
     dirs: new Map(),
+    requests: new Gate(MAX_REQUESTS_PER_CONNECTION),
     markGone: (why) => {
       if (session.closing || session.gone) return;
       session.gone = why;
@@ -154,6 +158,11 @@ function watchSession(
       proxy?.stop();
     },
   };
+  // Every call of ssh2-sftp-client adds an end, a close and an error listener to the
+  // connection while it runs, so the listener counts grow with the calls in flight: at most
+  // one per request (the gate bounds those) and one clean-up call per request on a stop (see
+  // withUndoOnStop in put). Node's default limit of 10 is for the fixed listeners.
+  raw.setMaxListeners(raw.getMaxListeners() + 2 * MAX_REQUESTS_PER_CONNECTION);
   const ended = (): void =>
     session.markGone(cause ?? new Error('the server closed the connection'));
   raw.on('error', (err: Error) => {
@@ -196,6 +205,13 @@ class ConnectionGone extends Error {
  */
 const KEEPALIVE_INTERVAL_S = 15;
 const KEEPALIVE_COUNT_MAX = 3;
+
+/**
+ * Requests (an upload, a download, a listing…) in flight on one connection, at most: more
+ * wait their turn. One connection pipelines its requests, so a higher -j gains little past
+ * this, and it bounds the listeners the SFTP library adds per call (see watchSession).
+ */
+const MAX_REQUESTS_PER_CONNECTION = 32;
 
 /** Connections made after a loss, at most, per driver (each interrupted request retries once). */
 const MAX_RECONNECTS = 3;
@@ -455,8 +471,12 @@ export class SshDriver implements RemoteDriver {
 
   /** `op` on `session`, settled when the connection goes even if the library's call is not. */
   private async attempt<T>(session: Session, op: (s: Session) => Promise<T>): Promise<T> {
+    // A turn that comes after the connection went must not run (the retry runs instead).
+    const request = session.requests.run(() =>
+      session.gone ? Promise.reject(new ConnectionGone(session)) : op(session),
+    );
     try {
-      return await Promise.race([op(session), session.lost]);
+      return await Promise.race([request, session.lost]);
     } catch (err) {
       if (!session.gone && !session.closing && isGoneError(err)) {
         // The request noticed first; the close event follows. Either way the session is done.

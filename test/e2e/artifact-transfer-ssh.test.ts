@@ -23,8 +23,10 @@ import { isOwnTempName } from '../../src/fs/atomic.js';
 import {
   bigFileProject,
   cloneProject,
+  GIT_URL,
   listFiles,
   loggedProject,
+  manyFilesProject,
   trackedFiles,
 } from '../helpers/artifact-project.js';
 import { expectRoundTrip } from '../helpers/artifact-roundtrip.js';
@@ -235,6 +237,24 @@ describe('cmf artifact push / pull over SSH', () => {
     }
     expect(readdirSync(parent).sort()).toEqual(['100%done', 'dir', 'p%20q']);
     expect(readdirSync(`${parent}/dir`)).toEqual(['sp ace#1%20x']);
+  });
+
+  it('many requests in flight on one connection (-j 16, -j 64) leave stderr clean: no MaxListenersExceededWarning', async () => {
+    const project = join(root, 'project-many');
+    await manyFilesProject(project, sshInit(`${sshd.dataDir}/cmf-e2e-many`), env, 80, 1000);
+    for (const jobs of ['16', '64']) {
+      // A fresh directory each time: every upload then also makes its directory.
+      const reinit = sshInit(`${sshd.dataDir}/cmf-e2e-many-${jobs}`);
+      const init = await runCmf(['init', ...reinit, '--git-remote-url', GIT_URL], {
+        cwd: project,
+        env,
+      });
+      expect(init.code, init.stderr).toBe(0);
+      const push = await runCmf(['artifact', 'push', '-p', 'P', '-j', jobs], { cwd: project, env });
+      expect(push.stderr).toBe('');
+      expect(push.code).toBe(0);
+      expect(push.stdout).toMatch(/^82 uploaded .* 0 already there, 0 failed/);
+    }
   });
 
   it('a failing ProxyCommand of ~/.ssh/config: exit 1, its error as JSON on stderr, nothing on stdout', async () => {
