@@ -1,7 +1,12 @@
 import { removeTempsInFlight } from '../fs/atomic.js';
-import { remoteWorkInFlight, undoRemoteWorkInFlight } from '../remotes/in-flight.js';
+import {
+  remoteWorkInFlight,
+  undoRemoteWorkInFlight,
+  type UndoOutcome,
+} from '../remotes/in-flight.js';
 import { ExitCode, InterruptedError } from '../errors/index.js';
 import { renderError } from './render-error.js';
+import { counted } from '../util/counted.js';
 
 /** The exit status of each signal we stop on: 128 + its number, as a shell reports it. */
 const SIGNAL_EXIT = {
@@ -13,6 +18,22 @@ type StopSignal = keyof typeof SIGNAL_EXIT;
 
 /** How long a stop waits for remote clean-up (temp files, multipart uploads) to finish. */
 const REMOTE_UNDO_MS = 3000;
+
+/** Leftovers named in the message, at most (--json lists them all). */
+const LEFT_SHOWN = 3;
+
+/** What the message adds when remote clean-up did not finish: what may remain, and where. */
+function unfinished(remote: UndoOutcome): string {
+  if (remote.notUndone === 0) return '';
+  const { left } = remote;
+  const shown = left.slice(0, LEFT_SHOWN).join(', ');
+  const more = left.length > LEFT_SHOWN ? ` and ${left.length - LEFT_SHOWN} more` : '';
+  return (
+    `, but undoing ${counted(remote.notUndone, 'remote upload')} in flight did not finish in ` +
+    `${REMOTE_UNDO_MS / 1000} s` +
+    (left.length ? `: ${shown}${more} may remain on the remote` : '')
+  );
+}
 
 /**
  * Until the returned function is called, SIGINT, SIGTERM and SIGHUP stop the process the way
@@ -29,15 +50,25 @@ export function stopCleanlyOnSignals(what: string, json: () => boolean): () => v
     if (stopping) process.exit(exitCode);
     stopping = true;
     let removed = removeTempsInFlight();
-    const finish = (remoteUndone: number): void => {
+    const finish = (remote: UndoOutcome): void => {
       // Local temps begun while the remote clean-up ran (new remote work is refused).
       removed += removeTempsInFlight();
       const err = new InterruptedError(
-        `Interrupted: ${what} (${signal}); nothing partial was left under a final name`,
+        `Interrupted: ${what} (${signal}); nothing partial was left under a final name${unfinished(remote)}`,
         {
           exitCode,
-          hint: 'Run the command again: what was completed is kept and not done twice.',
-          data: { signal, tempFilesRemoved: removed, remoteUploadsUndone: remoteUndone },
+          hint:
+            'Run the command again: what was completed is kept and not done twice.' +
+            (remote.notUndone
+              ? ' Pushes remove what an interrupted upload left on the remote once it is over an hour old (until then it may be another push at work).'
+              : ''),
+          data: {
+            signal,
+            tempFilesRemoved: removed,
+            remoteUploadsUndone: remote.undone,
+            remoteUploadsNotUndone: remote.notUndone,
+            remoteLeftovers: remote.left,
+          },
         },
       );
       // A progress line may be on the terminal: the message replaces it.
@@ -46,8 +77,9 @@ export function stopCleanlyOnSignals(what: string, json: () => boolean): () => v
       process.stderr.write(json() ? renderError(err, true) : `${clear}${err.message}\n`);
       process.exit(exitCode);
     };
-    if (!remoteWorkInFlight()) finish(0);
-    else void undoRemoteWorkInFlight(REMOTE_UNDO_MS).then(finish, () => finish(0));
+    const nothing: UndoOutcome = { undone: 0, notUndone: 0, left: [] };
+    if (!remoteWorkInFlight()) finish(nothing);
+    else void undoRemoteWorkInFlight(REMOTE_UNDO_MS).then(finish, () => finish(nothing));
   };
   const signals = Object.keys(SIGNAL_EXIT) as StopSignal[];
   for (const s of signals) process.on(s, handler);

@@ -2,9 +2,10 @@ import { createPrivateKey } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { UsageError } from '../errors/index.js';
+import { CmfError, UsageError } from '../errors/index.js';
 import { tokenExpiry } from '../remotes/osdf-token.js';
 import { inspectKey } from '../remotes/ssh-key.js';
+import { parseSshUrl, type SshUrl } from '../remotes/ssh-url.js';
 
 /**
  * What each `cmf init <type>` puts in the DVC remote (fixed names, as cmflib), split into
@@ -206,9 +207,34 @@ function planS3(
   return { name: REMOTE_NAMES[opts.type], url, options, localOptions, credentials, warnings };
 }
 
+/**
+ * --path read as push and pull will read it, and as DVC does (see parseSshUrl): a `?` would
+ * end the directory's name there, so it is refused rather than silently cut.
+ */
+function sshPath(url: string): SshUrl {
+  const example = 'Example: --path ssh://host:port/path';
+  if (!/^ssh:\/\//i.test(url.trimStart())) {
+    throw usage(`--path must be a ssh:// URL, got '${url}'`, example);
+  }
+  let parsed: SshUrl;
+  try {
+    parsed = parseSshUrl(url);
+  } catch (err) {
+    const why = err instanceof CmfError ? err.data?.why : undefined;
+    throw usage(`--path '${url}' is not a valid SSH URL${why ? `: ${String(why)}` : ''}`, example);
+  }
+  if (parsed.query !== undefined) {
+    throw usage(
+      `--path '${url}' has a '?': DVC reads what follows it as a URL query, not as part of the directory`,
+      `Give a directory whose name has no '?' (DVC would use ${parsed.path}).`,
+    );
+  }
+  return parsed;
+}
+
 function planSsh(opts: SshRemoteOptions, ctx: PlanContext): RemotePlan {
   const url = requireNonEmpty('path', opts.path);
-  const parsed = requireUrl('path', url, ['ssh']);
+  const parsed = sshPath(url);
   const user = requireNonEmpty('user', opts.user);
   const port = requireNonEmpty('port', opts.port);
   if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
@@ -216,15 +242,17 @@ function planSsh(opts: SshRemoteOptions, ctx: PlanContext): RemotePlan {
   }
   // A transfer connects with one of the two (the remote's `port`/`user` options win over the
   // URL's), so a conflict would silently ignore half of what the user typed.
-  if (parsed.port !== '' && Number(parsed.port) !== Number(port)) {
+  if (parsed.port !== undefined && parsed.port !== Number(port)) {
+    const host = parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host;
     throw usage(
       `--path gives port ${parsed.port} but --port gives ${port}`,
-      `Give the same port in both, or leave it out of --path (ssh://${parsed.hostname}${parsed.pathname} --port ${port}).`,
+      `Give the same port in both, or leave it out of --path (ssh://${host}${parsed.path} --port ${port}).`,
     );
   }
-  if (parsed.username !== '' && decodeURIComponent(parsed.username) !== user) {
+  // As written: DVC does not percent-decode the user of the URL either.
+  if (parsed.user !== undefined && parsed.user !== user) {
     throw usage(
-      `--path gives user '${decodeURIComponent(parsed.username)}' but --user gives '${user}'`,
+      `--path gives user '${parsed.user}' but --user gives '${user}'`,
       'Give the same user in both, or leave it out of --path.',
     );
   }

@@ -11,13 +11,26 @@ import { isOwnTempName } from './atomic.js';
 export const STALE_TEMP_MS = 60 * 60 * 1000;
 
 /**
+ * The rule for any directory, local or remote: a name of our temp pattern, last written over
+ * `staleMs` before `now` (both by one clock: the file system's).
+ */
+export function isStaleTempName(
+  name: string,
+  mtimeMs: number,
+  now: number,
+  staleMs = STALE_TEMP_MS,
+): boolean {
+  return isOwnTempName(name) && now - mtimeMs > staleMs;
+}
+
+/**
  * Whether a temp file is a leftover. A hard link (nlink > 1) is never one we remove: a
  * workspace temp made by hard-linking a cache object carries the object's old mtime while
  * another process is about to rename it, and it takes no space of its own anyway.
  */
-function isStale(st: Stats, now: number, staleMs: number): boolean {
-  if (st.isSymbolicLink()) return now - st.mtimeMs > staleMs;
-  return st.isFile() && st.nlink === 1 && now - st.mtimeMs > staleMs;
+function isStale(name: string, st: Stats, now: number, staleMs: number): boolean {
+  const old = isStaleTempName(name, st.mtimeMs, now, staleMs);
+  return old && (st.isSymbolicLink() || (st.isFile() && st.nlink === 1));
 }
 
 /**
@@ -46,7 +59,7 @@ export function sweepStaleTemps(
     const path = join(dir, name);
     try {
       const st = lstatSync(path, { throwIfNoEntry: false });
-      if (!st || !isStale(st, now, staleMs)) continue;
+      if (!st || !isStale(name, st, now, staleMs)) continue;
       rmSync(path);
       removed++;
     } catch {

@@ -6,42 +6,80 @@
  */
 import { InterruptedError } from '../errors/index.js';
 
-type Undo = () => Promise<unknown>;
+interface Undo {
+  run: () => Promise<unknown>;
+  /** What stays on the remote if the undo does not finish (a temp file's URL), if told. */
+  left?: string;
+}
 
 const undos = new Set<Undo>();
 let stopping = false;
 
 /**
- * Runs `work` with `undo` registered for the signal handler. Once a stop has begun, no new
- * remote work starts: the call fails at once, so the transfer winds down.
+ * Runs `work` with `undo` registered for the signal handler; `left` names what stays on the
+ * remote if the undo does not finish. Once a stop has begun, no new remote work starts: the
+ * call fails at once, so the transfer winds down.
  */
-export async function withUndoOnStop<T>(undo: Undo, work: () => Promise<T>): Promise<T> {
+export async function withUndoOnStop<T>(
+  undo: () => Promise<unknown>,
+  work: () => Promise<T>,
+  left?: string,
+): Promise<T> {
   if (stopping) throw new InterruptedError('Interrupted: not starting new remote work');
-  undos.add(undo);
+  const entry: Undo = { run: undo, left };
+  undos.add(entry);
   try {
     return await work();
   } finally {
-    undos.delete(undo);
+    undos.delete(entry);
   }
+}
+
+/** How the undo of the remote work in flight went. */
+export interface UndoOutcome {
+  /** Undos that finished. */
+  undone: number;
+  /** Undos that failed, or had not finished when the wait ran out. */
+  notUndone: number;
+  /** What those left on the remote, as far as they said (see withUndoOnStop). */
+  left: string[];
 }
 
 /**
  * Refuses new remote work from now on, then runs the undo of everything in flight, waiting
- * at most `timeoutMs` (an unreachable server must not hold the exit). Returns how many
- * undos were started.
+ * at most `timeoutMs` (an unreachable server must not hold the exit). Only the undos that
+ * finished in that time count as done: the others may still reach the server before the
+ * process exits, or not.
  */
-export async function undoRemoteWorkInFlight(timeoutMs: number): Promise<number> {
+export async function undoRemoteWorkInFlight(timeoutMs: number): Promise<UndoOutcome> {
   stopping = true;
   const pending = [...undos];
   undos.clear();
-  if (pending.length === 0) return 0;
+  const outcome: UndoOutcome = { undone: 0, notUndone: 0, left: [] };
+  if (pending.length === 0) return outcome;
+  const finished = new Set<Undo>();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<void>((done) => {
     timer = setTimeout(done, timeoutMs);
   });
-  await Promise.race([Promise.allSettled(pending.map((undo) => undo())), deadline]);
+  const runs = pending.map((undo) =>
+    Promise.resolve()
+      .then(undo.run)
+      .then(
+        () => void finished.add(undo),
+        () => undefined,
+      ),
+  );
+  await Promise.race([Promise.all(runs), deadline]);
   clearTimeout(timer);
-  return pending.length;
+  for (const undo of pending) {
+    if (finished.has(undo)) outcome.undone++;
+    else {
+      outcome.notUndone++;
+      if (undo.left) outcome.left.push(undo.left);
+    }
+  }
+  return outcome;
 }
 
 /** Whether remote work with an undo is in flight (the signal handler then waits for it). */

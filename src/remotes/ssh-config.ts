@@ -190,7 +190,8 @@ function jumpCommand(spec: string, configFile: string): string | undefined {
   if (hops.length === 0 || (hops.length === 1 && hops[0]!.toLowerCase() === 'none'))
     return undefined;
   const last = hops.pop()!.replace(/^ssh:\/\//, '');
-  const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(last);
+  // The user ends at the last '@', as ssh splits it (a user may hold an '@': me@corp@gw).
+  const m = /^(?:(.+)@)?(\[[^\]]+\]|[^:@]+)(?::(\d+))?$/.exec(last);
   const words = ['ssh', '-o', 'BatchMode=yes'];
   if (configFile !== join(userInfo().homedir, '.ssh', 'config')) words.push('-F', configFile);
   if (hops.length > 0) words.push('-J', hops.join(','));

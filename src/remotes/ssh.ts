@@ -5,7 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import type SftpClient from 'ssh2-sftp-client';
 import type { AuthMethod, Client as SshClient, ConnectConfig, SFTPWrapper, Stats } from 'ssh2';
 import { CmfError, ConfigError, OperationError } from '../errors/index.js';
-import { tempName } from '../fs/atomic.js';
+import { isOwnTempName, tempName } from '../fs/atomic.js';
+import { isStaleTempName } from '../fs/stale-temps.js';
 import {
   isTempName,
   type GetTarget,
@@ -34,11 +35,13 @@ import {
   type HostKeyVerdict,
 } from './known-hosts.js';
 import { expandTokens, lookupSshConfig } from './ssh-config.js';
+import { parseSshUrl } from './ssh-url.js';
 import { agentLimitedTo } from './ssh-agent-limit.js';
 import { inspectKey } from './ssh-key.js';
 import { startProxyCommand, type ProxyProcess } from './ssh-proxy.js';
 import { counting } from './streams.js';
 import { withUndoOnStop } from './in-flight.js';
+import { Gate } from '../util/gate.js';
 
 export interface SshSettings {
   /** `ssh://[user@]host[:port]/abs/path` */
@@ -62,31 +65,6 @@ export interface SshSettings {
   timeout?: number;
   /** OpenSSH client configuration consulted for the URL's host (default ~/.ssh/config). */
   sshConfigPath?: string;
-}
-
-export function parseSshUrl(url: string): {
-  user?: string;
-  host: string;
-  port?: number;
-  path: string;
-} {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    u = new URL('invalid://');
-  }
-  if (u.protocol !== 'ssh:' || !u.hostname) {
-    throw new ConfigError('CONFIG_INVALID', `Not an SSH URL: ${url}`, {
-      hint: 'Use ssh://[user@]host[:port]/absolute/path.',
-    });
-  }
-  return {
-    user: u.username ? decodeURIComponent(u.username) : undefined,
-    host: u.hostname.replace(/^\[|\]$/g, ''),
-    port: u.port ? Number(u.port) : undefined,
-    path: decodeURIComponent(u.pathname) || '/',
-  };
 }
 
 /** The decoded form of a base64 password, when it plausibly is one. */
@@ -143,6 +121,8 @@ interface Session {
   closing: boolean;
   /** Directories made (or being made) over this connection: one mkdir per directory. */
   dirs: Map<string, Promise<void>>;
+  /** Requests in flight on this connection, at most {@link MAX_REQUESTS_PER_CONNECTION}. */
+  requests: Gate;
   /** Records the connection as gone (`lost` rejects), unless close() ended it. */
   markGone(why: Error): void;
   /** Ends the connection at once (a lost one cannot be ended politely). */
@@ -168,6 +148,7 @@ function watchSession(
     lost,
     closing: false,
     dirs: new Map(),
+    requests: new Gate(MAX_REQUESTS_PER_CONNECTION),
     markGone: (why) => {
       if (session.closing || session.gone) return;
       session.gone = why;
@@ -178,6 +159,11 @@ function watchSession(
       proxy?.stop();
     },
   };
+  // Every call of ssh2-sftp-client adds an end, a close and an error listener to the
+  // connection while it runs, so the listener counts grow with the calls in flight: at most
+  // one per request (the gate bounds those) and one clean-up call per request on a stop (see
+  // withUndoOnStop in put). Node's default limit of 10 is for the fixed listeners.
+  raw.setMaxListeners(raw.getMaxListeners() + 2 * MAX_REQUESTS_PER_CONNECTION);
   const ended = (): void =>
     session.markGone(cause ?? new Error('the server closed the connection'));
   raw.on('error', (err: Error) => {
@@ -221,6 +207,16 @@ class ConnectionGone extends Error {
 const KEEPALIVE_INTERVAL_S = 15;
 const KEEPALIVE_COUNT_MAX = 3;
 
+/**
+ * Requests (an upload, a download, a listing…) in flight on one connection, at most: more
+ * wait their turn. One connection pipelines its requests, so a higher -j gains little past
+ * this, and it bounds the listeners the SFTP library adds per call (see watchSession).
+ */
+const MAX_REQUESTS_PER_CONNECTION = 32;
+
+/** A listing prefix that is one object directory, `files/md5/ab/` (legacy layout: `ab/`). */
+const OBJECT_DIR = /^(files\/md5\/)?[0-9a-f]{2}\/$/;
+
 /** Connections made after a loss, at most, per driver (each interrupted request retries once). */
 const MAX_RECONNECTS = 3;
 
@@ -253,6 +249,10 @@ export class SshDriver implements RemoteDriver {
   private readonly user: string;
   /** Whether the remote directory exists, asked once after the first missing object. */
   private rootExists: Promise<boolean> | undefined;
+  /** Object directories rid of stale temp files by this driver (or being). */
+  private readonly swept = new Map<string, Promise<void>>();
+  /** The server's clock minus ours (ms), measured once a sweep needs it. */
+  private clockOffset: Promise<number> | undefined;
 
   private constructor(
     connect: () => Promise<Session>,
@@ -479,8 +479,12 @@ export class SshDriver implements RemoteDriver {
 
   /** `op` on `session`, settled when the connection goes even if the library's call is not. */
   private async attempt<T>(session: Session, op: (s: Session) => Promise<T>): Promise<T> {
+    // A turn that comes after the connection went must not run (the retry runs instead).
+    const request = session.requests.run(() =>
+      session.gone ? Promise.reject(new ConnectionGone(session)) : op(session),
+    );
     try {
-      return await Promise.race([op(session), session.lost]);
+      return await Promise.race([request, session.lost]);
     } catch (err) {
       if (!session.gone && !session.closing && isGoneError(err)) {
         // The request noticed first; the close event follows. Either way the session is done.
@@ -534,6 +538,11 @@ export class SshDriver implements RemoteDriver {
 
   private path(key: string): string {
     return posix.join(this.root, key);
+  }
+
+  /** A path on the server as a URL, for messages (as {@link location} names the root). */
+  private urlOf(path: string): string {
+    return `ssh://${this.user}@${this.hostPort}${path}`;
   }
 
   /**
@@ -617,11 +626,62 @@ export class SshDriver implements RemoteDriver {
         return;
       throw this.fail(err, `list ${prefix}`, undefined, false, this.path(prefix));
     }
+    // The listing a push makes anyway also finds the temp files an interrupted or killed push
+    // left in an object directory.
+    if (OBJECT_DIR.test(prefix)) await this.sweepOnce(this.path(prefix), entries);
     for (const e of entries) {
       if (isTempName(e.name)) continue;
       if (e.type === 'd') yield* this.list(`${prefix}${e.name}/`);
       else yield `${prefix}${e.name}`;
     }
+  }
+
+  /**
+   * Removes the stale temp files of object directory `dir` (by the rule of the local sweep,
+   * on the server's clock) the first time this driver lists or writes it; `entries` when it
+   * has just been listed. Best effort: a failure leaves the files alone.
+   */
+  private sweepOnce(
+    dir: string,
+    entries?: readonly { name: string; type: string; modifyTime: number }[],
+  ): Promise<void> {
+    let sweep = this.swept.get(dir);
+    if (!sweep) {
+      sweep = this.run(`removal of stale temp files in ${dir}`, async (s) => {
+        const listed = entries ?? (await s.client.list(dir));
+        const temps = listed.filter((e) => e.type === '-' && isOwnTempName(e.name));
+        if (temps.length === 0) return;
+        const now = Date.now() + (await this.serverClockOffset(s, dir));
+        for (const e of temps) {
+          if (isStaleTempName(e.name, e.modifyTime, now)) {
+            await s.client.delete(posix.join(dir, e.name), true);
+          }
+        }
+      }).catch(() => undefined);
+      this.swept.set(dir, sweep);
+    }
+    return sweep;
+  }
+
+  /**
+   * How far the server's clock is ahead of ours, from the mtime of a file made in `dir` (and
+   * removed): a temp file is stale by the clock that stamped it, and a server clock behind ours
+   * must not make another push's fresh temp file look an hour old.
+   */
+  private serverClockOffset(s: Session, dir: string): Promise<number> {
+    this.clockOffset ??= (async () => {
+      const probe = posix.join(dir, tempName());
+      const handle = await sftpCall<Buffer>((cb) => s.sftp.open(probe, 'w', cb));
+      const before = Date.now();
+      try {
+        const { mtime } = await sftpCall<Stats>((cb) => s.sftp.fstat(handle, cb));
+        return mtime * 1000 - before;
+      } finally {
+        await new Promise<void>((done) => s.sftp.close(handle, () => done()));
+        await s.client.delete(probe, true).catch(() => undefined);
+      }
+    })();
+    return this.clockOffset;
   }
 
   async put(key: string, source: PutSource, opts: TransferOptions = {}): Promise<void> {
@@ -659,6 +719,7 @@ export class SshDriver implements RemoteDriver {
             await s.client.posixRename(tmp, target);
             leftover = undefined;
           },
+          this.urlOf(tmp),
         );
       } catch (err) {
         // Over a live connection only: a lost one would never answer.
@@ -669,11 +730,16 @@ export class SshDriver implements RemoteDriver {
         throw err;
       }
     };
+    // The first write into an object directory also finds the temp files an interrupted or
+    // killed push left there (alongside the upload: it cannot fail it).
+    const sweep = OBJECT_DIR.test(`${posix.dirname(key)}/`) ? this.sweepOnce(dir) : undefined;
     try {
       // A stream cannot be read twice: its upload is not retried.
       await this.run(`upload of ${key}`, upload, typeof source === 'string');
     } catch (err) {
       throw this.fail(err, `upload of ${key}`, undefined, true, dir);
+    } finally {
+      await sweep;
     }
   }
 
@@ -722,15 +788,13 @@ export class SshDriver implements RemoteDriver {
    */
   private async readSmall(s: Session, key: string, limit: number): Promise<Buffer | undefined> {
     const path = this.path(key);
-    const call = <T>(fn: (cb: (err: Error | undefined | null, value: T) => void) => void) =>
-      new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
-    const handle = await call<Buffer>((cb) => s.sftp.open(path, 'r', cb));
+    const handle = await sftpCall<Buffer>((cb) => s.sftp.open(path, 'r', cb));
     try {
-      const { size } = await call<Stats>((cb) => s.sftp.fstat(handle, cb));
+      const { size } = await sftpCall<Stats>((cb) => s.sftp.fstat(handle, cb));
       if (size >= limit) return undefined;
       // One byte more than the size: a short read proves the end (ssh2 splits long reads).
       const buf = Buffer.allocUnsafe(size + 1);
-      const n = await call<number>((cb) => s.sftp.read(handle, buf, 0, size + 1, 0, cb));
+      const n = await sftpCall<number>((cb) => s.sftp.read(handle, buf, 0, size + 1, 0, cb));
       if (n > size) return undefined; // it grew: download it whole
       return buf.subarray(0, n);
     } finally {
@@ -758,6 +822,15 @@ export class SshDriver implements RemoteDriver {
     clearTimeout(timer);
     session.destroy();
   }
+}
+
+/** A callback-style request of the raw SFTP session, as a promise. */
+function sftpCall<T>(
+  fn: (cb: (err: Error | undefined | null, value: T) => void) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) =>
+    fn((err, value) => (err ? reject(err) : resolve(value))),
+  );
 }
 
 /** An error that says the request's connection is gone. */

@@ -4,19 +4,31 @@
  * key checked against ~/.ssh/known_hosts, or accepted with --accept-new-host-key).
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSshd, type SshdServer } from '../servers/sshd.js';
-import { isOwnTempName } from '../../src/fs/atomic.js';
+import { isOwnTempName, tempName } from '../../src/fs/atomic.js';
 import {
   bigFileProject,
   cloneProject,
+  GIT_URL,
   listFiles,
   loggedProject,
+  manyFilesProject,
   trackedFiles,
 } from '../helpers/artifact-project.js';
 import { expectRoundTrip } from '../helpers/artifact-roundtrip.js';
@@ -200,6 +212,134 @@ describe('cmf artifact push / pull over SSH', () => {
     const again = await runCmf(['artifact', 'push', '-p', 'P', '--json'], { cwd: project, env });
     expect(again.code, again.stderr).toBe(0);
     expect(remoteTemps()).toEqual([]);
+  });
+
+  it('reads the remote directory as DVC does: #, % and spaces are part of its name, never decoded', async () => {
+    const parent = `${sshd.dataDir}/cmf-e2e-names`;
+    // Was pushed into `dir/sp ace` (the #… dropped), and `100%done` crashed (URI malformed).
+    for (const [i, name] of ['dir/sp ace#1%20x', '100%done', 'p%20q'].entries()) {
+      const project = join(root, `project-name-${i}`);
+      const remoteDir = `${parent}/${name}`;
+      await bigFileProject(project, sshInit(remoteDir), env, 64 << 10);
+      const show = await runCmf(['init', 'show'], { cwd: project, env });
+      expect(show.code, show.stderr).toBe(0);
+      expect(show.stdout).toContain(`ssh://127.0.0.1${remoteDir} `);
+      const push = await runCmf(['artifact', 'push', '-p', 'P'], { cwd: project, env });
+      expect(push.stderr).toBe('');
+      expect(push.code).toBe(0);
+      expect(push.stdout).toContain(`:${sshd.port}${remoteDir}\n`);
+      expect(listFiles(remoteDir)).toHaveLength(3);
+      const clone = join(root, `clone-name-${i}`);
+      cloneProject(project, clone);
+      const pull = await runCmf(['artifact', 'pull', '-p', 'P'], { cwd: clone, env });
+      expect(pull.stderr).toBe('');
+      expect(pull.code).toBe(0);
+      for (const f of trackedFiles(project))
+        expect(readFileSync(join(clone, f)).equals(readFileSync(join(project, f))), f).toBe(true);
+    }
+    expect(readdirSync(parent).sort()).toEqual(['100%done', 'dir', 'p%20q']);
+    expect(readdirSync(`${parent}/dir`)).toEqual(['sp ace#1%20x']);
+  });
+
+  it('many requests in flight on one connection (-j 16, -j 64) leave stderr clean: no MaxListenersExceededWarning', async () => {
+    const project = join(root, 'project-many');
+    await manyFilesProject(project, sshInit(`${sshd.dataDir}/cmf-e2e-many`), env, 80, 1000);
+    for (const jobs of ['16', '64']) {
+      // A fresh directory each time: every upload then also makes its directory.
+      const reinit = sshInit(`${sshd.dataDir}/cmf-e2e-many-${jobs}`);
+      const init = await runCmf(['init', ...reinit, '--git-remote-url', GIT_URL], {
+        cwd: project,
+        env,
+      });
+      expect(init.code, init.stderr).toBe(0);
+      const push = await runCmf(['artifact', 'push', '-p', 'P', '-j', jobs], { cwd: project, env });
+      expect(push.stderr).toBe('');
+      expect(push.code).toBe(0);
+      expect(push.stdout).toMatch(/^82 uploaded .* 0 already there, 0 failed/);
+    }
+  });
+
+  it('SIGINT when the remote cannot answer: the temp files that may remain are named, not counted as removed; the next push removes them once stale', async () => {
+    const relay = await startRelay();
+    try {
+      const project = join(root, 'project-int-stalled');
+      const remoteDir = `${sshd.dataDir}/cmf-e2e-int-stalled`;
+      const init = sshInit(remoteDir, '127.0.0.1', relay.port);
+      await manyFilesProject(project, init, env, 8, 4 << 20);
+      const remoteTemps = () =>
+        existsSync(remoteDir) ? listFiles(remoteDir).filter((f) => isOwnTempName(basename(f))) : [];
+      // The link stops carrying anything mid-upload (as a very slow one nearly does): the
+      // removal of the temp files cannot reach the server before cmf gives up on it.
+      relay.stallAfter('up', 2 << 20);
+      const r = await runCmfUntil(
+        ['artifact', 'push', '-p', 'P', '--json', '--accept-new-host-key'],
+        { cwd: project, env },
+        () => relay.cuts() > 0,
+      );
+      expect(r.signalSent).toBe(true);
+      expect(r.code, r.stderr).toBe(130);
+      const { error } = JSON.parse(r.stderr);
+      const { data } = error;
+      // Was: remoteUploadsUndone 4 (the removals started), and the temp files stayed.
+      expect(data.remoteUploadsUndone).toBe(0);
+      expect(data.remoteUploadsNotUndone).toBeGreaterThan(0);
+      expect(data.remoteLeftovers).toHaveLength(data.remoteUploadsNotUndone);
+      expect(error.message).toMatch(/did not finish in 3 s: ssh:\/\/.* may remain on the remote$/);
+      const left = remoteTemps();
+      expect(left.length).toBeGreaterThan(0);
+      const named = (data.remoteLeftovers as string[]).map((u) => u.replace(/^ssh:\/\/[^/]+/, ''));
+      for (const f of left) expect(named).toContain(`${remoteDir}/${f}`);
+
+      // A push now leaves them: younger than an hour, they could be another push's.
+      relay.stop();
+      const direct = ['--accept-new-host-key'];
+      const reinit = await runCmf(['init', ...sshInit(remoteDir), '--git-remote-url', GIT_URL], {
+        cwd: project,
+        env,
+      });
+      expect(reinit.code, reinit.stderr).toBe(0);
+      // Hours old now, but for one; and one more in a directory this push writes.
+      const old = new Date(Date.now() - 2 * 3600_000);
+      for (const f of left) utimesSync(join(remoteDir, f), old, old);
+      const fresh = join(remoteDir, dirname(left[0]!), tempName());
+      writeFileSync(fresh, 'another push at work');
+      const push = await runCmf(['artifact', 'push', '-p', 'P', ...direct], { cwd: project, env });
+      expect(push.stderr).toBe('');
+      expect(push.code).toBe(0);
+      expect(remoteTemps()).toEqual([relative(remoteDir, fresh)]);
+    } finally {
+      relay.stop();
+    }
+  });
+
+  it('a push that lists an object directory removes the temp files over an hour old there, and only those', async () => {
+    const project = join(root, 'project-sweep-list');
+    const remoteDir = `${sshd.dataDir}/cmf-e2e-sweep-list`;
+    // More objects than object directories: the second push lists them (formats.md A4.2).
+    await manyFilesProject(project, sshInit(remoteDir), env, 300, 20);
+    const push = () => runCmf(['artifact', 'push', '-p', 'P'], { cwd: project, env });
+    const first = await push();
+    expect(first.code, first.stderr).toBe(0);
+    // Without the manifest on the remote, the push looks for every file: by listing.
+    const objects = listFiles(remoteDir);
+    const manifest = objects.find((f) => f.endsWith('.dir'))!;
+    rmSync(join(remoteDir, manifest));
+    // An object directory the push lists but does not write.
+    const listed = objects.find((f) => dirname(f) !== dirname(manifest))!;
+    const dir = join(remoteDir, dirname(listed));
+    const stale = join(dir, tempName());
+    const young = join(dir, tempName());
+    const notOurs = join(dir, '.partial.tmp');
+    const old = new Date(Date.now() - 2 * 3600_000);
+    for (const f of [stale, young, notOurs]) writeFileSync(f, 'x');
+    for (const f of [stale, notOurs]) utimesSync(f, old, old);
+    const again = await push();
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^1 uploaded/);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(young)).toBe(true);
+    expect(existsSync(notOurs)).toBe(true);
   });
 
   it('a failing ProxyCommand of ~/.ssh/config: exit 1, its error as JSON on stderr, nothing on stdout', async () => {

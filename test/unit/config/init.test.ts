@@ -492,6 +492,16 @@ describe('cmf init: argument checks before anything is written', () => {
       /go together/,
     ],
     ['bad port', { type: 'sshremote', path: 'ssh://h/s', user: 'u', port: 'x' }, /port/],
+    [
+      'ssh path with a ? (DVC would cut the directory there)',
+      { type: 'sshremote', path: 'ssh://h/q?x', user: 'u', port: '22' },
+      /--path 'ssh:\/\/h\/q\?x' has a '\?'/,
+    ],
+    [
+      'ssh path with a bad port',
+      { type: 'sshremote', path: 'ssh://h:99999/s', user: 'u', port: '22' },
+      /--path 'ssh:\/\/h:99999\/s' is not a valid SSH URL: port 99999 is out of range/,
+    ],
     ['ssh url', { type: 'sshremote', path: '/local', user: 'u', port: '22' }, /ssh:\/\//],
     ['no osdf token', { type: 'osdfremote', path: 'https://o/ns' }, /token or a signing key/],
     ['partial osdf keys', { type: 'osdfremote', path: 'https://o/ns', keyId: 'k' }, /go together/],
@@ -510,6 +520,14 @@ describe('cmf init: argument checks before anything is written', () => {
       port: '2222',
     });
     expect(r.remote.url).toBe('ssh://u@h:2222/srv');
+  });
+
+  it('an ssh --path with #, % and spaces is kept as written, as DVC reads it', async () => {
+    const { dir, home } = await setup();
+    for (const path of ['ssh://h/dir/sp ace#1%20x', 'ssh://h/100%done', 'ssh://a%40b@h/p']) {
+      const r = await init(dir, home, { type: 'sshremote', path, user: 'a%40b', port: '22' });
+      expect(r.remote.url).toBe(path);
+    }
   });
 
   it.each(cases)('%s', async (_name, opts, message) => {

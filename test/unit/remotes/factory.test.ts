@@ -3,7 +3,7 @@ import { CmfError } from '../../../src/errors/index.js';
 import { objectKey, oidFromKey, prefixOf } from '../../../src/remotes/driver.js';
 import { openRemote, remoteKind } from '../../../src/remotes/factory.js';
 import { parseS3Url } from '../../../src/remotes/s3.js';
-import { parseSshUrl } from '../../../src/remotes/ssh.js';
+import { parseSshUrl } from '../../../src/remotes/ssh-url.js';
 
 describe('remote factory', () => {
   it('chooses the driver by URL scheme', () => {

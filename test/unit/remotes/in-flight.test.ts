@@ -20,7 +20,11 @@ describe('remote work undone on a stop', () => {
       () => new Promise<void>((r) => (release = r)),
     );
     expect(inFlight.remoteWorkInFlight()).toBe(true);
-    expect(await inFlight.undoRemoteWorkInFlight(1000)).toBe(1);
+    expect(await inFlight.undoRemoteWorkInFlight(1000)).toEqual({
+      undone: 1,
+      notUndone: 0,
+      left: [],
+    });
     expect(undone).toEqual(['running']);
     await expect(
       inFlight.withUndoOnStop(
@@ -32,11 +36,21 @@ describe('remote work undone on a stop', () => {
     await running;
   });
 
-  it('returns after the timeout when an undo hangs (the test would time out otherwise)', async () => {
+  it('returns after the timeout when an undo hangs, and counts only the undos that finished', async () => {
+    const never = () => new Promise(() => undefined);
+    void inFlight.withUndoOnStop(never, never, 'ssh://h/d/.a.tmp');
     void inFlight.withUndoOnStop(
-      () => new Promise(() => undefined),
-      () => new Promise(() => undefined),
+      async () => Promise.reject(new Error('refused')),
+      never,
+      'ssh://h/d/.b.tmp',
     );
-    expect(await inFlight.undoRemoteWorkInFlight(50)).toBe(1);
+    void inFlight.withUndoOnStop(never, never);
+    void inFlight.withUndoOnStop(async () => undefined, never, 'ssh://h/d/.c.tmp');
+    // Was: the number of undos started (4), whether they finished or not.
+    expect(await inFlight.undoRemoteWorkInFlight(50)).toEqual({
+      undone: 1,
+      notUndone: 3,
+      left: ['ssh://h/d/.a.tmp', 'ssh://h/d/.b.tmp'],
+    });
   });
 });

@@ -118,10 +118,16 @@ describe('~/.ssh/config lookup', () => {
         '  ProxyJump alice@hop1:2201,ssh://bob@[::1]:2202',
         'Host b',
         '  ProxyJump none',
+        'Host c',
+        '  ProxyJump me@corp@gw:2203',
       ].join('\n'),
     );
     expect(lookupSshConfig('a', path).proxyCommand).toBe(
       `ssh -o BatchMode=yes -F ${path} -J alice@hop1:2201 -l bob -p 2202 -W '[%h]:%p' ::1`,
+    );
+    // The user ends at the last '@', as ssh reads it.
+    expect(lookupSshConfig('c', path).proxyCommand).toBe(
+      `ssh -o BatchMode=yes -F ${path} -l me@corp -p 2203 -W '[%h]:%p' gw`,
     );
     expect(lookupSshConfig('b', path).proxyCommand).toBeUndefined();
   });
