@@ -854,6 +854,24 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
         down,
       );
       expect(init.code).toBe(0);
+      // repo pull asks cmf_origin for the branch first: a bare repository that has it.
+      const origin = dir('down-origin.git');
+      const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd });
+      git(origin, 'init', '-q', '--bare');
+      git(down, 'remote', 'set-url', 'cmf_origin', origin);
+      git(
+        down,
+        '-c',
+        'user.name=T',
+        '-c',
+        'user.email=t@e.org',
+        'commit',
+        '-q',
+        '--allow-empty',
+        '-m',
+        'first',
+      );
+      git(down, 'push', '-q', 'cmf_origin', 'HEAD');
       const repo = await cmf(['repo', 'pull', '-p', 'Test-env'], down, {
         CMF_SERVER_URL: `http://127.0.0.1:${port}/`,
         CMF_SERVER_RETRIES: '0',
