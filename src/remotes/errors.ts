@@ -18,6 +18,8 @@ export const FATAL_REMOTE_CODES = new Set([
   'REMOTE_NOT_READABLE',
   'REMOTE_FULL',
   'REMOTE_CONNECTION_LOST',
+  // Not the remote's fault, but as final: nothing downloaded can be stored.
+  'CACHE_NOT_WRITABLE',
 ]);
 
 export function isFatalRemoteError(err: unknown): boolean {
@@ -212,22 +214,25 @@ export function connectionLost(
 }
 
 /**
- * The remote refused access to `path` (permissions): every other object would fail the same
- * way, so it stops the transfer. `user` is who the remote knows us as; `onServer` says the
- * path is on another machine (SSH), not this one (a local remote).
+ * The remote refused access to `path` (permissions, or a read-only file system): every other
+ * object would fail the same way, so it stops the transfer. `user` is who the remote knows us
+ * as; `onServer` says the path is on another machine (SSH), not this one (a local remote).
  */
 export function permissionDenied(
   location: string,
   what: string,
-  access: { path: string; user: string; write: boolean; onServer: boolean },
+  access: { path: string; user: string; write: boolean; onServer: boolean; readOnly?: boolean },
   cause?: unknown,
 ): OperationError {
-  const { path, user, write, onServer } = access;
+  const { path, user, write, onServer, readOnly } = access;
+  const where = `${path}${onServer ? ' on the server' : ''}`;
   return new OperationError(
     write ? 'REMOTE_NOT_WRITABLE' : 'REMOTE_NOT_READABLE',
-    `${what} on ${location} failed: permission denied on ${path}`,
+    `${what} on ${location} failed: ${readOnly ? 'read-only file system' : 'permission denied'} on ${path}`,
     {
-      hint: `Check that ${user} may ${write ? 'write to' : 'read'} ${path}${onServer ? ' on the server' : ''} (its owner and mode), then run the command again.`,
+      hint: readOnly
+        ? `The file system of ${where} is mounted read-only: remount it read-write, or set the remote's url to a writable directory, then run the command again.`
+        : `Check that ${user} may ${write ? 'write to' : 'read'} ${where} (its owner and mode), then run the command again.`,
       data: { location, path, user },
       cause,
     },

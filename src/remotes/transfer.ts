@@ -1,7 +1,18 @@
-import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { chmod, rename, rm } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
-import { dirname } from 'node:path';
+import { userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
 import { CmfError, IntegrityError, OperationError, toCmfError } from '../errors/index.js';
 import { tempPathBeside, trackTemp, untrackTemp } from '../fs/atomic.js';
 import { sweepStaleTemps } from '../fs/stale-temps.js';
@@ -511,7 +522,11 @@ async function fetchObject(
   const dest = cache.objectPath(oid, layout);
   const dir = dirname(dest);
   if (!sink.madeDirs.has(dir)) {
-    await cache.makeDirFor(dest);
+    try {
+      await cache.makeDirFor(dest);
+    } catch (err) {
+      throw cacheNotWritable(cache, (err as NodeJS.ErrnoException).code, err) ?? err;
+    }
     sink.madeDirs.add(dir);
     // Once per directory written to: temp files a killed pull left here go now.
     sweepStaleTemps(dir);
@@ -521,9 +536,52 @@ async function fetchObject(
   const tmp = trackTemp(tempPathBeside(dest));
   try {
     return await fetchInto(tmp, wanted, driver, sink);
+  } catch (err) {
+    // The driver may blame the remote for a temp file it could not write: find out.
+    throw cacheNotWritable(cache, probeWrite(dir), err) ?? err;
   } finally {
     untrackTemp(tmp);
   }
+}
+
+/** Errnos after which no object can be stored in the cache. */
+const CACHE_ACCESS_CODES = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+/** The errno of creating a file in `dir` (removed at once), or undefined if it can be. */
+function probeWrite(dir: string): string | undefined {
+  const probe = tempPathBeside(join(dir, 'probe'));
+  try {
+    closeSync(openSync(probe, 'wx'));
+    unlinkSync(probe);
+    return undefined;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code;
+  }
+}
+
+/**
+ * The error that stops a pull when the local cache cannot be written (a read-only mount, no
+ * permission): every object would fail the same way. Undefined for any other errno.
+ */
+function cacheNotWritable(
+  cache: LocalCache,
+  code: string | undefined,
+  cause: unknown,
+): OperationError | undefined {
+  if (code === undefined || !CACHE_ACCESS_CODES.has(code)) return undefined;
+  const why = code === 'EROFS' ? 'its file system is read-only' : 'permission denied';
+  return new OperationError(
+    'CACHE_NOT_WRITABLE',
+    `Cannot store downloaded objects in the cache ${cache.root}: ${why} (${code})`,
+    {
+      hint:
+        `Make ${cache.root} writable for ${userInfo().username} (its owner and mode, or a ` +
+        'read-write mount), or point cache.dir in .dvc/config at a writable directory, then ' +
+        'pull again.',
+      data: { path: cache.root, errno: code },
+      cause,
+    },
+  );
 }
 
 /** The body of fetchObject: fills `tmp`, verifies it, renames it to `dest`. */
