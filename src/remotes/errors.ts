@@ -91,13 +91,26 @@ export function networkCode(err: unknown): string | undefined {
   return undefined;
 }
 
-export function unreachable(hostPort: string, code: string, cause?: unknown): OperationError {
+/**
+ * `answeredBefore`: the server had answered earlier in this run, so the refusal may be a
+ * restart or a network blip; the engine tries such requests again before giving up.
+ */
+export function unreachable(
+  hostPort: string,
+  code: string,
+  cause?: unknown,
+  answeredBefore = false,
+): OperationError {
   return new OperationError(
     'REMOTE_UNREACHABLE',
-    `Cannot reach the remote at ${hostPort} (${code})`,
+    answeredBefore
+      ? `Lost the remote at ${hostPort} (${code}): it answered earlier in this run, then stopped accepting connections`
+      : `Cannot reach the remote at ${hostPort} (${code})`,
     {
-      hint: `Check that the server at ${hostPort} is running and reachable from here.`,
-      data: { hostPort, errno: code },
+      hint: answeredBefore
+        ? `Check that the server at ${hostPort} is running again and reachable, then run the command again: objects already transferred are not transferred again.`
+        : `Check that the server at ${hostPort} is running and reachable from here.`,
+      data: { hostPort, errno: code, ...(answeredBefore ? { answeredBefore } : {}) },
       cause,
     },
   );

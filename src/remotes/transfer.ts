@@ -24,6 +24,7 @@ import type { HashName, ManifestEntry } from '../hashing/types.js';
 import { findBadObjects, type ObjectToVerify } from '../hashing/verify-objects.js';
 import { objectKey, type LayoutOptions, type RemoteDriver } from './driver.js';
 import { isFatalRemoteError } from './errors.js';
+import { withRetry } from './retry.js';
 import { mapLimit } from '../util/map-limit.js';
 import { remotePresent } from './status.js';
 
@@ -171,19 +172,6 @@ async function each<T>(
       tracker.done(false, oidOf(item), err);
     }
   });
-}
-
-/** Transient failures (a reset connection, a 5xx) are retried twice, after 0.5 s and 1.5 s. */
-async function withRetry(fn: () => Promise<void>): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const transient = err instanceof CmfError && err.code === 'REMOTE_FAILED';
-      if (!transient || attempt >= 2) throw err;
-      await new Promise((r) => setTimeout(r, 500 * (2 * attempt + 1)));
-    }
-  }
 }
 
 function splitOids(oids: readonly string[]): { dirs: string[]; files: string[] } {

@@ -31,6 +31,7 @@ import { startRgw, type RgwServer } from '../../servers/rgw.js';
 import { remoteContract } from '../../helpers/remote-contract.js';
 import { killAndResumeTest } from '../../helpers/remote-kill.js';
 import { buildRemoteFixture } from '../../helpers/remote-fixture.js';
+import { tcpProxy } from '../../helpers/tcp-proxy.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const BUCKET = 'cmf-test';
@@ -430,6 +431,55 @@ describe('s3 temporary credentials and profiles', () => {
       () => pushesWith(remote(noKeys)),
     );
   });
+});
+
+describe('a server that goes away for a second mid-transfer', () => {
+  /**
+   * Pushes (then pulls) a cache with a multipart-sized file through a relay that is taken
+   * down once 16 MiB have moved (the big file is under way: it goes first) and brought back
+   * a second later, as a restarting server or a network blip would.
+   */
+  it('push and pull ride it out (requests refused after the server answered are tried again), and no multipart upload is left', async () => {
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 30, bigBytes: 64 << 20 });
+    const proxy = await tcpProxy(rgw.port);
+    const prefix = randomBytes(4).toString('hex');
+    const blip = () => {
+      let done = false;
+      return (p: { bytesDone: number }) => {
+        if (done || p.bytesDone < 16 << 20) return;
+        done = true;
+        proxy.down();
+        setTimeout(() => void proxy.up(), 1_000);
+      };
+    };
+    const open = () =>
+      openRemote(
+        remote({ endpointurl: `http://127.0.0.1:${proxy.port}` }, `s3://${BUCKET}/${prefix}`),
+      );
+    const pusher = await open();
+    try {
+      const r = await pushObjects(fx.cache, pusher, fx.roots, { onProgress: blip() });
+      expect(r.failed).toEqual([]);
+      expect(r.transferred).toBe(fx.objects.size);
+    } finally {
+      await pusher.close();
+    }
+    const left = await admin.send(
+      new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: `${prefix}/` }),
+    );
+    expect(left.Uploads ?? []).toEqual([]);
+
+    const puller = await open();
+    try {
+      const cache = new LocalCache(join(dir, 'pulled'));
+      const r = await pullObjects(cache, puller, fx.roots, { onProgress: blip() });
+      expect(r.failed).toEqual([]);
+      expect(r.transferred).toBe(fx.objects.size);
+    } finally {
+      await puller.close();
+    }
+  }, 120_000);
 });
 
 describe('interruptions', () => {
