@@ -1,10 +1,21 @@
 import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
-import { IntegrityError, NotFoundError, toCmfError, type CmfError } from '../errors/index.js';
+import {
+  IntegrityError,
+  NotFoundError,
+  toCmfError,
+  withData,
+  type CmfError,
+} from '../errors/index.js';
 import { isDirOid, type LocalCache } from '../hashing/cache.js';
 import { checkout } from '../hashing/checkout.js';
 import { HashState } from '../hashing/state.js';
-import { pullObjects, type RemoteDriver, type TransferProgress } from '../remotes/index.js';
+import {
+  partialResult,
+  pullObjects,
+  type RemoteDriver,
+  type TransferProgress,
+} from '../remotes/index.js';
 import { projectRelativePath, type FilelessArtifact, type PipelineArtifact } from './collect.js';
 import { artifactNotFound, selectArtifacts } from './select.js';
 import { describeFailures, PATH_BLOCKED, type ArtifactFailure } from './failures.js';
@@ -183,12 +194,34 @@ async function pullAndCheckout(
 ): Promise<PullArtifactsResult> {
   const owners = new ObjectOwners();
   for (const t of targets) owners.add(t, t.artifact.name);
-  const transfer = await pullObjects(ctx.cache, driver, [...owners.dvc3.keys()], {
-    jobs: opts.jobs,
-    onProgress: opts.onProgress,
-    keepBytes: KEEP_BYTES,
-    legacy: [...owners.legacy.keys()],
-  });
+  let transfer;
+  try {
+    transfer = await pullObjects(ctx.cache, driver, [...owners.dvc3.keys()], {
+      jobs: opts.jobs,
+      onProgress: opts.onProgress,
+      keepBytes: KEEP_BYTES,
+      legacy: [...owners.legacy.keys()],
+    });
+  } catch (err) {
+    // An error that stopped the pull carries what was done until then (--json shows it).
+    const partial = partialResult(err);
+    if (!partial) throw err;
+    const result: PullArtifactsResult = {
+      pipeline: opts.pipeline,
+      remote: driver.location,
+      artifacts: selectedCount,
+      downloaded: partial.transferred,
+      present: partial.present,
+      bytes: partial.bytes,
+      checkedOut: [],
+      filesWritten: 0,
+      filesUnchanged: 0,
+      failed: [...failed, ...(await describeFailures(partial.failed, ctx.cache, owners))],
+      repaired: [],
+      skipped,
+    };
+    throw withData(err as CmfError, { result });
+  }
   const failedOids = new Set(transfer.failed.map((f) => f.oid));
   if (transfer.failed.length > 0) {
     failed.push(...(await describeFailures(transfer.failed, ctx.cache, owners)));

@@ -115,6 +115,16 @@ export function withHint<E extends CmfError>(err: E, hint: string): E {
   return copy;
 }
 
+/** The same error with `extra` added to its data (for a caller that knows more context). */
+export function withData<E extends CmfError>(err: E, extra: Record<string, unknown>): E {
+  const copy = Object.create(
+    Object.getPrototypeOf(err) as object,
+    Object.getOwnPropertyDescriptors(err),
+  ) as E;
+  Object.defineProperty(copy, 'data', { value: { ...err.data, ...extra }, enumerable: true });
+  return copy;
+}
+
 /** Wraps anything thrown that is not a CmfError, so the CLI has one shape to render. */
 export function toCmfError(err: unknown): CmfError {
   if (err instanceof CmfError) return err;

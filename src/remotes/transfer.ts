@@ -110,6 +110,17 @@ export interface TransferResult {
   failed: TransferFailure[];
 }
 
+/** What a transfer stopped by an error had done: see {@link partialResult}. */
+const partialResults = new WeakMap<CmfError, TransferResult>();
+
+/**
+ * For an error that stopped a transfer (an unreachable or full remote…): the counts and
+ * failures up to then, so the caller can report them with the error.
+ */
+export function partialResult(err: unknown): TransferResult | undefined {
+  return err instanceof CmfError ? partialResults.get(err) : undefined;
+}
+
 /** Objects below this size are verified with a synchronous read. */
 const SYNC_HASH_LIMIT = 1 << 20;
 
@@ -132,14 +143,25 @@ class Tracker {
     this.progress.bytesDone += n;
     this.emit();
   };
+  /** A planned object has been transferred, or has failed (then its bytes were taken back). */
   done(ok: boolean, oid: string, err?: unknown): void {
     this.progress.filesDone++;
     if (ok) this.transferred++;
     else this.failed.push({ oid, error: toCmfError(err) });
     this.emit();
   }
+  /** An object that failed before it was planned (missing, corrupt): counted in both totals. */
+  fail(oid: string, err: unknown): void {
+    this.progress.filesTotal++;
+    this.done(false, oid, err);
+  }
   private emit(): void {
     this.onProgress?.({ ...this.progress });
+  }
+  /** `err`, which stopped the transfer, remembered with what was done until then. */
+  stoppedBy(err: unknown): unknown {
+    if (err instanceof CmfError) partialResults.set(err, this.result());
+    return err;
   }
   result(): TransferResult {
     return {
@@ -160,12 +182,26 @@ async function each<T>(
   items: readonly T[],
   jobs: number,
   oidOf: (item: T) => string,
-  fn: (item: T) => Promise<void>,
+  fn: (item: T, onBytes: (n: number) => void) => Promise<void>,
   tracker: Tracker,
 ): Promise<void> {
+  // The bytes of an attempt that fails are taken back: progress shows the bytes of transfers
+  // under way or done, and the result counts only those that completed, each once.
+  const attempt = async (item: T): Promise<void> => {
+    let moved = 0;
+    try {
+      await fn(item, (n) => {
+        moved += n;
+        tracker.bytes(n);
+      });
+    } catch (err) {
+      if (moved > 0) tracker.bytes(-moved);
+      throw err;
+    }
+  };
   await mapLimit(items, jobs, async (item) => {
     try {
-      await withRetry(() => fn(item));
+      await withRetry(() => attempt(item));
       tracker.done(true, oidOf(item));
     } catch (err) {
       if (isFatalRemoteError(err)) throw err;
@@ -210,8 +246,12 @@ export async function pushObjects(
   opts: PushEngineOptions = {},
 ): Promise<TransferResult> {
   const t = new Tracker(opts.onProgress);
-  for (const [some, layout] of layouts(oids, opts.legacy))
-    await pushLayout(cache, driver, some, layout, t, opts);
+  try {
+    for (const [some, layout] of layouts(oids, opts.legacy))
+      await pushLayout(cache, driver, some, layout, t, opts);
+  } catch (err) {
+    throw t.stoppedBy(err);
+  }
   return t.result();
 }
 
@@ -239,7 +279,7 @@ async function pushLayout(
   for (const dir of dirs) {
     if (dirsOnRemote.has(dir)) continue;
     const loc = cache.locateSync(dir, layout);
-    if (loc === undefined) t.done(false, dir, missingLocally(cache, dir, layout));
+    if (loc === undefined) t.fail(dir, missingLocally(cache, dir, layout));
     else localDirs.push({ oid: dir, path: loc.path, size: loc.size, stat: loc.stat, hashName });
   }
   // Where each manifest was found (a legacy one may be under files/md5): it goes up from there.
@@ -253,7 +293,7 @@ async function pushLayout(
       if (bad) throw bad;
       manifests.set(dir, await cache.readManifest(dir, layout));
     } catch (err) {
-      t.done(false, dir, err);
+      t.fail(dir, err);
     }
   }
   const needed = new Set(files);
@@ -276,24 +316,31 @@ async function pushLayout(
     const loc = cache.locateSync(oid, layout);
     if (loc === undefined) {
       bad.add(oid);
-      t.done(false, oid, missingLocally(cache, oid, layout));
+      t.fail(oid, missingLocally(cache, oid, layout));
     } else found.push({ oid, path: loc.path, size: loc.size, stat: loc.stat, hashName });
   }
   const corrupt = await verify(found);
   for (const [oid, err] of corrupt) {
     bad.add(oid);
-    t.done(false, oid, err);
+    t.fail(oid, err);
   }
   const toSend = found.filter((o) => !corrupt.has(o.oid));
   // Big files first: they overlap with the many small ones instead of trailing alone.
   toSend.sort((a, b) => b.size - a.size);
+  const manifestBytes = localDirs.reduce(
+    (s, d) => s + (manifests.has(d.oid) ? (d.size ?? 0) : 0),
+    0,
+  );
   t.plan(
     toSend.length + manifests.size,
-    toSend.reduce((s, o) => s + o.size, 0),
+    toSend.reduce((s, o) => s + o.size, manifestBytes),
   );
-  const upload = async (o: { oid: string; path: string; size?: number }): Promise<void> => {
+  const upload = async (
+    o: { oid: string; path: string; size?: number },
+    onBytes: (n: number) => void,
+  ): Promise<void> => {
     try {
-      await driver.put(objectKey(o.oid, layout), o.path, { onBytes: t.bytes, size: o.size });
+      await driver.put(objectKey(o.oid, layout), o.path, { onBytes, size: o.size });
     } catch (err) {
       bad.add(o.oid);
       throw err;
@@ -361,7 +408,11 @@ export async function pullObjects(
     // Legacy bytes are not kept: `fetched` answers for DVC 3 ids (see PullResult.fetched).
     const layoutSink = layout.legacy ? { ...sink, keep: () => undefined } : sink;
     const into = layout.legacy ? storedLegacy : stored;
-    await pullLayout(cache, driver, some, layout, t, layoutSink, into, opts);
+    try {
+      await pullLayout(cache, driver, some, layout, t, layoutSink, into, opts);
+    } catch (err) {
+      throw t.stoppedBy(err);
+    }
   }
   return { ...t.result(), fetched, stored, storedLegacy, stateEntries };
 }
@@ -379,8 +430,8 @@ async function pullLayout(
 ): Promise<void> {
   const jobs = opts.jobs ?? driver.defaultJobs;
   const { dirs, files } = splitOids(oids);
-  const fetch = async (oid: string): Promise<ManifestEntry[]> => {
-    const entries = await fetchObject(cache, driver, oid, layout, sink);
+  const fetch = async (oid: string, onBytes: (n: number) => void): Promise<ManifestEntry[]> => {
+    const entries = await fetchObject(cache, driver, oid, layout, { ...sink, onBytes });
     stored.add(oid);
     return entries;
   };
@@ -399,7 +450,7 @@ async function pullLayout(
         if (err instanceof CmfError && err.code === 'CACHE_OBJECT_CORRUPT') {
           t.present--;
           dirsToFetch.push(dir);
-        } else t.done(false, dir, err);
+        } else t.fail(dir, err);
       }
     } else dirsToFetch.push(dir);
   }
@@ -408,8 +459,8 @@ async function pullLayout(
     dirsToFetch,
     jobs,
     (d) => d,
-    async (dir) => {
-      for (const e of await fetch(dir)) needed.add(e.md5);
+    async (dir, onBytes) => {
+      for (const e of await fetch(dir, onBytes)) needed.add(e.md5);
     },
     t,
   );
@@ -424,8 +475,8 @@ async function pullLayout(
     missing,
     jobs,
     (o) => o,
-    async (oid) => {
-      await fetch(oid);
+    async (oid, onBytes) => {
+      await fetch(oid, onBytes);
     },
     t,
   );

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalDriver } from '../../../src/remotes/local.js';
-import { pullObjects, pushObjects } from '../../../src/remotes/transfer.js';
+import { pullObjects, pushObjects, type TransferProgress } from '../../../src/remotes/transfer.js';
 import { openRemote } from '../../../src/remotes/factory.js';
 import { remoteContract } from '../../helpers/remote-contract.js';
 import { buildRemoteFixture } from '../../helpers/remote-fixture.js';
@@ -126,6 +126,27 @@ describe.skipIf(!asRoot)('local directories on a read-only mount', () => {
         );
       });
     }
+  });
+});
+
+describe('progress', () => {
+  it('counts objects that fail before they are sent in the total: never more done than planned', async () => {
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 5 });
+    const entries = await fx.cache.readManifest(fx.manyOid);
+    rmSync(fx.cache.objectPath(entries[0]!.md5), { force: true });
+    const seen: TransferProgress[] = [];
+    const r = await pushObjects(fx.cache, new LocalDriver(join(dir, 'remote')), fx.roots, {
+      onProgress: (p) => seen.push(p),
+    });
+    expect(r.failed.map((f) => f.error.code).sort()).toEqual([
+      'CACHE_OBJECT_MISSING',
+      'DIR_INCOMPLETE',
+    ]);
+    expect(seen.filter((p) => p.filesDone > p.filesTotal)).toEqual([]);
+    const last = seen.at(-1)!;
+    expect(last.filesDone).toBe(last.filesTotal);
+    expect(last.bytesDone).toBe(r.bytes);
   });
 });
 

@@ -25,7 +25,12 @@ import { objectKey } from '../../../src/remotes/driver.js';
 import { openRemote, type RemoteConfig } from '../../../src/remotes/factory.js';
 import { parseS3Url, S3Driver } from '../../../src/remotes/s3.js';
 import { LocalCache } from '../../../src/hashing/cache.js';
-import { pullObjects, pushObjects } from '../../../src/remotes/transfer.js';
+import {
+  partialResult,
+  pullObjects,
+  pushObjects,
+  type TransferProgress,
+} from '../../../src/remotes/transfer.js';
 import { freePort } from '../../servers/common.js';
 import { startRgw, type RgwServer } from '../../servers/rgw.js';
 import { remoteContract } from '../../helpers/remote-contract.js';
@@ -444,9 +449,13 @@ describe('a server that goes away for a second mid-transfer', () => {
     const fx = await buildRemoteFixture(dir, { many: 30, bigBytes: 64 << 20 });
     const proxy = await tcpProxy(rgw.port);
     const prefix = randomBytes(4).toString('hex');
+    const total = [...fx.objects.values()].reduce((a, b) => a + b, 0);
+    // Progress never shows more than the totals, though attempts fail and are made again.
+    const beyond: TransferProgress[] = [];
     const blip = () => {
       let done = false;
-      return (p: { bytesDone: number }) => {
+      return (p: TransferProgress) => {
+        if (p.filesDone > p.filesTotal || p.bytesDone > (p.bytesTotal ?? total)) beyond.push(p);
         if (done || p.bytesDone < 16 << 20) return;
         done = true;
         proxy.down();
@@ -462,6 +471,8 @@ describe('a server that goes away for a second mid-transfer', () => {
       const r = await pushObjects(fx.cache, pusher, fx.roots, { onProgress: blip() });
       expect(r.failed).toEqual([]);
       expect(r.transferred).toBe(fx.objects.size);
+      // Only completed uploads count, each once: not the parts of the failed attempt.
+      expect(r.bytes).toBe(total);
     } finally {
       await pusher.close();
     }
@@ -476,9 +487,47 @@ describe('a server that goes away for a second mid-transfer', () => {
       const r = await pullObjects(cache, puller, fx.roots, { onProgress: blip() });
       expect(r.failed).toEqual([]);
       expect(r.transferred).toBe(fx.objects.size);
+      expect(r.bytes).toBe(total);
     } finally {
       await puller.close();
     }
+    expect(beyond).toEqual([]);
+  }, 120_000);
+});
+
+describe('a server that goes away for good mid-transfer', () => {
+  it('stops the pull with one REMOTE_UNREACHABLE error that says the server answered before, and carries the counts so far', async () => {
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 30, bigBytes: 40 << 20 });
+    const prefix = randomBytes(4).toString('hex');
+    const url = `s3://${BUCKET}/${prefix}`;
+    const direct = await openRemote(remote({}, url));
+    expect((await pushObjects(fx.cache, direct, fx.roots)).failed).toEqual([]);
+    await direct.close();
+
+    const proxy = await tcpProxy(rgw.port);
+    const d = await openRemote(remote({ endpointurl: `http://127.0.0.1:${proxy.port}` }, url));
+    const cache = new LocalCache(join(dir, 'pulled'));
+    let gone = false;
+    const err = await pullObjects(cache, d, fx.roots, {
+      // Once the manifests and some files are in: the big file is on its way.
+      onProgress: (p) => {
+        if (!gone && p.bytesDone >= 8 << 20) {
+          gone = true;
+          proxy.down();
+        }
+      },
+    })
+      .catch((e: unknown) => e)
+      .finally(() => d.close());
+    expect(err).toMatchObject({
+      code: 'REMOTE_UNREACHABLE',
+      data: { errno: 'ECONNREFUSED', answeredBefore: true },
+    });
+    const partial = partialResult(err);
+    expect(partial?.transferred).toBeGreaterThan(0);
+    // The bytes of what arrived, the big file's partial download not among them.
+    expect(partial?.bytes).toBeLessThan(40 << 20);
   }, 120_000);
 });
 
