@@ -26,6 +26,7 @@ import {
   type ArtifactTransferOptions,
 } from './project.js';
 import { artifactObject, marksExecutable, ObjectOwners } from './objects.js';
+import { jobsWithinOpenFileLimit } from '../util/open-files.js';
 
 export interface PullArtifactsOptions extends ArtifactTransferOptions {
   /** Pull only this artifact: its full name, its path, or the basename of its path. */
@@ -267,7 +268,7 @@ async function pullAndCheckout(
             cache: ctx.cache,
             linkTypes: ctx.dvc.cacheTypes,
             force: opts.force,
-            jobs: opts.jobs,
+            jobs: opts.jobs === undefined ? undefined : jobsWithinOpenFileLimit(opts.jobs),
             objectBytes: transfer.fetched,
             verified: t.legacy ? transfer.storedLegacy : transfer.stored,
             state,

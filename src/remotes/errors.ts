@@ -20,6 +20,7 @@ export const FATAL_REMOTE_CODES = new Set([
   'REMOTE_CONNECTION_LOST',
   // Not the remote's fault, but as final: nothing downloaded can be stored.
   'CACHE_NOT_WRITABLE',
+  'TOO_MANY_OPEN_FILES',
 ]);
 
 export function isFatalRemoteError(err: unknown): boolean {
@@ -265,6 +266,24 @@ export function remoteFull(
     data: { location, path },
     cause,
   });
+}
+
+/**
+ * This process ran out of file descriptors (EMFILE) with `jobs` transfers in parallel: every
+ * other transfer would fail the same way, so one error stops them, saying what to change.
+ */
+export function tooManyOpenFiles(jobs: number, cause?: unknown): OperationError {
+  return new OperationError(
+    'TOO_MANY_OPEN_FILES',
+    `Ran out of open files with ${jobs} transfers in parallel (EMFILE)`,
+    {
+      hint:
+        "Lower -j, or raise the open-file limit ('ulimit -n'), then run the command again: " +
+        'objects already transferred are not transferred again.',
+      data: { jobs },
+      cause,
+    },
+  );
 }
 
 /** The TLS certificate error code in `err`'s cause chain, if any. */

@@ -23,7 +23,8 @@ import { stateEntry, type HashState, type StateEntry } from '../hashing/state.js
 import type { HashName, ManifestEntry } from '../hashing/types.js';
 import { findBadObjects, type ObjectToVerify } from '../hashing/verify-objects.js';
 import { objectKey, type LayoutOptions, type RemoteDriver } from './driver.js';
-import { isFatalRemoteError } from './errors.js';
+import { isFatalRemoteError, tooManyOpenFiles } from './errors.js';
+import { isOutOfFiles, jobsWithinOpenFileLimit } from '../util/open-files.js';
 import { withRetry } from './retry.js';
 import { mapLimit } from '../util/map-limit.js';
 import { remotePresent } from './status.js';
@@ -196,7 +197,7 @@ async function each<T>(
       });
     } catch (err) {
       if (moved > 0) tracker.bytes(-moved);
-      throw err;
+      throw isOutOfFiles(err) ? tooManyOpenFiles(jobs, err) : err;
     }
   };
   await mapLimit(items, jobs, async (item) => {
@@ -268,7 +269,7 @@ async function pushLayout(
   t: Tracker,
   opts: PushEngineOptions,
 ): Promise<void> {
-  const jobs = opts.jobs ?? driver.defaultJobs;
+  const jobs = jobsWithinOpenFileLimit(opts.jobs ?? driver.defaultJobs);
   const { dirs, files } = splitOids(oids);
   const hashName = hashNameOf(layout);
   const verify = (objects: ObjectToVerify[]): Promise<Map<string, CmfError>> =>
@@ -428,7 +429,7 @@ async function pullLayout(
   stored: Set<string>,
   opts: PullEngineOptions,
 ): Promise<void> {
-  const jobs = opts.jobs ?? driver.defaultJobs;
+  const jobs = jobsWithinOpenFileLimit(opts.jobs ?? driver.defaultJobs);
   const { dirs, files } = splitOids(oids);
   const fetch = async (oid: string, onBytes: (n: number) => void): Promise<ManifestEntry[]> => {
     const entries = await fetchObject(cache, driver, oid, layout, { ...sink, onBytes });

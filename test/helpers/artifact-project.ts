@@ -103,3 +103,28 @@ export function trackedFiles(dir: string): string[] {
     }
   });
 }
+
+/**
+ * A project with one directory of `count` small files (`data/many/fNNNNN.txt`), logged as
+ * the output of pipeline `P` after `cmf init <initArgs>`: a transfer of many objects.
+ */
+export async function manyFilesProject(
+  dir: string,
+  initArgs: string[],
+  env: Record<string, string>,
+  count: number,
+): Promise<void> {
+  mkdirSync(join(dir, 'data', 'many'), { recursive: true });
+  const init = await runCmf(['init', ...initArgs, '--git-remote-url', GIT_URL], { cwd: dir, env });
+  if (init.code !== 0) throw new Error(`cmf init failed: ${init.stderr}${init.stdout}`);
+  for (let i = 0; i < count; i++)
+    writeFileSync(join(dir, 'data', 'many', `f${String(i).padStart(5, '0')}.txt`), `file ${i}\n`);
+  execFileSync('git', ['config', 'user.name', 'T'], { cwd: dir });
+  execFileSync('git', ['config', 'user.email', 't@e.com'], { cwd: dir });
+  const cmf = await Cmf.open({ cwd: dir, pipelineName: 'P' });
+  await cmf.createContext('s');
+  await cmf.createExecution('e');
+  await cmf.logDataset('data/many', 'output');
+  await cmf.finalize();
+  await cmf.close();
+}
