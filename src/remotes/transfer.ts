@@ -340,14 +340,12 @@ async function pushLayout(
     o: { oid: string; path: string; size?: number },
     onBytes: (n: number) => void,
   ): Promise<void> => {
-    try {
-      await driver.put(objectKey(o.oid, layout), o.path, { onBytes, size: o.size });
-    } catch (err) {
-      bad.add(o.oid);
-      throw err;
-    }
+    await driver.put(objectKey(o.oid, layout), o.path, { onBytes, size: o.size });
   };
+  const failedBefore = t.failed.length;
   await each(toSend, jobs, (o) => o.oid, upload, t);
+  // Failed for good: an attempt that failed and was then made again successfully is not.
+  for (const f of t.failed.slice(failedBefore)) bad.add(f.oid);
 
   const readyDirs: Array<{ oid: string; path: string; size?: number }> = [];
   for (const [dir, entries] of manifests) {
