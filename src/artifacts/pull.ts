@@ -1,10 +1,21 @@
 import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
-import { IntegrityError, NotFoundError, toCmfError, type CmfError } from '../errors/index.js';
+import {
+  IntegrityError,
+  NotFoundError,
+  toCmfError,
+  withData,
+  type CmfError,
+} from '../errors/index.js';
 import { isDirOid, type LocalCache } from '../hashing/cache.js';
 import { checkout } from '../hashing/checkout.js';
 import { HashState } from '../hashing/state.js';
-import { pullObjects, type RemoteDriver, type TransferProgress } from '../remotes/index.js';
+import {
+  partialResult,
+  pullObjects,
+  type RemoteDriver,
+  type TransferProgress,
+} from '../remotes/index.js';
 import { projectRelativePath, type FilelessArtifact, type PipelineArtifact } from './collect.js';
 import { artifactNotFound, enclosingPath, selectArtifacts } from './select.js';
 import { describeFailures, PATH_BLOCKED, type ArtifactFailure } from './failures.js';
@@ -15,6 +26,7 @@ import {
   type ArtifactTransferOptions,
 } from './project.js';
 import { artifactObject, marksExecutable, ObjectOwners } from './objects.js';
+import { jobsWithinOpenFileLimit } from '../util/open-files.js';
 
 export interface PullArtifactsOptions extends ArtifactTransferOptions {
   /** Pull only this artifact: its full name, its path, or the basename of its path. */
@@ -246,12 +258,35 @@ async function pullAndCheckout(
     if (!owned.has(t.artifact)) owners.add(t, t.artifact.name);
     owned.add(t.artifact);
   }
-  const transfer = await pullObjects(ctx.cache, driver, [...owners.dvc3.keys()], {
-    jobs: opts.jobs,
-    onProgress: opts.onProgress,
-    keepBytes: KEEP_BYTES,
-    legacy: [...owners.legacy.keys()],
-  });
+  let transfer;
+  try {
+    transfer = await pullObjects(ctx.cache, driver, [...owners.dvc3.keys()], {
+      jobs: opts.jobs,
+      onProgress: opts.onProgress,
+      keepBytes: KEEP_BYTES,
+      legacy: [...owners.legacy.keys()],
+    });
+  } catch (err) {
+    // An error that stopped the pull carries what was done until then (--json shows it).
+    const partial = partialResult(err);
+    if (!partial) throw err;
+    const result: PullArtifactsResult = {
+      pipeline: opts.pipeline,
+      remote: driver.location,
+      artifacts: selectedCount,
+      downloaded: partial.transferred,
+      present: partial.present,
+      bytes: partial.bytes,
+      checkedOut: [],
+      filesWritten: 0,
+      filesUnchanged: 0,
+      failed: [...failed, ...(await describeFailures(partial.failed, ctx.cache, owners))],
+      repaired: [],
+      skipped,
+      notPushed: [],
+    };
+    throw withData(err as CmfError, { result });
+  }
   const failedOids = new Set(transfer.failed.map((f) => f.oid));
   const notPushed: string[] = [];
   if (transfer.failed.length > 0) {
@@ -300,7 +335,7 @@ async function pullAndCheckout(
             cache: ctx.cache,
             linkTypes: ctx.dvc.cacheTypes,
             force: opts.force,
-            jobs: opts.jobs,
+            jobs: opts.jobs === undefined ? undefined : jobsWithinOpenFileLimit(opts.jobs),
             objectBytes: transfer.fetched,
             verified: t.legacy ? transfer.storedLegacy : transfer.stored,
             state,

@@ -1,5 +1,11 @@
 import { HashState } from '../hashing/state.js';
-import { pushObjects, type TransferProgress } from '../remotes/index.js';
+import { withData, type CmfError } from '../errors/index.js';
+import {
+  partialResult,
+  pushObjects,
+  type TransferProgress,
+  type TransferResult,
+} from '../remotes/index.js';
 import { artifactObject, ObjectOwners } from './objects.js';
 import { loadArtifactContext, openDefaultRemote, type ArtifactTransferOptions } from './project.js';
 import type { ArtifactFailure } from './failures.js';
@@ -51,6 +57,17 @@ export async function pushArtifacts(opts: PushArtifactsOptions): Promise<PushArt
   // Objects about to be uploaded are verified through the project's hash state, so an
   // unchanged cache object costs a stat, not a read.
   const state = HashState.open(ctx.projectRoot);
+  const summary = async (r: TransferResult): Promise<PushArtifactsResult> => ({
+    pipeline: opts.pipeline,
+    remote: driver.location,
+    artifacts: ctx.artifacts.length - skipped.length - notPushed.length,
+    uploaded: r.transferred,
+    present: r.present,
+    bytes: r.bytes,
+    failed: await describeFailures(r.failed, ctx.cache, owners),
+    skipped,
+    notPushed,
+  });
   try {
     // Legacy objects go to the legacy layout, as `dvc push` splits them off (formats.md A4.2).
     const r = await pushObjects(ctx.cache, driver, [...owners.dvc3.keys()], {
@@ -59,17 +76,12 @@ export async function pushArtifacts(opts: PushArtifactsOptions): Promise<PushArt
       state,
       legacy: [...owners.legacy.keys()],
     });
-    return {
-      pipeline: opts.pipeline,
-      remote: driver.location,
-      artifacts: ctx.artifacts.length - skipped.length - notPushed.length,
-      uploaded: r.transferred,
-      present: r.present,
-      bytes: r.bytes,
-      failed: await describeFailures(r.failed, ctx.cache, owners),
-      skipped,
-      notPushed,
-    };
+    return await summary(r);
+  } catch (err) {
+    // An error that stopped the push carries what was done until then (--json shows it).
+    const partial = partialResult(err);
+    if (partial) throw withData(err as CmfError, { result: await summary(partial) });
+    throw err;
   } finally {
     state.close();
     await driver.close();

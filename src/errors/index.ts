@@ -109,11 +109,16 @@ export class InterruptedError extends CmfError {
  * that knows better than the thrower what the user should do next.
  */
 export function withHint<E extends CmfError>(err: E, hint: string): E {
+  return withProperty(err, 'hint', hint);
+}
+
+/** A copy of `err` (same prototype, every own property) with one property replaced. */
+function withProperty<E extends CmfError>(err: E, key: 'hint' | 'data', value: unknown): E {
   const copy = Object.create(
     Object.getPrototypeOf(err) as object,
     Object.getOwnPropertyDescriptors(err),
   ) as E;
-  Object.defineProperty(copy, 'hint', { value: hint, enumerable: true });
+  Object.defineProperty(copy, key, { value, enumerable: true });
   return copy;
 }
 
@@ -168,6 +173,11 @@ export function noSpaceError(
  */
 export function orNoSpace(err: unknown, path: string): unknown {
   return isNoSpaceError(err) ? noSpaceError(path, err) : err;
+}
+
+/** The same error with `extra` added to its data (for a caller that knows more context). */
+export function withData<E extends CmfError>(err: E, extra: Record<string, unknown>): E {
+  return withProperty(err, 'data', { ...err.data, ...extra });
 }
 
 /** Wraps anything thrown that is not a CmfError, so the CLI has one shape to render. */

@@ -1,8 +1,9 @@
-import { chmodSync, constants, mkdirSync, statSync, type BigIntStats } from 'node:fs';
-import { chmod, copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmodSync, constants, statSync, type BigIntStats } from 'node:fs';
+import { chmod, copyFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { IntegrityError, NotFoundError, OperationError } from '../errors/index.js';
 import { replaceAtomically } from '../fs/atomic.js';
+import { mkdirp, mkdirpSync } from '../fs/mkdirp.js';
 import { mapLimit } from '../util/map-limit.js';
 import { hashFile } from './file-hash.js';
 import { manifestHash, parseManifest } from './manifest.js';
@@ -154,7 +155,7 @@ export class LocalCache {
   /** Makes the directory an object goes into (mkdir -p), with the shared mode if set. */
   async makeDirFor(objectPath: string): Promise<void> {
     const dir = dirname(objectPath);
-    const first = await mkdir(dir, { recursive: true });
+    const first = await mkdirp(dir);
     if (this.shared && first !== undefined) {
       for (const d of madeDirs(first, dir)) await chmod(d, SHARED_DIR_MODE);
     }
@@ -163,7 +164,7 @@ export class LocalCache {
   /** {@link makeDirFor}, synchronous: for adders that write thousands of small objects. */
   makeDirForSync(objectPath: string): void {
     const dir = dirname(objectPath);
-    const first = mkdirSync(dir, { recursive: true });
+    const first = mkdirpSync(dir);
     if (this.shared && first !== undefined) {
       for (const d of madeDirs(first, dir)) chmodSync(d, SHARED_DIR_MODE);
     }

@@ -18,6 +18,9 @@ export const FATAL_REMOTE_CODES = new Set([
   'REMOTE_NOT_READABLE',
   'REMOTE_FULL',
   'REMOTE_CONNECTION_LOST',
+  // Not the remote's fault, but as final: nothing downloaded can be stored.
+  'CACHE_NOT_WRITABLE',
+  'TOO_MANY_OPEN_FILES',
 ]);
 
 export function isFatalRemoteError(err: unknown): boolean {
@@ -107,13 +110,26 @@ export function networkCode(err: unknown): string | undefined {
   return undefined;
 }
 
-export function unreachable(hostPort: string, code: string, cause?: unknown): OperationError {
+/**
+ * `answeredBefore`: the server had answered earlier in this run, so the refusal may be a
+ * restart or a network blip; the engine tries such requests again before giving up.
+ */
+export function unreachable(
+  hostPort: string,
+  code: string,
+  cause?: unknown,
+  answeredBefore = false,
+): OperationError {
   return new OperationError(
     'REMOTE_UNREACHABLE',
-    `Cannot reach the remote at ${hostPort} (${code})`,
+    answeredBefore
+      ? `Lost the remote at ${hostPort} (${code}): it answered earlier in this run, then stopped accepting connections`
+      : `Cannot reach the remote at ${hostPort} (${code})`,
     {
-      hint: `Check that the server at ${hostPort} is running and reachable from here.`,
-      data: { hostPort, errno: code },
+      hint: answeredBefore
+        ? `Check that the server at ${hostPort} is running again and reachable, then run the command again: objects already transferred are not transferred again.`
+        : `Check that the server at ${hostPort} is running and reachable from here.`,
+      data: { hostPort, errno: code, ...(answeredBefore ? { answeredBefore } : {}) },
       cause,
     },
   );
@@ -230,22 +246,25 @@ export function connectionLost(
 }
 
 /**
- * The remote refused access to `path` (permissions): every other object would fail the same
- * way, so it stops the transfer. `user` is who the remote knows us as; `onServer` says the
- * path is on another machine (SSH), not this one (a local remote).
+ * The remote refused access to `path` (permissions, or a read-only file system): every other
+ * object would fail the same way, so it stops the transfer. `user` is who the remote knows us
+ * as; `onServer` says the path is on another machine (SSH), not this one (a local remote).
  */
 export function permissionDenied(
   location: string,
   what: string,
-  access: { path: string; user: string; write: boolean; onServer: boolean },
+  access: { path: string; user: string; write: boolean; onServer: boolean; readOnly?: boolean },
   cause?: unknown,
 ): OperationError {
-  const { path, user, write, onServer } = access;
+  const { path, user, write, onServer, readOnly } = access;
+  const where = `${path}${onServer ? ' on the server' : ''}`;
   return new OperationError(
     write ? 'REMOTE_NOT_WRITABLE' : 'REMOTE_NOT_READABLE',
-    `${what} on ${location} failed: permission denied on ${path}`,
+    `${what} on ${location} failed: ${readOnly ? 'read-only file system' : 'permission denied'} on ${path}`,
     {
-      hint: `Check that ${user} may ${write ? 'write to' : 'read'} ${path}${onServer ? ' on the server' : ''} (its owner and mode), then run the command again.`,
+      hint: readOnly
+        ? `The file system of ${where} is mounted read-only: remount it read-write, or set the remote's url to a writable directory, then run the command again.`
+        : `Check that ${user} may ${write ? 'write to' : 'read'} ${where} (its owner and mode), then run the command again.`,
       data: { location, path, user },
       cause,
     },
@@ -265,6 +284,24 @@ export function remoteFull(
     data: { location, path },
     cause,
   });
+}
+
+/**
+ * This process ran out of file descriptors (EMFILE) with `jobs` transfers in parallel: every
+ * other transfer would fail the same way, so one error stops them, saying what to change.
+ */
+export function tooManyOpenFiles(jobs: number, cause?: unknown): OperationError {
+  return new OperationError(
+    'TOO_MANY_OPEN_FILES',
+    `Ran out of open files with ${jobs} transfers in parallel (EMFILE)`,
+    {
+      hint:
+        "Lower -j, or raise the open-file limit ('ulimit -n'), then run the command again: " +
+        'objects already transferred are not transferred again.',
+      data: { jobs },
+      cause,
+    },
+  );
 }
 
 /** The TLS certificate error code in `err`'s cause chain, if any. */

@@ -172,7 +172,8 @@ export class HttpTransport {
       unanswered?: boolean;
       waitMs?: number;
     };
-    if (t.code !== 'ETIMEDOUT' || t.waitMs === undefined) return transportError(target, what, err);
+    if (t.code !== 'ETIMEDOUT' || t.waitMs === undefined)
+      return this.transportError(target, what, err);
     const endpoint = target.endpoint ?? `server ${target.hostPort}`;
     const lastAnswer = this.answered.get(target.hostPort);
     if (lastAnswer === undefined) {
@@ -185,7 +186,16 @@ export class HttpTransport {
       this.silentTimeouts.set(target.hostPort, silent);
       if (silent >= 2) return stoppedAnswering(endpoint, target.hostPort, seconds(t.waitMs), err);
     }
-    return transportError(target, what, err);
+    return this.transportError(target, what, err);
+  }
+
+  /**
+   * The cmf error for a request that failed below HTTP (connection, TLS, stream). A refused
+   * connection to an endpoint that has answered in this run says so: it is tried again (see
+   * remotes/retry.ts), while one that never answered stops the transfer at once.
+   */
+  transportError(target: HttpTarget, what: string, err: unknown): Error {
+    return transportError(target, what, err, this.answered.has(target.hostPort));
   }
 
   /**
@@ -265,10 +275,18 @@ async function sendFile(req: ClientRequest, body: FileBody): Promise<void> {
   }
 }
 
-/** The cmf error for a request that failed below HTTP (connection, TLS, stream). */
-export function transportError(target: HttpTarget, what: string, err: unknown): Error {
+/**
+ * The cmf error for a request that failed below HTTP (connection, TLS, stream);
+ * `answeredBefore`: see {@link HttpTransport.transportError}.
+ */
+function transportError(
+  target: HttpTarget,
+  what: string,
+  err: unknown,
+  answeredBefore: boolean,
+): Error {
   const net = networkCode(err);
-  if (net) return unreachable(target.hostPort, net, err);
+  if (net) return unreachable(target.hostPort, net, err, answeredBefore);
   const tls = tlsCode(err);
   if (tls) return tlsFailed(target.hostPort, tls, err);
   return remoteFailed(target.location, what, err);

@@ -9,6 +9,7 @@ export {
 } from './factory.js';
 export { remotePresent } from './status.js';
 export {
+  partialResult,
   pullObjects,
   pushObjects,
   type PullEngineOptions,

@@ -8,12 +8,13 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { chmod, copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { isNoSpaceError, OperationError, type CmfError } from '../errors/index.js';
 import { tempPathBeside, trackTemp, untrackTemp } from '../fs/atomic.js';
+import { mkdirp } from '../fs/mkdirp.js';
 import { sweepStaleTemps } from '../fs/stale-temps.js';
 import { readSmallFile } from '../fs/small-read.js';
 import {
@@ -100,7 +101,7 @@ export class LocalDriver implements RemoteDriver {
     const dir = dirname(target);
     if (!this.madeDirs.has(dir)) {
       try {
-        await mkdir(dir, { recursive: true });
+        await mkdirp(dir);
       } catch (err) {
         throw this.failure(`upload of ${key}`, err);
       }
@@ -213,7 +214,14 @@ export class LocalDriver implements RemoteDriver {
     if (isNoSpaceError(err)) return remoteFull(this.location, what, this.root, err, false);
     if (ACCESS_CODES.has(code)) {
       const write = !what.startsWith('download');
-      const access = { path: this.root, user: userInfo().username, write, onServer: false };
+      const readOnly = code === 'EROFS';
+      const access = {
+        path: this.root,
+        user: userInfo().username,
+        write,
+        onServer: false,
+        readOnly,
+      };
       return permissionDenied(this.location, what, access, err);
     }
     return remoteFailed(this.location, what, err);

@@ -23,7 +23,6 @@ import {
   receiveBody,
   isFileBody,
   type FileBody,
-  transportError,
   type HttpTarget,
 } from './http.js';
 import { DirectGetPool, type DirectResult, type DirectTarget } from './http-direct.js';
@@ -38,6 +37,8 @@ import { signS3, uriEncode, UNSIGNED_PAYLOAD, type S3Credentials } from './s3-si
  */
 const MULTIPART_THRESHOLD = 32 << 20;
 const PART_SIZE = 8 << 20;
+/** How long close() waits for the aborts of failed multipart uploads. */
+const CLOSE_ABORT_MS = 3000;
 /** See {@link S3Settings.staleUploadMs}; as long as the local temp-file sweep waits. */
 const STALE_UPLOAD_MS = STALE_TEMP_MS;
 /** Objects below this size go up from memory: a stream costs more than the bytes. */
@@ -159,6 +160,11 @@ export class S3Driver implements RemoteDriver {
   private sdkClient?: Promise<S3Client>;
   private bucketChecked?: Promise<void>;
   private keysChecked?: Promise<boolean>;
+  /**
+   * Multipart uploads of this driver that failed and could not be aborted then (the server
+   * was down): upload id → key. Aborted when the key is uploaded again, or on close.
+   */
+  private readonly failedUploads = new Map<string, string>();
 
   private constructor(settings: S3Settings) {
     this.settings = settings;
@@ -346,7 +352,7 @@ export class S3Driver implements RemoteDriver {
         : e.message || name;
       return noCredentials(this.location, this.credentialName, detail, err);
     }
-    if (status === undefined) return transportError(this.target, what, err);
+    if (status === undefined) return this.http.transportError(this.target, what, err);
     // Keys the server accepted, of an account without the permission (another account's
     // bucket, a read-only policy): telling the user to check the keys would mislead.
     if (name === 'AccessDenied' && e.permission !== false) {
@@ -512,10 +518,12 @@ export class S3Driver implements RemoteDriver {
   }
 
   private async putInParts(key: string, body: Readable, opts: TransferOptions): Promise<void> {
+    await this.abortFailedUploads(key);
     await this.abortStaleUploads(key);
+    let upload: Upload | undefined;
     try {
       const { Upload } = await import('@aws-sdk/lib-storage');
-      const upload = new Upload({
+      upload = new Upload({
         client: await this.sdk(),
         params: { Bucket: this.bucket, Key: this.prefix + key, Body: body },
         partSize: PART_SIZE,
@@ -529,11 +537,15 @@ export class S3Driver implements RemoteDriver {
           seen = p.loaded;
         }
       });
+      const started = upload;
       await withUndoOnStop(
-        () => this.abortUpload(upload, key),
-        () => upload.done(),
+        () => this.abortUpload(started, key),
+        () => started.done(),
       );
     } catch (err) {
+      // lib-storage aborts a failed upload itself, unless that abort fails too (a server
+      // that went down): then it is ours to abort, or its parts stay stored and billed.
+      if (upload) await this.abortFailed(upload, key);
       const e = err as Partial<S3Failure> & { BucketName?: string };
       if (e.name === 'AccessDenied') e.permission = await this.deniedPermission(!!e.BucketName);
       throw this.fail(err, `upload of ${key}`);
@@ -580,14 +592,31 @@ export class S3Driver implements RemoteDriver {
    */
   private async abortUpload(upload: Upload, key: string): Promise<void> {
     await upload.abort();
-    // Not in lib-storage's typings: its CreateMultipartUpload request, once sent. Awaited,
-    // not read from `uploadId`: the signal may come after the server made the upload but
-    // before the client has its id, and that upload must go too.
-    const created = (
-      upload as unknown as { createMultiPartPromise?: Promise<{ UploadId?: string }> }
-    ).createMultiPartPromise;
-    const uploadId = (await created?.catch(() => undefined))?.UploadId;
+    const uploadId = await createdUploadId(upload);
     if (uploadId !== undefined) await this.abortMultipart(key, uploadId);
+  }
+
+  /** Aborts a failed upload now, or, if the server cannot be asked, notes it for later. */
+  private async abortFailed(upload: Upload, key: string): Promise<void> {
+    const uploadId = await createdUploadId(upload);
+    if (uploadId === undefined) return;
+    this.failedUploads.set(uploadId, key);
+    await this.abortFailedUploads(key);
+  }
+
+  /** Aborts the noted failed uploads (of `key`, or all): those the server acknowledges go. */
+  private async abortFailedUploads(key?: string): Promise<void> {
+    const todo = [...this.failedUploads].filter(([, k]) => key === undefined || k === key);
+    await Promise.all(
+      todo.map(async ([uploadId, k]) => {
+        try {
+          await this.abortMultipart(k, uploadId);
+          this.failedUploads.delete(uploadId);
+        } catch {
+          // Still unreachable: tried again later.
+        }
+      }),
+    );
   }
 
   /** AbortMultipartUpload: the upload's stored parts are dropped (its answer is not judged). */
@@ -635,7 +664,7 @@ export class S3Driver implements RemoteDriver {
     try {
       await receiveBody(res, target, opts);
     } catch (err) {
-      throw transportError(this.target, what, err);
+      throw this.http.transportError(this.target, what, err);
     }
   }
 
@@ -673,7 +702,7 @@ export class S3Driver implements RemoteDriver {
       for await (const chunk of res) chunks.push(chunk as Buffer);
       return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     } catch (err) {
-      throw transportError(this.target, what, err);
+      throw this.http.transportError(this.target, what, err);
     }
   }
 
@@ -687,9 +716,29 @@ export class S3Driver implements RemoteDriver {
   }
 
   async close(): Promise<void> {
+    // A transfer that stopped on an error leaves no upload of its own behind if it can help it.
+    // At most a few seconds: a server that does not answer must not hold the exit.
+    if (this.failedUploads.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((done) => (timer = setTimeout(done, CLOSE_ABORT_MS)));
+      await Promise.race([this.abortFailedUploads(), deadline]);
+      clearTimeout(timer);
+    }
     this.http.close();
     if (this.sdkClient) (await this.sdkClient).destroy();
   }
+}
+
+/**
+ * The id of the multipart upload `upload` started, if it started one. Not in lib-storage's
+ * typings: its CreateMultipartUpload request, once sent. Awaited, not read from `uploadId`: a
+ * stop may come after the server made the upload but before the client has its id, and that
+ * upload must go too.
+ */
+async function createdUploadId(upload: Upload): Promise<string | undefined> {
+  const created = (upload as unknown as { createMultiPartPromise?: Promise<{ UploadId?: string }> })
+    .createMultiPartPromise;
+  return (await created?.catch(() => undefined))?.UploadId;
 }
 
 /** What a request was for, in words and as the S3 permission it needs (for AccessDenied). */

@@ -6,6 +6,7 @@ import {
   type RemoteDriver,
 } from './driver.js';
 import { mapLimit } from '../util/map-limit.js';
+import { withRetry } from './retry.js';
 
 /** Objects a listing returns per request on object stores (S3 ListObjectsV2 pages). */
 const PAGE = 1000;
@@ -36,23 +37,29 @@ export async function remotePresent(
   if (driver.canList && oids.length > prefixes.length) {
     // Sample one prefix we need anyway, so the estimate costs nothing extra.
     listed = prefixes[0]!;
-    let count = 0;
-    for await (const key of driver.list(listed)) {
-      count++;
-      collect(key);
-    }
+    const sample = listed;
+    const count = await withRetry(async () => {
+      let n = 0;
+      for await (const key of driver.list(sample)) {
+        n++;
+        collect(key);
+      }
+      return n;
+    });
     const listCost = prefixes.length * Math.max(1, Math.ceil(count / PAGE));
     useList = listCost < oids.length;
   }
   if (useList) {
     const rest = prefixes.filter((p) => p !== listed);
-    await mapLimit(rest, jobs, async (p) => {
-      for await (const key of driver.list(p)) collect(key);
-    });
+    await mapLimit(rest, jobs, (p) =>
+      withRetry(async () => {
+        for await (const key of driver.list(p)) collect(key);
+      }),
+    );
   } else {
     const todo = listed === undefined ? oids : oids.filter((o) => prefixOf(o, layout) !== listed);
     await mapLimit(todo, jobs, async (oid) => {
-      if (await driver.exists(objectKey(oid, layout))) present.add(oid);
+      if (await withRetry(() => driver.exists(objectKey(oid, layout)))) present.add(oid);
     });
   }
   return present;

@@ -1,7 +1,18 @@
-import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { chmod, rename, rm } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
-import { dirname } from 'node:path';
+import { userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
 import { CmfError, IntegrityError, OperationError, toCmfError } from '../errors/index.js';
 import { tempPathBeside, trackTemp, untrackTemp } from '../fs/atomic.js';
 import { sweepStaleTemps } from '../fs/stale-temps.js';
@@ -12,7 +23,9 @@ import { stateEntry, type HashState, type StateEntry } from '../hashing/state.js
 import type { HashName, ManifestEntry } from '../hashing/types.js';
 import { findBadObjects, type ObjectToVerify } from '../hashing/verify-objects.js';
 import { objectKey, type LayoutOptions, type RemoteDriver } from './driver.js';
-import { isFatalRemoteError } from './errors.js';
+import { isFatalRemoteError, tooManyOpenFiles } from './errors.js';
+import { isOutOfFiles, jobsWithinOpenFileLimit } from '../util/open-files.js';
+import { withRetry } from './retry.js';
 import { mapLimit } from '../util/map-limit.js';
 import { remotePresent } from './status.js';
 
@@ -98,6 +111,17 @@ export interface TransferResult {
   failed: TransferFailure[];
 }
 
+/** What a transfer stopped by an error had done: see {@link partialResult}. */
+const partialResults = new WeakMap<CmfError, TransferResult>();
+
+/**
+ * For an error that stopped a transfer (an unreachable or full remote…): the counts and
+ * failures up to then, so the caller can report them with the error.
+ */
+export function partialResult(err: unknown): TransferResult | undefined {
+  return err instanceof CmfError ? partialResults.get(err) : undefined;
+}
+
 /** Objects below this size are verified with a synchronous read. */
 const SYNC_HASH_LIMIT = 1 << 20;
 
@@ -120,14 +144,25 @@ class Tracker {
     this.progress.bytesDone += n;
     this.emit();
   };
+  /** A planned object has been transferred, or has failed (then its bytes were taken back). */
   done(ok: boolean, oid: string, err?: unknown): void {
     this.progress.filesDone++;
     if (ok) this.transferred++;
     else this.failed.push({ oid, error: toCmfError(err) });
     this.emit();
   }
+  /** An object that failed before it was planned (missing, corrupt): counted in both totals. */
+  fail(oid: string, err: unknown): void {
+    this.progress.filesTotal++;
+    this.done(false, oid, err);
+  }
   private emit(): void {
     this.onProgress?.({ ...this.progress });
+  }
+  /** `err`, which stopped the transfer, remembered with what was done until then. */
+  stoppedBy(err: unknown): unknown {
+    if (err instanceof CmfError) partialResults.set(err, this.result());
+    return err;
   }
   result(): TransferResult {
     return {
@@ -148,31 +183,32 @@ async function each<T>(
   items: readonly T[],
   jobs: number,
   oidOf: (item: T) => string,
-  fn: (item: T) => Promise<void>,
+  fn: (item: T, onBytes: (n: number) => void) => Promise<void>,
   tracker: Tracker,
 ): Promise<void> {
+  // The bytes of an attempt that fails are taken back: progress shows the bytes of transfers
+  // under way or done, and the result counts only those that completed, each once.
+  const attempt = async (item: T): Promise<void> => {
+    let moved = 0;
+    try {
+      await fn(item, (n) => {
+        moved += n;
+        tracker.bytes(n);
+      });
+    } catch (err) {
+      if (moved > 0) tracker.bytes(-moved);
+      throw isOutOfFiles(err) ? tooManyOpenFiles(jobs, err) : err;
+    }
+  };
   await mapLimit(items, jobs, async (item) => {
     try {
-      await withRetry(() => fn(item));
+      await withRetry(() => attempt(item));
       tracker.done(true, oidOf(item));
     } catch (err) {
       if (isFatalRemoteError(err)) throw err;
       tracker.done(false, oidOf(item), err);
     }
   });
-}
-
-/** Transient failures (a reset connection, a 5xx) are retried twice, after 0.5 s and 1.5 s. */
-async function withRetry(fn: () => Promise<void>): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const transient = err instanceof CmfError && err.code === 'REMOTE_FAILED';
-      if (!transient || attempt >= 2) throw err;
-      await new Promise((r) => setTimeout(r, 500 * (2 * attempt + 1)));
-    }
-  }
 }
 
 function splitOids(oids: readonly string[]): { dirs: string[]; files: string[] } {
@@ -211,8 +247,12 @@ export async function pushObjects(
   opts: PushEngineOptions = {},
 ): Promise<TransferResult> {
   const t = new Tracker(opts.onProgress);
-  for (const [some, layout] of layouts(oids, opts.legacy))
-    await pushLayout(cache, driver, some, layout, t, opts);
+  try {
+    for (const [some, layout] of layouts(oids, opts.legacy))
+      await pushLayout(cache, driver, some, layout, t, opts);
+  } catch (err) {
+    throw t.stoppedBy(err);
+  }
   return t.result();
 }
 
@@ -229,7 +269,7 @@ async function pushLayout(
   t: Tracker,
   opts: PushEngineOptions,
 ): Promise<void> {
-  const jobs = opts.jobs ?? driver.defaultJobs;
+  const jobs = jobsWithinOpenFileLimit(opts.jobs ?? driver.defaultJobs);
   const { dirs, files } = splitOids(oids);
   const hashName = hashNameOf(layout);
   const verify = (objects: ObjectToVerify[]): Promise<Map<string, CmfError>> =>
@@ -240,7 +280,7 @@ async function pushLayout(
   for (const dir of dirs) {
     if (dirsOnRemote.has(dir)) continue;
     const loc = cache.locateSync(dir, layout);
-    if (loc === undefined) t.done(false, dir, missingLocally(cache, dir, layout));
+    if (loc === undefined) t.fail(dir, missingLocally(cache, dir, layout));
     else localDirs.push({ oid: dir, path: loc.path, size: loc.size, stat: loc.stat, hashName });
   }
   // Where each manifest was found (a legacy one may be under files/md5): it goes up from there.
@@ -254,7 +294,7 @@ async function pushLayout(
       if (bad) throw bad;
       manifests.set(dir, await cache.readManifest(dir, layout));
     } catch (err) {
-      t.done(false, dir, err);
+      t.fail(dir, err);
     }
   }
   const needed = new Set(files);
@@ -277,30 +317,35 @@ async function pushLayout(
     const loc = cache.locateSync(oid, layout);
     if (loc === undefined) {
       bad.add(oid);
-      t.done(false, oid, missingLocally(cache, oid, layout));
+      t.fail(oid, missingLocally(cache, oid, layout));
     } else found.push({ oid, path: loc.path, size: loc.size, stat: loc.stat, hashName });
   }
   const corrupt = await verify(found);
   for (const [oid, err] of corrupt) {
     bad.add(oid);
-    t.done(false, oid, err);
+    t.fail(oid, err);
   }
   const toSend = found.filter((o) => !corrupt.has(o.oid));
   // Big files first: they overlap with the many small ones instead of trailing alone.
   toSend.sort((a, b) => b.size - a.size);
+  const manifestBytes = localDirs.reduce(
+    (s, d) => s + (manifests.has(d.oid) ? (d.size ?? 0) : 0),
+    0,
+  );
   t.plan(
     toSend.length + manifests.size,
-    toSend.reduce((s, o) => s + o.size, 0),
+    toSend.reduce((s, o) => s + o.size, manifestBytes),
   );
-  const upload = async (o: { oid: string; path: string; size?: number }): Promise<void> => {
-    try {
-      await driver.put(objectKey(o.oid, layout), o.path, { onBytes: t.bytes, size: o.size });
-    } catch (err) {
-      bad.add(o.oid);
-      throw err;
-    }
+  const upload = async (
+    o: { oid: string; path: string; size?: number },
+    onBytes: (n: number) => void,
+  ): Promise<void> => {
+    await driver.put(objectKey(o.oid, layout), o.path, { onBytes, size: o.size });
   };
+  const failedBefore = t.failed.length;
   await each(toSend, jobs, (o) => o.oid, upload, t);
+  // Failed for good: an attempt that failed and was then made again successfully is not.
+  for (const f of t.failed.slice(failedBefore)) bad.add(f.oid);
 
   const readyDirs: Array<{ oid: string; path: string; size?: number }> = [];
   for (const [dir, entries] of manifests) {
@@ -362,7 +407,11 @@ export async function pullObjects(
     // Legacy bytes are not kept: `fetched` answers for DVC 3 ids (see PullResult.fetched).
     const layoutSink = layout.legacy ? { ...sink, keep: () => undefined } : sink;
     const into = layout.legacy ? storedLegacy : stored;
-    await pullLayout(cache, driver, some, layout, t, layoutSink, into, opts);
+    try {
+      await pullLayout(cache, driver, some, layout, t, layoutSink, into, opts);
+    } catch (err) {
+      throw t.stoppedBy(err);
+    }
   }
   return { ...t.result(), fetched, stored, storedLegacy, stateEntries };
 }
@@ -378,10 +427,10 @@ async function pullLayout(
   stored: Set<string>,
   opts: PullEngineOptions,
 ): Promise<void> {
-  const jobs = opts.jobs ?? driver.defaultJobs;
+  const jobs = jobsWithinOpenFileLimit(opts.jobs ?? driver.defaultJobs);
   const { dirs, files } = splitOids(oids);
-  const fetch = async (oid: string): Promise<ManifestEntry[]> => {
-    const entries = await fetchObject(cache, driver, oid, layout, sink);
+  const fetch = async (oid: string, onBytes: (n: number) => void): Promise<ManifestEntry[]> => {
+    const entries = await fetchObject(cache, driver, oid, layout, { ...sink, onBytes });
     stored.add(oid);
     return entries;
   };
@@ -400,7 +449,7 @@ async function pullLayout(
         if (err instanceof CmfError && err.code === 'CACHE_OBJECT_CORRUPT') {
           t.present--;
           dirsToFetch.push(dir);
-        } else t.done(false, dir, err);
+        } else t.fail(dir, err);
       }
     } else dirsToFetch.push(dir);
   }
@@ -409,8 +458,8 @@ async function pullLayout(
     dirsToFetch,
     jobs,
     (d) => d,
-    async (dir) => {
-      for (const e of await fetch(dir)) needed.add(e.md5);
+    async (dir, onBytes) => {
+      for (const e of await fetch(dir, onBytes)) needed.add(e.md5);
     },
     t,
   );
@@ -425,8 +474,8 @@ async function pullLayout(
     missing,
     jobs,
     (o) => o,
-    async (oid) => {
-      await fetch(oid);
+    async (oid, onBytes) => {
+      await fetch(oid, onBytes);
     },
     t,
   );
@@ -511,7 +560,11 @@ async function fetchObject(
   const dest = cache.objectPath(oid, layout);
   const dir = dirname(dest);
   if (!sink.madeDirs.has(dir)) {
-    await cache.makeDirFor(dest);
+    try {
+      await cache.makeDirFor(dest);
+    } catch (err) {
+      throw cacheNotWritable(cache, (err as NodeJS.ErrnoException).code, err) ?? err;
+    }
     sink.madeDirs.add(dir);
     // Once per directory written to: temp files a killed pull left here go now.
     sweepStaleTemps(dir);
@@ -521,9 +574,52 @@ async function fetchObject(
   const tmp = trackTemp(tempPathBeside(dest));
   try {
     return await fetchInto(tmp, wanted, driver, sink);
+  } catch (err) {
+    // The driver may blame the remote for a temp file it could not write: find out.
+    throw cacheNotWritable(cache, probeWrite(dir), err) ?? err;
   } finally {
     untrackTemp(tmp);
   }
+}
+
+/** Errnos after which no object can be stored in the cache. */
+const CACHE_ACCESS_CODES = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+/** The errno of creating a file in `dir` (removed at once), or undefined if it can be. */
+function probeWrite(dir: string): string | undefined {
+  const probe = tempPathBeside(join(dir, 'probe'));
+  try {
+    closeSync(openSync(probe, 'wx'));
+    unlinkSync(probe);
+    return undefined;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code;
+  }
+}
+
+/**
+ * The error that stops a pull when the local cache cannot be written (a read-only mount, no
+ * permission): every object would fail the same way. Undefined for any other errno.
+ */
+function cacheNotWritable(
+  cache: LocalCache,
+  code: string | undefined,
+  cause: unknown,
+): OperationError | undefined {
+  if (code === undefined || !CACHE_ACCESS_CODES.has(code)) return undefined;
+  const why = code === 'EROFS' ? 'its file system is read-only' : 'permission denied';
+  return new OperationError(
+    'CACHE_NOT_WRITABLE',
+    `Cannot store downloaded objects in the cache ${cache.root}: ${why} (${code})`,
+    {
+      hint:
+        `Make ${cache.root} writable for ${userInfo().username} (its owner and mode, or a ` +
+        'read-write mount), or point cache.dir in .dvc/config at a writable directory, then ' +
+        'pull again.',
+      data: { path: cache.root, errno: code },
+      cause,
+    },
+  );
 }
 
 /** The body of fetchObject: fills `tmp`, verifies it, renames it to `dest`. */

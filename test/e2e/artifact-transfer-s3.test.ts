@@ -3,6 +3,7 @@
  * S3) on 127.0.0.1, configured with `cmf init minioS3`. One gateway for the whole file: it
  * takes ~17 s to start.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as connectTcp, createServer, type AddressInfo, type Socket } from 'node:net';
@@ -25,9 +26,10 @@ import {
   cloneProject,
   listFiles,
   loggedProject,
+  manyFilesProject,
 } from '../helpers/artifact-project.js';
 import { editedClone, expectFailure, expectRoundTrip } from '../helpers/artifact-roundtrip.js';
-import { isolatedEnv, runCmf, runCmfUntil } from '../helpers/cli.js';
+import { isolatedEnv, repoRoot, runCmf, runCmfUntil, type CmfRun } from '../helpers/cli.js';
 import {
   addLegacyArtifacts,
   expectLegacyPull,
@@ -106,6 +108,23 @@ afterAll(async () => {
   await rgw?.stop();
   if (root) await rm(root, { recursive: true, force: true });
 }, 60_000);
+
+/** `cmf args` in `cwd`, with the open-file limit (`ulimit -n`) lowered to `files` first. */
+function runCmfWithFileLimit(files: number, args: string[], cwd: string): Promise<CmfRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'bash',
+      ['-c', `ulimit -n ${files} && exec "$0" "$@"`, join(repoRoot, 'bin/cmf'), ...args],
+      { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 describe('cmf artifact push / pull with an S3 remote (Ceph RGW, cmf init minioS3)', () => {
   it('push, no-op push, pull into an empty clone, -a pulls', async () => {
@@ -227,8 +246,11 @@ describe('cmf artifact push / pull with an S3 remote (Ceph RGW, cmf init minioS3
         `The S3 endpoint ${url} accepted the connection but did not answer within 10 s`,
       );
       expect(err.hint).toMatch(/URL and port .*proxy.*healthy/s);
-      // One error, not one per object and attempt.
-      expect(JSON.parse(pull.r.stderr).error.data.result).toBeUndefined();
+      // One error, not one per object and attempt (it carries the counts, no failures).
+      expect(JSON.parse(pull.r.stderr).error.data.result).toMatchObject({
+        downloaded: 0,
+        failed: [],
+      });
       expect(pull.seconds).toBeLessThan(25);
 
       // DVC's connect_timeout (seconds) of the remote; push stops the same way.
@@ -294,7 +316,7 @@ describe('cmf artifact push / pull with an S3 remote (Ceph RGW, cmf init minioS3
       );
       expect(err.hint).toContain('raise read_timeout');
       // One error for the run, not a list of objects that each waited out three attempts.
-      expect(JSON.parse(push.stderr).error.data.result).toBeUndefined();
+      expect(JSON.parse(push.stderr).error.data.result.failed).toEqual([]);
     } finally {
       for (const s of sockets) s.destroy();
       relay.close();
@@ -321,4 +343,26 @@ describe('legacy (DVC 2.x) objects on an S3 remote', () => {
       },
     });
   }, 120_000);
+});
+
+describe('-j near the open-file limit', () => {
+  it('-j 256 under ulimit -n 256 pushes and pulls 3000 files: the parallel transfers are kept within the limit', async () => {
+    const dir = join(root, 'project-many');
+    await manyFilesProject(dir, s3Init(`s3://${BUCKET}/many`), env, 3000);
+    const push = await runCmfWithFileLimit(256, ['artifact', 'push', '-p', 'P', '-j', '256'], dir);
+    expect(push.stderr).toBe('');
+    expect(push.code).toBe(0);
+    expect((await keysUnder('many')).length).toBeGreaterThan(3000);
+
+    const other = join(root, 'clone-many');
+    cloneProject(dir, other);
+    const pull = await runCmfWithFileLimit(
+      256,
+      ['artifact', 'pull', '-p', 'P', '-j', '256'],
+      other,
+    );
+    expect(pull.stderr).toBe('');
+    expect(pull.code).toBe(0);
+    expect(listFiles(join(other, 'data/many'))).toHaveLength(3000);
+  }, 240_000);
 });

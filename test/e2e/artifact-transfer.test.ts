@@ -2,6 +2,7 @@
  * cmf artifact push / pull through the built binary, on a project made by `cmf init local`
  * and the example-get-started pipeline (plus a directory artifact), with a local remote.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   appendFileSync,
@@ -24,6 +25,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  bigFileProject,
   cloneProject,
   listFiles,
   loggedProject,
@@ -509,3 +511,69 @@ describe('cmf artifact pull', () => {
     expect((await cmf(['artifact', 'pull', '-p', 'Test-env'], bare)).code).toBe(4);
   });
 });
+
+describe.skipIf(process.getuid?.() !== 0)(
+  'local directories that cannot take the files (root: mounts)',
+  () => {
+    /** `fn` with a `mount` of `args` on `dir`, unmounted afterwards whatever happens. */
+    async function mounted(args: string[], dir: string, fn: () => Promise<void>): Promise<void> {
+      execFileSync('mount', [...args, dir]);
+      try {
+        await fn();
+      } finally {
+        execFileSync('umount', [dir]);
+      }
+    }
+
+    it('a full remote stops the push with one REMOTE_FULL error whose --json data carries the counts so far, its bytes those of completed uploads only', async () => {
+      const dir = join(root, 'full-project');
+      const full = join(root, 'full-remote');
+      mkdirSync(full);
+      await bigFileProject(dir, ['local', '--path', full], env, 2 << 20);
+      // 1 MiB: the small file fits, the big one does not.
+      await mounted(['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs'], full, async () => {
+        const r = await cmf(['artifact', 'push', '-p', 'P', '-j', '2', '--json'], dir);
+        expect(r.code).toBe(1);
+        const err = JSON.parse(r.stderr).error;
+        expect(err.code).toBe('REMOTE_FULL');
+        // What made it is on the remote; the bytes are those of these objects, exactly.
+        const stored = listFiles(full).map((f) => statSync(join(full, f)).size);
+        expect(stored.length).toBeGreaterThan(0);
+        expect(err.data.result).toMatchObject({
+          pipeline: 'P',
+          uploaded: stored.length,
+          bytes: stored.reduce((a, b) => a + b, 0),
+          failed: [],
+        });
+      });
+    });
+
+    it('a remote or a cache on a read-only file system is one error naming it, not ENOENT per object', async () => {
+      const ro = join(root, 'ro-remote');
+      mkdirSync(ro);
+      const pusher = clone(ro);
+      cpSync(join(project, '.dvc/cache'), join(pusher, '.dvc/cache'), { recursive: true });
+      await mounted(['--bind', '-o', 'ro', ro], ro, async () => {
+        const r = await cmf(['artifact', 'push', '-p', 'Test-env', '--json'], pusher);
+        expect(r.code).toBe(1);
+        const err = JSON.parse(r.stderr).error;
+        expect(err.code, r.stderr).toBe('REMOTE_NOT_WRITABLE');
+        expect(err.message).toContain(`read-only file system on ${ro}`);
+        expect(r.stderr).not.toContain('ENOENT');
+      });
+
+      await cmf(['artifact', 'push', '-p', 'Test-env'], project);
+      const dst = clone();
+      const cache = join(dst, '.dvc/cache');
+      mkdirSync(cache, { recursive: true });
+      await mounted(['--bind', '-o', 'ro', cache], cache, async () => {
+        const r = await cmf(['artifact', 'pull', '-p', 'Test-env', '--json'], dst);
+        expect(r.code).toBe(1);
+        const err = JSON.parse(r.stderr).error;
+        expect(err.code).toBe('CACHE_NOT_WRITABLE');
+        expect(err.message).toContain(cache);
+        expect(err.data.result).toMatchObject({ downloaded: 0, failed: [] });
+      });
+    });
+  },
+);

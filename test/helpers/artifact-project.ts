@@ -61,31 +61,6 @@ export async function bigFileProject(
 }
 
 /**
- * A project with `count` random files of `size` bytes in `data/`, logged as one directory
- * output of pipeline `P` after `cmf init <initArgs>`: a transfer of it keeps -j requests busy.
- */
-export async function manyFilesProject(
-  dir: string,
-  initArgs: string[],
-  env: Record<string, string>,
-  count: number,
-  size: number,
-): Promise<void> {
-  mkdirSync(join(dir, 'data'), { recursive: true });
-  const init = await runCmf(['init', ...initArgs, '--git-remote-url', GIT_URL], { cwd: dir, env });
-  if (init.code !== 0) throw new Error(`cmf init failed: ${init.stderr}${init.stdout}`);
-  for (let i = 0; i < count; i++) writeFileSync(join(dir, 'data', `f${i}.bin`), randomBytes(size));
-  execFileSync('git', ['config', 'user.name', 'T'], { cwd: dir });
-  execFileSync('git', ['config', 'user.email', 't@e.com'], { cwd: dir });
-  const cmf = await Cmf.open({ cwd: dir, pipelineName: 'P' });
-  await cmf.createContext('s');
-  await cmf.createExecution('e');
-  await cmf.logDataset('data', 'output');
-  await cmf.finalize();
-  await cmf.close();
-}
-
-/**
  * What another user has after `git clone`: the committed files (.dvc files included), plus
  * the project's config and MLMD file (which travel by other means), and no cache.
  */
@@ -127,4 +102,33 @@ export function trackedFiles(dir: string): string[] {
       return [target];
     }
   });
+}
+
+/**
+ * A project with one directory of `count` files (`data/many/fNNNNN.txt`), logged as the
+ * output of pipeline `P` after `cmf init <initArgs>`: a transfer of many objects. The files
+ * hold a short line each, or `size` random bytes (big enough to keep -j requests busy).
+ */
+export async function manyFilesProject(
+  dir: string,
+  initArgs: string[],
+  env: Record<string, string>,
+  count: number,
+  size?: number,
+): Promise<void> {
+  mkdirSync(join(dir, 'data', 'many'), { recursive: true });
+  const init = await runCmf(['init', ...initArgs, '--git-remote-url', GIT_URL], { cwd: dir, env });
+  if (init.code !== 0) throw new Error(`cmf init failed: ${init.stderr}${init.stdout}`);
+  for (let i = 0; i < count; i++) {
+    const file = join(dir, 'data', 'many', `f${String(i).padStart(5, '0')}.txt`);
+    writeFileSync(file, size === undefined ? `file ${i}\n` : randomBytes(size));
+  }
+  execFileSync('git', ['config', 'user.name', 'T'], { cwd: dir });
+  execFileSync('git', ['config', 'user.email', 't@e.com'], { cwd: dir });
+  const cmf = await Cmf.open({ cwd: dir, pipelineName: 'P' });
+  await cmf.createContext('s');
+  await cmf.createExecution('e');
+  await cmf.logDataset('data/many', 'output');
+  await cmf.finalize();
+  await cmf.close();
 }

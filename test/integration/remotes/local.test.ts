@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalDriver } from '../../../src/remotes/local.js';
-import { pullObjects, pushObjects } from '../../../src/remotes/transfer.js';
+import { pullObjects, pushObjects, type TransferProgress } from '../../../src/remotes/transfer.js';
 import { openRemote } from '../../../src/remotes/factory.js';
 import { remoteContract } from '../../helpers/remote-contract.js';
 import { buildRemoteFixture } from '../../helpers/remote-fixture.js';
@@ -64,6 +66,87 @@ describe('local remote faults that doom every object', () => {
       code: 'REMOTE_NOT_WRITABLE',
       hint: expect.stringContaining('/sys/cmf-test-remote'),
     });
+  });
+});
+
+/**
+ * Runs `fn` with `dir` bind-mounted read-only on itself (root only: the caller skips
+ * otherwise), unmounted afterwards whatever happens.
+ */
+async function withReadOnly(dir: string, fn: () => Promise<void>): Promise<void> {
+  execFileSync('mount', ['--bind', '-o', 'ro', dir, dir]);
+  try {
+    await fn();
+  } finally {
+    execFileSync('umount', [dir]);
+  }
+}
+
+const asRoot = process.getuid?.() === 0;
+
+describe.skipIf(!asRoot)('local directories on a read-only mount', () => {
+  it('a remote whose directory exists on a read-only file system is one REMOTE_NOT_WRITABLE error naming it, not ENOENT per object', async () => {
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 5 });
+    const root = join(dir, 'remote');
+    mkdirSync(root);
+    await withReadOnly(root, async () => {
+      const err = await pushObjects(fx.cache, new LocalDriver(root), fx.roots).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({
+        code: 'REMOTE_NOT_WRITABLE',
+        message: expect.stringContaining(`read-only file system on ${root}`),
+        hint: expect.stringContaining('read-only'),
+      });
+      expect((err as Error).message).not.toContain('ENOENT');
+    });
+  });
+
+  it('pulling into a cache on a read-only file system is one CACHE_NOT_WRITABLE error, made directories or not', async () => {
+    const { LocalCache } = await import('../../../src/hashing/cache.js');
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 5 });
+    const driver = new LocalDriver(join(dir, 'remote'));
+    expect((await pushObjects(fx.cache, driver, fx.roots)).failed).toEqual([]);
+    // An empty cache (every directory to make) and one whose object directories exist.
+    const empty = join(dir, 'empty-cache');
+    const made = join(dir, 'made-cache');
+    mkdirSync(empty);
+    for (const oid of fx.objects.keys())
+      mkdirSync(join(made, 'files/md5', oid.slice(0, 2)), { recursive: true });
+    for (const cacheDir of [empty, made]) {
+      await withReadOnly(cacheDir, async () => {
+        await expect(pullObjects(new LocalCache(cacheDir), driver, fx.roots)).rejects.toMatchObject(
+          {
+            code: 'CACHE_NOT_WRITABLE',
+            message: expect.stringContaining(`${cacheDir}: its file system is read-only`),
+            hint: expect.stringContaining('cache.dir'),
+          },
+        );
+      });
+    }
+  });
+});
+
+describe('progress', () => {
+  it('counts objects that fail before they are sent in the total: never more done than planned', async () => {
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 5 });
+    const entries = await fx.cache.readManifest(fx.manyOid);
+    rmSync(fx.cache.objectPath(entries[0]!.md5), { force: true });
+    const seen: TransferProgress[] = [];
+    const r = await pushObjects(fx.cache, new LocalDriver(join(dir, 'remote')), fx.roots, {
+      onProgress: (p) => seen.push(p),
+    });
+    expect(r.failed.map((f) => f.error.code).sort()).toEqual([
+      'CACHE_OBJECT_MISSING',
+      'DIR_INCOMPLETE',
+    ]);
+    expect(seen.filter((p) => p.filesDone > p.filesTotal)).toEqual([]);
+    const last = seen.at(-1)!;
+    expect(last.filesDone).toBe(last.filesTotal);
+    expect(last.bytesDone).toBe(r.bytes);
   });
 });
 

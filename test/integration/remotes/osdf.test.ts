@@ -18,6 +18,7 @@ import { startDav, type DavServer } from '../../servers/dav.js';
 import { remoteContract } from '../../helpers/remote-contract.js';
 import { killAndResumeTest } from '../../helpers/remote-kill.js';
 import { buildRemoteFixture } from '../../helpers/remote-fixture.js';
+import { tcpProxy } from '../../helpers/tcp-proxy.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const ISSUER = 'https://issuer.cmf.test';
@@ -285,6 +286,33 @@ describe('osdf servers that take connections but never answer', () => {
       hole.close();
     }
   });
+});
+
+describe('an origin that goes away for a second mid-push', () => {
+  it('is asked again (it answered before), and the push completes, its bytes counted once', async () => {
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 30, bigBytes: 40 << 20 });
+    const proxy = await tcpProxy(Number(new URL(origin.url).port));
+    const config = remote();
+    config.url = config.url.replace(origin.url, `http://127.0.0.1:${proxy.port}`);
+    const d = await openRemote(config, { osdf: minted() });
+    let gone = false;
+    try {
+      const r = await pushObjects(fx.cache, d, fx.roots, {
+        onProgress: (p) => {
+          if (gone || p.bytesDone < 8 << 20) return;
+          gone = true;
+          proxy.down();
+          setTimeout(() => void proxy.up(), 1_000);
+        },
+      });
+      expect(gone).toBe(true);
+      expect(r.failed).toEqual([]);
+      expect(r.bytes).toBe([...fx.objects.values()].reduce((a, b) => a + b, 0));
+    } finally {
+      await d.close();
+    }
+  }, 120_000);
 });
 
 describe('interruptions', () => {

@@ -25,12 +25,18 @@ import { objectKey } from '../../../src/remotes/driver.js';
 import { openRemote, type RemoteConfig } from '../../../src/remotes/factory.js';
 import { parseS3Url, S3Driver } from '../../../src/remotes/s3.js';
 import { LocalCache } from '../../../src/hashing/cache.js';
-import { pullObjects, pushObjects } from '../../../src/remotes/transfer.js';
+import {
+  partialResult,
+  pullObjects,
+  pushObjects,
+  type TransferProgress,
+} from '../../../src/remotes/transfer.js';
 import { freePort } from '../../servers/common.js';
 import { startRgw, type RgwServer } from '../../servers/rgw.js';
 import { remoteContract } from '../../helpers/remote-contract.js';
 import { killAndResumeTest } from '../../helpers/remote-kill.js';
 import { buildRemoteFixture } from '../../helpers/remote-fixture.js';
+import { tcpProxy } from '../../helpers/tcp-proxy.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const BUCKET = 'cmf-test';
@@ -456,6 +462,99 @@ describe('s3 temporary credentials and profiles', () => {
       () => pushesWith(remote(noKeys)),
     );
   });
+});
+
+describe('a server that goes away for a second mid-transfer', () => {
+  /**
+   * Pushes (then pulls) a cache with a multipart-sized file through a relay that is taken
+   * down once 16 MiB have moved (the big file is under way: it goes first) and brought back
+   * a second later, as a restarting server or a network blip would.
+   */
+  it('push and pull ride it out (requests refused after the server answered are tried again), and no multipart upload is left', async () => {
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 30, bigBytes: 64 << 20 });
+    const proxy = await tcpProxy(rgw.port);
+    const prefix = randomBytes(4).toString('hex');
+    const total = [...fx.objects.values()].reduce((a, b) => a + b, 0);
+    // Progress never shows more than the totals, though attempts fail and are made again.
+    const beyond: TransferProgress[] = [];
+    const blip = () => {
+      let done = false;
+      return (p: TransferProgress) => {
+        if (p.filesDone > p.filesTotal || p.bytesDone > (p.bytesTotal ?? total)) beyond.push(p);
+        if (done || p.bytesDone < 16 << 20) return;
+        done = true;
+        proxy.down();
+        setTimeout(() => void proxy.up(), 1_000);
+      };
+    };
+    const open = () =>
+      openRemote(
+        remote({ endpointurl: `http://127.0.0.1:${proxy.port}` }, `s3://${BUCKET}/${prefix}`),
+      );
+    const pusher = await open();
+    try {
+      const r = await pushObjects(fx.cache, pusher, fx.roots, { onProgress: blip() });
+      expect(r.failed).toEqual([]);
+      expect(r.transferred).toBe(fx.objects.size);
+      // Only completed uploads count, each once: not the parts of the failed attempt.
+      expect(r.bytes).toBe(total);
+    } finally {
+      await pusher.close();
+    }
+    const left = await admin.send(
+      new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: `${prefix}/` }),
+    );
+    expect(left.Uploads ?? []).toEqual([]);
+
+    const puller = await open();
+    try {
+      const cache = new LocalCache(join(dir, 'pulled'));
+      const r = await pullObjects(cache, puller, fx.roots, { onProgress: blip() });
+      expect(r.failed).toEqual([]);
+      expect(r.transferred).toBe(fx.objects.size);
+      expect(r.bytes).toBe(total);
+    } finally {
+      await puller.close();
+    }
+    expect(beyond).toEqual([]);
+  }, 120_000);
+});
+
+describe('a server that goes away for good mid-transfer', () => {
+  it('stops the pull with one REMOTE_UNREACHABLE error that says the server answered before, and carries the counts so far', async () => {
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 30, bigBytes: 40 << 20 });
+    const prefix = randomBytes(4).toString('hex');
+    const url = `s3://${BUCKET}/${prefix}`;
+    const direct = await openRemote(remote({}, url));
+    expect((await pushObjects(fx.cache, direct, fx.roots)).failed).toEqual([]);
+    await direct.close();
+
+    const proxy = await tcpProxy(rgw.port);
+    const d = await openRemote(remote({ endpointurl: `http://127.0.0.1:${proxy.port}` }, url));
+    const cache = new LocalCache(join(dir, 'pulled'));
+    let gone = false;
+    const err = await pullObjects(cache, d, fx.roots, {
+      // Once the manifests and some files are in: the big file is on its way.
+      onProgress: (p) => {
+        if (!gone && p.bytesDone >= 8 << 20) {
+          gone = true;
+          proxy.down();
+        }
+      },
+    })
+      .catch((e: unknown) => e)
+      .finally(() => d.close());
+    expect(err).toMatchObject({
+      code: 'REMOTE_UNREACHABLE',
+      data: { errno: 'ECONNREFUSED', answeredBefore: true },
+    });
+    const partial = partialResult(err);
+    expect(partial?.transferred).toBeGreaterThan(0);
+    // The bytes of what arrived, the big file's partial download not among them.
+    expect(partial?.bytes).toBeLessThan(40 << 20);
+  }, 120_000);
 });
 
 describe('interruptions', () => {
