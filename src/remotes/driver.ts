@@ -91,6 +91,14 @@ export function objectKey(oid: string, opts: LayoutOptions = {}): string {
 const KEY_RE = /^files\/md5\/([0-9a-f]{2})\/([0-9a-f]{30}(?:\.dir)?)$/;
 const LEGACY_KEY_RE = /^([0-9a-f]{2})\/([0-9a-f]{30}(?:\.dir)?)$/;
 
+/** A listing prefix that is one object directory, `files/md5/ab/` (legacy layout: `ab/`). */
+const OBJECT_DIR = /^(files\/md5\/)?[0-9a-f]{2}\/$/;
+
+/** Whether `prefix` names one object directory (where uploads leave their temp files). */
+export function isObjectDir(prefix: string): boolean {
+  return OBJECT_DIR.test(prefix);
+}
+
 /**
  * The oid a key names in the given layout, or undefined for anything else (DVC skips such
  * paths too). Without `legacy` only DVC 3 keys match: their names are raw MD5s, which the S3

@@ -18,6 +18,7 @@ import { mkdirp } from '../fs/mkdirp.js';
 import { sweepStaleTemps } from '../fs/stale-temps.js';
 import { readSmallFile } from '../fs/small-read.js';
 import {
+  isObjectDir,
   isTempName,
   type GetTarget,
   type PutSource,
@@ -38,8 +39,6 @@ import { counting } from './streams.js';
 const OBJECT_MODE = 0o444;
 /** Below this size an object is copied through memory; above it, with copyFile (reflinks). */
 const SMALL = 1 << 20;
-/** A listing prefix that is one object directory, `files/md5/ab/` (legacy layout: `ab/`). */
-const OBJECT_DIR = /^(files\/md5\/)?[0-9a-f]{2}\/$/;
 
 /**
  * A directory remote. Uploads copy (reflink where the filesystem can) to `.<random>.tmp`
@@ -83,7 +82,7 @@ export class LocalDriver implements RemoteDriver {
     }
     // The listing a push makes anyway also finds the temp files a killed push left in an
     // object directory.
-    if (OBJECT_DIR.test(prefix)) {
+    if (isObjectDir(prefix)) {
       this.sweepOnce(
         this.path(prefix),
         entries.map((e) => e.name),

@@ -8,6 +8,7 @@ import { CmfError, ConfigError, OperationError } from '../errors/index.js';
 import { isOwnTempName, tempName } from '../fs/atomic.js';
 import { isStaleTempName } from '../fs/stale-temps.js';
 import {
+  isObjectDir,
   isTempName,
   type GetTarget,
   type PutSource,
@@ -213,9 +214,6 @@ const KEEPALIVE_COUNT_MAX = 3;
  * this, and it bounds the listeners the SFTP library adds per call (see watchSession).
  */
 const MAX_REQUESTS_PER_CONNECTION = 32;
-
-/** A listing prefix that is one object directory, `files/md5/ab/` (legacy layout: `ab/`). */
-const OBJECT_DIR = /^(files\/md5\/)?[0-9a-f]{2}\/$/;
 
 /** Connections made after a loss, at most, per driver (each interrupted request retries once). */
 const MAX_RECONNECTS = 3;
@@ -628,7 +626,7 @@ export class SshDriver implements RemoteDriver {
     }
     // The listing a push makes anyway also finds the temp files an interrupted or killed push
     // left in an object directory.
-    if (OBJECT_DIR.test(prefix)) await this.sweepOnce(this.path(prefix), entries);
+    if (isObjectDir(prefix)) await this.sweepOnce(this.path(prefix), entries);
     for (const e of entries) {
       if (isTempName(e.name)) continue;
       if (e.type === 'd') yield* this.list(`${prefix}${e.name}/`);
@@ -732,7 +730,7 @@ export class SshDriver implements RemoteDriver {
     };
     // The first write into an object directory also finds the temp files an interrupted or
     // killed push left there (alongside the upload: it cannot fail it).
-    const sweep = OBJECT_DIR.test(`${posix.dirname(key)}/`) ? this.sweepOnce(dir) : undefined;
+    const sweep = isObjectDir(`${posix.dirname(key)}/`) ? this.sweepOnce(dir) : undefined;
     try {
       // A stream cannot be read twice: its upload is not retried.
       await this.run(`upload of ${key}`, upload, typeof source === 'string');
