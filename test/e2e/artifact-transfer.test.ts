@@ -536,9 +536,10 @@ describe.skipIf(process.getuid?.() !== 0)(
         expect(r.code).toBe(1);
         const err = JSON.parse(r.stderr).error;
         expect(err.code).toBe('REMOTE_FULL');
-        // What made it is on the remote; the bytes are those of these objects, exactly.
+        // What made it is on the remote; the bytes are those of these objects, exactly. (How
+        // many finish before the big file's failure stops the push depends on timing: the
+        // big file goes first, the small ones beside it.)
         const stored = listFiles(full).map((f) => statSync(join(full, f)).size);
-        expect(stored.length).toBeGreaterThan(0);
         expect(err.data.result).toMatchObject({
           pipeline: 'P',
           uploaded: stored.length,
