@@ -232,12 +232,12 @@ export class GitRepo {
     return remotes.sort(byName)[0]?.url ?? '';
   }
 
-  /** Adds remote `name`, or points it at `url` when it exists. Says which happened. */
   /** The repository's config file (remotes live there; shared by linked worktrees). */
   get configFile(): string {
     return join(this.layout.commondir, 'config');
   }
 
+  /** Adds remote `name`, or points it at `url` when it exists. Says which happened. */
   async setRemote(name: string, url: string): Promise<'added' | 'updated' | 'unchanged'> {
     const existing = (await git.listRemotes(this.iso(true))).find((r) => r.remote === name);
     if (existing?.url === url) return 'unchanged';
