@@ -180,6 +180,28 @@ export function withData<E extends CmfError>(err: E, extra: Record<string, unkno
   return withProperty(err, 'data', { ...err.data, ...extra });
 }
 
+/**
+ * The first error code in `err`'s cause chain (and in the errors of an AggregateError, as a
+ * connection tried on several addresses gives) that `matches`; undefined when none does.
+ */
+export function codeInChain(err: unknown, matches: (code: string) => boolean): string | undefined {
+  for (
+    let e = err as { code?: unknown; cause?: unknown; errors?: unknown[] } | undefined, i = 0;
+    e && i < 8;
+    i++
+  ) {
+    if (typeof e.code === 'string' && matches(e.code)) return e.code;
+    if (Array.isArray(e.errors)) {
+      for (const inner of e.errors) {
+        const c = codeInChain(inner, matches);
+        if (c) return c;
+      }
+    }
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
 /** Wraps anything thrown that is not a CmfError, so the CLI has one shape to render. */
 export function toCmfError(err: unknown): CmfError {
   if (err instanceof CmfError) return err;

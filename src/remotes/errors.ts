@@ -1,4 +1,10 @@
-import { CmfError, ConfigError, NotFoundError, OperationError } from '../errors/index.js';
+import {
+  CmfError,
+  ConfigError,
+  NotFoundError,
+  OperationError,
+  codeInChain,
+} from '../errors/index.js';
 
 /** Error codes that make every further request to the same remote pointless. */
 export const FATAL_REMOTE_CODES = new Set([
@@ -93,21 +99,7 @@ const NET_CODES = new Set([
 
 /** The network errno of `err` or of any error in its cause chain / AggregateError. */
 export function networkCode(err: unknown): string | undefined {
-  for (
-    let e = err as { code?: unknown; cause?: unknown; errors?: unknown[] } | undefined, i = 0;
-    e && i < 8;
-    i++
-  ) {
-    if (typeof e.code === 'string' && NET_CODES.has(e.code)) return e.code;
-    if (Array.isArray(e.errors)) {
-      for (const inner of e.errors) {
-        const c = networkCode(inner);
-        if (c) return c;
-      }
-    }
-    e = e.cause as typeof e;
-  }
-  return undefined;
+  return codeInChain(err, (code) => NET_CODES.has(code));
 }
 
 /**
@@ -306,13 +298,7 @@ export function tooManyOpenFiles(jobs: number, cause?: unknown): OperationError 
 
 /** The TLS certificate error code in `err`'s cause chain, if any. */
 export function tlsCode(err: unknown): string | undefined {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 8; i++) {
-    if (typeof e.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(e.code)) {
-      return e.code;
-    }
-    e = e.cause as typeof e;
-  }
-  return undefined;
+  return codeInChain(err, (code) => /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code));
 }
 
 export function tlsFailed(hostPort: string, code: string, cause?: unknown): ConfigError {

@@ -4,6 +4,7 @@
  */
 import {
   CmfError,
+  codeInChain,
   ConfigError,
   NotFoundError,
   OperationError,
@@ -222,10 +223,5 @@ export function isTimeout(err: unknown): boolean {
 
 /** The system error code of a failed request (ECONNREFUSED, ...), or of what caused it. */
 export function errorCode(err: unknown): string | undefined {
-  let e = err as { code?: unknown; cause?: unknown } | undefined;
-  for (let depth = 0; e && depth < 5; depth++) {
-    if (typeof e.code === 'string') return e.code;
-    e = e.cause as typeof e;
-  }
-  return undefined;
+  return codeInChain(err, () => true);
 }

@@ -1,3 +1,4 @@
+import { codeInChain } from '../errors/index.js';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /**
@@ -44,9 +45,5 @@ export function jobsWithinOpenFileLimit(jobs: number): number {
 
 /** Whether `err` or an error in its cause chain is the process (or system) out of files. */
 export function isOutOfFiles(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 8; i++) {
-    if (e.code === 'EMFILE' || e.code === 'ENFILE') return true;
-    e = e.cause as typeof e;
-  }
-  return false;
+  return codeInChain(err, (code) => code === 'EMFILE' || code === 'ENFILE') !== undefined;
 }
