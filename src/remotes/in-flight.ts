@@ -5,6 +5,7 @@
  * have their own synchronous registry in fs/atomic.ts.
  */
 import { InterruptedError } from '../errors/index.js';
+import { waitAtMost } from '../util/wait-at-most.js';
 
 interface Undo {
   run: () => Promise<unknown>;
@@ -58,10 +59,6 @@ export async function undoRemoteWorkInFlight(timeoutMs: number): Promise<UndoOut
   const outcome: UndoOutcome = { undone: 0, notUndone: 0, left: [] };
   if (pending.length === 0) return outcome;
   const finished = new Set<Undo>();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((done) => {
-    timer = setTimeout(done, timeoutMs);
-  });
   const runs = pending.map((undo) =>
     Promise.resolve()
       .then(undo.run)
@@ -70,8 +67,7 @@ export async function undoRemoteWorkInFlight(timeoutMs: number): Promise<UndoOut
         () => undefined,
       ),
   );
-  await Promise.race([Promise.all(runs), deadline]);
-  clearTimeout(timer);
+  await waitAtMost(Promise.all(runs), timeoutMs);
   for (const undo of pending) {
     if (finished.has(undo)) outcome.undone++;
     else {

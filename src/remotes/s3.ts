@@ -15,6 +15,7 @@ import {
   type TransferOptions,
 } from './driver.js';
 import { accessDenied, authFailed, missingObject, noCredentials, remoteFailed } from './errors.js';
+import { waitAtMost } from '../util/wait-at-most.js';
 import {
   FIRST_ANSWER_TIMEOUT_MS,
   hostPortOf,
@@ -718,12 +719,7 @@ export class S3Driver implements RemoteDriver {
   async close(): Promise<void> {
     // A transfer that stopped on an error leaves no upload of its own behind if it can help it.
     // At most a few seconds: a server that does not answer must not hold the exit.
-    if (this.failedUploads.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<void>((done) => (timer = setTimeout(done, CLOSE_ABORT_MS)));
-      await Promise.race([this.abortFailedUploads(), deadline]);
-      clearTimeout(timer);
-    }
+    if (this.failedUploads.size > 0) await waitAtMost(this.abortFailedUploads(), CLOSE_ABORT_MS);
     this.http.close();
     if (this.sdkClient) (await this.sdkClient).destroy();
   }

@@ -43,6 +43,7 @@ import { startProxyCommand, type ProxyProcess } from './ssh-proxy.js';
 import { counting } from './streams.js';
 import { withUndoOnStop } from './in-flight.js';
 import { Gate } from '../util/gate.js';
+import { waitAtMost } from '../util/wait-at-most.js';
 
 export interface SshSettings {
   /** `ssh://[user@]host[:port]/abs/path` */
@@ -814,10 +815,7 @@ export class SshDriver implements RemoteDriver {
     session.closing = true;
     if (session.gone) return session.destroy();
     // end() waits for a close event that a dying connection may never send.
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((r) => (timer = setTimeout(r, 2000)));
-    await Promise.race([session.client.end().catch(() => undefined), deadline]);
-    clearTimeout(timer);
+    await waitAtMost(session.client.end(), 2000);
     session.destroy();
   }
 }
