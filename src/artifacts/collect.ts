@@ -35,12 +35,6 @@ export interface PipelineArtifact {
    * no URL to tell (then the `.dvc` file does, see artifacts/objects.ts).
    */
   legacy?: boolean;
-  /**
-   * The id of the artifact's latest event in the selected executions: among versions of one
-   * path, the highest is the one logged last (re-logging known content reuses the older,
-   * lower artifact id, so artifact ids do not tell).
-   */
-  lastEvent: number;
   /** The `url` property as stored (`<pipeline>:<url>[,<pipeline>:<url>…]`), if any. */
   url?: string;
   /** The object URL of this pipeline's entry in `url` (pipeline prefix removed). */
@@ -59,6 +53,11 @@ export interface PipelineArtifact {
 export interface RecordedPath {
   /** As recorded (relative to the MLMD file's directory, or absolute). */
   path: string;
+  /**
+   * The id of the latest event recording the artifact at this path in the selected
+   * executions: among versions of one path, the highest is the one logged last (re-logging
+   * known content reuses the older, lower artifact id, so artifact ids do not tell).
+   */
   lastEvent: number;
 }
 
@@ -171,15 +170,13 @@ export function collectArtifactSets(
         },
       );
     }
-    const lastEvent = new Map<number, number>();
     const eventsOf = new Map<number, MlmdEvent[]>();
     for (const e of store.links.eventsOfExecutions(executions.map((x) => x.id))) {
-      lastEvent.set(e.artifactId, Math.max(e.id, lastEvent.get(e.artifactId) ?? 0));
       const list = eventsOf.get(e.artifactId);
       if (list) list.push(e);
       else eventsOf.set(e.artifactId, [e]);
     }
-    const artifacts = store.artifacts.getMany([...lastEvent.keys()].sort((a, b) => a - b));
+    const artifacts = store.artifacts.getMany([...eventsOf.keys()].sort((a, b) => a - b));
     const out: PipelineArtifact[] = [];
     const fileless: FilelessArtifact[] = [];
     for (const a of artifacts) {
@@ -209,7 +206,6 @@ export function collectArtifactSets(
         type: a.typeName,
         name: a.name,
         path,
-        lastEvent: lastEvent.get(a.id)!,
         ...(oid ? { oid } : {}),
         ...(named ? { legacy: named.legacy } : {}),
         ...(url !== undefined ? { url } : {}),

@@ -169,7 +169,8 @@ async function complete(cache: LocalCache, t: Target, failed: Set<string>): Prom
  */
 export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArtifactsResult> {
   const ctx = await loadArtifactContext(opts);
-  let selected = pathViews(ctx.artifacts);
+  const views = pathViews(ctx.artifacts);
+  let selected = views;
   if (opts.artifact !== undefined) {
     const where = { cwd: opts.cwd ?? process.cwd(), baseDir: ctx.baseDir };
     const nameOf = (a: { name: string }) => a.name;
@@ -177,9 +178,7 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
     if (selected.length === 0) {
       const other = selectArtifacts(ctx.fileless, nameOf, opts.artifact, where)[0];
       if (other) throw noFile(opts.artifact, opts.pipeline, other);
-      const dirs = pathViews(ctx.artifacts)
-        .filter((v) => v.artifact.oid?.endsWith('.dir'))
-        .map((v) => v.path);
+      const dirs = views.filter((v) => v.artifact.oid?.endsWith('.dir')).map((v) => v.path);
       throw artifactNotFound(
         opts.artifact,
         opts.pipeline,

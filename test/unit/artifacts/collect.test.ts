@@ -48,7 +48,6 @@ describe('-a matching', () => {
     type: 'Dataset',
     name,
     path: name.split(':')[0]!,
-    lastEvent: id,
     push: true,
     paths: [{ path: name.split(':')[0]!, lastEvent: id }],
   });
