@@ -90,9 +90,9 @@ export function recordArtifact(scope: Scope, spec: ArtifactSpec): LogResult {
     updated.set(first.id, store.artifacts.update(first.id, { customProperties: merged }));
   }
   if (spec.url) {
+    const entries = spec.url.entry.split(',').filter((e) => e !== '');
     for (const a of spec.url.targets === 'all' ? existing : [first]) {
       const current = updated.get(a.id) ?? a;
-      const entries = spec.url.entry.split(',').filter((e) => e !== '');
       const next = entries.reduce((acc, e) => mergeUrl(acc, e), urlOf(current));
       if (next !== urlOf(current)) {
         updated.set(a.id, store.artifacts.update(a.id, { properties: { url: next } }));

@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -41,7 +41,7 @@ function trueCause(dir: string, err: unknown): unknown {
   if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return err;
   let child = dir;
   for (let parent = dirname(child); parent !== child; child = parent, parent = dirname(child)) {
-    if (!exists(parent)) continue;
+    if (!existsSync(parent)) continue;
     try {
       mkdirSync(child);
     } catch (real) {
@@ -50,13 +50,4 @@ function trueCause(dir: string, err: unknown): unknown {
     return RETRY;
   }
   return err;
-}
-
-function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -6,14 +6,7 @@
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import {
-  CmfError,
-  isNoSpaceError,
-  noSpaceError,
-  orNoSpace,
-  withHint,
-  writtenPath,
-} from '../errors/index.js';
+import { CmfError, isNoSpaceError, orNoSpace, toCmfError, withHint } from '../errors/index.js';
 import { tempPathBeside } from '../fs/atomic.js';
 import { mapLimit } from '../util/map-limit.js';
 import type { AddResult } from './add.js';
@@ -112,8 +105,7 @@ function writeNewDvcFile(path: string, text: string): void {
  * cache too. Other errors are returned unchanged.
  */
 export function addError(err: unknown, cache: LocalCache): unknown {
-  let typed = err;
-  if (isNoSpaceError(err)) typed = noSpaceError(writtenPath(err), err);
+  const typed = isNoSpaceError(err) ? toCmfError(err) : err;
   if (!(typed instanceof CmfError) || typed.code !== 'DISK_FULL') return err;
   const path = typed.data?.path;
   const root = resolve(cache.root);
