@@ -8,8 +8,13 @@ export function isJsonFlag(arg: string): boolean {
   return arg.length >= 4 && '--json'.startsWith(arg);
 }
 
-/** A JSON flag before any `--` (after it, words are arguments). */
-export function wantsJson(argv: readonly string[]): boolean {
+/** The words before any `--`: after it, words are arguments, not flags. */
+export function flagWords(argv: readonly string[]): readonly string[] {
   const end = argv.indexOf('--');
-  return (end < 0 ? argv : argv.slice(0, end)).some(isJsonFlag);
+  return end < 0 ? argv : argv.slice(0, end);
+}
+
+/** A JSON flag before any `--`. */
+export function wantsJson(argv: readonly string[]): boolean {
+  return flagWords(argv).some(isJsonFlag);
 }

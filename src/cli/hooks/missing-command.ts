@@ -1,4 +1,5 @@
 import { type Hook } from '@oclif/core';
+import { flagWords } from '../json-flag.js';
 
 /**
  * oclif's `init` hook, run before oclif looks the command up: a topic without a command
@@ -7,8 +8,7 @@ import { type Hook } from '@oclif/core';
  */
 const hook: Hook.Init = async function (opts) {
   const argv = opts.argv ?? [];
-  const end = argv.indexOf('--');
-  const asksHelp = (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
+  const asksHelp = flagWords(argv).some((a) => a === '--help' || a === '-h');
   if (asksHelp) return;
   // `cmf --json` alone: oclif takes the flag for a command id; it is `cmf` without a command.
   const onlyJson = opts.id === '--json' && argv.length === 0;
