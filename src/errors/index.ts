@@ -180,26 +180,41 @@ export function withData<E extends CmfError>(err: E, extra: Record<string, unkno
   return withProperty(err, 'data', { ...err.data, ...extra });
 }
 
+/** What {@link errorInChain} looks at in each error of a chain. */
+export interface ChainLink {
+  code?: unknown;
+  message?: unknown;
+}
+
 /**
- * The first error code in `err`'s cause chain (and in the errors of an AggregateError, as a
+ * The first error in `err`'s cause chain (and in the errors of an AggregateError, as a
  * connection tried on several addresses gives) that `matches`; undefined when none does.
  */
-export function codeInChain(err: unknown, matches: (code: string) => boolean): string | undefined {
+export function errorInChain(
+  err: unknown,
+  matches: (link: ChainLink) => boolean,
+): ChainLink | undefined {
   for (
-    let e = err as { code?: unknown; cause?: unknown; errors?: unknown[] } | undefined, i = 0;
+    let e = err as (ChainLink & { cause?: unknown; errors?: unknown[] }) | undefined, i = 0;
     e && i < 8;
     i++
   ) {
-    if (typeof e.code === 'string' && matches(e.code)) return e.code;
+    if (typeof e === 'object' && matches(e)) return e;
     if (Array.isArray(e.errors)) {
       for (const inner of e.errors) {
-        const c = codeInChain(inner, matches);
-        if (c) return c;
+        const found = errorInChain(inner, matches);
+        if (found) return found;
       }
     }
     e = e.cause as typeof e;
   }
   return undefined;
+}
+
+/** The first error code in `err`'s cause chain that `matches` (see {@link errorInChain}). */
+export function codeInChain(err: unknown, matches: (code: string) => boolean): string | undefined {
+  const found = errorInChain(err, (e) => typeof e.code === 'string' && matches(e.code));
+  return found?.code as string | undefined;
 }
 
 /** Wraps anything thrown that is not a CmfError, so the CLI has one shape to render. */

@@ -4,6 +4,7 @@ import {
   NotFoundError,
   OperationError,
   codeInChain,
+  errorInChain,
 } from '../errors/index.js';
 
 /** Error codes that make every further request to the same remote pointless. */
@@ -299,6 +300,38 @@ export function tooManyOpenFiles(jobs: number, cause?: unknown): OperationError 
 /** The TLS certificate error code in `err`'s cause chain, if any. */
 export function tlsCode(err: unknown): string | undefined {
   return codeInChain(err, (code) => /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code));
+}
+
+/**
+ * The reason of an OpenSSL handshake error (not a certificate one) in `err`'s cause chain, as
+ * in "…:SSL routines:tls_validate_record_header:wrong version number:…" (Node gives such
+ * errors the code EPROTO). "wrong version number" is what an https:// URL pointed at a
+ * plain-HTTP port gets: the server's HTTP answer is not a TLS record.
+ */
+export function tlsHandshakeReason(err: unknown): string | undefined {
+  const found = errorInChain(
+    err,
+    (e) => typeof e.message === 'string' && e.message.includes(':SSL routines:'),
+  );
+  return (found?.message as string | undefined)?.match(/:SSL routines:[^:]*:([^:]+):/)?.[1];
+}
+
+export function tlsHandshakeFailed(hostPort: string, reason: string, cause?: unknown): ConfigError {
+  const plainHttp = /wrong version number|http request/i.test(reason);
+  return new ConfigError(
+    'REMOTE_TLS',
+    plainHttp
+      ? `${hostPort} did not answer in TLS (${reason}): is it a plain http:// server?`
+      : `The TLS handshake with ${hostPort} failed (${reason})`,
+    {
+      hint: plainHttp
+        ? "If the server does not use TLS, write http:// in the remote's URL or endpoint " +
+          "('cmf init show' shows it); otherwise check the port."
+        : "Check the remote's URL and port ('cmf init show') and that the server speaks TLS.",
+      data: { hostPort, reason },
+      cause,
+    },
+  );
 }
 
 export function tlsFailed(hostPort: string, code: string, cause?: unknown): ConfigError {

@@ -12,6 +12,8 @@ import {
   remoteFailed,
   tlsCode,
   tlsFailed,
+  tlsHandshakeReason,
+  tlsHandshakeFailed,
   unreachable,
 } from './errors.js';
 import {
@@ -289,6 +291,8 @@ function transportError(
   if (net) return unreachable(target.hostPort, net, err, answeredBefore);
   const tls = tlsCode(err);
   if (tls) return tlsFailed(target.hostPort, tls, err);
+  const handshake = tlsHandshakeReason(err);
+  if (handshake) return tlsHandshakeFailed(target.hostPort, handshake, err);
   return remoteFailed(target.location, what, err);
 }
 
