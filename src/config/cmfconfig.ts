@@ -125,11 +125,12 @@ export async function updateCmfConfig(
 /**
  * For `cmf init`: a `.cmfconfig` that does not parse is moved aside to `<path>.bak` (or
  * `.bak.1`, `.bak.2`… when that exists: an earlier backup is never overwritten), so that
- * init can write a fresh one. Returns the backup's path and the parse error, or undefined
+ * init can write a fresh one (`beforeMove` is told the backup's path first). Returns the backup's path and the parse error, or undefined
  * when the file is absent or readable (and is left as it is).
  */
 export async function backUpUnreadableCmfConfig(
   path: string,
+  beforeMove?: (backup: string) => void,
 ): Promise<{ backup: string; error: CmfError } | undefined> {
   try {
     await readCmfConfig(path);
@@ -138,6 +139,7 @@ export async function backUpUnreadableCmfConfig(
     if (!(err instanceof CmfError) || err.code !== 'CONFIG_SYNTAX') throw err;
     let backup = `${path}.bak`;
     for (let n = 1; existsSync(backup); n++) backup = `${path}.bak.${n}`;
+    beforeMove?.(backup);
     await rename(path, backup);
     return { backup, error: err };
   }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { writeFileAtomic } from '../fs/atomic.js';
 
 /**
@@ -25,9 +25,19 @@ export class InitUndo {
     this.steps.push({
       path,
       undo: before
-        ? () => writeFileAtomic(path, before.data, { mode: before.mode })
+        ? async () => {
+            // Already as it was (a later step moved it back): rewriting it would need space
+            // that a full disk, the likely reason for the undo, does not have.
+            if (await unchanged(path, before)) return;
+            await writeFileAtomic(path, before.data, { mode: before.mode });
+          }
         : () => rm(path, { force: true }),
     });
+  }
+
+  /** Before renaming `from` to `to` (absent): on undo it is renamed back, needing no space. */
+  keepMove(from: string, to: string): void {
+    this.steps.push({ path: to, undo: () => rename(to, from) });
   }
 
   /** Before creating directory `dir`: if it does not exist yet, it goes, with its content, on undo. */
@@ -48,5 +58,14 @@ export class InitUndo {
     }
     this.steps.length = 0;
     return failed;
+  }
+}
+
+async function unchanged(path: string, before: { data: Buffer; mode: number }): Promise<boolean> {
+  try {
+    const { mode } = await stat(path);
+    return (mode & 0o7777) === before.mode && (await readFile(path)).equals(before.data);
+  } catch {
+    return false;
   }
 }

@@ -2,7 +2,15 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GIT_REMOTE } from '../git/remote-name.js';
 import { ensureDvcSkeleton } from '../hashing/gitignore.js';
-import { CmfError, OperationError, UsageError, withHint } from '../errors/index.js';
+import {
+  CmfError,
+  OperationError,
+  UsageError,
+  isNoSpaceError,
+  noSpaceError,
+  withHint,
+  writtenPath,
+} from '../errors/index.js';
 import {
   DEFAULT_CMF_SERVER_URL,
   NEO4J_DB_SECTION,
@@ -122,6 +130,7 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
 function writeFailed(err: unknown): unknown {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return err;
+  if (isNoSpaceError(err)) return noSpaceError(writtenPath(err), err);
   return new OperationError('INIT_WRITE_FAILED', `cmf init failed: ${(err as Error).message}`, {
     cause: err,
     hint: 'Check that the project directory and its files are writable (and not directories or links where files belong), then run init again.',
@@ -198,8 +207,10 @@ async function writeProject(
   );
 
   // init owns .cmfconfig: one it cannot parse is kept aside and written afresh.
-  for (const file of [cmfconfig, `${cmfconfig}.bak`]) await undo.keepFile(file);
-  const replaced = await backUpUnreadableCmfConfig(cmfconfig);
+  await undo.keepFile(cmfconfig);
+  const replaced = await backUpUnreadableCmfConfig(cmfconfig, (backup) =>
+    undo.keepMove(cmfconfig, backup),
+  );
   const warnings = [...plan.warnings];
   if (replaced) {
     warnings.push(

@@ -4,7 +4,8 @@ import { mkdirSync, readdirSync, readFileSync, existsSync, writeFileSync, statSy
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { initProject, type InitOptions } from '../../../src/config/init.js';
-import { ConfigError, UsageError } from '../../../src/errors/index.js';
+import { ConfigError, OperationError, UsageError } from '../../../src/errors/index.js';
+import { fill, mountSmallTmpfs, unfill } from '../../helpers/full-fs.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const GIT_URL = 'https://github.com/example/project.git';
@@ -369,6 +370,33 @@ describe('cmf init: re-running and existing repositories', () => {
     expect(read(dir, '.cmfconfig.bak')).toBe('first backup\n');
     expect(read(dir, '.cmfconfig.bak.1')).toBe('garbage\n');
     expect(r.files.cmfconfigBackup).toBe(join(dir, '.cmfconfig.bak.1'));
+  });
+
+  it('a full disk while writing .cmfconfig is DISK_FULL, and the moved-aside backup comes back', async (ctx) => {
+    const { dir, home } = await setup();
+    const full = join(dir, 'full');
+    const unmount = mountSmallTmpfs(full);
+    if (!unmount) return ctx.skip();
+    try {
+      writeFileSync(join(full, '.cmfconfig.bak'), 'first backup\n');
+      writeFileSync(join(full, '.cmfconfig'), 'garbage\n');
+      fill(full);
+      const err = await init(
+        dir,
+        home,
+        { type: 'local', path: '/srv/store' },
+        { CONFIG_FILE: 'full/.cmfconfig' },
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OperationError);
+      expect((err as OperationError).code).toBe('DISK_FULL');
+      expect((err as OperationError).hint).toMatch(/Init changed nothing\.$/);
+      unfill(full);
+      expect(readdirSync(full).sort()).toEqual(['.cmfconfig', '.cmfconfig.bak']);
+      expect(read(full, '.cmfconfig')).toBe('garbage\n');
+      expect(readdirSync(dir)).toEqual(['full']);
+    } finally {
+      unmount();
+    }
   });
 
   it('refuses a .cmfconfig it cannot read (a directory), before writing anything', async () => {
