@@ -50,6 +50,11 @@ export interface PipelineArtifact {
   paths: RecordedPath[];
 }
 
+/** `a`'s full name as if it had been logged at `path` (another path of the same content). */
+export function nameAtPath(a: Pick<PipelineArtifact, 'name' | 'path'>, path: string): string {
+  return path + a.name.slice(a.path.length);
+}
+
 export interface RecordedPath {
   /** As recorded (relative to the MLMD file's directory, or absolute). */
   path: string;

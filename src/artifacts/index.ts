@@ -10,6 +10,7 @@ export {
   type PipelineArtifact,
 } from './collect.js';
 export { artifactNotFound, selectArtifacts, type SelectWhere } from './select.js';
+export { listArtifactsNamed } from './list.js';
 export { transferError, type ArtifactFailure } from './failures.js';
 export { checkArtifactConfig, type ArtifactTransferOptions } from './project.js';
 export { pushArtifacts, type PushArtifactsOptions, type PushArtifactsResult } from './push.js';

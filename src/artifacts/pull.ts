@@ -16,7 +16,12 @@ import {
   type RemoteDriver,
   type TransferProgress,
 } from '../remotes/index.js';
-import { projectRelativePath, type FilelessArtifact, type PipelineArtifact } from './collect.js';
+import {
+  nameAtPath,
+  projectRelativePath,
+  type FilelessArtifact,
+  type PipelineArtifact,
+} from './collect.js';
 import { artifactNotFound, enclosingPath, selectArtifacts } from './select.js';
 import { describeFailures, PATH_BLOCKED, type ArtifactFailure } from './failures.js';
 import {
@@ -124,7 +129,7 @@ function pathViews(artifacts: readonly PipelineArtifact[]): PathView[] {
       artifact: a,
       path: p.path,
       lastEvent: p.lastEvent,
-      name: p.path + a.name.slice(a.path.length),
+      name: nameAtPath(a, p.path),
     })),
   );
 }

@@ -440,6 +440,15 @@ describe('cmf dvc ingest: what dvc.yaml says', () => {
     const byName = await cmf(['artifact', 'pull', '-p', 'P', '-a', 'empty2'], dir);
     expect(byName.code).toBe(0);
     expect(listFiles(join(dir, 'out'))).toEqual(['b.txt', 'empty2']);
+
+    // list -a finds the one artifact by either path (it is named after the first).
+    for (const wanted of ['out/a.txt', 'out/b.txt', './out/b.txt']) {
+      const l = await cmf(['artifact', 'list', '-p', 'P', '-a', wanted, '--json'], dir);
+      expect(l.code).toBe(0);
+      expect(JSON.parse(l.stdout).map((r: { name: string }) => r.name)).toEqual([
+        expect.stringMatching(/^out\/a\.txt:/),
+      ]);
+    }
   });
 
   it('the same for library-logged datasets: content logged at two paths is pulled at both', async () => {

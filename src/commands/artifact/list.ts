@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { artifactNotFound, selectArtifacts } from '../../artifacts/index.js';
+import { listArtifactsNamed } from '../../artifacts/index.js';
 import { CmfCommand } from '../../cli/base-command.js';
 import { artifactFlag, mlmdFileFlag, pagingFlags, pipelineFlag } from '../../cli/flags.js';
 import {
@@ -41,17 +41,12 @@ export default class ArtifactList extends CmfCommand<Row[] | RawJson> {
       // The whole listing as JSON: serialised by SQLite, without row objects.
       if (this.jsonEnabled() && flags.artifact_name === undefined)
         return artifactRowsJson(store, pipeline);
-      rows = artifactRows(store, pipeline);
       const wanted = flags.artifact_name?.trim();
-      if (wanted !== undefined) {
-        // The same selection as `cmf artifact pull -a`, but a file name found at several
-        // paths shows them all (as cmflib's listing does) instead of asking which one.
-        const where = { cwd: process.cwd(), baseDir: dirname(store.path) };
-        rows = selectArtifacts(rows, (r) => String(r.name ?? ''), wanted, where, {
-          several: true,
-        });
-        if (rows.length === 0) throw artifactNotFound(wanted, pipeline);
-      }
+      const where = { cwd: process.cwd(), baseDir: dirname(store.path) };
+      rows =
+        wanted === undefined
+          ? artifactRows(store, pipeline)
+          : listArtifactsNamed(store, pipeline, wanted, where);
     } finally {
       store.close();
     }
