@@ -6,6 +6,7 @@ import { CmfError, UsageError } from '../errors/index.js';
 import { tokenExpiry } from '../remotes/osdf-token.js';
 import { inspectKey } from '../remotes/ssh-key.js';
 import { parseSshUrl, type SshUrl } from '../remotes/ssh-url.js';
+import { lookupSshConfig } from '../remotes/ssh-config.js';
 
 /**
  * What each `cmf init <type>` puts in the DVC remote (fixed names, as cmflib), split into
@@ -44,8 +45,10 @@ export interface AmazonRemoteOptions {
 export interface SshRemoteOptions {
   type: 'sshremote';
   path: string;
-  user: string;
-  port: string;
+  /** Default: the user of --path, else the User ~/.ssh/config gives the host. */
+  user?: string;
+  /** Default: the port of --path, else the Port ~/.ssh/config gives the host, else 22. */
+  port?: string;
   password?: string;
   keyfile?: string;
   /** Passphrase of the key file (DVC's `passphrase` option), for .dvc/config.local. */
@@ -235,8 +238,25 @@ function sshPath(url: string): SshUrl {
 function planSsh(opts: SshRemoteOptions, ctx: PlanContext): RemotePlan {
   const url = requireNonEmpty('path', opts.path);
   const parsed = sshPath(url);
-  const user = requireNonEmpty('user', opts.user);
-  const port = requireNonEmpty('port', opts.port);
+  // Push and pull read ~/.ssh/config (as DVC does); init reads it for what the flags leave
+  // out, and writes user and port down, as Python cmf (which reads them back) needs them.
+  const sshConfig = lookupSshConfig(
+    parsed.host,
+    join(ctx.home, '.ssh', 'config'),
+    opts.user || parsed.user,
+  );
+  const user =
+    opts.user !== undefined ? requireNonEmpty('user', opts.user) : (parsed.user ?? sshConfig.user);
+  if (user === undefined) {
+    throw usage(
+      `No SSH user for ${parsed.host}: give --user`,
+      `Or put the user in --path (ssh://USER@${parsed.host}/...), or a User line for the host in ~/.ssh/config.`,
+    );
+  }
+  const port =
+    opts.port !== undefined
+      ? requireNonEmpty('port', opts.port)
+      : String(parsed.port ?? sshConfig.port ?? 22);
   if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
     throw usage(`--port must be a TCP port number, got '${port}'`, 'Example: --port 22');
   }
@@ -306,14 +326,17 @@ function planSsh(opts: SshRemoteOptions, ctx: PlanContext): RemotePlan {
     // As DVC stores it (plain), with the other secrets.
     localOptions.push(['passphrase', passphrase]);
   }
-  if (ways.length === 0) {
+  const configuredKeys = sshConfig.identityFiles.filter((f) => existsSync(f));
+  if (ways.length === 0 && configuredKeys.length > 0) {
+    ways.push(`IdentityFile of ~/.ssh/config (${configuredKeys.join(', ')})`);
+  } else if (ways.length === 0) {
     ways.push('ssh agent or default keys (~/.ssh/id_*)');
     const hasDefaultKey = ['id_ed25519', 'id_ecdsa', 'id_rsa'].some((k) =>
       existsSync(join(ctx.home, '.ssh', k)),
     );
     if (!ctx.env.SSH_AUTH_SOCK && !hasDefaultKey) {
       warnings.push(
-        'No --password or --keyfile, no SSH agent (SSH_AUTH_SOCK) and no ~/.ssh/id_* key: SSH logins will fail.',
+        'No --password or --keyfile, no SSH agent (SSH_AUTH_SOCK), no IdentityFile in ~/.ssh/config and no ~/.ssh/id_* key: SSH logins will fail.',
       );
     }
   }

@@ -23,8 +23,13 @@ export default class InitSshRemote extends CmfCommand<InitResult> {
       summary: 'Remote directory as an SSH URL, e.g. ssh://host/abs/dir.',
       helpValue: '<ssh://host/dir>',
     }),
-    user: Flags.string({ required: true, summary: 'SSH user name.' }),
-    port: Flags.string({ required: true, summary: 'SSH port, e.g. 22.' }),
+    user: Flags.string({
+      summary:
+        "SSH user name (default: the user in --path, else ~/.ssh/config's User for the host).",
+    }),
+    port: Flags.string({
+      summary: "SSH port (default: the port in --path, else ~/.ssh/config's Port, else 22).",
+    }),
     password: Flags.string({ summary: 'SSH password (prefer --keyfile or the SSH agent).' }),
     keyfile: Flags.string({ summary: 'Private key file for the SSH login.', helpValue: '<file>' }),
     passphrase: Flags.string({

@@ -175,6 +175,35 @@ describe('cmf init: files written', () => {
     expect(r.remote.credentials).toMatch(/key file/);
   });
 
+  it('sshremote without --user/--port takes them from --path, else ~/.ssh/config (Host alias)', async () => {
+    const { dir, home } = await setup();
+    mkdirSync(join(home, '.ssh'));
+    const key = join(home, '.ssh', 'work_key');
+    writeFileSync(key, 'not read by init\n');
+    writeFileSync(
+      join(home, '.ssh', 'config'),
+      `Host store\n  HostName data.example.org\n  User carol\n  Port 2200\n  IdentityFile ${key}\n`,
+    );
+    const r = await init(dir, home, { type: 'sshremote', path: 'ssh://store/srv/cmf' });
+    expect(read(dir, '.dvc/config')).toContain(
+      'url = ssh://store/srv/cmf\n    user = carol\n    port = 2200\n',
+    );
+    expect(r.remote.credentials).toBe(`IdentityFile of ~/.ssh/config (${key})`);
+    expect(r.warnings).toEqual([]);
+
+    // The URL's user and port win over the config's; the port defaults to 22.
+    await init(dir, home, { type: 'sshremote', path: 'ssh://dave@store:2022/srv' });
+    expect(read(dir, '.dvc/config')).toContain('user = dave\n    port = 2022\n');
+    await init(dir, home, { type: 'sshremote', path: 'ssh://erin@other/srv' });
+    expect(read(dir, '.dvc/config')).toContain('user = erin\n    port = 22\n');
+
+    const err = await init(dir, home, { type: 'sshremote', path: 'ssh://other/srv' }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).message).toBe('No SSH user for other: give --user');
+  });
+
   it('osdfremote with a token file: Bearer token in config.local, the path in [osdf]', async () => {
     const { dir, home } = await setup();
     const tokenFile = join(home, 'tok');
