@@ -17,13 +17,14 @@ for (const stream of [process.stdout, process.stderr]) {
 const argv = process.argv.slice(2);
 exitIfNodeTooOld(argv);
 // `cmf --version` / `-v`, with or without --json: answered without loading oclif (about
-// 100 ms of module loading), in the same text and JSON as `cmf version`.
-const versionText =
-  argv.length <= 2 && argv.some((a) => a === '--version' || a === '-v')
-    ? (await import('../dist/cli/version-info.js')).versionReply(argv, packageVersion())
-    : undefined;
-if (versionText !== undefined) {
-  process.stdout.write(versionText);
+// 100 ms of module loading), in the same text and JSON as `cmf version`; anything more
+// after it is refused there too.
+const version = argv.some((a) => a === '--version' || a === '-v')
+  ? (await import('../dist/cli/version-info.js')).versionReply(argv, packageVersion())
+  : undefined;
+if (version !== undefined) {
+  process[version.stream].write(version.text);
+  process.exitCode = version.exitCode;
 } else {
   // The compile cache (Node >= 22.1) saves parsing time on every run after the first.
   module.enableCompileCache?.();

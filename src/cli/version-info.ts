@@ -1,5 +1,7 @@
 import { jsonText } from '../cmf/raw-json.js';
+import { UsageError } from '../errors/index.js';
 import { isJsonFlag } from './json-flag.js';
+import { renderError } from './render-error.js';
 
 /** What `cmf version` and `cmf --version` report; one shape for text and JSON. */
 export interface VersionInfo {
@@ -21,16 +23,34 @@ export function versionLine(info: VersionInfo): string {
   return `cmf/${info.version} ${info.platform} node-v${info.node}`;
 }
 
+/** What bin/run.js writes for a command line starting with --version (see versionReply). */
+export interface VersionReply {
+  stream: 'stdout' | 'stderr';
+  text: string;
+  exitCode: number;
+}
+
+const isVersionFlag = (a: string) => a === '--version' || a === '-v';
+
 /**
  * bin/run.js answers `cmf --version` and `cmf -v`, with or without `--json`, without loading
- * oclif. Undefined for any other command line, which oclif then handles.
+ * oclif. Anything else after a leading version flag is a usage error (exit 2): oclif would
+ * print the version and ignore it. Undefined for any other command line, which oclif handles.
  */
-export function versionReply(argv: readonly string[], version: string): string | undefined {
-  const versionFlags = argv.filter((a) => a === '--version' || a === '-v').length;
+export function versionReply(argv: readonly string[], version: string): VersionReply | undefined {
+  const versionFlags = argv.filter(isVersionFlag).length;
   const jsonFlags = argv.filter(isJsonFlag).length;
-  if (versionFlags !== 1 || jsonFlags > 1 || versionFlags + jsonFlags !== argv.length) {
-    return undefined;
+  if (versionFlags === 1 && jsonFlags <= 1 && versionFlags + jsonFlags === argv.length) {
+    const info = versionInfo(version);
+    const text = (jsonFlags ? jsonText(info) : versionLine(info)) + '\n';
+    return { stream: 'stdout', text, exitCode: 0 };
   }
-  const info = versionInfo(version);
-  return (jsonFlags ? jsonText(info) : versionLine(info)) + '\n';
+  if (argv.length === 0 || !isVersionFlag(argv[0]!)) return undefined;
+  const extra = argv.slice(1);
+  const err = new UsageError(
+    'USAGE',
+    `Unexpected argument${extra.length > 1 ? 's' : ''} to 'cmf ${argv[0]}': ${extra.join(' ')}`,
+    { hint: `'cmf ${argv[0]}' takes only --json; 'cmf --help' lists the commands.` },
+  );
+  return { stream: 'stderr', text: renderError(err, jsonFlags > 0), exitCode: err.exitCode };
 }

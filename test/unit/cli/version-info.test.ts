@@ -10,24 +10,37 @@ describe('the --version fast path', () => {
   };
 
   it('answers --version and -v in text, and in JSON with --json in either place', () => {
-    expect(versionReply(['--version'], '1.2.3')).toBe(line);
-    expect(versionReply(['-v'], '1.2.3')).toBe(line);
+    const out = (text: string) => ({ stream: 'stdout', text, exitCode: 0 });
+    expect(versionReply(['--version'], '1.2.3')).toEqual(out(line));
+    expect(versionReply(['-v'], '1.2.3')).toEqual(out(line));
     for (const argv of [
       ['--version', '--json'],
       ['--js', '-v'],
     ]) {
-      expect(JSON.parse(versionReply(argv, '1.2.3')!)).toEqual(json);
+      expect(JSON.parse(versionReply(argv, '1.2.3')!.text)).toEqual(json);
     }
   });
 
-  it('leaves every other command line to oclif', () => {
+  it('refuses anything more after a leading version flag (oclif would ignore it)', () => {
+    expect(versionReply(['--version', '--bogus'], '1.2.3')).toEqual({
+      stream: 'stderr',
+      text:
+        "Error: Unexpected argument to 'cmf --version': --bogus\n" +
+        "Hint: 'cmf --version' takes only --json; 'cmf --help' lists the commands.\n",
+      exitCode: 2,
+    });
     for (const argv of [
-      [],
-      ['--json'],
-      ['-v', '--bogus'],
       ['-v', '--version'],
-      ['-v', '--json', '--json'],
+      ['-v', 'artifact', 'list'],
     ]) {
+      expect(versionReply(argv, '1.2.3'), argv.join(' ')).toMatchObject({ exitCode: 2 });
+    }
+    const json = versionReply(['-v', '--json', '--json'], '1.2.3')!;
+    expect(JSON.parse(json.text).error).toMatchObject({ code: 'USAGE', exitCode: 2 });
+  });
+
+  it('leaves every other command line to oclif', () => {
+    for (const argv of [[], ['--json'], ['artifact', '-v'], ['--json', '-v', 'x']]) {
       expect(versionReply(argv, '1.2.3'), argv.join(' ')).toBeUndefined();
     }
   });
