@@ -27,6 +27,7 @@ export const FATAL_REMOTE_CODES = new Set([
   'REMOTE_CONNECTION_LOST',
   // Not the remote's fault, but as final: nothing downloaded can be stored.
   'CACHE_NOT_WRITABLE',
+  'DISK_FULL',
   'TOO_MANY_OPEN_FILES',
 ]);
 

@@ -13,7 +13,14 @@ import { chmod, rename, rm } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CmfError, IntegrityError, OperationError, toCmfError } from '../errors/index.js';
+import {
+  CmfError,
+  IntegrityError,
+  OperationError,
+  isNoSpaceError,
+  noSpaceError,
+  toCmfError,
+} from '../errors/index.js';
 import { tempPathBeside, trackTemp, untrackTemp } from '../fs/atomic.js';
 import { sweepStaleTemps } from '../fs/stale-temps.js';
 import { CACHE_OBJECT_MODE, isDirOid, type LocalCache } from '../hashing/cache.js';
@@ -563,6 +570,7 @@ async function fetchObject(
     try {
       await cache.makeDirFor(dest);
     } catch (err) {
+      if (isNoSpaceError(err)) throw cacheFull(cache, err);
       throw cacheNotWritable(cache, (err as NodeJS.ErrnoException).code, err) ?? err;
     }
     sink.madeDirs.add(dir);
@@ -575,6 +583,7 @@ async function fetchObject(
   try {
     return await fetchInto(tmp, wanted, driver, sink);
   } catch (err) {
+    if (isNoSpaceError(err)) throw cacheFull(cache, err);
     // The driver may blame the remote for a temp file it could not write: find out.
     throw cacheNotWritable(cache, probeWrite(dir), err) ?? err;
   } finally {
@@ -619,6 +628,17 @@ function cacheNotWritable(
       data: { path: cache.root, errno: code },
       cause,
     },
+  );
+}
+
+/** The error that stops a pull when the cache's file system is full: no object fits. */
+function cacheFull(cache: LocalCache, cause: unknown): OperationError {
+  return noSpaceError(
+    cache.root,
+    cause,
+    `Free space on the file system holding the cache (\`df -h ${cache.root}\`), or point ` +
+      'cache.dir in .dvc/config at a directory with room, then pull again: objects already ' +
+      'pulled are not pulled again.',
   );
 }
 

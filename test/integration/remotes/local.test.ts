@@ -4,12 +4,18 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalDriver } from '../../../src/remotes/local.js';
-import { pullObjects, pushObjects, type TransferProgress } from '../../../src/remotes/transfer.js';
+import {
+  partialResult,
+  pullObjects,
+  pushObjects,
+  type TransferProgress,
+} from '../../../src/remotes/transfer.js';
 import { openRemote } from '../../../src/remotes/factory.js';
 import { remoteContract } from '../../helpers/remote-contract.js';
 import { buildRemoteFixture } from '../../helpers/remote-fixture.js';
 import { killAndResumeTest } from '../../helpers/remote-kill.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { fill, mountSmallTmpfs } from '../../helpers/full-fs.js';
 
 remoteContract('local', async () => new LocalDriver(join(await tempDir(), 'remote')), {
   bigBytes: 50 << 20,
@@ -125,6 +131,34 @@ describe.skipIf(!asRoot)('local directories on a read-only mount', () => {
           },
         );
       });
+    }
+  });
+});
+
+describe('local cache full', () => {
+  it('(root) pulling into a cache on a full file system is one DISK_FULL error, not one failure per object', async (ctx) => {
+    const { LocalCache } = await import('../../../src/hashing/cache.js');
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 40 });
+    const driver = new LocalDriver(join(dir, 'remote'));
+    expect((await pushObjects(fx.cache, driver, fx.roots)).failed).toEqual([]);
+    const cacheDir = join(dir, 'full-cache');
+    const unmount = mountSmallTmpfs(cacheDir);
+    if (!unmount) return ctx.skip();
+    try {
+      fill(cacheDir);
+      const err = await pullObjects(new LocalCache(cacheDir), driver, fx.roots).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({
+        code: 'DISK_FULL',
+        exitCode: 1,
+        message: expect.stringContaining(`Cannot write ${cacheDir}: no space left`),
+        hint: expect.stringContaining('cache.dir'),
+      });
+      expect(partialResult(err)).toMatchObject({ transferred: expect.any(Number) });
+    } finally {
+      unmount();
     }
   });
 });
