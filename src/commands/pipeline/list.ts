@@ -1,5 +1,6 @@
 import { CmfCommand } from '../../cli/base-command.js';
 import { mlmdFileFlag } from '../../cli/flags.js';
+import { writeOutput } from '../../cli/output.js';
 import { openMlmdForReading } from '../../cli/open-mlmd.js';
 import { visibleText } from '../../cli/table.js';
 import { listPipelines, pipelineRow, type Row } from '../../cmf/query.js';
@@ -22,7 +23,7 @@ export default class PipelineList extends CmfCommand<Row[]> {
       const pipelines = listPipelines(store);
       if (!this.jsonEnabled()) {
         if (pipelines.length === 0) this.logToStderr(`No pipelines in ${store.path}.`);
-        else process.stdout.write(pipelines.map((p) => visibleText(p.name) + '\n').join(''));
+        else writeOutput(pipelines.map((p) => visibleText(p.name) + '\n').join(''));
       }
       return pipelines.map(pipelineRow);
     } finally {
