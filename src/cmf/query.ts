@@ -12,6 +12,7 @@
  *   "pipeline not found".
  */
 import { NotFoundError } from '../errors/index.js';
+import { visibleText } from '../util/visible-text.js';
 import {
   TypeKind,
   type MlmdContext,
@@ -46,24 +47,50 @@ export function requirePipeline(store: MlmdStore, name: string): MlmdContext {
   );
 }
 
-/** PIPELINE_NOT_FOUND for `name` in the store at `location`, naming (some of) `known`. */
+/**
+ * PIPELINE_NOT_FOUND for `name` in the store at `location`, naming (some of) `known`. The
+ * names are metadata from anyone: the text shows them escaped (visibleText), `data` exactly.
+ * A name that differs from the one given only in Unicode normalisation (NFD from macOS vs
+ * NFC) looks identical on screen, so the hint says so rather than listing it unexplained.
+ */
 export function pipelineNotFoundError(
   name: string,
   location: string,
   known: string[],
 ): NotFoundError {
-  const shown = known.slice(0, 10).join(', ') + (known.length > 10 ? ', ...' : '');
+  const listed = known.slice(0, 10);
+  const shown = listed.map(visibleText).join(', ') + (known.length > 10 ? ', ...' : '');
+  const lookalike = known.find((k) => k.normalize('NFC') === name.normalize('NFC'));
+  let hint =
+    known.length === 0
+      ? 'This MLMD file holds no pipelines; check the path given with -f/--file_name.'
+      : `Pipelines in this file: ${shown}. Run 'cmf pipeline list' to see them all.`;
+  if (lookalike !== undefined) {
+    hint =
+      `A pipeline "${visibleText(lookalike)}" exists: its name differs from the one given only ` +
+      `in Unicode normalisation (${normalForm(lookalike)} vs ${normalForm(name)}). ` +
+      `Pass the name as stored ('cmf pipeline list --json' shows it exactly).`;
+  }
   return new NotFoundError(
     'PIPELINE_NOT_FOUND',
-    `Pipeline "${name}" doesn't exist in ${location}`,
+    `Pipeline "${visibleText(name)}" doesn't exist in ${location}`,
     {
-      hint:
-        known.length === 0
-          ? 'This MLMD file holds no pipelines; check the path given with -f/--file_name.'
-          : `Pipelines in this file: ${shown}. Run 'cmf pipeline list' to see them all.`,
-      data: { pipeline: name, path: location },
+      hint,
+      data: {
+        pipeline: name,
+        path: location,
+        pipelines: listed,
+        ...(lookalike === undefined ? {} : { sameAfterNormalisation: lookalike }),
+      },
     },
   );
+}
+
+/** Which Unicode normal form `s` is in, for messages. */
+function normalForm(s: string): string {
+  if (s === s.normalize('NFC')) return 'NFC';
+  if (s === s.normalize('NFD')) return 'NFD';
+  return 'mixed';
 }
 
 /** Stage contexts of a pipeline (its child contexts), in id order. */

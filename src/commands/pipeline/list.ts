@@ -2,7 +2,7 @@ import { CmfCommand } from '../../cli/base-command.js';
 import { mlmdFileFlag } from '../../cli/flags.js';
 import { writeOutput } from '../../cli/output.js';
 import { openMlmdForReading } from '../../cli/open-mlmd.js';
-import { visibleText } from '../../cli/table.js';
+import { visibleText } from '../../util/visible-text.js';
 import { listPipelines, pipelineRow, type Row } from '../../cmf/query.js';
 
 export default class PipelineList extends CmfCommand<Row[]> {

@@ -73,6 +73,8 @@ describe('grid table renderer', () => {
     );
     // Whitespace keeps textwrap's meaning (tabs expanded, a newline a space).
     expect(gridTable(['c'], [['a\tb\nc']], 30)).toContain('| a       b c |');
+    // A bidi override would make the rest of the line read backwards.
+    expect(gridTable(['c'], [['x\u202eabc']], 30)).toContain('| x\\u202eabc |');
   });
 
   it('measures text width as terminals show it', () => {
