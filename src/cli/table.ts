@@ -17,11 +17,14 @@ import { fill } from './textwrap.js';
 export const LIST_WRAP = 14;
 export const DETAIL_WRAP = 30;
 
-/** The text a cell shows: wrapped strings, plain numbers, `nan` when absent. */
+/** The text a cell shows: wrapped strings, plain numbers, `nan` when absent (or NaN). */
 export function cellText(v: Cell | undefined | null, width: number): string {
   if (v === undefined || v === null) return 'nan';
   if (typeof v === 'string') return fill(visibleCellText(v), width);
   if (typeof v === 'boolean') return v ? 'True' : 'False';
+  // A diverged metric: as Python prints a float (pandas and tabulate show it so).
+  if (typeof v === 'number' && !Number.isFinite(v))
+    return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
   return String(v);
 }
 

@@ -77,6 +77,12 @@ describe('grid table renderer', () => {
     expect(gridTable(['c'], [['x\u202eabc']], 30)).toContain('| x\\u202eabc |');
   });
 
+  it('NaN and infinities show as Python prints floats (nan, inf), right-aligned; bools True/False', () => {
+    const t = gridTable(['a', 'b', 'c', 'd'], [[NaN, Infinity, -Infinity, true]], 14);
+    expect(t).toContain('| nan | inf | -inf | True |');
+    expect(gridTable(['loss'], [[NaN], [0.25]], 14)).toContain('|  nan |');
+  });
+
   it('measures text width as terminals show it', () => {
     expect(textWidth('abc')).toBe(3);
     expect(textWidth('')).toBe(0);
