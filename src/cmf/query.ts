@@ -382,9 +382,12 @@ export function executionNotFound(pipelineName: string, uuid: string): NotFoundE
   );
 }
 
-/** Whether a comma-joined Execution_uuid value holds `uuid`. */
+/** Whether a comma-joined Execution_uuid value holds `uuid` (spaces aside, in any case). */
 export function hasUuid(value: Cell | undefined, uuid: string): boolean {
-  return typeof value === 'string' && value.split(',').some((u) => u.trim() === uuid);
+  const wanted = uuid.trim().toLowerCase();
+  return (
+    typeof value === 'string' && value.split(',').some((u) => u.trim().toLowerCase() === wanted)
+  );
 }
 
 /** Artifact records of a pipeline (`-a` selection: src/artifacts/select.ts). */

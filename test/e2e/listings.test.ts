@@ -223,3 +223,19 @@ describe('names from metadata on the terminal', () => {
     );
   });
 });
+
+describe('the same flags for every list command', () => {
+  it('-p is trimmed, -e matches in any case and trimmed; pipeline list takes the paging flags', async () => {
+    const cwd = await project();
+    const p = await runCmf(['execution', 'list', '-p', ' Test-env ', '--json'], { cwd });
+    expect(p.code).toBe(0);
+    expect(JSON.parse(p.stdout)).toHaveLength(2);
+    const uuid = ' F1111111-76F3-11EE-9A0F-0242AC110002';
+    const e = await runCmf(['execution', 'list', '-p', 'Test-env', '-e', uuid, '--json'], { cwd });
+    expect(e.code).toBe(0);
+    expect(JSON.parse(e.stdout).map((r: { id: number }) => r.id)).toEqual([2]);
+    const l = await runCmf(['pipeline', 'list', '--no-pager', '--page-size', '5'], { cwd });
+    expect(l.code).toBe(0);
+    expect(l.stdout).toBe('Test-env\nMetrics-only\nEmpty\n');
+  });
+});
