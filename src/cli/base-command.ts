@@ -1,7 +1,7 @@
 import { format } from 'node:util';
 import { Command, Errors, type Interfaces } from '@oclif/core';
 import { RawJson, jsonText } from '../cmf/raw-json.js';
-import { CmfError, ExitCode, toCmfError } from '../errors/index.js';
+import { CmfError, UsageError, toCmfError } from '../errors/index.js';
 import { expandFlagPrefixes, type PrefixFlag } from './flag-prefix.js';
 import { forDefaultMlmdFile } from './open-mlmd.js';
 import { handOverSignals, stopCleanlyOnSignals, type OwnStopSignal } from './interrupt.js';
@@ -115,7 +115,7 @@ export abstract class CmfCommand<T> extends Command {
       const help = `See '${this.commandLine()} --help'.`;
       const flags = allFlags(this.ctor as unknown as Interfaces.Input<object, object, object>);
       const { message, hint } = describeParseError(err.message, flags, help);
-      cmfError = new CmfError('USAGE', ExitCode.usage, message, { hint });
+      cmfError = new UsageError('USAGE', message, { hint });
     }
     return this.fail(cmfError);
   }
