@@ -7,10 +7,23 @@ import { exitIfNodeTooOld } from './node-check.js';
 // The reader of our output went away (`cmf artifact list | head`): stop quietly with the
 // status a process killed by SIGPIPE has, as git and coreutils do, instead of failing later
 // with a confusing warning. Whatever we were writing is atomic, so nothing is left half done.
+// Any other failure of a stream (output to files and devices goes through dist/cli/output.js
+// and is reported by the command) is said in one line, never as a stack trace, and is never
+// exit 0: what was written is incomplete.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err) => {
     if (err.code === 'EPIPE') process.exit(141);
-    throw err;
+    const which = stream === process.stdout ? 'standard output' : 'standard error';
+    const reason = String(err.message).replace(/^[A-Z0-9]+: /, '');
+    try {
+      if (stream !== process.stderr) {
+        process.stderr.write(
+          `Error: Cannot write to ${which}: ${reason} (${err.code ?? 'unknown error'}). The output is incomplete.\n`,
+        );
+      }
+    } finally {
+      process.exit(1);
+    }
   });
 }
 

@@ -1,10 +1,12 @@
+import { format } from 'node:util';
 import { Command, Errors, type Interfaces } from '@oclif/core';
 import { RawJson, jsonText } from '../cmf/raw-json.js';
-import { CmfError, ExitCode, toCmfError } from '../errors/index.js';
+import { CmfError, UsageError, toCmfError } from '../errors/index.js';
 import { expandFlagPrefixes, type PrefixFlag } from './flag-prefix.js';
 import { forDefaultMlmdFile } from './open-mlmd.js';
 import { handOverSignals, stopCleanlyOnSignals, type OwnStopSignal } from './interrupt.js';
 import { describeParseError, type FlagShape } from './parse-errors.js';
+import { writeOutput } from './output.js';
 import { renderError } from './render-error.js';
 
 /**
@@ -65,19 +67,36 @@ export abstract class CmfCommand<T> extends Command {
     return parsed;
   }
 
+  /** A line on stdout (not with --json), written in full or failing as a cmf error. */
+  override log(message = '', ...args: unknown[]): void {
+    if (this.jsonEnabled()) return;
+    writeOutput(format(message, ...args) + '\n');
+  }
+
   /**
    * JSON on stdout, pretty-printed but not colourised: oclif's colouriser tokenises the text
    * with regexes and takes seconds on a large listing. Integers beyond 2^53 (bigints) are
    * written as exact JSON numbers. A command may return RawJson, already serialised: its
-   * pieces are written as they are, one by one.
+   * pieces are written as they are, one by one. oclif writes the result after run() and
+   * outside its error handling, so a failed write is reported here.
    */
   protected override logJson(json: unknown): void {
-    if (json instanceof RawJson) {
-      for (const chunk of json.chunks) process.stdout.write(chunk);
-      process.stdout.write('\n');
-      return;
+    try {
+      if (json instanceof RawJson) {
+        for (const chunk of json.chunks) writeOutput(chunk);
+        writeOutput('\n');
+        return;
+      }
+      writeOutput(jsonText(json) + '\n');
+    } catch (err) {
+      this.fail(toCmfError(err));
     }
-    process.stdout.write(jsonText(json) + '\n');
+  }
+
+  /** Reports `err` on stderr (JSON with --json) and ends the command with its exit code. */
+  private fail(err: CmfError): never {
+    process.stderr.write(renderError(err, this.jsonEnabled()));
+    return this.exit(err.exitCode);
   }
 
   protected override async catch(err: Error & { oclif?: { exit?: number } }): Promise<unknown> {
@@ -96,10 +115,9 @@ export abstract class CmfCommand<T> extends Command {
       const help = `See '${this.commandLine()} --help'.`;
       const flags = allFlags(this.ctor as unknown as Interfaces.Input<object, object, object>);
       const { message, hint } = describeParseError(err.message, flags, help);
-      cmfError = new CmfError('USAGE', ExitCode.usage, message, { hint });
+      cmfError = new UsageError('USAGE', message, { hint });
     }
-    process.stderr.write(renderError(cmfError, this.jsonEnabled()));
-    return this.exit(cmfError.exitCode);
+    return this.fail(cmfError);
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Cell, Row } from '../cmf/query.js';
 import { CUSTOM_PREFIX } from '../cmf/query.js';
+import { writeOutput } from './output.js';
 import { page, shouldPage } from './pager.js';
 import { DETAIL_WRAP, LIST_WRAP, gridTable } from './table.js';
 
@@ -54,7 +55,7 @@ export interface ShowOptions {
 }
 
 function write(text: string): void {
-  process.stdout.write(text + '\n');
+  writeOutput(text + '\n');
 }
 
 /** The list table: pages of `pageSize` rows on a terminal, one table otherwise. */

@@ -15,7 +15,11 @@ export function requireNonEmpty(value: string | undefined, flag: string, require
   }
 }
 
-/** A required value flag: present and non-empty (oclif enforces presence; this narrows the type). */
+/**
+ * A required value flag: present and non-empty (oclif enforces presence; this narrows the
+ * type), without the spaces around it (`-p ' Test-env'` from a script's quoting), as -a and
+ * -j are taken.
+ */
 export function requireValue(value: string | undefined, flag: string): string {
   if (value === undefined) {
     throw new UsageError('MISSING_ARGUMENT', `Missing required flag ${flag}`, {
@@ -23,7 +27,7 @@ export function requireValue(value: string | undefined, flag: string): string {
     });
   }
   requireNonEmpty(value, flag, true);
-  return value;
+  return value.trim();
 }
 
 /**

@@ -10,32 +10,21 @@
  * two. Nothing is coloured.
  */
 import type { Cell } from '../cmf/query.js';
+import { visibleCellText } from '../util/visible-text.js';
 import { fill } from './textwrap.js';
 
 /** Width cmflib wraps list cells at, and detail (transposed) cells at. */
 export const LIST_WRAP = 14;
 export const DETAIL_WRAP = 30;
 
-// Control characters textwrap does not turn into spaces: C0 (but tab, newline, vertical tab,
-// form feed and carriage return), DEL and C1.
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROL = /[\u0000-\u0008\u000e-\u001f\u007f-\u009f]/g;
-
-/**
- * `text` with its control characters shown as `\xNN` (as Python's repr writes them): metadata
- * comes from other people through a shared server, and an escape sequence or a bell in a
- * value must not recolour, move or ring the reader's terminal. Only ANSI colour codes cmflib
- * would have printed raw differ from its output.
- */
-export function visibleText(text: string): string {
-  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
-/** The text a cell shows: wrapped strings, plain numbers, `nan` when absent. */
+/** The text a cell shows: wrapped strings, plain numbers, `nan` when absent (or NaN). */
 export function cellText(v: Cell | undefined | null, width: number): string {
   if (v === undefined || v === null) return 'nan';
-  if (typeof v === 'string') return fill(visibleText(v), width);
+  if (typeof v === 'string') return fill(visibleCellText(v), width);
   if (typeof v === 'boolean') return v ? 'True' : 'False';
+  // A diverged metric: as Python prints a float (pandas and tabulate show it so).
+  if (typeof v === 'number' && !Number.isFinite(v))
+    return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
   return String(v);
 }
 

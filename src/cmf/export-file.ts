@@ -39,20 +39,38 @@ export function exportPath(
 ): string {
   if (jsonFileName === undefined) return resolve(cwd, defaultExportName(pipeline));
   let name = jsonFileName.trim();
+  // `-j out/` names a directory: appending .json would write the hidden file out/.json.
+  if (name.endsWith('/')) throw targetIsDirectory(resolve(cwd, name));
   if (!name.endsWith('.json')) name += '.json';
   return resolve(cwd, name);
 }
 
+function targetIsDirectory(path: string): UsageError {
+  return new UsageError('EXPORT_TARGET_IS_DIRECTORY', `${path} is a directory`, {
+    hint: 'Give -j/--json_file_name a file name, e.g. -j out/pipeline.json.',
+    data: { path },
+  });
+}
+
+/** The nearest ancestor of `path` that exists (the root at worst). */
+function existingAncestor(path: string): string {
+  let dir = dirname(path);
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
 /** Checks the target can be written: not a directory, parent exists, not there unless `force`. */
 export function checkExportTarget(path: string, force: boolean): void {
-  if (existsSync(path) && statSync(path).isDirectory()) {
-    throw new UsageError('EXPORT_TARGET_IS_DIRECTORY', `${path} is a directory`, {
-      hint: 'Give -j/--json_file_name a file name, e.g. -j out/pipeline.json.',
-      data: { path },
+  if (existsSync(path) && statSync(path).isDirectory()) throw targetIsDirectory(path);
+  const parent = dirname(path);
+  const ancestor = existingAncestor(path);
+  if (!statSync(ancestor).isDirectory()) {
+    throw new UsageError('EXPORT_PARENT_NOT_DIRECTORY', `${ancestor} is a file, not a directory`, {
+      hint: `${path} cannot be written inside a file: choose another path with -j/--json_file_name.`,
+      data: { path, file: ancestor },
     });
   }
-  const parent = dirname(path);
-  if (!existsSync(parent) || !statSync(parent).isDirectory()) {
+  if (ancestor !== parent) {
     throw new NotFoundError('DIRECTORY_NOT_FOUND', `Directory ${parent} doesn't exist`, {
       hint: 'Create the directory first, or choose another path with -j/--json_file_name.',
       data: { path: parent },

@@ -12,8 +12,12 @@
  *   "pipeline not found".
  */
 import { NotFoundError } from '../errors/index.js';
+import { visibleText } from '../util/visible-text.js';
 import {
+  STRUCT_PREFIX,
   TypeKind,
+  decodeValue,
+  plainValue,
   type MlmdContext,
   type MlmdExecution,
   type MlmdStore,
@@ -46,24 +50,50 @@ export function requirePipeline(store: MlmdStore, name: string): MlmdContext {
   );
 }
 
-/** PIPELINE_NOT_FOUND for `name` in the store at `location`, naming (some of) `known`. */
+/**
+ * PIPELINE_NOT_FOUND for `name` in the store at `location`, naming (some of) `known`. The
+ * names are metadata from anyone: the text shows them escaped (visibleText), `data` exactly.
+ * A name that differs from the one given only in Unicode normalisation (NFD from macOS vs
+ * NFC) looks identical on screen, so the hint says so rather than listing it unexplained.
+ */
 export function pipelineNotFoundError(
   name: string,
   location: string,
   known: string[],
 ): NotFoundError {
-  const shown = known.slice(0, 10).join(', ') + (known.length > 10 ? ', ...' : '');
+  const listed = known.slice(0, 10);
+  const shown = listed.map(visibleText).join(', ') + (known.length > 10 ? ', ...' : '');
+  const lookalike = known.find((k) => k.normalize('NFC') === name.normalize('NFC'));
+  let hint =
+    known.length === 0
+      ? 'This MLMD file holds no pipelines; check the path given with -f/--file_name.'
+      : `Pipelines in this file: ${shown}. Run 'cmf pipeline list' to see them all.`;
+  if (lookalike !== undefined) {
+    hint =
+      `A pipeline "${visibleText(lookalike)}" exists: its name differs from the one given only ` +
+      `in Unicode normalisation (${normalForm(lookalike)} vs ${normalForm(name)}). ` +
+      `Pass the name as stored ('cmf pipeline list --json' shows it exactly).`;
+  }
   return new NotFoundError(
     'PIPELINE_NOT_FOUND',
-    `Pipeline "${name}" doesn't exist in ${location}`,
+    `Pipeline "${visibleText(name)}" doesn't exist in ${location}`,
     {
-      hint:
-        known.length === 0
-          ? 'This MLMD file holds no pipelines; check the path given with -f/--file_name.'
-          : `Pipelines in this file: ${shown}. Run 'cmf pipeline list' to see them all.`,
-      data: { pipeline: name, path: location },
+      hint,
+      data: {
+        pipeline: name,
+        path: location,
+        pipelines: listed,
+        ...(lookalike === undefined ? {} : { sameAfterNormalisation: lookalike }),
+      },
     },
   );
+}
+
+/** Which Unicode normal form `s` is in, for messages. */
+function normalForm(s: string): string {
+  if (s === s.normalize('NFC')) return 'NFC';
+  if (s === s.normalize('NFD')) return 'NFD';
+  return 'mixed';
 }
 
 /** Stage contexts of a pipeline (its child contexts), in id order. */
@@ -112,6 +142,15 @@ export function pipelineExecutions(
 
 const SAFE = Number.MAX_SAFE_INTEGER;
 
+/** The value columns of a property row as read in raw mode (see ValueRow). */
+type PropertyCells = [
+  number | null,
+  number | string | null,
+  string | null,
+  string | Buffer | null,
+  number | string | null,
+];
+
 /**
  * Artifact records of these stages, each artifact once, stage by stage and by id within a
  * stage. Built straight from two SQL statements in raw (array) mode: a pipeline can hold
@@ -143,19 +182,20 @@ function stageArtifactRows(store: MlmdStore, stages: MlmdContext[]): Row[] {
       last_update_time_since_epoch: updated,
     });
   }
-  // One value column, as MLMD reads it (first non-NULL of int, double, string, proto, bool);
-  // ints beyond 2^53 also come back as text. Joined through Attribution so each artifact's
+  // The value columns, decoded by decodeValue as every other read of the store decodes them
+  // (NaN kept as the text 'NaN', bools, structs), so all listings show a value alike; ints
+  // beyond 2^53 also come back as text. Joined through Attribution so each artifact's
   // properties arrive together, declared and custom interleaved by name.
   const props = db
     .prepare(
       `SELECT p.artifact_id, p.name, p.is_custom_property,
-         COALESCE(p.int_value, p.double_value, p.string_value, p.proto_value, p.bool_value),
+         p.int_value, p.double_value, p.string_value, p.proto_value, p.bool_value,
          CASE WHEN p.int_value NOT BETWEEN -${SAFE} AND ${SAFE} THEN CAST(p.int_value AS TEXT) END
        FROM Attribution at JOIN ArtifactProperty p ON p.artifact_id = at.artifact_id
        WHERE at.context_id IN (SELECT value FROM json_each(?))`,
     )
     .raw()
-    .all(stageIds) as [number, string, number | string, unknown, string | null][];
+    .all(stageIds) as [number, string, number | string, ...PropertyCells, string | null][];
   // Declared properties first, then custom ones (as the store's records order them).
   let current: Row | undefined;
   let currentId = -1;
@@ -164,15 +204,23 @@ function stageArtifactRows(store: MlmdStore, stages: MlmdContext[]): Row[] {
     if (current) for (const [k, v] of custom) current[k] = v;
     custom = [];
   };
-  for (const [id, name, isCustom, raw, big] of props) {
+  for (const [id, name, isCustom, int, double, string, proto, bool, big] of props) {
     if (id !== currentId) {
       flush();
       currentId = id;
       current = rowsById.get(id);
     }
-    if (!current || raw === null) continue;
-    const value: Cell =
-      big !== null ? BigInt(big) : Buffer.isBuffer(raw) ? raw.toString('base64') : (raw as Cell);
+    if (!current) continue;
+    const cells = {
+      int_value: big !== null ? BigInt(big) : int,
+      double_value: double,
+      string_value: string,
+      proto_value: proto,
+      bool_value: bool,
+    };
+    const value = plainValue(
+      decodeValue(cells, { table: 'ArtifactProperty', artifact_id: id, name }),
+    );
     if (Number(isCustom) === 1 || isCustom === 'true') custom.push([CUSTOM_PREFIX + name, value]);
     else current[name] = value;
   }
@@ -201,6 +249,22 @@ const sqlJson = (v: string) =>
   `CASE typeof(${v}) WHEN 'integer' THEN ${v} WHEN 'text' THEN json_quote(${v}) ELSE ${JSON_VALUE_FN}(${v}) END`;
 const PROP_VALUE =
   'COALESCE(p.int_value, p.double_value, p.string_value, p.proto_value, p.bool_value)';
+/**
+ * A property's JSON as decodeValue reads it: the first value column set; a struct without
+ * its `mlmd-struct::` marker; a bool as true/false (stored 1/0, or text). Doubles held as
+ * text (NaN) and rows with no value are ODD_VALUE: the row objects decode (or refuse) them.
+ */
+const PROP_JSON = `CASE
+    WHEN p.int_value IS NOT NULL THEN ${sqlJson('p.int_value')}
+    WHEN p.double_value IS NOT NULL THEN ${JSON_VALUE_FN}(p.double_value)
+    WHEN p.string_value IS NOT NULL THEN json_quote(CASE
+      WHEN substr(p.string_value, 1, ${STRUCT_PREFIX.length}) = '${STRUCT_PREFIX}'
+      THEN substr(p.string_value, ${STRUCT_PREFIX.length + 1}) ELSE p.string_value END)
+    WHEN p.proto_value IS NOT NULL THEN ${sqlJson('p.proto_value')}
+    WHEN CASE typeof(p.bool_value) WHEN 'text' THEN p.bool_value = '1' OR lower(p.bool_value) = 'true'
+      ELSE p.bool_value <> 0 END THEN 'true'
+    ELSE 'false' END`;
+const ODD_VALUE = `(${PROP_VALUE} IS NULL OR (p.int_value IS NULL AND typeof(p.double_value) = 'text'))`;
 const IS_CUSTOM = `(p.is_custom_property = 1 OR p.is_custom_property = 'true')`;
 /**
  * Declared property names a JS object would not keep in place (a base field's name,
@@ -222,12 +286,11 @@ const RECORDS_PER_CHUNK = 1000;
 const ARTIFACT_JSON_SQL = (() => {
   const props = (custom: boolean) => {
     const key = custom ? `'${CUSTOM_PREFIX}' || p.name` : 'p.name';
-    const parts = `group_concat(format(',\n    %s: %s', json_quote(${key}), ${sqlJson(PROP_VALUE)}), '' ORDER BY p.name)`;
-    const text = custom
-      ? parts
-      : `CASE WHEN max(${ODD_NAME}) THEN char(${ODD_MARK}) ELSE '' END || ${parts}`;
+    const parts = `group_concat(format(',\n    %s: %s', json_quote(${key}), ${PROP_JSON}), '' ORDER BY p.name)`;
+    const odd = custom ? ODD_VALUE : `${ODD_VALUE} OR ${ODD_NAME}`;
+    const text = `CASE WHEN max(${odd}) THEN char(${ODD_MARK}) ELSE '' END || ${parts}`;
     return `(SELECT ${text} FROM ArtifactProperty p
-       WHERE p.artifact_id = a.id AND ${custom ? '' : 'NOT '}${IS_CUSTOM} AND ${PROP_VALUE} IS NOT NULL)`;
+       WHERE p.artifact_id = a.id AND ${custom ? '' : 'NOT '}${IS_CUSTOM})`;
   };
   const record =
     `format('  {\n    "id": %s,\n    "type": %s,\n    "uri": %s,\n    "name": %s,\n` +
@@ -319,9 +382,12 @@ export function executionNotFound(pipelineName: string, uuid: string): NotFoundE
   );
 }
 
-/** Whether a comma-joined Execution_uuid value holds `uuid`. */
+/** Whether a comma-joined Execution_uuid value holds `uuid` (spaces aside, in any case). */
 export function hasUuid(value: Cell | undefined, uuid: string): boolean {
-  return typeof value === 'string' && value.split(',').some((u) => u.trim() === uuid);
+  const wanted = uuid.trim().toLowerCase();
+  return (
+    typeof value === 'string' && value.split(',').some((u) => u.trim().toLowerCase() === wanted)
+  );
 }
 
 /** Artifact records of a pipeline (`-a` selection: src/artifacts/select.ts). */

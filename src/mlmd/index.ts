@@ -27,6 +27,7 @@ export {
 } from './enums.js';
 export {
   boolValue,
+  decodeValue,
   doubleValue,
   intValue,
   plainValue,

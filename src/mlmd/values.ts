@@ -182,7 +182,10 @@ function doubleCell(v: number | bigint | string, where: Record<string, unknown>)
   if (m) return m[2]!.toLowerCase() === 'nan' ? NaN : m[1] === '-' ? -Infinity : Infinity;
   const n = v.trim() === '' ? NaN : Number(v);
   if (Number.isNaN(n))
-    throw badRowError(`A double_value cell holds text: ${JSON.stringify(v)}.`, where);
+    throw badRowError(
+      `${rowLabel(where)}: its double_value holds text ${JSON.stringify(v)}.`,
+      where,
+    );
   return n;
 }
 
@@ -220,5 +223,20 @@ export function decodeValue(row: ValueRow, where: Record<string, unknown>): Prop
     const b = row.bool_value;
     return boolValue(typeof b === 'string' ? b === '1' || b.toLowerCase() === 'true' : b != 0);
   }
-  throw badRowError('A property row has no value set.', where);
+  throw badRowError(
+    `${rowLabel(where)} has no value set (no int, double, string, proto or bool value).`,
+    where,
+  );
+}
+
+/**
+ * A property row named for messages: `ArtifactProperty row (artifact_id 5, property "x")`,
+ * from the `where` the readers pass (table, owner id column, property name).
+ */
+export function rowLabel(where: Record<string, unknown>): string {
+  const { table, name, ...ids } = where;
+  const parts = Object.entries(ids).map(([k, v]) => `${k} ${String(v)}`);
+  if (name !== undefined) parts.push(`property ${JSON.stringify(name)}`);
+  const what = typeof table === 'string' ? `${table} row` : 'A property row';
+  return parts.length > 0 ? `${what} (${parts.join(', ')})` : what;
 }

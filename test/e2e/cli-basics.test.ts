@@ -149,7 +149,15 @@ describe('cmf binary basics', () => {
     const r = await runCmf(['version', '--bogus', '--json']);
     expect(r.code).toBe(2);
     const err = JSON.parse(r.stderr);
-    expect(err).toMatchObject({ status: 'error', error: { code: 'USAGE', exitCode: 2 } });
+    expect(err).toMatchObject({
+      status: 'error',
+      error: { name: 'UsageError', code: 'USAGE', exitCode: 2 },
+    });
+    // A missing -p (found by oclif) and an empty one (found by cmf) are the same class.
+    const missing = await runCmf(['artifact', 'list', '--json']);
+    const empty = await runCmf(['artifact', 'list', '-p', '', '--json']);
+    expect(JSON.parse(missing.stderr).error.name).toBe('UsageError');
+    expect(JSON.parse(empty.stderr).error.name).toBe('UsageError');
   });
 
   it("a missing or empty flag value names the flag as typed, with that flag's own hint", async () => {

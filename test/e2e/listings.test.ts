@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCmf } from '../helpers/cli.js';
-import { buildSmallFixture } from '../helpers/mlmd-fixture.js';
+import { FixtureBuilder, buildSmallFixture } from '../helpers/mlmd-fixture.js';
 import { tempDir } from '../helpers/tmp.js';
 
 async function project(): Promise<string> {
@@ -177,5 +177,65 @@ describe('cmf metadata export', () => {
     expect(d.stderr).toMatch(/Directory .* doesn't exist/);
     const f = await runCmf(['metadata', 'export', '-p', 'Test-env', '-f', 'other'], { cwd });
     expect(f.code).toBe(3);
+  });
+});
+
+describe('names from metadata on the terminal', () => {
+  async function oddNames(): Promise<string> {
+    const cwd = await tempDir('cmf-list-');
+    const b = new FixtureBuilder(join(cwd, 'mlmd'));
+    for (const name of ['two\nlines', 'evil\rgood', 'esc\x1b[2Jx', 'rtl\u202eabc', 'cafe\u0301'])
+      b.pipeline(name);
+    b.close();
+    return cwd;
+  }
+
+  it('pipeline list and the not-found hint show control and bidi characters escaped; --json exact', async () => {
+    const cwd = await oddNames();
+    const r = await runCmf(['pipeline', 'list'], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('two\\nlines\nevil\\rgood\nesc\\x1b[2Jx\nrtl\\u202eabc\ncafe\u0301\n');
+    const j = await runCmf(['pipeline', 'list', '--json'], { cwd });
+    expect(JSON.parse(j.stdout).map((p: { name: string }) => p.name)).toEqual([
+      'two\nlines',
+      'evil\rgood',
+      'esc\x1b[2Jx',
+      'rtl\u202eabc',
+      'cafe\u0301',
+    ]);
+    const e = await runCmf(['execution', 'list', '-p', 'nope\x1b[31m'], { cwd });
+    expect(e.code).toBe(3);
+    expect(e.stderr).toContain('Error: Pipeline "nope\\x1b[31m" doesn\'t exist');
+    expect(e.stderr).toContain(
+      'Hint: Pipelines in this file: two\\nlines, evil\\rgood, esc\\x1b[2Jx, rtl\\u202eabc, cafe\u0301.',
+    );
+    for (const c of ['\r', '\x1b', '\u202e']) expect(e.stderr).not.toContain(c);
+    const ej = await runCmf(['execution', 'list', '-p', 'nope', '--json'], { cwd });
+    expect(JSON.parse(ej.stderr).error.data.pipelines).toContain('esc\x1b[2Jx');
+  });
+
+  it('a name that differs only in Unicode normalisation is named as such', async () => {
+    const cwd = await oddNames();
+    const r = await runCmf(['artifact', 'list', '-p', 'caf\u00e9'], { cwd });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(
+      /Hint: A pipeline "cafe\u0301" exists: .* Unicode normalisation \(NFD vs NFC\)/,
+    );
+  });
+});
+
+describe('the same flags for every list command', () => {
+  it('-p is trimmed, -e matches in any case and trimmed; pipeline list takes the paging flags', async () => {
+    const cwd = await project();
+    const p = await runCmf(['execution', 'list', '-p', ' Test-env ', '--json'], { cwd });
+    expect(p.code).toBe(0);
+    expect(JSON.parse(p.stdout)).toHaveLength(2);
+    const uuid = ' F1111111-76F3-11EE-9A0F-0242AC110002';
+    const e = await runCmf(['execution', 'list', '-p', 'Test-env', '-e', uuid, '--json'], { cwd });
+    expect(e.code).toBe(0);
+    expect(JSON.parse(e.stdout).map((r: { id: number }) => r.id)).toEqual([2]);
+    const l = await runCmf(['pipeline', 'list', '--no-pager', '--page-size', '5'], { cwd });
+    expect(l.code).toBe(0);
+    expect(l.stdout).toBe('Test-env\nMetrics-only\nEmpty\n');
   });
 });

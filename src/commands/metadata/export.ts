@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { CmfCommand } from '../../cli/base-command.js';
 import { jsonFileFlag, mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
+import { writeOutput } from '../../cli/output.js';
 import { openMlmdForReading, requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
 import {
   STDOUT_TARGET,
@@ -44,7 +45,7 @@ export default class MetadataExport extends CmfCommand<ExportResult | undefined>
     }
     const text = exportJsonText(built.document);
     if (flags.json_file_name?.trim() === STDOUT_TARGET) {
-      process.stdout.write(text + '\n');
+      writeOutput(text + '\n');
       return undefined;
     }
     const path = exportPath(flags.json_file_name, pipeline, process.cwd());

@@ -1,7 +1,8 @@
 import { CmfCommand } from '../../cli/base-command.js';
-import { mlmdFileFlag } from '../../cli/flags.js';
+import { mlmdFileFlag, pagingFlags } from '../../cli/flags.js';
+import { writeOutput } from '../../cli/output.js';
 import { openMlmdForReading } from '../../cli/open-mlmd.js';
-import { visibleText } from '../../cli/table.js';
+import { visibleText } from '../../util/visible-text.js';
 import { listPipelines, pipelineRow, type Row } from '../../cmf/query.js';
 
 export default class PipelineList extends CmfCommand<Row[]> {
@@ -13,7 +14,9 @@ export default class PipelineList extends CmfCommand<Row[]> {
     '<%= config.bin %> pipeline list -f path/to/mlmd',
     '<%= config.bin %> pipeline list --json',
   ];
-  static override flags = { file_name: mlmdFileFlag() };
+  // The paging flags do nothing here (one name a line, never paged) but are taken, so a script
+  // can pass the same flags to all three list commands.
+  static override flags = { file_name: mlmdFileFlag(), ...pagingFlags() };
 
   async run(): Promise<Row[]> {
     const { flags } = await this.parse(PipelineList);
@@ -22,7 +25,7 @@ export default class PipelineList extends CmfCommand<Row[]> {
       const pipelines = listPipelines(store);
       if (!this.jsonEnabled()) {
         if (pipelines.length === 0) this.logToStderr(`No pipelines in ${store.path}.`);
-        else process.stdout.write(pipelines.map((p) => visibleText(p.name) + '\n').join(''));
+        else writeOutput(pipelines.map((p) => visibleText(p.name) + '\n').join(''));
       }
       return pipelines.map(pipelineRow);
     } finally {

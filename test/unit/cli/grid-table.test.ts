@@ -73,6 +73,14 @@ describe('grid table renderer', () => {
     );
     // Whitespace keeps textwrap's meaning (tabs expanded, a newline a space).
     expect(gridTable(['c'], [['a\tb\nc']], 30)).toContain('| a       b c |');
+    // A bidi override would make the rest of the line read backwards.
+    expect(gridTable(['c'], [['x\u202eabc']], 30)).toContain('| x\\u202eabc |');
+  });
+
+  it('NaN and infinities show as Python prints floats (nan, inf), right-aligned; bools True/False', () => {
+    const t = gridTable(['a', 'b', 'c', 'd'], [[NaN, Infinity, -Infinity, true]], 14);
+    expect(t).toContain('| nan | inf | -inf | True |');
+    expect(gridTable(['loss'], [[NaN], [0.25]], 14)).toContain('|  nan |');
   });
 
   it('measures text width as terminals show it', () => {

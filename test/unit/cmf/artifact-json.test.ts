@@ -13,10 +13,10 @@ import { tempDir } from '../../helpers/tmp.js';
 
 type Value = {
   int?: bigint | number | string;
-  double?: number;
+  double?: number | string;
   string?: string;
   proto?: Buffer;
-  bool?: number;
+  bool?: number | string;
 };
 type Props = Record<string, Value>;
 
@@ -124,7 +124,9 @@ describe('artifact listing as JSON text', () => {
           empty: { string: '' },
           proto: { proto: Buffer.from([0, 1, 2, 250, 255]) },
           flag: { bool: 1 },
-          nothing: {},
+          off: { bool: 0 },
+          yes: { bool: 'true' },
+          struct: { string: 'mlmd-struct::AAEC' },
           'weird "key"\n': { int: 1 },
         },
       },
@@ -147,9 +149,39 @@ describe('artifact listing as JSON text', () => {
       custom_properties_proto: Buffer.from([0, 1, 2, 250, 255]).toString('base64'),
       custom_properties_inf: null,
     });
-    expect(rows[3]).not.toHaveProperty('custom_properties_nothing');
+    // Bools and structs as every other read decodes them (execution list, export).
+    expect(rows[3]).toMatchObject({
+      custom_properties_flag: true,
+      custom_properties_off: false,
+      custom_properties_yes: true,
+      custom_properties_struct: 'AAEC',
+    });
     expect(Object.keys(rows[3]!).slice(6, 8)).toEqual(['Commit', 'url']);
     expect(rows[2]).toHaveProperty('custom_properties_user-metadata1', 'x');
+  });
+
+  it('NaN (stored as the text NaN) and infinities: null in JSON, as execution list has them', async () => {
+    const store = await build([
+      { stages: ['A'], custom: { loss: { double: 'NaN' }, inf: { double: -Infinity } } },
+    ]);
+    const rows = JSON.parse(expectSameAsRows(store, 'P', false)) as Record<string, unknown>[];
+    expect(rows[0]).toMatchObject({ custom_properties_loss: null, custom_properties_inf: null });
+    const [row] = artifactRows(store, 'P');
+    expect(row!.custom_properties_loss).toBeNaN();
+    expect(row!.custom_properties_inf).toBe(-Infinity);
+  });
+
+  it('a property row with no value (only byte_value) is the error execution list gives, naming the row', async () => {
+    const store = await build([{ stages: ['A'], custom: { nothing: {} } }]);
+    const bad = expect.objectContaining({
+      code: 'MLMD_BAD_ROW',
+      exitCode: 5,
+      message: expect.stringContaining(
+        'ArtifactProperty row (artifact_id 1, property "nothing") has no value set',
+      ),
+    });
+    expect(() => artifactRowsJson(store, 'P')).toThrow(bad);
+    expect(() => artifactRows(store, 'P')).toThrow(bad);
   });
 
   it('names a JS object would reorder or drop go through the row objects', async () => {

@@ -1,7 +1,9 @@
 /** Where `cmf metadata export` writes when -j is not given: one file in the current directory. */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultExportName, exportPath } from '../../../src/cmf/export-file.js';
+import { checkExportTarget, defaultExportName, exportPath } from '../../../src/cmf/export-file.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 describe('export path', () => {
   it('keeps an ordinary pipeline name as cmflib does: <pipeline>.json', () => {
@@ -25,5 +27,36 @@ describe('export path', () => {
   it('takes -j as given, relative to the current directory', () => {
     expect(exportPath('out/x', 'P', '/w')).toBe(join('/w', 'out/x.json'));
     expect(exportPath('../x.json', 'P', '/w/p')).toBe('/w/x.json');
+  });
+});
+
+describe('export target checks', () => {
+  it('-j dir/ (trailing slash) names a directory: refused, never dir/.json', async () => {
+    const w = await tempDir();
+    mkdirSync(join(w, 'artifacts'));
+    const isDir = expect.objectContaining({ code: 'EXPORT_TARGET_IS_DIRECTORY', exitCode: 2 });
+    expect(() => exportPath('artifacts/', 'P', w)).toThrow(isDir);
+    expect(() => exportPath(' new-dir/ ', 'P', w)).toThrow(isDir);
+    expect(() => checkExportTarget(exportPath('artifacts', 'P', w).slice(0, -5), false)).toThrow(
+      isDir,
+    );
+  });
+
+  it('a parent that is a file is said to be a file; a missing one missing', async () => {
+    const w = await tempDir();
+    writeFileSync(join(w, 'Test-env.json'), '{}');
+    expect(() => checkExportTarget(exportPath('Test-env.json/x.json', 'P', w), false)).toThrow(
+      expect.objectContaining({
+        code: 'EXPORT_PARENT_NOT_DIRECTORY',
+        message: `${join(w, 'Test-env.json')} is a file, not a directory`,
+      }),
+    );
+    expect(() => checkExportTarget(exportPath('Test-env.json/a/b/x', 'P', w), false)).toThrow(
+      expect.objectContaining({ code: 'EXPORT_PARENT_NOT_DIRECTORY' }),
+    );
+    expect(() => checkExportTarget(exportPath('no/dir/x', 'P', w), false)).toThrow(
+      expect.objectContaining({ code: 'DIRECTORY_NOT_FOUND', exitCode: 3 }),
+    );
+    expect(() => checkExportTarget(exportPath('fine', 'P', w), false)).not.toThrow();
   });
 });
