@@ -29,6 +29,8 @@ export interface OsdfSettings extends OsdfTokenSettings {
   cache?: string;
   /** TLS certificate verification (default on). */
   sslVerify?: boolean;
+  /** PEM CA bundle to verify with (ssl_verify = <path>). */
+  ca?: string;
   maxSockets?: number;
   /** DVC's read_timeout, in ms: idle limit of an origin request (default 60 s). */
   readTimeoutMs?: number;
@@ -60,6 +62,10 @@ function endpoint(url: string, what: string): Endpoint {
   if (!base.pathname.endsWith('/')) base.pathname += '/';
   return { base, hostPort: hostPortOf(base), name: `OSDF ${what} ${base.origin}` };
 }
+
+const OSDF_TLS_HINT =
+  'set ssl_verify in the osdf remote of .dvc/config to the path of that CA bundle, or, if you ' +
+  'trust the network, run cmf init osdfremote again with --no-ssl-verify';
 
 /** Idle time before a request is abandoned: the cache gets little patience, the origin more. */
 const CACHE_TIMEOUT_MS = 5_000;
@@ -97,6 +103,7 @@ export class OsdfDriver implements RemoteDriver {
     this.http = new HttpTransport({
       maxSockets: settings.maxSockets ?? 32,
       sslVerify: settings.sslVerify,
+      ca: settings.ca,
       firstAnswerTimeoutMs: settings.connectTimeoutMs,
     });
   }
@@ -138,7 +145,12 @@ export class OsdfDriver implements RemoteDriver {
   }
 
   private target(ep: Endpoint): HttpTarget {
-    return { hostPort: ep.hostPort, location: this.location, endpoint: ep.name };
+    return {
+      hostPort: ep.hostPort,
+      location: this.location,
+      endpoint: ep.name,
+      tlsHint: OSDF_TLS_HINT,
+    };
   }
 
   /** Throws the cmf error for a non-success status (the body is drained). */

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CmfError, ConfigError, OperationError } from '../../../src/errors/index.js';
@@ -202,6 +202,41 @@ describe('osdf over https', () => {
       expect(r.transferred).toBe(fx.objects.size);
     } finally {
       await tls.stop();
+    }
+  });
+
+  it('ssl_verify = <path> verifies with that CA bundle (DVC), and never turns verification off', async () => {
+    const tls = await startDav({ issuer: ISSUER, keys, tls: true });
+    const other = await startDav({ issuer: ISSUER, keys, tls: true });
+    try {
+      const cfg = { ...remote(), url: `${tls.url}/ns/cmf` };
+      const withCa = (ca: string) => ({ ...cfg, options: { ...cfg.options, ssl_verify: ca } });
+      const trusted = await openRemote(withCa(tls.certPath!), { osdf: minted() });
+      expect(await trusted.exists('files/md5/00/0000')).toBe(false);
+      await trusted.close();
+
+      // Another server's certificate does not vouch for this one.
+      const wrongCa = await openRemote(withCa(other.certPath!), { osdf: minted() });
+      const err = await wrongCa.exists('files/md5/00/0000').catch((e: unknown) => e);
+      await wrongCa.close();
+      expect((err as CmfError).code).toBe('REMOTE_TLS');
+      expect((err as CmfError).hint).toContain('cmf init osdfremote again with --no-ssl-verify');
+
+      const dir = await tempDir();
+      const missing = join(dir, 'no-such-ca.pem');
+      const bad = await openRemote(withCa(missing), { osdf: minted() }).catch((e: unknown) => e);
+      expect(bad).toBeInstanceOf(ConfigError);
+      expect((bad as CmfError).exitCode).toBe(4);
+      expect((bad as CmfError).message).toContain(`${missing} does not exist`);
+      // A relative path is read from the project root.
+      const rel = await openRemote(withCa('cert.pem'), {
+        osdf: minted(),
+        cwd: dirname(tls.certPath!),
+      });
+      await rel.close();
+    } finally {
+      await tls.stop();
+      await other.stop();
     }
   });
 });
