@@ -7,6 +7,7 @@ import { tokenExpiry } from '../remotes/osdf-token.js';
 import { inspectKey } from '../remotes/ssh-key.js';
 import { parseSshUrl, type SshUrl } from '../remotes/ssh-url.js';
 import { lookupSshConfig } from '../remotes/ssh-config.js';
+import { maskUrlSecrets } from '../util/url-secrets.js';
 
 /**
  * What each `cmf init <type>` puts in the DVC remote (fixed names, as cmflib), split into
@@ -363,11 +364,27 @@ async function readToken(path: string): Promise<string> {
   return token.startsWith('Bearer ') ? token.slice(7).trim() : token;
 }
 
+/**
+ * An OSDF --path or --cache: an http(s) URL without a query or fragment. Object URLs are the
+ * path plus `/files/md5/…` (Python cmf builds them so from what MLMD records), so a `?…` or
+ * `#…` would either be lost or end up in the middle of every object's URL.
+ */
+function osdfUrl(flag: string, value: string): void {
+  requireUrl(flag, value, ['https', 'http']);
+  const at = value.search(/[?#]/);
+  if (at < 0) return;
+  const what = value[at] === '?' ? "a query ('?')" : "a fragment ('#')";
+  throw usage(
+    `--${flag} '${maskUrlSecrets(value)}' has ${what}: OSDF object URLs are the path followed by /files/md5/…, so it cannot be kept`,
+    `Give the URL up to the namespace path only (--${flag} ${value.slice(0, at)}); a token goes in --access-token.`,
+  );
+}
+
 async function planOsdf(opts: OsdfRemoteOptions, ctx: PlanContext): Promise<RemotePlan> {
   const url = requireNonEmpty('path', opts.path);
-  requireUrl('path', url, ['https', 'http']);
+  osdfUrl('path', url);
   const cache = opts.cache ?? '';
-  if (cache !== '') requireUrl('cache', cache, ['https', 'http']);
+  if (cache !== '') osdfUrl('cache', cache);
   const keys = [opts.keyId, opts.keyPath, opts.keyIssuer].filter(
     (v) => v !== undefined && v !== '',
   );

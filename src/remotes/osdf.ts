@@ -21,6 +21,7 @@ import {
 import { DirectGetPool, type DirectResult } from './http-direct.js';
 import { OsdfTokenProvider, type OsdfTokenSettings } from './osdf-token.js';
 import { counting } from './streams.js';
+import { maskUrlSecrets } from '../util/url-secrets.js';
 
 export interface OsdfSettings extends OsdfTokenSettings {
   /** The origin URL with its namespace path, e.g. `https://origin:8443/ns/cmf`. */
@@ -58,6 +59,16 @@ function endpoint(url: string, what: string): Endpoint {
       hint: 'Use https://host:port/namespace/path.',
       cause: err,
     });
+  }
+  if (base.search || base.hash) {
+    // Object URLs are the path plus files/md5/…: a query or fragment cannot be kept.
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `The OSDF ${what} URL ${maskUrlSecrets(url)} has a query or fragment`,
+      {
+        hint: `Give it up to the namespace path only (${base.origin}${base.pathname}): run cmf init osdfremote again. A token goes in --access-token.`,
+      },
+    );
   }
   if (!base.pathname.endsWith('/')) base.pathname += '/';
   return { base, hostPort: hostPortOf(base), name: `OSDF ${what} ${base.origin}` };

@@ -164,6 +164,21 @@ describe('osdf tokens', () => {
     expect((pushErr as CmfError).message).toContain('403');
   });
 
+  it('refuses an origin or cache URL with a query or fragment (it cannot be kept), masking tokens', async () => {
+    for (const [url, cacheUrl] of [
+      [`${origin.url}/ns/q?authz=SECRET1`, undefined],
+      [`${origin.url}/ns/q`, `${cache.url}/ns#frag`],
+    ]) {
+      const osdf = { ...minted(), cache: cacheUrl };
+      const err = await openRemote({ ...remote(), url: url! }, { osdf })
+        .then(async (d) => d.close())
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'CONFIG_INVALID', exitCode: 4 });
+      expect((err as CmfError).message).toMatch(/has a query or fragment/);
+      expect((err as CmfError).message).not.toContain('SECRET1');
+    }
+  });
+
   it('reports an origin that is down with host:port', async () => {
     const port = await freePort();
     const d = await openRemote(

@@ -248,6 +248,30 @@ describe('cmf init: files written', () => {
     expect(read(b.dir, '.dvc/config')).toContain('    ssl_verify = false\n');
   });
 
+  it('osdfremote refuses an authz token in --path/--cache (masked), and any query or fragment', async () => {
+    const { dir, home } = await setup();
+    const tokenFile = join(home, 'tok');
+    writeFileSync(tokenFile, jwt('T'));
+    const osdf = (path: string, cache?: string) =>
+      init(dir, home, { type: 'osdfremote', path, cache, accessToken: tokenFile }).then(
+        () => expect.fail('init accepted it'),
+        (e: unknown) => e as UsageError,
+      );
+    const secret = await osdf('https://o:8443/ns/z?authz=SECRET1', 'https://c/ns?authz=SECRET2');
+    expect(secret).toMatchObject({ code: 'INIT_URL_PASSWORD', exitCode: 2 });
+    expect(`${secret.message} ${secret.hint}`).not.toMatch(/SECRET/);
+    const cacheSecret = await osdf('https://o:8443/ns/z', 'https://c/ns?authz=SECRET2');
+    expect(`${cacheSecret.message} ${cacheSecret.hint}`).not.toMatch(/SECRET/);
+
+    const query = await osdf('https://o:8443/ns/q?x=1');
+    expect(query).toMatchObject({ code: 'INIT_INVALID', exitCode: 2 });
+    expect(query.message).toContain("has a query ('?')");
+    expect(query.hint).toContain('(--path https://o:8443/ns/q)');
+    const fragment = await osdf('https://o:8443/ns', 'https://c:8443/ns#x');
+    expect(fragment.message).toContain("--cache 'https://c:8443/ns#x' has a fragment ('#')");
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('osdfremote with a signing key checks it and stores no token', async () => {
     const { dir, home } = await setup();
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
