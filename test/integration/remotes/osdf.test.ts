@@ -1,5 +1,10 @@
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
@@ -284,6 +289,124 @@ describe('osdf downloads', () => {
       .slice(originBefore)
       .filter((l) => l.startsWith('GET '));
     expect(originGets.length).toBe(fx.objects.size);
+  });
+});
+
+/** A node:http stand-in on 127.0.0.1: `handle` answers every request; the GETs are logged. */
+async function standIn(
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ url: string; port: number; gets: string[]; close: () => Promise<void> }> {
+  const gets: string[] = [];
+  const server = createHttpServer((req, res) => {
+    if (req.method === 'GET')
+      gets.push(`${req.url} auth=${req.headers.authorization ? 'yes' : 'no'}`);
+    handle(req, res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    gets,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** Pushes a fixture of `many` small files to a fresh path of the origin. */
+async function pushedFixture(many: number) {
+  const dir = await tempDir();
+  const fx = await buildRemoteFixture(dir, { many });
+  const path = randomBytes(6).toString('hex');
+  const up = await openRemote(remote(path), { osdf: minted() });
+  expect((await pushObjects(fx.cache, up, fx.roots)).failed).toEqual([]);
+  await up.close();
+  return { dir, fx, path };
+}
+
+describe('osdf cache trouble', () => {
+  it('an object the cache serves corrupt is fetched from the origin (one warning); bad there too, the origin is named', async () => {
+    const { dir, fx, path } = await pushedFixture(3);
+    // Every answer is 200 with the right length and the wrong bytes.
+    const liar = await standIn((req, res) => {
+      const size = 16;
+      res.writeHead(200, { 'content-length': String(size) });
+      res.end(Buffer.alloc(size, 'x'));
+    });
+    try {
+      const d = await openRemote(remote(path), { osdf: { ...minted(), cache: liar.url } });
+      const r = await pullObjects(new LocalCache(join(dir, 'c1')), d, fx.roots);
+      expect(r.failed).toEqual([]);
+      expect(r.transferred).toBe(fx.objects.size);
+      expect(r.bytes).toBe([...fx.objects.values()].reduce((a, b) => a + b, 0));
+      expect(r.warnings).toHaveLength(1);
+      expect(r.warnings[0]).toContain(
+        `The OSDF cache ${liar.url} served ${fx.objects.size} corrupt`,
+      );
+      expect(liar.gets.length).toBe(fx.objects.size);
+
+      // The origin's copy of one file is bad too: the error names the origin, not the cache.
+      const oid = [...fx.objects.keys()].find((o) => !o.endsWith('.dir'))!;
+      const onOrigin = join(
+        origin.dataDir,
+        'ns/cmf',
+        path,
+        'files/md5',
+        oid.slice(0, 2),
+        oid.slice(2),
+      );
+      await writeFile(onOrigin, 'tampered');
+      const again = await pullObjects(new LocalCache(join(dir, 'c2')), d, [oid]);
+      await d.close();
+      expect(again.failed).toHaveLength(1);
+      const err = again.failed[0]!.error;
+      expect(err.code).toBe('REMOTE_OBJECT_CORRUPT');
+      expect(err.message).toContain(`on ${origin.url}/ns/cmf/${path}/`);
+      expect(err.message).not.toContain(liar.url);
+    } finally {
+      await liar.close();
+    }
+  });
+
+  it("follows a director's redirect to the cache, with the token on the same host, without it over http elsewhere", async () => {
+    const { dir, fx, path } = await pushedFixture(3);
+    const cachePort = new URL(cache.url).port;
+    let to = cache.url;
+    const director = await standIn((req, res) => {
+      res.writeHead(307, { location: `${to}${req.url}` });
+      res.end();
+    });
+    try {
+      const cacheBefore = (await cache.accessLog()).length;
+      const originBefore = (await origin.accessLog()).length;
+      const d = await openRemote(remote(path), { osdf: { ...minted(), cache: director.url } });
+      const r = await pullObjects(new LocalCache(join(dir, 'c1')), d, fx.roots);
+      await d.close();
+      expect(r.failed).toEqual([]);
+      expect(r.warnings).toEqual([]);
+      expect(director.gets.length).toBe(fx.objects.size);
+      const cacheGets = (await cache.accessLog())
+        .slice(cacheBefore)
+        .filter((l) => l.startsWith('GET ') && l.endsWith(' 200'));
+      expect(cacheGets.length).toBe(fx.objects.size);
+      const originGets = (await origin.accessLog())
+        .slice(originBefore)
+        .filter((l) => l.startsWith('GET '));
+      expect(originGets).toEqual([]);
+
+      // Another host over plain http gets no token: the cache refuses, the origin serves, and
+      // the run says so once.
+      to = `http://localhost:${cachePort}`;
+      const d2 = await openRemote(remote(path), { osdf: { ...minted(), cache: director.url } });
+      const r2 = await pullObjects(new LocalCache(join(dir, 'c2')), d2, fx.roots);
+      const warnings = d2.warnings?.() ?? [];
+      await d2.close();
+      expect(r2.failed).toEqual([]);
+      expect(warnings).toEqual([
+        `The OSDF cache ${director.url} did not serve ${fx.objects.size} download(s) (HTTP 401 ×${fx.objects.size}); they came from the OSDF origin ${origin.url}.`,
+      ]);
+    } finally {
+      await director.close();
+    }
   });
 });
 
