@@ -35,18 +35,28 @@ function stripBearer(token: string): string {
   return token.trim().replace(/^Bearer\s+/i, '');
 }
 
-/** The `exp` claim of a JWT (seconds), undefined when it has none; throws when undecodable. */
-export function tokenExpiry(jwt: string): number | undefined {
+/**
+ * The `exp` claim of a JWT (seconds), undefined when it has none; throws when undecodable.
+ * `tokenFile`: the file it was read from, named in the error.
+ */
+export function tokenExpiry(jwt: string, tokenFile?: string): number | undefined {
   const parts = jwt.split('.');
   let payload: { exp?: unknown };
   try {
     if (parts.length !== 3) throw new Error('not three parts');
     payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { exp?: unknown };
   } catch (err) {
-    throw new ConfigError('OSDF_TOKEN_INVALID', 'The OSDF access token is not a readable JWT', {
-      hint: 'Re-run cmf init osdfremote with a valid --access-token, or with --key-id/--key-path/--key-issuer.',
-      cause: err,
-    });
+    throw new ConfigError(
+      'OSDF_TOKEN_INVALID',
+      `The OSDF access token${tokenFile ? ` in ${tokenFile}` : ''} is not a readable JWT`,
+      {
+        hint: tokenFile
+          ? `Refresh ${tokenFile} with a valid token (three base64url parts separated by dots), or point access_token in the [osdf] section of .cmfconfig at another token file.`
+          : 'Re-run cmf init osdfremote with a valid --access-token, or with --key-id/--key-path/--key-issuer.',
+        ...(tokenFile ? { data: { source: tokenFile } } : {}),
+        cause: err,
+      },
+    );
   }
   return typeof payload.exp === 'number' ? payload.exp : undefined;
 }
@@ -108,11 +118,24 @@ export async function mintOsdfToken(
     .sign(privateKey);
 }
 
-function expired(source: string): ConfigError {
+function expired(source: string, tokenFile: string | undefined): ConfigError {
   return new ConfigError('OSDF_TOKEN_EXPIRED', `The OSDF access token (${source}) has expired`, {
-    hint: 'Refresh the token file, or re-run cmf init osdfremote with a new token or with signing-key options.',
+    hint: tokenFile
+      ? `Refresh the token file ${tokenFile} (it is read again at each run), or re-run cmf init osdfremote with another token or with signing-key options.`
+      : 'Re-run cmf init osdfremote with a new --access-token (a token file can then be refreshed in place), or with signing-key options.',
     data: { source },
   });
+}
+
+async function readTokenFile(tokenFile: string): Promise<string> {
+  try {
+    return await readFile(tokenFile, 'utf8');
+  } catch (err) {
+    throw new ConfigError('OSDF_TOKEN_UNREADABLE', `Cannot read the OSDF token file ${tokenFile}`, {
+      hint: 'Fix access_token in the [osdf] section of .cmfconfig.',
+      cause: err,
+    });
+  }
 }
 
 export class OsdfTokenProvider {
@@ -147,24 +170,24 @@ export class OsdfTokenProvider {
 
   private async load(): Promise<void> {
     const { key, tokenFile, token } = this.settings;
-    let jwt: string;
-    if (key) jwt = await mintOsdfToken(key);
-    else if (tokenFile) {
-      try {
-        jwt = stripBearer(await readFile(tokenFile, 'utf8'));
-      } catch (err) {
-        throw new ConfigError(
-          'OSDF_TOKEN_UNREADABLE',
-          `Cannot read the OSDF token file ${tokenFile}`,
-          {
-            hint: 'Fix access_token in the [osdf] section of .cmfconfig.',
-            cause: err,
-          },
-        );
-      }
-    } else jwt = stripBearer(token!);
+    if (key) return this.use(await mintOsdfToken(key));
+    if (!tokenFile) return this.use(stripBearer(token!));
+    try {
+      this.use(stripBearer(await readTokenFile(tokenFile)), tokenFile);
+    } catch (err) {
+      // A refresher that rewrites the file in place can be caught mid-write (empty, half a
+      // token, briefly gone): the token in hand serves until it expires.
+      const now = Math.floor(Date.now() / 1000);
+      if (this.current !== undefined && (this.exp === undefined || this.exp > now)) return;
+      throw err;
+    }
+  }
+
+  /** Takes a token, once it decodes: a bad one never replaces the one in hand. */
+  private use(jwt: string, tokenFile?: string): void {
+    const exp = tokenExpiry(jwt, tokenFile);
     this.current = jwt;
-    this.exp = tokenExpiry(jwt);
+    this.exp = exp;
   }
 
   /** `Bearer <jwt>`, valid for at least a minute (or throws OSDF_TOKEN_EXPIRED). */
@@ -176,7 +199,7 @@ export class OsdfTokenProvider {
     }
     // A file or literal token may still be usable for a little while past the margin.
     if (this.exp !== undefined && this.exp <= Math.floor(Date.now() / 1000))
-      throw expired(this.source());
+      throw expired(this.source(), this.settings.key ? undefined : this.settings.tokenFile);
     return `Bearer ${this.current!}`;
   }
 }

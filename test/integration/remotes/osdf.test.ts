@@ -137,6 +137,52 @@ describe('osdf tokens', () => {
     expect((err as CmfError).hint).toMatch(/refresh|re-run/i);
   });
 
+  it('keeps the token in hand while its file is caught mid-refresh, until the token expires', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'token');
+    const key = { keyId: 'es-key', keyPath: keyPaths['es-key']!, issuer: ISSUER };
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = await mintOsdfToken({ ...key, lifetimeSeconds: 120 }, now);
+    await writeFile(file, jwt);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const p = new OsdfTokenProvider({ tokenFile: file });
+      expect(await p.header()).toBe(`Bearer ${jwt}`);
+      vi.setSystemTime((now + 63) * 1000); // 57 s left: inside the renewal margin, re-read
+      for (const during of ['', 'eyJhbGciOi']) {
+        await writeFile(file, during); // emptied, then half written
+        expect(await p.header()).toBe(`Bearer ${jwt}`);
+      }
+      const next = await mintOsdfToken(key, now + 63);
+      await writeFile(file, next);
+      expect(await p.header()).toBe(`Bearer ${next}`);
+
+      // Once the token in hand has expired, a file that is still bad is an error naming it.
+      const q = new OsdfTokenProvider({ tokenFile: file });
+      await q.header();
+      await writeFile(file, '');
+      vi.setSystemTime((now + 63 + 601) * 1000);
+      const err = await q.header().catch((e: unknown) => e);
+      expect((err as CmfError).code).toBe('OSDF_TOKEN_INVALID');
+      expect((err as CmfError).message).toBe(
+        `The OSDF access token in ${file} is not a readable JWT`,
+      );
+      expect((err as CmfError).hint).toContain(`Refresh ${file}`);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('an expired raw token is not told to refresh a token file it does not have', async () => {
+    const past = Math.floor(Date.now() / 1000) - 3600;
+    const key = { keyId: 'es-key', keyPath: keyPaths['es-key']!, issuer: ISSUER };
+    const p = new OsdfTokenProvider({ token: await mintOsdfToken(key, past) });
+    const err = await p.header().catch((e: unknown) => e);
+    expect((err as CmfError).code).toBe('OSDF_TOKEN_EXPIRED');
+    expect((err as CmfError).hint).not.toMatch(/token file,/);
+    expect((err as CmfError).hint).toMatch(/--access-token/);
+  });
+
   it('turns a rejected token (unknown signer) and a read-only token into clear auth errors', async () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const now = Math.floor(Date.now() / 1000);
