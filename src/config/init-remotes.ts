@@ -508,6 +508,8 @@ function checkSigningKey(keyPath: string, issuer: string): void {
 }
 
 function readFileSyncSafe(path: string): string {
-  if (!statSync(path, { throwIfNoEntry: false })?.isFile()) throw new Error('no such file');
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (st?.isDirectory()) throw new Error('it is a directory');
+  if (!st?.isFile()) throw new Error('no such file');
   return readFileSync(path, 'utf8');
 }

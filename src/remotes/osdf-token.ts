@@ -76,18 +76,30 @@ export async function mintOsdfToken(
   key: OsdfKeySettings,
   now = Math.floor(Date.now() / 1000),
 ): Promise<string> {
+  const unreadable = (why: string, cause: unknown) =>
+    new ConfigError(
+      'OSDF_KEY_UNREADABLE',
+      `Cannot use the OSDF signing key ${key.keyPath}: ${why}`,
+      {
+        hint:
+          'Point key_path in the [osdf] section of .cmfconfig at an unencrypted PEM private key ' +
+          '(RSA or EC P-256), e.g. with cmf init osdfremote --key-path.',
+        data: { path: key.keyPath },
+        cause,
+      },
+    );
   let pem: string;
   try {
     pem = await readFile(key.keyPath, 'utf8');
   } catch (err) {
-    throw new ConfigError(
-      'OSDF_KEY_UNREADABLE',
-      `Cannot read the OSDF signing key ${key.keyPath}`,
-      {
-        hint: 'Fix key_path in the [osdf] section of .cmfconfig (cmf init osdfremote --key-path).',
-        cause: err,
-      },
-    );
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : `cannot read it (${code ?? String(err)})`;
+    throw unreadable(why, err);
   }
   let issuer: URL;
   try {
@@ -103,7 +115,17 @@ export async function mintOsdfToken(
       },
     );
   }
-  const privateKey = createPrivateKey(pem);
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey({ key: pem, format: 'pem' });
+  } catch (err) {
+    // An encrypted key asks for a passphrase, which scitokens never gives either.
+    const encrypted = /ENCRYPTED/.test(pem);
+    throw unreadable(
+      encrypted ? 'it is protected by a passphrase' : 'it is not a PEM private key',
+      err,
+    );
+  }
   const alg = algorithmFor(privateKey);
   const { SignJWT } = await import('jose');
   return new SignJWT({ scope: OSDF_SCOPES, 'wlcg.ver': '1.0' })

@@ -137,6 +137,31 @@ describe('osdf tokens', () => {
     expect((err as CmfError).hint).toMatch(/refresh|re-run/i);
   });
 
+  it('a key_path that became an encrypted key, not a key, or a directory is OSDF_KEY_UNREADABLE naming it', async () => {
+    const dir = await tempDir();
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const encrypted = join(dir, 'enc.pem');
+    await writeFile(
+      encrypted,
+      privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }),
+    );
+    const junk = join(dir, 'junk.pem');
+    await writeFile(junk, 'not a key\n');
+    for (const [keyPath, why] of [
+      [encrypted, 'it is protected by a passphrase'],
+      [junk, 'it is not a PEM private key'],
+      [dir, 'it is a directory'],
+      [join(dir, 'gone.pem'), 'no such file'],
+    ]) {
+      const err = await openRemote(remote(), { osdf: { ...minted(), keyPath } }).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err).toMatchObject({ code: 'OSDF_KEY_UNREADABLE', exitCode: 4 });
+      expect((err as CmfError).message).toBe(`Cannot use the OSDF signing key ${keyPath}: ${why}`);
+    }
+  });
+
   it('keeps the token in hand while its file is caught mid-refresh, until the token expires', async () => {
     const dir = await tempDir();
     const file = join(dir, 'token');

@@ -303,6 +303,15 @@ describe('cmf init: files written', () => {
       }),
     ).rejects.toThrow(/Cannot load the private key/);
     expect(readdirSync(bad.dir)).toEqual([]);
+    await expect(
+      init(bad.dir, bad.home, {
+        type: 'osdfremote',
+        path: 'https://o/ns',
+        keyId: 'k',
+        keyPath: bad.home,
+        keyIssuer: 'https://i',
+      }),
+    ).rejects.toThrow(`Cannot load the private key ${bad.home}: it is a directory`);
   });
 });
 
