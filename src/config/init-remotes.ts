@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CmfError, UsageError } from '../errors/index.js';
-import { tokenExpiry } from '../remotes/osdf-token.js';
+import { stripBearer, tokenExpiry } from '../remotes/osdf-token.js';
 import { inspectKey } from '../remotes/ssh-key.js';
 import { parseSshUrl, type SshUrl } from '../remotes/ssh-url.js';
 import { lookupSshConfig } from '../remotes/ssh-config.js';
@@ -360,8 +360,7 @@ function resolveHome(p: string, ctx: PlanContext): string {
 }
 
 async function readToken(path: string): Promise<string> {
-  const token = (await readFile(path, 'utf8')).trim();
-  return token.startsWith('Bearer ') ? token.slice(7).trim() : token;
+  return stripBearer(await readFile(path, 'utf8'));
 }
 
 /**
@@ -393,6 +392,8 @@ async function planOsdf(opts: OsdfRemoteOptions, ctx: PlanContext): Promise<Remo
   if (keys.length > 0 && keys.length < 3) {
     throw usage('--key-id, --key-path and --key-issuer go together', keyHint);
   }
+  // Stored as resolved here: push and pull may run from anywhere in the project.
+  const keyPath = keys.length === 3 ? resolveHome(opts.keyPath!, ctx) : opts.keyPath;
   // Token selection order of cmflib (spec §8.2), with the WLCG BEARER_TOKEN_FILE added.
   let token: string | undefined;
   let marker = '';
@@ -413,7 +414,7 @@ async function planOsdf(opts: OsdfRemoteOptions, ctx: PlanContext): Promise<Remo
       marker = asPath;
       credentials = `token file ${asPath}`;
     } else {
-      token = opts.accessToken.startsWith('Bearer ') ? opts.accessToken.slice(7) : opts.accessToken;
+      token = stripBearer(opts.accessToken);
       marker = 'provided';
       credentials = 'token in .dvc/config.local';
       tokenSource = 'The --access-token value is neither a token file nor a JWT';
@@ -427,12 +428,17 @@ async function planOsdf(opts: OsdfRemoteOptions, ctx: PlanContext): Promise<Remo
     marker = defaultTokenFile;
     credentials = `token file ${defaultTokenFile}`;
   } else if (keys.length === 3) {
-    checkSigningKey(resolveHome(opts.keyPath!, ctx), opts.keyIssuer!);
+    checkSigningKey(keyPath!, opts.keyIssuer!);
     credentials = 'tokens minted from the key at each push and pull';
   } else {
     throw usage('OSDF needs a token or a signing key', keyHint);
   }
   const warnings: string[] = [];
+  if (token !== undefined && keys.length === 3) {
+    warnings.push(
+      `--key-id, --key-path and --key-issuer are recorded but not used: the ${credentials} comes first (cmflib's order); push and pull use it.`,
+    );
+  }
   if (token !== undefined) {
     // Refuse now what every push and pull would refuse; the token itself is never shown.
     let exp: number | undefined;
@@ -464,7 +470,7 @@ async function planOsdf(opts: OsdfRemoteOptions, ctx: PlanContext): Promise<Remo
       ['path', url],
       ['cache', cache],
       ['key_id', opts.keyId ?? ''],
-      ['key_path', opts.keyPath ?? ''],
+      ['key_path', keyPath ?? ''],
       ['key_issuer', opts.keyIssuer ?? ''],
       ['access_token', marker],
     ],

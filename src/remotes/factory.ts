@@ -200,30 +200,37 @@ export async function openRemote(
         ...(await tlsOptions(remote, opts.cwd)),
         readTimeoutMs: timeoutMs(remote, 'read_timeout'),
         connectTimeoutMs: timeoutMs(remote, 'connect_timeout'),
-        ...osdfToken(remote, opts.osdf),
+        ...osdfToken(remote, opts.osdf, opts.cwd ?? '.'),
       });
     }
   }
 }
 
+/**
+ * Where the OSDF token comes from, in cmflib's order (cmf-reference §8.2): the token file or
+ * literal token of access_token; for `provided` (init was given the token itself), the token
+ * init stored as the remote's password; else one minted from the signing key. A token given
+ * to init therefore wins over key flags given with it, at init and here alike. Relative
+ * paths (a hand-written or Python-written .cmfconfig) are read from the project root `cwd`.
+ */
 function osdfToken(
   remote: RemoteConfig,
   osdf: OsdfCmfSettings | undefined,
+  cwd: string,
 ): Pick<import('./osdf.js').OsdfSettings, 'tokenFile' | 'token' | 'key'> {
   const access = osdf?.accessToken?.trim();
+  const password = remote.options.password;
   if (access && access !== 'provided') {
-    const path = expandHome(access);
     // A path that looks like a file is read as one (and re-read as it nears expiry).
-    if (isAbsolute(path) || access.startsWith('~') || access.includes('/'))
-      return { tokenFile: path };
+    if (isAbsolute(access) || access.startsWith('~') || access.includes('/'))
+      return { tokenFile: resolve(cwd, expandHome(access)) };
     return { token: access };
   }
+  if (access === 'provided' && password) return { token: password };
   if (osdf?.keyId && osdf.keyPath && osdf.keyIssuer) {
-    return {
-      key: { keyId: osdf.keyId, keyPath: expandHome(osdf.keyPath), issuer: osdf.keyIssuer },
-    };
+    const keyPath = resolve(cwd, expandHome(osdf.keyPath));
+    return { key: { keyId: osdf.keyId, keyPath, issuer: osdf.keyIssuer } };
   }
-  const password = remote.options.password;
   if (password) return { token: password };
   throw new ConfigError(
     'OSDF_NO_TOKEN',

@@ -31,7 +31,8 @@ export const OSDF_AUDIENCE = 'https://wlcg.cern.ch/jwt/v1/any';
 /** Renew when less than this is left, so a request started now still carries a valid token. */
 const RENEW_MARGIN_S = 60;
 
-function stripBearer(token: string): string {
+/** A token without its `Bearer ` scheme (matched without case, as HTTP auth schemes are). */
+export function stripBearer(token: string): string {
   return token.trim().replace(/^Bearer\s+/i, '');
 }
 

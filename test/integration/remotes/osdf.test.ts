@@ -162,6 +162,40 @@ describe('osdf tokens', () => {
     }
   });
 
+  it('reads a relative key_path or token file from the project root; `provided` uses the stored token, not the keys', async () => {
+    const relKey = await openRemote(remote(), {
+      osdf: { ...minted(), keyPath: 'es-key.pem' },
+      cwd: keyDir,
+    });
+    expect(await relKey.exists('files/md5/00/0000')).toBe(false);
+    await relKey.close();
+    const dir = await tempDir();
+    await writeFile(
+      join(dir, 'tok'),
+      await mintOsdfToken({ keyId: 'es-key', keyPath: keyPaths['es-key']!, issuer: ISSUER }),
+    );
+    const relFile = await openRemote(remote(), { osdf: { accessToken: './tok' }, cwd: dir });
+    expect(await relFile.exists('files/md5/00/0000')).toBe(false);
+    await relFile.close();
+
+    // init was given a token with the key flags: the token (here one the origin rejects)
+    // is what goes out, as init reported.
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const other = await new SignJWT({ scope: OSDF_SCOPES })
+      .setProtectedHeader({ alg: 'ES256', kid: 'unknown-kid' })
+      .setIssuer(ISSUER)
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 600)
+      .sign(privateKey);
+    const cfg = remote();
+    const d = await openRemote(
+      { ...cfg, options: { ...cfg.options, password: `Bearer ${other}` } },
+      { osdf: { ...minted(), accessToken: 'provided' } },
+    );
+    const err = await d.exists('files/md5/00/0000').catch((e: unknown) => e);
+    await d.close();
+    expect((err as CmfError).code).toBe('REMOTE_AUTH');
+  });
+
   it('keeps the token in hand while its file is caught mid-refresh, until the token expires', async () => {
     const dir = await tempDir();
     const file = join(dir, 'token');

@@ -272,6 +272,34 @@ describe('cmf init: files written', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('osdfremote stores a relative --key-path resolved, and says a token given with key flags wins', async () => {
+    const { dir, home } = await setup();
+    mkdirSync(join(dir, 'keys'));
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    writeFileSync(join(dir, 'keys/k.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const keyFlags = {
+      keyId: 'b2d3',
+      keyPath: 'keys/k.pem',
+      keyIssuer: 'https://issuer.example.org',
+    };
+    await init(dir, home, { type: 'osdfremote', path: 'https://o/ns', ...keyFlags });
+    expect(read(dir, '.cmfconfig')).toContain(`key_path = ${join(dir, 'keys/k.pem')}\n`);
+
+    // A raw token (its scheme in any case) with the key flags: the token is stored and used.
+    const r = await init(dir, home, {
+      type: 'osdfremote',
+      path: 'https://o/ns',
+      accessToken: `bearer ${jwt('RAW')}`,
+      ...keyFlags,
+    });
+    expect(read(dir, '.dvc/config.local')).toContain(`password = Bearer ${jwt('RAW')}\n`);
+    expect(read(dir, '.cmfconfig')).toContain('access_token = provided\n');
+    expect(r.remote.credentials).toBe('token in .dvc/config.local');
+    expect(r.warnings.join('\n')).toContain(
+      '--key-id, --key-path and --key-issuer are recorded but not used: the token in .dvc/config.local comes first',
+    );
+  });
+
   it('osdfremote with a signing key checks it and stores no token', async () => {
     const { dir, home } = await setup();
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
