@@ -212,8 +212,10 @@ export class OsdfDriver implements RemoteDriver {
     if (status === 401 || status === 403) {
       throw authFailed(
         this.location,
-        'the OSDF access token (access_token, or key_id/key_path/key_issuer in .cmfconfig)',
-        status === 401 ? 'token rejected (401)' : `token lacks the scope for ${what} (403)`,
+        'the OSDF access token: access_token, or key_id, key_path and key_issuer, in the [osdf] section of .cmfconfig',
+        status === 401
+          ? 'token rejected (401)'
+          : `${what} refused (403): the token lacks the scope, or the endpoint does not accept writes`,
       );
     }
     if (status === 404 && key) throw missingObject(this.location, key);
