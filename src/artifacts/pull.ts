@@ -69,6 +69,11 @@ export interface PullArtifactsResult {
    * the remote: not restored, and not a failure (nobody was meant to push them).
    */
   notPushed: string[];
+  /**
+   * What went wrong without failing anything, one line each: e.g. an OSDF cache that did not
+   * serve downloads (they came from the origin), or served corrupt objects.
+   */
+  warnings: string[];
 }
 
 /**
@@ -288,6 +293,7 @@ async function pullAndCheckout(
       repaired: [],
       skipped,
       notPushed: [],
+      warnings: driver.warnings?.() ?? [],
     };
     throw withData(err as CmfError, { result });
   }
@@ -311,6 +317,7 @@ async function pullAndCheckout(
   );
   const checkedOut: string[] = [];
   const repaired: string[] = [];
+  const warnings = [...transfer.warnings];
   let downloaded = transfer.transferred;
   let bytes = transfer.bytes;
   let filesWritten = 0;
@@ -363,6 +370,7 @@ async function pullAndCheckout(
           });
           downloaded += again.transferred;
           bytes += again.bytes;
+          warnings.push(...again.warnings);
           if (again.failed.length > 0) {
             const why = again.failed[0]!.error;
             throw new IntegrityError(
@@ -414,5 +422,6 @@ async function pullAndCheckout(
     repaired,
     skipped,
     notPushed,
+    warnings: [...warnings, ...(driver.warnings?.() ?? [])],
   };
 }

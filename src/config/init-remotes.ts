@@ -3,10 +3,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CmfError, UsageError } from '../errors/index.js';
-import { tokenExpiry } from '../remotes/osdf-token.js';
+import { stripBearer, tokenExpiry } from '../remotes/osdf-token.js';
 import { inspectKey } from '../remotes/ssh-key.js';
 import { parseSshUrl, type SshUrl } from '../remotes/ssh-url.js';
 import { lookupSshConfig } from '../remotes/ssh-config.js';
+import { maskUrlSecrets } from '../util/url-secrets.js';
 
 /**
  * What each `cmf init <type>` puts in the DVC remote (fixed names, as cmflib), split into
@@ -359,15 +360,30 @@ function resolveHome(p: string, ctx: PlanContext): string {
 }
 
 async function readToken(path: string): Promise<string> {
-  const token = (await readFile(path, 'utf8')).trim();
-  return token.startsWith('Bearer ') ? token.slice(7).trim() : token;
+  return stripBearer(await readFile(path, 'utf8'));
+}
+
+/**
+ * An OSDF --path or --cache: an http(s) URL without a query or fragment. Object URLs are the
+ * path plus `/files/md5/…` (Python cmf builds them so from what MLMD records), so a `?…` or
+ * `#…` would either be lost or end up in the middle of every object's URL.
+ */
+function osdfUrl(flag: string, value: string): void {
+  requireUrl(flag, value, ['https', 'http']);
+  const at = value.search(/[?#]/);
+  if (at < 0) return;
+  const what = value[at] === '?' ? "a query ('?')" : "a fragment ('#')";
+  throw usage(
+    `--${flag} '${maskUrlSecrets(value)}' has ${what}: OSDF object URLs are the path followed by /files/md5/…, so it cannot be kept`,
+    `Give the URL up to the namespace path only (--${flag} ${value.slice(0, at)}); a token goes in --access-token.`,
+  );
 }
 
 async function planOsdf(opts: OsdfRemoteOptions, ctx: PlanContext): Promise<RemotePlan> {
   const url = requireNonEmpty('path', opts.path);
-  requireUrl('path', url, ['https', 'http']);
+  osdfUrl('path', url);
   const cache = opts.cache ?? '';
-  if (cache !== '') requireUrl('cache', cache, ['https', 'http']);
+  if (cache !== '') osdfUrl('cache', cache);
   const keys = [opts.keyId, opts.keyPath, opts.keyIssuer].filter(
     (v) => v !== undefined && v !== '',
   );
@@ -376,6 +392,8 @@ async function planOsdf(opts: OsdfRemoteOptions, ctx: PlanContext): Promise<Remo
   if (keys.length > 0 && keys.length < 3) {
     throw usage('--key-id, --key-path and --key-issuer go together', keyHint);
   }
+  // Stored as resolved here: push and pull may run from anywhere in the project.
+  const keyPath = keys.length === 3 ? resolveHome(opts.keyPath!, ctx) : opts.keyPath;
   // Token selection order of cmflib (spec §8.2), with the WLCG BEARER_TOKEN_FILE added.
   let token: string | undefined;
   let marker = '';
@@ -396,7 +414,7 @@ async function planOsdf(opts: OsdfRemoteOptions, ctx: PlanContext): Promise<Remo
       marker = asPath;
       credentials = `token file ${asPath}`;
     } else {
-      token = opts.accessToken.startsWith('Bearer ') ? opts.accessToken.slice(7) : opts.accessToken;
+      token = stripBearer(opts.accessToken);
       marker = 'provided';
       credentials = 'token in .dvc/config.local';
       tokenSource = 'The --access-token value is neither a token file nor a JWT';
@@ -410,12 +428,17 @@ async function planOsdf(opts: OsdfRemoteOptions, ctx: PlanContext): Promise<Remo
     marker = defaultTokenFile;
     credentials = `token file ${defaultTokenFile}`;
   } else if (keys.length === 3) {
-    checkSigningKey(resolveHome(opts.keyPath!, ctx), opts.keyIssuer!);
+    checkSigningKey(keyPath!, opts.keyIssuer!);
     credentials = 'tokens minted from the key at each push and pull';
   } else {
     throw usage('OSDF needs a token or a signing key', keyHint);
   }
   const warnings: string[] = [];
+  if (token !== undefined && keys.length === 3) {
+    warnings.push(
+      `--key-id, --key-path and --key-issuer are recorded but not used: the ${credentials} comes first (cmflib's order); push and pull use it.`,
+    );
+  }
   if (token !== undefined) {
     // Refuse now what every push and pull would refuse; the token itself is never shown.
     let exp: number | undefined;
@@ -447,7 +470,7 @@ async function planOsdf(opts: OsdfRemoteOptions, ctx: PlanContext): Promise<Remo
       ['path', url],
       ['cache', cache],
       ['key_id', opts.keyId ?? ''],
-      ['key_path', opts.keyPath ?? ''],
+      ['key_path', keyPath ?? ''],
       ['key_issuer', opts.keyIssuer ?? ''],
       ['access_token', marker],
     ],
@@ -491,6 +514,8 @@ function checkSigningKey(keyPath: string, issuer: string): void {
 }
 
 function readFileSyncSafe(path: string): string {
-  if (!statSync(path, { throwIfNoEntry: false })?.isFile()) throw new Error('no such file');
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (st?.isDirectory()) throw new Error('it is a directory');
+  if (!st?.isFile()) throw new Error('no such file');
   return readFileSync(path, 'utf8');
 }

@@ -30,6 +30,14 @@ export interface TransferOptions {
    * to the system whole (a local copyFile, SFTP's parallel fastGet) never call it.
    */
   onChunk?: (chunk: Buffer) => void;
+  /**
+   * Downloads: called, with its name for messages, when a secondary copy of the remote (an
+   * OSDF cache) served the bytes instead of the remote itself. Bytes found corrupt are then
+   * fetched again with {@link primaryOnly}.
+   */
+  onSecondary?: (where: string) => void;
+  /** Downloads: fetch from the remote itself, never from a secondary copy (a cache). */
+  primaryOnly?: boolean;
 }
 
 /** Where {@link RemoteDriver.read} puts an object too large to return. */
@@ -67,6 +75,11 @@ export interface RemoteDriver {
    * to be verified.
    */
   read?(key: string, limit: number, spill?: Spill): Promise<Buffer | undefined>;
+  /**
+   * What the user should hear about this driver's run that is not a failure (one line each,
+   * once per run): e.g. that the OSDF cache failed and downloads came from the origin.
+   */
+  warnings?(): string[];
   /** Removes the object; removing a missing object is not an error. */
   delete(key: string): Promise<void>;
   /** Releases connections. The driver is unusable afterwards. */

@@ -335,14 +335,18 @@ export function tlsHandshakeFailed(hostPort: string, reason: string, cause?: unk
   );
 }
 
-export function tlsFailed(hostPort: string, code: string, cause?: unknown): ConfigError {
+/** `howToTrust`: the remote's own way to name a CA or turn verification off, for the hint. */
+export function tlsFailed(
+  hostPort: string,
+  code: string,
+  cause?: unknown,
+  howToTrust = 'set ssl_verify for the remote to the path of the CA bundle that signed it, or, if you trust the network, to false',
+): ConfigError {
   return new ConfigError(
     'REMOTE_TLS',
     `The TLS certificate of ${hostPort} could not be verified (${code})`,
     {
-      hint:
-        'Install the CA that signed it (NODE_EXTRA_CA_CERTS), or, if you trust the network, ' +
-        'set ssl_verify = false for the remote.',
+      hint: `Install the CA that signed it (NODE_EXTRA_CA_CERTS), or ${howToTrust}.`,
       data: { hostPort, errno: code },
       cause,
     },

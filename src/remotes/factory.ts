@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors/index.js';
@@ -34,6 +36,60 @@ export interface OpenRemoteOptions {
 function bool(v: string | undefined): boolean | undefined {
   if (v === undefined || v === '') return undefined;
   return /^(true|yes|1|on)$/i.test(v);
+}
+
+/** How an HTTPS driver checks certificates: see {@link tlsOptions}. */
+export interface TlsOptions {
+  sslVerify?: boolean;
+  /** PEM CA bundle to verify with instead of Node's built-in CAs. */
+  ca?: string;
+}
+
+/**
+ * DVC's ssl_verify: true or false, or the path of a CA bundle to verify with (DVC hands it to
+ * requests / botocore as `verify`). Only explicit false values turn verification off; a value
+ * that is neither a boolean nor a readable bundle is refused, not taken as off. A relative
+ * path is read from the project root, where DVC (run there) would read it.
+ */
+export async function tlsOptions(remote: RemoteConfig, cwd = '.'): Promise<TlsOptions> {
+  const v = remote.options.ssl_verify?.trim();
+  if (v === undefined || v === '') return {};
+  if (/^(true|yes|1|on)$/i.test(v)) return { sslVerify: true };
+  if (/^(false|no|0|off)$/i.test(v)) return { sslVerify: false };
+  const path = resolve(cwd, expandHome(v));
+  const bad = (why: string, cause?: unknown) =>
+    new ConfigError(
+      'CONFIG_INVALID',
+      `Remote '${remote.name}' has ssl_verify = ${v}, which is neither true/false nor a readable CA bundle: ${why}`,
+      {
+        hint:
+          'Set ssl_verify to the path of a PEM file with the CA certificates to trust, to true, ' +
+          'or (only on a trusted network) to false.',
+        data: { path },
+        cause,
+      },
+    );
+  let pem: string;
+  try {
+    pem = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw bad(
+      code === 'ENOENT'
+        ? `${path} does not exist`
+        : code === 'EISDIR'
+          ? `${path} is a directory`
+          : `cannot read ${path} (${code ?? String(err)})`,
+      err,
+    );
+  }
+  try {
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate');
+    new X509Certificate(pem);
+  } catch (err) {
+    throw bad(`${path} holds no PEM certificate`, err);
+  }
+  return { sslVerify: true, ca: pem };
 }
 
 /** A timeout option of the remote (DVC's read_timeout / connect_timeout: seconds), in ms. */
@@ -102,7 +158,7 @@ export async function openRemote(
         secretAccessKey: o.secret_access_key || undefined,
         sessionToken: o.session_token || undefined,
         profile: o.profile || undefined,
-        sslVerify: bool(o.ssl_verify),
+        ...(await tlsOptions(remote, opts.cwd)),
         maxSockets: Math.max(64, opts.jobs ?? 0),
         readTimeoutMs: timeoutMs(remote, 'read_timeout'),
         connectTimeoutMs: timeoutMs(remote, 'connect_timeout'),
@@ -141,33 +197,40 @@ export async function openRemote(
         cache: opts.osdf?.cache || undefined,
         // cmf writes ssl_verify false for uploads; we keep verification on unless the user
         // set it off themselves (cmf-reference §8.4: downloads verify TLS).
-        sslVerify: bool(o.ssl_verify),
+        ...(await tlsOptions(remote, opts.cwd)),
         readTimeoutMs: timeoutMs(remote, 'read_timeout'),
         connectTimeoutMs: timeoutMs(remote, 'connect_timeout'),
-        ...osdfToken(remote, opts.osdf),
+        ...osdfToken(remote, opts.osdf, opts.cwd ?? '.'),
       });
     }
   }
 }
 
+/**
+ * Where the OSDF token comes from, in cmflib's order (cmf-reference §8.2): the token file or
+ * literal token of access_token; for `provided` (init was given the token itself), the token
+ * init stored as the remote's password; else one minted from the signing key. A token given
+ * to init therefore wins over key flags given with it, at init and here alike. Relative
+ * paths (a hand-written or Python-written .cmfconfig) are read from the project root `cwd`.
+ */
 function osdfToken(
   remote: RemoteConfig,
   osdf: OsdfCmfSettings | undefined,
+  cwd: string,
 ): Pick<import('./osdf.js').OsdfSettings, 'tokenFile' | 'token' | 'key'> {
   const access = osdf?.accessToken?.trim();
+  const password = remote.options.password;
   if (access && access !== 'provided') {
-    const path = expandHome(access);
     // A path that looks like a file is read as one (and re-read as it nears expiry).
-    if (isAbsolute(path) || access.startsWith('~') || access.includes('/'))
-      return { tokenFile: path };
+    if (isAbsolute(access) || access.startsWith('~') || access.includes('/'))
+      return { tokenFile: resolve(cwd, expandHome(access)) };
     return { token: access };
   }
+  if (access === 'provided' && password) return { token: password };
   if (osdf?.keyId && osdf.keyPath && osdf.keyIssuer) {
-    return {
-      key: { keyId: osdf.keyId, keyPath: expandHome(osdf.keyPath), issuer: osdf.keyIssuer },
-    };
+    const keyPath = resolve(cwd, expandHome(osdf.keyPath));
+    return { key: { keyId: osdf.keyId, keyPath, issuer: osdf.keyIssuer } };
   }
-  const password = remote.options.password;
   if (password) return { token: password };
   throw new ConfigError(
     'OSDF_NO_TOKEN',

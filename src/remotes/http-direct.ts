@@ -36,7 +36,10 @@ export interface DirectTarget {
 
 /** What became of a download: in the file, in memory, or left to the caller. */
 export type DirectResult =
-  { kind: 'file'; size: number } | { kind: 'memory'; bytes: Buffer } | { kind: 'declined' };
+  | { kind: 'file'; size: number }
+  | { kind: 'memory'; bytes: Buffer }
+  /** Left to the caller; with the answer's status and Location when one came. */
+  | { kind: 'declined'; status?: number; location?: string };
 
 /** One connection's reads land in this buffer, one after the other. */
 const READ_BUFFER_BYTES = 256 << 10;
@@ -75,6 +78,7 @@ interface ParsedHead {
   keepAlive: boolean;
   /** A body framing this client does not read (chunked, or until close). */
   framed: boolean;
+  location?: string;
 }
 
 /** Parses `HTTP/1.1 200 OK\r\nName: value\r\n…` (the head without its blank line). */
@@ -85,6 +89,7 @@ function parseHead(text: string): ParsedHead | undefined {
   let contentLength: number | undefined;
   let chunked = false;
   let connection = '';
+  let location: string | undefined;
   for (const line of lines.slice(1)) {
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
@@ -97,6 +102,7 @@ function parseHead(text: string): ParsedHead | undefined {
       contentLength = Number(value);
     } else if (name === 'transfer-encoding') chunked = true;
     else if (name === 'connection') connection = value.toLowerCase();
+    else if (name === 'location') location = value;
   }
   const http11 = m[1] === '1';
   return {
@@ -104,6 +110,7 @@ function parseHead(text: string): ParsedHead | undefined {
     contentLength,
     keepAlive: http11 && !connection.split(',').some((t) => t.trim() === 'close'),
     framed: !chunked && contentLength !== undefined,
+    location,
   };
 }
 
@@ -148,7 +155,13 @@ class Exchange {
     }
     const head = parseHead(all.toString('latin1', 0, end));
     if (!head) return this.fail(errorWithCode('malformed HTTP response', 'EPROTO'));
-    if (head.status !== 200 || !head.framed) return this.settle(undefined, DECLINED);
+    if (head.status !== 200 || !head.framed) {
+      return this.settle(undefined, {
+        kind: 'declined',
+        status: head.status,
+        ...(head.location !== undefined ? { location: head.location } : {}),
+      });
+    }
     this.keepAlive = head.keepAlive;
     this.remaining = head.contentLength!;
     const limit = this.target.memoryLimit ?? 0;

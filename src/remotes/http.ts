@@ -36,6 +36,8 @@ export interface HttpSettings {
   maxSockets: number;
   /** TLS certificate verification (default on). */
   sslVerify?: boolean;
+  /** PEM CA bundle that replaces Node's built-in CAs (DVC's ssl_verify = <path>). */
+  ca?: string;
   /**
    * Idle time allowed to an endpoint (host:port) that has not answered once in this run, for
    * connecting and for the first response head: a black hole fails after this long, and once
@@ -78,6 +80,8 @@ export interface HttpTarget {
   location: string;
   /** What the server is, for messages: `S3 endpoint http://host:port`. */
   endpoint?: string;
+  /** How to trust or skip an unverifiable certificate, for REMOTE_TLS hints. */
+  tlsHint?: string;
 }
 
 export class HttpTransport {
@@ -107,6 +111,7 @@ export class HttpTransport {
       keepAlive: true,
       maxSockets: this.settings.maxSockets,
       rejectUnauthorized: this.settings.sslVerify !== false,
+      ...(this.settings.ca !== undefined ? { ca: this.settings.ca } : {}),
     });
     return { request: https().request, agent: this.httpsAgent };
   }
@@ -290,7 +295,7 @@ function transportError(
   const net = networkCode(err);
   if (net) return unreachable(target.hostPort, net, err, answeredBefore);
   const tls = tlsCode(err);
-  if (tls) return tlsFailed(target.hostPort, tls, err);
+  if (tls) return tlsFailed(target.hostPort, tls, err, target.tlsHint);
   const handshake = tlsHandshakeReason(err);
   if (handshake) return tlsHandshakeFailed(target.hostPort, handshake, err);
   return remoteFailed(target.location, what, err);

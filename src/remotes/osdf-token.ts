@@ -31,22 +31,33 @@ export const OSDF_AUDIENCE = 'https://wlcg.cern.ch/jwt/v1/any';
 /** Renew when less than this is left, so a request started now still carries a valid token. */
 const RENEW_MARGIN_S = 60;
 
-function stripBearer(token: string): string {
+/** A token without its `Bearer ` scheme (matched without case, as HTTP auth schemes are). */
+export function stripBearer(token: string): string {
   return token.trim().replace(/^Bearer\s+/i, '');
 }
 
-/** The `exp` claim of a JWT (seconds), undefined when it has none; throws when undecodable. */
-export function tokenExpiry(jwt: string): number | undefined {
+/**
+ * The `exp` claim of a JWT (seconds), undefined when it has none; throws when undecodable.
+ * `tokenFile`: the file it was read from, named in the error.
+ */
+export function tokenExpiry(jwt: string, tokenFile?: string): number | undefined {
   const parts = jwt.split('.');
   let payload: { exp?: unknown };
   try {
     if (parts.length !== 3) throw new Error('not three parts');
     payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { exp?: unknown };
   } catch (err) {
-    throw new ConfigError('OSDF_TOKEN_INVALID', 'The OSDF access token is not a readable JWT', {
-      hint: 'Re-run cmf init osdfremote with a valid --access-token, or with --key-id/--key-path/--key-issuer.',
-      cause: err,
-    });
+    throw new ConfigError(
+      'OSDF_TOKEN_INVALID',
+      `The OSDF access token${tokenFile ? ` in ${tokenFile}` : ''} is not a readable JWT`,
+      {
+        hint: tokenFile
+          ? `Refresh ${tokenFile} with a valid token (three base64url parts separated by dots), or point access_token in the [osdf] section of .cmfconfig at another token file.`
+          : 'Re-run cmf init osdfremote with a valid --access-token, or with --key-id/--key-path/--key-issuer.',
+        ...(tokenFile ? { data: { source: tokenFile } } : {}),
+        cause: err,
+      },
+    );
   }
   return typeof payload.exp === 'number' ? payload.exp : undefined;
 }
@@ -66,18 +77,30 @@ export async function mintOsdfToken(
   key: OsdfKeySettings,
   now = Math.floor(Date.now() / 1000),
 ): Promise<string> {
+  const unreadable = (why: string, cause: unknown) =>
+    new ConfigError(
+      'OSDF_KEY_UNREADABLE',
+      `Cannot use the OSDF signing key ${key.keyPath}: ${why}`,
+      {
+        hint:
+          'Point key_path in the [osdf] section of .cmfconfig at an unencrypted PEM private key ' +
+          '(RSA or EC P-256), e.g. with cmf init osdfremote --key-path.',
+        data: { path: key.keyPath },
+        cause,
+      },
+    );
   let pem: string;
   try {
     pem = await readFile(key.keyPath, 'utf8');
   } catch (err) {
-    throw new ConfigError(
-      'OSDF_KEY_UNREADABLE',
-      `Cannot read the OSDF signing key ${key.keyPath}`,
-      {
-        hint: 'Fix key_path in the [osdf] section of .cmfconfig (cmf init osdfremote --key-path).',
-        cause: err,
-      },
-    );
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : `cannot read it (${code ?? String(err)})`;
+    throw unreadable(why, err);
   }
   let issuer: URL;
   try {
@@ -93,7 +116,17 @@ export async function mintOsdfToken(
       },
     );
   }
-  const privateKey = createPrivateKey(pem);
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey({ key: pem, format: 'pem' });
+  } catch (err) {
+    // An encrypted key asks for a passphrase, which scitokens never gives either.
+    const encrypted = /ENCRYPTED/.test(pem);
+    throw unreadable(
+      encrypted ? 'it is protected by a passphrase' : 'it is not a PEM private key',
+      err,
+    );
+  }
   const alg = algorithmFor(privateKey);
   const { SignJWT } = await import('jose');
   return new SignJWT({ scope: OSDF_SCOPES, 'wlcg.ver': '1.0' })
@@ -108,11 +141,24 @@ export async function mintOsdfToken(
     .sign(privateKey);
 }
 
-function expired(source: string): ConfigError {
+function expired(source: string, tokenFile: string | undefined): ConfigError {
   return new ConfigError('OSDF_TOKEN_EXPIRED', `The OSDF access token (${source}) has expired`, {
-    hint: 'Refresh the token file, or re-run cmf init osdfremote with a new token or with signing-key options.',
+    hint: tokenFile
+      ? `Refresh the token file ${tokenFile} (it is read again at each run), or re-run cmf init osdfremote with another token or with signing-key options.`
+      : 'Re-run cmf init osdfremote with a new --access-token (a token file can then be refreshed in place), or with signing-key options.',
     data: { source },
   });
+}
+
+async function readTokenFile(tokenFile: string): Promise<string> {
+  try {
+    return await readFile(tokenFile, 'utf8');
+  } catch (err) {
+    throw new ConfigError('OSDF_TOKEN_UNREADABLE', `Cannot read the OSDF token file ${tokenFile}`, {
+      hint: 'Fix access_token in the [osdf] section of .cmfconfig.',
+      cause: err,
+    });
+  }
 }
 
 export class OsdfTokenProvider {
@@ -147,24 +193,24 @@ export class OsdfTokenProvider {
 
   private async load(): Promise<void> {
     const { key, tokenFile, token } = this.settings;
-    let jwt: string;
-    if (key) jwt = await mintOsdfToken(key);
-    else if (tokenFile) {
-      try {
-        jwt = stripBearer(await readFile(tokenFile, 'utf8'));
-      } catch (err) {
-        throw new ConfigError(
-          'OSDF_TOKEN_UNREADABLE',
-          `Cannot read the OSDF token file ${tokenFile}`,
-          {
-            hint: 'Fix access_token in the [osdf] section of .cmfconfig.',
-            cause: err,
-          },
-        );
-      }
-    } else jwt = stripBearer(token!);
+    if (key) return this.use(await mintOsdfToken(key));
+    if (!tokenFile) return this.use(stripBearer(token!));
+    try {
+      this.use(stripBearer(await readTokenFile(tokenFile)), tokenFile);
+    } catch (err) {
+      // A refresher that rewrites the file in place can be caught mid-write (empty, half a
+      // token, briefly gone): the token in hand serves until it expires.
+      const now = Math.floor(Date.now() / 1000);
+      if (this.current !== undefined && (this.exp === undefined || this.exp > now)) return;
+      throw err;
+    }
+  }
+
+  /** Takes a token, once it decodes: a bad one never replaces the one in hand. */
+  private use(jwt: string, tokenFile?: string): void {
+    const exp = tokenExpiry(jwt, tokenFile);
     this.current = jwt;
-    this.exp = tokenExpiry(jwt);
+    this.exp = exp;
   }
 
   /** `Bearer <jwt>`, valid for at least a minute (or throws OSDF_TOKEN_EXPIRED). */
@@ -176,7 +222,7 @@ export class OsdfTokenProvider {
     }
     // A file or literal token may still be usable for a little while past the margin.
     if (this.exp !== undefined && this.exp <= Math.floor(Date.now() / 1000))
-      throw expired(this.source());
+      throw expired(this.source(), this.settings.key ? undefined : this.settings.tokenFile);
     return `Bearer ${this.current!}`;
   }
 }

@@ -21,6 +21,7 @@ import {
 import { DirectGetPool, type DirectResult } from './http-direct.js';
 import { OsdfTokenProvider, type OsdfTokenSettings } from './osdf-token.js';
 import { counting } from './streams.js';
+import { maskUrlSecrets } from '../util/url-secrets.js';
 
 export interface OsdfSettings extends OsdfTokenSettings {
   /** The origin URL with its namespace path, e.g. `https://origin:8443/ns/cmf`. */
@@ -29,6 +30,8 @@ export interface OsdfSettings extends OsdfTokenSettings {
   cache?: string;
   /** TLS certificate verification (default on). */
   sslVerify?: boolean;
+  /** PEM CA bundle to verify with (ssl_verify = <path>). */
+  ca?: string;
   maxSockets?: number;
   /** DVC's read_timeout, in ms: idle limit of an origin request (default 60 s). */
   readTimeoutMs?: number;
@@ -57,8 +60,54 @@ function endpoint(url: string, what: string): Endpoint {
       cause: err,
     });
   }
+  if (base.search || base.hash) {
+    // Object URLs are the path plus files/md5/…: a query or fragment cannot be kept.
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `The OSDF ${what} URL ${maskUrlSecrets(url)} has a query or fragment`,
+      {
+        hint: `Give it up to the namespace path only (${base.origin}${base.pathname}): run cmf init osdfremote again. A token goes in --access-token.`,
+      },
+    );
+  }
   if (!base.pathname.endsWith('/')) base.pathname += '/';
   return { base, hostPort: hostPortOf(base), name: `OSDF ${what} ${base.origin}` };
+}
+
+const OSDF_TLS_HINT =
+  'set ssl_verify in the osdf remote of .dvc/config to the path of that CA bundle, or, if you ' +
+  'trust the network, run cmf init osdfremote again with --no-ssl-verify';
+
+/** Redirects followed for one download from the cache (a director sends one). */
+const MAX_REDIRECTS = 5;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** Where a redirect answer sends a GET: an http(s) URL, or undefined for anything else. */
+function redirectTarget(
+  from: URL,
+  answer: { status?: number; location?: string },
+): URL | undefined {
+  if (!REDIRECTS.has(answer.status ?? 0) || !answer.location) return undefined;
+  try {
+    const next = new URL(answer.location, from);
+    return next.protocol === 'https:' || next.protocol === 'http:' ? next : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the bearer token goes along on a redirect from `from` to `to`. An OSDF director
+ * sends clients to a cache, and caches need the token for protected namespaces (Pelican's
+ * client sends it to them), so it is not simply dropped on a change of host, as Python
+ * requests does; but it is never sent in clear text to a host the user did not configure:
+ * kept on the same host unless the redirect goes from https to http, and on another host
+ * only over https (whose certificate is verified unless ssl_verify is off).
+ */
+function keepsToken(from: URL, to: URL): boolean {
+  if (from.hostname === to.hostname)
+    return !(from.protocol === 'https:' && to.protocol === 'http:');
+  return to.protocol === 'https:';
 }
 
 /** Idle time before a request is abandoned: the cache gets little patience, the origin more. */
@@ -80,6 +129,8 @@ export class OsdfDriver implements RemoteDriver {
   private readonly originTimeoutMs: number;
   /** Set once the cache took a connection and never answered: it is not asked again. */
   private cacheSilent = false;
+  /** Downloads the cache did not serve, by reason (`HTTP 404`, `REMOTE_TLS`…). */
+  private readonly cacheMisses = new Map<string, number>();
 
   private readonly tokens: OsdfTokenProvider;
 
@@ -97,6 +148,7 @@ export class OsdfDriver implements RemoteDriver {
     this.http = new HttpTransport({
       maxSockets: settings.maxSockets ?? 32,
       sslVerify: settings.sslVerify,
+      ca: settings.ca,
       firstAnswerTimeoutMs: settings.connectTimeoutMs,
     });
   }
@@ -121,10 +173,12 @@ export class OsdfDriver implements RemoteDriver {
       size?: number;
       headers?: Record<string, string>;
       timeoutMs?: number;
+      /** Send the bearer token (default); see {@link keepsToken}. */
+      auth?: boolean;
     } = {},
   ): Promise<IncomingMessage> {
     const headers: Record<string, string> = {
-      authorization: await this.tokens.header(),
+      ...(await this.authHeader(opts.auth)),
       ...opts.headers,
     };
     if (opts.size !== undefined) headers['content-length'] = String(opts.size);
@@ -137,8 +191,17 @@ export class OsdfDriver implements RemoteDriver {
     });
   }
 
+  private async authHeader(auth = true): Promise<Record<string, string>> {
+    return auth ? { authorization: await this.tokens.header() } : {};
+  }
+
   private target(ep: Endpoint): HttpTarget {
-    return { hostPort: ep.hostPort, location: this.location, endpoint: ep.name };
+    return {
+      hostPort: ep.hostPort,
+      location: this.location,
+      endpoint: ep.name,
+      tlsHint: OSDF_TLS_HINT,
+    };
   }
 
   /** Throws the cmf error for a non-success status (the body is drained). */
@@ -149,8 +212,10 @@ export class OsdfDriver implements RemoteDriver {
     if (status === 401 || status === 403) {
       throw authFailed(
         this.location,
-        'the OSDF access token (access_token, or key_id/key_path/key_issuer in .cmfconfig)',
-        status === 401 ? 'token rejected (401)' : `token lacks the scope for ${what} (403)`,
+        'the OSDF access token: access_token, or key_id, key_path and key_issuer, in the [osdf] section of .cmfconfig',
+        status === 401
+          ? 'token rejected (401)'
+          : `${what} refused (403): the token lacks the scope, or the endpoint does not accept writes`,
       );
     }
     if (status === 404 && key) throw missingObject(this.location, key);
@@ -207,8 +272,13 @@ export class OsdfDriver implements RemoteDriver {
   }
 
   async get(key: string, target: GetTarget, opts: TransferOptions = {}): Promise<void> {
-    if (this.cache && !this.cacheSilent && (await this.getFromCache(this.cache, key, target, opts)))
-      return;
+    if (this.cache && !this.cacheSilent && !opts.primaryOnly) {
+      const servedBy = await this.getFromCache(this.cache, key, target, opts);
+      if (servedBy !== undefined) {
+        opts.onSecondary?.(servedBy);
+        return;
+      }
+    }
     const what = `download of ${key}`;
     if (typeof target === 'string') {
       const direct = await this.getDirect(this.origin, key, target, opts, this.originTimeoutMs);
@@ -224,32 +294,53 @@ export class OsdfDriver implements RemoteDriver {
   }
 
   /**
-   * Tries the cache. False, with nothing written to a stream target, sends the caller to the
-   * origin: any failure of the cache, or any answer but 200, does.
+   * Tries the cache (or a director), following its redirects. Resolves with the name of the
+   * server that sent the object, or undefined, with nothing written to a stream target, to
+   * send the caller to the origin: any failure of the cache, or any answer but 200 or a
+   * redirect, does (and is counted for {@link warnings}).
    */
   private async getFromCache(
     cache: Endpoint,
     key: string,
     target: GetTarget,
     opts: TransferOptions,
-  ): Promise<boolean> {
-    if (typeof target === 'string' && DirectGetPool.handles(cache.base)) {
-      return this.getDirect(cache, key, target, opts, CACHE_TIMEOUT_MS).then(
-        (r) => r.kind !== 'declined',
-        (err: unknown) => this.cacheFailed(err),
-      );
-    }
+  ): Promise<string | undefined> {
+    let ep = cache;
+    let url = this.url(cache, key);
+    let auth = true;
     let wrote = false;
     try {
-      const res = await this.send(cache, 'GET', this.url(cache, key), {
-        timeoutMs: CACHE_TIMEOUT_MS,
-      });
-      if (res.statusCode === 200) {
-        wrote = true;
-        await receiveBody(res, target, opts);
-        return true;
+      for (let hops = 0; ; hops++) {
+        let answer: { status?: number; location?: string } | undefined;
+        if (typeof target === 'string' && DirectGetPool.handles(url)) {
+          const r = await this.http.getDirect(this.target(ep), url, await this.authHeader(auth), {
+            path: target,
+            opts,
+            timeoutMs: CACHE_TIMEOUT_MS,
+          });
+          if (r.kind !== 'declined') return ep.name;
+          // A 200 this client does not read (chunked) is asked again through node:http.
+          if (r.status !== 200) answer = r;
+        }
+        if (!answer) {
+          const res = await this.send(ep, 'GET', url, { timeoutMs: CACHE_TIMEOUT_MS, auth });
+          if (res.statusCode === 200) {
+            wrote = true;
+            await receiveBody(res, target, opts);
+            return ep.name;
+          }
+          res.resume();
+          answer = { status: res.statusCode, location: res.headers.location };
+        }
+        const next = redirectTarget(url, answer);
+        if (next === undefined || hops >= MAX_REDIRECTS) {
+          const why = next === undefined ? `HTTP ${answer.status ?? '?'}` : 'too many redirects';
+          return this.cacheMissed(why);
+        }
+        auth &&= keepsToken(url, next);
+        url = next;
+        ep = { base: next, hostPort: hostPortOf(next), name: `OSDF cache ${next.origin}` };
       }
-      res.resume();
     } catch (err) {
       this.cacheFailed(err);
       if (wrote && typeof target !== 'string')
@@ -258,14 +349,34 @@ export class OsdfDriver implements RemoteDriver {
           `download of ${key} from the cache`,
           new Error('interrupted'),
         );
+      return undefined;
     }
-    return false;
+  }
+
+  /** Counts a download the cache did not serve, by reason, for {@link warnings}. */
+  private cacheMissed(reason: string): undefined {
+    this.cacheMisses.set(reason, (this.cacheMisses.get(reason) ?? 0) + 1);
+    return undefined;
   }
 
   /** A cache that never answers would cost every download its timeout: it is dropped. */
-  private cacheFailed(err: unknown): false {
-    if (err instanceof CmfError && err.code === 'REMOTE_NOT_ANSWERING') this.cacheSilent = true;
-    return false;
+  private cacheFailed(err: unknown): void {
+    const code = err instanceof CmfError ? err.code : 'error';
+    if (code === 'REMOTE_NOT_ANSWERING') this.cacheSilent = true;
+    this.cacheMissed(code);
+  }
+
+  /** One line for the run, when the cache let downloads down: they then came from the origin. */
+  warnings(): string[] {
+    if (!this.cache || this.cacheMisses.size === 0) return [];
+    const n = [...this.cacheMisses.values()].reduce((a, b) => a + b, 0);
+    const why = [...this.cacheMisses].map(([r, k]) => (k > 1 ? `${r} ×${k}` : r)).join(', ');
+    return [
+      `The ${this.cache.name} did not serve ${n} download(s) (${why}); ` +
+        `they came from the ${this.origin.name}` +
+        (this.cacheSilent ? ' (the cache stopped answering and was not asked again)' : '') +
+        '.',
+    ];
   }
 
   /** A GET of the object straight into a file (HttpTransport.getDirect). */
@@ -278,12 +389,11 @@ export class OsdfDriver implements RemoteDriver {
   ): Promise<DirectResult> {
     const url = this.url(ep, key);
     if (!DirectGetPool.handles(url)) return { kind: 'declined' };
-    return this.http.getDirect(
-      this.target(ep),
-      url,
-      { authorization: await this.tokens.header() },
-      { path, opts, timeoutMs },
-    );
+    return this.http.getDirect(this.target(ep), url, await this.authHeader(), {
+      path,
+      opts,
+      timeoutMs,
+    });
   }
 
   async delete(key: string): Promise<void> {

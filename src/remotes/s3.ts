@@ -60,6 +60,8 @@ export interface S3Settings {
   profile?: string;
   /** TLS certificate verification (default on). */
   sslVerify?: boolean;
+  /** PEM CA bundle to verify with (ssl_verify = <path>). */
+  ca?: string;
   /** Connections to keep open. */
   maxSockets?: number;
   /**
@@ -183,6 +185,7 @@ export class S3Driver implements RemoteDriver {
     this.http = new HttpTransport({
       maxSockets: settings.maxSockets ?? 64,
       sslVerify: settings.sslVerify,
+      ca: settings.ca,
       firstAnswerTimeoutMs: settings.connectTimeoutMs,
     });
     this.credentialName = settings.accessKeyId
@@ -221,6 +224,11 @@ export class S3Driver implements RemoteDriver {
         requestHandler: {
           connectionTimeout: s.connectTimeoutMs ?? FIRST_ANSWER_TIMEOUT_MS,
           socketTimeout: this.readTimeoutMs,
+          // The same certificate checks as the requests this driver sends itself.
+          httpsAgent: {
+            rejectUnauthorized: s.sslVerify !== false,
+            ...(s.ca !== undefined ? { ca: s.ca } : {}),
+          },
         },
       };
       if (s.endpoint) {

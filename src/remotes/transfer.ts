@@ -29,7 +29,12 @@ import { assertSafeRelpath, parseManifest } from '../hashing/manifest.js';
 import { stateEntry, type HashState, type StateEntry } from '../hashing/state.js';
 import type { HashName, ManifestEntry } from '../hashing/types.js';
 import { findBadObjects, type ObjectToVerify } from '../hashing/verify-objects.js';
-import { objectKey, type LayoutOptions, type RemoteDriver } from './driver.js';
+import {
+  objectKey,
+  type LayoutOptions,
+  type RemoteDriver,
+  type TransferOptions,
+} from './driver.js';
 import { isFatalRemoteError, tooManyOpenFiles } from './errors.js';
 import { isOutOfFiles, jobsWithinOpenFileLimit } from '../util/open-files.js';
 import { withRetry } from './retry.js';
@@ -102,6 +107,8 @@ export interface PullResult extends TransferResult {
    * spare later checkouts and pushes reading those objects again to check them.
    */
   stateEntries: StateEntry[];
+  /** Not failures, for the user: objects a secondary copy (OSDF cache) served corrupt. */
+  warnings: string[];
 }
 
 export interface TransferFailure {
@@ -407,7 +414,12 @@ export async function pullObjects(
       kept += bytes.length;
     },
     record: (e) => stateEntries.push(e),
+    refetched: (oid, from) => {
+      const oids = refetched.get(from) ?? [];
+      refetched.set(from, [...oids, oid]);
+    },
   };
+  const refetched = new Map<string, string[]>();
   const stored = new Set<string>();
   const storedLegacy = new Set<string>();
   for (const [some, layout] of layouts(oids, opts.legacy)) {
@@ -420,7 +432,12 @@ export async function pullObjects(
       throw t.stoppedBy(err);
     }
   }
-  return { ...t.result(), fetched, stored, storedLegacy, stateEntries };
+  const warnings = [...refetched].map(
+    ([from, bad]) =>
+      `The ${from} served ${bad.length} corrupt object(s) (content not matching the id); ` +
+      `they were fetched again from ${driver.location}: ${bad.join(', ')}`,
+  );
+  return { ...t.result(), fetched, stored, storedLegacy, stateEntries, warnings };
 }
 
 /** {@link pullObjects} for the objects of one layout; adds what it stores to `stored`. */
@@ -510,15 +527,15 @@ class StreamDigest {
  * A remote object whose content does not match its id. Push decides "already there" from
  * existence alone, so the hint says to delete the remote copy before pushing a good one.
  */
-function corrupt(driver: RemoteDriver, key: string, oid: string, md5: string): IntegrityError {
+function corruptObject(location: string, key: string, oid: string, md5: string): IntegrityError {
   return new IntegrityError(
     'REMOTE_OBJECT_CORRUPT',
-    `Object ${oid} on ${driver.location} (${key}) is corrupt: its content hashes to ${md5}`,
+    `Object ${oid} on ${location} (${key}) is corrupt: its content hashes to ${md5}`,
     {
       hint:
-        `It was not stored. Delete ${key} on ${driver.location}, then push again from a ` +
+        `It was not stored. Delete ${key} on ${location}, then push again from a ` +
         'project whose cache has a good copy (push skips objects the remote already has).',
-      data: { oid, key, location: driver.location, actual: md5 },
+      data: { oid, key, location, actual: md5 },
     },
   );
 }
@@ -539,6 +556,8 @@ interface FetchSink {
   keep: (oid: string, bytes: Buffer) => void;
   /** Takes the hash state entry of each large object stored. */
   record: (e: StateEntry) => void;
+  /** Told of each object a secondary copy (`from`) served corrupt, fetched again. */
+  refetched: (oid: string, from: string) => void;
 }
 
 /** The object being fetched: its id, remote key, cache path and the hash its name is. */
@@ -642,17 +661,65 @@ function cacheFull(cache: LocalCache, cause: unknown): OperationError {
   );
 }
 
-/** The body of fetchObject: fills `tmp`, verifies it, renames it to `dest`. */
+/**
+ * The body of fetchObject: fills `tmp`, verifies it, renames it to `dest`. Bytes a secondary
+ * copy (an OSDF cache) served corrupt are fetched once more from the remote itself: a bad
+ * cache copy must not fail every pull while the remote's copy is good.
+ */
 async function fetchInto(
+  tmp: string,
+  wanted: Wanted,
+  driver: RemoteDriver,
+  sink: FetchSink,
+): Promise<ManifestEntry[]> {
+  let secondary: string | undefined;
+  let moved = 0;
+  const onBytes = (n: number): void => {
+    moved += n;
+    sink.onBytes(n);
+  };
+  try {
+    return await fetchVerified(
+      tmp,
+      wanted,
+      driver,
+      { ...sink, onBytes },
+      {
+        onSecondary: (where) => (secondary = where),
+      },
+    );
+  } catch (err) {
+    const bad = err instanceof IntegrityError && err.code === 'REMOTE_OBJECT_CORRUPT';
+    if (!bad || secondary === undefined) throw err;
+    sink.onBytes(-moved); // the bytes that count are those of the good copy
+    sink.refetched(wanted.oid, secondary);
+    return await fetchVerified(tmp, wanted, driver, sink, { primaryOnly: true });
+  }
+}
+
+/** One download of {@link fetchInto}; a corrupt object names whoever served it. */
+async function fetchVerified(
   tmp: string,
   { oid, key, dest, hashName }: Wanted,
   driver: RemoteDriver,
   { onBytes, keep, record }: FetchSink,
+  source: Pick<TransferOptions, 'onSecondary' | 'primaryOnly'>,
 ): Promise<ManifestEntry[]> {
+  let servedBy = driver.location;
+  const onSecondary = (where: string): void => {
+    servedBy = where;
+    source.onSecondary?.(where);
+  };
+  const corrupt = (md5: string) => corruptObject(servedBy, key, oid, md5);
   // A download that streams through here is hashed as it arrives: no second pass over tmp.
   // (Not for md5-dos2unix, whose result depends on DVC's 1 MiB chunk boundaries.)
   const streamed = new StreamDigest();
-  const opts = { onBytes, ...(hashName === 'md5' ? { onChunk: streamed.update } : {}) };
+  const opts: TransferOptions = {
+    onBytes,
+    onSecondary,
+    primaryOnly: source.primaryOnly,
+    ...(hashName === 'md5' ? { onChunk: streamed.update } : {}),
+  };
   // A small object comes back in memory; a larger one lands in tmp in the same request.
   let inMemory: Buffer | undefined;
   try {
@@ -663,7 +730,7 @@ async function fetchInto(
   }
   if (inMemory) {
     const md5 = hashBuffer(inMemory, { hashName });
-    if (md5 !== oid.slice(0, 32)) throw corrupt(driver, key, oid, md5);
+    if (md5 !== oid.slice(0, 32)) throw corrupt(md5);
     const entries = isDirOid(oid) ? safeEntries(inMemory) : [];
     try {
       // Synchronous: for small objects the thread-pool round trips cost more than the work.
@@ -689,7 +756,7 @@ async function fetchInto(
     const md5 = bytes
       ? hashBuffer(bytes, { hashName })
       : (streamed.digestOf(size) ?? (await hashFile(tmp, { hashName })).md5);
-    if (md5 !== oid.slice(0, 32)) throw corrupt(driver, key, oid, md5);
+    if (md5 !== oid.slice(0, 32)) throw corrupt(md5);
     const entries = isDirOid(oid) ? safeEntries(bytes!) : [];
     if (small) {
       chmodSync(tmp, CACHE_OBJECT_MODE);

@@ -1,7 +1,7 @@
 /**
  * Secrets inside URLs, wherever in a text they appear: the password of the userinfo
  * (`scheme://user:password@host`) and the values of query parameters that carry
- * credentials (`?password=`, `?token=`, `X-Amz-Signature=`, `…secret…=`). The authority ends
+ * credentials (`?password=`, `?token=`, `X-Amz-Signature=`, XRootD/OSDF's `?authz=`, `…secret…=`). The authority ends
  * at `/`, `?`, `#` or whitespace, and its last `@` ends the userinfo (as the WHATWG parser
  * reads it), so a raw `@` inside a password is still masked. One scan serves the check, the
  * masking and the stripping, so that they always agree on what a secret is.
@@ -11,7 +11,7 @@ const URL_TEXT = /([a-z][a-z0-9+.-]*:\/\/)((?:(?![a-z][a-z0-9+.-]*:\/\/)\S)*)/gi
 
 /** Query keys whose value is a credential, compared without case, `-` or `_`. */
 const SECRET_KEY =
-  /password|passwd|secret|token|signature|credential|apikey|accesskey|privatekey|^(pwd|pass|sig|key|auth|authorization)$/;
+  /password|passwd|secret|token|signature|credential|apikey|accesskey|privatekey|^(pwd|pass|sig|key|auth|authz|authorization|bearer|jwt)$/;
 
 function isSecretKey(rawKey: string): boolean {
   let key = rawKey;

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintOsdfToken } from '../../src/remotes/osdf-token.js';
+import { freePort } from '../servers/common.js';
 import { startDav, type DavServer } from '../servers/dav.js';
 import { listFiles, loggedProject } from '../helpers/artifact-project.js';
 import { editedClone, expectFailure, expectRoundTrip } from '../helpers/artifact-roundtrip.js';
@@ -110,6 +111,23 @@ describe('cmf artifact push / pull with an OSDF remote (cmf init osdfremote)', (
     writeFileSync(tokenFile, await mintOsdfToken({ keyId: KID, keyPath, issuer: ISSUER }));
     const ok = await cmf(['artifact', 'pull', '-p', 'Test-env', '-a', 'data.xml.gz']);
     expect(ok.code, ok.stderr).toBe(0);
+    expect(existsSync(join(dir, 'artifacts/data.xml.gz'))).toBe(true);
+  });
+
+  it('a cache that is down: pull gets everything from the origin and says so in one warning', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const dir = editedClone(project, join(root, 'clone-dead-cache'), '.cmfconfig', (c) =>
+      c.replace(/^(\s*cache\s*=).*$/m, `$1 ${dead}${NAMESPACE}`),
+    );
+    const r = await runCmf(['artifact', 'pull', '-p', 'Test-env'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    const warnings = r.stderr.split('\n').filter((l) => l.startsWith('Warning: '));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      new RegExp(
+        `^Warning: The OSDF cache ${dead} did not serve \\d+ download\\(s\\) \\(REMOTE_UNREACHABLE`,
+      ),
+    );
     expect(existsSync(join(dir, 'artifacts/data.xml.gz'))).toBe(true);
   });
 

@@ -18,6 +18,8 @@ export interface DavServer {
   url: string;
   port: number;
   dataDir: string;
+  /** With `tls`: the self-signed certificate (PEM), a CA bundle that trusts the server. */
+  certPath?: string;
   /** Request lines nginx logged so far ("METHOD /path STATUS"). */
   accessLog(): Promise<string[]>;
   stop(): Promise<void>;
@@ -159,6 +161,7 @@ export async function startDav(opts: DavOptions): Promise<DavServer> {
       url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
       port,
       dataDir,
+      ...(opts.tls ? { certPath: join(d, 'cert.pem') } : {}),
       accessLog: async () =>
         (await readFile(join(d, 'logs', 'access.log'), 'utf8').catch(() => ''))
           .split('\n')

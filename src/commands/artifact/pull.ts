@@ -67,6 +67,7 @@ export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {
         this.logToStderr(
           `Replaced ${r.repaired.length} corrupt cache object(s) with verified copies from the remote: ${r.repaired.join(', ')}`,
         );
+      for (const w of r.warnings) this.logToStderr(`Warning: ${w}`);
       if (r.skipped.length > 0)
         this.logToStderr(`Skipped (no recorded hash): ${r.skipped.join(', ')}`);
       if (r.notPushed.length > 0)

@@ -36,7 +36,7 @@ export default class InitOsdfRemote extends CmfCommand<InitResult> {
     }),
     'key-issuer': Flags.string({ summary: 'Token issuer URL.' }),
     'ssl-verify': Flags.boolean({
-      summary: 'Verify the origin TLS certificate on upload.',
+      summary: 'Verify the TLS certificates of the origin and the cache (every request).',
       default: true,
       allowNo: true,
     }),

@@ -1,7 +1,12 @@
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CmfError, ConfigError, OperationError } from '../../../src/errors/index.js';
@@ -132,6 +137,111 @@ describe('osdf tokens', () => {
     expect((err as CmfError).hint).toMatch(/refresh|re-run/i);
   });
 
+  it('a key_path that became an encrypted key, not a key, or a directory is OSDF_KEY_UNREADABLE naming it', async () => {
+    const dir = await tempDir();
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const encrypted = join(dir, 'enc.pem');
+    await writeFile(
+      encrypted,
+      privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }),
+    );
+    const junk = join(dir, 'junk.pem');
+    await writeFile(junk, 'not a key\n');
+    for (const [keyPath, why] of [
+      [encrypted, 'it is protected by a passphrase'],
+      [junk, 'it is not a PEM private key'],
+      [dir, 'it is a directory'],
+      [join(dir, 'gone.pem'), 'no such file'],
+    ]) {
+      const err = await openRemote(remote(), { osdf: { ...minted(), keyPath } }).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err).toMatchObject({ code: 'OSDF_KEY_UNREADABLE', exitCode: 4 });
+      expect((err as CmfError).message).toBe(`Cannot use the OSDF signing key ${keyPath}: ${why}`);
+    }
+  });
+
+  it('reads a relative key_path or token file from the project root; `provided` uses the stored token, not the keys', async () => {
+    const relKey = await openRemote(remote(), {
+      osdf: { ...minted(), keyPath: 'es-key.pem' },
+      cwd: keyDir,
+    });
+    expect(await relKey.exists('files/md5/00/0000')).toBe(false);
+    await relKey.close();
+    const dir = await tempDir();
+    await writeFile(
+      join(dir, 'tok'),
+      await mintOsdfToken({ keyId: 'es-key', keyPath: keyPaths['es-key']!, issuer: ISSUER }),
+    );
+    const relFile = await openRemote(remote(), { osdf: { accessToken: './tok' }, cwd: dir });
+    expect(await relFile.exists('files/md5/00/0000')).toBe(false);
+    await relFile.close();
+
+    // init was given a token with the key flags: the token (here one the origin rejects)
+    // is what goes out, as init reported.
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const other = await new SignJWT({ scope: OSDF_SCOPES })
+      .setProtectedHeader({ alg: 'ES256', kid: 'unknown-kid' })
+      .setIssuer(ISSUER)
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 600)
+      .sign(privateKey);
+    const cfg = remote();
+    const d = await openRemote(
+      { ...cfg, options: { ...cfg.options, password: `Bearer ${other}` } },
+      { osdf: { ...minted(), accessToken: 'provided' } },
+    );
+    const err = await d.exists('files/md5/00/0000').catch((e: unknown) => e);
+    await d.close();
+    expect((err as CmfError).code).toBe('REMOTE_AUTH');
+  });
+
+  it('keeps the token in hand while its file is caught mid-refresh, until the token expires', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'token');
+    const key = { keyId: 'es-key', keyPath: keyPaths['es-key']!, issuer: ISSUER };
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = await mintOsdfToken({ ...key, lifetimeSeconds: 120 }, now);
+    await writeFile(file, jwt);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const p = new OsdfTokenProvider({ tokenFile: file });
+      expect(await p.header()).toBe(`Bearer ${jwt}`);
+      vi.setSystemTime((now + 63) * 1000); // 57 s left: inside the renewal margin, re-read
+      for (const during of ['', 'eyJhbGciOi']) {
+        await writeFile(file, during); // emptied, then half written
+        expect(await p.header()).toBe(`Bearer ${jwt}`);
+      }
+      const next = await mintOsdfToken(key, now + 63);
+      await writeFile(file, next);
+      expect(await p.header()).toBe(`Bearer ${next}`);
+
+      // Once the token in hand has expired, a file that is still bad is an error naming it.
+      const q = new OsdfTokenProvider({ tokenFile: file });
+      await q.header();
+      await writeFile(file, '');
+      vi.setSystemTime((now + 63 + 601) * 1000);
+      const err = await q.header().catch((e: unknown) => e);
+      expect((err as CmfError).code).toBe('OSDF_TOKEN_INVALID');
+      expect((err as CmfError).message).toBe(
+        `The OSDF access token in ${file} is not a readable JWT`,
+      );
+      expect((err as CmfError).hint).toContain(`Refresh ${file}`);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('an expired raw token is not told to refresh a token file it does not have', async () => {
+    const past = Math.floor(Date.now() / 1000) - 3600;
+    const key = { keyId: 'es-key', keyPath: keyPaths['es-key']!, issuer: ISSUER };
+    const p = new OsdfTokenProvider({ token: await mintOsdfToken(key, past) });
+    const err = await p.header().catch((e: unknown) => e);
+    expect((err as CmfError).code).toBe('OSDF_TOKEN_EXPIRED');
+    expect((err as CmfError).hint).not.toMatch(/token file,/);
+    expect((err as CmfError).hint).toMatch(/--access-token/);
+  });
+
   it('turns a rejected token (unknown signer) and a read-only token into clear auth errors', async () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const now = Math.floor(Date.now() / 1000);
@@ -161,7 +271,25 @@ describe('osdf tokens', () => {
     const pushErr = await pushObjects(fx.cache, ro, fx.roots).catch((e: unknown) => e);
     await ro.close();
     expect((pushErr as CmfError).code).toBe('REMOTE_AUTH');
-    expect((pushErr as CmfError).message).toContain('403');
+    expect((pushErr as CmfError).message).toMatch(
+      /refused \(403\): the token lacks the scope, or the endpoint does not accept writes$/,
+    );
+    expect((pushErr as CmfError).hint).not.toMatch(/\) \(/);
+  });
+
+  it('refuses an origin or cache URL with a query or fragment (it cannot be kept), masking tokens', async () => {
+    for (const [url, cacheUrl] of [
+      [`${origin.url}/ns/q?authz=SECRET1`, undefined],
+      [`${origin.url}/ns/q`, `${cache.url}/ns#frag`],
+    ]) {
+      const osdf = { ...minted(), cache: cacheUrl };
+      const err = await openRemote({ ...remote(), url: url! }, { osdf })
+        .then(async (d) => d.close())
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'CONFIG_INVALID', exitCode: 4 });
+      expect((err as CmfError).message).toMatch(/has a query or fragment/);
+      expect((err as CmfError).message).not.toContain('SECRET1');
+    }
   });
 
   it('reports an origin that is down with host:port', async () => {
@@ -204,6 +332,41 @@ describe('osdf over https', () => {
       await tls.stop();
     }
   });
+
+  it('ssl_verify = <path> verifies with that CA bundle (DVC), and never turns verification off', async () => {
+    const tls = await startDav({ issuer: ISSUER, keys, tls: true });
+    const other = await startDav({ issuer: ISSUER, keys, tls: true });
+    try {
+      const cfg = { ...remote(), url: `${tls.url}/ns/cmf` };
+      const withCa = (ca: string) => ({ ...cfg, options: { ...cfg.options, ssl_verify: ca } });
+      const trusted = await openRemote(withCa(tls.certPath!), { osdf: minted() });
+      expect(await trusted.exists('files/md5/00/0000')).toBe(false);
+      await trusted.close();
+
+      // Another server's certificate does not vouch for this one.
+      const wrongCa = await openRemote(withCa(other.certPath!), { osdf: minted() });
+      const err = await wrongCa.exists('files/md5/00/0000').catch((e: unknown) => e);
+      await wrongCa.close();
+      expect((err as CmfError).code).toBe('REMOTE_TLS');
+      expect((err as CmfError).hint).toContain('cmf init osdfremote again with --no-ssl-verify');
+
+      const dir = await tempDir();
+      const missing = join(dir, 'no-such-ca.pem');
+      const bad = await openRemote(withCa(missing), { osdf: minted() }).catch((e: unknown) => e);
+      expect(bad).toBeInstanceOf(ConfigError);
+      expect((bad as CmfError).exitCode).toBe(4);
+      expect((bad as CmfError).message).toContain(`${missing} does not exist`);
+      // A relative path is read from the project root.
+      const rel = await openRemote(withCa('cert.pem'), {
+        osdf: minted(),
+        cwd: dirname(tls.certPath!),
+      });
+      await rel.close();
+    } finally {
+      await tls.stop();
+      await other.stop();
+    }
+  });
 });
 
 describe('osdf downloads', () => {
@@ -234,6 +397,124 @@ describe('osdf downloads', () => {
       .slice(originBefore)
       .filter((l) => l.startsWith('GET '));
     expect(originGets.length).toBe(fx.objects.size);
+  });
+});
+
+/** A node:http stand-in on 127.0.0.1: `handle` answers every request; the GETs are logged. */
+async function standIn(
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ url: string; port: number; gets: string[]; close: () => Promise<void> }> {
+  const gets: string[] = [];
+  const server = createHttpServer((req, res) => {
+    if (req.method === 'GET')
+      gets.push(`${req.url} auth=${req.headers.authorization ? 'yes' : 'no'}`);
+    handle(req, res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    gets,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** Pushes a fixture of `many` small files to a fresh path of the origin. */
+async function pushedFixture(many: number) {
+  const dir = await tempDir();
+  const fx = await buildRemoteFixture(dir, { many });
+  const path = randomBytes(6).toString('hex');
+  const up = await openRemote(remote(path), { osdf: minted() });
+  expect((await pushObjects(fx.cache, up, fx.roots)).failed).toEqual([]);
+  await up.close();
+  return { dir, fx, path };
+}
+
+describe('osdf cache trouble', () => {
+  it('an object the cache serves corrupt is fetched from the origin (one warning); bad there too, the origin is named', async () => {
+    const { dir, fx, path } = await pushedFixture(3);
+    // Every answer is 200 with the right length and the wrong bytes.
+    const liar = await standIn((req, res) => {
+      const size = 16;
+      res.writeHead(200, { 'content-length': String(size) });
+      res.end(Buffer.alloc(size, 'x'));
+    });
+    try {
+      const d = await openRemote(remote(path), { osdf: { ...minted(), cache: liar.url } });
+      const r = await pullObjects(new LocalCache(join(dir, 'c1')), d, fx.roots);
+      expect(r.failed).toEqual([]);
+      expect(r.transferred).toBe(fx.objects.size);
+      expect(r.bytes).toBe([...fx.objects.values()].reduce((a, b) => a + b, 0));
+      expect(r.warnings).toHaveLength(1);
+      expect(r.warnings[0]).toContain(
+        `The OSDF cache ${liar.url} served ${fx.objects.size} corrupt`,
+      );
+      expect(liar.gets.length).toBe(fx.objects.size);
+
+      // The origin's copy of one file is bad too: the error names the origin, not the cache.
+      const oid = [...fx.objects.keys()].find((o) => !o.endsWith('.dir'))!;
+      const onOrigin = join(
+        origin.dataDir,
+        'ns/cmf',
+        path,
+        'files/md5',
+        oid.slice(0, 2),
+        oid.slice(2),
+      );
+      await writeFile(onOrigin, 'tampered');
+      const again = await pullObjects(new LocalCache(join(dir, 'c2')), d, [oid]);
+      await d.close();
+      expect(again.failed).toHaveLength(1);
+      const err = again.failed[0]!.error;
+      expect(err.code).toBe('REMOTE_OBJECT_CORRUPT');
+      expect(err.message).toContain(`on ${origin.url}/ns/cmf/${path}/`);
+      expect(err.message).not.toContain(liar.url);
+    } finally {
+      await liar.close();
+    }
+  });
+
+  it("follows a director's redirect to the cache, with the token on the same host, without it over http elsewhere", async () => {
+    const { dir, fx, path } = await pushedFixture(3);
+    const cachePort = new URL(cache.url).port;
+    let to = cache.url;
+    const director = await standIn((req, res) => {
+      res.writeHead(307, { location: `${to}${req.url}` });
+      res.end();
+    });
+    try {
+      const cacheBefore = (await cache.accessLog()).length;
+      const originBefore = (await origin.accessLog()).length;
+      const d = await openRemote(remote(path), { osdf: { ...minted(), cache: director.url } });
+      const r = await pullObjects(new LocalCache(join(dir, 'c1')), d, fx.roots);
+      await d.close();
+      expect(r.failed).toEqual([]);
+      expect(r.warnings).toEqual([]);
+      expect(director.gets.length).toBe(fx.objects.size);
+      const cacheGets = (await cache.accessLog())
+        .slice(cacheBefore)
+        .filter((l) => l.startsWith('GET ') && l.endsWith(' 200'));
+      expect(cacheGets.length).toBe(fx.objects.size);
+      const originGets = (await origin.accessLog())
+        .slice(originBefore)
+        .filter((l) => l.startsWith('GET '));
+      expect(originGets).toEqual([]);
+
+      // Another host over plain http gets no token: the cache refuses, the origin serves, and
+      // the run says so once.
+      to = `http://localhost:${cachePort}`;
+      const d2 = await openRemote(remote(path), { osdf: { ...minted(), cache: director.url } });
+      const r2 = await pullObjects(new LocalCache(join(dir, 'c2')), d2, fx.roots);
+      const warnings = d2.warnings?.() ?? [];
+      await d2.close();
+      expect(r2.failed).toEqual([]);
+      expect(warnings).toEqual([
+        `The OSDF cache ${director.url} did not serve ${fx.objects.size} download(s) (HTTP 401 ×${fx.objects.size}); they came from the OSDF origin ${origin.url}.`,
+      ]);
+    } finally {
+      await director.close();
+    }
   });
 });
 

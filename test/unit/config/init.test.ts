@@ -248,6 +248,58 @@ describe('cmf init: files written', () => {
     expect(read(b.dir, '.dvc/config')).toContain('    ssl_verify = false\n');
   });
 
+  it('osdfremote refuses an authz token in --path/--cache (masked), and any query or fragment', async () => {
+    const { dir, home } = await setup();
+    const tokenFile = join(home, 'tok');
+    writeFileSync(tokenFile, jwt('T'));
+    const osdf = (path: string, cache?: string) =>
+      init(dir, home, { type: 'osdfremote', path, cache, accessToken: tokenFile }).then(
+        () => expect.fail('init accepted it'),
+        (e: unknown) => e as UsageError,
+      );
+    const secret = await osdf('https://o:8443/ns/z?authz=SECRET1', 'https://c/ns?authz=SECRET2');
+    expect(secret).toMatchObject({ code: 'INIT_URL_PASSWORD', exitCode: 2 });
+    expect(`${secret.message} ${secret.hint}`).not.toMatch(/SECRET/);
+    const cacheSecret = await osdf('https://o:8443/ns/z', 'https://c/ns?authz=SECRET2');
+    expect(`${cacheSecret.message} ${cacheSecret.hint}`).not.toMatch(/SECRET/);
+
+    const query = await osdf('https://o:8443/ns/q?x=1');
+    expect(query).toMatchObject({ code: 'INIT_INVALID', exitCode: 2 });
+    expect(query.message).toContain("has a query ('?')");
+    expect(query.hint).toContain('(--path https://o:8443/ns/q)');
+    const fragment = await osdf('https://o:8443/ns', 'https://c:8443/ns#x');
+    expect(fragment.message).toContain("--cache 'https://c:8443/ns#x' has a fragment ('#')");
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('osdfremote stores a relative --key-path resolved, and says a token given with key flags wins', async () => {
+    const { dir, home } = await setup();
+    mkdirSync(join(dir, 'keys'));
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    writeFileSync(join(dir, 'keys/k.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const keyFlags = {
+      keyId: 'b2d3',
+      keyPath: 'keys/k.pem',
+      keyIssuer: 'https://issuer.example.org',
+    };
+    await init(dir, home, { type: 'osdfremote', path: 'https://o/ns', ...keyFlags });
+    expect(read(dir, '.cmfconfig')).toContain(`key_path = ${join(dir, 'keys/k.pem')}\n`);
+
+    // A raw token (its scheme in any case) with the key flags: the token is stored and used.
+    const r = await init(dir, home, {
+      type: 'osdfremote',
+      path: 'https://o/ns',
+      accessToken: `bearer ${jwt('RAW')}`,
+      ...keyFlags,
+    });
+    expect(read(dir, '.dvc/config.local')).toContain(`password = Bearer ${jwt('RAW')}\n`);
+    expect(read(dir, '.cmfconfig')).toContain('access_token = provided\n');
+    expect(r.remote.credentials).toBe('token in .dvc/config.local');
+    expect(r.warnings.join('\n')).toContain(
+      '--key-id, --key-path and --key-issuer are recorded but not used: the token in .dvc/config.local comes first',
+    );
+  });
+
   it('osdfremote with a signing key checks it and stores no token', async () => {
     const { dir, home } = await setup();
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -279,6 +331,15 @@ describe('cmf init: files written', () => {
       }),
     ).rejects.toThrow(/Cannot load the private key/);
     expect(readdirSync(bad.dir)).toEqual([]);
+    await expect(
+      init(bad.dir, bad.home, {
+        type: 'osdfremote',
+        path: 'https://o/ns',
+        keyId: 'k',
+        keyPath: bad.home,
+        keyIssuer: 'https://i',
+      }),
+    ).rejects.toThrow(`Cannot load the private key ${bad.home}: it is a directory`);
   });
 });
 

@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CmfError } from '../../../src/errors/index.js';
 import { objectKey, oidFromKey, prefixOf } from '../../../src/remotes/driver.js';
-import { openRemote, remoteKind } from '../../../src/remotes/factory.js';
+import { openRemote, remoteKind, tlsOptions } from '../../../src/remotes/factory.js';
 import { parseS3Url } from '../../../src/remotes/s3.js';
 import { parseSshUrl } from '../../../src/remotes/ssh-url.js';
 
@@ -62,6 +65,32 @@ describe('remote factory', () => {
     ).rejects.toMatchObject({
       code: 'OSDF_NO_TOKEN',
     });
+  });
+
+  it('reads ssl_verify as DVC does: a boolean or a CA bundle path; anything else is refused', async () => {
+    const tls = (v: string) => tlsOptions({ name: 'r', url: 's3://b', options: { ssl_verify: v } });
+    for (const v of ['false', 'No', '0', 'OFF']) expect(await tls(v)).toEqual({ sslVerify: false });
+    for (const v of ['true', 'YES', '1', 'on']) expect(await tls(v)).toEqual({ sslVerify: true });
+    const dir = mkdtempSync(join(tmpdir(), 'cmf-tls-'));
+    try {
+      const notPem = join(dir, 'notes.txt');
+      writeFileSync(notPem, 'hello');
+      for (const [v, why] of [
+        ['maybe', 'does not exist'],
+        [dir, 'is a directory'],
+        [notPem, 'holds no PEM certificate'],
+      ]) {
+        const err = await tls(v!).catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 'CONFIG_INVALID', exitCode: 4 });
+        expect((err as CmfError).message).toContain(why);
+      }
+      // The S3 driver takes the same value: a path that is not a bundle does not open it.
+      await expect(
+        openRemote({ name: 'minio', url: 's3://b', options: { ssl_verify: '/no/ca.pem' } }),
+      ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses a timeout that is not a positive number of seconds (DVC's read_timeout / connect_timeout)", async () => {

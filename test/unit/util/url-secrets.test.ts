@@ -27,6 +27,8 @@ describe('secrets in URLs', () => {
     ],
     ['https://u:p@h/?sig=x', 'https://u:****@h/?sig=****', 'https://u@h/'],
     ['see http://h/?Token=t then', 'see http://h/?Token=**** then', 'see http://h/ then'],
+    // XRootD / OSDF carry a token in ?authz=.
+    ['https://o:8443/ns/z?authz=SECRET1', 'https://o:8443/ns/z?authz=****', 'https://o:8443/ns/z'],
   ])('%s: query parameters that carry credentials', (url, masked, stripped) => {
     expect(hasUrlSecret(url)).toBe(true);
     expect(maskUrlSecrets(url)).toBe(masked);
