@@ -25,17 +25,43 @@ export function shouldPage(noPager: boolean, io: PagerStreams = defaultStreams()
   return !noPager && Boolean(io.stdout.isTTY) && Boolean(io.stdin.isTTY);
 }
 
-/** One key press in raw mode (no Enter needed, no echo). */
-export function readKey(stdin: NodeJS.ReadStream): Promise<string> {
-  return new Promise((resolve) => {
-    stdin.setRawMode(true);
-    stdin.resume();
-    stdin.once('data', (data: Buffer) => {
-      stdin.setRawMode(false);
-      stdin.pause();
-      resolve(data.toString('utf8'));
+/**
+ * The keys in what a terminal sent at once: one character each, or one escape sequence (an
+ * arrow or function key). Keys typed ahead, or pasted, arrive together: each counts alone,
+ * so `qq` quits at the first `q` as cmflib's one-character reads do.
+ */
+export function splitKeys(data: string): string[] {
+  // eslint-disable-next-line no-control-regex -- escape sequences are what is matched
+  return data.match(/\x1b\[[0-?]*[ -/]*[@-~]|\x1bO.|\x1b.|[^]/gsu) ?? [];
+}
+
+/**
+ * Reads keys one at a time in raw mode (no Enter needed, no echo). Raw mode is on only while
+ * waiting for a key, so Ctrl-C between prompts still interrupts; keys that arrive together
+ * wait in a queue for the next prompts.
+ */
+export class KeyReader {
+  private readonly queued: string[] = [];
+  private readonly stdin: NodeJS.ReadStream;
+  constructor(stdin: NodeJS.ReadStream) {
+    this.stdin = stdin;
+  }
+
+  next(): Promise<string> {
+    const ready = this.queued.shift();
+    if (ready !== undefined) return Promise.resolve(ready);
+    const { stdin } = this;
+    return new Promise((resolve) => {
+      stdin.setRawMode(true);
+      stdin.resume();
+      stdin.once('data', (data: Buffer) => {
+        stdin.setRawMode(false);
+        stdin.pause();
+        this.queued.push(...splitKeys(data.toString('utf8')));
+        resolve(this.queued.shift() ?? '');
+      });
     });
-  });
+  }
 }
 
 /**
@@ -48,10 +74,11 @@ export async function page(
   io: PagerStreams = defaultStreams(),
 ): Promise<boolean> {
   let pending: string | undefined;
+  const keys = new KeyReader(io.stdin);
   for await (const text of pages) {
     if (pending !== undefined) {
       io.stdout.write(pending + '\n' + PROMPT);
-      const key = await readKey(io.stdin);
+      const key = await keys.next();
       io.stdout.write('\r\x1b[2K');
       if (key === '\u0003') throw new InterruptedError('Interrupted by the user');
       if (key === 'q' || key === 'Q' || key === '\u0004') return false;

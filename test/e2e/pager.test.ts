@@ -103,6 +103,17 @@ describe('paging on a terminal', () => {
     expect(text).toContain('EXIT=[0]');
   });
 
+  it('keys typed together count one by one: "xq" shows one more page, then quits', async () => {
+    const cwd = await manyArtifacts(45);
+    start(cwd, 'artifact list -p P');
+    let text = await waitFor((t) => t.includes('Press any key'), 'the prompt');
+    // -l: the two characters in one write, as typed ahead or pasted.
+    tmux('send-keys', '-t', 'cmf', '-l', 'xq');
+    text = await waitFor((t) => /EXIT=\[\d+\]/.test(t), 'the exit');
+    expect(shown(text)).toHaveLength(40);
+    expect(text).toContain('EXIT=[0]');
+  });
+
   it('--no-pager prints everything without waiting, on a terminal too', async () => {
     const cwd = await manyArtifacts(25);
     start(cwd, 'artifact list -p P --no-pager');
