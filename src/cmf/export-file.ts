@@ -39,8 +39,9 @@ export function exportPath(
 ): string {
   if (jsonFileName === undefined) return resolve(cwd, defaultExportName(pipeline));
   let name = jsonFileName.trim();
-  // `-j out/` names a directory: appending .json would write the hidden file out/.json.
-  if (name.endsWith('/')) throw targetIsDirectory(resolve(cwd, name));
+  // `-j out/`, `-j .` and `-j ..` name directories: appending .json would write the hidden
+  // file out/.json, ..json or ...json.
+  if (name.endsWith('/') || /(^|\/)\.\.?$/.test(name)) throw targetIsDirectory(resolve(cwd, name));
   if (!name.endsWith('.json')) name += '.json';
   return resolve(cwd, name);
 }

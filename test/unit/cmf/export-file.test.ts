@@ -37,6 +37,9 @@ describe('export target checks', () => {
     const isDir = expect.objectContaining({ code: 'EXPORT_TARGET_IS_DIRECTORY', exitCode: 2 });
     expect(() => exportPath('artifacts/', 'P', w)).toThrow(isDir);
     expect(() => exportPath(' new-dir/ ', 'P', w)).toThrow(isDir);
+    for (const dot of ['.', '..', 'artifacts/.', 'artifacts/..'])
+      expect(() => exportPath(dot, 'P', w), dot).toThrow(isDir);
+    expect(exportPath('.x', 'P', w)).toBe(join(w, '.x.json'));
     expect(() => checkExportTarget(exportPath('artifacts', 'P', w).slice(0, -5), false)).toThrow(
       isDir,
     );
