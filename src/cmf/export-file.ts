@@ -4,7 +4,7 @@
  * safe file name), never over an existing file unless forced (cmflib asks on stdin instead,
  * which blocks CI — §11.13), written atomically.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { NotFoundError, UsageError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic.js';
@@ -62,9 +62,11 @@ function existingAncestor(path: string): string {
 
 /** Checks the target can be written: not a directory, parent exists, not there unless `force`. */
 export function checkExportTarget(path: string, force: boolean): void {
-  if (existsSync(path) && statSync(path).isDirectory()) throw targetIsDirectory(path);
-  const parent = dirname(path);
-  const ancestor = existingAncestor(path);
+  // Through a symbolic link, the file it points to is what will be written (writeExport).
+  const target = linkTarget(path);
+  if (existsSync(target) && statSync(target).isDirectory()) throw targetIsDirectory(path);
+  const parent = dirname(target);
+  const ancestor = existingAncestor(target);
   if (!statSync(ancestor).isDirectory()) {
     throw new UsageError('EXPORT_PARENT_NOT_DIRECTORY', `${ancestor} is a file, not a directory`, {
       hint: `${path} cannot be written inside a file: choose another path with -j/--json_file_name.`,
@@ -77,7 +79,8 @@ export function checkExportTarget(path: string, force: boolean): void {
       data: { path: parent },
     });
   }
-  if (!force && existsSync(path)) {
+  // lstat: a dangling link is there too (the write would create the file it points to).
+  if (!force && lstatOrUndefined(path)) {
     throw new UsageError('EXPORT_FILE_EXISTS', `${path} already exists`, {
       hint: 'Pass --force to overwrite it, or choose another name with -j/--json_file_name.',
       data: { path },
@@ -85,7 +88,32 @@ export function checkExportTarget(path: string, force: boolean): void {
   }
 }
 
-/** Writes the export text to `path` (temp file beside it, then rename). */
+/**
+ * Writes the export text to `path` (temp file beside it, then rename). A symbolic link there
+ * is written through, as a shell's `>` would: the file it points to is replaced, the link
+ * stays (a rename onto the link itself would replace the link by a file).
+ */
 export async function writeExport(path: string, text: string): Promise<void> {
-  await writeFileAtomic(path, text);
+  await writeFileAtomic(linkTarget(path), text);
+}
+
+/** Where a chain of symbolic links at `path` ends (`path` itself when it is none). */
+function linkTarget(path: string): string {
+  for (let hops = 0; hops < 40; hops++) {
+    if (!lstatOrUndefined(path)?.isSymbolicLink()) return path;
+    path = resolve(dirname(path), readlinkSync(path));
+  }
+  throw new UsageError('EXPORT_LINK_LOOP', `Too many symbolic links at ${path}`, {
+    hint: 'Fix the links, or choose another path with -j/--json_file_name.',
+    data: { path },
+  });
+}
+
+/** lstat, or undefined when there is nothing at `path` (or a file stands in its way). */
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,8 +1,13 @@
 /** Where `cmf metadata export` writes when -j is not given: one file in the current directory. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkExportTarget, defaultExportName, exportPath } from '../../../src/cmf/export-file.js';
+import {
+  checkExportTarget,
+  defaultExportName,
+  exportPath,
+  writeExport,
+} from '../../../src/cmf/export-file.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 describe('export path', () => {
@@ -61,5 +66,27 @@ describe('export target checks', () => {
       expect.objectContaining({ code: 'DIRECTORY_NOT_FOUND', exitCode: 3 }),
     );
     expect(() => checkExportTarget(exportPath('fine', 'P', w), false)).not.toThrow();
+  });
+
+  it('a symbolic link is written through (the link stays); a dangling one exists unless --force', async () => {
+    const w = await tempDir();
+    mkdirSync(join(w, 'store'));
+    writeFileSync(join(w, 'store', 'real.json'), 'old');
+    symlinkSync('store/real.json', join(w, 'live.json'));
+    symlinkSync('store/new.json', join(w, 'dangling.json'));
+    symlinkSync('nowhere/x.json', join(w, 'broken.json'));
+    const exists = expect.objectContaining({ code: 'EXPORT_FILE_EXISTS' });
+    for (const link of ['live.json', 'dangling.json'])
+      expect(() => checkExportTarget(join(w, link), false), link).toThrow(exists);
+    for (const link of ['live.json', 'dangling.json']) {
+      checkExportTarget(join(w, link), true);
+      await writeExport(join(w, link), `{"${link}":1}`);
+      expect(lstatSync(join(w, link)).isSymbolicLink()).toBe(true);
+    }
+    expect(readFileSync(join(w, 'store', 'real.json'), 'utf8')).toBe('{"live.json":1}');
+    expect(readFileSync(join(w, 'store', 'new.json'), 'utf8')).toBe('{"dangling.json":1}');
+    expect(() => checkExportTarget(join(w, 'broken.json'), true)).toThrow(
+      expect.objectContaining({ code: 'DIRECTORY_NOT_FOUND' }),
+    );
   });
 });
