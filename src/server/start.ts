@@ -10,6 +10,7 @@ import { SqliteAsyncStore, type AsyncMlmdStore } from '../mlmd/async-store.js';
 import { MlmdStore, mlmdFileProblem, type MlmdFileProblem } from '../mlmd/index.js';
 import { PostgresMlmdStore } from '../mlmd/postgres/index.js';
 import { createServer } from './app.js';
+import { TokenSet } from './tokens.js';
 
 export interface StartServerOptions {
   host: string;
@@ -26,6 +27,8 @@ export interface RunningServer {
   url: string;
   /** Where the metadata lives (file path, or database URL without password). */
   storeLocation: string;
+  /** Whether requests need a bearer token (false: anyone who reaches the URL may push and pull). */
+  authenticated: boolean;
   close(): Promise<void>;
 }
 
@@ -174,6 +177,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   return {
     url: `http://${host}:${port}`,
     storeLocation: store.location,
+    authenticated: new TokenSet(opts.tokens ?? []).enabled,
     close: () =>
       (closing ??= (async () => {
         try {

@@ -1,4 +1,5 @@
 /** The metadata server with its default store: an MLMD SQLite file in the data directory. */
+import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -40,11 +41,44 @@ describe('cmf server start', () => {
     try {
       const server = await startCmfServer(['--data-dir', dataDir, '--json']);
       expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(JSON.parse(server.out())).toMatchObject({ url: server.url, authentication: 'none' });
       expect((await fetch(`${server.url}/api/pipelines`)).status).toBe(200);
       expect(await server.stop()).toBe(0);
       expect(server.log()).toMatch(/GET \/api\/pipelines 200/);
     } finally {
       await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('says whether authentication is on; refuses a blank token before creating anything (exit 2)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'cmf-e2e-server-auth-'));
+    try {
+      const open = await startCmfServer(['--data-dir', join(root, 'open')]);
+      const locked = await startCmfServer(['--data-dir', join(root, 'locked')], {
+        CMF_SERVER_TOKEN: 's3cret',
+      });
+      await open.stop();
+      await locked.stop();
+      expect(open.log()).toContain(
+        `Warning: authentication is off: anyone who can reach ${open.url} can read and change its metadata`,
+      );
+      expect(locked.log()).toContain('Authentication: on');
+      for (const [args, env] of [
+        [['--token', ''], { CMF_SERVER_TOKEN: '' }],
+        [['--token', 't1', '--token', ' '], { CMF_SERVER_TOKEN: '' }],
+        [[], { CMF_SERVER_TOKEN: ',,' }],
+      ] as const) {
+        const dataDir = join(root, 'never');
+        const r = await runCmf(
+          ['server', 'start', '--port', String(await freePort()), '--data-dir', dataDir, ...args],
+          { cwd: root, env },
+        );
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toMatch(/it would turn authentication off/);
+        expect(existsSync(dataDir)).toBe(false);
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 
