@@ -6,6 +6,7 @@
  */
 import { DEFAULT_CMF_SERVER_URL, findProjectRoot, resolveConfig } from '../config/index.js';
 import { ConfigError } from '../errors/index.js';
+import { maskUrlSecrets } from '../util/url-secrets.js';
 import type { ServerClientOptions } from './client.js';
 
 export async function serverClientOptions(
@@ -37,9 +38,13 @@ function checkUrl(url: string): void {
     parsed = undefined;
   }
   if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
-    throw new ConfigError('SERVER_URL_INVALID', `cmf-server-url "${url}" is not an http(s) URL`, {
-      hint: "Set it with 'cmf init … --cmf-server-url http://host:port' or CMF_SERVER_URL.",
-    });
+    throw new ConfigError(
+      'SERVER_URL_INVALID',
+      `cmf-server-url "${maskUrlSecrets(url)}" is not an http(s) URL`,
+      {
+        hint: "Set it with 'cmf init … --cmf-server-url http://host:port' or CMF_SERVER_URL.",
+      },
+    );
   }
 }
 

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { http, https } from '../util/node-http.js';
+import { maskUrlSecrets } from '../util/url-secrets.js';
 import { badAnswerError, httpError, transportError, type RequestInfo } from './client-errors.js';
 
 export interface ServerClientOptions {
@@ -167,8 +168,19 @@ function exchange(
   });
 }
 
+/** `<base>/api/<route>?<query>`: routes always live under `/api` of the server's URL. */
+function routeUrl(base: string, route: string, query?: Record<string, string>): string {
+  const qs = query ? `?${new URLSearchParams(query).toString()}` : '';
+  return `${base}/api/${route.replace(/^\/+/, '')}${qs}`;
+}
+
 export class ServerClient {
+  /** The server's URL as shown to users: a password in it is masked (`user:****@`). */
   readonly baseUrl: string;
+  /** The URL requests go to: without its userinfo, which travels as a header. */
+  private readonly requestBase: string;
+  /** `Basic …` from `user:password@` in the URL (as Python's requests sends it), if any. */
+  private readonly basicAuth?: string;
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly backoffMs: number;
@@ -177,15 +189,24 @@ export class ServerClient {
   constructor(opts: ServerClientOptions) {
     this.opts = opts;
     // A trailing slash would make Python's client call `//api`; ours never does.
-    this.baseUrl = opts.url.replace(/\/+$/, '');
+    const trimmed = opts.url.replace(/\/+$/, '');
+    this.baseUrl = maskUrlSecrets(trimmed);
+    const u = new URL(trimmed);
+    if (u.username !== '' || u.password !== '') {
+      const user = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+      this.basicAuth = `Basic ${Buffer.from(user, 'utf8').toString('base64')}`;
+      u.username = '';
+      u.password = '';
+    }
+    this.requestBase = u.href.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? 300_000;
     this.retries = opts.retries ?? 3;
     this.backoffMs = opts.backoffMs ?? 300;
   }
 
+  /** The URL of `route` as shown in messages (password masked). */
   endpoint(route: string, query?: Record<string, string>): string {
-    const qs = query ? `?${new URLSearchParams(query).toString()}` : '';
-    return `${this.baseUrl}/api/${route.replace(/^\/+/, '')}${qs}`;
+    return routeUrl(this.baseUrl, route, query);
   }
 
   /** POST /api/mlmd_push; 200 answers are returned (status success, exists, ...). */
@@ -266,9 +287,10 @@ export class ServerClient {
   /** One request with retries; resolves only on a 2xx answer. */
   private async send(req: Request): Promise<Answer> {
     const info = this.requestInfo(req);
-    const url = info.url;
+    const url = routeUrl(this.requestBase, req.route, req.query);
     const headers: Record<string, string> = { accept: 'application/json, text/plain, */*' };
     if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    else if (this.basicAuth) headers.authorization = this.basicAuth;
     let body: string | Buffer | undefined;
     if (req.json !== undefined) {
       headers['content-type'] = 'application/json';

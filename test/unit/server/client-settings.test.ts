@@ -51,6 +51,11 @@ describe('serverClientOptions', () => {
     await expect(
       serverClientOptions(dir, { CMF_SERVER_URL: 'cmf.example:8080' }),
     ).rejects.toMatchObject({ code: 'SERVER_URL_INVALID', exitCode: 4 });
+    await expect(
+      serverClientOptions(dir, { CMF_SERVER_URL: 'ftp://u:pw-s3cret@cmf.example' }),
+    ).rejects.toMatchObject({
+      message: 'cmf-server-url "ftp://u:****@cmf.example" is not an http(s) URL',
+    });
     await expect(serverClientOptions(dir, { CMF_SERVER_TIMEOUT: 'soon' })).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
     });

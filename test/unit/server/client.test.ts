@@ -65,6 +65,20 @@ describe('ServerClient', () => {
     });
   });
 
+  it('sends user:password from the URL as Basic auth (the bearer token wins) and never shows the password', async () => {
+    const { url, seen } = await answering([{ status: 500, body: '{"detail": "boom"}' }]);
+    const withPassword = url.replace('http://', 'http://al%40ce:p%3Aw@');
+    const client = new ServerClient({ url: withPassword, retries: 0 });
+    expect(client.baseUrl).toBe(url.replace('http://', 'http://al%40ce:****@').replace(/\/$/, ''));
+    const err = await failure(client.pushMetadata({ pipelineName: 'P', payload: '{}' }));
+    expect(seen[0]!.authorization).toBe(`Basic ${Buffer.from('al@ce:p:w').toString('base64')}`);
+    expect(err.code).toBe('SERVER_ERROR');
+    expect(JSON.stringify({ m: err.message, h: err.hint, d: err.data })).not.toContain('p%3Aw');
+    expect(err.data?.url).toContain('al%40ce:****@127.0.0.1');
+    await failure(new ServerClient({ url: withPassword, token: 'tok', retries: 0 }).pipelines());
+    expect(seen[1]!.authorization).toBe('Bearer tok');
+  });
+
   it('uploads a file as multipart part "file", its name escaped, again in full on a retry', async () => {
     const { url, seen } = await answering([
       { status: 503, body: '' },
