@@ -3,11 +3,13 @@
  * default, or PostgreSQL), builds the app and listens. Closing stops accepting
  * connections, lets requests in flight finish, then closes the store.
  */
+import { accessSync, constants, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { CmfError, ConfigError, OperationError, UsageError } from '../errors/index.js';
 import { SqliteAsyncStore, type AsyncMlmdStore } from '../mlmd/async-store.js';
 import { MlmdStore, mlmdFileProblem, type MlmdFileProblem } from '../mlmd/index.js';
+import { notWritableError } from '../mlmd/errors.js';
 import { PostgresMlmdStore } from '../mlmd/postgres/index.js';
 import { createServer } from './app.js';
 import { TokenSet } from './tokens.js';
@@ -46,9 +48,34 @@ export async function openServerStore(
   const path =
     database === undefined ? join(dataDir, DEFAULT_SQLITE_NAME) : resolve(dataDir, database);
   try {
-    return SqliteAsyncStore.wrap(MlmdStore.open(path, { create: true }));
+    // A new store is created in the directory; an existing one is checked once open, so that
+    // a directory or device in its place keeps its own message.
+    if (!existsSync(path) && existsSync(dirname(path))) checkWritable(path, [dirname(path)]);
+    const store = MlmdStore.open(path, { create: true });
+    try {
+      checkWritable(path, [path, dirname(path)]);
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+    return SqliteAsyncStore.wrap(store);
   } catch (err) {
     throw withServerHint(err, database);
+  }
+}
+
+/**
+ * Opening an existing store only reads it, so a file the server's user may not write (or one
+ * on a read-only mount) would open fine and fail every push later with HTTP 500. SQLite
+ * writes a journal beside the file, so the directory must be writable too.
+ */
+function checkWritable(path: string, targets: string[]): void {
+  for (const target of targets) {
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (err) {
+      throw notWritableError(path, err);
+    }
   }
 }
 
