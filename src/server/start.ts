@@ -6,6 +6,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { mkdirp } from '../fs/mkdirp.js';
 import { CmfError, ConfigError, OperationError, UsageError } from '../errors/index.js';
 import { SqliteAsyncStore, type AsyncMlmdStore } from '../mlmd/async-store.js';
 import { MlmdStore, mlmdFileProblem, type MlmdFileProblem } from '../mlmd/index.js';
@@ -133,10 +134,19 @@ function serverStoreHint(
 const DEFAULT_STORE_HINT =
   "It is the server's default store in --data-dir: if it is damaged, restore it from a backup or move it aside (a new one is then created); or give another file with --database.";
 
-/** Creates the data directory; a path that cannot be one is bad configuration, not a bug. */
+/**
+ * Creates the data directory; a path that cannot be one is bad configuration, not a bug.
+ * The first missing directory is made with a plain mkdir: Node's recursive mkdir never
+ * returns under /proc or /sys (their mkdir answers ENOENT, which it takes for a missing
+ * parent, finds the parent there and tries again, forever). Below a directory just made,
+ * mkdirp is safe and names the true errno of any failure.
+ */
 async function makeDataDir(dataDir: string): Promise<void> {
   try {
-    await mkdir(dataDir, { recursive: true });
+    let first = dataDir;
+    while (!existsSync(dirname(first)) && dirname(first) !== first) first = dirname(first);
+    if (!existsSync(first)) await mkdir(first).catch(existingDirectoryIsFine);
+    await mkdirp(dataDir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why: Record<string, string> = {
@@ -145,6 +155,7 @@ async function makeDataDir(dataDir: string): Promise<void> {
       EACCES: 'permission denied',
       EPERM: 'permission denied',
       EROFS: 'the file system is read-only',
+      ENOENT: 'the file system does not allow a directory there',
     };
     throw new ConfigError(
       'SERVER_DATA_DIR_UNUSABLE',
@@ -156,6 +167,11 @@ async function makeDataDir(dataDir: string): Promise<void> {
       },
     );
   }
+}
+
+/** Another process made the directory meanwhile: fine; anything else (a file) is not. */
+function existingDirectoryIsFine(err: unknown): void {
+  if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
 }
 
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {

@@ -1,4 +1,5 @@
 /** The metadata server with its default store: an MLMD SQLite file in the data directory. */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCmf } from '../helpers/cli.js';
 import { startCmfServer } from '../helpers/cmf-server.js';
+import { mountSmallTmpfs } from '../helpers/full-fs.js';
 import { freePort } from '../servers/common.js';
 import { serverSuite } from './server-suite.js';
 
@@ -32,6 +34,32 @@ describe('cmf server start', () => {
         expect(r.stderr).not.toMatch(/bug in cmf/);
       }
     } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a --data-dir on a read-only file system or under /proc: the true reason, no hang (exit 4)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'cmf-e2e-server-datadir-ro-'));
+    const ro = join(root, 'ro');
+    const unmount = mountSmallTmpfs(ro);
+    try {
+      const cases: [string, RegExp][] = [
+        ['/proc/cmf-no-such-dir/data', /does not allow a directory there \(ENOENT\)/],
+      ];
+      if (unmount && spawnSync('mount', ['-o', 'remount,ro', ro]).status === 0) {
+        cases.push([join(ro, 'a', 'b'), /the file system is read-only \(EROFS\)/]);
+      }
+      for (const [dataDir, why] of cases) {
+        const port = String(await freePort());
+        const r = await runCmf(['server', 'start', '--port', port, '--data-dir', dataDir], {
+          cwd: root,
+        });
+        expect(r.code, r.stderr).toBe(4);
+        expect(r.stderr).toContain(`Cannot create the data directory ${dataDir}`);
+        expect(r.stderr).toMatch(why);
+      }
+    } finally {
+      unmount?.();
       await rm(root, { recursive: true, force: true });
     }
   });
