@@ -250,10 +250,12 @@ const UNITS: Record<string, number> = {
 export function parseByteSize(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined || Number(m[1]) <= 0) {
+  // The whole bytes are what must be positive: `0.5` (half a byte) is no limit at all.
+  const bytes = m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1) {
     throw new UsageError('INVALID_SIZE', `Invalid size "${text}"`, {
-      hint: 'Give bytes, or a number with k, M or G (binary units), e.g. --body-limit 512M.',
+      hint: 'Give at least one byte: bytes, or a number with k, M or G (binary units), e.g. --body-limit 512M.',
     });
   }
-  return Math.floor(Number(m[1]) * unit);
+  return bytes;
 }

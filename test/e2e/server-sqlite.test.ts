@@ -78,7 +78,7 @@ describe('cmf server start', () => {
     }
   });
 
-  it('says whether authentication is on; refuses a blank token before creating anything (exit 2)', async () => {
+  it('says whether authentication is on; refuses a blank token or a body limit under one byte before creating anything (exit 2)', async () => {
     const root = await mkdtemp(join(tmpdir(), 'cmf-e2e-server-auth-'));
     try {
       const open = await startCmfServer(['--data-dir', join(root, 'open')]);
@@ -95,6 +95,7 @@ describe('cmf server start', () => {
         [['--token', ''], { CMF_SERVER_TOKEN: '' }],
         [['--token', 't1', '--token', ' '], { CMF_SERVER_TOKEN: '' }],
         [[], { CMF_SERVER_TOKEN: ',,' }],
+        [['--body-limit', '0.5'], { CMF_SERVER_TOKEN: '' }],
       ] as const) {
         const dataDir = join(root, 'never');
         const r = await runCmf(
@@ -102,7 +103,8 @@ describe('cmf server start', () => {
           { cwd: root, env },
         );
         expect(r.code, r.stderr).toBe(2);
-        expect(r.stderr).toMatch(/it would turn authentication off/);
+        expect(r.stderr).toMatch(/it would turn authentication off|Invalid size "0\.5"/);
+        expect(r.stderr).not.toMatch(/bug in cmf/);
         expect(existsSync(dataDir)).toBe(false);
       }
     } finally {
