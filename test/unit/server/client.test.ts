@@ -248,6 +248,24 @@ describe('ServerClient', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('https:// to a plain http server is SERVER_TLS (exit 4) saying to use http://, not "is the server running?"', async () => {
+    const { url, seen } = await answering([{ status: 200, body: '{"status": "success"}' }]);
+    const https = url.replace('http://', 'https://').replace(/\/$/, '');
+    const err = await failure(
+      new ServerClient({ url: https, retries: 2, backoffMs: 5 }).pushMetadata({
+        pipelineName: 'P',
+        payload: '{}',
+      }),
+    );
+    expect([err.code, err.exitCode]).toEqual(['SERVER_TLS', 4]);
+    expect(err.message).toBe(
+      `metadata push: ${https} does not answer in TLS (wrong version number): it looks like a plain http:// server`,
+    );
+    expect(err.hint).toContain(`Set cmf-server-url to ${https.replace('https:', 'http:')}`);
+    expect(err.hint).not.toMatch(/running/);
+    expect(seen).toHaveLength(0);
+  });
+
   it('speaks HTTPS, verifying the certificate against the trusted CAs', async () => {
     const dir = await tempDir();
     execFileSync(
