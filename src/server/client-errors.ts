@@ -11,6 +11,7 @@ import {
   type CmfErrorOptions,
 } from '../errors/index.js';
 import { tlsHandshakeReason } from '../remotes/errors.js';
+import { maskUrlSecrets } from '../util/url-secrets.js';
 
 /** What the request was for, in messages: "metadata push", "upload of labels/x.csv", ... */
 export interface RequestInfo {
@@ -150,6 +151,33 @@ export function httpError(info: RequestInfo, status: number, body: string, attem
     'SERVER_UNEXPECTED_STATUS',
     what,
     opts(info, `Check that ${info.url} is a cmf server.`, data),
+  );
+}
+
+/**
+ * A redirect (nginx sending http:// to https://, a moved server). `target` is where the
+ * request was sent (absolute); when it is the same route under another base URL, that base
+ * is what cmf-server-url should be.
+ */
+export function redirectError(info: RequestInfo, status: number, target: string): CmfError {
+  const shown = maskUrlSecrets(target);
+  const sent = URL.parse(info.url)?.pathname ?? '';
+  const route = sent.slice(sent.lastIndexOf('/api/'));
+  const t = URL.parse(target);
+  const suggested =
+    t && route.startsWith('/api/') && t.pathname.endsWith(route)
+      ? `${t.origin}${t.pathname.slice(0, -route.length)}`
+      : undefined;
+  return new ConfigError(
+    'SERVER_REDIRECT',
+    `${info.operation}: ${info.url} redirects (HTTP ${status}) to ${shown}`,
+    opts(
+      info,
+      suggested !== undefined
+        ? `Set cmf-server-url to ${suggested} (cmf init … --cmf-server-url, or CMF_SERVER_URL); cmf does not follow redirects, so that a push and its token go only where you configured.`
+        : "cmf does not follow redirects: set cmf-server-url (cmf init … --cmf-server-url, or CMF_SERVER_URL) to the server's own base URL, under which its routes are /api/….",
+      { status, location: shown },
+    ),
   );
 }
 

@@ -9,7 +9,13 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { http, https } from '../util/node-http.js';
 import { maskUrlSecrets } from '../util/url-secrets.js';
-import { badAnswerError, httpError, transportError, type RequestInfo } from './client-errors.js';
+import {
+  badAnswerError,
+  httpError,
+  redirectError,
+  transportError,
+  type RequestInfo,
+} from './client-errors.js';
 
 export interface ServerClientOptions {
   /** `cmf-server-url`, e.g. http://127.0.0.1:80 (routes are under `<url>/api/`). */
@@ -49,6 +55,7 @@ interface Request {
 interface Answer {
   status: number;
   retryAfter?: string;
+  location?: string;
   text: string;
 }
 
@@ -60,6 +67,8 @@ const RETRY_CODES = new Set([
   'ENETUNREACH',
   'EAI_AGAIN',
 ]);
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** What a JSON answer must look like: a check, and its name for the error message. */
 interface Shape<T> {
@@ -160,6 +169,7 @@ function exchange(
         settle(undefined, {
           status: res.statusCode ?? 0,
           retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+          location: res.headers.location,
           text: Buffer.concat(chunks).toString('utf8'),
         });
       });
@@ -320,6 +330,12 @@ export class ServerClient {
         throw transportError(info, err, this.timeoutMs);
       }
       if (res.status >= 200 && res.status < 300) return res;
+      // Not followed: a POST would be re-sent (or turned into a GET, as Python's requests
+      // does for 301/302) to a place the user never configured, perhaps with the token
+      // over plain http. The error names where to point cmf-server-url instead.
+      if (REDIRECTS.has(res.status) && res.location) {
+        throw redirectError(info, res.status, URL.parse(res.location, url)?.href ?? res.location);
+      }
       if (!last && (res.status >= 500 || res.status === 429)) {
         await sleep(this.delay(attempt, res.retryAfter));
         continue;

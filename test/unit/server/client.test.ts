@@ -193,6 +193,36 @@ describe('ServerClient', () => {
     expect([err.code, err.exitCode]).toEqual(['SERVER_NOT_FOUND', 3]);
   });
 
+  it('a redirect is not followed: SERVER_REDIRECT (exit 4) names the Location and the base URL to set', async () => {
+    for (const status of [301, 302, 307, 308]) {
+      const { url, seen } = await answering([
+        {
+          status,
+          body: '',
+          headers: { location: 'https://u:pw-s3cret@cmf.example/team/api/mlmd_push' },
+        },
+      ]);
+      const err = await failure(
+        new ServerClient({ url, token: 'tok', retries: 2 }).pushMetadata({
+          pipelineName: 'P',
+          payload: '{}',
+        }),
+      );
+      expect([err.code, err.exitCode, seen.length]).toEqual(['SERVER_REDIRECT', 4, 1]);
+      expect(err.message).toBe(
+        `metadata push: ${url}api/mlmd_push redirects (HTTP ${status}) to https://u:****@cmf.example/team/api/mlmd_push`,
+      );
+      expect(err.hint).toMatch(/^Set cmf-server-url to https:\/\/cmf\.example\/team \(/);
+      await new Promise<void>((r) => server!.close(() => r()));
+      server = undefined;
+    }
+    // A relative Location elsewhere (a login page): no base URL to suggest.
+    const { url } = await answering([{ status: 302, body: '', headers: { location: '/login' } }]);
+    const err = await failure(new ServerClient({ url, retries: 0 }).pipelines());
+    expect(err.message).toContain(`redirects (HTTP 302) to ${url}login`);
+    expect(err.hint).toMatch(/^cmf does not follow redirects: set cmf-server-url/);
+  });
+
   it('a 2xx answer that is not the JSON a cmf server sends is SERVER_BAD_ANSWER naming the URL', async () => {
     const cases: [string, (c: ServerClient) => Promise<unknown>, string, RegExp][] = [
       [
