@@ -46,6 +46,18 @@ function checkUrl(url: string): void {
       },
     );
   }
+  // Routes are appended to the URL (`<url>/api/mlmd_push`): a query or fragment would end
+  // up before them, and the request would go to the server's root.
+  if (/[?#]/.test(url)) {
+    const base = `${parsed.protocol}//${parsed.host}${parsed.pathname}`.replace(/\/+$/, '');
+    throw new ConfigError(
+      'SERVER_URL_INVALID',
+      `cmf-server-url "${maskUrlSecrets(url)}" has a query or fragment (?… or #…): the server's routes are appended to it`,
+      {
+        hint: `Give the server's base URL only, e.g. ${base} (cmf init … --cmf-server-url, or CMF_SERVER_URL).`,
+      },
+    );
+  }
 }
 
 /** A number from the environment (× `scale`), undefined when unset; zero allowed if `zeroOk`. */
