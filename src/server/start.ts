@@ -11,8 +11,8 @@ import { CmfError, ConfigError, OperationError, UsageError } from '../errors/ind
 import { SqliteAsyncStore, type AsyncMlmdStore } from '../mlmd/async-store.js';
 import { MlmdStore, mlmdFileProblem, type MlmdFileProblem } from '../mlmd/index.js';
 import { notWritableError } from '../mlmd/errors.js';
-import { PostgresMlmdStore } from '../mlmd/postgres/index.js';
 import { createServer } from './app.js';
+import { openPostgresStore } from './postgres-open.js';
 import { TokenSet } from './tokens.js';
 
 export interface StartServerOptions {
@@ -45,7 +45,7 @@ export async function openServerStore(
   database: string | undefined,
   dataDir: string,
 ): Promise<AsyncMlmdStore> {
-  if (database !== undefined && isPostgresUrl(database)) return PostgresMlmdStore.open(database);
+  if (database !== undefined && isPostgresUrl(database)) return openPostgresStore(database);
   const path =
     database === undefined ? join(dataDir, DEFAULT_SQLITE_NAME) : resolve(dataDir, database);
   try {
