@@ -3,8 +3,8 @@
  * default, or PostgreSQL), builds the app and listens. Closing stops accepting
  * connections, lets requests in flight finish, then closes the store.
  */
-import { accessSync, constants, existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { accessSync, constants, existsSync, lstatSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { mkdirp } from '../fs/mkdirp.js';
 import { CmfError, ConfigError, OperationError, UsageError } from '../errors/index.js';
@@ -41,13 +41,18 @@ function isPostgresUrl(s: string): boolean {
   return /^postgres(ql)?:\/\//i.test(s);
 }
 
+/** The SQLite file the server keeps its store in; undefined for PostgreSQL. */
+function sqliteStorePath(database: string | undefined, dataDir: string): string | undefined {
+  if (database !== undefined && isPostgresUrl(database)) return undefined;
+  return database === undefined ? join(dataDir, DEFAULT_SQLITE_NAME) : resolve(dataDir, database);
+}
+
 export async function openServerStore(
   database: string | undefined,
   dataDir: string,
 ): Promise<AsyncMlmdStore> {
-  if (database !== undefined && isPostgresUrl(database)) return openPostgresStore(database);
-  const path =
-    database === undefined ? join(dataDir, DEFAULT_SQLITE_NAME) : resolve(dataDir, database);
+  const path = sqliteStorePath(database, dataDir);
+  if (path === undefined) return openPostgresStore(database!);
   try {
     // A new store is created in the directory; an existing one is checked once open, so that
     // a directory or device in its place keeps its own message.
@@ -135,18 +140,21 @@ const DEFAULT_STORE_HINT =
   "It is the server's default store in --data-dir: if it is damaged, restore it from a backup or move it aside (a new one is then created); or give another file with --database.";
 
 /**
- * Creates the data directory; a path that cannot be one is bad configuration, not a bug.
+ * Creates the data directory and returns the topmost directory it made, if any; a path that
+ * cannot be one is bad configuration, not a bug.
  * The first missing directory is made with a plain mkdir: Node's recursive mkdir never
  * returns under /proc or /sys (their mkdir answers ENOENT, which it takes for a missing
  * parent, finds the parent there and tries again, forever). Below a directory just made,
  * mkdirp is safe and names the true errno of any failure.
  */
-async function makeDataDir(dataDir: string): Promise<void> {
+async function makeDataDir(dataDir: string): Promise<string | undefined> {
   try {
     let first = dataDir;
     while (!existsSync(dirname(first)) && dirname(first) !== first) first = dirname(first);
-    if (!existsSync(first)) await mkdir(first).catch(existingDirectoryIsFine);
+    if (existsSync(first)) return await mkdirp(dataDir);
+    await mkdir(first).catch(existingDirectoryIsFine);
     await mkdirp(dataDir);
+    return first;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why: Record<string, string> = {
@@ -176,8 +184,31 @@ function existingDirectoryIsFine(err: unknown): void {
 
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
   const dataDir = resolve(opts.dataDir);
-  await makeDataDir(dataDir);
-  const store = await openServerStore(opts.database, dataDir);
+  const madeDir = await makeDataDir(dataDir);
+  const storePath = sqliteStorePath(opts.database, dataDir);
+  // lstat: a dangling symlink in the store's place is the user's, not something start made.
+  const madeStore =
+    storePath !== undefined && lstatSync(storePath, { throwIfNoEntry: false }) === undefined
+      ? storePath
+      : undefined;
+  try {
+    return await serve(opts, dataDir, await openServerStore(opts.database, dataDir));
+  } catch (err) {
+    // A start that failed (port in use, store refused) leaves nothing behind that it made.
+    if (madeDir !== undefined) await rm(madeDir, { recursive: true, force: true });
+    else if (madeStore !== undefined) {
+      for (const suffix of ['', '-journal', '-wal', '-shm'])
+        await rm(madeStore + suffix, { force: true });
+    }
+    throw err;
+  }
+}
+
+async function serve(
+  opts: StartServerOptions,
+  dataDir: string,
+  store: AsyncMlmdStore,
+): Promise<RunningServer> {
   const app = await createServer({
     store,
     dataDir,

@@ -1,6 +1,7 @@
 /** The metadata server with its default store: an MLMD SQLite file in the data directory. */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -60,6 +61,29 @@ describe('cmf server start', () => {
       }
     } finally {
       unmount?.();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a port in use: exit 1, and the data directory or store it made is gone again', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'cmf-e2e-server-port-'));
+    const busy = createNetServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    try {
+      const port = String((busy.address() as { port: number }).port);
+      mkdirSync(join(root, 'existing'));
+      for (const dataDir of [join(root, 'new', 'data'), join(root, 'existing')]) {
+        const r = await runCmf(['server', 'start', '--port', port, '--data-dir', dataDir], {
+          cwd: root,
+          env: { CMF_SERVER_TOKEN: '' },
+        });
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr).toContain(`127.0.0.1:${port} is already in use`);
+      }
+      expect(existsSync(join(root, 'new'))).toBe(false);
+      expect(readdirSync(join(root, 'existing'))).toEqual([]);
+    } finally {
+      await new Promise<void>((r) => busy.close(() => r()));
       await rm(root, { recursive: true, force: true });
     }
   });
