@@ -10,6 +10,8 @@ import {
   OperationError,
   type CmfErrorOptions,
 } from '../errors/index.js';
+import { tlsHandshakeReason } from '../remotes/errors.js';
+import { maskUrlSecrets } from '../util/url-secrets.js';
 
 /** What the request was for, in messages: "metadata push", "upload of labels/x.csv", ... */
 export interface RequestInfo {
@@ -76,9 +78,7 @@ export function httpError(info: RequestInfo, status: number, body: string, attem
     );
   }
   if (status === 404 && isRouteMissing(body)) {
-    // The configured URL: what comes before the client's own `/api/<route>`.
-    const at = info.url.lastIndexOf('/api/');
-    const base = at > 0 ? info.url.slice(0, at) : info.url;
+    const base = serverBase(info.url);
     const fix = base.endsWith('/api')
       ? `cmf-server-url is the server's base URL, without /api: try ${base.slice(0, -4) || base}`
       : "cmf-server-url is the server's base URL, under which its routes are /api/… (the URL `cmf server start` prints, or nginx's address for a Python cmf-server)";
@@ -155,6 +155,33 @@ export function httpError(info: RequestInfo, status: number, body: string, attem
 }
 
 /**
+ * A redirect (nginx sending http:// to https://, a moved server). `target` is where the
+ * request was sent (absolute); when it is the same route under another base URL, that base
+ * is what cmf-server-url should be.
+ */
+export function redirectError(info: RequestInfo, status: number, target: string): CmfError {
+  const shown = maskUrlSecrets(target);
+  const sent = URL.parse(info.url)?.pathname ?? '';
+  const route = sent.slice(sent.lastIndexOf('/api/'));
+  const t = URL.parse(target);
+  const suggested =
+    t && route.startsWith('/api/') && t.pathname.endsWith(route)
+      ? `${t.origin}${t.pathname.slice(0, -route.length)}`
+      : undefined;
+  return new ConfigError(
+    'SERVER_REDIRECT',
+    `${info.operation}: ${info.url} redirects (HTTP ${status}) to ${shown}`,
+    opts(
+      info,
+      suggested !== undefined
+        ? `Set cmf-server-url to ${suggested} (cmf init … --cmf-server-url, or CMF_SERVER_URL); cmf does not follow redirects, so that a push and its token go only where you configured.`
+        : "cmf does not follow redirects: set cmf-server-url (cmf init … --cmf-server-url, or CMF_SERVER_URL) to the server's own base URL, under which its routes are /api/….",
+      { status, location: shown },
+    ),
+  );
+}
+
+/**
  * Whether a 404 says the route itself is missing, rather than something the route looked
  * for (a pipeline): a cmf server names what it did not find in a JSON `detail` (ours and
  * Python's: "Pipeline P not found."), while an unknown route gets Starlette's generic
@@ -201,6 +228,8 @@ export function transportError(info: RequestInfo, err: unknown, timeoutMs: numbe
       ),
     );
   }
+  const handshake = tlsHandshakeReason(err);
+  if (handshake !== undefined) return tlsError(info, handshake, err);
   const code = errorCode(err);
   const reason = code ?? (err as Error)?.message ?? String(err);
   return new ServerError(
@@ -215,6 +244,34 @@ export function transportError(info: RequestInfo, err: unknown, timeoutMs: numbe
       cause: err,
     },
   );
+}
+
+/** An https:// URL whose server does not complete a TLS handshake (most often: plain http). */
+function tlsError(info: RequestInfo, reason: string, cause: unknown): CmfError {
+  const plainHttp = /wrong version number|http request/i.test(reason);
+  const base = serverBase(info.url);
+  return new ConfigError(
+    'SERVER_TLS',
+    plainHttp
+      ? `${info.operation}: ${base} does not answer in TLS (${reason}): it looks like a plain http:// server`
+      : `${info.operation}: the TLS handshake with ${base} failed (${reason})`,
+    {
+      ...opts(
+        info,
+        plainHttp
+          ? `Set cmf-server-url to ${base.replace(/^https:/i, 'http:')} (cmf init … --cmf-server-url, or CMF_SERVER_URL); \`cmf server start\` speaks plain http.`
+          : 'Check cmf-server-url (cmf init show) and its port, and that the server speaks TLS there.',
+        { reason },
+      ),
+      cause,
+    },
+  );
+}
+
+/** The configured URL: what comes before the client's own `/api/<route>`. */
+function serverBase(url: string): string {
+  const at = url.lastIndexOf('/api/');
+  return at > 0 ? url.slice(0, at) : url;
 }
 
 export function isTimeout(err: unknown): boolean {

@@ -6,6 +6,7 @@
  */
 import { DEFAULT_CMF_SERVER_URL, findProjectRoot, resolveConfig } from '../config/index.js';
 import { ConfigError } from '../errors/index.js';
+import { maskUrlSecrets } from '../util/url-secrets.js';
 import type { ServerClientOptions } from './client.js';
 
 export async function serverClientOptions(
@@ -37,9 +38,25 @@ function checkUrl(url: string): void {
     parsed = undefined;
   }
   if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
-    throw new ConfigError('SERVER_URL_INVALID', `cmf-server-url "${url}" is not an http(s) URL`, {
-      hint: "Set it with 'cmf init … --cmf-server-url http://host:port' or CMF_SERVER_URL.",
-    });
+    throw new ConfigError(
+      'SERVER_URL_INVALID',
+      `cmf-server-url "${maskUrlSecrets(url)}" is not an http(s) URL`,
+      {
+        hint: "Set it with 'cmf init … --cmf-server-url http://host:port' or CMF_SERVER_URL.",
+      },
+    );
+  }
+  // Routes are appended to the URL (`<url>/api/mlmd_push`): a query or fragment would end
+  // up before them, and the request would go to the server's root.
+  if (/[?#]/.test(url)) {
+    const base = `${parsed.protocol}//${parsed.host}${parsed.pathname}`.replace(/\/+$/, '');
+    throw new ConfigError(
+      'SERVER_URL_INVALID',
+      `cmf-server-url "${maskUrlSecrets(url)}" has a query or fragment (?… or #…): the server's routes are appended to it`,
+      {
+        hint: `Give the server's base URL only, e.g. ${base} (cmf init … --cmf-server-url, or CMF_SERVER_URL).`,
+      },
+    );
   }
 }
 

@@ -8,7 +8,14 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { http, https } from '../util/node-http.js';
-import { badAnswerError, httpError, transportError, type RequestInfo } from './client-errors.js';
+import { maskUrlSecrets } from '../util/url-secrets.js';
+import {
+  badAnswerError,
+  httpError,
+  redirectError,
+  transportError,
+  type RequestInfo,
+} from './client-errors.js';
 
 export interface ServerClientOptions {
   /** `cmf-server-url`, e.g. http://127.0.0.1:80 (routes are under `<url>/api/`). */
@@ -48,6 +55,7 @@ interface Request {
 interface Answer {
   status: number;
   retryAfter?: string;
+  location?: string;
   text: string;
 }
 
@@ -59,6 +67,8 @@ const RETRY_CODES = new Set([
   'ENETUNREACH',
   'EAI_AGAIN',
 ]);
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** What a JSON answer must look like: a check, and its name for the error message. */
 interface Shape<T> {
@@ -159,6 +169,7 @@ function exchange(
         settle(undefined, {
           status: res.statusCode ?? 0,
           retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+          location: res.headers.location,
           text: Buffer.concat(chunks).toString('utf8'),
         });
       });
@@ -167,8 +178,19 @@ function exchange(
   });
 }
 
+/** `<base>/api/<route>?<query>`: routes always live under `/api` of the server's URL. */
+function routeUrl(base: string, route: string, query?: Record<string, string>): string {
+  const qs = query ? `?${new URLSearchParams(query).toString()}` : '';
+  return `${base}/api/${route.replace(/^\/+/, '')}${qs}`;
+}
+
 export class ServerClient {
+  /** The server's URL as shown to users: a password in it is masked (`user:****@`). */
   readonly baseUrl: string;
+  /** The URL requests go to: without its userinfo, which travels as a header. */
+  private readonly requestBase: string;
+  /** `Basic …` from `user:password@` in the URL (as Python's requests sends it), if any. */
+  private readonly basicAuth?: string;
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly backoffMs: number;
@@ -177,15 +199,24 @@ export class ServerClient {
   constructor(opts: ServerClientOptions) {
     this.opts = opts;
     // A trailing slash would make Python's client call `//api`; ours never does.
-    this.baseUrl = opts.url.replace(/\/+$/, '');
+    const trimmed = opts.url.replace(/\/+$/, '');
+    this.baseUrl = maskUrlSecrets(trimmed);
+    const u = new URL(trimmed);
+    if (u.username !== '' || u.password !== '') {
+      const user = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+      this.basicAuth = `Basic ${Buffer.from(user, 'utf8').toString('base64')}`;
+      u.username = '';
+      u.password = '';
+    }
+    this.requestBase = u.href.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? 300_000;
     this.retries = opts.retries ?? 3;
     this.backoffMs = opts.backoffMs ?? 300;
   }
 
+  /** The URL of `route` as shown in messages (password masked). */
   endpoint(route: string, query?: Record<string, string>): string {
-    const qs = query ? `?${new URLSearchParams(query).toString()}` : '';
-    return `${this.baseUrl}/api/${route.replace(/^\/+/, '')}${qs}`;
+    return routeUrl(this.baseUrl, route, query);
   }
 
   /** POST /api/mlmd_push; 200 answers are returned (status success, exists, ...). */
@@ -266,9 +297,10 @@ export class ServerClient {
   /** One request with retries; resolves only on a 2xx answer. */
   private async send(req: Request): Promise<Answer> {
     const info = this.requestInfo(req);
-    const url = info.url;
+    const url = routeUrl(this.requestBase, req.route, req.query);
     const headers: Record<string, string> = { accept: 'application/json, text/plain, */*' };
     if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    else if (this.basicAuth) headers.authorization = this.basicAuth;
     let body: string | Buffer | undefined;
     if (req.json !== undefined) {
       headers['content-type'] = 'application/json';
@@ -298,6 +330,12 @@ export class ServerClient {
         throw transportError(info, err, this.timeoutMs);
       }
       if (res.status >= 200 && res.status < 300) return res;
+      // Not followed: a POST would be re-sent (or turned into a GET, as Python's requests
+      // does for 301/302) to a place the user never configured, perhaps with the token
+      // over plain http. The error names where to point cmf-server-url instead.
+      if (REDIRECTS.has(res.status) && res.location) {
+        throw redirectError(info, res.status, URL.parse(res.location, url)?.href ?? res.location);
+      }
       if (!last && (res.status >= 500 || res.status === 429)) {
         await sleep(this.delay(attempt, res.retryAfter));
         continue;

@@ -121,8 +121,10 @@ export async function pullMetadata(opts: MetadataPullOptions): Promise<MetadataP
     // Python's cmf-server returns the document text from a FastAPI route, which sends it
     // JSON-encoded: a JSON string holding the document (§3.9).
     if (typeof document === 'string') document = parseExactJson(document);
-  } catch (err) {
-    throw badAnswerError(info, `JSON (${(err as Error).message})`, text);
+  } catch {
+    // As push says it: the start of the answer shows what it is; the parser's own message
+    // (which quotes that start again) adds nothing.
+    throw badAnswerError(info, 'JSON', text);
   }
   const created = !existsSync(path);
   let merged: MergeResult;
@@ -169,9 +171,9 @@ export async function pullMetadata(opts: MetadataPullOptions): Promise<MetadataP
     default:
       throw new ServerError(
         'SERVER_BAD_ANSWER',
-        'The metadata file is not available on the server (invalid_json_payload)',
+        `${info.operation}: the server's answer holds no pipelines (its "Pipeline" list is missing or empty; invalid_json_payload)`,
         {
-          hint: `${info.url} answered without a "Pipeline" list; check that it is a cmf server.`,
+          hint: `Check that ${info.url} is a cmf server that holds pipeline ${opts.pipeline}, and look at its log.`,
           data: { url: info.url, pipeline: opts.pipeline },
         },
       );

@@ -3,13 +3,17 @@
  * default, or PostgreSQL), builds the app and listens. Closing stops accepting
  * connections, lets requests in flight finish, then closes the store.
  */
-import { mkdir } from 'node:fs/promises';
+import { accessSync, constants, existsSync, lstatSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { mkdirp } from '../fs/mkdirp.js';
 import { CmfError, ConfigError, OperationError, UsageError } from '../errors/index.js';
 import { SqliteAsyncStore, type AsyncMlmdStore } from '../mlmd/async-store.js';
 import { MlmdStore, mlmdFileProblem, type MlmdFileProblem } from '../mlmd/index.js';
-import { PostgresMlmdStore } from '../mlmd/postgres/index.js';
+import { notWritableError } from '../mlmd/errors.js';
 import { createServer } from './app.js';
+import { openPostgresStore } from './postgres-open.js';
+import { TokenSet } from './tokens.js';
 
 export interface StartServerOptions {
   host: string;
@@ -26,6 +30,8 @@ export interface RunningServer {
   url: string;
   /** Where the metadata lives (file path, or database URL without password). */
   storeLocation: string;
+  /** Whether requests need a bearer token (false: anyone who reaches the URL may push and pull). */
+  authenticated: boolean;
   close(): Promise<void>;
 }
 
@@ -35,17 +41,47 @@ function isPostgresUrl(s: string): boolean {
   return /^postgres(ql)?:\/\//i.test(s);
 }
 
+/** The SQLite file the server keeps its store in; undefined for PostgreSQL. */
+function sqliteStorePath(database: string | undefined, dataDir: string): string | undefined {
+  if (database !== undefined && isPostgresUrl(database)) return undefined;
+  return database === undefined ? join(dataDir, DEFAULT_SQLITE_NAME) : resolve(dataDir, database);
+}
+
 export async function openServerStore(
   database: string | undefined,
   dataDir: string,
 ): Promise<AsyncMlmdStore> {
-  if (database !== undefined && isPostgresUrl(database)) return PostgresMlmdStore.open(database);
-  const path =
-    database === undefined ? join(dataDir, DEFAULT_SQLITE_NAME) : resolve(dataDir, database);
+  const path = sqliteStorePath(database, dataDir);
+  if (path === undefined) return openPostgresStore(database!);
   try {
-    return SqliteAsyncStore.wrap(MlmdStore.open(path, { create: true }));
+    // A new store is created in the directory; an existing one is checked once open, so that
+    // a directory or device in its place keeps its own message.
+    if (!existsSync(path) && existsSync(dirname(path))) checkWritable(path, [dirname(path)]);
+    const store = MlmdStore.open(path, { create: true });
+    try {
+      checkWritable(path, [path, dirname(path)]);
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+    return SqliteAsyncStore.wrap(store);
   } catch (err) {
     throw withServerHint(err, database);
+  }
+}
+
+/**
+ * Opening an existing store only reads it, so a file the server's user may not write (or one
+ * on a read-only mount) would open fine and fail every push later with HTTP 500. SQLite
+ * writes a journal beside the file, so the directory must be writable too.
+ */
+function checkWritable(path: string, targets: string[]): void {
+  for (const target of targets) {
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (err) {
+      throw notWritableError(path, err);
+    }
   }
 }
 
@@ -103,10 +139,22 @@ function serverStoreHint(
 const DEFAULT_STORE_HINT =
   "It is the server's default store in --data-dir: if it is damaged, restore it from a backup or move it aside (a new one is then created); or give another file with --database.";
 
-/** Creates the data directory; a path that cannot be one is bad configuration, not a bug. */
-async function makeDataDir(dataDir: string): Promise<void> {
+/**
+ * Creates the data directory and returns the topmost directory it made, if any; a path that
+ * cannot be one is bad configuration, not a bug.
+ * The first missing directory is made with a plain mkdir: Node's recursive mkdir never
+ * returns under /proc or /sys (their mkdir answers ENOENT, which it takes for a missing
+ * parent, finds the parent there and tries again, forever). Below a directory just made,
+ * mkdirp is safe and names the true errno of any failure.
+ */
+async function makeDataDir(dataDir: string): Promise<string | undefined> {
   try {
-    await mkdir(dataDir, { recursive: true });
+    let first = dataDir;
+    while (!existsSync(dirname(first)) && dirname(first) !== first) first = dirname(first);
+    if (existsSync(first)) return await mkdirp(dataDir);
+    await mkdir(first).catch(existingDirectoryIsFine);
+    await mkdirp(dataDir);
+    return first;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why: Record<string, string> = {
@@ -115,6 +163,7 @@ async function makeDataDir(dataDir: string): Promise<void> {
       EACCES: 'permission denied',
       EPERM: 'permission denied',
       EROFS: 'the file system is read-only',
+      ENOENT: 'the file system does not allow a directory there',
     };
     throw new ConfigError(
       'SERVER_DATA_DIR_UNUSABLE',
@@ -128,10 +177,38 @@ async function makeDataDir(dataDir: string): Promise<void> {
   }
 }
 
+/** Another process made the directory meanwhile: fine; anything else (a file) is not. */
+function existingDirectoryIsFine(err: unknown): void {
+  if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+}
+
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
   const dataDir = resolve(opts.dataDir);
-  await makeDataDir(dataDir);
-  const store = await openServerStore(opts.database, dataDir);
+  const madeDir = await makeDataDir(dataDir);
+  const storePath = sqliteStorePath(opts.database, dataDir);
+  // lstat: a dangling symlink in the store's place is the user's, not something start made.
+  const madeStore =
+    storePath !== undefined && lstatSync(storePath, { throwIfNoEntry: false }) === undefined
+      ? storePath
+      : undefined;
+  try {
+    return await serve(opts, dataDir, await openServerStore(opts.database, dataDir));
+  } catch (err) {
+    // A start that failed (port in use, store refused) leaves nothing behind that it made.
+    if (madeDir !== undefined) await rm(madeDir, { recursive: true, force: true });
+    else if (madeStore !== undefined) {
+      for (const suffix of ['', '-journal', '-wal', '-shm'])
+        await rm(madeStore + suffix, { force: true });
+    }
+    throw err;
+  }
+}
+
+async function serve(
+  opts: StartServerOptions,
+  dataDir: string,
+  store: AsyncMlmdStore,
+): Promise<RunningServer> {
   const app = await createServer({
     store,
     dataDir,
@@ -174,6 +251,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   return {
     url: `http://${host}:${port}`,
     storeLocation: store.location,
+    authenticated: new TokenSet(opts.tokens ?? []).enabled,
     close: () =>
       (closing ??= (async () => {
         try {
@@ -203,10 +281,12 @@ const UNITS: Record<string, number> = {
 export function parseByteSize(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined || Number(m[1]) <= 0) {
+  // The whole bytes are what must be positive: `0.5` (half a byte) is no limit at all.
+  const bytes = m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1) {
     throw new UsageError('INVALID_SIZE', `Invalid size "${text}"`, {
-      hint: 'Give bytes, or a number with k, M or G (binary units), e.g. --body-limit 512M.',
+      hint: 'Give at least one byte: bytes, or a number with k, M or G (binary units), e.g. --body-limit 512M.',
     });
   }
-  return Math.floor(Number(m[1]) * unit);
+  return bytes;
 }

@@ -482,6 +482,31 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
       expect((await get('executions-by-stage/PyShaped?record_per_page=0')).status).toBe(400);
     });
 
+    it('a password in the server URL is never shown: not in --json, not in errors', async () => {
+      const res = await api('mlmd_push', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: pushBody('Masked', pythonShapedPayload('Masked', 'mask-uuid-1')),
+      });
+      expect(res.status).toBe(200);
+      const withPassword = server.url.replace('http://', 'http://alice:pw-s3cret@');
+      const masked = server.url.replace('http://', 'http://alice:****@');
+      const urlEnv = { CMF_SERVER_URL: withPassword };
+      const pull = await cmf(['metadata', 'pull', '-p', 'Masked', '--json'], dir('m'), urlEnv);
+      expect(pull.code, pull.stderr).toBe(0);
+      expect(JSON.parse(pull.stdout)).toMatchObject({ status: 'success', server: masked });
+      const missing = await cmf(['metadata', 'pull', '-p', 'Nope'], dir('m'), urlEnv);
+      expect(missing.code).toBe(3);
+      expect(missing.stderr).toContain(`doesn't exist on ${masked}`);
+      const down = await cmf(['metadata', 'pull', '-p', 'Masked', '--json'], dir('m'), {
+        CMF_SERVER_URL: `http://alice:pw-s3cret@127.0.0.1:${await freePort()}`,
+        CMF_SERVER_RETRIES: '0',
+      });
+      expect(down.code).toBe(1);
+      expect(down.stderr).toMatch(/alice:\*\*\*\*@127\.0\.0\.1/);
+      for (const r of [pull, missing, down]) expect(r.stdout + r.stderr).not.toContain('pw-s3cret');
+    });
+
     it('NaN and infinities as Python writes them: stored, pulled, exported and pushed back the same way', async () => {
       // Python's json.dumps writes a diverged metric as the bare word NaN (json.loads reads it).
       const payload = pythonShapedPayload('PyDiverged', 'nan-uuid-1')

@@ -9,6 +9,8 @@ export interface CmfServerProcess {
   child: ChildProcess;
   /** Everything the server wrote on stderr so far (its request log). */
   log: () => string;
+  /** Everything the server wrote on stdout so far. */
+  out: () => string;
   /** SIGTERM, then the exit code (SIGKILL after 15 s). */
   stop: () => Promise<number | null>;
 }
@@ -51,6 +53,7 @@ export async function startCmfServer(
     url,
     child,
     log: () => stderr,
+    out: () => stdout,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');

@@ -55,8 +55,17 @@ export default class ServerStart extends CmfCommand<undefined> {
       bodyLimit: parseByteSize(flags['body-limit']),
       logger: (line) => process.stderr.write(line + '\n'),
     });
-    if (this.jsonEnabled()) this.logJson({ url: server.url, store: server.storeLocation });
-    else this.log(server.url);
+    const authentication = server.authenticated ? 'bearer-token' : 'none';
+    if (this.jsonEnabled()) {
+      this.logJson({ url: server.url, store: server.storeLocation, authentication });
+    } else {
+      this.log(server.url);
+      this.logToStderr(
+        server.authenticated
+          ? 'Authentication: on (clients must send one of the bearer tokens)'
+          : `Warning: authentication is off: anyone who can reach ${server.url} can read and change its metadata (give --token or CMF_SERVER_TOKEN to require a bearer token)`,
+      );
+    }
     // Stopping means finishing requests in flight, not removing temp files and exiting. A
     // signal before this point stops the start at once (exit 130/143: nothing to finish).
     await new Promise<void>((resolve) => {

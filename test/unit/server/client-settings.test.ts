@@ -51,6 +51,25 @@ describe('serverClientOptions', () => {
     await expect(
       serverClientOptions(dir, { CMF_SERVER_URL: 'cmf.example:8080' }),
     ).rejects.toMatchObject({ code: 'SERVER_URL_INVALID', exitCode: 4 });
+    await expect(
+      serverClientOptions(dir, { CMF_SERVER_URL: 'ftp://u:pw-s3cret@cmf.example' }),
+    ).rejects.toMatchObject({
+      message: 'cmf-server-url "ftp://u:****@cmf.example" is not an http(s) URL',
+    });
+    for (const url of [
+      'http://cmf.example:8080/?x=1',
+      'http://cmf.example:8080/#top',
+      'http://cmf.example:8080?',
+    ]) {
+      await expect(serverClientOptions(dir, { CMF_SERVER_URL: url })).rejects.toMatchObject({
+        code: 'SERVER_URL_INVALID',
+        exitCode: 4,
+        message: `cmf-server-url "${url}" has a query or fragment (?… or #…): the server's routes are appended to it`,
+        hint: expect.stringMatching(
+          /^Give the server's base URL only, e\.g\. http:\/\/cmf\.example:8080 \(/,
+        ),
+      });
+    }
     await expect(serverClientOptions(dir, { CMF_SERVER_TIMEOUT: 'soon' })).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
     });

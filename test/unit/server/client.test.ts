@@ -65,6 +65,20 @@ describe('ServerClient', () => {
     });
   });
 
+  it('sends user:password from the URL as Basic auth (the bearer token wins) and never shows the password', async () => {
+    const { url, seen } = await answering([{ status: 500, body: '{"detail": "boom"}' }]);
+    const withPassword = url.replace('http://', 'http://al%40ce:p%3Aw@');
+    const client = new ServerClient({ url: withPassword, retries: 0 });
+    expect(client.baseUrl).toBe(url.replace('http://', 'http://al%40ce:****@').replace(/\/$/, ''));
+    const err = await failure(client.pushMetadata({ pipelineName: 'P', payload: '{}' }));
+    expect(seen[0]!.authorization).toBe(`Basic ${Buffer.from('al@ce:p:w').toString('base64')}`);
+    expect(err.code).toBe('SERVER_ERROR');
+    expect(JSON.stringify({ m: err.message, h: err.hint, d: err.data })).not.toContain('p%3Aw');
+    expect(err.data?.url).toContain('al%40ce:****@127.0.0.1');
+    await failure(new ServerClient({ url: withPassword, token: 'tok', retries: 0 }).pipelines());
+    expect(seen[1]!.authorization).toBe('Bearer tok');
+  });
+
   it('uploads a file as multipart part "file", its name escaped, again in full on a retry', async () => {
     const { url, seen } = await answering([
       { status: 503, body: '' },
@@ -179,6 +193,36 @@ describe('ServerClient', () => {
     expect([err.code, err.exitCode]).toEqual(['SERVER_NOT_FOUND', 3]);
   });
 
+  it('a redirect is not followed: SERVER_REDIRECT (exit 4) names the Location and the base URL to set', async () => {
+    for (const status of [301, 302, 307, 308]) {
+      const { url, seen } = await answering([
+        {
+          status,
+          body: '',
+          headers: { location: 'https://u:pw-s3cret@cmf.example/team/api/mlmd_push' },
+        },
+      ]);
+      const err = await failure(
+        new ServerClient({ url, token: 'tok', retries: 2 }).pushMetadata({
+          pipelineName: 'P',
+          payload: '{}',
+        }),
+      );
+      expect([err.code, err.exitCode, seen.length]).toEqual(['SERVER_REDIRECT', 4, 1]);
+      expect(err.message).toBe(
+        `metadata push: ${url}api/mlmd_push redirects (HTTP ${status}) to https://u:****@cmf.example/team/api/mlmd_push`,
+      );
+      expect(err.hint).toMatch(/^Set cmf-server-url to https:\/\/cmf\.example\/team \(/);
+      await new Promise<void>((r) => server!.close(() => r()));
+      server = undefined;
+    }
+    // A relative Location elsewhere (a login page): no base URL to suggest.
+    const { url } = await answering([{ status: 302, body: '', headers: { location: '/login' } }]);
+    const err = await failure(new ServerClient({ url, retries: 0 }).pipelines());
+    expect(err.message).toContain(`redirects (HTTP 302) to ${url}login`);
+    expect(err.hint).toMatch(/^cmf does not follow redirects: set cmf-server-url/);
+  });
+
   it('a 2xx answer that is not the JSON a cmf server sends is SERVER_BAD_ANSWER naming the URL', async () => {
     const cases: [string, (c: ServerClient) => Promise<unknown>, string, RegExp][] = [
       [
@@ -232,6 +276,24 @@ describe('ServerClient', () => {
     expect(err.code).toBe('SERVER_TIMEOUT');
     expect(err.hint).toMatch(/CMF_SERVER_TIMEOUT/);
     expect(seen).toHaveLength(1);
+  });
+
+  it('https:// to a plain http server is SERVER_TLS (exit 4) saying to use http://, not "is the server running?"', async () => {
+    const { url, seen } = await answering([{ status: 200, body: '{"status": "success"}' }]);
+    const https = url.replace('http://', 'https://').replace(/\/$/, '');
+    const err = await failure(
+      new ServerClient({ url: https, retries: 2, backoffMs: 5 }).pushMetadata({
+        pipelineName: 'P',
+        payload: '{}',
+      }),
+    );
+    expect([err.code, err.exitCode]).toEqual(['SERVER_TLS', 4]);
+    expect(err.message).toBe(
+      `metadata push: ${https} does not answer in TLS (wrong version number): it looks like a plain http:// server`,
+    );
+    expect(err.hint).toContain(`Set cmf-server-url to ${https.replace('https:', 'http:')}`);
+    expect(err.hint).not.toMatch(/running/);
+    expect(seen).toHaveLength(0);
   });
 
   it('speaks HTTPS, verifying the certificate against the trusted CAs', async () => {

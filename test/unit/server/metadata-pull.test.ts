@@ -91,8 +91,22 @@ describe('pullMetadata', () => {
     const client = await answering('<html>hi</html>');
     await expect(pullMetadata({ client, cwd, pipeline: 'P' })).rejects.toMatchObject({
       code: 'SERVER_BAD_ANSWER',
+      message: `metadata pull: the server's answer is not JSON (it starts: "<html>hi</html>")`,
       hint: expect.stringContaining(`Check that ${client.baseUrl}/api/mlmd_pull is a cmf server`),
     });
+  });
+
+  it('an empty "Pipeline" list, also inside a JSON string, says the answer holds no pipelines', async () => {
+    const cwd = await tempDir('cmf-pull-');
+    for (const body of ['{"Pipeline": []}', JSON.stringify('{"Pipeline":[]}')]) {
+      const client = await answering(body);
+      const err = await failure(pullMetadata({ client, cwd, pipeline: 'P' }));
+      expect(err).toMatchObject({ code: 'SERVER_BAD_ANSWER', exitCode: 1 });
+      expect(err.message).toBe(
+        `metadata pull: the server's answer holds no pipelines (its "Pipeline" list is missing or empty; invalid_json_payload)`,
+      );
+      expect(err.message).not.toMatch(/without a "Pipeline" list/);
+    }
   });
 
   it('an answer shaped wrongly (an event of type 99) is a bad answer naming the server, exit 1; the MLMD file is unchanged', async () => {

@@ -1,5 +1,5 @@
 /** The hints `cmf server start` gives for a store it cannot open: about --database and --data-dir, never -f. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -8,6 +8,7 @@ import { CmfError } from '../../../src/errors/index.js';
 import { MlmdStore } from '../../../src/mlmd/index.js';
 import { openServerStore } from '../../../src/server/start.js';
 import { tempDir } from '../mlmd/helpers.js';
+import { mountSmallTmpfs } from '../../helpers/full-fs.js';
 
 async function openError(database: string | undefined, dataDir: string): Promise<CmfError> {
   let caught: unknown;
@@ -79,5 +80,27 @@ describe('server store hints', () => {
     expect(byDefault.hint).toMatch(
       /^The server's default store in --data-dir is not a regular file/,
     );
+  });
+
+  it('a store it cannot write (read-only mount) is refused at start, not at the first push', async (ctx) => {
+    const dataDir = join(tempDir(), 'ro');
+    const unmount = mountSmallTmpfs(dataDir);
+    if (!unmount) return ctx.skip();
+    try {
+      MlmdStore.open(join(dataDir, 'mlmd')).close();
+      if (spawnSync('mount', ['-o', 'remount,ro', dataDir]).status !== 0) return ctx.skip();
+      const err = await openError(undefined, dataDir);
+      expect(err).toMatchObject({ code: 'MLMD_READONLY', exitCode: 1 });
+      expect(err.message).toContain('cannot be written');
+      expect(err.hint).toMatch(/^Check that the server's user may write .*mlmd and its directory/);
+      expect(err.hint).toMatch(/or another --data-dir\.$/);
+      const fresh = await openError('new.db', dataDir);
+      expect(fresh).toMatchObject({ code: 'MLMD_READONLY', exitCode: 1 });
+      expect(fresh.hint).toMatch(
+        /new\.db and its directory .*; or give another file with --database\.$/,
+      );
+    } finally {
+      unmount();
+    }
   });
 });

@@ -26,5 +26,29 @@ describe('TokenSet', () => {
     expect(new TokenSet(['']).enabled).toBe(false);
     expect(collectTokens(['a', 'b'], ' c, ,a ')).toEqual(['a', 'b', 'c']);
     expect(collectTokens(undefined, undefined)).toEqual([]);
+    expect(collectTokens(undefined, '')).toEqual([]);
+    expect(collectTokens(undefined, 't1,')).toEqual(['t1']);
+  });
+
+  it('refuses a blank token given on purpose: it would turn authentication off (exit 2)', () => {
+    for (const [flags, env, said] of [
+      [[''], undefined, /^--token was given an empty value/],
+      [['t1', '  '], 'x', /^--token was given an empty value/],
+      [undefined, ',,', /^CMF_SERVER_TOKEN holds no token \(",,"\)/],
+      [undefined, ' ', /^CMF_SERVER_TOKEN holds no token/],
+    ] as const) {
+      let caught: unknown;
+      try {
+        collectTokens(flags, env);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught, `${String(flags)} ${env}`).toMatchObject({
+        code: 'SERVER_TOKEN_EMPTY',
+        exitCode: 2,
+        message: expect.stringMatching(said),
+        hint: expect.stringContaining('To run without authentication, give no --token'),
+      });
+    }
   });
 });
