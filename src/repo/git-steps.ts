@@ -6,6 +6,7 @@
 import { ConfigError, OperationError } from '../errors/index.js';
 import { GIT_REMOTE } from '../git/remote-name.js';
 import { currentBranch, remoteUrl, runGit, type SystemGitOptions } from '../git/system-git.js';
+import { maskUrlSecrets } from '../util/url-secrets.js';
 
 export interface GitStepResult {
   remote: string;
@@ -18,6 +19,14 @@ export interface GitStepResult {
 
 const joined = (out: { stdout: string; stderr: string }): string =>
   `${out.stdout}\n${out.stderr}`.trim();
+
+/**
+ * cmf_origin's URL as results and messages show it: a token in it (`https://me:token@…`,
+ * which init allows in .git/config) masked. Git itself is always given the remote's name.
+ */
+async function shownRemoteUrl(git: SystemGitOptions): Promise<string> {
+  return maskUrlSecrets(await remoteUrl(GIT_REMOTE, git));
+}
 
 /** Whether `branch` exists on `remote` (asks the remote, as cmflib asks GitHub's API). */
 async function remoteHasBranch(
@@ -46,7 +55,7 @@ export async function checkGitSteps(
   git: SystemGitOptions,
   opts: { branchOnRemote?: boolean } = {},
 ): Promise<void> {
-  const url = await remoteUrl(GIT_REMOTE, git);
+  const url = await shownRemoteUrl(git);
   const branch = await currentBranch(git);
   if (opts.branchOnRemote && !(await remoteHasBranch(GIT_REMOTE, branch, git))) {
     throw new ConfigError(
@@ -83,7 +92,7 @@ export async function gitPull(
   opts: { onlyIfOnRemote?: boolean } = {},
 ): Promise<GitStepResult> {
   const branch = await currentBranch(git);
-  const url = await remoteUrl(GIT_REMOTE, git);
+  const url = await shownRemoteUrl(git);
   if (opts.onlyIfOnRemote && !(await remoteHasBranch(GIT_REMOTE, branch, git))) {
     return { remote: GIT_REMOTE, url, branch, pulled: false, output: '' };
   }
@@ -120,7 +129,7 @@ const REJECTED = /\[rejected\].*\((fetch first|non-fast-forward)\)/;
 /** `git push -u <remote> <branch>`; a rejection for being behind says to pull first. */
 export async function gitPush(git: SystemGitOptions, pipeline: string): Promise<GitStepResult> {
   const branch = await currentBranch(git);
-  const url = await remoteUrl(GIT_REMOTE, git);
+  const url = await shownRemoteUrl(git);
   try {
     const out = await runGit(['push', '-u', GIT_REMOTE, branch], git);
     return { remote: GIT_REMOTE, url, branch, output: joined(out) };

@@ -100,4 +100,22 @@ describe('repo git steps', () => {
       "Bring them in first: 'cmf repo pull -p Test-env' (or 'git pull cmf_origin work'), then run cmf repo push again.",
     );
   });
+
+  it('a token in the remote URL is never shown (results, errors)', async () => {
+    const { bare, mine, theirs } = await twoClones();
+    // The fetch URL holds a token; pushes go to the bare repository (pushInsteadOf).
+    const url = 'https://me:s3cret@git.example.invalid/origin.git';
+    gitCli(mine, 'remote', 'set-url', 'cmf_origin', url);
+    gitCli(mine, 'config', `url.${bare}.pushInsteadOf`, url);
+    await commit(mine, 'b.txt', 'b\n');
+    const pushed = await gitPush({ cwd: mine }, 'P');
+    expect(pushed.url).toBe('https://me:****@git.example.invalid/origin.git');
+    await commit(theirs, 'theirs.txt', 'theirs\n');
+    gitCli(theirs, 'pull', '-q', '--no-rebase', 'cmf_origin', 'work');
+    gitCli(theirs, 'push', '-q', 'cmf_origin', 'work');
+    await commit(mine, 'c.txt', 'c\n');
+    const err = await failure(gitPush({ cwd: mine }, 'P'));
+    expect(err.code).toBe('GIT_PUSH_REJECTED');
+    expect(JSON.stringify(err.toJSON()) + err.message).not.toContain('s3cret');
+  });
 });
