@@ -4,7 +4,7 @@
  * on stderr the first time a URL with `sslmode=prefer|require|verify-ca` is parsed, and a
  * failed SSL negotiation reported with the advice for an unreachable server.
  */
-import { CmfError } from '../errors/index.js';
+import { CmfError, errorInChain, withHint } from '../errors/index.js';
 import type { AsyncMlmdStore } from '../mlmd/async-store.js';
 import { PostgresMlmdStore } from '../mlmd/postgres/index.js';
 
@@ -32,20 +32,14 @@ export async function openPostgresStore(url: string): Promise<AsyncMlmdStore> {
 /** A connection that failed on SSL gets advice about sslmode, not "check that it runs". */
 function withSslHint(err: unknown, url: string): unknown {
   if (!(err instanceof CmfError)) return err;
-  const why = causeMessages(err);
+  const says = (re: RegExp) =>
+    errorInChain(err, (e) => typeof e.message === 'string' && re.test(e.message)) !== undefined;
   const sslmode = new URL(url).searchParams.get('sslmode');
   let hint: string | undefined;
-  if (/does not support SSL/i.test(why)) {
+  if (says(/does not support SSL/i)) {
     hint = `The PostgreSQL server does not accept SSL connections${sslmode ? `, but --database asks for sslmode=${sslmode}` : ''}: enable ssl on the server, or use sslmode=disable (or no sslmode) in --database.`;
-  } else if (sslmode && /certificate|self.signed|SSL|TLS/i.test(why)) {
+  } else if (sslmode && says(/certificate|self.signed|SSL|TLS/i)) {
     hint = `The SSL connection failed. With this driver sslmode=prefer, require and verify-ca verify the certificate like verify-full: give the CA with sslrootcert=<file> in --database, or add uselibpqcompat=true for libpq's meaning of sslmode=${sslmode}.`;
   }
-  if (hint === undefined) return err;
-  return new CmfError(err.code, err.exitCode, err.message, { hint, data: err.data, cause: err });
-}
-
-function causeMessages(err: unknown): string {
-  const out: string[] = [];
-  for (let e: unknown = err; e instanceof Error && out.length < 8; e = e.cause) out.push(e.message);
-  return out.join(' | ');
+  return hint === undefined ? err : withHint(err, hint);
 }
