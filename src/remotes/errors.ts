@@ -317,8 +317,16 @@ export function tlsHandshakeReason(err: unknown): string | undefined {
   return (found?.message as string | undefined)?.match(/:SSL routines:[^:]*:([^:]+):/)?.[1];
 }
 
+/**
+ * Whether a handshake failure's reason (see {@link tlsHandshakeReason}) says the server
+ * answered in plain HTTP: an https:// URL for an http:// server.
+ */
+export function isPlainHttpReason(reason: string): boolean {
+  return /wrong version number|http request/i.test(reason);
+}
+
 export function tlsHandshakeFailed(hostPort: string, reason: string, cause?: unknown): ConfigError {
-  const plainHttp = /wrong version number|http request/i.test(reason);
+  const plainHttp = isPlainHttpReason(reason);
   return new ConfigError(
     'REMOTE_TLS',
     plainHttp

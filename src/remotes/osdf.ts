@@ -22,6 +22,7 @@ import { DirectGetPool, type DirectResult } from './http-direct.js';
 import { OsdfTokenProvider, type OsdfTokenSettings } from './osdf-token.js';
 import { counting } from './streams.js';
 import { maskUrlSecrets } from '../util/url-secrets.js';
+import { REDIRECT_STATUSES } from '../util/node-http.js';
 
 export interface OsdfSettings extends OsdfTokenSettings {
   /** The origin URL with its namespace path, e.g. `https://origin:8443/ns/cmf`. */
@@ -80,14 +81,13 @@ const OSDF_TLS_HINT =
 
 /** Redirects followed for one download from the cache (a director sends one). */
 const MAX_REDIRECTS = 5;
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** Where a redirect answer sends a GET: an http(s) URL, or undefined for anything else. */
 function redirectTarget(
   from: URL,
   answer: { status?: number; location?: string },
 ): URL | undefined {
-  if (!REDIRECTS.has(answer.status ?? 0) || !answer.location) return undefined;
+  if (!REDIRECT_STATUSES.has(answer.status ?? 0) || !answer.location) return undefined;
   try {
     const next = new URL(answer.location, from);
     return next.protocol === 'https:' || next.protocol === 'http:' ? next : undefined;

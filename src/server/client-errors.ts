@@ -10,7 +10,7 @@ import {
   OperationError,
   type CmfErrorOptions,
 } from '../errors/index.js';
-import { tlsHandshakeReason } from '../remotes/errors.js';
+import { isPlainHttpReason, tlsHandshakeReason } from '../remotes/errors.js';
 import { maskUrlSecrets } from '../util/url-secrets.js';
 
 /** What the request was for, in messages: "metadata push", "upload of labels/x.csv", ... */
@@ -248,7 +248,7 @@ export function transportError(info: RequestInfo, err: unknown, timeoutMs: numbe
 
 /** An https:// URL whose server does not complete a TLS handshake (most often: plain http). */
 function tlsError(info: RequestInfo, reason: string, cause: unknown): CmfError {
-  const plainHttp = /wrong version number|http request/i.test(reason);
+  const plainHttp = isPlainHttpReason(reason);
   const base = serverBase(info.url);
   return new ConfigError(
     'SERVER_TLS',

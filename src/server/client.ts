@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { http, https } from '../util/node-http.js';
+import { REDIRECT_STATUSES, http, https } from '../util/node-http.js';
 import { maskUrlSecrets } from '../util/url-secrets.js';
 import {
   badAnswerError,
@@ -67,8 +67,6 @@ const RETRY_CODES = new Set([
   'ENETUNREACH',
   'EAI_AGAIN',
 ]);
-
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** What a JSON answer must look like: a check, and its name for the error message. */
 interface Shape<T> {
@@ -333,7 +331,7 @@ export class ServerClient {
       // Not followed: a POST would be re-sent (or turned into a GET, as Python's requests
       // does for 301/302) to a place the user never configured, perhaps with the token
       // over plain http. The error names where to point cmf-server-url instead.
-      if (REDIRECTS.has(res.status) && res.location) {
+      if (REDIRECT_STATUSES.has(res.status) && res.location) {
         throw redirectError(info, res.status, URL.parse(res.location, url)?.href ?? res.location);
       }
       if (!last && (res.status >= 500 || res.status === 429)) {

@@ -10,6 +10,9 @@ const require = createRequire(import.meta.url);
 
 export const http = require('node:http') as typeof import('node:http');
 
+/** The HTTP statuses that send a client elsewhere (with a Location header). */
+export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
 let httpsModule: typeof import('node:https') | undefined;
 
 export function https(): typeof import('node:https') {
