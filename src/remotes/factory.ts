@@ -33,9 +33,13 @@ export interface OpenRemoteOptions {
   jobs?: number;
 }
 
+/** Config words for on and off, as DVC's config schema reads booleans (any case). */
+const TRUE_WORDS = /^(true|yes|1|on)$/i;
+const FALSE_WORDS = /^(false|no|0|off)$/i;
+
 function bool(v: string | undefined): boolean | undefined {
   if (v === undefined || v === '') return undefined;
-  return /^(true|yes|1|on)$/i.test(v);
+  return TRUE_WORDS.test(v);
 }
 
 /** How an HTTPS driver checks certificates: see {@link tlsOptions}. */
@@ -54,8 +58,8 @@ export interface TlsOptions {
 export async function tlsOptions(remote: RemoteConfig, cwd = '.'): Promise<TlsOptions> {
   const v = remote.options.ssl_verify?.trim();
   if (v === undefined || v === '') return {};
-  if (/^(true|yes|1|on)$/i.test(v)) return { sslVerify: true };
-  if (/^(false|no|0|off)$/i.test(v)) return { sslVerify: false };
+  if (TRUE_WORDS.test(v)) return { sslVerify: true };
+  if (FALSE_WORDS.test(v)) return { sslVerify: false };
   const path = resolve(cwd, expandHome(v));
   const bad = (why: string, cause?: unknown) =>
     new ConfigError(
