@@ -39,15 +39,23 @@ const RETRY = Symbol('retry');
  */
 function trueCause(dir: string, err: unknown): unknown {
   if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return err;
-  let child = dir;
-  for (let parent = dirname(child); parent !== child; child = parent, parent = dirname(child)) {
-    if (!existsSync(parent)) continue;
-    try {
-      mkdirSync(child);
-    } catch (real) {
-      return (real as NodeJS.ErrnoException).code === 'EEXIST' ? RETRY : real;
-    }
-    return RETRY;
+  const first = firstMissingDir(dir);
+  if (first === undefined) return RETRY;
+  try {
+    mkdirSync(first);
+  } catch (real) {
+    return (real as NodeJS.ErrnoException).code === 'EEXIST' ? RETRY : real;
   }
-  return err;
+  return RETRY;
+}
+
+/**
+ * The topmost directory of `dir`'s path that does not exist (its parent does), the first
+ * a `mkdir -p` of `dir` would make; undefined when `dir` exists.
+ */
+export function firstMissingDir(dir: string): string | undefined {
+  if (existsSync(dir)) return undefined;
+  let first = dir;
+  while (!existsSync(dirname(first)) && dirname(first) !== first) first = dirname(first);
+  return first;
 }

@@ -6,7 +6,7 @@
 import { accessSync, constants, existsSync, lstatSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { mkdirp } from '../fs/mkdirp.js';
+import { firstMissingDir, mkdirp } from '../fs/mkdirp.js';
 import { CmfError, ConfigError, OperationError, UsageError } from '../errors/index.js';
 import { SqliteAsyncStore, type AsyncMlmdStore } from '../mlmd/async-store.js';
 import { MlmdStore, mlmdFileProblem, type MlmdFileProblem } from '../mlmd/index.js';
@@ -149,9 +149,8 @@ const DEFAULT_STORE_HINT =
  */
 async function makeDataDir(dataDir: string): Promise<string | undefined> {
   try {
-    let first = dataDir;
-    while (!existsSync(dirname(first)) && dirname(first) !== first) first = dirname(first);
-    if (existsSync(first)) return await mkdirp(dataDir);
+    const first = firstMissingDir(dataDir);
+    if (first === undefined) return await mkdirp(dataDir);
     await mkdir(first).catch(existingDirectoryIsFine);
     await mkdirp(dataDir);
     return first;
