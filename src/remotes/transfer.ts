@@ -403,6 +403,7 @@ export async function pullObjects(
 ): Promise<PullResult> {
   const t = new Tracker(opts.onProgress);
   const fetched = new Map<string, Buffer>();
+  const refetched = new Map<string, string[]>();
   let kept = 0;
   const stateEntries: StateEntry[] = [];
   const sink: FetchSink = {
@@ -415,11 +416,11 @@ export async function pullObjects(
     },
     record: (e) => stateEntries.push(e),
     refetched: (oid, from) => {
-      const oids = refetched.get(from) ?? [];
-      refetched.set(from, [...oids, oid]);
+      const oids = refetched.get(from);
+      if (oids) oids.push(oid);
+      else refetched.set(from, [oid]);
     },
   };
-  const refetched = new Map<string, string[]>();
   const stored = new Set<string>();
   const storedLegacy = new Set<string>();
   for (const [some, layout] of layouts(oids, opts.legacy)) {
@@ -589,8 +590,7 @@ async function fetchObject(
     try {
       await cache.makeDirFor(dest);
     } catch (err) {
-      if (isNoSpaceError(err)) throw cacheFull(cache, err);
-      throw cacheNotWritable(cache, (err as NodeJS.ErrnoException).code, err) ?? err;
+      throw cacheWriteError(cache, err, () => (err as NodeJS.ErrnoException).code);
     }
     sink.madeDirs.add(dir);
     // Once per directory written to: temp files a killed pull left here go now.
@@ -602,9 +602,8 @@ async function fetchObject(
   try {
     return await fetchInto(tmp, wanted, driver, sink);
   } catch (err) {
-    if (isNoSpaceError(err)) throw cacheFull(cache, err);
     // The driver may blame the remote for a temp file it could not write: find out.
-    throw cacheNotWritable(cache, probeWrite(dir), err) ?? err;
+    throw cacheWriteError(cache, err, () => probeWrite(dir));
   } finally {
     untrackTemp(tmp);
   }
@@ -623,6 +622,20 @@ function probeWrite(dir: string): string | undefined {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code;
   }
+}
+
+/**
+ * `err` as the error that stops a pull when the cache cannot take objects (full, read-only,
+ * no permission; `errno` tells the latter two, asked only when the disk is not full), else
+ * `err` unchanged.
+ */
+function cacheWriteError(
+  cache: LocalCache,
+  err: unknown,
+  errno: () => string | undefined,
+): unknown {
+  if (isNoSpaceError(err)) return cacheFull(cache, err);
+  return cacheNotWritable(cache, errno(), err) ?? err;
 }
 
 /**
