@@ -125,8 +125,9 @@ export async function updateCmfConfig(
 /**
  * For `cmf init`: a `.cmfconfig` that does not parse is moved aside to `<path>.bak` (or
  * `.bak.1`, `.bak.2`… when that exists: an earlier backup is never overwritten), so that
- * init can write a fresh one (`beforeMove` is told the backup's path first). Returns the backup's path and the parse error, or undefined
- * when the file is absent or readable (and is left as it is).
+ * init can write a fresh one (`beforeMove` is told the backup's path first). Returns the
+ * backup's path and the parse error, or undefined when the file is absent or readable (and
+ * is left as it is).
  */
 export async function backUpUnreadableCmfConfig(
   path: string,

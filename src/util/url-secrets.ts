@@ -1,10 +1,11 @@
 /**
  * Secrets inside URLs, wherever in a text they appear: the password of the userinfo
  * (`scheme://user:password@host`) and the values of query parameters that carry
- * credentials (`?password=`, `?token=`, `X-Amz-Signature=`, XRootD/OSDF's `?authz=`, `…secret…=`). The authority ends
- * at `/`, `?`, `#` or whitespace, and its last `@` ends the userinfo (as the WHATWG parser
- * reads it), so a raw `@` inside a password is still masked. One scan serves the check, the
- * masking and the stripping, so that they always agree on what a secret is.
+ * credentials (`?password=`, `?token=`, `X-Amz-Signature=`, XRootD/OSDF's `?authz=`,
+ * `…secret…=`). The authority ends at `/`, `?`, `#` or whitespace, and its last `@` ends the
+ * userinfo (as the WHATWG parser reads it), so a raw `@` inside a password is still masked.
+ * One scan serves the check, the masking and the stripping, so that they always agree on
+ * what a secret is.
  */
 // A URL runs to whitespace or to the next `scheme://` (`a=s3://a:b@x/1,s3://c:d@y` is two).
 const URL_TEXT = /([a-z][a-z0-9+.-]*:\/\/)((?:(?![a-z][a-z0-9+.-]*:\/\/)\S)*)/gi;
