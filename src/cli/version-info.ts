@@ -46,7 +46,10 @@ export function versionReply(argv: readonly string[], version: string): VersionR
     return { stream: 'stdout', text, exitCode: 0 };
   }
   if (argv.length === 0 || !isVersionFlag(argv[0]!)) return undefined;
-  const extra = argv.slice(1);
+  // --json is taken (it shapes this very error): the rest is what was not expected, unless
+  // --json itself came more than once.
+  const others = argv.slice(1).filter((a) => !isJsonFlag(a));
+  const extra = others.length > 0 ? others : argv.slice(1);
   const err = new UsageError(
     'USAGE',
     `Unexpected argument${extra.length > 1 ? 's' : ''} to 'cmf ${argv[0]}': ${extra.join(' ')}`,

@@ -36,7 +36,15 @@ describe('the --version fast path', () => {
       expect(versionReply(argv, '1.2.3'), argv.join(' ')).toMatchObject({ exitCode: 2 });
     }
     const json = versionReply(['-v', '--json', '--json'], '1.2.3')!;
-    expect(JSON.parse(json.text).error).toMatchObject({ code: 'USAGE', exitCode: 2 });
+    expect(JSON.parse(json.text).error).toMatchObject({
+      code: 'USAGE',
+      exitCode: 2,
+      message: "Unexpected arguments to 'cmf -v': --json --json",
+    });
+    const named = versionReply(['--version', '--bogus', '--json'], '1.2.3')!;
+    expect(JSON.parse(named.text).error.message).toBe(
+      "Unexpected argument to 'cmf --version': --bogus",
+    );
   });
 
   it('leaves every other command line to oclif', () => {
