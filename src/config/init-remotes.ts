@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CmfError, UsageError } from '../errors/index.js';
 import { stripBearer, tokenExpiry } from '../remotes/osdf-token.js';
-import { inspectKey } from '../remotes/ssh-key.js';
+import { DEFAULT_KEYS, inspectKey } from '../remotes/ssh-key.js';
 import { parseSshUrl, type SshUrl } from '../remotes/ssh-url.js';
 import { lookupSshConfig } from '../remotes/ssh-config.js';
 import { maskUrlSecrets } from '../util/url-secrets.js';
@@ -332,9 +332,7 @@ function planSsh(opts: SshRemoteOptions, ctx: PlanContext): RemotePlan {
     ways.push(`IdentityFile of ~/.ssh/config (${configuredKeys.join(', ')})`);
   } else if (ways.length === 0) {
     ways.push('ssh agent or default keys (~/.ssh/id_*)');
-    const hasDefaultKey = ['id_ed25519', 'id_ecdsa', 'id_rsa'].some((k) =>
-      existsSync(join(ctx.home, '.ssh', k)),
-    );
+    const hasDefaultKey = DEFAULT_KEYS.some((k) => existsSync(join(ctx.home, '.ssh', k)));
     if (!ctx.env.SSH_AUTH_SOCK && !hasDefaultKey) {
       warnings.push(
         'No --password or --keyfile, no SSH agent (SSH_AUTH_SOCK), no IdentityFile in ~/.ssh/config and no ~/.ssh/id_* key: SSH logins will fail.',

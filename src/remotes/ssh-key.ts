@@ -1,5 +1,8 @@
 import { createRequire } from 'node:module';
 
+/** The keys in ~/.ssh an SSH login tries when none is configured, best first. */
+export const DEFAULT_KEYS: readonly string[] = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
 /**
  * What a private key file holds for a login: usable as is (or with the given passphrase),
  * encrypted with no passphrase given, encrypted with another passphrase, or nothing ssh2 can

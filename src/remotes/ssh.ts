@@ -38,7 +38,7 @@ import {
 import { expandTokens, lookupSshConfig } from './ssh-config.js';
 import { parseSshUrl } from './ssh-url.js';
 import { agentLimitedTo } from './ssh-agent-limit.js';
-import { inspectKey } from './ssh-key.js';
+import { DEFAULT_KEYS, inspectKey } from './ssh-key.js';
 import { startProxyCommand, type ProxyProcess } from './ssh-proxy.js';
 import { counting } from './streams.js';
 import { withUndoOnStop } from './in-flight.js';
@@ -83,8 +83,6 @@ function base64Decoded(value: string): string | undefined {
     return undefined;
   }
 }
-
-const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
 /**
  * The key files to offer, and how an authentication error names them: the remote's keyfile,
