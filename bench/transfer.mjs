@@ -34,6 +34,13 @@ import { emptyTrash, moveToTrash, waitForQuietFs } from './quiet-fs.mjs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'run.js');
 const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  // The usage is the comment at the top of this file: print it instead of starting servers.
+  const source = readFileSync(fileURLToPath(import.meta.url), 'utf8');
+  const usage = source.slice(0, source.indexOf('\nimport')).replace(/^\/\/ ?/gm, '');
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
 const valueOf = (name) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : undefined;
