@@ -1,6 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { unreadableReason } from '../fs/unreadable.js';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CmfError, UsageError } from '../errors/index.js';
 import { stripBearer, tokenExpiry } from '../remotes/osdf-token.js';
@@ -512,8 +513,9 @@ function checkSigningKey(keyPath: string, issuer: string): void {
 }
 
 function readFileSyncSafe(path: string): string {
-  const st = statSync(path, { throwIfNoEntry: false });
-  if (st?.isDirectory()) throw new Error('it is a directory');
-  if (!st?.isFile()) throw new Error('no such file');
-  return readFileSync(path, 'utf8');
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(unreadableReason(err));
+  }
 }

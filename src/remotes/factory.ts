@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { unreadableReason } from '../fs/unreadable.js';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors/index.js';
@@ -77,15 +78,7 @@ export async function tlsOptions(remote: RemoteConfig, cwd = '.'): Promise<TlsOp
   try {
     pem = await readFile(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw bad(
-      code === 'ENOENT'
-        ? `${path} does not exist`
-        : code === 'EISDIR'
-          ? `${path} is a directory`
-          : `cannot read ${path} (${code ?? String(err)})`,
-      err,
-    );
+    throw bad(`${path}: ${unreadableReason(err)}`, err);
   }
   try {
     if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate');

@@ -1,5 +1,6 @@
 import { randomUUID, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { unreadableReason } from '../fs/unreadable.js';
 import { ConfigError } from '../errors/index.js';
 
 /**
@@ -93,14 +94,7 @@ export async function mintOsdfToken(
   try {
     pem = await readFile(key.keyPath, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'it is a directory'
-          : `cannot read it (${code ?? String(err)})`;
-    throw unreadable(why, err);
+    throw unreadable(unreadableReason(err), err);
   }
   let issuer: URL;
   try {

@@ -355,7 +355,7 @@ describe('osdf over https', () => {
       const bad = await openRemote(withCa(missing), { osdf: minted() }).catch((e: unknown) => e);
       expect(bad).toBeInstanceOf(ConfigError);
       expect((bad as CmfError).exitCode).toBe(4);
-      expect((bad as CmfError).message).toContain(`${missing} does not exist`);
+      expect((bad as CmfError).message).toContain(`${missing}: no such file`);
       // A relative path is read from the project root.
       const rel = await openRemote(withCa('cert.pem'), {
         osdf: minted(),

@@ -76,8 +76,8 @@ describe('remote factory', () => {
       const notPem = join(dir, 'notes.txt');
       writeFileSync(notPem, 'hello');
       for (const [v, why] of [
-        ['maybe', 'does not exist'],
-        [dir, 'is a directory'],
+        ['maybe', ': no such file'],
+        [dir, ': it is a directory'],
         [notPem, 'holds no PEM certificate'],
       ]) {
         const err = await tls(v!).catch((e: unknown) => e);
