@@ -12,7 +12,6 @@ import {
   remoteFailed,
   tlsCode,
   tlsFailed,
-  tlsHandshakeReason,
   tlsHandshakeFailed,
   unreachable,
 } from './errors.js';
@@ -25,6 +24,7 @@ import {
 } from './http-direct.js';
 import { counting, reportChunk } from './streams.js';
 import { http, https } from '../util/node-http.js';
+import { tlsHandshakeReason } from '../util/tls-errors.js';
 
 /**
  * The HTTP transport of the drivers that speak HTTP themselves (OSDF, S3): keep-alive

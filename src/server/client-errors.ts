@@ -10,7 +10,7 @@ import {
   OperationError,
   type CmfErrorOptions,
 } from '../errors/index.js';
-import { isPlainHttpReason, tlsHandshakeReason } from '../remotes/errors.js';
+import { isPlainHttpReason, tlsHandshakeReason } from '../util/tls-errors.js';
 import { maskUrlSecrets } from '../util/url-secrets.js';
 
 /** What the request was for, in messages: "metadata push", "upload of labels/x.csv", ... */
