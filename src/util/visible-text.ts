@@ -41,11 +41,12 @@ export function visibleCellText(text: string): string {
 
 /**
  * For text made of lines (an error message, a hint): each line as {@link visibleText} shows
- * it; newlines (and tabs) the text was built with stay.
+ * it; newlines (and tabs) the text was built with stay. A CRLF line end (ssh writes its
+ * messages so, and git passes them on) is a newline; a lone carriage return is escaped.
  */
 export function visibleLines(text: string): string {
   return text
-    .split('\n')
+    .split(/\r?\n/)
     .map((line) => line.split('\t').map(visibleText).join('\t'))
     .join('\n');
 }

@@ -25,5 +25,9 @@ describe('visibleText', () => {
     expect(visibleLines('line one "x\ry"\n  indented\tcol')).toBe(
       'line one "x\\ry"\n  indented\tcol',
     );
+    // ssh's messages (passed on by git) end their lines in CRLF: those are newlines.
+    expect(visibleLines('Host key verification failed.\r\nfatal: no\r\n')).toBe(
+      'Host key verification failed.\nfatal: no\n',
+    );
   });
 });
