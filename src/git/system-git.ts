@@ -90,10 +90,19 @@ export async function currentBranch(opts: SystemGitOptions): Promise<string> {
   }
 }
 
-/** The URL of `remote`; ConfigError when it is not configured. */
-export async function remoteUrl(remote: string, opts: SystemGitOptions): Promise<string> {
+/**
+ * The URL of `remote` (with `push`, those pushes go to: its pushurls, else its url, after
+ * git's insteadOf rewrites; several are joined by ", "); ConfigError when it is not configured.
+ */
+export async function remoteUrl(
+  remote: string,
+  opts: SystemGitOptions,
+  which: { push?: boolean } = {},
+): Promise<string> {
   try {
-    return (await runGit(['remote', 'get-url', remote], opts)).stdout.trim();
+    const args = ['remote', 'get-url', ...(which.push ? ['--push'] : []), remote];
+    const urls = (await runGit(args, opts)).stdout.split('\n').map((u) => u.trim());
+    return urls.filter(Boolean).join(', ');
   } catch (err) {
     if (err instanceof OperationError && err.code === 'GIT_FAILED') {
       throw new ConfigError(

@@ -21,11 +21,12 @@ const joined = (out: { stdout: string; stderr: string }): string =>
   `${out.stdout}\n${out.stderr}`.trim();
 
 /**
- * cmf_origin's URL as results and messages show it: a token in it (`https://me:token@…`,
- * which init allows in .git/config) masked. Git itself is always given the remote's name.
+ * cmf_origin's URL (with `push`, its push URL) as results and messages show it: a token in
+ * it (`https://me:token@…`, which init allows in .git/config) masked. Git itself is always
+ * given the remote's name.
  */
-async function shownRemoteUrl(git: SystemGitOptions): Promise<string> {
-  return maskUrlSecrets(await remoteUrl(GIT_REMOTE, git));
+async function shownRemoteUrl(git: SystemGitOptions, which: { push?: boolean } = {}) {
+  return maskUrlSecrets(await remoteUrl(GIT_REMOTE, git, which));
 }
 
 /** Whether `branch` exists on `remote` (asks the remote, as cmflib asks GitHub's API). */
@@ -126,10 +127,13 @@ export async function gitPull(
 /** git's words when the remote refused a push that is not a fast-forward. */
 const REJECTED = /\[rejected\].*\((fetch first|non-fast-forward)\)/;
 
-/** `git push -u <remote> <branch>`; a rejection for being behind says to pull first. */
+/**
+ * `git push -u <remote> <branch>`; a rejection for being behind says to pull first. The
+ * result and errors name the push URL (`git remote set-url --push` may differ from the fetch one).
+ */
 export async function gitPush(git: SystemGitOptions, pipeline: string): Promise<GitStepResult> {
   const branch = await currentBranch(git);
-  const url = await shownRemoteUrl(git);
+  const url = await shownRemoteUrl(git, { push: true });
   try {
     const out = await runGit(['push', '-u', GIT_REMOTE, branch], git);
     return { remote: GIT_REMOTE, url, branch, output: joined(out) };

@@ -101,21 +101,23 @@ describe('repo git steps', () => {
     );
   });
 
-  it('a token in the remote URL is never shown (results, errors)', async () => {
+  it('a push names the push URL (set-url --push), its token masked (results, errors)', async () => {
     const { bare, mine, theirs } = await twoClones();
-    // The fetch URL holds a token; pushes go to the bare repository (pushInsteadOf).
-    const url = 'https://me:s3cret@git.example.invalid/origin.git';
-    gitCli(mine, 'remote', 'set-url', 'cmf_origin', url);
-    gitCli(mine, 'config', `url.${bare}.pushInsteadOf`, url);
+    // Fetches use the plain path; pushes a file:// URL with a token in it (git ignores it).
+    gitCli(mine, 'remote', 'set-url', '--push', 'cmf_origin', `file://me:s3cret@localhost${bare}`);
     await commit(mine, 'b.txt', 'b\n');
     const pushed = await gitPush({ cwd: mine }, 'P');
-    expect(pushed.url).toBe('https://me:****@git.example.invalid/origin.git');
+    expect(pushed.url).toBe(`file://me:****@localhost${bare}`);
+    expect(gitCli(bare, 'rev-parse', 'work')).toBe(gitCli(mine, 'rev-parse', 'HEAD'));
+    const pulled = await gitPull({ cwd: mine });
+    expect(pulled.url).toBe(bare);
     await commit(theirs, 'theirs.txt', 'theirs\n');
     gitCli(theirs, 'pull', '-q', '--no-rebase', 'cmf_origin', 'work');
     gitCli(theirs, 'push', '-q', 'cmf_origin', 'work');
     await commit(mine, 'c.txt', 'c\n');
     const err = await failure(gitPush({ cwd: mine }, 'P'));
     expect(err.code).toBe('GIT_PUSH_REJECTED');
+    expect(err.message).toContain(`(file://me:****@localhost${bare}) rejected work`);
     expect(JSON.stringify(err.toJSON()) + err.message).not.toContain('s3cret');
   });
 });
