@@ -24,24 +24,42 @@ export interface GitOutput {
   stderr: string;
 }
 
+/** What keeps git from asking for credentials on a terminal or in a credential manager's window. */
+const NO_PROMPTS: Record<string, string> = { GIT_TERMINAL_PROMPT: '0', GCM_INTERACTIVE: 'never' };
+
 /**
- * What keeps git from waiting for an answer: no credential prompts, and ssh in batch mode
- * (no passphrase or host-key questions on /dev/tty) unless the user chose their own ssh.
+ * `core.sshCommand` as git in `cwd` sees it (any scope, includes, `GIT_CONFIG_*`), or
+ * undefined. Asked of git itself: the answer must be the one git is about to use.
  */
-const NON_INTERACTIVE_ENV: Record<string, string> = {
-  GIT_TERMINAL_PROMPT: '0',
-  GCM_INTERACTIVE: 'never',
-  ...(process.env.GIT_SSH_COMMAND || process.env.GIT_SSH
-    ? {}
-    : { GIT_SSH_COMMAND: 'ssh -o BatchMode=yes' }),
-};
+async function configuredSshCommand(cwd: string): Promise<string | undefined> {
+  const r = await execa('git', ['config', '--get', 'core.sshCommand'], {
+    cwd,
+    reject: false,
+    stdin: 'ignore',
+  });
+  const value = r.exitCode === 0 ? String(r.stdout).trim() : '';
+  return value || undefined;
+}
+
+/**
+ * The environment of a git run without a terminal: no prompts, and ssh in batch mode (no
+ * passphrase or host-key questions on /dev/tty). Git lets GIT_SSH_COMMAND override
+ * `core.sshCommand`, so batch mode is only set when the user chose no ssh command of their
+ * own (GIT_SSH_COMMAND, GIT_SSH or `core.sshCommand`): theirs runs as they wrote it, with
+ * the key and known_hosts it names.
+ */
+async function nonInteractiveEnv(cwd: string): Promise<Record<string, string>> {
+  if (process.env.GIT_SSH_COMMAND || process.env.GIT_SSH || (await configuredSshCommand(cwd)))
+    return NO_PROMPTS;
+  return { ...NO_PROMPTS, GIT_SSH_COMMAND: 'ssh -o BatchMode=yes' };
+}
 
 /** Runs `git <args>`; a missing git is a ConfigError, a non-zero exit an OperationError with git's words. */
 export async function runGit(args: string[], opts: SystemGitOptions): Promise<GitOutput> {
   try {
     const r = await execa('git', args, {
       cwd: opts.cwd,
-      env: { ...(opts.interactive ? {} : NON_INTERACTIVE_ENV), ...opts.env },
+      env: { ...(opts.interactive ? {} : await nonInteractiveEnv(opts.cwd)), ...opts.env },
       ...(opts.input !== undefined
         ? { input: opts.input }
         : { stdin: opts.interactive ? 'inherit' : 'ignore' }),
@@ -90,10 +108,19 @@ export async function currentBranch(opts: SystemGitOptions): Promise<string> {
   }
 }
 
-/** The URL of `remote`; ConfigError when it is not configured. */
-export async function remoteUrl(remote: string, opts: SystemGitOptions): Promise<string> {
+/**
+ * The URL of `remote` (with `push`, those pushes go to: its pushurls, else its url, after
+ * git's insteadOf rewrites; several are joined by ", "); ConfigError when it is not configured.
+ */
+export async function remoteUrl(
+  remote: string,
+  opts: SystemGitOptions,
+  which: { push?: boolean } = {},
+): Promise<string> {
   try {
-    return (await runGit(['remote', 'get-url', remote], opts)).stdout.trim();
+    const args = ['remote', 'get-url', ...(which.push ? ['--push'] : []), remote];
+    const urls = (await runGit(args, opts)).stdout.split('\n').map((u) => u.trim());
+    return urls.filter(Boolean).join(', ');
   } catch (err) {
     if (err instanceof OperationError && err.code === 'GIT_FAILED') {
       throw new ConfigError(

@@ -7,6 +7,12 @@ import { ConfigError, OperationError } from '../errors/index.js';
 import { GIT_REMOTE } from '../git/remote-name.js';
 import { currentBranch, remoteUrl, runGit, type SystemGitOptions } from '../git/system-git.js';
 import { maskUrlSecrets } from '../util/url-secrets.js';
+import {
+  checkNoOperationInProgress,
+  checkPullApplies,
+  shownPaths,
+  unmergedPaths,
+} from './work-tree-state.js';
 
 export interface GitStepResult {
   remote: string;
@@ -21,11 +27,12 @@ const joined = (out: { stdout: string; stderr: string }): string =>
   `${out.stdout}\n${out.stderr}`.trim();
 
 /**
- * cmf_origin's URL as results and messages show it: a token in it (`https://me:token@…`,
- * which init allows in .git/config) masked. Git itself is always given the remote's name.
+ * cmf_origin's URL (with `push`, its push URL) as results and messages show it: a token in
+ * it (`https://me:token@…`, which init allows in .git/config) masked. Git itself is always
+ * given the remote's name.
  */
-async function shownRemoteUrl(git: SystemGitOptions): Promise<string> {
-  return maskUrlSecrets(await remoteUrl(GIT_REMOTE, git));
+async function shownRemoteUrl(git: SystemGitOptions, which: { push?: boolean } = {}) {
+  return maskUrlSecrets(await remoteUrl(GIT_REMOTE, git, which));
 }
 
 /** Whether `branch` exists on `remote` (asks the remote, as cmflib asks GitHub's API). */
@@ -46,18 +53,23 @@ async function remoteHasBranch(
 
 /**
  * What the git steps will need, checked before any step transfers anything: a current
- * branch (a detached HEAD cannot be pulled or pushed by name) and the cmf_origin remote.
- * ConfigError (exit 4) otherwise. `branchOnRemote` (repo pull) also asks the remote, which
- * must be reachable and hold the branch: else the pull's other steps would write files
- * before `git pull` fails.
+ * branch (a detached HEAD cannot be pulled or pushed by name), the cmf_origin remote, no
+ * merge (rebase, ...) of the user's in progress, and a `git pull` that the work tree lets
+ * through. ConfigError (exit 4) otherwise. `pull: 'required'` (repo pull): the remote must
+ * be reachable and hold the branch, else the pull's other steps would write files before
+ * `git pull` fails; `'if-on-remote'` (repo push): the pull is checked when the branch is there.
  */
 export async function checkGitSteps(
   git: SystemGitOptions,
-  opts: { branchOnRemote?: boolean } = {},
+  opts: { pull: 'required' | 'if-on-remote' },
 ): Promise<void> {
   const url = await shownRemoteUrl(git);
+  // Before the branch: a rebase that stopped leaves HEAD detached, and is the real reason.
+  await checkNoOperationInProgress(git);
   const branch = await currentBranch(git);
-  if (opts.branchOnRemote && !(await remoteHasBranch(GIT_REMOTE, branch, git))) {
+  const onRemote = await remoteHasBranch(GIT_REMOTE, branch, git);
+  if (onRemote) await checkPullApplies(GIT_REMOTE, branch, git);
+  else if (opts.pull === 'required') {
     throw new ConfigError(
       'GIT_BRANCH_NOT_ON_REMOTE',
       `branch ${branch} is not on ${GIT_REMOTE} (${url})`,
@@ -71,21 +83,12 @@ export async function checkGitSteps(
   }
 }
 
-/** Paths git left unmerged after a failed merge. */
-async function unmergedPaths(git: SystemGitOptions): Promise<string[]> {
-  try {
-    const out = await runGit(['diff', '--name-only', '--diff-filter=U'], git);
-    return out.stdout.split('\n').filter(Boolean);
-  } catch {
-    return [];
-  }
-}
-
 /**
  * `git pull --no-rebase --no-edit <remote> <branch>`: a merge whatever pull.rebase says
  * (git refuses to guess on diverged branches otherwise), and no editor for its message.
  * `onlyIfOnRemote` skips the pull when the branch is not on the remote yet (a first push).
- * A conflict stops with GIT_MERGE_CONFLICT; the work tree is left as git left it.
+ * A conflict stops with GIT_MERGE_CONFLICT; the work tree is left as git left it. Paths that
+ * were unmerged before the pull are not its conflicts: then git's own reason is the error.
  */
 export async function gitPull(
   git: SystemGitOptions,
@@ -97,6 +100,7 @@ export async function gitPull(
     return { remote: GIT_REMOTE, url, branch, pulled: false, output: '' };
   }
   const args = ['pull', '--no-rebase', '--no-edit', GIT_REMOTE, branch];
+  const unmergedBefore = new Set(await unmergedPaths(git));
   try {
     return {
       remote: GIT_REMOTE,
@@ -106,12 +110,14 @@ export async function gitPull(
       output: joined(await runGit(args, git)),
     };
   } catch (err) {
-    const conflicts = err instanceof OperationError ? await unmergedPaths(git) : [];
+    const conflicts =
+      err instanceof OperationError
+        ? (await unmergedPaths(git)).filter((p) => !unmergedBefore.has(p))
+        : [];
     if (conflicts.length === 0) throw err;
-    const shown = conflicts.slice(0, 10).join(', ') + (conflicts.length > 10 ? ', ...' : '');
     throw new OperationError(
       'GIT_MERGE_CONFLICT',
-      `merge conflicts in ${shown} ('git ${args.join(' ')}' stopped)`,
+      `merge conflicts in ${shownPaths(conflicts)} ('git ${args.join(' ')}' stopped)`,
       {
         hint:
           `The merge is left in progress in ${git.cwd}: resolve the conflicts and 'git commit', ` +
@@ -126,10 +132,13 @@ export async function gitPull(
 /** git's words when the remote refused a push that is not a fast-forward. */
 const REJECTED = /\[rejected\].*\((fetch first|non-fast-forward)\)/;
 
-/** `git push -u <remote> <branch>`; a rejection for being behind says to pull first. */
+/**
+ * `git push -u <remote> <branch>`; a rejection for being behind says to pull first. The
+ * result and errors name the push URL (`git remote set-url --push` may differ from the fetch one).
+ */
 export async function gitPush(git: SystemGitOptions, pipeline: string): Promise<GitStepResult> {
   const branch = await currentBranch(git);
-  const url = await shownRemoteUrl(git);
+  const url = await shownRemoteUrl(git, { push: true });
   try {
     const out = await runGit(['push', '-u', GIT_REMOTE, branch], git);
     return { remote: GIT_REMOTE, url, branch, output: joined(out) };

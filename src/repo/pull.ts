@@ -60,7 +60,7 @@ export async function repoPull(opts: RepoPullOptions): Promise<RepoResult> {
     ],
     opts.onStep,
     async () => {
-      await checkGitSteps(git, { branchOnRemote: true });
+      await checkGitSteps(git, { pull: 'required' });
       await checkArtifactConfig(cwd);
     },
   );

@@ -68,7 +68,7 @@ export async function repoPush(opts: RepoPushOptions): Promise<RepoResult> {
     async () => {
       if (opts.tensorboardPath !== undefined)
         checkTensorboardUpload(cwd, opts.tensorboardPath, opts.pipeline);
-      await checkGitSteps(git);
+      await checkGitSteps(git, { pull: 'if-on-remote' });
     },
   );
 }

@@ -1,8 +1,10 @@
 /**
  * `cmf repo push/pull` run their steps in order; the first failure stops the chain and is
- * reported under the step's name, with what the earlier steps did (cmflib goes on after a
- * failed artifact push, §11 item 4). What a later step is sure to refuse (no git remote, a
- * detached HEAD, a bad -t path) is checked before the first step transfers anything.
+ * reported under the step's name; its hint names the steps completed before it and those
+ * not run, and its data holds what the earlier steps did (cmflib goes on after a failed
+ * artifact push, §11 item 4). What a later step is sure to refuse (no git remote, a
+ * detached HEAD, a merge in progress, a bad -t path) is checked before the first step
+ * transfers anything.
  */
 import { CmfError, toCmfError } from '../errors/index.js';
 
@@ -64,7 +66,11 @@ export async function runSteps(
       const inner = toCmfError(err);
       const remaining = steps.slice(steps.indexOf(step) + 1).map((s) => s.name);
       throw new CmfError(inner.code, inner.exitCode, underStep(step.name, inner.message), {
-        hint: [inner.hint, remaining.length > 0 ? `Not run: ${remaining.join(', ')}.` : '']
+        hint: [
+          inner.hint,
+          done.length > 0 ? `Completed: ${done.map((d) => d.step).join(', ')}.` : '',
+          remaining.length > 0 ? `Not run: ${remaining.join(', ')}.` : '',
+        ]
           .filter(Boolean)
           .join(' '),
         data: { failedStep: step.name, completed: done, notRun: remaining, error: inner.toJSON() },

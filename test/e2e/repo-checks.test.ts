@@ -172,6 +172,76 @@ describe('repo push/pull checks', { timeout: 240_000 }, () => {
     expect(existsSync(join(clone, 'mlmd'))).toBe(false);
   });
 
+  /** Writes `file` in `cwd` and commits it. */
+  const commitFile = (cwd: string, file: string, text: string) => {
+    writeFileSync(join(cwd, file), text);
+    gitCli(cwd, 'add', file);
+    gitCli(cwd, 'commit', '-qm', `edit ${file}`);
+  };
+
+  it("repo push refuses a merge of the user's own in progress before pushing anything", async () => {
+    const p = await project('UserMerge');
+    const branch = gitCli(p.dir, 'branch', '--show-current');
+    commitFile(p.dir, 'notes.txt', 'base\n');
+    gitCli(p.dir, 'switch', '-q', '-c', 'side');
+    commitFile(p.dir, 'notes.txt', 'side\n');
+    gitCli(p.dir, 'switch', '-q', branch);
+    commitFile(p.dir, 'notes.txt', 'mine\n');
+    expect(() => gitCli(p.dir, 'merge', '-q', 'side')).toThrow();
+    const r = await cmf(['repo', 'push', '-p', 'UserMerge'], p.dir);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/^Error: a merge is in progress in /m);
+    expect(r.stderr).toMatch(/or undo it \('git merge --abort'\)/);
+    expect(r.stderr).toMatch(/Nothing was transferred; not run: artifact push, metadata push/);
+    expect(r.stderr).not.toMatch(/Executing|merge conflicts in/);
+    expect(readdirSync(p.remote)).toEqual([]);
+    expect(await serverPipelines()).not.toContain('UserMerge');
+    expect(existsSync(join(p.dir, '.git', 'MERGE_HEAD'))).toBe(true);
+  });
+
+  it('repo pull refuses local changes the merge would overwrite before writing anything', async () => {
+    const p = await project('PullDirty');
+    const branch = gitCli(p.dir, 'branch', '--show-current');
+    commitFile(p.dir, 'notes.txt', 'one\n');
+    expect((await cmf(['repo', 'push', '-p', 'PullDirty'], p.dir)).code).toBe(0);
+    const clone = join(root, `clone-${n++}`);
+    execFileSync('git', ['clone', '-q', '-o', 'cmf_origin', p.bare, clone]);
+    mkdirSync(join(clone, '.dvc'), { recursive: true });
+    for (const f of ['.cmfconfig', '.dvc/config'])
+      writeFileSync(join(clone, f), execFileSync('cat', [join(p.dir, f)]));
+    commitFile(p.dir, 'notes.txt', 'two\n');
+    gitCli(p.dir, 'push', '-q', 'cmf_origin', branch);
+    writeFileSync(join(clone, 'notes.txt'), 'my local edit\n');
+
+    const r = await cmf(['repo', 'pull', '-p', 'PullDirty'], clone);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(
+      /^Error: local changes to notes\.txt would be overwritten by the merge of cmf_origin /m,
+    );
+    expect(r.stderr).toMatch(/git stash.*Nothing was transferred/);
+    expect(existsSync(join(clone, 'mlmd'))).toBe(false);
+    expect(existsSync(join(clone, 'out-t-0.txt'))).toBe(false);
+
+    // Put aside, the same pull goes through: data, .dvc files and the commit.
+    gitCli(clone, 'stash', '-q');
+    const ok = await cmf(['repo', 'pull', '-p', 'PullDirty'], clone);
+    expect(ok.stderr).not.toMatch(/Error/);
+    expect(ok.code).toBe(0);
+    expect(existsSync(join(clone, 'out-t-0.txt'))).toBe(true);
+    expect(gitCli(clone, 'show', 'HEAD:notes.txt')).toBe('two');
+  });
+
+  it('a step that fails after others says, in text, which steps completed', async () => {
+    const p = await project('LateFail');
+    writeFileSync(join(p.bare, 'hooks', 'pre-receive'), '#!/bin/sh\necho no pushes >&2\nexit 1\n', {
+      mode: 0o755,
+    });
+    const r = await cmf(['repo', 'push', '-p', 'LateFail'], p.dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^Error: git push exited with 1: remote: no pushes/m);
+    expect(r.stderr).toMatch(/Completed: artifact push, metadata push, git pull\./);
+  });
+
   it('tensorboard logs of a team/project pipeline nest on the server; a name it refuses is refused first', async () => {
     const p = await project('team/project');
     mkdirSync(join(p.dir, 'tb/run1'), { recursive: true });

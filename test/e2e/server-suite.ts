@@ -848,15 +848,13 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
       execFileSync('git', ['remote', 'set-url', 'cmf_origin', join(root, 'no-such-repo')], {
         cwd: project,
       });
+      // An unreachable cmf_origin is found by the checks, before anything is pushed.
       const failed = await cmf(['repo', 'push', '-p', 'Test-env', '--json'], project);
       expect(failed.code).toBe(1);
       const err = JSON.parse(failed.stderr) as { error: { message: string; data: Json } };
-      expect(err.error.message).toMatch(/^git pull failed/);
-      expect(err.error.data.failedStep).toBe('git pull');
-      expect((err.error.data.completed as Json[]).map((s) => s.step)).toEqual([
-        'artifact push',
-        'metadata push',
-      ]);
+      expect(err.error.message).toMatch(/^git ls-remote exited with .*no-such-repo/);
+      expect(err.error.data.failedStep).toBe('checks');
+      expect(err.error.data.completed).toEqual([]);
     });
 
     it('an unreachable server is a clear error and exit 1', async () => {

@@ -15,7 +15,9 @@ async function messageOf(step: string, message: string): Promise<string> {
   try {
     await runSteps('P', steps);
   } catch (err) {
-    expect((err as OperationError).hint).toBe('Do this. Not run: git pull.');
+    expect((err as OperationError).hint).toBe(
+      'Do this. Completed: artifact pull. Not run: git pull.',
+    );
     return (err as Error).message;
   }
   throw new Error('expected a failure');
