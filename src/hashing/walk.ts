@@ -1,9 +1,10 @@
 import type ignore from 'ignore';
 import type { Ignore } from 'ignore';
 import { createRequire } from 'node:module';
-import { readFileSync, readdirSync, statSync, type BigIntStats, type Dirent } from 'node:fs';
+import { readdirSync, statSync, type BigIntStats, type Dirent } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { NotFoundError, UsageError } from '../errors/index.js';
+import { readRegularFileSync } from '../fs/regular-file.js';
 import type { StatKey } from './state.js';
 
 export const DVCIGNORE = '.dvcignore';
@@ -50,7 +51,7 @@ function newIgnore(): Ignore {
 function loadDvcignore(file: string): Ignore | undefined {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFileSync(file, 'utf8');
   } catch {
     return undefined;
   }

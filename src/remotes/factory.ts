@@ -1,10 +1,10 @@
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { unreadableReason } from '../fs/unreadable.js';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors/index.js';
 import type { RemoteDriver } from './driver.js';
+import { readRegularFile } from '../fs/regular-file.js';
 
 /** A DVC remote as `loadDvcConfig` resolves it (`remote "<name>"` section). */
 export interface RemoteConfig {
@@ -76,7 +76,7 @@ export async function tlsOptions(remote: RemoteConfig, cwd = '.'): Promise<TlsOp
     );
   let pem: string;
   try {
-    pem = await readFile(path, 'utf8');
+    pem = await readRegularFile(path, 'utf8');
   } catch (err) {
     throw bad(`${path}: ${unreadableReason(err)}`, err);
   }

@@ -3,6 +3,7 @@
  * paths relative to the MLMD file's directory, the version of a path logged last, and how
  * `-a NAME` selects artifacts.
  */
+import { execFileSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -18,7 +19,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cmf } from '../../src/index.js';
 import { cloneProject, GIT_URL } from '../helpers/artifact-project.js';
-import { isolatedEnv, runCmf } from '../helpers/cli.js';
+import { isolatedEnv, runCmf, runCmfOrKill } from '../helpers/cli.js';
 import { gitCli } from '../helpers/git-cli.js';
 
 let root: string;
@@ -296,6 +297,18 @@ describe('pull messages', () => {
     );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('; 1 file checked out (0 up to date) in 1 artifact\n');
+  });
+
+  it('a FIFO where the .dvc file was is not read (no hang): the file is pulled', async () => {
+    const dir = clone();
+    rmSync(join(dir, 'data/raw.csv.dvc'));
+    execFileSync('mkfifo', [join(dir, 'data/raw.csv.dvc')]);
+    const r = await runCmfOrKill(['artifact', 'pull', '-p', 'Sub', '-f', 'runs/mlmd'], {
+      cwd: dir,
+      env,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'data/raw.csv'), 'utf8')).toBe('a,b\n1,2\n');
   });
 
   it('a modified workspace file is kept, and the hint names --force', async () => {
