@@ -1,8 +1,10 @@
 /** What `add` and `addMany` share: target checks and the next content of a `.dvc` file. */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { isAbsolute, relative, sep } from 'node:path';
 import { UsageError } from '../errors/index.js';
+import { readRegularFileSync } from '../fs/regular-file.js';
 import { isDirOid } from './cache.js';
+import { checkIgnorableName } from './gitignore.js';
 import { parseDvcFile, type DvcFile, type DvcOut } from './dvcfile.js';
 
 export function checkTarget(path: string, repoRoot: string): void {
@@ -25,6 +27,7 @@ export function checkTarget(path: string, repoRoot: string): void {
   if (path.endsWith('.dvc')) {
     fail('it is a .dvc file', 'Add the file it describes (the path without .dvc) instead.');
   }
+  checkIgnorableName(rel, path);
 }
 
 /** The `.dvc` file content to write: the new out, keeping what the user added to `previous`. */
@@ -48,7 +51,7 @@ export function readPrevious(path: string): PreviousDvcFile | undefined {
   if (!statSync(path, { throwIfNoEntry: false })) return undefined;
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
