@@ -56,6 +56,11 @@ export interface PullArtifactsResult {
   /** Files created or replaced in the workspace, and files already up to date. */
   filesWritten: number;
   filesUnchanged: number;
+  /**
+   * Workspace paths (relative to the project root, sorted) of what the checkout removed: files
+   * and symlinks a directory's manifest does not list, and what stood in the way of a file.
+   */
+  deleted: string[];
   failed: ArtifactFailure[];
   /**
    * Cache objects found corrupt while checking out, and replaced by verified copies from
@@ -289,6 +294,7 @@ async function pullAndCheckout(
       checkedOut: [],
       filesWritten: 0,
       filesUnchanged: 0,
+      deleted: [],
       failed: [...failed, ...(await describeFailures(partial.failed, ctx.cache, owners))],
       repaired: [],
       skipped,
@@ -322,6 +328,7 @@ async function pullAndCheckout(
   let bytes = transfer.bytes;
   let filesWritten = 0;
   let filesUnchanged = 0;
+  const deleted: string[] = [];
   // The hash state, shared with the Cmf API and `cmf dvc` commands: files this pull writes
   // are recorded, so the next pull finds them up to date with a stat instead of reading them.
   const state = order.length > 0 ? HashState.open(ctx.projectRoot) : undefined;
@@ -389,6 +396,7 @@ async function pullAndCheckout(
         checkedOut.push(t.rel);
         filesWritten += r.added.length + r.modified.length;
         filesUnchanged += r.unchanged;
+        deleted.push(...r.deleted);
       } catch (err) {
         const blocked = await fileInTheWay(ctx.projectRoot, err);
         const e = toCmfError(err);
@@ -418,6 +426,7 @@ async function pullAndCheckout(
     checkedOut,
     filesWritten,
     filesUnchanged,
+    deleted: deleted.sort(),
     failed,
     repaired,
     skipped,

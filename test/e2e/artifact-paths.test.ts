@@ -10,7 +10,9 @@ import {
   mkdirSync,
   readFileSync,
   readdirSync,
+  readlinkSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -297,6 +299,33 @@ describe('pull messages', () => {
     );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('; 1 file checked out (0 up to date) in 1 artifact\n');
+  });
+
+  it("a directory's unlisted symlink is kept unless --force; removals are shown", async () => {
+    const dir = clone();
+    expect((await cmf(['artifact', 'pull', '-p', 'Odd'], dir)).code).toBe(0);
+    write(dir, 'mine.txt', 'only here\n');
+    symlinkSync('../mine.txt', join(dir, 'odd/mylink'));
+    write(dir, 'odd/extra.txt', 'b\n'); // content in the cache: may go
+    const kept = await cmf(['artifact', 'pull', '-p', 'Odd'], dir);
+    expect(kept.code).toBe(1);
+    expect(kept.stderr).toContain('odd/mylink');
+    expect(kept.stderr).toMatch(/Hint: .*force/);
+    expect(readlinkSync(join(dir, 'odd/mylink'))).toBe('../mine.txt');
+    expect(existsSync(join(dir, 'odd/extra.txt'))).toBe(true);
+
+    rmSync(join(dir, 'odd/mylink'));
+    const text = await cmf(['artifact', 'pull', '-p', 'Odd'], dir);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(
+      'Removed 1 file that the pulled artifacts do not list: odd/extra.txt\n',
+    );
+
+    symlinkSync('../mine.txt', join(dir, 'odd/mylink'));
+    const forced = await cmf(['artifact', 'pull', '-p', 'Odd', '--force', '--json'], dir);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(JSON.parse(forced.stdout)).toMatchObject({ deleted: ['odd/mylink'] });
+    expect(readFileSync(join(dir, 'mine.txt'), 'utf8')).toBe('only here\n');
   });
 
   it('a FIFO where the .dvc file was is not read (no hang): the file is pulled', async () => {
