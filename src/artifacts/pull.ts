@@ -32,6 +32,7 @@ import {
 } from './project.js';
 import { artifactObject, marksExecutable, ObjectOwners } from './objects.js';
 import { jobsWithinOpenFileLimit } from '../util/open-files.js';
+import { isWindowsAbsolutePath } from '../util/windows-path.js';
 
 export interface PullArtifactsOptions extends ArtifactTransferOptions {
   /** Pull only this artifact: its full name, its path, or the basename of its path. */
@@ -214,7 +215,9 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
         checkout: true,
         code: 'ARTIFACT_OUTSIDE_PROJECT',
         exitCode: 1,
-        message: `${v.path} (relative to ${ctx.baseDir}) is outside the project ${ctx.projectRoot}; not pulled`,
+        message: isWindowsAbsolutePath(v.path)
+          ? `${v.path} is an absolute Windows path (logged on Windows), outside the project ${ctx.projectRoot}; not pulled`
+          : `${v.path} (relative to ${ctx.baseDir}) is outside the project ${ctx.projectRoot}; not pulled`,
       });
     } else {
       const { legacy } = (await artifactObject(ctx, a))!;

@@ -9,6 +9,7 @@
 import { posix, resolve, sep } from 'node:path';
 import { NotFoundError, UsageError } from '../errors/index.js';
 import { artifactPath, splitArtifactName } from '../cmf/artifact-name.js';
+import { recordedSeparators } from './recorded-path.js';
 
 export interface SelectWhere {
   /** The directory NAME was typed in: a relative path in NAME is relative to it. */
@@ -49,7 +50,8 @@ export function selectArtifacts<T>(
 ): T[] {
   const [wPath, wRest] = splitWanted(wanted);
   const wAbs = resolve(where.cwd, wPath);
-  const at = (item: T) => resolve(where.baseDir, splitName(nameOf(item))[0]);
+  const posixPath = (item: T) => recordedSeparators(splitName(nameOf(item))[0], where.baseDir);
+  const at = (item: T) => resolve(where.baseDir, posixPath(item));
   const samePath = (item: T) => splitName(nameOf(item))[0] === wPath || at(item) === wAbs;
 
   const full = items.filter(
@@ -63,7 +65,7 @@ export function selectArtifacts<T>(
       ? byPath
       : items.filter((x) => {
           const name = nameOf(x);
-          return baseName(splitName(name)[0]) === wanted || baseName(name) === wanted;
+          return baseName(posixPath(x)) === wanted || baseName(name) === wanted;
         });
   if (opts.several) return found;
   const paths = new Map<string, string>();

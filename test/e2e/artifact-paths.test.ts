@@ -19,6 +19,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { Cmf } from '../../src/index.js';
 import { cloneProject, GIT_URL } from '../helpers/artifact-project.js';
 import { isolatedEnv, runCmf, runCmfOrKill } from '../helpers/cli.js';
@@ -141,6 +142,45 @@ describe('file names that are separators only on Windows', () => {
     expect(r.code).toBe(0);
     expect(readFileSync(join(dir, 'odd/back\\slash.txt'), 'utf8')).toBe('b\n');
     expect(readFileSync(join(dir, 'odd/c:notes.txt'), 'utf8')).toBe('c\n');
+  });
+});
+
+describe('names recorded on Windows', () => {
+  /** Renames artifacts (and the event path steps that name them) in the clone's MLMD file. */
+  function rename(dir: string, from: RegExp, to: (m: string) => string): void {
+    const db = new Database(join(dir, 'mlmd'));
+    try {
+      for (const { id, name } of db.prepare('SELECT id, name FROM Artifact').all() as {
+        id: number;
+        name: string;
+      }[]) {
+        if (!from.test(name)) continue;
+        const renamed = name.replace(from, to);
+        db.prepare('UPDATE Artifact SET name = ? WHERE id = ?').run(renamed, id);
+        db.prepare('UPDATE EventPath SET step_key = ? WHERE step_key = ?').run(renamed, name);
+      }
+    } finally {
+      db.close();
+    }
+  }
+
+  it('`win\\x.csv` is pulled to win/x.csv and -a win/x.csv finds it; `C:\\…` and UNC names are refused', async () => {
+    const dir = clone();
+    rename(dir, /^colon:x\.csv(?=:)/, () => 'win\\x.csv');
+    rename(dir, /^colon:m\.pkl(?=:)/, () => 'C:\\Users\\me\\proj\\m.pkl');
+    rename(dir, /^colon:dir(?=:)/, () => '\\\\server\\share\\dir');
+    const list = await cmf(['artifact', 'list', '-p', 'Colon', '-a', 'win/x.csv'], dir);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain('win\\x.csv');
+    const r = await cmf(['artifact', 'pull', '-p', 'Colon'], dir);
+    expect(r.code).toBe(1);
+    expect(readFileSync(join(dir, 'win/x.csv'), 'utf8')).toBe('x\n1\n');
+    expect(r.stderr).toContain(
+      'C:\\Users\\me\\proj\\m.pkl is an absolute Windows path (logged on Windows), outside the project',
+    );
+    expect(r.stderr).toContain('\\\\server\\share\\dir is an absolute Windows path');
+    const odd = readdirSync(dir).filter((f) => f.includes('\\') || f.startsWith('C:'));
+    expect(odd).toEqual([]);
   });
 });
 
