@@ -22,7 +22,12 @@ import {
   type FilelessArtifact,
   type PipelineArtifact,
 } from './collect.js';
-import { artifactNotFound, enclosingPath, selectArtifacts } from './select.js';
+import {
+  artifactNotFound,
+  enclosingPath,
+  normalisationLookalike,
+  selectArtifacts,
+} from './select.js';
 import { describeFailures, PATH_BLOCKED, type ArtifactFailure } from './failures.js';
 import {
   loadArtifactContext,
@@ -199,6 +204,7 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
         opts.artifact,
         opts.pipeline,
         enclosingPath(dirs, opts.artifact, where),
+        normalisationLookalike(views, (v) => v.name, opts.artifact, where),
       );
     }
   }

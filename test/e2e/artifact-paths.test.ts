@@ -145,25 +145,39 @@ describe('file names that are separators only on Windows', () => {
   });
 });
 
-describe('names recorded on Windows', () => {
-  /** Renames artifacts (and the event path steps that name them) in the clone's MLMD file. */
-  function rename(dir: string, from: RegExp, to: (m: string) => string): void {
-    const db = new Database(join(dir, 'mlmd'));
-    try {
-      for (const { id, name } of db.prepare('SELECT id, name FROM Artifact').all() as {
-        id: number;
-        name: string;
-      }[]) {
-        if (!from.test(name)) continue;
-        const renamed = name.replace(from, to);
-        db.prepare('UPDATE Artifact SET name = ? WHERE id = ?').run(renamed, id);
-        db.prepare('UPDATE EventPath SET step_key = ? WHERE step_key = ?').run(renamed, name);
-      }
-    } finally {
-      db.close();
+/** Renames artifacts (and the event path steps that name them) in the clone's MLMD file. */
+function rename(dir: string, from: RegExp, to: (m: string) => string): void {
+  const db = new Database(join(dir, 'mlmd'));
+  try {
+    for (const { id, name } of db.prepare('SELECT id, name FROM Artifact').all() as {
+      id: number;
+      name: string;
+    }[]) {
+      if (!from.test(name)) continue;
+      const renamed = name.replace(from, to);
+      db.prepare('UPDATE Artifact SET name = ? WHERE id = ?').run(renamed, id);
+      db.prepare('UPDATE EventPath SET step_key = ? WHERE step_key = ?').run(renamed, name);
     }
+  } finally {
+    db.close();
   }
+}
 
+describe('-a in the other Unicode normalisation', () => {
+  it('a name as typed in the other Unicode normalisation is named as such', async () => {
+    const dir = clone();
+    rename(dir, /^colon:x\.csv(?=:)/, () => 'cafe\u0301.csv');
+    for (const verb of ['list', 'pull']) {
+      const r = await cmf(['artifact', verb, '-p', 'Colon', '-a', 'caf\u00e9.csv'], dir);
+      expect(r.code, verb).toBe(3);
+      expect(r.stderr, verb).toMatch(
+        /Hint: An artifact "cafe\u0301.csv:[0-9a-f]{32}" exists: .* Unicode normalisation \(NFD vs NFC\)/,
+      );
+    }
+  });
+});
+
+describe('names recorded on Windows', () => {
   it('`win\\x.csv` is pulled to win/x.csv and -a win/x.csv finds it; `C:\\…` and UNC names are refused', async () => {
     const dir = clone();
     rename(dir, /^colon:x\.csv(?=:)/, () => 'win\\x.csv');
