@@ -9,6 +9,7 @@ import { parseSshUrl, type SshUrl } from '../remotes/ssh-url.js';
 import { lookupSshConfig } from '../remotes/ssh-config.js';
 import { maskUrlSecrets } from '../util/url-secrets.js';
 import { readRegularFile, readRegularFileSync } from '../fs/regular-file.js';
+import { isWindowsAbsolutePath } from '../util/windows-path.js';
 
 /**
  * What each `cmf init <type>` puts in the DVC remote (fixed names, as cmflib), split into
@@ -147,6 +148,13 @@ export async function planRemote(opts: RemoteOptions, ctx: PlanContext): Promise
 /** As `dvc remote add` stores a relative local path: relative to `.dvc/`, with `/` separators. */
 function planLocal(opts: LocalRemoteOptions, ctx: PlanContext): RemotePlan {
   const path = requireNonEmpty('path', opts.path);
+  if (process.platform !== 'win32' && isWindowsAbsolutePath(path)) {
+    // Relative here: it would become `../C:\…`, a directory inside the project.
+    throw usage(
+      `--path '${path}' is a Windows path; on this system it would name a directory '${path}' inside the project`,
+      'Give the remote directory as a path of this system (e.g. /mnt/share/remote, or the mount point of the share).',
+    );
+  }
   const keep = isAbsolute(path) || path.startsWith('~') || /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
   const url = keep
     ? path

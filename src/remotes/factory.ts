@@ -5,6 +5,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors/index.js';
 import type { RemoteDriver } from './driver.js';
 import { readRegularFile } from '../fs/regular-file.js';
+import { embeddedWindowsPath } from '../util/windows-path.js';
 
 /** A DVC remote as `loadDvcConfig` resolves it (`remote "<name>"` section). */
 export interface RemoteConfig {
@@ -143,7 +144,15 @@ export async function openRemote(
     case 'local': {
       const { LocalDriver } = await import('./local.js');
       const path = expandHome(remote.url.replace(/^file:\/\//i, ''));
-      return new LocalDriver(isAbsolute(path) ? path : resolve(opts.cwd ?? '.', path));
+      const root = isAbsolute(path) ? path : resolve(opts.cwd ?? '.', path);
+      const windows = process.platform === 'win32' ? undefined : embeddedWindowsPath(root);
+      return new LocalDriver(root, {
+        warnings: windows
+          ? [
+              `remote '${remote.name}' is the directory ${root}: its url holds the Windows path ${windows}, which is a plain directory name on this system; set the url to a path of this system (cmf init local --path …)`,
+            ]
+          : [],
+      });
     }
     case 's3': {
       const { S3Driver } = await import('./s3.js');
