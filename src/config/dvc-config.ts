@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { CmfError, ConfigError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { readRegularFile } from '../fs/regular-file.js';
+import { styledLike } from '../util/line-ends.js';
 import { DEFAULT_LINK_TYPES, parseLinkTypes, type LinkType } from '../hashing/link.js';
 import {
   parseIni,
@@ -208,9 +209,11 @@ export async function updateIniFile(
   const doc = text === undefined ? new Map() : parseIni(text, { file: path });
   mutate(doc);
   if (text === undefined && doc.size === 0 && opts.skipIfAbsentAndEmpty) return;
+  // A byte order mark and CRLF line ends (a file edited on Windows) are kept, as configobj
+  // keeps them when DVC rewrites the file.
   await writeFileAtomic(
     path,
-    serializeIni(doc),
+    styledLike(serializeIni(doc), text ?? ''),
     opts.mode === undefined ? {} : { mode: opts.mode },
   );
 }

@@ -4,6 +4,7 @@ import { OperationError, UsageError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { withLockFile } from '../fs/lock-file.js';
 import { readRegularFile } from '../fs/regular-file.js';
+import { lineEnding } from '../util/line-ends.js';
 
 /**
  * `.gitignore` entries for tracked outputs, written the way DVC (scmrepo `Git.ignore`) writes
@@ -117,12 +118,6 @@ function lines(text: string): string[] {
     .map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
 }
 
-/** The line end of a file: CRLF when its first line ends so (kept for appended lines). */
-function lineEnd(text: string): string {
-  const nl = text.indexOf('\n');
-  return nl > 0 && text[nl - 1] === '\r' ? '\r\n' : '\n';
-}
-
 /**
  * Whether a line (with its terminator) is `entry`: the same text, or, as DVC compares, the
  * same once stripped of surrounding whitespace (our entries may end in an escaped space or
@@ -160,7 +155,7 @@ async function addEntries(path: string, entries: readonly string[]): Promise<Git
   const existing = await readIfExists(path);
   const present = new Set(existing ? lines(existing.text) : []);
   const before = existing?.text ?? '';
-  const eol = lineEnd(before);
+  const eol = lineEnding(before); // kept for appended lines
   let added = '';
   const changes = entries.map((entry) => {
     if (present.has(entry)) return { path, entry, changed: false };
