@@ -14,6 +14,8 @@ import type { MlmdArtifact, MlmdEvent, MlmdStore } from '../mlmd/index.js';
 import { executionNotFound, hasUuid, pipelineExecutions, requirePipeline } from '../cmf/query.js';
 import { DVC_PUSH_PROPERTY, DVC_TRACKED_PROPERTY } from '../cmf/conventions.js';
 import { artifactPath, splitArtifactName } from '../cmf/artifact-name.js';
+import { isWindowsAbsolutePath } from '../util/windows-path.js';
+import { recordedSeparators } from './recorded-path.js';
 
 /** Artifact types that name no file in the cache. */
 const NOT_FILE_BACKED = new Set(['Metrics', 'Label']);
@@ -227,14 +229,17 @@ export function collectArtifactSets(
  * The artifact path relative to the project root (POSIX), or undefined when it points outside
  * the project. Relative paths are resolved against `baseDir`, the MLMD file's directory:
  * cmf records them relative to it (the Cmf library, and cmflib's pull restores them there,
- * spec §3.3 step 1). Absolute paths must lie inside the project.
+ * spec §3.3 step 1). Absolute paths must lie inside the project; a path absolute on Windows
+ * (`C:\…`, `\\server\share`) is outside it, and a Windows relative one is read with its
+ * backslashes as separators (see recordedSeparators).
  */
 export function projectRelativePath(
   projectRoot: string,
   path: string,
   baseDir: string = projectRoot,
 ): string | undefined {
-  const rel = relative(projectRoot, resolve(baseDir, path));
+  if (isWindowsAbsolutePath(path)) return undefined;
+  const rel = relative(projectRoot, resolve(baseDir, recordedSeparators(path, baseDir)));
   if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
   return rel.split(sep).join('/');
 }

@@ -2,7 +2,12 @@ import { CmfError } from '../errors/index.js';
 import type { MlmdStore } from '../mlmd/index.js';
 import { artifactRows, type Row } from '../cmf/query.js';
 import { collectPipelineArtifacts, nameAtPath } from './collect.js';
-import { artifactNotFound, selectArtifacts, type SelectWhere } from './select.js';
+import {
+  artifactNotFound,
+  normalisationLookalike,
+  selectArtifacts,
+  type SelectWhere,
+} from './select.js';
 
 /**
  * The rows `cmf artifact list -a NAME` shows: the artifacts NAME selects, as pull selects
@@ -27,7 +32,10 @@ export function listArtifactsNamed(
     }
   }
   const found = selectArtifacts(views, (v) => v.name, wanted, where, { several: true });
-  if (found.length === 0) throw artifactNotFound(wanted, pipeline);
+  if (found.length === 0) {
+    const lookalike = normalisationLookalike(views, (v) => v.name, wanted, where);
+    throw artifactNotFound(wanted, pipeline, undefined, lookalike);
+  }
   return [...new Set(found.map((v) => v.row))];
 }
 

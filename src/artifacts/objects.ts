@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '../fs/regular-file.js';
 import { join, posix } from 'node:path';
 import type { DvcOut } from '../hashing/dvcfile.js';
 import { projectRelativePath, type PipelineArtifact } from './collect.js';
@@ -57,7 +57,7 @@ export async function artifactObject(
  * that mentions isexec is parsed, so a pull of many artifacts costs a small read each.
  */
 export async function marksExecutable(path: string, oid: string): Promise<boolean> {
-  const text = await readFile(`${path}.dvc`, 'utf8').catch(() => undefined);
+  const text = await readRegularFile(`${path}.dvc`, 'utf8').catch(() => undefined);
   if (text === undefined || !/\bisexec\s*:\s*true\b/.test(text)) return false;
   const { parseDvcFile } = await import('../hashing/dvcfile.js');
   try {

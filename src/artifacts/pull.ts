@@ -22,7 +22,12 @@ import {
   type FilelessArtifact,
   type PipelineArtifact,
 } from './collect.js';
-import { artifactNotFound, enclosingPath, selectArtifacts } from './select.js';
+import {
+  artifactNotFound,
+  enclosingPath,
+  normalisationLookalike,
+  selectArtifacts,
+} from './select.js';
 import { describeFailures, PATH_BLOCKED, type ArtifactFailure } from './failures.js';
 import {
   loadArtifactContext,
@@ -32,6 +37,7 @@ import {
 } from './project.js';
 import { artifactObject, marksExecutable, ObjectOwners } from './objects.js';
 import { jobsWithinOpenFileLimit } from '../util/open-files.js';
+import { isWindowsAbsolutePath } from '../util/windows-path.js';
 
 export interface PullArtifactsOptions extends ArtifactTransferOptions {
   /** Pull only this artifact: its full name, its path, or the basename of its path. */
@@ -56,6 +62,11 @@ export interface PullArtifactsResult {
   /** Files created or replaced in the workspace, and files already up to date. */
   filesWritten: number;
   filesUnchanged: number;
+  /**
+   * Workspace paths (relative to the project root, sorted) of what the checkout removed: files
+   * and symlinks a directory's manifest does not list, and what stood in the way of a file.
+   */
+  deleted: string[];
   failed: ArtifactFailure[];
   /**
    * Cache objects found corrupt while checking out, and replaced by verified copies from
@@ -193,6 +204,7 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
         opts.artifact,
         opts.pipeline,
         enclosingPath(dirs, opts.artifact, where),
+        normalisationLookalike(views, (v) => v.name, opts.artifact, where),
       );
     }
   }
@@ -209,7 +221,9 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
         checkout: true,
         code: 'ARTIFACT_OUTSIDE_PROJECT',
         exitCode: 1,
-        message: `${v.path} (relative to ${ctx.baseDir}) is outside the project ${ctx.projectRoot}; not pulled`,
+        message: isWindowsAbsolutePath(v.path)
+          ? `${v.path} is an absolute Windows path (logged on Windows), outside the project ${ctx.projectRoot}; not pulled`
+          : `${v.path} (relative to ${ctx.baseDir}) is outside the project ${ctx.projectRoot}; not pulled`,
       });
     } else {
       const { legacy } = (await artifactObject(ctx, a))!;
@@ -289,6 +303,7 @@ async function pullAndCheckout(
       checkedOut: [],
       filesWritten: 0,
       filesUnchanged: 0,
+      deleted: [],
       failed: [...failed, ...(await describeFailures(partial.failed, ctx.cache, owners))],
       repaired: [],
       skipped,
@@ -322,6 +337,7 @@ async function pullAndCheckout(
   let bytes = transfer.bytes;
   let filesWritten = 0;
   let filesUnchanged = 0;
+  const deleted: string[] = [];
   // The hash state, shared with the Cmf API and `cmf dvc` commands: files this pull writes
   // are recorded, so the next pull finds them up to date with a stat instead of reading them.
   const state = order.length > 0 ? HashState.open(ctx.projectRoot) : undefined;
@@ -389,6 +405,7 @@ async function pullAndCheckout(
         checkedOut.push(t.rel);
         filesWritten += r.added.length + r.modified.length;
         filesUnchanged += r.unchanged;
+        deleted.push(...r.deleted);
       } catch (err) {
         const blocked = await fileInTheWay(ctx.projectRoot, err);
         const e = toCmfError(err);
@@ -418,6 +435,7 @@ async function pullAndCheckout(
     checkedOut,
     filesWritten,
     filesUnchanged,
+    deleted: deleted.sort(),
     failed,
     repaired,
     skipped,

@@ -9,6 +9,9 @@
 import { posix, resolve, sep } from 'node:path';
 import { NotFoundError, UsageError } from '../errors/index.js';
 import { artifactPath, splitArtifactName } from '../cmf/artifact-name.js';
+import { normalisationHint } from '../cmf/query.js';
+import { visibleText } from '../util/visible-text.js';
+import { recordedSeparators } from './recorded-path.js';
 
 export interface SelectWhere {
   /** The directory NAME was typed in: a relative path in NAME is relative to it. */
@@ -49,7 +52,8 @@ export function selectArtifacts<T>(
 ): T[] {
   const [wPath, wRest] = splitWanted(wanted);
   const wAbs = resolve(where.cwd, wPath);
-  const at = (item: T) => resolve(where.baseDir, splitName(nameOf(item))[0]);
+  const posixPath = (item: T) => recordedSeparators(splitName(nameOf(item))[0], where.baseDir);
+  const at = (item: T) => resolve(where.baseDir, posixPath(item));
   const samePath = (item: T) => splitName(nameOf(item))[0] === wPath || at(item) === wAbs;
 
   const full = items.filter(
@@ -63,7 +67,7 @@ export function selectArtifacts<T>(
       ? byPath
       : items.filter((x) => {
           const name = nameOf(x);
-          return baseName(splitName(name)[0]) === wanted || baseName(name) === wanted;
+          return baseName(posixPath(x)) === wanted || baseName(name) === wanted;
         });
   if (opts.several) return found;
   const paths = new Map<string, string>();
@@ -97,19 +101,48 @@ export function enclosingPath(
 }
 
 /**
- * The error for a NAME that selects nothing; `within`, the directory artifact whose path
- * holds it (a file of a directory is not an artifact of its own).
+ * The recorded name of an item NAME would select if both were in one Unicode normalisation
+ * (a name typed on macOS, NFD, and one logged on Linux, NFC, look the same), if any.
  */
-export function artifactNotFound(name: string, pipeline: string, within?: string): NotFoundError {
+export function normalisationLookalike<T>(
+  items: readonly T[],
+  nameOf: (item: T) => string,
+  wanted: string,
+  where: SelectWhere,
+): string | undefined {
+  const nfc = (item: T) => nameOf(item).normalize('NFC');
+  const found = selectArtifacts(items, nfc, wanted.normalize('NFC'), where, { several: true });
+  return found.length > 0 ? nameOf(found[0]!) : undefined;
+}
+
+/**
+ * The error for a NAME that selects nothing; `within`, the directory artifact whose path
+ * holds it (a file of a directory is not an artifact of its own); `lookalike`, a recorded
+ * name NAME would select but for Unicode normalisation (see normalisationLookalike).
+ */
+export function artifactNotFound(
+  name: string,
+  pipeline: string,
+  within?: string,
+  lookalike?: string,
+): NotFoundError {
+  const hint =
+    lookalike !== undefined
+      ? normalisationHint('artifact', lookalike, name, `cmf artifact list -p ${pipeline} --json`)
+      : within === undefined
+        ? `Give the full name, the path or the file name of an artifact; 'cmf artifact list -p ${pipeline}' shows them.`
+        : `It is inside the directory artifact ${within}, which is versioned whole: pull it with -a ${within}.`;
   return new NotFoundError(
     'ARTIFACT_NOT_FOUND',
-    `Artifact "${name}" not found in pipeline "${pipeline}"`,
+    `Artifact "${visibleText(name)}" not found in pipeline "${pipeline}"`,
     {
-      hint:
-        within === undefined
-          ? `Give the full name, the path or the file name of an artifact; 'cmf artifact list -p ${pipeline}' shows them.`
-          : `It is inside the directory artifact ${within}, which is versioned whole: pull it with -a ${within}.`,
-      data: { artifact: name, pipeline, ...(within === undefined ? {} : { within }) },
+      hint,
+      data: {
+        artifact: name,
+        pipeline,
+        ...(within === undefined ? {} : { within }),
+        ...(lookalike === undefined ? {} : { sameAfterNormalisation: lookalike }),
+      },
     },
   );
 }

@@ -22,11 +22,12 @@
  *   the execution property `Python_Env` (cmflib's name, which `metadata push` and the
  *   server look for).
  */
-import { existsSync, statSync, type BigIntStats } from 'node:fs';
+import { existsSync, type BigIntStats } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { v1 as uuid1 } from 'uuid';
 import { NotFoundError, OperationError, UsageError } from '../errors/index.js';
 import { addMany, hashItems, undoAdd, type AddManyItem } from '../hashing/index.js';
+import { statFollowing, unsupportedFile } from '../hashing/odd-paths.js';
 import {
   EventType,
   MlmdStore,
@@ -860,8 +861,10 @@ export class Cmf implements DataSliceHost {
   private existingWithStat(path: string, kind?: 'file'): { path: string; stat: BigIntStats } {
     checkText('path', path);
     const abs = resolve(this.project.cwd, path);
-    const st = statSync(abs, { bigint: true, throwIfNoEntry: false });
-    if (!st || (kind === 'file' ? !st.isFile() : !st.isFile() && !st.isDirectory())) {
+    // A pipe or socket, a broken link or a loop of links: typed errors, before any write.
+    const st = statFollowing(abs);
+    if (st && !st.isFile() && !st.isDirectory()) throw unsupportedFile(abs);
+    if (!st || (kind === 'file' && !st.isFile())) {
       throw new NotFoundError(
         'CMF_PATH_NOT_FOUND',
         `${path}: no such ${kind ?? 'file or directory'}`,

@@ -6,12 +6,13 @@
  * The file name carries the md5 of its text, so an unchanged environment is one artifact.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import YAML from 'yaml';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { md5Hex } from '../hashing/index.js';
 import { CMF_ARTIFACTS_DIR } from './conventions.js';
+import { readRegularFile } from '../fs/regular-file.js';
 
 const LOCK_FILES = [
   'package-lock.json',
@@ -69,7 +70,7 @@ export async function writeEnvironment(
   };
   const lockPath = findLockFile(lockSearch.start, lockSearch.stop);
   if (lockPath) {
-    const text = await readFile(lockPath, 'utf8');
+    const text = await readRegularFile(lockPath, 'utf8');
     doc.lockfile = {
       path: relative(lockSearch.stop, lockPath).split(sep).join('/'),
       md5: md5Hex(text),

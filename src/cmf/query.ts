@@ -69,10 +69,7 @@ export function pipelineNotFoundError(
       ? 'This MLMD file holds no pipelines; check the path given with -f/--file_name.'
       : `Pipelines in this file: ${shown}. Run 'cmf pipeline list' to see them all.`;
   if (lookalike !== undefined) {
-    hint =
-      `A pipeline "${visibleText(lookalike)}" exists: its name differs from the one given only ` +
-      `in Unicode normalisation (${normalForm(lookalike)} vs ${normalForm(name)}). ` +
-      `Pass the name as stored ('cmf pipeline list --json' shows it exactly).`;
+    hint = normalisationHint('pipeline', lookalike, name, 'cmf pipeline list --json');
   }
   return new NotFoundError(
     'PIPELINE_NOT_FOUND',
@@ -90,6 +87,24 @@ export function pipelineNotFoundError(
 }
 
 /** Which Unicode normal form `s` is in, for messages. */
+/**
+ * The hint for a `what` (pipeline, artifact) not found as `given` while `stored` exists and
+ * differs from it only in Unicode normalisation: the two look identical on screen.
+ * `listing` is the command that shows the stored name exactly.
+ */
+export function normalisationHint(
+  what: string,
+  stored: string,
+  given: string,
+  listing: string,
+): string {
+  return (
+    `${/^[aeiou]/.test(what) ? 'An' : 'A'} ${what} "${visibleText(stored)}" exists: its name differs from the one given only ` +
+    `in Unicode normalisation (${normalForm(stored)} vs ${normalForm(given)}). ` +
+    `Pass the name as stored ('${listing}' shows it exactly).`
+  );
+}
+
 function normalForm(s: string): string {
   if (s === s.normalize('NFC')) return 'NFC';
   if (s === s.normalize('NFD')) return 'NFD';

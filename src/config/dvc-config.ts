@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { CmfError, ConfigError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { readRegularFile } from '../fs/regular-file.js';
+import { styledLike } from '../util/line-ends.js';
 import { DEFAULT_LINK_TYPES, parseLinkTypes, type LinkType } from '../hashing/link.js';
 import {
   parseIni,
@@ -65,9 +66,13 @@ export function dvcConfigPaths(repoRoot: string, env = process.env): DvcConfigPa
 /** A config file's text, or undefined when it does not exist; other failures are ConfigErrors. */
 export async function readIfExists(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return await readRegularFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // Not a regular file (a FIFO would have hung the read): bad configuration, exit 4.
+    if (err instanceof CmfError) {
+      throw new ConfigError(err.code, err.message, { hint: err.hint, data: err.data });
+    }
     throw new ConfigError('CONFIG_UNREADABLE', `Cannot read ${path}: ${(err as Error).message}`, {
       hint: 'Check the file permissions.',
     });
@@ -204,9 +209,11 @@ export async function updateIniFile(
   const doc = text === undefined ? new Map() : parseIni(text, { file: path });
   mutate(doc);
   if (text === undefined && doc.size === 0 && opts.skipIfAbsentAndEmpty) return;
+  // A byte order mark and CRLF line ends (a file edited on Windows) are kept, as configobj
+  // keeps them when DVC rewrites the file.
   await writeFileAtomic(
     path,
-    serializeIni(doc),
+    styledLike(serializeIni(doc), text ?? ''),
     opts.mode === undefined ? {} : { mode: opts.mode },
   );
 }

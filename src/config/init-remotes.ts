@@ -1,6 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
 import { unreadableReason } from '../fs/unreadable.js';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CmfError, UsageError } from '../errors/index.js';
@@ -9,6 +8,8 @@ import { DEFAULT_KEYS, inspectKey } from '../remotes/ssh-key.js';
 import { parseSshUrl, type SshUrl } from '../remotes/ssh-url.js';
 import { lookupSshConfig } from '../remotes/ssh-config.js';
 import { maskUrlSecrets } from '../util/url-secrets.js';
+import { readRegularFile, readRegularFileSync } from '../fs/regular-file.js';
+import { isWindowsAbsolutePath } from '../util/windows-path.js';
 
 /**
  * What each `cmf init <type>` puts in the DVC remote (fixed names, as cmflib), split into
@@ -147,6 +148,13 @@ export async function planRemote(opts: RemoteOptions, ctx: PlanContext): Promise
 /** As `dvc remote add` stores a relative local path: relative to `.dvc/`, with `/` separators. */
 function planLocal(opts: LocalRemoteOptions, ctx: PlanContext): RemotePlan {
   const path = requireNonEmpty('path', opts.path);
+  if (process.platform !== 'win32' && isWindowsAbsolutePath(path)) {
+    // Relative here: it would become `../C:\…`, a directory inside the project.
+    throw usage(
+      `--path '${path}' is a Windows path; on this system it would name a directory '${path}' inside the project`,
+      'Give the remote directory as a path of this system (e.g. /mnt/share/remote, or the mount point of the share).',
+    );
+  }
   const keep = isAbsolute(path) || path.startsWith('~') || /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
   const url = keep
     ? path
@@ -296,7 +304,7 @@ function planSsh(opts: SshRemoteOptions, ctx: PlanContext): RemotePlan {
       );
     }
     // Checked as push and pull will load it: an encrypted key needs its passphrase.
-    const key = inspectKey(readFileSync(keyfile), passphrase);
+    const key = inspectKey(readRegularFileSync(keyfile), passphrase);
     if (key.state === 'wrong-passphrase') {
       throw usage(
         `--passphrase does not decrypt the SSH key file ${keyfile}`,
@@ -359,7 +367,7 @@ function resolveHome(p: string, ctx: PlanContext): string {
 }
 
 async function readToken(path: string): Promise<string> {
-  return stripBearer(await readFile(path, 'utf8'));
+  return stripBearer(await readRegularFile(path, 'utf8'));
 }
 
 /**
@@ -514,7 +522,7 @@ function checkSigningKey(keyPath: string, issuer: string): void {
 
 function readFileSyncSafe(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readRegularFileSync(path, 'utf8');
   } catch (err) {
     throw new Error(unreadableReason(err));
   }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readFile, rename, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { readRegularFile } from '../fs/regular-file.js';
 
 /**
  * What `cmf init` is about to change, recorded before each change, so that a step failing
@@ -16,7 +17,7 @@ export class InitUndo {
     let before: { data: Buffer; mode: number } | undefined;
     try {
       const { mode } = await stat(path);
-      before = { data: await readFile(path), mode: mode & 0o7777 };
+      before = { data: await readRegularFile(path), mode: mode & 0o7777 };
     } catch (err) {
       // Absent: removed on undo. Unreadable: the write will fail the same way, so there is
       // nothing of ours to undo.
@@ -64,7 +65,7 @@ export class InitUndo {
 async function unchanged(path: string, before: { data: Buffer; mode: number }): Promise<boolean> {
   try {
     const { mode } = await stat(path);
-    return (mode & 0o7777) === before.mode && (await readFile(path)).equals(before.data);
+    return (mode & 0o7777) === before.mode && (await readRegularFile(path)).equals(before.data);
   } catch {
     return false;
   }

@@ -5,17 +5,19 @@
  * followed: the git CLI, when cmf runs it, applies them all anyway.
  */
 import fs from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
 import { parseIni, type IniDocument } from '../config/configobj.js';
+import { readRegularFile } from '../fs/regular-file.js';
 
 async function mergeFiles(files: readonly string[]): Promise<IniDocument> {
   const merged: IniDocument = new Map();
   for (const file of files) {
     try {
-      for (const [name, section] of parseIni(await readFile(file, 'utf8'), { lowercase: true })) {
+      for (const [name, section] of parseIni(await readRegularFile(file, 'utf8'), {
+        lowercase: true,
+      })) {
         merged.set(name, new Map([...(merged.get(name) ?? []), ...section]));
       }
     } catch {

@@ -5,9 +5,9 @@
  * per batch instead of once per path and level. `add` then stages the rest with
  * `force: true`, skipping its own per-path check.
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join, posix } from 'node:path';
+import { readRegularFileSync } from '../fs/regular-file.js';
 
 interface Ignore {
   add(patterns: string): Ignore;
@@ -39,7 +39,7 @@ function ignoreFactory(): IgnoreFactory | null {
 
 function readOrEmpty(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readRegularFileSync(path, 'utf8');
   } catch {
     return '';
   }

@@ -12,9 +12,10 @@
  * file's own name) elsewhere in the repository are not looked for: DVC finds them by reading
  * every stage of the repository, which costs more than a logging call should.
  */
-import { lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors/index.js';
+import { readRegularFileSync } from '../fs/regular-file.js';
 import { parseDvcFile } from './dvcfile.js';
 
 /** `path` relative to the repository root, `/`-separated, for messages. */
@@ -35,9 +36,9 @@ function ancestors(path: string, repoRoot: string): string[] {
 function tracks(dvcFile: string, dir: string): boolean {
   let text: string;
   try {
-    text = readFileSync(dvcFile, 'utf8');
+    text = readRegularFileSync(dvcFile, 'utf8');
   } catch {
-    return false; // not a readable file (a directory named x.dvc, or gone)
+    return false; // not a readable regular file (a directory or FIFO named x.dvc, or gone)
   }
   try {
     const base = dirname(dvcFile);

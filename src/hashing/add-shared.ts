@@ -1,9 +1,14 @@
 /** What `add` and `addMany` share: target checks and the next content of a `.dvc` file. */
-import { readFileSync, statSync } from 'node:fs';
-import { isAbsolute, relative, sep } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, isAbsolute, relative, sep } from 'node:path';
 import { UsageError } from '../errors/index.js';
+import { readRegularFileSync } from '../fs/regular-file.js';
 import { isDirOid } from './cache.js';
+import { checkIgnorableName } from './gitignore.js';
 import { parseDvcFile, type DvcFile, type DvcOut } from './dvcfile.js';
+
+/** The longest file name (in bytes) of Linux and macOS file systems. */
+const NAME_MAX = 255;
 
 export function checkTarget(path: string, repoRoot: string): void {
   const rel = relative(repoRoot, path);
@@ -24,6 +29,15 @@ export function checkTarget(path: string, repoRoot: string): void {
   }
   if (path.endsWith('.dvc')) {
     fail('it is a .dvc file', 'Add the file it describes (the path without .dvc) instead.');
+  }
+  checkIgnorableName(rel, path);
+  // `<name>.dvc` must fit the file system's limit on a name (255 bytes nearly everywhere);
+  // found before anything is written rather than as a raw ENAMETOOLONG after the cache.
+  if (Buffer.byteLength(basename(path)) + '.dvc'.length > NAME_MAX) {
+    fail(
+      `its name is ${Buffer.byteLength(basename(path))} bytes long, too long for its .dvc file (${NAME_MAX} bytes at most)`,
+      `Rename it to a name of at most ${NAME_MAX - 4} bytes, then log it again.`,
+    );
   }
 }
 
@@ -48,7 +62,7 @@ export function readPrevious(path: string): PreviousDvcFile | undefined {
   if (!statSync(path, { throwIfNoEntry: false })) return undefined;
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;

@@ -186,12 +186,14 @@ class Checkout {
   }
 
   /**
-   * Whether replacing or deleting a leaf loses nothing: symlinks (the target survives),
-   * and files whose content is already in the cache.
+   * Whether replacing or deleting a leaf loses nothing: a file, or a symlink to one, whose
+   * content is already in the cache (a link into the cache, as `cache.type = symlink` makes,
+   * is one). DVC decides so too (`_check_can_delete`: a workspace entry, hashed through its
+   * link, may go without --force only when the cache has its content); a link to content
+   * the cache lacks, or to nothing, or to a directory, is the user's and needs force.
    */
   private async isExpendable(leaf: Leaf, hash: string | undefined): Promise<boolean> {
-    if (leaf.isSymlink) return true;
-    if (!leaf.isFile) return false;
+    if (!leaf.isFile && !leaf.isSymlink) return false;
     return hash !== undefined && (await this.opts.cache.has(hash, { legacy: this.legacy }));
   }
 
@@ -306,7 +308,9 @@ class Checkout {
   /** Leaves of a real directory standing where a file must go; refuses if any would be lost. */
   private async clearDirectory(path: string): Promise<void> {
     const leaves = await listLeaves(path);
-    const hashes = await this.currentHashes(leaves.filter((l) => l.isFile).map((l) => l.path));
+    const hashes = await this.currentHashes(
+      leaves.filter((l) => l.isFile || l.isSymlink).map((l) => l.path),
+    );
     const precious: string[] = [];
     for (const leaf of leaves) {
       if (!(await this.isExpendable(leaf, hashes.get(leaf.path))))
@@ -390,7 +394,7 @@ class Checkout {
           isSymlink: rootStat.isSymbolicLink(),
           isFile: rootStat.isFile(),
         };
-        const hash = leaf.isFile ? await this.currentHash(root) : undefined;
+        const hash = leaf.isFile || leaf.isSymlink ? await this.currentHash(root) : undefined;
         if (!this.opts.force && !(await this.isExpendable(leaf, hash)))
           throw this.refuse([this.rel(root)]);
         await rm(root, { force: true });
@@ -400,13 +404,13 @@ class Checkout {
       leaves = await listLeaves(root);
     }
 
-    // Symlinks matter only where the manifest wants a file: elsewhere deleting them loses nothing.
     const hashes = await this.currentHashes(
-      leaves.filter((l) => l.isFile || (l.isSymlink && wanted.has(l.relpath))).map((l) => l.path),
+      leaves.filter((l) => l.isFile || l.isSymlink).map((l) => l.path),
     );
     const current = new Set<string>();
     const extras: Leaf[] = [];
     const precious: string[] = [];
+    const dirs = wantedDirs(wanted.keys());
     await mapLimit(leaves, this.jobs * 4, async (leaf) => {
       const want = wanted.get(leaf.relpath);
       const hash = hashes.get(leaf.path);
@@ -415,6 +419,9 @@ class Checkout {
         return;
       }
       if (want === undefined) extras.push(leaf);
+      // A symlink where the manifest wants a directory is replaced by one (never written
+      // through); its target is left as it is, so nothing is lost.
+      if (leaf.isSymlink && dirs.has(leaf.relpath)) return;
       if (!(await this.isExpendable(leaf, hash))) precious.push(this.rel(leaf.path));
     });
     if (precious.length > 0 && !this.opts.force) throw this.refuse(precious.sort());
@@ -464,6 +471,17 @@ function checkManifest(manifest: readonly ManifestEntry[], oid: string): Map<str
     }
   }
   return wanted;
+}
+
+/** Every directory that holds a manifest entry (`a`, `a/b` for `a/b/c.txt`). */
+function wantedDirs(relpaths: Iterable<string>): Set<string> {
+  const dirs = new Set<string>();
+  for (const relpath of relpaths) {
+    for (let i = relpath.indexOf('/'); i >= 0; i = relpath.indexOf('/', i + 1)) {
+      dirs.add(relpath.slice(0, i));
+    }
+  }
+  return dirs;
 }
 
 /** Resolves the output's workspace path and refuses paths outside the repository. */

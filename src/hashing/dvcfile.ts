@@ -1,9 +1,10 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Node as YamlNode, YAMLMap, YAMLSeq } from 'yaml';
 import { IntegrityError, NotFoundError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { readRegularFile } from '../fs/regular-file.js';
 import type { HashName } from './types.js';
 
 /**
@@ -335,7 +336,7 @@ export function parseDvcFile(text: string, file = '.dvc file'): DvcFile {
 export async function readDvcFile(path: string): Promise<DvcFile> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readRegularFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new NotFoundError('DVCFILE_NOT_FOUND', `${path} does not exist`, {

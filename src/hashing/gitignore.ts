@@ -1,8 +1,10 @@
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OperationError } from '../errors/index.js';
+import { OperationError, UsageError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { withLockFile } from '../fs/lock-file.js';
+import { readRegularFile } from '../fs/regular-file.js';
+import { lineEnding } from '../util/line-ends.js';
 
 /**
  * `.gitignore` entries for tracked outputs, written the way DVC (scmrepo `Git.ignore`) writes
@@ -14,15 +16,42 @@ const META = new Set(['[', ']', '!', '*', '#', '?']);
 
 /**
  * The line DVC writes for an output named `name` (a basename): `/` plus the name with
- * `[ ] ! * # ?` escaped. Directories get no trailing slash, as in DVC.
+ * `[ ] ! * # ?` escaped, as DVC does, and also what DVC leaves unescaped and git reads
+ * otherwise (gitignore(5)): a backslash (git's escape character) as `\\`, and trailing
+ * spaces (which git drops) as `\ `. Directories get no trailing slash, as in DVC. A name with
+ * a line break cannot be one line: see {@link checkIgnorableName}.
  */
 export function gitignoreEntry(name: string): string {
   if (name === '' || name.includes('/')) {
     throw new TypeError(`gitignoreEntry expects a basename, got ${JSON.stringify(name)}`);
   }
+  checkIgnorableName(name, name);
+  const trailing = / *$/.exec(name)![0].length; // git trims spaces only, not tabs
   let escaped = '';
-  for (const ch of name) escaped += META.has(ch) ? `\\${ch}` : ch;
+  [...name].forEach((ch, i, all) => {
+    if (META.has(ch) || ch === '\\' || (ch === ' ' && i >= all.length - trailing)) {
+      escaped += `\\${ch}`;
+    } else escaped += ch;
+  });
   return `/${escaped}`;
+}
+
+/**
+ * Refuses (UsageError `PATH_HAS_LINE_BREAK`) a path with a newline or carriage return in
+ * `name`: its `.gitignore` line would be split in two (git has no escape for a line break),
+ * leaving the data unignored and the second half ignoring unrelated files. `shown` is the
+ * path as the user gave it.
+ */
+export function checkIgnorableName(name: string, shown: string): void {
+  if (!/[\r\n]/.test(name)) return;
+  throw new UsageError(
+    'PATH_HAS_LINE_BREAK',
+    `Cannot version ${JSON.stringify(shown)}: its name holds a line break, which a .gitignore line cannot hold`,
+    {
+      hint: 'Rename the file or directory without newline or carriage-return characters, then log it again.',
+      data: { path: shown },
+    },
+  );
 }
 
 export interface GitignoreChange {
@@ -38,7 +67,7 @@ export interface GitignoreChange {
 
 async function readIfExists(path: string): Promise<{ text: string; mode: number } | undefined> {
   try {
-    const [text, st] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+    const [text, st] = await Promise.all([readRegularFile(path, 'utf8'), stat(path)]);
     return { text, mode: st.mode & 0o7777 };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -78,9 +107,24 @@ function withGitignoreLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
   );
 }
 
-/** Lines of a text file, without their `\n` (and a `\r` before it, for CRLF files). */
+/**
+ * Lines of a `.gitignore`, without their `\n` (and a `\r` before it, for CRLF files), and
+ * without a UTF-8 byte order mark before the first (git skips one too; kept in the file).
+ */
 function lines(text: string): string[] {
-  return text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  return text
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+}
+
+/**
+ * Whether a line (with its terminator) is `entry`: the same text, or, as DVC compares, the
+ * same once stripped of surrounding whitespace (our entries may end in an escaped space or
+ * a tab, which stripping would cut).
+ */
+function isEntry(line: string, entry: string): boolean {
+  return line.replace(/\r?\n$/, '') === entry || line.trim() === entry;
 }
 
 /**
@@ -110,16 +154,17 @@ export async function addManyToGitignore(
 async function addEntries(path: string, entries: readonly string[]): Promise<GitignoreChange[]> {
   const existing = await readIfExists(path);
   const present = new Set(existing ? lines(existing.text) : []);
+  const before = existing?.text ?? '';
+  const eol = lineEnding(before); // kept for appended lines
   let added = '';
   const changes = entries.map((entry) => {
     if (present.has(entry)) return { path, entry, changed: false };
     present.add(entry);
-    added += `${entry}\n`;
+    added += `${entry}${eol}`;
     return { path, entry, changed: true };
   });
   if (added === '') return changes;
-  const before = existing?.text ?? '';
-  const prefix = before === '' || before.endsWith('\n') ? '' : '\n';
+  const prefix = before === '' || before.endsWith('\n') ? '' : eol;
   await writeFileAtomic(
     path,
     `${before}${prefix}${added}`,
@@ -141,9 +186,12 @@ export async function removeFromGitignore(dir: string, name: string): Promise<Gi
 async function removeEntry(path: string, entry: string): Promise<GitignoreChange> {
   const existing = await readIfExists(path);
   if (!existing) return { path, entry, changed: false };
-  // Keep each line with its own terminator so untouched lines stay byte-identical.
-  const kept = (existing.text.match(/[^\n]*\n|[^\n]+$/g) ?? []).filter((l) => l.trim() !== entry);
-  const after = kept.join('');
+  // Keep each line with its own terminator so untouched lines stay byte-identical, and a
+  // byte order mark at the start.
+  const bom = existing.text.startsWith('\uFEFF') ? '\uFEFF' : '';
+  const text = existing.text.slice(bom.length);
+  const kept = (text.match(/[^\n]*\n|[^\n]+$/g) ?? []).filter((l) => !isEntry(l, entry));
+  const after = kept.length === 0 ? '' : bom + kept.join('');
   if (after === existing.text) return { path, entry, changed: false };
   if (kept.length === 0) {
     await rm(path, { force: true });

@@ -1,9 +1,11 @@
 import type ignore from 'ignore';
 import type { Ignore } from 'ignore';
 import { createRequire } from 'node:module';
-import { readFileSync, readdirSync, statSync, type BigIntStats, type Dirent } from 'node:fs';
+import { readdirSync, statSync, type BigIntStats, type Dirent } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { NotFoundError, UsageError } from '../errors/index.js';
+import { readRegularFileSync } from '../fs/regular-file.js';
+import { brokenSymlink, statFollowing, unsupportedFile } from './odd-paths.js';
 import type { StatKey } from './state.js';
 
 export const DVCIGNORE = '.dvcignore';
@@ -50,7 +52,7 @@ function newIgnore(): Ignore {
 function loadDvcignore(file: string): Ignore | undefined {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
@@ -170,13 +172,8 @@ export async function walkFiles(
       let isFile = e.isFile();
       let st: BigIntStats | undefined;
       if (e.isSymbolicLink()) {
-        st = statSync(childAbs, { bigint: true, throwIfNoEntry: false });
-        if (!st) {
-          throw new NotFoundError('BROKEN_SYMLINK', `Broken symbolic link: ${childAbs}`, {
-            data: { path: childAbs },
-            hint: 'Remove the link or list it in .dvcignore.',
-          });
-        }
+        st = statFollowing(childAbs);
+        if (!st) throw brokenSymlink(childAbs); // gone since it was listed
         // os.walk does not enter symlinked directories, and DVC lists nothing for them.
         if (st.isDirectory()) continue;
         isDir = false;
@@ -194,10 +191,7 @@ export async function walkFiles(
       }
       if (rules.length > 0 && isIgnored(rules, childAbs, false)) continue;
       if (!isFile) {
-        throw new UsageError('UNSUPPORTED_FILE', `Not a regular file: ${childAbs}`, {
-          data: { path: childAbs },
-          hint: 'Sockets, pipes and devices cannot be versioned; list them in .dvcignore.',
-        });
+        throw unsupportedFile(childAbs);
       }
       if (wantStat) st ??= statSync(childAbs, { bigint: true });
       const file: WalkedFile = { relpath: relPrefix + name, path: childAbs };

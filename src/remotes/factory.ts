@@ -1,10 +1,11 @@
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { unreadableReason } from '../fs/unreadable.js';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors/index.js';
 import type { RemoteDriver } from './driver.js';
+import { readRegularFile } from '../fs/regular-file.js';
+import { embeddedWindowsPath } from '../util/windows-path.js';
 
 /** A DVC remote as `loadDvcConfig` resolves it (`remote "<name>"` section). */
 export interface RemoteConfig {
@@ -76,7 +77,7 @@ export async function tlsOptions(remote: RemoteConfig, cwd = '.'): Promise<TlsOp
     );
   let pem: string;
   try {
-    pem = await readFile(path, 'utf8');
+    pem = await readRegularFile(path, 'utf8');
   } catch (err) {
     throw bad(`${path}: ${unreadableReason(err)}`, err);
   }
@@ -143,7 +144,15 @@ export async function openRemote(
     case 'local': {
       const { LocalDriver } = await import('./local.js');
       const path = expandHome(remote.url.replace(/^file:\/\//i, ''));
-      return new LocalDriver(isAbsolute(path) ? path : resolve(opts.cwd ?? '.', path));
+      const root = isAbsolute(path) ? path : resolve(opts.cwd ?? '.', path);
+      const windows = process.platform === 'win32' ? undefined : embeddedWindowsPath(root);
+      return new LocalDriver(root, {
+        warnings: windows
+          ? [
+              `remote '${remote.name}' is the directory ${root}: its url holds the Windows path ${windows}, which is a plain directory name on this system; set the url to a path of this system (cmf init local --path …)`,
+            ]
+          : [],
+      });
     }
     case 's3': {
       const { S3Driver } = await import('./s3.js');

@@ -1,9 +1,10 @@
 import { createHash, createHmac } from 'node:crypto';
-import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
+import { mkdir, realpath, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { withLockFile } from '../fs/lock-file.js';
 import { OperationError } from '../errors/index.js';
+import { readRegularFile } from '../fs/regular-file.js';
 
 /**
  * OpenSSH known_hosts checks for the SSH driver. cmf (paramiko AutoAddPolicy) and DVC accept
@@ -78,7 +79,7 @@ export function keyType(keyBlob: Buffer): string {
 
 export async function readKnownHosts(path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await readRegularFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
     throw err;

@@ -54,9 +54,17 @@ export class LocalDriver implements RemoteDriver {
   /** Directories already rid of stale temp files (see sweepStaleTemps) by this driver. */
   private readonly swept = new Set<string>();
 
-  constructor(root: string) {
+  private readonly notes: readonly string[];
+
+  /** `opts.warnings`: what is odd about this remote, reported by {@link warnings}. */
+  constructor(root: string, opts: { warnings?: readonly string[] } = {}) {
     this.root = resolve(root);
     this.location = this.root;
+    this.notes = opts.warnings ?? [];
+  }
+
+  warnings(): string[] {
+    return [...this.notes];
   }
 
   private path(key: string): string {

@@ -1,7 +1,7 @@
 import { randomUUID, createPrivateKey, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { unreadableReason } from '../fs/unreadable.js';
 import { ConfigError } from '../errors/index.js';
+import { readRegularFile } from '../fs/regular-file.js';
 
 /**
  * Bearer tokens for an OSDF origin (cmf-reference §8). A token comes from a file (re-read
@@ -92,7 +92,7 @@ export async function mintOsdfToken(
     );
   let pem: string;
   try {
-    pem = await readFile(key.keyPath, 'utf8');
+    pem = await readRegularFile(key.keyPath, 'utf8');
   } catch (err) {
     throw unreadable(unreadableReason(err), err);
   }
@@ -146,7 +146,7 @@ function expired(source: string, tokenFile: string | undefined): ConfigError {
 
 async function readTokenFile(tokenFile: string): Promise<string> {
   try {
-    return await readFile(tokenFile, 'utf8');
+    return await readRegularFile(tokenFile, 'utf8');
   } catch (err) {
     throw new ConfigError('OSDF_TOKEN_UNREADABLE', `Cannot read the OSDF token file ${tokenFile}`, {
       hint: 'Fix access_token in the [osdf] section of .cmfconfig.',

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -44,6 +44,7 @@ import { counting } from './streams.js';
 import { withUndoOnStop } from './in-flight.js';
 import { Gate } from '../util/gate.js';
 import { waitAtMost } from '../util/wait-at-most.js';
+import { readRegularFileSync } from '../fs/regular-file.js';
 
 export interface SshSettings {
   /** `ssh://[user@]host[:port]/abs/path` */
@@ -290,7 +291,7 @@ export class SshDriver implements RemoteDriver {
     for (const file of keys.files) {
       let key: Buffer;
       try {
-        key = readFileSync(file);
+        key = readRegularFileSync(file);
       } catch (err) {
         throw new ConfigError('SSH_KEYFILE_UNREADABLE', `Cannot read the SSH key file ${file}`, {
           hint: 'Fix keyfile in the remote configuration.',

@@ -3,22 +3,26 @@
  * paths relative to the MLMD file's directory, the version of a path logged last, and how
  * `-a NAME` selects artifacts.
  */
+import { execFileSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
   mkdirSync,
   readFileSync,
   readdirSync,
+  readlinkSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { Cmf } from '../../src/index.js';
 import { cloneProject, GIT_URL } from '../helpers/artifact-project.js';
-import { isolatedEnv, runCmf } from '../helpers/cli.js';
+import { isolatedEnv, runCmf, runCmfOrKill } from '../helpers/cli.js';
 import { gitCli } from '../helpers/git-cli.js';
 
 let root: string;
@@ -138,6 +142,59 @@ describe('file names that are separators only on Windows', () => {
     expect(r.code).toBe(0);
     expect(readFileSync(join(dir, 'odd/back\\slash.txt'), 'utf8')).toBe('b\n');
     expect(readFileSync(join(dir, 'odd/c:notes.txt'), 'utf8')).toBe('c\n');
+  });
+});
+
+/** Renames artifacts (and the event path steps that name them) in the clone's MLMD file. */
+function rename(dir: string, from: RegExp, to: (m: string) => string): void {
+  const db = new Database(join(dir, 'mlmd'));
+  try {
+    for (const { id, name } of db.prepare('SELECT id, name FROM Artifact').all() as {
+      id: number;
+      name: string;
+    }[]) {
+      if (!from.test(name)) continue;
+      const renamed = name.replace(from, to);
+      db.prepare('UPDATE Artifact SET name = ? WHERE id = ?').run(renamed, id);
+      db.prepare('UPDATE EventPath SET step_key = ? WHERE step_key = ?').run(renamed, name);
+    }
+  } finally {
+    db.close();
+  }
+}
+
+describe('-a in the other Unicode normalisation', () => {
+  it('a name as typed in the other Unicode normalisation is named as such', async () => {
+    const dir = clone();
+    rename(dir, /^colon:x\.csv(?=:)/, () => 'cafe\u0301.csv');
+    for (const verb of ['list', 'pull']) {
+      const r = await cmf(['artifact', verb, '-p', 'Colon', '-a', 'caf\u00e9.csv'], dir);
+      expect(r.code, verb).toBe(3);
+      expect(r.stderr, verb).toMatch(
+        /Hint: An artifact "cafe\u0301.csv:[0-9a-f]{32}" exists: .* Unicode normalisation \(NFD vs NFC\)/,
+      );
+    }
+  });
+});
+
+describe('names recorded on Windows', () => {
+  it('`win\\x.csv` is pulled to win/x.csv and -a win/x.csv finds it; `C:\\…` and UNC names are refused', async () => {
+    const dir = clone();
+    rename(dir, /^colon:x\.csv(?=:)/, () => 'win\\x.csv');
+    rename(dir, /^colon:m\.pkl(?=:)/, () => 'C:\\Users\\me\\proj\\m.pkl');
+    rename(dir, /^colon:dir(?=:)/, () => '\\\\server\\share\\dir');
+    const list = await cmf(['artifact', 'list', '-p', 'Colon', '-a', 'win/x.csv'], dir);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain('win\\x.csv');
+    const r = await cmf(['artifact', 'pull', '-p', 'Colon'], dir);
+    expect(r.code).toBe(1);
+    expect(readFileSync(join(dir, 'win/x.csv'), 'utf8')).toBe('x\n1\n');
+    expect(r.stderr).toContain(
+      'C:\\Users\\me\\proj\\m.pkl is an absolute Windows path (logged on Windows), outside the project',
+    );
+    expect(r.stderr).toContain('\\\\server\\share\\dir is an absolute Windows path');
+    const odd = readdirSync(dir).filter((f) => f.includes('\\') || f.startsWith('C:'));
+    expect(odd).toEqual([]);
   });
 });
 
@@ -296,6 +353,45 @@ describe('pull messages', () => {
     );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('; 1 file checked out (0 up to date) in 1 artifact\n');
+  });
+
+  it("a directory's unlisted symlink is kept unless --force; removals are shown", async () => {
+    const dir = clone();
+    expect((await cmf(['artifact', 'pull', '-p', 'Odd'], dir)).code).toBe(0);
+    write(dir, 'mine.txt', 'only here\n');
+    symlinkSync('../mine.txt', join(dir, 'odd/mylink'));
+    write(dir, 'odd/extra.txt', 'b\n'); // content in the cache: may go
+    const kept = await cmf(['artifact', 'pull', '-p', 'Odd'], dir);
+    expect(kept.code).toBe(1);
+    expect(kept.stderr).toContain('odd/mylink');
+    expect(kept.stderr).toMatch(/Hint: .*force/);
+    expect(readlinkSync(join(dir, 'odd/mylink'))).toBe('../mine.txt');
+    expect(existsSync(join(dir, 'odd/extra.txt'))).toBe(true);
+
+    rmSync(join(dir, 'odd/mylink'));
+    const text = await cmf(['artifact', 'pull', '-p', 'Odd'], dir);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(
+      'Removed 1 file that the pulled artifacts do not list: odd/extra.txt\n',
+    );
+
+    symlinkSync('../mine.txt', join(dir, 'odd/mylink'));
+    const forced = await cmf(['artifact', 'pull', '-p', 'Odd', '--force', '--json'], dir);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(JSON.parse(forced.stdout)).toMatchObject({ deleted: ['odd/mylink'] });
+    expect(readFileSync(join(dir, 'mine.txt'), 'utf8')).toBe('only here\n');
+  });
+
+  it('a FIFO where the .dvc file was is not read (no hang): the file is pulled', async () => {
+    const dir = clone();
+    rmSync(join(dir, 'data/raw.csv.dvc'));
+    execFileSync('mkfifo', [join(dir, 'data/raw.csv.dvc')]);
+    const r = await runCmfOrKill(['artifact', 'pull', '-p', 'Sub', '-f', 'runs/mlmd'], {
+      cwd: dir,
+      env,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'data/raw.csv'), 'utf8')).toBe('a,b\n1,2\n');
   });
 
   it('a modified workspace file is kept, and the hint names --force', async () => {

@@ -4,12 +4,13 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isolatedEnv, runCmf } from '../helpers/cli.js';
+import { isolatedEnv, runCmf, runCmfOrKill } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const GIT_URL = 'https://github.com/example/project.git';
@@ -313,6 +314,26 @@ describe('cmf init (binary)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/token or a signing key/);
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a FIFO .cmfconfig, .dvc/config or .dvc/config.local is exit 4 naming it, not a hang', async () => {
+    const { dir, home, cmf } = await setup();
+    const env = isolatedEnv(home);
+    expect(
+      (await cmf(['init', 'local', '--path', '/srv/store', '--git-remote-url', GIT_URL])).code,
+    ).toBe(0);
+    for (const rel of ['.cmfconfig', '.dvc/config', '.dvc/config.local']) {
+      const path = join(dir, rel);
+      const saved = existsSync(path) ? readFileSync(path) : undefined;
+      rmSync(path, { force: true });
+      execFileSync('mkfifo', [path]);
+      const r = await runCmfOrKill(['init', 'show'], { cwd: dir, env });
+      expect(r.code, r.stderr).toBe(4);
+      expect(r.stderr).toContain(`${path} is a FIFO (named pipe), not a regular file`);
+      expect(r.stderr).toContain(`Hint: Replace ${path} by a regular file`);
+      rmSync(path);
+      if (saved) writeFileSync(path, saved);
+    }
   });
 
   it('init show outside a project is exit 4 with a hint', async () => {

@@ -41,6 +41,22 @@ export function runCmf(
 }
 
 /**
+ * {@link runCmf} for a call that hung before a fix (e.g. reading a FIFO): the process is
+ * killed (SIGKILL, exit code null) if it is still running after `ms`, so that the test fails
+ * rather than waits forever. Not a timing assertion: `ms` is far beyond a normal run.
+ */
+export async function runCmfOrKill(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> },
+  ms = 30_000,
+): Promise<CmfRun> {
+  const deadline = Date.now() + ms;
+  return runCmfUntil(args, opts, () => Date.now() > deadline, 'SIGKILL').then(
+    ({ signalSent: _, ...run }) => run,
+  );
+}
+
+/**
  * {@link runCmf}, sending `signal` to the process the first time `ready()` (polled every
  * few milliseconds) answers true. `signalSent` says whether that happened before it exited.
  */

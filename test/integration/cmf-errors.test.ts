@@ -5,7 +5,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -172,6 +180,42 @@ describe('bad input', () => {
     err = await failure(Cmf.open({ cwd: p.dir }));
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.code).toBe('CMF_NO_DVC');
+  });
+
+  it('odd files get typed errors with hints, and nothing is written', async () => {
+    const p = await cmfProject();
+    const at = (rel: string) => join(p.dir, rel);
+    execFileSync('mkfifo', [at('fifo')]);
+    symlinkSync('nowhere', at('dangling'));
+    symlinkSync('loop-b', at('loop-a'));
+    symlinkSync('loop-a', at('loop-b'));
+    const long = 'n'.repeat(255);
+    writeFileSync(at(long), 'x\n');
+    writeFileSync(at('new\nline.csv'), 'x\n');
+    mkdirSync(at('dir'));
+    writeFileSync(at('dir/ok.csv'), 'x\n');
+    symlinkSync('../loop-a', at('dir/loop'));
+    const cmf = await openCmf(p.dir);
+    const before = digest(at('mlmd'));
+    const cases: Array<[string, new (...a: never[]) => CmfError, string]> = [
+      ['fifo', UsageError, 'UNSUPPORTED_FILE'],
+      ['dangling', NotFoundError, 'BROKEN_SYMLINK'],
+      ['loop-a', UsageError, 'SYMLINK_LOOP'],
+      [long, UsageError, 'ADD_BAD_PATH'],
+      ['new\nline.csv', UsageError, 'PATH_HAS_LINE_BREAK'],
+      ['dir', UsageError, 'SYMLINK_LOOP'],
+    ];
+    for (const [path, type, code] of cases) {
+      const err = await failure(cmf.logDataset(path, 'output'));
+      expect(err, path).toBeInstanceOf(type);
+      expect(err.code, path).toBe(code);
+      expect(err.hint, path).toBeTruthy();
+    }
+    expect(digest(at('mlmd'))).toBe(before);
+    expect(
+      readdirSync(p.dir).filter((f) => (f.endsWith('.dvc') && f !== '.dvc') || f === '.gitignore'),
+    ).toEqual([]);
+    expect(existsSync(join(p.dir, '.dvc', 'cache', 'files'))).toBe(false);
   });
 
   it('rejects paths outside the repository', async () => {

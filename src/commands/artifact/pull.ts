@@ -7,6 +7,12 @@ import { resolveMlmdPath } from '../../config/project.js';
 import { counted } from '../../util/counted.js';
 import { pullArtifacts, transferError, type PullArtifactsResult } from '../../artifacts/index.js';
 
+/** The files a checkout removed, the first few by name (--json lists them all). */
+function deletedLine(paths: readonly string[]): string {
+  const shown = paths.slice(0, 10).join(', ') + (paths.length > 10 ? ', …' : '');
+  return `Removed ${counted(paths.length, 'file')} that the pulled artifacts do not list: ${shown}`;
+}
+
 export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {
   static override summary = "Pull a pipeline's artifact files from the default remote.";
   static override description =
@@ -63,6 +69,7 @@ export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {
           `${r.failed.length} failed; ${counted(r.filesWritten, 'file')} checked out` +
           ` (${r.filesUnchanged} up to date) in ${counted(r.checkedOut.length, 'artifact')}`,
       );
+      if (r.deleted.length > 0) this.log(deletedLine(r.deleted));
       if (r.repaired.length > 0)
         this.logToStderr(
           `Replaced ${r.repaired.length} corrupt cache object(s) with verified copies from the remote: ${r.repaired.join(', ')}`,

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   selectArtifacts,
@@ -8,6 +10,7 @@ import {
   type PipelineArtifact,
 } from '../../../src/artifacts/index.js';
 import { UsageError } from '../../../src/errors/index.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const H = '236d9502e0283d91f689d7038b8508a2';
 
@@ -130,5 +133,28 @@ describe('project-relative paths', () => {
     expect(projectRelativePath('/p', '/p/a.txt', '/p/runs')).toBe('a.txt');
     expect(projectRelativePath('/p', '../../x', '/p/runs')).toBeUndefined();
     expect(projectRelativePath('/p', '..', '/p/runs')).toBeUndefined();
+  });
+
+  it('refuses Windows absolute paths and reads a Windows relative path with `\\` separators', async () => {
+    for (const abs of [
+      'C:\\Users\\me\\proj\\d.csv',
+      'c:/Users/me/d.csv',
+      '\\\\srv\\share\\d.csv',
+    ]) {
+      expect(projectRelativePath('/p', abs)).toBeUndefined();
+    }
+    expect(projectRelativePath('/p', 'data\\a.csv')).toBe('data/a.csv');
+    expect(projectRelativePath('/p', '..\\data\\a.csv', '/p/runs')).toBe('data/a.csv');
+    // With a `/`, or a .dvc file of the literal name beside it, a backslash is a character.
+    expect(projectRelativePath('/p', 'odd/back\\slash.txt')).toBe('odd/back\\slash.txt');
+    expect(projectRelativePath('/p', 'c:x.csv')).toBe('c:x.csv');
+    const dir = await tempDir();
+    writeFileSync(join(dir, 'back\\slash.txt.dvc'), 'outs: []\n');
+    expect(projectRelativePath(dir, 'back\\slash.txt')).toBe('back\\slash.txt');
+    const item = { id: 1, name: 'data\\a.csv:60b725f10c9c85c70d97880dfe8191b3' };
+    const where = { cwd: dir, baseDir: dir };
+    for (const wanted of ['data/a.csv', 'a.csv', './data/a.csv', item.name]) {
+      expect(selectArtifacts([item], (x) => x.name, wanted, where)).toEqual([item]);
+    }
   });
 });

@@ -112,6 +112,20 @@ describe('add', () => {
     );
   });
 
+  it('refuses a path with a line break before writing anything', async () => {
+    for (const rel of ['new\nline.txt', 'cr\r.txt', 'd\nir/a.txt']) {
+      await mkdir(join(repo, rel, '..'), { recursive: true });
+      await writeFile(join(repo, rel), 'a\n');
+      await expect(add(join(repo, rel), { repoRoot: repo, cache })).rejects.toMatchObject({
+        code: 'PATH_HAS_LINE_BREAK',
+        exitCode: 2,
+      });
+    }
+    await expect(stat(join(repo, '.dvc', 'cache'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(stat(join(repo, '.gitignore'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(stat(join(repo, 'new\nline.txt.dvc'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('refuses overlapping outputs and symlinked directories, writing nothing', async () => {
     await mkdir(join(repo, 'dd', 'sub'), { recursive: true });
     await writeFile(join(repo, 'dd', 'sub', 'a'), 'a\n');

@@ -207,11 +207,15 @@ describe('checkout of a directory', () => {
     await writeFile(join(root, 'copy-of-a.txt'), 'a\n'); // content cached
     await mkdir(join(root, 'newdir', 'x'), { recursive: true });
     await writeFile(join(root, 'newdir', 'x', 'copy.txt'), 'b\n');
-    await symlink('/nonexistent', join(root, 'dangling'));
+    await symlink(join(root, 'sub', 'b.txt'), join(root, 'link-to-cached'));
     await writeFile(join(root, 'sub', 'b.txt'), 'c\n'); // changed to cached content
     await rm(join(root, 'a.txt'));
     const r = await checkout(out, base);
-    expect(r.deleted).toEqual(['data/copy-of-a.txt', 'data/dangling', 'data/newdir/x/copy.txt']);
+    expect(r.deleted).toEqual([
+      'data/copy-of-a.txt',
+      'data/link-to-cached',
+      'data/newdir/x/copy.txt',
+    ]);
     expect(r.modified).toEqual(['data/sub/b.txt']);
     expect(r.added).toEqual(['data/a.txt']);
     expect(await tree(root)).toEqual(DATA);
@@ -228,6 +232,29 @@ describe('checkout of a directory', () => {
     expect(await readFile(join(root, 'precious.txt'), 'utf8')).toBe('only here\n');
     await checkout(out, { ...base, force: true });
     expect(await tree(root)).toEqual(DATA);
+  });
+
+  it("keeps the user's symlinks to content the cache lacks (or to nothing) unless forced, as DVC", async () => {
+    const root = await makeData();
+    const { out } = await add(root, { repoRoot: repo, cache });
+    const mine = join(repo, 'mine.txt');
+    await writeFile(mine, 'only here\n');
+    await symlink(mine, join(root, 'link-to-mine'));
+    await symlink('/nonexistent', join(root, 'dangling'));
+    await symlink(repo, join(root, 'link-to-dir'));
+    await rm(join(root, 'a.txt'));
+    await symlink(mine, join(root, 'a.txt')); // where a listed file goes
+    const err = await checkout(out, base).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'CHECKOUT_WOULD_LOSE_DATA',
+      data: { paths: ['data/a.txt', 'data/dangling', 'data/link-to-dir', 'data/link-to-mine'] },
+    });
+    expect(await readlink(join(root, 'dangling'))).toBe('/nonexistent');
+    expect(await readlink(join(root, 'a.txt'))).toBe(mine);
+    const r = await checkout(out, { ...base, force: true });
+    expect(r.deleted).toEqual(['data/dangling', 'data/link-to-dir', 'data/link-to-mine']);
+    expect(await tree(root)).toEqual(DATA);
+    expect(await readFile(mine, 'utf8')).toBe('only here\n'); // targets are left alone
   });
 
   it('replaces a file with a directory and a subdirectory with a file', async () => {

@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,60 @@ describe('gitignoreEntry', () => {
     expect(gitignoreEntry('data')).toBe('/data');
     expect(gitignoreEntry('a[1]!*#?.txt')).toBe('/a\\[1\\]\\!\\*\\#\\?.txt');
     expect(gitignoreEntry('#!x')).toBe('/\\#\\!x');
-    expect(gitignoreEntry('sp ace\\é')).toBe('/sp ace\\é');
+    expect(gitignoreEntry('sp ace\té')).toBe('/sp ace\té');
+  });
+  it('escapes what git reads otherwise: a backslash, trailing spaces (not tabs)', () => {
+    expect(gitignoreEntry('back\\slash')).toBe('/back\\\\slash');
+    expect(gitignoreEntry('trail  ')).toBe('/trail\\ \\ ');
+    expect(gitignoreEntry(' lead')).toBe('/ lead');
+    expect(gitignoreEntry('tab\t')).toBe('/tab\t');
+  });
+  it('refuses a name with a line break (UsageError)', () => {
+    for (const name of ['new\nline', 'cr\r', '\r\n']) {
+      expect(() => gitignoreEntry(name)).toThrow(
+        expect.objectContaining({ code: 'PATH_HAS_LINE_BREAK', exitCode: 2 }),
+      );
+    }
+  });
+  it('makes git ignore exactly the named file (git check-ignore)', async () => {
+    const names = [
+      'star*.txt',
+      'q?.txt',
+      'br[ack]et.txt',
+      '#hash.txt',
+      '!bang.txt',
+      'trail ',
+      'two  ',
+      'back\\slash.txt',
+      'end\\',
+      'sp ace.txt',
+      'tab\there.txt',
+      'tabend\t',
+      'quote"s.txt',
+      'a:b.txt',
+      'uni\u00e9.txt',
+    ];
+    // Files git must not ignore: what the unescaped patterns would have matched.
+    const others = ['starX.txt', 'qX.txt', 'brkt.txt', 'trail', 'two', 'backslash.txt', 'tab'];
+    execFileSync('git', ['init', '-q', dir]);
+    for (const n of [...names, ...others]) await writeFile(join(dir, n), 'x');
+    for (const n of names) await addToGitignore(dir, n);
+    const ignored = (paths: string[]) => {
+      const out = spawnSync(
+        'git',
+        ['-c', 'core.quotePath=false', 'check-ignore', '-z', '--stdin'],
+        {
+          cwd: dir,
+          input: paths.join('\0'),
+        },
+      ).stdout.toString();
+      return out.split('\0').filter((p) => p !== '');
+    };
+    expect(ignored(names).sort()).toEqual([...names].sort());
+    expect(ignored(others)).toEqual([]);
+    // And each line is removed again.
+    for (const n of names) expect((await removeFromGitignore(dir, n)).changed).toBe(true);
+    await expect(stat(gi())).rejects.toMatchObject({ code: 'ENOENT' });
   });
   it('refuses paths', () => {
     expect(() => gitignoreEntry('a/b')).toThrow(TypeError);
@@ -70,6 +124,26 @@ describe('addToGitignore', () => {
     await addToGitignore(dir, 'file[1].csv');
     expect(await readFile(gi(), 'utf8')).toBe('/file\\[1\\].csv\n');
   });
+
+  it('reads past a UTF-8 byte order mark (kept) and appends CRLF lines to a CRLF file', async () => {
+    await writeFile(gi(), '\uFEFF/data\r\n*.log');
+    expect((await addToGitignore(dir, 'data')).changed).toBe(false);
+    await addToGitignore(dir, 'b.csv');
+    expect(await readFile(gi(), 'utf8')).toBe('\uFEFF/data\r\n*.log\r\n/b.csv\r\n');
+    await removeFromGitignore(dir, 'data');
+    expect(await readFile(gi(), 'utf8')).toBe('\uFEFF*.log\r\n/b.csv\r\n');
+  });
+
+  it(
+    'refuses a FIFO .gitignore (typed error) instead of hanging',
+    { timeout: 15_000 },
+    async () => {
+      execFileSync('mkfifo', [gi()]);
+      await expect(addToGitignore(dir, 'data')).rejects.toMatchObject({
+        code: 'NOT_A_REGULAR_FILE',
+      });
+    },
+  );
 
   it('keeps the mode of an existing file', async () => {
     await writeFile(gi(), 'x\n');

@@ -112,3 +112,21 @@ describe('updateIniFile', () => {
     );
   });
 });
+
+describe('updateIniFile keeps the style of the file', () => {
+  it('keeps a UTF-8 byte order mark and CRLF line ends, as configobj does', async () => {
+    const root = await repoWith(
+      '\uFEFF[core]\r\n    remote = old\r\n[\'remote "old"\']\r\n    url = /srv/old\r\n',
+    );
+    const path = join(root, '.dvc', 'config');
+    await updateIniFile(path, (doc) => doc.get('core')!.set('remote', 'new'));
+    expect(await readFile(path, 'utf8')).toBe(
+      '\uFEFF[core]\r\n    remote = new\r\n[\'remote "old"\']\r\n    url = /srv/old\r\n',
+    );
+    expect((await loadDvcConfig(root)).defaultRemote).toBe('new');
+    // A plain file stays plain.
+    await writeFile(path, '[core]\n    remote = a\n');
+    await updateIniFile(path, (doc) => doc.get('core')!.set('remote', 'b'));
+    expect(await readFile(path, 'utf8')).toBe('[core]\n    remote = b\n');
+  });
+});

@@ -49,6 +49,21 @@ function trackedTexts(dir: string): string {
   return all;
 }
 
+describe('cmf init local: a Windows --path', () => {
+  it('is refused on POSIX before anything is written (it would be a directory in the project)', async () => {
+    const { dir, home } = await setup();
+    for (const path of ['C:\\Users\\me\\remote', 'd:/remote', '\\\\server\\share\\remote']) {
+      await expect(init(dir, home, { type: 'local', path })).rejects.toMatchObject({
+        code: 'INIT_INVALID',
+        exitCode: 2,
+        message: expect.stringContaining('is a Windows path'),
+      });
+    }
+    expect(existsSync(join(dir, '.dvc'))).toBe(false);
+    expect(existsSync(join(dir, '.cmfconfig'))).toBe(false);
+  });
+});
+
 describe('cmf init: files written', () => {
   it('local writes .cmfconfig, .dvc/config and the DVC skeleton, and no config.local', async () => {
     const { dir, home } = await setup();

@@ -19,6 +19,18 @@ describe('remote factory', () => {
     expect(() => k('gs://b')).toThrow(CmfError);
   });
 
+  it('a local url holding a Windows path (as cmf init once wrote) opens with a warning', async () => {
+    const warned = await openRemote(
+      { name: 'r', url: '../C:\\Users\\me\\remote', options: {} },
+      { cwd: '/p/.dvc' },
+    );
+    expect(warned.warnings?.()).toEqual([
+      expect.stringContaining('its url holds the Windows path C:\\Users\\me\\remote'),
+    ]);
+    const plain = await openRemote({ name: 'r', url: '/srv/c:notes', options: {} });
+    expect(plain.warnings?.()).toEqual([]);
+  });
+
   it('parses S3 and SSH URLs as DVC does', () => {
     expect(parseS3Url('s3://b')).toEqual({ bucket: 'b', prefix: '' });
     expect(parseS3Url('s3://b/p/q/')).toEqual({ bucket: 'b', prefix: 'p/q/' });
