@@ -40,6 +40,14 @@ export interface PlannedFile {
    * legacy layouts of cache and remote, which its recorded url names.
    */
   legacy: boolean;
+  /**
+   * True when this is the version dvc.lock names for the path, which must be the newest one
+   * recorded there (pull restores the newest): an out's hash, or the hash every dep at a
+   * path no stage outputs agrees on. False for a dep a stage read before its producer ran
+   * again (its lock entry is behind), and for the second path of content a stage already
+   * records (see sameContent).
+   */
+  current: boolean;
 }
 
 export interface PlannedStage {
@@ -100,6 +108,29 @@ function sameContent(stage: string, files: PlannedFile[]): string[] {
       );
   }
   return out;
+}
+
+/** Sets `current` (see PlannedFile): outs name their path's version, else agreeing deps. */
+function markCurrent(staged: { deps: PlannedFile[]; outs: PlannedFile[] }[]): void {
+  const named = new Map<string, string | null>();
+  for (const { outs } of staged) for (const o of outs) if (o.oid) named.set(o.path, o.oid);
+  const depNamed = new Map<string, string | null>();
+  for (const { deps } of staged) {
+    for (const d of deps) {
+      if (d.oid === undefined || named.has(d.path)) continue;
+      const seen = depNamed.get(d.path);
+      depNamed.set(d.path, seen === undefined || seen === d.oid ? d.oid : null);
+    }
+  }
+  for (const [path, oid] of depNamed) named.set(path, oid);
+  for (const { deps, outs } of staged) {
+    const recorded = new Set<string>();
+    for (const f of [...deps, ...outs]) {
+      if (f.oid === undefined || recorded.has(f.oid)) continue;
+      recorded.add(f.oid);
+      f.current = named.get(f.path) === f.oid;
+    }
+  }
 }
 
 /** Producers before consumers; file order otherwise (DVC forbids cycles; if one slips through, file order). */
@@ -175,6 +206,7 @@ export function planIngest(
           versioned,
           push: versioned && (flags?.push ?? true),
           legacy: e.hashName !== 'md5',
+          current: false,
         };
         return f;
       });
@@ -197,6 +229,7 @@ export function planIngest(
       d.push = tracked || producers.some((a) => cachedOuts.get(a) === true);
     }
   }
+  markCurrent(staged);
   const stages = staged.map(({ stage, deps, outs }) => ({
     name: stage.name,
     cmd: stage.cmd,
