@@ -6,7 +6,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { pathFromMlmdDir } from '../cmf/project.js';
 import { listPipelines } from '../cmf/query.js';
 import { findProjectRoot, loadDvcConfig, resolveMlmdPath } from '../config/index.js';
@@ -17,7 +16,7 @@ import { parseLockFile } from './lock-file.js';
 import { parsePipelineFile, type PipelineFile } from './pipeline-file.js';
 import { planIngest, type IngestPlan, type PlannedFile } from './plan.js';
 import { recordPlan, type StageRecord } from './record.js';
-import { readLockText } from './yaml-input.js';
+import { parseYamlInput, readLockText } from './yaml-input.js';
 
 export const LOCK_FILE = 'dvc.lock';
 export const PIPELINE_FILE = 'dvc.yaml';
@@ -81,10 +80,14 @@ async function defaultRemoteUrl(root: string): Promise<string> {
   return url;
 }
 
-/** params.yaml values for `${…}` in dvc.yaml; a missing or unreadable file gives none. */
+/**
+ * params.yaml values for `${…}` in dvc.yaml, read as dvc.yaml is (ints stay ints: `${seed}`
+ * is `3`, not `3.0`); a missing or unreadable file gives none.
+ */
 async function defaultParams(root: string): Promise<Record<string, unknown>> {
   try {
-    const data = parseYaml(await readFile(join(root, 'params.yaml'), 'utf8')) as unknown;
+    const y = parseYamlInput(await readFile(join(root, 'params.yaml'), 'utf8'), 'params.yaml');
+    const data = y.doc.toJS() as unknown;
     return data && typeof data === 'object' && !Array.isArray(data)
       ? (data as Record<string, unknown>)
       : {};

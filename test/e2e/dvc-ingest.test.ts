@@ -14,6 +14,7 @@ import { isolatedEnv, runCmf } from '../helpers/cli.js';
 import {
   cachedEntry,
   dvcPipelineProject,
+  hashedEntry,
   lockText,
   writeFiles,
   type DvcPipelineProject,
@@ -393,6 +394,91 @@ describe('cmf dvc ingest: what dvc.yaml says', () => {
     );
     expect(readFileSync(join(dir, 'small.bin'), 'utf8')).toBe('small\n');
     expect(readFileSync(join(dir, 'side.bin'), 'utf8')).toBe('side\n');
+  });
+
+  it('foreach: ${var} from params.yaml with a wdir per item, matrix ${var}, merge keys: each path recorded, pull restores each', async () => {
+    const { dir, cache } = await initProject('paramfor');
+    writeFiles(dir, {
+      'params.yaml': 'datasets: [us, eu]\nmodels: [cnn, rnn]\nseeds: [1, 2]\n',
+      'src/clean.py': 'print(1)\n',
+      'runs/us/clean.csv': 'us\n',
+      'runs/eu/clean.csv': 'eu\n',
+      'models/cnn.bin': 'cnn\n',
+      'models/rnn.bin': 'rnn\n',
+      's1/out.txt': 'seed 1\n',
+      'dvc.yaml': `stages:
+  clean:
+    foreach: \${datasets}
+    do:
+      wdir: runs/\${item}
+      cmd: python ../../src/clean.py
+      deps:
+      - ../../src/clean.py
+      outs:
+      - clean.csv
+  train:
+    matrix:
+      model: \${models}
+    cmd: python train.py \${item.model}
+    outs:
+    - models/\${item.model}.bin:
+        cache: false
+  seed:
+    foreach: \${seeds}
+    do:
+      <<: &in_dir
+        wdir: s\${item}
+      cmd: gen
+      outs:
+      - out.txt
+`,
+    });
+    const code = await hashedEntry(dir, 'src/clean.py', '../../src/clean.py');
+    const clean = async (d: string) => ({
+      cmd: 'python ../../src/clean.py',
+      deps: [code],
+      outs: [await cachedEntry(dir, cache, `runs/${d}/clean.csv`, 'clean.csv')],
+    });
+    const train = async (m: string) => ({
+      cmd: `python train.py ${m}`,
+      deps: [],
+      outs: [await hashedEntry(dir, `models/${m}.bin`)],
+    });
+    writeFileSync(
+      join(dir, 'dvc.lock'),
+      lockText(
+        {
+          'clean@us': await clean('us'),
+          'clean@eu': await clean('eu'),
+          'train@cnn': await train('cnn'),
+          'train@rnn': await train('rnn'),
+          'seed@1': {
+            cmd: 'gen',
+            deps: [],
+            outs: [await cachedEntry(dir, cache, 's1/out.txt', 'out.txt')],
+          },
+        },
+        'dvc3',
+      ),
+    );
+    const j = await ingestJson(dir);
+    expect(j.warnings).toEqual([]);
+    expect((await artifactNames(dir)).sort()).toEqual([
+      'models/cnn.bin',
+      'models/rnn.bin',
+      'runs/eu/clean.csv',
+      'runs/us/clean.csv',
+      's1/out.txt',
+      'src/clean.py',
+    ]);
+    const r = await cmf(['artifact', 'push', '-p', 'P', '--json'], dir);
+    // The two clean.csv and out.txt; code and cache: false outs stay home.
+    expect(JSON.parse(r.stdout)).toMatchObject({ uploaded: 3, failed: [] });
+    rmSync(join(dir, '.dvc/cache'), { recursive: true });
+    rmSync(join(dir, 'runs'), { recursive: true });
+    expect((await cmf(['artifact', 'pull', '-p', 'P'], dir)).code).toBe(0);
+    expect(readFileSync(join(dir, 'runs/us/clean.csv'), 'utf8')).toBe('us\n');
+    expect(readFileSync(join(dir, 'runs/eu/clean.csv'), 'utf8')).toBe('eu\n');
   });
 
   it('identical content at several paths: pull restores every path, and -a finds each', async () => {
