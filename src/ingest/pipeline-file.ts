@@ -30,11 +30,18 @@ export interface StageDefinition {
   out(path: string): OutFlags;
   /** What could not be resolved in this stage's definition. */
   warnings: string[];
+  /** The command, resolved and joined as dvc.lock writes it; undefined when unresolved. */
+  cmd?: string;
 }
 
 export interface PipelineFile {
   /** The definition behind a lock stage name, if dvc.yaml has one. */
   stage(name: string): StageDefinition | undefined;
+  /**
+   * The stage names dvc.yaml defines, generated ones included; a group whose items hold
+   * references ingest cannot resolve names none.
+   */
+  names(): string[];
 }
 
 type Scope = Record<string, unknown>;
@@ -225,11 +232,21 @@ function definition(body: Record<string, unknown>, outer: Scope, name: string): 
     };
     return { matches: pathMatcher(template, scope), flags: f };
   });
+  const cmd = commandText(body.cmd, scope);
   return {
     wdir,
     warnings,
+    ...(cmd !== undefined ? { cmd } : {}),
     out: (p) => outs.find((o) => o.matches(p))?.flags ?? { cache: true, push: true },
   };
+}
+
+/** A `cmd` (a string or a list, joined with ` && ` as the lock file reader does), resolved. */
+function commandText(cmd: unknown, scope: Scope): string | undefined {
+  const parts = Array.isArray(cmd) ? cmd : [cmd];
+  if (parts.length === 0 || !parts.every((p) => typeof p === 'string')) return undefined;
+  const resolved = parts.map((p) => substitute(p as string, scope));
+  return resolved.includes(undefined) ? undefined : resolved.join(' && ');
 }
 
 /** `group@key` → the item each generated stage sees, per DVC's naming rules. */
@@ -355,6 +372,14 @@ export function parsePipelineFile(
     stage(name) {
       if (!cache.has(name)) cache.set(name, resolve(name));
       return cache.get(name);
+    },
+    names() {
+      return Object.entries(defs).flatMap(([name, raw]) => {
+        if (!isMapping(raw)) return [];
+        if (!('foreach' in raw || 'matrix' in raw)) return [name];
+        const g = group(name, raw);
+        return g?.exact && g.items ? [...g.items.keys()].map((k) => `${name}@${k}`) : [];
+      });
     },
   };
 }

@@ -110,6 +110,39 @@ function sameContent(stage: string, files: PlannedFile[]): string[] {
   return out;
 }
 
+/** Up to `max` names, then how many more. */
+function someNames(names: string[], max = 10): string {
+  const more = names.length - max;
+  return names.slice(0, max).join(', ') + (more > 0 ? ` (and ${more} more)` : '');
+}
+
+/** dvc.yaml stages dvc.lock has no entry for: never run, so there is nothing to record. */
+function unrun(lock: LockFile, pipeline: PipelineFile | undefined, file: string): string[] {
+  if (!pipeline) return [];
+  const locked = new Set(lock.stages.map((s) => s.name));
+  const missing = pipeline.names().filter((n) => !locked.has(n));
+  if (missing.length === 0) return [];
+  return [
+    `dvc.yaml defines ${missing.length === 1 ? 'a stage' : `${missing.length} stages`} that ${file} does not hold (never run; 'dvc repro' runs them), not recorded: ${someNames(missing)}`,
+  ];
+}
+
+/** Lock entries whose command dvc.yaml has changed since: recorded as they ran. */
+function changedCommands(
+  stages: LockStage[],
+  pipeline: PipelineFile | undefined,
+  file: string,
+): string[] {
+  const changed = stages.filter((s) => {
+    const cmd = pipeline?.stage(s.name)?.cmd;
+    return cmd !== undefined && cmd !== s.cmd;
+  });
+  if (changed.length === 0) return [];
+  return [
+    `dvc.yaml changed the command of ${changed.length === 1 ? 'a stage' : `${changed.length} stages`} since ${file} was written (DVC reruns them on 'dvc repro'); recorded with the command ${file} holds: ${someNames(changed.map((s) => s.name))}`,
+  ];
+}
+
 /** Sets `current` (see PlannedFile): outs name their path's version, else agreeing deps. */
 function markCurrent(staged: { deps: PlannedFile[]; outs: PlannedFile[] }[]): void {
   const named = new Map<string, string | null>();
@@ -176,6 +209,7 @@ export function planIngest(
       `${file} holds ${stale.length === 1 ? 'a stage' : 'stages'} that dvc.yaml no longer defines, skipped as DVC skips them: ${stale.join(', ')} ('dvc remove' drops them from ${file})`,
     );
   }
+  warnings.push(...unrun(lock, pipeline, file), ...changedCommands(defined, pipeline, file));
   // Cached outs, and whether each may be pushed (`push: false` in dvc.yaml).
   const cachedOuts = new Map<string, boolean>();
   const staged = defined.map((stage) => {

@@ -138,6 +138,47 @@ ${e('data.csv', '3')}${e('conf.txt', '5')}`);
     });
   });
 
+  it('warns of dvc.yaml stages never run (no lock entry) and of lock entries whose command dvc.yaml changed', async () => {
+    const root = await tempDir();
+    const lock = parseLockFile(`schema: '2.0'
+stages:
+  same:
+    cmd: python same.py
+  list:
+    cmd: [prep, run]
+  changed:
+    cmd: python old.py
+  gen@1:
+    cmd: gen 1
+`);
+    const yaml = parsePipelineFile(`vars:
+- script: old
+stages:
+  same:
+    cmd: python same.py
+  list:
+    cmd:
+    - prep
+    - run
+  changed:
+    cmd: python \${script}-new.py
+  never:
+    cmd: python never.py
+  gen:
+    foreach: [1, 2]
+    do:
+      cmd: gen \${item}
+  unknown:
+    foreach: \${from_file}
+    do:
+      cmd: x
+`);
+    expect(planIngest(root, lock, yaml).warnings).toEqual([
+      "dvc.yaml defines 2 stages that dvc.lock does not hold (never run; 'dvc repro' runs them), not recorded: never, gen@2",
+      "dvc.yaml changed the command of a stage since dvc.lock was written (DVC reruns them on 'dvc repro'); recorded with the command dvc.lock holds: changed",
+    ]);
+  });
+
   it('skips lock stages dvc.yaml no longer defines (DVC ignores them), naming them in one warning', async () => {
     const root = await tempDir();
     const lock = parseLockFile(`schema: '2.0'
