@@ -1,7 +1,7 @@
 /**
- * `cmf dvc ingest`: records a DVC pipeline's last runs (dvc.lock, with dvc.yaml for wdir and
- * `cache: false`) as cmf metadata, without re-hashing anything. Everything is read and
- * checked first; then one MLMD transaction writes it all, or nothing.
+ * `cmf dvc ingest`: records a DVC project's last runs (every dvc.lock, with its dvc.yaml for
+ * wdir and `cache: false`) as cmf metadata, without re-hashing anything. Everything is read
+ * and checked first; then one MLMD transaction writes it all, or nothing.
  */
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -12,9 +12,10 @@ import { findProjectRoot, loadDvcConfig, resolveMlmdPath } from '../config/index
 import { ConfigError, UsageError } from '../errors/index.js';
 import { GitRepo } from '../git/index.js';
 import { MlmdStore } from '../mlmd/index.js';
-import { parseLockFile } from './lock-file.js';
-import { parsePipelineFile, type PipelineFile } from './pipeline-file.js';
-import { planIngest, type IngestPlan, type PlannedFile } from './plan.js';
+import { parseLockFile, type LockFile } from './lock-file.js';
+import { findPipelineDirs } from './pipeline-dirs.js';
+import { parsePipelineFile } from './pipeline-file.js';
+import { planProject, type IngestPlan, type PipelineUnit, type PlannedFile } from './plan.js';
 import { recordPlan, type StageRecord } from './record.js';
 import { parseYamlInput, readLockText } from './yaml-input.js';
 
@@ -96,18 +97,34 @@ async function defaultParams(root: string): Promise<Record<string, unknown>> {
   }
 }
 
+/** Every dvc.lock of the project with its dvc.yaml (see pipeline-dirs.ts), the root's first. */
 async function readPlan(root: string): Promise<IngestPlan> {
-  const lock = parseLockFile(await readLockText(join(root, LOCK_FILE)), LOCK_FILE);
-  let pipeline: PipelineFile | undefined;
-  const yamlPath = join(root, PIPELINE_FILE);
-  if (existsSync(yamlPath)) {
-    pipeline = parsePipelineFile(
-      await readFile(yamlPath, 'utf8'),
-      PIPELINE_FILE,
-      await defaultParams(root),
-    );
+  const dirs = findPipelineDirs(root, PIPELINE_FILE, LOCK_FILE);
+  // None anywhere: the root's is the one missing (INGEST_NO_DVC_LOCK).
+  if (!dirs.some((d) => d.hasLock)) await readLockText(join(root, LOCK_FILE));
+  const units: PipelineUnit[] = [];
+  for (const d of dirs) {
+    const named = (file: string) => (d.dir === '' ? file : `${d.dir}/${file}`);
+    const abs = join(root, d.dir);
+    const lock: LockFile = d.hasLock
+      ? parseLockFile(await readLockText(join(abs, LOCK_FILE)), named(LOCK_FILE))
+      : { schema: '2.0', stages: [] };
+    const pipeline = d.hasYaml
+      ? parsePipelineFile(
+          await readFile(join(abs, PIPELINE_FILE), 'utf8'),
+          named(PIPELINE_FILE),
+          await defaultParams(abs),
+        )
+      : undefined;
+    units.push({
+      dir: d.dir,
+      lock,
+      ...(pipeline ? { pipeline } : {}),
+      lockFile: named(LOCK_FILE),
+      yamlFile: named(PIPELINE_FILE),
+    });
   }
-  return planIngest(root, lock, pipeline, LOCK_FILE);
+  return planProject(root, units);
 }
 
 function choosePipeline(store: MlmdStore, flag: string | undefined, root: string): string {

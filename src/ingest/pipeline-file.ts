@@ -197,7 +197,12 @@ function flaggedOuts(body: Record<string, unknown>): FlaggedOut[] {
   return out;
 }
 
-function definition(body: Record<string, unknown>, outer: Scope, name: string): StageDefinition {
+function definition(
+  body: Record<string, unknown>,
+  outer: Scope,
+  name: string,
+  file: string,
+): StageDefinition {
   const warnings: string[] = [];
   const vars = readVars(body.vars);
   if (vars.files.length > 0) {
@@ -216,7 +221,7 @@ function definition(body: Record<string, unknown>, outer: Scope, name: string): 
           ? " (it uses the stage's own vars, which DVC resolves after wdir: dvc repro fails on it)"
           : '';
       warnings.push(
-        `stage ${name}: cannot resolve wdir ${body.wdir}${why}; paths are taken relative to dvc.yaml`,
+        `stage ${name}: cannot resolve wdir ${body.wdir}${why}; paths are taken relative to ${file}`,
       );
     } else wdir = w;
   }
@@ -358,14 +363,16 @@ export function parsePipelineFile(
     if (!isMapping(raw)) return undefined;
     const generated = 'foreach' in raw || 'matrix' in raw;
     if (at < 0 === generated) return undefined; // `group@key` names only generated stages
-    if (at < 0) return definition(raw, globals, name);
+    // Named in messages as DVC addresses it: `sub/dvc.yaml:prep` outside the project root.
+    const shown = file === 'dvc.yaml' ? name : `${file}:${name}`;
+    if (at < 0) return definition(raw, globals, shown, file);
     const g = group(groupName, raw);
     if (!g) return undefined;
     const local = g.items?.get(name.slice(at + 1));
     // A key the group no longer generates: a stale lock entry, as DVC sees it.
     if (!local && g.exact) return undefined;
     // An unresolvable foreach (e.g. `${vars}` from another file): unknown item, wildcards.
-    return definition(g.stageBody, { ...globals, ...(local ?? {}) }, name);
+    return definition(g.stageBody, { ...globals, ...(local ?? {}) }, shown, file);
   };
 
   return {

@@ -117,29 +117,29 @@ function someNames(names: string[], max = 10): string {
 }
 
 /** dvc.yaml stages dvc.lock has no entry for: never run, so there is nothing to record. */
-function unrun(lock: LockFile, pipeline: PipelineFile | undefined, file: string): string[] {
-  if (!pipeline) return [];
-  const locked = new Set(lock.stages.map((s) => s.name));
-  const missing = pipeline.names().filter((n) => !locked.has(n));
+function unrun(u: PipelineUnit, display: (name: string) => string): string[] {
+  if (!u.pipeline) return [];
+  const locked = new Set(u.lock.stages.map((s) => s.name));
+  const missing = u.pipeline.names().filter((n) => !locked.has(n));
   if (missing.length === 0) return [];
   return [
-    `dvc.yaml defines ${missing.length === 1 ? 'a stage' : `${missing.length} stages`} that ${file} does not hold (never run; 'dvc repro' runs them), not recorded: ${someNames(missing)}`,
+    `${u.yamlFile} defines ${missing.length === 1 ? 'a stage' : `${missing.length} stages`} that ${u.lockFile} does not hold (never run; 'dvc repro' runs them), not recorded: ${someNames(missing.map(display))}`,
   ];
 }
 
 /** Lock entries whose command dvc.yaml has changed since: recorded as they ran. */
 function changedCommands(
+  u: PipelineUnit,
   stages: LockStage[],
-  pipeline: PipelineFile | undefined,
-  file: string,
+  display: (name: string) => string,
 ): string[] {
   const changed = stages.filter((s) => {
-    const cmd = pipeline?.stage(s.name)?.cmd;
+    const cmd = u.pipeline?.stage(s.name)?.cmd;
     return cmd !== undefined && cmd !== s.cmd;
   });
   if (changed.length === 0) return [];
   return [
-    `dvc.yaml changed the command of ${changed.length === 1 ? 'a stage' : `${changed.length} stages`} since ${file} was written (DVC reruns them on 'dvc repro'); recorded with the command ${file} holds: ${someNames(changed.map((s) => s.name))}`,
+    `${u.yamlFile} changed the command of ${changed.length === 1 ? 'a stage' : `${changed.length} stages`} since ${u.lockFile} was written (DVC reruns them on 'dvc repro'); recorded with the command ${u.lockFile} holds: ${someNames(changed.map((s) => display(s.name)))}`,
   ];
 }
 
@@ -193,29 +193,46 @@ function ordered(stages: PlannedStage[]): PlannedStage[] {
   return out;
 }
 
-export function planIngest(
-  root: string,
-  lock: LockFile,
-  pipeline: PipelineFile | undefined,
-  file = 'dvc.lock',
-): IngestPlan {
-  const warnings: string[] = [];
+/** A dvc.lock (empty when only dvc.yaml is there) with its dvc.yaml, in one directory. */
+export interface PipelineUnit {
+  /** The directory: POSIX, relative to the project root ('' for the root). */
+  dir: string;
+  lock: LockFile;
+  pipeline?: PipelineFile;
+  /** The files as messages name them (`sub/dvc.lock`). */
+  lockFile: string;
+  yamlFile: string;
+}
+
+interface Staged {
+  stage: LockStage;
+  deps: PlannedFile[];
+  outs: PlannedFile[];
+}
+
+/**
+ * One unit's stages, named as DVC addresses them (`sub/dvc.yaml:prep` outside the root),
+ * paths made relative to the project root. Cached outs (and whether each may be pushed) go
+ * into `cachedOuts`.
+ */
+function planUnit(u: PipelineUnit, warnings: string[], cachedOuts: Map<string, boolean>): Staged[] {
+  const { lock, pipeline, lockFile: file } = u;
+  const display = (name: string) => (u.dir === '' ? name : `${u.yamlFile}:${name}`);
   // DVC keeps the lock entry of a stage deleted from dvc.yaml until `dvc remove`, and
   // ignores it: so does ingest (its paths may not even exist any more).
   const defined = lock.stages.filter((s) => !pipeline || pipeline.stage(s.name));
-  const stale = lock.stages.filter((s) => !defined.includes(s)).map((s) => s.name);
+  const stale = lock.stages.filter((s) => !defined.includes(s)).map((s) => display(s.name));
   if (stale.length > 0) {
     warnings.push(
-      `${file} holds ${stale.length === 1 ? 'a stage' : 'stages'} that dvc.yaml no longer defines, skipped as DVC skips them: ${stale.join(', ')} ('dvc remove' drops them from ${file})`,
+      `${file} holds ${stale.length === 1 ? 'a stage' : 'stages'} that ${u.yamlFile} no longer defines, skipped as DVC skips them: ${stale.join(', ')} ('dvc remove' drops them from ${file})`,
     );
   }
-  warnings.push(...unrun(lock, pipeline, file), ...changedCommands(defined, pipeline, file));
-  // Cached outs, and whether each may be pushed (`push: false` in dvc.yaml).
-  const cachedOuts = new Map<string, boolean>();
-  const staged = defined.map((stage) => {
-    const def = pipeline?.stage(stage.name);
+  warnings.push(...unrun(u, display), ...changedCommands(u, defined, display));
+  return defined.map((raw) => {
+    const def = pipeline?.stage(raw.name);
     if (def) warnings.push(...def.warnings);
-    const wdir = def?.wdir ?? '.';
+    const stage = { ...raw, name: display(raw.name) };
+    const wdir = posix.join(u.dir, def?.wdir ?? '.');
     const files = (entries: LockEntry[], kind: 'dep' | 'out') =>
       entries.map((e) => {
         const path = projectPath(stage, wdir, e, file);
@@ -227,7 +244,7 @@ export function planIngest(
         const flags = kind === 'out' ? def?.out(e.path) : undefined;
         if (flags?.remote !== undefined && flags.cache) {
           warnings.push(
-            `stage ${stage.name}: out ${path} names remote '${flags.remote}' in dvc.yaml; cmf records it on the default remote, and 'cmf artifact push' and 'pull' use that one`,
+            `stage ${stage.name}: out ${path} names remote '${flags.remote}' in ${u.yamlFile}; cmf records it on the default remote, and 'cmf artifact push' and 'pull' use that one`,
           );
         }
         // Outs: decided now; deps: once every stage's outs are known.
@@ -250,6 +267,27 @@ export function planIngest(
     warnings.push(...sameContent(stage.name, [...deps, ...outs]));
     return { stage, deps, outs };
   });
+}
+
+/** The plan of the project root's dvc.lock (and dvc.yaml) alone. */
+export function planIngest(
+  root: string,
+  lock: LockFile,
+  pipeline: PipelineFile | undefined,
+  file = 'dvc.lock',
+): IngestPlan {
+  return planProject(root, [{ dir: '', lock, pipeline, lockFile: file, yamlFile: 'dvc.yaml' }]);
+}
+
+/**
+ * The plan of every pipeline of the project (`units`, the root's first): one set of stages,
+ * so that an out of one dvc.lock is DVC-versioned where another one's stage reads it.
+ */
+export function planProject(root: string, units: PipelineUnit[]): IngestPlan {
+  const warnings: string[] = [];
+  // Cached outs, and whether each may be pushed (`push: false` in dvc.yaml).
+  const cachedOuts = new Map<string, boolean>();
+  const staged = units.flatMap((u) => planUnit(u, warnings, cachedOuts));
 
   const dvcTracked = (path: string) =>
     ancestors(path).some((a) => existsSync(join(root, `${a}.dvc`)));
@@ -271,5 +309,6 @@ export function planIngest(
     deps,
     outs,
   }));
-  return { schema: lock.schema, stages: ordered(stages), warnings };
+  const schema = units.find((u) => u.lock.stages.length > 0)?.lock.schema ?? '2.0';
+  return { schema, stages: ordered(stages), warnings };
 }
