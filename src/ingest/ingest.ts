@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { pathFromMlmdDir } from '../cmf/project.js';
 import { listPipelines } from '../cmf/query.js';
 import { findProjectRoot, loadDvcConfig, resolveMlmdPath } from '../config/index.js';
@@ -13,7 +13,7 @@ import { ConfigError, UsageError } from '../errors/index.js';
 import { GitRepo } from '../git/index.js';
 import { MlmdStore } from '../mlmd/index.js';
 import { parseLockFile, type LockFile } from './lock-file.js';
-import { findPipelineDirs } from './pipeline-dirs.js';
+import { findPipelineDirs, type PipelineDir } from './pipeline-dirs.js';
 import { parsePipelineFile } from './pipeline-file.js';
 import { planProject, type IngestPlan, type PipelineUnit, type PlannedFile } from './plan.js';
 import { recordPlan, type StageRecord } from './record.js';
@@ -97,9 +97,23 @@ async function defaultParams(root: string): Promise<Record<string, unknown>> {
   }
 }
 
+/**
+ * The pipeline directories below the root whose dvc.yaml (or lone dvc.lock) git ignores
+ * are left out, as DVC's index leaves them out.
+ */
+function notGitIgnored(root: string, dirs: PipelineDir[], git: GitRepo | undefined): PipelineDir[] {
+  if (!git) return dirs;
+  const fileOf = (d: PipelineDir) =>
+    relative(git.dir, join(root, d.dir, d.hasYaml ? PIPELINE_FILE : LOCK_FILE))
+      .split(sep)
+      .join('/');
+  const ignored = git.ignored(dirs.filter((d) => d.dir !== '').map(fileOf));
+  return ignored ? dirs.filter((d) => d.dir === '' || !ignored.has(fileOf(d))) : dirs;
+}
+
 /** Every dvc.lock of the project with its dvc.yaml (see pipeline-dirs.ts), the root's first. */
-async function readPlan(root: string): Promise<IngestPlan> {
-  const dirs = findPipelineDirs(root, PIPELINE_FILE, LOCK_FILE);
+async function readPlan(root: string, git: GitRepo | undefined): Promise<IngestPlan> {
+  const dirs = notGitIgnored(root, findPipelineDirs(root, PIPELINE_FILE, LOCK_FILE), git);
   // None anywhere: the root's is the one missing (INGEST_NO_DVC_LOCK).
   if (!dirs.some((d) => d.hasLock)) await readLockText(join(root, LOCK_FILE));
   const units: PipelineUnit[] = [];
@@ -172,10 +186,10 @@ export async function ingestDvcPipeline(opts: IngestOptions = {}): Promise<Inges
     });
   }
   const root = projectRootOf(cwd);
-  const plan = await readPlan(root);
+  const git = await GitRepo.tryFind(root);
+  const plan = await readPlan(root, git);
   const remoteUrl = await defaultRemoteUrl(root);
   const warnings = [...plan.warnings];
-  const git = await GitRepo.tryFind(root);
   const gitRepo = git ? await git.remoteUrl() : '';
   const gitCommit = git ? ((await git.headCommit()) ?? '') : '';
   if (!git)

@@ -3,7 +3,8 @@
  * DVC's index collects dvc.yaml files from the whole workspace (`dvc repro`, `dvc push` and
  * `dvc status` read them all). Skipped as DVC skips them: `.git`, `.hg` and `.dvc`
  * folders, sub-repositories (folders holding their own `.dvc/`), symlinked folders, and
- * what `.dvcignore` files (from the root down, each relative to its folder) ignore.
+ * what `.dvcignore` files (from the root down, each relative to its folder) ignore. (DVC
+ * also skips what git ignores: ingest.ts asks git about the files found here.)
  */
 import { readdirSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';

@@ -498,6 +498,8 @@ describe('cmf dvc ingest: what dvc.yaml says', () => {
         'stages:\n  use_sub:\n    cmd: python report.py\n    deps:\n    - sub/out\n    outs:\n    - report.txt\n',
       // Not read, as DVC does not read them: ignored, and in a project of its own.
       '.dvcignore': '/ignored\n',
+      '.gitignore': '/scratch\n',
+      'scratch/dvc.yaml': 'stages: [broken\n',
       'ignored/dvc.yaml': 'stages: [broken\n',
       'nested/.dvc/config': '',
       'nested/dvc.yaml': 'stages: [broken\n',
