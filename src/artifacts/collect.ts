@@ -68,8 +68,15 @@ export interface RecordedPath {
   lastEvent: number;
 }
 
-/** The path an event records its artifact under: its path step's name, else the artifact's. */
-function eventPath(e: MlmdEvent, a: MlmdArtifact, own: string): string {
+/**
+ * The path an event records its artifact under: its path step's name, else the artifact's
+ * (`own`). Also what `cmf dvc ingest` compares to keep the lock file's versions the newest.
+ */
+export function eventPath(
+  e: Pick<MlmdEvent, 'path'>,
+  a: Pick<MlmdArtifact, 'uri'>,
+  own: string,
+): string {
   const step = e.path[0];
   if (step === undefined || !('key' in step) || step.key === '') return own;
   // A link names the content with its hash: anything else is not a name cmf wrote.

@@ -35,7 +35,7 @@ export interface WalkOptions {
   nestedDvcignore?: 'error' | 'apply';
 }
 
-interface Rules {
+export interface Rules {
   /** Absolute directory the patterns are relative to. */
   base: string;
   ig: Ignore;
@@ -49,7 +49,7 @@ function newIgnore(): Ignore {
 }
 
 /** DVC strips every line and skips comments and blanks; trailing spaces never matter. */
-function loadDvcignore(file: string): Ignore | undefined {
+export function loadDvcignore(file: string): Ignore | undefined {
   let text: string;
   try {
     text = readRegularFileSync(file, 'utf8');
@@ -64,7 +64,7 @@ function loadDvcignore(file: string): Ignore | undefined {
 }
 
 /** Applies every rule set from the root down; a deeper match overrides a shallower one. */
-function isIgnored(chain: readonly Rules[], abs: string, isDir: boolean): boolean {
+export function isIgnored(chain: readonly Rules[], abs: string, isDir: boolean): boolean {
   let ignored = false;
   for (const { base, ig } of chain) {
     const rel = relative(base, abs).split(sep).join('/');

@@ -8,6 +8,14 @@ export {
 } from './ingest.js';
 export { parseLockFile, type LockEntry, type LockFile, type LockStage } from './lock-file.js';
 export { parsePipelineFile, type PipelineFile, type StageDefinition } from './pipeline-file.js';
-export { planIngest, type IngestPlan, type PlannedFile, type PlannedStage } from './plan.js';
+export {
+  planIngest,
+  planProject,
+  type IngestPlan,
+  type PipelineUnit,
+  type PlannedFile,
+  type PlannedStage,
+} from './plan.js';
+export { findPipelineDirs, type PipelineDir } from './pipeline-dirs.js';
 export { paramProperties } from './params.js';
 export type { StageOutcome, StageRecord } from './record.js';

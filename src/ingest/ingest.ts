@@ -1,23 +1,23 @@
 /**
- * `cmf dvc ingest`: records a DVC pipeline's last runs (dvc.lock, with dvc.yaml for wdir and
- * `cache: false`) as cmf metadata, without re-hashing anything. Everything is read and
- * checked first; then one MLMD transaction writes it all, or nothing.
+ * `cmf dvc ingest`: records a DVC project's last runs (every dvc.lock, with its dvc.yaml for
+ * wdir and `cache: false`) as cmf metadata, without re-hashing anything. Everything is read
+ * and checked first; then one MLMD transaction writes it all, or nothing.
  */
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { pathFromMlmdDir } from '../cmf/project.js';
 import { listPipelines } from '../cmf/query.js';
 import { findProjectRoot, loadDvcConfig, resolveMlmdPath } from '../config/index.js';
 import { ConfigError, UsageError } from '../errors/index.js';
 import { GitRepo } from '../git/index.js';
 import { MlmdStore } from '../mlmd/index.js';
-import { parseLockFile } from './lock-file.js';
-import { parsePipelineFile, type PipelineFile } from './pipeline-file.js';
-import { planIngest, type IngestPlan, type PlannedFile } from './plan.js';
+import { parseLockFile, type LockFile } from './lock-file.js';
+import { findPipelineDirs, type PipelineDir } from './pipeline-dirs.js';
+import { parsePipelineFile } from './pipeline-file.js';
+import { planProject, type IngestPlan, type PipelineUnit, type PlannedFile } from './plan.js';
 import { recordPlan, type StageRecord } from './record.js';
-import { readLockText } from './yaml-input.js';
+import { parseYamlInput, readLockText } from './yaml-input.js';
 
 export const LOCK_FILE = 'dvc.lock';
 export const PIPELINE_FILE = 'dvc.yaml';
@@ -81,10 +81,14 @@ async function defaultRemoteUrl(root: string): Promise<string> {
   return url;
 }
 
-/** params.yaml values for `${…}` in dvc.yaml; a missing or unreadable file gives none. */
+/**
+ * params.yaml values for `${…}` in dvc.yaml, read as dvc.yaml is (ints stay ints: `${seed}`
+ * is `3`, not `3.0`); a missing or unreadable file gives none.
+ */
 async function defaultParams(root: string): Promise<Record<string, unknown>> {
   try {
-    const data = parseYaml(await readFile(join(root, 'params.yaml'), 'utf8')) as unknown;
+    const y = parseYamlInput(await readFile(join(root, 'params.yaml'), 'utf8'), 'params.yaml');
+    const data = y.doc.toJS() as unknown;
     return data && typeof data === 'object' && !Array.isArray(data)
       ? (data as Record<string, unknown>)
       : {};
@@ -93,18 +97,48 @@ async function defaultParams(root: string): Promise<Record<string, unknown>> {
   }
 }
 
-async function readPlan(root: string): Promise<IngestPlan> {
-  const lock = parseLockFile(await readLockText(join(root, LOCK_FILE)), LOCK_FILE);
-  let pipeline: PipelineFile | undefined;
-  const yamlPath = join(root, PIPELINE_FILE);
-  if (existsSync(yamlPath)) {
-    pipeline = parsePipelineFile(
-      await readFile(yamlPath, 'utf8'),
-      PIPELINE_FILE,
-      await defaultParams(root),
-    );
+/**
+ * The pipeline directories below the root whose dvc.yaml (or lone dvc.lock) git ignores
+ * are left out, as DVC's index leaves them out.
+ */
+function notGitIgnored(root: string, dirs: PipelineDir[], git: GitRepo | undefined): PipelineDir[] {
+  if (!git) return dirs;
+  const fileOf = (d: PipelineDir) =>
+    relative(git.dir, join(root, d.dir, d.hasYaml ? PIPELINE_FILE : LOCK_FILE))
+      .split(sep)
+      .join('/');
+  const ignored = git.ignored(dirs.filter((d) => d.dir !== '').map(fileOf));
+  return ignored ? dirs.filter((d) => d.dir === '' || !ignored.has(fileOf(d))) : dirs;
+}
+
+/** Every dvc.lock of the project with its dvc.yaml (see pipeline-dirs.ts), the root's first. */
+async function readPlan(root: string, git: GitRepo | undefined): Promise<IngestPlan> {
+  const dirs = notGitIgnored(root, findPipelineDirs(root, PIPELINE_FILE, LOCK_FILE), git);
+  // None anywhere: the root's is the one missing (INGEST_NO_DVC_LOCK).
+  if (!dirs.some((d) => d.hasLock)) await readLockText(join(root, LOCK_FILE));
+  const units: PipelineUnit[] = [];
+  for (const d of dirs) {
+    const named = (file: string) => (d.dir === '' ? file : `${d.dir}/${file}`);
+    const abs = join(root, d.dir);
+    const lock: LockFile = d.hasLock
+      ? parseLockFile(await readLockText(join(abs, LOCK_FILE)), named(LOCK_FILE))
+      : { schema: '2.0', stages: [] };
+    const pipeline = d.hasYaml
+      ? parsePipelineFile(
+          await readFile(join(abs, PIPELINE_FILE), 'utf8'),
+          named(PIPELINE_FILE),
+          await defaultParams(abs),
+        )
+      : undefined;
+    units.push({
+      dir: d.dir,
+      lock,
+      ...(pipeline ? { pipeline } : {}),
+      lockFile: named(LOCK_FILE),
+      yamlFile: named(PIPELINE_FILE),
+    });
   }
-  return planIngest(root, lock, pipeline, LOCK_FILE);
+  return planProject(root, units);
 }
 
 function choosePipeline(store: MlmdStore, flag: string | undefined, root: string): string {
@@ -152,10 +186,10 @@ export async function ingestDvcPipeline(opts: IngestOptions = {}): Promise<Inges
     });
   }
   const root = projectRootOf(cwd);
-  const plan = await readPlan(root);
+  const git = await GitRepo.tryFind(root);
+  const plan = await readPlan(root, git);
   const remoteUrl = await defaultRemoteUrl(root);
   const warnings = [...plan.warnings];
-  const git = await GitRepo.tryFind(root);
   const gitRepo = git ? await git.remoteUrl() : '';
   const gitCommit = git ? ((await git.headCommit()) ?? '') : '';
   if (!git)

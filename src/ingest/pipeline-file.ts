@@ -3,9 +3,11 @@
  * stage's `wdir` (lock paths are relative to it) and the flags of its outputs (`cache:
  * false`: DVC hashes them but never stores or pushes them; `push: false`: cached but never
  * pushed; `remote:`). foreach/matrix groups are expanded to DVC's generated `group@key`
- * names; `${item…}`, `${key}` and top-level `vars` are substituted. A reference we cannot
- * resolve (vars from other files) is matched as a wildcard against the lock file's paths
- * instead.
+ * names (a whole-string `foreach: ${var}` or matrix `${var}` is the variable's list or
+ * mapping, as DVC resolves it); `${item…}`, `${key}`, params.yaml, and inline `vars` (top
+ * level, and a stage's own, which DVC applies after `wdir`) are substituted. A reference we
+ * cannot resolve (vars from other files) is matched as a wildcard against the lock file's
+ * paths instead.
  */
 import { isMap, type YAMLMap } from 'yaml';
 import { pythonFloat } from '../cmf/python-json.js';
@@ -28,15 +30,23 @@ export interface StageDefinition {
   out(path: string): OutFlags;
   /** What could not be resolved in this stage's definition. */
   warnings: string[];
+  /** The command, resolved and joined as dvc.lock writes it; undefined when unresolved. */
+  cmd?: string;
 }
 
 export interface PipelineFile {
   /** The definition behind a lock stage name, if dvc.yaml has one. */
   stage(name: string): StageDefinition | undefined;
+  /**
+   * The stage names dvc.yaml defines, generated ones included; a group whose items hold
+   * references ingest cannot resolve names none.
+   */
+  names(): string[];
 }
 
 type Scope = Record<string, unknown>;
 const REF = /\$\{\s*([^}]*?)\s*\}/g;
+const WHOLE_REF = /^\$\{\s*([^}]*?)\s*\}$/;
 
 /**
  * A YAML scalar as DVC's `to_str` writes it into generated names and `${…}` text: booleans
@@ -68,11 +78,6 @@ function plain(v: unknown): unknown {
   return v;
 }
 
-/** JSON.stringify replacer for YAML ints (bigints). */
-function jsonSafe(_: string, v: unknown): unknown {
-  return typeof v === 'bigint' ? v.toString() : v;
-}
-
 function isScalarKey(k: unknown): boolean {
   return k === null || ['string', 'number', 'bigint', 'boolean'].includes(typeof k);
 }
@@ -95,6 +100,47 @@ function substitute(text: string, scope: Scope): string | undefined {
     return keyText(v);
   });
   return ok ? out : undefined;
+}
+
+/**
+ * A value resolved as DVC's context does: a string that is one whole `${x}` is x's value
+ * itself (a list, a mapping, a number), other strings get their references substituted,
+ * lists and mappings are resolved item by item. Undefined when a reference is unknown.
+ */
+function resolveData(v: unknown, scope: Scope): unknown {
+  if (typeof v === 'string') {
+    const whole = WHOLE_REF.exec(v);
+    if (whole) return lookup(scope, whole[1]!);
+    return v.includes('${') ? substitute(v, scope) : v;
+  }
+  if (Array.isArray(v)) {
+    const out = v.map((x) => resolveData(x, scope));
+    return out.includes(undefined) ? undefined : out;
+  }
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      const r = resolveData(x, scope);
+      if (r === undefined) return undefined;
+      out[k] = r;
+    }
+    return out;
+  }
+  return v;
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** `update` merged into a copy of `into`, mappings merged key by key (as DVC merges vars). */
+function mergeScope(into: Scope, update: Scope): Scope {
+  const out: Scope = { ...into };
+  for (const [k, v] of Object.entries(update)) {
+    const cur = out[k];
+    out[k] = isMapping(cur) && isMapping(v) ? mergeScope(cur, v) : v;
+  }
+  return out;
 }
 
 function escapeRe(s: string): string {
@@ -122,6 +168,13 @@ function normalize(p: string): string {
   return p.replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '');
 }
 
+interface Group {
+  /** The body every generated stage shares (`do:` of a foreach). */
+  stageBody: Record<string, unknown>;
+  items?: Map<string, Scope>;
+  exact: boolean;
+}
+
 interface FlaggedOut {
   template: string;
   flags: Record<string, unknown>;
@@ -144,16 +197,33 @@ function flaggedOuts(body: Record<string, unknown>): FlaggedOut[] {
   return out;
 }
 
-function definition(body: Record<string, unknown>, scope: Scope, name: string): StageDefinition {
+function definition(
+  body: Record<string, unknown>,
+  outer: Scope,
+  name: string,
+  file: string,
+): StageDefinition {
   const warnings: string[] = [];
+  const vars = readVars(body.vars);
+  if (vars.files.length > 0) {
+    warnings.push(
+      `stage ${name}: vars ${vars.files.join(', ')} not read (only inline vars are); references to their values match any path`,
+    );
+  }
+  // DVC resolves wdir first, then loads the stage's vars (they may be files in wdir).
+  const scope = mergeScope(outer, vars.scope);
   let wdir = '.';
   if (typeof body.wdir === 'string' && body.wdir !== '') {
-    const w = substitute(body.wdir, scope);
-    if (w === undefined)
+    const w = substitute(body.wdir, outer);
+    if (w === undefined) {
+      const why =
+        substitute(body.wdir, scope) !== undefined
+          ? " (it uses the stage's own vars, which DVC resolves after wdir: dvc repro fails on it)"
+          : '';
       warnings.push(
-        `stage ${name}: cannot resolve wdir ${body.wdir}; paths are taken relative to dvc.yaml`,
+        `stage ${name}: cannot resolve wdir ${body.wdir}${why}; paths are taken relative to ${file}`,
       );
-    else wdir = w;
+    } else wdir = w;
   }
   const outs = flaggedOuts(body).map(({ template, flags }) => {
     const remote =
@@ -167,11 +237,21 @@ function definition(body: Record<string, unknown>, scope: Scope, name: string): 
     };
     return { matches: pathMatcher(template, scope), flags: f };
   });
+  const cmd = commandText(body.cmd, scope);
   return {
     wdir,
     warnings,
+    ...(cmd !== undefined ? { cmd } : {}),
     out: (p) => outs.find((o) => o.matches(p))?.flags ?? { cache: true, push: true },
   };
+}
+
+/** A `cmd` (a string or a list, joined with ` && ` as the lock file reader does), resolved. */
+function commandText(cmd: unknown, scope: Scope): string | undefined {
+  const parts = Array.isArray(cmd) ? cmd : [cmd];
+  if (parts.length === 0 || !parts.every((p) => typeof p === 'string')) return undefined;
+  const resolved = parts.map((p) => substitute(p as string, scope));
+  return resolved.includes(undefined) ? undefined : resolved.join(' && ');
 }
 
 /** `group@key` → the item each generated stage sees, per DVC's naming rules. */
@@ -207,14 +287,18 @@ function matrixItems(matrix: unknown): Map<string, Scope> | undefined {
   return new Map(combos.map((c) => [c.frags.join('-'), { item: c.item }]));
 }
 
-/** Top-level `vars` given inline (mappings); file references are left to the wildcard. */
-function inlineVars(vars: unknown): Scope {
-  const scope: Scope = {};
-  if (Array.isArray(vars)) {
-    for (const v of vars)
-      if (v && typeof v === 'object' && !Array.isArray(v)) Object.assign(scope, v);
-  } else if (vars && typeof vars === 'object') Object.assign(scope, vars);
-  return scope;
+/**
+ * `vars` (top level or a stage's): the values given inline (mappings), merged in order, and
+ * the files named (not read: their values are left to the wildcard).
+ */
+function readVars(vars: unknown): { scope: Scope; files: string[] } {
+  let scope: Scope = {};
+  const files: string[] = [];
+  for (const v of Array.isArray(vars) ? vars : vars === undefined ? [] : [vars]) {
+    if (isMapping(v)) scope = mergeScope(scope, v);
+    else if (typeof v === 'string') files.push(v);
+  }
+  return { scope, files };
 }
 
 /**
@@ -249,37 +333,60 @@ export function parsePipelineFile(
       y.lineOf((root as YAMLMap).get('stages', true)),
     );
   }
-  const globals: Scope = { ...params, ...inlineVars(data.vars) };
+  const globals = mergeScope(params, readVars(data.vars).scope);
   const defs = stages as Record<string, unknown>;
   const cache = new Map<string, StageDefinition | undefined>();
+  // A foreach/matrix group's items, resolved once (per stage, it was quadratic in its size).
+  const groups = new Map<string, Group | undefined>();
+
+  const group = (name: string, body: Record<string, unknown>): Group | undefined => {
+    if (groups.has(name)) return groups.get(name);
+    const foreach = 'foreach' in body;
+    const stageBody = foreach ? body.do : body;
+    let g: Group | undefined;
+    if (isMapping(stageBody)) {
+      const data = foreach ? body.foreach : body.matrix;
+      const resolved = resolveData(data, globals);
+      const items = foreach ? foreachItems(resolved ?? data) : matrixItems(resolved ?? data);
+      // Items resolved in full name every stage the group generates; otherwise (references
+      // to vars files) a key not found may be one of them.
+      g = { stageBody, items, exact: resolved !== undefined && items !== undefined };
+    }
+    groups.set(name, g);
+    return g;
+  };
 
   const resolve = (name: string): StageDefinition | undefined => {
     const at = name.indexOf('@');
-    const group = at < 0 ? name : name.slice(0, at);
-    const raw = defs[group];
-    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
-    const body = raw as Record<string, unknown>;
-    const generated = 'foreach' in body || 'matrix' in body;
+    const groupName = at < 0 ? name : name.slice(0, at);
+    const raw = defs[groupName];
+    if (!isMapping(raw)) return undefined;
+    const generated = 'foreach' in raw || 'matrix' in raw;
     if (at < 0 === generated) return undefined; // `group@key` names only generated stages
-    if (at < 0) return definition(body, globals, name);
-    const key = name.slice(at + 1);
-    const doBody = body.do as Record<string, unknown> | undefined;
-    const items = 'foreach' in body ? foreachItems(body.foreach) : matrixItems(body.matrix);
-    const stageBody = 'foreach' in body ? doBody : body;
-    if (!stageBody || typeof stageBody !== 'object') return undefined;
-    const local = items?.get(key);
-    // A key the group no longer generates: a stale lock entry, as DVC sees it. Unless the
-    // items hold references (their keys are unknown until DVC resolves them).
-    const data = 'foreach' in body ? body.foreach : body.matrix;
-    if (items && !local && !JSON.stringify(data, jsonSafe).includes('${')) return undefined;
+    // Named in messages as DVC addresses it: `sub/dvc.yaml:prep` outside the project root.
+    const shown = file === 'dvc.yaml' ? name : `${file}:${name}`;
+    if (at < 0) return definition(raw, globals, shown, file);
+    const g = group(groupName, raw);
+    if (!g) return undefined;
+    const local = g.items?.get(name.slice(at + 1));
+    // A key the group no longer generates: a stale lock entry, as DVC sees it.
+    if (!local && g.exact) return undefined;
     // An unresolvable foreach (e.g. `${vars}` from another file): unknown item, wildcards.
-    return definition(stageBody, { ...globals, ...(local ?? {}) }, name);
+    return definition(g.stageBody, { ...globals, ...(local ?? {}) }, shown, file);
   };
 
   return {
     stage(name) {
       if (!cache.has(name)) cache.set(name, resolve(name));
       return cache.get(name);
+    },
+    names() {
+      return Object.entries(defs).flatMap(([name, raw]) => {
+        if (!isMapping(raw)) return [];
+        if (!('foreach' in raw || 'matrix' in raw)) return [name];
+        const g = group(name, raw);
+        return g?.exact && g.items ? [...g.items.keys()].map((k) => `${name}@${k}`) : [];
+      });
     },
   };
 }

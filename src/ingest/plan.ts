@@ -40,6 +40,14 @@ export interface PlannedFile {
    * legacy layouts of cache and remote, which its recorded url names.
    */
   legacy: boolean;
+  /**
+   * True when this is the version dvc.lock names for the path, which must be the newest one
+   * recorded there (pull restores the newest): an out's hash, or the hash every dep at a
+   * path no stage outputs agrees on. False for a dep a stage read before its producer ran
+   * again (its lock entry is behind), and for the second path of content a stage already
+   * records (see sameContent).
+   */
+  current: boolean;
 }
 
 export interface PlannedStage {
@@ -102,6 +110,62 @@ function sameContent(stage: string, files: PlannedFile[]): string[] {
   return out;
 }
 
+/** Up to `max` names, then how many more. */
+function someNames(names: string[], max = 10): string {
+  const more = names.length - max;
+  return names.slice(0, max).join(', ') + (more > 0 ? ` (and ${more} more)` : '');
+}
+
+/** dvc.yaml stages dvc.lock has no entry for: never run, so there is nothing to record. */
+function unrun(u: PipelineUnit, display: (name: string) => string): string[] {
+  if (!u.pipeline) return [];
+  const locked = new Set(u.lock.stages.map((s) => s.name));
+  const missing = u.pipeline.names().filter((n) => !locked.has(n));
+  if (missing.length === 0) return [];
+  return [
+    `${u.yamlFile} defines ${missing.length === 1 ? 'a stage' : `${missing.length} stages`} that ${u.lockFile} does not hold (never run; 'dvc repro' runs them), not recorded: ${someNames(missing.map(display))}`,
+  ];
+}
+
+/** Lock entries whose command dvc.yaml has changed since: recorded as they ran. */
+function changedCommands(
+  u: PipelineUnit,
+  stages: LockStage[],
+  display: (name: string) => string,
+): string[] {
+  const changed = stages.filter((s) => {
+    const cmd = u.pipeline?.stage(s.name)?.cmd;
+    return cmd !== undefined && cmd !== s.cmd;
+  });
+  if (changed.length === 0) return [];
+  return [
+    `${u.yamlFile} changed the command of ${changed.length === 1 ? 'a stage' : `${changed.length} stages`} since ${u.lockFile} was written (DVC reruns them on 'dvc repro'); recorded with the command ${u.lockFile} holds: ${someNames(changed.map((s) => display(s.name)))}`,
+  ];
+}
+
+/** Sets `current` (see PlannedFile): outs name their path's version, else agreeing deps. */
+function markCurrent(staged: { deps: PlannedFile[]; outs: PlannedFile[] }[]): void {
+  const named = new Map<string, string | null>();
+  for (const { outs } of staged) for (const o of outs) if (o.oid) named.set(o.path, o.oid);
+  const depNamed = new Map<string, string | null>();
+  for (const { deps } of staged) {
+    for (const d of deps) {
+      if (d.oid === undefined || named.has(d.path)) continue;
+      const seen = depNamed.get(d.path);
+      depNamed.set(d.path, seen === undefined || seen === d.oid ? d.oid : null);
+    }
+  }
+  for (const [path, oid] of depNamed) named.set(path, oid);
+  for (const { deps, outs } of staged) {
+    const recorded = new Set<string>();
+    for (const f of [...deps, ...outs]) {
+      if (f.oid === undefined || recorded.has(f.oid)) continue;
+      recorded.add(f.oid);
+      f.current = named.get(f.path) === f.oid;
+    }
+  }
+}
+
 /** Producers before consumers; file order otherwise (DVC forbids cycles; if one slips through, file order). */
 function ordered(stages: PlannedStage[]): PlannedStage[] {
   const producer = new Map<string, number>();
@@ -129,28 +193,46 @@ function ordered(stages: PlannedStage[]): PlannedStage[] {
   return out;
 }
 
-export function planIngest(
-  root: string,
-  lock: LockFile,
-  pipeline: PipelineFile | undefined,
-  file = 'dvc.lock',
-): IngestPlan {
-  const warnings: string[] = [];
+/** A dvc.lock (empty when only dvc.yaml is there) with its dvc.yaml, in one directory. */
+export interface PipelineUnit {
+  /** The directory: POSIX, relative to the project root ('' for the root). */
+  dir: string;
+  lock: LockFile;
+  pipeline?: PipelineFile;
+  /** The files as messages name them (`sub/dvc.lock`). */
+  lockFile: string;
+  yamlFile: string;
+}
+
+interface Staged {
+  stage: LockStage;
+  deps: PlannedFile[];
+  outs: PlannedFile[];
+}
+
+/**
+ * One unit's stages, named as DVC addresses them (`sub/dvc.yaml:prep` outside the root),
+ * paths made relative to the project root. Cached outs (and whether each may be pushed) go
+ * into `cachedOuts`.
+ */
+function planUnit(u: PipelineUnit, warnings: string[], cachedOuts: Map<string, boolean>): Staged[] {
+  const { lock, pipeline, lockFile: file } = u;
+  const display = (name: string) => (u.dir === '' ? name : `${u.yamlFile}:${name}`);
   // DVC keeps the lock entry of a stage deleted from dvc.yaml until `dvc remove`, and
   // ignores it: so does ingest (its paths may not even exist any more).
   const defined = lock.stages.filter((s) => !pipeline || pipeline.stage(s.name));
-  const stale = lock.stages.filter((s) => !defined.includes(s)).map((s) => s.name);
+  const stale = lock.stages.filter((s) => !defined.includes(s)).map((s) => display(s.name));
   if (stale.length > 0) {
     warnings.push(
-      `${file} holds ${stale.length === 1 ? 'a stage' : 'stages'} that dvc.yaml no longer defines, skipped as DVC skips them: ${stale.join(', ')} ('dvc remove' drops them from ${file})`,
+      `${file} holds ${stale.length === 1 ? 'a stage' : 'stages'} that ${u.yamlFile} no longer defines, skipped as DVC skips them: ${stale.join(', ')} ('dvc remove' drops them from ${file})`,
     );
   }
-  // Cached outs, and whether each may be pushed (`push: false` in dvc.yaml).
-  const cachedOuts = new Map<string, boolean>();
-  const staged = defined.map((stage) => {
-    const def = pipeline?.stage(stage.name);
+  warnings.push(...unrun(u, display), ...changedCommands(u, defined, display));
+  return defined.map((raw) => {
+    const def = pipeline?.stage(raw.name);
     if (def) warnings.push(...def.warnings);
-    const wdir = def?.wdir ?? '.';
+    const stage = { ...raw, name: display(raw.name) };
+    const wdir = posix.join(u.dir, def?.wdir ?? '.');
     const files = (entries: LockEntry[], kind: 'dep' | 'out') =>
       entries.map((e) => {
         const path = projectPath(stage, wdir, e, file);
@@ -162,7 +244,7 @@ export function planIngest(
         const flags = kind === 'out' ? def?.out(e.path) : undefined;
         if (flags?.remote !== undefined && flags.cache) {
           warnings.push(
-            `stage ${stage.name}: out ${path} names remote '${flags.remote}' in dvc.yaml; cmf records it on the default remote, and 'cmf artifact push' and 'pull' use that one`,
+            `stage ${stage.name}: out ${path} names remote '${flags.remote}' in ${u.yamlFile}; cmf records it on the default remote, and 'cmf artifact push' and 'pull' use that one`,
           );
         }
         // Outs: decided now; deps: once every stage's outs are known.
@@ -175,6 +257,7 @@ export function planIngest(
           versioned,
           push: versioned && (flags?.push ?? true),
           legacy: e.hashName !== 'md5',
+          current: false,
         };
         return f;
       });
@@ -184,6 +267,27 @@ export function planIngest(
     warnings.push(...sameContent(stage.name, [...deps, ...outs]));
     return { stage, deps, outs };
   });
+}
+
+/** The plan of the project root's dvc.lock (and dvc.yaml) alone. */
+export function planIngest(
+  root: string,
+  lock: LockFile,
+  pipeline: PipelineFile | undefined,
+  file = 'dvc.lock',
+): IngestPlan {
+  return planProject(root, [{ dir: '', lock, pipeline, lockFile: file, yamlFile: 'dvc.yaml' }]);
+}
+
+/**
+ * The plan of every pipeline of the project (`units`, the root's first): one set of stages,
+ * so that an out of one dvc.lock is DVC-versioned where another one's stage reads it.
+ */
+export function planProject(root: string, units: PipelineUnit[]): IngestPlan {
+  const warnings: string[] = [];
+  // Cached outs, and whether each may be pushed (`push: false` in dvc.yaml).
+  const cachedOuts = new Map<string, boolean>();
+  const staged = units.flatMap((u) => planUnit(u, warnings, cachedOuts));
 
   const dvcTracked = (path: string) =>
     ancestors(path).some((a) => existsSync(join(root, `${a}.dvc`)));
@@ -197,6 +301,7 @@ export function planIngest(
       d.push = tracked || producers.some((a) => cachedOuts.get(a) === true);
     }
   }
+  markCurrent(staged);
   const stages = staged.map(({ stage, deps, outs }) => ({
     name: stage.name,
     cmd: stage.cmd,
@@ -204,5 +309,6 @@ export function planIngest(
     deps,
     outs,
   }));
-  return { schema: lock.schema, stages: ordered(stages), warnings };
+  const schema = units.find((u) => u.lock.stages.length > 0)?.lock.schema ?? '2.0';
+  return { schema, stages: ordered(stages), warnings };
 }

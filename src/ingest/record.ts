@@ -10,20 +10,29 @@
  * Idempotent: an execution with the same stage and command is reused; it gets a new uuid
  * (a new run) only when the lock file brings something it does not have yet (a new
  * artifact version, a changed param). Nothing is written when nothing changed.
+ *
+ * The versions dvc.lock names end up the newest recorded at their paths (`cmf artifact pull`
+ * restores the newest event's version of each path): a lock file that goes back to versions
+ * the reused execution already links (an older dvc.lock checked out again, a param toggled
+ * back) makes a new execution, since MLMD keeps one event per artifact and execution.
  */
 import { v1 as uuid1 } from 'uuid';
+import { eventPath } from '../artifacts/collect.js';
+import { artifactPath } from '../cmf/artifact-name.js';
 import {
   DVC_PUSH_PROPERTY,
   DVC_TRACKED_PROPERTY,
   PARENT_CONTEXT,
   PIPELINE_STAGE,
 } from '../cmf/conventions.js';
+import { pipelineExecutions } from '../cmf/query.js';
 import { TypeRegistry } from '../cmf/types.js';
 import { mergeUrl, pipelineUrl } from '../cmf/url.js';
 import {
   EventType,
   intValue,
   type ArtifactInput,
+  type MlmdContext,
   type MlmdExecution,
   type MlmdStore,
   type PropertyValue,
@@ -84,6 +93,8 @@ class Recorder {
   };
   private readonly store: MlmdStore;
   private readonly opts: RecordOptions;
+  /** Path → the artifact of the newest event recording that path in the pipeline. */
+  private latest = new Map<string, number>();
 
   constructor(store: MlmdStore, opts: RecordOptions) {
     this.store = store;
@@ -111,8 +122,52 @@ class Recorder {
       properties: { Pipeline: opts.pipeline },
     });
     this.counts.pipelineCreated = pipeline.created;
+    if (!pipeline.created) this.latest = this.latestByPath(pipeline.value);
     for (const stage of plan.stages) this.stage(pipeline.value.id, stage);
     return this.counts;
+  }
+
+  /** What each path's newest event records, as pull picks it (events in id order). */
+  private latestByPath(pipeline: MlmdContext): Map<string, number> {
+    const { store } = this;
+    const { executions } = pipelineExecutions(store, pipeline);
+    const events = store.links.eventsOfExecutions(executions.map((e) => e.id));
+    const ids = [...new Set(events.map((e) => e.artifactId))];
+    const artifacts = new Map(
+      store.artifacts.getMany(ids, { properties: false }).map((a) => [a.id, a]),
+    );
+    const latest = new Map<string, number>();
+    for (const e of events) {
+      const a = artifacts.get(e.artifactId);
+      if (a?.name) latest.set(eventPath(e, a, artifactPath(a.name, a.uri)), a.id);
+    }
+    return latest;
+  }
+
+  /**
+   * The artifact a planned file is known as, if any: the one a link would use. The lookups
+   * are the same as versioned()'s and unversioned()'s, without writing.
+   */
+  private known(f: PlannedFile): number | undefined {
+    const typeId = this.types.artifact('Dataset');
+    if (f.oid === undefined) {
+      return this.store.artifacts.getByName(typeId, f.path, { properties: false })?.id;
+    }
+    const rows = this.sql.byUri.all(f.oid, typeId) as { id: number | bigint }[];
+    return rows.length === 0 ? undefined : Number(rows[rows.length - 1]!.id);
+  }
+
+  /**
+   * True when the execution already links a version dvc.lock names that is not the newest at
+   * its path any more (a later ingest recorded another one): linking it again there would
+   * change nothing, so the stage needs a new execution for it to be the newest again.
+   */
+  private goesBack(executionId: number, s: PlannedStage): boolean {
+    return [...s.deps, ...s.outs].some((f) => {
+      if (!f.current) return false;
+      const id = this.known(f);
+      return id !== undefined && this.latest.get(f.path) !== id && this.linked(id, executionId);
+    });
   }
 
   private stage(pipelineId: number, s: PlannedStage): void {
@@ -128,10 +183,11 @@ class Recorder {
     const stageId = ctx.value.id;
 
     // The stage's execution running this command, if ingested (or logged) before.
-    const existing = store.executions
+    const last = store.executions
       .byContext(stageId)
       .filter((e) => stringProp(e, 'Execution') === s.cmd)
       .pop();
+    const existing = last && !this.goesBack(last.id, s) ? last : undefined;
     const execution =
       existing ??
       store.executions.create({
@@ -192,15 +248,22 @@ class Recorder {
   }
 
   /** A new artifact: its event (no path) and its attribution to the stage, as cmflib writes them. */
-  private create(scope: Scope, input: ArtifactInput, event: EventType): FileOutcome {
+  private create(scope: Scope, path: string, input: ArtifactInput, event: EventType): FileOutcome {
     const a = this.store.artifacts.create(input);
     this.store.links.putEvent({ artifactId: a.id, executionId: scope.executionId, type: event });
+    this.latest.set(path, a.id);
     this.store.links.attribute(scope.stageId, a.id);
     return 'created';
   }
 
   /** Links known content to the execution: an event whose path step is the name used now. */
-  private link(scope: Scope, artifactId: number, name: string, event: EventType): FileOutcome {
+  private link(
+    scope: Scope,
+    artifactId: number,
+    path: string,
+    name: string,
+    event: EventType,
+  ): FileOutcome {
     if (this.linked(artifactId, scope.executionId)) return 'unchanged';
     this.store.links.putEvent({
       artifactId,
@@ -208,6 +271,7 @@ class Recorder {
       type: event,
       path: [{ key: name }],
     });
+    this.latest.set(path, artifactId);
     return 'linked';
   }
 
@@ -236,6 +300,7 @@ class Recorder {
       if (f.nfiles !== undefined) custom.nfiles = intValue(f.nfiles);
       return this.create(
         scope,
+        f.path,
         {
           typeId,
           name,
@@ -253,7 +318,7 @@ class Recorder {
       store.artifacts.update(first, { properties: { url: mergeUrl(urls, url) } });
     }
     if (f.versioned) this.markVersioned(last, f.push);
-    return this.link(scope, last, name, event);
+    return this.link(scope, last, f.path, name, event);
   }
 
   /** An ingest mark (custom int property) of an artifact: 0, 1, or undefined when absent. */
@@ -283,9 +348,10 @@ class Recorder {
   private unversioned(scope: Scope, f: PlannedFile, event: EventType): FileOutcome {
     const typeId = this.types.artifact('Dataset');
     const found = this.store.artifacts.getByName(typeId, f.path, { properties: false });
-    if (found) return this.link(scope, found.id, f.path, event);
+    if (found) return this.link(scope, found.id, f.path, f.path, event);
     return this.create(
       scope,
+      f.path,
       {
         typeId,
         name: f.path,

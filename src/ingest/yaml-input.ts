@@ -1,6 +1,6 @@
 /**
- * Reading the YAML files of a DVC pipeline (dvc.lock, dvc.yaml) with errors that name the
- * file and line. Integers are read as bigints so that `3` and `3.0` stay distinguishable
+ * Reading the YAML files of a DVC pipeline (dvc.lock, dvc.yaml, params.yaml) with errors
+ * that name the file and line. Integers are read as bigints so that `3` and `3.0` stay distinguishable
  * (an int and a double), as DVC's YAML 1.2 loader keeps them.
  */
 import { readFile } from 'node:fs/promises';
@@ -41,6 +41,8 @@ export function parseYamlInput(text: string, file: string): YamlInput {
     uniqueKeys: false,
     prettyErrors: false,
     intAsBigInt: true,
+    // `<<: *base` merge keys, which DVC's loader (ruamel.yaml) applies.
+    merge: true,
   });
   const lineOf = (node: unknown): number | undefined => {
     const range = (node as Node | undefined)?.range;

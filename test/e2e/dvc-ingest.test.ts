@@ -14,6 +14,7 @@ import { isolatedEnv, runCmf } from '../helpers/cli.js';
 import {
   cachedEntry,
   dvcPipelineProject,
+  hashedEntry,
   lockText,
   writeFiles,
   type DvcPipelineProject,
@@ -393,6 +394,166 @@ describe('cmf dvc ingest: what dvc.yaml says', () => {
     );
     expect(readFileSync(join(dir, 'small.bin'), 'utf8')).toBe('small\n');
     expect(readFileSync(join(dir, 'side.bin'), 'utf8')).toBe('side\n');
+  });
+
+  it('foreach: ${var} from params.yaml with a wdir per item, matrix ${var}, merge keys: each path recorded, pull restores each', async () => {
+    const { dir, cache } = await initProject('paramfor');
+    writeFiles(dir, {
+      'params.yaml': 'datasets: [us, eu]\nmodels: [cnn, rnn]\nseeds: [1, 2]\n',
+      'src/clean.py': 'print(1)\n',
+      'runs/us/clean.csv': 'us\n',
+      'runs/eu/clean.csv': 'eu\n',
+      'models/cnn.bin': 'cnn\n',
+      'models/rnn.bin': 'rnn\n',
+      's1/out.txt': 'seed 1\n',
+      'dvc.yaml': `stages:
+  clean:
+    foreach: \${datasets}
+    do:
+      wdir: runs/\${item}
+      cmd: python ../../src/clean.py
+      deps:
+      - ../../src/clean.py
+      outs:
+      - clean.csv
+  train:
+    matrix:
+      model: \${models}
+    cmd: python train.py \${item.model}
+    outs:
+    - models/\${item.model}.bin:
+        cache: false
+  seed:
+    foreach: \${seeds}
+    do:
+      <<: &in_dir
+        wdir: s\${item}
+      cmd: gen
+      outs:
+      - out.txt
+`,
+    });
+    const code = await hashedEntry(dir, 'src/clean.py', '../../src/clean.py');
+    const clean = async (d: string) => ({
+      cmd: 'python ../../src/clean.py',
+      deps: [code],
+      outs: [await cachedEntry(dir, cache, `runs/${d}/clean.csv`, 'clean.csv')],
+    });
+    const train = async (m: string) => ({
+      cmd: `python train.py ${m}`,
+      deps: [],
+      outs: [await hashedEntry(dir, `models/${m}.bin`)],
+    });
+    writeFileSync(
+      join(dir, 'dvc.lock'),
+      lockText(
+        {
+          'clean@us': await clean('us'),
+          'clean@eu': await clean('eu'),
+          'train@cnn': await train('cnn'),
+          'train@rnn': await train('rnn'),
+          'seed@1': {
+            cmd: 'gen',
+            deps: [],
+            outs: [await cachedEntry(dir, cache, 's1/out.txt', 'out.txt')],
+          },
+        },
+        'dvc3',
+      ),
+    );
+    const j = await ingestJson(dir);
+    // Items of params.yaml keep their YAML type: seed@2, not seed@2.0.
+    expect(j.warnings).toEqual([
+      "dvc.yaml defines a stage that dvc.lock does not hold (never run; 'dvc repro' runs them), not recorded: seed@2",
+    ]);
+    expect((await artifactNames(dir)).sort()).toEqual([
+      'models/cnn.bin',
+      'models/rnn.bin',
+      'runs/eu/clean.csv',
+      'runs/us/clean.csv',
+      's1/out.txt',
+      'src/clean.py',
+    ]);
+    const r = await cmf(['artifact', 'push', '-p', 'P', '--json'], dir);
+    // The two clean.csv and out.txt; code and cache: false outs stay home.
+    expect(JSON.parse(r.stdout)).toMatchObject({ uploaded: 3, failed: [] });
+    rmSync(join(dir, '.dvc/cache'), { recursive: true });
+    rmSync(join(dir, 'runs'), { recursive: true });
+    expect((await cmf(['artifact', 'pull', '-p', 'P'], dir)).code).toBe(0);
+    expect(readFileSync(join(dir, 'runs/us/clean.csv'), 'utf8')).toBe('us\n');
+    expect(readFileSync(join(dir, 'runs/eu/clean.csv'), 'utf8')).toBe('eu\n');
+  });
+
+  it('dvc.yaml files in sub-directories are ingested too (stages named sub/dvc.yaml:name), so their outs are pushed', async () => {
+    const { dir, cache, remote } = await initProject('subdirs');
+    writeFiles(dir, {
+      'src/clean.py': 'print(1)\n',
+      'sub/in.csv': 'raw\n',
+      'sub/out/clean.csv': 'cleaned\n',
+      'sub/params.yaml': 'name: clean\n',
+      'report.txt': 'uses sub\n',
+      'sub/dvc.yaml':
+        'stages:\n  clean:\n    cmd: python ../src/clean.py ${name}\n    deps:\n    - in.csv\n    - ../src/clean.py\n    outs:\n    - out\n  later:\n    cmd: x\n',
+      'dvc.yaml':
+        'stages:\n  use_sub:\n    cmd: python report.py\n    deps:\n    - sub/out\n    outs:\n    - report.txt\n',
+      // Not read, as DVC does not read them: ignored, and in a project of its own.
+      '.dvcignore': '/ignored\n',
+      '.gitignore': '/scratch\n',
+      'scratch/dvc.yaml': 'stages: [broken\n',
+      'ignored/dvc.yaml': 'stages: [broken\n',
+      'nested/.dvc/config': '',
+      'nested/dvc.yaml': 'stages: [broken\n',
+    });
+    const subOut = await cachedEntry(dir, cache, 'sub/out');
+    writeFileSync(
+      join(dir, 'sub/dvc.lock'),
+      lockText(
+        {
+          clean: {
+            cmd: 'python ../src/clean.py clean',
+            deps: [
+              await hashedEntry(dir, 'sub/in.csv', 'in.csv'),
+              await hashedEntry(dir, 'src/clean.py', '../src/clean.py'),
+            ],
+            outs: [{ ...subOut, path: 'out' }],
+          },
+        },
+        'dvc3',
+      ),
+    );
+    writeFileSync(
+      join(dir, 'dvc.lock'),
+      lockText(
+        {
+          use_sub: {
+            cmd: 'python report.py',
+            deps: [subOut],
+            outs: [await cachedEntry(dir, cache, 'report.txt')],
+          },
+        },
+        'dvc3',
+      ),
+    );
+    const j = await ingestJson(dir);
+    expect(j.warnings).toEqual([
+      "sub/dvc.yaml defines a stage that sub/dvc.lock does not hold (never run; 'dvc repro' runs them), not recorded: sub/dvc.yaml:later",
+    ]);
+    expect(j.stageResults.map((s) => s.stage)).toEqual(['sub/dvc.yaml:clean', 'use_sub']);
+    expect((await artifactNames(dir)).sort()).toEqual([
+      'report.txt',
+      'src/clean.py',
+      'sub/in.csv',
+      'sub/out',
+    ]);
+    const push = await cmf(['artifact', 'push', '-p', 'P', '--json'], dir);
+    expect(push.code).toBe(0);
+    // sub/out (its manifest and one file) and report.txt: what dvc push sends.
+    expect(JSON.parse(push.stdout)).toMatchObject({ uploaded: 3, failed: [] });
+    expect(listFiles(remote)).toHaveLength(3);
+    rmSync(join(dir, '.dvc/cache'), { recursive: true });
+    rmSync(join(dir, 'sub/out'), { recursive: true });
+    expect((await cmf(['artifact', 'pull', '-p', 'P'], dir)).code).toBe(0);
+    expect(readFileSync(join(dir, 'sub/out/clean.csv'), 'utf8')).toBe('cleaned\n');
   });
 
   it('identical content at several paths: pull restores every path, and -a finds each', async () => {

@@ -6,14 +6,19 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pushArtifacts } from '../../src/artifacts/index.js';
+import { pullArtifacts, pushArtifacts } from '../../src/artifacts/index.js';
 import { ingestDvcPipeline, type IngestResult } from '../../src/ingest/index.js';
 import { MlmdStore, PropertyType, TypeKind } from '../../src/mlmd/index.js';
 import { listFiles } from '../helpers/artifact-project.js';
-import { dvcPipelineProject, lockText, type DvcPipelineProject } from '../helpers/dvc-pipeline.js';
+import {
+  cachedEntry,
+  dvcPipelineProject,
+  lockText,
+  type DvcPipelineProject,
+} from '../helpers/dvc-pipeline.js';
 import { MlmdSql } from '../helpers/mlmd-sql.js';
 import { tempDir } from '../helpers/tmp.js';
 import { failure } from '../helpers/failure.js';
@@ -320,6 +325,83 @@ describe('cmf dvc ingest: what lands in MLMD', () => {
       `models/rf.pkl:${oldModel}`,
       `models/rf.pkl:${newModel.md5}`,
     ]);
+  });
+});
+
+describe('cmf dvc ingest: going back to an earlier dvc.lock', () => {
+  it('lock A, lock B, lock A again: A is the newest version again and pull restores it; a fourth ingest adds nothing', async () => {
+    const p = await project();
+    const lockA = readFileSync(join(p.dir, 'dvc.lock'), 'utf8');
+    const modelA = readFileSync(join(p.dir, 'models/rf.pkl'));
+    await p.ingest();
+    // Lock B: train@rf retrained with a new param (its out in the cache), evaluate read it.
+    writeFileSync(join(p.dir, 'models/rf.pkl'), 'model B');
+    const modelB = await cachedEntry(p.dir, p.cache, 'models/rf.pkl');
+    p.stages['train@rf']!.outs = [modelB];
+    p.stages['train@rf']!.params = { 'params.yaml': { 'train.lr': 0.2 } };
+    p.stages['evaluate@rf-test']!.deps[1] = { ...modelB, path: '../models/rf.pkl' };
+    writeFileSync(join(p.dir, 'dvc.lock'), lockText(p.stages, 'dvc3'));
+    await p.ingest();
+
+    writeFileSync(join(p.dir, 'dvc.lock'), lockA);
+    const r = await p.ingest();
+    expect(r.changed).toBe(true);
+    const outcome = Object.fromEntries(r.stageResults.map((s) => [s.stage, s.outcome]));
+    // train@rf's execution linked model A already: a new one records A last. Then A is the
+    // newest at its path, and evaluate@rf-test (which read A, then B) needs nothing new.
+    expect(outcome).toMatchObject({
+      'train@rf': 'created',
+      'evaluate@rf-test': 'unchanged',
+      prepare: 'unchanged',
+      'train@lr': 'unchanged',
+    });
+    expect(r.artifacts.created).toBe(0);
+
+    rmSync(join(p.dir, 'models/rf.pkl'));
+    const pull = await pullArtifacts({
+      cwd: p.dir,
+      projectRoot: p.dir,
+      mlmdPath: p.mlmd,
+      pipeline: 'project',
+    });
+    expect(pull.failed).toEqual([]);
+    expect(readFileSync(join(p.dir, 'models/rf.pkl')).equals(modelA)).toBe(true);
+
+    const before = sha(p.mlmd);
+    expect(await p.ingest()).toMatchObject({ changed: false });
+    expect(sha(p.mlmd)).toBe(before);
+  });
+
+  it('a command changed and changed back: the first command execution does not hide the newer version', async () => {
+    const p = await project();
+    const lockA = readFileSync(join(p.dir, 'dvc.lock'), 'utf8');
+    await p.ingest();
+    writeFileSync(join(p.dir, 'models/lr.pkl'), 'model lr B');
+    p.stages['train@lr']!.outs = [await cachedEntry(p.dir, p.cache, 'models/lr.pkl')];
+    p.stages['train@lr']!.cmd = 'python src/train.py lr --fast';
+    writeFileSync(join(p.dir, 'dvc.lock'), lockText(p.stages, 'dvc3'));
+    await p.ingest();
+    writeFileSync(join(p.dir, 'dvc.lock'), lockA);
+    const r = await p.ingest();
+    expect(r.stageResults.find((s) => s.stage === 'train@lr')!.outcome).toBe('created');
+    rmSync(join(p.dir, 'models/lr.pkl'));
+    await pullArtifacts({ cwd: p.dir, projectRoot: p.dir, mlmdPath: p.mlmd, pipeline: 'project' });
+    expect(readFileSync(join(p.dir, 'models/lr.pkl'))).toEqual(Buffer.from([0x80, 4, 7]));
+  });
+
+  it('a stage whose dep is behind its producer (the producer ran again) does not flip back and forth', async () => {
+    const p = await project();
+    await p.ingest();
+    // train@rf ran again; evaluate@rf-test did not, so its lock entry still names model A.
+    writeFileSync(join(p.dir, 'models/rf.pkl'), 'model B');
+    p.stages['train@rf']!.outs = [await cachedEntry(p.dir, p.cache, 'models/rf.pkl')];
+    writeFileSync(join(p.dir, 'dvc.lock'), lockText(p.stages, 'dvc3'));
+    const r = await p.ingest();
+    expect(r.executions).toEqual({ created: 0, reused: 1, unchanged: 5 });
+    rmSync(join(p.dir, 'models/rf.pkl'));
+    await pullArtifacts({ cwd: p.dir, projectRoot: p.dir, mlmdPath: p.mlmd, pipeline: 'project' });
+    expect(readFileSync(join(p.dir, 'models/rf.pkl'), 'utf8')).toBe('model B');
+    expect(await p.ingest()).toMatchObject({ changed: false });
   });
 });
 

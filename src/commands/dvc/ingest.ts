@@ -7,7 +7,7 @@ import { ingestDvcPipeline, type IngestResult } from '../../ingest/index.js';
 export default class DvcIngest extends CmfCommand<IngestResult> {
   static override summary = "Record a DVC pipeline's dvc.lock as cmf metadata.";
   static override description =
-    'Reads dvc.lock (and dvc.yaml for wdir and cache: false) in the project root and records ' +
+    'Reads every dvc.lock of the project (and its dvc.yaml for wdir and cache: false) and records ' +
     'one stage context and one execution per stage, its params, and every dep and out as a ' +
     'Dataset with the hash, size and url DVC recorded (nothing is re-hashed). An execution ' +
     'with the same stage and command is reused; ingesting an unchanged lock file changes ' +

@@ -214,6 +214,109 @@ stages:
     ]);
   });
 
+  it('foreach: ${var} and matrix ${var} are the list or mapping the variable holds (params.yaml or vars)', () => {
+    const p = parsePipelineFile(
+      `vars:
+- sets: {us: {dir: u}, eu: {dir: e}}
+stages:
+  clean:
+    foreach: \${datasets}
+    do:
+      wdir: runs/\${item}
+      cmd: python ../../src/clean.py
+  bykey:
+    foreach: \${sets}
+    do:
+      wdir: \${item.dir}-\${key}
+      cmd: x
+  train:
+    matrix:
+      model: \${models}
+      seed: ["\${seed}"]
+    cmd: python train.py \${item.model}
+    outs:
+    - models/\${item.model}-\${item.seed}.bin:
+        cache: false
+`,
+      'dvc.yaml',
+      { datasets: ['us', 'eu'], models: ['cnn', 'rnn'], seed: 7n },
+    );
+    expect(p.stage('clean@us')!.wdir).toBe('runs/us');
+    expect(p.stage('clean@eu')!.wdir).toBe('runs/eu');
+    // Resolved in full: a key the list does not hold is a stale lock entry.
+    expect(p.stage('clean@asia')).toBeUndefined();
+    expect(p.stage('bykey@eu')!.wdir).toBe('e-eu');
+    expect(p.stage('train@rnn-7')!.warnings).toEqual([]);
+    expect(uncached(p.stage('train@rnn-7')!, 'models/rnn-7.bin')).toBe(true);
+    expect(uncached(p.stage('train@rnn-7')!, 'models/cnn-7.bin')).toBe(false);
+    expect(p.stage('train@rnn-8')).toBeUndefined();
+  });
+
+  it('YAML merge keys (<<: *anchor) are applied, as DVC loads dvc.yaml', () => {
+    const p = parsePipelineFile(`stages:
+  a:
+    <<: &base
+      wdir: work
+    cmd: python run.py a
+  b:
+    <<: *base
+    cmd: python run.py b
+    outs:
+    - <<: &nocache
+        b.txt:
+          cache: false
+`);
+    expect(p.stage('a')!.wdir).toBe('work');
+    expect(p.stage('b')!.wdir).toBe('work');
+    expect(uncached(p.stage('b')!, 'b.txt')).toBe(true);
+  });
+
+  it("a stage's own inline vars are in its scope after wdir (as DVC resolves them); vars files are warned about", () => {
+    const p = parsePipelineFile(
+      `vars:
+- conf: {dir: out}
+stages:
+  build:
+    vars:
+    - region: us
+    - conf: {ext: bin}
+    wdir: \${conf.dir}
+    cmd: python build.py
+    outs:
+    - model-\${region}.\${conf.ext}:
+        cache: false
+  bad:
+    vars:
+    - region: eu
+    wdir: out-\${region}
+    cmd: x
+  files:
+    vars:
+    - custom.yaml
+    - region: eu
+    cmd: x
+    outs:
+    - \${from_file}-\${region}.txt:
+        cache: false
+`,
+    );
+    const build = p.stage('build')!;
+    expect(build.wdir).toBe('out');
+    expect(build.warnings).toEqual([]);
+    expect(uncached(build, 'model-us.bin')).toBe(true);
+    expect(uncached(build, 'model-eu.bin')).toBe(false);
+    expect(p.stage('bad')!.wdir).toBe('.');
+    expect(p.stage('bad')!.warnings).toEqual([
+      "stage bad: cannot resolve wdir out-${region} (it uses the stage's own vars, which DVC resolves after wdir: dvc repro fails on it); paths are taken relative to dvc.yaml",
+    ]);
+    const files = p.stage('files')!;
+    expect(files.warnings).toEqual([
+      'stage files: vars custom.yaml not read (only inline vars are); references to their values match any path',
+    ]);
+    expect(uncached(files, 'anything-eu.txt')).toBe(true);
+    expect(uncached(files, 'anything-us.txt')).toBe(false);
+  });
+
   it('YAML errors name dvc.yaml and the line; an empty file has no stages', () => {
     let err: unknown;
     try {

@@ -61,8 +61,15 @@ stages:
     expect(plan.stages.map((s) => s.name)).toEqual(['train', 'report']);
     const [train, report] = plan.stages;
     expect(train!.deps).toEqual([
-      { path: 'raw/part-1.csv', oid: H('e'), versioned: true, push: true, legacy: false },
-      { path: 'notes.txt', versioned: false, push: false, legacy: true },
+      {
+        path: 'raw/part-1.csv',
+        oid: H('e'),
+        versioned: true,
+        push: true,
+        legacy: false,
+        current: true,
+      },
+      { path: 'notes.txt', versioned: false, push: false, legacy: true, current: false },
     ]);
     expect(train!.outs).toEqual([
       {
@@ -73,6 +80,7 @@ stages:
         versioned: true,
         push: true,
         legacy: false,
+        current: true,
       },
     ]);
     expect(report!.deps.map((d) => [d.path, d.versioned])).toEqual([
@@ -95,10 +103,80 @@ stages:
     );
     const plan = planIngest(root, lock, undefined);
     expect(plan.stages[0]!.outs).toEqual([
-      { path: 'out.bin', oid: H('1'), versioned: true, push: true, legacy: true },
+      { path: 'out.bin', oid: H('1'), versioned: true, push: true, legacy: true, current: true },
     ]);
     // Legacy entries need no warning: their urls name the legacy layout push and pull use.
     expect(plan.warnings).toEqual([]);
+  });
+
+  it('marks the version dvc.lock names for each path: outs over deps behind them, deps that agree, a content once per stage', async () => {
+    const root = await tempDir();
+    const e = (path: string, c: string) => `    - path: ${path}\n      md5: ${H(c)}\n`;
+    const lock = parseLockFile(`train:
+  cmd: train
+  outs:
+${e('model.bin', '2')}${e('copy.bin', '2')}eval:
+  cmd: eval
+  deps:
+${e('model.bin', '1')}${e('data.csv', '3')}${e('conf.txt', '4')}report:
+  cmd: report
+  deps:
+${e('data.csv', '3')}${e('conf.txt', '5')}`);
+    const plan = planIngest(root, lock, undefined);
+    const current = Object.fromEntries(
+      plan.stages.map((s) => [
+        s.name,
+        [...s.deps, ...s.outs].map((f) => `${f.path} ${String(f.current)}`),
+      ]),
+    );
+    expect(current).toEqual({
+      // copy.bin: the same content as model.bin, recorded once for the stage (under model.bin).
+      train: ['model.bin true', 'copy.bin false'],
+      // eval ran before train's last run: its model.bin is behind; conf.txt's deps disagree.
+      eval: ['model.bin false', 'data.csv true', 'conf.txt false'],
+      report: ['data.csv true', 'conf.txt false'],
+    });
+  });
+
+  it('warns of dvc.yaml stages never run (no lock entry) and of lock entries whose command dvc.yaml changed', async () => {
+    const root = await tempDir();
+    const lock = parseLockFile(`schema: '2.0'
+stages:
+  same:
+    cmd: python same.py
+  list:
+    cmd: [prep, run]
+  changed:
+    cmd: python old.py
+  gen@1:
+    cmd: gen 1
+`);
+    const yaml = parsePipelineFile(`vars:
+- script: old
+stages:
+  same:
+    cmd: python same.py
+  list:
+    cmd:
+    - prep
+    - run
+  changed:
+    cmd: python \${script}-new.py
+  never:
+    cmd: python never.py
+  gen:
+    foreach: [1, 2]
+    do:
+      cmd: gen \${item}
+  unknown:
+    foreach: \${from_file}
+    do:
+      cmd: x
+`);
+    expect(planIngest(root, lock, yaml).warnings).toEqual([
+      "dvc.yaml defines 2 stages that dvc.lock does not hold (never run; 'dvc repro' runs them), not recorded: never, gen@2",
+      "dvc.yaml changed the command of a stage since dvc.lock was written (DVC reruns them on 'dvc repro'); recorded with the command dvc.lock holds: changed",
+    ]);
   });
 
   it('skips lock stages dvc.yaml no longer defines (DVC ignores them), naming them in one warning', async () => {
