@@ -4,12 +4,12 @@
  * and checked first; then one MLMD transaction writes it all, or nothing.
  */
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { pathFromMlmdDir } from '../cmf/project.js';
 import { listPipelines } from '../cmf/query.js';
 import { findProjectRoot, loadDvcConfig, resolveMlmdPath } from '../config/index.js';
-import { ConfigError, UsageError } from '../errors/index.js';
+import { CmfError, ConfigError, UsageError } from '../errors/index.js';
+import { readRegularFile } from '../fs/regular-file.js';
 import { GitRepo } from '../git/index.js';
 import { MlmdStore } from '../mlmd/index.js';
 import { parseLockFile, type LockFile } from './lock-file.js';
@@ -87,12 +87,15 @@ async function defaultRemoteUrl(root: string): Promise<string> {
  */
 async function defaultParams(root: string): Promise<Record<string, unknown>> {
   try {
-    const y = parseYamlInput(await readFile(join(root, 'params.yaml'), 'utf8'), 'params.yaml');
+    const text = await readRegularFile(join(root, 'params.yaml'), 'utf8');
+    const y = parseYamlInput(text, 'params.yaml');
     const data = y.doc.toJS() as unknown;
     return data && typeof data === 'object' && !Array.isArray(data)
       ? (data as Record<string, unknown>)
       : {};
-  } catch {
+  } catch (err) {
+    // A FIFO or directory there would give none silently: say what it is.
+    if (err instanceof CmfError && err.code === 'NOT_A_REGULAR_FILE') throw err;
     return {};
   }
 }
@@ -125,7 +128,7 @@ async function readPlan(root: string, git: GitRepo | undefined): Promise<IngestP
       : { schema: '2.0', stages: [] };
     const pipeline = d.hasYaml
       ? parsePipelineFile(
-          await readFile(join(abs, PIPELINE_FILE), 'utf8'),
+          await readRegularFile(join(abs, PIPELINE_FILE), 'utf8'),
           named(PIPELINE_FILE),
           await defaultParams(abs),
         )

@@ -3,10 +3,10 @@
  * that name the file and line. Integers are read as bigints so that `3` and `3.0` stay distinguishable
  * (an int and a double), as DVC's YAML 1.2 loader keeps them.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isScalar, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { IntegrityError, NotFoundError } from '../errors/index.js';
+import { readRegularFile } from '../fs/regular-file.js';
 
 export interface YamlInput {
   /** The file as named in messages (relative to the project root). */
@@ -82,7 +82,7 @@ export function parseYamlInput(text: string, file: string): YamlInput {
 /** The text of the lock file; a missing one is INGEST_NO_DVC_LOCK (exit 3). */
 export async function readLockText(abs: string): Promise<string> {
   try {
-    return await readFile(abs, 'utf8');
+    return await readRegularFile(abs, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new NotFoundError('INGEST_NO_DVC_LOCK', `No dvc.lock in ${dirname(abs)}`, {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listFiles } from '../helpers/artifact-project.js';
-import { isolatedEnv, runCmf } from '../helpers/cli.js';
+import { isolatedEnv, runCmf, runCmfOrKill } from '../helpers/cli.js';
 import {
   cachedEntry,
   dvcPipelineProject,
@@ -214,6 +214,27 @@ describe('cmf dvc ingest', () => {
     expect(none.code).toBe(3);
     expect(none.stderr).toMatch(/^Error: No dvc\.lock in /);
     expect(listFiles(dir)).toEqual(['.dvc/config']);
+  });
+
+  it('a FIFO where dvc.lock, dvc.yaml or params.yaml should be: exit 5 naming it, no hang', async () => {
+    const dir = join(root, 'fifo');
+    mkdirSync(join(dir, '.dvc'), { recursive: true });
+    writeFileSync(
+      join(dir, '.dvc/config'),
+      `[core]\n    remote = r\n['remote "r"']\n    url = ${p.remote}\n`,
+    );
+    const lock = "schema: '2.0'\nstages:\n  s:\n    cmd: echo\n";
+    for (const name of ['dvc.lock', 'dvc.yaml', 'params.yaml']) {
+      for (const f of ['dvc.lock', 'dvc.yaml', 'params.yaml'])
+        rmSync(join(dir, f), { force: true });
+      if (name !== 'dvc.lock') writeFileSync(join(dir, 'dvc.lock'), lock);
+      if (name === 'params.yaml')
+        writeFileSync(join(dir, 'dvc.yaml'), 'stages:\n  s:\n    cmd: echo\n');
+      execFileSync('mkfifo', [join(dir, name)]);
+      const r = await runCmfOrKill(['dvc', 'ingest'], { cwd: dir, env });
+      expect(r.code, `${name}: ${r.stderr}`).toBe(5);
+      expect(r.stderr).toContain(`${join(dir, name)} is a FIFO (named pipe), not a regular file`);
+    }
   });
 
   it('(root) an MLMD file on a full file system: exit 1, MLMD_DISK_FULL with a hint, no empty file left', async (ctx) => {
