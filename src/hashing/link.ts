@@ -13,7 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { tempPathBeside, trackTemp, untrackTemp } from '../fs/atomic.js';
 import { sweepStaleTemps } from '../fs/stale-temps.js';
 import { readSmallFile } from '../fs/small-read.js';
-import { UsageError } from '../errors/index.js';
+import { isNoSpaceError, noSpaceError, OperationError, UsageError } from '../errors/index.js';
 
 /**
  * Placing cache objects in the workspace with DVC's link types (spec/formats.md A3).
@@ -172,6 +172,14 @@ export class Linker {
    * at `dest` atomically. Returns the link type used.
    */
   async place(src: string, dest: string, opts: PlaceOptions): Promise<LinkType> {
+    try {
+      return await this.placeOnce(src, dest, opts);
+    } catch (err) {
+      throw placeError(err, dest);
+    }
+  }
+
+  private async placeOnce(src: string, dest: string, opts: PlaceOptions): Promise<LinkType> {
     const dir = dirname(dest);
     const checked = this.ensureDir(dir);
     try {
@@ -220,4 +228,27 @@ export class Linker {
     }
     throw lastError;
   }
+}
+
+/**
+ * A failed write of `dest` as the error a user can act on: it names `dest` (Node's names the
+ * temp file it was built under) and says why. Other errors are returned unchanged.
+ */
+function placeError(err: unknown, dest: string): unknown {
+  if (isNoSpaceError(err)) return noSpaceError(dest, err);
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') return err;
+  const dir = dirname(dest);
+  return new OperationError(
+    'PERMISSION_DENIED',
+    `Cannot write ${dest}: ${code === 'EROFS' ? 'its file system is read-only' : 'permission denied'} (${code})`,
+    {
+      hint:
+        code === 'EROFS'
+          ? `Pull where the file system is writable (mount ${dir} read-write), then run the command again.`
+          : `Make ${dir} writable for you (\`ls -ld ${dir}\` shows its owner and mode), then run the command again.`,
+      data: { path: dest, errno: code },
+      cause: err,
+    },
+  );
 }

@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import {
   chmod,
   lstat,
+  mkdir,
   mkdtemp,
   readdir,
   readFile,
@@ -12,7 +14,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { UsageError } from '../../../src/errors/index.js';
+import { OperationError, UsageError } from '../../../src/errors/index.js';
+import { canMount, fill, mountSmallTmpfs, unfill } from '../../helpers/full-fs.js';
 import { Linker, parseLinkTypes, SMALL_FILE, workspaceMode } from '../../../src/hashing/link.js';
 
 let dir: string;
@@ -143,6 +146,33 @@ describe('Linker', () => {
       code: 'ENOENT',
     });
     expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe.skipIf(!canMount)('Linker on a file system that refuses the write (root: mounts)', () => {
+  it('read-only or full: the error names the file placed, not its temp file, with a hint', async () => {
+    const ws = join(dir, 'ws');
+    const unmount = mountSmallTmpfs(ws);
+    if (!unmount) return;
+    try {
+      const dest = join(ws, 'sub', 'a.txt');
+      await mkdir(join(ws, 'sub'));
+      fill(ws);
+      const full = await new Linker(['copy']).place(obj, dest, { size: 8 }).catch((e) => e);
+      expect(full).toMatchObject({ code: 'DISK_FULL', data: { path: dest } });
+      unfill(ws);
+      spawnSync('mount', ['-o', 'remount,ro', ws]);
+      const ro = await new Linker(['copy']).place(obj, dest, { size: 8 }).catch((e) => e);
+      expect(ro).toBeInstanceOf(OperationError);
+      expect(ro).toMatchObject({ code: 'PERMISSION_DENIED', data: { path: dest, errno: 'EROFS' } });
+      expect((ro as OperationError).message).toBe(
+        `Cannot write ${dest}: its file system is read-only (EROFS)`,
+      );
+      expect((ro as OperationError).hint).toContain(join(ws, 'sub'));
+      expect(await readdir(join(ws, 'sub'))).toEqual([]);
+    } finally {
+      unmount();
+    }
   });
 });
 
