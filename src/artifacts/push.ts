@@ -31,6 +31,8 @@ export interface PushArtifactsResult {
   skipped: string[];
   /** Artifacts left out as `dvc push` leaves them out (`push: false` in dvc.yaml). */
   notPushed: string[];
+  /** What is odd about the remote without failing anything, one line each (as pull's). */
+  warnings: string[];
 }
 
 /**
@@ -67,6 +69,7 @@ export async function pushArtifacts(opts: PushArtifactsOptions): Promise<PushArt
     failed: await describeFailures(r.failed, ctx.cache, owners),
     skipped,
     notPushed,
+    warnings: driver.warnings?.() ?? [],
   });
   try {
     // Legacy objects go to the legacy layout, as `dvc push` splits them off (formats.md A4.2).

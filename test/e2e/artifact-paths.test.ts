@@ -196,6 +196,26 @@ describe('names recorded on Windows', () => {
     const odd = readdirSync(dir).filter((f) => f.includes('\\') || f.startsWith('C:'));
     expect(odd).toEqual([]);
   });
+
+  it('a local remote url holding a Windows path: push and pull say so (text and --json)', async () => {
+    const dir = clone();
+    cpSync(join(project, '.dvc/cache'), join(dir, '.dvc/cache'), { recursive: true });
+    const config = join(dir, '.dvc/config');
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace(/^(\s*url = ).*$/m, '$1C:\\Users\\me\\remote'),
+    );
+    for (const verb of ['push', 'pull']) {
+      const r = await cmf(['artifact', verb, '-p', 'Colon'], dir);
+      expect(r.stderr, verb).toMatch(
+        /^Warning: remote '.*' is the directory .*: its url holds the Windows path C:\\Users\\me\\remote/m,
+      );
+      const j = await cmf(['artifact', verb, '-p', 'Colon', '--json'], dir);
+      expect(JSON.parse(j.code === 0 ? j.stdout : j.stderr), verb).toMatchObject({
+        warnings: [expect.stringContaining('its url holds the Windows path')],
+      });
+    }
+  });
 });
 
 describe('paths that hold a colon', () => {

@@ -49,6 +49,7 @@ export default class ArtifactPush extends CmfCommand<PushArtifactsResult> {
         `${r.uploaded} uploaded (${formatBytes(r.bytes)}), ${r.present} already there, ` +
           `${r.failed.length} failed — ${counted(r.artifacts, 'artifact')} of ${pipeline} to ${r.remote}`,
       );
+      for (const w of r.warnings) this.logToStderr(`Warning: ${w}`);
       if (r.skipped.length > 0)
         this.logToStderr(`Skipped (no recorded hash): ${r.skipped.join(', ')}`);
       if (r.notPushed.length > 0)
