@@ -2,6 +2,7 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync } fr
 import type { Stats } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
 import { IntegrityError } from '../errors/index.js';
+import { fileKind } from './file-kind.js';
 
 /**
  * Reads of files the user controls (config files, `.dvc` files, `.gitignore`s) that refuse
@@ -16,25 +17,16 @@ import { IntegrityError } from '../errors/index.js';
 
 const FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 
-function kind(st: Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isSocket()) return 'a socket';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  return 'not a regular file';
-}
-
 /** The error for `path`, which is `st`; `hint` says what the file is for, when the caller knows. */
 export function notRegularFile(path: string, st: Stats, hint?: string): IntegrityError {
   return new IntegrityError(
     'NOT_A_REGULAR_FILE',
-    `${path} is ${kind(st)}, not a regular file; cmf reads it as one`,
+    `${path} is a ${fileKind(st)}, not a regular file; cmf reads it as one`,
     {
       hint:
         hint ??
         `Replace ${path} by a regular file (or remove it, if it is not needed), then run the command again.`,
-      data: { path, kind: kind(st) },
+      data: { path, kind: fileKind(st) },
     },
   );
 }

@@ -5,6 +5,7 @@
  */
 import { statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
+import { fileKind } from '../fs/file-kind.js';
 import {
   CmfError,
   IntegrityError,
@@ -250,15 +251,6 @@ export function notRegularFileError(path: string, stats: Stats, cause?: unknown)
     },
   );
   return withProblem(err, stats.isDirectory() ? 'directory' : 'not-regular');
-}
-
-function fileKind(stats: Stats): string {
-  if (stats.isDirectory()) return 'directory';
-  if (stats.isCharacterDevice()) return 'character device';
-  if (stats.isBlockDevice()) return 'block device';
-  if (stats.isFIFO()) return 'named pipe (FIFO)';
-  if (stats.isSocket()) return 'socket';
-  return 'special file';
 }
 
 export function busyError(path: string, timeoutMs: number, cause: unknown): OperationError {

@@ -31,9 +31,9 @@ describe('readRegularFile', () => {
     await new Promise<void>((r) => server.listen(join(dir, 'sock'), r));
     try {
       for (const [name, kind] of [
-        ['fifo', 'a FIFO (named pipe)'],
-        ['sock', 'a socket'],
-        ['.', 'a directory'],
+        ['fifo', 'FIFO (named pipe)'],
+        ['sock', 'socket'],
+        ['.', 'directory'],
       ] as const) {
         const path = join(dir, name);
         const expected = { code: 'NOT_A_REGULAR_FILE', exitCode: 5, data: { path, kind } };

@@ -248,7 +248,7 @@ describe('opening files that are not a v10 MLMD store', () => {
     execFileSync('mkfifo', [fifo]);
     for (const [path, kind] of [
       ['/dev/null', 'character device'],
-      [fifo, 'named pipe (FIFO)'],
+      [fifo, 'FIFO (named pipe)'],
     ] as const) {
       for (const opts of [{ readonly: true }, { create: true }]) {
         let caught: unknown;

@@ -76,7 +76,7 @@ describe('server store hints', () => {
     expect(given.hint).toMatch(/^--database names a device, FIFO or socket/);
     execFileSync('mkfifo', [join(dataDir, 'mlmd')]);
     const byDefault = await openError(undefined, dataDir);
-    expect(byDefault.message).toContain('named pipe (FIFO)');
+    expect(byDefault.message).toContain('FIFO (named pipe)');
     expect(byDefault.hint).toMatch(
       /^The server's default store in --data-dir is not a regular file/,
     );
