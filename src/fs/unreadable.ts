@@ -8,6 +8,6 @@ export function unreadableReason(err: unknown): string {
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EISDIR') return 'it is a directory';
   if (code === 'NOT_A_REGULAR_FILE')
-    return `it is ${(err as { data: { kind: string } }).data.kind}`;
+    return `it is a ${(err as { data: { kind: string } }).data.kind}`;
   return `cannot read it (${code ?? String(err)})`;
 }

@@ -206,7 +206,13 @@ export function accessDenied(
 }
 
 export function remoteFailed(location: string, what: string, err: unknown): OperationError {
-  const msg = err instanceof Error ? err.message : String(err);
+  const raw = err instanceof Error ? err.message : String(err);
+  // Node's words for a connection closed in the middle of an answer ('aborted', 'response
+  // aborted', 'socket hang up' with ECONNRESET) say nothing to a user.
+  const reset = (err as NodeJS.ErrnoException | undefined)?.code === 'ECONNRESET';
+  const msg = reset
+    ? `the connection was closed before the whole answer came (${raw}, ECONNRESET)`
+    : raw;
   return new OperationError('REMOTE_FAILED', `${what} on ${location} failed: ${msg}`, {
     hint: 'Retry; objects already transferred are not transferred again.',
     data: { location },

@@ -464,7 +464,7 @@ export class S3Driver implements RemoteDriver {
       url.search = query.map(([k, v]) => `${k}=${uriEncode(v)}`).join('&');
       const res = await this.request('GET', url, `list ${prefix}`);
       if (res.statusCode !== 200) throw await this.failure(res, `list ${prefix}`);
-      const xml = await readText(res);
+      const xml = await this.answerText(res, `list ${prefix}`);
       for (const m of xml.matchAll(/<Key>([^<]*)<\/Key>/g)) {
         const rel = xmlText(m[1]!).slice(this.prefix.length);
         if (!isTempName(rel.slice(rel.lastIndexOf('/') + 1))) yield rel;
@@ -580,7 +580,7 @@ export class S3Driver implements RemoteDriver {
         res.resume();
         return;
       }
-      const xml = await readText(res);
+      const xml = await this.answerText(res, what);
       const now = Date.parse(res.headers.date ?? '') || Date.now();
       const staleMs = this.settings.staleUploadMs ?? STALE_UPLOAD_MS;
       for (const [, upload] of xml.matchAll(/<Upload>([\s\S]*?)<\/Upload>/g)) {
@@ -662,6 +662,15 @@ export class S3Driver implements RemoteDriver {
     const res = await this.request('GET', this.objectUrl(key), what);
     if (res.statusCode !== 200) throw await this.failure(res, what, key);
     await this.receive(res, target, opts, what);
+  }
+
+  /** A 200 answer's body as text; a connection lost while reading it is a transport error. */
+  private async answerText(res: IncomingMessage, what: string): Promise<string> {
+    try {
+      return await readText(res);
+    } catch (err) {
+      throw this.http.transportError(this.target, what, err);
+    }
   }
 
   private async receive(
