@@ -168,7 +168,9 @@ describe('s3 remote', () => {
       ).map((u) => u.UploadId);
     const killed = await start(prefix + key);
     const otherKey = await start(`${prefix}${key.slice(0, -1)}0`);
-    await new Promise((r) => setTimeout(r, 3_000));
+    // `killed` is 7 s old or more when the push looks; `live` must stay younger than the
+    // 4 s limit until then (uploading its part and the push's start on a loaded machine).
+    await new Promise((r) => setTimeout(r, 7_000));
     const live = await start(prefix + key);
 
     const d = await S3Driver.open({
@@ -176,7 +178,7 @@ describe('s3 remote', () => {
       endpoint: rgw.endpoint,
       accessKeyId: rgw.accessKeyId,
       secretAccessKey: rgw.secretAccessKey,
-      staleUploadMs: 2_000,
+      staleUploadMs: 4_000,
     });
     try {
       await d.put(key, file);
