@@ -90,7 +90,7 @@ export async function tlsOptions(remote: RemoteConfig, cwd = '.'): Promise<TlsOp
   return { sslVerify: true, ca: pem };
 }
 
-/** A timeout option of the remote (DVC's read_timeout / connect_timeout: seconds), in ms. */
+/** A timeout option of the remote (DVC's read_timeout / connect_timeout, SSH's timeout: seconds), in ms. */
 function timeoutMs(remote: RemoteConfig, name: string): number | undefined {
   const v = remote.options[name];
   if (v === undefined || v.trim() === '') return undefined;
@@ -193,7 +193,7 @@ export async function openRemote(
         knownHostsPath: o.known_hosts ? expandHome(o.known_hosts) : undefined,
         // The command-line option or the remote's setting: either one is an explicit yes.
         acceptNewHostKey: opts.acceptNewHostKey === true || bool(o.accept_new_host_key) === true,
-        timeout: o.timeout ? Number(o.timeout) * 1000 : undefined,
+        timeout: timeoutMs(remote, 'timeout'),
       });
     }
     case 'osdf': {

@@ -120,5 +120,14 @@ describe('remote factory', () => {
       options: { read_timeout: '120', connect_timeout: '2.5' },
     });
     await d.close();
+    // The SSH remote's `timeout` too (it was taken as NaN or a negative time, silently).
+    for (const value of ['abc', '-5', '0']) {
+      await expect(
+        openRemote({ name: 'box', url: 'ssh://u@127.0.0.1/srv', options: { timeout: value } }),
+      ).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining('timeout'),
+      });
+    }
   });
 });
