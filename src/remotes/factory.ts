@@ -90,7 +90,10 @@ export async function tlsOptions(remote: RemoteConfig, cwd = '.'): Promise<TlsOp
   return { sslVerify: true, ca: pem };
 }
 
-/** A timeout option of the remote (DVC's read_timeout / connect_timeout, SSH's timeout: seconds), in ms. */
+/**
+ * A timeout option of the remote (DVC's read_timeout / connect_timeout, SSH's timeout:
+ * seconds), in ms.
+ */
 function timeoutMs(remote: RemoteConfig, name: string): number | undefined {
   const v = remote.options[name];
   if (v === undefined || v.trim() === '') return undefined;
