@@ -221,6 +221,27 @@ export function remoteFailed(location: string, what: string, err: unknown): Oper
 }
 
 /**
+ * A directory stands where an object file belongs (`path`): no cmf or DVC write makes one
+ * there, so someone did; every retry would fail alike.
+ */
+export function objectIsDirectory(
+  location: string,
+  what: string,
+  path: string,
+  cause?: unknown,
+): OperationError {
+  return new OperationError(
+    'REMOTE_OBJECT_IS_DIRECTORY',
+    `${what} on ${location} failed: ${path} is a directory, where the object's file belongs`,
+    {
+      hint: `Neither cmf nor DVC makes directories there: move ${path} aside on the remote (check what it holds first), then run the command again.`,
+      data: { location, path },
+      cause,
+    },
+  );
+}
+
+/**
  * The connection to the server ended in the middle of the work (server stopped, network or
  * relay dropped it) and the work could not be resumed: `detail` says how it ended, `after`
  * why it was not resumed (a new connection failed, or was lost too).

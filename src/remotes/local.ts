@@ -29,6 +29,7 @@ import {
 import {
   missingObject,
   permissionDenied,
+  objectIsDirectory,
   remoteFailed,
   remoteFull,
   remoteRootMissing,
@@ -76,7 +77,7 @@ export class LocalDriver implements RemoteDriver {
       return (await stat(this.path(key))).isFile();
     } catch (err) {
       if (isMissing(err)) return false;
-      throw this.failure(`stat ${key}`, err);
+      throw this.failure(`stat ${key}`, err, key);
     }
   }
 
@@ -110,7 +111,7 @@ export class LocalDriver implements RemoteDriver {
       try {
         await mkdirp(dir);
       } catch (err) {
-        throw this.failure(`upload of ${key}`, err);
+        throw this.failure(`upload of ${key}`, err, key);
       }
       this.madeDirs.add(dir);
       this.sweepOnce(dir);
@@ -143,7 +144,7 @@ export class LocalDriver implements RemoteDriver {
       if (isMissing(err) && typeof source === 'string') {
         throw new OperationError('LOCAL_FILE_MISSING', `Cannot read ${source}`, { cause: err });
       }
-      throw this.failure(`upload of ${key}`, err);
+      throw this.failure(`upload of ${key}`, err, key);
     } finally {
       untrackTemp(tmp);
     }
@@ -207,7 +208,7 @@ export class LocalDriver implements RemoteDriver {
 
   /** A missing object, or a missing remote directory (then every object is: one error). */
   private downloadFailure(key: string, err: unknown): CmfError {
-    if (!isMissing(err)) return this.failure(`download of ${key}`, err);
+    if (!isMissing(err)) return this.failure(`download of ${key}`, err, key);
     if (!existsSync(this.root)) return remoteRootMissing(this.location, this.root, err);
     return missingObject(this.location, key, err);
   }
@@ -216,7 +217,7 @@ export class LocalDriver implements RemoteDriver {
    * Permission and space errors stop the whole transfer with one error: every other object
    * would fail the same way (and they are not worth retrying). Anything else is REMOTE_FAILED.
    */
-  private failure(what: string, err: unknown): CmfError {
+  private failure(what: string, err: unknown, key?: string): CmfError {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (isNoSpaceError(err)) return remoteFull(this.location, what, this.root, err, false);
     if (ACCESS_CODES.has(code)) {
@@ -230,6 +231,9 @@ export class LocalDriver implements RemoteDriver {
         readOnly,
       };
       return permissionDenied(this.location, what, access, err);
+    }
+    if (code === 'EISDIR' && key !== undefined) {
+      return objectIsDirectory(this.location, what, this.path(key), err);
     }
     return remoteFailed(this.location, what, err);
   }

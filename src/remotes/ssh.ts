@@ -22,6 +22,7 @@ import {
   connectionLost,
   missingObject,
   networkCode,
+  objectIsDirectory,
   remoteFailed,
   remoteFull,
   remoteRootMissing,
@@ -219,6 +220,8 @@ const MAX_REQUESTS_PER_CONNECTION = 32;
 const MAX_RECONNECTS = 3;
 
 /** SFTP status codes (draft-ietf-secsh-filexfer): 3 permission denied; 14/15 of v5+ servers. */
+/** SFTP's status codes (draft-ietf-secsh-filexfer): 4 is its generic FAILURE. */
+const SFTP_FAILURE = 4;
 const SFTP_PERMISSION_DENIED = 3;
 const SFTP_NO_SPACE = new Set([14, 15]);
 
@@ -564,8 +567,23 @@ export class SshDriver implements RemoteDriver {
     return remoteFailed(this.location, what, err);
   }
 
+  /**
+   * For SFTP's generic FAILURE about `key`'s object (all a server says when a rename meets a
+   * directory there): that directory, named. Undefined when it is something else.
+   */
+  private async directoryAt(err: unknown, what: string, key: string): Promise<Error | undefined> {
+    const code = (err as { code?: unknown } | undefined)?.code;
+    // ssh2-sftp-client's own check before a download says ERR_BAD_PATH "Not a regular file".
+    if (code !== SFTP_FAILURE && code !== 'ERR_BAD_PATH') return undefined;
+    const path = this.path(key);
+    const kind = await this.run(`stat of ${key}`, (s) => s.client.exists(path)).catch(() => false);
+    return kind === 'd' ? objectIsDirectory(this.location, what, this.urlOf(path), err) : undefined;
+  }
+
   /** A missing object, or a missing remote directory (then every object is: one error). */
   private async downloadFailure(err: unknown, key: string): Promise<Error> {
+    const inTheWay = await this.directoryAt(err, `download of ${key}`, key);
+    if (inTheWay) return inTheWay;
     const failure = this.fail(err, `download of ${key}`, key);
     if (!(failure instanceof CmfError) || failure.code !== 'REMOTE_OBJECT_MISSING') return failure;
     this.rootExists ??= this.run('stat of the remote directory', (s) =>
@@ -735,7 +753,10 @@ export class SshDriver implements RemoteDriver {
       // A stream cannot be read twice: its upload is not retried.
       await this.run(`upload of ${key}`, upload, typeof source === 'string');
     } catch (err) {
-      throw this.fail(err, `upload of ${key}`, undefined, true, dir);
+      throw (
+        (await this.directoryAt(err, `upload of ${key}`, key)) ??
+        this.fail(err, `upload of ${key}`, undefined, true, dir)
+      );
     } finally {
       await sweep;
     }

@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { objectKey } from '../../../src/remotes/driver.js';
 import { LocalDriver } from '../../../src/remotes/local.js';
 import {
   partialResult,
@@ -72,6 +74,26 @@ describe('local remote faults that doom every object', () => {
       code: 'REMOTE_NOT_WRITABLE',
       hint: expect.stringContaining('/sys/cmf-test-remote'),
     });
+  });
+
+  it('a directory where an object belongs is named, on upload and download (was a bare EISDIR)', async () => {
+    const dir = await tempDir();
+    const driver = new LocalDriver(join(dir, 'remote'));
+    const bytes = Buffer.from('an object\n');
+    const key = objectKey(createHash('md5').update(bytes).digest('hex'));
+    writeFileSync(join(dir, 'obj'), bytes);
+    await driver.put(key, join(dir, 'obj'));
+    const onRemote = join(dir, 'remote', key);
+    rmSync(onRemote, { force: true });
+    mkdirSync(join(onRemote, 'inside'), { recursive: true });
+    const expected = {
+      code: 'REMOTE_OBJECT_IS_DIRECTORY',
+      message: expect.stringContaining(
+        `${onRemote} is a directory, where the object's file belongs`,
+      ),
+    };
+    await expect(driver.get(key, join(dir, 'back'))).rejects.toMatchObject(expected);
+    await expect(driver.put(key, join(dir, 'obj'))).rejects.toMatchObject(expected);
   });
 });
 

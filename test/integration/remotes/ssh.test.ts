@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -329,6 +329,31 @@ describe('ssh remote connections', () => {
         exitCode: 3,
         message: expect.stringContaining(`${sshd.dataDir}/no-such-dir`),
       });
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('a directory where an object belongs is named (SFTP says only "Failure"), on upload and download', async () => {
+    const root = randomBytes(6).toString('hex');
+    const d = await openRemote(remote({}, root));
+    const dir = await tempDir();
+    try {
+      const bytes = Buffer.from('an object\n');
+      const key = objectKey(createHash('md5').update(bytes).digest('hex'));
+      await writeFile(join(dir, 'obj'), bytes);
+      await d.put(key, join(dir, 'obj'));
+      const onServer = join(sshd.dataDir, root, key);
+      await rm(onServer);
+      await mkdir(join(onServer, 'inside'), { recursive: true });
+      const expected = {
+        code: 'REMOTE_OBJECT_IS_DIRECTORY',
+        message: expect.stringContaining(
+          `${onServer} is a directory, where the object's file belongs`,
+        ),
+      };
+      await expect(d.get(key, join(dir, 'back'))).rejects.toMatchObject(expected);
+      await expect(d.put(key, join(dir, 'obj'))).rejects.toMatchObject(expected);
     } finally {
       await d.close();
     }
