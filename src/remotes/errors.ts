@@ -180,6 +180,33 @@ export function stoppedAnswering(
 }
 
 /**
+ * A server that answers reads and listings but leaves every upload unanswered (out of space,
+ * a full Ceph cluster, a read-only mode): one error stops the transfer instead of each object
+ * waiting out every retry.
+ */
+export function writesNotAnswered(
+  endpoint: string,
+  hostPort: string,
+  count: number,
+  seconds: number,
+  cause?: unknown,
+): OperationError {
+  return new OperationError(
+    'REMOTE_NOT_ANSWERING',
+    `The ${endpoint} answers other requests but left ${count} uploads in a row unanswered ` +
+      `for ${seconds} s each: it does not accept writes now`,
+    {
+      hint:
+        `Check the server at ${hostPort} for free space, quotas or a read-only mode, then run ` +
+        'the command again (what was uploaded stays). A server that is only slow to store: ' +
+        'raise read_timeout (seconds) for the remote in .dvc/config.',
+      data: { endpoint, hostPort, seconds, unansweredWrites: count },
+      cause,
+    },
+  );
+}
+
+/**
  * The credentials were accepted but their account lacks permission for an operation (S3
  * AccessDenied): not a credential problem, so the hint is about the bucket's policy.
  */

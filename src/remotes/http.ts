@@ -9,6 +9,7 @@ import {
   networkCode,
   notAnswering,
   stoppedAnswering,
+  writesNotAnswered,
   remoteFailed,
   tlsCode,
   tlsFailed,
@@ -84,6 +85,11 @@ export interface HttpTarget {
   tlsHint?: string;
 }
 
+/** Writes in a row that time out, while the endpoint answers other requests, to give up. */
+const UNANSWERED_WRITES_FATAL = 3;
+
+const isWrite = (method: string): boolean => method === 'PUT' || method === 'POST';
+
 export class HttpTransport {
   private readonly settings: HttpSettings;
   private readonly httpAgent: HttpAgent;
@@ -96,6 +102,12 @@ export class HttpTransport {
    * without the endpoint answering anything from their start (reset by any answer).
    */
   private readonly silentTimeouts = new Map<string, number>();
+  /**
+   * host:port of endpoints that have answered before: how many writes (PUT, POST) timed out
+   * in a row without an answer, whatever else it answered (reset by an answered write). A
+   * server out of space can go on answering reads and listings while every upload hangs.
+   */
+  private readonly unansweredWrites = new Map<string, number>();
   private readonly firstAnswerMs: number;
 
   constructor(settings: HttpSettings) {
@@ -134,6 +146,7 @@ export class HttpTransport {
     const response = new Promise<IncomingMessage>((resolve, reject) => {
       req.on('response', (res) => {
         this.noteAnswer(target);
+        if (isWrite(r.method)) this.unansweredWrites.delete(target.hostPort);
         // The body may take as long as the request's own idle limit allows.
         if (waitMs !== idleMs) req.setTimeout(idleMs);
         resolve(res);
@@ -150,7 +163,7 @@ export class HttpTransport {
       return await response;
     } catch (err) {
       req.destroy();
-      throw this.failure(target, `${r.method} ${r.url.pathname}`, err, startedAt);
+      throw this.failure(target, `${r.method} ${r.url.pathname}`, err, startedAt, r.method);
     }
   }
 
@@ -169,10 +182,17 @@ export class HttpTransport {
    * this run stops the transfer (one error instead of one slow retried failure per object):
    * unreachable if the connection itself never came up, else not answering. So does the
    * second timeout in a row during which an endpoint that did answer answered nothing at all
-   * (it went silent: each object would otherwise wait out every retry). A single timeout, or
-   * one while other requests get answers, is transient (retried).
+   * (it went silent: each object would otherwise wait out every retry), and the third write
+   * in a row that timed out while reads were answered. A single timeout, or one while other
+   * requests get answers, is transient (retried).
    */
-  private failure(target: HttpTarget, what: string, err: unknown, startedAt: number): Error {
+  private failure(
+    target: HttpTarget,
+    what: string,
+    err: unknown,
+    startedAt: number,
+    method = 'GET',
+  ): Error {
     const t = err as {
       code?: unknown;
       connecting?: boolean;
@@ -188,10 +208,21 @@ export class HttpTransport {
       if (t.unanswered !== false) {
         return notAnswering(endpoint, target.hostPort, seconds(t.waitMs), err);
       }
-    } else if (lastAnswer < startedAt) {
-      const silent = (this.silentTimeouts.get(target.hostPort) ?? 0) + 1;
-      this.silentTimeouts.set(target.hostPort, silent);
-      if (silent >= 2) return stoppedAnswering(endpoint, target.hostPort, seconds(t.waitMs), err);
+    } else {
+      if (lastAnswer < startedAt) {
+        const silent = (this.silentTimeouts.get(target.hostPort) ?? 0) + 1;
+        this.silentTimeouts.set(target.hostPort, silent);
+        if (silent >= 2) {
+          return stoppedAnswering(endpoint, target.hostPort, seconds(t.waitMs), err);
+        }
+      }
+      if (isWrite(method)) {
+        const unanswered = (this.unansweredWrites.get(target.hostPort) ?? 0) + 1;
+        this.unansweredWrites.set(target.hostPort, unanswered);
+        if (unanswered >= UNANSWERED_WRITES_FATAL) {
+          return writesNotAnswered(endpoint, target.hostPort, unanswered, seconds(t.waitMs), err);
+        }
+      }
     }
     return this.transportError(target, what, err);
   }

@@ -121,6 +121,34 @@ describe('HTTP timeouts', () => {
     }
   });
 
+  it('uploads that time out while reads are answered (a full server): the third in a row is one fatal error', async () => {
+    const { http, target } = transport();
+    const put = () =>
+      http.send(target, {
+        method: 'PUT',
+        url: new URL('/hole', base),
+        body: Buffer.from('x'),
+        timeoutMs: IDLE_MS,
+      });
+    try {
+      for (let i = 1; i <= 3; i++) {
+        // Reads keep being answered: the endpoint is not silent, only its writes hang.
+        await readText(await get(http, target, '/trickle'));
+        const { err } = await failure(put());
+        expect(err.code, `upload ${i}`).toBe(i < 3 ? 'REMOTE_FAILED' : 'REMOTE_NOT_ANSWERING');
+        if (i === 3) {
+          expect(err.message).toBe(
+            `The S3 endpoint ${base} answers other requests but left 3 uploads in a row ` +
+              'unanswered for 1 s each: it does not accept writes now',
+          );
+          expect(err.hint).toContain('free space');
+        }
+      }
+    } finally {
+      http.close();
+    }
+  });
+
   it('an endpoint that answered and then went silent: the second timeout in a row with no answer meanwhile is one fatal error', async () => {
     const { http, target } = transport();
     try {
