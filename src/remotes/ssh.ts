@@ -580,6 +580,24 @@ export class SshDriver implements RemoteDriver {
     return kind === 'd' ? objectIsDirectory(this.location, what, this.urlOf(path), err) : undefined;
   }
 
+  /**
+   * For SFTP's generic FAILURE of an upload into `dir` (OpenSSH's sftp-server reports a full
+   * disk so): REMOTE_FULL when the server's statvfs says `size` bytes (at least a block) no
+   * longer fit there. Undefined when it cannot tell (no statvfs extension) or there is room.
+   */
+  private async noSpaceAt(err: unknown, what: string, dir: string, size: number) {
+    if ((err as { code?: unknown } | undefined)?.code !== SFTP_FAILURE) return undefined;
+    const fs = await this.run(`statvfs of ${dir}`, (s) =>
+      sftpCall<{ f_bavail: number | bigint; f_frsize: number | bigint }>((cb) =>
+        s.sftp.ext_openssh_statvfs(dir, cb),
+      ),
+    ).catch(() => undefined);
+    if (!fs) return undefined;
+    const free = Number(fs.f_bavail) * Number(fs.f_frsize);
+    const needed = Math.max(size, Number(fs.f_frsize), 1);
+    return free < needed ? remoteFull(this.location, what, dir, err) : undefined;
+  }
+
   /** A missing object, or a missing remote directory (then every object is: one error). */
   private async downloadFailure(err: unknown, key: string): Promise<Error> {
     const inTheWay = await this.directoryAt(err, `download of ${key}`, key);
@@ -753,9 +771,12 @@ export class SshDriver implements RemoteDriver {
       // A stream cannot be read twice: its upload is not retried.
       await this.run(`upload of ${key}`, upload, typeof source === 'string');
     } catch (err) {
+      const what = `upload of ${key}`;
+      const size = opts.size ?? (typeof source === 'string' ? 0 : source.size);
       throw (
-        (await this.directoryAt(err, `upload of ${key}`, key)) ??
-        this.fail(err, `upload of ${key}`, undefined, true, dir)
+        (await this.directoryAt(err, what, key)) ??
+        (await this.noSpaceAt(err, what, dir, size)) ??
+        this.fail(err, what, undefined, true, dir)
       );
     } finally {
       await sweep;

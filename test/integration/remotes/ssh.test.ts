@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { startSshd, type SshdServer } from '../../servers/sshd.js';
 import { remoteContract } from '../../helpers/remote-contract.js';
 import { killAndResumeTest } from '../../helpers/remote-kill.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { canMount, mountSmallTmpfs } from '../../helpers/full-fs.js';
 
 let sshd: SshdServer;
 let knownHosts: string;
@@ -358,6 +360,34 @@ describe('ssh remote connections', () => {
       await d.close();
     }
   });
+
+  it.skipIf(!canMount)(
+    '(root) an upload into a full remote file system is one REMOTE_FULL (SFTP says only "Failure")',
+    async () => {
+      const root = randomBytes(6).toString('hex');
+      const onServer = join(sshd.dataDir, root);
+      const unmount = mountSmallTmpfs(onServer);
+      if (!unmount) return;
+      const d = await openRemote(remote({}, root));
+      const dir = await tempDir();
+      try {
+        execFileSync('chown', [sshd.user, onServer]);
+        const bytes = randomBytes(2 << 20); // more than the 1 MiB file system holds
+        const key = objectKey(createHash('md5').update(bytes).digest('hex'));
+        await writeFile(join(dir, 'big'), bytes);
+        await expect(d.put(key, join(dir, 'big'), { size: bytes.length })).rejects.toMatchObject({
+          code: 'REMOTE_FULL',
+          message: expect.stringContaining('no space left'),
+          hint: expect.stringContaining(`${onServer}/files/md5/`),
+        });
+        // The temp file of the failed upload went too.
+        expect(execFileSync('find', [onServer, '-type', 'f']).toString()).toBe('');
+      } finally {
+        await d.close();
+        unmount();
+      }
+    },
+  );
 
   it('reports a server that is down with host:port', async () => {
     const port = await freePort();
