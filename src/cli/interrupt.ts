@@ -5,6 +5,7 @@ import {
   type UndoOutcome,
 } from '../remotes/in-flight.js';
 import { ExitCode, InterruptedError } from '../errors/index.js';
+import { latestTransferCounts } from '../remotes/transfer.js';
 import { renderError } from './render-error.js';
 import { counted } from '../util/counted.js';
 
@@ -53,6 +54,7 @@ export function stopCleanlyOnSignals(what: string, json: () => boolean): () => v
     const finish = (remote: UndoOutcome): void => {
       // Local temps begun while the remote clean-up ran (new remote work is refused).
       removed += removeTempsInFlight();
+      const counts = latestTransferCounts();
       const err = new InterruptedError(
         `Interrupted: ${what} (${signal}); nothing partial was left under a final name${unfinished(remote)}`,
         {
@@ -68,6 +70,8 @@ export function stopCleanlyOnSignals(what: string, json: () => boolean): () => v
             remoteUploadsUndone: remote.undone,
             remoteUploadsNotUndone: remote.notUndone,
             remoteLeftovers: remote.left,
+            // What the transfer had done when the signal came (re-running skips it).
+            ...(counts ? { result: counts } : {}),
           },
         },
       );

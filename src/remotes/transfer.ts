@@ -139,6 +139,25 @@ export function partialResult(err: unknown): TransferResult | undefined {
 /** Objects below this size are verified with a synchronous read. */
 const SYNC_HASH_LIMIT = 1 << 20;
 
+/** The tracker of this process's latest transfer, for {@link latestTransferCounts}. */
+let latest: Tracker | undefined;
+
+/**
+ * What this process's latest transfer has done so far (undefined before any): a stop signal
+ * reports it, as an error that stops a transfer carries its partial result.
+ */
+export function latestTransferCounts():
+  { transferred: number; present: number; bytes: number; failed: number } | undefined {
+  if (!latest) return undefined;
+  const r = latest.result();
+  return {
+    transferred: r.transferred,
+    present: r.present,
+    bytes: r.bytes,
+    failed: r.failed.length,
+  };
+}
+
 class Tracker {
   readonly failed: TransferFailure[] = [];
   transferred = 0;
@@ -260,7 +279,7 @@ export async function pushObjects(
   oids: readonly string[],
   opts: PushEngineOptions = {},
 ): Promise<TransferResult> {
-  const t = new Tracker(opts.onProgress);
+  const t = (latest = new Tracker(opts.onProgress));
   try {
     for (const [some, layout] of layouts(oids, opts.legacy))
       await pushLayout(cache, driver, some, layout, t, opts);
@@ -401,7 +420,7 @@ export async function pullObjects(
   oids: readonly string[],
   opts: PullEngineOptions = {},
 ): Promise<PullResult> {
-  const t = new Tracker(opts.onProgress);
+  const t = (latest = new Tracker(opts.onProgress));
   const fetched = new Map<string, Buffer>();
   const refetched = new Map<string, string[]>();
   let kept = 0;

@@ -118,6 +118,13 @@ describe('interrupted pull', () => {
       data: { signal: 'SIGTERM' },
     });
     expect(err.error.data.tempFilesRemoved).toBeTypeOf('number');
+    // What the pull had done when the signal came, as other errors that stop it carry.
+    expect(err.error.data.result).toMatchObject({
+      transferred: expect.any(Number),
+      present: expect.any(Number),
+      bytes: expect.any(Number),
+      failed: 0,
+    });
     expect(`${err.error.message}\n`).toMatch(LINE);
     expect(temps(dir)).toEqual([]);
   });
