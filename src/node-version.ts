@@ -1,14 +1,15 @@
 /**
- * The oldest Node.js cmf runs on: package.json "engines" says ">=22.12". On an older Node a
+ * The oldest Node.js cmf runs on: package.json "engines" says ">=22.14". On an older Node a
  * dependency fails at import with a confusing TypeError, and the native SQLite addon, built
  * for the Node that installed it, can crash the process with SIGSEGV (measured with Node 20
- * against modules installed by Node 24). Both entry points check first: bin/run.js and the
- * library's index (through node-guard.ts). Imports nothing but the error hierarchy, so it
- * loads on any Node.
+ * against modules installed by Node 24; better-sqlite3's prebuilt addon needs N-API 10,
+ * which Node 22 has from 22.14: on 22.12 and 22.13 loading it is a segmentation fault).
+ * Both entry points check first: bin/run.js and the library's index (through
+ * node-guard.ts). Imports nothing but the error hierarchy, so it loads on any Node.
  */
 import { ConfigError } from './errors/index.js';
 
-export const MIN_NODE: readonly [number, number] = [22, 12];
+export const MIN_NODE: readonly [number, number] = [22, 14];
 
 /** True when `version` ("22.11.0", "v20.20.2") is older than MIN_NODE. */
 export function nodeTooOld(version: string): boolean {
@@ -27,7 +28,8 @@ export function nodeTooOldError(
     `cmf needs Node.js ${required} or newer; ${execPath} is Node.js ${version}`,
     {
       hint:
-        "Install Node.js 22 or 24. In a cmf checkout, 'scripts/setup' brings its own Node: run " +
+        `Install Node.js ${required} or newer (24 recommended). In a cmf checkout, 'scripts/setup' ` +
+        'brings its own Node 24: run ' +
         "cmf with bin/cmf, and scripts that use the library with 'scripts/with-node node <script>'.",
       data: { node: version, required: `>=${required}` },
     },

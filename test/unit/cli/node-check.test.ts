@@ -15,9 +15,9 @@ describe('Node.js version check of bin/run.js and the library', () => {
   });
 
   it('refuses versions below it, accepts it and anything newer', () => {
-    for (const v of ['v20.20.2', '18.0.0', '22.11.9', '21.99.0'])
+    for (const v of ['v20.20.2', '18.0.0', '22.11.9', '22.13.1', '21.99.0'])
       expect(nodeTooOld(v), v).toBe(true);
-    for (const v of ['22.12.0', 'v22.13.1', '23.0.0', '24.21.0', '30.1.0'])
+    for (const v of ['22.14.0', 'v22.18.1', '23.0.0', '24.21.0', '30.1.0'])
       expect(nodeTooOld(v), v).toBe(false);
   });
 
@@ -31,9 +31,9 @@ describe('Node.js version check of bin/run.js and the library', () => {
       expect(r.status).toBe(4);
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(
-        /^Error: cmf needs Node\.js 22\.12 or newer; \/usr\/bin\/node is Node\.js 20\./,
+        /^Error: cmf needs Node\.js 22\.14 or newer; \/usr\/bin\/node is Node\.js 20\./,
       );
-      expect(r.stderr).toMatch(/\nHint: /);
+      expect(r.stderr).toMatch(/\nHint: Install Node.js 22.14 or newer \(24 recommended\)/);
       const j = spawnSync(oldNode!, [runJs, 'pipeline', 'list', '--json'], { encoding: 'utf8' });
       expect(j.status).toBe(4);
       expect(JSON.parse(j.stderr)).toMatchObject({
