@@ -15,10 +15,10 @@ export function isWindowsAbsolutePath(path: string): boolean {
 
 /**
  * The part of a POSIX path that is a Windows absolute path made relative, if any: the
- * `C:\Users\me\remote` of `../C:\Users\me\remote`, which cmf init once wrote for such a
- * `--path` (a directory inside the project, not the drive).
+ * `C:\Users\me\remote` of `../C:\Users\me\remote` (or `C:/x` of `../C:/x`), which cmf init
+ * once wrote for such a `--path` (a directory inside the project, not the drive).
  */
 export function embeddedWindowsPath(path: string): string | undefined {
-  const m = /(?:^|\/)([A-Za-z]:\\.*|\\\\.*)$/.exec(path);
+  const m = /(?:^|\/)([A-Za-z]:[\\/].*|\\\\.*)$/.exec(path);
   return m?.[1];
 }

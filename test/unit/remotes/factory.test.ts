@@ -27,6 +27,14 @@ describe('remote factory', () => {
     expect(warned.warnings?.()).toEqual([
       expect.stringContaining('its url holds the Windows path C:\\Users\\me\\remote'),
     ]);
+    // Written with forward slashes too (`--path C:/x`).
+    const slashed = await openRemote(
+      { name: 'r', url: '../C:/rem', options: {} },
+      { cwd: '/p/.dvc' },
+    );
+    expect(slashed.warnings?.()).toEqual([
+      expect.stringContaining('its url holds the Windows path C:/rem'),
+    ]);
     const plain = await openRemote({ name: 'r', url: '/srv/c:notes', options: {} });
     expect(plain.warnings?.()).toEqual([]);
   });
