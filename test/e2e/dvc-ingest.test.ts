@@ -189,6 +189,9 @@ describe('cmf dvc ingest', () => {
     expect(r.stdout).toMatch(/^Ingested 1 stage into pipeline One: executions 1 created,/);
     const again = await cmf(['dvc', 'ingest', '-p', 'One'], dir);
     expect(again.stdout).toBe('Nothing to do: One already holds the 1 stage of dvc.lock\n');
+    // Spaces around -p are dropped, as by every other command (' One ' was a new pipeline).
+    const spaced = await cmf(['dvc', 'ingest', '-p', ' One '], dir);
+    expect(spaced.stdout).toBe('Nothing to do: One already holds the 1 stage of dvc.lock\n');
   });
 
   it('bad input: exit 5 with the line and a hint; no dvc.lock: exit 3; --json errors on stderr', async () => {

@@ -26,7 +26,11 @@ export default class DvcIngest extends CmfCommand<IngestResult> {
     const { flags } = await this.parse(DvcIngest);
     requireNonEmpty(flags.pipeline_name, '-p/--pipeline_name');
     requireNonEmpty(flags.file_name, '-f/--file_name');
-    const r = await ingestDvcPipeline({ mlmdFile: flags.file_name, pipeline: flags.pipeline_name });
+    const r = await ingestDvcPipeline({
+      mlmdFile: flags.file_name,
+      // Trimmed as every other command's -p is: ' d1 ' would be a pipeline no other reaches.
+      pipeline: flags.pipeline_name?.trim(),
+    });
     if (!this.jsonEnabled()) {
       for (const w of r.warnings) this.logToStderr(`Warning: ${w}`);
       const { executions: e, artifacts: a } = r;
