@@ -3,6 +3,8 @@ import type { MetadataPullResult } from '../server/metadata-pull.js';
 import type { MetadataPushResult } from '../server/metadata-push.js';
 import type { RepoResult } from '../repo/steps.js';
 import { counted } from '../util/counted.js';
+import type { PullArtifactsResult, PushArtifactsResult } from '../artifacts/index.js';
+import { describePullNotes, describePushNotes } from './transfer-notes.js';
 
 type Logger = Pick<Command, 'log' | 'logToStderr'>;
 
@@ -37,11 +39,13 @@ export function describeRepo(cmd: Logger, r: RepoResult): void {
     const x = result as Record<string, unknown>;
     if (step === 'metadata push') describePush(cmd, result as MetadataPushResult);
     else if (step === 'metadata pull') describePull(cmd, result as MetadataPullResult);
-    else if (step === 'artifact push')
+    else if (step === 'artifact push') {
       cmd.log(`${step}: ${x.uploaded} uploaded, ${x.present} already on ${x.remote}`);
-    else if (step === 'artifact pull')
+      describePushNotes(cmd, result as PushArtifactsResult);
+    } else if (step === 'artifact pull') {
       cmd.log(`${step}: ${x.downloaded} downloaded, ${x.present} already here`);
-    else if (x.pulled === false)
+      describePullNotes(cmd, result as PullArtifactsResult);
+    } else if (x.pulled === false)
       cmd.log(`${step}: skipped, branch ${x.branch} is not on ${x.remote} yet (${x.url})`);
     else {
       if (x.output) cmd.logToStderr(String(x.output));

@@ -5,7 +5,7 @@
  * `team/project` pipeline and the default `metadata export` file name.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -240,6 +240,23 @@ describe('repo push/pull checks', { timeout: 240_000 }, () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^Error: git push exited with 1: remote: no pushes/m);
     expect(r.stderr).toMatch(/Completed: artifact push, metadata push, git pull\./);
+  });
+
+  it("the artifact step's notes reach the text output as artifact push prints them", async () => {
+    const p = await project('Notes');
+    // A url holding a Windows path (as cmf init once wrote): the artifact step warns.
+    const config = join(p.dir, '.dvc', 'config');
+    const odd = join(root, 'C:\\rem');
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace(/^(\s*url = ).*$/m, (_m, key: string) => key + odd),
+    );
+    const r = await cmf(['repo', 'push', '-p', 'Notes'], p.dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^artifact push: \d+ uploaded/m);
+    expect(r.stderr).toMatch(
+      /^Warning: remote '.*' is the directory .*its url holds the Windows path C:\\rem/m,
+    );
   });
 
   it('tensorboard logs of a team/project pipeline nest on the server; a name it refuses is refused first', async () => {

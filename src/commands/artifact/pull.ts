@@ -2,16 +2,11 @@ import { Flags } from '@oclif/core';
 import { CmfCommand } from '../../cli/base-command.js';
 import { acceptNewHostKeyFlag, jobsFlag, mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
 import { requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
+import { describePullNotes } from '../../cli/transfer-notes.js';
 import { formatBytes, transferProgress } from '../../cli/transfer-progress.js';
 import { resolveMlmdPath } from '../../config/project.js';
 import { counted } from '../../util/counted.js';
 import { pullArtifacts, transferError, type PullArtifactsResult } from '../../artifacts/index.js';
-
-/** The files a checkout removed, the first few by name (--json lists them all). */
-function deletedLine(paths: readonly string[]): string {
-  const shown = paths.slice(0, 10).join(', ') + (paths.length > 10 ? ', …' : '');
-  return `Removed ${counted(paths.length, 'file')} that the pulled artifacts do not list: ${shown}`;
-}
 
 export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {
   static override summary = "Pull a pipeline's artifact files from the default remote.";
@@ -69,18 +64,7 @@ export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {
           `${r.failed.length} failed; ${counted(r.filesWritten, 'file')} checked out` +
           ` (${r.filesUnchanged} up to date) in ${counted(r.checkedOut.length, 'artifact')}`,
       );
-      if (r.deleted.length > 0) this.log(deletedLine(r.deleted));
-      if (r.repaired.length > 0)
-        this.logToStderr(
-          `Replaced ${r.repaired.length} corrupt cache object(s) with verified copies from the remote: ${r.repaired.join(', ')}`,
-        );
-      for (const w of r.warnings) this.logToStderr(`Warning: ${w}`);
-      if (r.skipped.length > 0)
-        this.logToStderr(`Skipped (no recorded hash): ${r.skipped.join(', ')}`);
-      if (r.notPushed.length > 0)
-        this.logToStderr(
-          `Not restored (push: false in dvc.yaml, and neither the cache nor the remote has it): ${r.notPushed.join(', ')}`,
-        );
+      describePullNotes(this, r);
     }
     if (r.failed.length > 0) throw transferError('pull', r.failed, r);
     return r;

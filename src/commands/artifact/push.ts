@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { CmfCommand } from '../../cli/base-command.js';
 import { acceptNewHostKeyFlag, jobsFlag, mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
 import { requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
+import { describePushNotes } from '../../cli/transfer-notes.js';
 import { formatBytes, transferProgress } from '../../cli/transfer-progress.js';
 import { resolveMlmdPath } from '../../config/project.js';
 import { counted } from '../../util/counted.js';
@@ -49,11 +50,7 @@ export default class ArtifactPush extends CmfCommand<PushArtifactsResult> {
         `${r.uploaded} uploaded (${formatBytes(r.bytes)}), ${r.present} already there, ` +
           `${r.failed.length} failed — ${counted(r.artifacts, 'artifact')} of ${pipeline} to ${r.remote}`,
       );
-      for (const w of r.warnings) this.logToStderr(`Warning: ${w}`);
-      if (r.skipped.length > 0)
-        this.logToStderr(`Skipped (no recorded hash): ${r.skipped.join(', ')}`);
-      if (r.notPushed.length > 0)
-        this.logToStderr(`Not pushed (push: false in dvc.yaml): ${r.notPushed.join(', ')}`);
+      describePushNotes(this, r);
     }
     if (r.failed.length > 0) throw transferError('push', r.failed, r);
     return r;
