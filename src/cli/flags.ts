@@ -4,11 +4,11 @@ import { Errors, Flags } from '@oclif/core';
  * Flags shared by many commands, spelled as Python cmf spells them (`--pipeline_name`,
  * short `-p`) with the hyphenated spelling accepted too.
  */
-export const pipelineFlag = (opts: { required?: boolean } = {}) =>
+export const pipelineFlag = (opts: { required?: boolean; summary?: string } = {}) =>
   Flags.string({
     char: 'p',
     aliases: ['pipeline-name'],
-    summary: 'Name of the pipeline.',
+    summary: opts.summary ?? 'Name of the pipeline.',
     required: opts.required ?? true,
   });
 

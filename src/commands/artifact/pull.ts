@@ -31,7 +31,9 @@ export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {
     }),
     jobs: jobsFlag(),
     force: Flags.boolean({
-      summary: 'Overwrite workspace files whose content is not in the cache.',
+      summary:
+        'Overwrite workspace files whose content is not in the cache, and remove files and ' +
+        'links the pulled directories do not list even then.',
       default: false,
     }),
     'accept-new-host-key': acceptNewHostKeyFlag(),

@@ -18,7 +18,11 @@ export default class DvcIngest extends CmfCommand<IngestResult> {
     '<%= config.bin %> dvc ingest -p Test-env -f mlmd --json',
   ];
   static override flags = {
-    pipeline_name: pipelineFlag({ required: false }),
+    pipeline_name: pipelineFlag({
+      required: false,
+      summary:
+        "Name of the pipeline (default: the MLMD file's only pipeline, else the project directory's name).",
+    }),
     file_name: mlmdFileFlag(),
   };
 
