@@ -67,15 +67,19 @@ export const jsonFileFlag = () =>
   });
 
 /** `--page-size` and `--no-pager` of the list commands. */
-export const pagingFlags = () => ({
+export const pagingFlags = (ignored = false) => ({
   'page-size': integerFlag({
-    summary: 'Rows per page on a terminal.',
+    summary: ignored
+      ? 'Taken as the other listings take it; this list is never paged.'
+      : 'Rows per page on a terminal.',
     default: 20,
     min: 1,
     max: 10_000,
   }),
   'no-pager': Flags.boolean({
-    summary: 'Print every row at once, without waiting for a key.',
+    summary: ignored
+      ? 'Taken as the other listings take it; this list is never paged.'
+      : 'Print every row at once, without waiting for a key.',
     default: false,
   }),
 });

@@ -109,6 +109,13 @@ describe('cmf binary basics', () => {
     );
   });
 
+  it("pipeline list's help says its paging flags are taken but never page (it listed a page size)", async () => {
+    const r = await runCmf(['pipeline', 'list', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('Rows per page');
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain('this list is never paged');
+  });
+
   it('a switch given a value (--json=true) is a usage error naming it', async () => {
     const r = await runCmf(['pipeline', 'list', '--json=true']);
     expect(r.code).toBe(2);

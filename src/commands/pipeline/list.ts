@@ -16,7 +16,7 @@ export default class PipelineList extends CmfCommand<Row[]> {
   ];
   // The paging flags do nothing here (one name a line, never paged) but are taken, so a script
   // can pass the same flags to all three list commands.
-  static override flags = { file_name: mlmdFileFlag(), ...pagingFlags() };
+  static override flags = { file_name: mlmdFileFlag(), ...pagingFlags(true) };
 
   async run(): Promise<Row[]> {
     const { flags } = await this.parse(PipelineList);
