@@ -1,6 +1,6 @@
 import type { Command } from '@oclif/core';
 import type { PullArtifactsResult, PushArtifactsResult } from '../artifacts/index.js';
-import { counted } from '../util/counted.js';
+import { counted, firstFew } from '../util/counted.js';
 
 type Logger = Pick<Command, 'log' | 'logToStderr'>;
 
@@ -21,9 +21,8 @@ export function describePushNotes(cmd: Logger, r: PushArtifactsResult): void {
  */
 export function describePullNotes(cmd: Logger, r: PullArtifactsResult): void {
   if (r.deleted.length > 0) {
-    const shown = r.deleted.slice(0, 10).join(', ') + (r.deleted.length > 10 ? ', …' : '');
     cmd.log(
-      `Removed ${counted(r.deleted.length, 'file')} that the pulled artifacts do not list: ${shown}`,
+      `Removed ${counted(r.deleted.length, 'file')} that the pulled artifacts do not list: ${firstFew(r.deleted)}`,
     );
   }
   if (r.repaired.length > 0)

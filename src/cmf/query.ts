@@ -12,6 +12,7 @@
  *   "pipeline not found".
  */
 import { NotFoundError } from '../errors/index.js';
+import { firstFew } from '../util/counted.js';
 import { visibleText } from '../util/visible-text.js';
 import {
   STRUCT_PREFIX,
@@ -62,7 +63,7 @@ export function pipelineNotFoundError(
   known: string[],
 ): NotFoundError {
   const listed = known.slice(0, 10);
-  const shown = listed.map(visibleText).join(', ') + (known.length > 10 ? ', ...' : '');
+  const shown = firstFew(known.map(visibleText));
   const lookalike = known.find((k) => k.normalize('NFC') === name.normalize('NFC'));
   let hint =
     known.length === 0
@@ -86,7 +87,6 @@ export function pipelineNotFoundError(
   );
 }
 
-/** Which Unicode normal form `s` is in, for messages. */
 /**
  * The hint for a `what` (pipeline, artifact) not found as `given` while `stored` exists and
  * differs from it only in Unicode normalisation: the two look identical on screen.
@@ -105,6 +105,7 @@ export function normalisationHint(
   );
 }
 
+/** Which Unicode normal form `s` is in, for messages. */
 function normalForm(s: string): string {
   if (s === s.normalize('NFC')) return 'NFC';
   if (s === s.normalize('NFD')) return 'NFD';

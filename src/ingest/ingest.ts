@@ -11,6 +11,7 @@ import { findProjectRoot, loadDvcConfig, resolveMlmdPath } from '../config/index
 import { CmfError, ConfigError, UsageError } from '../errors/index.js';
 import { readRegularFile } from '../fs/regular-file.js';
 import { GitRepo } from '../git/index.js';
+import { firstFew } from '../util/counted.js';
 import { MlmdStore } from '../mlmd/index.js';
 import { parseLockFile, type LockFile } from './lock-file.js';
 import { findPipelineDirs, type PipelineDir } from './pipeline-dirs.js';
@@ -153,7 +154,7 @@ function choosePipeline(store: MlmdStore, flag: string | undefined, root: string
       'PIPELINE_AMBIGUOUS',
       `${store.path} holds ${names.length} pipelines; which one is this?`,
       {
-        hint: `Name it with -p (one of: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}).`,
+        hint: `Name it with -p (one of: ${firstFew(names)}).`,
         data: { pipelines: names },
       },
     );

@@ -6,13 +6,9 @@
 import { ConfigError, OperationError } from '../errors/index.js';
 import { GIT_REMOTE } from '../git/remote-name.js';
 import { currentBranch, remoteUrl, runGit, type SystemGitOptions } from '../git/system-git.js';
+import { firstFew } from '../util/counted.js';
 import { maskUrlSecrets } from '../util/url-secrets.js';
-import {
-  checkNoOperationInProgress,
-  checkPullApplies,
-  shownPaths,
-  unmergedPaths,
-} from './work-tree-state.js';
+import { checkNoOperationInProgress, checkPullApplies, unmergedPaths } from './work-tree-state.js';
 
 export interface GitStepResult {
   remote: string;
@@ -117,7 +113,7 @@ export async function gitPull(
     if (conflicts.length === 0) throw err;
     throw new OperationError(
       'GIT_MERGE_CONFLICT',
-      `merge conflicts in ${shownPaths(conflicts)} ('git ${args.join(' ')}' stopped)`,
+      `merge conflicts in ${firstFew(conflicts)} ('git ${args.join(' ')}' stopped)`,
       {
         hint:
           `The merge is left in progress in ${git.cwd}: resolve the conflicts and 'git commit', ` +

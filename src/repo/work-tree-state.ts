@@ -8,11 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, OperationError } from '../errors/index.js';
 import { runGit, type SystemGitOptions } from '../git/system-git.js';
-
-/** At most ten paths, for a message. */
-export function shownPaths(paths: readonly string[]): string {
-  return paths.slice(0, 10).join(', ') + (paths.length > 10 ? ', ...' : '');
-}
+import { firstFew } from '../util/counted.js';
 
 /** Paths that are unmerged in the index (a stopped merge, rebase, stash pop, ...). */
 export async function unmergedPaths(git: SystemGitOptions): Promise<string[]> {
@@ -65,7 +61,7 @@ export async function checkNoOperationInProgress(git: SystemGitOptions): Promise
   if (unmerged.length > 0) {
     throw new ConfigError(
       'GIT_UNMERGED_PATHS',
-      `${git.cwd} has unmerged paths: ${shownPaths(unmerged)}`,
+      `${git.cwd} has unmerged paths: ${firstFew(unmerged)}`,
       {
         hint: "Resolve the conflicts in them and 'git add' them (git status lists them), then run the command again.",
         data: { unmerged, cwd: git.cwd },
@@ -134,7 +130,7 @@ export async function checkPullApplies(
   if (blocking.length > 0) {
     throw new ConfigError(
       'GIT_LOCAL_CHANGES',
-      `local changes to ${shownPaths(blocking)} would be overwritten by the merge of ${where}`,
+      `local changes to ${firstFew(blocking)} would be overwritten by the merge of ${where}`,
       {
         hint: "Commit them, or put them aside with 'git stash' (and 'git stash pop' after), then run the command again.",
         data: { paths: blocking, remote, branch },
@@ -144,7 +140,7 @@ export async function checkPullApplies(
   if (!fastForward && staged.length > 0) {
     throw new ConfigError(
       'GIT_LOCAL_CHANGES',
-      `staged changes to ${shownPaths(staged)} stop the merge of ${where} (git merges only onto a clean index)`,
+      `staged changes to ${firstFew(staged)} stop the merge of ${where} (git merges only onto a clean index)`,
       {
         hint: "Commit them, or unstage them with 'git restore --staged <path>', then run the command again.",
         data: { paths: staged, remote, branch },

@@ -1,3 +1,11 @@
+/**
+ * The first `max` of `names` for a message, joined by ", ", with ", ..." when there are
+ * more (`--json` and error data carry them all).
+ */
+export function firstFew(names: readonly string[], max = 10): string {
+  return names.slice(0, max).join(', ') + (names.length > max ? ', ...' : '');
+}
+
 /** `1 file`, `2 files`: a count with its noun in the right number, for messages. */
 export function counted(n: number, singular: string, plural = `${singular}s`): string {
   return `${n} ${n === 1 ? singular : plural}`;
