@@ -1,6 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { unreadableReason } from '../fs/unreadable.js';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CmfError, UsageError } from '../errors/index.js';
 import { stripBearer, tokenExpiry } from '../remotes/osdf-token.js';
@@ -9,6 +8,7 @@ import { parseSshUrl, type SshUrl } from '../remotes/ssh-url.js';
 import { lookupSshConfig } from '../remotes/ssh-config.js';
 import { maskUrlSecrets } from '../util/url-secrets.js';
 import { readRegularFile, readRegularFileSync } from '../fs/regular-file.js';
+import { unreadableReason } from '../fs/unreadable.js';
 import { isWindowsAbsolutePath } from '../util/windows-path.js';
 
 /**

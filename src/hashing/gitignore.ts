@@ -4,7 +4,7 @@ import { OperationError, UsageError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { withLockFile } from '../fs/lock-file.js';
 import { readRegularFile } from '../fs/regular-file.js';
-import { lineEnding } from '../util/line-ends.js';
+import { BOM, lineEnding } from '../util/line-ends.js';
 
 /**
  * `.gitignore` entries for tracked outputs, written the way DVC (scmrepo `Git.ignore`) writes
@@ -112,8 +112,7 @@ function withGitignoreLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
  * without a UTF-8 byte order mark before the first (git skips one too; kept in the file).
  */
 function lines(text: string): string[] {
-  return text
-    .replace(/^\uFEFF/, '')
+  return (text.startsWith(BOM) ? text.slice(BOM.length) : text)
     .split('\n')
     .map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
 }
@@ -188,7 +187,7 @@ async function removeEntry(path: string, entry: string): Promise<GitignoreChange
   if (!existing) return { path, entry, changed: false };
   // Keep each line with its own terminator so untouched lines stay byte-identical, and a
   // byte order mark at the start.
-  const bom = existing.text.startsWith('\uFEFF') ? '\uFEFF' : '';
+  const bom = existing.text.startsWith(BOM) ? BOM : '';
   const text = existing.text.slice(bom.length);
   const kept = (text.match(/[^\n]*\n|[^\n]+$/g) ?? []).filter((l) => !isEntry(l, entry));
   const after = kept.length === 0 ? '' : bom + kept.join('');

@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
-import { unreadableReason } from '../fs/unreadable.js';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors/index.js';
+import { unreadableReason } from '../fs/unreadable.js';
 import type { RemoteDriver } from './driver.js';
 import { readRegularFile } from '../fs/regular-file.js';
 import { embeddedWindowsPath } from '../util/windows-path.js';

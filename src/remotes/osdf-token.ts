@@ -1,7 +1,7 @@
 import { randomUUID, createPrivateKey, type KeyObject } from 'node:crypto';
-import { unreadableReason } from '../fs/unreadable.js';
 import { ConfigError } from '../errors/index.js';
 import { readRegularFile } from '../fs/regular-file.js';
+import { unreadableReason } from '../fs/unreadable.js';
 
 /**
  * Bearer tokens for an OSDF origin (cmf-reference §8). A token comes from a file (re-read

@@ -219,10 +219,12 @@ const MAX_REQUESTS_PER_CONNECTION = 32;
 /** Connections made after a loss, at most, per driver (each interrupted request retries once). */
 const MAX_RECONNECTS = 3;
 
-/** SFTP status codes (draft-ietf-secsh-filexfer): 3 permission denied; 14/15 of v5+ servers. */
-/** SFTP's status codes (draft-ietf-secsh-filexfer): 4 is its generic FAILURE. */
-const SFTP_FAILURE = 4;
+/**
+ * SFTP status codes (draft-ietf-secsh-filexfer): 3 permission denied, 4 the generic FAILURE
+ * (OpenSSH's answer for a full disk or a directory in the way too); 14/15 of v5+ servers.
+ */
 const SFTP_PERMISSION_DENIED = 3;
+const SFTP_FAILURE = 4;
 const SFTP_NO_SPACE = new Set([14, 15]);
 
 /**
@@ -585,7 +587,12 @@ export class SshDriver implements RemoteDriver {
    * disk so): REMOTE_FULL when the server's statvfs says `size` bytes (at least a block) no
    * longer fit there. Undefined when it cannot tell (no statvfs extension) or there is room.
    */
-  private async noSpaceAt(err: unknown, what: string, dir: string, size: number) {
+  private async noSpaceAt(
+    err: unknown,
+    what: string,
+    dir: string,
+    size: number,
+  ): Promise<Error | undefined> {
     if ((err as { code?: unknown } | undefined)?.code !== SFTP_FAILURE) return undefined;
     const fs = await this.run(`statvfs of ${dir}`, (s) =>
       sftpCall<{ f_bavail: number | bigint; f_frsize: number | bigint }>((cb) =>
