@@ -44,8 +44,17 @@ if (version !== undefined) {
   // oclif checks its own Node engine range with semver at import (~20 ms of loading);
   // scripts/node-env.sh and bin/cmf already guarantee a supported Node.
   process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
-  const { execute } = await import('@oclif/core');
-  await execute({ dir: import.meta.url });
+  // `cmf artifact push` / `pull` in their plain forms run without oclif (about 100 ms of
+  // loading, a third of a no-op push); anything else on their command lines goes to oclif.
+  const { fastCommand } = await import('../dist/cli/fast-path.js');
+  const fast = fastCommand(argv, process.env);
+  if (fast !== undefined) {
+    const { runFastCommand } = await import('../dist/cli/fast-run.js');
+    process.exitCode = await runFastCommand(fast);
+  } else {
+    const { execute } = await import('@oclif/core');
+    await execute({ dir: import.meta.url });
+  }
 }
 
 function packageVersion() {

@@ -1,9 +1,7 @@
-import { format } from 'node:util';
 import { Command, Errors, type Interfaces } from '@oclif/core';
-import { RawJson, jsonText } from '../cmf/raw-json.js';
 import { CmfError, UsageError, toCmfError } from '../errors/index.js';
+import { commandFailure, lineOf, writeJsonResult } from './command-frame.js';
 import { expandFlagPrefixes, type PrefixFlag } from './flag-prefix.js';
-import { forDefaultMlmdFile } from './open-mlmd.js';
 import { handOverSignals, stopCleanlyOnSignals, type OwnStopSignal } from './interrupt.js';
 import { describeParseError, type FlagShape } from './parse-errors.js';
 import { writeOutput } from './output.js';
@@ -70,24 +68,16 @@ export abstract class CmfCommand<T> extends Command {
   /** A line on stdout (not with --json), written in full or failing as a cmf error. */
   override log(message = '', ...args: unknown[]): void {
     if (this.jsonEnabled()) return;
-    writeOutput(format(message, ...args) + '\n');
+    writeOutput(lineOf(message, args));
   }
 
   /**
-   * JSON on stdout, pretty-printed but not colourised: oclif's colouriser tokenises the text
-   * with regexes and takes seconds on a large listing. Integers beyond 2^53 (bigints) are
-   * written as exact JSON numbers. A command may return RawJson, already serialised: its
-   * pieces are written as they are, one by one. oclif writes the result after run() and
-   * outside its error handling, so a failed write is reported here.
+   * JSON on stdout (see writeJsonResult). oclif writes the result after run() and outside its
+   * error handling, so a failed write is reported here.
    */
   protected override logJson(json: unknown): void {
     try {
-      if (json instanceof RawJson) {
-        for (const chunk of json.chunks) writeOutput(chunk);
-        writeOutput('\n');
-        return;
-      }
-      writeOutput(jsonText(json) + '\n');
+      writeJsonResult(json);
     } catch (err) {
       this.fail(toCmfError(err));
     }
@@ -105,12 +95,8 @@ export abstract class CmfCommand<T> extends Command {
     const parseExit = err.oclif?.exit;
     let cmfError: CmfError;
     if (err instanceof CmfError || parseExit === undefined) {
-      cmfError = toCmfError(err);
-      // The MLMD file was cmf's default choice: its hints must not speak of a -f given.
-      const fileFlag = this.parsedFlags && 'file_name' in (this.ctor.flags ?? {});
-      if (fileFlag && this.parsedFlags?.file_name === undefined) {
-        cmfError = forDefaultMlmdFile(cmfError);
-      }
+      const fileFlag = this.parsedFlags !== undefined && 'file_name' in (this.ctor.flags ?? {});
+      cmfError = commandFailure(err, fileFlag && this.parsedFlags?.file_name === undefined);
     } else {
       const help = `See '${this.commandLine()} --help'.`;
       const flags = allFlags(this.ctor as unknown as Interfaces.Input<object, object, object>);

@@ -1,4 +1,5 @@
 import { Errors, Flags } from '@oclif/core';
+import { MAX_JOBS, integerInRange } from './flag-values.js';
 
 /**
  * Flags shared by many commands, spelled as Python cmf spells them (`--pipeline_name`,
@@ -44,15 +45,12 @@ export const integerFlag = Flags.custom<number, { min: number; max: number }>({
 });
 
 export function parseIntegerInRange(input: string, min: number, max: number): number {
-  const n = /^[+-]?\d+$/.test(input.trim()) ? Number(input.trim()) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
+  const n = integerInRange(input, min, max);
+  if (n === undefined) {
     throw new Errors.CLIError(`expected an integer from ${min} to ${max}, got '${input}'`);
   }
   return n;
 }
-
-/** Upper bound of `-j`: each job may hold a connection and a hashing thread. */
-export const MAX_JOBS = 256;
 
 /** `-j N`: parallel transfers; without it each remote's own default applies. */
 export const jobsFlag = (summary = 'Parallel transfers (default: per remote).') =>

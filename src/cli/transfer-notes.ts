@@ -1,8 +1,8 @@
-import type { Command } from '@oclif/core';
 import type { PullArtifactsResult, PushArtifactsResult } from '../artifacts/index.js';
 import { counted, firstFew } from '../util/counted.js';
+import type { CommandLog } from './command-frame.js';
 
-type Logger = Pick<Command, 'log' | 'logToStderr'>;
+type Logger = Pick<CommandLog, 'log' | 'logToStderr'>;
 
 /**
  * What an artifact push said besides its counts (the remote's warnings, artifacts left out),

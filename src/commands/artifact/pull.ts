@@ -1,12 +1,8 @@
 import { Flags } from '@oclif/core';
 import { CmfCommand } from '../../cli/base-command.js';
 import { acceptNewHostKeyFlag, jobsFlag, mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
-import { requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
-import { describePullNotes } from '../../cli/transfer-notes.js';
-import { formatBytes, transferProgress } from '../../cli/transfer-progress.js';
-import { resolveMlmdPath } from '../../config/project.js';
-import { counted } from '../../util/counted.js';
-import { pullArtifacts, transferError, type PullArtifactsResult } from '../../artifacts/index.js';
+import type { PullArtifactsResult } from '../../artifacts/index.js';
+import { runArtifactPull } from '../../cli/artifact-transfers.js';
 
 export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {
   static override summary = "Pull a pipeline's artifact files from the default remote.";
@@ -42,33 +38,6 @@ export default class ArtifactPull extends CmfCommand<PullArtifactsResult> {
 
   async run(): Promise<PullArtifactsResult> {
     const { flags } = await this.parse(ArtifactPull);
-    const pipeline = requireValue(flags.pipeline_name, '-p/--pipeline_name');
-    requireNonEmpty(flags.file_name, '-f/--file_name');
-    requireNonEmpty(flags.artifact_name, '-a/--artifact_name');
-    const progress = transferProgress('Pulling', !flags['no-progress'] && !this.jsonEnabled());
-    let r: PullArtifactsResult;
-    try {
-      r = await pullArtifacts({
-        mlmdPath: resolveMlmdPath(flags.file_name, process.cwd()),
-        pipeline,
-        artifact: flags.artifact_name,
-        jobs: flags.jobs,
-        acceptNewHostKey: flags['accept-new-host-key'],
-        force: flags.force,
-        onProgress: progress.onProgress,
-      });
-    } finally {
-      progress.done();
-    }
-    if (!this.jsonEnabled()) {
-      this.log(
-        `${r.downloaded} downloaded (${formatBytes(r.bytes)}), ${r.present} already in cache, ` +
-          `${r.failed.length} failed; ${counted(r.filesWritten, 'file')} checked out` +
-          ` (${r.filesUnchanged} up to date) in ${counted(r.checkedOut.length, 'artifact')}`,
-      );
-      describePullNotes(this, r);
-    }
-    if (r.failed.length > 0) throw transferError('pull', r.failed, r);
-    return r;
+    return runArtifactPull(flags, this);
   }
 }

@@ -1,12 +1,8 @@
 import { Flags } from '@oclif/core';
 import { CmfCommand } from '../../cli/base-command.js';
 import { acceptNewHostKeyFlag, jobsFlag, mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
-import { requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
-import { describePushNotes } from '../../cli/transfer-notes.js';
-import { formatBytes, transferProgress } from '../../cli/transfer-progress.js';
-import { resolveMlmdPath } from '../../config/project.js';
-import { counted } from '../../util/counted.js';
-import { pushArtifacts, transferError, type PushArtifactsResult } from '../../artifacts/index.js';
+import type { PushArtifactsResult } from '../../artifacts/index.js';
+import { runArtifactPush } from '../../cli/artifact-transfers.js';
 
 export default class ArtifactPush extends CmfCommand<PushArtifactsResult> {
   static override summary = "Push a pipeline's artifact files to the default remote.";
@@ -30,29 +26,6 @@ export default class ArtifactPush extends CmfCommand<PushArtifactsResult> {
 
   async run(): Promise<PushArtifactsResult> {
     const { flags } = await this.parse(ArtifactPush);
-    const pipeline = requireValue(flags.pipeline_name, '-p/--pipeline_name');
-    requireNonEmpty(flags.file_name, '-f/--file_name');
-    const progress = transferProgress('Pushing', !flags['no-progress'] && !this.jsonEnabled());
-    let r: PushArtifactsResult;
-    try {
-      r = await pushArtifacts({
-        mlmdPath: resolveMlmdPath(flags.file_name, process.cwd()),
-        pipeline,
-        jobs: flags.jobs,
-        acceptNewHostKey: flags['accept-new-host-key'],
-        onProgress: progress.onProgress,
-      });
-    } finally {
-      progress.done();
-    }
-    if (!this.jsonEnabled()) {
-      this.log(
-        `${r.uploaded} uploaded (${formatBytes(r.bytes)}), ${r.present} already there, ` +
-          `${r.failed.length} failed — ${counted(r.artifacts, 'artifact')} of ${pipeline} to ${r.remote}`,
-      );
-      describePushNotes(this, r);
-    }
-    if (r.failed.length > 0) throw transferError('push', r.failed, r);
-    return r;
+    return runArtifactPush(flags, this);
   }
 }

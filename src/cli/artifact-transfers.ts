@@ -1,0 +1,98 @@
+import {
+  pullArtifacts,
+  pushArtifacts,
+  transferError,
+  type PullArtifactsResult,
+  type PushArtifactsResult,
+} from '../artifacts/index.js';
+import { resolveMlmdPath } from '../config/project.js';
+import { counted } from '../util/counted.js';
+import type { CommandLog } from './command-frame.js';
+import { requireNonEmpty, requireValue } from './open-mlmd.js';
+import { describePullNotes, describePushNotes } from './transfer-notes.js';
+import { formatBytes, transferProgress } from './transfer-progress.js';
+
+/**
+ * The work of `cmf artifact push` and `cmf artifact pull` once their flags are parsed, by oclif
+ * (src/commands/artifact/) or by the fast path (fast-path.ts): one body for both, and no oclif
+ * import, so the fast path starts without loading oclif.
+ */
+
+/** The flags of `cmf artifact push`, as parsed. */
+export interface ArtifactPushFlags {
+  pipeline_name?: string;
+  file_name?: string;
+  jobs?: number;
+  'accept-new-host-key': boolean;
+  'no-progress': boolean;
+}
+
+/** The flags of `cmf artifact pull`, as parsed. */
+export interface ArtifactPullFlags extends ArtifactPushFlags {
+  artifact_name?: string;
+  force: boolean;
+}
+
+export async function runArtifactPush(
+  flags: ArtifactPushFlags,
+  out: CommandLog,
+): Promise<PushArtifactsResult> {
+  const pipeline = requireValue(flags.pipeline_name, '-p/--pipeline_name');
+  requireNonEmpty(flags.file_name, '-f/--file_name');
+  const progress = transferProgress('Pushing', !flags['no-progress'] && !out.jsonEnabled());
+  let r: PushArtifactsResult;
+  try {
+    r = await pushArtifacts({
+      mlmdPath: resolveMlmdPath(flags.file_name, process.cwd()),
+      pipeline,
+      jobs: flags.jobs,
+      acceptNewHostKey: flags['accept-new-host-key'],
+      onProgress: progress.onProgress,
+    });
+  } finally {
+    progress.done();
+  }
+  if (!out.jsonEnabled()) {
+    out.log(
+      `${r.uploaded} uploaded (${formatBytes(r.bytes)}), ${r.present} already there, ` +
+        `${r.failed.length} failed — ${counted(r.artifacts, 'artifact')} of ${pipeline} to ${r.remote}`,
+    );
+    describePushNotes(out, r);
+  }
+  if (r.failed.length > 0) throw transferError('push', r.failed, r);
+  return r;
+}
+
+export async function runArtifactPull(
+  flags: ArtifactPullFlags,
+  out: CommandLog,
+): Promise<PullArtifactsResult> {
+  const pipeline = requireValue(flags.pipeline_name, '-p/--pipeline_name');
+  requireNonEmpty(flags.file_name, '-f/--file_name');
+  requireNonEmpty(flags.artifact_name, '-a/--artifact_name');
+  const progress = transferProgress('Pulling', !flags['no-progress'] && !out.jsonEnabled());
+  let r: PullArtifactsResult;
+  try {
+    r = await pullArtifacts({
+      mlmdPath: resolveMlmdPath(flags.file_name, process.cwd()),
+      pipeline,
+      artifact: flags.artifact_name,
+      jobs: flags.jobs,
+      acceptNewHostKey: flags['accept-new-host-key'],
+      force: flags.force,
+      onProgress: progress.onProgress,
+    });
+  } finally {
+    progress.done();
+  }
+  if (!out.jsonEnabled()) {
+    out.log(
+      `${r.downloaded} downloaded (${formatBytes(r.bytes)}), ${r.present} already in cache, ` +
+        `${r.failed.length} failed; ${counted(r.filesWritten, 'file')} checked out` +
+        ` (${r.filesUnchanged} up to date) in ${counted(r.checkedOut.length, 'artifact')}`,
+    );
+    describePullNotes(out, r);
+  }
+  if (r.failed.length > 0) throw transferError('pull', r.failed, r);
+  return r;
+}
