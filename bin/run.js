@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Production entry point: loads the compiled commands through oclif's manifest.
 import module from 'node:module';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { exitIfNodeTooOld } from './node-check.js';
 
 // The reader of our output went away (`cmf artifact list | head`): stop quietly with the
@@ -49,12 +49,25 @@ if (version !== undefined) {
   const { fastCommand } = await import('../dist/cli/fast-path.js');
   const fast = fastCommand(argv, process.env);
   if (fast !== undefined) {
-    const { runFastCommand } = await import('../dist/cli/fast-run.js');
+    const { runFastCommand } = await import(fastRunModule());
     process.exitCode = await runFastCommand(fast);
   } else {
     const { execute } = await import('@oclif/core');
     await execute({ dir: import.meta.url });
   }
+}
+
+/**
+ * The fast path's code: its bundle (rolldown.config.mjs), unless a later tsc build made it stale
+ * (tsc rewrites every file of dist/, the bundle is built after it), then the modules themselves.
+ */
+function fastRunModule() {
+  const mtime = (path) =>
+    statSync(new URL(path, import.meta.url), { throwIfNoEntry: false })?.mtimeMs;
+  const bundled = mtime('../dist/fast/fast-run.js');
+  return bundled !== undefined && bundled >= mtime('../dist/cli/fast-run.js')
+    ? '../dist/fast/fast-run.js'
+    : '../dist/cli/fast-run.js';
 }
 
 function packageVersion() {

@@ -1,11 +1,9 @@
 import { dirname, join, resolve } from 'node:path';
-import {
-  cmfConfigFileName,
-  loadDvcConfig,
-  readCmfConfig,
-  requireProjectRoot,
-  type DvcConfig,
-} from '../config/index.js';
+// Not config/index.js: it brings cmf init's modules (ssh config lookup, child_process) into
+// every push and pull.
+import { readCmfConfig } from '../config/cmfconfig.js';
+import { loadDvcConfig, type DvcConfig } from '../config/dvc-config.js';
+import { cmfConfigFileName, requireProjectRoot } from '../config/project.js';
 import { ConfigError } from '../errors/index.js';
 import { LocalCache } from '../hashing/cache.js';
 import { MlmdStore } from '../mlmd/index.js';

@@ -1,5 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { fsErrorToCmf } from './file-hash.js';
 import {
   CHUNK_SIZE,
@@ -46,10 +46,12 @@ export interface WorkerReply {
 /**
  * The worker script beside this module: `hash-worker.js` in dist, or `hash-worker.ts` when
  * this module itself runs from sources (vitest), which Node 24 loads by stripping types.
+ * Named from the parent directory: in the fast path's bundle (dist/fast/, see
+ * rolldown.config.mjs) this code runs from another directory of dist.
  */
 export function hashWorkerUrl(): URL {
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./hash-worker${ext}`, import.meta.url);
+  return new URL(`../hashing/hash-worker${ext}`, import.meta.url);
 }
 
 export interface PoolOptions {
@@ -286,7 +288,7 @@ export class HashPool {
 
   private spawn(): PoolWorker {
     const pw: PoolWorker = {
-      worker: new Worker(hashWorkerUrl()),
+      worker: new (workerThreads().Worker)(hashWorkerUrl()),
       ready: false,
       dead: false,
       inFlight: new Map(),
@@ -335,4 +337,12 @@ export async function hashInPool(
   const pool = new HashPool({ ...opts, maxWorkers: Math.ceil(paths.length / WORKER_BATCH_FILES) });
   for (let i = 0; i < paths.length; i++) pool.add(paths[i]!, opts.sizes?.[i]);
   return (await pool.finish()) as Array<HashedFile | HashedContent>;
+}
+
+/**
+ * node:worker_threads, loaded when the first worker starts: every `cmf artifact push` and
+ * `pull` imports this module, most of them start no worker, and loading it costs ~4 ms.
+ */
+function workerThreads(): typeof import('node:worker_threads') {
+  return process.getBuiltinModule('node:worker_threads');
 }
