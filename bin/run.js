@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Production entry point: loads the compiled commands through oclif's manifest.
+// Production entry point: runs plain `artifact push` / `pull` lines through the fast path
+// (dist/cli/fast-path.js), everything else through oclif and its manifest.
 import module from 'node:module';
 import { readFileSync, statSync } from 'node:fs';
 import { exitIfNodeTooOld } from './node-check.js';
