@@ -6,6 +6,7 @@ import {
   type PushArtifactsResult,
 } from '../artifacts/index.js';
 import { resolveMlmdPath } from '../config/project.js';
+import type { TransferProgress } from '../remotes/index.js';
 import { counted } from '../util/counted.js';
 import type { CommandLog } from './command-frame.js';
 import { requireNonEmpty, requireValue } from './open-mlmd.js';
@@ -39,19 +40,15 @@ export async function runArtifactPush(
 ): Promise<PushArtifactsResult> {
   const pipeline = requireValue(flags.pipeline_name, '-p/--pipeline_name');
   requireNonEmpty(flags.file_name, '-f/--file_name');
-  const progress = transferProgress('Pushing', !flags['no-progress'] && !out.jsonEnabled());
-  let r: PushArtifactsResult;
-  try {
-    r = await pushArtifacts({
+  const r = await withProgress('Pushing', flags, out, (onProgress) =>
+    pushArtifacts({
       mlmdPath: resolveMlmdPath(flags.file_name, process.cwd()),
       pipeline,
       jobs: flags.jobs,
       acceptNewHostKey: flags['accept-new-host-key'],
-      onProgress: progress.onProgress,
-    });
-  } finally {
-    progress.done();
-  }
+      onProgress,
+    }),
+  );
   if (!out.jsonEnabled()) {
     out.log(
       `${r.uploaded} uploaded (${formatBytes(r.bytes)}), ${r.present} already there, ` +
@@ -70,21 +67,17 @@ export async function runArtifactPull(
   const pipeline = requireValue(flags.pipeline_name, '-p/--pipeline_name');
   requireNonEmpty(flags.file_name, '-f/--file_name');
   requireNonEmpty(flags.artifact_name, '-a/--artifact_name');
-  const progress = transferProgress('Pulling', !flags['no-progress'] && !out.jsonEnabled());
-  let r: PullArtifactsResult;
-  try {
-    r = await pullArtifacts({
+  const r = await withProgress('Pulling', flags, out, (onProgress) =>
+    pullArtifacts({
       mlmdPath: resolveMlmdPath(flags.file_name, process.cwd()),
       pipeline,
       artifact: flags.artifact_name,
       jobs: flags.jobs,
       acceptNewHostKey: flags['accept-new-host-key'],
       force: flags.force,
-      onProgress: progress.onProgress,
-    });
-  } finally {
-    progress.done();
-  }
+      onProgress,
+    }),
+  );
   if (!out.jsonEnabled()) {
     out.log(
       `${r.downloaded} downloaded (${formatBytes(r.bytes)}), ${r.present} already in cache, ` +
@@ -95,4 +88,19 @@ export async function runArtifactPull(
   }
   if (r.failed.length > 0) throw transferError('pull', r.failed, r);
   return r;
+}
+
+/** Runs `transfer` with a progress line on stderr (a terminal, no --json, no --no-progress). */
+async function withProgress<R>(
+  verb: string,
+  flags: ArtifactPushFlags,
+  out: CommandLog,
+  transfer: (onProgress: ((p: TransferProgress) => void) | undefined) => Promise<R>,
+): Promise<R> {
+  const progress = transferProgress(verb, !flags['no-progress'] && !out.jsonEnabled());
+  try {
+    return await transfer(progress.onProgress);
+  } finally {
+    progress.done();
+  }
 }
