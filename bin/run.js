@@ -42,16 +42,24 @@ if (version !== undefined) {
 } else {
   // The compile cache (Node >= 22.1) saves parsing time on every run after the first.
   module.enableCompileCache?.();
+  // DEBUG prints stacks: name the modules the bundle was made of (rolldown.config.mjs), and
+  // src/ for the rest. Source maps cost loading time, so only then.
+  if (process.env.DEBUG) process.setSourceMapsEnabled(true);
   // oclif checks its own Node engine range with semver at import (~20 ms of loading);
   // scripts/node-env.sh and bin/cmf already guarantee a supported Node.
   process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
   // `cmf artifact push` / `pull` in their plain forms run without oclif (about 100 ms of
   // loading, a third of a no-op push); anything else on their command lines goes to oclif.
-  const { fastCommand } = await import('../dist/cli/fast-path.js');
-  const fast = fastCommand(argv, process.env);
+  const fast =
+    argv[0] === 'artifact'
+      ? (await import('../dist/cli/fast-path.js')).fastCommand(argv, process.env)
+      : undefined;
   if (fast !== undefined) {
     const { runFastCommand } = await import(fastRunModule());
-    process.exitCode = await runFastCommand(fast);
+    const code = await runFastCommand(fast);
+    // A failure ends the process at once with its code, as oclif ends one: a stderr that
+    // cannot take the message must not turn it into 1 or 141 (the handlers above).
+    if (code !== 0) process.exit(code);
   } else {
     const { execute } = await import('@oclif/core');
     await execute({ dir: import.meta.url });
@@ -59,16 +67,22 @@ if (version !== undefined) {
 }
 
 /**
- * The fast path's code: its bundle (rolldown.config.mjs), unless a later tsc build made it stale
- * (tsc rewrites every file of dist/, the bundle is built after it), then the modules themselves.
+ * The fast path's code: its bundle, unless one of the modules it was made of changed after
+ * it was built (`tsc -w`, a tsc-only build) or it is missing; then those modules themselves.
+ * About 100 stats, well under a millisecond.
  */
 function fastRunModule() {
-  const mtime = (path) =>
-    statSync(new URL(path, import.meta.url), { throwIfNoEntry: false })?.mtimeMs;
-  const bundled = mtime('../dist/fast/fast-run.js');
-  return bundled !== undefined && bundled >= mtime('../dist/cli/fast-run.js')
-    ? '../dist/fast/fast-run.js'
-    : '../dist/cli/fast-run.js';
+  const dir = new URL('../dist/fast/', import.meta.url);
+  try {
+    const built = statSync(new URL('fast-run.js', dir)).mtimeMs;
+    const inputs = JSON.parse(readFileSync(new URL('inputs.json', dir), 'utf8'));
+    if (inputs.every((input) => statSync(new URL(input, dir)).mtimeMs <= built)) {
+      return '../dist/fast/fast-run.js';
+    }
+  } catch {
+    // No bundle, or an input gone: the modules themselves.
+  }
+  return '../dist/cli/fast-run.js';
 }
 
 function packageVersion() {

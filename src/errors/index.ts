@@ -132,6 +132,12 @@ export function isNoSpaceError(err: unknown): err is NodeJS.ErrnoException {
   return typeof code === 'string' && NO_SPACE_CODES.has(code);
 }
 
+/** `process.cwd()` failed: the directory the process runs in was removed under it. */
+function isWorkingDirectoryGone(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException;
+  return err instanceof Error && e.code === 'ENOENT' && e.syscall === 'uv_cwd';
+}
+
 /** The file a failed fs call was writing: a copy's destination, else its path (if named). */
 export function writtenPath(err: NodeJS.ErrnoException): string | undefined {
   return (err as { dest?: string }).dest ?? err.path;
@@ -222,6 +228,13 @@ export function toCmfError(err: unknown): CmfError {
   if (err instanceof CmfError) return err;
   // A full disk is the user's to fix, not a bug: say which write found no room.
   if (isNoSpaceError(err)) return noSpaceError(writtenPath(err), err);
+  if (isWorkingDirectoryGone(err)) {
+    return new NotFoundError(
+      'WORKING_DIRECTORY_GONE',
+      'The current directory no longer exists (it was deleted or moved after the shell entered it)',
+      { cause: err, hint: 'cd into the project directory again, then rerun the command.' },
+    );
+  }
   if (err instanceof Error) {
     return new OperationError('UNEXPECTED', err.message, {
       cause: err,

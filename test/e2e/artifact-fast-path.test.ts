@@ -4,13 +4,23 @@
  * form and once with an abbreviated flag (which only oclif's path takes): exit code, stdout and
  * stderr must be the same, and a probe loaded into the process tells which path ran.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneProject, listFiles, loggedProject } from '../helpers/artifact-project.js';
-import { isolatedEnv, runCmf, type CmfRun } from '../helpers/cli.js';
+import { isolatedEnv, repoRoot, runCmf, type CmfRun } from '../helpers/cli.js';
 
 let root: string;
 let project: string;
@@ -136,5 +146,72 @@ describe('the fast path of artifact push and pull', () => {
     const help = await cmf(['artifact', 'pull', '-p', 'Test-env', '--help'], project);
     expect(help).toMatchObject({ code: 0, oclif: true });
     expect(help.stdout).toContain('--artifact_name');
+  });
+
+  it('ends a failure with its exit code even when stderr cannot take the message', () => {
+    const full = openSync('/dev/full', 'w');
+    const codes = [['-p'], ['--pip']].map(([flag]) => {
+      const run = spawnSync(join(repoRoot, 'bin/cmf'), ['artifact', 'push', flag!, 'Nope'], {
+        cwd: project,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', full],
+      });
+      return run.status;
+    });
+    expect(codes).toEqual([3, 3]);
+  });
+
+  it('says the current directory is gone, not that cmf has a bug', () => {
+    for (const flag of ['-p', '--pip']) {
+      const run = spawnSync(
+        'sh',
+        [
+          '-c',
+          'mkdir gone && cd gone && rmdir ../gone && exec "$0" "$@"',
+          join(repoRoot, 'bin/cmf'),
+        ].concat(['artifact', 'push', flag, 'Test-env']),
+        { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8' },
+      );
+      expect(run.status, flag).toBe(3);
+      expect(run.stderr, flag).toContain('Error: The current directory no longer exists');
+      expect(run.stderr, flag).not.toContain('bug');
+    }
+  });
+
+  it('runs the bundle, or the modules when one of them changed after it was built', () => {
+    // A copy of the built cmf whose files this test may change.
+    const copy = join(root, 'built-copy');
+    for (const f of ['bin', 'dist', 'package.json', 'oclif.manifest.json']) {
+      cpSync(join(repoRoot, f), join(copy, f), { recursive: true, preserveTimestamps: true });
+    }
+    symlinkSync(join(repoRoot, 'node_modules'), join(copy, 'node_modules'));
+    const push = () =>
+      spawnSync(
+        process.execPath,
+        [join(copy, 'bin/run.js'), 'artifact', 'push', '-p', 'Test-env'],
+        {
+          cwd: project,
+          env: { ...process.env, ...env },
+          encoding: 'utf8',
+        },
+      ).stdout;
+    const mark = (file: string, word: string) => {
+      const path = join(copy, 'dist', file);
+      writeFileSync(
+        path,
+        readFileSync(path, 'utf8').replace('already there, ', `already there ${word}, `),
+      );
+    };
+    mark('fast/fast-run.js', '(bundle)');
+    expect(push()).toContain('already there (bundle), ');
+    // `tsc -w` rewrites the module it recompiled, not the bundle.
+    mark('cli/artifact-transfers.js', '(module)');
+    expect(push()).toContain('already there (module), ');
+    // A later build makes the bundle current again.
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(join(copy, 'dist/fast/fast-run.js'), later, later);
+    expect(push()).toContain('already there (bundle), ');
+    rmSync(join(copy, 'dist/fast'), { recursive: true });
+    expect(push()).toContain('already there (module), ');
   });
 });
