@@ -109,6 +109,15 @@ describe('cmf binary basics', () => {
     );
   });
 
+  it('a typo of an abbreviated flag (--pipline for --pipeline_name) gets a "Did you mean"', async () => {
+    const r = await runCmf(['artifact', 'list', '--pipline', 'P']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'Error: Nonexistent flag: --pipline\n' +
+        "Hint: Did you mean --pipeline_name? See 'cmf artifact list --help'.\n",
+    );
+  });
+
   it("pipeline list's help says its paging flags are taken but never page (it listed a page size)", async () => {
     const r = await runCmf(['pipeline', 'list', '--help']);
     expect(r.code).toBe(0);
