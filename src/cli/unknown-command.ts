@@ -1,3 +1,5 @@
+import { listed } from '../util/counted.js';
+
 /**
  * What to say when oclif finds no command for what was typed. oclif hands over an id with
  * colons (`pipeline:lst`, or `version:extra` when words follow a command that takes no
@@ -65,9 +67,8 @@ export function describeMissingCommand(
   const scope = topic === '' ? [] : topic.split(':');
   const line = [bin, ...scope].join(' ');
   const names = childrenOf(scope, index).sort();
-  const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0];
   return {
-    message: `Missing command: '${line}' needs one of ${list}`,
+    message: `Missing command: '${line}' needs one of ${listed(names, 'or')}`,
     hint: `Run '${line} <command>'; '${line} <command> --help' shows what a command takes.`,
   };
 }
