@@ -1,5 +1,5 @@
 import { flagDisplayName, flagValueHint } from './flag-hints.js';
-import { closest } from './unknown-command.js';
+import { closest, closestByPrefix } from './unknown-command.js';
 
 /** A flag as oclif defines it: only what the messages need. */
 export interface FlagShape {
@@ -61,7 +61,9 @@ export function describeParseError(
 
 /**
  * The command's long flags nearest to an unknown one as typed (`--pagesize`, `-json`), by the
- * distance unknown commands are matched with; a flag's aliases count as the flag.
+ * distance unknown commands are matched with; a flag's aliases count as the flag. When no
+ * full name is near, a typo of an abbreviation (`--pipline`) names the one flag whose start
+ * it is close to; several such flags make no guess (argparse would call it ambiguous).
  */
 function nearFlags(typed: string, flags: Record<string, FlagShape>): string[] {
   const word = typed.replace(/^--?/, '').replace(/=.*$/, '');
@@ -70,6 +72,11 @@ function nearFlags(typed: string, flags: Record<string, FlagShape>): string[] {
     if (flag.hidden) continue;
     for (const spelling of [name, ...(flag.aliases ?? [])]) owner.set(spelling, name);
   }
-  const names = closest(word, [...owner.keys()]).map((s) => `--${owner.get(s)!}`);
-  return [...new Set(names)];
+  const ownersOf = (spellings: string[]) => [
+    ...new Set(spellings.map((s) => `--${owner.get(s)!}`)),
+  ];
+  const full = ownersOf(closest(word, [...owner.keys()]));
+  if (full.length > 0) return full;
+  const byPrefix = ownersOf(closestByPrefix(word, [...owner.keys()]));
+  return byPrefix.length === 1 ? byPrefix : [];
 }

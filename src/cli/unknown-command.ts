@@ -1,3 +1,5 @@
+import { listed } from '../util/counted.js';
+
 /**
  * What to say when oclif finds no command for what was typed. oclif hands over an id with
  * colons (`pipeline:lst`, or `version:extra` when words follow a command that takes no
@@ -65,9 +67,8 @@ export function describeMissingCommand(
   const scope = topic === '' ? [] : topic.split(':');
   const line = [bin, ...scope].join(' ');
   const names = childrenOf(scope, index).sort();
-  const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0];
   return {
-    message: `Missing command: '${line}' needs one of ${list}`,
+    message: `Missing command: '${line}' needs one of ${listed(names, 'or')}`,
     hint: `Run '${line} <command>'; '${line} <command> --help' shows what a command takes.`,
   };
 }
@@ -95,8 +96,29 @@ export function closest(word: string, names: string[]): string[] {
   return scored.filter((s) => s.d === best).map((s) => s.name);
 }
 
+/**
+ * Names a prefix of which is close to `word`, nearest first: `pipline` is a typo of
+ * `pipeline`, itself an abbreviation of `pipeline_name` (argparse takes unique prefixes, so
+ * users type them). Words shorter than 4 letters are too short to tell a typo from chance.
+ */
+export function closestByPrefix(word: string, names: string[]): string[] {
+  if (word.length < 4) return [];
+  const limit = Math.floor(word.length / 3);
+  const scored = names.map((name) => {
+    const row = distanceRow(word.toLowerCase(), name.toLowerCase());
+    return { name, d: Math.min(...row.slice(1)) };
+  });
+  const best = Math.min(...scored.map((s) => s.d));
+  return best > limit ? [] : scored.filter((s) => s.d === best).map((s) => s.name);
+}
+
 /** Levenshtein distance, with a swap of two neighbours counted as one edit. */
 function editDistance(a: string, b: string): number {
+  return distanceRow(a, b)[b.length]!;
+}
+
+/** The distances from `a` to each prefix of `b` (the empty one first), by editDistance's rule. */
+function distanceRow(a: string, b: string): number[] {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
     Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
   );
@@ -109,5 +131,5 @@ function editDistance(a: string, b: string): number {
       }
     }
   }
-  return d[a.length]![b.length]!;
+  return d[a.length]!;
 }

@@ -268,7 +268,11 @@ function planSsh(opts: SshRemoteOptions, ctx: PlanContext): RemotePlan {
       ? requireNonEmpty('port', opts.port)
       : String(parsed.port ?? sshConfig.port ?? 22);
   if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
-    throw usage(`--port must be a TCP port number, got '${port}'`, 'Example: --port 22');
+    // Worded as the command's integer flag words it (src/cli/flags.ts).
+    throw usage(
+      `Invalid value for --port: expected an integer from 1 to 65535, got '${port}'`,
+      'Example: --port 22',
+    );
   }
   // A transfer connects with one of the two (the remote's `port`/`user` options win over the
   // URL's), so a conflict would silently ignore half of what the user typed.

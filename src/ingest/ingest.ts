@@ -40,7 +40,9 @@ export interface IngestResult {
   projectRoot: string;
   /** '2.0', or '1' for a DVC 1 lock file. */
   lockSchema: string;
-  /** False when the file already held everything (a second ingest of the same lock file). */
+  /** The dvc.lock files read, project-relative ('dvc.lock', 'sub/dvc.lock'), the root's first. */
+  lockFiles: string[];
+  /** False when the file already held everything (a second ingest of the same lock files). */
   changed: boolean;
   pipelineCreated: boolean;
   stages: { total: number; created: number };
@@ -115,15 +117,23 @@ function notGitIgnored(root: string, dirs: PipelineDir[], git: GitRepo | undefin
   return ignored ? dirs.filter((d) => d.dir === '' || !ignored.has(fileOf(d))) : dirs;
 }
 
-/** Every dvc.lock of the project with its dvc.yaml (see pipeline-dirs.ts), the root's first. */
-async function readPlan(root: string, git: GitRepo | undefined): Promise<IngestPlan> {
+/**
+ * Every dvc.lock of the project with its dvc.yaml (see pipeline-dirs.ts), the root's first,
+ * and the lock files read.
+ */
+async function readPlan(
+  root: string,
+  git: GitRepo | undefined,
+): Promise<{ plan: IngestPlan; lockFiles: string[] }> {
   const dirs = notGitIgnored(root, findPipelineDirs(root, PIPELINE_FILE, LOCK_FILE), git);
   // None anywhere: the root's is the one missing (INGEST_NO_DVC_LOCK).
   if (!dirs.some((d) => d.hasLock)) await readLockText(join(root, LOCK_FILE));
   const units: PipelineUnit[] = [];
+  const lockFiles: string[] = [];
   for (const d of dirs) {
     const named = (file: string) => (d.dir === '' ? file : `${d.dir}/${file}`);
     const abs = join(root, d.dir);
+    if (d.hasLock) lockFiles.push(named(LOCK_FILE));
     const lock: LockFile = d.hasLock
       ? parseLockFile(await readLockText(join(abs, LOCK_FILE)), named(LOCK_FILE))
       : { schema: '2.0', stages: [] };
@@ -142,7 +152,7 @@ async function readPlan(root: string, git: GitRepo | undefined): Promise<IngestP
       yamlFile: named(PIPELINE_FILE),
     });
   }
-  return planProject(root, units);
+  return { plan: planProject(root, units), lockFiles };
 }
 
 function choosePipeline(store: MlmdStore, flag: string | undefined, root: string): string {
@@ -191,7 +201,7 @@ export async function ingestDvcPipeline(opts: IngestOptions = {}): Promise<Inges
   }
   const root = projectRootOf(cwd);
   const git = await GitRepo.tryFind(root);
-  const plan = await readPlan(root, git);
+  const { plan, lockFiles } = await readPlan(root, git);
   const remoteUrl = await defaultRemoteUrl(root);
   const warnings = [...plan.warnings];
   const gitRepo = git ? await git.remoteUrl() : '';
@@ -215,6 +225,7 @@ export async function ingestDvcPipeline(opts: IngestOptions = {}): Promise<Inges
       mlmdPath,
       projectRoot: root,
       lockSchema: plan.schema,
+      lockFiles,
       changed:
         counts.pipelineCreated ||
         counts.stagesCreated > 0 ||

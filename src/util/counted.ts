@@ -10,3 +10,10 @@ export function firstFew(names: readonly string[], max = 10): string {
 export function counted(n: number, singular: string, plural = `${singular}s`): string {
   return `${n} ${n === 1 ? singular : plural}`;
 }
+
+/** `a`, `a and b`, `a, b and c`: names in a sentence (`word` joins the last two). */
+export function listed(names: readonly string[], word = 'and'): string {
+  return names.length > 1
+    ? `${names.slice(0, -1).join(', ')} ${word} ${names.at(-1)}`
+    : (names[0] ?? '');
+}

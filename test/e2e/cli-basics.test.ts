@@ -109,6 +109,15 @@ describe('cmf binary basics', () => {
     );
   });
 
+  it('a typo of an abbreviated flag (--pipline for --pipeline_name) gets a "Did you mean"', async () => {
+    const r = await runCmf(['artifact', 'list', '--pipline', 'P']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'Error: Nonexistent flag: --pipline\n' +
+        "Hint: Did you mean --pipeline_name? See 'cmf artifact list --help'.\n",
+    );
+  });
+
   it("pipeline list's help says its paging flags are taken but never page (it listed a page size)", async () => {
     const r = await runCmf(['pipeline', 'list', '--help']);
     expect(r.code).toBe(0);
@@ -136,6 +145,15 @@ describe('cmf binary basics', () => {
       [['artifact', 'push', '-p', 'x', '-j', '1.5'], '-j/--jobs', '1 to 256'],
       [['repo', 'push', '-p', 'x', '--jobs=100000000'], '-j/--jobs', '1 to 256'],
       [['server', 'start', '--port', '70000'], '--port', '0 to 65535'],
+      // An SSH remote's port is never 0 (to a server it means "any free port").
+      ...['0', '70000', 'x'].map(
+        (port) =>
+          [
+            ['init', 'sshremote', '--path', 'ssh://h/srv', '--user', 'u', '--port', port],
+            '--port',
+            '1 to 65535',
+          ] as const,
+      ),
     ] as const) {
       const r = await runCmf([...args]);
       expect(r.code, args.join(' ')).toBe(2);

@@ -279,7 +279,11 @@ describe('cmf dvc ingest: what dvc.yaml says', () => {
   const ingestJson = async (dir: string) => {
     const r = await cmf(['dvc', 'ingest', '-p', 'P', '--json'], dir);
     expect(r.code).toBe(0);
-    return JSON.parse(r.stdout) as { warnings: string[]; stageResults: Array<{ stage: string }> };
+    return JSON.parse(r.stdout) as {
+      warnings: string[];
+      stageResults: Array<{ stage: string }>;
+      lockFiles: string[];
+    };
   };
   const artifactNames = async (dir: string) => {
     const r = await cmf(['artifact', 'list', '-p', 'P', '--json'], dir);
@@ -563,6 +567,12 @@ describe('cmf dvc ingest: what dvc.yaml says', () => {
       "sub/dvc.yaml defines a stage that sub/dvc.lock does not hold (never run; 'dvc repro' runs them), not recorded: sub/dvc.yaml:later",
     ]);
     expect(j.stageResults.map((s) => s.stage)).toEqual(['sub/dvc.yaml:clean', 'use_sub']);
+    // Both lock files are named: the stages are not all "of dvc.lock".
+    expect(j.lockFiles).toEqual(['dvc.lock', 'sub/dvc.lock']);
+    const again = await cmf(['dvc', 'ingest', '-p', 'P'], dir);
+    expect(again.stdout).toBe(
+      'Nothing to do: P already holds the 2 stages of dvc.lock and sub/dvc.lock\n',
+    );
     expect((await artifactNames(dir)).sort()).toEqual([
       'report.txt',
       'src/clean.py',
@@ -578,6 +588,21 @@ describe('cmf dvc ingest: what dvc.yaml says', () => {
     rmSync(join(dir, 'sub/out'), { recursive: true });
     expect((await cmf(['artifact', 'pull', '-p', 'P'], dir)).code).toBe(0);
     expect(readFileSync(join(dir, 'sub/out/clean.csv'), 'utf8')).toBe('cleaned\n');
+  });
+
+  it('past three lock files, a second ingest counts them instead of naming them', async () => {
+    const { dir } = await initProject('many-locks');
+    for (const sub of ['', 'a/', 'b/', 'c/']) {
+      const stage = { cmd: `echo ${sub || 'root'}`, deps: [], outs: [] };
+      writeFiles(dir, {
+        [`${sub}dvc.yaml`]: `stages:\n  s:\n    cmd: ${stage.cmd}\n`,
+        [`${sub}dvc.lock`]: lockText({ s: stage }, 'dvc3'),
+      });
+    }
+    const j = await ingestJson(dir);
+    expect(j.lockFiles).toEqual(['dvc.lock', 'a/dvc.lock', 'b/dvc.lock', 'c/dvc.lock']);
+    const again = await cmf(['dvc', 'ingest', '-p', 'P'], dir);
+    expect(again.stdout).toBe('Nothing to do: P already holds the 4 stages of 4 dvc.lock files\n');
   });
 
   it('identical content at several paths: pull restores every path, and -a finds each', async () => {

@@ -53,6 +53,7 @@ describe('cmf dvc ingest: what lands in MLMD', () => {
     expect(r).toMatchObject({
       pipeline: 'project',
       lockSchema: '2.0',
+      lockFiles: ['dvc.lock'],
       changed: true,
       pipelineCreated: true,
       stages: { total: 6, created: 6 },

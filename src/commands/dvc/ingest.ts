@@ -1,11 +1,11 @@
 import { CmfCommand } from '../../cli/base-command.js';
 import { mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
 import { requireNonEmpty } from '../../cli/open-mlmd.js';
-import { counted } from '../../util/counted.js';
+import { counted, listed } from '../../util/counted.js';
 import { ingestDvcPipeline, type IngestResult } from '../../ingest/index.js';
 
 export default class DvcIngest extends CmfCommand<IngestResult> {
-  static override summary = "Record a DVC pipeline's dvc.lock as cmf metadata.";
+  static override summary = "Record a DVC project's dvc.lock files as cmf metadata.";
   static override description =
     'Reads every dvc.lock of the project (and its dvc.yaml for wdir and cache: false) and records ' +
     'one stage context and one execution per stage, its params, and every dep and out as a ' +
@@ -43,9 +43,14 @@ export default class DvcIngest extends CmfCommand<IngestResult> {
           ? `Ingested ${counted(r.stages.total, 'stage')} into pipeline ${r.pipeline}: ` +
               `executions ${e.created} created, ${e.reused} reused, ${e.unchanged} unchanged; ` +
               `artifacts ${a.created} created, ${a.linked} linked, ${a.unchanged} unchanged`
-          : `Nothing to do: ${r.pipeline} already holds the ${counted(r.stages.total, 'stage')} of dvc.lock`,
+          : `Nothing to do: ${r.pipeline} already holds the ${counted(r.stages.total, 'stage')} of ${lockFilesText(r.lockFiles)}`,
       );
     }
     return r;
   }
+}
+
+/** `dvc.lock`, `dvc.lock and sub/dvc.lock`; past three, `5 dvc.lock files`. */
+function lockFilesText(files: string[]): string {
+  return files.length > 3 ? `${files.length} dvc.lock files` : listed(files);
 }

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { CmfCommand } from '../../cli/base-command.js';
+import { integerFlag } from '../../cli/flags.js';
 import {
   commonInitFlags,
   commonInitOptions,
@@ -27,8 +28,11 @@ export default class InitSshRemote extends CmfCommand<InitResult> {
       summary:
         "SSH user name (default: the user in --path, else ~/.ssh/config's User for the host).",
     }),
-    port: Flags.string({
+    // Port 0 means "any free port" to a server (`cmf server start`), nothing to a client.
+    port: integerFlag({
       summary: "SSH port (default: the port in --path, else ~/.ssh/config's Port, else 22).",
+      min: 1,
+      max: 65535,
     }),
     password: Flags.string({ summary: 'SSH password (prefer --keyfile or the SSH agent).' }),
     keyfile: Flags.string({ summary: 'Private key file for the SSH login.', helpValue: '<file>' }),
@@ -44,7 +48,7 @@ export default class InitSshRemote extends CmfCommand<InitResult> {
       type: 'sshremote',
       path: flags.path,
       user: flags.user,
-      port: flags.port,
+      port: flags.port === undefined ? undefined : String(flags.port),
       password: flags.password,
       keyfile: flags.keyfile,
       passphrase: flags.passphrase,

@@ -88,6 +88,23 @@ describe('oclif parse errors in our words', () => {
     );
   });
 
+  it('a typo of an abbreviated flag names the one flag it abbreviates', () => {
+    const all = {
+      pipeline_name: { char: 'p', aliases: ['pipeline-name'] },
+      artifact_name: { char: 'a' },
+      artifact_dir: {},
+      secret_pipe: { hidden: true },
+    };
+    expect(describeParseError('Nonexistent flag: --pipline', all, help).hint).toBe(
+      `Did you mean --pipeline_name? ${help}`,
+    );
+    expect(describeParseError('Nonexistent flag: --pipline-nam=x', all, help).hint).toBe(
+      `Did you mean --pipeline_name? ${help}`,
+    );
+    // Two flags start alike: no guess, as argparse calls such a prefix ambiguous.
+    expect(describeParseError('Nonexistent flag: --artifcat', all, help).hint).toBe(help);
+  });
+
   it("a value a flag's parser refused names the flag as typed", () => {
     const r = describeParseError(
       "Parsing --jobs \n\texpected an integer from 1 to 256, got '1e3'\nSee more help with --help",

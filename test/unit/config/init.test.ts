@@ -624,7 +624,11 @@ describe('cmf init: argument checks before anything is written', () => {
       { type: 'minioS3', url: 's3://b', endpointUrl: 'http://m', accessKeyId: 'k' },
       /go together/,
     ],
-    ['bad port', { type: 'sshremote', path: 'ssh://h/s', user: 'u', port: 'x' }, /port/],
+    [
+      'bad port',
+      { type: 'sshremote', path: 'ssh://h/s', user: 'u', port: '0' },
+      /^Invalid value for --port: expected an integer from 1 to 65535, got '0'$/,
+    ],
     [
       'ssh path with a ? (DVC would cut the directory there)',
       { type: 'sshremote', path: 'ssh://h/q?x', user: 'u', port: '22' },
