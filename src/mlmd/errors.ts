@@ -39,6 +39,11 @@ export const MlmdErrorCode = {
   busy: 'MLMD_BUSY',
   /** A write on a store opened read-only. */
   readonly: 'MLMD_READONLY',
+  /**
+   * A writer was killed mid-transaction and left its journal (`<file>-journal`), and this
+   * process may not write the file to roll it back (SQLITE_READONLY_ROLLBACK).
+   */
+  unfinishedWrite: 'MLMD_UNFINISHED_WRITE',
   /** SQLite found no room for the file or its journal (SQLITE_FULL). */
   diskFull: 'MLMD_DISK_FULL',
   /** A type, node or link id that does not exist. */
@@ -291,6 +296,25 @@ export function notWritableError(path: string, cause?: unknown): OperationError 
 }
 
 /**
+ * A hot journal that this process cannot roll back (the file is read-only to it). Deleting
+ * the journal would leave the file half-written, so the hint warns against it.
+ */
+export function unfinishedWriteError(path: string, cause?: unknown): OperationError {
+  return withProblem(
+    new OperationError(
+      MlmdErrorCode.unfinishedWrite,
+      `MLMD file ${path} has an unfinished write: a process writing it was stopped (killed, or its machine went down) and left ${path}-journal, which only a process allowed to write the file can roll back.`,
+      {
+        cause,
+        hint: `Run the command as a user who may write ${path} and its directory (the first open for writing restores the last complete state). Do not delete ${path}-journal: without it the file stays half-written.`,
+        data: { path },
+      },
+    ),
+    'not-writable',
+  );
+}
+
+/**
  * SQLite could not write a store for want of space (SQLITE_FULL): the transaction was rolled
  * back, so the file is as it was.
  */
@@ -403,7 +427,9 @@ export function translateSqliteError(err: unknown, path: string, busyTimeoutMs: 
     case 'SQLITE_LOCKED':
       return busyError(path, busyTimeoutMs, err);
     case 'SQLITE_READONLY':
-      return notWritableError(path, err);
+      return (err as { code?: string }).code === 'SQLITE_READONLY_ROLLBACK'
+        ? unfinishedWriteError(path, err)
+        : notWritableError(path, err);
     case 'SQLITE_FULL':
       return diskFullError(path, err);
     case 'SQLITE_CANTOPEN':

@@ -11,7 +11,7 @@
  * transaction (see Connection.write), and `transaction(fn)` groups several writes into one.
  */
 import { closeSync, existsSync, openSync, rmSync, statSync, type Stats } from 'node:fs';
-import { isNoSpaceError } from '../errors/index.js';
+import { CmfError, isNoSpaceError } from '../errors/index.js';
 import Database from 'better-sqlite3';
 import { ArtifactStore } from './artifact-store.js';
 import { Connection } from './connection.js';
@@ -91,6 +91,20 @@ export class MlmdStore {
    * `':memory:'` opens an in-memory store.
    */
   static open(path: string, opts: MlmdOpenOptions = {}): MlmdStore {
+    try {
+      return MlmdStore.openOnce(path, opts);
+    } catch (err) {
+      // A writer killed mid-transaction left a hot journal, which a read-only connection may
+      // not roll back (every read then fails). Any SQLite reader allowed to write rolls it
+      // back, as MLMD's own read-write readers do: the file gets its last committed state,
+      // nothing more. Then open as asked.
+      if (!(err instanceof CmfError && err.code === MlmdErrorCode.unfinishedWrite)) throw err;
+      if (!rollBackUnfinishedWrite(path, opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)) throw err;
+      return MlmdStore.openOnce(path, opts);
+    }
+  }
+
+  private static openOnce(path: string, opts: MlmdOpenOptions): MlmdStore {
     const readonly = opts.readonly ?? false;
     const mayInit = !readonly && (opts.create ?? true);
     const busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
@@ -237,6 +251,25 @@ function removeIfEmpty(path: string): void {
   const st = statSync(path, { throwIfNoEntry: false });
   if (!st?.isFile() || st.size !== 0 || existsSync(`${path}-journal`)) return;
   rmSync(path, { force: true });
+}
+
+/**
+ * Rolls back the hot journal a killed writer left beside `path` by reading the file through a
+ * connection allowed to write (SQLite does it when it takes the first shared lock). False when
+ * this process may not write it (permissions, a read-only file system) or another process
+ * holds the lock past the busy timeout.
+ */
+function rollBackUnfinishedWrite(path: string, busyTimeoutMs: number): boolean {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { fileMustExist: true, timeout: busyTimeoutMs });
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    db?.close();
+  }
 }
 
 function statIfReachable(path: string): Stats | undefined {
