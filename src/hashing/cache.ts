@@ -3,6 +3,7 @@ import { chmod, copyFile, readdir, readFile, stat, writeFile } from 'node:fs/pro
 import { dirname, join } from 'node:path';
 import { IntegrityError, NotFoundError, OperationError } from '../errors/index.js';
 import { replaceAtomically } from '../fs/atomic.js';
+import { sweepStaleTemps } from '../fs/stale-temps.js';
 import { mkdirp, mkdirpSync } from '../fs/mkdirp.js';
 import { mapLimit } from '../util/map-limit.js';
 import { hashFile } from './file-hash.js';
@@ -147,18 +148,26 @@ export class LocalCache {
   readonly root: string;
   readonly shared: boolean;
 
+  /** Object directories this instance swept of stale temp files. */
+  private readonly sweptDirs = new Set<string>();
+
   constructor(root: string, opts: CacheOptions = {}) {
     this.root = root;
     this.shared = opts.shared === true;
   }
 
-  /** Makes the directory an object goes into (mkdir -p), with the shared mode if set. */
+  /**
+   * Makes the directory an object goes into (mkdir -p), with the shared mode if set. The
+   * first time per directory, temp files a killed writer (an add, a pull) left there over an
+   * hour ago are removed.
+   */
   async makeDirFor(objectPath: string): Promise<void> {
     const dir = dirname(objectPath);
     const first = await mkdirp(dir);
     if (this.shared && first !== undefined) {
       for (const d of madeDirs(first, dir)) await chmod(d, SHARED_DIR_MODE);
     }
+    this.sweepOnce(dir);
   }
 
   /** {@link makeDirFor}, synchronous: for adders that write thousands of small objects. */
@@ -168,6 +177,13 @@ export class LocalCache {
     if (this.shared && first !== undefined) {
       for (const d of madeDirs(first, dir)) chmodSync(d, SHARED_DIR_MODE);
     }
+    this.sweepOnce(dir);
+  }
+
+  private sweepOnce(dir: string): void {
+    if (this.sweptDirs.has(dir)) return;
+    this.sweptDirs.add(dir);
+    sweepStaleTemps(dir);
   }
 
   /** Path of `oid` in the DVC 3 layout, or the legacy one. */

@@ -22,7 +22,6 @@ import {
   toCmfError,
 } from '../errors/index.js';
 import { tempPathBeside, trackTemp, untrackTemp } from '../fs/atomic.js';
-import { sweepStaleTemps } from '../fs/stale-temps.js';
 import { CACHE_OBJECT_MODE, isDirOid, type LocalCache } from '../hashing/cache.js';
 import { hashBuffer, hashFile } from '../hashing/file-hash.js';
 import { assertSafeRelpath, parseManifest } from '../hashing/manifest.js';
@@ -612,8 +611,6 @@ async function fetchObject(
       throw cacheWriteError(cache, err, () => (err as NodeJS.ErrnoException).code);
     }
     sink.madeDirs.add(dir);
-    // Once per directory written to: temp files a killed pull left here go now.
-    sweepStaleTemps(dir);
   }
   const wanted = { oid, key: objectKey(oid, layout), dest, hashName: hashNameOf(layout) };
   // Tracked while a download fills it across awaits, so an interrupt removes it.

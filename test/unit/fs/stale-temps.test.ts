@@ -1,8 +1,18 @@
-import { existsSync, linkSync, lstatSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { removeTempsInFlight, tempName, trackTemp, untrackTemp } from '../../../src/fs/atomic.js';
 import { STALE_TEMP_MS, sweepStaleTemps } from '../../../src/fs/stale-temps.js';
+import { LocalCache } from '../../../src/hashing/cache.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 /** A file `name` in `dir`, its mtime two thresholds old when `aged`. */
@@ -43,6 +53,29 @@ describe('sweepStaleTemps', () => {
     const stale = file(dir, tempName(), true);
     expect(sweepStaleTemps(dir, [])).toBe(0);
     expect(existsSync(stale)).toBe(true);
+  });
+});
+
+describe('the local cache', () => {
+  it('sweeps the object directories it adds to: a killed add leaves its temp file there', async () => {
+    const root = await tempDir();
+    const cache = new LocalCache(join(root, 'cache'));
+    const content = (text: string) => {
+      const md5 = createHash('md5').update(text).digest('hex');
+      const dir = join(root, 'cache/files/md5', md5.slice(0, 2));
+      mkdirSync(dir, { recursive: true });
+      const src = join(root, text);
+      writeFileSync(src, text);
+      return { md5, src, stale: file(dir, tempName(), true), fresh: file(dir, tempName(), false) };
+    };
+    const a = content('added as a file');
+    await cache.addFile(a.src, a.md5);
+    const b = content('added as bytes');
+    await cache.addBytes(b.md5, Buffer.from('added as bytes'));
+    for (const c of [a, b]) {
+      expect(existsSync(c.stale), 'stale temp').toBe(false);
+      expect(existsSync(c.fresh), 'a live writer may be filling it').toBe(true);
+    }
   });
 });
 
