@@ -32,6 +32,11 @@ export interface LockFileOptions {
    */
   abandonedMs?: number;
   abandoned?: (ageMs: number) => Error;
+  /**
+   * Whether the lock file in the way (its stat given) is known to be left by a process that
+   * no longer runs: then it is removed at once (safely against other waiters, see breakIf).
+   */
+  orphaned?: (st: Stats) => boolean;
 }
 
 /**
@@ -48,6 +53,7 @@ export async function acquireLockFile(
   for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
     // Synchronous: on a busy machine each thread-pool round trip can wait for a core.
     if (createLock(lock, content)) return;
+    if (opts.orphaned && breakIf(lock, opts.orphaned, BREAKER_STALE_MS)) continue;
     if (first && opts.abandonedMs !== undefined && opts.abandoned) {
       const age = ageOf(lock);
       if (age !== undefined && age > opts.abandonedMs) throw opts.abandoned(age);
@@ -89,33 +95,42 @@ function ageOf(path: string): number | undefined {
   return st && Date.now() - st.mtimeMs;
 }
 
-function staleFile(path: string, staleMs: number): Stats | undefined {
-  const st = statSync(path, { throwIfNoEntry: false });
-  return st && Date.now() - st.mtimeMs > staleMs ? st : undefined;
+/** Age past which a `.break` file (held for a few system calls) is a killed breaker's. */
+const BREAKER_STALE_MS = 10_000;
+
+const isOlderThan = (staleMs: number) => (st: Stats) => Date.now() - st.mtimeMs > staleMs;
+
+function breakIfStale(lock: string, staleMs: number): boolean {
+  return breakIf(lock, isOlderThan(staleMs), staleMs);
 }
 
 /**
- * Removes `lock` if it is stale; true if it did. Two waiters that both saw the same stale
- * lock must not both remove "it": the second would delete the fresh lock the first has just
- * created, and both would hold the lock. So only the holder of `<lock>.break` (created
- * exclusively, held for a few system calls) removes a stale lock, after checking again that
- * the lock is still that stale file. A `.break` left by a process killed while holding it is
- * itself stale after `staleMs` and removed.
+ * Removes `lock` if `isLeftOver` says so of it; true if it did. Two waiters that both saw the
+ * same left-over lock must not both remove "it": the second would delete the fresh lock the
+ * first has just created, and both would hold the lock. So only the holder of `<lock>.break`
+ * (created exclusively, held for a few system calls) removes it, after checking again that
+ * the lock is still that file. A `.break` left by a process killed while holding it is
+ * removed once older than `breakerStaleMs`.
  */
-function breakIfStale(lock: string, staleMs: number): boolean {
-  const seen = staleFile(lock, staleMs);
-  if (!seen) return false;
+function breakIf(
+  lock: string,
+  isLeftOver: (st: Stats) => boolean,
+  breakerStaleMs: number,
+): boolean {
+  const seen = statSync(lock, { throwIfNoEntry: false });
+  if (!seen || !isLeftOver(seen)) return false;
   const breaker = `${lock}.break`;
   try {
     writeFileSync(breaker, '', { flag: 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    if (staleFile(breaker, staleMs)) rmSync(breaker, { force: true });
+    const st = statSync(breaker, { throwIfNoEntry: false });
+    if (st && isOlderThan(breakerStaleMs)(st)) rmSync(breaker, { force: true });
     return false;
   }
   try {
-    const now = staleFile(lock, staleMs);
-    if (!now || now.ino !== seen.ino || now.dev !== seen.dev) return false;
+    const now = statSync(lock, { throwIfNoEntry: false });
+    if (!now || now.ino !== seen.ino || now.dev !== seen.dev || !isLeftOver(now)) return false;
     rmSync(lock, { force: true });
     return true;
   } finally {

@@ -13,6 +13,7 @@ import git from 'isomorphic-git';
 import { CmfError, ConfigError, NotFoundError, OperationError } from '../errors/index.js';
 import { parseIni } from '../config/configobj.js';
 import { acquireLockFile } from '../fs/lock-file.js';
+import { forgetLockOwner, leftByDeadCmf, recordLockOwner } from './index-lock-owner.js';
 import { CliStaging, commitExtras, gitInstalled, gitMissingError } from './cli-staging.js';
 import { readGlobalGitConfig, readGlobalGitUser } from './git-config.js';
 import { gitLayout, type GitLayout } from './git-dir.js';
@@ -405,6 +406,8 @@ export class GitRepo {
     writeFileSync(lock.path, serializeIndex(index));
     renameSync(lock.path, path);
     lock.consumed = true;
+    // At once: an index.lock git makes next may get the same inode number.
+    forgetLockOwner(lock.path);
     this.loaded = { index, stamp: stampOf(statSync(path, { bigint: true })) };
   }
 
@@ -541,6 +544,7 @@ export class GitRepo {
     const lock = held.path;
     await acquireLockFile(lock, {
       timeoutMs,
+      orphaned: (st) => leftByDeadCmf(lock, st),
       busy: () =>
         new OperationError('GIT_INDEX_LOCKED', `${lock} is held by another process`, {
           hint: 'Wait for the other git process to finish; if none is running, delete the lock file.',
@@ -549,11 +553,13 @@ export class GitRepo {
       abandonedMs: ABANDONED_INDEX_LOCK_MS,
       abandoned: (ageMs) => abandonedIndexLock(lock, ageMs),
     });
+    recordLockOwner(lock);
     try {
       return await fn(held);
     } finally {
       // Once renamed over the index the lock is gone; a new one would be someone else's.
       if (!held.consumed) rmSync(lock, { force: true });
+      forgetLockOwner(lock);
     }
   }
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { chmod, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -124,6 +125,76 @@ describe('GitRepo staging and committing', () => {
     expect(gitCli(dir, 'ls-files')).toBe('.gitignore\nkept.tmp');
     expect(gitCli(dir, 'show', 'HEAD:kept.tmp')).toBe('v2');
     expectConsistent(dir);
+  });
+});
+
+describe('an index.lock a killed cmf left', () => {
+  /** index.lock as a cmf process left it when killed: its owner record names a dead pid. */
+  async function leftByKilledCmf(dir: string): Promise<string> {
+    const lock = join(dir, '.git', 'index.lock');
+    fs.writeFileSync(lock, '');
+    const owner = new URL('../../src/git/index-lock-owner.ts', import.meta.url).href;
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `(await import('${owner}')).recordLockOwner(process.argv[1])`,
+        lock,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(child.stderr).toBe('');
+    expect(fs.existsSync(`${lock}.cmf-owner`)).toBe(true);
+    const before = new Date(Date.now() - 6_000);
+    fs.utimesSync(lock, before, before);
+    return lock;
+  }
+
+  it('is removed by the next cmf, which stages and commits', async () => {
+    const dir = await newRepo();
+    await writeFile(join(dir, 'a.dvc'), 'outs: []\n');
+    const lock = await leftByKilledCmf(dir);
+    const repo = await GitRepo.find(dir);
+    await repo.add(['a.dvc']);
+    await repo.commit('after a kill');
+    expect(gitCli(dir, 'show', '--name-only', '--format=', 'HEAD')).toBe('a.dvc');
+    expect(fs.readdirSync(join(dir, '.git')).filter((f) => f.startsWith('index.lock'))).toEqual([]);
+    expect(fs.existsSync(lock)).toBe(false);
+    expectConsistent(dir);
+  });
+
+  it('is not removed when its record names a live process, another file, or nothing', async () => {
+    const cases: Array<(lock: string) => void> = [
+      // The holder still runs (the test runner's parent process).
+      (lock) => {
+        const file = `${lock}.cmf-owner`;
+        const rec = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid: number };
+        fs.writeFileSync(file, JSON.stringify({ ...rec, pid: process.ppid }));
+      },
+      // git made a new lock since (another inode or birth time).
+      (lock) => {
+        fs.rmSync(lock);
+        fs.writeFileSync(lock, '');
+      },
+      // No record: git's own lock.
+      (lock) => fs.rmSync(`${lock}.cmf-owner`),
+    ];
+    for (const change of cases) {
+      const dir = await newRepo();
+      await writeFile(join(dir, 'a.dvc'), 'outs: []\n');
+      const lock = await leftByKilledCmf(dir);
+      change(lock);
+      const old = new Date(Date.now() - 5 * 60_000);
+      fs.utimesSync(lock, old, old);
+      const repo = await GitRepo.find(dir);
+      const err = await repo.add(['a.dvc']).then(
+        () => undefined,
+        (e: unknown) => e as { code?: string },
+      );
+      expect(err).toMatchObject({ code: 'GIT_INDEX_LOCKED' });
+      expect(fs.existsSync(lock)).toBe(true);
+    }
   });
 });
 
