@@ -83,7 +83,9 @@ function readOwner(file: string): Owner | undefined {
   try {
     const o = JSON.parse(readFileSync(file, 'utf8')) as Partial<Owner>;
     const numbers = [o.pid, o.dev, o.ino, o.birthtimeMs].every((n) => typeof n === 'number');
-    return numbers && typeof o.host === 'string' ? (o as Owner) : undefined;
+    // kill() reads 0 and negative pids as process groups.
+    const pidOk = Number.isSafeInteger(o.pid) && o.pid! > 0;
+    return numbers && pidOk && typeof o.host === 'string' ? (o as Owner) : undefined;
   } catch {
     return undefined;
   }
