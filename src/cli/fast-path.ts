@@ -14,7 +14,7 @@ import { MAX_JOBS, integerInRange } from './flag-values.js';
  * explains it. So this parser never reports errors and the two paths cannot disagree on them.
  *
  * Nothing here may import oclif or the modules behind the commands: bin/run.js loads this
- * module for every command.
+ * module for every `cmf artifact …` line, before it knows which path runs it.
  */
 
 type FlagKind = 'string' | 'switch' | 'jobs';
