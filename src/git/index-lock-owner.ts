@@ -29,15 +29,18 @@ const MIN_AGE_MS = 5_000;
 
 const ownerFileOf = (lock: string) => `${lock}.cmf-owner`;
 
-/** This kernel's instance: host name and boot id (pids are per boot). */
+let host: string | undefined;
+
+/** This kernel's instance: host name and boot id (pids are per boot). Read once a process. */
 function thisHost(): string {
+  if (host !== undefined) return host;
   let boot = '';
   try {
     boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
   } catch {
     // Not Linux: the host name alone.
   }
-  return `${hostname()} ${boot}`;
+  return (host = `${hostname()} ${boot}`);
 }
 
 /**

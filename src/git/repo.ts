@@ -557,9 +557,12 @@ export class GitRepo {
     try {
       return await fn(held);
     } finally {
-      // Once renamed over the index the lock is gone; a new one would be someone else's.
-      if (!held.consumed) rmSync(lock, { force: true });
-      forgetLockOwner(lock);
+      // Once renamed over the index the lock is gone (and its record, see saveIndex); a new
+      // one would be someone else's.
+      if (!held.consumed) {
+        rmSync(lock, { force: true });
+        forgetLockOwner(lock);
+      }
     }
   }
 
