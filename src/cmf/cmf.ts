@@ -26,6 +26,7 @@ import { existsSync, type BigIntStats } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { v1 as uuid1 } from 'uuid';
 import { NotFoundError, OperationError, UsageError } from '../errors/index.js';
+import { counted, firstFew } from '../util/counted.js';
 import { addMany, hashItems, undoAdd, type AddManyItem } from '../hashing/index.js';
 import { statFollowing, unsupportedFile } from '../hashing/odd-paths.js';
 import {
@@ -166,6 +167,12 @@ export class Cmf implements DataSliceHost {
     this.pipeline = pipeline;
     this.types = new TypeRegistry(store);
     this.stager = new GitStager(project.git);
+    const { paths, pids } = this.stager.adopted;
+    if (paths.length > 0) {
+      this.warnings.push(
+        `${counted(paths.length, 'file')} that an earlier cmf run (${pids.length === 1 ? 'process' : 'processes'} ${pids.join(', ')}) wrote but did not stage before it stopped will be staged with this run's: ${firstFew(paths.map((p) => project.git.relativePath(p)))}.`,
+      );
+    }
     this.host = {
       store,
       types: this.types,

@@ -5,9 +5,11 @@
  * staged together: one index rewrite and one pack of blobs per batch (see GitRepo.add, which
  * does that work synchronously, so a run started here mostly completes before the logging
  * call that started it returns). One run takes everything queued so far; files queued
- * meanwhile go in the next run.
+ * meanwhile go in the next run. What is queued is also written to a journal (see
+ * StagingJournal): a later Cmf stages what a killed one left queued.
  */
 import type { GitRepo } from '../git/index.js';
+import { StagingJournal } from './staging-journal.js';
 
 export class GitStager {
   private readonly queued = new Set<string>();
@@ -16,17 +18,28 @@ export class GitStager {
   /** True when something was staged since the last {@link committed}. */
   stagedSinceCommit = false;
 
+  /**
+   * What this stager took over from journals of ended processes when it was made: the files
+   * (queued here) and those processes' ids. Empty almost always.
+   */
+  readonly adopted: { paths: string[]; pids: number[] };
+
   private readonly git: GitRepo;
   private readonly batch: number;
+  private readonly journal: StagingJournal;
 
   constructor(git: GitRepo, batch = 256) {
     this.git = git;
     this.batch = batch;
+    this.journal = new StagingJournal(git.gitdir, git.dir);
+    this.adopted = this.journal.adoptOrphans((paths) => this.add(paths));
   }
 
-  /** Queues files; starts staging once a batch is waiting and no run is under way. */
+  /** Queues files (absolute paths); starts staging once a batch is waiting and no run is under way. */
   add(paths: Iterable<string>): void {
-    for (const p of paths) this.queued.add(p);
+    const fresh = [...paths].filter((p) => !this.queued.has(p));
+    for (const p of fresh) this.queued.add(p);
+    this.journal.append(fresh);
     if (this.queued.size >= this.batch) this.start();
   }
 
@@ -39,6 +52,7 @@ export class GitStager {
         try {
           await this.git.add(paths);
           this.stagedSinceCommit = true;
+          if (this.queued.size === 0) this.journal.clear();
         } catch (err) {
           for (const path of paths) this.queued.add(path); // retried by the next flush
           this.error = err;

@@ -1,5 +1,5 @@
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
-import { hostname } from 'node:os';
+import { isPid, leftByEndedProcess, thisHost } from '../util/process-owner.js';
 
 /**
  * cmf holds git's `.git/index.lock` in-process while it stages and commits (a few hundred
@@ -20,28 +20,7 @@ interface Owner {
   birthtimeMs: number;
 }
 
-/**
- * A left-over lock must be at least this old (since last written): a pid that looks dead may
- * live in another pid namespace of the same kernel (a container sharing the repository), and
- * cmf holds the lock for far less than this.
- */
-const MIN_AGE_MS = 5_000;
-
 const ownerFileOf = (lock: string) => `${lock}.cmf-owner`;
-
-let host: string | undefined;
-
-/** This kernel's instance: host name and boot id (pids are per boot). Read once a process. */
-function thisHost(): string {
-  if (host !== undefined) return host;
-  let boot = '';
-  try {
-    boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    // Not Linux: the host name alone.
-  }
-  return (host = `${hostname()} ${boot}`);
-}
 
 /**
  * Records this process as the holder of `lock`, which it has just created. Best effort: the
@@ -78,28 +57,15 @@ export function leftByDeadCmf(lock: string, st: Stats): boolean {
   if (!owner || owner.pid === process.pid) return false;
   const sameFile =
     owner.dev === st.dev && owner.ino === st.ino && owner.birthtimeMs === st.birthtimeMs;
-  if (!sameFile || owner.host !== thisHost()) return false;
-  return Date.now() - st.mtimeMs >= MIN_AGE_MS && !isRunning(owner.pid);
+  return sameFile && leftByEndedProcess(owner.host, owner.pid, st.mtimeMs);
 }
 
 function readOwner(file: string): Owner | undefined {
   try {
     const o = JSON.parse(readFileSync(file, 'utf8')) as Partial<Owner>;
-    const numbers = [o.pid, o.dev, o.ino, o.birthtimeMs].every((n) => typeof n === 'number');
-    // kill() reads 0 and negative pids as process groups.
-    const pidOk = Number.isSafeInteger(o.pid) && o.pid! > 0;
-    return numbers && pidOk && typeof o.host === 'string' ? (o as Owner) : undefined;
+    const numbers = [o.dev, o.ino, o.birthtimeMs].every((n) => typeof n === 'number');
+    return numbers && isPid(o.pid) && typeof o.host === 'string' ? (o as Owner) : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it runs, as another user.
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }

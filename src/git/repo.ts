@@ -115,7 +115,8 @@ export class GitRepo {
     this.objects = new ObjectWriter(this.layout.commondir);
   }
 
-  private get gitdir(): string {
+  /** This work tree's git dir (`.git`, or `.git/worktrees/<name>` of a linked worktree). */
+  get gitdir(): string {
     return this.layout.gitdir;
   }
 

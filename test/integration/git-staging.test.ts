@@ -134,9 +134,13 @@ describe('an index.lock a killed cmf left', () => {
     const lock = join(dir, '.git', 'index.lock');
     fs.writeFileSync(lock, '');
     const owner = new URL('../../src/git/index-lock-owner.ts', import.meta.url).href;
+    // The `.js` → `.ts` resolve hook: the module imports others by their built names.
+    const hook = new URL('../fixtures/cache/ts-resolve.mjs', import.meta.url).href;
     const child = spawnSync(
       process.execPath,
       [
+        '--import',
+        hook,
         '--input-type=module',
         '-e',
         `(await import('${owner}')).recordLockOwner(process.argv[1])`,
