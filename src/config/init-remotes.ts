@@ -205,8 +205,10 @@ function planS3(
     credentials = 'environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)';
   } else if (opts.type === 'amazonS3' && opts.profile) {
     credentials = `AWS profile '${opts.profile}'`;
+    warnings.push(...missingProfile(opts.profile, ctx));
   } else if (ctx.env.AWS_PROFILE) {
     credentials = `AWS profile '${ctx.env.AWS_PROFILE}' (AWS_PROFILE)`;
+    warnings.push(...missingProfile(ctx.env.AWS_PROFILE, ctx));
   } else if (
     existsSync(ctx.env.AWS_SHARED_CREDENTIALS_FILE ?? join(ctx.home, '.aws', 'credentials'))
   ) {
@@ -218,6 +220,40 @@ function planS3(
     );
   }
   return { name: REMOTE_NAMES[opts.type], url, options, localOptions, credentials, warnings };
+}
+
+/**
+ * A warning when no AWS shared file defines profile `name` (a typo, or a machine not set up
+ * yet): init goes on, since the profile may be created later, but push would fail then.
+ * `[name]` in the credentials file, `[profile name]` (or `[default]`) in the config file.
+ */
+function missingProfile(name: string, ctx: { env: NodeJS.ProcessEnv; home: string }): string[] {
+  const credentialsFile =
+    ctx.env.AWS_SHARED_CREDENTIALS_FILE ?? join(ctx.home, '.aws', 'credentials');
+  const configFile = ctx.env.AWS_CONFIG_FILE ?? join(ctx.home, '.aws', 'config');
+  const configSection = name === 'default' ? 'default' : `profile ${name}`;
+  if (iniSections(credentialsFile).has(name) || iniSections(configFile).has(configSection)) {
+    return [];
+  }
+  return [
+    `The AWS profile '${name}' is in neither ${credentialsFile} nor ${configFile}: push and pull will fail until it exists ('aws configure --profile ${name}').`,
+  ];
+}
+
+/** The section names of an INI file (trimmed, inner spaces collapsed); none if unreadable. */
+function iniSections(file: string): Set<string> {
+  let text: string;
+  try {
+    text = readRegularFileSync(file, 'utf8');
+  } catch {
+    return new Set();
+  }
+  const names = new Set<string>();
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*\[([^\]]+)\]/.exec(line);
+    if (m) names.add(m[1]!.trim().replace(/\s+/g, ' '));
+  }
+  return names;
 }
 
 /**

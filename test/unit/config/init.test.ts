@@ -147,6 +147,46 @@ describe('cmf init: files written', () => {
     expect(r2.warnings[0]).toMatch(/No S3 credentials/);
   });
 
+  it('amazonS3 warns when the profile it relies on is in no AWS shared file', async () => {
+    const a = await setup();
+    const r1 = await init(a.dir, a.home, { type: 'amazonS3', url: 's3://b', profile: 'reserch' });
+    expect(r1.warnings).toEqual([
+      expect.stringMatching(/AWS profile 'reserch' is in neither .*credentials nor .*config/),
+    ]);
+    // Found in either file, under the name each one uses; or through AWS_PROFILE.
+    mkdirSync(join(a.home, '.aws'));
+    writeFileSync(join(a.home, '.aws', 'credentials'), '[default]\nx=1\n[ research ]\n');
+    writeFileSync(join(a.home, '.aws', 'config'), '[profile  sso-dev]\nregion = eu\n');
+    for (const [profile, env] of [
+      ['research', {}],
+      ['sso-dev', {}],
+      ['default', {}],
+      [undefined, { AWS_PROFILE: 'research' }],
+    ] as const) {
+      const b = await setup();
+      const r = await init(b.dir, a.home, { type: 'amazonS3', url: 's3://b', profile }, env);
+      expect(r.warnings, String(profile)).toEqual([]);
+    }
+    const c = await setup();
+    const r2 = await init(
+      c.dir,
+      a.home,
+      { type: 'amazonS3', url: 's3://b' },
+      { AWS_PROFILE: 'dev' },
+    );
+    expect(r2.warnings).toEqual([expect.stringMatching(/AWS profile 'dev' is in neither/)]);
+    // Keys given: the profile is not what push uses.
+    const d = await setup();
+    const r3 = await init(d.dir, d.home, {
+      type: 'amazonS3',
+      url: 's3://b',
+      profile: 'nowhere',
+      accessKeyId: 'K',
+      secretKey: 'S',
+    });
+    expect(r3.warnings).toEqual([]);
+  });
+
   it('sshremote stores the password base64-encoded in config.local, user and port in config', async () => {
     const { dir, home } = await setup();
     await init(dir, home, {
