@@ -54,13 +54,32 @@ const SECRET_OPTIONS = new Set([
   'gdrive_client_secret',
 ]);
 
-/** Standard AWS variables, applied to every `s3://` remote (what boto and our S3 driver read). */
+/** Standard AWS variables, read for every `s3://` remote that does not configure its own (see awsEnvInUse). */
 const AWS_ENV: [string, string][] = [
   ['AWS_ACCESS_KEY_ID', 'access_key_id'],
   ['AWS_SECRET_ACCESS_KEY', 'secret_access_key'],
   ['AWS_SESSION_TOKEN', 'session_token'],
   ['AWS_PROFILE', 'profile'],
 ];
+
+/**
+ * The AWS variables push and pull would use for the S3 remote `prefix` (`remote.<name>`), in
+ * the S3 driver's and the AWS SDK's order: keys configured for the remote (both of them) are
+ * used as they are; else a profile, the remote's own before AWS_PROFILE, and then no
+ * environment keys (the SDK skips them when a profile is named); else the environment's keys.
+ */
+function awsEnvInUse(
+  prefix: string,
+  configured: ReadonlyMap<string, ConfigEntry>,
+  env: NodeJS.ProcessEnv,
+): Array<[variable: string, option: string]> {
+  const has = (option: string) => !!configured.get(`${prefix}.${option}`)?.value;
+  if (has('access_key_id') && has('secret_access_key')) return [];
+  if (has('profile')) return [];
+  const present = AWS_ENV.filter(([variable]) => !!env[variable]);
+  if (env.AWS_PROFILE) return present.filter(([, option]) => option === 'profile');
+  return present;
+}
 
 /** Environment overrides of `.cmfconfig` keys. */
 const CMF_ENV: [string, string][] = [
@@ -140,9 +159,8 @@ export async function resolveConfig(
     .filter((e) => /^remote\.[^.]+\.url$/.test(e.key) && e.value.startsWith('s3://'))
     .map((e) => e.key.slice(0, -'.url'.length));
   for (const prefix of s3Remotes) {
-    for (const [variable, option] of AWS_ENV) {
-      const value = env[variable];
-      if (value) set(`${prefix}.${option}`, value, 'environment', variable);
+    for (const [variable, option] of awsEnvInUse(prefix, entries, env)) {
+      set(`${prefix}.${option}`, env[variable]!, 'environment', variable);
     }
   }
   for (const [variable, key] of CMF_ENV) {

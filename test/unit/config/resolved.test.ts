@@ -59,13 +59,17 @@ describe('.cmfconfig dialect', () => {
 });
 
 describe('resolveConfig (cmf init show)', () => {
-  it('says where each value comes from, environment first', async () => {
+  it('says where each value comes from', async () => {
     const dir = await project({
       '.cmfconfig': '[cmf]\nserver-url = http://s:8080\n\n[neo4j]\nuser = u\nuri = bolt://h\n\n',
       '.dvc/config': `[core]\n    remote = minio\n['remote "minio"']\n    url = s3://b\n    endpointurl = http://m:9000\n`,
       '.dvc/config.local': `['remote "minio"']\n    access_key_id = AKIAABCDEFGH1234\n    secret_access_key = SECRET\n['db "neo4j"']\n    password = NEOPASS\n`,
     });
-    const r = await resolveConfig(join(dir, '.dvc'), { AWS_SECRET_ACCESS_KEY: 'ENVSECRET' });
+    // The remote's keys are what push uses: environment keys do not show over them.
+    const r = await resolveConfig(join(dir, '.dvc'), {
+      AWS_ACCESS_KEY_ID: 'ENVKEY',
+      AWS_SECRET_ACCESS_KEY: 'ENVSECRET',
+    });
     expect(r.root).toBe(dir);
     const view = r.entries.map((e) => [e.key, e.value, e.source, e.variable ?? '']);
     expect(view).toEqual([
@@ -73,7 +77,7 @@ describe('resolveConfig (cmf init show)', () => {
       ['remote.minio.url', 's3://b', '.dvc/config', ''],
       ['remote.minio.endpointurl', 'http://m:9000', '.dvc/config', ''],
       ['remote.minio.access_key_id', 'AKIAABCDEFGH1234', '.dvc/config.local', ''],
-      ['remote.minio.secret_access_key', 'ENVSECRET', 'environment', 'AWS_SECRET_ACCESS_KEY'],
+      ['remote.minio.secret_access_key', 'SECRET', '.dvc/config.local', ''],
       ['cmf-server-url', 'http://s:8080', '.cmfconfig', ''],
       ['neo4j-user', 'u', '.cmfconfig', ''],
       ['neo4j-uri', 'bolt://h', '.cmfconfig', ''],
@@ -81,8 +85,42 @@ describe('resolveConfig (cmf init show)', () => {
     ]);
     const masked = maskSecrets(r.entries).map((e) => e.value);
     expect(masked).toContain('****1234');
-    expect(masked.join(' ')).not.toMatch(/ENVSECRET|NEOPASS|AKIAABCDEFGH/);
+    expect(masked.join(' ')).not.toMatch(/SECRET|NEOPASS|AKIAABCDEFGH/);
     expect(maskSecrets(r.entries, true)).toEqual(r.entries);
+  });
+
+  it('shows the AWS variables an S3 remote without its own keys uses, as push would', async () => {
+    const files = (remoteOptions: string) => ({
+      '.cmfconfig': '[cmf]\nserver-url = http://s:8080\n\n',
+      '.dvc/config': `[core]\n    remote = s3\n['remote "s3"']\n    url = s3://b\n${remoteOptions}`,
+    });
+    const env = {
+      AWS_ACCESS_KEY_ID: 'ENVKEY',
+      AWS_SECRET_ACCESS_KEY: 'ENVSECRET',
+      AWS_SESSION_TOKEN: 'ENVTOKEN',
+    };
+    const aws = async (remoteOptions: string, vars: NodeJS.ProcessEnv) => {
+      const r = await resolveConfig(await project(files(remoteOptions)), vars);
+      return r.entries
+        .filter((e) => e.key.startsWith('remote.s3.') && e.key !== 'remote.s3.url')
+        .map((e) => `${e.key.slice('remote.s3.'.length)}=${e.value} (${e.variable ?? e.source})`);
+    };
+    expect(await aws('', env)).toEqual([
+      'access_key_id=ENVKEY (AWS_ACCESS_KEY_ID)',
+      'secret_access_key=ENVSECRET (AWS_SECRET_ACCESS_KEY)',
+      'session_token=ENVTOKEN (AWS_SESSION_TOKEN)',
+    ]);
+    // A named profile: the AWS SDK then leaves the environment's keys alone.
+    expect(await aws('', { ...env, AWS_PROFILE: 'dev' })).toEqual(['profile=dev (AWS_PROFILE)']);
+    expect(await aws('    profile = team\n', { ...env, AWS_PROFILE: 'dev' })).toEqual([
+      'profile=team (.dvc/config)',
+    ]);
+    // Only one of the two keys configured: not usable alone, so the chain decides.
+    expect(await aws('    access_key_id = CONF\n', env)).toEqual([
+      'access_key_id=ENVKEY (AWS_ACCESS_KEY_ID)',
+      'secret_access_key=ENVSECRET (AWS_SECRET_ACCESS_KEY)',
+      'session_token=ENVTOKEN (AWS_SESSION_TOKEN)',
+    ]);
   });
 
   it('masks the password of any URL value, whoever wrote it, unless showSecrets', async () => {
