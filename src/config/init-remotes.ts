@@ -201,6 +201,11 @@ function planS3(
     localOptions.push(['access_key_id', opts.accessKeyId!], ['secret_access_key', opts.secretKey!]);
     if (sessionToken) localOptions.push(['session_token', sessionToken]);
     credentials = '.dvc/config.local';
+    if (opts.type === 'amazonS3' && opts.profile) {
+      warnings.push(
+        `--profile ${opts.profile} is recorded but not used: push and pull use the keys given with it. Leave out either the keys or --profile.`,
+      );
+    }
   } else if (ctx.env.AWS_ACCESS_KEY_ID && ctx.env.AWS_SECRET_ACCESS_KEY) {
     credentials = 'environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)';
   } else if (opts.type === 'amazonS3' && opts.profile) {

@@ -175,7 +175,7 @@ describe('cmf init: files written', () => {
       { AWS_PROFILE: 'dev' },
     );
     expect(r2.warnings).toEqual([expect.stringMatching(/AWS profile 'dev' is in neither/)]);
-    // Keys given: the profile is not what push uses.
+    // Keys given: the profile is not what push uses, and init says so.
     const d = await setup();
     const r3 = await init(d.dir, d.home, {
       type: 'amazonS3',
@@ -184,7 +184,9 @@ describe('cmf init: files written', () => {
       accessKeyId: 'K',
       secretKey: 'S',
     });
-    expect(r3.warnings).toEqual([]);
+    expect(r3.warnings).toEqual([
+      '--profile nowhere is recorded but not used: push and pull use the keys given with it. Leave out either the keys or --profile.',
+    ]);
   });
 
   it('sshremote stores the password base64-encoded in config.local, user and port in config', async () => {
