@@ -59,6 +59,12 @@ export interface PullArtifactsResult {
   bytes: number;
   /** Workspace paths (relative to the project root) of the artifacts checked out. */
   checkedOut: string[];
+  /**
+   * How many workspace paths this pull was to check out: one per path (the version logged
+   * last), so fewer than `artifacts` when versions share a path. More than `checkedOut` holds
+   * when some failed.
+   */
+  toCheckOut: number;
   /** Files created or replaced in the workspace, and files already up to date. */
   filesWritten: number;
   filesUnchanged: number;
@@ -301,6 +307,7 @@ async function pullAndCheckout(
       present: partial.present,
       bytes: partial.bytes,
       checkedOut: [],
+      toCheckOut: new Set(targets.map((t) => t.rel)).size,
       filesWritten: 0,
       filesUnchanged: 0,
       deleted: [],
@@ -433,6 +440,7 @@ async function pullAndCheckout(
     present: transfer.present,
     bytes,
     checkedOut,
+    toCheckOut: order.length,
     filesWritten,
     filesUnchanged,
     deleted: deleted.sort(),

@@ -7,7 +7,7 @@ import {
 } from '../artifacts/index.js';
 import { resolveMlmdPath } from '../config/project.js';
 import type { TransferProgress } from '../remotes/index.js';
-import { counted } from '../util/counted.js';
+import { counted, ofTotal } from '../util/counted.js';
 import type { CommandLog } from './command-frame.js';
 import { requireNonEmpty, requireValue } from './open-mlmd.js';
 import { describePullNotes, describePushNotes } from './transfer-notes.js';
@@ -82,7 +82,7 @@ export async function runArtifactPull(
     out.log(
       `${r.downloaded} downloaded (${formatBytes(r.bytes)}), ${r.present} already in cache, ` +
         `${r.failed.length} failed; ${counted(r.filesWritten, 'file')} checked out` +
-        ` (${r.filesUnchanged} up to date) in ${counted(r.checkedOut.length, 'artifact')}`,
+        ` (${r.filesUnchanged} up to date) in ${ofTotal(r.checkedOut.length, r.toCheckOut, 'artifact')}`,
     );
     describePullNotes(out, r);
   }

@@ -17,3 +17,8 @@ export function listed(names: readonly string[], word = 'and'): string {
     ? `${names.slice(0, -1).join(', ')} ${word} ${names.at(-1)}`
     : (names[0] ?? '');
 }
+
+/** `6 artifacts` when all `total` were done, else `5 of 6 artifacts`. */
+export function ofTotal(done: number, total: number, singular: string): string {
+  return done === total ? counted(total, singular) : `${done} of ${counted(total, singular)}`;
+}

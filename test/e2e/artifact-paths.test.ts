@@ -422,6 +422,10 @@ describe('pull messages', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('1 artifact not checked out:');
     expect(r.stderr).toMatch(/Hint: .*'cmf artifact pull --force'/);
+    // The summary counts the artifact that failed too.
+    const counts = /up to date\) in (\d+) of (\d+) artifacts\n/.exec(r.stdout);
+    expect(counts, r.stdout).not.toBeNull();
+    expect(Number(counts![1])).toBe(Number(counts![2]) - 1);
     expect(readFileSync(join(dir, 'data/raw.csv'), 'utf8')).toBe('edited\n');
   });
 
