@@ -153,16 +153,52 @@ describe('cmf init (binary)', () => {
     const clear = await cmf(['init', 'show', '--show-secrets']);
     expect(clear.stdout).toMatch(/^remote\.minio\.secret_access_key = TOPSECRET /m);
     expect(clear.stdout).toMatch(/^neo4j-password = NEOSECRET /m);
+    // The remote's own keys are what push uses: an environment key does not show over them.
     const env = await cmf(['init', 'show', '--json'], { AWS_SECRET_ACCESS_KEY: 'FROMENV' });
     const json = JSON.parse(env.stdout);
     expect(json.root).toBe(dir);
     expect(json.entries).toContainEqual({
       key: 'remote.minio.secret_access_key',
       value: '********',
-      source: 'environment',
-      variable: 'AWS_SECRET_ACCESS_KEY',
+      source: '.dvc/config.local',
       secret: true,
     });
+  });
+
+  it('init show escapes control characters a config file holds, and aligns wide text', async () => {
+    const { dir, cmf } = await setup();
+    expect((await cmf(['init', 'local', '--path', '/s', '--git-remote-url', GIT_URL])).code).toBe(
+      0,
+    );
+    // A tracked file a cloned repository brings: a title-setting escape, colour, a bell.
+    const url = '/tmp/\x1b]0;PWN\x07dir-\x1b[31mred/日本語🚀';
+    writeFileSync(
+      join(dir, '.dvc', 'config'),
+      `[core]\n    remote = local-storage\n['remote "local-storage"']\n    url = ${url}\n    extra = x\x07\n`,
+    );
+    const r = await cmf(['init', 'show']);
+    expect(r.code, r.stderr).toBe(0);
+    // eslint-disable-next-line no-control-regex -- the point: no control byte gets out
+    expect(r.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+    expect(r.stdout).toContain(
+      'remote.local-storage.url = /tmp/\\x1b]0;PWN\\x07dir-\\x1b[31mred/日本語🚀  # .dvc/config',
+    );
+    // The source column starts at one screen column on every line (CJK and emoji are 2 wide).
+    const columns = r.stdout
+      .split('\n')
+      .filter((l) => l.includes(' # '))
+      .map((l) => {
+        const before = l.slice(0, l.indexOf('  # '));
+        return [...before].reduce(
+          (w, c) => w + (/[\u3000-\u9fff]|\p{Extended_Pictographic}/u.test(c) ? 2 : 1),
+          0,
+        );
+      });
+    expect(new Set(columns).size, r.stdout).toBe(1);
+    const json = JSON.parse((await cmf(['init', 'show', '--json'])).stdout);
+    expect(json.entries).toContainEqual(
+      expect.objectContaining({ key: 'remote.local-storage.url', value: url }),
+    );
   });
 
   it('init show masks secrets in URL query strings too; re-init warns of URL secrets it keeps', async () => {

@@ -1,5 +1,7 @@
 import { Flags } from '@oclif/core';
 import { CmfCommand } from '../../cli/base-command.js';
+import { textWidth } from '../../cli/table.js';
+import { visibleText } from '../../util/visible-text.js';
 import { maskSecrets, resolveConfig, type ConfigEntry } from '../../config/resolved.js';
 
 interface ShowResult {
@@ -24,10 +26,15 @@ export default class InitShow extends CmfCommand<ShowResult> {
     const { flags } = await this.parse(InitShow);
     const resolved = await resolveConfig(process.cwd());
     const entries = maskSecrets(resolved.entries, flags['show-secrets']);
-    const width = Math.max(0, ...entries.map((e) => `${e.key} = ${e.value}`.length));
-    for (const e of entries) {
-      const from = e.variable ? `${e.source} ${e.variable}` : e.source;
-      this.log(`${`${e.key} = ${e.value}`.padEnd(width)}  # ${from}`);
+    // Values come from files a cloned repository brings (.dvc/config): their control
+    // characters are shown escaped, never sent to the terminal (--json keeps them exact).
+    const lines = entries.map((e) => ({
+      setting: visibleText(`${e.key} = ${e.value}`),
+      from: visibleText(e.variable ? `${e.source} ${e.variable}` : e.source),
+    }));
+    const width = Math.max(0, ...lines.map((l) => textWidth(l.setting)));
+    for (const { setting, from } of lines) {
+      this.log(`${setting}${' '.repeat(width - textWidth(setting))}  # ${from}`);
     }
     return { root: resolved.root, entries };
   }
