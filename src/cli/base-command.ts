@@ -71,6 +71,12 @@ export abstract class CmfCommand<T> extends Command {
     writeOutput(lineOf(message, args));
   }
 
+  /** A line on stderr (not with --json), escaped as {@link log}'s lines are. */
+  override logToStderr(message = '', ...args: unknown[]): void {
+    if (this.jsonEnabled()) return;
+    process.stderr.write(lineOf(message, args));
+  }
+
   /**
    * JSON on stdout (see writeJsonResult). oclif writes the result after run() and outside its
    * error handling, so a failed write is reported here.

@@ -3,6 +3,7 @@ import { RawJson, jsonText } from '../cmf/raw-json.js';
 import { toCmfError, type CmfError } from '../errors/index.js';
 import { forDefaultMlmdFile } from './open-mlmd.js';
 import { writeOutput } from './output.js';
+import { visibleLines } from '../util/visible-text.js';
 
 /**
  * What runs around a command's work, shared by the oclif commands (CmfCommand) and the fast
@@ -18,9 +19,13 @@ export interface CommandLog {
   jsonEnabled(): boolean;
 }
 
-/** A line of text, as console.log formats it. */
+/**
+ * A line of text, as console.log formats it, with its control characters escaped: values in
+ * it may come from files a cloned repository brings (a remote's url, a pipeline's name), and
+ * must not drive the terminal. Tabs and line breaks stay.
+ */
 export function lineOf(message: string, args: unknown[]): string {
-  return format(message, ...args) + '\n';
+  return visibleLines(format(message, ...args)) + '\n';
 }
 
 /**

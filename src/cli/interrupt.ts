@@ -8,6 +8,7 @@ import { ExitCode, InterruptedError } from '../errors/index.js';
 import { latestTransferCounts } from '../remotes/transfer.js';
 import { renderError } from './render-error.js';
 import { counted } from '../util/counted.js';
+import { visibleLines } from '../util/visible-text.js';
 
 /** The exit status of each signal we stop on: 128 + its number, as a shell reports it. */
 const SIGNAL_EXIT = {
@@ -78,7 +79,9 @@ export function stopCleanlyOnSignals(what: string, json: () => boolean): () => v
       // A progress line may be on the terminal: the message replaces it.
       const clear = process.stderr.isTTY ? '\r\x1b[2K' : '';
       // Synchronous on files and pipes (and terminals on Linux), so it is out before the exit.
-      process.stderr.write(json() ? renderError(err, true) : `${clear}${err.message}\n`);
+      process.stderr.write(
+        json() ? renderError(err, true) : `${clear}${visibleLines(err.message)}\n`,
+      );
       process.exit(exitCode);
     };
     const nothing: UndoOutcome = { undone: 0, notUndone: 0, left: [] };
