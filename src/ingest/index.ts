@@ -11,6 +11,7 @@ export { parsePipelineFile, type PipelineFile, type StageDefinition } from './pi
 export {
   planIngest,
   planProject,
+  type ExternalEntry,
   type IngestPlan,
   type PipelineUnit,
   type PlannedFile,

@@ -16,7 +16,13 @@ import { MlmdStore } from '../mlmd/index.js';
 import { parseLockFile, type LockFile } from './lock-file.js';
 import { findPipelineDirs, type PipelineDir } from './pipeline-dirs.js';
 import { parsePipelineFile } from './pipeline-file.js';
-import { planProject, type IngestPlan, type PipelineUnit, type PlannedFile } from './plan.js';
+import {
+  planProject,
+  type ExternalEntry,
+  type IngestPlan,
+  type PipelineUnit,
+  type PlannedFile,
+} from './plan.js';
 import { recordPlan, type StageRecord } from './record.js';
 import { parseYamlInput, readLockText } from './yaml-input.js';
 
@@ -50,6 +56,8 @@ export interface IngestResult {
   artifacts: { created: number; linked: number; unchanged: number };
   /** Recorded files DVC does not version (never pushed), project-relative. */
   notVersioned: string[];
+  /** Deps and outs outside the project (URLs, absolute paths, other repos): not recorded. */
+  external: ExternalEntry[];
   stageResults: StageRecord[];
   warnings: string[];
 }
@@ -235,6 +243,7 @@ export async function ingestDvcPipeline(opts: IngestOptions = {}): Promise<Inges
       executions,
       artifacts,
       notVersioned,
+      external: plan.external,
       stageResults: counts.stages,
       warnings,
     };
