@@ -8,7 +8,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { pathFromMlmdDir } from '../cmf/project.js';
 import { listPipelines } from '../cmf/query.js';
 import { findProjectRoot, loadDvcConfig, resolveMlmdPath } from '../config/index.js';
-import { CmfError, ConfigError, UsageError } from '../errors/index.js';
+import { ConfigError, UsageError } from '../errors/index.js';
 import { readRegularFile } from '../fs/regular-file.js';
 import { GitRepo } from '../git/index.js';
 import { firstFew } from '../util/counted.js';
@@ -24,7 +24,8 @@ import {
   type PlannedFile,
 } from './plan.js';
 import { recordPlan, type StageRecord } from './record.js';
-import { parseYamlInput, readLockText } from './yaml-input.js';
+import { varsFilesIn } from './vars-files.js';
+import { readLockText } from './yaml-input.js';
 
 export const LOCK_FILE = 'dvc.lock';
 export const PIPELINE_FILE = 'dvc.yaml';
@@ -93,25 +94,6 @@ async function defaultRemoteUrl(root: string): Promise<string> {
 }
 
 /**
- * params.yaml values for `${…}` in dvc.yaml, read as dvc.yaml is (ints stay ints: `${seed}`
- * is `3`, not `3.0`); a missing or unreadable file gives none.
- */
-async function defaultParams(root: string): Promise<Record<string, unknown>> {
-  try {
-    const text = await readRegularFile(join(root, 'params.yaml'), 'utf8');
-    const y = parseYamlInput(text, 'params.yaml');
-    const data = y.doc.toJS() as unknown;
-    return data && typeof data === 'object' && !Array.isArray(data)
-      ? (data as Record<string, unknown>)
-      : {};
-  } catch (err) {
-    // A FIFO or directory there would give none silently: say what it is.
-    if (err instanceof CmfError && err.code === 'NOT_A_REGULAR_FILE') throw err;
-    return {};
-  }
-}
-
-/**
  * The pipeline directories below the root whose dvc.yaml (or lone dvc.lock) git ignores
  * are left out, as DVC's index leaves them out.
  */
@@ -149,7 +131,7 @@ async function readPlan(
       ? parsePipelineFile(
           await readRegularFile(join(abs, PIPELINE_FILE), 'utf8'),
           named(PIPELINE_FILE),
-          await defaultParams(abs),
+          varsFilesIn(abs),
         )
       : undefined;
     units.push({

@@ -284,7 +284,11 @@ function planUnit(
       `${file} holds ${stale.length === 1 ? 'a stage' : 'stages'} that ${u.yamlFile} no longer defines, skipped as DVC skips them: ${stale.join(', ')} ('dvc remove' drops them from ${file})`,
     );
   }
-  warnings.push(...unrun(u, display), ...changedCommands(u, defined, display));
+  warnings.push(
+    ...(pipeline?.warnings ?? []),
+    ...unrun(u, display),
+    ...changedCommands(u, defined, display),
+  );
   return defined.map((raw) => {
     const def = pipeline?.stage(raw.name);
     if (def) warnings.push(...def.warnings);
