@@ -4,7 +4,7 @@
  * and checked first; then one MLMD transaction writes it all, or nothing.
  */
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { pathFromMlmdDir } from '../cmf/project.js';
 import { listPipelines } from '../cmf/query.js';
 import { findProjectRoot, loadDvcConfig, resolveMlmdPath } from '../config/index.js';
@@ -18,6 +18,7 @@ import { findPipelineDirs, type PipelineDir } from './pipeline-dirs.js';
 import { parsePipelineFile } from './pipeline-file.js';
 import {
   planProject,
+  unitOuts,
   type ExternalEntry,
   type IngestPlan,
   type PipelineUnit,
@@ -108,6 +109,17 @@ function notGitIgnored(root: string, dirs: PipelineDir[], git: GitRepo | undefin
 }
 
 /**
+ * True when `dir` (project-relative) is, or is inside, an output: one of `outs`, or a path
+ * a `.dvc` file beside it tracks (`data.dvc` for `data/`, as `dvc add` writes it).
+ */
+function insideOutput(root: string, dir: string, outs: Set<string>): boolean {
+  for (let p = dir; p !== '.' && p !== ''; p = posix.dirname(p)) {
+    if (outs.has(p) || existsSync(join(root, `${p}.dvc`))) return true;
+  }
+  return false;
+}
+
+/**
  * Every dvc.lock of the project with its dvc.yaml (see pipeline-dirs.ts), the root's first,
  * and the lock files read.
  */
@@ -120,7 +132,10 @@ async function readPlan(
   if (!dirs.some((d) => d.hasLock)) await readLockText(join(root, LOCK_FILE));
   const units: PipelineUnit[] = [];
   const lockFiles: string[] = [];
+  // Outs of the pipelines read so far (the walk goes top-down): DVC does not look inside.
+  const outs = new Set<string>();
   for (const d of dirs) {
+    if (d.dir !== '' && insideOutput(root, d.dir, outs)) continue;
     const named = (file: string) => (d.dir === '' ? file : `${d.dir}/${file}`);
     const abs = join(root, d.dir);
     if (d.hasLock) lockFiles.push(named(LOCK_FILE));
@@ -134,13 +149,15 @@ async function readPlan(
           varsFilesIn(abs),
         )
       : undefined;
-    units.push({
+    const unit: PipelineUnit = {
       dir: d.dir,
       lock,
       ...(pipeline ? { pipeline } : {}),
       lockFile: named(LOCK_FILE),
       yamlFile: named(PIPELINE_FILE),
-    });
+    };
+    units.push(unit);
+    for (const o of unitOuts(unit)) outs.add(o);
   }
   return { plan: planProject(root, units), lockFiles };
 }

@@ -256,6 +256,19 @@ export interface PipelineUnit {
   yamlFile: string;
 }
 
+/**
+ * The project-relative paths of a unit's outs inside the project (its lock entries of the
+ * stages dvc.yaml defines): DVC does not look for pipelines inside them (data, not code).
+ */
+export function unitOuts(u: PipelineUnit): string[] {
+  return u.lock.stages.flatMap((s) => {
+    const def = u.pipeline?.stage(s.name);
+    if (u.pipeline && !def) return [];
+    const wdir = posix.join(u.dir, def?.wdir ?? '.');
+    return s.outs.map((e) => projectPath(wdir, e)).filter((p) => typeof p === 'string');
+  });
+}
+
 interface Staged {
   stage: LockStage;
   deps: PlannedFile[];

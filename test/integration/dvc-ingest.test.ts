@@ -627,6 +627,28 @@ describe('cmf dvc ingest: edge cases', () => {
     expect((await p.ingest()).changed).toBe(false);
   });
 
+  it('pipelines inside outputs (a stage out, a dvc add-ed directory) are data: not read, as DVC does not read them', async () => {
+    const p = await project();
+    const inner = {
+      'dvc.yaml': 'stages:\n  inner:\n    cmd: echo hi > hi.txt\n    outs:\n    - hi.txt\n',
+      'dvc.lock': `schema: '2.0'\nstages:\n  inner:\n    cmd: echo hi > hi.txt\n    outs:\n    - path: hi.txt\n      hash: md5\n      md5: ${'a'.repeat(32)}\n      size: 3\n`,
+    };
+    for (const dir of ['data/prepared/vendored', 'raw', 'sub'])
+      for (const [name, text] of Object.entries(inner)) {
+        execFileSync('mkdir', ['-p', join(p.dir, dir)]);
+        writeFileSync(join(p.dir, dir, name), text);
+      }
+    // raw/ is tracked by raw.dvc, as `dvc add raw` leaves it; sub/ is an ordinary folder.
+    writeFileSync(join(p.dir, 'raw.dvc'), `outs:\n- md5: ${'b'.repeat(32)}.dir\n  path: raw\n`);
+    const r = await p.ingest();
+    expect(r.lockFiles).toEqual(['dvc.lock', 'sub/dvc.lock']);
+    expect(r.stageResults.map((s) => s.stage)).toContain('sub/dvc.yaml:inner');
+    expect(
+      r.stageResults.some((s) => s.stage.includes('vendored') || s.stage.startsWith('raw')),
+    ).toBe(false);
+    expect(r.warnings).toEqual([]);
+  });
+
   it('a dep without a hash is recorded by its path with a warning, and push ignores it', async () => {
     const p = await project();
     const lock = readFileSync(join(p.dir, 'dvc.lock'), 'utf8').replace(
