@@ -7,10 +7,16 @@ export {
   type IngestResult,
 } from './ingest.js';
 export { parseLockFile, type LockEntry, type LockFile, type LockStage } from './lock-file.js';
-export { parsePipelineFile, type PipelineFile, type StageDefinition } from './pipeline-file.js';
+export {
+  parsePipelineFile,
+  type PipelineFile,
+  type StageDefinition,
+  type VarsFiles,
+} from './pipeline-file.js';
 export {
   planIngest,
   planProject,
+  type ExternalEntry,
   type IngestPlan,
   type PipelineUnit,
   type PlannedFile,

@@ -4,11 +4,11 @@
  * and checked first; then one MLMD transaction writes it all, or nothing.
  */
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { pathFromMlmdDir } from '../cmf/project.js';
 import { listPipelines } from '../cmf/query.js';
 import { findProjectRoot, loadDvcConfig, resolveMlmdPath } from '../config/index.js';
-import { CmfError, ConfigError, UsageError } from '../errors/index.js';
+import { ConfigError, UsageError } from '../errors/index.js';
 import { readRegularFile } from '../fs/regular-file.js';
 import { GitRepo } from '../git/index.js';
 import { firstFew } from '../util/counted.js';
@@ -16,9 +16,17 @@ import { MlmdStore } from '../mlmd/index.js';
 import { parseLockFile, type LockFile } from './lock-file.js';
 import { findPipelineDirs, type PipelineDir } from './pipeline-dirs.js';
 import { parsePipelineFile } from './pipeline-file.js';
-import { planProject, type IngestPlan, type PipelineUnit, type PlannedFile } from './plan.js';
+import {
+  planProject,
+  unitOuts,
+  type ExternalEntry,
+  type IngestPlan,
+  type PipelineUnit,
+  type PlannedFile,
+} from './plan.js';
 import { recordPlan, type StageRecord } from './record.js';
-import { parseYamlInput, readLockText } from './yaml-input.js';
+import { varsFilesIn } from './vars-files.js';
+import { readLockText } from './yaml-input.js';
 
 export const LOCK_FILE = 'dvc.lock';
 export const PIPELINE_FILE = 'dvc.yaml';
@@ -50,6 +58,8 @@ export interface IngestResult {
   artifacts: { created: number; linked: number; unchanged: number };
   /** Recorded files DVC does not version (never pushed), project-relative. */
   notVersioned: string[];
+  /** Deps and outs outside the project (URLs, absolute paths, other repos): not recorded. */
+  external: ExternalEntry[];
   stageResults: StageRecord[];
   warnings: string[];
 }
@@ -85,25 +95,6 @@ async function defaultRemoteUrl(root: string): Promise<string> {
 }
 
 /**
- * params.yaml values for `${…}` in dvc.yaml, read as dvc.yaml is (ints stay ints: `${seed}`
- * is `3`, not `3.0`); a missing or unreadable file gives none.
- */
-async function defaultParams(root: string): Promise<Record<string, unknown>> {
-  try {
-    const text = await readRegularFile(join(root, 'params.yaml'), 'utf8');
-    const y = parseYamlInput(text, 'params.yaml');
-    const data = y.doc.toJS() as unknown;
-    return data && typeof data === 'object' && !Array.isArray(data)
-      ? (data as Record<string, unknown>)
-      : {};
-  } catch (err) {
-    // A FIFO or directory there would give none silently: say what it is.
-    if (err instanceof CmfError && err.code === 'NOT_A_REGULAR_FILE') throw err;
-    return {};
-  }
-}
-
-/**
  * The pipeline directories below the root whose dvc.yaml (or lone dvc.lock) git ignores
  * are left out, as DVC's index leaves them out.
  */
@@ -115,6 +106,17 @@ function notGitIgnored(root: string, dirs: PipelineDir[], git: GitRepo | undefin
       .join('/');
   const ignored = git.ignored(dirs.filter((d) => d.dir !== '').map(fileOf));
   return ignored ? dirs.filter((d) => d.dir === '' || !ignored.has(fileOf(d))) : dirs;
+}
+
+/**
+ * True when `dir` (project-relative) is, or is inside, an output: one of `outs`, or a path
+ * a `.dvc` file beside it tracks (`data.dvc` for `data/`, as `dvc add` writes it).
+ */
+function insideOutput(root: string, dir: string, outs: Set<string>): boolean {
+  for (let p = dir; p !== '.' && p !== ''; p = posix.dirname(p)) {
+    if (outs.has(p) || existsSync(join(root, `${p}.dvc`))) return true;
+  }
+  return false;
 }
 
 /**
@@ -130,7 +132,10 @@ async function readPlan(
   if (!dirs.some((d) => d.hasLock)) await readLockText(join(root, LOCK_FILE));
   const units: PipelineUnit[] = [];
   const lockFiles: string[] = [];
+  // Outs of the pipelines read so far (the walk goes top-down): DVC does not look inside.
+  const outs = new Set<string>();
   for (const d of dirs) {
+    if (d.dir !== '' && insideOutput(root, d.dir, outs)) continue;
     const named = (file: string) => (d.dir === '' ? file : `${d.dir}/${file}`);
     const abs = join(root, d.dir);
     if (d.hasLock) lockFiles.push(named(LOCK_FILE));
@@ -141,16 +146,18 @@ async function readPlan(
       ? parsePipelineFile(
           await readRegularFile(join(abs, PIPELINE_FILE), 'utf8'),
           named(PIPELINE_FILE),
-          await defaultParams(abs),
+          varsFilesIn(abs),
         )
       : undefined;
-    units.push({
+    const unit: PipelineUnit = {
       dir: d.dir,
       lock,
       ...(pipeline ? { pipeline } : {}),
       lockFile: named(LOCK_FILE),
       yamlFile: named(PIPELINE_FILE),
-    });
+    };
+    units.push(unit);
+    for (const o of unitOuts(unit)) outs.add(o);
   }
   return { plan: planProject(root, units), lockFiles };
 }
@@ -235,6 +242,7 @@ export async function ingestDvcPipeline(opts: IngestOptions = {}): Promise<Inges
       executions,
       artifacts,
       notVersioned,
+      external: plan.external,
       stageResults: counts.stages,
       warnings,
     };

@@ -17,6 +17,13 @@ export interface LockEntry {
   nfiles?: number;
   /** `md5` for DVC 3 entries (`hash: md5`), `md5-dos2unix` for legacy ones. */
   hashName: HashName;
+  /**
+   * The hash DVC keeps for a file outside the project instead of an md5 (`etag` of S3, GCS,
+   * Azure, HTTP; `checksum` of HDFS), as written.
+   */
+  cloudHash?: { name: 'etag' | 'checksum'; value: string };
+  /** The `repo: {url}` of a dependency on another repository's file (`path` is in that repo). */
+  repoUrl?: string;
   line?: number;
 }
 
@@ -91,6 +98,20 @@ function readEntry(item: unknown, where: string, fail: Fail, y: YamlInput): Lock
       fail(`${name}: md5 ${JSON.stringify(text ?? String(raw))} is not an md5 hash`, md5Node);
     }
     entry.md5 = md5;
+  }
+  for (const key of ['etag', 'checksum'] as const) {
+    const node = get(key);
+    if (!isScalar(node) || node.value === null) continue;
+    // Kept as written (an etag is case-sensitive); a number YAML read is taken as its text.
+    const text = typeof node.value === 'string' ? node.value : sourceText(node);
+    if (text) entry.cloudHash ??= { name: key, value: text };
+  }
+  const repo = get('repo');
+  if (repo !== undefined) {
+    const url = isMap(repo) ? repo.get('url', true) : undefined;
+    if (!isScalar(url) || typeof url.value !== 'string' || url.value === '')
+      fail(`${name}: "repo" must be a mapping with a "url"`, repo);
+    entry.repoUrl = (url as { value: string }).value;
   }
   const size = count(get('size'), `${name}: size`, fail);
   const nfiles = count(get('nfiles'), `${name}: nfiles`, fail);

@@ -4,7 +4,8 @@
  * `dvc status` read them all). Skipped as DVC skips them: `.git`, `.hg` and `.dvc`
  * folders, sub-repositories (folders holding their own `.dvc/`), symlinked folders, and
  * what `.dvcignore` files (from the root down, each relative to its folder) ignore. (DVC
- * also skips what git ignores: ingest.ts asks git about the files found here.)
+ * also skips what git ignores, and output directories: ingest.ts leaves those out, as it
+ * asks git about the files found here and reads the pipelines top-down.)
  */
 import { readdirSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';

@@ -4,12 +4,15 @@
  * false`: DVC hashes them but never stores or pushes them; `push: false`: cached but never
  * pushed; `remote:`). foreach/matrix groups are expanded to DVC's generated `group@key`
  * names (a whole-string `foreach: ${var}` or matrix `${var}` is the variable's list or
- * mapping, as DVC resolves it); `${item…}`, `${key}`, params.yaml, and inline `vars` (top
- * level, and a stage's own, which DVC applies after `wdir`) are substituted. A reference we
- * cannot resolve (vars from other files) is matched as a wildcard against the lock file's
- * paths instead.
+ * mapping, as DVC resolves it); `${item…}`, `${key}` and vars are substituted: params.yaml
+ * first, then `vars` (top level, and a stage's own, which DVC applies after `wdir`), inline
+ * mappings and YAML or JSON files (`file.yaml:key1,key2` selects keys). A reference we
+ * cannot resolve (a TOML or Python vars file, a missing one) is matched as a wildcard
+ * against the lock file's paths instead.
  */
+import { posix } from 'node:path';
 import { isMap, type YAMLMap } from 'yaml';
+import { CmfError } from '../errors/index.js';
 import { pythonFloat } from '../cmf/python-json.js';
 import { invalidInput, parseYamlInput } from './yaml-input.js';
 
@@ -35,6 +38,8 @@ export interface StageDefinition {
 }
 
 export interface PipelineFile {
+  /** What could not be resolved in the file's top-level `vars` (and params.yaml). */
+  warnings: string[];
   /** The definition behind a lock stage name, if dvc.yaml has one. */
   stage(name: string): StageDefinition | undefined;
   /**
@@ -133,12 +138,20 @@ function isMapping(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** `update` merged into a copy of `into`, mappings merged key by key (as DVC merges vars). */
-function mergeScope(into: Scope, update: Scope): Scope {
+/**
+ * `update` merged into a copy of `into`, mappings merged key by key (as DVC merges vars);
+ * the dotted names of values `update` redefines go into `redefined` (DVC refuses them).
+ */
+function mergeScope(into: Scope, update: Scope, redefined: string[] = [], prefix = ''): Scope {
   const out: Scope = { ...into };
   for (const [k, v] of Object.entries(update)) {
-    const cur = out[k];
-    out[k] = isMapping(cur) && isMapping(v) ? mergeScope(cur, v) : v;
+    const cur = Object.hasOwn(out, k) ? out[k] : undefined;
+    if (isMapping(cur) && isMapping(v)) {
+      out[k] = mergeScope(cur, v, redefined, `${prefix}${k}.`);
+      continue;
+    }
+    if (Object.hasOwn(out, k)) redefined.push(`${prefix}${k}`);
+    out[k] = v;
   }
   return out;
 }
@@ -199,31 +212,27 @@ function flaggedOuts(body: Record<string, unknown>): FlaggedOut[] {
 
 function definition(
   body: Record<string, unknown>,
-  outer: Scope,
+  outer: VarsContext,
   name: string,
   file: string,
+  data: VarsLoad['data'],
 ): StageDefinition {
   const warnings: string[] = [];
-  const vars = readVars(body.vars);
-  if (vars.files.length > 0) {
+  // DVC resolves wdir first, then loads the stage's vars (files relative to wdir).
+  const w =
+    typeof body.wdir === 'string' && body.wdir !== '' ? substitute(body.wdir, outer.scope) : '.';
+  const wdir = w ?? '.';
+  const where = `stage ${name}`;
+  const { scope } =
+    body.vars === undefined ? outer : loadVars(outer, body.vars, { wdir, where, data, warnings });
+  if (w === undefined) {
+    const why =
+      substitute(body.wdir as string, scope) !== undefined
+        ? " (it uses the stage's own vars, which DVC resolves after wdir: dvc repro fails on it)"
+        : '';
     warnings.push(
-      `stage ${name}: vars ${vars.files.join(', ')} not read (only inline vars are); references to their values match any path`,
+      `${where}: cannot resolve wdir ${body.wdir as string}${why}; paths are taken relative to ${file}`,
     );
-  }
-  // DVC resolves wdir first, then loads the stage's vars (they may be files in wdir).
-  const scope = mergeScope(outer, vars.scope);
-  let wdir = '.';
-  if (typeof body.wdir === 'string' && body.wdir !== '') {
-    const w = substitute(body.wdir, outer);
-    if (w === undefined) {
-      const why =
-        substitute(body.wdir, scope) !== undefined
-          ? " (it uses the stage's own vars, which DVC resolves after wdir: dvc repro fails on it)"
-          : '';
-      warnings.push(
-        `stage ${name}: cannot resolve wdir ${body.wdir}${why}; paths are taken relative to ${file}`,
-      );
-    } else wdir = w;
   }
   const outs = flaggedOuts(body).map(({ template, flags }) => {
     const remote =
@@ -288,27 +297,134 @@ function matrixItems(matrix: unknown): Map<string, Scope> | undefined {
 }
 
 /**
- * `vars` (top level or a stage's): the values given inline (mappings), merged in order, and
- * the files named (not read: their values are left to the wildcard).
+ * Reads the vars files a dvc.yaml names, relative to its directory (POSIX paths; `..`
+ * allowed, as DVC allows it).
  */
-function readVars(vars: unknown): { scope: Scope; files: string[] } {
-  let scope: Scope = {};
-  const files: string[] = [];
-  for (const v of Array.isArray(vars) ? vars : vars === undefined ? [] : [vars]) {
-    if (isMapping(v)) scope = mergeScope(scope, v);
-    else if (typeof v === 'string') files.push(v);
+export interface VarsFiles {
+  /** The file's text; undefined when there is none; else what keeps it from being read. */
+  read(path: string): string | undefined | { problem: string };
+}
+
+const NO_FILES: VarsFiles = { read: () => undefined };
+
+/** The vars in scope, and the files loaded: whole (null) or their selected keys (DVC's `imports`). */
+interface VarsContext {
+  scope: Scope;
+  imports: Map<string, string[] | null>;
+}
+
+/** What `vars` loading needs besides the list: where it is, and where to say things. */
+interface VarsLoad {
+  /** The directory file paths are relative to (the stage's wdir), from dvc.yaml's. */
+  wdir: string;
+  /** `stage train`, or the dvc.yaml for its top-level vars. */
+  where: string;
+  /** The file's data by path, or why it cannot be used (read once per dvc.yaml). */
+  data(path: string): Scope | string;
+  warnings: string[];
+}
+
+const UNREAD_SUFFIX = /\.(toml|py)$/i;
+
+/**
+ * `vars` (top level or a stage's) merged into `ctx` in order, as DVC's `load_from_vars`
+ * does: a mapping is merged as is; a string is `path[:key1,key2]`, relative to `wdir`, the
+ * whole file or those top-level keys. A file loaded whole again is skipped. What DVC refuses
+ * (a value redefined, a file loaded again in part, a missing file or key) is a warning.
+ */
+function loadVars(ctx: VarsContext, vars: unknown, load: VarsLoad, isDefault = false): VarsContext {
+  let scope = ctx.scope;
+  const imports = new Map(ctx.imports);
+  const list: unknown[] = Array.isArray(vars) ? vars : vars === undefined ? [] : [vars];
+  const unread = (item: string, why: string) =>
+    load.warnings.push(
+      `${load.where}: vars ${item} not read (${why}); references to its values match any path`,
+    );
+  list.forEach((item, index) => {
+    const redefined: string[] = [];
+    let source: string;
+    if (isMapping(item)) {
+      source = `vars[${index}]`;
+      scope = mergeScope(scope, item, redefined);
+    } else if (typeof item === 'string') {
+      source = item;
+      const colon = item.indexOf(':');
+      const file = colon < 0 ? item : item.slice(0, colon);
+      const keys =
+        colon < 0
+          ? null
+          : item
+              .slice(colon + 1)
+              .split(',')
+              .filter(Boolean);
+      const selected = keys && keys.length > 0 ? keys : null;
+      const path = posix.normalize(posix.join(load.wdir, file));
+      if (imports.has(path)) {
+        const before = imports.get(path)!;
+        if (selected === null && before === null) return; // the whole file again: DVC allows it
+        if (selected === null || before === null || selected.some((k) => before.includes(k))) {
+          unread(item, `${path} is loaded already, which DVC refuses: dvc repro fails on it`);
+          return;
+        }
+      }
+      if (UNREAD_SUFFIX.test(file)) {
+        unread(item, 'ingest reads YAML and JSON vars files, not TOML or Python ones');
+        return;
+      }
+      const data = load.data(path);
+      if (typeof data === 'string') {
+        // No params.yaml is no error: DVC uses it only when it is there.
+        if (!isDefault) unread(item, data);
+        else if (data !== MISSING)
+          load.warnings.push(`${load.where}: ${path} not read for \${…} (${data})`);
+        return;
+      }
+      const missing = selected?.filter((k) => !Object.hasOwn(data, k)) ?? [];
+      if (missing.length > 0) {
+        unread(item, `${path} has no ${missing.join(', ')}: dvc repro fails on it`);
+        return;
+      }
+      const picked = selected ? Object.fromEntries(selected.map((k) => [k, data[k]])) : data;
+      scope = mergeScope(scope, picked, redefined);
+      imports.set(path, selected === null ? null : [...(imports.get(path) ?? []), ...selected]);
+    } else return;
+    if (redefined.length > 0) {
+      load.warnings.push(
+        `${load.where}: vars ${source} redefines ${redefined.join(', ')}, which DVC refuses (dvc repro fails on it); its value is used`,
+      );
+    }
+  });
+  return { scope, imports };
+}
+
+const MISSING = 'no such file: dvc repro fails on it';
+
+/** A vars file's data (a mapping, keys as DVC sees them), or why it cannot be used. */
+function readVarsData(files: VarsFiles, path: string, shown: string): Scope | string {
+  const text = files.read(path);
+  if (text === undefined) return MISSING;
+  if (typeof text !== 'string') return text.problem;
+  let data: unknown;
+  try {
+    // JSON is YAML too; read as YAML, `3.0` stays a float and `3` an int, as Python's json reads them.
+    const doc = parseYamlInput(text, shown).doc;
+    data = plain(doc.toJS({ mapAsMap: true }));
+  } catch (err) {
+    if (err instanceof CmfError) return err.message;
+    throw err;
   }
-  return { scope, files };
+  return isMapping(data) ? data : `${shown} does not hold a mapping`;
 }
 
 /**
- * Parses dvc.yaml text. `params` is the project's params.yaml (DVC's default source of
- * `${…}` values), if any. Only the shape ingest relies on is checked.
+ * Parses dvc.yaml text (`file` names it, project-relative). `files` reads params.yaml
+ * (DVC's default source of `${…}` values) and the vars files. Only the shape ingest relies
+ * on is checked.
  */
 export function parsePipelineFile(
   text: string,
   file = 'dvc.yaml',
-  params: Scope = {},
+  files: VarsFiles = NO_FILES,
 ): PipelineFile {
   const y = parseYamlInput(text, file);
   const root = y.doc.contents;
@@ -333,7 +449,18 @@ export function parsePipelineFile(
       y.lineOf((root as YAMLMap).get('stages', true)),
     );
   }
-  const globals = mergeScope(params, readVars(data.vars).scope);
+  const dir = posix.dirname(file);
+  const loaded = new Map<string, Scope | string>();
+  // Each file read once, however many stages name it (a foreach's generated ones all do).
+  const varsData = (path: string): Scope | string => {
+    if (!loaded.has(path)) loaded.set(path, readVarsData(files, path, posix.join(dir, path)));
+    return loaded.get(path)!;
+  };
+  const warnings: string[] = [];
+  const top = { wdir: '.', where: file, data: varsData, warnings };
+  const empty: VarsContext = { scope: {}, imports: new Map() };
+  const globalCtx = loadVars(loadVars(empty, 'params.yaml', top, true), data.vars, top);
+  const globals = globalCtx.scope;
   const defs = stages as Record<string, unknown>;
   const cache = new Map<string, StageDefinition | undefined>();
   // A foreach/matrix group's items, resolved once (per stage, it was quadratic in its size).
@@ -365,17 +492,19 @@ export function parsePipelineFile(
     if (at < 0 === generated) return undefined; // `group@key` names only generated stages
     // Named in messages as DVC addresses it: `sub/dvc.yaml:prep` outside the project root.
     const shown = file === 'dvc.yaml' ? name : `${file}:${name}`;
-    if (at < 0) return definition(raw, globals, shown, file);
+    if (at < 0) return definition(raw, globalCtx, shown, file, varsData);
     const g = group(groupName, raw);
     if (!g) return undefined;
     const local = g.items?.get(name.slice(at + 1));
     // A key the group no longer generates: a stale lock entry, as DVC sees it.
     if (!local && g.exact) return undefined;
     // An unresolvable foreach (e.g. `${vars}` from another file): unknown item, wildcards.
-    return definition(g.stageBody, { ...globals, ...(local ?? {}) }, shown, file);
+    const scope = { ...globals, ...(local ?? {}) };
+    return definition(g.stageBody, { ...globalCtx, scope }, shown, file, varsData);
   };
 
   return {
+    warnings,
     stage(name) {
       if (!cache.has(name)) cache.set(name, resolve(name));
       return cache.get(name);

@@ -1,7 +1,7 @@
 /**
  * Turns a parsed dvc.lock (and dvc.yaml) into what ingest records, checking everything
- * before MLMD is touched: paths resolved against the stage's wdir and kept inside the
- * project, stages ordered so producers come before consumers (attribution goes to the stage
+ * before MLMD is touched: paths resolved against the stage's wdir (those outside the
+ * project are left out, see ExternalEntry), stages ordered so producers come before consumers (attribution goes to the stage
  * that produced an artifact), and each file marked as versioned by DVC or not.
  *
  * "Versioned by DVC" (its object is in the DVC cache and belongs on the remote): a cached
@@ -19,7 +19,6 @@ import type { PropertyValue } from '../mlmd/index.js';
 import type { LockEntry, LockFile, LockStage } from './lock-file.js';
 import { paramProperties } from './params.js';
 import type { PipelineFile } from './pipeline-file.js';
-import { invalidInput } from './yaml-input.js';
 
 export interface PlannedFile {
   /** POSIX path relative to the project root. */
@@ -61,27 +60,80 @@ export interface PlannedStage {
 export interface IngestPlan {
   schema: LockFile['schema'];
   stages: PlannedStage[];
+  /** Deps and outs outside the project: not recorded (see ExternalEntry). */
+  external: ExternalEntry[];
   warnings: string[];
 }
 
-/** `wdir/path` as a project-relative POSIX path, or an error when it leaves the project. */
-function projectPath(stage: LockStage, wdir: string, e: LockEntry, file: string): string {
+/**
+ * An entry DVC does not keep in the project (spec/formats.md A2: `is_in_repo` is false): a
+ * URL (`s3://`, `https://`, `remote://`, `ds://`…), an absolute path, a path that leaves the
+ * project, or a file of another repository (`repo:`). DVC neither caches nor pushes these.
+ */
+export interface ExternalEntry {
+  /** The stage, named as DVC addresses it. */
+  stage: string;
+  kind: 'dep' | 'out';
+  /** As dvc.lock writes it. */
+  path: string;
+  /** Why it is outside: `url`, `absolute`, `outside` (leaves the project) or `repo`. */
+  reason: 'url' | 'absolute' | 'outside' | 'repo';
+  /** The hash DVC recorded: `md5:<hex>`, `etag:<value>`, `checksum:<value>`; absent if none. */
+  hash?: string;
+  /** The other repository (`repo: {url}`), for `repo`. */
+  repo?: string;
+  lockFile: string;
+  line?: number;
+}
+
+/** `wdir/path` as a project-relative POSIX path, or why DVC keeps it outside the project. */
+function projectPath(wdir: string, e: LockEntry): string | { external: ExternalEntry['reason'] } {
   const raw = e.path.replace(/\\/g, '/');
-  const outside = (why: string) =>
-    invalidInput(
-      'INGEST_PATH_OUTSIDE',
-      file,
-      `stage ${stage.name}: ${e.path} ${why}`,
-      e.line,
-      'cmf records files inside the project only; move the file into the project or drop the dependency.',
-    );
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) throw outside('is an external (URL) dependency');
-  if (isAbsolute(raw) || posix.isAbsolute(raw)) throw outside('is an absolute path');
+  if (e.repoUrl !== undefined) return { external: 'repo' };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) return { external: 'url' };
+  if (isAbsolute(raw) || posix.isAbsolute(raw) || /^[a-z]:\//i.test(raw))
+    return { external: 'absolute' };
   const joined = posix.normalize(posix.join(wdir.replace(/\\/g, '/'), raw)).replace(/\/+$/, '');
-  if (joined === '..' || joined.startsWith('../') || posix.isAbsolute(joined)) {
-    throw outside('is outside the project');
-  }
+  if (joined === '..' || joined.startsWith('../')) return { external: 'outside' };
   return joined === '' ? '.' : joined;
+}
+
+function externalEntry(
+  stage: string,
+  kind: ExternalEntry['kind'],
+  e: LockEntry,
+  reason: ExternalEntry['reason'],
+  lockFile: string,
+): ExternalEntry {
+  const hash =
+    e.md5 !== undefined
+      ? `md5:${e.md5}`
+      : e.cloudHash && `${e.cloudHash.name}:${e.cloudHash.value}`;
+  return {
+    stage,
+    kind,
+    path: e.path,
+    reason,
+    ...(hash !== undefined ? { hash } : {}),
+    ...(e.repoUrl !== undefined ? { repo: e.repoUrl } : {}),
+    lockFile,
+    ...(e.line !== undefined ? { line: e.line } : {}),
+  };
+}
+
+/**
+ * One warning for every entry outside the project. cmflib would `dvc import-url` such a
+ * file (download it into the project, hash and cache it): ingest records what DVC ran
+ * without touching the network or the workspace, so it leaves them out.
+ */
+function externalWarning(entries: ExternalEntry[]): string {
+  const kinds = new Set(entries.map((x) => x.kind));
+  const n = entries.length;
+  const noun = kinds.size > 1 ? 'deps and outs' : n === 1 ? [...kinds][0]! : `${[...kinds][0]!}s`;
+  const shown = entries.map(
+    (x) => `${x.repo !== undefined ? `${x.path} of ${x.repo}` : x.path} (${x.kind} of ${x.stage})`,
+  );
+  return `Not recorded: ${n === 1 ? `an external ${noun}` : `${n} external ${noun}`}, outside the project (DVC neither caches nor pushes them; cmf records files inside the project only): ${someNames(shown)}`;
 }
 
 function ancestors(path: string): string[] {
@@ -204,6 +256,19 @@ export interface PipelineUnit {
   yamlFile: string;
 }
 
+/**
+ * The project-relative paths of a unit's outs inside the project (its lock entries of the
+ * stages dvc.yaml defines): DVC does not look for pipelines inside them (data, not code).
+ */
+export function unitOuts(u: PipelineUnit): string[] {
+  return u.lock.stages.flatMap((s) => {
+    const def = u.pipeline?.stage(s.name);
+    if (u.pipeline && !def) return [];
+    const wdir = posix.join(u.dir, def?.wdir ?? '.');
+    return s.outs.map((e) => projectPath(wdir, e)).filter((p) => typeof p === 'string');
+  });
+}
+
 interface Staged {
   stage: LockStage;
   deps: PlannedFile[];
@@ -215,7 +280,12 @@ interface Staged {
  * paths made relative to the project root. Cached outs (and whether each may be pushed) go
  * into `cachedOuts`.
  */
-function planUnit(u: PipelineUnit, warnings: string[], cachedOuts: Map<string, boolean>): Staged[] {
+function planUnit(
+  u: PipelineUnit,
+  warnings: string[],
+  cachedOuts: Map<string, boolean>,
+  external: ExternalEntry[],
+): Staged[] {
   const { lock, pipeline, lockFile: file } = u;
   const display = (name: string) => (u.dir === '' ? name : `${u.yamlFile}:${name}`);
   // DVC keeps the lock entry of a stage deleted from dvc.yaml until `dvc remove`, and
@@ -227,15 +297,23 @@ function planUnit(u: PipelineUnit, warnings: string[], cachedOuts: Map<string, b
       `${file} holds ${stale.length === 1 ? 'a stage' : 'stages'} that ${u.yamlFile} no longer defines, skipped as DVC skips them: ${stale.join(', ')} ('dvc remove' drops them from ${file})`,
     );
   }
-  warnings.push(...unrun(u, display), ...changedCommands(u, defined, display));
+  warnings.push(
+    ...(pipeline?.warnings ?? []),
+    ...unrun(u, display),
+    ...changedCommands(u, defined, display),
+  );
   return defined.map((raw) => {
     const def = pipeline?.stage(raw.name);
     if (def) warnings.push(...def.warnings);
     const stage = { ...raw, name: display(raw.name) };
     const wdir = posix.join(u.dir, def?.wdir ?? '.');
     const files = (entries: LockEntry[], kind: 'dep' | 'out') =>
-      entries.map((e) => {
-        const path = projectPath(stage, wdir, e, file);
+      entries.flatMap((e): PlannedFile[] => {
+        const path = projectPath(wdir, e);
+        if (typeof path !== 'string') {
+          external.push(externalEntry(stage.name, kind, e, path.external, file));
+          return [];
+        }
         if (e.md5 === undefined) {
           warnings.push(
             `stage ${stage.name}: ${kind} ${path} has no hash in ${file} (DVC does not track it); recorded without a version`,
@@ -259,7 +337,7 @@ function planUnit(u: PipelineUnit, warnings: string[], cachedOuts: Map<string, b
           legacy: e.hashName !== 'md5',
           current: false,
         };
-        return f;
+        return [f];
       });
     const outs = files(stage.outs, 'out');
     for (const o of outs) if (o.versioned) cachedOuts.set(o.path, o.push);
@@ -287,7 +365,9 @@ export function planProject(root: string, units: PipelineUnit[]): IngestPlan {
   const warnings: string[] = [];
   // Cached outs, and whether each may be pushed (`push: false` in dvc.yaml).
   const cachedOuts = new Map<string, boolean>();
-  const staged = units.flatMap((u) => planUnit(u, warnings, cachedOuts));
+  const external: ExternalEntry[] = [];
+  const staged = units.flatMap((u) => planUnit(u, warnings, cachedOuts, external));
+  if (external.length > 0) warnings.push(externalWarning(external));
 
   const dvcTracked = (path: string) =>
     ancestors(path).some((a) => existsSync(join(root, `${a}.dvc`)));
@@ -310,5 +390,5 @@ export function planProject(root: string, units: PipelineUnit[]): IngestPlan {
     outs,
   }));
   const schema = units.find((u) => u.lock.stages.length > 0)?.lock.schema ?? '2.0';
-  return { schema, stages: ordered(stages), warnings };
+  return { schema, stages: ordered(stages), external, warnings };
 }

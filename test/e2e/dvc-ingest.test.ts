@@ -319,25 +319,50 @@ describe('cmf dvc ingest: what dvc.yaml says', () => {
     expect(readFileSync(join(dir, 'exp_1e-05/model.pkl'), 'utf8')).toBe('model b\n');
   });
 
+  it("vars files (YAML, JSON with :keys, a stage's own in its wdir) give ${…} their values, from the dvc.yaml directory", async () => {
+    const { dir, cache } = await initProject('varsfiles');
+    writeFiles(dir, {
+      'sub/params.yaml': 'name: model\n',
+      'sub/paths.yaml': 'work: runs\nunused: x\n',
+      'sub/conf.json': '{"train": {"ext": "bin", "keep": false}, "other": 1}',
+      'sub/runs/local.yaml': 'tag: v2\n',
+      'sub/runs/model-v2.bin': 'weights\n',
+      'sub/dvc.yaml':
+        'vars:\n- paths.yaml:work\n- conf.json:train\nstages:\n  train:\n    wdir: ${work}\n    vars:\n    - local.yaml\n    cmd: python train.py\n    outs:\n    - ${name}-${tag}.${train.ext}\n',
+    });
+    const out = await cachedEntry(dir, cache, 'sub/runs/model-v2.bin', 'model-v2.bin');
+    writeFileSync(
+      join(dir, 'sub/dvc.lock'),
+      lockText({ train: { cmd: 'python train.py', deps: [], outs: [out] } }, 'dvc3'),
+    );
+    const j = await ingestJson(dir);
+    expect(j.warnings).toEqual([]);
+    expect(j.lockFiles).toEqual(['sub/dvc.lock']);
+    expect(await artifactNames(dir)).toEqual(['sub/runs/model-v2.bin']);
+  });
+
   it('warnings of resolving dvc.yaml reach stderr and --json', async () => {
     const { dir, cache } = await initProject('warn');
     writeFiles(dir, {
-      'custom.yaml': 'sub: sub\n',
+      'custom.toml': 'sub = "sub"\n',
       'sub/o.txt': 'x\n',
       'dvc.yaml':
-        'vars:\n- custom.yaml\nstages:\n  s:\n    wdir: ${sub}\n    cmd: echo x > o.txt\n    outs:\n    - o.txt\n',
+        'vars:\n- custom.toml\nstages:\n  s:\n    wdir: ${sub}\n    cmd: echo x > o.txt\n    outs:\n    - o.txt\n',
     });
     const out = await cachedEntry(dir, cache, 'sub/o.txt', 'o.txt');
     writeFileSync(
       join(dir, 'dvc.lock'),
       lockText({ s: { cmd: 'echo x > o.txt', deps: [], outs: [out] } }, 'dvc3'),
     );
-    const warning = 'stage s: cannot resolve wdir ${sub}; paths are taken relative to dvc.yaml';
-    expect((await ingestJson(dir)).warnings).toEqual([warning]);
+    const warnings = [
+      'dvc.yaml: vars custom.toml not read (ingest reads YAML and JSON vars files, not TOML or Python ones); references to its values match any path',
+      'stage s: cannot resolve wdir ${sub}; paths are taken relative to dvc.yaml',
+    ];
+    expect((await ingestJson(dir)).warnings).toEqual(warnings);
     rmSync(join(dir, 'mlmd'));
     const text = await cmf(['dvc', 'ingest', '-p', 'P'], dir);
     expect(text.code).toBe(0);
-    expect(text.stderr).toBe(`Warning: ${warning}\n`);
+    expect(text.stderr).toBe(warnings.map((w) => `Warning: ${w}\n`).join(''));
   });
 
   it('lock stages dvc.yaml no longer defines are skipped with a warning, as DVC ignores them', async () => {

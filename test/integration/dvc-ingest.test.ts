@@ -523,24 +523,6 @@ describe('cmf dvc ingest: bad input writes nothing', () => {
       'INGEST_LOCK_INVALID',
       /^dvc\.lock:5: stage b has no "cmd"$/,
     ],
-    [
-      'a path escaping the project',
-      "schema: '2.0'\nstages:\n  prepare:\n    cmd: x\n    deps:\n    - path: ../../etc/passwd\n      md5: 3b5d5c3712955042212316173ccf37be\n",
-      'INGEST_PATH_OUTSIDE',
-      /^dvc\.lock:6: stage prepare: \.\.\/\.\.\/etc\/passwd is outside the project$/,
-    ],
-    [
-      'an absolute path',
-      "schema: '2.0'\nstages:\n  prepare:\n    cmd: x\n    outs:\n    - path: /tmp/x\n      md5: 3b5d5c3712955042212316173ccf37be\n",
-      'INGEST_PATH_OUTSIDE',
-      /is an absolute path$/,
-    ],
-    [
-      'an external URL dependency',
-      "schema: '2.0'\nstages:\n  prepare:\n    cmd: x\n    deps:\n    - path: s3://bucket/data.csv\n      md5: 3b5d5c3712955042212316173ccf37be\n",
-      'INGEST_PATH_OUTSIDE',
-      /is an external \(URL\) dependency$/,
-    ],
   ])(
     '%s: exit 5 naming the line; an existing MLMD file is untouched',
     async (_, lock, code, message) => {
@@ -573,6 +555,100 @@ describe('cmf dvc ingest: bad input writes nothing', () => {
 });
 
 describe('cmf dvc ingest: edge cases', () => {
+  it('deps and outs outside the project (URLs, absolute paths, ../, other repos) are left out with one warning; the rest is recorded', async () => {
+    const p = await project();
+    const baseline = await project();
+    const expected = await baseline.ingest();
+    // As DVC 3 writes them: `hash: md5` with the remote's own hash (etag, checksum) for URLs,
+    // an md5 for local files outside the repository.
+    const external = [
+      '    - path: ../shared/lookup.csv',
+      '      hash: md5',
+      '      md5: 92eb5ffee6ae2fec3ad71c777531578f',
+      '      size: 10',
+      '    - path: /srv/data/stop-words.txt',
+      '      hash: md5',
+      '      md5: 0cc175b9c0f1b6a831c399e269772661',
+      '      size: 2',
+      '    - path: https://example.com/data/extra.csv',
+      '      hash: md5',
+      `      checksum: '"5d41402abc4b2a76b9719d911017c592"'`,
+      '      size: 5',
+      '    - path: s3://bucket/raw/data.xml',
+      '      hash: md5',
+      '      etag: 9a0364b9e99bb480dd25e1f0284c8555-2',
+      '      size: 123456',
+      '    - path: data/registry.csv',
+      '      repo:',
+      '        url: https://github.com/example/registry',
+      '        rev_lock: 0123456789abcdef0123456789abcdef01234567',
+      '      md5: 3b5d5c3712955042212316173ccf37be',
+      '',
+    ].join('\n');
+    const lock = readFileSync(join(p.dir, 'dvc.lock'), 'utf8').replace(
+      '    params:\n      params.yaml:\n        prepare.seed',
+      `${external}    params:\n      params.yaml:\n        prepare.seed`,
+    );
+    writeFileSync(join(p.dir, 'dvc.lock'), lock);
+    const r = await p.ingest();
+    expect(r).toMatchObject({
+      stages: expected.stages,
+      executions: expected.executions,
+      artifacts: expected.artifacts,
+    });
+    expect(r.warnings).toEqual([
+      'Not recorded: 5 external deps, outside the project (DVC neither caches nor pushes them; cmf records files inside the project only): ../shared/lookup.csv (dep of prepare), /srv/data/stop-words.txt (dep of prepare), https://example.com/data/extra.csv (dep of prepare), s3://bucket/raw/data.xml (dep of prepare), data/registry.csv of https://github.com/example/registry (dep of prepare)',
+    ]);
+    expect(r.external.map((x) => [x.path, x.reason, x.hash, x.repo])).toEqual([
+      ['../shared/lookup.csv', 'outside', 'md5:92eb5ffee6ae2fec3ad71c777531578f', undefined],
+      ['/srv/data/stop-words.txt', 'absolute', 'md5:0cc175b9c0f1b6a831c399e269772661', undefined],
+      [
+        'https://example.com/data/extra.csv',
+        'url',
+        'checksum:"5d41402abc4b2a76b9719d911017c592"',
+        undefined,
+      ],
+      ['s3://bucket/raw/data.xml', 'url', 'etag:9a0364b9e99bb480dd25e1f0284c8555-2', undefined],
+      [
+        'data/registry.csv',
+        'repo',
+        'md5:3b5d5c3712955042212316173ccf37be',
+        'https://github.com/example/registry',
+      ],
+    ]);
+    expect(r.external[0]).toMatchObject({ stage: 'prepare', kind: 'dep', lockFile: 'dvc.lock' });
+    // Nothing of them in MLMD: the same artifacts as without them.
+    const names = (db: MlmdSql) =>
+      db.all<{ name: string }>('SELECT name FROM Artifact ORDER BY name').map((a) => a.name);
+    const recorded = names(p.db());
+    sql?.close();
+    sql = undefined;
+    expect(recorded).toEqual(names(baseline.db()));
+    expect((await p.ingest()).changed).toBe(false);
+  });
+
+  it('pipelines inside outputs (a stage out, a dvc add-ed directory) are data: not read, as DVC does not read them', async () => {
+    const p = await project();
+    const inner = {
+      'dvc.yaml': 'stages:\n  inner:\n    cmd: echo hi > hi.txt\n    outs:\n    - hi.txt\n',
+      'dvc.lock': `schema: '2.0'\nstages:\n  inner:\n    cmd: echo hi > hi.txt\n    outs:\n    - path: hi.txt\n      hash: md5\n      md5: ${'a'.repeat(32)}\n      size: 3\n`,
+    };
+    for (const dir of ['data/prepared/vendored', 'raw', 'sub'])
+      for (const [name, text] of Object.entries(inner)) {
+        execFileSync('mkdir', ['-p', join(p.dir, dir)]);
+        writeFileSync(join(p.dir, dir, name), text);
+      }
+    // raw/ is tracked by raw.dvc, as `dvc add raw` leaves it; sub/ is an ordinary folder.
+    writeFileSync(join(p.dir, 'raw.dvc'), `outs:\n- md5: ${'b'.repeat(32)}.dir\n  path: raw\n`);
+    const r = await p.ingest();
+    expect(r.lockFiles).toEqual(['dvc.lock', 'sub/dvc.lock']);
+    expect(r.stageResults.map((s) => s.stage)).toContain('sub/dvc.yaml:inner');
+    expect(
+      r.stageResults.some((s) => s.stage.includes('vendored') || s.stage.startsWith('raw')),
+    ).toBe(false);
+    expect(r.warnings).toEqual([]);
+  });
+
   it('a dep without a hash is recorded by its path with a warning, and push ignores it', async () => {
     const p = await project();
     const lock = readFileSync(join(p.dir, 'dvc.lock'), 'utf8').replace(

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { CmfError } from '../../../src/errors/index.js';
 import { paramProperties, parsePipelineFile } from '../../../src/ingest/index.js';
 import { doubleValue, intValue, stringValue } from '../../../src/mlmd/index.js';
-import type { StageDefinition } from '../../../src/ingest/index.js';
+import type { StageDefinition, VarsFiles } from '../../../src/ingest/index.js';
+
+/** Vars files by path (relative to the dvc.yaml's directory). */
+const files = (texts: Record<string, string>): VarsFiles => ({ read: (p) => texts[p] });
 
 const uncached = (s: StageDefinition, path: string) => !s.out(path).cache;
 
@@ -189,7 +192,7 @@ describe('parsePipelineFile: wdir and cache: false per lock stage name', () => {
     const p = parsePipelineFile(
       `vars:
 - out_dir: results
-- other.yaml
+- other.toml
 stages:
   s:
     cmd: x
@@ -202,12 +205,15 @@ stages:
     wdir: \${nowhere}
 `,
       'dvc.yaml',
-      { prefix: 'p' },
+      files({ 'params.yaml': 'prefix: p\n' }),
     );
     expect(p.stage('s')!.wdir).toBe('results');
     expect(uncached(p.stage('s')!, 'p-anything.json')).toBe(true);
     expect(uncached(p.stage('s')!, 'q-anything.json')).toBe(false);
     expect(p.stage('t')!.wdir).toBe('.');
+    expect(p.warnings).toEqual([
+      'dvc.yaml: vars other.toml not read (ingest reads YAML and JSON vars files, not TOML or Python ones); references to its values match any path',
+    ]);
     expect(p.stage('s')!.warnings).toEqual([]);
     expect(p.stage('t')!.warnings).toEqual([
       'stage t: cannot resolve wdir ${nowhere}; paths are taken relative to dvc.yaml',
@@ -239,7 +245,7 @@ stages:
         cache: false
 `,
       'dvc.yaml',
-      { datasets: ['us', 'eu'], models: ['cnn', 'rnn'], seed: 7n },
+      files({ 'params.yaml': 'datasets: [us, eu]\nmodels: [cnn, rnn]\nseed: 7\n' }),
     );
     expect(p.stage('clean@us')!.wdir).toBe('runs/us');
     expect(p.stage('clean@eu')!.wdir).toBe('runs/eu');
@@ -309,12 +315,96 @@ stages:
     expect(p.stage('bad')!.warnings).toEqual([
       "stage bad: cannot resolve wdir out-${region} (it uses the stage's own vars, which DVC resolves after wdir: dvc repro fails on it); paths are taken relative to dvc.yaml",
     ]);
-    const files = p.stage('files')!;
-    expect(files.warnings).toEqual([
-      'stage files: vars custom.yaml not read (only inline vars are); references to their values match any path',
+    const unread = p.stage('files')!;
+    expect(unread.warnings).toEqual([
+      'stage files: vars custom.yaml not read (no such file: dvc repro fails on it); references to its values match any path',
     ]);
-    expect(uncached(files, 'anything-eu.txt')).toBe(true);
-    expect(uncached(files, 'anything-us.txt')).toBe(false);
+    expect(uncached(unread, 'anything-eu.txt')).toBe(true);
+    expect(uncached(unread, 'anything-us.txt')).toBe(false);
+  });
+
+  it('vars files: params.yaml first, then YAML and JSON files with :key selection, relative to dvc.yaml or the stage wdir', () => {
+    const reads: string[] = [];
+    const texts: Record<string, string> = {
+      'params.yaml': 'base: data\ntrain: {lr: 0.1}\n',
+      'custom.yaml': 'out_dir: results\nignored: x\n',
+      'conf/params.json': '{"model": {"name": "cnn", "scale": 3.0}, "other": 1, "unused": 2}',
+      'results/local.yml': 'suffix: v2\n',
+    };
+    const p = parsePipelineFile(
+      `vars:
+- params.yaml
+- custom.yaml:out_dir
+- conf/params.json:model,other
+stages:
+  train:
+    wdir: \${out_dir}
+    vars:
+    - local.yml
+    cmd: python train.py \${model.name} \${model.scale} \${train.lr} \${other}
+    outs:
+    - \${base}-\${model.name}-\${suffix}.bin:
+        cache: false
+  bad:
+    vars:
+    - custom.yaml:nope
+    - settings.toml
+    cmd: x
+`,
+      'dvc.yaml',
+      { read: (path) => (reads.push(path), texts[path]) },
+    );
+    // params.yaml named again in full: loaded once, no conflict (as DVC skips it).
+    expect(p.warnings).toEqual([]);
+    const train = p.stage('train')!;
+    expect(train.warnings).toEqual([]);
+    expect(train.wdir).toBe('results');
+    // JSON floats stay floats (`3.0`), as Python's json reads them.
+    expect(train.cmd).toBe('python train.py cnn 3.0 0.1 1');
+    expect(uncached(train, 'data-cnn-v2.bin')).toBe(true);
+    expect(p.stage('bad')!.warnings).toEqual([
+      'stage bad: vars custom.yaml:nope not read (custom.yaml has no nope: dvc repro fails on it); references to its values match any path',
+      'stage bad: vars settings.toml not read (ingest reads YAML and JSON vars files, not TOML or Python ones); references to its values match any path',
+    ]);
+    // Each file is read once, however many stages use it.
+    expect(reads.sort()).toEqual([
+      'conf/params.json',
+      'custom.yaml',
+      'params.yaml',
+      'results/local.yml',
+    ]);
+  });
+
+  it('vars that redefine a value (DVC refuses them) are warned about, and the later value is used', () => {
+    const p = parsePipelineFile(
+      `vars:
+- custom.yaml
+- lr: 0.5
+stages:
+  s:
+    vars:
+    - conf: {dir: out, ext: bin}
+    - custom.yaml
+    cmd: python s.py \${lr} \${conf.dir}
+  t:
+    vars:
+    - custom.yaml:conf
+    cmd: y
+`,
+      'sub/dvc.yaml',
+      files({ 'params.yaml': 'lr: 0.1\n', 'custom.yaml': 'conf: {dir: x}\n' }),
+    );
+    expect(p.warnings).toEqual([
+      'sub/dvc.yaml: vars vars[1] redefines lr, which DVC refuses (dvc repro fails on it); its value is used',
+    ]);
+    const s = p.stage('s')!;
+    expect(s.warnings).toEqual([
+      'stage sub/dvc.yaml:s: vars vars[0] redefines conf.dir, which DVC refuses (dvc repro fails on it); its value is used',
+    ]);
+    expect(s.cmd).toBe('python s.py 0.5 out');
+    expect(p.stage('t')!.warnings).toEqual([
+      'stage sub/dvc.yaml:t: vars custom.yaml:conf not read (custom.yaml is loaded already, which DVC refuses: dvc repro fails on it); references to its values match any path',
+    ]);
   });
 
   it('YAML errors name dvc.yaml and the line; an empty file has no stages', () => {

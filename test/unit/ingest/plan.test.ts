@@ -230,6 +230,7 @@ stages:
     wdir: \${elsewhere}
 `);
     expect(planIngest(root, lock, yaml).warnings).toEqual([
+      'dvc.yaml: vars other.yaml not read (no such file: dvc repro fails on it); references to its values match any path',
       'stage a: cannot resolve wdir ${nowhere}; paths are taken relative to dvc.yaml',
       'stage b: cannot resolve wdir ${elsewhere}; paths are taken relative to dvc.yaml',
     ]);
