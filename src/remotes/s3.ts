@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Upload } from '@aws-sdk/lib-storage';
@@ -161,6 +162,8 @@ export class S3Driver implements RemoteDriver {
   /** The configured key pair (and session token), when there is one. */
   private readonly fixedCredentials?: S3Credentials;
   private sdkClient?: Promise<S3Client>;
+  /** The HTTPS agent of the SDK client (see sdk()). */
+  private sdkAgent?: HttpsAgent;
   private bucketChecked?: Promise<void>;
   private keysChecked?: Promise<boolean>;
   /**
@@ -224,11 +227,17 @@ export class S3Driver implements RemoteDriver {
         requestHandler: {
           connectionTimeout: s.connectTimeoutMs ?? FIRST_ANSWER_TIMEOUT_MS,
           socketTimeout: this.readTimeoutMs,
-          // The same certificate checks as the requests this driver sends itself.
-          httpsAgent: {
+          // The same certificate checks as the requests this driver sends itself. An Agent
+          // of ours, not agent options: for a request with `Expect: 100-continue` (every
+          // part of a multipart upload) the SDK makes a fresh agent of its own, without
+          // the options, unless the agent was given as an instance; a custom CA or
+          // ssl_verify = false then failed every upload of a big file.
+          httpsAgent: (this.sdkAgent = new HttpsAgent({
+            keepAlive: true,
+            maxSockets: s.maxSockets ?? 64,
             rejectUnauthorized: s.sslVerify !== false,
             ...(s.ca !== undefined ? { ca: s.ca } : {}),
-          },
+          })),
         },
       };
       if (s.endpoint) {
@@ -739,6 +748,8 @@ export class S3Driver implements RemoteDriver {
     if (this.failedUploads.size > 0) await waitAtMost(this.abortFailedUploads(), CLOSE_ABORT_MS);
     this.http.close();
     if (this.sdkClient) (await this.sdkClient).destroy();
+    // Given to the SDK as an instance, so the SDK leaves it to us.
+    this.sdkAgent?.destroy();
   }
 }
 

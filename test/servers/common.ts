@@ -115,3 +115,18 @@ function killLive(): void {
   }
   live.clear();
 }
+
+/**
+ * A self-signed certificate for 127.0.0.1 (EC P-256, valid a day), written as `cert.pem` and
+ * `key.pem` in `dir`: the certificate is its own CA, for clients given it as their bundle.
+ */
+export async function selfSignedCert(dir: string): Promise<{ certPath: string; keyPath: string }> {
+  const certPath = `${dir}/cert.pem`;
+  const keyPath = `${dir}/key.pem`;
+  await run('openssl', [
+    ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
+    ...['-keyout', keyPath, '-out', certPath, '-days', '1'],
+    ...['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+  ]);
+  return { certPath, keyPath };
+}

@@ -4,7 +4,15 @@ import { createServer, type Server } from 'node:http';
 import type { KeyObject } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensurePackages, freePort, killOnExit, run, stopPid, waitForPort } from './common.js';
+import {
+  ensurePackages,
+  freePort,
+  killOnExit,
+  run,
+  selfSignedCert,
+  stopPid,
+  waitForPort,
+} from './common.js';
 
 /**
  * nginx WebDAV on 127.0.0.1 standing in for an OSDF origin (or cache), with every request's
@@ -141,14 +149,7 @@ export async function startDav(opts: DavOptions): Promise<DavServer> {
     await chown(join(d, 'tmp'), Number(uid), Number(gid));
     const port = await freePort();
     const conf = join(d, 'nginx.conf');
-    if (opts.tls) {
-      const pem = (name: string) => join(d, name);
-      await run('openssl', [
-        ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
-        ...['-keyout', pem('key.pem'), '-out', pem('cert.pem'), '-days', '1'],
-        ...['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
-      ]);
-    }
+    if (opts.tls) await selfSignedCert(d);
     await writeFile(
       conf,
       nginxConf(d, dataDir, port, authPort, opts.readOnly ?? false, opts.tls ?? false),

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensurePackages, freePort, killOnExit, run, stopPid } from './common.js';
+import { ensurePackages, freePort, killOnExit, run, selfSignedCert, stopPid } from './common.js';
 
 /**
  * Ceph RADOS Gateway on 127.0.0.1: one monitor, one memstore OSD (data in RAM, capped), the
@@ -12,6 +12,10 @@ import { ensurePackages, freePort, killOnExit, run, stopPid } from './common.js'
 export interface RgwServer {
   endpoint: string;
   port: number;
+  /** The same gateway over TLS (`https://127.0.0.1:<port>`), with a self-signed certificate. */
+  tlsEndpoint: string;
+  /** That certificate, as a CA bundle for clients. */
+  certPath: string;
   accessKeyId: string;
   secretAccessKey: string;
   /** Runs radosgw-admin against this gateway; resolves with its stdout. */
@@ -32,7 +36,13 @@ const POOLS = [
   'default.rgw.buckets.non-ec',
 ];
 
-function conf(d: string, fsid: string, monPort: number, rgwPort: number, memBytes: number): string {
+function conf(
+  d: string,
+  fsid: string,
+  ports: { mon: number; rgw: number; rgwTls: number },
+  memBytes: number,
+): string {
+  const { mon: monPort, rgw: rgwPort, rgwTls } = ports;
   return `[global]
 fsid = ${fsid}
 mon host = [v2:127.0.0.1:${monPort}]
@@ -76,7 +86,7 @@ memstore device bytes = ${memBytes}
 osd max object name len = 460
 osd max object namespace len = 64
 [client.rgw.a]
-rgw frontends = beast endpoint=127.0.0.1:${rgwPort} tcp_nodelay=1
+rgw frontends = beast endpoint=127.0.0.1:${rgwPort} ssl_endpoint=127.0.0.1:${rgwTls} ssl_certificate=${d}/cert.pem ssl_private_key=${d}/key.pem tcp_nodelay=1
 rgw data = ${d}/rgw
 rgw dns name = 127.0.0.1
 rgw thread pool size = 64
@@ -113,8 +123,11 @@ export async function startRgw(opts: { memBytes?: number } = {}): Promise<RgwSer
     for (const sub of ['mon.a', 'osd.0', 'run', 'log']) await mkdir(join(d, sub));
     const monPort = await freePort();
     const port = await freePort();
+    const tlsPort = await freePort();
+    const { certPath } = await selfSignedCert(d);
     const fsid = randomUUID();
-    await writeFile(join(d, 'ceph.conf'), conf(d, fsid, monPort, port, opts.memBytes ?? 512 << 20));
+    const ports = { mon: monPort, rgw: port, rgwTls: tlsPort };
+    await writeFile(join(d, 'ceph.conf'), conf(d, fsid, ports, opts.memBytes ?? 512 << 20));
     const c = ['-c', join(d, 'ceph.conf')];
     const ct = [...c, '--connect-timeout', '30'];
     await run('ceph-authtool', [
@@ -199,7 +212,17 @@ export async function startRgw(opts: { memBytes?: number } = {}): Promise<RgwSer
         `--secret=${secret}`,
       ]);
     };
-    return { endpoint, port, accessKeyId, secretAccessKey, admin, addUser, stop };
+    return {
+      endpoint,
+      port,
+      tlsEndpoint: `https://127.0.0.1:${tlsPort}`,
+      certPath,
+      accessKeyId,
+      secretAccessKey,
+      admin,
+      addUser,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
