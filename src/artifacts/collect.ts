@@ -11,7 +11,13 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { NotFoundError } from '../errors/index.js';
 import { oidFromKey } from '../remotes/driver.js';
 import type { MlmdArtifact, MlmdEvent, MlmdStore } from '../mlmd/index.js';
-import { executionNotFound, hasUuid, pipelineExecutions, requirePipeline } from '../cmf/query.js';
+import {
+  executionNotFound,
+  executionUuids,
+  hasUuid,
+  pipelineExecutions,
+  requirePipeline,
+} from '../cmf/query.js';
 import { DVC_PUSH_PROPERTY, DVC_TRACKED_PROPERTY } from '../cmf/conventions.js';
 import { artifactPath, splitArtifactName } from '../cmf/artifact-name.js';
 import { isWindowsAbsolutePath } from '../util/windows-path.js';
@@ -169,10 +175,13 @@ export function collectArtifactSets(
     const context = requirePipeline(store, pipeline);
     let { executions } = pipelineExecutions(store, context);
     if (executionUuid !== undefined && executions.length > 0) {
-      executions = executions.filter((e) =>
-        hasUuid(e.properties.Execution_uuid?.value as string | undefined, executionUuid),
-      );
-      if (executions.length === 0) throw executionNotFound(pipeline, executionUuid);
+      const all = executions;
+      const uuidOf = (e: (typeof all)[number]) =>
+        e.properties.Execution_uuid?.value as string | undefined;
+      executions = all.filter((e) => hasUuid(uuidOf(e), executionUuid));
+      if (executions.length === 0) {
+        throw executionNotFound(pipeline, executionUuid, executionUuids(all.map(uuidOf)));
+      }
     }
     if (executions.length === 0) {
       throw new NotFoundError(

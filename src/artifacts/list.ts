@@ -34,7 +34,7 @@ export function listArtifactsNamed(
   const found = selectArtifacts(views, (v) => v.name, wanted, where, { several: true });
   if (found.length === 0) {
     const lookalike = normalisationLookalike(views, (v) => v.name, wanted, where);
-    throw artifactNotFound(wanted, pipeline, undefined, lookalike);
+    throw artifactNotFound(wanted, pipeline, { lookalike, known: views.map((v) => v.name) });
   }
   return [...new Set(found.map((v) => v.row))];
 }

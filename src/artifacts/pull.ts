@@ -37,6 +37,7 @@ import {
 } from './project.js';
 import { artifactObject, marksExecutable, ObjectOwners } from './objects.js';
 import { jobsWithinOpenFileLimit } from '../util/open-files.js';
+import { quotedCommand } from '../util/shell-quote.js';
 import { isWindowsAbsolutePath } from '../util/windows-path.js';
 
 export interface PullArtifactsOptions extends ArtifactTransferOptions {
@@ -118,11 +119,11 @@ function noFile(name: string, pipeline: string, a: FilelessArtifact): NotFoundEr
   const why = {
     Metrics: [
       'is a Metrics artifact: its values are in the metadata, there is no file to pull',
-      `'cmf artifact list -p ${pipeline} -a ${name}' shows the values.`,
+      `${quotedCommand(['cmf', 'artifact', 'list', '-p', pipeline, '-a', name])} shows the values.`,
     ],
     Label: [
       'is a Label: it is uploaded with the metadata, not to the artifact remote',
-      `'cmf metadata pull -p ${pipeline}' brings the metadata; the label file itself stays where it was logged.`,
+      `${quotedCommand(['cmf', 'metadata', 'pull', '-p', pipeline])} brings the metadata; the label file itself stays where it was logged.`,
     ],
     'not-versioned': [
       'is not versioned by DVC (cache: false, or code and config files): the remote holds no copy',
@@ -206,12 +207,11 @@ export async function pullArtifacts(opts: PullArtifactsOptions): Promise<PullArt
       const other = selectArtifacts(ctx.fileless, nameOf, opts.artifact, where)[0];
       if (other) throw noFile(opts.artifact, opts.pipeline, other);
       const dirs = views.filter((v) => v.artifact.oid?.endsWith('.dir')).map((v) => v.path);
-      throw artifactNotFound(
-        opts.artifact,
-        opts.pipeline,
-        enclosingPath(dirs, opts.artifact, where),
-        normalisationLookalike(views, (v) => v.name, opts.artifact, where),
-      );
+      throw artifactNotFound(opts.artifact, opts.pipeline, {
+        within: enclosingPath(dirs, opts.artifact, where),
+        lookalike: normalisationLookalike(views, (v) => v.name, opts.artifact, where),
+        known: [...views, ...ctx.fileless].map((v) => v.name),
+      });
     }
   }
   const failed: ArtifactFailure[] = [];

@@ -10,6 +10,8 @@ import { posix, resolve, sep } from 'node:path';
 import { NotFoundError, UsageError } from '../errors/index.js';
 import { artifactPath, splitArtifactName } from '../cmf/artifact-name.js';
 import { normalisationHint } from '../cmf/query.js';
+import { closest, didYouMean } from '../util/closest.js';
+import { quotedCommand, shellQuote } from '../util/shell-quote.js';
 import { visibleText } from '../util/visible-text.js';
 import { recordedSeparators } from './recorded-path.js';
 
@@ -81,7 +83,7 @@ function ambiguous(wanted: string, paths: string[]): UsageError {
     'ARTIFACT_AMBIGUOUS',
     `"${wanted}" names artifacts at ${paths.length} paths: ${paths.join(', ')}`,
     {
-      hint: `Give the path of the one you mean (e.g. -a ${paths[0]}), or its full name.`,
+      hint: `Give the path of the one you mean (e.g. -a ${shellQuote(paths[0]!)}), or its full name.`,
       data: { artifact: wanted, paths },
     },
   );
@@ -116,22 +118,47 @@ export function normalisationLookalike<T>(
 }
 
 /**
- * The error for a NAME that selects nothing; `within`, the directory artifact whose path
- * holds it (a file of a directory is not an artifact of its own); `lookalike`, a recorded
- * name NAME would select but for Unicode normalisation (see normalisationLookalike).
+ * What `-a` could have said instead of NAME: the closest of the full names, paths and file
+ * names of `names` (recorded artifact names), for `file-1.cs` the file name `file-1.csv`.
  */
+export function artifactSuggestions(wanted: string, names: readonly string[]): string[] {
+  const forms = names.flatMap((name) => {
+    const path = artifactPath(name);
+    return [baseName(path), path, name];
+  });
+  return closest(wanted, [...new Set(forms)]);
+}
+
+export interface ArtifactNotFoundDetail {
+  /** The directory artifact whose path holds NAME (a file of it is not an artifact). */
+  within?: string;
+  /** A recorded name NAME would select but for Unicode normalisation (normalisationLookalike). */
+  lookalike?: string;
+  /** The recorded names to suggest the closest of (artifactSuggestions). */
+  known?: readonly string[];
+}
+
+/** The error for a NAME that selects nothing in `pipeline`. */
 export function artifactNotFound(
   name: string,
   pipeline: string,
-  within?: string,
-  lookalike?: string,
+  { within, lookalike, known = [] }: ArtifactNotFoundDetail = {},
 ): NotFoundError {
+  const listing = ['cmf', 'artifact', 'list', '-p', pipeline];
+  const suggestions =
+    lookalike !== undefined
+      ? [lookalike]
+      : within !== undefined
+        ? [within]
+        : artifactSuggestions(name, known);
   const hint =
     lookalike !== undefined
-      ? normalisationHint('artifact', lookalike, name, `cmf artifact list -p ${pipeline} --json`)
-      : within === undefined
-        ? `Give the full name, the path or the file name of an artifact; 'cmf artifact list -p ${pipeline}' shows them.`
-        : `It is inside the directory artifact ${within}, which is versioned whole: pull it with -a ${within}.`;
+      ? normalisationHint('artifact', lookalike, name, [...listing, '--json'])
+      : within !== undefined
+        ? `It is inside the directory artifact ${visibleText(within)}, which is versioned whole: pull it with -a ${shellQuote(within)}.`
+        : suggestions.length > 0
+          ? `${didYouMean(suggestions)} ${quotedCommand(listing)} shows the artifacts.`
+          : `Give the full name, the path or the file name of an artifact; ${quotedCommand(listing)} shows them.`;
   return new NotFoundError(
     'ARTIFACT_NOT_FOUND',
     `Artifact "${visibleText(name)}" not found in pipeline "${pipeline}"`,
@@ -140,6 +167,7 @@ export function artifactNotFound(
       data: {
         artifact: name,
         pipeline,
+        suggestions,
         ...(within === undefined ? {} : { within }),
         ...(lookalike === undefined ? {} : { sameAfterNormalisation: lookalike }),
       },

@@ -1,5 +1,5 @@
 import { flagDisplayName, flagValueHint } from './flag-hints.js';
-import { closest, closestByPrefix } from './unknown-command.js';
+import { closest, closestByPrefix } from '../util/closest.js';
 
 /** A flag as oclif defines it: only what the messages need. */
 export interface FlagShape {

@@ -12,7 +12,8 @@
  *   "pipeline not found".
  */
 import { NotFoundError } from '../errors/index.js';
-import { firstFew } from '../util/counted.js';
+import { closest, didYouMean } from '../util/closest.js';
+import { quotedCommand } from '../util/shell-quote.js';
 import { visibleText } from '../util/visible-text.js';
 import {
   STRUCT_PREFIX,
@@ -25,6 +26,7 @@ import {
   type Properties,
 } from '../mlmd/index.js';
 import { PARENT_CONTEXT } from './conventions.js';
+import { splitUuids } from './merge-document.js';
 import { RawJson } from './raw-json.js';
 
 /** A cell of a listing record. Integers beyond 2^53 stay bigints. */
@@ -51,26 +53,35 @@ export function requirePipeline(store: MlmdStore, name: string): MlmdContext {
   );
 }
 
+/** How many pipeline names a not-found hint (and its data) lists. */
+const FEW = 10;
+
 /**
- * PIPELINE_NOT_FOUND for `name` in the store at `location`, naming (some of) `known`. The
- * names are metadata from anyone: the text shows them escaped (visibleText), `data` exactly.
- * A name that differs from the one given only in Unicode normalisation (NFD from macOS vs
- * NFC) looks identical on screen, so the hint says so rather than listing it unexplained.
+ * PIPELINE_NOT_FOUND for `name` in the store at `location`: the hint suggests the closest of
+ * `known` (`test-env` → 'Test-env'), else lists (some of) them. The names are metadata from
+ * anyone: the text shows them escaped (visibleText) or shell-quoted, `data` exactly. A name
+ * that differs from the one given only in Unicode normalisation (NFD from macOS vs NFC)
+ * looks identical on screen, so the hint says so rather than suggesting it unexplained.
  */
 export function pipelineNotFoundError(
   name: string,
   location: string,
   known: string[],
 ): NotFoundError {
-  const listed = known.slice(0, 10);
-  const shown = firstFew(known.map(visibleText));
   const lookalike = known.find((k) => k.normalize('NFC') === name.normalize('NFC'));
-  let hint =
-    known.length === 0
-      ? 'This MLMD file holds no pipelines; check the path given with -f/--file_name.'
-      : `Pipelines in this file: ${shown}. Run 'cmf pipeline list' to see them all.`;
+  const suggestions = lookalike === undefined ? closest(name, [...new Set(known)]) : [lookalike];
+  let hint: string;
   if (lookalike !== undefined) {
-    hint = normalisationHint('pipeline', lookalike, name, 'cmf pipeline list --json');
+    hint = normalisationHint('pipeline', lookalike, name, ['cmf', 'pipeline', 'list', '--json']);
+  } else if (suggestions.length > 0) {
+    hint = `${didYouMean(suggestions)} 'cmf pipeline list' shows the pipelines.`;
+  } else if (known.length === 0) {
+    hint = 'This MLMD file holds no pipelines; check the path given with -f/--file_name.';
+  } else if (known.length <= FEW) {
+    hint = `Pipelines in this file: ${known.map(visibleText).join(', ')}.`;
+  } else {
+    const shown = known.slice(0, FEW).map(visibleText).join(', ');
+    hint = `Pipelines in this file: ${shown} and ${known.length - FEW} more. Run 'cmf pipeline list' to see them all.`;
   }
   return new NotFoundError(
     'PIPELINE_NOT_FOUND',
@@ -80,7 +91,8 @@ export function pipelineNotFoundError(
       data: {
         pipeline: name,
         path: location,
-        pipelines: listed,
+        pipelines: known.slice(0, FEW),
+        suggestions,
         ...(lookalike === undefined ? {} : { sameAfterNormalisation: lookalike }),
       },
     },
@@ -90,18 +102,18 @@ export function pipelineNotFoundError(
 /**
  * The hint for a `what` (pipeline, artifact) not found as `given` while `stored` exists and
  * differs from it only in Unicode normalisation: the two look identical on screen.
- * `listing` is the command that shows the stored name exactly.
+ * `listing` is the command (its words) that shows the stored name exactly.
  */
 export function normalisationHint(
   what: string,
   stored: string,
   given: string,
-  listing: string,
+  listing: readonly string[],
 ): string {
   return (
     `${/^[aeiou]/.test(what) ? 'An' : 'A'} ${what} "${visibleText(stored)}" exists: its name differs from the one given only ` +
     `in Unicode normalisation (${normalForm(stored)} vs ${normalForm(given)}). ` +
-    `Pass the name as stored ('${listing}' shows it exactly).`
+    `Pass the name as stored (${quotedCommand(listing)} shows it exactly).`
   );
 }
 
@@ -382,18 +394,42 @@ export function executionRows(store: MlmdStore, pipelineName: string, uuid?: str
   const rows = pipelineExecutions(store, pipeline).executions.map(executionRow);
   if (uuid === undefined) return rows;
   const matches = rows.filter((r) => hasUuid(r.Execution_uuid, uuid));
-  if (matches.length === 0) throw executionNotFound(pipelineName, uuid);
+  if (matches.length === 0) {
+    throw executionNotFound(pipelineName, uuid, executionUuids(rows.map((r) => r.Execution_uuid)));
+  }
   return matches;
 }
 
-/** The error for an execution uuid that no execution of the pipeline holds. */
-export function executionNotFound(pipelineName: string, uuid: string): NotFoundError {
+/** The distinct uuids in Execution_uuid values (each a comma-joined list). */
+export function executionUuids(values: readonly (Cell | undefined)[]): string[] {
+  return [...new Set(values.flatMap((v) => (typeof v === 'string' ? splitUuids(v) : [])))];
+}
+
+/**
+ * The error for an execution uuid that no execution of the pipeline holds (`location`, the
+ * MLMD file, when the message should name it). As in cmflib a uuid must be given whole, but
+ * the hint suggests the closest of `known`: the uuid a prefix was cut from (`-e 6c20de50`),
+ * or one a character off.
+ */
+export function executionNotFound(
+  pipelineName: string,
+  uuid: string,
+  known: readonly string[],
+  location?: string,
+): NotFoundError {
+  const wanted = uuid.trim().toLowerCase();
+  const suggestions = closest(wanted, [...new Set(known.map((u) => u.toLowerCase()))]);
+  const listing = quotedCommand(['cmf', 'execution', 'list', '-p', pipelineName]);
+  const whole = suggestions.some((u) => u.startsWith(wanted)) ? ' -e takes the whole uuid.' : '';
   return new NotFoundError(
     'EXECUTION_NOT_FOUND',
-    `Execution uuid ${uuid} is not present in pipeline "${pipelineName}"`,
+    `Execution uuid ${uuid} is not present in pipeline "${pipelineName}"${location === undefined ? '' : ` of ${location}`}`,
     {
-      hint: `Run 'cmf execution list -p ${pipelineName}' to see the executions and their uuids.`,
-      data: { pipeline: pipelineName, uuid },
+      hint:
+        suggestions.length > 0
+          ? `${didYouMean(suggestions)}${whole} ${listing} shows the executions and their uuids.`
+          : `Run ${listing} to see the executions and their uuids.`,
+      data: { pipeline: pipelineName, uuid, suggestions },
     },
   );
 }

@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { readRegularFileSync } from '../fs/regular-file.js';
+import { shellCommand } from '../util/shell-quote.js';
 
 /**
  * The part of OpenSSH's client configuration (`~/.ssh/config`) that an SSH remote needs: for
@@ -171,11 +172,6 @@ export function expandTokens(value: string, v: TokenValues): string {
   return expanded.startsWith('~/') ? join(homedir(), expanded.slice(2)) : expanded;
 }
 
-/** Quotes a word for `sh -c`. */
-function shellQuote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 /**
  * The command OpenSSH runs for `ProxyJump hop1,hop2`: `ssh -J hop1 -W '[%h]:%p' hop2`, each hop
  * `[user@]host[:port]` or an `ssh://` URL; `none` means no jump. With BatchMode: the jump
@@ -199,7 +195,7 @@ function jumpCommand(spec: string, configFile: string): string | undefined {
   if (m?.[1]) words.push('-l', m[1]);
   if (m?.[3]) words.push('-p', m[3]);
   words.push('-W', '[%h]:%p', m ? m[2]!.replace(/^\[|\]$/g, '') : last);
-  return words.map(shellQuote).join(' ');
+  return shellCommand(words);
 }
 
 interface MatchContext {

@@ -7,6 +7,7 @@ import { ConfigError, OperationError } from '../errors/index.js';
 import { GIT_REMOTE } from '../git/remote-name.js';
 import { currentBranch, remoteUrl, runGit, type SystemGitOptions } from '../git/system-git.js';
 import { firstFew } from '../util/counted.js';
+import { quotedCommand } from '../util/shell-quote.js';
 import { maskUrlSecrets } from '../util/url-secrets.js';
 import { checkNoOperationInProgress, checkPullApplies, unmergedPaths } from './work-tree-state.js';
 
@@ -145,7 +146,8 @@ export async function gitPush(git: SystemGitOptions, pipeline: string): Promise<
         `${GIT_REMOTE} (${url}) rejected ${branch}: the remote branch has commits this repository does not have`,
         {
           hint:
-            `Bring them in first: 'cmf repo pull -p ${pipeline}' (or 'git pull ${GIT_REMOTE} ${branch}'), ` +
+            `Bring them in first: ${quotedCommand(['cmf', 'repo', 'pull', '-p', pipeline])} ` +
+            `(or ${quotedCommand(['git', 'pull', GIT_REMOTE, branch])}), ` +
             'then run cmf repo push again.',
           data: { ...err.data, branch, remote: GIT_REMOTE },
           cause: err,

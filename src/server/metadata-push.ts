@@ -8,6 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { exportDocument } from '../cmf/export-json.js';
 import { pythonJson, type PyJson } from '../cmf/python-json.js';
+import { executionNotFound, executionRows, executionUuids } from '../cmf/query.js';
 import { NotFoundError } from '../errors/index.js';
 import { SqliteAsyncStore } from '../mlmd/async-store.js';
 import { MlmdStore } from '../mlmd/index.js';
@@ -59,11 +60,8 @@ export async function pushMetadata(opts: MetadataPushOptions): Promise<MetadataP
   const document = await exportLocal(mlmdPath, opts.pipeline, opts.executionUuid);
   const executions = documentExecutions(document).length;
   if (opts.executionUuid !== undefined && executions === 0) {
-    throw new NotFoundError(
-      'EXECUTION_NOT_FOUND',
-      `Execution uuid ${opts.executionUuid} is not in pipeline ${opts.pipeline} of ${mlmdPath}`,
-      { hint: `List the executions with 'cmf execution list -p ${opts.pipeline}'.` },
-    );
+    const known = localUuids(mlmdPath, opts.pipeline);
+    throw executionNotFound(opts.pipeline, opts.executionUuid, known, mlmdPath);
   }
   const answer = await opts.client.pushMetadata({
     pipelineName: opts.pipeline,
@@ -111,6 +109,16 @@ async function exportLocal(
     return (await exportDocument(store, pipeline, { executionUuid })).document;
   } finally {
     await store.close();
+  }
+}
+
+/** The uuids of the pipeline's executions in the MLMD file at `mlmdPath`. */
+function localUuids(mlmdPath: string, pipeline: string): string[] {
+  const store = MlmdStore.open(mlmdPath, { create: false, readonly: true });
+  try {
+    return executionUuids(executionRows(store, pipeline).map((r) => r.Execution_uuid));
+  } finally {
+    store.close();
   }
 }
 

@@ -10,7 +10,10 @@
 // Bidi marks, embeddings, overrides and isolates, and the line and paragraph separators.
 const BIDI = '\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\u2028\\u2029';
 // C0 (tab, newline, carriage return and the other whitespace controls too), DEL, C1, BIDI.
-const ALL = new RegExp(`[\\u0000-\\u001f\\u007f-\\u009f${BIDI}]`, 'g');
+const CLASS = `[\\u0000-\\u001f\\u007f-\\u009f${BIDI}]`;
+const ALL = new RegExp(CLASS, 'g');
+/** Matches a character visibleText escapes (src/util/shell-quote.ts writes such words too). */
+export const INVISIBLE = new RegExp(CLASS);
 // As ALL but leaving \t \n \v \f \r, which textwrap turns into spaces (table cells).
 const ALL_BUT_WHITESPACE = new RegExp(
   `[\\u0000-\\u0008\\u000e-\\u001f\\u007f-\\u009f${BIDI}]`,

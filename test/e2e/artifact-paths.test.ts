@@ -363,6 +363,25 @@ describe('-a NAME', () => {
     expect(none.code).toBe(3);
     expect(none.stderr).toContain('Artifact "nope.txt" not found');
   });
+
+  it("a name close to an artifact's file name or path is suggested, by list and pull (text and --json)", async () => {
+    const dir = clone();
+    const cases: [string, string][] = [
+      ['many_1.tx', 'many_1.txt'],
+      ['art/parsd/train.tsv', 'art/parsed/train.tsv'],
+    ];
+    for (const verb of ['list', 'pull']) {
+      for (const [typo, meant] of cases) {
+        const r = await cmf(['artifact', verb, '-p', 'Many', '-a', typo], dir);
+        expect(r.code, `${verb} ${typo}: ${r.stderr}`).toBe(3);
+        expect(r.stderr).toContain(
+          `Hint: Did you mean '${meant}'? 'cmf artifact list -p Many' shows the artifacts.`,
+        );
+        const j = await cmf(['artifact', verb, '-p', 'Many', '-a', typo, '--json'], dir);
+        expect(JSON.parse(j.stderr).error.data.suggestions).toEqual([meant]);
+      }
+    }
+  });
 });
 
 describe('pull messages', () => {

@@ -162,6 +162,9 @@ describe('cmf artifact push', () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotFoundError);
     expect((err as NotFoundError).code).toBe('EXECUTION_NOT_FOUND');
+    // ... but it is suggested.
+    expect((err as NotFoundError).data?.suggestions).toEqual([uuid]);
+    expect((err as NotFoundError).hint).toMatch(/^Did you mean '.+'\? -e takes the whole uuid\./);
   });
 
   it('not initialised is exit 4; an unknown pipeline is exit 3', async () => {

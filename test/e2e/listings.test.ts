@@ -93,6 +93,60 @@ describe('cmf artifact list', () => {
     const a = await runCmf(['artifact', 'list', '-p', 'Test-env', '-a', 'missing.csv'], { cwd });
     expect(a.code).toBe(3);
     expect(a.stderr).toMatch(/Artifact "missing.csv" not found/);
+    expect(a.stderr).toContain(
+      "Hint: Give the full name, the path or the file name of an artifact; 'cmf artifact list -p Test-env' shows them.",
+    );
+  });
+
+  it('a pipeline or artifact name close to one that exists is suggested (text and --json)', async () => {
+    const cwd = await project();
+    for (const typo of ['test-env', 'Test-evn']) {
+      const p = await runCmf(['artifact', 'list', '-p', typo], { cwd });
+      expect(p.code).toBe(3);
+      expect(p.stderr).toContain(
+        "Hint: Did you mean 'Test-env'? 'cmf pipeline list' shows the pipelines.",
+      );
+    }
+    const pj = await runCmf(['metadata', 'export', '-p', 'test-env', '--json'], { cwd });
+    expect(pj.code).toBe(3);
+    expect(JSON.parse(pj.stderr).error.data).toMatchObject({
+      pipeline: 'test-env',
+      suggestions: ['Test-env'],
+    });
+    const cases: [string, string][] = [
+      ['data.xml.g', 'data.xml.gz'],
+      ['artifacts/parse/train.tsv', 'artifacts/parsed/train.tsv'],
+    ];
+    for (const [typo, meant] of cases) {
+      const a = await runCmf(['artifact', 'list', '-p', 'Test-env', '-a', typo], { cwd });
+      expect(a.code).toBe(3);
+      expect(a.stderr).toContain(
+        `Hint: Did you mean '${meant}'? 'cmf artifact list -p Test-env' shows the artifacts.`,
+      );
+      const aj = await runCmf(['artifact', 'list', '-p', 'Test-env', '-a', typo, '--json'], {
+        cwd,
+      });
+      expect(JSON.parse(aj.stderr).error.data.suggestions).toEqual([meant]);
+    }
+  });
+
+  it('among many pipelines: the close one is suggested, else the first ten and how many more', async () => {
+    const cwd = await tempDir('cmf-list-');
+    const b = new FixtureBuilder(join(cwd, 'mlmd'));
+    for (let i = 0; i < 12; i++) b.pipeline(`team-${String(i).padStart(2, '0')}-nightly`);
+    b.pipeline('Test-env');
+    b.close();
+    const t = await runCmf(['execution', 'list', '-p', 'test-env'], { cwd });
+    expect(t.code).toBe(3);
+    expect(t.stderr).toContain("Hint: Did you mean 'Test-env'?");
+    expect(t.stderr).not.toContain('team-00-nightly');
+    const z = await runCmf(['execution', 'list', '-p', 'zzz', '--json'], { cwd });
+    expect(JSON.parse(z.stderr).error).toMatchObject({
+      hint: expect.stringMatching(
+        /^Pipelines in this file: team-00-nightly, .*, team-09-nightly and 3 more\. Run 'cmf pipeline list' to see them all\.$/,
+      ),
+      data: { suggestions: [] },
+    });
   });
 
   it('a missing -p is a usage error (exit 2)', async () => {
@@ -119,11 +173,46 @@ describe('cmf execution list', () => {
     expect(e.stdout).toMatch(/^\| Pipeline_Type +\| Test-env +\|$/m);
   });
 
+  it('a uuid prefix (cmflib wants the whole uuid) or a uuid a character off: the uuid is suggested', async () => {
+    const cwd = await project();
+    const uuid = 'e8a1c7e2-76f3-11ee-9a0f-0242ac110002';
+    const prefix = await runCmf(['execution', 'list', '-p', 'Test-env', '-e', 'E8A1C7E2'], {
+      cwd,
+    });
+    expect(prefix.code).toBe(3);
+    expect(prefix.stderr).toContain(
+      `Hint: Did you mean '${uuid}'? -e takes the whole uuid. 'cmf execution list -p Test-env' shows the executions and their uuids.`,
+    );
+    const off = uuid.replace(/2$/, '3');
+    const o = await runCmf(['execution', 'list', '-p', 'Test-env', '-e', off, '--json'], { cwd });
+    expect(o.code).toBe(3);
+    expect(JSON.parse(o.stderr).error).toMatchObject({
+      code: 'EXECUTION_NOT_FOUND',
+      hint: expect.stringMatching(/^Did you mean '[^']+'\? 'cmf/),
+      data: { uuid: off, suggestions: [uuid] },
+    });
+  });
+
+  it('a pipeline name that needs quoting is shell-quoted in the hint command', async () => {
+    const cwd = await tempDir('cmf-list-');
+    const b = new FixtureBuilder(join(cwd, 'mlmd'));
+    b.pipeline("Bob's Pipeline");
+    b.close();
+    const r = await runCmf(['execution', 'list', '-p', "Bob's Pipeline", '-e', 'nope'], { cwd });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(
+      `Hint: Run "cmf execution list -p 'Bob'\\''s Pipeline'" to see the executions and their uuids.`,
+    );
+  });
+
   it('unknown uuid is exit 3; --json prints records', async () => {
     const cwd = await project();
     const r = await runCmf(['execution', 'list', '-p', 'Test-env', '-e', 'nope'], { cwd });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/Execution uuid nope is not present/);
+    expect(r.stderr).toContain(
+      "Hint: Run 'cmf execution list -p Test-env' to see the executions and their uuids.",
+    );
     const j = await runCmf(['execution', 'list', '-p', 'Test-env', '--json'], { cwd });
     expect(JSON.parse(j.stdout).map((e: { name: string }) => e.name)).toEqual([
       '',
@@ -212,6 +301,11 @@ describe('names from metadata on the terminal', () => {
     for (const c of ['\r', '\x1b', '\u202e']) expect(e.stderr).not.toContain(c);
     const ej = await runCmf(['execution', 'list', '-p', 'nope', '--json'], { cwd });
     expect(JSON.parse(ej.stderr).error.data.pipelines).toContain('esc\x1b[2Jx');
+    // A suggested name is written as it can be typed back into a shell, still visibly.
+    const s = await runCmf(['execution', 'list', '-p', 'esc\x1b[2Jy'], { cwd });
+    expect(s.code).toBe(3);
+    expect(s.stderr).toContain("Hint: Did you mean $'esc\\x1b[2Jx'?");
+    expect(s.stderr).not.toContain('\x1b');
   });
 
   it('a name that differs only in Unicode normalisation is named as such', async () => {

@@ -422,6 +422,17 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
         project,
       );
       expect(unknownPush.code).toBe(3);
+      // A cut uuid is not the uuid, but the hint suggests it, from the local MLMD file.
+      const cut = await cmf(
+        ['metadata', 'push', '-p', 'Single', '-e', uuids[1]!.slice(0, 8), '--json'],
+        project,
+      );
+      expect(cut.code).toBe(3);
+      expect(JSON.parse(cut.stderr).error).toMatchObject({
+        code: 'EXECUTION_NOT_FOUND',
+        message: expect.stringContaining(join(project, 'mlmd')),
+        data: { suggestions: [uuids[1]] },
+      });
       const unknownPipeline = await cmf(['metadata', 'pull', '-p', 'Nope'], dir('y'));
       expect(unknownPipeline.code).toBe(3);
       expect(unknownPipeline.stderr).toMatch(/Pipeline Nope doesn't exist/);

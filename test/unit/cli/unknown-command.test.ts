@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  closest,
-  closestByPrefix,
   describeMissingCommand,
   describeUnknownCommand,
 } from '../../../src/cli/unknown-command.js';
@@ -47,25 +45,6 @@ describe('unknown commands in our words', () => {
     expect(describe_('pipeline:list:a:b').message).toBe(
       "Unexpected arguments to 'cmf pipeline list': a b",
     );
-  });
-
-  it('closest: small edit distances (swaps count once) and prefixes', () => {
-    expect(closest('lsit', ['list', 'push'])).toEqual(['list']);
-    expect(closest('exp', ['export', 'push'])).toEqual(['export']);
-    expect(closest('zzzz', ['list', 'push'])).toEqual([]);
-  });
-
-  it('closestByPrefix: names whose start is close to a typo of an abbreviation', () => {
-    const names = ['pipeline_name', 'file_name', 'execution_uuid'];
-    expect(closestByPrefix('pipline', names)).toEqual(['pipeline_name']);
-    expect(closestByPrefix('exeuction', names)).toEqual(['execution_uuid']);
-    // Equally close starts are all returned; too short or too far words match nothing.
-    expect(closestByPrefix('artifcat', ['artifact_name', 'artifact_dir'])).toEqual([
-      'artifact_name',
-      'artifact_dir',
-    ]);
-    expect(closestByPrefix('fle', names)).toEqual([]);
-    expect(closestByPrefix('zzzzzz', names)).toEqual([]);
   });
 });
 

@@ -83,7 +83,22 @@ describe('listing queries', () => {
       expect.objectContaining({ code: 'PIPELINE_NOT_FOUND', exitCode: 3 }),
     );
     expect(() => executionRows(store, 'Test-env', 'no-such-uuid')).toThrow(
-      expect.objectContaining({ code: 'EXECUTION_NOT_FOUND', exitCode: 3 }),
+      expect.objectContaining({
+        code: 'EXECUTION_NOT_FOUND',
+        exitCode: 3,
+        data: expect.objectContaining({ suggestions: [] }),
+      }),
+    );
+    // Both uuids of a reused execution are candidates; a prefix finds its uuid.
+    expect(() => executionRows(store, 'Test-env', 'f1111111')).toThrow(
+      expect.objectContaining({
+        data: expect.objectContaining({ suggestions: ['f1111111-76f3-11ee-9a0f-0242ac110002'] }),
+      }),
+    );
+    expect(() => artifactRows(store, 'metrics-only')).toThrow(
+      expect.objectContaining({
+        data: expect.objectContaining({ suggestions: ['Metrics-only'] }),
+      }),
     );
   });
 });
