@@ -5,9 +5,10 @@
  *
  * Rendered here in time linear in the output (each cell line is measured once); the table
  * library used before took minutes on one cell of a few thousand characters. Column widths
- * count terminal columns as that library did (string-width 4): ANSI colour codes take none,
- * nor do control characters and combining accents; East Asian wide characters and emoji take
- * two. Nothing is coloured.
+ * count terminal columns as a terminal shows them (wcwidth): ANSI colour codes take none, nor
+ * do control characters, combining marks (Devanagari, Thai and Arabic vowel signs, accents),
+ * format characters such as a zero-width space, or the medial and final jamo of decomposed
+ * Hangul; East Asian wide characters and emoji take two. Nothing is coloured.
  */
 import type { Cell } from '../cmf/query.js';
 import { visibleCellText } from '../util/visible-text.js';
@@ -42,6 +43,13 @@ const ANSI = new RegExp(
 // An emoji (a sequence: flags, keycaps, skin tones, ZWJ families) takes two columns.
 const EMOJI = new RegExp('\\p{RGI_Emoji}|\\p{Emoji_Modifier_Base}|\\p{Regional_Indicator}', 'gv');
 const PLAIN = /^[\x20-\x7e]*$/;
+// Zero-width: nonspacing and enclosing marks, format characters (a soft hyphen shows as one
+// column, as wcwidth has it), and Hangul medial and final jamo, which join the syllable a
+// leading jamo starts.
+const ZERO_WIDTH = new RegExp(
+  '[[\\p{Mn}\\p{Me}\\p{Cf}\\u1160-\\u11ff\\ud7b0-\\ud7ff]--[\\u00ad]]',
+  'gv',
+);
 
 /** East Asian wide and fullwidth code points (is-fullwidth-code-point 3). */
 function isWide(c: number): boolean {
@@ -69,12 +77,11 @@ function isWide(c: number): boolean {
 /** The terminal columns one line of text takes. */
 export function textWidth(line: string): number {
   if (PLAIN.test(line)) return line.length;
-  const s = line.replace(SGR, '').replace(ANSI, '').replace(EMOJI, '  ');
+  const s = line.replace(SGR, '').replace(ANSI, '').replace(EMOJI, '  ').replace(ZERO_WIDTH, '');
   let w = 0;
   for (const ch of s) {
     const c = ch.codePointAt(0)!;
     if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) continue; // control characters
-    if (c >= 0x300 && c <= 0x36f) continue; // combining diacritical marks
     w += isWide(c) ? 2 : 1;
   }
   return w;

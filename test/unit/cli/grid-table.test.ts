@@ -95,6 +95,33 @@ describe('grid table renderer', () => {
     expect(textWidth('a\x07b')).toBe(2);
   });
 
+  it('combining marks, format characters and Hangul medial/final jamo take no columns', () => {
+    expect(textWidth('हिन्दी')).toBe(5); // the virama (Mn) takes none; vowel signs i, ii (Mc) one
+    expect(textWidth('ที่นี่')).toBe(2); // Thai vowel and tone marks sit on the consonant
+    expect(textWidth('مَرْحَبًا')).toBe(5); // Arabic harakat
+    expect(textWidth('zero\u200bwidth\u200bspace')).toBe(14);
+    expect(textWidth('a\u200db\u2060c\ufeffd')).toBe(4); // joiner, word joiner, BOM
+    expect(textWidth('\u1100\u1161\u11a8')).toBe(2); // decomposed 각, as wide as composed
+    expect(textWidth('\u1100\ud7b0\ud7cb')).toBe(2); // Jamo Extended-B
+    expect(textWidth('a\u20dd')).toBe(1); // enclosing circle (Me)
+    expect(textWidth('soft\u00adhyphen')).toBe(11); // a soft hyphen shows as a hyphen
+  });
+
+  it('rows with such marks line up', () => {
+    const lines = gridTable(
+      ['c'],
+      [['हिन्दी'], ['ภาษาไทยที่นี่'], ['zero\u200bwidth'], ['NFD-\u1100\u1161\u11a8'], ['x']],
+      30,
+    )
+      .split('\n')
+      .filter((l) => l.startsWith('|'));
+    const widths = lines.map((l) => textWidth(l));
+    expect(new Set(widths).size).toBe(1);
+    expect(lines).toContain('| हिन्दी     |');
+    expect(lines).toContain('| zero\u200bwidth |');
+    expect(lines).toContain('| NFD-\u1100\u1161\u11a8    |');
+  });
+
   it('renders a 1 MB value: one table row of 48,000 lines, each cut as textwrap cuts it', async () => {
     const value = Array.from(
       { length: 16_000 },
