@@ -75,6 +75,11 @@ describe('grid table renderer', () => {
     expect(gridTable(['c'], [['a\tb\nc']], 30)).toContain('| a       b c |');
     // A bidi override would make the rest of the line read backwards.
     expect(gridTable(['c'], [['x\u202eabc']], 30)).toContain('| x\\u202eabc |');
+    // No control character of any kind reaches the output: \t\n\v\f\r are textwrap's spaces.
+    const all = Array.from({ length: 0xa0 }, (_, c) => String.fromCharCode(c)).join('');
+    // eslint-disable-next-line no-control-regex -- looking for control characters
+    expect(gridTable(['c'], [[all]], 14).replace(/\n/g, '')).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
+    expect(gridTable(['c'], [['a\rb\vc\fd']], 14)).toContain('| a b c d |');
   });
 
   it('NaN and infinities show as Python prints floats (nan, inf), right-aligned; bools True/False', () => {
