@@ -6,7 +6,7 @@ import type { Cell, Row } from '../cmf/query.js';
 import { CUSTOM_PREFIX } from '../cmf/query.js';
 import { writeOutput } from './output.js';
 import { page, shouldPage } from './pager.js';
-import { DETAIL_WRAP, LIST_WRAP, gridTable } from './table.js';
+import { DETAIL_WRAP, LIST_WRAP, gridLayout, gridTable, renderGrid } from './table.js';
 
 export const ARTIFACT_COLUMNS = [
   'id',
@@ -58,17 +58,20 @@ function write(text: string): void {
   writeOutput(text + '\n');
 }
 
-/** The list table: pages of `pageSize` rows on a terminal, one table otherwise. */
+/** The list table: pages of `pageSize` rows (at most a screenful) on a terminal, one table otherwise. */
 export async function showTable(rows: Row[], columns: string[], opts: ShowOptions): Promise<void> {
   const cells = (r: Row) => columns.map((c) => shown(r, c));
   if (!shouldPage(opts.noPager)) {
     write(gridTable(columns, rows.map(cells), LIST_WRAP));
     return;
   }
+  // Measured over all rows at once (as printing them all would), so columns do not change
+  // width from one page to the next.
+  const table = gridLayout(columns, rows.map(cells), LIST_WRAP);
   await page(
-    (async function* () {
+    (function* () {
       for (let i = 0; i < rows.length; i += opts.pageSize) {
-        yield gridTable(columns, rows.slice(i, i + opts.pageSize).map(cells), LIST_WRAP);
+        yield renderGrid(table, i, i + opts.pageSize);
       }
     })(),
   );

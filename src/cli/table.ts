@@ -88,7 +88,7 @@ export function textWidth(line: string): number {
 }
 
 /** One table cell: its lines, their widths, and which side it is padded on. */
-interface Block {
+export interface Block {
   lines: string[];
   widths: number[];
   right: boolean;
@@ -99,11 +99,19 @@ function block(text: string, right: boolean): Block {
   return { lines, widths: lines.map(textWidth), right };
 }
 
-/**
- * A grid table of `rows` (cells given per column of `headers`), wrapped at `width`, as text
- * without a final newline. With no rows it ends at the `=` rule under the header.
- */
-export function gridTable(headers: string[], rows: (Cell | undefined)[][], width: number): string {
+/** A table measured once: its cells and the width of each column over all its rows. */
+export interface GridLayout {
+  head: Block[];
+  body: Block[][];
+  widths: number[];
+}
+
+/** Wraps and measures every cell of a table of `rows` (cells per column of `headers`). */
+export function gridLayout(
+  headers: string[],
+  rows: (Cell | undefined)[][],
+  width: number,
+): GridLayout {
   let ncols = headers.length;
   for (const row of rows) ncols = Math.max(ncols, row.length);
   const head = Array.from({ length: ncols }, (_, c) => block(headers[c] ?? '', false));
@@ -111,13 +119,23 @@ export function gridTable(headers: string[], rows: (Cell | undefined)[][], width
     Array.from({ length: ncols }, (_, c) => block(cellText(row[c], width), isNumber(row[c]))),
   );
   // Loops, not Math.max(...widths): a long cell has more lines than a call takes arguments.
-  const colWidths = head.map(() => 0);
+  const widths = head.map(() => 0);
   for (const cells of [head, ...body]) {
     cells.forEach((b, c) => {
-      for (const w of b.widths) if (w > colWidths[c]!) colWidths[c] = w;
+      for (const w of b.widths) if (w > widths[c]!) widths[c] = w;
     });
   }
-  const rule = (ch: string) => '+' + colWidths.map((w) => ch.repeat(w + 2)).join('+') + '+';
+  return { head, body, widths };
+}
+
+/**
+ * The grid table of rows `from` to `to` (not included) of `t`, header first, as text without
+ * a final newline; its columns as wide as over all of `t`'s rows, so tables of successive
+ * slices line up. With no rows it ends at the `=` rule under the header.
+ */
+export function renderGrid(t: GridLayout, from = 0, to = t.body.length): string {
+  const { widths } = t;
+  const rule = (ch: string) => '+' + widths.map((w) => ch.repeat(w + 2)).join('+') + '+';
   const out: string[] = [rule('-')];
   const emit = (cells: Block[]) => {
     let height = 0;
@@ -126,18 +144,27 @@ export function gridTable(headers: string[], rows: (Cell | undefined)[][], width
       let line = '|';
       cells.forEach((b, c) => {
         const text = b.lines[i] ?? '';
-        const pad = ' '.repeat(colWidths[c]! - (b.widths[i] ?? 0));
+        const pad = ' '.repeat(widths[c]! - (b.widths[i] ?? 0));
         line += ' ' + (b.right ? pad + text : text + pad) + ' |';
       });
       out.push(line);
     }
   };
-  emit(head);
+  emit(t.head);
   out.push(rule('='));
+  const body = t.body.slice(from, to);
   body.forEach((cells, r) => {
     if (r > 0) out.push(rule('-'));
     emit(cells);
   });
   if (body.length > 0) out.push(rule('-'));
   return out.join('\n');
+}
+
+/**
+ * A grid table of `rows` (cells given per column of `headers`), wrapped at `width`, as text
+ * without a final newline. With no rows it ends at the `=` rule under the header.
+ */
+export function gridTable(headers: string[], rows: (Cell | undefined)[][], width: number): string {
+  return renderGrid(gridLayout(headers, rows, width));
 }

@@ -22,8 +22,12 @@ afterEach(() => {
   }
 });
 
-/** A pipeline with `n` artifacts named f1.csv … fn.csv. */
-async function manyArtifacts(n: number): Promise<string> {
+/** A pipeline with `n` artifacts named f1.csv … fn.csv (`name(i)` for other names). */
+async function manyArtifacts(
+  n: number,
+  name = (i: number) => `f${i}.csv`,
+  custom: (i: number) => Record<string, string> = () => ({}),
+): Promise<string> {
   const dir = await tempDir('cmf-pager-');
   const b = new FixtureBuilder(join(dir, 'mlmd'));
   const p = { id: b.pipeline('P'), name: 'P' };
@@ -32,9 +36,10 @@ async function manyArtifacts(n: number): Promise<string> {
   for (let i = 1; i <= n; i++) {
     b.artifact(s.id, e, {
       type: 'Dataset',
-      name: `f${i}.csv:h${i}`,
+      name: `${name(i)}:h${i}`,
       uri: `h${i}`,
       event: 'output',
+      custom: custom(i),
     });
   }
   b.close();
@@ -42,6 +47,8 @@ async function manyArtifacts(n: number): Promise<string> {
 }
 
 const screen = () => tmux('capture-pane', '-p', '-t', 'cmf', '-S', '-2000');
+/** Only what the terminal shows now, without the lines scrolled off the top. */
+const visible = () => tmux('capture-pane', '-p', '-t', 'cmf');
 
 async function waitFor(pred: (text: string) => boolean, what: string): Promise<string> {
   const deadline = Date.now() + 20_000;
@@ -54,9 +61,10 @@ async function waitFor(pred: (text: string) => boolean, what: string): Promise<s
   throw new Error(`timed out waiting for ${what}; screen:\n${text}`);
 }
 
-function start(cwd: string, args: string): void {
+function start(cwd: string, args: string, size = { x: 200, y: 50 }): void {
   const bin = join(repoRoot, 'bin', 'cmf');
-  tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'cmf', '-x', '200', '-y', '50', '-c', cwd);
+  const [x, y] = [String(size.x), String(size.y)];
+  tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'cmf', '-x', x, '-y', y, '-c', cwd);
   tmux('set-option', '-t', 'cmf', 'history-limit', '5000');
   // The pane's login shell resets PATH: give bin/cmf the Node this suite runs on, as runCmf
   // does by inheriting the environment (without .tools/ it takes the `node` on PATH).
@@ -93,7 +101,7 @@ describe('paging on a terminal', () => {
 
   it('q quits after the first page', async () => {
     const cwd = await manyArtifacts(45);
-    start(cwd, 'artifact list -p P');
+    start(cwd, 'artifact list -p P', { x: 200, y: 100 }); // 20 rows fit
     let text = await waitFor((t) => t.includes('Press any key'), 'the prompt');
     expect(shown(text)).toHaveLength(20);
     tmux('send-keys', '-t', 'cmf', 'q');
@@ -105,13 +113,67 @@ describe('paging on a terminal', () => {
 
   it('keys typed together count one by one: "xq" shows one more page, then quits', async () => {
     const cwd = await manyArtifacts(45);
-    start(cwd, 'artifact list -p P');
+    start(cwd, 'artifact list -p P', { x: 200, y: 100 }); // 20 rows fit
     let text = await waitFor((t) => t.includes('Press any key'), 'the prompt');
     // -l: the two characters in one write, as typed ahead or pasted.
     tmux('send-keys', '-t', 'cmf', '-l', 'xq');
     text = await waitFor((t) => /EXIT=\[\d+\]/.test(t), 'the exit');
     expect(shown(text)).toHaveLength(40);
     expect(text).toContain('EXIT=[0]');
+  });
+
+  it('a page is at most a screenful: 20 rows of long names on 80x30 stop when the screen is full', async () => {
+    const long = (i: number) => `f${i}.csv-` + 'x'.repeat(100);
+    const cwd = await manyArtifacts(20, long);
+    start(cwd, 'artifact list -p P', { x: 80, y: 30 });
+    let text = await waitFor((t) => t.includes('Press any key'), 'the prompt');
+    const screenful = visible().split('\n');
+    // The header is still on the screen (nothing scrolled by unseen), the prompt on its last
+    // lines, and only some of the 20 rows fit.
+    expect(screenful.some((l) => l.startsWith('| id '))).toBe(true);
+    const first = shown(text);
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.length).toBeLessThan(20);
+    tmux('send-keys', '-t', 'cmf', 'x');
+    text = await waitFor((t) => shown(t).length > first.length, 'the next screenful');
+    // Rows go on where the screen stopped: each shown once, in order.
+    for (let k = 0; k < 20 && !/EXIT=\[\d+\]/.test(text); k++) {
+      tmux('send-keys', '-t', 'cmf', 'x');
+      await new Promise((r) => setTimeout(r, 300));
+      text = screen();
+    }
+    text = await waitFor((t) => /EXIT=\[\d+\]/.test(t), 'the end');
+    expect(shown(text)).toEqual(Array.from({ length: 20 }, (_, i) => `f${i + 1}`));
+    expect(text).toContain('End of records.');
+  });
+
+  it('one record with a 20,000-character property pauses every screenful, not after 700 lines', async () => {
+    const cwd = await manyArtifacts(1, undefined, () => ({ note: 'word '.repeat(4000) }));
+    start(cwd, 'artifact list -p P -a f1.csv', { x: 80, y: 30 });
+    await waitFor((t) => t.includes('Press any key'), 'the prompt');
+    const screenful = visible().split('\n');
+    expect(screenful.some((l) => l.startsWith('| id '))).toBe(true);
+    const history = screen().split('\n');
+    expect(history.filter((l) => l.includes('| word')).length).toBeLessThan(30);
+    tmux('send-keys', '-t', 'cmf', 'q');
+    const text = await waitFor((t) => /EXIT=\[\d+\]/.test(t), 'the exit');
+    expect(text).toContain('EXIT=[0]');
+    expect(text).not.toContain('End of records.');
+  });
+
+  it('columns keep their width from page to page', async () => {
+    const cwd = await manyArtifacts(4, (i) => (i === 4 ? 'a-much-longer-name.csv' : `f${i}.csv`));
+    start(cwd, 'artifact list -p P --page-size 2');
+    await waitFor((t) => t.includes('Press any key'), 'the prompt');
+    tmux('send-keys', '-t', 'cmf', 'x');
+    const text = await waitFor((t) => /EXIT=\[\d+\]/.test(t), 'the end');
+    const rules = new Set(
+      text
+        .split('\n')
+        .filter((l) => /^\+[-=]/.test(l))
+        .map((l) => l.length),
+    );
+    expect(rules.size).toBe(1);
   });
 
   it('--no-pager prints everything without waiting, on a terminal too', async () => {
