@@ -6,7 +6,7 @@
  * printed at once and nothing ever waits for a key (CI, pipes, `< /dev/null`).
  *
  * The prompt goes to the terminal (stdout is one whenever we page) and is erased once a key
- * is pressed, so the screen holds only tables.
+ * is pressed, so the screen holds only tables (on a dumb terminal it stays, on its own line).
  */
 import { InterruptedError } from '../errors/index.js';
 import { textWidth } from './table.js';
@@ -72,6 +72,17 @@ export function screenLines(line: string, columns: number): number {
 }
 
 /**
+ * What takes the prompt (`lines` screen lines: it wraps on a narrow terminal, the cursor on
+ * its last line) off the screen: back to its first line and clear to the end of the screen.
+ * A dumb terminal understands no escape sequence: there the prompt stays and output goes on
+ * below it.
+ */
+export function erasePrompt(lines: number, dumb: boolean): string {
+  if (dumb) return '\n';
+  return '\r' + (lines > 1 ? `\x1b[${lines - 1}A` : '') + '\x1b[J';
+}
+
+/**
  * Writes each page (produced lazily, so unseen pages cost nothing) with a prompt between
  * them, until the pages run out or the user quits. A page longer than the screen is shown a
  * screenful at a time: lines are counted as the terminal shows them (a long line wraps onto
@@ -83,6 +94,7 @@ export async function page(
   io: PagerStreams = defaultStreams(),
 ): Promise<boolean> {
   const keys = new KeyReader(io.stdin);
+  const dumb = process.env['TERM'] === 'dumb';
   // Read again at each line: a resized terminal pages by its new size.
   const size = () => ({ rows: io.stdout.rows || 24, columns: io.stdout.columns || 80 });
   let out = ''; // lines not yet written
@@ -90,10 +102,11 @@ export async function page(
 
   const more = async (): Promise<boolean> => {
     io.stdout.write(out + PROMPT);
+    const promptLines = screenLines(PROMPT, size().columns);
     out = '';
     used = 0;
     const key = await keys.next();
-    io.stdout.write('\r\x1b[2K');
+    io.stdout.write(erasePrompt(promptLines, dumb));
     if (key === '\u0003') throw new InterruptedError('Interrupted by the user');
     return !(key === 'q' || key === 'Q' || key === '\u0004');
   };

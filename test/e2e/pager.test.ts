@@ -3,6 +3,7 @@
  * and the screen is read back.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -61,11 +62,18 @@ async function waitFor(pred: (text: string) => boolean, what: string): Promise<s
   throw new Error(`timed out waiting for ${what}; screen:\n${text}`);
 }
 
-function start(cwd: string, args: string, size = { x: 200, y: 50 }): void {
+/** Runs `cmf args` in a new tmux pane; `log` (when given) gets every byte the pane is sent. */
+function start(
+  cwd: string,
+  args: string,
+  size = { x: 200, y: 50 },
+  opts: { env?: string; log?: string } = {},
+): void {
   const bin = join(repoRoot, 'bin', 'cmf');
   const [x, y] = [String(size.x), String(size.y)];
   tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'cmf', '-x', x, '-y', y, '-c', cwd);
   tmux('set-option', '-t', 'cmf', 'history-limit', '5000');
+  if (opts.log) tmux('pipe-pane', '-o', '-t', 'cmf', `cat > '${opts.log}'`);
   // The pane's login shell resets PATH: give bin/cmf the Node this suite runs on, as runCmf
   // does by inheriting the environment (without .tools/ it takes the `node` on PATH).
   const path = `'${dirname(process.execPath)}':"$PATH"`;
@@ -73,7 +81,7 @@ function start(cwd: string, args: string, size = { x: 200, y: 50 }): void {
     'send-keys',
     '-t',
     'cmf',
-    `PATH=${path} NO_COLOR=1 ${bin} ${args}; echo "EXIT=[$?]"`,
+    `PATH=${path} NO_COLOR=1 ${opts.env ?? ''} ${bin} ${args}; echo "EXIT=[$?]"`,
     'Enter',
   );
 }
@@ -174,6 +182,39 @@ describe('paging on a terminal', () => {
         .map((l) => l.length),
     );
     expect(rules.size).toBe(1);
+  });
+
+  it('on a terminal narrower than the prompt, all of the wrapped prompt is erased', async () => {
+    const cwd = await manyArtifacts(3);
+    start(cwd, 'artifact list -p P --page-size 1', { x: 40, y: 100 });
+    for (let k = 1; k <= 2; k++) {
+      const page = (t: string) => shown(t).length === k && t.includes('Press any key');
+      await waitFor(page, `prompt ${k}`);
+      tmux('send-keys', '-t', 'cmf', 'x');
+    }
+    const text = await waitFor((t) => /EXIT=\[\d+\]/.test(t), 'the end');
+    expect(shown(text)).toEqual(['f1', 'f2', 'f3']);
+    expect(text).not.toMatch(/Press any key|quit:/);
+  });
+
+  it('TERM=dumb: no escape sequence is sent; the prompt stays and a newline follows it', async () => {
+    const cwd = await manyArtifacts(3);
+    const log = join(cwd, 'raw.log');
+    start(cwd, 'artifact list -p P --page-size 1', undefined, { env: 'TERM=dumb', log });
+    for (let k = 0; k < 2; k++) {
+      await waitFor((t) => t.split('Press any key').length === k + 2, 'the prompt');
+      tmux('send-keys', '-t', 'cmf', 'x');
+    }
+    await waitFor((t) => /EXIT=\[\d+\]/.test(t), 'the end');
+    tmux('pipe-pane', '-t', 'cmf');
+    const raw = readFileSync(log, 'utf8');
+    const from = raw.indexOf('+---');
+    const to = raw.indexOf('End of records.');
+    expect(from).toBeGreaterThanOrEqual(0);
+    expect(to).toBeGreaterThan(from);
+    const output = raw.slice(from, to);
+    expect(output).not.toContain('\x1b');
+    expect(output.split("Press any key to see more or 'q' to quit: \r\n")).toHaveLength(3);
   });
 
   it('--no-pager prints everything without waiting, on a terminal too', async () => {
