@@ -99,6 +99,12 @@ function block(text: string, right: boolean): Block {
   return { lines, widths: lines.map(textWidth), right };
 }
 
+function columnCount(headers: string[], rows: (Cell | undefined)[][]): number {
+  let ncols = headers.length;
+  for (const row of rows) ncols = Math.max(ncols, row.length);
+  return ncols;
+}
+
 /** A table measured once: its cells and the width of each column over all its rows. */
 export interface GridLayout {
   head: Block[];
@@ -106,17 +112,20 @@ export interface GridLayout {
   widths: number[];
 }
 
-/** Wraps and measures every cell of a table of `rows` (cells per column of `headers`). */
+/** The text of the cell at `row`, `col` wrapped at `width`: {@link cellText} unless told. */
+export type CellFormat = (v: Cell | undefined, row: number, col: number, width: number) => string;
+
+/** Wraps (at `width`) and measures every cell of a table of `rows` (per column of `headers`). */
 export function gridLayout(
   headers: string[],
   rows: (Cell | undefined)[][],
   width: number,
+  format: CellFormat = (v, _r, _c, w) => cellText(v, w),
 ): GridLayout {
-  let ncols = headers.length;
-  for (const row of rows) ncols = Math.max(ncols, row.length);
+  const ncols = columnCount(headers, rows);
   const head = Array.from({ length: ncols }, (_, c) => block(headers[c] ?? '', false));
-  const body = rows.map((row) =>
-    Array.from({ length: ncols }, (_, c) => block(cellText(row[c], width), isNumber(row[c]))),
+  const body = rows.map((row, r) =>
+    Array.from({ length: ncols }, (_, c) => block(format(row[c], r, c, width), isNumber(row[c]))),
   );
   // Loops, not Math.max(...widths): a long cell has more lines than a call takes arguments.
   const widths = head.map(() => 0);
@@ -126,6 +135,13 @@ export function gridLayout(
     });
   }
   return { head, body, widths };
+}
+
+/** The terminal columns the lines of `t` take. */
+export function gridWidth(t: GridLayout): number {
+  let w = 3 * t.widths.length + 1;
+  for (const c of t.widths) w += c;
+  return w;
 }
 
 /**
@@ -167,4 +183,57 @@ export function renderGrid(t: GridLayout, from = 0, to = t.body.length): string 
  */
 export function gridTable(headers: string[], rows: (Cell | undefined)[][], width: number): string {
   return renderGrid(gridLayout(headers, rows, width));
+}
+
+/** Code points, as textwrap measures (a surrogate pair is one). */
+function codePoints(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdbff) n++;
+  }
+  return n;
+}
+
+/**
+ * The wrap width that lets a table use a terminal `columns` wide: `base` at least (cmflib's
+ * width; on a narrow terminal the table stays as cmflib draws it and the terminal wraps its
+ * lines), more where there is room, so long text takes fewer lines. Cells for which `whole`
+ * gives their text are not wrapped by width (they count as they are); nor are numbers.
+ */
+export function fitWidth(
+  headers: string[],
+  rows: (Cell | undefined)[][],
+  base: number,
+  columns: number,
+  whole: (row: number, col: number) => string | undefined = () => undefined,
+): number {
+  const ncols = columnCount(headers, rows);
+  const fixed = Array.from({ length: ncols }, (_, c) => textWidth(headers[c] ?? ''));
+  const wants = fixed.map(() => 0);
+  rows.forEach((row, r) => {
+    for (let c = 0; c < ncols; c++) {
+      const v = row[c];
+      const kept = whole(r, c);
+      if (kept !== undefined) {
+        for (const line of kept.split('\n')) fixed[c] = Math.max(fixed[c]!, textWidth(line));
+      } else if (typeof v === 'string') {
+        // As shown: an escaped control character is four columns.
+        wants[c] = Math.max(wants[c]!, codePoints(visibleCellText(v)));
+      } else fixed[c] = Math.max(fixed[c]!, cellText(v, base).length);
+    }
+  });
+  const room = columns - (3 * ncols + 1);
+  const used = (w: number) =>
+    fixed.reduce((sum, f, c) => sum + Math.max(f, Math.min(wants[c]!, w)), 0);
+  // The widest wrap width that still fits: used() grows with it, so search for it.
+  let lo = base;
+  let hi = Math.max(base, ...wants);
+  if (used(lo) > room) return base;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (used(mid) <= room) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }

@@ -48,6 +48,8 @@ async function manyArtifacts(
 }
 
 const screen = () => tmux('capture-pane', '-p', '-t', 'cmf', '-S', '-2000');
+/** The lines the command wrote, each whole (joined where the terminal wrapped it). */
+const written = () => tmux('capture-pane', '-p', '-J', '-t', 'cmf', '-S', '-2000').split('\n');
 /** Only what the terminal shows now, without the lines scrolled off the top. */
 const visible = () => tmux('capture-pane', '-p', '-t', 'cmf');
 
@@ -231,5 +233,49 @@ describe('paging on a terminal', () => {
     const text = await waitFor((t) => /EXIT=\[\d+\]/.test(t), 'the exit');
     expect(shown(text)).toHaveLength(25);
     expect(text).not.toContain('Press any key');
+  });
+});
+
+const UUIDS = ['6c20de50-f268-11f1-9eda-070513231a1a', '7d31ef61-f268-11f1-9eda-070513231a1a'];
+
+/** One execution run twice (two uuids) of a stage with a long command. */
+async function oneExecution(): Promise<string> {
+  const dir = await tempDir('cmf-pager-');
+  const b = new FixtureBuilder(join(dir, 'mlmd'));
+  const p = { id: b.pipeline('P'), name: 'P' };
+  const s = { id: b.stage(p.id, 'P/train'), name: 'P/train' };
+  const cmd = `['src/train.py', ${Array.from({ length: 12 }, (_, i) => `'--opt${i}'`).join(', ')}]`;
+  b.execution(p, s, { type: 'train', uuid: UUIDS.join(','), cmd });
+  b.close();
+  return dir;
+}
+
+describe('tables on a terminal', () => {
+  it('an 80-column terminal: each uuid (what -e takes) is whole on one line', async () => {
+    const cwd = await oneExecution();
+    start(cwd, 'execution list -p P --no-pager', { x: 80, y: 50 });
+    await waitFor((t) => /EXIT=\[\d+\]/.test(t), 'the exit');
+    const lines = written();
+    for (const u of UUIDS) expect(lines.some((l) => l.includes(`| ${u}`))).toBe(true);
+  });
+
+  it('a wide terminal: text wraps wider, the table as wide as the terminal at most', async () => {
+    const cwd = await oneExecution();
+    start(cwd, 'execution list -p P --no-pager', { x: 160, y: 50 });
+    const text = await waitFor((t) => /EXIT=\[\d+\]/.test(t), 'the exit');
+    const table = written().filter((l) => /^[+|]/.test(l));
+    expect(Math.max(...table.map((l) => l.length))).toBeLessThanOrEqual(160);
+    // The command (150 characters) takes fewer lines than at cmflib's 14.
+    const rowLines = table.filter((l) => l.startsWith('|')).length - 1;
+    expect(rowLines).toBeLessThan(6);
+    expect(text).toContain("'--opt0'");
+  });
+
+  it('not a terminal: the table is as cmflib draws it, wrapped at 14 (uuids too)', async () => {
+    const cwd = await oneExecution();
+    start(cwd, 'execution list -p P | cat', { x: 160, y: 50 });
+    await waitFor((t) => /EXIT=\[\d+\]/.test(t), 'the exit');
+    const lines = written();
+    expect(lines.some((l) => l.includes('| 6c20de50-f268- |'))).toBe(true);
   });
 });

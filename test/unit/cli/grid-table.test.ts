@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { gridTable, textWidth } from '../../../src/cli/table.js';
+import {
+  fitWidth,
+  gridLayout,
+  gridTable,
+  gridWidth,
+  renderGrid,
+  textWidth,
+} from '../../../src/cli/table.js';
 import { wrap } from '../../../src/cli/textwrap.js';
 
 // The golden tables below are what the cli-table3 based renderer printed for the same input.
@@ -146,5 +153,29 @@ describe('grid table renderer', () => {
     expect(cell.every((l) => l.length === rule.length && l.startsWith('|'))).toBe(true);
     expect(cell.slice(1).every((l) => l.startsWith('|     | '))).toBe(true);
     expect(cell.map((l) => l.slice(8, 38).trimEnd())).toEqual(wrap(value, 30));
+  });
+});
+
+describe('fitting a table to the terminal', () => {
+  const rows = [[1, 'x'.repeat(100), 'short']];
+  it('is never narrower than the base width; wider where the terminal has room', () => {
+    expect(fitWidth(['id', 'a', 'b'], rows, 14, 30)).toBe(14);
+    expect(fitWidth(['id', 'a', 'b'], rows, 14, 40)).toBe(23);
+    const w = fitWidth(['id', 'a', 'b'], rows, 14, 80);
+    // id column 2, 'short' 5, borders 3 * 3 + 1: the rest is the long column's.
+    expect(w).toBe(80 - 10 - 2 - 5);
+    const t = gridLayout(['id', 'a', 'b'], rows, w);
+    expect(renderGrid(t).split('\n')[0]).toHaveLength(80);
+    expect(gridWidth(t)).toBe(80);
+    expect(fitWidth(['id', 'a', 'b'], rows, 14, 500)).toBe(100);
+  });
+
+  it('counts cells kept whole as they are, and control characters as shown (escaped)', () => {
+    const uuid = '6c20de50-f268-11f1-9eda-070513231a1a';
+    const keep = (_r: number, c: number) => (c === 1 ? uuid : undefined);
+    expect(fitWidth(['a', 'b'], [['y'.repeat(100), 'x'.repeat(300)]], 14, 80, keep)).toBe(
+      80 - 7 - 36,
+    );
+    expect(fitWidth(['a'], [['\x1b'.repeat(10)]], 5, 100)).toBe(40);
   });
 });
