@@ -69,7 +69,7 @@ export const pagingFlags = (ignored = false) => ({
   'page-size': integerFlag({
     summary: ignored
       ? 'Taken as the other listings take it; this list is never paged.'
-      : 'Rows per page on a terminal.',
+      : 'Rows per page on a terminal (fewer when they do not fit on the screen).',
     default: 20,
     min: 1,
     max: 10_000,

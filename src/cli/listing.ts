@@ -6,7 +6,16 @@ import type { Cell, Row } from '../cmf/query.js';
 import { CUSTOM_PREFIX } from '../cmf/query.js';
 import { writeOutput } from './output.js';
 import { page, shouldPage } from './pager.js';
-import { DETAIL_WRAP, LIST_WRAP, gridTable } from './table.js';
+import type { CellFormat, GridLayout } from './table.js';
+import {
+  DETAIL_WRAP,
+  LIST_WRAP,
+  cellText,
+  fitWidth,
+  gridLayout,
+  gridWidth,
+  renderGrid,
+} from './table.js';
 
 export const ARTIFACT_COLUMNS = [
   'id',
@@ -58,17 +67,57 @@ function write(text: string): void {
   writeOutput(text + '\n');
 }
 
-/** The list table: pages of `pageSize` rows on a terminal, one table otherwise. */
+const UUID = 'Execution_uuid';
+
+/** An execution's uuids (what `-e` takes) one a line, never cut: on a terminal only. */
+function uuidLines(v: Cell | undefined): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  return v
+    .split(/(?<=,)/)
+    .map((u) => cellText(u, Math.max(1, u.length)))
+    .join('\n');
+}
+
+/**
+ * A table laid out as cmflib's (wrapped at `base`) when stdout is not a terminal, so files
+ * and pipes get the same bytes. On a terminal, uuids are never cut (cells that `uuid` says
+ * are) and text wraps wider when the terminal has room.
+ */
+function layout(
+  headers: string[],
+  rows: (Cell | undefined)[][],
+  base: number,
+  uuid: (row: number, col: number) => boolean,
+): GridLayout {
+  if (!process.stdout.isTTY) return gridLayout(headers, rows, base);
+  const columns = process.stdout.columns || 80;
+  const whole = (r: number, c: number) => (uuid(r, c) ? uuidLines(rows[r]![c]) : undefined);
+  const format: CellFormat = (v, r, c, w) => whole(r, c) ?? cellText(v, w);
+  let width = fitWidth(headers, rows, base, columns, whole);
+  // textwrap counts code points, a terminal columns: wide characters can make the table
+  // wider than measured. Narrow it by what is over, a few times at most.
+  for (let tries = 0; ; tries++) {
+    const table = gridLayout(headers, rows, width, format);
+    const over = gridWidth(table) - columns;
+    if (over <= 0 || width <= base || tries === 3) return table;
+    width = Math.max(base, width - over);
+  }
+}
+
+/** The list table: pages of `pageSize` rows (at most a screenful) on a terminal, one table otherwise. */
 export async function showTable(rows: Row[], columns: string[], opts: ShowOptions): Promise<void> {
   const cells = (r: Row) => columns.map((c) => shown(r, c));
+  // Measured over all rows at once (as printing them all would), so columns do not change
+  // width from one page to the next.
+  const table = layout(columns, rows.map(cells), LIST_WRAP, (_r, c) => columns[c] === UUID);
   if (!shouldPage(opts.noPager)) {
-    write(gridTable(columns, rows.map(cells), LIST_WRAP));
+    write(renderGrid(table));
     return;
   }
   await page(
-    (async function* () {
+    (function* () {
       for (let i = 0; i < rows.length; i += opts.pageSize) {
-        yield gridTable(columns, rows.slice(i, i + opts.pageSize).map(cells), LIST_WRAP);
+        yield renderGrid(table, i, i + opts.pageSize);
       }
     })(),
   );
@@ -96,11 +145,13 @@ export async function showDetails(
 ): Promise<void> {
   const render = (row: Row) => {
     const [first, ...fields] = detailFields(row, leading);
-    return gridTable(
+    const table = layout(
       [first?.[0] ?? 'id', String(first?.[1] ?? '')],
       fields.map(([k, v]) => [k, v]),
       DETAIL_WRAP,
+      (r, c) => c === 1 && fields[r]?.[0] === UUID,
     );
+    return renderGrid(table);
   };
   if (!shouldPage(opts.noPager)) {
     for (const row of rows) write(render(row) + '\n');

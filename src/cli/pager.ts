@@ -1,13 +1,15 @@
 /**
  * Shows pages of output the way cmflib's list commands do: after each page, "Press any key
- * to see more or 'q' to quit: " and one key read without Enter; `q` stops. Only when both
+ * to see more or 'q' to quit: " and one key read without Enter; `q` stops. A page is at most
+ * a screenful (cmflib's, of 20 rows, can be hundreds of lines). Only when both
  * stdin and stdout are terminals (and paging was not turned off): otherwise everything is
  * printed at once and nothing ever waits for a key (CI, pipes, `< /dev/null`).
  *
  * The prompt goes to the terminal (stdout is one whenever we page) and is erased once a key
- * is pressed, so the screen holds only tables.
+ * is pressed, so the screen holds only tables (on a dumb terminal it stays, on its own line).
  */
 import { InterruptedError } from '../errors/index.js';
+import { textWidth } from './table.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const PROMPT = "Press any key to see more or 'q' to quit: ";
@@ -64,27 +66,70 @@ export class KeyReader {
   }
 }
 
+/** The screen lines `line` takes on a terminal `columns` wide (a line as wide as it: one). */
+export function screenLines(line: string, columns: number): number {
+  return Math.max(1, Math.ceil(textWidth(line) / Math.max(1, columns)));
+}
+
 /**
- * Writes each page (produced lazily, so unseen pages cost nothing) followed by the prompt,
- * until the pages run out or the user quits. Returns false if the user quit. Ctrl-C is an
+ * What takes the prompt (`lines` screen lines: it wraps on a narrow terminal, the cursor on
+ * its last line) off the screen: back to its first line and clear to the end of the screen.
+ * A dumb terminal understands no escape sequence: there the prompt stays and output goes on
+ * below it.
+ */
+export function erasePrompt(lines: number, dumb: boolean): string {
+  if (dumb) return '\n';
+  return '\r' + (lines > 1 ? `\x1b[${lines - 1}A` : '') + '\x1b[J';
+}
+
+/**
+ * Writes each page (produced lazily, so unseen pages cost nothing) with a prompt between
+ * them, until the pages run out or the user quits. A page longer than the screen is shown a
+ * screenful at a time: lines are counted as the terminal shows them (a long line wraps onto
+ * several), so nothing scrolls by unseen. Returns false if the user quit. Ctrl-C is an
  * InterruptedError (exit 130).
  */
 export async function page(
   pages: Iterable<string> | AsyncIterable<string>,
   io: PagerStreams = defaultStreams(),
 ): Promise<boolean> {
-  let pending: string | undefined;
   const keys = new KeyReader(io.stdin);
-  for await (const text of pages) {
-    if (pending !== undefined) {
-      io.stdout.write(pending + '\n' + PROMPT);
-      const key = await keys.next();
-      io.stdout.write('\r\x1b[2K');
-      if (key === '\u0003') throw new InterruptedError('Interrupted by the user');
-      if (key === 'q' || key === 'Q' || key === '\u0004') return false;
+  const dumb = process.env['TERM'] === 'dumb';
+  // Read again at each line: a resized terminal pages by its new size.
+  const size = () => ({ rows: io.stdout.rows || 24, columns: io.stdout.columns || 80 });
+  let out = ''; // lines not yet written
+  let used = 0; // screen lines shown since the last prompt
+
+  const more = async (): Promise<boolean> => {
+    io.stdout.write(out + PROMPT);
+    const promptLines = screenLines(PROMPT, size().columns);
+    out = '';
+    used = 0;
+    const key = await keys.next();
+    io.stdout.write(erasePrompt(promptLines, dumb));
+    if (key === '\u0003') throw new InterruptedError('Interrupted by the user');
+    return !(key === 'q' || key === 'Q' || key === '\u0004');
+  };
+  const show = async (lines: string[]): Promise<boolean> => {
+    for (const line of lines) {
+      const { rows, columns } = size();
+      const room = Math.max(1, rows - screenLines(PROMPT, columns));
+      const height = screenLines(line, columns);
+      if (used > 0 && used + height > room && !(await more())) return false;
+      out += line + '\n';
+      used += height;
     }
-    pending = text;
+    return true;
+  };
+
+  let shown = false;
+  for await (const text of pages) {
+    if (shown && !(await more())) return false;
+    shown = true;
+    if (!(await show(text.split('\n')))) return false;
   }
-  if (pending !== undefined) io.stdout.write(pending + '\n\n' + END_OF_RECORDS + '\n');
+  if (!shown) return true;
+  if (!(await show(['', END_OF_RECORDS]))) return false;
+  io.stdout.write(out);
   return true;
 }

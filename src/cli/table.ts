@@ -5,9 +5,10 @@
  *
  * Rendered here in time linear in the output (each cell line is measured once); the table
  * library used before took minutes on one cell of a few thousand characters. Column widths
- * count terminal columns as that library did (string-width 4): ANSI colour codes take none,
- * nor do control characters and combining accents; East Asian wide characters and emoji take
- * two. Nothing is coloured.
+ * count terminal columns as a terminal shows them (wcwidth): ANSI colour codes take none, nor
+ * do control characters, combining marks (Devanagari, Thai and Arabic vowel signs, accents),
+ * format characters such as a zero-width space, or the medial and final jamo of decomposed
+ * Hangul; East Asian wide characters and emoji take two. Nothing is coloured.
  */
 import type { Cell } from '../cmf/query.js';
 import { visibleCellText } from '../util/visible-text.js';
@@ -42,6 +43,13 @@ const ANSI = new RegExp(
 // An emoji (a sequence: flags, keycaps, skin tones, ZWJ families) takes two columns.
 const EMOJI = new RegExp('\\p{RGI_Emoji}|\\p{Emoji_Modifier_Base}|\\p{Regional_Indicator}', 'gv');
 const PLAIN = /^[\x20-\x7e]*$/;
+// Zero-width: nonspacing and enclosing marks, format characters (a soft hyphen shows as one
+// column, as wcwidth has it), and Hangul medial and final jamo, which join the syllable a
+// leading jamo starts.
+const ZERO_WIDTH = new RegExp(
+  '[[\\p{Mn}\\p{Me}\\p{Cf}\\u1160-\\u11ff\\ud7b0-\\ud7ff]--[\\u00ad]]',
+  'gv',
+);
 
 /** East Asian wide and fullwidth code points (is-fullwidth-code-point 3). */
 function isWide(c: number): boolean {
@@ -69,19 +77,18 @@ function isWide(c: number): boolean {
 /** The terminal columns one line of text takes. */
 export function textWidth(line: string): number {
   if (PLAIN.test(line)) return line.length;
-  const s = line.replace(SGR, '').replace(ANSI, '').replace(EMOJI, '  ');
+  const s = line.replace(SGR, '').replace(ANSI, '').replace(EMOJI, '  ').replace(ZERO_WIDTH, '');
   let w = 0;
   for (const ch of s) {
     const c = ch.codePointAt(0)!;
     if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) continue; // control characters
-    if (c >= 0x300 && c <= 0x36f) continue; // combining diacritical marks
     w += isWide(c) ? 2 : 1;
   }
   return w;
 }
 
 /** One table cell: its lines, their widths, and which side it is padded on. */
-interface Block {
+export interface Block {
   lines: string[];
   widths: number[];
   right: boolean;
@@ -92,25 +99,59 @@ function block(text: string, right: boolean): Block {
   return { lines, widths: lines.map(textWidth), right };
 }
 
-/**
- * A grid table of `rows` (cells given per column of `headers`), wrapped at `width`, as text
- * without a final newline. With no rows it ends at the `=` rule under the header.
- */
-export function gridTable(headers: string[], rows: (Cell | undefined)[][], width: number): string {
+function columnCount(headers: string[], rows: (Cell | undefined)[][]): number {
   let ncols = headers.length;
   for (const row of rows) ncols = Math.max(ncols, row.length);
+  return ncols;
+}
+
+/** A table measured once: its cells and the width of each column over all its rows. */
+export interface GridLayout {
+  head: Block[];
+  body: Block[][];
+  widths: number[];
+}
+
+/** The text of the cell at `row`, `col` wrapped at `width`: {@link cellText} unless told. */
+export type CellFormat = (v: Cell | undefined, row: number, col: number, width: number) => string;
+
+/** Wraps (at `width`) and measures every cell of a table of `rows` (per column of `headers`). */
+export function gridLayout(
+  headers: string[],
+  rows: (Cell | undefined)[][],
+  width: number,
+  format: CellFormat = (v, _r, _c, w) => cellText(v, w),
+): GridLayout {
+  const ncols = columnCount(headers, rows);
   const head = Array.from({ length: ncols }, (_, c) => block(headers[c] ?? '', false));
-  const body = rows.map((row) =>
-    Array.from({ length: ncols }, (_, c) => block(cellText(row[c], width), isNumber(row[c]))),
+  const body = rows.map((row, r) =>
+    Array.from({ length: ncols }, (_, c) => block(format(row[c], r, c, width), isNumber(row[c]))),
   );
   // Loops, not Math.max(...widths): a long cell has more lines than a call takes arguments.
-  const colWidths = head.map(() => 0);
+  const widths = head.map(() => 0);
   for (const cells of [head, ...body]) {
     cells.forEach((b, c) => {
-      for (const w of b.widths) if (w > colWidths[c]!) colWidths[c] = w;
+      for (const w of b.widths) if (w > widths[c]!) widths[c] = w;
     });
   }
-  const rule = (ch: string) => '+' + colWidths.map((w) => ch.repeat(w + 2)).join('+') + '+';
+  return { head, body, widths };
+}
+
+/** The terminal columns the lines of `t` take. */
+export function gridWidth(t: GridLayout): number {
+  let w = 3 * t.widths.length + 1;
+  for (const c of t.widths) w += c;
+  return w;
+}
+
+/**
+ * The grid table of rows `from` to `to` (not included) of `t`, header first, as text without
+ * a final newline; its columns as wide as over all of `t`'s rows, so tables of successive
+ * slices line up. With no rows it ends at the `=` rule under the header.
+ */
+export function renderGrid(t: GridLayout, from = 0, to = t.body.length): string {
+  const { widths } = t;
+  const rule = (ch: string) => '+' + widths.map((w) => ch.repeat(w + 2)).join('+') + '+';
   const out: string[] = [rule('-')];
   const emit = (cells: Block[]) => {
     let height = 0;
@@ -119,18 +160,80 @@ export function gridTable(headers: string[], rows: (Cell | undefined)[][], width
       let line = '|';
       cells.forEach((b, c) => {
         const text = b.lines[i] ?? '';
-        const pad = ' '.repeat(colWidths[c]! - (b.widths[i] ?? 0));
+        const pad = ' '.repeat(widths[c]! - (b.widths[i] ?? 0));
         line += ' ' + (b.right ? pad + text : text + pad) + ' |';
       });
       out.push(line);
     }
   };
-  emit(head);
+  emit(t.head);
   out.push(rule('='));
+  const body = t.body.slice(from, to);
   body.forEach((cells, r) => {
     if (r > 0) out.push(rule('-'));
     emit(cells);
   });
   if (body.length > 0) out.push(rule('-'));
   return out.join('\n');
+}
+
+/**
+ * A grid table of `rows` (cells given per column of `headers`), wrapped at `width`, as text
+ * without a final newline. With no rows it ends at the `=` rule under the header.
+ */
+export function gridTable(headers: string[], rows: (Cell | undefined)[][], width: number): string {
+  return renderGrid(gridLayout(headers, rows, width));
+}
+
+/** Code points, as textwrap measures (a surrogate pair is one). */
+function codePoints(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdbff) n++;
+  }
+  return n;
+}
+
+/**
+ * The wrap width that lets a table use a terminal `columns` wide: `base` at least (cmflib's
+ * width; on a narrow terminal the table stays as cmflib draws it and the terminal wraps its
+ * lines), more where there is room, so long text takes fewer lines. Cells for which `whole`
+ * gives their text are not wrapped by width (they count as they are); nor are numbers.
+ */
+export function fitWidth(
+  headers: string[],
+  rows: (Cell | undefined)[][],
+  base: number,
+  columns: number,
+  whole: (row: number, col: number) => string | undefined = () => undefined,
+): number {
+  const ncols = columnCount(headers, rows);
+  const fixed = Array.from({ length: ncols }, (_, c) => textWidth(headers[c] ?? ''));
+  const wants = fixed.map(() => 0);
+  rows.forEach((row, r) => {
+    for (let c = 0; c < ncols; c++) {
+      const v = row[c];
+      const kept = whole(r, c);
+      if (kept !== undefined) {
+        for (const line of kept.split('\n')) fixed[c] = Math.max(fixed[c]!, textWidth(line));
+      } else if (typeof v === 'string') {
+        // As shown: an escaped control character is four columns.
+        wants[c] = Math.max(wants[c]!, codePoints(visibleCellText(v)));
+      } else fixed[c] = Math.max(fixed[c]!, cellText(v, base).length);
+    }
+  });
+  const room = columns - (3 * ncols + 1);
+  const used = (w: number) =>
+    fixed.reduce((sum, f, c) => sum + Math.max(f, Math.min(wants[c]!, w)), 0);
+  // The widest wrap width that still fits: used() grows with it, so search for it.
+  let lo = base;
+  let hi = Math.max(base, ...wants);
+  if (used(lo) > room) return base;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (used(mid) <= room) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }

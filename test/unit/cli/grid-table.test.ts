@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { gridTable, textWidth } from '../../../src/cli/table.js';
+import {
+  fitWidth,
+  gridLayout,
+  gridTable,
+  gridWidth,
+  renderGrid,
+  textWidth,
+} from '../../../src/cli/table.js';
 import { wrap } from '../../../src/cli/textwrap.js';
 
 // The golden tables below are what the cli-table3 based renderer printed for the same input.
@@ -75,6 +82,11 @@ describe('grid table renderer', () => {
     expect(gridTable(['c'], [['a\tb\nc']], 30)).toContain('| a       b c |');
     // A bidi override would make the rest of the line read backwards.
     expect(gridTable(['c'], [['x\u202eabc']], 30)).toContain('| x\\u202eabc |');
+    // No control character of any kind reaches the output: \t\n\v\f\r are textwrap's spaces.
+    const all = Array.from({ length: 0xa0 }, (_, c) => String.fromCharCode(c)).join('');
+    // eslint-disable-next-line no-control-regex -- looking for control characters
+    expect(gridTable(['c'], [[all]], 14).replace(/\n/g, '')).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
+    expect(gridTable(['c'], [['a\rb\vc\fd']], 14)).toContain('| a b c d |');
   });
 
   it('NaN and infinities show as Python prints floats (nan, inf), right-aligned; bools True/False', () => {
@@ -93,6 +105,33 @@ describe('grid table renderer', () => {
     expect(textWidth('1️⃣')).toBe(2);
     expect(textWidth('\x1b[1;31mx\x1b[0m')).toBe(1);
     expect(textWidth('a\x07b')).toBe(2);
+  });
+
+  it('combining marks, format characters and Hangul medial/final jamo take no columns', () => {
+    expect(textWidth('हिन्दी')).toBe(5); // the virama (Mn) takes none; vowel signs i, ii (Mc) one
+    expect(textWidth('ที่นี่')).toBe(2); // Thai vowel and tone marks sit on the consonant
+    expect(textWidth('مَرْحَبًا')).toBe(5); // Arabic harakat
+    expect(textWidth('zero\u200bwidth\u200bspace')).toBe(14);
+    expect(textWidth('a\u200db\u2060c\ufeffd')).toBe(4); // joiner, word joiner, BOM
+    expect(textWidth('\u1100\u1161\u11a8')).toBe(2); // decomposed 각, as wide as composed
+    expect(textWidth('\u1100\ud7b0\ud7cb')).toBe(2); // Jamo Extended-B
+    expect(textWidth('a\u20dd')).toBe(1); // enclosing circle (Me)
+    expect(textWidth('soft\u00adhyphen')).toBe(11); // a soft hyphen shows as a hyphen
+  });
+
+  it('rows with such marks line up', () => {
+    const lines = gridTable(
+      ['c'],
+      [['हिन्दी'], ['ภาษาไทยที่นี่'], ['zero\u200bwidth'], ['NFD-\u1100\u1161\u11a8'], ['x']],
+      30,
+    )
+      .split('\n')
+      .filter((l) => l.startsWith('|'));
+    const widths = lines.map((l) => textWidth(l));
+    expect(new Set(widths).size).toBe(1);
+    expect(lines).toContain('| हिन्दी     |');
+    expect(lines).toContain('| zero\u200bwidth |');
+    expect(lines).toContain('| NFD-\u1100\u1161\u11a8    |');
   });
 
   it('renders a 1 MB value: one table row of 48,000 lines, each cut as textwrap cuts it', async () => {
@@ -114,5 +153,29 @@ describe('grid table renderer', () => {
     expect(cell.every((l) => l.length === rule.length && l.startsWith('|'))).toBe(true);
     expect(cell.slice(1).every((l) => l.startsWith('|     | '))).toBe(true);
     expect(cell.map((l) => l.slice(8, 38).trimEnd())).toEqual(wrap(value, 30));
+  });
+});
+
+describe('fitting a table to the terminal', () => {
+  const rows = [[1, 'x'.repeat(100), 'short']];
+  it('is never narrower than the base width; wider where the terminal has room', () => {
+    expect(fitWidth(['id', 'a', 'b'], rows, 14, 30)).toBe(14);
+    expect(fitWidth(['id', 'a', 'b'], rows, 14, 40)).toBe(23);
+    const w = fitWidth(['id', 'a', 'b'], rows, 14, 80);
+    // id column 2, 'short' 5, borders 3 * 3 + 1: the rest is the long column's.
+    expect(w).toBe(80 - 10 - 2 - 5);
+    const t = gridLayout(['id', 'a', 'b'], rows, w);
+    expect(renderGrid(t).split('\n')[0]).toHaveLength(80);
+    expect(gridWidth(t)).toBe(80);
+    expect(fitWidth(['id', 'a', 'b'], rows, 14, 500)).toBe(100);
+  });
+
+  it('counts cells kept whole as they are, and control characters as shown (escaped)', () => {
+    const uuid = '6c20de50-f268-11f1-9eda-070513231a1a';
+    const keep = (_r: number, c: number) => (c === 1 ? uuid : undefined);
+    expect(fitWidth(['a', 'b'], [['y'.repeat(100), 'x'.repeat(300)]], 14, 80, keep)).toBe(
+      80 - 7 - 36,
+    );
+    expect(fitWidth(['a'], [['\x1b'.repeat(10)]], 5, 100)).toBe(40);
   });
 });

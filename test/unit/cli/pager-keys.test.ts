@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitKeys } from '../../../src/cli/pager.js';
+import { erasePrompt, screenLines, splitKeys } from '../../../src/cli/pager.js';
 
 describe('keys that arrive together', () => {
   it('are one character or one escape sequence each', () => {
@@ -10,5 +10,23 @@ describe('keys that arrive together', () => {
     expect(splitKeys('🚀q')).toEqual(['🚀', 'q']);
     expect(splitKeys('\u0003')).toEqual(['\u0003']);
     expect(splitKeys('')).toEqual([]);
+  });
+});
+
+describe('screen lines', () => {
+  it('a line wraps at the terminal width; a line as wide as the terminal takes one', () => {
+    expect(screenLines('', 80)).toBe(1);
+    expect(screenLines('x'.repeat(80), 80)).toBe(1);
+    expect(screenLines('x'.repeat(81), 80)).toBe(2);
+    expect(screenLines('中'.repeat(40), 40)).toBe(2); // wide characters take two columns
+    expect(screenLines('x'.repeat(10), 0)).toBe(10); // a width of 0 is taken as 1
+  });
+});
+
+describe('erasing the prompt', () => {
+  it('goes back over every line the prompt wrapped onto; a dumb terminal gets a newline', () => {
+    expect(erasePrompt(1, false)).toBe('\r\x1b[J');
+    expect(erasePrompt(2, false)).toBe('\r\x1b[1A\x1b[J');
+    expect(erasePrompt(2, true)).toBe('\n');
   });
 });
