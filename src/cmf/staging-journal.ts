@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { STALE_TEMP_MS } from '../fs/stale-temps.js';
 import { isPid, leftByEndedProcess, thisHost } from '../util/process-owner.js';
 
 /**
@@ -86,6 +87,11 @@ export class StagingJournal {
     for (const name of names) {
       const file = join(this.dir, name);
       const journal = readOrphan(file);
+      if (journal === 'headless') {
+        // A kill between creating a journal and writing its header: it names no file.
+        rmSync(file, { force: true });
+        continue;
+      }
       if (!journal) continue;
       orphans.push(file);
       found.pids.push(journal.pid);
@@ -104,10 +110,17 @@ export class StagingJournal {
 
 const DIR = 'cmf-staging';
 
-/** A journal whose process has ended, or undefined (alive, unreadable, not a journal). */
-function readOrphan(file: string): { pid: number; paths: string[] } | undefined {
+/**
+ * A journal whose process has ended; `headless` for an old one without a header line (it
+ * names no file); undefined otherwise (alive, unreadable, not a journal).
+ */
+function readOrphan(file: string): { pid: number; paths: string[] } | 'headless' | undefined {
   try {
-    const [header, ...lines] = readFileSync(file, 'utf8').split('\n');
+    const text = readFileSync(file, 'utf8');
+    const [header, ...lines] = text.split('\n');
+    if (!text.includes('\n') && Date.now() - statSync(file).mtimeMs >= STALE_TEMP_MS) {
+      return 'headless';
+    }
     const owner = JSON.parse(header!) as { host?: unknown; pid?: unknown };
     if (!isPid(owner.pid) || typeof owner.host !== 'string') return undefined;
     if (!leftByEndedProcess(owner.host, owner.pid, statSync(file).mtimeMs)) return undefined;

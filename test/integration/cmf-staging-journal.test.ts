@@ -100,7 +100,7 @@ describe('the .dvc files of a stage killed before staging them', () => {
     expect(untracked(dir)).toContain('data/a.txt.dvc');
   });
 
-  it('are not taken from a journal of a running process, nor outside the work tree', async () => {
+  it("are not taken from a running process's journal, nor outside the work tree; headless journals go once old", async () => {
     const dir = await killedStage();
     const [name] = journals(dir);
     // This process runs: its journal is its own business.
@@ -111,6 +111,10 @@ describe('the .dvc files of a stage killed before staging them', () => {
       join(journalDir(dir), 'alive'),
       `${JSON.stringify({ host: header.host, pid: process.pid })}\n"data/a.txt.dvc"\n`,
     );
+    // A journal killed before its header (an hour old), and a fresh one: the old one goes.
+    const hourAgo = (Date.now() - 3_600_000 - 1_000) / 1000;
+    writeFileSync(join(journalDir(dir), 'headless-old'), '{"host":');
+    writeFileSync(join(journalDir(dir), 'headless-new'), '');
     // An ended process's journal naming files outside the work tree, and a cut last line.
     writeFileSync(
       join(journalDir(dir), 'outside'),
@@ -118,11 +122,15 @@ describe('the .dvc files of a stage killed before staging them', () => {
     );
     rmSync(join(journalDir(dir), name!));
     age(dir);
+    utimesSync(join(journalDir(dir), 'headless-old'), hourAgo, hourAgo);
 
     const cmf = await Cmf.open({ cwd: dir, pipelineName: 'P' });
     expect(cmf.warnings.join('\n')).not.toMatch(/did not stage/);
     await cmf.close();
-    expect(journals(dir), "the ended process's journal is removed").toEqual(['alive']);
+    expect(journals(dir).sort(), "the ended process's journal is removed").toEqual([
+      'alive',
+      'headless-new',
+    ]);
     expect(untracked(dir)).toContain('data/a.txt.dvc');
   });
 });
