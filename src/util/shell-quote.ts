@@ -21,13 +21,11 @@ export function shellQuote(word: string, opts: { always?: boolean } = {}): strin
     .map((c) => {
       if (c === '\\' || c === "'") return `\\${c}`;
       if (!INVISIBLE.test(c)) return c;
-      const code = c.charCodeAt(0);
+      // Each byte of its UTF-8 as \xHH: \uHHHH would need a UTF-8 locale (bash in the C
+      // locale, as in many containers and CI jobs, keeps it as the six characters).
       return (
         NAMED[c] ??
-        // \xHH is a byte to bash: a character above ASCII needs \uHHHH (its UTF-8).
-        (code < 0x80
-          ? `\\x${code.toString(16).padStart(2, '0')}`
-          : `\\u${code.toString(16).padStart(4, '0')}`)
+        [...Buffer.from(c, 'utf8')].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('')
       );
     })
     .join('');

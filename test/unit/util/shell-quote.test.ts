@@ -3,8 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { quotedCommand, shellCommand, shellQuote } from '../../../src/util/shell-quote.js';
 
 /** What bash makes of `line`: its words, each ended by a NUL by `printf '%s\0'`. */
-function bashWords(line: string): string[] {
-  const r = spawnSync('bash', ['-c', `printf '%s\\0' ${line}`], { encoding: 'utf8' });
+function bashWords(line: string, locale: string): string[] {
+  const r = spawnSync('bash', ['-c', `printf '%s\\0' ${line}`], {
+    encoding: 'utf8',
+    env: { ...process.env, LC_ALL: locale },
+  });
   return r.stdout.split('\0').slice(0, -1);
 }
 
@@ -21,10 +24,11 @@ describe('shell quoting', () => {
   it('writes control and bidi characters visibly, as $-quotes', () => {
     expect(shellQuote('two\nlines')).toBe("$'two\\nlines'");
     expect(shellQuote("esc\x1b[2J'x\\")).toBe("$'esc\\x1b[2J\\'x\\\\'");
-    expect(shellQuote('rtl\u202eabc\u0085')).toBe("$'rtl\\u202eabc\\u0085'");
+    // UTF-8 bytes, which bash reads back in any locale.
+    expect(shellQuote('rtl\u202eabc\u0085')).toBe("$'rtl\\xe2\\x80\\xaeabc\\xc2\\x85'");
   });
 
-  it('bash reads every quoted word back as it was', () => {
+  it('bash reads every quoted word back as it was, in a UTF-8 locale and in C', () => {
     const words = [
       'My Pipeline',
       "it's",
@@ -37,7 +41,9 @@ describe('shell quoting', () => {
       'tab\there',
       '*',
     ];
-    expect(bashWords(shellCommand(words))).toEqual(words);
+    for (const locale of ['C.UTF-8', 'C']) {
+      expect(bashWords(shellCommand(words), locale), locale).toEqual(words);
+    }
   });
 
   it('sets a hint command off in single quotes, or double ones when it holds single quotes', () => {
