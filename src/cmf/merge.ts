@@ -45,6 +45,7 @@ import {
   type Properties,
 } from '../mlmd/index.js';
 import { findPipeline } from './async-query.js';
+import { normalUuid } from './query.js';
 import { PARENT_CONTEXT, PIPELINE_STAGE } from './conventions.js';
 import { ArtifactMerge } from './merge-artifacts.js';
 import {
@@ -140,7 +141,7 @@ export async function mergeDocument(
   const executions = selected.flatMap((p) => p.stages.flatMap((s) => s.executions));
   if (executions.some((e) => e.uuids.length === 0)) return emptyResult('version_update', names);
   const uuid = opts.executionUuid ?? undefined;
-  if (uuid !== undefined && !executions.some((e) => e.uuids.includes(uuid))) {
+  if (uuid !== undefined && !executions.some((e) => holdsUuid(e, uuid))) {
     throw new NotFoundError(
       'EXECUTION_NOT_FOUND',
       `Execution uuid ${uuid} is not in the document of ${names.join(', ')}`,
@@ -395,7 +396,7 @@ class Merger {
     for (const stage of doc.stages) {
       for (const execution of stage.executions) {
         position++;
-        if (uuid !== undefined && !execution.uuids.includes(uuid)) continue;
+        if (uuid !== undefined && !holdsUuid(execution, uuid)) continue;
         candidates.push({ stage, execution, order: position });
       }
     }
@@ -509,4 +510,9 @@ class Merger {
       throw new MergeError(err, at(typeof index === 'number' ? index : undefined));
     }
   }
+}
+
+/** Whether `execution` is the one `-e uuid` names (spaces aside, in any case, as listings). */
+function holdsUuid(execution: DocExecution, uuid: string): boolean {
+  return execution.uuids.some((u) => normalUuid(u) === normalUuid(uuid));
 }

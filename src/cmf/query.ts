@@ -434,12 +434,18 @@ export function executionNotFound(
   );
 }
 
-/** Whether a comma-joined Execution_uuid value holds `uuid` (spaces aside, in any case). */
+/**
+ * An execution uuid as `-e` means it: spaces aside, in any case. cmflib writes uuids in
+ * lower case, which is what a server (Python's compares exactly) is sent.
+ */
+export function normalUuid(uuid: string): string {
+  return uuid.trim().toLowerCase();
+}
+
+/** Whether a comma-joined Execution_uuid value holds `uuid` (see normalUuid). */
 export function hasUuid(value: Cell | undefined, uuid: string): boolean {
-  const wanted = uuid.trim().toLowerCase();
-  return (
-    typeof value === 'string' && value.split(',').some((u) => u.trim().toLowerCase() === wanted)
-  );
+  const wanted = normalUuid(uuid);
+  return typeof value === 'string' && value.split(',').some((u) => normalUuid(u) === wanted);
 }
 
 /** Artifact records of a pipeline (`-a` selection: src/artifacts/select.ts). */

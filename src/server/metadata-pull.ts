@@ -15,6 +15,7 @@ import { CmfError, NotFoundError, UsageError } from '../errors/index.js';
 import { badAnswerError, ServerError, type RequestInfo } from './client-errors.js';
 import { NO_EXEC_UUID, type ServerClient } from './client.js';
 import { documentExecutions } from './exchange-walk.js';
+import { normalUuid } from '../cmf/query.js';
 
 export interface MetadataPullOptions {
   client: ServerClient;
@@ -94,7 +95,8 @@ export async function pullMetadata(opts: MetadataPullOptions): Promise<MetadataP
   try {
     text = await opts.client.pullMetadata({
       pipelineName: opts.pipeline,
-      executionUuid: opts.executionUuid,
+      // As listings read -e (spaces aside, any case); uuids are stored in lower case.
+      executionUuid: opts.executionUuid === undefined ? undefined : normalUuid(opts.executionUuid),
     });
   } catch (err) {
     if (err instanceof CmfError && err.code === 'SERVER_NOT_FOUND') {

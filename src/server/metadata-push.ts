@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { exportDocument } from '../cmf/export-json.js';
 import { pythonJson, type PyJson } from '../cmf/python-json.js';
-import { executionNotFound, executionRows, executionUuids } from '../cmf/query.js';
+import { executionNotFound, executionRows, executionUuids, normalUuid } from '../cmf/query.js';
 import { NotFoundError } from '../errors/index.js';
 import { SqliteAsyncStore } from '../mlmd/async-store.js';
 import { MlmdStore } from '../mlmd/index.js';
@@ -57,15 +57,18 @@ export async function pushMetadata(opts: MetadataPushOptions): Promise<MetadataP
     opts.tensorboardPath === undefined
       ? undefined
       : tensorboardFiles(cwd, opts.tensorboardPath, opts.pipeline);
-  const document = await exportLocal(mlmdPath, opts.pipeline, opts.executionUuid);
+  // As listings read -e: spaces aside, in any case; the server gets the uuid as stored.
+  const executionUuid =
+    opts.executionUuid === undefined ? undefined : normalUuid(opts.executionUuid);
+  const document = await exportLocal(mlmdPath, opts.pipeline, executionUuid);
   const executions = documentExecutions(document).length;
-  if (opts.executionUuid !== undefined && executions === 0) {
+  if (executionUuid !== undefined && executions === 0) {
     const known = localUuids(mlmdPath, opts.pipeline);
-    throw executionNotFound(opts.pipeline, opts.executionUuid, known, mlmdPath);
+    throw executionNotFound(opts.pipeline, opts.executionUuid!, known, mlmdPath);
   }
   const answer = await opts.client.pushMetadata({
     pipelineName: opts.pipeline,
-    executionUuid: opts.executionUuid,
+    executionUuid,
     payload: pythonJson(document),
   });
   if (answer.status === 'pipeline_not_exist') {

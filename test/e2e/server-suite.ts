@@ -383,7 +383,7 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
       );
     });
 
-    it('-e pushes and pulls one execution; unknown uuids are exit 3', async () => {
+    it('-e pushes and pulls one execution (any case); unknown uuids are exit 3', async () => {
       const project = dir('single');
       const uuids = await smallProject(
         project,
@@ -396,8 +396,9 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
         },
         env,
       );
+      // -e as listings read it: spaces aside, in any letter case (the server gets it as stored).
       const push = await cmf(
-        ['metadata', 'push', '-p', 'Single', '-e', uuids[0]!, '--json'],
+        ['metadata', 'push', '-p', 'Single', '-e', ` ${uuids[0]!.toUpperCase()} `, '--json'],
         project,
       );
       expect(push.code).toBe(0);
@@ -408,7 +409,11 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
 
       expect((await cmf(['metadata', 'push', '-p', 'Single'], project)).code).toBe(0);
       const one = dir('one');
-      expect((await cmf(['metadata', 'pull', '-p', 'Single', '-e', uuids[1]!], one)).code).toBe(0);
+      const pullOne = await cmf(
+        ['metadata', 'pull', '-p', 'Single', '-e', uuids[1]!.toUpperCase()],
+        one,
+      );
+      expect(pullOne.code, pullOne.stderr).toBe(0);
       expect(executionUuids(await exportOf(one, 'Single', env))).toEqual([uuids[1]]);
 
       const unknownPull = await cmf(
