@@ -18,6 +18,8 @@ export interface RequestInfo {
   operation: string;
   url: string;
   pipeline?: string;
+  /** What the request authenticated with, if anything (`the token from CMF_SERVER_TOKEN`). */
+  credentials?: string;
 }
 
 export class ServerError extends OperationError {}
@@ -67,13 +69,17 @@ export function httpError(info: RequestInfo, status: number, body: string, attem
     );
   }
   if (status === 401 || status === 403) {
+    const set =
+      'CMF_SERVER_TOKEN=<token>, or `dvc config --local db.cmf-server.password <token>` in the project';
     return new ConfigError(
       'SERVER_UNAUTHORIZED',
       what,
       opts(
         info,
-        'Set the server token: CMF_SERVER_TOKEN=<token>, or `dvc config --local db.cmf-server.password <token>` in the project.',
-        data,
+        info.credentials
+          ? `The server refused ${info.credentials}: use the token it was started with (cmf server start --token), set with ${set}.`
+          : `The request carried no token. Set the server's: ${set}.`,
+        { ...data, credentials: info.credentials ?? null },
       ),
     );
   }

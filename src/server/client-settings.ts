@@ -15,16 +15,22 @@ export async function serverClientOptions(
 ): Promise<ServerClientOptions> {
   let url = env.CMF_SERVER_URL || DEFAULT_CMF_SERVER_URL;
   let token = env.CMF_SERVER_TOKEN || undefined;
+  let tokenSource = token ? 'CMF_SERVER_TOKEN' : undefined;
   if (findProjectRoot(cwd, env) !== undefined) {
     const { entries } = await resolveConfig(cwd, env);
-    const get = (key: string) => entries.find((e) => e.key === key)?.value;
-    url = get('cmf-server-url') || url;
-    token = get('cmf-server-token') || token;
+    const get = (key: string) => entries.find((e) => e.key === key && e.value);
+    url = get('cmf-server-url')?.value || url;
+    const configured = get('cmf-server-token');
+    if (configured) {
+      token = configured.value;
+      tokenSource = configured.variable ?? configured.source;
+    }
   }
   checkUrl(url);
   return {
     url,
     token,
+    tokenSource,
     timeoutMs: positive(env, 'CMF_SERVER_TIMEOUT', 1000),
     retries: positive(env, 'CMF_SERVER_RETRIES', 1, true),
   };

@@ -21,6 +21,8 @@ export interface ServerClientOptions {
   /** `cmf-server-url`, e.g. http://127.0.0.1:80 (routes are under `<url>/api/`). */
   url: string;
   token?: string;
+  /** Where the token was set (`CMF_SERVER_TOKEN`, `.dvc/config.local`…), for messages. */
+  tokenSource?: string;
   /** Per attempt (default 300 s: merging a large pipeline takes a while). */
   timeoutMs?: number;
   /** Further attempts after a retryable failure (default 3). */
@@ -283,6 +285,11 @@ export class ServerClient {
       operation: req.operation,
       url: this.endpoint(req.route, req.query),
       pipeline: req.pipeline,
+      credentials: this.opts.token
+        ? `the token from ${this.opts.tokenSource ?? 'the configuration'}`
+        : this.basicAuth
+          ? 'the user and password in cmf-server-url'
+          : undefined,
     };
   }
 

@@ -19,6 +19,7 @@ describe('serverClientOptions', () => {
     expect(await serverClientOptions(join(dir), {})).toMatchObject({
       url: 'http://cmf.example:8080/',
       token: 'from-file',
+      tokenSource: '.dvc/config.local',
     });
     expect(
       await serverClientOptions(dir, {
@@ -27,7 +28,13 @@ describe('serverClientOptions', () => {
         CMF_SERVER_TIMEOUT: '2.5',
         CMF_SERVER_RETRIES: '0',
       }),
-    ).toEqual({ url: 'http://env:1', token: 'from-env', timeoutMs: 2500, retries: 0 });
+    ).toEqual({
+      url: 'http://env:1',
+      token: 'from-env',
+      tokenSource: 'CMF_SERVER_TOKEN',
+      timeoutMs: 2500,
+      retries: 0,
+    });
     // `cmf init show` lists the token masked.
     const entry = maskSecrets((await resolveConfig(dir, {})).entries).find(
       (e) => e.key === 'cmf-server-token',
@@ -43,7 +50,7 @@ describe('serverClientOptions', () => {
     });
     expect(
       await serverClientOptions(dir, { CMF_SERVER_URL: 'https://s', CMF_SERVER_TOKEN: 't' }),
-    ).toMatchObject({ url: 'https://s', token: 't' });
+    ).toMatchObject({ url: 'https://s', token: 't', tokenSource: 'CMF_SERVER_TOKEN' });
   });
 
   it('refuses a URL that is not http(s) and bad numbers (exit 4)', async () => {

@@ -158,6 +158,30 @@ describe('ServerClient', () => {
     }
   });
 
+  it('a 401 says whether a token was sent and where it was set', async () => {
+    const refused = { status: 401, body: '{"detail": "Missing or invalid bearer token"}' };
+    const hintOf = async (opts: { token?: string; tokenSource?: string; basic?: boolean }) => {
+      const { url } = await answering([refused]);
+      const base = opts.basic ? url.replace('http://', 'http://me:pw@') : url;
+      const err = await failure(new ServerClient({ url: base, ...opts }).pipelines());
+      await new Promise<void>((r) => server!.close(() => r()));
+      server = undefined;
+      return err.hint;
+    };
+    expect(await hintOf({})).toMatch(
+      /^The request carried no token\. Set the server's: CMF_SERVER_TOKEN=/,
+    );
+    expect(await hintOf({ token: 'wrong', tokenSource: 'CMF_SERVER_TOKEN' })).toMatch(
+      /^The server refused the token from CMF_SERVER_TOKEN: use the token it was started with/,
+    );
+    expect(await hintOf({ token: 'stale', tokenSource: '.dvc/config.local' })).toMatch(
+      /refused the token from \.dvc\/config\.local/,
+    );
+    expect(await hintOf({ basic: true })).toMatch(
+      /refused the user and password in cmf-server-url/,
+    );
+  });
+
   it('a 404 for the route itself (a URL ending in /api) is not a missing pipeline: it names the URL and the base URL to use', async () => {
     const unknownRoute = [
       '{"detail": "Not Found"}', // Python cmf-server (Starlette)
