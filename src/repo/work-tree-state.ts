@@ -147,4 +147,37 @@ export async function checkPullApplies(
       },
     );
   }
+  const conflicts = fastForward ? [] : await mergeConflicts(head!, theirs, git);
+  if (conflicts.length > 0) {
+    throw new ConfigError(
+      'GIT_MERGE_WOULD_CONFLICT',
+      `the merge of ${where} would stop on conflicts in ${firstFew(conflicts)}: your commits and theirs both change them`,
+      {
+        hint: `Merge it yourself first ('git pull --no-rebase ${remote} ${branch}', resolve the conflicts, 'git commit'), then run the command again. Nothing was transferred.`,
+        data: { paths: conflicts, remote, branch },
+      },
+    );
+  }
+}
+
+/**
+ * The paths a merge of `theirs` into `head` would leave conflicted, found without touching
+ * the work tree or the index (`git merge-tree --write-tree`, git 2.38 and later; with an
+ * older git none are found here, and git pull stops on them as before).
+ */
+async function mergeConflicts(
+  head: string,
+  theirs: string,
+  git: SystemGitOptions,
+): Promise<string[]> {
+  const args = ['merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', head, theirs];
+  try {
+    await runGit(args, git);
+    return [];
+  } catch (err) {
+    // Exit 1: conflicts. The output is the tree's id, then each conflicted path once.
+    if (!(err instanceof OperationError && err.data?.exitCode === 1)) return [];
+    const out = ((err.cause as { stdout?: unknown } | undefined)?.stdout ?? '') as string;
+    return [...new Set(nulList(String(out)).slice(1))];
+  }
 }

@@ -86,6 +86,32 @@ describe('repo git steps', () => {
     expect(gitCli(mine, 'diff', '--name-only', '--diff-filter=U')).toBe('a.txt');
   });
 
+  it('a merge that would conflict is refused by the checks, before anything is transferred', async () => {
+    const { mine, theirs } = await twoClones();
+    await commit(theirs, 'a.txt', 'theirs\n');
+    await commit(theirs, 'theirs.txt', 'theirs\n');
+    gitCli(theirs, 'push', '-q', 'cmf_origin', 'work');
+    await commit(mine, 'a.txt', 'mine\n');
+    for (const pull of ['required', 'if-on-remote'] as const) {
+      const err = await failure(checkGitSteps({ cwd: mine }, { pull }));
+      expect([err.code, err.exitCode]).toEqual(['GIT_MERGE_WOULD_CONFLICT', 4]);
+      expect(err.message).toBe(
+        'the merge of cmf_origin work would stop on conflicts in a.txt: your commits and theirs both change them',
+      );
+      expect(err.hint).toMatch(/^Merge it yourself first \('git pull --no-rebase cmf_origin work'/);
+      expect(err.data?.paths).toEqual(['a.txt']);
+    }
+    // Nothing merged, nothing touched.
+    expect(existsSync(join(mine, '.git', 'MERGE_HEAD'))).toBe(false);
+    expect(gitCli(mine, 'status', '--porcelain')).toBe('');
+    // Diverged without a conflict: the checks let it through.
+    const other = await twoClones();
+    await commit(other.theirs, 'theirs.txt', 'theirs\n');
+    gitCli(other.theirs, 'push', '-q', 'cmf_origin', 'work');
+    await commit(other.mine, 'mine.txt', 'mine\n');
+    await checkGitSteps({ cwd: other.mine }, { pull: 'required' });
+  });
+
   it('a push rejected because the remote moved on says to pull first', async () => {
     const { mine, theirs } = await twoClones();
     await commit(theirs, 'theirs.txt', 'theirs\n');
