@@ -153,7 +153,7 @@ export async function checkPullApplies(
       'GIT_MERGE_WOULD_CONFLICT',
       `the merge of ${where} would stop on conflicts in ${firstFew(conflicts)}: your commits and theirs both change them`,
       {
-        hint: `Merge it yourself first ('git pull --no-rebase ${remote} ${branch}', resolve the conflicts, 'git commit'), then run the command again. Nothing was transferred.`,
+        hint: `Merge it yourself first ('git pull --no-rebase ${remote} ${branch}', resolve the conflicts, 'git commit'), then run the command again.`,
         data: { paths: conflicts, remote, branch },
       },
     );

@@ -848,18 +848,24 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
       expect(mergedSteps[2]).toMatchObject({ step: 'git pull', result: { pulled: true } });
       expect(gitIn(bare, 'ls-tree', '--name-only', branch)).toMatch(/mine\.txt\ntheirs\.txt/);
 
-      // Both change one file: the pull stops on the conflict, named, and git push is not run.
+      // Both change one file: the checks foresee the conflict and nothing is transferred.
       gitIn(clone, 'pull', '-q', '--no-rebase', 'cmf_origin', branch);
       commitIn(clone, 'shared.txt', 'theirs\n');
       gitIn(clone, 'push', '-q', 'cmf_origin', branch);
       commitIn(project, 'shared.txt', 'mine\n');
-      const conflict = await cmf(['repo', 'push', '-p', 'Test-env'], project);
-      expect(conflict.code).toBe(1);
-      expect(conflict.stderr).toMatch(/git pull failed: merge conflicts in shared\.txt/);
-      expect(conflict.stderr).toMatch(/git merge --abort/);
-      expect(conflict.stderr).toMatch(/Not run: git push\./);
-      expect(existsSync(join(project, '.git', 'MERGE_HEAD'))).toBe(true);
-      gitIn(project, 'merge', '--abort');
+      const conflict = await cmf(['repo', 'push', '-p', 'Test-env', '--json'], project);
+      expect(conflict.code).toBe(4);
+      const refused = JSON.parse(conflict.stderr) as {
+        error: { code: string; message: string; data: Json };
+      };
+      expect(refused.error.code).toBe('GIT_MERGE_WOULD_CONFLICT');
+      expect(refused.error.message).toMatch(/would stop on conflicts in shared\.txt/);
+      expect(refused.error.data).toMatchObject({
+        failedStep: 'checks',
+        completed: [],
+        error: { data: { paths: ['shared.txt'] } },
+      });
+      expect(existsSync(join(project, '.git', 'MERGE_HEAD'))).toBe(false);
 
       execFileSync('git', ['remote', 'set-url', 'cmf_origin', join(root, 'no-such-repo')], {
         cwd: project,
