@@ -143,12 +143,18 @@ export function httpError(info: RequestInfo, status: number, body: string, attem
     );
   }
   if (status >= 500) {
+    const tried = attempts > 1 ? ` (${attempts} attempts, with backoff)` : '';
+    // 502-504 come from a gateway (nginx in front of a Python cmf-server, a load balancer)
+    // more often than from the server: the server behind it is down or too slow.
+    const gateway = status >= 502 && status <= 504;
     return new ServerError(
       'SERVER_ERROR',
       what,
       opts(
         info,
-        `The server failed while handling the request${attempts > 1 ? ` (${attempts} attempts, with backoff)` : ''}; its log has the reason.`,
+        gateway
+          ? `HTTP ${status} usually comes from a gateway or proxy in front of the server: the cmf server behind it is down, restarting or too slow${tried}. Check it (and the proxy's log), then run the command again.`
+          : `The server failed while handling the request${tried}; its log has the reason.`,
         data,
       ),
     );
@@ -238,6 +244,21 @@ export function transportError(info: RequestInfo, err: unknown, timeoutMs: numbe
   if (handshake !== undefined) return tlsError(info, handshake, err);
   const code = errorCode(err);
   const reason = code ?? (err as Error)?.message ?? String(err);
+  const answered = (err as { answeredStatus?: number } | undefined)?.answeredStatus;
+  if (answered !== undefined) {
+    return new ServerError(
+      'SERVER_ANSWER_CUT',
+      `${info.operation}: ${serverBase(info.url)} answered (HTTP ${answered}) but the connection was cut before the end of its answer (${reason})`,
+      {
+        ...opts(
+          info,
+          'The server, or a proxy in front of it, stopped mid-answer (a crash or a restart): run the command again (what a push sends is merged once), and check their logs if it happens again.',
+          { code: code ?? null, status: answered },
+        ),
+        cause: err,
+      },
+    );
+  }
   return new ServerError(
     'SERVER_UNREACHABLE',
     `${info.operation}: cannot reach the cmf server at ${info.url} (${reason})`,

@@ -159,11 +159,17 @@ function exchange(
       settle(err);
       req.destroy();
     }, timeoutMs);
-    req.on('error', (err) => settle(err));
+    // An error after the answer began (the connection cut mid-body) says so: the server
+    // was reached (see transportError).
+    let answeredStatus: number | undefined;
+    const failed = (err: Error): void =>
+      settle(answeredStatus === undefined ? err : Object.assign(err, { answeredStatus }));
+    req.on('error', failed);
     req.on('response', (res) => {
+      answeredStatus = res.statusCode ?? 0;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', (err) => settle(err));
+      res.on('error', failed);
       res.on('end', () => {
         const retryAfter = res.headers['retry-after'];
         settle(undefined, {

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { createServer as createHttpsServer } from 'node:https';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { join } from 'node:path';
@@ -127,7 +128,7 @@ describe('ServerClient', () => {
   });
 
   it('the 5xx hint claims retries only when there were some', async () => {
-    const { url } = await answering([{ status: 502, body: 'bad gateway' }]);
+    const { url } = await answering([{ status: 500, body: 'oops' }]);
     const once = await failure(new ServerClient({ url, retries: 0 }).pipelines());
     expect(once.code).toBe('SERVER_ERROR');
     expect(once.hint).toBe('The server failed while handling the request; its log has the reason.');
@@ -135,6 +136,39 @@ describe('ServerClient', () => {
     expect(thrice.hint).toBe(
       'The server failed while handling the request (3 attempts, with backoff); its log has the reason.',
     );
+  });
+
+  it('a 502-504 hint points at the gateway in front of the server', async () => {
+    const { url } = await answering([{ status: 502, body: '<html>Bad Gateway</html>' }]);
+    const err = await failure(new ServerClient({ url, retries: 0 }).pipelines());
+    expect(err.code).toBe('SERVER_ERROR');
+    expect(err.hint).toMatch(
+      /^HTTP 502 usually comes from a gateway or proxy in front of the server/,
+    );
+  });
+
+  it('an answer cut mid-body is not an unreachable server', async () => {
+    // Headers and half the promised body, then the connection is reset.
+    server = createNetServer((socket) => {
+      socket.once('data', () => {
+        socket.write(
+          'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"a":',
+        );
+        setTimeout(() => socket.resetAndDestroy(), 50);
+      });
+    }) as unknown as Server;
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    const err = await failure(
+      new ServerClient({ url: `http://127.0.0.1:${port}/`, retries: 0 }).pullMetadata({
+        pipelineName: 'P',
+      }),
+    );
+    expect([err.code, err.exitCode]).toEqual(['SERVER_ANSWER_CUT', 1]);
+    expect(err.message).toMatch(
+      /answered \(HTTP 200\) but the connection was cut before the end of its answer \(ECONNRESET\)/,
+    );
+    expect(err.hint).toMatch(/stopped mid-answer/);
   });
 
   it('does not retry other 4xx; maps each to its own error', async () => {
