@@ -12,7 +12,7 @@ type Logger = Pick<Command, 'log' | 'logToStderr'>;
 export function describePush(cmd: Logger, r: MetadataPushResult): void {
   cmd.log(
     r.status === 'success'
-      ? `SUCCESS: ${r.pipeline} pushed to ${r.server} (${counted(r.executions, 'execution')} sent)`
+      ? `SUCCESS: ${r.pipeline} pushed to ${r.server} (${counted(r.executions, 'execution')} sent${r.merged ? `: ${r.merged.new} new, ${r.merged.alreadyThere} already there` : ''})`
       : `INFO: ${r.server} already has every execution of ${r.pipeline}; nothing new merged`,
   );
   const byKind = new Map<string, number>();

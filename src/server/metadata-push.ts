@@ -14,7 +14,7 @@ import { SqliteAsyncStore } from '../mlmd/async-store.js';
 import { MlmdStore } from '../mlmd/index.js';
 import { mapLimit } from '../util/map-limit.js';
 import { ServerError } from './client-errors.js';
-import type { ServerClient, UploadRoute } from './client.js';
+import type { PushAnswer, ServerClient, UploadRoute } from './client.js';
 import { checkTensorboardUpload } from './tensorboard-check.js';
 import { documentExecutions, labelFiles, pythonEnvFiles } from './exchange-walk.js';
 
@@ -44,7 +44,13 @@ export interface MetadataPushResult {
   server: string;
   /** `success`: something new was merged; `exists`: the server had every execution already. */
   status: 'success' | 'exists';
+  /** Executions sent. */
   executions: number;
+  /**
+   * Of those, how many the server merged as new and how many it had already, when its
+   * answer says (cmf's server does; Python's answers the status only).
+   */
+  merged?: { new: number; alreadyThere: number };
   uploads: UploadReport[];
   /** Environment or label files named in the metadata but not found locally. */
   missing: string[];
@@ -94,12 +100,20 @@ export async function pushMetadata(opts: MetadataPushOptions): Promise<MetadataP
     server: opts.client.baseUrl,
     status: answer.status,
     executions,
+    ...mergedCounts(answer),
     uploads: [],
     missing: [],
   };
   await sideUploads(opts.client, document, dirname(mlmdPath), cwd, result);
   if (tensorboard) await uploadTensorboard(opts.client, opts.pipeline, tensorboard, result);
   return result;
+}
+
+/** The server's counts of new and known executions, when it sent both as numbers. */
+function mergedCounts(answer: PushAnswer): Pick<MetadataPushResult, 'merged'> {
+  const { executions, skippedExecutions } = answer;
+  if (typeof executions !== 'number' || typeof skippedExecutions !== 'number') return {};
+  return { merged: { new: executions, alreadyThere: skippedExecutions } };
 }
 
 async function exportLocal(

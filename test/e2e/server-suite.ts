@@ -402,12 +402,19 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
         project,
       );
       expect(push.code).toBe(0);
-      expect(JSON.parse(push.stdout)).toMatchObject({ status: 'success', executions: 1 });
+      expect(JSON.parse(push.stdout)).toMatchObject({
+        status: 'success',
+        executions: 1,
+        merged: { new: 1, alreadyThere: 0 },
+      });
       const all = dir('all');
       expect((await cmf(['metadata', 'pull', '-p', 'Single'], all)).code).toBe(0);
       expect(executionUuids(await exportOf(all, 'Single', env))).toEqual([uuids[0]]);
 
-      expect((await cmf(['metadata', 'push', '-p', 'Single'], project)).code).toBe(0);
+      // The second execution is new, the first was pushed above: the summary says which.
+      const rest = await cmf(['metadata', 'push', '-p', 'Single'], project);
+      expect(rest.code).toBe(0);
+      expect(rest.stdout).toMatch(/\(2 executions sent: 1 new, 1 already there\)/);
       const one = dir('one');
       const pullOne = await cmf(
         ['metadata', 'pull', '-p', 'Single', '-e', uuids[1]!.toUpperCase()],
