@@ -417,8 +417,8 @@ export function executionNotFound(
   known: readonly string[],
   location?: string,
 ): NotFoundError {
-  const wanted = uuid.trim().toLowerCase();
-  const suggestions = closest(wanted, [...new Set(known.map((u) => u.toLowerCase()))]);
+  const wanted = normalUuid(uuid);
+  const suggestions = closest(wanted, [...new Set(known.map(normalUuid))]);
   const listing = quotedCommand(['cmf', 'execution', 'list', '-p', pipelineName]);
   const whole = suggestions.some((u) => u.startsWith(wanted)) ? ' -e takes the whole uuid.' : '';
   return new NotFoundError(

@@ -117,13 +117,12 @@ const DIR = 'cmf-staging';
 function readOrphan(file: string): { pid: number; paths: string[] } | 'headless' | undefined {
   try {
     const text = readFileSync(file, 'utf8');
+    const { mtimeMs } = statSync(file);
     const [header, ...lines] = text.split('\n');
-    if (!text.includes('\n') && Date.now() - statSync(file).mtimeMs >= STALE_TEMP_MS) {
-      return 'headless';
-    }
+    if (!text.includes('\n') && Date.now() - mtimeMs >= STALE_TEMP_MS) return 'headless';
     const owner = JSON.parse(header!) as { host?: unknown; pid?: unknown };
     if (!isPid(owner.pid) || typeof owner.host !== 'string') return undefined;
-    if (!leftByEndedProcess(owner.host, owner.pid, statSync(file).mtimeMs)) return undefined;
+    if (!leftByEndedProcess(owner.host, owner.pid, mtimeMs)) return undefined;
     const paths: string[] = [];
     for (const line of lines) {
       // The last line may be cut short by the kill: the lines before it are whole.

@@ -214,9 +214,7 @@ function planS3(
   } else if (ctx.env.AWS_PROFILE) {
     credentials = `AWS profile '${ctx.env.AWS_PROFILE}' (AWS_PROFILE)`;
     warnings.push(...missingProfile(ctx.env.AWS_PROFILE, ctx));
-  } else if (
-    existsSync(ctx.env.AWS_SHARED_CREDENTIALS_FILE ?? join(ctx.home, '.aws', 'credentials'))
-  ) {
+  } else if (existsSync(awsSharedFiles(ctx).credentials)) {
     credentials = 'AWS shared credentials file (default profile)';
   } else {
     credentials = 'none found';
@@ -232,10 +230,8 @@ function planS3(
  * yet): init goes on, since the profile may be created later, but push would fail then.
  * `[name]` in the credentials file, `[profile name]` (or `[default]`) in the config file.
  */
-function missingProfile(name: string, ctx: { env: NodeJS.ProcessEnv; home: string }): string[] {
-  const credentialsFile =
-    ctx.env.AWS_SHARED_CREDENTIALS_FILE ?? join(ctx.home, '.aws', 'credentials');
-  const configFile = ctx.env.AWS_CONFIG_FILE ?? join(ctx.home, '.aws', 'config');
+function missingProfile(name: string, ctx: AwsContext): string[] {
+  const { credentials: credentialsFile, config: configFile } = awsSharedFiles(ctx);
   const configSection = name === 'default' ? 'default' : `profile ${name}`;
   if (iniSections(credentialsFile).has(name) || iniSections(configFile).has(configSection)) {
     return [];
@@ -243,6 +239,16 @@ function missingProfile(name: string, ctx: { env: NodeJS.ProcessEnv; home: strin
   return [
     `The AWS profile '${name}' is in neither ${credentialsFile} nor ${configFile}: push and pull will fail until it exists ('aws configure --profile ${name}').`,
   ];
+}
+
+type AwsContext = { env: NodeJS.ProcessEnv; home: string };
+
+/** The AWS shared credentials and config files, where the AWS SDK looks for them. */
+function awsSharedFiles(ctx: AwsContext): { credentials: string; config: string } {
+  return {
+    credentials: ctx.env.AWS_SHARED_CREDENTIALS_FILE ?? join(ctx.home, '.aws', 'credentials'),
+    config: ctx.env.AWS_CONFIG_FILE ?? join(ctx.home, '.aws', 'config'),
+  };
 }
 
 /** The section names of an INI file (trimmed, inner spaces collapsed); none if unreadable. */

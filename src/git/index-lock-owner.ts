@@ -54,7 +54,7 @@ export function forgetLockOwner(lock: string): void {
 /** Whether `st`, the lock in the way, is one a cmf process of this host left when it died. */
 export function leftByDeadCmf(lock: string, st: Stats): boolean {
   const owner = readOwner(ownerFileOf(lock));
-  if (!owner || owner.pid === process.pid) return false;
+  if (!owner) return false;
   const sameFile =
     owner.dev === st.dev && owner.ino === st.ino && owner.birthtimeMs === st.birthtimeMs;
   return sameFile && leftByEndedProcess(owner.host, owner.pid, st.mtimeMs);

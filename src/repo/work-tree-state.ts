@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { ConfigError, OperationError } from '../errors/index.js';
 import { runGit, type SystemGitOptions } from '../git/system-git.js';
 import { firstFew } from '../util/counted.js';
+import { quotedCommand } from '../util/shell-quote.js';
 
 /** Paths that are unmerged in the index (a stopped merge, rebase, stash pop, ...). */
 export async function unmergedPaths(git: SystemGitOptions): Promise<string[]> {
@@ -153,7 +154,7 @@ export async function checkPullApplies(
       'GIT_MERGE_WOULD_CONFLICT',
       `the merge of ${where} would stop on conflicts in ${firstFew(conflicts)}: your commits and theirs both change them`,
       {
-        hint: `Merge it yourself first ('git pull --no-rebase ${remote} ${branch}', resolve the conflicts, 'git commit'), then run the command again.`,
+        hint: `Merge it yourself first (${quotedCommand(['git', 'pull', '--no-rebase', remote, branch])}, resolve the conflicts, 'git commit'), then run the command again.`,
         data: { paths: conflicts, remote, branch },
       },
     );

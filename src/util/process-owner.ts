@@ -33,7 +33,7 @@ export function isPid(pid: unknown): pid is number {
 }
 
 /** Whether process `pid` of this host runs. */
-export function isRunning(pid: number): boolean {
+function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
