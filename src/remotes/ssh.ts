@@ -812,7 +812,7 @@ export class SshDriver implements RemoteDriver {
       // What went into a stream cannot be taken back: a stream's download is not retried.
       await this.run(`download of ${key}`, download, typeof target === 'string');
     } catch (err) {
-      throw await this.downloadFailure(err, key);
+      throw localNoSpace(err, target) ?? (await this.downloadFailure(err, key));
     }
   }
 
@@ -974,4 +974,19 @@ function hostKeyError(
       cause,
     },
   );
+}
+
+/**
+ * A download's write to a local file that found no room, as the errno error it was:
+ * ssh2-sftp-client's fastGet keeps only the message of a local write error, so the caller
+ * (which blames the cache for a full disk, never the remote) would see a remote failure.
+ */
+function localNoSpace(err: unknown, target: GetTarget): Error | undefined {
+  if (typeof target !== 'string' || err instanceof CmfError) return undefined;
+  const errno = /\b(ENOSPC|EDQUOT)\b/.exec((err as Error | undefined)?.message ?? '')?.[1];
+  if (errno === undefined) return undefined;
+  return Object.assign(new Error((err as Error).message, { cause: err }), {
+    code: errno,
+    path: target,
+  });
 }

@@ -17,6 +17,7 @@ import {
   CmfError,
   IntegrityError,
   OperationError,
+  errorInChain,
   isNoSpaceError,
   noSpaceError,
   toCmfError,
@@ -650,7 +651,10 @@ function cacheWriteError(
   err: unknown,
   errno: () => string | undefined,
 ): unknown {
-  if (isNoSpaceError(err)) return cacheFull(cache, err);
+  // A download takes no room on the remote: a no-space error anywhere in the chain (a driver
+  // may have wrapped the failed write as its own) is the cache's.
+  const noSpace = errorInChain(err, isNoSpaceError);
+  if (noSpace) return cacheFull(cache, noSpace);
   return cacheNotWritable(cache, errno(), err) ?? err;
 }
 

@@ -8,6 +8,7 @@ import { CmfError, IntegrityError, NotFoundError } from '../../src/errors/index.
 import { LocalCache } from '../../src/hashing/cache.js';
 import { objectKey, oidFromKey, type RemoteDriver } from '../../src/remotes/driver.js';
 import { pullObjects, pushObjects } from '../../src/remotes/transfer.js';
+import { mountSmallTmpfs } from './full-fs.js';
 import { buildRemoteFixture } from './remote-fixture.js';
 import { tempDir } from './tmp.js';
 
@@ -206,6 +207,31 @@ export function remoteContract(
         else await d.put(objectKey(oid), { stream: Readable.from([good]), size: good.length });
         expect((await pullObjects(clone, d, [oid])).failed).toEqual([]);
         expect(Buffer.compare(await readFile(clone.objectPath(oid)), good)).toBe(0);
+      });
+    });
+
+    it('(root) a pulled object with no room in the cache is DISK_FULL about the cache, not the remote', async (ctx) => {
+      await withDriver(async (d) => {
+        const dir = await tempDir();
+        // 2 MiB, too large for memory: the driver writes it (a copy, a stream, SFTP's
+        // parallel download), not pullObjects, and it does not fit in the 1 MiB cache.
+        const fx = await buildRemoteFixture(dir, { many: 1, bigBytes: 2 << 20 });
+        expect((await pushObjects(fx.cache, d, [fx.bigOid!])).failed).toEqual([]);
+        const cacheDir = join(dir, 'small-cache');
+        const unmount = mountSmallTmpfs(cacheDir);
+        if (!unmount) return ctx.skip();
+        try {
+          const err = await pullObjects(new LocalCache(cacheDir), d, [fx.bigOid!]).catch(
+            (e: unknown) => e,
+          );
+          expect(err).toMatchObject({
+            code: 'DISK_FULL',
+            message: expect.stringContaining(`Cannot write ${cacheDir}`),
+            hint: expect.stringContaining('cache.dir'),
+          });
+        } finally {
+          unmount();
+        }
       });
     });
 
