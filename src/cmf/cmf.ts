@@ -22,7 +22,7 @@
  *   the execution property `Python_Env` (cmflib's name, which `metadata push` and the
  *   server look for).
  */
-import { existsSync, type BigIntStats } from 'node:fs';
+import { existsSync, rmSync, type BigIntStats } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { v1 as uuid1 } from 'uuid';
 import { NotFoundError, OperationError, UsageError } from '../errors/index.js';
@@ -178,8 +178,7 @@ export class Cmf implements DataSliceHost {
       types: this.types,
       project,
       scope: () => this.scope(),
-      addFile: (abs) => this.addFile(abs),
-      recordAdded: (added, write) => this.recordAdded(added, write),
+      logGenerated: (abs, write, record) => this.logGenerated(abs, write, record),
       url: (oid, legacy) => this.url(oid, legacy),
       generatedPath: (kind, name) => this.generatedPath(kind, name),
       existing: (path, kind) => this.existing(path, kind),
@@ -793,19 +792,16 @@ export class Cmf implements DataSliceHost {
       }
       const scope = await this.scope();
       const abs = this.generatedPath('dataslice', name);
-      await writeTable(abs, {
-        index: { name: 'Path', values: [...files.keys()] },
-        rows: [...files.values()],
-      });
-      const added = await this.addFile(abs);
-      const { oid, legacy } = added;
-      const typeId = this.types.artifact('Dataslice');
-      const rec = recordedPath(this.project, abs);
-      return this.recordAdded([added], () =>
+      const write = () =>
+        writeTable(abs, {
+          index: { name: 'Path', values: [...files.keys()] },
+          rows: [...files.values()],
+        });
+      return this.logGenerated(abs, write, ({ oid, legacy }) =>
         this.store.transaction(() =>
           recordArtifact(scope, {
-            typeId,
-            name: `${rec}:${oid}`,
+            typeId: this.types.artifact('Dataslice'),
+            name: `${recordedPath(this.project, abs)}:${oid}`,
             uri: oid,
             properties: {
               git_repo: this.project.gitRepoUrl,
@@ -948,6 +944,24 @@ export class Cmf implements DataSliceHost {
     }
     this.stager.add(added.map((a) => a.result.dvcFilePath));
     return result;
+  }
+
+  /** See {@link LogHost.logGenerated}. */
+  private async logGenerated<T>(
+    abs: string,
+    write: () => Promise<void>,
+    record: (added: AddedFile) => T | Promise<T>,
+  ): Promise<T> {
+    const existed = existsSync(abs);
+    try {
+      await write();
+      const added = await this.addFile(abs);
+      return await this.recordAdded([added], () => record(added));
+    } catch (err) {
+      // Else it stays in the work tree, neither in MLMD nor git-ignored: `git add -A` takes it.
+      if (!existed) rmSync(abs, { force: true });
+      throw err;
+    }
   }
 
   /** `<mlmd dir>/cmf_artifacts/<first Execution_uuid>/<kind>/<name>`. */

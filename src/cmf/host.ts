@@ -29,13 +29,17 @@ export interface LogHost {
   readonly project: Project;
   /** The current stage and execution, creating both (named after the script) when missing. */
   scope(): Promise<Scope>;
-  /** `dvc add` (after DVC's checks); record it with {@link recordAdded}. */
-  addFile(abs: string): Promise<AddedFile>;
   /**
-   * Runs `write` (the MLMD side of `added`); then queues their `.dvc` files for `git add`,
-   * or, when it fails, puts the `.dvc` files and `.gitignore` lines back as they were.
+   * Logs a file cmf makes itself (step metrics, a dataslice): `write` writes it at `abs`, then
+   * it is added (`dvc add`) and `record` writes its MLMD side. When a step fails, the `.dvc`
+   * file and `.gitignore` line are put back, and the file is removed if it was not there
+   * before; on success its `.dvc` file is queued for `git add`.
    */
-  recordAdded<T>(added: readonly AddedFile[], write: () => T | Promise<T>): Promise<T>;
+  logGenerated<T>(
+    abs: string,
+    write: () => Promise<void>,
+    record: (added: AddedFile) => T | Promise<T>,
+  ): Promise<T>;
   /** The `url` property value of an object: `<pipeline>:<remote>/files/md5/..` (legacy: `/ab/..`). */
   url(oid: string, legacy?: boolean): string;
   /** `<mlmd dir>/cmf_artifacts/<first Execution_uuid>/<kind>/<name>`. */

@@ -81,19 +81,16 @@ export class StepMetrics {
     }
     const scope = await host.scope();
     const abs = host.generatedPath('metrics', name);
-    await writeTable(abs, {
-      index: { name: 'SequenceNumber', values: rows.map((_, i) => i + 1) },
-      rows,
-    });
-    const added = await host.addFile(abs);
-    const { oid, legacy } = added;
-    const typeId = host.types.artifact('Step_Metrics');
-    const rec = recordedPath(host.project, abs);
-    const result = await host.recordAdded([added], () =>
+    const write = () =>
+      writeTable(abs, {
+        index: { name: 'SequenceNumber', values: rows.map((_, i) => i + 1) },
+        rows,
+      });
+    const result = await host.logGenerated(abs, write, ({ oid, legacy }) =>
       host.store.transaction(() =>
         recordArtifact(scope, {
-          typeId,
-          name: `${rec}:${oid}:${scope.executionId}:${uuid1()}`,
+          typeId: host.types.artifact('Step_Metrics'),
+          name: `${recordedPath(host.project, abs)}:${oid}:${scope.executionId}:${uuid1()}`,
           uri: oid,
           properties: { Commit: oid, url: host.url(oid, legacy) },
           custom: {},

@@ -260,6 +260,34 @@ describe('a logging call whose MLMD write fails', () => {
     expect(status(p.dir).filter((l) => l.endsWith('.dvc'))).toEqual([]);
   });
 
+  it('leaves no step metrics or dataslice parquet behind (nor its .dvc file or .gitignore line), and a retry commits', async () => {
+    const p = await cmfProject();
+    writeFileSync(join(p.dir, 'a.csv'), 'a\n');
+    const cmf = await openCmf(p.dir);
+    await cmf.createExecution('train');
+    await cmf.finalize();
+    const before = status(p.dir);
+    cmf.logMetric('loss', { v: 0.5 });
+    const slice = cmf.createDataslice('slice');
+    await slice.addData('a.csv');
+    const db = cmf.store.database;
+    db.pragma('query_only = ON'); // every MLMD write now fails
+    await expect(cmf.commitMetrics('loss')).rejects.toBeInstanceOf(Error);
+    await expect(slice.commit()).rejects.toBeInstanceOf(Error);
+    expect(status(p.dir)).toEqual(before);
+    expect(readdirSync(join(p.dir, 'cmf_artifacts'), { recursive: true })).not.toContainEqual(
+      expect.stringMatching(/\/(loss|slice)$/),
+    );
+    // The rows are kept: once MLMD can be written, the same calls commit.
+    db.pragma('query_only = OFF');
+    await cmf.commitMetrics('loss');
+    await slice.commit();
+    await cmf.finalize();
+    expect(datasets(p.dir)).toEqual([]);
+    expect(git(p.dir, 'ls-files')).toMatch(/metrics\/loss\.dvc/);
+    expect(git(p.dir, 'ls-files')).toMatch(/dataslice\/slice\.dvc/);
+  });
+
   it('(root) Cmf.open creating an MLMD file on a full file system: MLMD_DISK_FULL, no empty file left', async (ctx) => {
     const p = await cmfProject();
     const full = join(p.dir, 'full');
