@@ -12,7 +12,7 @@ import { chmod, copyFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { isNoSpaceError, OperationError, type CmfError } from '../errors/index.js';
+import { isNoSpaceError, OperationError, writtenPath, type CmfError } from '../errors/index.js';
 import { tempPathBeside, trackTemp, untrackTemp } from '../fs/atomic.js';
 import { mkdirp } from '../fs/mkdirp.js';
 import { sweepStaleTemps } from '../fs/stale-temps.js';
@@ -223,8 +223,14 @@ export class LocalDriver implements RemoteDriver {
     if (ACCESS_CODES.has(code)) {
       const write = !what.startsWith('download');
       const readOnly = code === 'EROFS';
+      // What refused, not the root: after a step run as root in CI, one object directory the
+      // user cannot write is the usual cause. A write is refused by the directory it is in
+      // (or, for a mkdir, above); a read by the object or a directory on its way.
+      const refused = write
+        ? writtenPath(err as NodeJS.ErrnoException)
+        : (err as NodeJS.ErrnoException).path;
       const access = {
-        path: this.root,
+        path: refused === undefined ? this.root : write ? dirname(refused) : refused,
         user: userInfo().username,
         write,
         onServer: false,

@@ -609,7 +609,10 @@ async function fetchObject(
     try {
       await cache.makeDirFor(dest);
     } catch (err) {
-      throw cacheWriteError(cache, err, () => (err as NodeJS.ErrnoException).code);
+      const e = err as NodeJS.ErrnoException;
+      // A mkdir refused for want of permission on the directory above the one it makes.
+      const refused = e.path === undefined ? undefined : dirname(e.path);
+      throw cacheWriteError(cache, err, () => ({ code: e.code, dir: refused }));
     }
     sink.madeDirs.add(dir);
   }
@@ -620,7 +623,7 @@ async function fetchObject(
     return await fetchInto(tmp, wanted, driver, sink);
   } catch (err) {
     // The driver may blame the remote for a temp file it could not write: find out.
-    throw cacheWriteError(cache, err, () => probeWrite(dir));
+    throw cacheWriteError(cache, err, () => ({ code: probeWrite(dir), dir }));
   } finally {
     untrackTemp(tmp);
   }
@@ -643,41 +646,46 @@ function probeWrite(dir: string): string | undefined {
 
 /**
  * `err` as the error that stops a pull when the cache cannot take objects (full, read-only,
- * no permission; `errno` tells the latter two, asked only when the disk is not full), else
- * `err` unchanged.
+ * no permission; `refusal` tells the latter two, and the directory that refused, asked only
+ * when the disk is not full), else `err` unchanged.
  */
 function cacheWriteError(
   cache: LocalCache,
   err: unknown,
-  errno: () => string | undefined,
+  refusal: () => { code: string | undefined; dir: string | undefined },
 ): unknown {
   // A download takes no room on the remote: a no-space error anywhere in the chain (a driver
   // may have wrapped the failed write as its own) is the cache's.
   const noSpace = errorInChain(err, isNoSpaceError);
   if (noSpace) return cacheFull(cache, noSpace);
-  return cacheNotWritable(cache, errno(), err) ?? err;
+  const { code, dir } = refusal();
+  return cacheNotWritable(cache, code, dir ?? cache.root, err) ?? err;
 }
 
 /**
  * The error that stops a pull when the local cache cannot be written (a read-only mount, no
- * permission): every object would fail the same way. Undefined for any other errno.
+ * permission): every object would fail the same way. `dir` is the directory that refused: a
+ * step run as root in CI can leave one object directory the user cannot write. Undefined for
+ * any other errno.
  */
 function cacheNotWritable(
   cache: LocalCache,
   code: string | undefined,
+  dir: string,
   cause: unknown,
 ): OperationError | undefined {
   if (code === undefined || !CACHE_ACCESS_CODES.has(code)) return undefined;
   const why = code === 'EROFS' ? 'its file system is read-only' : 'permission denied';
+  const on = dir === cache.root ? '' : ` on ${dir}`;
   return new OperationError(
     'CACHE_NOT_WRITABLE',
-    `Cannot store downloaded objects in the cache ${cache.root}: ${why} (${code})`,
+    `Cannot store downloaded objects in the cache ${cache.root}: ${why} (${code})${on}`,
     {
       hint:
-        `Make ${cache.root} writable for ${userInfo().username} (its owner and mode, or a ` +
+        `Make ${dir} writable for ${userInfo().username} (its owner and mode, or a ` +
         'read-write mount), or point cache.dir in .dvc/config at a writable directory, then ' +
         'pull again.',
-      data: { path: cache.root, errno: code },
+      data: { path: cache.root, dir, errno: code },
       cause,
     },
   );

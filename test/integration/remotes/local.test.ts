@@ -72,7 +72,9 @@ describe('local remote faults that doom every object', () => {
     // Thrown (the transfer stops) rather than listed once per object after retries.
     await expect(pushObjects(fx.cache, driver, fx.roots)).rejects.toMatchObject({
       code: 'REMOTE_NOT_WRITABLE',
-      hint: expect.stringContaining('/sys/cmf-test-remote'),
+      message: expect.stringContaining('/sys/cmf-test-remote'),
+      // The directory that refused the mkdir.
+      hint: expect.stringContaining('write to /sys '),
     });
   });
 
@@ -154,6 +156,32 @@ describe.skipIf(!asRoot)('local directories on a read-only mount', () => {
         );
       });
     }
+  });
+
+  it('one object directory that refuses writes is named, on the remote (push) and in the cache (pull), not the root', async () => {
+    const { LocalCache } = await import('../../../src/hashing/cache.js');
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 5 });
+    const root = join(dir, 'remote');
+    const objectDir = (top: string) => join(top, 'files/md5', fx.manyOid.slice(0, 2));
+    mkdirSync(objectDir(root), { recursive: true });
+    await withReadOnly(objectDir(root), async () => {
+      await expect(pushObjects(fx.cache, new LocalDriver(root), fx.roots)).rejects.toMatchObject({
+        code: 'REMOTE_NOT_WRITABLE',
+        message: expect.stringContaining(`read-only file system on ${objectDir(root)}`),
+      });
+    });
+    const driver = new LocalDriver(root);
+    expect((await pushObjects(fx.cache, driver, fx.roots)).failed).toEqual([]);
+    const cacheDir = join(dir, 'cache-2');
+    mkdirSync(objectDir(cacheDir), { recursive: true });
+    await withReadOnly(objectDir(cacheDir), async () => {
+      await expect(pullObjects(new LocalCache(cacheDir), driver, fx.roots)).rejects.toMatchObject({
+        code: 'CACHE_NOT_WRITABLE',
+        message: expect.stringContaining(`read-only (EROFS) on ${objectDir(cacheDir)}`),
+        hint: expect.stringContaining(`Make ${objectDir(cacheDir)} writable`),
+      });
+    });
   });
 });
 
