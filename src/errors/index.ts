@@ -7,6 +7,7 @@
  * by SIGHUP or SIGTERM: 129 or 143, the 128 + signal number a shell shows.
  */
 import { dirname } from 'node:path';
+import { dfCommand, shortageAt, shortageText } from './no-room.js';
 
 export const ExitCode = {
   ok: 0,
@@ -154,8 +155,18 @@ export function noSpaceError(
   hint?: string,
 ): OperationError {
   const errno = (cause as NodeJS.ErrnoException | undefined)?.code ?? 'ENOSPC';
-  const why = errno === 'EDQUOT' ? 'the disk quota is used up' : 'no space left on its file system';
   const dir = path === undefined ? undefined : dirname(path);
+  const shortage = errno === 'EDQUOT' || dir === undefined ? 'space' : shortageAt(dir);
+  const why = errno === 'EDQUOT' ? 'the disk quota is used up' : shortageText(shortage);
+  let fallback: string;
+  if (dir === undefined) {
+    fallback =
+      'Free space on the file system being written (`df -h` shows how full each is), or raise the quota, then run the command again.';
+  } else if (shortage === 'inodes') {
+    fallback = `Remove files from the file system holding ${dir}: it has room but no free inodes (\`${dfCommand(dir, shortage)}\` shows them), then run the command again.`;
+  } else {
+    fallback = `Free space on the file system holding ${dir} (\`${dfCommand(dir, shortage)}\` shows how full it is), or raise the quota, then run the command again.`;
+  }
   return new OperationError(
     'DISK_FULL',
     path === undefined
@@ -163,12 +174,8 @@ export function noSpaceError(
       : `Cannot write ${path}: ${why} (${errno}).`,
     {
       cause,
-      hint:
-        hint ??
-        (dir === undefined
-          ? 'Free space on the file system being written (`df -h` shows how full each is), or raise the quota, then run the command again.'
-          : `Free space on the file system holding ${dir} (\`df -h ${dir}\` shows how full it is), or raise the quota, then run the command again.`),
-      data: { ...(path === undefined ? {} : { path }), errno },
+      hint: hint ?? fallback,
+      data: { ...(path === undefined ? {} : { path }), errno, shortage },
     },
   );
 }

@@ -6,6 +6,7 @@ import {
   codeInChain,
 } from '../errors/index.js';
 import { isPlainHttpReason } from '../util/tls-errors.js';
+import { dfCommand, shortageAt } from '../errors/no-room.js';
 
 /** Error codes that make every further request to the same remote pointless. */
 export const FATAL_REMOTE_CODES = new Set([
@@ -327,11 +328,17 @@ export function remoteFull(
   cause?: unknown,
   onServer = true,
 ) {
-  return new OperationError('REMOTE_FULL', `${what} on ${location} failed: no space left`, {
-    hint: `Free space on the filesystem of ${path}${onServer ? ' on the server' : ''} (or raise the quota), then push again.`,
-    data: { location, path },
-    cause,
-  });
+  // Only a directory on this machine can be asked whether it ran out of inodes.
+  const shortage = onServer ? 'space' : shortageAt(path);
+  const hint =
+    shortage === 'inodes'
+      ? `Remove files from the filesystem of ${path}: it has room but no free inodes (\`${dfCommand(path, shortage)}\`), then push again.`
+      : `Free space on the filesystem of ${path}${onServer ? ' on the server' : ''} (or raise the quota), then push again.`;
+  return new OperationError(
+    'REMOTE_FULL',
+    `${what} on ${location} failed: ${shortage === 'inodes' ? 'no free inodes left' : 'no space left'}`,
+    { hint, data: { location, path, shortage }, cause },
+  );
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   noSpaceError,
   toCmfError,
 } from '../errors/index.js';
+import { dfCommand } from '../errors/no-room.js';
 import { tempPathBeside, trackTemp, untrackTemp } from '../fs/atomic.js';
 import { CACHE_OBJECT_MODE, isDirOid, type LocalCache } from '../hashing/cache.js';
 import { hashBuffer, hashFile } from '../hashing/file-hash.js';
@@ -696,7 +697,7 @@ function cacheFull(cache: LocalCache, cause: unknown): OperationError {
   return noSpaceError(
     cache.root,
     cause,
-    `Free space on the file system holding the cache (\`df -h ${cache.root}\`), or point ` +
+    `Free space on the file system holding the cache (\`${dfCommand(cache.root)}\`), or point ` +
       'cache.dir in .dvc/config at a directory with room, then pull again: objects already ' +
       'pulled are not pulled again.',
   );

@@ -6,14 +6,14 @@ import { join } from 'node:path';
 export const canMount = process.getuid?.() === 0;
 
 /**
- * Mounts a 1 MiB tmpfs at `dir` (created if missing) and returns the function that unmounts
+ * Mounts a 1 MiB tmpfs (or one with these mount `options`) at `dir` (created if missing) and returns the function that unmounts
  * it (call it in a `finally`, before the temp dir holding `dir` is removed); undefined when
  * it cannot be mounted (not root, no CAP_SYS_ADMIN in a container): the test skips then.
  */
-export function mountSmallTmpfs(dir: string): (() => void) | undefined {
+export function mountSmallTmpfs(dir: string, options = 'size=1m'): (() => void) | undefined {
   if (!canMount) return undefined;
   mkdirSync(dir, { recursive: true });
-  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]).status !== 0) {
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]).status !== 0) {
     return undefined;
   }
   // Lazy: a handle a failed test left open must not keep the mount busy.
@@ -36,4 +36,15 @@ export function fill(dir: string, name = 'filler'): void {
 /** Gives back the space {@link fill} took. */
 export function unfill(dir: string, name = 'filler'): void {
   rmSync(join(dir, name), { force: true });
+}
+
+/** Uses up the inodes of `dir`'s file system with empty files (its blocks stay free). */
+export function fillInodes(dir: string): void {
+  const sub = join(dir, 'inodes');
+  mkdirSync(sub, { recursive: true });
+  try {
+    for (let i = 0; ; i++) closeSync(openSync(join(sub, String(i)), 'w'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+  }
 }

@@ -17,7 +17,7 @@ import { remoteContract } from '../../helpers/remote-contract.js';
 import { buildRemoteFixture } from '../../helpers/remote-fixture.js';
 import { killAndResumeTest } from '../../helpers/remote-kill.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { fill, mountSmallTmpfs } from '../../helpers/full-fs.js';
+import { fill, fillInodes, mountSmallTmpfs } from '../../helpers/full-fs.js';
 
 remoteContract('local', async () => new LocalDriver(join(await tempDir(), 'remote')), {
   bigBytes: 50 << 20,
@@ -207,6 +207,42 @@ describe('local cache full', () => {
         hint: expect.stringContaining('cache.dir'),
       });
       expect(partialResult(err)).toMatchObject({ transferred: expect.any(Number) });
+    } finally {
+      unmount();
+    }
+  });
+});
+
+describe('a file system out of inodes (room left, no file can be made)', () => {
+  it('(root) is DISK_FULL on pull and REMOTE_FULL on push, saying inodes and `df -i`, not `df -h`', async (ctx) => {
+    const { LocalCache } = await import('../../../src/hashing/cache.js');
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 40 });
+    const small = join(dir, 'small');
+    const unmount = mountSmallTmpfs(small, 'size=8m,nr_inodes=64');
+    if (!unmount) return ctx.skip();
+    try {
+      fillInodes(small);
+      const pushed = await pushObjects(fx.cache, new LocalDriver(join(small, 'remote')), fx.roots)
+        .then(() => undefined)
+        .catch((e: unknown) => e);
+      expect(pushed).toMatchObject({
+        code: 'REMOTE_FULL',
+        message: expect.stringContaining('no free inodes left'),
+        hint: expect.stringContaining('df -i '),
+      });
+      const driver = new LocalDriver(join(dir, 'remote'));
+      expect((await pushObjects(fx.cache, driver, fx.roots)).failed).toEqual([]);
+      const cacheDir = join(small, 'cache');
+      const pulled = await pullObjects(new LocalCache(cacheDir), driver, fx.roots).catch(
+        (e: unknown) => e,
+      );
+      expect(pulled).toMatchObject({
+        code: 'DISK_FULL',
+        message: expect.stringContaining('no free inodes left on its file system (ENOSPC)'),
+        hint: expect.stringContaining(`df -i ${cacheDir}`),
+        data: { shortage: 'inodes' },
+      });
     } finally {
       unmount();
     }
