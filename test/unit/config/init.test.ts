@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { initProject, type InitOptions } from '../../../src/config/init.js';
 import { ConfigError, OperationError, UsageError } from '../../../src/errors/index.js';
-import { fill, mountSmallTmpfs, unfill } from '../../helpers/full-fs.js';
+import { fill, mountSmallTmpfs, unfill, withGrowingSpace } from '../../helpers/full-fs.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const GIT_URL = 'https://github.com/example/project.git';
@@ -541,6 +541,31 @@ describe('cmf init: re-running and existing repositories', () => {
       expect(readdirSync(full).sort()).toEqual(['.cmfconfig', '.cmfconfig.bak']);
       expect(read(full, '.cmfconfig')).toBe('garbage\n');
       expect(readdirSync(dir)).toEqual(['full']);
+    } finally {
+      unmount();
+    }
+  });
+
+  it('(root) in a plain directory on a full disk: DISK_FULL (not GIT_INIT_FAILED), no .git left, and a retry initialises', async (ctx) => {
+    const { dir: outer, home } = await setup();
+    const mount = join(outer, 'full');
+    const unmount = mountSmallTmpfs(mount);
+    if (!unmount) return ctx.skip();
+    try {
+      const dir = join(mount, 'project');
+      mkdirSync(dir);
+      const { failures } = await withGrowingSpace(
+        mount,
+        () => init(dir, home, { type: 'local', path: '/srv/store' }),
+        (err) => {
+          expect(err).toMatchObject({ code: 'DISK_FULL', hint: /Init changed nothing\.$/ });
+          expect((err as OperationError).data?.path).toMatch(new RegExp(`^${dir}/`));
+          expect(readdirSync(dir)).toEqual([]);
+        },
+      );
+      expect(failures.length).toBeGreaterThan(0);
+      expect(git(dir, 'config', '--get', 'remote.cmf_origin.url')).toBe(GIT_URL);
+      git(dir, 'status');
     } finally {
       unmount();
     }
