@@ -24,6 +24,7 @@ import { parseIni } from '../config/configobj.js';
 import { acquireLockFile } from '../fs/lock-file.js';
 import { forgetLockOwner, leftByDeadCmf, recordLockOwner } from './index-lock-owner.js';
 import { CliStaging, commitExtras, gitInstalled, gitMissingError } from './cli-staging.js';
+import { editRepoConfig } from './config-file.js';
 import { readGlobalGitConfig, readGlobalGitUser } from './git-config.js';
 import { gitLayout, type GitLayout } from './git-dir.js';
 import { commitText, readHead, signature, updateRef } from './head-ref.js';
@@ -249,13 +250,20 @@ export class GitRepo {
     return join(this.layout.commondir, 'config');
   }
 
-  /** Adds remote `name`, or points it at `url` when it exists. Says which happened. */
+  /**
+   * Adds remote `name`, or points it at `url` when it exists. Says which happened. The config
+   * is replaced through `config.lock` (config-file.ts): on any failure it is as it was.
+   */
   async setRemote(name: string, url: string): Promise<'added' | 'updated' | 'unchanged'> {
     const existing = (await git.listRemotes(this.iso(true))).find((r) => r.remote === name);
     if (existing?.url === url) return 'unchanged';
+    const gitdir = this.layout.commondir;
     try {
-      await git.addRemote({ ...this.iso(true), remote: name, url, force: true });
+      await editRepoConfig(gitdir, (fs) =>
+        git.addRemote({ fs, dir: this.dir, gitdir, remote: name, url, force: true }),
+      );
     } catch (err) {
+      if (err instanceof CmfError) throw err;
       throw new OperationError(
         'GIT_REMOTE_FAILED',
         `Cannot set git remote ${name}: ${(err as Error).message}`,
