@@ -71,10 +71,12 @@ export interface InitResult {
 
 /**
  * `cmf init <type>`: checks every input first, then initialises git (when needed) and the
- * DVC skeleton, writes the remote (secrets to `.dvc/config.local`), sets `cmf_origin`, and
- * writes `.cmfconfig` last, since its presence is what marks the project as initialised.
- * Sections and keys that init does not own are kept. Each write is recorded first (InitUndo):
- * when a later one fails, the earlier ones are undone, so a failed init changes nothing.
+ * DVC skeleton, writes the remote (secrets to `.dvc/config.local`) and `.cmfconfig`, and
+ * sets `cmf_origin` last. Sections and keys that init does not own are kept. Each write is
+ * recorded first (InitUndo): when a later one fails, the earlier ones are undone, so a
+ * failed init changes nothing. Undoing a file init created needs no room, so on a full disk
+ * git's config, the one file of an existing repository init changes, is never rewritten:
+ * it is changed last, and whole or not at all.
  */
 export async function initProject(opts: InitOptions): Promise<InitResult> {
   const env = opts.env ?? process.env;
@@ -162,10 +164,7 @@ async function writeProject(
     branch = await GitRepo.defaultBranchName();
     undo.keepAbsentDir(join(root, '.git'));
     repo = await GitRepo.init(root, branch);
-  } else {
-    await undo.keepFile(repo.configFile);
   }
-  const cmfOrigin = await repo.setRemote(GIT_REMOTE, gitRemoteUrl);
 
   undo.keepAbsentDir(join(root, '.dvc'));
   for (const file of [paths.repo, join(root, '.dvc', '.gitignore'), join(root, '.dvcignore')]) {
@@ -236,6 +235,11 @@ async function writeProject(
     // Flags with a URL secret were refused above: any found now was in the file already.
     warnings.push(...keptUrlSecrets(doc, cmfConfigFileName(env)));
   });
+
+  // Last: setRemote replaces git's config whole or not at all (through config.lock), and no
+  // write after it can fail and need room to put the old one back (a fresh .git goes whole).
+  if (!initialized) await undo.keepFile(repo.configFile);
+  const cmfOrigin = await repo.setRemote(GIT_REMOTE, gitRemoteUrl);
 
   return {
     type: opts.type,

@@ -52,7 +52,7 @@ export async function acquireLockFile(
   let first = true;
   for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
     // Synchronous: on a busy machine each thread-pool round trip can wait for a core.
-    if (createLock(lock, content)) return;
+    if (createLockFile(lock, content)) return;
     if (opts.orphaned && breakIf(lock, opts.orphaned, BREAKER_STALE_MS)) continue;
     if (first && opts.abandonedMs !== undefined && opts.abandoned) {
       const age = ageOf(lock);
@@ -67,10 +67,11 @@ export async function acquireLockFile(
 
 /**
  * Creates `lock` exclusively holding `content`; false when it exists. A lock whose content
- * could not be written (a full disk) is removed again: it is ours, and left behind it would
- * block everyone until it goes stale.
+ * could not be written (a full disk: DISK_FULL naming `lock`) is removed again: it is ours,
+ * and left behind it would block everyone until it goes stale, or, for git's locks, until
+ * someone deletes it by hand.
  */
-function createLock(lock: string, content: string): boolean {
+export function createLockFile(lock: string, content = ''): boolean {
   let fd: number;
   try {
     fd = openSync(lock, 'wx');

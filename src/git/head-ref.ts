@@ -5,9 +5,10 @@
  * does not handle (a symbolic ref to a symbolic ref, a malformed HEAD); the caller then
  * leaves the commit to isomorphic-git.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { OperationError } from '../errors/index.js';
+import { createLockFile } from '../fs/lock-file.js';
 import { refFile, type GitLayout } from './git-dir.js';
 
 const OID = /^[0-9a-f]{40}$/;
@@ -61,10 +62,9 @@ export function updateRef(layout: GitLayout, ref: string, oid: string, expected?
   const path = refFile(layout, ref);
   const lock = `${path}.lock`;
   mkdirSync(dirname(path), { recursive: true });
-  try {
-    writeFileSync(lock, `${oid}\n`, { flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  // A lock we created but could not write (a full disk) is removed: left behind, it would stop
+  // every later commit, git's too, until deleted by hand.
+  if (!createLockFile(lock, `${oid}\n`)) {
     throw new OperationError('GIT_REF_LOCKED', `${lock} is held by another process`, {
       hint: 'Wait for the other git process to finish; if none is running, delete the lock file.',
     });

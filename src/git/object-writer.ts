@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { orNoSpace } from '../errors/index.js';
 import { tempName } from '../fs/atomic.js';
 import { encodePack, type PackObject } from './pack-file.js';
 import { compressObject } from './zlib-stored.js';
@@ -25,7 +26,8 @@ export function objectId(type: ObjectType, content: Uint8Array): string {
 
 /**
  * Writes `data` to `path` through a read-only temp file beside it (git's objects are 0444).
- * The directory is made only when missing: most fan-out directories exist already.
+ * The directory is made only when missing: most fan-out directories exist already. A full
+ * disk is DISK_FULL naming `path` (the failed write names no file, or the temp one).
  */
 function writeReadOnly(dir: string, path: string, data: Uint8Array): void {
   const tmp = join(dir, tempName());
@@ -40,7 +42,7 @@ function writeReadOnly(dir: string, path: string, data: Uint8Array): void {
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    throw orNoSpace(err, path);
   }
 }
 

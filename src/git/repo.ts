@@ -10,11 +10,21 @@ import fs, {
 import { writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import git from 'isomorphic-git';
-import { CmfError, ConfigError, NotFoundError, OperationError } from '../errors/index.js';
+import {
+  CmfError,
+  ConfigError,
+  NotFoundError,
+  OperationError,
+  isNoSpaceError,
+  noSpaceError,
+  orNoSpace,
+  writtenPath,
+} from '../errors/index.js';
 import { parseIni } from '../config/configobj.js';
 import { acquireLockFile } from '../fs/lock-file.js';
 import { forgetLockOwner, leftByDeadCmf, recordLockOwner } from './index-lock-owner.js';
 import { CliStaging, commitExtras, gitInstalled, gitMissingError } from './cli-staging.js';
+import { editRepoConfig } from './config-file.js';
 import { readGlobalGitConfig, readGlobalGitUser } from './git-config.js';
 import { gitLayout, type GitLayout } from './git-dir.js';
 import { commitText, readHead, signature, updateRef } from './head-ref.js';
@@ -180,6 +190,7 @@ export class GitRepo {
         );
       }
     } catch (err) {
+      if (isNoSpaceError(err)) throw noSpaceError(writtenPath(err) ?? gitdir, err);
       throw new OperationError(
         'GIT_INIT_FAILED',
         `git init failed in ${abs}: ${(err as Error).message}`,
@@ -239,13 +250,20 @@ export class GitRepo {
     return join(this.layout.commondir, 'config');
   }
 
-  /** Adds remote `name`, or points it at `url` when it exists. Says which happened. */
+  /**
+   * Adds remote `name`, or points it at `url` when it exists. Says which happened. The config
+   * is replaced through `config.lock` (config-file.ts): on any failure it is as it was.
+   */
   async setRemote(name: string, url: string): Promise<'added' | 'updated' | 'unchanged'> {
     const existing = (await git.listRemotes(this.iso(true))).find((r) => r.remote === name);
     if (existing?.url === url) return 'unchanged';
+    const gitdir = this.layout.commondir;
     try {
-      await git.addRemote({ ...this.iso(true), remote: name, url, force: true });
+      await editRepoConfig(gitdir, (fs) =>
+        git.addRemote({ fs, dir: this.dir, gitdir, remote: name, url, force: true }),
+      );
     } catch (err) {
+      if (err instanceof CmfError) throw err;
       throw new OperationError(
         'GIT_REMOTE_FAILED',
         `Cannot set git remote ${name}: ${(err as Error).message}`,
@@ -276,6 +294,7 @@ export class GitRepo {
       if ('viaGit' in outcome) await this.cli(outcome.viaGit).add(filepaths);
     } catch (err) {
       if (err instanceof CmfError) throw err;
+      if (isNoSpaceError(err)) throw this.noSpace(err);
       throw new OperationError('GIT_ADD_FAILED', `git add failed: ${(err as Error).message}`, {
         cause: err,
         hint: 'Check that the files exist inside the repository.',
@@ -404,7 +423,11 @@ export class GitRepo {
   /** Writes the index into the lock file and renames it into place, as git does. */
   private saveIndex(index: GitIndexFile, lock: IndexLock): void {
     const path = join(this.gitdir, 'index');
-    writeFileSync(lock.path, serializeIndex(index));
+    try {
+      writeFileSync(lock.path, serializeIndex(index));
+    } catch (err) {
+      throw orNoSpace(err, path);
+    }
     renameSync(lock.path, path);
     lock.consumed = true;
     // At once: an index.lock git makes next may get the same inode number.
@@ -490,11 +513,17 @@ export class GitRepo {
       return await this.cli(outcome.viaGit).commit(message, author);
     } catch (err) {
       if (err instanceof CmfError) throw err;
+      if (isNoSpaceError(err)) throw this.noSpace(err);
       throw new OperationError('GIT_COMMIT_FAILED', `git commit failed: ${describeGitError(err)}`, {
         cause: err,
         hint: 'Fix what the message says (resolve and git add unmerged files, for one), then call finalize() again; the .dvc files stay staged.',
       });
     }
+  }
+
+  /** A write into the repository that found no room: DISK_FULL naming it (else the git dir). */
+  private noSpace(err: NodeJS.ErrnoException): OperationError {
+    return noSpaceError(writtenPath(err) ?? this.gitdir, err);
   }
 
   private isoCommit(message: string, author: { name: string; email: string }): Promise<string> {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Whether this process may mount file systems (tests that need one skip otherwise). */
@@ -47,4 +47,38 @@ export function fillInodes(dir: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
   }
+}
+
+/** After {@link fill}: gives `pages` 4 KiB pages of the filler back (tmpfs allocates whole pages). */
+export function leave(dir: string, pages: number, name = 'filler'): void {
+  const filler = join(dir, name);
+  truncateSync(filler, Math.max(0, statSync(filler).size - pages * 4096));
+}
+
+/**
+ * Runs `step` on the file system of `dir` filled up but for 0 pages, `triesPerSize` times,
+ * then 1 page, 2, … until it succeeds (giving the space back after each try); `check` judges
+ * each failure. For steps whose failed tries may leave what later ones need not write again
+ * (content-addressed objects), several tries per size let each get one step further.
+ */
+export async function withGrowingSpace<T>(
+  dir: string,
+  step: () => Promise<T>,
+  check: (err: unknown) => void,
+  triesPerSize = 1,
+): Promise<{ result: T; failures: unknown[] }> {
+  const failures: unknown[] = [];
+  for (let i = 0; i < 40 * triesPerSize; i++) {
+    fill(dir);
+    leave(dir, Math.floor(i / triesPerSize));
+    try {
+      return { result: await step(), failures };
+    } catch (err) {
+      check(err);
+      failures.push(err);
+    } finally {
+      unfill(dir);
+    }
+  }
+  throw new Error('the step never succeeded');
 }

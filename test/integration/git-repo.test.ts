@@ -1,8 +1,9 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../src/errors/index.js';
 import { GitRepo } from '../../src/git/index.js';
+import { failure } from '../helpers/failure.js';
 import { gitCli, newRepo } from '../helpers/git-cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -48,6 +49,32 @@ describe('GitRepo (isomorphic-git, checked with the git CLI)', () => {
     gitCli(dir, 'remote', 'add', 'cmf_origin', 'ssh://git@example.org/b.git');
     expect(await repo.remoteUrl('cmf_origin')).toBe('ssh://git@example.org/b.git');
     expect(await repo.remoteUrl()).toMatch(/example\.org/);
+  });
+
+  it('setRemote replaces .git/config through config.lock, as git does, keeping its mode', async () => {
+    const dir = await newRepo();
+    const config = join(dir, '.git', 'config');
+    await chmod(config, 0o600);
+    const repo = await GitRepo.find(dir);
+    // Another writer's lock: refused, and left alone.
+    await writeFile(`${config}.lock`, '');
+    const before = await readFile(config);
+    const err = await failure(repo.setRemote('cmf_origin', 'https://example.org/a.git'));
+    expect(err).toMatchObject({ code: 'GIT_CONFIG_LOCKED', exitCode: 1 });
+    expect(await readFile(config)).toEqual(before);
+    await rm(`${config}.lock`);
+
+    expect(await repo.setRemote('cmf_origin', 'https://example.org/a.git')).toBe('added');
+    expect(await repo.setRemote('cmf_origin', 'https://example.org/b.git')).toBe('updated');
+    expect(gitCli(dir, 'config', '--get', 'remote.cmf_origin.url')).toBe(
+      'https://example.org/b.git',
+    );
+    expect(gitCli(dir, 'config', '--get', 'remote.cmf_origin.fetch')).toBe(
+      '+refs/heads/*:refs/remotes/cmf_origin/*',
+    );
+    expect(gitCli(dir, 'config', '--get', 'user.name')).toBe('Test User');
+    expect((await stat(config)).mode & 0o777).toBe(0o600);
+    expect(await readdir(join(dir, '.git'))).not.toContain('config.lock');
   });
 
   it("lastCommitOf names the commit the first line of 'git log <path>' names", async () => {

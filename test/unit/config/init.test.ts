@@ -1,11 +1,19 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, existsSync, writeFileSync, statSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  existsSync,
+  writeFileSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { initProject, type InitOptions } from '../../../src/config/init.js';
 import { ConfigError, OperationError, UsageError } from '../../../src/errors/index.js';
-import { fill, mountSmallTmpfs, unfill } from '../../helpers/full-fs.js';
+import { fill, mountSmallTmpfs, unfill, withGrowingSpace } from '../../helpers/full-fs.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const GIT_URL = 'https://github.com/example/project.git';
@@ -541,6 +549,65 @@ describe('cmf init: re-running and existing repositories', () => {
       expect(readdirSync(full).sort()).toEqual(['.cmfconfig', '.cmfconfig.bak']);
       expect(read(full, '.cmfconfig')).toBe('garbage\n');
       expect(readdirSync(dir)).toEqual(['full']);
+    } finally {
+      unmount();
+    }
+  });
+
+  it('(root) an existing repository on a full disk keeps its git config byte for byte, and a retry sets cmf_origin', async (ctx) => {
+    const { dir: outer, home } = await setup();
+    const mount = join(outer, 'full');
+    const unmount = mountSmallTmpfs(mount);
+    if (!unmount) return ctx.skip();
+    try {
+      const dir = join(mount, 'project');
+      mkdirSync(dir);
+      git(dir, 'init', '-q', '-b', 'main');
+      const config = join(dir, '.git', 'config');
+      // Over a page: written in place, a full disk cut it at 4096 bytes.
+      const aliases = Array.from({ length: 200 }, (_, i) => `\ta${i} = log --oneline -${i}\n`);
+      appendFileSync(config, `[alias]\n${aliases.join('')}`);
+      const before = readFileSync(config);
+      expect(before.length).toBeGreaterThan(4096);
+      const { failures } = await withGrowingSpace(
+        mount,
+        () => init(dir, home, { type: 'local', path: '/srv/store' }),
+        (err) => {
+          expect(err).toMatchObject({ code: 'DISK_FULL', hint: /Init changed nothing\.$/ });
+          expect(readFileSync(config)).toEqual(before);
+          expect(readdirSync(dir)).toEqual(['.git']);
+          expect(readdirSync(join(dir, '.git'))).not.toContain('config.lock');
+        },
+      );
+      // The last failure was git's config, with everything else written (and undone).
+      expect((failures.at(-1) as OperationError).data?.path).toBe(config);
+      expect(git(dir, 'config', '--get', 'remote.cmf_origin.url')).toBe(GIT_URL);
+      expect(git(dir, 'config', '--get', 'alias.a199')).toBe('log --oneline -199');
+    } finally {
+      unmount();
+    }
+  });
+
+  it('(root) in a plain directory on a full disk: DISK_FULL (not GIT_INIT_FAILED), no .git left, and a retry initialises', async (ctx) => {
+    const { dir: outer, home } = await setup();
+    const mount = join(outer, 'full');
+    const unmount = mountSmallTmpfs(mount);
+    if (!unmount) return ctx.skip();
+    try {
+      const dir = join(mount, 'project');
+      mkdirSync(dir);
+      const { failures } = await withGrowingSpace(
+        mount,
+        () => init(dir, home, { type: 'local', path: '/srv/store' }),
+        (err) => {
+          expect(err).toMatchObject({ code: 'DISK_FULL', hint: /Init changed nothing\.$/ });
+          expect((err as OperationError).data?.path).toMatch(new RegExp(`^${dir}/`));
+          expect(readdirSync(dir)).toEqual([]);
+        },
+      );
+      expect(failures.length).toBeGreaterThan(0);
+      expect(git(dir, 'config', '--get', 'remote.cmf_origin.url')).toBe(GIT_URL);
+      git(dir, 'status');
     } finally {
       unmount();
     }
