@@ -76,6 +76,7 @@ import { writeEnvironment, type EnvironmentSnapshot } from './environment.js';
 import { readTable, writeTable, type Row } from './parquet.js';
 import { openProject, recordedPath, type Project } from './project.js';
 import { commandString, scriptName } from './script.js';
+import { forLibrary } from './library-errors.js';
 import { GitStager } from './staging.js';
 import { TypeRegistry } from './types.js';
 import { pipelineUrl } from './url.js';
@@ -160,11 +161,19 @@ export class Cmf implements DataSliceHost {
   readonly store: MlmdStore;
   private readonly project: Project;
   readonly pipeline: MlmdContext;
+  /** Whether Cmf.open was given `filepath` (see forLibrary). */
+  private readonly filepathGiven: boolean;
 
-  private constructor(store: MlmdStore, project: Project, pipeline: MlmdContext) {
+  private constructor(
+    store: MlmdStore,
+    project: Project,
+    pipeline: MlmdContext,
+    filepathGiven: boolean,
+  ) {
     this.store = store;
     this.project = project;
     this.pipeline = pipeline;
+    this.filepathGiven = filepathGiven;
     this.types = new TypeRegistry(store);
     this.stager = new GitStager(project.git);
     const { paths, pids } = this.stager.adopted;
@@ -197,6 +206,14 @@ export class Cmf implements DataSliceHost {
    * cmflib it never switches your git branch or changes the working directory.
    */
   static async open(opts: CmfOptions = {}): Promise<Cmf> {
+    try {
+      return await Cmf.openNow(opts);
+    } catch (err) {
+      throw forLibrary(err, opts.filepath !== undefined);
+    }
+  }
+
+  private static async openNow(opts: CmfOptions): Promise<Cmf> {
     checkOpenOptions(opts);
     if (opts.graph) {
       throw new UsageError(
@@ -223,7 +240,7 @@ export class Cmf implements DataSliceHost {
         properties: { Pipeline: pipelineName },
         customProperties: custom,
       }).value;
-      return new Cmf(store, project, pipeline);
+      return new Cmf(store, project, pipeline, opts.filepath !== undefined);
     } catch (err) {
       store?.close();
       project.state.close();
@@ -254,12 +271,19 @@ export class Cmf implements DataSliceHost {
     }
   }
 
-  /** Runs calls one at a time, so concurrent calls on one instance see a consistent stage/execution. */
+  /**
+   * Runs calls one at a time, so concurrent calls on one instance see a consistent
+   * stage/execution. Their errors are worded for the library (forLibrary).
+   */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(() => {
-      this.checkOpen();
-      return fn();
-    });
+    const run = this.queue
+      .then(() => {
+        this.checkOpen();
+        return fn();
+      })
+      .catch((err: unknown) => {
+        throw forLibrary(err, this.filepathGiven);
+      });
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -754,16 +778,20 @@ export class Cmf implements DataSliceHost {
 
   /** Stages pending `.dvc` files and closes the MLMD file. Idempotent. */
   close(): Promise<void> {
-    const run = this.queue.then(async () => {
-      if (this.closed) return;
-      try {
-        await this.stager.flush();
-      } finally {
-        this.closed = true;
-        this.store.close();
-        this.project.state.close();
-      }
-    });
+    const run = this.queue
+      .then(async () => {
+        if (this.closed) return;
+        try {
+          await this.stager.flush();
+        } finally {
+          this.closed = true;
+          this.store.close();
+          this.project.state.close();
+        }
+      })
+      .catch((err: unknown) => {
+        throw forLibrary(err, this.filepathGiven);
+      });
     this.queue = run.catch(() => undefined);
     return run;
   }

@@ -24,6 +24,7 @@ import { orNoSpace } from '../errors/index.js';
 import { tempPathBeside } from '../fs/atomic.js';
 import { readSmallFile } from '../fs/small-read.js';
 import { CACHE_OBJECT_MODE, type LocalCache } from './cache.js';
+import { orReadDenied } from './file-hash.js';
 import { stateEntry, type HashState, type StateEntry } from './state.js';
 
 /** Files up to this size take this path (read whole into memory). */
@@ -74,7 +75,12 @@ export class SmallFileAdder {
       return { md5: known, size, isexec, added: false };
     }
     // The stat that keys the state entry is taken on the descriptor that is read.
-    const fd = openSync(path, 'r');
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (err) {
+      throw orReadDenied(err, path);
+    }
     let bytes: Buffer;
     let now: BigIntStats;
     try {

@@ -6,7 +6,15 @@
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { CmfError, isNoSpaceError, orNoSpace, toCmfError, withHint } from '../errors/index.js';
+import { accessError, isAccessError } from '../errors/access.js';
+import {
+  CmfError,
+  isNoSpaceError,
+  orNoSpace,
+  toCmfError,
+  withHint,
+  writtenPath,
+} from '../errors/index.js';
 import { tempPathBeside } from '../fs/atomic.js';
 import { mapLimit } from '../util/map-limit.js';
 import type { AddResult } from './add.js';
@@ -101,17 +109,29 @@ function writeNewDvcFile(path: string, text: string): void {
 }
 
 /**
- * An add's error, with a full DVC cache said to be one: its hint then tells how to move the
- * cache too. Other errors are returned unchanged.
+ * An add's error as one a user can act on: a write refused (no permission, a read-only file
+ * system) or a full disk names what could not be written; when that is in the DVC cache, the
+ * hint tells how to move the cache too. Other errors are returned unchanged.
  */
 export function addError(err: unknown, cache: LocalCache): unknown {
+  const root = resolve(cache.root);
+  const inCache = (path: unknown): boolean =>
+    typeof path === 'string' && `${resolve(path)}/`.startsWith(`${root}/`);
+  const moveCache = (where: string): string =>
+    `move the cache to ${where} (set \`cache.dir\` in .dvc/config, as \`dvc cache dir <dir>\` does)`;
+  if (isAccessError(err)) {
+    const path = writtenPath(err);
+    return accessError(
+      path,
+      err,
+      inCache(path) ? moveCache('a directory you may write') : undefined,
+    );
+  }
   const typed = isNoSpaceError(err) ? toCmfError(err) : err;
   if (!(typed instanceof CmfError) || typed.code !== 'DISK_FULL') return err;
-  const path = typed.data?.path;
-  const root = resolve(cache.root);
-  if (typeof path !== 'string' || !`${resolve(path)}/`.startsWith(`${root}/`)) return typed;
+  if (!inCache(typed.data?.path)) return typed;
   return withHint(
     typed,
-    `Free space on the file system of the DVC cache ${root} (\`df -h ${root}\` shows how full it is), or move the cache to a file system with room (set \`cache.dir\` in .dvc/config, as \`dvc cache dir <dir>\` does), then run the call again.`,
+    `Free space on the file system of the DVC cache ${root} (\`df -h ${root}\` shows how full it is), or ${moveCache('a file system with room')}, then run the call again.`,
   );
 }

@@ -52,6 +52,16 @@ export function fsErrorToCmf(err: unknown, path: string): CmfError {
   return new OperationError('READ_FAILED', `Cannot read ${path}: ${msg}`, { data, cause: err });
 }
 
+/**
+ * `err` as {@link fsErrorToCmf}'s `PERMISSION_DENIED` ("Cannot read") when it refused a read
+ * of `path`, else unchanged: said before a caller's mapping of refused writes could take a
+ * refused open for reading as one.
+ */
+export function orReadDenied(err: unknown, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EACCES' || code === 'EPERM' ? fsErrorToCmf(err, path) : err;
+}
+
 async function readFull(fh: FileHandle, buf: Buffer, position: number): Promise<number> {
   let filled = 0;
   while (filled < buf.length) {

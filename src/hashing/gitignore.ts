@@ -1,10 +1,12 @@
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { orAccessError } from '../errors/access.js';
 import { OperationError, UsageError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { withLockFile } from '../fs/lock-file.js';
 import { readRegularFile } from '../fs/regular-file.js';
 import { BOM, lineEnding } from '../util/line-ends.js';
+import { orReadDenied } from './file-hash.js';
 
 /**
  * `.gitignore` entries for tracked outputs, written the way DVC (scmrepo `Git.ignore`) writes
@@ -71,7 +73,7 @@ async function readIfExists(path: string): Promise<{ text: string; mode: number 
     return { text, mode: st.mode & 0o7777 };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    throw orReadDenied(err, path);
   }
 }
 
@@ -84,7 +86,9 @@ const LOCK_STALE_MS = 10_000;
  * exclusively, as git locks its own files): processes logging files of one directory at
  * the same time would otherwise each rename their own version over the others', losing
  * lines, and the data files those lines hid would show up untracked. The lock is held for
- * a read and a rename; one left by a killed process is removed after 10 s.
+ * a read and a rename; one left by a killed process is removed after 10 s. A refused write
+ * (of the lock, or of the temp file renamed over the `.gitignore`) names the `.gitignore`, not
+ * the lock or temp file it was.
  */
 function withGitignoreLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
   const lock = `${path}.lock`;
@@ -104,7 +108,9 @@ function withGitignoreLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
         ),
     },
     fn,
-  );
+  ).catch((err: unknown) => {
+    throw orAccessError(err, path);
+  });
 }
 
 /**

@@ -2,7 +2,6 @@ import {
   chmodSync,
   constants,
   existsSync,
-  mkdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -11,9 +10,11 @@ import {
 import { chmod, copyFile, link, rename, symlink, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { tempPathBeside, trackTemp, untrackTemp } from '../fs/atomic.js';
+import { mkdirpSync } from '../fs/mkdirp.js';
 import { sweepStaleTemps } from '../fs/stale-temps.js';
 import { readSmallFile } from '../fs/small-read.js';
-import { isNoSpaceError, noSpaceError, OperationError, UsageError } from '../errors/index.js';
+import { accessError, isAccessError, orAccessError } from '../errors/access.js';
+import { isNoSpaceError, noSpaceError, UsageError } from '../errors/index.js';
 
 /**
  * Placing cache objects in the workspace with DVC's link types (spec/formats.md A3).
@@ -160,7 +161,14 @@ export class Linker {
   /** Creates `dir` unless done before; true if it was (re)checked now. */
   private ensureDir(dir: string): boolean {
     if (this.madeDirs.has(dir)) return false;
-    mkdirSync(dir, { recursive: true });
+    try {
+      // Not Node's recursive mkdir: it says ENOENT where a read-only file system refuses.
+      mkdirpSync(dir);
+    } catch (err) {
+      // Named as the directory that could not be made; EEXIST and ENOTDIR stay raw (the
+      // caller names the file in the way).
+      throw orAccessError(err);
+    }
     this.madeDirs.add(dir);
     // Once per directory a checkout writes into: temp files a killed checkout left here go.
     sweepStaleTemps(dir);
@@ -236,19 +244,5 @@ export class Linker {
  */
 function placeError(err: unknown, dest: string): unknown {
   if (isNoSpaceError(err)) return noSpaceError(dest, err);
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') return err;
-  const dir = dirname(dest);
-  return new OperationError(
-    'PERMISSION_DENIED',
-    `Cannot write ${dest}: ${code === 'EROFS' ? 'its file system is read-only' : 'permission denied'} (${code})`,
-    {
-      hint:
-        code === 'EROFS'
-          ? `Pull where the file system is writable (mount ${dir} read-write), then run the command again.`
-          : `Make ${dir} writable for you (\`ls -ld ${dir}\` shows its owner and mode), then run the command again.`,
-      data: { path: dest, errno: code },
-      cause: err,
-    },
-  );
+  return isAccessError(err) ? accessError(dest, err) : err;
 }

@@ -5,7 +5,9 @@
  */
 import { statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
+import { isAccessErrno, refusal, writeAccessAdvice } from '../errors/access.js';
 import { fileKind } from '../fs/file-kind.js';
+import { probeCreate, probeOpen } from '../fs/probe-write.js';
 import {
   CmfError,
   IntegrityError,
@@ -93,16 +95,72 @@ export type MlmdFileProblem =
   | 'empty';
 
 const FILE_PROBLEM = Symbol('mlmdFileProblem');
+const FILE_ADVICE = Symbol('mlmdFileAdvice');
 
-function withProblem<T extends CmfError>(err: T, problem: MlmdFileProblem): T {
+type WithProblem = CmfError & { [FILE_PROBLEM]?: MlmdFileProblem; [FILE_ADVICE]?: string };
+
+/** Tags `err` with its problem, and the part of its hint any caller can use (`advice`). */
+function withProblem<T extends CmfError>(err: T, problem: MlmdFileProblem, advice?: string): T {
   Object.defineProperty(err, FILE_PROBLEM, { value: problem });
+  if (advice !== undefined) Object.defineProperty(err, FILE_ADVICE, { value: advice });
   return err;
 }
 
 /** The problem an error about a chosen MLMD file names; undefined for any other error. */
 export function mlmdFileProblem(err: unknown): MlmdFileProblem | undefined {
   if (!(err instanceof CmfError)) return undefined;
-  return (err as CmfError & { [FILE_PROBLEM]?: MlmdFileProblem })[FILE_PROBLEM];
+  return (err as WithProblem)[FILE_PROBLEM];
+}
+
+/**
+ * For a `not-writable` or `disk-full` error: what to fix about the file where it is (the
+ * hint's first part, without a full stop), which any caller can use; its hint goes on to
+ * offer another file given with -f/--file_name, which a caller that takes the path from
+ * elsewhere words its own way.
+ */
+export function mlmdFileAdvice(err: unknown): string | undefined {
+  if (!(err instanceof CmfError)) return undefined;
+  return (err as WithProblem)[FILE_ADVICE];
+}
+
+/** What a CLI user can do instead of fixing the file where it is. */
+const ANOTHER_FILE = 'give another MLMD file with -f/--file_name.';
+
+/** Why SQLite could not open or write the MLMD file `path`, as found by trying. */
+interface WriteRefusal {
+  errno: string;
+  /** What was refused and why, in words ("SQLite cannot create it in <dir>: …"). */
+  what: string;
+  /** What to change (see writeAccessAdvice). */
+  advice: string;
+}
+
+/**
+ * Finds out why SQLite cannot open or write `path`: the file cannot be read, its directory
+ * takes no new file (SQLite creates the file there, and a journal beside it for every write),
+ * or the file cannot be opened for writing. Undefined when none of these is refused (for want of
+ * permission, an immutable flag or a read-only mount), or the directory is missing.
+ */
+function writeRefusal(path: string): WriteRefusal | undefined {
+  const dir = dirname(path);
+  const exists = statSync(path, { throwIfNoEntry: false }) !== undefined;
+  const refused = (errno: string | undefined, what: string, target: string) =>
+    isAccessErrno(errno)
+      ? {
+          errno,
+          what: `${what}: ${refusal(errno)} (${errno})`,
+          advice: writeAccessAdvice(target, errno),
+        }
+      : undefined;
+  return (
+    (exists ? refused(probeOpen(path, 'r'), 'it cannot be read', path) : undefined) ??
+    refused(
+      probeCreate(dir),
+      `SQLite cannot create ${exists ? 'its journal' : 'it'} in ${dir}`,
+      dir,
+    ) ??
+    (exists ? refused(probeOpen(path, 'r+'), 'it cannot be opened for writing', path) : undefined)
+  );
 }
 
 // `cmf metadata pull` merges into the file it is given, so a damaged one must be moved aside.
@@ -230,6 +288,22 @@ export function fileNotFoundError(path: string): NotFoundError {
 export function cantOpenError(path: string, cause: unknown): CmfError {
   const stats = statSync(path, { throwIfNoEntry: false });
   if (stats && !stats.isFile()) return notRegularFileError(path, stats, cause);
+  const refused = writeRefusal(path);
+  if (refused) {
+    return withProblem(
+      new OperationError(
+        MlmdErrorCode.cantOpen,
+        `Cannot open MLMD file ${path}: ${refused.what}.`,
+        {
+          cause,
+          hint: `${refused.advice}; or ${ANOTHER_FILE}`,
+          data: { path, errno: refused.errno },
+        },
+      ),
+      'not-writable',
+      refused.advice,
+    );
+  }
   return new OperationError(MlmdErrorCode.cantOpen, `Cannot open MLMD file ${path}.`, {
     cause,
     hint: 'Check that its directory exists and that you may read (and write) it.',
@@ -279,19 +353,27 @@ export function readonlyError(path: string, cause?: unknown): UsageError {
   });
 }
 
-/** SQLite could not write a store opened for writing (SQLITE_READONLY). */
+/**
+ * SQLite could not write a store opened for writing (SQLITE_READONLY): the message says why
+ * when trying finds out (a read-only mount, no permission on the file or its directory).
+ */
 export function notWritableError(path: string, cause?: unknown): OperationError {
+  const refused = writeRefusal(path);
+  const advice =
+    refused?.advice ??
+    `Check that you may write ${path} and its directory ${dirname(path)} (SQLite writes a journal file beside it), and that the file system is not mounted read-only`;
   return withProblem(
     new OperationError(
       MlmdErrorCode.readonly,
-      `MLMD file ${path} cannot be written: the file or its directory is not writable, or the file system is read-only.`,
+      `MLMD file ${path} cannot be written: ${refused?.what ?? 'the file or its directory is not writable, or the file system is read-only'}.`,
       {
         cause,
-        hint: `Check that you may write ${path} and its directory ${dirname(path)} (SQLite writes a journal file beside it), and that the file system is not mounted read-only; or give another MLMD file with -f/--file_name.`,
-        data: { path },
+        hint: `${advice}; or ${ANOTHER_FILE}`,
+        data: { path, ...(refused ? { errno: refused.errno } : {}) },
       },
     ),
     'not-writable',
+    advice,
   );
 }
 
@@ -320,17 +402,19 @@ export function unfinishedWriteError(path: string, cause?: unknown): OperationEr
  */
 export function diskFullError(path: string, cause?: unknown): OperationError {
   const dir = dirname(path);
+  const advice = `Free space on the file system holding ${dir} (\`df -h ${dir}\` shows how full it is; SQLite also needs room for a journal file beside ${path})`;
   return withProblem(
     new OperationError(
       MlmdErrorCode.diskFull,
       `MLMD file ${path} cannot be written: no space left on its file system; the write was rolled back.`,
       {
         cause,
-        hint: `Free space on the file system holding ${dir} (\`df -h ${dir}\` shows how full it is; SQLite also needs room for a journal file beside ${path}), or move the MLMD file to a file system with room and give its new path with -f/--file_name.`,
+        hint: `${advice}, or move the MLMD file to a file system with room and give its new path with -f/--file_name.`,
         data: { path },
       },
     ),
     'disk-full',
+    advice,
   );
 }
 

@@ -66,6 +66,7 @@ export {
   GIVEN_PATH_HINT,
   MlmdErrorCode,
   MlmdFileError,
+  mlmdFileAdvice,
   mlmdFileProblem,
   type MlmdFileProblem,
 } from './errors.js';

@@ -579,5 +579,31 @@ describe.skipIf(process.getuid?.() !== 0)(
         expect(err.data.result).toMatchObject({ downloaded: 0, failed: [] });
       });
     });
+
+    it('a work tree on a read-only file system: a directory artifact says EROFS and names the directory, as a file artifact says EROFS, not ENOENT', async () => {
+      await cmf(['artifact', 'push', '-p', 'Test-env'], project);
+      const dst = clone();
+      const artifacts = join(dst, 'artifacts');
+      await mounted(['--bind', '-o', 'ro', artifacts], artifacts, async () => {
+        const r = await cmf(['artifact', 'pull', '-p', 'Test-env', '--json'], dst);
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr).not.toContain('ENOENT');
+        const failed = JSON.parse(r.stderr).error.data.result.failed as Array<{
+          artifacts: string[];
+          code: string;
+          message: string;
+        }>;
+        const of = (name: string) =>
+          failed.find((f) => f.artifacts.some((a) => a.startsWith(name)));
+        expect(of('artifacts/images')).toMatchObject({
+          code: 'PERMISSION_DENIED',
+          message: `artifacts/images was not checked out: Cannot create directory ${join(artifacts, 'images')}: its file system is read-only (EROFS)`,
+        });
+        expect(of('artifacts/data.xml.gz')).toMatchObject({
+          code: 'PERMISSION_DENIED',
+          message: `artifacts/data.xml.gz was not checked out: Cannot write ${join(artifacts, 'data.xml.gz')}: its file system is read-only (EROFS)`,
+        });
+      });
+    });
   },
 );

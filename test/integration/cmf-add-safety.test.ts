@@ -251,6 +251,9 @@ describe('a logging call whose MLMD write fails', () => {
       const err = await failure(call());
       expect(err).toMatchObject({ code: 'MLMD_DISK_FULL', exitCode: 1 });
       expect(err.hint).toMatch(/Free space on the file system holding/);
+      // Worded for the library: its option is `filepath`, not the CLI's -f.
+      expect(err.hint).toContain("open it there (Cmf.open's `filepath` option)");
+      expect(err.hint).not.toContain('-f/--file_name');
     }
     await cmf.close();
     expect(readFileSync(join(p.dir, 'mlmd')).equals(mlmdBefore)).toBe(true);
@@ -297,6 +300,8 @@ describe('a logging call whose MLMD write fails', () => {
       fill(full);
       const err = await failure(Cmf.open({ cwd: p.dir, pipelineName: 'P', filepath: 'full/mlmd' }));
       expect(err).toMatchObject({ code: 'MLMD_DISK_FULL', exitCode: 1 });
+      expect(err.hint).toContain("Cmf.open's `filepath` option");
+      expect(err.hint).not.toContain('-f/--file_name');
       expect(readdirSync(full)).toEqual(['filler']);
     } finally {
       unmount();

@@ -150,7 +150,7 @@ describe('Linker', () => {
 });
 
 describe.skipIf(!canMount)('Linker on a file system that refuses the write (root: mounts)', () => {
-  it('read-only or full: the error names the file placed, not its temp file, with a hint', async () => {
+  it('read-only or full: the error names the file placed (not its temp file) or the directory it could not make, with a hint', async () => {
     const ws = join(dir, 'ws');
     const unmount = mountSmallTmpfs(ws);
     if (!unmount) return;
@@ -170,6 +170,18 @@ describe.skipIf(!canMount)('Linker on a file system that refuses the write (root
       );
       expect((ro as OperationError).hint).toContain(join(ws, 'sub'));
       expect(await readdir(join(ws, 'sub'))).toEqual([]);
+      // A directory to make (a directory artifact's): its true errno, not the ENOENT Node's
+      // recursive mkdir reports, naming the directory.
+      const made = join(ws, 'dir', 'deep');
+      const mk = await new Linker(['copy'])
+        .place(obj, join(made, 'a.txt'), { size: 8 })
+        .catch((e) => e);
+      expect(mk).toMatchObject({
+        code: 'PERMISSION_DENIED',
+        message: `Cannot create directory ${join(ws, 'dir')}: its file system is read-only (EROFS)`,
+        data: { path: join(ws, 'dir'), errno: 'EROFS' },
+      });
+      expect((mk as OperationError).hint).toContain(`The file system holding ${ws}`);
     } finally {
       unmount();
     }

@@ -7,6 +7,7 @@ import { CmfError } from '../../../src/errors/index.js';
 import { ServerClient } from '../../../src/server/client.js';
 import { pullMetadata, pullTarget } from '../../../src/server/metadata-pull.js';
 import { failure } from '../../helpers/failure.js';
+import { makeImmutable, mountReadOnly } from '../../helpers/refused-fs.js';
 import { MlmdSql } from '../../helpers/mlmd-sql.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -164,6 +165,45 @@ describe('pullMetadata', () => {
     await expect(
       pullMetadata({ client, cwd, mlmdPath: 'no/such/mlmd', pipeline: 'P' }),
     ).rejects.toMatchObject({ code: 'DIRECTORY_NOT_FOUND', exitCode: 3 });
+  });
+
+  it('(root) into a directory SQLite cannot create files in: says why (EROFS, EPERM), not only "cannot open"', async (ctx) => {
+    const client = await answering(JSON.stringify(oneExecution('P', 'u-1')));
+    const ro = join(await tempDir('cmf-pull-'), 'ro');
+    const unmount = mountReadOnly(ro);
+    if (!unmount) return ctx.skip();
+    try {
+      const err = await failure(pullMetadata({ client, cwd: ro, pipeline: 'P' }));
+      expect(err).toMatchObject({ code: 'MLMD_CANT_OPEN', exitCode: 1, data: { errno: 'EROFS' } });
+      expect(err.message).toBe(
+        `Cannot open MLMD file ${join(ro, 'mlmd')}: SQLite cannot create it in ${ro}: its file system is read-only (EROFS).`,
+      );
+      expect(err.hint).toBe(
+        `The file system holding ${ro} is mounted read-only: remount it read-write; or give another MLMD file with -f/--file_name.`,
+      );
+    } finally {
+      unmount();
+    }
+
+    // An existing store in a directory with the immutable flag: SQLite opens it, but cannot
+    // create the journal of the merge's write.
+    const cwd = await tempDir('cmf-pull-');
+    const first = await answering(JSON.stringify(oneExecution('P', 'u-0')));
+    await pullMetadata({ client: first, cwd, pipeline: 'P' });
+    const before = readFileSync(join(cwd, 'mlmd'));
+    const undo = makeImmutable(cwd);
+    if (!undo) return ctx.skip();
+    try {
+      const err = await failure(pullMetadata({ client, cwd, pipeline: 'P' }));
+      expect(err).toMatchObject({ code: 'MLMD_CANT_OPEN', data: { errno: 'EPERM' } });
+      expect(err.message).toContain(
+        `MLMD file ${join(cwd, 'mlmd')}: SQLite cannot create its journal in ${cwd}: operation not permitted (EPERM).`,
+      );
+      expect(err.hint).toContain(`lsattr -d ${cwd}`);
+    } finally {
+      undo();
+    }
+    expect(readFileSync(join(cwd, 'mlmd')).equals(before)).toBe(true);
   });
 
   it('without -f targets the mlmd the read commands open: from a sub-directory, the project root', async () => {
