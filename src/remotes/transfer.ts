@@ -1,18 +1,7 @@
-import {
-  chmodSync,
-  closeSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { chmod, rename, rm } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
-import { userInfo } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import {
   CmfError,
   IntegrityError,
@@ -22,7 +11,9 @@ import {
   noSpaceError,
   toCmfError,
 } from '../errors/index.js';
+import { isAccessErrno, refusal, writeAccessAdvice } from '../errors/access.js';
 import { dfCommand } from '../errors/no-room.js';
+import { probeCreate } from '../fs/probe-write.js';
 import { tempPathBeside, trackTemp, untrackTemp } from '../fs/atomic.js';
 import { CACHE_OBJECT_MODE, isDirOid, type LocalCache } from '../hashing/cache.js';
 import { hashBuffer, hashFile } from '../hashing/file-hash.js';
@@ -624,24 +615,9 @@ async function fetchObject(
     return await fetchInto(tmp, wanted, driver, sink);
   } catch (err) {
     // The driver may blame the remote for a temp file it could not write: find out.
-    throw cacheWriteError(cache, err, () => ({ code: probeWrite(dir), dir }));
+    throw cacheWriteError(cache, err, () => ({ code: probeCreate(dir), dir }));
   } finally {
     untrackTemp(tmp);
-  }
-}
-
-/** Errnos after which no object can be stored in the cache. */
-const CACHE_ACCESS_CODES = new Set(['EACCES', 'EPERM', 'EROFS']);
-
-/** The errno of creating a file in `dir` (removed at once), or undefined if it can be. */
-function probeWrite(dir: string): string | undefined {
-  const probe = tempPathBeside(join(dir, 'probe'));
-  try {
-    closeSync(openSync(probe, 'wx'));
-    unlinkSync(probe);
-    return undefined;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code;
   }
 }
 
@@ -675,17 +651,13 @@ function cacheNotWritable(
   dir: string,
   cause: unknown,
 ): OperationError | undefined {
-  if (code === undefined || !CACHE_ACCESS_CODES.has(code)) return undefined;
-  const why = code === 'EROFS' ? 'its file system is read-only' : 'permission denied';
+  if (!isAccessErrno(code)) return undefined;
   const on = dir === cache.root ? '' : ` on ${dir}`;
   return new OperationError(
     'CACHE_NOT_WRITABLE',
-    `Cannot store downloaded objects in the cache ${cache.root}: ${why} (${code})${on}`,
+    `Cannot store downloaded objects in the cache ${cache.root}: ${refusal(code)} (${code})${on}`,
     {
-      hint:
-        `Make ${dir} writable for ${userInfo().username} (its owner and mode, or a ` +
-        'read-write mount), or point cache.dir in .dvc/config at a writable directory, then ' +
-        'pull again.',
+      hint: `${writeAccessAdvice(dir, code)}; or point cache.dir in .dvc/config at a writable directory, then pull again.`,
       data: { path: cache.root, dir, errno: code },
       cause,
     },

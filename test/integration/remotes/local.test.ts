@@ -179,7 +179,7 @@ describe.skipIf(!asRoot)('local directories on a read-only mount', () => {
       await expect(pullObjects(new LocalCache(cacheDir), driver, fx.roots)).rejects.toMatchObject({
         code: 'CACHE_NOT_WRITABLE',
         message: expect.stringContaining(`read-only (EROFS) on ${objectDir(cacheDir)}`),
-        hint: expect.stringContaining(`Make ${objectDir(cacheDir)} writable`),
+        hint: expect.stringContaining(`holding ${objectDir(cacheDir)} is mounted read-only`),
       });
     });
   });
