@@ -7,6 +7,7 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { accessError, isAccessError } from '../errors/access.js';
+import { dfCommand } from '../errors/no-room.js';
 import {
   CmfError,
   isNoSpaceError,
@@ -132,6 +133,6 @@ export function addError(err: unknown, cache: LocalCache): unknown {
   if (!inCache(typed.data?.path)) return typed;
   return withHint(
     typed,
-    `Free space on the file system of the DVC cache ${root} (\`df -h ${root}\` shows how full it is), or ${moveCache('a file system with room')}, then run the call again.`,
+    `Free space on the file system of the DVC cache ${root} (\`${dfCommand(root)}\` shows how full it is), or ${moveCache('a file system with room')}, then run the call again.`,
   );
 }

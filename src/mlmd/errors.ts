@@ -6,6 +6,7 @@
 import { statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { isAccessErrno, refusal, writeAccessAdvice } from '../errors/access.js';
+import { dfCommand, shortageAt, shortageText } from '../errors/no-room.js';
 import { fileKind } from '../fs/file-kind.js';
 import { probeCreate, probeOpen } from '../fs/probe-write.js';
 import {
@@ -402,11 +403,12 @@ export function unfinishedWriteError(path: string, cause?: unknown): OperationEr
  */
 export function diskFullError(path: string, cause?: unknown): OperationError {
   const dir = dirname(path);
-  const advice = `Free space on the file system holding ${dir} (\`df -h ${dir}\` shows how full it is; SQLite also needs room for a journal file beside ${path})`;
+  const shortage = shortageAt(dir);
+  const advice = `Free space on the file system holding ${dir} (\`${dfCommand(dir, shortage)}\` shows how full it is; SQLite also needs room for a journal file beside ${path})`;
   return withProblem(
     new OperationError(
       MlmdErrorCode.diskFull,
-      `MLMD file ${path} cannot be written: no space left on its file system; the write was rolled back.`,
+      `MLMD file ${path} cannot be written: ${shortageText(shortage)}; the write was rolled back.`,
       {
         cause,
         hint: `${advice}, or move the MLMD file to a file system with room and give its new path with -f/--file_name.`,
