@@ -9,7 +9,7 @@ import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { ConfigError, OperationError } from '../errors/index.js';
+import { ConfigError, OperationError, noSpaceError } from '../errors/index.js';
 import { gitConfigValue, gitTrue } from './git-config.js';
 import type { GitLayout } from './git-dir.js';
 import { runGit } from './system-git.js';
@@ -112,7 +112,7 @@ export class CliStaging {
       if (err instanceof ConfigError && err.code === 'GIT_NOT_INSTALLED') {
         throw gitMissingError(this.why, err);
       }
-      throw err;
+      throw gitNoSpace(err, this.layout.gitdir) ?? err;
     }
   }
 
@@ -191,6 +191,21 @@ export class CliStaging {
       throw err;
     }
   }
+}
+
+/**
+ * git's own report of a full disk or quota ("No space left on device", "Out of diskspace")
+ * as DISK_FULL about the git dir, as the in-process staging reports it; undefined for any
+ * other failure.
+ */
+function gitNoSpace(err: unknown, gitdir: string): OperationError | undefined {
+  if (!(err instanceof OperationError && err.code === 'GIT_FAILED')) return undefined;
+  const said = String(err.data?.stderr ?? '');
+  const found = /No space left on device|Out of diskspace|Disk quota exceeded/i.exec(said);
+  if (!found) return undefined;
+  // git's words carry no errno: the cause is given the one they name.
+  const code = /quota/i.test(found[0]) ? 'EDQUOT' : 'ENOSPC';
+  return noSpaceError(gitdir, Object.assign(new Error(said.trim(), { cause: err }), { code }));
 }
 
 function addFailed(err: unknown): unknown {

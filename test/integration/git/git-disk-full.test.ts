@@ -89,6 +89,33 @@ describe('(root) git on a full file system', () => {
     }
   });
 
+  it('with a commit hook (git itself stages and commits): DISK_FULL about the git dir, not git add/commit failed', async (ctx) => {
+    const mount = join(await tempDir(), 'full');
+    const unmount = mountSmallTmpfs(mount);
+    if (!unmount) return ctx.skip();
+    try {
+      const dir = repoIn(mount);
+      const gitdir = join(dir, '.git');
+      writeFileSync(join(gitdir, 'hooks', 'pre-commit'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+      writeFileSync(join(dir, 'a.dvc'), `${'a'.repeat(20_000)}\n`);
+      const check = (err: unknown) => expectDiskFull(err, dir, gitdir);
+      await withGrowingSpace(mount, async () => (await GitRepo.find(dir)).add(['a.dvc']), check);
+      const committed = await withGrowingSpace(
+        mount,
+        async () => (await GitRepo.find(dir)).commit('log artifacts'),
+        check,
+      );
+      // git's own "No space left on device", not GIT_COMMIT_FAILED.
+      expect(committed.failures.map((f) => (f as Error).message)).toContainEqual(
+        expect.stringContaining(`Cannot write ${gitdir}: no space left`),
+      );
+      expect(gitCli(dir, 'log', '--format=%s')).toBe('log artifacts\nbase');
+      expect(gitCli(dir, 'rev-parse', 'HEAD')).toBe(committed.result);
+    } finally {
+      unmount();
+    }
+  });
+
   it('Cmf.finalize() on a full disk: DISK_FULL, no stale branch lock, and a retry commits', async (ctx) => {
     const mount = join(await tempDir(), 'full');
     const unmount = mountSmallTmpfs(mount);
