@@ -5,6 +5,7 @@ import { CmfError, IntegrityError, OperationError, UsageError } from '../errors/
 import { mapLimit } from '../util/map-limit.js';
 import { isDirOid, type LocalCache, type ObjectLocation } from './cache.js';
 import type { DvcOut } from './dvcfile.js';
+import { orReadDenied } from './file-hash.js';
 import { hashItemsSettled } from './hash-paths.js';
 import { DEFAULT_LINK_TYPES, Linker, type LinkType } from './link.js';
 import { assertSafeRelpath } from './manifest.js';
@@ -88,7 +89,10 @@ interface Leaf {
 async function listLeaves(root: string): Promise<Leaf[]> {
   const leaves: Leaf[] = [];
   const walk = async (dir: string, prefix: string): Promise<void> => {
-    for (const d of await readdir(dir, { withFileTypes: true })) {
+    const entries = await readdir(dir, { withFileTypes: true }).catch((err: unknown) => {
+      throw orReadDenied(err, dir);
+    });
+    for (const d of entries) {
       const path = join(dir, d.name);
       const relpath = prefix ? `${prefix}/${d.name}` : d.name;
       if (d.isDirectory()) await walk(path, relpath);

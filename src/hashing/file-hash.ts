@@ -45,7 +45,7 @@ export function fsErrorToCmf(err: unknown, path: string): CmfError {
     return new OperationError('PERMISSION_DENIED', `Cannot read ${path}: permission denied`, {
       data,
       cause: err,
-      hint: 'Check the file permissions.',
+      hint: `Check that you may read ${path} (\`ls -ld ${path}\` shows its owner and mode), then run the command again.`,
     });
   }
   const msg = err instanceof Error ? err.message : String(err);

@@ -6,6 +6,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { NotFoundError, UsageError } from '../errors/index.js';
 import { readRegularFileSync } from '../fs/regular-file.js';
 import { brokenSymlink, statFollowing, unsupportedFile } from './odd-paths.js';
+import { orReadDenied } from './file-hash.js';
 import type { StatKey } from './state.js';
 
 export const DVCIGNORE = '.dvcignore';
@@ -146,7 +147,12 @@ export async function walkFiles(
   }
 
   const visit = async (abs: string, rel: string, rules: Rules[]): Promise<void> => {
-    const entries: Dirent[] = readdirSync(abs, { withFileTypes: true });
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(abs, { withFileTypes: true });
+    } catch (err) {
+      throw orReadDenied(err, abs);
+    }
     if (entries.some((e) => e.name === DVCIGNORE)) {
       const file = join(abs, DVCIGNORE);
       if (nested === 'error') {
@@ -193,7 +199,13 @@ export async function walkFiles(
       if (!isFile) {
         throw unsupportedFile(childAbs);
       }
-      if (wantStat) st ??= statSync(childAbs, { bigint: true });
+      if (wantStat) {
+        try {
+          st ??= statSync(childAbs, { bigint: true });
+        } catch (err) {
+          throw orReadDenied(err, childAbs);
+        }
+      }
       const file: WalkedFile = { relpath: relPrefix + name, path: childAbs };
       if (st && wantStat) file.stat = toStat(st);
       files.push(file);

@@ -2,7 +2,7 @@
  * cmf artifact push / pull through the built binary, on a project made by `cmf init local`
  * and the example-get-started pipeline (plus a directory artifact), with a local remote.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   appendFileSync,
@@ -21,7 +21,7 @@ import {
 } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -36,6 +36,7 @@ import { pushArtifacts } from '../../src/artifacts/index.js';
 import { NotFoundError } from '../../src/errors/index.js';
 import { Cmf } from '../../src/index.js';
 
+const repoRoot = resolve(import.meta.dirname, '../..');
 let root: string;
 let project: string;
 let remote: string;
@@ -578,6 +579,40 @@ describe.skipIf(process.getuid?.() !== 0)(
         expect(err.message).toContain(cache);
         expect(err.data.result).toMatchObject({ downloaded: 0, failed: [] });
       });
+    });
+
+    it('a directory inside a directory artifact that the user cannot read: that artifact fails with PERMISSION_DENIED naming it', async (ctx) => {
+      if (spawnSync('setpriv', ['--version']).status !== 0) return ctx.skip();
+      await cmf(['artifact', 'push', '-p', 'Test-env'], project);
+      const dst = clone();
+      expect((await cmf(['artifact', 'pull', '-p', 'Test-env'], dst)).code).toBe(0);
+      const locked = join(dst, 'artifacts', 'images', 'locked');
+      mkdirSync(locked);
+      chmodSync(locked, 0o000);
+      try {
+        // As a user's process: without the capabilities that let root read everything.
+        const run = spawnSync(
+          'setpriv',
+          ['--bounding-set', '-dac_override,-dac_read_search', join(repoRoot, 'bin', 'cmf')].concat(
+            ['artifact', 'pull', '-p', 'Test-env', '--json'],
+          ),
+          { cwd: dst, env: { ...process.env, ...env }, encoding: 'utf8' },
+        );
+        expect(run.status, run.stderr).toBe(1);
+        const failed = JSON.parse(run.stderr).error.data.result.failed as Array<{
+          artifacts: string[];
+          code: string;
+          message: string;
+        }>;
+        expect(failed).toEqual([
+          expect.objectContaining({
+            code: 'PERMISSION_DENIED',
+            message: expect.stringContaining(`Cannot read ${locked}: permission denied`),
+          }),
+        ]);
+      } finally {
+        chmodSync(locked, 0o755);
+      }
     });
 
     it('a work tree on a read-only file system: a directory artifact says EROFS and names the directory, as a file artifact says EROFS, not ENOENT', async () => {

@@ -4,8 +4,10 @@
  * errors naming what could not be written, with hints for a program: Cmf.open's `filepath`,
  * not the CLI's -f/--file_name; "run the call again", not "the command".
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cmf, OperationError } from '../../src/index.js';
 import { MlmdStore } from '../../src/mlmd/index.js';
@@ -164,5 +166,59 @@ describe('an MLMD file of the wrong kind', () => {
     expect(dir.hint).toBe(
       `${join(p.dir, 'meta')} is a directory: give Cmf.open the path of an MLMD file as \`filepath\`, e.g. ${join(p.dir, 'meta', 'mlmd')}.`,
     );
+  });
+});
+
+describe('reading where a read is refused', () => {
+  // Root reads everything: the logging runs in a child without the capabilities that let it
+  // (setpriv, util-linux), as a user's process would.
+  const ROOT = resolve(import.meta.dirname, '../..');
+  const HOOK = pathToFileURL(join(ROOT, 'test', 'fixtures', 'cache', 'ts-resolve.mjs')).href;
+  const LOG = `
+const [src, dir] = process.argv.slice(2);
+const { Cmf } = await import(src);
+const cmf = await Cmf.open({ cwd: dir, pipelineName: 'P' });
+try {
+  await cmf.logDataset('data', 'input');
+} catch (err) {
+  process.stdout.write(JSON.stringify({ code: err.code, message: err.message, hint: err.hint }));
+}
+await cmf.close();
+`;
+  const asUser = (script: string, ...args: string[]) =>
+    spawnSync(
+      'setpriv',
+      [
+        '--bounding-set',
+        '-dac_override,-dac_read_search',
+        process.execPath,
+        '--import',
+        HOOK,
+        script,
+        ...args,
+      ],
+      { encoding: 'utf8' },
+    );
+
+  it('(root) a logged directory holding a directory the user cannot read: PERMISSION_DENIED naming it, not a raw EACCES', async (ctx) => {
+    if (process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0)
+      return ctx.skip();
+    const p = await cmfProject();
+    const locked = join(p.dir, 'data', 'locked');
+    mkdirSync(locked, { recursive: true });
+    writeFileSync(join(p.dir, 'data', 'a.csv'), 'a\n');
+    chmodSync(locked, 0o000);
+    const script = join(p.dir, '..', 'log.mjs');
+    writeFileSync(script, LOG);
+    try {
+      const run = asUser(script, pathToFileURL(join(ROOT, 'src', 'index.ts')).href, p.dir);
+      expect(JSON.parse(run.stdout || '{}'), run.stderr).toMatchObject({
+        code: 'PERMISSION_DENIED',
+        message: `Cannot read ${locked}: permission denied`,
+        hint: expect.stringContaining(`ls -ld ${locked}`),
+      });
+    } finally {
+      chmodSync(locked, 0o755);
+    }
   });
 });
