@@ -209,7 +209,7 @@ export class Cmf implements DataSliceHost {
     try {
       return await Cmf.openNow(opts);
     } catch (err) {
-      throw forLibrary(err, opts.filepath !== undefined);
+      throw forLibrary(err, (opts as CmfOptions | null)?.filepath !== undefined);
     }
   }
 
