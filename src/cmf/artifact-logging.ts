@@ -101,9 +101,7 @@ export function recordArtifact(scope: Scope, spec: ArtifactSpec): LogResult {
   }
   // cmflib links the last artifact with this uri, once per execution.
   // An identical event (same artifact, execution and type) is never written twice.
-  const linked =
-    spec.dedupe !== false &&
-    store.links.eventsOfArtifacts([last.id]).some((e) => e.executionId === scope.executionId);
+  const linked = spec.dedupe !== false && store.links.hasEvent(last.id, scope.executionId);
   if (!linked) {
     store.links.putEvent({
       artifactId: last.id,

@@ -108,6 +108,19 @@ export class LinkStore {
     return this.events('artifact_id', artifactIds);
   }
 
+  /**
+   * Whether the artifact has an event (of any type) with the execution: one indexed lookup,
+   * where {@link eventsOfArtifacts} reads every event of an artifact that thousands of
+   * executions share (the environment file, a common input).
+   */
+  hasEvent(artifactId: number, executionId: number): boolean {
+    return (
+      this.conn
+        .stmt('SELECT 1 FROM Event WHERE artifact_id = ? AND execution_id = ? LIMIT 1')
+        .get(i64(artifactId), i64(executionId)) !== undefined
+    );
+  }
+
   /** Links a context and an execution; returns false if they were linked already. */
   associate(contextId: number, executionId: number): boolean {
     return this.conn.write(() => {

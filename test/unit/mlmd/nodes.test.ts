@@ -366,6 +366,8 @@ describe('links and queries', () => {
       f.e1.id,
       f.e2.id,
     ]);
+    expect(store.links.hasEvent(f.a1.id, f.e2.id)).toBe(true);
+    expect(store.links.hasEvent(f.a2.id, f.e1.id)).toBe(false);
     expect(store.links.associationsOf([f.s1.id, f.s2.id])).toEqual([
       { contextId: f.s1.id, executionId: f.e1.id },
       { contextId: f.s2.id, executionId: f.e2.id },
