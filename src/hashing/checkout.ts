@@ -5,6 +5,7 @@ import { CmfError, IntegrityError, OperationError, UsageError } from '../errors/
 import { mapLimit } from '../util/map-limit.js';
 import { isDirOid, type LocalCache, type ObjectLocation } from './cache.js';
 import type { DvcOut } from './dvcfile.js';
+import { assertPathFits } from '../errors/path-length.js';
 import { orReadDenied } from './file-hash.js';
 import { hashItemsSettled } from './hash-paths.js';
 import { DEFAULT_LINK_TYPES, Linker, type LinkType } from './link.js';
@@ -364,6 +365,8 @@ class Checkout {
     await this.verifySources([{ oid, loc: manifestLoc }]);
     const manifest = await cache.readManifest(oid, { legacy: this.legacy });
     const wanted = checkManifest(manifest, oid);
+    // A path the system cannot take fails the checkout before any directory is made.
+    for (const e of manifest) assertPathFits(join(root, e.relpath));
 
     // Every object must be present before the workspace is touched.
     const sources = new Map<string, ObjectLocation>();

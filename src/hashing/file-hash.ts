@@ -1,6 +1,7 @@
 import { createHash, hash as oneShotHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { CmfError, NotFoundError, OperationError, UsageError } from '../errors/index.js';
+import { pathTooLongError } from '../errors/path-length.js';
 import { CHUNK_SIZE, isTextChunk, updateChunk, type HashedFile } from './hash-core.js';
 import type { FileHash, HashName } from './types.js';
 
@@ -35,6 +36,7 @@ export function fsErrorToCmf(err: unknown, path: string): CmfError {
   if (code === 'ENOENT' || code === 'ENOTDIR') {
     return new NotFoundError('FILE_NOT_FOUND', `No such file: ${path}`, { data, cause: err });
   }
+  if (code === 'ENAMETOOLONG') return pathTooLongError(path, err);
   if (code === 'EISDIR') {
     return new UsageError('IS_A_DIRECTORY', `Expected a file but found a directory: ${path}`, {
       data,
@@ -54,12 +56,14 @@ export function fsErrorToCmf(err: unknown, path: string): CmfError {
 
 /**
  * `err` as {@link fsErrorToCmf}'s `PERMISSION_DENIED` ("Cannot read") when it refused a read
- * of `path`, else unchanged: said before a caller's mapping of refused writes could take a
- * refused open for reading as one.
+ * of `path`, or its PATH_TOO_LONG, else unchanged: said before a caller's mapping of refused
+ * writes could take a refused open for reading as one.
  */
 export function orReadDenied(err: unknown, path: string): unknown {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'EACCES' || code === 'EPERM' ? fsErrorToCmf(err, path) : err;
+  return code === 'EACCES' || code === 'EPERM' || code === 'ENAMETOOLONG'
+    ? fsErrorToCmf(err, path)
+    : err;
 }
 
 async function readFull(fh: FileHandle, buf: Buffer, position: number): Promise<number> {

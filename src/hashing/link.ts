@@ -15,6 +15,7 @@ import { sweepStaleTemps } from '../fs/stale-temps.js';
 import { readSmallFile } from '../fs/small-read.js';
 import { accessError, isAccessError, orAccessError } from '../errors/access.js';
 import { isNoSpaceError, noSpaceError, UsageError } from '../errors/index.js';
+import { pathTooLongError } from '../errors/path-length.js';
 
 /**
  * Placing cache objects in the workspace with DVC's link types (spec/formats.md A3).
@@ -244,5 +245,6 @@ export class Linker {
  */
 function placeError(err: unknown, dest: string): unknown {
   if (isNoSpaceError(err)) return noSpaceError(dest, err);
+  if ((err as NodeJS.ErrnoException).code === 'ENAMETOOLONG') return pathTooLongError(dest, err);
   return isAccessError(err) ? accessError(dest, err) : err;
 }

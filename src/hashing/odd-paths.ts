@@ -1,5 +1,6 @@
 import { lstatSync, statSync, type BigIntStats } from 'node:fs';
 import { NotFoundError, UsageError } from '../errors/index.js';
+import { pathTooLongError } from '../errors/path-length.js';
 
 /**
  * The errors for paths that are there but cannot be versioned, the same whether the path was
@@ -28,13 +29,6 @@ function symlinkLoop(path: string): UsageError {
   });
 }
 
-function nameTooLong(path: string): UsageError {
-  return new UsageError('PATH_NAME_TOO_LONG', `File name too long: ${path}`, {
-    data: { path },
-    hint: 'Rename the file (or a directory above it) to a shorter name.',
-  });
-}
-
 /**
  * `path` followed through symbolic links (bigint stat), or undefined when nothing is there.
  * A link to nothing throws BROKEN_SYMLINK, a loop of links SYMLINK_LOOP and a name longer
@@ -47,7 +41,7 @@ export function statFollowing(path: string): BigIntStats | undefined {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') throw symlinkLoop(path);
-    if (code === 'ENAMETOOLONG') throw nameTooLong(path);
+    if (code === 'ENAMETOOLONG') throw pathTooLongError(path, err);
     if (code === 'ENOTDIR') return undefined;
     throw err;
   }

@@ -222,3 +222,30 @@ await cmf.close();
     }
   });
 });
+
+describe('paths longer than the system takes', () => {
+  it.skipIf(process.platform !== 'linux')(
+    'logging a directory nested past PATH_MAX is PATH_TOO_LONG with a short message, not READ_FAILED with the whole path',
+    async () => {
+      const p = await cmfProject();
+      // Made level by level from inside (mkdir of the whole path would be refused).
+      const names = Array.from({ length: 20 }, (_, i) => `${i}`.padEnd(210, 'd'));
+      mkdirSync(join(p.dir, 'data'));
+      const nest = `for n in ${names.join(' ')}; do mkdir $n && cd $n; done && echo x > f`;
+      spawnSync('bash', ['-c', nest], { cwd: join(p.dir, 'data') });
+      try {
+        const cmf = await openCmf(p.dir);
+        const err = await failure(cmf.logDataset('data', 'input'));
+        expect(err).toMatchObject({
+          code: 'PATH_TOO_LONG',
+          hint: expect.stringMatching(/shorter path/),
+        });
+        expect(err.message.length).toBeLessThan(300);
+        expect(existsSync(join(p.dir, 'data.dvc'))).toBe(false);
+      } finally {
+        // Node's rm cannot remove what lies past PATH_MAX; GNU rm can.
+        spawnSync('rm', ['-rf', 'data'], { cwd: p.dir });
+      }
+    },
+  );
+});

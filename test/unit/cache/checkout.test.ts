@@ -310,6 +310,32 @@ describe('checkout of a directory', () => {
     expect((await readdir(repo)).sort()).toEqual(['.dvc', '.gitignore', 'a.txt.dvc']);
   });
 
+  it.skipIf(process.platform !== 'linux')(
+    'a path longer than the system takes (or a name over 255 bytes) is refused before any directory is made',
+    async () => {
+      await writeFile(join(repo, 'a.txt'), 'a\n');
+      await add(join(repo, 'a.txt'), { repoRoot: repo, cache });
+      const deep = Array.from({ length: 20 }, (_, i) => `${i}`.padEnd(220, 'd')).join('/');
+      for (const [relpath, code] of [
+        [`ok/${deep}/f.txt`, 'PATH_TOO_LONG'],
+        [`ok/${'n'.repeat(256)}`, 'PATH_NAME_TOO_LONG'],
+      ] as const) {
+        const bytes = serializeManifest([
+          { md5: A, relpath: 'first.txt' },
+          { md5: A, relpath },
+        ]);
+        await cache.addBytes(manifestHash(bytes), bytes);
+        const out: DvcOut = { md5: manifestHash(bytes), hashName: 'md5', path: 'data' };
+        const err = await checkout(out, base).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(UsageError);
+        expect(err).toMatchObject({ code, hint: expect.stringMatching(/shorter/) });
+        // The message shows the path's ends, not all of its 4 KB.
+        expect((err as UsageError).message.length).toBeLessThan(300);
+        await expect(stat(join(repo, 'data'))).rejects.toMatchObject({ code: 'ENOENT' });
+      }
+    },
+  );
+
   it('rejects manifests listing a path twice or as both file and directory', async () => {
     for (const entries of [
       [
