@@ -870,7 +870,7 @@ export class Cmf implements DataSliceHost {
     const staged =
       (!opts.askGit && this.stager.stagedSinceCommit) || (await git.hasStagedChanges());
     if (!staged) return undefined;
-    const commit = await git.commit(message);
+    const commit = await git.commit(message, { restage: this.stager.staged });
     this.stager.committed();
     return commit;
   }

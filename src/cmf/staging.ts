@@ -17,6 +17,8 @@ export class GitStager {
   private error: unknown;
   /** True when something was staged since the last {@link committed}. */
   stagedSinceCommit = false;
+  /** The files staged since the last {@link committed} (absolute paths). */
+  private readonly stagedPaths = new Set<string>();
 
   /**
    * What this stager took over from journals of ended processes when it was made: the files
@@ -52,6 +54,7 @@ export class GitStager {
         try {
           await this.git.add(paths);
           this.stagedSinceCommit = true;
+          for (const p of paths) this.stagedPaths.add(p);
           if (this.queued.size === 0) this.journal.clear();
         } catch (err) {
           for (const path of paths) this.queued.add(path); // retried by the next flush
@@ -74,7 +77,13 @@ export class GitStager {
     }
   }
 
+  /** The files staged since the last commit: the commit stages any a git command dropped. */
+  get staged(): string[] {
+    return [...this.stagedPaths];
+  }
+
   committed(): void {
     this.stagedSinceCommit = false;
+    this.stagedPaths.clear();
   }
 }

@@ -230,3 +230,18 @@ export function upsertEntries(index: GitIndexFile, updates: readonly IndexEntry[
   merged.length = k;
   index.entries = merged;
 }
+
+/**
+ * Whether `entry` was made from a file with this stat (mtime, inode and size as the index
+ * stores them, 32 bits each): false when the index entry belongs to another version.
+ */
+export function entryMatchesStat(entry: IndexEntry, st: BigIntStats): boolean {
+  const u32 = (v: bigint): number => Number(BigInt.asUintN(32, v));
+  const at = (field: number): number => entry.raw.readUInt32BE(field * 4);
+  return (
+    at(2) === u32(st.mtimeNs / 1_000_000_000n) &&
+    at(3) === u32(st.mtimeNs % 1_000_000_000n) &&
+    at(5) === u32(st.ino) &&
+    at(9) === u32(st.size)
+  );
+}

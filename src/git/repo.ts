@@ -30,6 +30,7 @@ import { gitLayout, type GitLayout } from './git-dir.js';
 import { commitText, readHead, signature, updateRef } from './head-ref.js';
 import { ignoredPaths } from './ignored.js';
 import {
+  entryMatchesStat,
   findEntry,
   isIndexProblem,
   makeEntry,
@@ -490,13 +491,20 @@ export class GitRepo {
   }
 
   /** Commits what is staged (like `git commit` without `-a`). Returns the new commit id. */
-  async commit(message: string): Promise<string> {
+  /**
+   * Commits the index. `restage`: files (absolute) this process staged for the commit; any
+   * whose index entry is gone or of another version by now is staged again under the same
+   * lock hold as the commit. A `git commit -a` running beside cmf reads the index before it
+   * locks it and writes its stale copy back, dropping what was staged in between: without
+   * this, the commit would silently miss those files (even be empty).
+   */
+  async commit(message: string, opts: { restage?: readonly string[] } = {}): Promise<string> {
     const author = await this.author();
     try {
       // Hooks and signing are git's: then git commits, as cmflib's `git commit` does.
       const extras = await commitExtras(this.layout, this.dir);
       if (extras) return await this.cli(extras).commit(message, author);
-      const outcome = await this.withIndexLock(async (): Promise<Outcome<string>> => {
+      const outcome = await this.withIndexLock(async (lock): Promise<Outcome<string>> => {
         const index = this.loadIndex();
         if (isIndexProblem(index)) {
           if (await this.isomorphicCopes(index)) {
@@ -504,6 +512,8 @@ export class GitRepo {
           }
           return { viaGit: index.problem };
         }
+        const stale = this.staleEntries(index, opts.restage ?? []);
+        if (stale.length > 0 && !this.convertsLineEndings()) this.stageFast(index, stale, lock);
         const oid = this.commitFast(index, message, author);
         if (oid) return { done: oid };
         if (this.linked) return { viaGit: LINKED };
@@ -519,6 +529,18 @@ export class GitRepo {
         hint: 'Fix what the message says (resolve and git add unmerged files, for one), then call finalize() again; the .dvc files stay staged.',
       });
     }
+  }
+
+  /** Of `paths` (absolute), those whose file the index lacks or holds at another version. */
+  private staleEntries(index: GitIndexFile, paths: readonly string[]): string[] {
+    return paths
+      .map((p) => this.relativePath(p))
+      .filter((f) => {
+        const st = lstatSync(join(this.dir, f), { bigint: true, throwIfNoEntry: false });
+        if (!st) return false; // gone since: nothing to stage
+        const entry = findEntry(index, f);
+        return entry === undefined || !entryMatchesStat(entry, st);
+      });
   }
 
   /** A write into the repository that found no room: DISK_FULL naming it (else the git dir). */

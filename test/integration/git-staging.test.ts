@@ -128,6 +128,27 @@ describe('GitRepo staging and committing', () => {
   });
 });
 
+describe('a git command that writes back a stale index between staging and commit', () => {
+  it('does not make the commit miss what was staged: the files are staged again under the commit lock', async () => {
+    const dir = await newRepo();
+    await writeFile(join(dir, 'a.dvc'), 'a v1\n');
+    gitCli(dir, 'add', 'a.dvc');
+    gitCli(dir, 'commit', '-q', '-m', 'base');
+    const before = fs.readFileSync(join(dir, '.git', 'index'));
+    await writeFile(join(dir, 'a.dvc'), 'a v2, longer\n');
+    await writeFile(join(dir, 'b.dvc'), 'b\n');
+    const repo = await GitRepo.find(dir);
+    const staged = [join(dir, 'a.dvc'), join(dir, 'b.dvc')];
+    await repo.add(staged);
+    // What `git commit -a` does when it read the index before this staging: its copy back.
+    fs.writeFileSync(join(dir, '.git', 'index'), before);
+    const oid = await repo.commit('cmf: execution 1', { restage: staged });
+    expect(gitCli(dir, 'show', '--format=', '--name-only', oid)).toBe('a.dvc\nb.dvc');
+    expect(gitCli(dir, 'show', `${oid}:a.dvc`)).toBe('a v2, longer');
+    expectConsistent(dir);
+  });
+});
+
 describe('an index.lock a killed cmf left', () => {
   /** index.lock as a cmf process left it when killed: its owner record names a dead pid. */
   async function leftByKilledCmf(dir: string): Promise<string> {
