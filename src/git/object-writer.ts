@@ -30,7 +30,9 @@ export function objectId(type: ObjectType, content: Uint8Array): string {
  * disk is DISK_FULL naming `path` (the failed write names no file, or the temp one).
  */
 function writeReadOnly(dir: string, path: string, data: Uint8Array): void {
-  const tmp = join(dir, tempName());
+  // Named as git names its own (tmp_obj_*): one a kill leaves behind is ignored by git fsck
+  // and removed by git gc's prune once old, where any other name is "bad sha1 file" forever.
+  const tmp = join(dir, `tmp_obj_${tempName().slice(1, -4)}`);
   try {
     try {
       writeFileSync(tmp, data, { flag: 'wx', mode: 0o444 });
