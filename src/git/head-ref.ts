@@ -5,7 +5,7 @@
  * does not handle (a symbolic ref to a symbolic ref, a malformed HEAD); the caller then
  * leaves the commit to isomorphic-git.
  */
-import { readFileSync, renameSync, rmSync, mkdirSync } from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, rmSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { OperationError } from '../errors/index.js';
 import { createLockFile } from '../fs/lock-file.js';
@@ -58,7 +58,13 @@ export function readHead(layout: GitLayout): HeadState | undefined {
  * Points `ref` (or a detached HEAD) at `oid`, if it still holds `expected` (none: absent).
  * Another writer in between is an error rather than a lost commit.
  */
-export function updateRef(layout: GitLayout, ref: string, oid: string, expected?: string): void {
+export function updateRef(
+  layout: GitLayout,
+  ref: string,
+  oid: string,
+  expected?: string,
+  reflog?: { who: string; message: string },
+): void {
   const path = refFile(layout, ref);
   const lock = `${path}.lock`;
   mkdirSync(dirname(path), { recursive: true });
@@ -81,6 +87,36 @@ export function updateRef(layout: GitLayout, ref: string, oid: string, expected?
   } catch (err) {
     rmSync(lock, { force: true });
     throw err;
+  }
+  if (reflog) appendReflogs(layout, ref, expected, oid, reflog);
+}
+
+/**
+ * Records the move in the reflogs git keeps (core.logAllRefUpdates, on by default in a work
+ * tree): the ref's and, as HEAD named it, HEAD's. `git reflog` then lists cmf's commits, and
+ * one a `git reset --hard` left behind can be found again. Best effort: the commit is made.
+ */
+function appendReflogs(
+  layout: GitLayout,
+  ref: string,
+  old: string | undefined,
+  oid: string,
+  { who, message }: { who: string; message: string },
+): void {
+  const subject = message.replace(/\r/g, '').trim().split('\n')[0] ?? '';
+  const line = `${old ?? '0'.repeat(40)} ${oid} ${who}\t${old ? 'commit' : 'commit (initial)'}: ${subject}\n`;
+  // A ref's log is `logs/<ref>` in the directory that holds the ref.
+  const logOf = (r: string): string => {
+    const file = refFile(layout, r);
+    return join(file.slice(0, file.length - r.length), 'logs', r);
+  };
+  for (const log of ref === 'HEAD' ? [logOf('HEAD')] : [logOf(ref), logOf('HEAD')]) {
+    try {
+      mkdirSync(dirname(log), { recursive: true });
+      appendFileSync(log, line);
+    } catch {
+      // a reflog that cannot be written loses history, not the commit
+    }
   }
 }
 

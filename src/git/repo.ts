@@ -363,6 +363,20 @@ export class GitRepo {
     return true;
   }
 
+  /** Whether git would log ref updates: core.logAllRefUpdates, on unless set false (or bare). */
+  private logsRefUpdates(): boolean {
+    try {
+      const core = parseIni(readFileSync(join(this.layout.commondir, 'config'), 'utf8'), {
+        lowercase: true,
+      }).get('core');
+      const value = String(core?.get('logallrefupdates') ?? '').toLowerCase();
+      if (value !== '') return !['false', 'no', 'off', '0'].includes(value);
+      return String(core?.get('bare') ?? 'false').toLowerCase() !== 'true';
+    } catch {
+      return true;
+    }
+  }
+
   /**
    * Whether `core.autocrlf` may change what is staged (then isomorphic-git stages, as it
    * applies it). A config this parser cannot read counts as yes.
@@ -573,7 +587,8 @@ export class GitRepo {
       message,
     });
     const oid = this.objects.write('commit', Buffer.from(text, 'utf8'));
-    updateRef(this.layout, head.ref ?? 'HEAD', oid, head.oid);
+    const reflog = this.logsRefUpdates() ? { who: sig, message } : undefined;
+    updateRef(this.layout, head.ref ?? 'HEAD', oid, head.oid, reflog);
     return oid;
   }
 

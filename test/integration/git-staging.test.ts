@@ -149,6 +149,29 @@ describe('a git command that writes back a stale index between staging and commi
   });
 });
 
+describe('reflogs', () => {
+  it("cmf's commits are in the branch's and HEAD's reflogs, as git's are", async () => {
+    const dir = await newRepo();
+    await writeFile(join(dir, 'a.dvc'), 'a\n');
+    gitCli(dir, 'add', 'a.dvc');
+    gitCli(dir, 'commit', '-q', '-m', 'base');
+    const branch = gitCli(dir, 'symbolic-ref', '--short', 'HEAD');
+    await writeFile(join(dir, 'b.dvc'), 'b\n');
+    const repo = await GitRepo.find(dir);
+    await repo.add([join(dir, 'b.dvc')]);
+    const oid = await repo.commit('cmf: execution 1 (train)\n\nmore text');
+    for (const ref of ['HEAD', branch]) {
+      expect(gitCli(dir, 'reflog', 'show', '--format=%H %gs', ref).split('\n')[0]).toBe(
+        `${oid} commit: cmf: execution 1 (train)`,
+      );
+    }
+    // The entry follows git's (old value → new): `git reset --hard HEAD~` then finds it.
+    gitCli(dir, 'reset', '-q', '--hard', 'HEAD~');
+    expect(gitCli(dir, 'rev-parse', 'HEAD@{1}')).toBe(oid);
+    gitCli(dir, 'fsck', '--strict');
+  });
+});
+
 describe('an index.lock a killed cmf left', () => {
   /** index.lock as a cmf process left it when killed: its owner record names a dead pid. */
   async function leftByKilledCmf(dir: string): Promise<string> {
