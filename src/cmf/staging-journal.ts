@@ -71,10 +71,11 @@ export class StagingJournal {
 
   /**
    * The files listed by journals of processes that have ended (absolute paths of files that
-   * still exist inside the work tree), and those processes' ids. `take` records them in this
-   * journal before the orphans are removed, so a kill in between loses nothing.
+   * still exist inside the work tree) that `take` queued, and those processes' ids. `take`
+   * gets them all, records in this journal the ones it queues and returns those, before the
+   * orphans are removed, so a kill in between loses nothing.
    */
-  adoptOrphans(take: (paths: string[]) => void): { paths: string[]; pids: number[] } {
+  adoptOrphans(take: (paths: string[]) => string[]): { paths: string[]; pids: number[] } {
     const found = { paths: [] as string[], pids: [] as number[] };
     let names: string[];
     try {
@@ -101,8 +102,7 @@ export class StagingJournal {
         if (inside && existsSync(abs)) paths.add(abs);
       }
     }
-    found.paths = [...paths];
-    take(found.paths);
+    found.paths = take([...paths]);
     for (const file of orphans) rmSync(file, { force: true });
     return found;
   }

@@ -34,7 +34,13 @@ export class GitStager {
     this.git = git;
     this.batch = batch;
     this.journal = new StagingJournal(git.gitdir, git.dir);
-    this.adopted = this.journal.adoptOrphans((paths) => this.add(paths));
+    // Files the index already holds as they are (the killed run was rerun and committed
+    // them) are neither queued nor named.
+    this.adopted = this.journal.adoptOrphans((paths) => {
+      const unstaged = git.unstaged(paths);
+      this.add(unstaged);
+      return unstaged;
+    });
   }
 
   /** Queues files (absolute paths); starts staging once a batch is waiting and no run is under way. */

@@ -545,6 +545,17 @@ export class GitRepo {
     }
   }
 
+  /**
+   * Of `paths` (absolute), those the index lacks or holds at another version than the file's
+   * (by stat, as git's own check); all of them when the index is not one read here.
+   */
+  unstaged(paths: readonly string[]): string[] {
+    const index = this.loadIndex();
+    if (isIndexProblem(index)) return [...paths];
+    const stale = new Set(this.staleEntries(index, paths));
+    return paths.filter((p) => stale.has(this.relativePath(p)));
+  }
+
   /** Of `paths` (absolute), those whose file the index lacks or holds at another version. */
   private staleEntries(index: GitIndexFile, paths: readonly string[]): string[] {
     return paths

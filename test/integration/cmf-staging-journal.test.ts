@@ -90,6 +90,24 @@ describe('the .dvc files of a stage killed before staging them', () => {
     expect(journals(dir), 'taken over and removed; this run left none').toEqual([]);
   });
 
+  it('already staged by a rerun of the killed stage: neither named nor staged again', async () => {
+    const dir = await killedStage();
+    // The stage rerun at once (the journal too fresh to be taken): it stages its files.
+    const rerun = await Cmf.open({ cwd: dir, pipelineName: 'P' });
+    await rerun.createExecution('train');
+    await rerun.logDataset('data/a.txt', 'input');
+    await rerun.finalize();
+    await rerun.close();
+    age(dir);
+    const next = await Cmf.open({ cwd: dir, pipelineName: 'P' });
+    // m.bin's .dvc file is the only one the index does not hold.
+    expect(next.warnings.join('\n')).toMatch(
+      /1 file that an earlier cmf run .*: data\/m\.bin\.dvc\.$/m,
+    );
+    await next.close();
+    expect(journals(dir)).toEqual([]);
+  });
+
   it('are left to their process while it may still run', async () => {
     const dir = await killedStage();
     // Fresh: the process may run in another pid namespace; not yet taken over.
