@@ -459,7 +459,11 @@ export function hasUuid(value: Cell | undefined, uuid: string): boolean {
  * Artifact records of a pipeline, or of those of its artifacts `ids` names, in listing order
  * (`-a` selection: src/artifacts/select.ts).
  */
-export function artifactRows(store: MlmdStore, pipelineName: string, ids?: readonly number[]): Row[] {
+export function artifactRows(
+  store: MlmdStore,
+  pipelineName: string,
+  ids?: readonly number[],
+): Row[] {
   const pipeline = requirePipeline(store, pipelineName);
   return store.read(() => stageArtifactRows(store, pipelineStages(store, pipeline), ids));
 }
