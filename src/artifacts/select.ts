@@ -6,7 +6,7 @@
  * against the MLMD file's directory, an exact path wins over a file name, and a file name
  * that several paths share is refused by pull instead of picking one (list shows them all).
  */
-import { posix, resolve, sep } from 'node:path';
+import { basename, posix, resolve, sep } from 'node:path';
 import { NotFoundError, UsageError } from '../errors/index.js';
 import { artifactPath, splitArtifactName } from '../cmf/artifact-name.js';
 import { normalisationHint } from '../cmf/query.js';
@@ -76,6 +76,22 @@ export function selectArtifacts<T>(
   for (const x of found) paths.set(at(x), splitName(nameOf(x))[0]);
   if (paths.size > 1) throw ambiguous(wanted, [...new Set(paths.values())]);
   return found;
+}
+
+/**
+ * Text one of which every name {@link selectArtifacts} selects for NAME holds, so that a
+ * store can narrow by substring before selecting: NAME's path as typed (a full name, a path
+ * or a file name given as recorded starts with it), or the file name of the path it resolves
+ * to (a recorded path resolving there, in whatever form, `./`, absolute, `\\`-separated,
+ * spells that segment out). Undefined when NAME's path is the MLMD file's directory or one
+ * above it: a recorded `.`, `..` or empty path resolves there without spelling it.
+ */
+export function nameClues(wanted: string, where: SelectWhere): string[] | undefined {
+  const [wPath] = splitWanted(wanted);
+  const wAbs = resolve(where.cwd, wPath);
+  const base = resolve(where.baseDir);
+  if (base === wAbs || base.startsWith(wAbs.endsWith(sep) ? wAbs : wAbs + sep)) return undefined;
+  return [...new Set([wPath, basename(wAbs)])];
 }
 
 function ambiguous(wanted: string, paths: string[]): UsageError {

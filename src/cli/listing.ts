@@ -12,6 +12,7 @@ import {
   LIST_WRAP,
   cellText,
   fitWidth,
+  gridChunks,
   gridLayout,
   gridWidth,
   renderGrid,
@@ -107,6 +108,15 @@ function layout(
 /** The list table: pages of `pageSize` rows (at most a screenful) on a terminal, one table otherwise. */
 export async function showTable(rows: Row[], columns: string[], opts: ShowOptions): Promise<void> {
   const cells = (r: Row) => columns.map((c) => shown(r, c));
+  if (!process.stdout.isTTY) {
+    // cmflib's layout whatever the rows, so written as it is made; a pause after each piece
+    // lets a reader gone away (EPIPE) end the process before the rest is made.
+    for (const chunk of gridChunks(columns, rows, cells, LIST_WRAP)) {
+      writeOutput(chunk);
+      await new Promise((done) => setImmediate(done));
+    }
+    return;
+  }
   // Measured over all rows at once (as printing them all would), so columns do not change
   // width from one page to the next.
   const table = layout(columns, rows.map(cells), LIST_WRAP, (_r, c) => columns[c] === UUID);

@@ -115,6 +115,14 @@ export interface GridLayout {
 /** The text of the cell at `row`, `col` wrapped at `width`: {@link cellText} unless told. */
 export type CellFormat = (v: Cell | undefined, row: number, col: number, width: number) => string;
 
+/** Widens `widths` (per column) to the lines of `cells` where they are wider. */
+function measure(widths: number[], cells: Block[]): void {
+  // Loops, not Math.max(...widths): a long cell has more lines than a call takes arguments.
+  cells.forEach((b, c) => {
+    for (const w of b.widths) if (w > widths[c]!) widths[c] = w;
+  });
+}
+
 /** Wraps (at `width`) and measures every cell of a table of `rows` (per column of `headers`). */
 export function gridLayout(
   headers: string[],
@@ -127,13 +135,8 @@ export function gridLayout(
   const body = rows.map((row, r) =>
     Array.from({ length: ncols }, (_, c) => block(format(row[c], r, c, width), isNumber(row[c]))),
   );
-  // Loops, not Math.max(...widths): a long cell has more lines than a call takes arguments.
   const widths = head.map(() => 0);
-  for (const cells of [head, ...body]) {
-    cells.forEach((b, c) => {
-      for (const w of b.widths) if (w > widths[c]!) widths[c] = w;
-    });
-  }
+  for (const cells of [head, ...body]) measure(widths, cells);
   return { head, body, widths };
 }
 
@@ -145,15 +148,13 @@ export function gridWidth(t: GridLayout): number {
 }
 
 /**
- * The grid table of rows `from` to `to` (not included) of `t`, header first, as text without
- * a final newline; its columns as wide as over all of `t`'s rows, so tables of successive
- * slices line up. With no rows it ends at the `=` rule under the header.
+ * The lines of a grid table with columns `widths` wide: `head`, the `=` rule, then the rows
+ * of `body` between `-` rules (none after the `=` rule when there are no rows).
  */
-export function renderGrid(t: GridLayout, from = 0, to = t.body.length): string {
-  const { widths } = t;
+function* gridLines(widths: number[], head: Block[], body: Iterable<Block[]>): Generator<string> {
   const rule = (ch: string) => '+' + widths.map((w) => ch.repeat(w + 2)).join('+') + '+';
-  const out: string[] = [rule('-')];
-  const emit = (cells: Block[]) => {
+  const dashes = rule('-');
+  function* emit(cells: Block[]) {
     let height = 0;
     for (const b of cells) height = Math.max(height, b.lines.length);
     for (let i = 0; i < height; i++) {
@@ -163,18 +164,79 @@ export function renderGrid(t: GridLayout, from = 0, to = t.body.length): string 
         const pad = ' '.repeat(widths[c]! - (b.widths[i] ?? 0));
         line += ' ' + (b.right ? pad + text : text + pad) + ' |';
       });
-      out.push(line);
+      yield line;
     }
+  }
+  yield dashes;
+  yield* emit(head);
+  yield rule('=');
+  let first = true;
+  for (const cells of body) {
+    if (!first) yield dashes;
+    first = false;
+    yield* emit(cells);
+  }
+  if (!first) yield dashes;
+}
+
+/**
+ * The grid table of rows `from` to `to` (not included) of `t`, header first, as text without
+ * a final newline; its columns as wide as over all of `t`'s rows, so tables of successive
+ * slices line up. With no rows it ends at the `=` rule under the header.
+ */
+export function renderGrid(t: GridLayout, from = 0, to = t.body.length): string {
+  return [...gridLines(t.widths, t.head, t.body.slice(from, to))].join('\n');
+}
+
+/** About how many characters {@link gridChunks} gives at a time. */
+const CHUNK = 1 << 16;
+
+/**
+ * `renderGrid(gridLayout(headers, rows.map(cells), width))` and a final newline, in pieces
+ * of about CHUNK characters made as they are taken, for output written as it is made: the
+ * cells are wrapped and the column widths measured over all rows first, keeping only the
+ * cells' text, then each row is laid out as it is given, so a table of 100,000 rows never
+ * exists whole (its laid-out cells take several times the memory of its text).
+ */
+export function* gridChunks<T>(
+  headers: string[],
+  rows: readonly T[],
+  cells: (row: T) => (Cell | undefined)[],
+  width: number,
+): Generator<string> {
+  const texts: string[][] = [];
+  let ncols = headers.length;
+  for (const row of rows) {
+    const values = cells(row);
+    ncols = Math.max(ncols, values.length);
+    texts.push(values.map((v) => cellText(v, width)));
+  }
+  // A row's missing trailing cells show as `nan`, as gridLayout shows them.
+  const laidOut = (i: number) => {
+    const values = cells(rows[i]!);
+    return Array.from({ length: ncols }, (_, c) =>
+      block(texts[i]![c] ?? cellText(undefined, width), isNumber(values[c])),
+    );
   };
-  emit(t.head);
-  out.push(rule('='));
-  const body = t.body.slice(from, to);
-  body.forEach((cells, r) => {
-    if (r > 0) out.push(rule('-'));
-    emit(cells);
-  });
-  if (body.length > 0) out.push(rule('-'));
-  return out.join('\n');
+  const head = Array.from({ length: ncols }, (_, c) => block(headers[c] ?? '', false));
+  const widths = head.map(() => 0);
+  measure(widths, head);
+  for (let i = 0; i < rows.length; i++) measure(widths, laidOut(i));
+  const body = (function* () {
+    for (let i = 0; i < rows.length; i++) {
+      yield laidOut(i);
+      texts[i] = []; // written: its text can go
+    }
+  })();
+  let chunk = '';
+  for (const line of gridLines(widths, head, body)) {
+    chunk += line + '\n';
+    if (chunk.length >= CHUNK) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk !== '') yield chunk;
 }
 
 /**

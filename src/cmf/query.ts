@@ -186,17 +186,24 @@ type PropertyCells = [
  * memory. Values are read as MLMD reads them (first non-NULL of int, double, string);
  * integers beyond 2^53 come back as text and become bigints.
  */
-function stageArtifactRows(store: MlmdStore, stages: MlmdContext[]): Row[] {
+function stageArtifactRows(
+  store: MlmdStore,
+  stages: MlmdContext[],
+  ids?: readonly number[],
+): Row[] {
   const db = store.database;
   const stageIds = JSON.stringify(stages.map((s) => s.id));
+  // Only the artifacts `ids` names, if given (an empty JSON array selects none).
+  const only = ids === undefined ? '' : 'AND at.artifact_id IN (SELECT value FROM json_each(?))';
+  const params = ids === undefined ? [stageIds] : [stageIds, JSON.stringify(ids)];
   const nodes = db
     .prepare(
       `SELECT at.context_id, a.id, t.name, a.uri, a.name, a.create_time_since_epoch, a.last_update_time_since_epoch
        FROM Attribution at JOIN Artifact a ON a.id = at.artifact_id JOIN Type t ON t.id = a.type_id
-       WHERE at.context_id IN (SELECT value FROM json_each(?))`,
+       WHERE at.context_id IN (SELECT value FROM json_each(?)) ${only}`,
     )
     .raw()
-    .all(stageIds) as [number, number, string, string | null, string | null, number, number][];
+    .all(...params) as [number, number, string, string | null, string | null, number, number][];
   const rowsById = new Map<number, Row>();
   const pairs: { contextId: number; id: number }[] = [];
   for (const [contextId, id, type, uri, name, created, updated] of nodes) {
@@ -220,10 +227,10 @@ function stageArtifactRows(store: MlmdStore, stages: MlmdContext[]): Row[] {
          p.int_value, p.double_value, p.string_value, p.proto_value, p.bool_value,
          CASE WHEN p.int_value NOT BETWEEN -${SAFE} AND ${SAFE} THEN CAST(p.int_value AS TEXT) END
        FROM Attribution at JOIN ArtifactProperty p ON p.artifact_id = at.artifact_id
-       WHERE at.context_id IN (SELECT value FROM json_each(?))`,
+       WHERE at.context_id IN (SELECT value FROM json_each(?)) ${only}`,
     )
     .raw()
-    .all(stageIds) as [number, string, number | string, ...PropertyCells, string | null][];
+    .all(...params) as [number, string, number | string, ...PropertyCells, string | null][];
   // Declared properties first, then custom ones (as the store's records order them).
   let current: Row | undefined;
   let currentId = -1;
@@ -448,8 +455,84 @@ export function hasUuid(value: Cell | undefined, uuid: string): boolean {
   return typeof value === 'string' && value.split(',').some((u) => normalUuid(u) === wanted);
 }
 
-/** Artifact records of a pipeline (`-a` selection: src/artifacts/select.ts). */
-export function artifactRows(store: MlmdStore, pipelineName: string): Row[] {
+/**
+ * Artifact records of a pipeline, or of those of its artifacts `ids` names, in listing order
+ * (`-a` selection: src/artifacts/select.ts).
+ */
+export function artifactRows(
+  store: MlmdStore,
+  pipelineName: string,
+  ids?: readonly number[],
+): Row[] {
   const pipeline = requirePipeline(store, pipelineName);
-  return store.read(() => stageArtifactRows(store, pipelineStages(store, pipeline)));
+  return store.read(() => stageArtifactRows(store, pipelineStages(store, pipeline), ids));
+}
+
+/** An artifact's id and name ('' when it has none), without its properties. */
+export interface ArtifactName {
+  id: number;
+  name: string;
+}
+
+/**
+ * The ids and names of a pipeline's artifacts, in listing order; with `clues`, only those
+ * whose name holds one of them (a substring, case and all): a few strings to compare
+ * instead of 100,000 records with their properties.
+ */
+export function artifactNames(
+  store: MlmdStore,
+  pipelineName: string,
+  clues?: readonly string[],
+): ArtifactName[] {
+  const pipeline = requirePipeline(store, pipelineName);
+  return store.read(() => {
+    const stages = pipelineStages(store, pipeline);
+    const holds =
+      clues === undefined
+        ? ''
+        : 'AND EXISTS (SELECT 1 FROM json_each(?) c WHERE instr(a.name, c.value) > 0)';
+    const params = [JSON.stringify(stages.map((s) => s.id))];
+    if (clues !== undefined) params.push(JSON.stringify(clues));
+    const found = store.database
+      .prepare(
+        `SELECT at.context_id, a.id, a.name FROM Attribution at JOIN Artifact a ON a.id = at.artifact_id
+         WHERE at.context_id IN (SELECT value FROM json_each(?)) ${holds}`,
+      )
+      .raw()
+      .all(...params) as [number, number, string | null][];
+    const names = new Map(found.map(([, id, name]) => [id, name ?? '']));
+    const pairs = found.map(([contextId, id]) => ({ contextId, id }));
+    return idsByStage(stages, pairs, false).map((id) => ({ id, name: names.get(id)! }));
+  });
+}
+
+/** A name an event links an artifact by, other than the artifact's own. */
+export interface LinkName extends ArtifactName {
+  uri: string;
+  /** The event's path step key. */
+  key: string;
+}
+
+/**
+ * The names events link the pipeline's artifacts by when not their own (identical content
+ * logged at a second path, see artifacts/collect.ts): every keyed step of any of their
+ * events, by artifact id; usually none.
+ */
+export function linkNames(store: MlmdStore, pipelineName: string): LinkName[] {
+  const pipeline = requirePipeline(store, pipelineName);
+  return store.read(() => {
+    const stageIds = JSON.stringify(pipelineStages(store, pipeline).map((s) => s.id));
+    const found = store.database
+      .prepare(
+        `SELECT DISTINCT a.id, a.name, a.uri, p.step_key
+         FROM Attribution at JOIN Artifact a ON a.id = at.artifact_id
+           JOIN Event e ON e.artifact_id = a.id JOIN EventPath p ON p.event_id = e.id
+         WHERE at.context_id IN (SELECT value FROM json_each(?))
+           AND p.step_key <> '' AND p.step_key IS NOT a.name
+         ORDER BY a.id`,
+      )
+      .raw()
+      .all(stageIds) as [number, string | null, string | null, string][];
+    return found.map(([id, name, uri, key]) => ({ id, name: name ?? '', uri: uri ?? '', key }));
+  });
 }

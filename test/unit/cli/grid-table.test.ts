@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   fitWidth,
+  gridChunks,
   gridLayout,
   gridTable,
   gridWidth,
@@ -8,6 +9,7 @@ import {
   textWidth,
 } from '../../../src/cli/table.js';
 import { wrap } from '../../../src/cli/textwrap.js';
+import type { Cell } from '../../../src/cmf/query.js';
 
 // The golden tables below are what the cli-table3 based renderer printed for the same input.
 describe('grid table renderer', () => {
@@ -177,5 +179,34 @@ describe('fitting a table to the terminal', () => {
       80 - 7 - 36,
     );
     expect(fitWidth(['a'], [['\x1b'.repeat(10)]], 5, 100)).toBe(40);
+  });
+});
+
+describe('a table written as it is made (stdout not a terminal)', () => {
+  const whole = (headers: string[], rows: (Cell | undefined)[][], width: number) =>
+    renderGrid(gridLayout(headers, rows, width)) + '\n';
+  const made = (headers: string[], rows: (Cell | undefined)[][], width: number) => {
+    const chunks = [...gridChunks(headers, rows, (r) => r, width)];
+    return { text: chunks.join(''), chunks: chunks.length };
+  };
+
+  it('is byte for byte the table rendered whole, in several pieces', () => {
+    const rows: (Cell | undefined)[][] = [];
+    for (let i = 0; i < 3000; i++) {
+      rows.push([
+        i,
+        `data/run-${i}/part-${i % 7}.csv:${'ab'.repeat(16)}`,
+        i % 3 === 0 ? undefined : 'Dataset',
+        i % 5 === 0 ? 'データ 😀 e\u0301' : `${2n ** 60n + BigInt(i)}`,
+        ...(i % 11 === 0 ? [] : [true, -i / 3]), // a short row: its cells are `nan`
+      ]);
+    }
+    const headers = ['id', 'name', 'type', 'note', 'flag', 'value'];
+    const out = made(headers, rows, 14);
+    expect(out.chunks).toBeGreaterThan(1);
+    expect(out.text).toBe(whole(headers, rows, 14));
+    // A row wider than the headers, and one rule-only table with no rows.
+    expect(made(['a'], [[1, 'x y z', 2]], 3).text).toBe(whole(['a'], [[1, 'x y z', 2]], 3));
+    expect(made(['id', 'name'], [], 14).text).toBe(whole(['id', 'name'], [], 14));
   });
 });
