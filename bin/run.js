@@ -42,8 +42,9 @@ if (version !== undefined) {
 } else {
   // The compile cache (Node >= 22.1) saves parsing time on every run after the first.
   module.enableCompileCache?.();
-  // DEBUG prints stacks: name the modules the bundle was made of (rolldown.config.mjs), and
-  // src/ for the rest. Source maps cost loading time, so only then.
+  // DEBUG prints stacks: in a checkout, name the modules the bundle was made of
+  // (rolldown.config.mjs), and src/ for the rest (the package ships no maps: its stacks name
+  // dist/). Source maps cost loading time, so only then.
   if (process.env.DEBUG) process.setSourceMapsEnabled(true);
   // oclif checks its own Node engine range with semver at import (~20 ms of loading);
   // scripts/node-env.sh and bin/cmf already guarantee a supported Node.

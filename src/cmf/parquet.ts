@@ -4,10 +4,11 @@
  * key). The index is written as an ordinary first column; pandas metadata is not written, so
  * `pd.read_parquet` shows it as a column rather than as the index.
  * Output is deterministic (no timestamps), so identical tables hash to the same object.
+ * hyparquet and hyparquet-writer load on first use (about 35 ms): only commitMetrics and
+ * dataslices need them, not the library's import.
  */
 import { readFile } from 'node:fs/promises';
-import { parquetReadObjects } from 'hyparquet';
-import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
+import type { ColumnSource } from 'hyparquet-writer';
 import { writeFileAtomic } from '../fs/atomic.js';
 import type { PropertyValue } from '../mlmd/index.js';
 
@@ -41,7 +42,8 @@ function column(name: string, rows: Row[]): ColumnSource {
   };
 }
 
-export function tableBytes(table: Table): Uint8Array {
+export async function tableBytes(table: Table): Promise<Uint8Array> {
+  const { parquetWriteBuffer } = await import('hyparquet-writer');
   const names: string[] = [];
   for (const r of table.rows) for (const k of Object.keys(r)) if (!names.includes(k)) names.push(k);
   const idx = table.index.values;
@@ -57,11 +59,12 @@ export function tableBytes(table: Table): Uint8Array {
 }
 
 export async function writeTable(path: string, table: Table): Promise<void> {
-  await writeFileAtomic(path, tableBytes(table));
+  await writeFileAtomic(path, await tableBytes(table));
 }
 
 /** All rows of a parquet file as plain objects (ints as bigint or number). */
 export async function readTable(path: string): Promise<Record<string, unknown>[]> {
+  const { parquetReadObjects } = await import('hyparquet');
   const bytes = await readFile(path);
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   return (await parquetReadObjects({ file })) as Record<string, unknown>[];

@@ -30,7 +30,44 @@ export interface CmfErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * Marks cmf's errors across copies of the package (two versions installed, `npm link`):
+ * plain `instanceof` only knows its own copy's classes; this symbol is the same in all.
+ */
+const BRAND = Symbol.for('cmf.error');
+
+/** Whether `err` is a cmf error, thrown by this copy of cmf or by any other. */
+export function isCmfError(err: unknown): err is CmfError {
+  return (
+    typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[BRAND] === true
+  );
+}
+
+/** The names of the classes `err` is an instance of, its own first. */
+function classNames(err: object): string[] {
+  const names: string[] = [];
+  for (let p = Object.getPrototypeOf(err) as object | null; p; p = Object.getPrototypeOf(p)) {
+    if (Object.hasOwn(p, 'constructor')) names.push((p.constructor as { name: string }).name);
+  }
+  return names;
+}
+
 export class CmfError extends Error {
+  /**
+   * `err instanceof UsageError` (or any cmf error class) also holds for an error of that
+   * class from another copy of cmf: a branded error with a class of the same name in its
+   * prototype chain.
+   */
+  static override [Symbol.hasInstance](err: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, err)) return true;
+    return isCmfError(err) && classNames(err).includes(this.name);
+  }
+
+  // On the prototype: copies made by withHint/withData keep it, and it is no own property.
+  static {
+    Object.defineProperty(this.prototype, BRAND, { value: true });
+  }
+
   /** Stable, machine-readable identifier, e.g. `MLMD_SCHEMA_VERSION`. */
   readonly code: string;
   readonly exitCode: ExitCodeValue;
@@ -232,7 +269,7 @@ export function codeInChain(err: unknown, matches: (code: string) => boolean): s
 
 /** Wraps anything thrown that is not a CmfError, so the CLI has one shape to render. */
 export function toCmfError(err: unknown): CmfError {
-  if (err instanceof CmfError) return err;
+  if (isCmfError(err)) return err;
   // A full disk is the user's to fix, not a bug: say which write found no room.
   if (isNoSpaceError(err)) return noSpaceError(writtenPath(err), err);
   if (isWorkingDirectoryGone(err)) {

@@ -8,11 +8,10 @@
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { execa } from 'execa';
 import { ConfigError, OperationError, noSpaceError } from '../errors/index.js';
 import { gitConfigValue, gitTrue } from './git-config.js';
 import type { GitLayout } from './git-dir.js';
-import { runGit } from './system-git.js';
+import { loadExeca, runGit } from './system-git.js';
 
 /** Hooks `git commit` runs; one of them present and executable means git must commit. */
 const COMMIT_HOOKS = [
@@ -31,10 +30,12 @@ export function gitInstalled(): Promise<boolean> {
   const path = process.env.PATH;
   const known = probe;
   if (known && known.path === path) return known.installed;
-  const installed = execa('git', ['--version'], { stdin: 'ignore' }).then(
-    () => true,
-    () => false,
-  );
+  const installed = loadExeca()
+    .then(({ execa }) => execa('git', ['--version'], { stdin: 'ignore' }))
+    .then(
+      () => true,
+      () => false,
+    );
   probe = { path, installed };
   return installed;
 }

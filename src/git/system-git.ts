@@ -3,8 +3,15 @@
  * `git` (execa), so every transport and credential helper the user has set up works: ssh,
  * https, file paths, any host (cmflib only knows GitHub and asks its API, §11 item 14).
  */
-import { execa, ExecaError } from 'execa';
 import { ConfigError, OperationError } from '../errors/index.js';
+
+/**
+ * execa, loaded on first use: it is ~20 modules (about 60 ms) that only runs of the system
+ * git need, and the library's import and most commands never make one.
+ */
+export function loadExeca(): Promise<typeof import('execa')> {
+  return import('execa');
+}
 
 export interface SystemGitOptions {
   cwd: string;
@@ -32,6 +39,7 @@ const NO_PROMPTS: Record<string, string> = { GIT_TERMINAL_PROMPT: '0', GCM_INTER
  * undefined. Asked of git itself: the answer must be the one git is about to use.
  */
 async function configuredSshCommand(cwd: string): Promise<string | undefined> {
+  const { execa } = await loadExeca();
   const r = await execa('git', ['config', '--get', 'core.sshCommand'], {
     cwd,
     reject: false,
@@ -56,6 +64,7 @@ async function nonInteractiveEnv(cwd: string): Promise<Record<string, string>> {
 
 /** Runs `git <args>`; a missing git is a ConfigError, a non-zero exit an OperationError with git's words. */
 export async function runGit(args: string[], opts: SystemGitOptions): Promise<GitOutput> {
+  const { execa, ExecaError } = await loadExeca();
   try {
     const r = await execa('git', args, {
       cwd: opts.cwd,

@@ -1,11 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: plain JavaScript module of the bin folder, without type declarations
 import { MIN_NODE, nodeTooOld } from '../../../bin/node-check.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 const runJs = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
 const libraryIndex = new URL('../../../dist/index.js', import.meta.url).href;
 
@@ -19,6 +22,31 @@ describe('Node.js version check of bin/run.js and the library', () => {
       expect(nodeTooOld(v), v).toBe(true);
     for (const v of ['22.14.0', 'v22.18.1', '23.0.0', '24.21.0', '30.1.0'])
       expect(nodeTooOld(v), v).toBe(false);
+  });
+
+  it("names the checkout's scripts only in a checkout, not in an installed package", () => {
+    const hint = (dir: string) => {
+      const script = `import(${JSON.stringify(join(dir, 'dist/node-version.js'))}).then((m) =>
+        console.log(m.nodeTooOldError('20.0.0', '/usr/bin/node').hint))`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+      });
+      expect(r.stderr).toBe('');
+      return r.stdout.trim();
+    };
+    expect(hint(root)).toMatch(
+      /^Install Node\.js 22\.14 or newer \(24 recommended\)\. In this cmf checkout, 'scripts\/setup'/,
+    );
+    // An installed package: dist/ without the checkout's scripts/ beside it.
+    const pkgDir = mkdtempSync(join(tmpdir(), 'cmf-package-'));
+    try {
+      for (const f of ['node-version.js', 'errors']) {
+        cpSync(join(root, 'dist', f), join(pkgDir, 'dist', f), { recursive: true });
+      }
+      expect(hint(pkgDir)).toBe('Install Node.js 22.14 or newer (24 recommended).');
+    } finally {
+      rmSync(pkgDir, { recursive: true, force: true });
+    }
   });
 
   // This machine's system Node is 20: the real thing, where it exists.

@@ -26,8 +26,8 @@ describe('parquet tables', () => {
     ]);
   });
 
-  it('is deterministic, so identical tables are one cache object', () => {
+  it('is deterministic, so identical tables are one cache object', async () => {
     const t = { index: { name: 'Path', values: ['a'] }, rows: [{ hash: stringValue('h') }] };
-    expect(Buffer.from(tableBytes(t)).equals(Buffer.from(tableBytes(t)))).toBe(true);
+    expect(Buffer.from(await tableBytes(t)).equals(Buffer.from(await tableBytes(t)))).toBe(true);
   });
 });
