@@ -9,9 +9,14 @@ import { shellQuote } from './shell-quote.js';
 /** Names within a small edit distance of `word` (or starting with it), nearest first. */
 export function closest(word: string, names: string[]): string[] {
   const limit = Math.max(1, Math.floor(word.length / 3));
+  const lower = word.toLowerCase();
+  const prefixOf = (name: string): boolean => word.length >= 2 && name.startsWith(word);
   const scored = names
-    .map((name) => ({ name, d: editDistance(word.toLowerCase(), name.toLowerCase()) }))
-    .filter(({ name, d }) => d <= limit || (word.length >= 2 && name.startsWith(word)));
+    // The distance is at least the difference in length: a name too long or too short is
+    // out without its table (75k artifact names make that the cost of the whole hint).
+    .filter((name) => prefixOf(name) || Math.abs(name.toLowerCase().length - lower.length) <= limit)
+    .map((name) => ({ name, d: editDistance(lower, name.toLowerCase()) }))
+    .filter(({ name, d }) => d <= limit || prefixOf(name));
   const best = Math.min(...scored.map((s) => s.d));
   return scored.filter((s) => s.d === best).map((s) => s.name);
 }
