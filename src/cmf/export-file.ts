@@ -7,7 +7,8 @@
 import { existsSync, lstatSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { NotFoundError, UsageError } from '../errors/index.js';
-import { writeFileAtomic } from '../fs/atomic.js';
+import { writeFile } from 'node:fs/promises';
+import { replaceAtomically } from '../fs/atomic.js';
 
 /** The `-j` value that means standard output. */
 export const STDOUT_TARGET = '-';
@@ -89,12 +90,17 @@ export function checkExportTarget(path: string, force: boolean): void {
 }
 
 /**
- * Writes the export text to `path` (temp file beside it, then rename). A symbolic link there
- * is written through, as a shell's `>` would: the file it points to is replaced, the link
- * stays (a rename onto the link itself would replace the link by a file).
+ * Writes the export text, whole or in pieces as they are made, to `path` (temp file beside
+ * it, then rename: a failure part-way leaves no partial file). A symbolic link there is
+ * written through, as a shell's `>` would: the file it points to is replaced, the link stays
+ * (a rename onto the link itself would replace the link by a file).
  */
-export async function writeExport(path: string, text: string): Promise<void> {
-  await writeFileAtomic(linkTarget(path), text);
+export async function writeExport(
+  path: string,
+  text: string | AsyncIterable<string>,
+): Promise<void> {
+  // writeFile waits for each piece to be written before it asks for the next.
+  await replaceAtomically(linkTarget(path), (tmp) => writeFile(tmp, text));
 }
 
 /** Where a chain of symbolic links at `path` ends (`path` itself when it is none). */

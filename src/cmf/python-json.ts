@@ -56,12 +56,55 @@ export function pythonString(s: string): string {
 
 /**
  * `json.dumps(value)` (compact: `, ` and `: ` separators) or, with `indent`,
- * `json.dumps(value, indent=indent)` (`,` at line ends, `: ` after keys).
+ * `json.dumps(value, indent=indent)` (`,` at line ends, `: ` after keys). `depth`: how deep
+ * the value sits in a document written piece by piece (its inner lines are indented for it).
  */
-export function pythonJson(value: PyJson, indent?: number): string {
+export function pythonJson(value: PyJson, indent?: number, depth = 0): string {
   const parts: string[] = [];
-  write(value, parts, indent, 0);
+  write(value, parts, indent, depth);
   return parts.join('');
+}
+
+/**
+ * A list written item by item, as `pythonJson` would write it whole at `depth`: `next()` is
+ * the text to put before each item (written at `depth + 1`), `close()` the text after the
+ * last (`[]` when there was none).
+ */
+export class PyJsonList {
+  private readonly m: Margins;
+  private empty = true;
+
+  constructor(indent: number | undefined, depth: number) {
+    this.m = margins(indent, depth);
+  }
+
+  next(): string {
+    if (!this.empty) return this.m.sep;
+    this.empty = false;
+    return '[' + this.m.inner;
+  }
+
+  close(): string {
+    return this.empty ? '[]' : this.m.outer + ']';
+  }
+}
+
+/**
+ * An object whose first key holds an empty list, written at `depth` and cut where that list
+ * goes: `head` ends with the key's `: `, `tail` is the rest of the object. A `PyJsonList` at
+ * `depth + 1` written between the two gives what `pythonJson` writes for the filled object.
+ */
+export function pythonJsonAroundFirst(
+  value: { [key: string]: PyJson },
+  indent: number | undefined,
+  depth: number,
+): { head: string; tail: string } {
+  const key = Object.keys(value)[0] ?? '';
+  const text = pythonJson(value, indent, depth);
+  const head = `{${margins(indent, depth).inner}${pythonString(key)}: `;
+  if (!text.startsWith(head + '[]'))
+    throw new Error('pythonJsonAroundFirst: first value is not []');
+  return { head, tail: text.slice(head.length + 2) };
 }
 
 function write(v: PyJson, out: string[], indent: number | undefined, depth: number): void {
@@ -95,13 +138,27 @@ function container<T>(
   depth: number,
   each: (item: T) => void,
 ): void {
-  const inner = indent === undefined ? '' : '\n' + ' '.repeat(indent * (depth + 1));
-  const outer = indent === undefined ? '' : '\n' + ' '.repeat(indent * depth);
-  const sep = indent === undefined ? ', ' : ',' + inner;
+  const { inner, outer, sep } = margins(indent, depth);
   out.push(open, inner);
   items.forEach((item, i) => {
     if (i > 0) out.push(sep);
     each(item);
   });
   out.push(outer, close);
+}
+
+interface Margins {
+  /** After the opening bracket. */
+  inner: string;
+  /** Before the closing bracket. */
+  outer: string;
+  /** Between items. */
+  sep: string;
+}
+
+/** The white space of a container at `depth`: none but `, ` when compact. */
+function margins(indent: number | undefined, depth: number): Margins {
+  const inner = indent === undefined ? '' : '\n' + ' '.repeat(indent * (depth + 1));
+  const outer = indent === undefined ? '' : '\n' + ' '.repeat(indent * depth);
+  return { inner, outer, sep: indent === undefined ? ', ' : ',' + inner };
 }

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClientRequest } from 'node:http';
 import { REDIRECT_STATUSES, http, https } from '../util/node-http.js';
 import { maskUrlSecrets } from '../util/url-secrets.js';
 import {
@@ -50,6 +51,8 @@ interface Request {
   pipeline?: string;
   query?: Record<string, string>;
   json?: unknown;
+  /** A JSON body made anew for each attempt and sent as it is made (chunked). */
+  jsonPieces?: () => AsyncIterable<string>;
   /** A file sent as multipart/form-data part `file`. */
   file?: { path: string; name: string };
 }
@@ -128,15 +131,52 @@ async function multipart(file: { path: string; name: string }): Promise<{
   };
 }
 
+/** A request body: whole, or made piece by piece while it is sent. */
+type Body = string | Buffer | (() => AsyncIterable<string>);
+
+/** A body maker's own failure, told apart from the connection's. */
+class BodyError extends Error {
+  constructor(cause: unknown) {
+    super('the request body could not be made', { cause });
+  }
+}
+
+/**
+ * Writes the pieces `body` makes to `req` as fast as the connection takes them, then ends
+ * it; stops early once `done()` (the exchange settled: answered early, failed, timed out).
+ */
+async function sendPieces(
+  req: ClientRequest,
+  body: () => AsyncIterable<string>,
+  done: () => boolean,
+): Promise<void> {
+  for await (const piece of body()) {
+    if (done()) return;
+    if (!req.write(piece)) {
+      await new Promise<void>((resume) => {
+        const go = (): void => {
+          req.off('drain', go);
+          req.off('close', go);
+          resume();
+        };
+        req.on('drain', go);
+        req.on('close', go);
+      });
+    }
+  }
+  if (!done()) req.end();
+}
+
 /**
  * One request and its whole answer, whatever the status. Rejects with the socket's error
- * (its `code`: ECONNREFUSED, ...) or, after `timeoutMs` in all, a TimeoutError.
+ * (its `code`: ECONNREFUSED, ...), after `timeoutMs` in all with a TimeoutError, or with a
+ * BodyError when a piece-by-piece body fails to be made.
  */
 function exchange(
   url: string,
   method: string,
   headers: Record<string, string>,
-  body: string | Buffer | undefined,
+  body: Body | undefined,
   timeoutMs: number,
 ): Promise<Answer> {
   const u = new URL(url);
@@ -151,7 +191,10 @@ function exchange(
       else resolve(answer!);
     };
     const sent = { ...headers };
-    if (body !== undefined) sent['content-length'] = String(Buffer.byteLength(body));
+    // A body made piece by piece has no length yet: Node sends it chunked.
+    if (body !== undefined && typeof body !== 'function') {
+      sent['content-length'] = String(Buffer.byteLength(body));
+    }
     const req = request(u, { method, headers: sent });
     const timer = setTimeout(() => {
       const err = new Error(`no answer within ${timeoutMs} ms`);
@@ -180,7 +223,11 @@ function exchange(
         });
       });
     });
-    req.end(body);
+    if (typeof body !== 'function') return void req.end(body);
+    sendPieces(req, body, () => settled).catch((err: unknown) => {
+      settle(new BodyError(err));
+      req.destroy();
+    });
   });
 }
 
@@ -225,21 +272,40 @@ export class ServerClient {
     return routeUrl(this.baseUrl, route, query);
   }
 
-  /** POST /api/mlmd_push; 200 answers are returned (status success, exists, ...). */
+  /**
+   * POST /api/mlmd_push; 200 answers are returned (status success, exists, ...). `payload`:
+   * the document's text, or what makes it anew for each attempt, piece by piece, sent as it
+   * comes (chunked) so a large document is never whole in memory.
+   */
   async pushMetadata(body: {
     pipelineName: string;
     executionUuid?: string;
-    payload: string;
+    payload: string | (() => AsyncIterable<string>);
   }): Promise<PushAnswer> {
-    return this.sendJson(PUSH_ANSWER, {
+    const req = {
       method: 'POST',
       route: 'mlmd_push',
       operation: 'metadata push',
       pipeline: body.pipelineName,
-      json: {
+    } as const;
+    const payload = body.payload;
+    const execUuid = JSON.stringify(body.executionUuid ?? null);
+    const pipelineName = JSON.stringify(body.pipelineName);
+    if (typeof payload === 'string') {
+      const json = {
         exec_uuid: body.executionUuid ?? null,
-        json_payload: body.payload,
+        json_payload: payload,
         pipeline_name: body.pipelineName,
+      };
+      return this.sendJson(PUSH_ANSWER, { ...req, json });
+    }
+    // What JSON.stringify writes for the fields, the payload string escaped piece by piece.
+    return this.sendJson(PUSH_ANSWER, {
+      ...req,
+      jsonPieces: async function* () {
+        yield `{"exec_uuid":${execUuid},"json_payload":"`;
+        for await (const piece of payload()) yield JSON.stringify(piece).slice(1, -1);
+        yield `","pipeline_name":${pipelineName}}`;
       },
     });
   }
@@ -312,10 +378,10 @@ export class ServerClient {
     const headers: Record<string, string> = { accept: 'application/json, text/plain, */*' };
     if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
     else if (this.basicAuth) headers.authorization = this.basicAuth;
-    let body: string | Buffer | undefined;
-    if (req.json !== undefined) {
+    let body: Body | undefined;
+    if (req.json !== undefined || req.jsonPieces) {
       headers['content-type'] = 'application/json';
-      body = JSON.stringify(req.json);
+      body = req.jsonPieces ?? JSON.stringify(req.json);
     } else if (req.file) {
       // Built once: a retry sends the same bytes again.
       let form;
@@ -333,6 +399,8 @@ export class ServerClient {
       try {
         res = await exchange(url, req.method, headers, body, this.timeoutMs);
       } catch (err) {
+        // The body's maker failed (the local MLMD file could not be read): not the network.
+        if (err instanceof BodyError) throw err.cause;
         const code = (err as { code?: string }).code;
         if (!last && code !== undefined && RETRY_CODES.has(code)) {
           await sleep(this.delay(attempt));

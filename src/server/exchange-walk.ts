@@ -1,6 +1,7 @@
 /**
  * Reading what travels with a push out of an exchange document (§6.1): the executions'
- * `Python_Env` files and the artifacts' `labels_uri` entries (`path:md5`, comma-joined).
+ * `Python_Env` files and the artifacts' `labels_uri` entries (`path:md5`, comma-joined),
+ * gathered execution element by execution element as the document is written.
  */
 import type { PyJson } from '../cmf/python-json.js';
 
@@ -25,21 +26,16 @@ function customString(node: Obj, key: string): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-/** Distinct `Python_Env` values (paths of environment files, relative to the project). */
-export function pythonEnvFiles(document: PyJson): string[] {
-  const out = new Set<string>();
-  for (const e of documentExecutions(document)) {
-    const v = customString(e, 'Python_Env');
-    if (v) out.add(v);
-  }
-  return [...out];
-}
+/** The files a push uploads beside the metadata, each once. */
+export class SideFiles {
+  private readonly env = new Set<string>();
+  private readonly labels = new Map<string, { path: string; md5: string }>();
 
-/** Distinct label files as `{path, md5}` from the artifacts' `labels_uri`. */
-export function labelFiles(document: PyJson): { path: string; md5: string }[] {
-  const out = new Map<string, { path: string; md5: string }>();
-  for (const e of documentExecutions(document)) {
-    for (const ev of objects(e.events)) {
+  /** Takes what one execution element names (its events' artifacts included). */
+  add(execution: Obj): void {
+    const env = customString(execution, 'Python_Env');
+    if (env) this.env.add(env);
+    for (const ev of objects(execution.events)) {
       const art = ev.artifact as Obj | undefined;
       const uri = art ? customString(art, 'labels_uri') : undefined;
       for (const item of uri?.split(',') ?? []) {
@@ -47,9 +43,18 @@ export function labelFiles(document: PyJson): { path: string; md5: string }[] {
         if (at <= 0) continue;
         const path = item.slice(0, at).trim();
         const md5 = item.slice(at + 1).trim();
-        if (path && md5) out.set(`${path}:${md5}`, { path, md5 });
+        if (path && md5) this.labels.set(`${path}:${md5}`, { path, md5 });
       }
     }
   }
-  return [...out.values()];
+
+  /** Distinct `Python_Env` values (paths of environment files, relative to the project). */
+  pythonEnvFiles(): string[] {
+    return [...this.env];
+  }
+
+  /** Distinct label files as `{path, md5}` from the artifacts' `labels_uri`. */
+  labelFiles(): { path: string; md5: string }[] {
+    return [...this.labels.values()];
+  }
 }

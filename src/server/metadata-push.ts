@@ -6,8 +6,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { exportDocument } from '../cmf/export-json.js';
-import { pythonJson, type PyJson } from '../cmf/python-json.js';
+import { exportText, type ExportText } from '../cmf/export-json.js';
+import type { PyJson } from '../cmf/python-json.js';
 import { executionNotFound, executionRows, executionUuids, normalUuid } from '../cmf/query.js';
 import { NotFoundError } from '../errors/index.js';
 import { SqliteAsyncStore } from '../mlmd/async-store.js';
@@ -16,7 +16,9 @@ import { mapLimit } from '../util/map-limit.js';
 import { ServerError } from './client-errors.js';
 import type { PushAnswer, ServerClient, UploadRoute } from './client.js';
 import { checkTensorboardUpload } from './tensorboard-check.js';
-import { documentExecutions, labelFiles, pythonEnvFiles } from './exchange-walk.js';
+import { SideFiles } from './exchange-walk.js';
+
+type Obj = { [key: string]: PyJson };
 
 export interface MetadataPushOptions {
   client: ServerClient;
@@ -66,17 +68,13 @@ export async function pushMetadata(opts: MetadataPushOptions): Promise<MetadataP
   // As listings read -e: spaces aside, in any case; the server gets the uuid as stored.
   const executionUuid =
     opts.executionUuid === undefined ? undefined : normalUuid(opts.executionUuid);
-  const document = await exportLocal(mlmdPath, opts.pipeline, executionUuid);
-  const executions = documentExecutions(document).length;
-  if (executionUuid !== undefined && executions === 0) {
+  const side = new SideFiles();
+  const sent = await sendLocal(opts.client, mlmdPath, opts.pipeline, executionUuid, side);
+  if ('missingUuid' in sent) {
     const known = localUuids(mlmdPath, opts.pipeline);
     throw executionNotFound(opts.pipeline, opts.executionUuid!, known, mlmdPath);
   }
-  const answer = await opts.client.pushMetadata({
-    pipelineName: opts.pipeline,
-    executionUuid,
-    payload: pythonJson(document),
-  });
+  const { answer, executions } = sent;
   if (answer.status === 'pipeline_not_exist') {
     throw new NotFoundError(
       'SERVER_PIPELINE_NOT_IN_PAYLOAD',
@@ -104,7 +102,7 @@ export async function pushMetadata(opts: MetadataPushOptions): Promise<MetadataP
     uploads: [],
     missing: [],
   };
-  await sideUploads(opts.client, document, dirname(mlmdPath), cwd, result);
+  await sideUploads(opts.client, side, dirname(mlmdPath), cwd, result);
   if (tensorboard) await uploadTensorboard(opts.client, opts.pipeline, tensorboard, result);
   return result;
 }
@@ -116,14 +114,43 @@ function mergedCounts(answer: PushAnswer): Pick<MetadataPushResult, 'merged'> {
   return { merged: { new: executions, alreadyThere: skippedExecutions } };
 }
 
-async function exportLocal(
+/**
+ * Exports the pipeline from the MLMD file and POSTs it. The whole pipeline is sent as it is
+ * read (a retry reads it again), so its size never sits in memory; one execution (-e) is
+ * small and read first, to tell a uuid that matches nothing before anything is sent. `side`
+ * gathers what the executions sent name.
+ */
+async function sendLocal(
+  client: ServerClient,
   mlmdPath: string,
   pipeline: string,
-  executionUuid?: string,
-): Promise<PyJson> {
+  executionUuid: string | undefined,
+  side: SideFiles,
+): Promise<{ answer: PushAnswer; executions: number } | { missingUuid: true }> {
   const store = SqliteAsyncStore.wrap(MlmdStore.open(mlmdPath, { create: false, readonly: true }));
   try {
-    return (await exportDocument(store, pipeline, { executionUuid })).document;
+    // Adding an execution's files again (on a retry) adds nothing.
+    const exportOpts = { executionUuid, onExecution: (e: Obj) => side.add(e) };
+    // PIPELINE_NOT_FOUND is thrown here, before any request.
+    let first: ExportText | undefined = await exportText(store, pipeline, exportOpts);
+    let executions = 0;
+    let payload: string | (() => AsyncIterable<string>);
+    if (executionUuid !== undefined) {
+      const chunks: string[] = [];
+      for await (const chunk of first.chunks) chunks.push(chunk);
+      executions = first.summary.executions;
+      if (executions === 0) return { missingUuid: true };
+      payload = chunks.join('');
+    } else {
+      payload = async function* () {
+        const out = first ?? (await exportText(store, pipeline, exportOpts));
+        first = undefined;
+        yield* out.chunks;
+        executions = out.summary.executions;
+      };
+    }
+    const answer = await client.pushMetadata({ pipelineName: pipeline, executionUuid, payload });
+    return { answer, executions };
   } finally {
     await store.close();
   }
@@ -147,18 +174,18 @@ function findFile(candidates: string[]): string | undefined {
 /** Environment files and labels: failures are reported, never fatal (as in cmf). */
 async function sideUploads(
   client: ServerClient,
-  document: PyJson,
+  side: SideFiles,
   mlmdDir: string,
   cwd: string,
   result: MetadataPushResult,
 ): Promise<void> {
   const jobs: { kind: UploadRoute; file: string; name: string }[] = [];
-  for (const env of pythonEnvFiles(document)) {
+  for (const env of side.pythonEnvFiles()) {
     const file = findFile([resolve(mlmdDir, env), resolve(cwd, env)]);
     if (file) jobs.push({ kind: 'python-env', file, name: env });
     else result.missing.push(env);
   }
-  for (const label of labelFiles(document)) {
+  for (const label of side.labelFiles()) {
     const file = findFile([resolve(mlmdDir, label.path), resolve(cwd, label.path)]);
     // Named by md5, as cmf does: the server (and its UI) finds labels by content.
     if (file) jobs.push({ kind: 'label', file, name: label.md5 });

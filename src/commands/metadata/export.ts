@@ -10,7 +10,7 @@ import {
   writeExport,
 } from '../../cmf/export-file.js';
 import { SqliteAsyncStore } from '../../mlmd/index.js';
-import { exportDocument, exportJsonText, type ExportSummary } from '../../cmf/export-json.js';
+import { exportText, type ExportSummary } from '../../cmf/export-json.js';
 
 type ExportResult = ExportSummary & { pipeline: string; path: string };
 
@@ -37,21 +37,25 @@ export default class MetadataExport extends CmfCommand<ExportResult | undefined>
     const pipeline = requireValue(flags.pipeline_name, '-p/--pipeline_name');
     requireNonEmpty(flags.json_file_name, '-j/--json_file_name');
     const store = SqliteAsyncStore.wrap(openMlmdForReading(flags.file_name));
-    let built: Awaited<ReturnType<typeof exportDocument>>;
     try {
-      built = await exportDocument(store, pipeline);
+      // Written as it is read: memory stays one batch of executions, whatever the pipeline.
+      const out = await exportText(store, pipeline, { indent: 2 });
+      if (flags.json_file_name?.trim() === STDOUT_TARGET) {
+        for await (const chunk of out.chunks) {
+          writeOutput(chunk);
+          // Lets a reader gone away (EPIPE) end the process before the rest is made.
+          await new Promise((done) => setImmediate(done));
+        }
+        writeOutput('\n');
+        return undefined;
+      }
+      const path = exportPath(flags.json_file_name, pipeline, process.cwd());
+      checkExportTarget(path, flags.force);
+      await writeExport(path, out.chunks);
+      this.log(`SUCCESS: metadata exported in ${path}`);
+      return { pipeline, path, ...out.summary };
     } finally {
       await store.close();
     }
-    const text = exportJsonText(built.document);
-    if (flags.json_file_name?.trim() === STDOUT_TARGET) {
-      writeOutput(text + '\n');
-      return undefined;
-    }
-    const path = exportPath(flags.json_file_name, pipeline, process.cwd());
-    checkExportTarget(path, flags.force);
-    await writeExport(path, text);
-    this.log(`SUCCESS: metadata exported in ${path}`);
-    return { pipeline, path, ...built.summary };
   }
 }

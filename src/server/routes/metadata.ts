@@ -2,11 +2,12 @@
  * POST /api/mlmd_push and POST /api/mlmd_pull: the JSON exchange document (§6) in and out,
  * answered as Python's cmf-server answers so that its clients work unchanged.
  */
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { parseExactJson } from '../../cmf/exact-json.js';
-import { exportAllPipelines, exportDocument } from '../../cmf/export-json.js';
+import { exportAllText, exportText, type ExportText } from '../../cmf/export-json.js';
 import { mergeDocument } from '../../cmf/merge.js';
-import { pythonJson, type PyJson } from '../../cmf/python-json.js';
+import type { PyJson } from '../../cmf/python-json.js';
 import { NotFoundError } from '../../errors/index.js';
 import type { ServerContext } from '../app.js';
 
@@ -96,32 +97,31 @@ export function metadataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       // No lock: stores only grow, and the export reads are safe against a merge committing
       // in between (export-json.ts).
       const updatedAfter = req.body?.last_sync_time ?? undefined;
-      let document: PyJson;
+      let out: ExportText;
       try {
-        document =
+        out =
           pipelineName === undefined
-            ? (await exportAllPipelines(ctx.store, { executionUuid, updatedAfter })).document
-            : (await exportDocument(ctx.store, pipelineName, { executionUuid })).document;
+            ? await exportAllText(ctx.store, { executionUuid, updatedAfter })
+            : await exportText(ctx.store, pipelineName, { executionUuid });
       } catch (err) {
         if (err instanceof NotFoundError && err.code === 'PIPELINE_NOT_FOUND') {
           return reply.code(404).send({ detail: `Pipeline ${pipelineName} not found.` });
         }
         throw err;
       }
-      if (executionUuid !== undefined && executionCount(document) === 0) {
+      reply.type('application/json; charset=utf-8');
+      if (executionUuid === undefined) {
+        // Sent as it is read (chunked), at the pace the client takes it: a large pipeline is
+        // never whole in the server's memory. A read failing part-way cuts the answer short.
+        return reply.send(Readable.from(out.chunks));
+      }
+      // Whether the uuid matched is known only at the end; what it matched is small.
+      const chunks: string[] = [];
+      for await (const chunk of out.chunks) chunks.push(chunk);
+      if (out.summary.executions === 0) {
         return reply.type('text/plain; charset=utf-8').send('no_exec_uuid');
       }
-      return reply.type('application/json; charset=utf-8').send(pythonJson(document));
+      return reply.send(chunks.join(''));
     },
   );
-}
-
-function executionCount(document: PyJson): number {
-  let n = 0;
-  const pipelines = (document as { Pipeline: { stages?: { executions?: unknown[] }[] }[] })
-    .Pipeline;
-  for (const p of pipelines) {
-    for (const s of p.stages ?? []) n += s.executions?.length ?? 0;
-  }
-  return n;
 }

@@ -102,6 +102,53 @@ describe('ServerClient', () => {
     }
   });
 
+  it('sends a payload made piece by piece as the same JSON body, made anew for a retry', async () => {
+    const { url, seen } = await answering([
+      { status: 503, body: '' },
+      { status: 200, body: '{"status": "success"}' },
+    ]);
+    const pieces = ['{"Pipeline": [{"name": "na\\u00efve \\"q\\""', ', "x": 3000.0}', ']}'];
+    let made = 0;
+    const r = await new ServerClient({ url, backoffMs: 5 }).pushMetadata({
+      pipelineName: 'P "1"',
+      executionUuid: 'u-1',
+      payload: async function* () {
+        made++;
+        for (const piece of pieces) {
+          await new Promise((r) => setImmediate(r));
+          yield piece;
+        }
+      },
+    });
+    expect(r.status).toBe('success');
+    expect(made).toBe(2);
+    expect(seen).toHaveLength(2);
+    const whole = JSON.stringify({
+      exec_uuid: 'u-1',
+      json_payload: pieces.join(''),
+      pipeline_name: 'P "1"',
+    });
+    for (const s of seen) expect(s.body).toBe(whole);
+  });
+
+  it('a payload that cannot be made fails with its own error, not as the network, and is not retried', async () => {
+    const { url, seen } = await answering([{ status: 200, body: '{"status": "success"}' }]);
+    const cause = Object.assign(new Error('database disk image is malformed'), {
+      code: 'ECONNRESET',
+    });
+    const err = await new ServerClient({ url, backoffMs: 5 })
+      .pushMetadata({
+        pipelineName: 'P',
+        payload: async function* () {
+          yield '{"Pipeline": [';
+          throw cause;
+        },
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBe(cause);
+    expect(seen.length).toBeLessThanOrEqual(1);
+  });
+
   it('retries 5xx and 429 with backoff, then succeeds', async () => {
     const { url, seen } = await answering([
       { status: 503, body: '{"detail": "busy"}' },
