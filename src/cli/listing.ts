@@ -4,7 +4,7 @@
  */
 import type { Cell, Row } from '../cmf/query.js';
 import { CUSTOM_PREFIX } from '../cmf/query.js';
-import { writeOutput } from './output.js';
+import { writeOutput, writeOutputPieces } from './output.js';
 import { page, shouldPage } from './pager.js';
 import type { CellFormat, GridLayout } from './table.js';
 import {
@@ -109,12 +109,8 @@ function layout(
 export async function showTable(rows: Row[], columns: string[], opts: ShowOptions): Promise<void> {
   const cells = (r: Row) => columns.map((c) => shown(r, c));
   if (!process.stdout.isTTY) {
-    // cmflib's layout whatever the rows, so written as it is made; a pause after each piece
-    // lets a reader gone away (EPIPE) end the process before the rest is made.
-    for (const chunk of gridChunks(columns, rows, cells, LIST_WRAP)) {
-      writeOutput(chunk);
-      await new Promise((done) => setImmediate(done));
-    }
+    // cmflib's layout whatever the rows, so written as it is made.
+    await writeOutputPieces(gridChunks(columns, rows, cells, LIST_WRAP));
     return;
   }
   // Measured over all rows at once (as printing them all would), so columns do not change

@@ -36,6 +36,20 @@ export function writeOutput(data: string | Uint8Array): void {
   writeAllTo(STDOUT_FD, data);
 }
 
+/**
+ * Writes output made piece by piece (a long table, a large document) as each piece comes,
+ * pausing after each: a reader gone away (EPIPE) then ends the process before the rest is
+ * made, and a pipe's unread output is not all queued in memory at once.
+ */
+export async function writeOutputPieces(
+  pieces: Iterable<string> | AsyncIterable<string>,
+): Promise<void> {
+  for await (const piece of pieces) {
+    writeOutput(piece);
+    await new Promise((done) => setImmediate(done));
+  }
+}
+
 /** Loops write(2) on `fd` until every byte of `data` is written. */
 export function writeAllTo(fd: number, data: string | Uint8Array): void {
   const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;

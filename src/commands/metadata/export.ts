@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { CmfCommand } from '../../cli/base-command.js';
 import { jsonFileFlag, mlmdFileFlag, pipelineFlag } from '../../cli/flags.js';
-import { writeOutput } from '../../cli/output.js';
+import { writeOutput, writeOutputPieces } from '../../cli/output.js';
 import { openMlmdForReading, requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
 import {
   STDOUT_TARGET,
@@ -41,11 +41,7 @@ export default class MetadataExport extends CmfCommand<ExportResult | undefined>
       // Written as it is read: memory stays one batch of executions, whatever the pipeline.
       const out = await exportText(store, pipeline, { indent: 2 });
       if (flags.json_file_name?.trim() === STDOUT_TARGET) {
-        for await (const chunk of out.chunks) {
-          writeOutput(chunk);
-          // Lets a reader gone away (EPIPE) end the process before the rest is made.
-          await new Promise((done) => setImmediate(done));
-        }
+        await writeOutputPieces(out.chunks);
         writeOutput('\n');
         return undefined;
       }
