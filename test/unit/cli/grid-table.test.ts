@@ -208,5 +208,7 @@ describe('a table written as it is made (stdout not a terminal)', () => {
     // A row wider than the headers, and one rule-only table with no rows.
     expect(made(['a'], [[1, 'x y z', 2]], 3).text).toBe(whole(['a'], [[1, 'x y z', 2]], 3));
     expect(made(['id', 'name'], [], 14).text).toBe(whole(['id', 'name'], [], 14));
+    // `nan` widens only the columns a short row lacks, not the narrow ones before them.
+    expect(made(['i', 'x'], [[1, 2], [3]], 14).text).toBe(whole(['i', 'x'], [[1, 2], [3]], 14));
   });
 });
