@@ -12,6 +12,7 @@ import { chmod, copyFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { isAccessErrno } from '../errors/access.js';
 import { isNoSpaceError, OperationError, writtenPath, type CmfError } from '../errors/index.js';
 import { tempPathBeside, trackTemp, untrackTemp } from '../fs/atomic.js';
 import { mkdirp } from '../fs/mkdirp.js';
@@ -220,7 +221,7 @@ export class LocalDriver implements RemoteDriver {
   private failure(what: string, err: unknown, key?: string): CmfError {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (isNoSpaceError(err)) return remoteFull(this.location, what, this.root, err, false);
-    if (ACCESS_CODES.has(code)) {
+    if (isAccessErrno(code)) {
       const write = !what.startsWith('download');
       const readOnly = code === 'EROFS';
       // What refused, not the root: after a step run as root in CI, one object directory the
@@ -244,9 +245,6 @@ export class LocalDriver implements RemoteDriver {
     return remoteFailed(this.location, what, err);
   }
 }
-
-/** Errnos after which no other object of this remote can be written either. */
-const ACCESS_CODES = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 function isMissing(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
