@@ -50,8 +50,17 @@ export function gitLayout(worktree: string): GitLayout | undefined {
  * namespaces, else in the common dir.
  */
 export function refFile(layout: GitLayout, ref: string): string {
+  return join(refDir(layout, ref), ref);
+}
+
+/** The reflog of `ref`: `logs/<ref>` beside the refs where `ref` lives (see refFile). */
+export function refLogFile(layout: GitLayout, ref: string): string {
+  return join(refDir(layout, ref), 'logs', ref);
+}
+
+function refDir(layout: GitLayout, ref: string): string {
   const perWorktree =
     !ref.startsWith('refs/') ||
     ['refs/bisect/', 'refs/worktree/', 'refs/rewritten/'].some((p) => ref.startsWith(p));
-  return join(perWorktree ? layout.gitdir : layout.commondir, ref);
+  return perWorktree ? layout.gitdir : layout.commondir;
 }

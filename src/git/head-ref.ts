@@ -9,7 +9,7 @@ import { appendFileSync, readFileSync, renameSync, rmSync, mkdirSync } from 'nod
 import { dirname, join } from 'node:path';
 import { OperationError } from '../errors/index.js';
 import { createLockFile } from '../fs/lock-file.js';
-import { refFile, type GitLayout } from './git-dir.js';
+import { refFile, refLogFile, type GitLayout } from './git-dir.js';
 
 const OID = /^[0-9a-f]{40}$/;
 
@@ -105,12 +105,8 @@ function appendReflogs(
 ): void {
   const subject = message.replace(/\r/g, '').trim().split('\n')[0] ?? '';
   const line = `${old ?? '0'.repeat(40)} ${oid} ${who}\t${old ? 'commit' : 'commit (initial)'}: ${subject}\n`;
-  // A ref's log is `logs/<ref>` in the directory that holds the ref.
-  const logOf = (r: string): string => {
-    const file = refFile(layout, r);
-    return join(file.slice(0, file.length - r.length), 'logs', r);
-  };
-  for (const log of ref === 'HEAD' ? [logOf('HEAD')] : [logOf(ref), logOf('HEAD')]) {
+  for (const r of ref === 'HEAD' ? [ref] : [ref, 'HEAD']) {
+    const log = refLogFile(layout, r);
     try {
       mkdirSync(dirname(log), { recursive: true });
       appendFileSync(log, line);

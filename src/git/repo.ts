@@ -363,12 +363,15 @@ export class GitRepo {
     return true;
   }
 
+  /** A section of the repository's config as read here (throws when it cannot be read). */
+  private configSection(name: string): Map<string, unknown> | undefined {
+    return parseIni(readFileSync(this.configFile, 'utf8'), { lowercase: true }).get(name);
+  }
+
   /** Whether git would log ref updates: core.logAllRefUpdates, on unless set false (or bare). */
   private logsRefUpdates(): boolean {
     try {
-      const core = parseIni(readFileSync(join(this.layout.commondir, 'config'), 'utf8'), {
-        lowercase: true,
-      }).get('core');
+      const core = this.configSection('core');
       const value = String(core?.get('logallrefupdates') ?? '').toLowerCase();
       if (value !== '') return !['false', 'no', 'off', '0'].includes(value);
       return String(core?.get('bare') ?? 'false').toLowerCase() !== 'true';
@@ -383,8 +386,7 @@ export class GitRepo {
    */
   private convertsLineEndings(): boolean {
     try {
-      const text = readFileSync(join(this.layout.commondir, 'config'), 'utf8');
-      const value = parseIni(text, { lowercase: true }).get('core')?.get('autocrlf');
+      const value = this.configSection('core')?.get('autocrlf');
       return value !== undefined && String(value).toLowerCase() !== 'false';
     } catch (err) {
       return (err as NodeJS.ErrnoException).code !== 'ENOENT';
@@ -398,9 +400,7 @@ export class GitRepo {
    */
   private repoUser(): { name?: string; email?: string } | undefined {
     try {
-      const user = parseIni(readFileSync(join(this.layout.commondir, 'config'), 'utf8'), {
-        lowercase: true,
-      }).get('user');
+      const user = this.configSection('user');
       // Plain values only: quoting, escapes and `;` comments are git's syntax, not this
       // parser's (configobj); such values are left to isomorphic-git.
       const plain = (v: unknown): v is string => typeof v === 'string' && /^[^";\\]+$/.test(v);
@@ -504,9 +504,9 @@ export class GitRepo {
     }
   }
 
-  /** Commits what is staged (like `git commit` without `-a`). Returns the new commit id. */
   /**
-   * Commits the index. `restage`: files (absolute) this process staged for the commit; any
+   * Commits what is staged (like `git commit` without `-a`); returns the new commit id.
+   * `restage`: files (absolute) this process staged for the commit; any
    * whose index entry is gone or of another version by now is staged again under the same
    * lock hold as the commit. A `git commit -a` running beside cmf reads the index before it
    * locks it and writes its stale copy back, dropping what was staged in between: without
