@@ -4,7 +4,7 @@
  * and checked first; then one MLMD transaction writes it all, or nothing.
  */
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { pathFromMlmdDir } from '../cmf/project.js';
 import { listPipelines } from '../cmf/query.js';
 import { findProjectRoot, loadDvcConfig, resolveMlmdPath } from '../config/index.js';
@@ -17,6 +17,7 @@ import { parseLockFile, type LockFile } from './lock-file.js';
 import { findPipelineDirs, type PipelineDir } from './pipeline-dirs.js';
 import { parsePipelineFile } from './pipeline-file.js';
 import {
+  ancestors,
   planProject,
   unitOuts,
   type ExternalEntry,
@@ -113,10 +114,7 @@ function notGitIgnored(root: string, dirs: PipelineDir[], git: GitRepo | undefin
  * a `.dvc` file beside it tracks (`data.dvc` for `data/`, as `dvc add` writes it).
  */
 function insideOutput(root: string, dir: string, outs: Set<string>): boolean {
-  for (let p = dir; p !== '.' && p !== ''; p = posix.dirname(p)) {
-    if (outs.has(p) || existsSync(join(root, `${p}.dvc`))) return true;
-  }
-  return false;
+  return ancestors(dir).some((p) => outs.has(p) || existsSync(join(root, `${p}.dvc`)));
 }
 
 /**

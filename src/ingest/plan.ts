@@ -136,7 +136,8 @@ function externalWarning(entries: ExternalEntry[]): string {
   return `Not recorded: ${n === 1 ? `an external ${noun}` : `${n} external ${noun}`}, outside the project (DVC neither caches nor pushes them; cmf records files inside the project only): ${someNames(shown)}`;
 }
 
-function ancestors(path: string): string[] {
+/** `path` (project-relative POSIX) and each directory above it, the root excluded. */
+export function ancestors(path: string): string[] {
   const out: string[] = [];
   for (let p = path; p !== '.' && p !== ''; p = posix.dirname(p)) out.push(p);
   return out;
