@@ -442,7 +442,10 @@ class Checkout {
     if (extras.length > 0) await pruneEmptyDirs(root);
 
     this.result.unchanged += manifest.length - todo.length;
-    await mapLimit(todo, this.jobs, async (e) => {
+    // More placements under way than jobs: small copies queue in the small-copy pool, whose
+    // few threads then always have the next ones at hand; large ones queue for the
+    // thread pool.
+    await mapLimit(todo, this.jobs * 4, async (e) => {
       const dest = join(root, e.relpath);
       await this.place(sources.get(e.relpath)!, e.md5, dest, false);
       (present.has(e.relpath) ? this.result.modified : this.result.added).push(this.rel(dest));

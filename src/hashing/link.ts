@@ -1,18 +1,10 @@
-import {
-  chmodSync,
-  constants,
-  existsSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { constants, existsSync, rmSync } from 'node:fs';
 import { chmod, copyFile, link, rename, symlink, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { tempPathBeside, trackTemp, untrackTemp } from '../fs/atomic.js';
 import { mkdirpSync } from '../fs/mkdirp.js';
 import { sweepStaleTemps } from '../fs/stale-temps.js';
-import { readSmallFile } from '../fs/small-read.js';
+import { smallCopy } from '../fs/small-copy-pool.js';
 import { accessError, isAccessError, orAccessError } from '../errors/access.js';
 import { isNoSpaceError, noSpaceError, UsageError } from '../errors/index.js';
 import { pathTooLongError } from '../errors/path-length.js';
@@ -92,27 +84,33 @@ export interface PlaceOptions {
 export const SMALL_FILE = 1 << 20;
 
 /**
- * Reads a small object in one read into the shared scratch buffer (fs/small-read.ts), asking
- * for one byte more than the recorded size, so a short read proves the end of the file. An
- * object that grew is read whole, so the copy is always of the file as it is, as copyFile
- * would make it.
+ * Copies a small cache object (or the caller's bytes of it) to `tmp`, renamed to `dest`, in
+ * the small-copy pool. The object is read asking for one byte more than the recorded size,
+ * so a short read proves the end of the file; an object that grew past SMALL_FILE since is
+ * not copied (false), for the caller to copy as a large one. `tmp` is created with its final
+ * mode where open's `mode & ~umask` gives it (always for plain files: DVC's copy gives
+ * `0666 & ~umask`; for isexec unless the umask masks x bits differently from r bits), else
+ * chmodded after.
  */
-function readSmall(src: string, size: number): Buffer {
-  return readSmallFile(src, size + 1) ?? readFileSync(src);
-}
-
-/**
- * Writes a copy of a small cache object to `tmp`, created with its final mode where open's
- * `mode & ~umask` gives it (always for plain files: DVC's copy gives `0666 & ~umask`; for
- * isexec unless the umask masks x bits differently from r bits), else chmodded after.
- */
-function copySmall(src: string, tmp: string, opts: PlaceOptions): void {
-  const data = opts.bytes ?? readSmall(src, opts.size);
+async function copySmall(
+  src: string,
+  tmp: string,
+  dest: string,
+  opts: PlaceOptions,
+): Promise<boolean> {
   const isexec = opts.isexec ?? false;
   const want = workspaceMode(isexec);
-  const create = isexec ? 0o777 : 0o666;
-  writeFileSync(tmp, data, { mode: create, flag: 'wx' });
-  if ((create & ~currentUmask()) !== want) chmodSync(tmp, want);
+  const mode = isexec ? 0o777 : 0o666;
+  const outcome = await smallCopy({
+    src,
+    data: opts.bytes,
+    tmp,
+    dest,
+    mode,
+    chmod: (mode & ~currentUmask()) !== want ? want : undefined,
+    limit: Math.min(opts.size + 1, SMALL_FILE),
+  });
+  return 'done' in outcome;
 }
 
 /** Builds `tmp` from the cache object `src` with one link type. */
@@ -215,12 +213,9 @@ export class Linker {
       if (type === 'reflink' && small && candidates.slice(i + 1).includes('copy')) continue;
       const tmp = tempPathBeside(dest);
       try {
-        if (small && type === 'copy') {
-          copySmall(src, tmp, opts);
-          renameSync(tmp, dest);
-        } else {
-          // Built across awaits: tracked, so an interrupt removes it.
-          trackTemp(tmp);
+        // Built across awaits: tracked, so an interrupt removes it.
+        trackTemp(tmp);
+        if (!(small && type === 'copy' && (await copySmall(src, tmp, dest, opts)))) {
           await build(type, src, tmp, opts);
           await rename(tmp, dest);
         }

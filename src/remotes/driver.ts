@@ -54,6 +54,12 @@ export interface RemoteDriver {
   readonly defaultJobs: number;
   /** True when {@link list} is cheaper than one {@link exists} per key for many keys. */
   readonly canList: boolean;
+  /**
+   * True when small objects are copied by the small-copy pool (fs/small-copy-pool.ts), whose
+   * threads are few whatever `jobs` says: transfers may then queue more copies than `jobs`,
+   * so that the pool's threads always have the next ones at hand.
+   */
+  readonly pooledCopies?: boolean;
 
   exists(key: string): Promise<boolean>;
   /**
@@ -76,6 +82,20 @@ export interface RemoteDriver {
    */
   read?(key: string, limit: number, spill?: Spill): Promise<Buffer | undefined>;
   /**
+   * Optional fast path for small objects of a remote on this machine: reads the object,
+   * checks that its content hashes to `into.md5` and writes it to `into.tmp` (mode
+   * `into.mode`), renamed to `into.dest`, all off the main thread when that pays. Resolves
+   * with the bytes; with the MD5 found (`corrupt`, nothing written) when it does not match;
+   * with undefined (nothing written) when the object has `limit` bytes or more. Remote errors
+   * are the driver's (a missing object is a NotFoundError); local write errors are raw errno
+   * errors.
+   */
+  store?(
+    key: string,
+    into: StoreInto,
+    limit: number,
+  ): Promise<Buffer | { corrupt: string } | undefined>;
+  /**
    * What the user should hear about this driver's run that is not a failure (one line each,
    * once per run): e.g. that the OSDF cache failed and downloads came from the origin.
    */
@@ -84,6 +104,14 @@ export interface RemoteDriver {
   delete(key: string): Promise<void>;
   /** Releases connections. The driver is unusable afterwards. */
   close(): Promise<void>;
+}
+
+/** Where {@link RemoteDriver.store} puts a verified object. */
+export interface StoreInto {
+  tmp: string;
+  dest: string;
+  mode: number;
+  md5: string;
 }
 
 /**

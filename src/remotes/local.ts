@@ -4,7 +4,6 @@ import {
   createWriteStream,
   existsSync,
   readFileSync,
-  renameSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -19,12 +18,20 @@ import { mkdirp } from '../fs/mkdirp.js';
 import { sweepStaleTemps } from '../fs/stale-temps.js';
 import { readSmallFile } from '../fs/small-read.js';
 import {
+  asBuffer,
+  copyError,
+  copyInPool,
+  smallCopy,
+  type CopyError,
+} from '../fs/small-copy-pool.js';
+import {
   isObjectDir,
   isTempName,
   type GetTarget,
   type PutSource,
   type RemoteDriver,
   type Spill,
+  type StoreInto,
   type TransferOptions,
 } from './driver.js';
 import {
@@ -50,6 +57,7 @@ export class LocalDriver implements RemoteDriver {
   readonly kind = 'local' as const;
   readonly defaultJobs = 8;
   readonly canList = true;
+  readonly pooledCopies = true;
   readonly location: string;
   private readonly root: string;
   private readonly madeDirs = new Set<string>();
@@ -120,18 +128,24 @@ export class LocalDriver implements RemoteDriver {
     const tmp = tempPathBeside(target);
     try {
       const size = typeof source === 'string' ? (opts.size ?? (await stat(source)).size) : 0;
-      if (typeof source === 'string' && size < SMALL) {
-        // Small files: one read and one write (created 0444), done synchronously: for files
-        // this small the thread-pool round trips of async calls cost more than the I/O
-        // (peers.md C.2), and the event loop is held for well under a millisecond.
-        const bytes = readSmallFile(source, SMALL) ?? readFileSync(source);
-        writeFileSync(tmp, bytes, { mode: OBJECT_MODE, flag: 'wx' });
-        renameSync(tmp, target);
-        opts.onBytes?.(size);
-        return;
-      }
-      // From here the copy spans awaits: tracked, so an interrupt removes it.
+      // The copy spans awaits: tracked, so an interrupt removes it.
       trackTemp(tmp);
+      if (typeof source === 'string' && size < SMALL) {
+        // Small files: one read and one write (created 0444) in the small-copy pool: for
+        // files this small the thread-pool round trips of async calls cost more than the I/O
+        // (peers.md C.2). A file that grew past SMALL since is copied below.
+        const copied = await smallCopy({
+          src: source,
+          tmp,
+          dest: target,
+          mode: OBJECT_MODE,
+          limit: SMALL,
+        });
+        if ('done' in copied) {
+          opts.onBytes?.(copied.size);
+          return;
+        }
+      }
       if (typeof source === 'string') {
         await copyFile(source, tmp, constants.COPYFILE_FICLONE);
         opts.onBytes?.(size);
@@ -142,7 +156,7 @@ export class LocalDriver implements RemoteDriver {
       await rename(tmp, target);
     } catch (err) {
       await rm(tmp, { force: true });
-      if (isMissing(err) && typeof source === 'string') {
+      if (isMissing(err) && typeof source === 'string' && (err as CopyError).step !== 'write') {
         throw new OperationError('LOCAL_FILE_MISSING', `Cannot read ${source}`, { cause: err });
       }
       throw this.failure(`upload of ${key}`, err, key);
@@ -170,6 +184,21 @@ export class LocalDriver implements RemoteDriver {
     } catch (err) {
       throw this.downloadFailure(key, err);
     }
+  }
+
+  async store(
+    key: string,
+    into: StoreInto,
+    limit: number,
+  ): Promise<Buffer | { corrupt: string } | undefined> {
+    const outcome = await copyInPool({ src: this.path(key), ...into, keep: true, limit });
+    if ('failed' in outcome) {
+      const err = copyError(outcome.failed);
+      throw err.step === 'read' ? this.downloadFailure(key, err) : err;
+    }
+    if ('large' in outcome) return undefined;
+    if ('corrupt' in outcome) return { corrupt: outcome.corrupt };
+    return asBuffer(outcome.bytes!);
   }
 
   async read(key: string, limit: number, spill?: Spill): Promise<Buffer | undefined> {

@@ -204,6 +204,11 @@ class Tracker {
  * that doom every other request (bad credentials, server down), which stop the transfer and
  * are thrown.
  */
+/** How many transfers to have under way: more than `jobs` when the copies are pooled. */
+function queued(driver: RemoteDriver, jobs: number): number {
+  return driver.pooledCopies ? jobs * 4 : jobs;
+}
+
 async function each<T>(
   items: readonly T[],
   jobs: number,
@@ -368,7 +373,7 @@ async function pushLayout(
     await driver.put(objectKey(o.oid, layout), o.path, { onBytes, size: o.size });
   };
   const failedBefore = t.failed.length;
-  await each(toSend, jobs, (o) => o.oid, upload, t);
+  await each(toSend, queued(driver, jobs), (o) => o.oid, upload, t);
   // Failed for good: an attempt that failed and was then made again successfully is not.
   for (const f of t.failed.slice(failedBefore)) bad.add(f.oid);
 
@@ -508,7 +513,7 @@ async function pullLayout(
   t.plan(missing.length);
   await each(
     missing,
-    jobs,
+    queued(driver, jobs),
     (o) => o,
     async (oid, onBytes) => {
       await fetch(oid, onBytes);
@@ -734,10 +739,25 @@ async function fetchVerified(
     primaryOnly: source.primaryOnly,
     ...(hashName === 'md5' ? { onChunk: streamed.update } : {}),
   };
+  // A small file object from a remote on this machine is read, checked and stored in one
+  // step (off the main thread when that pays); a manifest is checked before it is stored.
+  // Too large for that, it is downloaded into tmp (the driver has read it once already).
+  let large = false;
+  if (driver.store && hashName === 'md5' && !isDirOid(oid)) {
+    const into = { tmp, dest, mode: CACHE_OBJECT_MODE, md5: oid.slice(0, 32) };
+    const stored = await driver.store(key, into, SYNC_HASH_LIMIT);
+    if (Buffer.isBuffer(stored)) {
+      onBytes(stored.length);
+      keep(oid, stored);
+      return [];
+    }
+    if (stored) throw corrupt(stored.corrupt);
+    large = true;
+  }
   // A small object comes back in memory; a larger one lands in tmp in the same request.
   let inMemory: Buffer | undefined;
   try {
-    inMemory = await driver.read?.(key, SYNC_HASH_LIMIT, { path: tmp, opts });
+    if (!large) inMemory = await driver.read?.(key, SYNC_HASH_LIMIT, { path: tmp, opts });
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
@@ -759,7 +779,7 @@ async function fetchVerified(
     return entries;
   }
   try {
-    if (!driver.read) await driver.get(key, tmp, opts);
+    if (!driver.read || large) await driver.get(key, tmp, opts);
     // Small objects are checked with synchronous calls: for them the thread-pool round trips
     // of async calls cost more than the work (peers.md C.2).
     // Taken after the last write: the rename keeps inode and mtime, so it keys a state entry.

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { objectKey } from '../../../src/remotes/driver.js';
@@ -13,6 +13,13 @@ import {
   type TransferProgress,
 } from '../../../src/remotes/transfer.js';
 import { openRemote } from '../../../src/remotes/factory.js';
+import { LocalCache } from '../../../src/hashing/cache.js';
+import {
+  configureSmallCopyPool,
+  poolStats,
+  readyWorkers,
+  stopWorkers,
+} from '../../../src/fs/small-copy-pool.js';
 import { remoteContract } from '../../helpers/remote-contract.js';
 import { buildRemoteFixture } from '../../helpers/remote-fixture.js';
 import { killAndResumeTest } from '../../helpers/remote-kill.js';
@@ -47,6 +54,53 @@ describe('local remote layout', () => {
       }
     }
     expect(seen.sort()).toEqual([...fx.objects.keys()].sort());
+  });
+});
+
+describe('local remote, small objects copied by a copy worker too', () => {
+  it('pushes and pulls 300 small objects byte-identical, read-only; corrupt ones are refused and stay out of the cache', async () => {
+    configureSmallCopyPool({ workers: 1, startAfter: 0 });
+    try {
+      expect(await readyWorkers()).toBe(1);
+      const before = poolStats.workerCopies;
+      const dir = await tempDir();
+      const fx = await buildRemoteFixture(dir, { many: 300 });
+      const driver = new LocalDriver(join(dir, 'remote'));
+      expect((await pushObjects(fx.cache, driver, fx.roots)).failed).toEqual([]);
+      const afterPush = poolStats.workerCopies;
+      expect(afterPush).toBeGreaterThan(before);
+
+      // Three objects of the 300 go bad on the remote (same size, other bytes).
+      const oids = [...fx.objects.keys()].filter((o) => !o.endsWith('.dir'));
+      const victims = oids.slice(10, 13);
+      for (const oid of victims) {
+        const path = join(dir, 'remote', objectKey(oid));
+        rmSync(path);
+        writeFileSync(path, Buffer.alloc(fx.objects.get(oid)!, 1));
+      }
+      const clone = new LocalCache(join(dir, 'clone'));
+      const r = await pullObjects(clone, driver, fx.roots, { keepBytes: 64 << 20 });
+      expect(poolStats.workerCopies).toBeGreaterThan(afterPush);
+      expect(r.failed.map((f) => [f.oid, f.error.code]).sort()).toEqual(
+        victims.map((o) => [o, 'REMOTE_OBJECT_CORRUPT']).sort(),
+      );
+      for (const oid of fx.objects.keys()) {
+        if (victims.includes(oid)) {
+          expect(await clone.has(oid)).toBe(false);
+          continue;
+        }
+        const got = await readFile(clone.objectPath(oid));
+        expect(got.equals(await readFile(fx.cache.objectPath(oid))), oid).toBe(true);
+        expect((await stat(clone.objectPath(oid))).mode & 0o777).toBe(0o444);
+        // What the pull kept in memory (for the checkout) is what it stored.
+        if (!oid.endsWith('.dir')) expect(r.fetched.get(oid)?.equals(got), oid).toBe(true);
+      }
+      const temps = execFileSync('find', [clone.root, '-name', '*.tmp']).toString();
+      expect(temps).toBe('');
+    } finally {
+      stopWorkers();
+      configureSmallCopyPool({});
+    }
   });
 });
 
