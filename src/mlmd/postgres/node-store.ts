@@ -42,6 +42,7 @@ import type {
 import { type PropertyInputs, type ValueColumns, decodeValue } from '../values.js';
 import type { Querier, Session } from './session.js';
 import type { PgTypeStore } from './type-store.js';
+import { setOwn } from '../../util/own-keys.js';
 
 /** A filter on `n` (and `t`); its parameters are $1, $2... */
 interface Where {
@@ -460,7 +461,7 @@ export class PgNodeStore<
   private addProperty(entry: NodeProperties, r: PropertyRow, id: number): void {
     const { propertyTable, idColumn } = this.t;
     const value = decodeRow(r, { table: propertyTable, [idColumn]: id, name: r.p_name });
-    (r.is_custom_property ? entry.customProperties : entry.properties)[r.p_name] = value;
+    setOwn(r.is_custom_property ? entry.customProperties : entry.properties, r.p_name, value);
   }
 
   /**
