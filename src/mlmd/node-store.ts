@@ -348,6 +348,12 @@ export class NodeStore<
         c.bool_value,
       );
     }
-    return propertiesAsRead(rows, { table: propertyTable, [idColumn]: id });
+    // SQLite keeps a REAL that is a whole number as an integer: -0.0 reads back as 0.0.
+    const asRead = rows.map((r) =>
+      Object.is(r.columns.double_value, -0)
+        ? { ...r, columns: { ...r.columns, double_value: 0 } }
+        : r,
+    );
+    return propertiesAsRead(asRead, { table: propertyTable, [idColumn]: id });
   }
 }

@@ -403,6 +403,21 @@ describe.each([sqlite, postgres])('AsyncMlmdStore contract: $name', (backend) =>
     expect((await db.artifacts.get(a.id))!.customProperties.toString).toEqual(stringValue('again'));
   });
 
+  it('keeps the sign of a double -0.0 where the database does (not SQLite: as for ml-metadata)', async () => {
+    const db = await open();
+    const et = await db.types.put(TypeKind.EXECUTION, 'Step');
+    const e = await db.executions.create({
+      typeId: et.id,
+      customProperties: { z: doubleValue(-0) },
+    });
+    const read = (await db.executions.get(e.id))!.customProperties.z!;
+    expect(read.type).toBe('double');
+    // SQLite stores a REAL -0.0 as the integer 0 (any writer, Python's ml-metadata included).
+    expect(Object.is(read.value, backend.name === 'sqlite' ? 0 : -0)).toBe(true);
+    // What create returns is what a read returns.
+    expect(Object.is(e.customProperties.z!.value, read.value)).toBe(true);
+  });
+
   it('refuses duplicate names, unknown types and undeclared or mistyped properties', async () => {
     const db = await open();
     const type = await db.types.put(TypeKind.ARTIFACT, 'Data', {

@@ -95,11 +95,17 @@ function decodeRow(r: PropertyRow, where: Record<string, unknown>) {
 function pgColumns(c: ValueColumns) {
   return {
     int_value: c.int_value === null ? null : c.int_value.toString(),
-    double_value: c.double_value,
+    // As text: node-postgres sends a number as String(x), which drops the sign of -0.
+    double_value: c.double_value === null ? null : pgDoubleText(c.double_value),
     string_value: c.string_value,
     proto_value: c.proto_value === null ? null : Buffer.from(c.proto_value, 'base64'),
     bool_value: c.bool_value === null ? null : c.bool_value !== 0n,
   };
+}
+
+/** A double as PostgreSQL's float8 input reads it back exactly: -0 included, NaN, ±Infinity. */
+function pgDoubleText(x: number): string {
+  return Object.is(x, -0) ? '-0' : String(x);
 }
 
 /** PostgreSQL types of the kinds' extra columns, for typed parameters. */
