@@ -11,7 +11,7 @@
  */
 
 /** `obj[key] = value` that always creates or replaces an own, enumerable data property. */
-export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+export function setOwn<T>(obj: Record<string, T>, key: string, value: NoInfer<T>): void {
   // Only `__proto__` is an accessor on Object.prototype: other inherited names (constructor,
   // toString) are writable data properties, which plain assignment shadows with an own one.
   if (key === '__proto__') {
