@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Cmf, type CustomProperties } from '../../src/index.js';
 import { exportText } from '../../src/cmf/export-json.js';
+import { readTable } from '../../src/cmf/parquet.js';
 import { artifactRows, artifactRowsJson, executionRows } from '../../src/cmf/query.js';
 import { MlmdStore, SqliteAsyncStore, type Properties } from '../../src/mlmd/index.js';
 import { createServer } from '../../src/server/app.js';
@@ -125,6 +126,50 @@ describe('properties named __proto__, constructor, toString, hasOwnProperty', ()
       CUSTOM[1],
       CUSTOM[2],
       ['toString', { type: 'string', value: 'w' }],
+    ]);
+  });
+
+  it('are columns of a dataslice, also for files that lack them', async () => {
+    const p = await cmfProject();
+    writeFileSync(join(p.dir, 'a.csv'), 'a\n');
+    writeFileSync(join(p.dir, 'b.csv'), 'b\n');
+    const cmf = await Cmf.open({ filepath: 'mlmd', pipelineName: 'P', cwd: p.dir });
+    await cmf.createExecution('train');
+    const slice = cmf.createDataslice('slice');
+    await slice.addData('a.csv', JSON.parse(CUSTOM_JSON) as CustomProperties);
+    await slice.addData('b.csv', { other: 2 });
+    await slice.commit();
+    await cmf.updateDataslice(
+      'slice',
+      'b.csv',
+      JSON.parse('{"__proto__": "q"}') as CustomProperties,
+    );
+    await cmf.finalize();
+    const store = MlmdStore.open(join(p.dir, 'mlmd'), { readonly: true });
+    const [dataslice] = store.artifacts.list().filter((a) => a.typeName === 'Dataslice');
+    store.close();
+    const file = join(p.dir, dataslice!.name!.split(':')[0]!);
+    const rows = await readTable(file);
+    expect(rows.map((r) => Object.getPrototypeOf(r) === Object.prototype)).toEqual([true, true]);
+    expect(rows.map((r) => Object.entries(r))).toEqual([
+      [
+        ['Path', 'a.csv'],
+        ['hash', expect.any(String)],
+        ['__proto__', 'x'],
+        ['constructor', 1],
+        ['toString', 'y'],
+        ['hasOwnProperty', 2.5],
+        ['other', null],
+      ],
+      [
+        ['Path', 'b.csv'],
+        ['hash', expect.any(String)],
+        ['__proto__', 'q'],
+        ['constructor', null],
+        ['toString', null],
+        ['hasOwnProperty', null],
+        ['other', 2],
+      ],
     ]);
   });
 
