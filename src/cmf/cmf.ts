@@ -27,6 +27,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { v1 as uuid1 } from 'uuid';
 import { NotFoundError, OperationError, UsageError } from '../errors/index.js';
 import { counted, firstFew } from '../util/counted.js';
+import { setOwn } from '../util/own-keys.js';
 import { addMany, hashItems, undoAdd, type AddManyItem } from '../hashing/index.js';
 import { statFollowing, unsupportedFile } from '../hashing/odd-paths.js';
 import {
@@ -732,7 +733,7 @@ export class Cmf implements DataSliceHost {
         const row: Row = {};
         for (const [k, v] of Object.entries(r)) {
           if (k === 'Path' || v === null || v === undefined) continue;
-          row[k] = customValue('updateDataslice', k, v);
+          setOwn(row, k, customValue('updateDataslice', k, v));
         }
         return r === target ? { ...row, ...props } : row;
       });

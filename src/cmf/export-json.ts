@@ -28,6 +28,7 @@ import {
   type PyJson,
 } from './python-json.js';
 import { hasUuid } from './query.js';
+import { setOwn } from '../util/own-keys.js';
 
 type Obj = { [key: string]: PyJson };
 
@@ -57,13 +58,7 @@ function propertyMap(props: Properties, custom: boolean): Obj {
   const out: Obj = {};
   for (const [k, v] of Object.entries(props)) {
     const key = custom && k === 'type' ? 'user_type' : k;
-    // defineProperty: a property named `__proto__` is data, not the object's prototype.
-    Object.defineProperty(out, key, {
-      value: v.type === 'double' ? new PyFloat(v.value) : v.value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    setOwn(out, key, v.type === 'double' ? new PyFloat(v.value) : v.value);
   }
   return out;
 }

@@ -24,6 +24,7 @@ import {
 } from '../mlmd/index.js';
 import { parseExactJson } from './exact-json.js';
 import { PyFloat } from './python-json.js';
+import { setOwn } from '../util/own-keys.js';
 
 export interface DocArtifact {
   type: string;
@@ -209,15 +210,7 @@ function propertyMap(v: unknown, at: string): Properties {
   if (v === undefined || v === null) return {};
   const o = object(v, at);
   const out: Properties = {};
-  for (const [k, value] of Object.entries(o)) {
-    // defineProperty: a property named `__proto__` is data, not the object's prototype.
-    Object.defineProperty(out, k, {
-      value: propertyValue(value, `${at}.${k}`),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
+  for (const [k, value] of Object.entries(o)) setOwn(out, k, propertyValue(value, `${at}.${k}`));
   return out;
 }
 

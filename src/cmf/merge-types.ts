@@ -13,6 +13,7 @@ import {
   type PropertyType,
 } from '../mlmd/index.js';
 import { ARTIFACT_TYPES, CONTEXT_TYPES, EXECUTION_PROPERTIES } from './conventions.js';
+import { getOwn, setOwn } from '../util/own-keys.js';
 
 export class MergeTypes {
   /** `kind:name` → id and the property names known to be declared. */
@@ -33,7 +34,7 @@ export class MergeTypes {
 
   /** Artifact types cmf does not know get exactly the properties the document declares. */
   artifact(name: string, payload: Properties): Promise<number> {
-    const base = (ARTIFACT_TYPES as Record<string, Record<string, PropertyType>>)[name] ?? {};
+    const base = getOwn(ARTIFACT_TYPES as Record<string, Record<string, PropertyType>>, name) ?? {};
     return this.put(TypeKind.ARTIFACT, name, base, payload);
   }
 
@@ -49,8 +50,8 @@ export class MergeTypes {
     // cmf's own declarations win over the value kinds of the document: a wrong kind then
     // fails on the property write (MLMD_PROPERTY_TYPE) instead of redefining the type.
     const properties: Record<string, PropertyType> = {};
-    for (const [p, v] of Object.entries(payload)) properties[p] = propertyTypeOf(v);
-    Object.assign(properties, base);
+    for (const [p, v] of Object.entries(payload)) setOwn(properties, p, propertyTypeOf(v));
+    Object.assign(properties, base); // cmf's own names: none is __proto__
     const type = await this.store.types.put(kind, name, { properties });
     this.known.set(key, { id: type.id, declared: new Set(Object.keys(type.properties)) });
     return type.id;

@@ -10,6 +10,7 @@ import {
   type PropertyInputs,
   type PropertyValue,
 } from '../mlmd/index.js';
+import { getOwn, setOwn } from '../util/own-keys.js';
 
 /** Custom property holding a pushed node's creation time on the sender (ms since the epoch). */
 export const ORIGINAL_CREATE_TIME = 'original_create_time_since_epoch';
@@ -70,15 +71,9 @@ export function changedProperties(
   let out: Properties | undefined;
   for (const [k, input] of Object.entries(wanted)) {
     const v = toPropertyValue(input);
-    const have = Object.hasOwn(current, k) ? current[k] : undefined;
+    const have = getOwn(current, k);
     if (have && sameValue(have, v)) continue;
-    out ??= {};
-    Object.defineProperty(out, k, {
-      value: v,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    setOwn((out ??= {}), k, v);
   }
   return out;
 }
@@ -88,12 +83,5 @@ export function changedProperties(
  * the prototype setter for a property named `__proto__`).
  */
 export function assignProperties(target: Properties, values: Properties): void {
-  for (const [k, v] of Object.entries(values)) {
-    Object.defineProperty(target, k, {
-      value: v,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
+  for (const [k, v] of Object.entries(values)) setOwn(target, k, v);
 }

@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import type { ColumnSource } from 'hyparquet-writer';
 import { writeFileAtomic } from '../fs/atomic.js';
 import type { PropertyValue } from '../mlmd/index.js';
+import { getOwn, setOwn } from '../util/own-keys.js';
 
 /** One row: column name → typed value (missing columns are nulls). */
 export type Row = Record<string, PropertyValue>;
@@ -22,7 +23,7 @@ export interface Table {
 }
 
 function column(name: string, rows: Row[]): ColumnSource {
-  const values = rows.map((r) => r[name]);
+  const values = rows.map((r) => getOwn(r, name));
   const kinds = new Set(values.filter((v) => v !== undefined).map((v) => v!.type));
   if (kinds.size === 1 && kinds.has('int') && values.every((v) => v !== undefined)) {
     return { name, type: 'INT64', data: values.map((v) => BigInt(v!.value as number | bigint)) };
@@ -64,8 +65,18 @@ export async function writeTable(path: string, table: Table): Promise<void> {
 
 /** All rows of a parquet file as plain objects (ints as bigint or number). */
 export async function readTable(path: string): Promise<Record<string, unknown>[]> {
-  const { parquetReadObjects } = await import('hyparquet');
+  const { parquetMetadata, parquetRead, parquetSchema } = await import('hyparquet');
   const bytes = await readFile(path);
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  return (await parquetReadObjects({ file })) as Record<string, unknown>[];
+  // Rows as arrays, made objects here: hyparquet's row objects assign each column, which
+  // loses a column named __proto__.
+  const columns = parquetSchema(parquetMetadata(file)).children.map((c) => c.element.name);
+  const rows = await new Promise<unknown[][]>((resolve, reject) => {
+    parquetRead({ file, columns, rowFormat: 'array', onComplete: resolve }).catch(reject);
+  });
+  return rows.map((values) => {
+    const row: Record<string, unknown> = {};
+    columns.forEach((name, i) => setOwn(row, name, values[i]));
+    return row;
+  });
 }

@@ -28,6 +28,7 @@ import {
 import { PARENT_CONTEXT } from './conventions.js';
 import { splitUuids } from './merge-document.js';
 import { RawJson } from './raw-json.js';
+import { setOwn } from '../util/own-keys.js';
 
 /** A cell of a listing record. Integers beyond 2^53 stay bigints. */
 export type Cell = string | number | bigint | boolean;
@@ -257,7 +258,7 @@ function stageArtifactRows(
       decodeValue(cells, { table: 'ArtifactProperty', artifact_id: id, name }),
     );
     if (Number(isCustom) === 1 || isCustom === 'true') custom.push([CUSTOM_PREFIX + name, value]);
-    else current[name] = value;
+    else setOwn(current, name, value);
   }
   flush();
   const rows: Row[] = [];
@@ -371,7 +372,7 @@ export function artifactRowsJson(store: MlmdStore, pipelineName: string): RawJso
 }
 
 function addProperties(row: Row, properties: Properties, custom: Properties): Row {
-  for (const [k, v] of Object.entries(properties)) row[k] = v.value;
+  for (const [k, v] of Object.entries(properties)) setOwn(row, k, v.value);
   for (const [k, v] of Object.entries(custom)) row[CUSTOM_PREFIX + k] = v.value;
   return row;
 }

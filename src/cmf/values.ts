@@ -18,6 +18,7 @@ import {
   type PropertyValue,
 } from '../mlmd/index.js';
 import { SET_VALUED_PROPERTIES } from './conventions.js';
+import { setOwn } from '../util/own-keys.js';
 
 /** What the API accepts as a custom property value. */
 export type CustomValue = PropertyInput;
@@ -98,7 +99,7 @@ export function customProperties(where: string, props: unknown): Record<string, 
   const out: Record<string, PropertyValue> = {};
   for (const [k, v] of Object.entries(props)) {
     if (k === '' || k.includes('\0')) bad(where, k, 'has an invalid name');
-    out[k] = customValue(where, k, v);
+    setOwn(out, k, customValue(where, k, v));
   }
   return out;
 }
@@ -124,9 +125,9 @@ export function mergedCustomProperties(
       const items = [...setItems(existing[k])];
       for (const item of v.value.split(','))
         if (item !== '' && !items.includes(item)) items.push(item);
-      out[k] = items.join(',');
+      setOwn(out, k, items.join(','));
     } else {
-      out[k] = v;
+      setOwn(out, k, v);
     }
   }
   return out;

@@ -7,6 +7,7 @@
 import { isMap, isScalar, isSeq, visit, type YAMLMap } from 'yaml';
 import type { HashName } from '../hashing/types.js';
 import { invalidInput, parseYamlInput, sourceText, type YamlInput } from './yaml-input.js';
+import { setOwn } from '../util/own-keys.js';
 
 export interface LockEntry {
   /** As written in dvc.yaml: relative to the stage's `wdir`. */
@@ -158,7 +159,7 @@ function readParams(
   const out: Record<string, Record<string, unknown>> = {};
   for (const [file, values] of Object.entries(value as Record<string, unknown>)) {
     if (values === null || values === undefined) {
-      out[file] = {};
+      setOwn(out, file, {});
       continue;
     }
     if (typeof values !== 'object' || Array.isArray(values)) {
@@ -167,7 +168,7 @@ function readParams(
         (node as YAMLMap).get(file, true),
       );
     }
-    out[file] = values as Record<string, unknown>;
+    setOwn(out, file, values as Record<string, unknown>);
   }
   return out;
 }

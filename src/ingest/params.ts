@@ -7,6 +7,7 @@
  * nulls are stored as their JSON text.
  */
 import { doubleValue, intValue, stringValue, type PropertyValue } from '../mlmd/index.js';
+import { setOwn } from '../util/own-keys.js';
 
 export const DEFAULT_PARAMS_FILE = 'params.yaml';
 
@@ -34,7 +35,7 @@ function flatten(prefix: string, v: unknown, out: Record<string, PropertyValue>)
     }
     return;
   }
-  out[prefix] = typed(v);
+  setOwn(out, prefix, typed(v));
 }
 
 export function paramProperties(

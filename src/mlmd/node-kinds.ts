@@ -6,6 +6,7 @@
  */
 import { ArtifactState, ExecutionState, PropertyType, TypeKind, enumName } from './enums.js';
 import { invalidArgumentError, propertyTypeError, unknownPropertyError } from './errors.js';
+import { getOwn, setOwn } from '../util/own-keys.js';
 import type {
   ArtifactInput,
   ArtifactUpdate,
@@ -251,7 +252,7 @@ export interface PropertyRowInput {
 
 /** Whether `properties` names a property `type` does not declare (yet: reload it first). */
 export function declaresAll(type: MlmdType, properties: PropertyInputs | undefined): boolean {
-  return Object.keys(properties ?? {}).every((name) => type.properties[name] !== undefined);
+  return Object.keys(properties ?? {}).every((name) => getOwn(type.properties, name) !== undefined);
 }
 
 /**
@@ -266,7 +267,7 @@ export function propertyRows(
   const rows: PropertyRowInput[] = [];
   for (const [name, input] of Object.entries(properties ?? {})) {
     const value = toPropertyValue(input);
-    const declared = type.properties[name];
+    const declared = getOwn(type.properties, name);
     if (declared === undefined) throw unknownPropertyError(type.name, name);
     if (declared !== propertyTypeOf(value)) {
       throw propertyTypeError(
@@ -299,10 +300,8 @@ export function propertiesAsRead(
   );
   const out = emptyProperties();
   for (const r of sorted) {
-    (r.custom ? out.customProperties : out.properties)[r.name] = decodeValue(
-      r.columns as ValueRow,
-      { ...where, name: r.name },
-    );
+    const value = decodeValue(r.columns as ValueRow, { ...where, name: r.name });
+    setOwn(r.custom ? out.customProperties : out.properties, r.name, value);
   }
   return out;
 }

@@ -26,6 +26,7 @@ import {
 import type { MlmdType, NodeBase, NodeInputBase, NodeUpdateBase, Put } from './records.js';
 import type { TypeStore } from './type-store.js';
 import { type PropertyInputs, type ValueRow, decodeValue, sqliteDouble } from './values.js';
+import { setOwn } from '../util/own-keys.js';
 
 export type { NodeProperties, NodeRow, NodeTable, ReadOptions } from './node-kinds.js';
 export { baseRecord, checkName, optionalEnum } from './node-kinds.js';
@@ -260,7 +261,7 @@ export class NodeStore<
       }
       const custom = r.is_custom_property === 'true' || Number(r.is_custom_property) === 1;
       const value = decodeValue(r, { table: propertyTable, [idColumn]: id, name: r.name });
-      (custom ? entry.customProperties : entry.properties)[r.name] = value;
+      setOwn(custom ? entry.customProperties : entry.properties, r.name, value);
     }
     return out;
   }
@@ -347,6 +348,12 @@ export class NodeStore<
         c.bool_value,
       );
     }
-    return propertiesAsRead(rows, { table: propertyTable, [idColumn]: id });
+    // SQLite keeps a REAL that is a whole number as an integer: -0.0 reads back as 0.0.
+    const asRead = rows.map((r) =>
+      Object.is(r.columns.double_value, -0)
+        ? { ...r, columns: { ...r.columns, double_value: 0 } }
+        : r,
+    );
+    return propertiesAsRead(asRead, { table: propertyTable, [idColumn]: id });
   }
 }

@@ -7,6 +7,7 @@ import { PropertyType, TypeKind, enumName } from './enums.js';
 import { invalidArgumentError, notFoundError, typeConflictError } from './errors.js';
 import type { MlmdType, TypeSpec } from './records.js';
 import { SIMPLE_TYPE_NAMES, SIMPLE_TYPES } from './schema.js';
+import { getOwn } from '../util/own-keys.js';
 
 interface TypeRow {
   id: number;
@@ -164,7 +165,7 @@ export function typeExtension(
 ): { add: [string, PropertyType][]; addBase: boolean } {
   const missing: [string, PropertyType][] = [];
   for (const [prop, dataType] of Object.entries(spec.properties ?? {})) {
-    const have = t.properties[prop];
+    const have = getOwn(t.properties, prop);
     if (have === undefined) missing.push([prop, dataType]);
     else if (have !== dataType) {
       throw typeConflictError(

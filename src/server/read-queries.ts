@@ -9,6 +9,7 @@ import { listPipelinesAsync, requirePipelineAsync } from '../cmf/async-query.js'
 import { CUSTOM_PREFIX } from '../cmf/query.js';
 import type { AsyncMlmdStore } from '../mlmd/async-store.js';
 import { TypeKind, type MlmdContext, type MlmdNode, type Properties } from '../mlmd/index.js';
+import { getOwn, setOwn } from '../util/own-keys.js';
 
 export type Cell = string | number | boolean | null;
 export type Record_ = Record<string, Cell>;
@@ -43,7 +44,7 @@ function flatten(node: MlmdNode, extra: Record_ = {}): Record_ {
     ...extra,
   };
   if ('uri' in node) out.uri = node.uri;
-  for (const [k, v] of Object.entries(node.properties)) out[k] = cell(v);
+  for (const [k, v] of Object.entries(node.properties)) setOwn(out, k, cell(v));
   for (const [k, v] of Object.entries(node.customProperties)) out[CUSTOM_PREFIX + k] = cell(v);
   return out;
 }
@@ -124,7 +125,9 @@ export function paginate(
     : rows;
   const field = opts.sortField ?? 'id';
   const dir = opts.sortOrder === 'ASC' ? 1 : -1;
-  kept.sort((a, b) => dir * compare(a[field], b[field]) || Number(a.id) - Number(b.id));
+  kept.sort(
+    (a, b) => dir * compare(getOwn(a, field), getOwn(b, field)) || Number(a.id) - Number(b.id),
+  );
   const start = (opts.page - 1) * opts.perPage;
   return { total_items: kept.length, items: kept.slice(start, start + opts.perPage) };
 }

@@ -121,6 +121,8 @@ const postgres: Backend = {
 const STRUCT = Buffer.from('\n\x0b\n\x01a\x12\x06\x11\x00\x00\x00\x00\x00\x00\xf0?').toString(
   'base64',
 );
+/** Names every JS object inherits (or, for `__proto__`, sets its prototype with). */
+const ODD_NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'] as const;
 const PROTO = Buffer.from('\n\x16type.googleapis.com/x\x12\x02\x08\x01').toString('base64');
 
 /** Every kind of value, at the edges of its range. */
@@ -349,6 +351,71 @@ describe.each([sqlite, postgres])('AsyncMlmdStore contract: $name', (backend) =>
       full.map((e) => ({ ...e, properties: {}, customProperties: {} })),
     );
     expect((await db.executions.getMany([a.id], { propertyNames: [] }))[0]!.properties).toEqual({});
+  });
+
+  it('keeps properties named __proto__, constructor, toString as ordinary keys', async () => {
+    const db = await open();
+    // Own keys, as JSON.parse makes them (an object literal's __proto__ sets the prototype).
+    const odd = (v: (name: string) => unknown) =>
+      Object.fromEntries(ODD_NAMES.map((n) => [n, v(n)])) as Record<string, never>;
+    // `constructor` and `toString` are inherited by every object: a type that does not
+    // declare them must still say so, and declaring them later must not be a conflict.
+    const type = await db.types.put(TypeKind.ARTIFACT, 'Odd', {
+      properties: { ['__proto__']: PropertyType.STRING },
+    });
+    const undeclared = await failure(
+      db.artifacts.create({ typeId: type.id, properties: { constructor: 'x' } as never }),
+    );
+    expect(undeclared.code).toBe('MLMD_UNKNOWN_PROPERTY');
+    const declared = await db.types.put(TypeKind.ARTIFACT, 'Odd', {
+      properties: odd(() => PropertyType.STRING),
+    });
+    expect(Object.keys(declared.properties).sort()).toEqual([...ODD_NAMES].sort());
+    expect(await db.types.getById(type.id)).toEqual(declared);
+
+    const a = await db.artifacts.create({
+      typeId: type.id,
+      properties: odd((n) => `declared ${n}`),
+      customProperties: odd((n) => `custom ${n}`),
+    });
+    const expected = (space: string) =>
+      Object.fromEntries(ODD_NAMES.map((n) => [n, stringValue(`${space} ${n}`)]));
+    for (const got of [
+      a,
+      await db.artifacts.get(a.id),
+      ...(await db.artifacts.list()),
+      ...(await db.artifacts.getMany([a.id], { propertyNames: [...ODD_NAMES] })),
+    ]) {
+      for (const [space, props] of [
+        ['declared', got!.properties],
+        ['custom', got!.customProperties],
+      ] as const) {
+        expect(Object.getPrototypeOf(props)).toBe(Object.prototype);
+        expect(Object.keys(props).sort()).toEqual([...ODD_NAMES].sort());
+        expect({ ...props }).toEqual(expected(space));
+        expect(JSON.parse(JSON.stringify(props))).toEqual(
+          JSON.parse(JSON.stringify(expected(space))),
+        );
+      }
+    }
+    const u = await db.artifacts.update(a.id, { customProperties: odd(() => 'again') });
+    expect(u.customProperties.__proto__).toEqual(stringValue('again'));
+    expect((await db.artifacts.get(a.id))!.customProperties.toString).toEqual(stringValue('again'));
+  });
+
+  it('keeps the sign of a double -0.0 where the database does (not SQLite: as for ml-metadata)', async () => {
+    const db = await open();
+    const et = await db.types.put(TypeKind.EXECUTION, 'Step');
+    const e = await db.executions.create({
+      typeId: et.id,
+      customProperties: { z: doubleValue(-0) },
+    });
+    const read = (await db.executions.get(e.id))!.customProperties.z!;
+    expect(read.type).toBe('double');
+    // SQLite stores a REAL -0.0 as the integer 0 (any writer, Python's ml-metadata included).
+    expect(Object.is(read.value, backend.name === 'sqlite' ? 0 : -0)).toBe(true);
+    // What create returns is what a read returns.
+    expect(Object.is(e.customProperties.z!.value, read.value)).toBe(true);
   });
 
   it('refuses duplicate names, unknown types and undeclared or mistyped properties', async () => {

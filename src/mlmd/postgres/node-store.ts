@@ -42,6 +42,7 @@ import type {
 import { type PropertyInputs, type ValueColumns, decodeValue } from '../values.js';
 import type { Querier, Session } from './session.js';
 import type { PgTypeStore } from './type-store.js';
+import { setOwn } from '../../util/own-keys.js';
 
 /** A filter on `n` (and `t`); its parameters are $1, $2... */
 interface Where {
@@ -94,11 +95,17 @@ function decodeRow(r: PropertyRow, where: Record<string, unknown>) {
 function pgColumns(c: ValueColumns) {
   return {
     int_value: c.int_value === null ? null : c.int_value.toString(),
-    double_value: c.double_value,
+    // As text: node-postgres sends a number as String(x), which drops the sign of -0.
+    double_value: c.double_value === null ? null : pgDoubleText(c.double_value),
     string_value: c.string_value,
     proto_value: c.proto_value === null ? null : Buffer.from(c.proto_value, 'base64'),
     bool_value: c.bool_value === null ? null : c.bool_value !== 0n,
   };
+}
+
+/** A double as PostgreSQL's float8 input reads it back exactly: -0 included, NaN, ±Infinity. */
+function pgDoubleText(x: number): string {
+  return Object.is(x, -0) ? '-0' : String(x);
 }
 
 /** PostgreSQL types of the kinds' extra columns, for typed parameters. */
@@ -460,7 +467,7 @@ export class PgNodeStore<
   private addProperty(entry: NodeProperties, r: PropertyRow, id: number): void {
     const { propertyTable, idColumn } = this.t;
     const value = decodeRow(r, { table: propertyTable, [idColumn]: id, name: r.p_name });
-    (r.is_custom_property ? entry.customProperties : entry.properties)[r.p_name] = value;
+    setOwn(r.is_custom_property ? entry.customProperties : entry.properties, r.p_name, value);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CmfError } from '../../../src/errors/index.js';
-import { parseLockFile } from '../../../src/ingest/index.js';
+import { paramProperties, parseLockFile } from '../../../src/ingest/index.js';
+import { doubleValue, intValue, stringValue } from '../../../src/mlmd/index.js';
 
 const DIR_MD5 = '849835d274483dc683eb416d6e4f887d.dir';
 const FILE_MD5 = '3b5d5c3712955042212316173ccf37be';
@@ -122,6 +123,33 @@ stages:
     expect(s.deps[1]).toEqual({ path: 'missing.csv', hashName: 'md5-dos2unix', line: 9 });
     expect(s.outs).toEqual([]);
     expect(s.params).toEqual({});
+  });
+
+  it('params named __proto__ or constructor (files and keys) become execution properties of that name', () => {
+    const lock = parseLockFile(`schema: '2.0'
+stages:
+  train:
+    cmd: python train.py
+    params:
+      params.yaml:
+        __proto__: 1
+        constructor: 2
+        toString:
+          __proto__: x
+      __proto__:
+        lr: 0.5
+`);
+    const params = lock.stages[0]!.params;
+    expect(Object.keys(params)).toEqual(['params.yaml', '__proto__']);
+    expect(Object.getPrototypeOf(params)).toBe(Object.prototype);
+    const props = paramProperties(params);
+    expect(Object.getPrototypeOf(props)).toBe(Object.prototype);
+    expect(Object.entries(props)).toEqual([
+      ['__proto__', intValue(1n)],
+      ['constructor', intValue(2n)],
+      ['toString.__proto__', stringValue('x')],
+      ['__proto__:lr', doubleValue(0.5)],
+    ]);
   });
 
   it('an empty stages mapping is a lock file with no stages', () => {
