@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   fitWidth,
   gridChunks,
@@ -107,6 +107,38 @@ describe('grid table renderer', () => {
     expect(textWidth('1️⃣')).toBe(2);
     expect(textWidth('\x1b[1;31mx\x1b[0m')).toBe(1);
     expect(textWidth('a\x07b')).toBe(2);
+  });
+
+  it('builds the emoji pattern (about 35 ms of V8 work) only for a line beyond Latin-1', async () => {
+    // Every RGI emoji, modifier base and regional indicator has a code point beyond U+00FF:
+    // no Latin-1 character, nor pair of them, is one.
+    const pattern = new RegExp(
+      '\\p{RGI_Emoji}|\\p{Emoji_Modifier_Base}|\\p{Regional_Indicator}',
+      'v',
+    );
+    const latin1 = Array.from({ length: 256 }, (_, c) => String.fromCharCode(c));
+    expect(latin1.filter((a) => latin1.some((b) => pattern.test(a + b)))).toEqual([]);
+    // The module as a listing loads it: the pattern is not built for Latin-1 text.
+    const built: string[] = [];
+    const Original = globalThis.RegExp;
+    globalThis.RegExp = new Proxy(Original, {
+      construct(target, args: [string, string?]) {
+        built.push(String(args[0]));
+        return Reflect.construct(target, args) as RegExp;
+      },
+    });
+    try {
+      vi.resetModules();
+      const fresh = await import('../../../src/cli/table.js');
+      const emojiPatterns = () => built.filter((p) => p.includes('RGI_Emoji')).length;
+      expect(fresh.textWidth('Grüße, ünïcødé ×÷ ©®\u00ad')).toBe(21);
+      expect(emojiPatterns()).toBe(0);
+      expect(fresh.textWidth('👍🏽 and 中文')).toBe(11);
+      expect(fresh.textWidth('1️⃣ 🇫🇷')).toBe(5);
+      expect(emojiPatterns()).toBe(1);
+    } finally {
+      globalThis.RegExp = Original;
+    }
   });
 
   it('combining marks, format characters and Hangul medial/final jamo take no columns', () => {
