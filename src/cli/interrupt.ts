@@ -5,7 +5,7 @@ import {
   type UndoOutcome,
 } from '../remotes/in-flight.js';
 import { ExitCode, InterruptedError } from '../errors/index.js';
-import { latestTransferCounts } from '../remotes/transfer.js';
+import { latestTransferCounts } from '../remotes/latest-transfer.js';
 import { renderError } from './render-error.js';
 import { counted } from '../util/counted.js';
 import { visibleLines } from '../util/visible-text.js';

@@ -32,6 +32,7 @@ import { isOutOfFiles, jobsWithinOpenFileLimit } from '../util/open-files.js';
 import { withRetry } from './retry.js';
 import { mapLimit } from '../util/map-limit.js';
 import { remotePresent } from './status.js';
+import { transferBegun } from './latest-transfer.js';
 
 /**
  * The transfer engine: moves cache objects between the local cache and a remote. It knows
@@ -131,23 +132,18 @@ export function partialResult(err: unknown): TransferResult | undefined {
 /** Objects below this size are verified with a synchronous read. */
 const SYNC_HASH_LIMIT = 1 << 20;
 
-/** The tracker of this process's latest transfer, for {@link latestTransferCounts}. */
-let latest: Tracker | undefined;
-
-/**
- * What this process's latest transfer has done so far (undefined before any): a stop signal
- * reports it, as an error that stops a transfer carries its partial result.
- */
-export function latestTransferCounts():
-  { transferred: number; present: number; bytes: number; failed: number } | undefined {
-  if (!latest) return undefined;
-  const r = latest.result();
-  return {
-    transferred: r.transferred,
-    present: r.present,
-    bytes: r.bytes,
-    failed: r.failed.length,
-  };
+/** Makes `t` the transfer a stop signal reports (see latestTransferCounts). */
+function begun(t: Tracker): Tracker {
+  transferBegun(() => {
+    const r = t.result();
+    return {
+      transferred: r.transferred,
+      present: r.present,
+      bytes: r.bytes,
+      failed: r.failed.length,
+    };
+  });
+  return t;
 }
 
 class Tracker {
@@ -276,7 +272,7 @@ export async function pushObjects(
   oids: readonly string[],
   opts: PushEngineOptions = {},
 ): Promise<TransferResult> {
-  const t = (latest = new Tracker(opts.onProgress));
+  const t = begun(new Tracker(opts.onProgress));
   try {
     for (const [some, layout] of layouts(oids, opts.legacy))
       await pushLayout(cache, driver, some, layout, t, opts);
@@ -417,7 +413,7 @@ export async function pullObjects(
   oids: readonly string[],
   opts: PullEngineOptions = {},
 ): Promise<PullResult> {
-  const t = (latest = new Tracker(opts.onProgress));
+  const t = begun(new Tracker(opts.onProgress));
   const fetched = new Map<string, Buffer>();
   const refetched = new Map<string, string[]>();
   let kept = 0;
