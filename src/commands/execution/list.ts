@@ -1,8 +1,7 @@
 import { CmfCommand } from '../../cli/base-command.js';
 import { executionUuidFlag, mlmdFileFlag, pagingFlags, pipelineFlag } from '../../cli/flags.js';
-import { EXECUTION_COLUMNS, showDetails, showTable } from '../../cli/listing.js';
-import { openMlmdForReading, requireNonEmpty, requireValue } from '../../cli/open-mlmd.js';
-import { executionRows, type Row } from '../../cmf/query.js';
+import { runExecutionList } from '../../cli/list-commands.js';
+import type { Row } from '../../cmf/query.js';
 
 export default class ExecutionList extends CmfCommand<Row[]> {
   static override summary = 'List the executions of a pipeline.';
@@ -24,20 +23,6 @@ export default class ExecutionList extends CmfCommand<Row[]> {
 
   async run(): Promise<Row[]> {
     const { flags } = await this.parse(ExecutionList);
-    const pipeline = requireValue(flags.pipeline_name, '-p/--pipeline_name');
-    requireNonEmpty(flags.execution_uuid, '-e/--execution_uuid');
-    const store = openMlmdForReading(flags.file_name);
-    let rows: Row[];
-    try {
-      rows = executionRows(store, pipeline, flags.execution_uuid);
-    } finally {
-      store.close();
-    }
-    if (this.jsonEnabled()) return rows;
-    const opts = { pageSize: flags['page-size'], noPager: flags['no-pager'] };
-    if (rows.length === 0) this.logToStderr(`Pipeline ${pipeline} has no executions.`);
-    else if (flags.execution_uuid !== undefined) await showDetails(rows, EXECUTION_COLUMNS, opts);
-    else await showTable(rows, EXECUTION_COLUMNS, opts);
-    return rows;
+    return runExecutionList(flags, this);
   }
 }

@@ -1,9 +1,7 @@
 import { CmfCommand } from '../../cli/base-command.js';
 import { mlmdFileFlag, pagingFlags } from '../../cli/flags.js';
-import { writeOutput } from '../../cli/output.js';
-import { openMlmdForReading } from '../../cli/open-mlmd.js';
-import { visibleText } from '../../util/visible-text.js';
-import { listPipelines, pipelineRow, type Row } from '../../cmf/query.js';
+import { runPipelineList } from '../../cli/list-commands.js';
+import type { Row } from '../../cmf/query.js';
 
 export default class PipelineList extends CmfCommand<Row[]> {
   static override summary = 'List the pipelines in an MLMD file.';
@@ -20,16 +18,6 @@ export default class PipelineList extends CmfCommand<Row[]> {
 
   async run(): Promise<Row[]> {
     const { flags } = await this.parse(PipelineList);
-    const store = openMlmdForReading(flags.file_name);
-    try {
-      const pipelines = listPipelines(store);
-      if (!this.jsonEnabled()) {
-        if (pipelines.length === 0) this.logToStderr(`No pipelines in ${store.path}.`);
-        else writeOutput(pipelines.map((p) => visibleText(p.name) + '\n').join(''));
-      }
-      return pipelines.map(pipelineRow);
-    } finally {
-      store.close();
-    }
+    return runPipelineList(flags, this);
   }
 }
