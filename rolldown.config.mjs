@@ -1,8 +1,9 @@
-// The fast path of `cmf artifact push` / `pull` (src/cli/fast-path.ts) as one module,
-// dist/fast/fast-run.js, built from tsc's output by `npm run build`: Node loads ~80 small
-// ES modules more slowly than one file of the same code (about 40 ms of a 0.2 s no-op push).
-// Packages stay outside (native addons, lazily loaded SDKs); the remote drivers, which the
-// code imports when a remote of their kind is used, become chunks of their own.
+// The fast path of `cmf artifact push` / `pull` and of the listings (src/cli/fast-path.ts) as
+// a few modules, dist/fast/fast-run.js and its chunks, built from tsc's output by
+// `npm run build`: Node loads ~80 small ES modules more slowly than one file of the same code
+// (about 40 ms of a 0.2 s no-op push). Packages stay outside (native addons, lazily loaded
+// SDKs); the code fast-run.js imports when it runs (the transfers, the listings, each remote
+// driver when a remote of its kind is used) becomes chunks of their own.
 // dist/fast/inputs.json lists the modules the bundle was made of: bin/run.js runs
 // dist/cli/fast-run.js instead when one of them is newer than the bundle (`tsc -w`, a tsc-only
 // build) or the bundle is missing. Source maps point into those modules (DEBUG stacks).

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Production entry point: runs plain `artifact push` / `pull` lines through the fast path
-// (dist/cli/fast-path.js), everything else through oclif and its manifest.
+// Production entry point: runs plain `artifact push` / `pull` and `pipeline` / `execution` /
+// `artifact list` lines through the fast path (dist/cli/fast-path.js), everything else
+// through oclif and its manifest.
 import module from 'node:module';
 import { readFileSync, statSync } from 'node:fs';
 import { exitIfNodeTooOld } from './node-check.js';
@@ -49,10 +50,11 @@ if (version !== undefined) {
   // oclif checks its own Node engine range with semver at import (~20 ms of loading);
   // scripts/node-env.sh and bin/cmf already guarantee a supported Node.
   process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
-  // `cmf artifact push` / `pull` in their plain forms run without oclif (about 100 ms of
-  // loading, a third of a no-op push); anything else on their command lines goes to oclif.
+  // `cmf artifact push` / `pull` and the three listings in their plain forms run without
+  // oclif (about 100 ms of loading, a third of a no-op push, half of a listing); anything else
+  // on their command lines goes to oclif.
   const fast =
-    argv[0] === 'artifact'
+    argv[0] === 'artifact' || argv[0] === 'pipeline' || argv[0] === 'execution'
       ? (await import('../dist/cli/fast-path.js')).fastCommand(argv, process.env)
       : undefined;
   if (fast !== undefined) {

@@ -1,4 +1,3 @@
-import { runArtifactPull, runArtifactPush } from './artifact-transfers.js';
 import { commandFailure, lineOf, writeJsonResult, type CommandLog } from './command-frame.js';
 import type { FastCommand } from './fast-path.js';
 import { stopCleanlyOnSignals } from './interrupt.js';
@@ -22,10 +21,7 @@ export async function runFastCommand(cmd: FastCommand): Promise<number> {
   };
   const release = stopCleanlyOnSignals(`cmf ${cmd.id}`, () => cmd.json);
   try {
-    const result =
-      cmd.id === 'artifact push'
-        ? await runArtifactPush(cmd.flags, out)
-        : await runArtifactPull(cmd.flags, out);
+    const result = await run(cmd, out);
     if (cmd.json) writeJsonResult(result);
     return 0;
   } catch (err) {
@@ -34,5 +30,24 @@ export async function runFastCommand(cmd: FastCommand): Promise<number> {
     return failure.exitCode;
   } finally {
     release();
+  }
+}
+
+/**
+ * The command's body. Each family is loaded when it runs: a listing does not load the
+ * transfer code (remotes, hashing, checkout), nor a transfer the table renderer.
+ */
+async function run(cmd: FastCommand, out: CommandLog): Promise<unknown> {
+  switch (cmd.id) {
+    case 'artifact push':
+      return (await import('./artifact-transfers.js')).runArtifactPush(cmd.flags, out);
+    case 'artifact pull':
+      return (await import('./artifact-transfers.js')).runArtifactPull(cmd.flags, out);
+    case 'pipeline list':
+      return (await import('./list-commands.js')).runPipelineList(cmd.flags, out);
+    case 'execution list':
+      return (await import('./list-commands.js')).runExecutionList(cmd.flags, out);
+    case 'artifact list':
+      return (await import('./list-commands.js')).runArtifactList(cmd.flags, out);
   }
 }

@@ -1,33 +1,60 @@
 import { describe, expect, it } from 'vitest';
+import ArtifactList from '../../../src/commands/artifact/list.js';
 import ArtifactPull from '../../../src/commands/artifact/pull.js';
 import ArtifactPush from '../../../src/commands/artifact/push.js';
+import ExecutionList from '../../../src/commands/execution/list.js';
+import PipelineList from '../../../src/commands/pipeline/list.js';
 import { FAST_COMMANDS, fastCommand, type FastFlag } from '../../../src/cli/fast-path.js';
 
 const fast = (...argv: string[]) => fastCommand(argv, {});
 
-describe('the fast path of artifact push and pull', () => {
+describe('the fast path of artifact push and pull and of the listings', () => {
   it('knows exactly the flags the oclif commands declare, with their letters, aliases and kinds', () => {
-    for (const [id, command] of [
+    const commands = [
       ['artifact push', ArtifactPush],
       ['artifact pull', ArtifactPull],
-    ] as const) {
+      ['pipeline list', PipelineList],
+      ['execution list', ExecutionList],
+      ['artifact list', ArtifactList],
+    ] as const;
+    expect(Object.keys(FAST_COMMANDS).sort()).toEqual(commands.map(([id]) => id).sort());
+    for (const [id, command] of commands) {
       const declared: Record<string, FastFlag> = { json: { kind: 'switch' } };
       for (const [name, flag] of Object.entries(command.flags)) {
-        const kind = flag.type === 'boolean' ? 'switch' : name === 'jobs' ? 'jobs' : 'string';
+        // An integer flag (integerFlag) carries its range.
+        const range = flag as { min?: number; max?: number };
+        const kind =
+          flag.type === 'boolean' ? 'switch' : range.min !== undefined ? 'integer' : 'string';
         declared[name] = {
           kind,
           ...(flag.char ? { char: flag.char } : {}),
           ...(flag.aliases ? { aliases: flag.aliases } : {}),
+          ...(flag.required ? { required: true } : {}),
+          ...(kind === 'integer' ? { min: range.min, max: range.max } : {}),
+          ...(kind === 'integer' && flag.default !== undefined
+            ? { default: flag.default as number }
+            : {}),
         };
         // Nothing the fast parser does not know of: values from the environment, defaults
-        // other than false, flags that take --no-, several values.
+        // other than false (a switch) or a number (an integer), flags that take --no-,
+        // several values, flags that exclude or need others.
         expect(flag.env, name).toBeUndefined();
+        expect([flag.exclusive, flag.dependsOn, flag.relationships], name).toEqual([
+          undefined,
+          undefined,
+          undefined,
+        ]);
         if (flag.type === 'boolean')
           expect([flag.default, flag.allowNo ?? false], name).toEqual([false, false]);
-        else expect([flag.default, flag.multiple ?? false], name).toEqual([undefined, false]);
+        else {
+          expect(flag.multiple ?? false, name).toBe(false);
+          if (kind === 'string') expect(flag.default, name).toBeUndefined();
+          else expect(typeof (flag.default ?? 0), name).toBe('number');
+        }
       }
       expect(command.enableJsonFlag).toBe(true);
-      expect(FAST_COMMANDS[id]).toEqual(declared);
+      expect(command.args ?? {}).toEqual({});
+      expect(FAST_COMMANDS[id], id).toEqual(declared);
     }
   });
 
@@ -66,6 +93,31 @@ describe('the fast path of artifact push and pull', () => {
         'accept-new-host-key': true,
       },
     });
+    expect(fast('pipeline', 'list')).toEqual({
+      id: 'pipeline list',
+      json: false,
+      flags: { 'page-size': 20, 'no-pager': false },
+    });
+    expect(
+      fast('execution', 'list', '--execution-uuid', 'u', '-p', 'P', '--page-size=5', '--json'),
+    ).toEqual({
+      id: 'execution list',
+      json: true,
+      flags: { pipeline_name: 'P', execution_uuid: 'u', 'page-size': 5, 'no-pager': false },
+    });
+    expect(
+      fast('artifact', 'list', '-f', 'm', '--pipeline_name', 'P', '-a', 'a.csv', '--no-pager'),
+    ).toEqual({
+      id: 'artifact list',
+      json: false,
+      flags: {
+        pipeline_name: 'P',
+        file_name: 'm',
+        artifact_name: 'a.csv',
+        'page-size': 20,
+        'no-pager': true,
+      },
+    });
     // Spaces around a value are the command's to trim (it trims -p, refuses a blank -f).
     expect(fast('artifact', 'push', '-p', ' P ', '-f', ' ')?.flags).toMatchObject({
       pipeline_name: ' P ',
@@ -75,7 +127,25 @@ describe('the fast path of artifact push and pull', () => {
 
   it('leaves every other command line to oclif, which explains what is wrong with it', () => {
     const declined = [
-      ['artifact', 'list', '-p', 'P'],
+      ['artifact', 'list', '-p', 'P', '--page', '3'], // abbreviated
+      ['artifact', 'list'], // -p is required
+      ['execution', 'list', '-f', 'mlmd'],
+      ['execution', 'list', '-p', 'P', '-a', 'x'], // artifact list's flag
+      ['artifact', 'list', '-p', 'P', '-e', 'u'], // execution list's flag
+      ['pipeline', 'list', '-p', 'P'], // takes no -p
+      ['pipeline', 'list', '--page-size', '0'],
+      ['pipeline', 'list', '--page-size', '10001'],
+      ['pipeline', 'list', '--page-size'],
+      ['pipeline', 'list', '--no-pager', '--no-pager'],
+      ['pipeline', 'list', 'extra'],
+      ['pipeline', 'list', '--help'],
+      ['pipeline', 'lis'],
+      ['pipeline'],
+      ['execution', 'show', '-p', 'P'],
+      ['pipeline', 'list', '--version'],
+      ['pipeline', 'list', '--json', '-h'],
+      ['constructor', 'list'],
+      ['__proto__', 'list'],
       ['metadata', 'push', '-p', 'P'],
       ['artifact'],
       [],
