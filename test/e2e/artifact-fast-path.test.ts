@@ -21,26 +21,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneProject, listFiles, loggedProject } from '../helpers/artifact-project.js';
-import { isolatedEnv, repoRoot, runCmf, type CmfRun } from '../helpers/cli.js';
+import { isolatedEnv, repoRoot, type CmfRun } from '../helpers/cli.js';
+import { PathProbe, type ProbedRun } from '../helpers/path-probe.js';
 
 let root: string;
 let project: string;
 let env: Record<string, string>;
-let runs = 0;
+let probe: PathProbe;
 
-/** Runs cmf with a probe that records, at exit, whether oclif was loaded. */
-async function cmf(args: string[], cwd: string): Promise<CmfRun & { oclif: boolean }> {
-  const probeOut = join(root, `probe-${runs++}`);
-  const r = await runCmf(args, {
-    cwd,
-    env: {
-      ...env,
-      NODE_OPTIONS: `--require ${join(root, 'probe.cjs')}`,
-      CMF_TEST_PROBE_OUT: probeOut,
-    },
-  });
-  return { ...r, oclif: readFileSync(probeOut, 'utf8') === 'true' };
-}
+/** Runs cmf with probes that tell which path ran it (test/helpers/path-probe.ts). */
+const cmf = (args: string[], cwd: string): Promise<ProbedRun> => probe.run(args, cwd);
 
 /** The same case through both paths: `plain` fast, `viaOclif` with an abbreviated flag. */
 async function bothPaths(plain: string[], viaOclif: string[], cwd: string, cwdOclif = cwd) {
@@ -57,11 +47,7 @@ beforeAll(async () => {
   project = join(root, 'project');
   mkdirSync(join(root, 'home'));
   env = isolatedEnv(join(root, 'home'));
-  writeFileSync(
-    join(root, 'probe.cjs'),
-    "process.on('exit', () => require('node:fs').writeFileSync(process.env.CMF_TEST_PROBE_OUT, " +
-      "String(Object.keys(require.cache).some((m) => m.includes('/@oclif/core/')))));\n",
-  );
+  probe = new PathProbe(root, env);
   await loggedProject(project, ['local', '--path', join(root, 'remote')], env);
 }, 60_000);
 

@@ -5,44 +5,24 @@
  * takes): exit code, stdout and stderr must be the same, and a probe loaded into the process
  * tells which path ran.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedEnv, runCmf, type CmfRun } from '../helpers/cli.js';
+import { isolatedEnv, type CmfRun } from '../helpers/cli.js';
+import { PathProbe, type ProbedRun } from '../helpers/path-probe.js';
 import { buildSmallFixture } from '../helpers/mlmd-fixture.js';
 
 let root: string;
 let project: string;
 let empty: string;
 let env: Record<string, string>;
-let runs = 0;
+let probe: PathProbe;
 
-/**
- * Runs cmf with probes that record, at exit, whether oclif was loaded and which modules were
- * (their file URLs).
- */
-async function cmf(
-  args: string[],
-  cwd: string,
-): Promise<CmfRun & { oclif: boolean; modules: string[] }> {
-  const probeOut = join(root, `probe-${runs++}`);
-  const r = await runCmf(args, {
-    cwd,
-    env: {
-      ...env,
-      NODE_OPTIONS: `--require ${join(root, 'probe.cjs')} --import ${join(root, 'probe.mjs')}`,
-      CMF_TEST_PROBE_OUT: probeOut,
-    },
-  });
-  return {
-    ...r,
-    oclif: readFileSync(probeOut, 'utf8') === 'true',
-    modules: readFileSync(`${probeOut}.modules`, 'utf8').split('\n'),
-  };
-}
+/** Runs cmf with probes that tell which path ran it (test/helpers/path-probe.ts). */
+const cmf = (args: string[], cwd: string): Promise<ProbedRun> => probe.run(args, cwd);
 
 /** Loaded modules of cmf's own (dist/) with the transfer engine in them. */
 const transferEngine = (modules: string[]) =>
@@ -72,19 +52,7 @@ beforeAll(async () => {
   mkdirSync(empty);
   mkdirSync(join(root, 'home'));
   env = isolatedEnv(join(root, 'home'));
-  writeFileSync(
-    join(root, 'probe.cjs'),
-    "process.on('exit', () => require('node:fs').writeFileSync(process.env.CMF_TEST_PROBE_OUT, " +
-      "String(Object.keys(require.cache).some((m) => m.includes('/@oclif/core/')))));\n",
-  );
-  writeFileSync(
-    join(root, 'probe.mjs'),
-    "import module from 'node:module';\n" +
-      "import { writeFileSync } from 'node:fs';\n" +
-      'const urls = [];\n' +
-      'module.registerHooks({ load(url, context, next) { urls.push(url); return next(url, context); } });\n' +
-      "process.on('exit', () => writeFileSync(process.env.CMF_TEST_PROBE_OUT + '.modules', urls.join('\\n')));\n",
-  );
+  probe = new PathProbe(root, env);
   buildSmallFixture(project);
 });
 
