@@ -195,16 +195,16 @@ class Tracker {
   }
 }
 
-/**
- * Runs `fn` per item in parallel; an item's error is recorded against its oid, except errors
- * that doom every other request (bad credentials, server down), which stop the transfer and
- * are thrown.
- */
 /** How many transfers to have under way: more than `jobs` when the copies are pooled. */
 function queued(driver: RemoteDriver, jobs: number): number {
   return driver.pooledCopies ? jobs * 4 : jobs;
 }
 
+/**
+ * Runs `fn` per item in parallel; an item's error is recorded against its oid, except errors
+ * that doom every other request (bad credentials, server down), which stop the transfer and
+ * are thrown.
+ */
 async function each<T>(
   items: readonly T[],
   jobs: number,
