@@ -7,7 +7,7 @@
  * under vitest), so it imports only `node:` modules, and our own with `import type` only.
  */
 import type * as Crypto from 'node:crypto';
-import { chmodSync, closeSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 
 /** One file to place: the bytes of `src` (or `data`) end up at `dest`, by way of `tmp`. */
 export interface SmallCopy {
@@ -52,8 +52,12 @@ export type CopyOutcome =
   | { failed: CopyFailure };
 
 let crypto: typeof Crypto | undefined;
-/** Reused for every read of this thread: first touches of fresh pages cost more than 4 KB copies. */
-let scratch = Buffer.allocUnsafe(0);
+
+/**
+ * fs/small-read.ts's readSmallFile, handed in by the caller: this module cannot import it
+ * (under type stripping the worker would look for `small-read.js` beside `small-copy-core.ts`).
+ */
+export type ReadSmall = (path: string, limit: number) => Buffer | undefined;
 
 function failure(step: CopyStep, err: unknown): { failed: CopyFailure } {
   const e = err as NodeJS.ErrnoException & { dest?: string };
@@ -71,28 +75,15 @@ function failure(step: CopyStep, err: unknown): { failed: CopyFailure } {
 }
 
 /**
- * Reads all of `path` into the scratch buffer with one read asking for `limit` bytes (a short
- * read of a regular file is its end: no fstat, no second read); undefined when it has `limit`
- * bytes or more.
+ * Does one copy. Never throws: a failure comes back as data, naming its step. `readSmall`
+ * reads into a scratch buffer: kept bytes are copied out of it.
  */
-function readWhole(path: string, limit: number): Buffer | undefined {
-  if (scratch.length < limit) scratch = Buffer.allocUnsafe(Math.max(limit, 64 << 10));
-  const fd = openSync(path, 'r');
-  try {
-    const n = readSync(fd, scratch, 0, limit, 0);
-    return n < limit ? scratch.subarray(0, n) : undefined;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Does one copy. Never throws: a failure comes back as data, naming its step. */
-export function copySmallSync(task: SmallCopy): CopyOutcome {
+export function copySmallSync(task: SmallCopy, readSmall: ReadSmall): CopyOutcome {
   let bytes: Uint8Array;
   if (task.data) bytes = task.data;
   else {
     try {
-      const read = readWhole(task.src!, task.limit);
+      const read = readSmall(task.src!, task.limit);
       if (!read) return { large: true };
       bytes = read;
     } catch (err) {

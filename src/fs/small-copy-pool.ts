@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { rmSync } from 'node:fs';
 import { tempPathBeside } from './atomic.js';
+import { readSmallFile } from './small-read.js';
 import {
   copySmallSync,
   type CopyFailure,
@@ -175,7 +176,7 @@ function flush(): void {
   }
   const mine = queue;
   queue = [];
-  for (const p of mine) p.resolve(copySmallSync(p.task));
+  for (const p of mine) p.resolve(copySmallSync(p.task, readSmallFile));
   poolStats.mainCopies += mine.length;
   if (workers.every((pw) => pw.tasks === 0)) idle();
 }
@@ -209,7 +210,7 @@ function compact(data: Uint8Array): Uint8Array {
 function redo(batch: Pending[]): void {
   for (const p of batch) {
     rmSync(p.task.tmp, { force: true });
-    p.resolve(copySmallSync({ ...p.task, tmp: tempPathBeside(p.task.dest) }));
+    p.resolve(copySmallSync({ ...p.task, tmp: tempPathBeside(p.task.dest) }, readSmallFile));
   }
 }
 

@@ -5,7 +5,8 @@ import { closeSync, openSync, readSync } from 'node:fs';
  * CI VM the first touch of a page of memory costs about 11 µs, more than copying the 4 KB in
  * it, so reading thousands of small files into fresh buffers (readFileSync) cost more than
  * the reads themselves. Callers use the bytes before they next yield: one synchronous
- * stretch of code at a time can hold the buffer.
+ * stretch of code at a time can hold the buffer. The copy worker (small-copy-worker.ts)
+ * loads this module directly, so it imports only `node:` modules.
  */
 let scratch = Buffer.allocUnsafe(0);
 
