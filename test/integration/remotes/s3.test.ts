@@ -34,6 +34,7 @@ import {
 import { freePort } from '../../servers/common.js';
 import { startRgw, type RgwServer } from '../../servers/rgw.js';
 import { remoteContract } from '../../helpers/remote-contract.js';
+import { resumeTests } from '../../helpers/remote-resume.js';
 import { killAndResumeTest } from '../../helpers/remote-kill.js';
 import { buildRemoteFixture } from '../../helpers/remote-fixture.js';
 import { tcpProxy } from '../../helpers/tcp-proxy.js';
@@ -120,6 +121,11 @@ remoteContract(
     },
   },
 );
+
+resumeTests('s3', async () => {
+  const d = await openRemote(remote());
+  return { up: d, down: async () => d };
+});
 
 describe('s3 over https (a self-signed gateway, as many MinIO set-ups are)', () => {
   const overTls = (ssl_verify?: string) =>
