@@ -31,8 +31,11 @@ export const PARTIAL_DIR = '.cmf-partial';
 
 const NAME = /^\.([0-9a-f]{32}(?:\.dir)?(?:\.legacy)?)\.(?:partial|(.+)\.(\d+)\.(\d+)\.claim)$/;
 
-/** This host, as it appears in a claim's name. */
-const HOST = hostname().replace(/[^A-Za-z0-9-]/g, '_') || 'host';
+/** This host, as it appears in the names of its claims. */
+export const CLAIM_HOST = hostname().replace(/[^A-Za-z0-9-]/g, '_') || 'host';
+
+/** Claims made by this process: with its pid, a name no other claim has. */
+let claims = 0;
 
 /** A partial download this process holds: it alone writes `path`. */
 export interface Claim {
@@ -60,7 +63,6 @@ export class Partials {
   /** Partial and claim names per object, found when first asked (see {@link load}). */
   private found: Map<string, string[]> | undefined;
   private made = false;
-  private claims = 0;
 
   constructor(cache: LocalCache) {
     this.cache = cache;
@@ -109,7 +111,7 @@ export class Partials {
     if (!m) return false;
     if (m[2] === undefined) return true;
     const pid = Number(m[3]);
-    if (m[2] === HOST) return pid === process.pid || !isAlive(pid);
+    if (m[2] === CLAIM_HOST) return pid === process.pid || !isAlive(pid);
     try {
       return Date.now() - lstatSync(join(this.dir, name)).mtimeMs > STALE_TEMP_MS;
     } catch {
@@ -123,7 +125,7 @@ export class Partials {
    */
   claim(base: string): Claim {
     const found = (this.found ??= this.load());
-    const path = join(this.dir, `.${base}.${HOST}.${process.pid}.${++this.claims}.claim`);
+    const path = join(this.dir, `.${base}.${CLAIM_HOST}.${process.pid}.${++claims}.claim`);
     for (const name of found.get(base) ?? []) {
       if (!this.isFree(name)) continue;
       try {
