@@ -1,4 +1,12 @@
-import { lstatSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  lstatSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { STALE_TEMP_MS } from '../fs/stale-temps.js';
@@ -45,6 +53,8 @@ export interface Claim {
   path: string;
   /** Bytes the file held when claimed (an earlier pull's): the download resumes after them. */
   held: number;
+  /** False for the caller's own temp file (see {@link Partials.claim}): never kept. */
+  keep: boolean;
 }
 
 function isAlive(pid: number): boolean {
@@ -62,7 +72,8 @@ export class Partials {
   private readonly cache: LocalCache;
   /** Partial and claim names per object, found when first asked (see {@link load}). */
   private found: Map<string, string[]> | undefined;
-  private made = false;
+  /** Whether the directory is there and this user may write it (see {@link ready}). */
+  private usable: boolean | undefined;
 
   constructor(cache: LocalCache) {
     this.cache = cache;
@@ -78,7 +89,6 @@ export class Partials {
     let names: string[];
     try {
       names = readdirSync(this.dir);
-      this.made = true;
     } catch {
       return found;
     }
@@ -119,11 +129,28 @@ export class Partials {
     }
   }
 
+  /** Makes the directory (once); false when it cannot be made or written by this user. */
+  private ready(): boolean {
+    if (this.usable === undefined) {
+      try {
+        this.cache.makeDirForSync(join(this.dir, 'x'));
+        accessSync(this.dir, constants.W_OK);
+        this.usable = true;
+      } catch {
+        this.usable = false;
+      }
+    }
+    return this.usable;
+  }
+
   /**
    * A claim for `base`'s download: an earlier pull's bytes when some are free to take (renamed
-   * to this process's own name, so no other pull appends to them), else an empty one.
+   * to this process's own name, so no other pull appends to them), else an empty one. Where
+   * the directory cannot be written (a cache another user set up), `fallback`, a temp file
+   * beside the object: the download then works as it did before resume, and is never kept.
    */
-  claim(base: string): Claim {
+  claim(base: string, fallback: string): Claim {
+    if (!this.ready()) return { base, path: fallback, held: 0, keep: false };
     const found = (this.found ??= this.load());
     const path = join(this.dir, `.${base}.${CLAIM_HOST}.${process.pid}.${++claims}.claim`);
     for (const name of found.get(base) ?? []) {
@@ -136,21 +163,13 @@ export class Partials {
       this.forget(base, name);
       try {
         const st = statSync(path);
-        if (st.isFile()) return { base, path, held: st.size };
+        if (st.isFile()) return { base, path, held: st.size, keep: true };
       } catch {
         // gone, or not ours to read: start over
       }
       rmSync(path, { force: true, recursive: true });
     }
-    if (!this.made) {
-      try {
-        this.cache.makeDirForSync(join(this.dir, 'x'));
-        this.made = true;
-      } catch {
-        // the download into the claim fails and says why
-      }
-    }
-    return { base, path, held: 0 };
+    return { base, path, held: 0, keep: true };
   }
 
   /**
@@ -162,7 +181,7 @@ export class Partials {
   release(claim: Claim): void {
     try {
       const st = statSync(claim.path);
-      if (st.isFile() && st.size >= PARTIAL_MIN) {
+      if (claim.keep && st.isFile() && st.size >= PARTIAL_MIN) {
         const name = `.${claim.base}.partial`;
         renameSync(claim.path, join(this.dir, name));
         // A retry in this pull resumes it.

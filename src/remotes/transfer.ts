@@ -729,7 +729,8 @@ async function fetchInto(
   sink: FetchSink,
 ): Promise<ManifestEntry[]> {
   const { partials } = sink;
-  const claim = partials.claim(`${wanted.oid}${wanted.hashName === 'md5' ? '' : '.legacy'}`);
+  const base = `${wanted.oid}${wanted.hashName === 'md5' ? '' : '.legacy'}`;
+  const claim = partials.claim(base, tmp);
   // A stop keeps it (or removes it, if short) as a failure would.
   trackTemp(claim.path, () => partials.release(claim));
   let held = claim.held;

@@ -97,6 +97,20 @@ describe('partial downloads and their claims', () => {
     expect(readdirSync(join(root, PARTIAL_DIR))).toEqual([]);
   });
 
+  it('downloads as before resume when the partial directory cannot be used', async () => {
+    const { dir, content, oid, driver } = await remoteWithObject();
+    const root = join(dir, 'cache');
+    mkdirSync(root);
+    // Not a directory (a cache another user set up, whose directory this user cannot write,
+    // is the likelier case; as root no permission stops a write).
+    writeFileSync(join(root, PARTIAL_DIR), 'in the way');
+    const cache = new LocalCache(root);
+    const r = await pullObjects(cache, driver, [oid]);
+    expect(r.failed).toEqual([]);
+    expect(r.resumed).toBe(0);
+    expect(readFileSync(cache.objectPath(oid)).equals(content)).toBe(true);
+  });
+
   it('removes leftovers not written for a week, whichever object they are for', async () => {
     const { dir, content, oid, driver } = await remoteWithObject();
     const root = join(dir, 'cache');
