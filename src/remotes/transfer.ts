@@ -104,14 +104,14 @@ export interface PullResult extends TransferResult {
   fetched: Map<string, Buffer>;
   /** Every DVC 3 object this pull stored in the cache, each verified against its id. */
   stored: Set<string>;
+  /** The same for legacy objects (stored in the legacy cache layout). */
+  storedLegacy: Set<string>;
   /**
    * Bytes of the stored objects that were not fetched by the download that stored them: they
    * came from partial downloads an earlier (interrupted or failed) attempt left (see
    * partials.ts). Not in `bytes`, which counts what this pull fetched.
    */
   resumed: number;
-  /** The same for legacy objects (stored in the legacy cache layout). */
-  storedLegacy: Set<string>;
   /**
    * Hash state entries for the large objects among them (1 MiB and up): recorded, they
    * spare later checkouts and pushes reading those objects again to check them.
@@ -799,7 +799,7 @@ async function fetchVerified(
     source.onSecondary?.(where);
   };
   const corrupt = (md5: string) => corruptObject(servedBy, key, oid, md5);
-  // A download that streams through here is hashed as it arrives: no second pass over tmp.
+  // A download that streams through here is hashed as it arrives: no second pass over the file.
   // (Not for md5-dos2unix, whose result depends on DVC's 1 MiB chunk boundaries.)
   const streamed = new StreamDigest();
   if (resumed.bytes > 0) {
@@ -829,7 +829,7 @@ async function fetchVerified(
   }
   // A small file object from a remote on this machine is read, checked and stored in one
   // step (off the main thread when that pays); a manifest is checked before it is stored.
-  // Too large for that, it is downloaded into tmp (the driver has read it once already).
+  // Too large for that, it is downloaded into file (the driver has read it once already).
   // Resuming, the object is known to be large: only the rest is asked for.
   let large = resumed.bytes > 0;
   if (!large && driver.store && hashName === 'md5' && !isDirOid(oid)) {
@@ -843,7 +843,7 @@ async function fetchVerified(
     if (stored) throw corrupt(stored.corrupt);
     large = true;
   }
-  // A small object comes back in memory; a larger one lands in tmp in the same request.
+  // A small object comes back in memory; a larger one lands in file in the same request.
   // What a failed download wrote to `file` is kept (fetchInto decides).
   let inMemory: Buffer | undefined;
   if (!large) inMemory = await driver.read?.(key, SYNC_HASH_LIMIT, { path: file, opts });

@@ -83,6 +83,21 @@ describe('partial downloads and their claims', () => {
     }
   });
 
+  it('resumes legacy objects (DVC 2.x layout) from partials of their own', async () => {
+    const { dir, content, oid, driver } = await remoteWithObject();
+    await driver.put(objectKey(oid, { legacy: true }), join(dir, 'src'));
+    const root = join(dir, 'cache');
+    // The DVC 3 object's partial is not the legacy one's (the same id may name other bytes).
+    cacheWithFile(root, `.${oid}.partial`, Buffer.alloc(HELD));
+    cacheWithFile(root, `.${oid}.legacy.partial`, content);
+    const cache = new LocalCache(root);
+    const r = await pullObjects(cache, driver, [], { legacy: [oid] });
+    expect(r.failed).toEqual([]);
+    expect(r.resumed).toBe(HELD);
+    expect(readFileSync(cache.objectPath(oid, { legacy: true })).equals(content)).toBe(true);
+    expect(readdirSync(join(root, PARTIAL_DIR))).toEqual([`.${oid}.partial`]);
+  });
+
   it('gives one partial to one of two pulls at once', async () => {
     const { dir, content, oid, driver } = await remoteWithObject();
     const root = join(dir, 'cache');
