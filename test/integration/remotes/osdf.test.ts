@@ -1,4 +1,5 @@
-import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import {
   createServer as createHttpServer,
@@ -7,6 +8,7 @@ import {
 } from 'node:http';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CmfError, ConfigError, OperationError } from '../../../src/errors/index.js';
@@ -17,6 +19,8 @@ import {
   type RemoteConfig,
 } from '../../../src/remotes/factory.js';
 import { mintOsdfToken, OSDF_SCOPES, OsdfTokenProvider } from '../../../src/remotes/osdf-token.js';
+import { objectKey } from '../../../src/remotes/driver.js';
+import { PARTIAL_DIR } from '../../../src/remotes/partials.js';
 import { pullObjects, pushObjects } from '../../../src/remotes/transfer.js';
 import { freePort } from '../../servers/common.js';
 import { startDav, type DavServer } from '../../servers/dav.js';
@@ -115,6 +119,71 @@ describe('osdf pulls resume partial downloads', () => {
     expect(r!.bytes).toBe(OBJECT_BYTES - HELD);
     expect((await gets(cache, path, before)).map((l) => l.split(' ')[2])).toEqual(['206']);
     expect(await gets(origin, path, originBefore)).toEqual([]);
+  });
+
+  it('keeps what a failed download got, and the next pull fetches only the rest', async () => {
+    // The origin's files at 10 MB/s, through a relay taken down mid-download for good.
+    const slow = await startDav({
+      issuer: ISSUER,
+      keys,
+      dataDir: origin.dataDir,
+      readOnly: true,
+      limitRate: '10m',
+    });
+    try {
+      const proxy = await tcpProxy(slow.port);
+      const path = randomBytes(6).toString('hex');
+      const content = randomBytes(OBJECT_BYTES);
+      const oid = createHash('md5').update(content).digest('hex');
+      const up = await openRemote(remote(path), { osdf: minted() });
+      await up.put(objectKey(oid), { stream: Readable.from([content]), size: content.length });
+      await up.close();
+      const viaProxy = () =>
+        openRemote(
+          { ...remote(path), url: `http://127.0.0.1:${proxy.port}/ns/cmf/${path}` },
+          { osdf: minted() },
+        );
+      const root = join(await tempDir(), 'cache');
+      const partialDir = join(root, PARTIAL_DIR);
+      const sizes = () =>
+        existsSync(partialDir)
+          ? readdirSync(partialDir).map((f) => statSync(join(partialDir, f)).size)
+          : [];
+      const cut = setInterval(() => {
+        if (sizes().some((n) => n >= HELD)) proxy.down();
+      }, 5);
+      const first = await viaProxy();
+      try {
+        const failed = await pullObjects(new LocalCache(root), first, [oid]).then(
+          (r) => r.failed.map((f) => f.error),
+          (err: unknown) => [err],
+        );
+        expect(failed).toHaveLength(1);
+      } finally {
+        clearInterval(cut);
+        await first.close();
+      }
+      const kept = readdirSync(partialDir);
+      expect(kept).toEqual([`.${oid}.partial`]);
+      const held = statSync(join(partialDir, kept[0]!)).size;
+      expect(held).toBeGreaterThanOrEqual(HELD);
+
+      await proxy.up();
+      const second = await viaProxy();
+      try {
+        const cache = new LocalCache(root);
+        const r = await pullObjects(cache, second, [oid]);
+        expect(r.failed).toEqual([]);
+        expect(r.resumed).toBe(held);
+        expect(r.bytes).toBe(OBJECT_BYTES - held);
+        expect(readFileSync(cache.objectPath(oid)).equals(content)).toBe(true);
+        expect(readdirSync(partialDir)).toEqual([]);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await slow.stop();
+    }
   });
 
   it('starts over from byte 0 when the server answers a range with the whole object (200)', async () => {
