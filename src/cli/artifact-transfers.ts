@@ -80,7 +80,8 @@ export async function runArtifactPull(
   );
   if (!out.jsonEnabled()) {
     out.log(
-      `${r.downloaded} downloaded (${formatBytes(r.bytes)}), ${r.present} already in cache, ` +
+      `${r.downloaded} downloaded (${formatBytes(r.bytes)}${resumedNote(r.resumed)}), ` +
+        `${r.present} already in cache, ` +
         `${r.failed.length} failed; ${counted(r.filesWritten, 'file')} checked out` +
         ` (${r.filesUnchanged} up to date) in ${ofTotal(r.checkedOut.length, r.toCheckOut, 'artifact')}`,
     );
@@ -88,6 +89,11 @@ export async function runArtifactPull(
   }
   if (r.failed.length > 0) throw transferError('pull', r.failed, r);
   return r;
+}
+
+/** `, 42.0 MB resumed`: the bytes partial downloads of an earlier pull saved, if any. */
+function resumedNote(bytes: number): string {
+  return bytes > 0 ? `, ${formatBytes(bytes)} resumed` : '';
 }
 
 /** Runs `transfer` with a progress line on stderr (a terminal, no --json, no --no-progress). */
