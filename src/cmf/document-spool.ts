@@ -75,7 +75,12 @@ export class DocumentSpool {
   /** Bytes written so far. */
   size = 0;
   private readonly stack: Frame[] = [];
-  private readonly skeletonParts: Buffer[] = [];
+  /**
+   * The skeleton's bytes. Not a list of small Buffers: those come from Node's shared 8 KiB
+   * slabs, and each would keep its slab (full of cut elements' bytes) alive.
+   */
+  private skeletonBytes = Buffer.allocUnsafeSlow(4096);
+  private skeletonSize = 0;
   private readonly cuts: Cut[] = [];
   private inString = false;
   private escaped = false;
@@ -140,7 +145,7 @@ export class DocumentSpool {
       let value: PyJson | undefined;
       if (!this.broken) {
         try {
-          value = parseExactJson(Buffer.concat(this.skeletonParts).toString('utf8'));
+          value = parseExactJson(this.skeletonBytes.toString('utf8', 0, this.skeletonSize));
         } catch (err) {
           if (!(err instanceof SyntaxError)) throw err;
         }
@@ -150,7 +155,7 @@ export class DocumentSpool {
         this.whole = parseExactJson(this.read(0, this.size));
         return this.whole;
       }
-      this.skeletonParts.length = 0;
+      this.skeletonBytes = Buffer.alloc(0);
       this.skeleton = { value };
     }
     return this.skeleton.value;
@@ -280,10 +285,21 @@ export class DocumentSpool {
       }
     }
     if (from < n) {
-      const rest = Buffer.from(chunk.subarray(from));
-      if (this.cutting) this.cutting.parts.push(rest);
-      else this.skeletonParts.push(rest);
+      if (this.cutting) this.cutting.parts.push(Buffer.from(chunk.subarray(from)));
+      else this.toSkeleton(chunk.subarray(from));
     }
+  }
+
+  private toSkeleton(bytes: Uint8Array): void {
+    if (this.skeletonSize + bytes.length > this.skeletonBytes.length) {
+      const grown = Buffer.allocUnsafeSlow(
+        Math.max(this.skeletonBytes.length * 2, this.skeletonSize + bytes.length),
+      );
+      this.skeletonBytes.copy(grown, 0, 0, this.skeletonSize);
+      this.skeletonBytes = grown;
+    }
+    this.skeletonBytes.set(bytes, this.skeletonSize);
+    this.skeletonSize += bytes.length;
   }
 
   private keyEnded(): void {
@@ -316,8 +332,8 @@ export class DocumentSpool {
       if (top.role === 'executions') {
         // The element leaves the skeleton: its number stands there, spaced so that two
         // elements without a comma between them still make invalid JSON.
-        if (i > from) this.skeletonParts.push(Buffer.from(chunk.subarray(from, i)));
-        this.skeletonParts.push(Buffer.from(` ${this.cuts.length} `));
+        this.toSkeleton(chunk.subarray(from, i));
+        this.toSkeleton(Buffer.from(` ${this.cuts.length} `, 'latin1'));
         const p = this.stack[this.stack.length - 4]?.index ?? 0;
         const s = this.stack[this.stack.length - 2]?.index ?? 0;
         this.cutting = {
