@@ -70,6 +70,14 @@ interface Cut {
 const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
 const KEY_MAX = 64;
 
+/** A new file in `dir`, unlinked at once: nothing is left behind, whatever happens. */
+function openTemporary(dir: string): number {
+  const path = join(dir, `.cmf-document-${randomUUID()}.json`);
+  const fd = openSync(path, 'wx+', 0o600);
+  unlinkSync(path);
+  return fd;
+}
+
 export class DocumentSpool {
   private fd: number | undefined;
   /** Bytes written so far. */
@@ -95,11 +103,19 @@ export class DocumentSpool {
   /** The whole document, parsed, when the scan could not be trusted. */
   private whole: PyJson | undefined;
 
-  constructor() {
-    const path = join(tmpdir(), `cmf-document-${randomUUID()}.json`);
-    this.fd = openSync(path, 'wx+', 0o600);
-    // Unlinked at once: nothing is left behind, whatever happens to the process.
-    unlinkSync(path);
+  /**
+   * `dir`: where the temporary file goes; best on disk beside what the merge writes (a
+   * tmpfs /tmp would hold the document in memory again, if not in this process). Where
+   * `dir` takes no file (read-only), the system's temporary directory is used: what the
+   * merge then writes there fails with its own, clearer error.
+   */
+  constructor(dir: string = tmpdir()) {
+    try {
+      this.fd = openTemporary(dir);
+    } catch (err) {
+      if (dir === tmpdir()) throw err;
+      this.fd = openTemporary(tmpdir());
+    }
   }
 
   /** Whether the whole text had to be parsed (it is not JSON, or the scan misread it). */

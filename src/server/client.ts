@@ -226,7 +226,14 @@ function exchange(
       answeredStatus = res.statusCode ?? 0;
       const chunks: Buffer[] = [];
       const ok = answeredStatus >= 200 && answeredStatus < 300;
-      const sunk = ok ? sink?.() : undefined;
+      let sunk: AnswerSink | undefined;
+      try {
+        sunk = ok ? sink?.() : undefined;
+      } catch (err) {
+        settle(new BodyError(err));
+        req.destroy();
+        return;
+      }
       res.on('data', (c: Buffer) => {
         if (!sunk) return void chunks.push(c);
         try {

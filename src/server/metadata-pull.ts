@@ -97,7 +97,7 @@ const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
  * that string is decoded on the way. The answer's start is kept for messages.
  */
 class PullAnswer implements AnswerSink {
-  readonly spool = new DocumentSpool();
+  readonly spool: DocumentSpool;
   private readonly head: Buffer[] = [];
   private headSize = 0;
   size = 0;
@@ -105,6 +105,11 @@ class PullAnswer implements AnswerSink {
   private decoder: JsonStringDecoder | undefined;
   /** A JSON string answer that is not one (bad escape, cut short, something after it). */
   invalid = false;
+
+  /** `dir`: where the temporary file goes (beside the MLMD file the answer is merged into). */
+  constructor(dir: string) {
+    this.spool = new DocumentSpool(dir);
+  }
 
   write(chunk: Buffer): void {
     if (this.headSize < HEAD) {
@@ -164,7 +169,7 @@ export async function pullMetadata(opts: MetadataPullOptions): Promise<MetadataP
         executionUuid:
           opts.executionUuid === undefined ? undefined : normalUuid(opts.executionUuid),
       },
-      () => new PullAnswer(),
+      () => new PullAnswer(dirname(path)),
     );
   } catch (err) {
     if (err instanceof CmfError && err.code === 'SERVER_NOT_FOUND') {

@@ -72,7 +72,10 @@ export function metadataRoutes(app: FastifyInstance, ctx: ServerContext): void {
   // json_payload is spooled as it arrives, never whole in memory.
   void app.register(async (scope) => {
     scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser('application/json', pushBodyParser(scope, ctx.bodyLimit));
+    scope.addContentTypeParser(
+      'application/json',
+      pushBodyParser(scope, ctx.bodyLimit, ctx.dataDir),
+    );
     // A body that fails the schema never reaches the handler.
     scope.addHook('onResponse', async (req) => pushSpools.get(req)?.close());
     scope.post<{ Body: PushBody }>('/api/mlmd_push', { schema: pushSchema }, async (req, reply) => {

@@ -25,6 +25,8 @@ type Parse = (
 
 /** Reads the outer object, sending its top-level `json_payload` string into a spool. */
 class PushBodyScan {
+  /** Where spools put their temporary files. */
+  private readonly dir: string;
   /** The body without the contents of the `json_payload` string. */
   readonly rest: Buffer[] = [];
   spool: DocumentSpool | undefined;
@@ -38,6 +40,10 @@ class PushBodyScan {
   private awaiting = false;
   private decoder: JsonStringDecoder | undefined;
   invalid = false;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
 
   write(chunk: Buffer): void {
     let from = 0;
@@ -78,7 +84,7 @@ class PushBodyScan {
           this.rest.push(Buffer.from(chunk.subarray(from, i + 1)));
           this.inString = false;
           this.spool?.close();
-          this.spool = new DocumentSpool();
+          this.spool = new DocumentSpool(this.dir);
           this.decoder = new JsonStringDecoder();
           // Scanning goes on after the closing quote.
           from = this.decode(chunk, i + 1);
@@ -127,17 +133,20 @@ class PushBodyScan {
 
 /**
  * The content type parser of the push route: checks the body limit as fastify does, scans
- * the body as it comes, then has fastify's default JSON parser read the rest.
+ * the body as it comes, then has fastify's default JSON parser read the rest. The document
+ * is spooled in `dir` (the server's data directory: on disk, where the store is).
  */
-export function pushBodyParser(app: FastifyInstance, bodyLimit: number) {
+export function pushBodyParser(app: FastifyInstance, bodyLimit: number, dir: string) {
   const parseJson = app.getDefaultJsonParser('error', 'error') as unknown as Parse;
   return (req: FastifyRequest, payload: Readable): Promise<unknown> =>
     new Promise((resolve, reject) => {
       const contentLength = Number(req.headers['content-length']);
       if (contentLength > bodyLimit) return reject(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
-      const scan = new PushBodyScan();
+      const scan = new PushBodyScan(dir);
       let received = 0;
+      let settled = false;
       const fail = (err: Error): void => {
+        settled = true;
         payload.removeListener('data', onData);
         payload.removeListener('end', onEnd);
         payload.removeListener('error', onError);
@@ -172,6 +181,7 @@ export function pushBodyParser(app: FastifyInstance, bodyLimit: number) {
         if (scan.invalid) return fail(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY());
         parseJson(req, Buffer.concat(scan.rest).toString('utf8'), (err, body) => {
           if (err) return fail(err);
+          settled = true;
           if (scan.spool) pushSpools.set(req, scan.spool);
           resolve(body);
         });
@@ -179,6 +189,8 @@ export function pushBodyParser(app: FastifyInstance, bodyLimit: number) {
       payload.on('data', onData);
       payload.on('end', onEnd);
       payload.on('error', onError);
+      // A body that stops without an end or an error (the client went away): its file goes.
+      payload.once('close', () => settled || fail(new Error('The request body was cut short')));
       payload.resume();
     });
 }
