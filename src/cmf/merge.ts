@@ -129,8 +129,12 @@ function emptyResult(status: MergeStatus, pipelines: string[]): MergeResult {
   };
 }
 
-/** Executions read, decided and written at a time (as the export reads them in batches). */
-const BATCH = 100;
+/**
+ * Executions read, decided and written at a time. Fewer hold less in memory; more make
+ * fewer calls, each reading tables that grow within the transaction (on PostgreSQL, 20,000
+ * executions took 81 s by 100, 65 s by 250, 47 s by 500, at ~60 MiB more peak memory).
+ */
+const BATCH = 250;
 
 /**
  * Merges `document`: parsed data, JSON text, or a DocumentSpool (a large document received

@@ -697,10 +697,10 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
     });
 
     it('a push body arriving in many small pieces merges as the same body in one piece; an invalid execution at its very end changes nothing', async () => {
-      // 240 executions: several merge batches. Notes with non-ASCII text, quotes and
+      // 520 executions: several merge batches. Notes with non-ASCII text, quotes and
       // backslashes, whose bytes and escapes the pieces split anywhere.
       const doc = (pipeline: string, edit?: (d: Json) => void) => {
-        const d = JSON.parse(documentText(240).replaceAll('Batch', pipeline)) as Json;
+        const d = JSON.parse(documentText(520).replaceAll('Batch', pipeline)) as Json;
         let i = 0;
         for (const p of d.Pipeline as Json[])
           for (const st of p.stages as Json[])
@@ -752,7 +752,7 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
       });
       expect(whole.status).toBe(200);
       const split = await pushInPieces(pushBody('SplitB', doc('SplitB')), 1021);
-      expect(split).toMatchObject({ status: 200, body: { status: 'success', executions: 240 } });
+      expect(split).toMatchObject({ status: 200, body: { status: 'success', executions: 520 } });
       const a = await pulled('SplitA');
       const b = await pulled('SplitB');
       // (The two pipelines share artifacts by uri: url entries of both are in each.)
@@ -775,7 +775,7 @@ export function serverSuite(name: string, databaseArgs: () => Promise<string[]>)
         status: 400,
         body: {
           detail:
-            'Invalid metadata document at Pipeline[0].stages[1].executions[120].events: must be an array',
+            'Invalid metadata document at Pipeline[0].stages[1].executions[260].events: must be an array',
         },
       });
       expect(await pulled('SplitB')).toBe(b);

@@ -30,7 +30,7 @@ afterAll(async () => {
 
 const BACKENDS: Backend[] = [sqliteBackend, postgresBackend(() => pgServer!)];
 
-/** More executions than one merge batch (100) holds, three batches and a part. */
+/** More executions than one merge batch (250) holds. */
 const N = 320;
 
 /** `text` given to a spool in pieces of 1 to 500 bytes (closed when the test ends). */

@@ -188,8 +188,8 @@ describe('pullMetadata', () => {
   });
 
   it('a large answer arriving in pieces, in either shape, merges as its whole text; one invalid at its very end changes nothing', async () => {
-    // 240 executions (several merge batches), with text to decode.
-    const text = documentText(240).replaceAll('"seed"', '"caf\u00e9 \\"seed\\""');
+    // 520 executions (several merge batches), with text to decode.
+    const text = documentText(520).replaceAll('"seed"', '"caf\u00e9 \\"seed\\""');
     const reference = join(await tempDir('cmf-pull-'), 'mlmd');
     await mergeIntoFile(reference, text, { pipelineName: 'Batch', mode: 'pull' });
     const want = await rowsOfFile(reference);
@@ -200,7 +200,7 @@ describe('pullMetadata', () => {
       const cwd = await tempDir('cmf-pull-');
       const client = await answeringInPieces(body, 777);
       const r = await pullMetadata({ client, cwd, pipeline: 'Batch' });
-      expect(r).toMatchObject({ status: 'success', executions: 240 });
+      expect(r).toMatchObject({ status: 'success', executions: 520 });
       expect(await rowsOfFile(join(cwd, 'mlmd'))).toEqual(want);
     }
 
@@ -221,7 +221,7 @@ describe('pullMetadata', () => {
     expect(err).toMatchObject({
       code: 'SERVER_BAD_ANSWER',
       exitCode: 1,
-      data: { at: 'Pipeline[0].stages[1].executions[120].events' },
+      data: { at: 'Pipeline[0].stages[1].executions[260].events' },
     });
     expect(readFileSync(reference)).toEqual(before);
   });
