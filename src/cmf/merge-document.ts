@@ -60,10 +60,21 @@ export interface DocExecution {
   at: string;
 }
 
+/**
+ * An execution as the merge plans with it (which to merge, in which order); `load` gives the
+ * whole record when it is merged (read again from a spooled document, see document-spool.ts).
+ */
+export interface DocExecutionRef {
+  uuids: string[];
+  senderId?: number;
+  at: string;
+  load: () => DocExecution;
+}
+
 export interface DocStage {
   name: string;
   customProperties: Properties;
-  executions: DocExecution[];
+  executions: DocExecutionRef[];
   createTime?: number;
 }
 
@@ -98,34 +109,48 @@ export function readDocument(document: unknown): DocPipeline[] | undefined {
       return undefined;
     }
   }
+  return readPipelines(data, (e, at) => {
+    const execution = readExecution(e, at);
+    return { uuids: execution.uuids, senderId: execution.senderId, at, load: () => execution };
+  });
+}
+
+/** What an item of an `executions` list becomes (the item, and its place). */
+export type ExecutionItem = (v: unknown, at: string) => DocExecutionRef;
+
+/**
+ * The pipelines of parsed data, checked in document order; the items of the executions
+ * lists are read by `item`. Undefined when there are none (see readDocument).
+ */
+export function readPipelines(data: unknown, item: ExecutionItem): DocPipeline[] | undefined {
   if (!isObject(data) || !Array.isArray(data.Pipeline) || data.Pipeline.length === 0) {
     return undefined;
   }
-  return data.Pipeline.map((p, i) => readPipeline(p, `Pipeline[${i}]`));
+  return data.Pipeline.map((p, i) => readPipeline(p, `Pipeline[${i}]`, item));
 }
 
-function readPipeline(v: unknown, at: string): DocPipeline {
+function readPipeline(v: unknown, at: string, item: ExecutionItem): DocPipeline {
   const o = object(v, at);
   return {
     name: text(o.name, `${at}.name`, false),
     customProperties: propertyMap(o.custom_properties, `${at}.custom_properties`),
-    stages: list(o.stages, `${at}.stages`).map((s, i) => readStage(s, `${at}.stages[${i}]`)),
+    stages: list(o.stages, `${at}.stages`).map((s, i) => readStage(s, `${at}.stages[${i}]`, item)),
   };
 }
 
-function readStage(v: unknown, at: string): DocStage {
+function readStage(v: unknown, at: string, item: ExecutionItem): DocStage {
   const o = object(v, at);
   return {
     name: text(o.name, `${at}.name`, false),
     customProperties: propertyMap(o.custom_properties, `${at}.custom_properties`),
     executions: list(o.executions, `${at}.executions`).map((e, i) =>
-      readExecution(e, `${at}.executions[${i}]`),
+      item(e, `${at}.executions[${i}]`),
     ),
     ...optionalInt(o.create_time_since_epoch, `${at}.create_time_since_epoch`, 'createTime'),
   };
 }
 
-function readExecution(v: unknown, at: string): DocExecution {
+export function readExecution(v: unknown, at: string): DocExecution {
   const o = object(v, at);
   const properties = propertyMap(o.properties, `${at}.properties`);
   const uuid = properties.Execution_uuid;

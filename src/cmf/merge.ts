@@ -45,6 +45,7 @@ import {
   type Properties,
 } from '../mlmd/index.js';
 import { findPipeline } from './async-query.js';
+import { DocumentSpool } from './document-spool.js';
 import { normalUuid } from './query.js';
 import { PARENT_CONTEXT, PIPELINE_STAGE } from './conventions.js';
 import { ArtifactMerge } from './merge-artifacts.js';
@@ -52,6 +53,7 @@ import {
   readDocument,
   splitUuids,
   type DocExecution,
+  type DocExecutionRef,
   type DocPipeline,
   type DocStage,
 } from './merge-document.js';
@@ -127,12 +129,23 @@ function emptyResult(status: MergeStatus, pipelines: string[]): MergeResult {
   };
 }
 
+/**
+ * Executions read, decided and written at a time. Fewer hold less in memory; more make
+ * fewer calls, each reading tables that grow within the transaction (on PostgreSQL, 20,000
+ * executions took 81 s by 100, 65 s by 250, 47 s by 500, at ~60 MiB more peak memory).
+ */
+const BATCH = 250;
+
+/**
+ * Merges `document`: parsed data, JSON text, or a DocumentSpool (a large document received
+ * piece by piece, whose executions are read from its file a batch at a time).
+ */
 export async function mergeDocument(
   store: AsyncMlmdStore,
   document: unknown,
   opts: MergeOptions,
 ): Promise<MergeResult> {
-  const all = readDocument(document);
+  const all = document instanceof DocumentSpool ? document.pipelines() : readDocument(document);
   if (!all) return emptyResult('invalid_json_payload', []);
   const selected =
     opts.pipelineName === undefined ? all : all.filter((p) => p.name === opts.pipelineName);
@@ -172,6 +185,11 @@ export async function mergeDocument(
 
 interface Planned {
   stage: DocStage;
+  execution: DocExecutionRef;
+}
+
+interface Loaded {
+  stage: DocStage;
   execution: DocExecution;
 }
 
@@ -208,8 +226,12 @@ interface Step extends TypedStep {
 /**
  * One merge transaction. The pipeline and its stages are put one by one (a few); the
  * executions, their associations and their events are decided in memory in the merge's
- * order and written per table in batch calls, so a large push costs a few statements per
- * table instead of several per execution (each one a round trip on a database server).
+ * order, BATCH executions at a time, and written per table in batch calls, so a large push
+ * costs a few statements per table and batch instead of several per execution (each one a
+ * round trip on a database server), and holds one batch of executions in memory. Each
+ * batch reads what it could match from the store, which holds the earlier batches' writes
+ * (the transaction is its only writer), so batches decide as one pass over all would, and
+ * every table's rows come in the same order.
  */
 class Merger {
   private readonly types: MergeTypes;
@@ -249,7 +271,26 @@ class Merger {
       const ctx = await this.guard(`stage "${stage.name}"`, () => this.stage(stage, pipeline));
       stageIds.set(stage, ctx.id);
     }
-    const steps = await this.executions(await this.typed(plan, stageIds), pipeline, owners);
+    for (let i = 0; i < plan.length; i += BATCH) {
+      const batch = plan.slice(i, i + BATCH).map((p) => ({
+        stage: p.stage,
+        execution: p.execution.load(),
+      }));
+      await this.batch(doc, batch, stageIds, pipeline, owners);
+    }
+  }
+
+  /** Merges planned executions (a batch), their associations, artifacts and events. */
+  private async batch(
+    doc: DocPipeline,
+    batch: Loaded[],
+    stageIds: Map<DocStage, number>,
+    pipeline: MlmdContext,
+    owners: Map<string, number>,
+  ): Promise<void> {
+    const steps = await this.executions(await this.typed(batch, stageIds), pipeline, owners);
+    // Later batches find these executions by uuid as the store's own.
+    for (const s of steps) for (const u of s.doc.uuids) owners.set(u, s.slot.id!);
     this.result.executions += steps.length;
     await this.guard(
       (i) => steps[i ?? -1]?.at ?? `the executions of "${doc.name}"`,
@@ -273,7 +314,7 @@ class Merger {
    * The type ids of the planned executions and of their events' artifacts, put in the order
    * the executions and their events come (so new types get the ids one by one would give).
    */
-  private async typed(plan: Planned[], stageIds: Map<DocStage, number>): Promise<TypedStep[]> {
+  private async typed(plan: Loaded[], stageIds: Map<DocStage, number>): Promise<TypedStep[]> {
     const steps: TypedStep[] = [];
     for (const { stage, execution: doc } of plan) {
       const at = `${doc.at} (Execution_uuid ${doc.uuids.join(',')})`;
@@ -400,7 +441,7 @@ class Merger {
         candidates.push({ stage, execution, order: position });
       }
     }
-    const bySender = (p: { execution: DocExecution; order: number }) =>
+    const bySender = (p: { execution: DocExecutionRef; order: number }) =>
       p.execution.senderId ?? Number.MAX_SAFE_INTEGER;
     candidates.sort((a, b) => bySender(a) - bySender(b) || a.order - b.order);
     const plan: Planned[] = [];
@@ -513,6 +554,6 @@ class Merger {
 }
 
 /** Whether `execution` is the one `-e uuid` names (spaces aside, in any case, as listings). */
-function holdsUuid(execution: DocExecution, uuid: string): boolean {
+function holdsUuid(execution: DocExecutionRef, uuid: string): boolean {
   return execution.uuids.some((u) => normalUuid(u) === normalUuid(uuid));
 }

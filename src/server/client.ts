@@ -55,13 +55,26 @@ interface Request {
   jsonPieces?: () => AsyncIterable<string>;
   /** A file sent as multipart/form-data part `file`. */
   file?: { path: string; name: string };
+  /** Where a 2xx answer's body goes, made anew for each attempt. */
+  sink?: () => AnswerSink;
 }
 
 interface Answer {
   status: number;
   retryAfter?: string;
   location?: string;
+  /** The body ('' when a sink took it). */
   text: string;
+  /** The sink that took a 2xx answer's body, when the request had one. */
+  sunk?: AnswerSink;
+}
+
+/** Takes a 2xx answer's body piece by piece instead of it being gathered in memory. */
+export interface AnswerSink {
+  write(chunk: Buffer): void;
+  end(): void;
+  /** The answer was cut short or another attempt follows: drop what was taken. */
+  abort(): void;
 }
 
 const RETRY_CODES = new Set([
@@ -178,6 +191,7 @@ function exchange(
   headers: Record<string, string>,
   body: Body | undefined,
   timeoutMs: number,
+  sink?: () => AnswerSink,
 ): Promise<Answer> {
   const u = new URL(url);
   const request = u.protocol === 'https:' ? https().request : http.request;
@@ -211,17 +225,41 @@ function exchange(
     req.on('response', (res) => {
       answeredStatus = res.statusCode ?? 0;
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
+      const ok = answeredStatus >= 200 && answeredStatus < 300;
+      let sunk: AnswerSink | undefined;
+      try {
+        sunk = ok ? sink?.() : undefined;
+      } catch (err) {
+        settle(new BodyError(err));
+        req.destroy();
+        return;
+      }
+      res.on('data', (c: Buffer) => {
+        if (!sunk) return void chunks.push(c);
+        try {
+          sunk.write(c);
+        } catch (err) {
+          // A local failure (the temporary file), not the network's: no retry.
+          settle(new BodyError(err));
+          req.destroy();
+        }
+      });
       res.on('error', failed);
+      let complete = false;
       res.on('end', () => {
+        complete = true;
         const retryAfter = res.headers['retry-after'];
+        sunk?.end();
         settle(undefined, {
           status: res.statusCode ?? 0,
           retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
           location: res.headers.location,
           text: Buffer.concat(chunks).toString('utf8'),
+          sunk,
         });
       });
+      // Cut short (network, timeout): what the sink took is dropped.
+      if (sunk) res.once('close', () => complete || sunk.abort());
     });
     if (typeof body !== 'function') return void req.end(body);
     sendPieces(req, body, () => settled).catch((err: unknown) => {
@@ -229,6 +267,16 @@ function exchange(
       req.destroy();
     });
   });
+}
+
+function pullRequest(body: { pipelineName: string; executionUuid?: string }): Request {
+  return {
+    method: 'POST',
+    route: 'mlmd_pull',
+    operation: 'metadata pull',
+    pipeline: body.pipelineName,
+    json: { pipeline_name: body.pipelineName, exec_uuid: body.executionUuid ?? null },
+  };
 }
 
 /** `<base>/api/<route>?<query>`: routes always live under `/api` of the server's URL. */
@@ -312,14 +360,17 @@ export class ServerClient {
 
   /** POST /api/mlmd_pull: the pipeline's JSON text, or NO_EXEC_UUID. 404: unknown pipeline. */
   async pullMetadata(body: { pipelineName: string; executionUuid?: string }): Promise<string> {
-    const res = await this.send({
-      method: 'POST',
-      route: 'mlmd_pull',
-      operation: 'metadata pull',
-      pipeline: body.pipelineName,
-      json: { pipeline_name: body.pipelineName, exec_uuid: body.executionUuid ?? null },
-    });
+    const res = await this.send(pullRequest(body));
     return res.text;
+  }
+
+  /** As pullMetadata, the answer going into a sink (made anew for each attempt) as it comes. */
+  async pullMetadataInto<S extends AnswerSink>(
+    body: { pipelineName: string; executionUuid?: string },
+    sink: () => S,
+  ): Promise<S> {
+    const res = await this.send({ ...pullRequest(body), sink });
+    return res.sunk as S;
   }
 
   /** Multipart upload of one file as part `file` named `name`. */
@@ -397,7 +448,7 @@ export class ServerClient {
       const last = attempt >= this.retries;
       let res: Answer;
       try {
-        res = await exchange(url, req.method, headers, body, this.timeoutMs);
+        res = await exchange(url, req.method, headers, body, this.timeoutMs, req.sink);
       } catch (err) {
         // The body's maker failed (the local MLMD file could not be read): not the network.
         if (err instanceof BodyError) throw err.cause;

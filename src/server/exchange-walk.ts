@@ -13,13 +13,6 @@ function objects(v: PyJson | undefined): Obj[] {
     : [];
 }
 
-export function documentExecutions(document: PyJson): Obj[] {
-  const root = document as Obj;
-  return objects(root.Pipeline).flatMap((p) =>
-    objects(p.stages).flatMap((s) => objects(s.executions)),
-  );
-}
-
 function customString(node: Obj, key: string): string | undefined {
   const custom = node.custom_properties as Obj | undefined;
   const v = custom?.[key];

@@ -6,15 +6,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { parseExactJson } from '../cmf/exact-json.js';
+import { DocumentSpool } from '../cmf/document-spool.js';
+import { JsonStringDecoder } from '../cmf/json-string-decoder.js';
 import { mergeIntoFile } from '../cmf/merge-file.js';
 import { InvalidDocumentError, type MergeResult } from '../cmf/merge.js';
-import type { PyJson } from '../cmf/python-json.js';
 import { findProjectRoot, resolveMlmdPath } from '../config/project.js';
 import { CmfError, NotFoundError, UsageError } from '../errors/index.js';
 import { badAnswerError, ServerError, type RequestInfo } from './client-errors.js';
-import { NO_EXEC_UUID, type ServerClient } from './client.js';
-import { documentExecutions } from './exchange-walk.js';
+import { NO_EXEC_UUID, type AnswerSink, type ServerClient } from './client.js';
 import { normalUuid } from '../cmf/query.js';
 
 export interface MetadataPullOptions {
@@ -88,16 +87,90 @@ function noExecUuid(opts: MetadataPullOptions): CmfError {
   );
 }
 
+/** How much of the answer's start is kept for messages (and to see `no_exec_uuid`). */
+const HEAD = 4096;
+const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+/**
+ * The server's answer taken as it comes into a DocumentSpool, never whole in memory. A
+ * Python cmf-server sends the document JSON-encoded, as a JSON string holding it (§3.9):
+ * that string is decoded on the way. The answer's start is kept for messages.
+ */
+class PullAnswer implements AnswerSink {
+  readonly spool: DocumentSpool;
+  private readonly head: Buffer[] = [];
+  private headSize = 0;
+  size = 0;
+  private mode: 'start' | 'document' | 'string' | 'after' = 'start';
+  private decoder: JsonStringDecoder | undefined;
+  /** A JSON string answer that is not one (bad escape, cut short, something after it). */
+  invalid = false;
+
+  /** `dir`: where the temporary file goes (beside the MLMD file the answer is merged into). */
+  constructor(dir: string) {
+    this.spool = new DocumentSpool(dir);
+  }
+
+  write(chunk: Buffer): void {
+    if (this.headSize < HEAD) {
+      const part = chunk.subarray(0, HEAD - this.headSize);
+      this.head.push(Buffer.from(part));
+      this.headSize += part.length;
+    }
+    this.size += chunk.length;
+    let i = 0;
+    if (this.mode === 'start') {
+      while (i < chunk.length && WS.has(chunk[i]!)) i++;
+      if (i === chunk.length) return;
+      if (chunk[i] === 0x22) {
+        this.mode = 'string';
+        this.decoder = new JsonStringDecoder();
+        i++;
+      } else this.mode = 'document';
+    }
+    if (this.mode === 'document') return this.spool.write(chunk.subarray(i));
+    if (this.mode === 'string') {
+      const { out, end } = this.decoder!.write(chunk, i);
+      this.spool.write(out);
+      if (end < 0) return;
+      this.mode = 'after';
+      i = end;
+    }
+    for (; i < chunk.length; i++) if (!WS.has(chunk[i]!)) this.invalid = true;
+  }
+
+  end(): void {
+    if (this.decoder) {
+      this.spool.write(this.decoder.finish());
+      if (this.decoder.invalid) this.invalid = true;
+    }
+    this.spool.end();
+  }
+
+  abort(): void {
+    this.spool.close();
+  }
+
+  /** The answer's start as text. */
+  text(): string {
+    return Buffer.concat(this.head).toString('utf8');
+  }
+}
+
 export async function pullMetadata(opts: MetadataPullOptions): Promise<MetadataPullResult> {
   const cwd = opts.cwd ?? process.cwd();
   const path = pullTarget(cwd, opts.mlmdPath);
-  let text: string;
+  let answer: PullAnswer;
   try {
-    text = await opts.client.pullMetadata({
-      pipelineName: opts.pipeline,
-      // As listings read -e (spaces aside, any case); uuids are stored in lower case.
-      executionUuid: opts.executionUuid === undefined ? undefined : normalUuid(opts.executionUuid),
-    });
+    answer = await opts.client.pullMetadataInto(
+      {
+        pipelineName: opts.pipeline,
+        // As listings read -e (spaces aside, any case); uuids are stored in lower case.
+        executionUuid:
+          opts.executionUuid === undefined ? undefined : normalUuid(opts.executionUuid),
+      },
+      () => new PullAnswer(dirname(path)),
+    );
   } catch (err) {
     if (err instanceof CmfError && err.code === 'SERVER_NOT_FOUND') {
       throw new NotFoundError(
@@ -111,19 +184,30 @@ export async function pullMetadata(opts: MetadataPullOptions): Promise<MetadataP
     }
     throw err;
   }
-  if (text.trim() === NO_EXEC_UUID) throw noExecUuid(opts);
+  try {
+    return await mergeAnswer(opts, path, answer);
+  } finally {
+    answer.spool.close();
+  }
+}
+
+async function mergeAnswer(
+  opts: MetadataPullOptions,
+  path: string,
+  answer: PullAnswer,
+): Promise<MetadataPullResult> {
+  const text = answer.text();
+  if (answer.size <= HEAD && text.trim() === NO_EXEC_UUID) throw noExecUuid(opts);
   const info = opts.client.requestInfo({
     operation: 'metadata pull',
     route: 'mlmd_pull',
     pipeline: opts.pipeline,
   });
-  let document: PyJson;
   try {
-    document = parseExactJson(text);
-    // Python's cmf-server returns the document text from a FastAPI route, which sends it
-    // JSON-encoded: a JSON string holding the document (§3.9).
-    if (typeof document === 'string') document = parseExactJson(document);
-  } catch {
+    if (answer.invalid) throw new SyntaxError('not a JSON string');
+    answer.spool.top();
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
     // As push says it: the start of the answer shows what it is; the parser's own message
     // (which quotes that start again) adds nothing.
     throw badAnswerError(info, 'JSON', text);
@@ -131,7 +215,7 @@ export async function pullMetadata(opts: MetadataPullOptions): Promise<MetadataP
   const created = !existsSync(path);
   let merged: MergeResult;
   try {
-    merged = await mergeIntoFile(path, document, {
+    merged = await mergeIntoFile(path, answer.spool, {
       pipelineName: opts.pipeline,
       executionUuid: opts.executionUuid,
       mode: 'pull',
@@ -152,7 +236,7 @@ export async function pullMetadata(opts: MetadataPullOptions): Promise<MetadataP
         server: opts.client.baseUrl,
         path,
         status: merged.status,
-        executions: documentExecutions(document).length,
+        executions: answer.spool.executionCount(),
       };
     case 'pipeline_not_exist':
       throw new NotFoundError(

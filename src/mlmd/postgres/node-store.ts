@@ -433,7 +433,9 @@ export class PgNodeStore<
     const sql = withProps
       ? `SELECT n.id, n.type_id, t.name AS type_name, n.name, n.external_id, n.create_time_since_epoch, n.last_update_time_since_epoch${extra}, ${PROPERTY_SELECT} FROM ${table} n JOIN Type t ON t.id = n.type_id LEFT JOIN ${propertyTable} p ON p.${idColumn} = n.id${named} WHERE ${where.sql} ORDER BY n.id, p.is_custom_property, p.name COLLATE "C"`
       : `SELECT n.id, n.type_id, t.name AS type_name, n.name, n.external_id, n.create_time_since_epoch, n.last_update_time_since_epoch${extra}, NULL AS p_name FROM ${table} n JOIN Type t ON t.id = n.type_id WHERE ${where.sql} ORDER BY n.id`;
-    const rows = await q.query<JoinedRow>(sql, params);
+    // Planned for each call: reads by lists of ids, uris or names run a few times per merge
+    // batch, against tables that grow within the merge's transaction (see Querier).
+    const rows = await q.query<JoinedRow>(sql, params, { planEach: true });
     const out: TNode[] = [];
     let current: { row: NodeRow; props: NodeProperties } | undefined;
     const flush = () => {

@@ -37,7 +37,13 @@ import { transactionAbortedError, translatePgError } from './errors.js';
 
 /** Runs statements; the rows come back as plain objects. */
 export interface Querier {
-  query<R>(sql: string, params?: unknown[]): Promise<R[]>;
+  /**
+   * `planEach`: plan the statement for each call's values instead of reusing a prepared
+   * plan. For lookups whose best plan depends on the tables' size: a prepared statement's
+   * generic plan, made while a long merge transaction's tables were small (their
+   * statistics are of before it), would scan them whole on every later call.
+   */
+  query<R>(sql: string, params?: unknown[], opts?: { planEach?: boolean }): Promise<R[]>;
   /** Now in integer milliseconds since the epoch (MLMD's timestamp unit). */
   now(): bigint;
 }
@@ -178,9 +184,13 @@ export class Session {
   private querier(runner: pg.Pool | pg.PoolClient): Querier {
     const clock = this.clock;
     return {
-      query: async <R>(sql: string, params: unknown[] = []): Promise<R[]> => {
+      query: async <R>(
+        sql: string,
+        params: unknown[] = [],
+        opts: { planEach?: boolean } = {},
+      ): Promise<R[]> => {
         try {
-          const name = params.length > 0 ? statementName(sql) : undefined;
+          const name = params.length > 0 && !opts.planEach ? statementName(sql) : undefined;
           return (await runner.query({ text: sql, values: params, ...(name ? { name } : {}) }))
             .rows as R[];
         } catch (err) {

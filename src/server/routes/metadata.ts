@@ -10,6 +10,7 @@ import { mergeDocument } from '../../cmf/merge.js';
 import type { PyJson } from '../../cmf/python-json.js';
 import { NotFoundError } from '../../errors/index.js';
 import type { ServerContext } from '../app.js';
+import { pushBodyParser, pushSpools } from './push-body.js';
 
 interface PushBody {
   exec_uuid?: string | null;
@@ -46,11 +47,14 @@ const pullSchema = {
   },
 } as const;
 
-/** The pushed text as data; 400 when it is not JSON or not an object. */
-function parsePayload(text: string): PyJson {
+/**
+ * The pushed document's top level (`parse`: of the text, or of a spooled document); 400
+ * when it is not JSON or not an object.
+ */
+function checkPayload(parse: () => PyJson): void {
   let doc: PyJson;
   try {
-    doc = parseExactJson(text);
+    doc = parse();
   } catch (err) {
     throw Object.assign(new Error(`json_payload is not valid JSON: ${(err as Error).message}`), {
       statusCode: 400,
@@ -61,28 +65,50 @@ function parsePayload(text: string): PyJson {
       statusCode: 400,
     });
   }
-  return doc;
 }
 
 export function metadataRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.post<{ Body: PushBody }>('/api/mlmd_push', { schema: pushSchema }, async (req, reply) => {
-    const pipelineName = req.body.pipeline_name;
-    const executionUuid = req.body.exec_uuid || undefined;
-    const document = parsePayload(req.body.json_payload);
-    const result = await ctx.pipelineLocks.run(pipelineName, () =>
-      mergeDocument(ctx.store, document, { pipelineName, executionUuid, mode: 'push' }),
+  // The push route has its own JSON body parser (push-body.ts): the document in its
+  // json_payload is spooled as it arrives, never whole in memory.
+  void app.register(async (scope) => {
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser(
+      'application/json',
+      pushBodyParser(scope, ctx.bodyLimit, ctx.dataDir),
     );
-    switch (result.status) {
-      case 'version_update':
-        // Python's server: HTTPException(422, detail="version_update").
-        return reply.code(422).send({ detail: 'version_update' });
-      case 'invalid_json_payload':
-        return reply
-          .code(400)
-          .send({ detail: 'invalid_json_payload: the payload holds no "Pipeline" entries' });
-      default:
-        return reply.send(result);
-    }
+    // A body that fails the schema never reaches the handler.
+    scope.addHook('onResponse', async (req) => pushSpools.get(req)?.close());
+    scope.post<{ Body: PushBody }>('/api/mlmd_push', { schema: pushSchema }, async (req, reply) => {
+      const spool = pushSpools.get(req);
+      try {
+        const pipelineName = req.body.pipeline_name;
+        const executionUuid = req.body.exec_uuid || undefined;
+        const text = req.body.json_payload;
+        let document: unknown;
+        if (spool) {
+          checkPayload(() => spool.top());
+          document = spool;
+        } else {
+          checkPayload(() => (document = parseExactJson(text)));
+        }
+        const result = await ctx.pipelineLocks.run(pipelineName, () =>
+          mergeDocument(ctx.store, document, { pipelineName, executionUuid, mode: 'push' }),
+        );
+        switch (result.status) {
+          case 'version_update':
+            // Python's server: HTTPException(422, detail="version_update").
+            return reply.code(422).send({ detail: 'version_update' });
+          case 'invalid_json_payload':
+            return reply
+              .code(400)
+              .send({ detail: 'invalid_json_payload: the payload holds no "Pipeline" entries' });
+          default:
+            return reply.send(result);
+        }
+      } finally {
+        spool?.close();
+      }
+    });
   });
 
   app.post<{ Body: PullBody | null }>(

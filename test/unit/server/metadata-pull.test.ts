@@ -1,15 +1,20 @@
 /** metadata pull against a real HTTP server whose answers cannot be merged. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CmfError } from '../../../src/errors/index.js';
+import { mergeIntoFile } from '../../../src/cmf/merge-file.js';
 import { ServerClient } from '../../../src/server/client.js';
 import { pullMetadata, pullTarget } from '../../../src/server/metadata-pull.js';
 import { failure } from '../../helpers/failure.js';
+import { documentText, rowsOf } from '../../helpers/merge-batch-doc.js';
+import type { TestStore } from '../../helpers/merge-stores.js';
 import { makeImmutable, mountReadOnly } from '../../helpers/refused-fs.js';
 import { MlmdSql } from '../../helpers/mlmd-sql.js';
 import { tempDir } from '../../helpers/tmp.js';
+
+type Json = Record<string, unknown>;
 
 const servers: Server[] = [];
 afterEach(() =>
@@ -22,6 +27,32 @@ async function answering(body: string): Promise<ServerClient> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
   return new ServerClient({ url: `http://127.0.0.1:${port}`, retries: 0 });
+}
+
+/** A server that writes its answer in pieces of `size` bytes, each sent on its own. */
+async function answeringInPieces(body: string, size: number): Promise<ServerClient> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200);
+    const bytes = Buffer.from(body, 'utf8');
+    void (async () => {
+      for (let i = 0; i < bytes.length; i += size) {
+        res.write(bytes.subarray(i, i + size));
+        await new Promise((r) => setImmediate(r));
+      }
+      res.end();
+    })();
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return new ServerClient({ url: `http://127.0.0.1:${port}`, retries: 0 });
+}
+
+/** Every row of the MLMD file, timestamps aside. */
+function rowsOfFile(path: string) {
+  const sql = new MlmdSql(path);
+  const store = { rows: async <T>(q: string) => sql.all<T>(q) } as unknown as TestStore;
+  return rowsOf(store).finally(() => sql.close());
 }
 
 /** A pipeline of one stage holding one execution with one input Dataset. */
@@ -154,6 +185,45 @@ describe('pullMetadata', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('a large answer arriving in pieces, in either shape, merges as its whole text; one invalid at its very end changes nothing', async () => {
+    // 520 executions (several merge batches), with text to decode.
+    const text = documentText(520).replaceAll('"seed"', '"caf\u00e9 \\"seed\\""');
+    const reference = join(await tempDir('cmf-pull-'), 'mlmd');
+    await mergeIntoFile(reference, text, { pipelineName: 'Batch', mode: 'pull' });
+    const want = await rowsOfFile(reference);
+    // As our server sends it, and as Python's does (a JSON string, non-ASCII escaped).
+    const ascii = (s: string) =>
+      s.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    for (const body of [text, ascii(JSON.stringify(text))]) {
+      const cwd = await tempDir('cmf-pull-');
+      const client = await answeringInPieces(body, 777);
+      const r = await pullMetadata({ client, cwd, pipeline: 'Batch' });
+      expect(r).toMatchObject({ status: 'success', executions: 520 });
+      expect(await rowsOfFile(join(cwd, 'mlmd'))).toEqual(want);
+    }
+
+    const doc = JSON.parse(text) as { Pipeline: { stages: { executions: Json[] }[] }[] };
+    const executions = doc.Pipeline[0]!.stages[1]!.executions;
+    const last = structuredClone(executions[executions.length - 1]!);
+    (last.properties as Json).Execution_uuid = 'uuid-new';
+    last.events = 3;
+    executions.push(last);
+    const before = readFileSync(reference);
+    const err = await failure(
+      pullMetadata({
+        client: await answeringInPieces(JSON.stringify(doc), 4093),
+        cwd: dirname(reference),
+        pipeline: 'Batch',
+      }),
+    );
+    expect(err).toMatchObject({
+      code: 'SERVER_BAD_ANSWER',
+      exitCode: 1,
+      data: { at: 'Pipeline[0].stages[1].executions[260].events' },
+    });
+    expect(readFileSync(reference)).toEqual(before);
   });
 
   it('refuses a directory as target and a missing parent directory', async () => {
