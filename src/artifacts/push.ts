@@ -26,6 +26,8 @@ export interface PushArtifactsResult {
   /** Objects the remote already had. */
   present: number;
   bytes: number;
+  /** Of `bytes`, those of interrupted uploads this push resumed: kept, not sent again. */
+  resumed: number;
   failed: ArtifactFailure[];
   /** Artifacts with no recorded hash and no `.dvc` file: nothing to push for them. */
   skipped: string[];
@@ -66,6 +68,7 @@ export async function pushArtifacts(opts: PushArtifactsOptions): Promise<PushArt
     uploaded: r.transferred,
     present: r.present,
     bytes: r.bytes,
+    resumed: r.resumed,
     failed: await describeFailures(r.failed, ctx.cache, owners),
     skipped,
     notPushed,

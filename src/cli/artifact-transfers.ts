@@ -34,6 +34,11 @@ export interface ArtifactPullFlags extends ArtifactPushFlags {
   force: boolean;
 }
 
+/** For the push summary: the bytes of interrupted uploads that this push resumed, if any. */
+function resumedNote(resumed: number): string {
+  return resumed > 0 ? `, ${formatBytes(resumed)} of it resumed from an interrupted push` : '';
+}
+
 export async function runArtifactPush(
   flags: ArtifactPushFlags,
   out: CommandLog,
@@ -51,7 +56,7 @@ export async function runArtifactPush(
   );
   if (!out.jsonEnabled()) {
     out.log(
-      `${r.uploaded} uploaded (${formatBytes(r.bytes)}), ${r.present} already there, ` +
+      `${r.uploaded} uploaded (${formatBytes(r.bytes)}${resumedNote(r.resumed)}), ${r.present} already there, ` +
         `${r.failed.length} failed — ${counted(r.artifacts, 'artifact')} of ${pipeline} to ${r.remote}`,
     );
     describePushNotes(out, r);
