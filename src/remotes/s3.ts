@@ -682,7 +682,7 @@ export class S3Driver implements RemoteDriver {
    * Sends the parts of an upload, a few at a time, read in order from the source; returns
    * their ETags. A part the server already holds from an earlier attempt is kept only if its
    * ETag is the MD5 of the same local bytes and its size is right: no part goes into the
-   * object unchecked. Each part carries Content-MD5, so the server checks what it stores.
+   * object unchecked.
    */
   private async sendParts(
     key: string,
@@ -700,15 +700,20 @@ export class S3Driver implements RemoteDriver {
     for await (const bytes of readParts(source, size, partSize)) {
       if (failure) break;
       const n = ++number;
-      const md5 = createHash('md5').update(bytes).digest();
+      // Only a part the server holds is hashed: a part sent now costs no hashing (about
+      // 15 ms of this thread per 8 MiB), as before resumable uploads.
       const held = resumed?.parts.get(n);
-      if (held && held.etag === md5.toString('hex') && held.size === bytes.length) {
+      if (
+        held &&
+        held.size === bytes.length &&
+        held.etag === createHash('md5').update(bytes).digest('hex')
+      ) {
         etags[n - 1] = held.etag;
         opts.onBytes?.(bytes.length);
         opts.onResumed?.(bytes.length);
         continue;
       }
-      const sent: Promise<void> = this.uploadPart(key, uploadId, n, bytes, md5)
+      const sent: Promise<void> = this.uploadPart(key, uploadId, n, bytes)
         .then((etag) => {
           etags[n - 1] = etag;
           opts.onBytes?.(bytes.length);
@@ -729,20 +734,20 @@ export class S3Driver implements RemoteDriver {
     uploadId: string,
     n: number,
     bytes: Buffer,
-    md5: Buffer,
   ): Promise<string> {
     const what = `upload of ${key}`;
     const url = this.objectUrl(key);
     url.search = `partNumber=${n}&uploadId=${uriEncode(uploadId)}`;
     const res = await this.request('PUT', url, what, {
-      headers: { 'content-length': String(bytes.length), 'content-md5': md5.toString('base64') },
+      headers: { 'content-length': String(bytes.length) },
       body: bytes,
       unsigned: true,
     });
     if (res.statusCode !== 200) throw await this.failure(res, what);
     res.resume();
     const etag = res.headers.etag;
-    return etag ? unquote(etag) : md5.toString('hex');
+    if (typeof etag !== 'string' || !etag) throw this.fail(unexpectedAnswer('no ETag'), what);
+    return unquote(etag);
   }
 
   /** CompleteMultipartUpload with the given parts (ETags in part order). */
