@@ -203,6 +203,7 @@ export async function openRemote(
         // The command-line option or the remote's setting: either one is an explicit yes.
         acceptNewHostKey: opts.acceptNewHostKey === true || bool(o.accept_new_host_key) === true,
         timeout: timeoutMs(remote, 'timeout'),
+        uploadRecords: opts.uploadRecords,
       });
     }
     case 'osdf': {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
 
@@ -65,5 +65,54 @@ export class UploadRecords {
   /** The upload of `t` is over (complete or abandoned). */
   async remove(t: UploadTarget): Promise<void> {
     await rm(this.path(t), { force: true });
+  }
+
+  /** Every record of uploads of `kind` to `where` (those that can be read). */
+  async all<T extends object>(kind: string, where: string): Promise<T[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const found: T[] = [];
+    for (const name of names.filter((n) => n.endsWith('.json'))) {
+      try {
+        const r = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as Partial<UploadTarget>;
+        if (r && r.kind === kind && r.where === where) found.push(r as T);
+      } catch {
+        // unreadable: not a record this run can use
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Claims the upload of `t` for this process until the returned function is called: a push
+   * of the same object from another process of this project, at the same time, gets
+   * undefined (it must then neither resume nor record its upload, or both would write into
+   * one temp file). The claim of a process that is gone is taken over.
+   */
+  async claim(t: UploadTarget): Promise<(() => Promise<void>) | undefined> {
+    const lock = this.path(t).replace(/\.json$/, '.lock');
+    await mkdir(this.dir, { recursive: true });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await writeFile(lock, String(process.pid), { flag: 'wx' });
+        return () => rm(lock, { force: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
+      if (holder === process.pid || processAlive(holder)) return undefined;
+      await rm(lock, { force: true });
+    }
+    return undefined;
+  }
+}
+
+/** Whether a process with this id runs (one of another user counts as running). */
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
