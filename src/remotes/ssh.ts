@@ -238,9 +238,14 @@ const SFTP_NO_SPACE = new Set([14, 15]);
 
 /** Files at least this big are uploaded resumably when the driver has upload records. */
 const RESUMABLE_MIN = 32 << 20;
-/** Writes of a resumable upload: their size, and how many are in flight (as fastPut's). */
-const WRITE_CHUNK = 32 << 10;
-const WRITES_IN_FLIGHT = 64;
+/**
+ * Writes of a resumable upload: their size, and how many are in flight. 2 MiB in flight, as
+ * fastPut's 64 × 32 KiB, in fewer requests (one OpenSSH packet holds up to 256 KiB); about
+ * as fast as fastPut in a 256 MiB upload to a local OpenSSH server (1.6–2.8 s against
+ * 1.9–3.2 s, on a loaded machine).
+ */
+const WRITE_CHUNK = 128 << 10;
+const WRITES_IN_FLIGHT = 16;
 /** The local file is read this much at a time for a resumable upload. */
 const READ_BLOCK = 1 << 20;
 /** How often (in bytes the server acknowledged) a resumable upload's record is brought up to date. */
