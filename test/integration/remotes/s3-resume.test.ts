@@ -18,7 +18,10 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectKey } from '../../../src/remotes/driver.js';
 import { S3Driver } from '../../../src/remotes/s3.js';
+import { pushObjects } from '../../../src/remotes/transfer.js';
 import { startRgw, type RgwServer } from '../../servers/rgw.js';
+import { buildRemoteFixture } from '../../helpers/remote-fixture.js';
+import { tcpProxy } from '../../helpers/tcp-proxy.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const BUCKET = 'cmf-resume';
@@ -191,5 +194,46 @@ describe('s3 multipart uploads resume', () => {
     expect((await putAgain(s)).resumed).toBe(0);
     await expectDone(s);
     expect((await uploads(s)).map((u) => u.UploadId)).not.toContain(upload!.UploadId);
+  }, 120_000);
+
+  it('a push whose server goes away for a second mid-upload resumes the held parts when it tries again', async () => {
+    const dir = await tempDir();
+    const fx = await buildRemoteFixture(dir, { many: 10, bigBytes: 48 << 20 });
+    const total = [...fx.objects.values()].reduce((a, b) => a + b, 0);
+    const proxy = await tcpProxy(rgw.port);
+    const prefix = randomBytes(4).toString('hex');
+    const records = join(dir, 'records');
+    const d = await S3Driver.open({
+      url: `s3://${BUCKET}/${prefix}`,
+      endpoint: `http://127.0.0.1:${proxy.port}`,
+      accessKeyId: rgw.accessKeyId,
+      secretAccessKey: rgw.secretAccessKey,
+      uploadRecords: records,
+    });
+    let blipped = false;
+    try {
+      const r = await pushObjects(fx.cache, d, fx.roots, {
+        // Progress counts parts once stored: with the small files' few KiB, 16 MiB means
+        // two parts of the big file are on the server.
+        onProgress: (p) => {
+          if (blipped || p.bytesDone < 16 << 20) return;
+          blipped = true;
+          proxy.down();
+          setTimeout(() => void proxy.up(), 1_000);
+        },
+      });
+      expect(r.failed).toEqual([]);
+      expect(r.bytes).toBe(total);
+      expect(r.resumed).toBeGreaterThanOrEqual(16 << 20);
+      expect(r.resumed % (8 << 20)).toBe(0);
+    } finally {
+      await d.close();
+    }
+    expect(blipped).toBe(true);
+    const left = await admin.send(
+      new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: `${prefix}/` }),
+    );
+    expect(left.Uploads ?? []).toEqual([]);
+    expect(await readdir(records)).toEqual([]);
   }, 120_000);
 });
