@@ -57,7 +57,13 @@ export interface PullArtifactsResult {
   downloaded: number;
   /** Objects the cache already had. */
   present: number;
+  /** Bytes downloaded by this pull. */
   bytes: number;
+  /**
+   * Bytes of the downloaded objects that were not fetched again: partial downloads that an
+   * interrupted or failed pull left were resumed (remotes/partials.ts).
+   */
+  resumed: number;
   /** Workspace paths (relative to the project root) of the artifacts checked out. */
   checkedOut: string[];
   /**
@@ -306,6 +312,7 @@ async function pullAndCheckout(
       downloaded: partial.transferred,
       present: partial.present,
       bytes: partial.bytes,
+      resumed: 0,
       checkedOut: [],
       toCheckOut: new Set(targets.map((t) => t.rel)).size,
       filesWritten: 0,
@@ -342,6 +349,7 @@ async function pullAndCheckout(
   const warnings = [...transfer.warnings];
   let downloaded = transfer.transferred;
   let bytes = transfer.bytes;
+  let resumed = transfer.resumed;
   let filesWritten = 0;
   let filesUnchanged = 0;
   const deleted: string[] = [];
@@ -393,6 +401,7 @@ async function pullAndCheckout(
           });
           downloaded += again.transferred;
           bytes += again.bytes;
+          resumed += again.resumed;
           warnings.push(...again.warnings);
           if (again.failed.length > 0) {
             const why = again.failed[0]!.error;
@@ -439,6 +448,7 @@ async function pullAndCheckout(
     downloaded,
     present: transfer.present,
     bytes,
+    resumed,
     checkedOut,
     toCheckOut: order.length,
     filesWritten,

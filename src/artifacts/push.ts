@@ -26,7 +26,10 @@ export interface PushArtifactsResult {
   /** Objects the remote already had. */
   present: number;
   bytes: number;
-  /** Of `bytes`, those of interrupted uploads this push resumed: kept, not sent again. */
+  /**
+   * Bytes of interrupted uploads (S3 parts, SFTP temp files) this push resumed: kept on the
+   * remote, not sent again, and not in `bytes`.
+   */
   resumed: number;
   failed: ArtifactFailure[];
   /** Artifacts with no recorded hash and no `.dvc` file: nothing to push for them. */

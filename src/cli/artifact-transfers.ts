@@ -34,11 +34,6 @@ export interface ArtifactPullFlags extends ArtifactPushFlags {
   force: boolean;
 }
 
-/** For the push summary: the bytes of interrupted uploads that this push resumed, if any. */
-function resumedNote(resumed: number): string {
-  return resumed > 0 ? `, ${formatBytes(resumed)} of it resumed from an interrupted push` : '';
-}
-
 export async function runArtifactPush(
   flags: ArtifactPushFlags,
   out: CommandLog,
@@ -85,7 +80,8 @@ export async function runArtifactPull(
   );
   if (!out.jsonEnabled()) {
     out.log(
-      `${r.downloaded} downloaded (${formatBytes(r.bytes)}), ${r.present} already in cache, ` +
+      `${r.downloaded} downloaded (${formatBytes(r.bytes)}${resumedNote(r.resumed)}), ` +
+        `${r.present} already in cache, ` +
         `${r.failed.length} failed; ${counted(r.filesWritten, 'file')} checked out` +
         ` (${r.filesUnchanged} up to date) in ${ofTotal(r.checkedOut.length, r.toCheckOut, 'artifact')}`,
     );
@@ -93,6 +89,14 @@ export async function runArtifactPull(
   }
   if (r.failed.length > 0) throw transferError('pull', r.failed, r);
   return r;
+}
+
+/**
+ * `, 42.0 MB resumed`: the bytes an earlier, interrupted transfer had moved and this one kept
+ * (partial downloads of a pull; parts or temp files of large uploads of a push), if any.
+ */
+function resumedNote(bytes: number): string {
+  return bytes > 0 ? `, ${formatBytes(bytes)} resumed` : '';
 }
 
 /** Runs `transfer` with a progress line on stderr (a terminal, no --json, no --no-progress). */

@@ -39,13 +39,14 @@ export function tempPathBeside(target: string): string {
  * Temp files this process has created (or is about to create) and not yet renamed or removed,
  * built across an `await`. A signal handler runs only between event-loop turns, so a temp
  * file created and renamed in one synchronous stretch is never seen half-way by one; those
- * are not tracked (they still are left by SIGKILL, see {@link sweepStaleTemps}).
+ * are not tracked (they still are left by SIGKILL, see {@link sweepStaleTemps}). A file kept
+ * across runs (a partial download) has its own synchronous `onStop` instead of removal.
  */
-const inFlight = new Set<string>();
+const inFlight = new Map<string, (() => void) | undefined>();
 
 /** Records `tmp` as in flight until {@link untrackTemp}; returns it. */
-export function trackTemp(tmp: string): string {
-  inFlight.add(tmp);
+export function trackTemp(tmp: string, onStop?: () => void): string {
+  inFlight.set(tmp, onStop);
   return tmp;
 }
 
@@ -55,16 +56,20 @@ export function untrackTemp(tmp: string): void {
 }
 
 /**
- * Removes every temp file still in flight, synchronously (it runs in a signal handler just
- * before the process exits); returns how many existed. A rename racing with this either
- * happened first (the file is complete under its final name) or fails.
+ * Removes every temp file still in flight (or runs its `onStop`), synchronously (it runs in a
+ * signal handler just before the process exits); returns how many were removed. A rename
+ * racing with this either happened first (the file is complete under its final name) or
+ * fails.
  */
 export function removeTempsInFlight(): number {
   let removed = 0;
-  for (const tmp of inFlight) {
+  for (const [tmp, onStop] of inFlight) {
     try {
-      rmSync(tmp);
-      removed++;
+      if (onStop) onStop();
+      else {
+        rmSync(tmp);
+        removed++;
+      }
     } catch {
       // never created, already renamed, or not ours to remove any more
     }

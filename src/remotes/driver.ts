@@ -26,7 +26,8 @@ export interface TransferOptions {
   onBytes?: (n: number) => void;
   /**
    * Uploads: called with the bytes an earlier, interrupted upload of the object had already
-   * sent, checked and kept instead of sent again (they are reported to onBytes as well).
+   * sent, checked and kept instead of sent again (they are reported to onBytes as well: the
+   * engine takes them out of its byte count).
    */
   onResumed?: (n: number) => void;
   /**
@@ -43,6 +44,14 @@ export interface TransferOptions {
   onSecondary?: (where: string) => void;
   /** Downloads: fetch from the remote itself, never from a secondary copy (a cache). */
   primaryOnly?: boolean;
+  /**
+   * Downloads into a file (resume): the file holds the object's first `offset` bytes; only
+   * the rest is fetched and appended (onBytes and onChunk see the appended bytes only). When
+   * the driver gets the whole object instead (a server that ignores the range, an offset at
+   * or past the end), it calls {@link onRestart} first and rewrites the file from byte 0.
+   */
+  offset?: number;
+  onRestart?: () => void;
 }
 
 /** Where {@link RemoteDriver.read} puts an object too large to return. */

@@ -342,12 +342,13 @@ export async function receiveBody(
   res: IncomingMessage,
   target: GetTarget,
   opts: TransferOptions,
+  append = false,
 ): Promise<void> {
   if (typeof target !== 'string') {
     await pipeline(res, counting(opts), target);
     return;
   }
-  const fd = openSync(target, 'w');
+  const fd = openSync(target, append ? 'a' : 'w');
   try {
     await new Promise<void>((resolve, reject) => {
       res.on('data', (chunk: Buffer) => {
@@ -371,6 +372,35 @@ export async function receiveBody(
   } finally {
     closeSync(fd);
   }
+}
+
+/** The header that asks for the rest of an object (see TransferOptions.offset). */
+export function rangeFrom(offset: number): Record<string, string> {
+  return { range: `bytes=${offset}-` };
+}
+
+/**
+ * Receives the answer to a GET sent with {@link rangeFrom}(`opts.offset`) into the file
+ * `path`: the rest appended (206 from that byte), or the whole object from byte 0 (200: a
+ * server that ignores ranges; opts.onRestart is called first). `past-end` (416: the file
+ * holds as many bytes as the object or more), body drained and nothing written: the caller
+ * asks for the whole object. `other`: any other answer, left to the caller to judge.
+ */
+export async function receiveRest(
+  res: IncomingMessage,
+  path: string,
+  opts: TransferOptions,
+): Promise<'done' | 'past-end' | 'other'> {
+  if (res.statusCode === 416) {
+    res.resume();
+    return 'past-end';
+  }
+  const from = /^bytes (\d+)-/.exec(res.headers['content-range'] ?? '')?.[1];
+  const rest = res.statusCode === 206 && Number(from) === opts.offset;
+  if (!rest && res.statusCode !== 200) return 'other';
+  if (!rest) opts.onRestart?.();
+  await receiveBody(res, path, opts, rest);
+  return 'done';
 }
 
 /** The whole body of a response, as text (error documents, listings: small). */

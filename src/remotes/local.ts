@@ -168,6 +168,20 @@ export class LocalDriver implements RemoteDriver {
   async get(key: string, target: GetTarget, opts: TransferOptions = {}): Promise<void> {
     const src = this.path(key);
     try {
+      if (typeof target === 'string' && opts.offset) {
+        const size = (await stat(src)).size;
+        if (opts.offset < size) {
+          await pipeline(
+            createReadStream(src, { start: opts.offset }),
+            counting(opts),
+            createWriteStream(target, { flags: 'a' }),
+          );
+          return;
+        }
+        // The file holds as much as the object or more: it is copied whole.
+        opts.onRestart?.();
+        opts = { ...opts, offset: undefined, size };
+      }
       if (typeof target === 'string') {
         const size = opts.size ?? (await stat(src)).size;
         if (size < SMALL) {

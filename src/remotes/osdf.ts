@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
@@ -13,8 +14,10 @@ import { authFailed, missingObject, remoteFailed } from './errors.js';
 import {
   hostPortOf,
   HttpTransport,
+  rangeFrom,
   readText,
   receiveBody,
+  receiveRest,
   type FileBody,
   type HttpTarget,
 } from './http.js';
@@ -280,6 +283,34 @@ export class OsdfDriver implements RemoteDriver {
       }
     }
     const what = `download of ${key}`;
+    if (typeof target === 'string' && opts.offset) {
+      // The cache may have appended bytes before it failed: the origin sends the rest.
+      const offset = statSync(target, { throwIfNoEntry: false })?.size ?? 0;
+      const rest = { ...opts, offset };
+      if (offset > 0) {
+        const res = await this.send(this.origin, 'GET', this.url(this.origin, key), {
+          headers: rangeFrom(offset),
+        });
+        let got;
+        try {
+          got = await receiveRest(res, target, rest);
+        } catch (err) {
+          throw remoteFailed(this.location, what, err);
+        }
+        if (got === 'done') return;
+        if (got === 'other') {
+          this.check(res, what, key);
+          res.resume();
+          throw remoteFailed(
+            this.location,
+            what,
+            new Error(`HTTP ${res.statusCode}: not the range asked for`),
+          );
+        }
+      }
+      opts.onRestart?.();
+      opts = { ...opts, offset: undefined };
+    }
     if (typeof target === 'string') {
       const direct = await this.getDirect(this.origin, key, target, opts, this.originTimeoutMs);
       if (direct.kind !== 'declined') return;
@@ -309,10 +340,28 @@ export class OsdfDriver implements RemoteDriver {
     let url = this.url(cache, key);
     let auth = true;
     let wrote = false;
+    // Resuming: only the rest is asked for (see TransferOptions.offset).
+    let offset = typeof target === 'string' ? (opts.offset ?? 0) : 0;
     try {
       for (let hops = 0; ; hops++) {
         let answer: { status?: number; location?: string } | undefined;
-        if (typeof target === 'string' && DirectGetPool.handles(url)) {
+        if (offset > 0) {
+          const res = await this.send(ep, 'GET', url, {
+            timeoutMs: CACHE_TIMEOUT_MS,
+            auth,
+            headers: rangeFrom(offset),
+          });
+          const got = await receiveRest(res, target as string, opts);
+          if (got === 'done') return ep.name;
+          if (got === 'past-end') {
+            // The whole object, from this same server.
+            opts.onRestart?.();
+            offset = 0;
+            continue;
+          }
+          res.resume();
+          answer = { status: res.statusCode, location: res.headers.location };
+        } else if (typeof target === 'string' && DirectGetPool.handles(url)) {
           const r = await this.http.getDirect(this.target(ep), url, await this.authHeader(auth), {
             path: target,
             opts,

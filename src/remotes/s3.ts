@@ -20,8 +20,10 @@ import {
   FIRST_ANSWER_TIMEOUT_MS,
   hostPortOf,
   HttpTransport,
+  rangeFrom,
   readText,
   receiveBody,
+  receiveRest,
   isFileBody,
   type FileBody,
   type HttpTarget,
@@ -858,6 +860,21 @@ export class S3Driver implements RemoteDriver {
 
   async get(key: string, target: GetTarget, opts: TransferOptions = {}): Promise<void> {
     const what = `download of ${key}`;
+    if (typeof target === 'string' && opts.offset) {
+      const res = await this.request('GET', this.objectUrl(key), what, {
+        headers: rangeFrom(opts.offset),
+      });
+      let got;
+      try {
+        got = await receiveRest(res, target, opts);
+      } catch (err) {
+        throw this.http.transportError(this.target, what, err);
+      }
+      if (got === 'other') throw await this.failure(res, what, key);
+      if (got === 'done') return;
+      opts.onRestart?.();
+      opts = { ...opts, offset: undefined };
+    }
     if (typeof target === 'string') {
       const direct = await this.getDirect(key, what, { path: target, opts });
       if (direct.kind !== 'declined') return;

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { join, posix } from 'node:path';
@@ -1093,7 +1093,24 @@ export class SshDriver implements RemoteDriver {
   async get(key: string, target: GetTarget, opts: TransferOptions = {}): Promise<void> {
     const src = this.path(key);
     let reported = 0;
+    let resume = typeof target === 'string' && !!opts.offset;
     const download = async (s: Session): Promise<void> => {
+      if (resume && typeof target === 'string') {
+        // The rest after what the file holds now: a retry goes on from where the last stopped.
+        const at = statSync(target, { throwIfNoEntry: false })?.size ?? 0;
+        const { size } = await sftpCall<Stats>((cb) => s.sftp.stat(src, cb));
+        if (at > 0 && at < size) {
+          await pipeline(
+            s.client.createReadStream(src, { start: at }),
+            counting(opts),
+            createWriteStream(target, { flags: 'a' }),
+          );
+          return;
+        }
+        // Nothing to go on from, or the file holds as much as the object or more.
+        opts.onRestart?.();
+        resume = false;
+      }
       if (reported) opts.onBytes?.(-reported);
       reported = 0;
       if (typeof target === 'string') {

@@ -1,4 +1,14 @@
-import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants as fsConstants,
+  createReadStream,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { chmod, rename, rm } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
 import { dirname } from 'node:path';
@@ -33,6 +43,7 @@ import { withRetry } from './retry.js';
 import { mapLimit } from '../util/map-limit.js';
 import { remotePresent } from './status.js';
 import { transferBegun } from './latest-transfer.js';
+import { Partials } from './partials.js';
 
 /**
  * The transfer engine: moves cache objects between the local cache and a remote. It knows
@@ -96,6 +107,12 @@ export interface PullResult extends TransferResult {
   /** The same for legacy objects (stored in the legacy cache layout). */
   storedLegacy: Set<string>;
   /**
+   * Bytes of the stored objects that were not fetched by the download that stored them: they
+   * came from partial downloads an earlier (interrupted or failed) attempt left (see
+   * partials.ts). Not in `bytes`, which counts what this pull fetched.
+   */
+  resumed: number;
+  /**
    * Hash state entries for the large objects among them (1 MiB and up): recorded, they
    * spare later checkouts and pushes reading those objects again to check them.
    */
@@ -116,8 +133,9 @@ export interface TransferResult {
   present: number;
   bytes: number;
   /**
-   * Of `bytes`, those an earlier, interrupted transfer had already moved, checked and kept
-   * rather than moved again (a resumed multipart upload).
+   * Bytes an earlier, interrupted transfer had already moved, checked and kept rather than
+   * moved again (a resumed upload; for pulls see PullResult). Not in `bytes`, which counts
+   * what this transfer moved.
    */
   resumed: number;
   failed: TransferFailure[];
@@ -195,7 +213,8 @@ class Tracker {
     return {
       transferred: this.transferred,
       present: this.present,
-      bytes: this.progress.bytesDone,
+      // Progress counts resumed bytes (they are part of the planned total); the result not.
+      bytes: this.progress.bytesDone - this.resumed,
       resumed: this.resumed,
       failed: this.failed,
     };
@@ -420,9 +439,11 @@ function missingLocally(cache: LocalCache, oid: string, layout: LayoutOptions): 
 
 /**
  * Downloads the objects the local cache lacks. Manifests come first (strict JSON, every
- * relpath checked); each object lands in a temp file beside its cache path and is renamed
- * into place only once its MD5 matches, so nothing corrupt ever enters the cache and an
- * interrupted pull resumes where it stopped.
+ * relpath checked); each object lands in a temp file (beside its cache path, or a partial
+ * download in the cache's `.cmf-partial/`) and is renamed into place only once its MD5
+ * matches, so nothing corrupt ever enters the cache. An interrupted pull resumes where it
+ * stopped: objects in the cache are not fetched again, and a download cut after PARTIAL_MIN
+ * bytes goes on from there (see partials.ts).
  */
 export async function pullObjects(
   cache: LocalCache,
@@ -434,9 +455,12 @@ export async function pullObjects(
   const fetched = new Map<string, Buffer>();
   const refetched = new Map<string, string[]>();
   let kept = 0;
+  let resumed = 0;
   const stateEntries: StateEntry[] = [];
   const sink: FetchSink = {
     madeDirs: new Set<string>(),
+    partials: new Partials(cache),
+    resumed: (n) => (resumed += n),
     onBytes: t.bytes,
     keep: (oid, bytes) => {
       if (isDirOid(oid) || kept + bytes.length > (opts.keepBytes ?? 0)) return;
@@ -467,7 +491,7 @@ export async function pullObjects(
       `The ${from} served ${bad.length} corrupt object(s) (content not matching the id); ` +
       `they were fetched again from ${driver.location}: ${bad.join(', ')}`,
   );
-  return { ...t.result(), fetched, stored, storedLegacy, stateEntries, warnings };
+  return { ...t.result(), fetched, stored, storedLegacy, resumed, stateEntries, warnings };
 }
 
 /** {@link pullObjects} for the objects of one layout; adds what it stores to `stored`. */
@@ -548,6 +572,16 @@ class StreamDigest {
     (this.hash ??= createHash('md5')).update(chunk);
     this.bytes += chunk.length;
   };
+  /** Starts with the first `bytes` bytes of `path` (a partial download being resumed). */
+  async seed(path: string, bytes: number): Promise<void> {
+    for await (const chunk of createReadStream(path, { end: bytes - 1 }))
+      this.update(chunk as Buffer);
+  }
+  /** Forgets every chunk: the download starts over from byte 0. */
+  readonly reset = (): void => {
+    this.hash = undefined;
+    this.bytes = 0;
+  };
   digestOf(size: number): string | undefined {
     return this.hash && this.bytes === size ? this.hash.digest('hex') : undefined;
   }
@@ -581,6 +615,10 @@ function safeEntries(bytes: Buffer): ManifestEntry[] {
 interface FetchSink {
   /** Cache directories this pull has made (and swept of stale temp files). */
   madeDirs: Set<string>;
+  /** Where downloads into files go, kept when cut (byte-level resume). */
+  partials: Partials;
+  /** Told how many bytes of each stored object came from a partial download. */
+  resumed: (bytes: number) => void;
   onBytes: (n: number) => void;
   /** Offered the verified bytes of each object that came into memory. */
   keep: (oid: string, bytes: Buffer) => void;
@@ -694,9 +732,14 @@ function cacheFull(cache: LocalCache, cause: unknown): OperationError {
 }
 
 /**
- * The body of fetchObject: fills `tmp`, verifies it, renames it to `dest`. Bytes a secondary
- * copy (an OSDF cache) served corrupt are fetched once more from the remote itself: a bad
- * cache copy must not fail every pull while the remote's copy is good.
+ * The body of fetchObject: downloads the object, verifies it, renames it to `dest`. Small
+ * objects that come into memory are written to `tmp`; downloads into a file go to a claim of
+ * the object's partial download (partials.ts), which resumes what an earlier attempt left and
+ * is kept for the next one when this one is cut. Bytes found corrupt are fetched again, once
+ * each way: whole, when part of them came from a partial (it may be the bad part: a bad
+ * partial must not make a good remote look corrupt); from the remote itself, when a
+ * secondary copy (an OSDF cache) served them (a bad cache copy must not fail every pull
+ * while the remote's copy is good).
  */
 async function fetchInto(
   tmp: string,
@@ -704,34 +747,66 @@ async function fetchInto(
   driver: RemoteDriver,
   sink: FetchSink,
 ): Promise<ManifestEntry[]> {
-  let secondary: string | undefined;
-  let moved = 0;
-  const onBytes = (n: number): void => {
-    moved += n;
-    sink.onBytes(n);
-  };
+  const { partials } = sink;
+  const base = `${wanted.oid}${wanted.hashName === 'md5' ? '' : '.legacy'}`;
+  const claim = partials.claim(base, tmp);
+  // A stop keeps it (or removes it, if short) as a failure would.
+  trackTemp(claim.path, () => partials.release(claim));
+  let held = claim.held;
+  let source: Pick<TransferOptions, 'primaryOnly'> = {};
+  let stored = false;
   try {
-    return await fetchVerified(
-      tmp,
-      wanted,
-      driver,
-      { ...sink, onBytes },
-      {
-        onSecondary: (where) => (secondary = where),
-      },
-    );
-  } catch (err) {
-    const bad = err instanceof IntegrityError && err.code === 'REMOTE_OBJECT_CORRUPT';
-    if (!bad || secondary === undefined) throw err;
-    sink.onBytes(-moved); // the bytes that count are those of the good copy
-    sink.refetched(wanted.oid, secondary);
-    return await fetchVerified(tmp, wanted, driver, sink, { primaryOnly: true });
+    for (;;) {
+      let secondary: string | undefined;
+      let moved = 0;
+      const onBytes = (n: number): void => {
+        moved += n;
+        sink.onBytes(n);
+      };
+      const resumed = { bytes: held };
+      const from = { ...source, onSecondary: (where: string) => (secondary = where) };
+      try {
+        const entries = await fetchVerified(
+          { tmp, file: claim.path, resumed },
+          wanted,
+          driver,
+          { ...sink, onBytes },
+          from,
+        );
+        stored = true;
+        sink.resumed(resumed.bytes);
+        partials.landed(claim.base);
+        return entries;
+      } catch (err) {
+        const bad = err instanceof IntegrityError && err.code === 'REMOTE_OBJECT_CORRUPT';
+        if (!bad) throw err;
+        sink.onBytes(-moved); // the bytes that count are those of the good copy
+        if (resumed.bytes > 0) held = 0;
+        else if (secondary !== undefined && !source.primaryOnly) {
+          sink.refetched(wanted.oid, secondary);
+          source = { primaryOnly: true };
+        } else throw err;
+      }
+    }
+  } finally {
+    untrackTemp(claim.path);
+    // Stored, the claim's file is in the cache (or was never made: the object came whole).
+    if (!stored) partials.release(claim);
   }
+}
+
+/** Where {@link fetchVerified} writes; `resumed.bytes` is updated if the download restarts. */
+interface FetchFiles {
+  /** For an object that comes into memory: written whole, renamed into place. */
+  tmp: string;
+  /** For a download into a file, holding `resumed.bytes` bytes already. */
+  file: string;
+  resumed: { bytes: number };
 }
 
 /** One download of {@link fetchInto}; a corrupt object names whoever served it. */
 async function fetchVerified(
-  tmp: string,
+  { tmp, file, resumed }: FetchFiles,
   { oid, key, dest, hashName }: Wanted,
   driver: RemoteDriver,
   { onBytes, keep, record }: FetchSink,
@@ -743,20 +818,40 @@ async function fetchVerified(
     source.onSecondary?.(where);
   };
   const corrupt = (md5: string) => corruptObject(servedBy, key, oid, md5);
-  // A download that streams through here is hashed as it arrives: no second pass over tmp.
+  // A download that streams through here is hashed as it arrives: no second pass over the file.
   // (Not for md5-dos2unix, whose result depends on DVC's 1 MiB chunk boundaries.)
   const streamed = new StreamDigest();
+  if (resumed.bytes > 0) {
+    try {
+      // The bytes kept are hashed now: the rest is hashed as it arrives.
+      accessSync(file, fsConstants.R_OK | fsConstants.W_OK);
+      if (hashName === 'md5') await streamed.seed(file, resumed.bytes);
+    } catch {
+      // Unreadable or not ours to append to: discarded, the object is fetched whole.
+      rmSync(file, { force: true });
+      streamed.reset();
+      resumed.bytes = 0;
+    }
+  }
   const opts: TransferOptions = {
     onBytes,
     onSecondary,
     primaryOnly: source.primaryOnly,
     ...(hashName === 'md5' ? { onChunk: streamed.update } : {}),
   };
+  if (resumed.bytes > 0) {
+    opts.offset = resumed.bytes;
+    opts.onRestart = () => {
+      streamed.reset();
+      resumed.bytes = 0;
+    };
+  }
   // A small file object from a remote on this machine is read, checked and stored in one
   // step (off the main thread when that pays); a manifest is checked before it is stored.
-  // Too large for that, it is downloaded into tmp (the driver has read it once already).
-  let large = false;
-  if (driver.store && hashName === 'md5' && !isDirOid(oid)) {
+  // Too large for that, it is downloaded into file (the driver has read it once already).
+  // Resuming, the object is known to be large: only the rest is asked for.
+  let large = resumed.bytes > 0;
+  if (!large && driver.store && hashName === 'md5' && !isDirOid(oid)) {
     const into = { tmp, dest, mode: CACHE_OBJECT_MODE, md5: oid.slice(0, 32) };
     const stored = await driver.store(key, into, SYNC_HASH_LIMIT);
     if (Buffer.isBuffer(stored)) {
@@ -767,14 +862,10 @@ async function fetchVerified(
     if (stored) throw corrupt(stored.corrupt);
     large = true;
   }
-  // A small object comes back in memory; a larger one lands in tmp in the same request.
+  // A small object comes back in memory; a larger one lands in file in the same request.
+  // What a failed download wrote to `file` is kept (fetchInto decides).
   let inMemory: Buffer | undefined;
-  try {
-    if (!large) inMemory = await driver.read?.(key, SYNC_HASH_LIMIT, { path: tmp, opts });
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  if (!large) inMemory = await driver.read?.(key, SYNC_HASH_LIMIT, { path: file, opts });
   if (inMemory) {
     const md5 = hashBuffer(inMemory, { hashName });
     if (md5 !== oid.slice(0, 32)) throw corrupt(md5);
@@ -791,32 +882,33 @@ async function fetchVerified(
     keep(oid, inMemory);
     return entries;
   }
+  if (!driver.read || large) await driver.get(key, file, opts);
   try {
-    if (!driver.read || large) await driver.get(key, tmp, opts);
     // Small objects are checked with synchronous calls: for them the thread-pool round trips
     // of async calls cost more than the work (peers.md C.2).
     // Taken after the last write: the rename keeps inode and mtime, so it keys a state entry.
-    const st = statSync(tmp, { bigint: true });
+    const st = statSync(file, { bigint: true });
     const size = Number(st.size);
     const small = size < SYNC_HASH_LIMIT;
-    const bytes = small || isDirOid(oid) ? readFileSync(tmp) : undefined;
+    const bytes = small || isDirOid(oid) ? readFileSync(file) : undefined;
     const md5 = bytes
       ? hashBuffer(bytes, { hashName })
-      : (streamed.digestOf(size) ?? (await hashFile(tmp, { hashName })).md5);
+      : (streamed.digestOf(size) ?? (await hashFile(file, { hashName })).md5);
     if (md5 !== oid.slice(0, 32)) throw corrupt(md5);
     const entries = isDirOid(oid) ? safeEntries(bytes!) : [];
     if (small) {
-      chmodSync(tmp, CACHE_OBJECT_MODE);
-      renameSync(tmp, dest);
+      chmodSync(file, CACHE_OBJECT_MODE);
+      renameSync(file, dest);
     } else {
-      await chmod(tmp, CACHE_OBJECT_MODE);
-      await rename(tmp, dest);
+      await chmod(file, CACHE_OBJECT_MODE);
+      await rename(file, dest);
       record(stateEntry(dest, oid.slice(0, 32), st, hashName));
     }
     if (bytes) keep(oid, bytes);
     return entries;
   } catch (err) {
-    await rm(tmp, { force: true });
+    // Verified bad (or not storable): nothing of it is kept.
+    await rm(file, { force: true });
     throw err;
   }
 }

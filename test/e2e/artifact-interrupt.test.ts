@@ -20,6 +20,7 @@ import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cmf } from '../../src/index.js';
 import { isOwnTempName, tempName } from '../../src/fs/atomic.js';
+import { PARTIAL_DIR } from '../../src/remotes/partials.js';
 import { bigFileProject, cloneProject, listFiles } from '../helpers/artifact-project.js';
 import { isolatedEnv, runCmf, runCmfUntil } from '../helpers/cli.js';
 
@@ -56,9 +57,20 @@ function freshClone(): string {
 const temps = (dir: string) =>
   existsSync(dir) ? listFiles(dir, ['.git']).filter((f) => isOwnTempName(basename(f))) : [];
 
-/** True once the big file's temp (only it exceeds 1 MiB) is being filled below `dir`. */
+/** Partial downloads (claimed or kept) in the cache below `dir` (see remotes/partials.ts). */
+const partials = (dir: string) => {
+  const p = join(dir, '.dvc', 'cache', PARTIAL_DIR);
+  return existsSync(p) ? readdirSync(p).map((f) => join(PARTIAL_DIR, f)) : [];
+};
+
+/**
+ * True once the big file's temp (only it exceeds 1 MiB) is being filled below `dir`: its
+ * download (into a partial download in the cache) or its checkout.
+ */
 const bigTemp = (dir: string) =>
-  temps(dir).some((f) => (statSync(join(dir, f), { throwIfNoEntry: false })?.size ?? 0) > 1 << 20);
+  [...temps(dir), ...partials(dir).map((f) => join('.dvc', 'cache', f))].some(
+    (f) => (statSync(join(dir, f), { throwIfNoEntry: false })?.size ?? 0) > 1 << 20,
+  );
 
 /** Runs cmf and sends `signal` as soon as the big file's temp is being filled below `dir`. */
 const signalDuringBigTemp = (args: string[], cwd: string, dir: string, signal: NodeJS.Signals) =>
@@ -77,10 +89,17 @@ describe('interrupted pull', () => {
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toMatch(LINE);
     expect(temps(dir)).toEqual([]);
+    // The download is kept for the next pull as the object's partial (no claim is left), or
+    // removed if it was short.
+    expect(
+      partials(dir).every((f) => f.endsWith('.partial')),
+      String(partials(dir)),
+    ).toBe(true);
     // Nothing partial under a final name: the big file is either absent or whole.
     const pull = await runCmf(['artifact', 'pull', '-p', 'P', '--json'], { cwd: dir, env });
     expect(pull.code, pull.stderr).toBe(0);
     expect(temps(dir)).toEqual([]);
+    expect(partials(dir)).toEqual([]);
   });
 
   it('SIGINT while the cached big file is checked out: no temp file left in the workspace', async () => {

@@ -214,7 +214,7 @@ describe('cmf artifact push / pull with an S3 remote (Ceph RGW, cmf init minioS3
     expect(held).toBeGreaterThan(0);
     const again = await runCmf(['artifact', 'push', '-p', 'P'], { cwd: run.dir, env });
     expect(again.code, again.stderr).toBe(0);
-    const said = /, ([\d.]+) MB of it resumed from an interrupted push/.exec(again.stdout);
+    const said = /uploaded \([\d.]+ MB, ([\d.]+) MB resumed\)/.exec(again.stdout);
     expect(said, again.stdout).not.toBe(null);
     expectResumed(Number(said![1]) * (1 << 20), held);
     await expectBigPushDone('killed', run.dir);

@@ -43,6 +43,10 @@ export interface DavOptions {
   readOnly?: boolean;
   /** Serve HTTPS with a fresh self-signed certificate for 127.0.0.1. */
   tls?: boolean;
+  /** Ignore Range headers (`max_ranges 0`): a GET always answers 200 with the whole file. */
+  ignoreRanges?: boolean;
+  /** Send response bodies at most this fast (nginx `limit_rate`, e.g. `20m`: 20 MB/s). */
+  limitRate?: string;
 }
 
 const READ = new Set(['GET', 'HEAD', 'PROPFIND', 'OPTIONS']);
@@ -89,6 +93,8 @@ function nginxConf(
   authPort: number,
   readOnly: boolean,
   tls: boolean,
+  ignoreRanges: boolean,
+  limitRate: string | undefined,
 ): string {
   return `load_module /usr/lib/nginx/modules/ngx_http_dav_ext_module.so;
 user www-data;
@@ -115,7 +121,7 @@ http {
       proxy_set_header X-Original-Method $request_method;
     }
     location / {
-      auth_request /_auth;
+      auth_request /_auth;${ignoreRanges ? '\n      max_ranges 0;' : ''}${limitRate ? `\n      limit_rate ${limitRate};` : ''}
       ${readOnly ? 'limit_except GET HEAD { deny all; }' : 'dav_methods PUT DELETE MKCOL COPY MOVE;\n      dav_ext_methods PROPFIND OPTIONS;\n      create_full_put_path on;\n      dav_access user:rw group:rw all:r;'}
     }
   }
@@ -152,7 +158,16 @@ export async function startDav(opts: DavOptions): Promise<DavServer> {
     if (opts.tls) await selfSignedCert(d);
     await writeFile(
       conf,
-      nginxConf(d, dataDir, port, authPort, opts.readOnly ?? false, opts.tls ?? false),
+      nginxConf(
+        d,
+        dataDir,
+        port,
+        authPort,
+        opts.readOnly ?? false,
+        opts.tls ?? false,
+        opts.ignoreRanges ?? false,
+        opts.limitRate,
+      ),
     );
     const base = ['-e', join(d, 'logs', 'error.log'), '-p', d, '-c', conf];
     await run('/usr/sbin/nginx', ['-t', '-q', ...base]);

@@ -21,6 +21,7 @@ import {
   stopWorkers,
 } from '../../../src/fs/small-copy-pool.js';
 import { remoteContract } from '../../helpers/remote-contract.js';
+import { resumeTests } from '../../helpers/remote-resume.js';
 import { buildRemoteFixture } from '../../helpers/remote-fixture.js';
 import { killAndResumeTest } from '../../helpers/remote-kill.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -28,6 +29,11 @@ import { fill, fillInodes, mountSmallTmpfs } from '../../helpers/full-fs.js';
 
 remoteContract('local', async () => new LocalDriver(join(await tempDir(), 'remote')), {
   bigBytes: 50 << 20,
+});
+
+resumeTests('local', async () => {
+  const d = new LocalDriver(join(await tempDir(), 'remote'));
+  return { up: d, down: async () => d };
 });
 
 describe('local remote layout', () => {

@@ -1,4 +1,5 @@
-import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import {
   createServer as createHttpServer,
@@ -7,6 +8,7 @@ import {
 } from 'node:http';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CmfError, ConfigError, OperationError } from '../../../src/errors/index.js';
@@ -17,10 +19,13 @@ import {
   type RemoteConfig,
 } from '../../../src/remotes/factory.js';
 import { mintOsdfToken, OSDF_SCOPES, OsdfTokenProvider } from '../../../src/remotes/osdf-token.js';
+import { objectKey } from '../../../src/remotes/driver.js';
+import { PARTIAL_DIR } from '../../../src/remotes/partials.js';
 import { pullObjects, pushObjects } from '../../../src/remotes/transfer.js';
 import { freePort } from '../../servers/common.js';
 import { startDav, type DavServer } from '../../servers/dav.js';
 import { remoteContract } from '../../helpers/remote-contract.js';
+import { HELD, OBJECT_BYTES, pullWithPartials, resumeTests } from '../../helpers/remote-resume.js';
 import { killAndResumeTest } from '../../helpers/remote-kill.js';
 import { buildRemoteFixture } from '../../helpers/remote-fixture.js';
 import { tcpProxy } from '../../helpers/tcp-proxy.js';
@@ -30,6 +35,8 @@ const ISSUER = 'https://issuer.cmf.test';
 let origin: DavServer;
 let cache: DavServer;
 let emptyCache: DavServer;
+/** Serves the origin's files, ignoring Range headers (200 with the whole file, never 206). */
+let noRanges: DavServer;
 let keyDir: string;
 const keys: Record<string, KeyObject> = {};
 const keyPaths: Record<string, string> = {};
@@ -50,11 +57,19 @@ beforeAll(async () => {
   origin = await startDav({ issuer: ISSUER, keys });
   cache = await startDav({ issuer: ISSUER, keys, dataDir: origin.dataDir, readOnly: true });
   emptyCache = await startDav({ issuer: ISSUER, keys, readOnly: true });
+  noRanges = await startDav({
+    issuer: ISSUER,
+    keys,
+    dataDir: origin.dataDir,
+    readOnly: true,
+    ignoreRanges: true,
+  });
 });
 afterAll(async () => {
   await origin?.stop();
   await cache?.stop();
   await emptyCache?.stop();
+  await noRanges?.stop();
   const { rm } = await import('node:fs/promises');
   if (keyDir) await rm(keyDir, { recursive: true, force: true });
 });
@@ -74,6 +89,114 @@ const minted = (kid = 'es-key'): OsdfCmfSettings => ({
 });
 
 remoteContract('osdf', () => openRemote(remote(), { osdf: minted() }), { bigBytes: 50 << 20 });
+
+resumeTests('osdf', async () => {
+  const d = await openRemote(remote(), { osdf: minted() });
+  return { up: d, down: async () => d };
+});
+
+describe('osdf pulls resume partial downloads', () => {
+  /** The remote at `path` (on the origin), pulled through `via` (cache, or origin if absent). */
+  const opened = (path: string, via: { cache?: string; origin?: string }) => async () => ({
+    up: await openRemote(remote(path), { osdf: minted() }),
+    down: () =>
+      openRemote(
+        { ...remote(path), url: `${via.origin ?? origin.url}/ns/cmf/${path}` },
+        { osdf: { ...minted(), ...(via.cache ? { cache: via.cache } : {}) } },
+      ),
+  });
+  const gets = async (server: DavServer, path: string, from: number) =>
+    (await server.accessLog()).slice(from).filter((l) => l.startsWith(`GET /ns/cmf/${path}/`));
+
+  it('asks the cache for the rest only', async () => {
+    const path = randomBytes(6).toString('hex');
+    const before = (await cache.accessLog()).length;
+    const originBefore = (await origin.accessLog()).length;
+    const [r] = await pullWithPartials(opened(path, { cache: cache.url }), (c) => [
+      c.subarray(0, HELD),
+    ]);
+    expect(r!.resumed).toBe(HELD);
+    expect(r!.bytes).toBe(OBJECT_BYTES - HELD);
+    expect((await gets(cache, path, before)).map((l) => l.split(' ')[2])).toEqual(['206']);
+    expect(await gets(origin, path, originBefore)).toEqual([]);
+  });
+
+  it('keeps what a failed download got, and the next pull fetches only the rest', async () => {
+    // The origin's files at 10 MB/s, through a relay taken down mid-download for good.
+    const slow = await startDav({
+      issuer: ISSUER,
+      keys,
+      dataDir: origin.dataDir,
+      readOnly: true,
+      limitRate: '10m',
+    });
+    try {
+      const proxy = await tcpProxy(slow.port);
+      const path = randomBytes(6).toString('hex');
+      const content = randomBytes(OBJECT_BYTES);
+      const oid = createHash('md5').update(content).digest('hex');
+      const up = await openRemote(remote(path), { osdf: minted() });
+      await up.put(objectKey(oid), { stream: Readable.from([content]), size: content.length });
+      await up.close();
+      const viaProxy = () =>
+        openRemote(
+          { ...remote(path), url: `http://127.0.0.1:${proxy.port}/ns/cmf/${path}` },
+          { osdf: minted() },
+        );
+      const root = join(await tempDir(), 'cache');
+      const partialDir = join(root, PARTIAL_DIR);
+      const sizes = () =>
+        existsSync(partialDir)
+          ? readdirSync(partialDir).map((f) => statSync(join(partialDir, f)).size)
+          : [];
+      const cut = setInterval(() => {
+        if (sizes().some((n) => n >= HELD)) proxy.down();
+      }, 5);
+      const first = await viaProxy();
+      try {
+        const failed = await pullObjects(new LocalCache(root), first, [oid]).then(
+          (r) => r.failed.map((f) => f.error),
+          (err: unknown) => [err],
+        );
+        expect(failed).toHaveLength(1);
+      } finally {
+        clearInterval(cut);
+        await first.close();
+      }
+      const kept = readdirSync(partialDir);
+      expect(kept).toEqual([`.${oid}.partial`]);
+      const held = statSync(join(partialDir, kept[0]!)).size;
+      expect(held).toBeGreaterThanOrEqual(HELD);
+
+      await proxy.up();
+      const second = await viaProxy();
+      try {
+        const cache = new LocalCache(root);
+        const r = await pullObjects(cache, second, [oid]);
+        expect(r.failed).toEqual([]);
+        expect(r.resumed).toBe(held);
+        expect(r.bytes).toBe(OBJECT_BYTES - held);
+        expect(readFileSync(cache.objectPath(oid)).equals(content)).toBe(true);
+        expect(readdirSync(partialDir)).toEqual([]);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await slow.stop();
+    }
+  });
+
+  it('starts over from byte 0 when the server answers a range with the whole object (200)', async () => {
+    for (const via of [{ origin: noRanges.url }, { cache: noRanges.url }]) {
+      const path = randomBytes(6).toString('hex');
+      const before = (await noRanges.accessLog()).length;
+      const [r] = await pullWithPartials(opened(path, via), (c) => [c.subarray(0, HELD)]);
+      expect(r!.resumed).toBe(0);
+      expect(r!.bytes).toBe(OBJECT_BYTES);
+      expect((await gets(noRanges, path, before)).map((l) => l.split(' ')[2])).toEqual(['200']);
+    }
+  });
+});
 
 describe('osdf tokens', () => {
   it('mints tokens as cmf does (ES256 and RS256, kid, iss, WLCG scopes, 600 s)', async () => {

@@ -10,6 +10,7 @@ import { openRemote, type RemoteConfig } from '../../../src/remotes/factory.js';
 import { freePort } from '../../servers/common.js';
 import { startSshd, type SshdServer } from '../../servers/sshd.js';
 import { remoteContract } from '../../helpers/remote-contract.js';
+import { resumeTests } from '../../helpers/remote-resume.js';
 import { killAndResumeTest } from '../../helpers/remote-kill.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { canMount, mountSmallTmpfs } from '../../helpers/full-fs.js';
@@ -45,6 +46,11 @@ function remote(
 }
 
 remoteContract('ssh', () => openRemote(remote()), { bigBytes: 50 << 20 });
+
+resumeTests('ssh', async () => {
+  const d = await openRemote(remote());
+  return { up: d, down: async () => d };
+});
 
 describe('ssh remote connections', () => {
   it('logs in with a plain password and with a key file', async () => {

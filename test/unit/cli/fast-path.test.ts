@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import ArtifactList from '../../../src/commands/artifact/list.js';
 import ArtifactPull from '../../../src/commands/artifact/pull.js';
@@ -9,6 +10,15 @@ import { FAST_COMMANDS, fastCommand, type FastFlag } from '../../../src/cli/fast
 const fast = (...argv: string[]) => fastCommand(argv, {});
 
 describe('the fast path of artifact push and pull and of the listings', () => {
+  it('is asked by bin/run.js for exactly the first words of its commands', () => {
+    // bin/run.js loads fast-path.js only for these words (checked before loading anything), so
+    // a fast command whose topic is missing there would quietly go through oclif.
+    const entry = readFileSync(new URL('../../../bin/run.js', import.meta.url), 'utf8');
+    const asked = [...entry.matchAll(/argv\[0\] === '([a-z]+)'/g)].map((m) => m[1]);
+    const topics = [...new Set(Object.keys(FAST_COMMANDS).map((id) => id.split(' ')[0]))];
+    expect(asked.sort()).toEqual(topics.sort());
+  });
+
   it('knows exactly the flags the oclif commands declare, with their letters, aliases and kinds', () => {
     const commands = [
       ['artifact push', ArtifactPush],
