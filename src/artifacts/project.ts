@@ -8,6 +8,7 @@ import { ConfigError } from '../errors/index.js';
 import { LocalCache } from '../hashing/cache.js';
 import { MlmdStore } from '../mlmd/index.js';
 import { openRemote, type OsdfCmfSettings, type RemoteDriver } from '../remotes/index.js';
+import { uploadRecordsDir } from '../remotes/upload-records.js';
 import { collectArtifactSets, type FilelessArtifact, type PipelineArtifact } from './collect.js';
 
 /** What artifact push and pull share: the project, its DVC config, cache and artifacts. */
@@ -122,5 +123,6 @@ export async function openDefaultRemote(
     jobs: opts.jobs,
     acceptNewHostKey: opts.acceptNewHostKey,
     osdf: await osdfSettings(ctx.projectRoot),
+    uploadRecords: uploadRecordsDir(ctx.projectRoot),
   });
 }

@@ -26,6 +26,11 @@ export interface PushArtifactsResult {
   /** Objects the remote already had. */
   present: number;
   bytes: number;
+  /**
+   * Bytes of interrupted uploads (S3 parts, SFTP temp files) this push resumed: kept on the
+   * remote, not sent again, and not in `bytes`.
+   */
+  resumed: number;
   failed: ArtifactFailure[];
   /** Artifacts with no recorded hash and no `.dvc` file: nothing to push for them. */
   skipped: string[];
@@ -66,6 +71,7 @@ export async function pushArtifacts(opts: PushArtifactsOptions): Promise<PushArt
     uploaded: r.transferred,
     present: r.present,
     bytes: r.bytes,
+    resumed: r.resumed,
     failed: await describeFailures(r.failed, ctx.cache, owners),
     skipped,
     notPushed,

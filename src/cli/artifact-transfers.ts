@@ -51,7 +51,7 @@ export async function runArtifactPush(
   );
   if (!out.jsonEnabled()) {
     out.log(
-      `${r.uploaded} uploaded (${formatBytes(r.bytes)}), ${r.present} already there, ` +
+      `${r.uploaded} uploaded (${formatBytes(r.bytes)}${resumedNote(r.resumed)}), ${r.present} already there, ` +
         `${r.failed.length} failed — ${counted(r.artifacts, 'artifact')} of ${pipeline} to ${r.remote}`,
     );
     describePushNotes(out, r);
@@ -91,7 +91,10 @@ export async function runArtifactPull(
   return r;
 }
 
-/** `, 42.0 MB resumed`: the bytes partial downloads of an earlier pull saved, if any. */
+/**
+ * `, 42.0 MB resumed`: the bytes an earlier, interrupted transfer had moved and this one kept
+ * (partial downloads of a pull; parts or temp files of large uploads of a push), if any.
+ */
 function resumedNote(bytes: number): string {
   return bytes > 0 ? `, ${formatBytes(bytes)} resumed` : '';
 }

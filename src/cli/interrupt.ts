@@ -37,12 +37,19 @@ function unfinished(remote: UndoOutcome): string {
   );
 }
 
+/** What the message adds for uploads kept on the remote for the next push to resume. */
+function kept(remote: UndoOutcome): string {
+  const n = remote.kept.length;
+  if (n === 0) return '';
+  return `; ${counted(n, 'large upload')} under way ${n === 1 ? 'was' : 'were'} kept on the remote: the next push resumes ${n === 1 ? 'it' : 'them'}`;
+}
+
 /**
  * Until the returned function is called, SIGINT, SIGTERM and SIGHUP stop the process the way
  * the default action would (same exit status) but first remove the temp files still being
  * filled (nothing else is ever partial: every file gets its final name by a rename), undo
  * remote work in flight (a temp file on an SSH remote, an S3 multipart upload; at most a few
- * seconds, a second signal stops at once) and say so in one line on stderr, or as a JSON
+ * seconds, a second signal stops at once; a recorded large upload is kept for the next push) and say so in one line on stderr, or as a JSON
  * error with --json. `what` names the command.
  */
 export function stopCleanlyOnSignals(what: string, json: () => boolean): () => void {
@@ -57,7 +64,7 @@ export function stopCleanlyOnSignals(what: string, json: () => boolean): () => v
       removed += removeTempsInFlight();
       const counts = latestTransferCounts();
       const err = new InterruptedError(
-        `Interrupted: ${what} (${signal}); nothing partial was left under a final name${unfinished(remote)}`,
+        `Interrupted: ${what} (${signal}); nothing partial was left under a final name${unfinished(remote)}${kept(remote)}`,
         {
           exitCode,
           hint:
@@ -71,6 +78,7 @@ export function stopCleanlyOnSignals(what: string, json: () => boolean): () => v
             remoteUploadsUndone: remote.undone,
             remoteUploadsNotUndone: remote.notUndone,
             remoteLeftovers: remote.left,
+            remoteUploadsKept: remote.kept,
             // What the transfer had done when the signal came (re-running skips it).
             ...(counts ? { result: counts } : {}),
           },
@@ -84,7 +92,7 @@ export function stopCleanlyOnSignals(what: string, json: () => boolean): () => v
       );
       process.exit(exitCode);
     };
-    const nothing: UndoOutcome = { undone: 0, notUndone: 0, left: [] };
+    const nothing: UndoOutcome = { undone: 0, notUndone: 0, left: [], kept: [] };
     if (!remoteWorkInFlight()) finish(nothing);
     else void undoRemoteWorkInFlight(REMOTE_UNDO_MS).then(finish, () => finish(nothing));
   };

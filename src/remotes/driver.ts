@@ -25,6 +25,12 @@ export interface TransferOptions {
   /** Called with the number of bytes moved since the previous call. */
   onBytes?: (n: number) => void;
   /**
+   * Uploads: called with the bytes an earlier, interrupted upload of the object had already
+   * sent, checked and kept instead of sent again (they are reported to onBytes as well: the
+   * engine takes them out of its byte count).
+   */
+  onResumed?: (n: number) => void;
+  /**
    * Called with every chunk of a transfer that streams through this process, in order (a
    * download: as received), so the caller can hash it on the way. Transfers the driver hands
    * to the system whole (a local copyFile, SFTP's parallel fastGet) never call it.

@@ -33,6 +33,11 @@ export interface OpenRemoteOptions {
   acceptNewHostKey?: boolean;
   /** Parallel transfers planned, to size connection pools. */
   jobs?: number;
+  /**
+   * The project's upload records (upload-records.ts): large uploads that are interrupted are
+   * kept there, and resumed by the next push. Without it they are undone.
+   */
+  uploadRecords?: string;
 }
 
 /** Config words for on and off, as DVC's config schema reads booleans (any case). */
@@ -171,6 +176,7 @@ export async function openRemote(
         maxSockets: Math.max(64, opts.jobs ?? 0),
         readTimeoutMs: timeoutMs(remote, 'read_timeout'),
         connectTimeoutMs: timeoutMs(remote, 'connect_timeout'),
+        uploadRecords: opts.uploadRecords,
       });
     }
     case 'ssh': {
@@ -197,6 +203,7 @@ export async function openRemote(
         // The command-line option or the remote's setting: either one is an explicit yes.
         acceptNewHostKey: opts.acceptNewHostKey === true || bool(o.accept_new_host_key) === true,
         timeout: timeoutMs(remote, 'timeout'),
+        uploadRecords: opts.uploadRecords,
       });
     }
     case 'osdf': {

@@ -1,8 +1,10 @@
 /**
  * Remote work that must be undone when a signal stops the process half-way, and that takes
  * a round trip to undo: a temp file on an SSH remote (DVC would leave it), an S3 multipart
- * upload (its parts are kept, and billed, until the upload is aborted). Local temp files
- * have their own synchronous registry in fs/atomic.ts.
+ * upload (its parts are kept, and billed, until the upload is aborted). Or, instead of an
+ * undo, work that is kept on purpose for the next run to resume (a recorded multipart
+ * upload, see upload-records.ts). Local temp files have their own synchronous registry in
+ * fs/atomic.ts.
  */
 import { InterruptedError } from '../errors/index.js';
 import { waitAtMost } from '../util/wait-at-most.js';
@@ -11,6 +13,8 @@ interface Undo {
   run: () => Promise<unknown>;
   /** What stays on the remote if the undo does not finish (a temp file's URL), if told. */
   left?: string;
+  /** Kept for the next run to resume: `run` only waits for its record to be written. */
+  keep?: boolean;
 }
 
 const undos = new Set<Undo>();
@@ -26,8 +30,24 @@ export async function withUndoOnStop<T>(
   work: () => Promise<T>,
   left?: string,
 ): Promise<T> {
+  return inFlight({ run: undo, left }, work);
+}
+
+/**
+ * Runs `work`, which a stop leaves on the remote on purpose for the next run to resume:
+ * `recorded` resolves once what the next run needs is written locally (the stop waits for
+ * it); `what` names the work for the message.
+ */
+export async function withKeepOnStop<T>(
+  recorded: () => Promise<unknown>,
+  work: () => Promise<T>,
+  what: string,
+): Promise<T> {
+  return inFlight({ run: recorded, left: what, keep: true }, work);
+}
+
+async function inFlight<T>(entry: Undo, work: () => Promise<T>): Promise<T> {
   if (stopping) throw new InterruptedError('Interrupted: not starting new remote work');
-  const entry: Undo = { run: undo, left };
   undos.add(entry);
   try {
     return await work();
@@ -44,6 +64,8 @@ export interface UndoOutcome {
   notUndone: number;
   /** What those left on the remote, as far as they said (see withUndoOnStop). */
   left: string[];
+  /** Work kept for the next run to resume (see withKeepOnStop), whose record was written. */
+  kept: string[];
 }
 
 /**
@@ -56,7 +78,7 @@ export async function undoRemoteWorkInFlight(timeoutMs: number): Promise<UndoOut
   stopping = true;
   const pending = [...undos];
   undos.clear();
-  const outcome: UndoOutcome = { undone: 0, notUndone: 0, left: [] };
+  const outcome: UndoOutcome = { undone: 0, notUndone: 0, left: [], kept: [] };
   if (pending.length === 0) return outcome;
   const finished = new Set<Undo>();
   const runs = pending.map((undo) =>
@@ -69,7 +91,8 @@ export async function undoRemoteWorkInFlight(timeoutMs: number): Promise<UndoOut
   );
   await waitAtMost(Promise.all(runs), timeoutMs);
   for (const undo of pending) {
-    if (finished.has(undo)) outcome.undone++;
+    if (undo.keep && finished.has(undo)) outcome.kept.push(undo.left!);
+    else if (finished.has(undo)) outcome.undone++;
     else {
       outcome.notUndone++;
       if (undo.left) outcome.left.push(undo.left);

@@ -1,4 +1,5 @@
 import { createWriteStream, existsSync, statSync } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +10,7 @@ import { isOwnTempName, tempName } from '../fs/atomic.js';
 import { isStaleTempName } from '../fs/stale-temps.js';
 import {
   isObjectDir,
+  oidFromKey,
   isTempName,
   type GetTarget,
   type PutSource,
@@ -42,7 +44,8 @@ import { agentLimitedTo } from './ssh-agent-limit.js';
 import { DEFAULT_KEYS, inspectKey } from './ssh-key.js';
 import { startProxyCommand, type ProxyProcess } from './ssh-proxy.js';
 import { counting } from './streams.js';
-import { withUndoOnStop } from './in-flight.js';
+import { withKeepOnStop, withUndoOnStop } from './in-flight.js';
+import { UploadRecords, type UploadTarget } from './upload-records.js';
 import { Gate } from '../util/gate.js';
 import { waitAtMost } from '../util/wait-at-most.js';
 import { readRegularFileSync } from '../fs/regular-file.js';
@@ -69,6 +72,12 @@ export interface SshSettings {
   timeout?: number;
   /** OpenSSH client configuration consulted for the URL's host (default ~/.ssh/config). */
   sshConfigPath?: string;
+  /**
+   * Where the project records its large uploads (upload-records.ts): with it, the temp file
+   * of an upload of a file of {@link RESUMABLE_MIN} bytes or more that is interrupted or
+   * fails is kept, and the next push of the object appends the rest to it.
+   */
+  uploadRecords?: string;
 }
 
 /** The decoded form of a base64 password, when it plausibly is one. */
@@ -227,6 +236,33 @@ const SFTP_PERMISSION_DENIED = 3;
 const SFTP_FAILURE = 4;
 const SFTP_NO_SPACE = new Set([14, 15]);
 
+/** Files at least this big are uploaded resumably when the driver has upload records. */
+const RESUMABLE_MIN = 32 << 20;
+/**
+ * Writes of a resumable upload: their size, and how many are in flight. 2 MiB in flight, as
+ * fastPut's 64 × 32 KiB, in fewer requests (one OpenSSH packet holds up to 256 KiB); about
+ * as fast as fastPut in a 256 MiB upload to a local OpenSSH server (1.6–2.8 s against
+ * 1.9–3.2 s, on a loaded machine).
+ */
+const WRITE_CHUNK = 128 << 10;
+const WRITES_IN_FLIGHT = 16;
+/** The local file is read this much at a time for a resumable upload. */
+const READ_BLOCK = 1 << 20;
+/** How often (in bytes the server acknowledged) a resumable upload's record is brought up to date. */
+const RECORD_EVERY = 16 << 20;
+/** Bytes before the resume point read back and compared with the local file. */
+const TAIL_CHECK = 64 << 10;
+
+/** What the upload records hold for an SFTP upload. */
+interface SftpRecord {
+  /** The temp file's name, in the object's directory. */
+  tmp: string;
+  size: number;
+  md5: string | undefined;
+  /** Bytes from the start that the server acknowledged, all of them. */
+  confirmed: number;
+}
+
 /**
  * SFTP over one SSH connection (requests are pipelined, so parallel transfers share it).
  * Uploads go to `.<random>.tmp` in the target directory and are renamed into place with
@@ -256,12 +292,21 @@ export class SshDriver implements RemoteDriver {
   private readonly swept = new Map<string, Promise<void>>();
   /** The server's clock minus ours (ms), measured once a sweep needs it. */
   private clockOffset: Promise<number> | undefined;
+  private readonly records?: UploadRecords;
+  /**
+   * Temp files the stale-temp sweep must leave alone, however old: those the project's
+   * upload records name (the next push resumes them) and those this driver is filling.
+   */
+  private keptTemps?: Promise<Set<string>>;
+  private readonly ownTemps = new Set<string>();
 
   private constructor(
     connect: () => Promise<Session>,
     first: Session,
     at: { root: string; location: string; hostPort: string; user: string },
+    uploadRecords?: string,
   ) {
+    if (uploadRecords) this.records = new UploadRecords(uploadRecords);
     this.connect = connect;
     this.current = Promise.resolve(first);
     this.root = at.root;
@@ -438,12 +483,12 @@ export class SshDriver implements RemoteDriver {
       client.on('error', () => undefined);
       return watchSession(client, sftp, proxy, keepalive);
     };
-    return new SshDriver(connect, await connect(), {
-      root: parsed.path,
-      location,
-      hostPort,
-      user: username,
-    });
+    return new SshDriver(
+      connect,
+      await connect(),
+      { root: parsed.path, location, hostPort, user: username },
+      settings.uploadRecords,
+    );
   }
 
   /**
@@ -693,15 +738,32 @@ export class SshDriver implements RemoteDriver {
         const temps = listed.filter((e) => e.type === '-' && isOwnTempName(e.name));
         if (temps.length === 0) return;
         const now = Date.now() + (await this.serverClockOffset(s, dir));
+        const kept = await this.keptTempPaths();
         for (const e of temps) {
+          const path = posix.join(dir, e.name);
+          if (kept.has(path) || this.ownTemps.has(path)) continue;
           if (isStaleTempName(e.name, e.modifyTime, now)) {
-            await s.client.delete(posix.join(dir, e.name), true);
+            await s.client.delete(path, true);
           }
         }
       }).catch(() => undefined);
       this.swept.set(dir, sweep);
     }
     return sweep;
+  }
+
+  /** The temp files the project's upload records name on this remote (see keptTemps). */
+  private keptTempPaths(): Promise<Set<string>> {
+    this.keptTemps ??= (async () => {
+      const records =
+        (await this.records?.all<SftpRecord & UploadTarget>('ssh', this.location)) ?? [];
+      return new Set(
+        records
+          .filter((r) => typeof r.tmp === 'string' && typeof r.key === 'string')
+          .map((r) => posix.join(posix.dirname(r.key), r.tmp)),
+      );
+    })();
+    return this.keptTemps;
   }
 
   /**
@@ -726,6 +788,21 @@ export class SshDriver implements RemoteDriver {
   }
 
   async put(key: string, source: PutSource, opts: TransferOptions = {}): Promise<void> {
+    if (this.records && typeof source === 'string') {
+      const size = opts.size ?? (await stat(source)).size;
+      if (size >= RESUMABLE_MIN) {
+        const t: UploadTarget = { kind: 'ssh', where: this.location, key: this.path(key) };
+        const release = await this.records.claim(t);
+        // Claimed by another push of this project under way: that one resumes, not this.
+        if (release) {
+          try {
+            return await this.putResumable(key, source, size, t, opts);
+          } finally {
+            await release();
+          }
+        }
+      }
+    }
     const target = this.path(key);
     const dir = posix.dirname(target);
     // Bytes reported by an attempt the connection cut short: taken back when it starts over.
@@ -778,15 +855,238 @@ export class SshDriver implements RemoteDriver {
       // A stream cannot be read twice: its upload is not retried.
       await this.run(`upload of ${key}`, upload, typeof source === 'string');
     } catch (err) {
-      const what = `upload of ${key}`;
       const size = opts.size ?? (typeof source === 'string' ? 0 : source.size);
-      throw (
-        (await this.directoryAt(err, what, key)) ??
-        (await this.noSpaceAt(err, what, dir, size)) ??
-        this.fail(err, what, undefined, true, dir)
-      );
+      throw await this.uploadFailure(err, key, size);
     } finally {
       await sweep;
+    }
+  }
+
+  /** The error for a failed upload of `key` (`size` bytes, 0 if not known). */
+  private async uploadFailure(err: unknown, key: string, size: number): Promise<Error> {
+    const what = `upload of ${key}`;
+    const dir = posix.dirname(this.path(key));
+    return (
+      (await this.directoryAt(err, what, key)) ??
+      (await this.noSpaceAt(err, what, dir, size)) ??
+      this.fail(err, what, undefined, true, dir)
+    );
+  }
+
+  /**
+   * An upload that survives interruptions: written in order into a temp file the project's
+   * upload records name, which keep how many bytes from the start the server has acknowledged
+   * (brought up to date every {@link RECORD_EVERY} bytes). A stop or a failure leaves the
+   * temp file; the next attempt (after a lost connection, or the next push) claims it by
+   * renaming it to a new temp name (so no two pushes ever write into one file), checks that
+   * it still holds at least the acknowledged bytes and that their last {@link TAIL_CHECK} are
+   * those of the local file, and writes the rest from there. Bytes written but not known to
+   * be acknowledged are written again. The bytes before the tail are not read back (that
+   * would cost as much as sending them): they are trusted because the server acknowledged
+   * each write, and the name of the file they went into is this project's alone.
+   */
+  private async putResumable(
+    key: string,
+    source: string,
+    size: number,
+    t: UploadTarget,
+    opts: TransferOptions,
+  ): Promise<void> {
+    const records = this.records!;
+    const target = t.key;
+    const dir = posix.dirname(target);
+    const md5 = oidFromKey(key)?.slice(0, 32);
+    // What an attempt cut short by a lost connection reported: taken back when it starts over.
+    let reported = 0;
+    let resumed = 0;
+    const upload = async (s: Session): Promise<void> => {
+      if (reported) opts.onBytes?.(-reported);
+      if (resumed) opts.onResumed?.(-resumed);
+      reported = resumed = 0;
+      await this.ensureDir(s, dir);
+      const rec = await records.read<Partial<SftpRecord>>(t);
+      let from: { tmp: string; offset: number } | undefined;
+      if (rec && rec.size === size && rec.md5 === md5 && typeof rec.tmp === 'string') {
+        const old = posix.join(dir, posix.basename(rec.tmp));
+        if (isOwnTempName(posix.basename(old))) {
+          from = await this.reclaim(s, old, Number(rec.confirmed) || 0, source, size);
+        }
+      }
+      const tmp = from?.tmp ?? posix.join(dir, tempName());
+      const offset = from?.offset ?? 0;
+      this.ownTemps.add(tmp);
+      const record = (confirmed: number) =>
+        records.write(t, { tmp: posix.basename(tmp), size, md5, confirmed } as SftpRecord);
+      let recording = record(offset);
+      try {
+        await withKeepOnStop(
+          () => recording,
+          async () => {
+            await recording;
+            if (offset > 0) {
+              reported += offset;
+              resumed += offset;
+              opts.onBytes?.(offset);
+              opts.onResumed?.(offset);
+            }
+            let recorded = offset;
+            let writing = false;
+            await this.writeFrom(s, source, tmp, offset, size, {
+              onBytes: (n) => {
+                reported += n;
+                opts.onBytes?.(n);
+              },
+              onConfirmed: (confirmed) => {
+                if (writing || confirmed - recorded < RECORD_EVERY) return;
+                writing = true;
+                recorded = confirmed;
+                recording = record(confirmed).finally(() => (writing = false));
+                recording.catch(() => undefined);
+              },
+            });
+            await recording.catch(() => undefined);
+            await s.client.posixRename(tmp, target);
+            await records.remove(t);
+          },
+          this.urlOf(tmp),
+        );
+      } finally {
+        this.ownTemps.delete(tmp);
+      }
+    };
+    try {
+      await this.run(`upload of ${key}`, upload);
+    } catch (err) {
+      throw await this.uploadFailure(err, key, size);
+    }
+  }
+
+  /**
+   * Claims the temp file `old` of an earlier upload (renamed to a new temp name) and returns
+   * it with the offset to go on from, or undefined (it is removed if it was claimed) when it
+   * cannot be trusted: gone, shorter than the `confirmed` bytes, longer than the object, or
+   * whose bytes before `confirmed` end unlike the local file's.
+   */
+  private async reclaim(
+    s: Session,
+    old: string,
+    confirmed: number,
+    source: string,
+    size: number,
+  ): Promise<{ tmp: string; offset: number } | undefined> {
+    const tmp = posix.join(posix.dirname(old), tempName());
+    this.ownTemps.add(tmp);
+    try {
+      await s.client.posixRename(old, tmp);
+    } catch (err) {
+      this.ownTemps.delete(tmp);
+      if (isGoneError(err)) throw err;
+      return undefined; // gone (another push took it, or a sweep removed it)
+    }
+    try {
+      const st = await sftpCall<Stats>((cb) => s.sftp.stat(tmp, cb));
+      const offset = Math.min(confirmed, size);
+      if (st.size >= offset && st.size <= size && (await this.sameTail(s, tmp, source, offset))) {
+        return { tmp, offset };
+      }
+    } catch (err) {
+      if (isGoneError(err)) throw err;
+    }
+    await s.client.delete(tmp, true).catch(() => undefined);
+    this.ownTemps.delete(tmp);
+    return undefined;
+  }
+
+  /** Whether the {@link TAIL_CHECK} bytes before `end` are the same in both files. */
+  private async sameTail(s: Session, remote: string, local: string, end: number): Promise<boolean> {
+    const n = Math.min(TAIL_CHECK, end);
+    if (n === 0) return true;
+    const theirs = Buffer.alloc(n);
+    const handle = await sftpCall<Buffer>((cb) => s.sftp.open(remote, 'r', cb));
+    try {
+      let got = 0;
+      while (got < n) {
+        const r = await sftpCall<number>((cb) =>
+          s.sftp.read(handle, theirs, got, n - got, end - n + got, cb),
+        );
+        if (r === 0) return false;
+        got += r;
+      }
+    } finally {
+      await new Promise<void>((done) => s.sftp.close(handle, () => done()));
+    }
+    const ours = Buffer.alloc(n);
+    const fh = await open(local, 'r');
+    try {
+      await fh.read(ours, 0, n, end - n);
+    } finally {
+      await fh.close();
+    }
+    return ours.equals(theirs);
+  }
+
+  /**
+   * Writes bytes `offset` to `size` of the local file into the remote file `remote` (created,
+   * or opened for writing in place when `offset` > 0), {@link WRITES_IN_FLIGHT} writes at a
+   * time, sent in order. `onConfirmed` is told how many bytes from the start the server has
+   * acknowledged, all of them, as that grows.
+   */
+  private async writeFrom(
+    s: Session,
+    local: string,
+    remote: string,
+    offset: number,
+    size: number,
+    on: { onBytes: (n: number) => void; onConfirmed: (confirmed: number) => void },
+  ): Promise<void> {
+    const handle = await sftpCall<Buffer>((cb) => s.sftp.open(remote, offset > 0 ? 'r+' : 'w', cb));
+    const fh = await open(local, 'r');
+    try {
+      // Writes in flight, in order of offset: the first not done bounds what is confirmed.
+      const queue: Array<{ end: number; done: boolean }> = [];
+      let failure: { err: unknown } | undefined;
+      let wake: (() => void) | undefined;
+      const settled = (): void => {
+        const w = wake;
+        wake = undefined;
+        w?.();
+      };
+      let inFlight = 0;
+      for (let pos = offset; pos < size && !failure;) {
+        const block = Buffer.allocUnsafe(Math.min(READ_BLOCK, size - pos));
+        const { bytesRead } = await fh.read(block, 0, block.length, pos);
+        if (bytesRead < block.length) {
+          throw Object.assign(new Error(`${local} shrank while it was sent`), { code: 'EIO' });
+        }
+        for (let at = 0; at < block.length && !failure; at += WRITE_CHUNK) {
+          while (inFlight >= WRITES_IN_FLIGHT && !failure) {
+            await new Promise<void>((r) => (wake = r));
+          }
+          if (failure) break;
+          const len = Math.min(WRITE_CHUNK, block.length - at);
+          const entry = { end: pos + at + len, done: false };
+          queue.push(entry);
+          inFlight++;
+          s.sftp.write(handle, block, at, len, pos + at, (err) => {
+            inFlight--;
+            if (err) failure ??= { err };
+            else {
+              entry.done = true;
+              on.onBytes(len);
+              let confirmed: number | undefined;
+              while (queue[0]?.done) confirmed = queue.shift()!.end;
+              if (confirmed !== undefined) on.onConfirmed(confirmed);
+            }
+            settled();
+          });
+        }
+        pos += block.length;
+      }
+      while (inFlight > 0) await new Promise<void>((r) => (wake = r));
+      if (failure) throw failure.err;
+    } finally {
+      await fh.close();
+      await new Promise<void>((done) => s.sftp.close(handle, () => done()));
     }
   }
 

@@ -132,6 +132,12 @@ export interface TransferResult {
   /** Objects that were already at the destination. */
   present: number;
   bytes: number;
+  /**
+   * Bytes an earlier, interrupted transfer had already moved, checked and kept rather than
+   * moved again (a resumed upload; for pulls see PullResult). Not in `bytes`, which counts
+   * what this transfer moved.
+   */
+  resumed: number;
   failed: TransferFailure[];
 }
 
@@ -167,6 +173,7 @@ class Tracker {
   readonly failed: TransferFailure[] = [];
   transferred = 0;
   present = 0;
+  resumed = 0;
   private progress: TransferProgress = { filesDone: 0, filesTotal: 0, bytesDone: 0 };
   private readonly onProgress?: (p: TransferProgress) => void;
   constructor(onProgress?: (p: TransferProgress) => void) {
@@ -206,7 +213,9 @@ class Tracker {
     return {
       transferred: this.transferred,
       present: this.present,
-      bytes: this.progress.bytesDone,
+      // Progress counts resumed bytes (they are part of the planned total); the result not.
+      bytes: this.progress.bytesDone - this.resumed,
+      resumed: this.resumed,
       failed: this.failed,
     };
   }
@@ -226,20 +235,29 @@ async function each<T>(
   items: readonly T[],
   jobs: number,
   oidOf: (item: T) => string,
-  fn: (item: T, onBytes: (n: number) => void) => Promise<void>,
+  fn: (item: T, onBytes: (n: number) => void, onResumed: (n: number) => void) => Promise<void>,
   tracker: Tracker,
 ): Promise<void> {
   // The bytes of an attempt that fails are taken back: progress shows the bytes of transfers
   // under way or done, and the result counts only those that completed, each once.
   const attempt = async (item: T): Promise<void> => {
     let moved = 0;
+    let resumed = 0;
     try {
-      await fn(item, (n) => {
-        moved += n;
-        tracker.bytes(n);
-      });
+      await fn(
+        item,
+        (n) => {
+          moved += n;
+          tracker.bytes(n);
+        },
+        (n) => {
+          resumed += n;
+          tracker.resumed += n;
+        },
+      );
     } catch (err) {
       if (moved > 0) tracker.bytes(-moved);
+      tracker.resumed -= resumed;
       throw isOutOfFiles(err) ? tooManyOpenFiles(jobs, err) : err;
     }
   };
@@ -382,8 +400,9 @@ async function pushLayout(
   const upload = async (
     o: { oid: string; path: string; size?: number },
     onBytes: (n: number) => void,
+    onResumed: (n: number) => void,
   ): Promise<void> => {
-    await driver.put(objectKey(o.oid, layout), o.path, { onBytes, size: o.size });
+    await driver.put(objectKey(o.oid, layout), o.path, { onBytes, onResumed, size: o.size });
   };
   const failedBefore = t.failed.length;
   await each(toSend, queued(driver, jobs), (o) => o.oid, upload, t);

@@ -4,7 +4,8 @@
  * takes ~17 s to start.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as connectTcp, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   ListMultipartUploadsCommand,
+  ListPartsCommand,
   paginateListObjectsV2,
   PutObjectCommand,
   S3Client,
@@ -109,6 +111,63 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 }, 60_000);
 
+/** The multipart uploads under `prefix/` in the bucket. */
+async function uploadsUnder(prefix: string) {
+  const r = await admin.send(
+    new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: `${prefix}/` }),
+  );
+  return r.Uploads ?? [];
+}
+
+/** The bytes of the parts the server holds for the one multipart upload under `prefix/`. */
+async function heldBytes(prefix: string): Promise<number> {
+  const uploads = await uploadsUnder(prefix);
+  if (uploads.length !== 1) return 0;
+  const { Key, UploadId } = uploads[0]!;
+  const r = await admin.send(new ListPartsCommand({ Bucket: BUCKET, Key, UploadId }));
+  return (r.Parts ?? []).reduce((a, p) => a + p.Size!, 0);
+}
+
+/**
+ * `resumed` bytes are whole 8 MiB parts, fewer than all, and at least those the server held
+ * when the test looked (a part under way when the push stopped may have been stored since).
+ */
+function expectResumed(resumed: number, held: number): void {
+  expect(resumed % (8 << 20)).toBe(0);
+  expect(resumed).toBeGreaterThanOrEqual(held);
+  expect(resumed).toBeLessThan(96 << 20);
+}
+
+/** Pushes a project with a 96 MiB file, stopped by `signal` once parts of it are stored. */
+async function interruptedBigPush(prefix: string, signal: NodeJS.Signals) {
+  const dir = join(root, `project-${prefix}`);
+  await bigFileProject(dir, s3Init(`s3://${BUCKET}/${prefix}`), env, 96 << 20);
+  const run = await runCmfUntil(
+    ['artifact', 'push', '-p', 'P', '-j', '1'],
+    { cwd: dir, env },
+    async () => (await heldBytes(prefix)) > 0,
+    signal,
+  );
+  expect(run.signalSent).toBe(true);
+  expect(await uploadsUnder(prefix)).toHaveLength(1);
+  expect(readdirSync(join(dir, '.dvc/tmp/cmf-uploads'))).toHaveLength(1);
+  return { ...run, dir };
+}
+
+/** The big file is on the remote whole; no upload is left, and no record of one. */
+async function expectBigPushDone(prefix: string, dir: string): Promise<void> {
+  expect(await uploadsUnder(prefix)).toEqual([]);
+  expect(readdirSync(join(dir, '.dvc/tmp/cmf-uploads'))).toEqual([]);
+  expect(await keysUnder(prefix)).toHaveLength(3);
+  const local = createHash('md5')
+    .update(readFileSync(join(dir, 'data/big.bin')))
+    .digest('hex');
+  const key = `files/md5/${local.slice(0, 2)}/${local.slice(2)}`;
+  const got = await admin.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${key}` }));
+  const body = Buffer.from(await got.Body!.transformToByteArray());
+  expect(createHash('md5').update(body).digest('hex')).toBe(local);
+}
+
 /** `cmf args` in `cwd`, with the open-file limit (`ulimit -n`) lowered to `files` first. */
 function runCmfWithFileLimit(files: number, args: string[], cwd: string): Promise<CmfRun> {
   return new Promise((resolve, reject) => {
@@ -131,24 +190,34 @@ describe('cmf artifact push / pull with an S3 remote (Ceph RGW, cmf init minioS3
     await expectRoundTrip({ project, root, env, remoteObjects: () => keysUnder('team/dvc') });
   });
 
-  it('SIGINT during a multipart upload aborts it on the server; the next push completes', async () => {
-    const dir = join(root, 'project-interrupt');
-    await bigFileProject(dir, s3Init(`s3://${BUCKET}/interrupt`), env, 96 << 20);
-    const uploads = async () =>
-      (await admin.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: 'interrupt/' })))
-        .Uploads ?? [];
-    const r = await runCmfUntil(
-      ['artifact', 'push', '-p', 'P', '-j', '1'],
-      { cwd: dir, env },
-      async () => (await uploads()).length > 0,
-    );
-    expect(r.signalSent).toBe(true);
-    expect(r.code, r.stderr).toBe(130);
-    expect(await uploads()).toEqual([]);
-    const again = await runCmf(['artifact', 'push', '-p', 'P', '--json'], { cwd: dir, env });
+  it('SIGINT during a multipart upload keeps it for the next push, which sends only the missing parts', async () => {
+    const run = await interruptedBigPush('interrupt', 'SIGINT');
+    expect(run.code, run.stderr).toBe(130);
+    expect(run.stderr).toContain('kept on the remote: the next push resumes it');
+    const held = await heldBytes('interrupt');
+    expect(held).toBeGreaterThan(0);
+    const again = await runCmf(['artifact', 'push', '-p', 'P', '--json'], {
+      cwd: run.dir,
+      env,
+    });
     expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ failed: [] });
-    expect(await keysUnder('interrupt')).toHaveLength(3);
+    const r = JSON.parse(again.stdout);
+    expect(r.failed).toEqual([]);
+    expectResumed(r.resumed, held);
+    await expectBigPushDone('interrupt', run.dir);
+  });
+
+  it('a push killed (SIGKILL) during a multipart upload: the next push resumes it and says so', async () => {
+    const run = await interruptedBigPush('killed', 'SIGKILL');
+    expect(run.code, run.stderr).toBe(null);
+    const held = await heldBytes('killed');
+    expect(held).toBeGreaterThan(0);
+    const again = await runCmf(['artifact', 'push', '-p', 'P'], { cwd: run.dir, env });
+    expect(again.code, again.stderr).toBe(0);
+    const said = /uploaded \([\d.]+ MB, ([\d.]+) MB resumed\)/.exec(again.stdout);
+    expect(said, again.stdout).not.toBe(null);
+    expectResumed(Number(said![1]) * (1 << 20), held);
+    await expectBigPushDone('killed', run.dir);
   });
 
   it('a wrong secret is exit 4 naming the credential, for push and pull; nothing is written', async () => {

@@ -3,7 +3,7 @@
  * 127.0.0.1, configured with `cmf init sshremote` (password, the configured port, the host
  * key checked against ~/.ssh/known_hosts, or accepted with --accept-new-host-key).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
@@ -194,24 +194,36 @@ describe('cmf artifact push / pull over SSH', () => {
     expect(readFileSync(knownHosts, 'utf8')).toBe(recorded);
   });
 
-  it('SIGINT during an upload removes the temp file on the remote; the next push completes', async () => {
+  it('SIGINT during a large upload keeps its temp file for the next push, which appends only the rest', async () => {
     const project = join(root, 'project-interrupt');
     const remoteDir = `${sshd.dataDir}/cmf-e2e-interrupt`;
     await bigFileProject(project, sshInit(remoteDir), env, 64 << 20);
     const remoteTemps = () =>
       existsSync(remoteDir) ? listFiles(remoteDir).filter((f) => isOwnTempName(basename(f))) : [];
+    // Once 24 MiB are on the server: the record (brought up to date every 16 MiB) says so.
     const r = await runCmfUntil(
       ['artifact', 'push', '-p', 'P', '-j', '1'],
       { cwd: project, env },
-      () => remoteTemps().length > 0,
+      () => remoteTemps().some((f) => statSync(join(remoteDir, f)).size >= 24 << 20),
     );
     expect(r.signalSent).toBe(true);
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/^Interrupted: cmf artifact push \(SIGINT\)/);
-    expect(remoteTemps()).toEqual([]);
+    expect(r.stderr).toContain('kept on the remote: the next push resumes it');
+    expect(remoteTemps()).toHaveLength(1);
     const again = await runCmf(['artifact', 'push', '-p', 'P', '--json'], { cwd: project, env });
     expect(again.code, again.stderr).toBe(0);
+    const pushed = JSON.parse(again.stdout);
+    expect(pushed.failed).toEqual([]);
+    expect(pushed.resumed).toBeGreaterThanOrEqual(16 << 20);
+    expect(pushed.resumed).toBeLessThan(64 << 20);
     expect(remoteTemps()).toEqual([]);
+    expect(readdirSync(join(project, '.dvc/tmp/cmf-uploads'))).toEqual([]);
+    const big = readFileSync(join(project, 'data/big.bin'));
+    const md5 = createHash('md5').update(big).digest('hex');
+    expect(
+      readFileSync(join(remoteDir, 'files/md5', md5.slice(0, 2), md5.slice(2))).equals(big),
+    ).toBe(true);
   });
 
   it('reads the remote directory as DVC does: #, % and spaces are part of its name, never decoded', async () => {

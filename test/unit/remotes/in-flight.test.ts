@@ -24,6 +24,7 @@ describe('remote work undone on a stop', () => {
       undone: 1,
       notUndone: 0,
       left: [],
+      kept: [],
     });
     expect(undone).toEqual(['running']);
     await expect(
@@ -51,6 +52,27 @@ describe('remote work undone on a stop', () => {
       undone: 1,
       notUndone: 3,
       left: ['ssh://h/d/.a.tmp', 'ssh://h/d/.b.tmp'],
+      kept: [],
     });
+  });
+
+  it('keeps work marked to be resumed once its record is written; one not recorded in time may remain', async () => {
+    const never = () => new Promise(() => undefined);
+    let recordWritten = false;
+    void inFlight.withKeepOnStop(
+      async () => {
+        recordWritten = true;
+      },
+      never,
+      'files/md5/ab/cd',
+    );
+    void inFlight.withKeepOnStop(never, never, 'files/md5/ef/01');
+    expect(await inFlight.undoRemoteWorkInFlight(50)).toEqual({
+      undone: 0,
+      notUndone: 1,
+      left: ['files/md5/ef/01'],
+      kept: ['files/md5/ab/cd'],
+    });
+    expect(recordWritten).toBe(true);
   });
 });
