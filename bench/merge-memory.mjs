@@ -20,11 +20,10 @@ import {
   statSync,
 } from 'node:fs';
 import http from 'node:http';
-import { register } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -42,17 +41,7 @@ const T = 1_700_000_000_000;
 
 /** test/servers/postgres.ts is TypeScript importing './common.js': let Node find the .ts. */
 async function importTestServer() {
-  register(
-    'data:text/javascript,' +
-      encodeURIComponent(
-        `export async function resolve(s, c, next) {
-          try { return await next(s, c); } catch (e) {
-            if (s.startsWith('.') && s.endsWith('.js')) return next(s.slice(0, -3) + '.ts', c);
-            throw e;
-          }
-        }`,
-      ),
-  );
+  await import(pathToFileURL(join(here, 'test', 'fixtures', 'cache', 'ts-resolve.mjs')).href);
   return import(join(here, 'test', 'servers', 'postgres.ts'));
 }
 

@@ -12,11 +12,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { register } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'run.js');
@@ -35,17 +34,7 @@ const { mergeIntoFile } = await import(join(root, 'dist', 'cmf', 'merge-file.js'
 
 /** test/servers/postgres.ts is TypeScript importing './common.js': let Node find the .ts. */
 async function importTestServer() {
-  register(
-    'data:text/javascript,' +
-      encodeURIComponent(
-        `export async function resolve(s, c, next) {
-          try { return await next(s, c); } catch (e) {
-            if (s.startsWith('.') && s.endsWith('.js')) return next(s.slice(0, -3) + '.ts', c);
-            throw e;
-          }
-        }`,
-      ),
-  );
+  await import(pathToFileURL(join(root, 'test', 'fixtures', 'cache', 'ts-resolve.mjs')).href);
   return import(join(root, 'test', 'servers', 'postgres.ts'));
 }
 
