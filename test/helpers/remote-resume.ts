@@ -95,3 +95,26 @@ export function resumeTests(name: string, open: () => Promise<ResumeRemote>): vo
     });
   });
 }
+
+/**
+ * Puts `file` under `key` with a fresh driver from `open` (as the next push would); resolves
+ * with the bytes the driver reported as resumed and as moved.
+ */
+export async function putCounting(
+  open: () => Promise<RemoteDriver>,
+  key: string,
+  file: string,
+): Promise<{ resumed: number; bytes: number }> {
+  const d = await open();
+  let resumed = 0;
+  let bytes = 0;
+  try {
+    await d.put(key, file, {
+      onResumed: (n) => (resumed += n),
+      onBytes: (n) => (bytes += n),
+    });
+  } finally {
+    await d.close();
+  }
+  return { resumed, bytes };
+}

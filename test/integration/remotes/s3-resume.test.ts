@@ -23,6 +23,7 @@ import { startRgw, type RgwServer } from '../../servers/rgw.js';
 import { buildRemoteFixture } from '../../helpers/remote-fixture.js';
 import { tcpProxy } from '../../helpers/tcp-proxy.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { putCounting } from '../../helpers/remote-resume.js';
 
 const BUCKET = 'cmf-resume';
 const PART = 8 << 20;
@@ -98,21 +99,8 @@ async function listedParts(s: Setup, uploadId: string) {
   return r.Parts ?? [];
 }
 
-/** Puts the object again with a new driver; resolves with the bytes resumed and reported. */
-async function putAgain(s: Setup): Promise<{ resumed: number; bytes: number }> {
-  const d = await s.open();
-  let resumed = 0;
-  let bytes = 0;
-  try {
-    await d.put(s.key, s.file, {
-      onResumed: (n) => (resumed += n),
-      onBytes: (n) => (bytes += n),
-    });
-  } finally {
-    await d.close();
-  }
-  return { resumed, bytes };
-}
+/** Puts the object again with a new driver (as the next push would). */
+const putAgain = (s: Setup) => putCounting(s.open, s.key, s.file);
 
 /** The object is on the remote whole, no upload is left, and neither is its record. */
 async function expectDone(s: Setup): Promise<void> {

@@ -14,6 +14,7 @@ import { UploadRecords } from '../../../src/remotes/upload-records.js';
 import { startSshd, type SshdServer } from '../../servers/sshd.js';
 import { tcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { putCounting } from '../../helpers/remote-resume.js';
 
 const SIZE = 48 << 20;
 let sshd: SshdServer;
@@ -89,20 +90,8 @@ async function recorded(s: Setup) {
   return { ...record, tmpPath, tmpSize: size };
 }
 
-async function putAgain(s: Setup): Promise<{ resumed: number; bytes: number }> {
-  const d = await s.open();
-  let resumed = 0;
-  let bytes = 0;
-  try {
-    await d.put(s.key, s.file, {
-      onResumed: (n) => (resumed += n),
-      onBytes: (n) => (bytes += n),
-    });
-  } finally {
-    await d.close();
-  }
-  return { resumed, bytes };
-}
+/** Puts the object again with a new driver (as the next push would). */
+const putAgain = (s: Setup) => putCounting(s.open, s.key, s.file);
 
 /** The object is stored whole; no temp file, record or claim is left. */
 async function expectDone(s: Setup): Promise<void> {
