@@ -8,6 +8,7 @@ import { ExitCode, InterruptedError } from '../errors/index.js';
 import { latestTransferCounts } from '../remotes/latest-transfer.js';
 import { renderError } from './render-error.js';
 import { counted } from '../util/counted.js';
+import { formatBytes } from './transfer-progress.js';
 import { visibleLines } from '../util/visible-text.js';
 
 /** The exit status of each signal we stop on: 128 + its number, as a shell reports it. */
@@ -44,13 +45,20 @@ function kept(remote: UndoOutcome): string {
   return `; ${counted(n, 'large upload')} under way ${n === 1 ? 'was' : 'were'} kept on the remote: the next push resumes ${n === 1 ? 'it' : 'them'}`;
 }
 
+/** What the message adds for partial downloads kept in the cache for the next pull. */
+function keptDownloads(bytes: number): string {
+  if (bytes === 0) return '';
+  return `; ${formatBytes(bytes)} of downloads under way kept in the cache: the next pull resumes them`;
+}
+
 /**
  * Until the returned function is called, SIGINT, SIGTERM and SIGHUP stop the process the way
  * the default action would (same exit status) but first remove the temp files still being
  * filled (nothing else is ever partial: every file gets its final name by a rename), undo
  * remote work in flight (a temp file on an SSH remote, an S3 multipart upload; at most a few
- * seconds, a second signal stops at once; a recorded large upload is kept for the next push) and say so in one line on stderr, or as a JSON
- * error with --json. `what` names the command.
+ * seconds, a second signal stops at once; a recorded large upload is kept for the next push,
+ * as a large download is kept in the cache for the next pull) and say so in one line on
+ * stderr, or as a JSON error with --json. `what` names the command.
  */
 export function stopCleanlyOnSignals(what: string, json: () => boolean): () => void {
   let stopping = false;
@@ -58,13 +66,15 @@ export function stopCleanlyOnSignals(what: string, json: () => boolean): () => v
     const exitCode = SIGNAL_EXIT[signal];
     if (stopping) process.exit(exitCode);
     stopping = true;
-    let removed = removeTempsInFlight();
+    const local = removeTempsInFlight();
     const finish = (remote: UndoOutcome): void => {
       // Local temps begun while the remote clean-up ran (new remote work is refused).
-      removed += removeTempsInFlight();
+      const later = removeTempsInFlight();
+      const removed = local.removed + later.removed;
+      const keptBytes = local.keptBytes + later.keptBytes;
       const counts = latestTransferCounts();
       const err = new InterruptedError(
-        `Interrupted: ${what} (${signal}); nothing partial was left under a final name${unfinished(remote)}${kept(remote)}`,
+        `Interrupted: ${what} (${signal}); nothing partial was left under a final name${unfinished(remote)}${kept(remote)}${keptDownloads(keptBytes)}`,
         {
           exitCode,
           hint:
@@ -75,6 +85,7 @@ export function stopCleanlyOnSignals(what: string, json: () => boolean): () => v
           data: {
             signal,
             tempFilesRemoved: removed,
+            downloadBytesKept: keptBytes,
             remoteUploadsUndone: remote.undone,
             remoteUploadsNotUndone: remote.notUndone,
             remoteLeftovers: remote.left,

@@ -42,10 +42,13 @@ export function tempPathBeside(target: string): string {
  * are not tracked (they still are left by SIGKILL, see {@link sweepStaleTemps}). A file kept
  * across runs (a partial download) has its own synchronous `onStop` instead of removal.
  */
-const inFlight = new Map<string, (() => void) | undefined>();
+const inFlight = new Map<string, (() => number) | undefined>();
 
-/** Records `tmp` as in flight until {@link untrackTemp}; returns it. */
-export function trackTemp(tmp: string, onStop?: () => void): string {
+/**
+ * Records `tmp` as in flight until {@link untrackTemp}; returns it. `onStop` (instead of
+ * removal) returns how many of its bytes it kept.
+ */
+export function trackTemp(tmp: string, onStop?: () => number): string {
   inFlight.set(tmp, onStop);
   return tmp;
 }
@@ -57,15 +60,16 @@ export function untrackTemp(tmp: string): void {
 
 /**
  * Removes every temp file still in flight (or runs its `onStop`), synchronously (it runs in a
- * signal handler just before the process exits); returns how many were removed. A rename
- * racing with this either happened first (the file is complete under its final name) or
- * fails.
+ * signal handler just before the process exits); returns how many were removed, and how many
+ * bytes the `onStop`s kept. A rename racing with this either happened first (the file is
+ * complete under its final name) or fails.
  */
-export function removeTempsInFlight(): number {
+export function removeTempsInFlight(): { removed: number; keptBytes: number } {
   let removed = 0;
+  let keptBytes = 0;
   for (const [tmp, onStop] of inFlight) {
     try {
-      if (onStop) onStop();
+      if (onStop) keptBytes += onStop();
       else {
         rmSync(tmp);
         removed++;
@@ -75,7 +79,7 @@ export function removeTempsInFlight(): number {
     }
   }
   inFlight.clear();
-  return removed;
+  return { removed, keptBytes };
 }
 
 /**

@@ -9,6 +9,8 @@ export interface TransferCounts {
   transferred: number;
   present: number;
   bytes: number;
+  /** Bytes an earlier, interrupted transfer had moved and this one kept (not in `bytes`). */
+  resumed: number;
   failed: number;
 }
 

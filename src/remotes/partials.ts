@@ -176,9 +176,9 @@ export class Partials {
    * The download stopped (failed, or the process is stopping): a claim holding PARTIAL_MIN
    * bytes or more becomes the object's free partial, a smaller one is removed. Synchronous:
    * it runs in signal handlers. Nothing happens when the claim's file is gone (renamed into
-   * the cache).
+   * the cache). Returns how many bytes were kept.
    */
-  release(claim: Claim): void {
+  release(claim: Claim): number {
     try {
       const st = statSync(claim.path);
       if (claim.keep && st.isFile() && st.size >= PARTIAL_MIN) {
@@ -188,12 +188,13 @@ export class Partials {
         const list = this.found?.get(claim.base);
         if (!list) this.found?.set(claim.base, [name]);
         else if (!list.includes(name)) list.unshift(name);
-        return;
+        return st.size;
       }
       rmSync(claim.path, { force: true });
     } catch {
       // gone already
     }
+    return 0;
   }
 
   /** The object is in the cache: the other leftovers for it that are free go too. */

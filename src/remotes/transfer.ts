@@ -107,12 +107,6 @@ export interface PullResult extends TransferResult {
   /** The same for legacy objects (stored in the legacy cache layout). */
   storedLegacy: Set<string>;
   /**
-   * Bytes of the stored objects that were not fetched by the download that stored them: they
-   * came from partial downloads an earlier (interrupted or failed) attempt left (see
-   * partials.ts). Not in `bytes`, which counts what this pull fetched.
-   */
-  resumed: number;
-  /**
    * Hash state entries for the large objects among them (1 MiB and up): recorded, they
    * spare later checkouts and pushes reading those objects again to check them.
    */
@@ -134,8 +128,8 @@ export interface TransferResult {
   bytes: number;
   /**
    * Bytes an earlier, interrupted transfer had already moved, checked and kept rather than
-   * moved again (a resumed upload; for pulls see PullResult). Not in `bytes`, which counts
-   * what this transfer moved.
+   * moved again (a resumed upload; for pulls, a partial download, see partials.ts). Not in
+   * `bytes`, which counts what this transfer moved.
    */
   resumed: number;
   failed: TransferFailure[];
@@ -163,6 +157,7 @@ function begun(t: Tracker): Tracker {
       transferred: r.transferred,
       present: r.present,
       bytes: r.bytes,
+      resumed: r.resumed,
       failed: r.failed.length,
     };
   });
@@ -455,13 +450,12 @@ export async function pullObjects(
   const fetched = new Map<string, Buffer>();
   const refetched = new Map<string, string[]>();
   let kept = 0;
-  let resumed = 0;
   const stateEntries: StateEntry[] = [];
   const sink: FetchSink = {
     madeDirs: new Set<string>(),
     partials: new Partials(cache),
-    resumed: (n) => (resumed += n),
     onBytes: t.bytes,
+    onResumed: (n) => (t.resumed += n),
     keep: (oid, bytes) => {
       if (isDirOid(oid) || kept + bytes.length > (opts.keepBytes ?? 0)) return;
       fetched.set(oid, bytes);
@@ -491,7 +485,7 @@ export async function pullObjects(
       `The ${from} served ${bad.length} corrupt object(s) (content not matching the id); ` +
       `they were fetched again from ${driver.location}: ${bad.join(', ')}`,
   );
-  return { ...t.result(), fetched, stored, storedLegacy, resumed, stateEntries, warnings };
+  return { ...t.result(), fetched, stored, storedLegacy, stateEntries, warnings };
 }
 
 /** {@link pullObjects} for the objects of one layout; adds what it stores to `stored`. */
@@ -507,8 +501,12 @@ async function pullLayout(
 ): Promise<void> {
   const jobs = jobsWithinOpenFileLimit(opts.jobs ?? driver.defaultJobs);
   const { dirs, files } = splitOids(oids);
-  const fetch = async (oid: string, onBytes: (n: number) => void): Promise<ManifestEntry[]> => {
-    const entries = await fetchObject(cache, driver, oid, layout, { ...sink, onBytes });
+  const fetch = async (
+    oid: string,
+    onBytes: (n: number) => void,
+    onResumed: (n: number) => void,
+  ): Promise<ManifestEntry[]> => {
+    const entries = await fetchObject(cache, driver, oid, layout, { ...sink, onBytes, onResumed });
     stored.add(oid);
     return entries;
   };
@@ -536,8 +534,8 @@ async function pullLayout(
     dirsToFetch,
     jobs,
     (d) => d,
-    async (dir, onBytes) => {
-      for (const e of await fetch(dir, onBytes)) needed.add(e.md5);
+    async (dir, onBytes, onResumed) => {
+      for (const e of await fetch(dir, onBytes, onResumed)) needed.add(e.md5);
     },
     t,
   );
@@ -552,8 +550,8 @@ async function pullLayout(
     missing,
     queued(driver, jobs),
     (o) => o,
-    async (oid, onBytes) => {
-      await fetch(oid, onBytes);
+    async (oid, onBytes, onResumed) => {
+      await fetch(oid, onBytes, onResumed);
     },
     t,
   );
@@ -617,9 +615,12 @@ interface FetchSink {
   madeDirs: Set<string>;
   /** Where downloads into files go, kept when cut (byte-level resume). */
   partials: Partials;
-  /** Told how many bytes of each stored object came from a partial download. */
-  resumed: (bytes: number) => void;
   onBytes: (n: number) => void;
+  /**
+   * Told how many bytes of each stored object came from a partial download (they are also
+   * given to onBytes then, as progress towards the planned total).
+   */
+  onResumed: (n: number) => void;
   /** Offered the verified bytes of each object that came into memory. */
   keep: (oid: string, bytes: Buffer) => void;
   /** Takes the hash state entry of each large object stored. */
@@ -774,7 +775,10 @@ async function fetchInto(
           from,
         );
         stored = true;
-        sink.resumed(resumed.bytes);
+        if (resumed.bytes > 0) {
+          sink.onBytes(resumed.bytes);
+          sink.onResumed(resumed.bytes);
+        }
         partials.landed(claim.base);
         return entries;
       } catch (err) {

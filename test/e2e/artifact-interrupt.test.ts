@@ -26,8 +26,9 @@ import { isolatedEnv, runCmf, runCmfUntil } from '../helpers/cli.js';
 
 /** Large enough that copying and hashing it takes a while even on an idle machine. */
 const BIG = 96 << 20;
+// A download cut after 8 MiB is kept for the next pull, and the line says so.
 const LINE =
-  /^Interrupted: cmf artifact pull \(SIG(INT|TERM)\); nothing partial was left under a final name\n$/;
+  /^Interrupted: cmf artifact pull \(SIG(INT|TERM)\); nothing partial was left under a final name(; [\d.]+ [KMG]?B of downloads under way kept in the cache: the next pull resumes them)?\n$/;
 
 let root: string;
 let project: string;
@@ -137,11 +138,14 @@ describe('interrupted pull', () => {
       data: { signal: 'SIGTERM' },
     });
     expect(err.error.data.tempFilesRemoved).toBeTypeOf('number');
+    // Bytes of the download kept for the next pull (none when cut before 8 MiB).
+    expect(err.error.data.downloadBytesKept).toBeTypeOf('number');
     // What the pull had done when the signal came, as other errors that stop it carry.
     expect(err.error.data.result).toMatchObject({
       transferred: expect.any(Number),
       present: expect.any(Number),
       bytes: expect.any(Number),
+      resumed: 0,
       failed: 0,
     });
     expect(`${err.error.message}\n`).toMatch(LINE);

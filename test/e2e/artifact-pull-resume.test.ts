@@ -108,10 +108,13 @@ describe('a pull interrupted half-way (SIGINT)', () => {
     expect(kept).toHaveLength(1);
     expect(kept[0]).toMatch(/^\.[0-9a-f]{32}\.partial$/);
     const held = statSync(join(p, kept[0]!)).size;
+    const mb = (n: number) => `${(n / (1 << 20)).toFixed(1)} MB`;
+    expect(stopped.stderr).toContain(
+      `; ${mb(held)} of downloads under way kept in the cache: the next pull resumes them`,
+    );
 
     const again = await runCmf(args, { cwd: dir, env });
     expect(again.code, again.stderr).toBe(0);
-    const mb = (n: number) => `${(n / (1 << 20)).toFixed(1)} MB`;
     expect(again.stdout).toContain(`, ${mb(held)} resumed)`);
     expect(partials(dir)).toEqual([]);
     expect(

@@ -88,9 +88,18 @@ describe('temp files in flight', () => {
     writeFileSync(a, 'x');
     writeFileSync(b, 'x');
     untrackTemp(b);
-    expect(removeTempsInFlight()).toBe(1);
+    expect(removeTempsInFlight()).toEqual({ removed: 1, keptBytes: 0 });
     expect(existsSync(a)).toBe(false);
     expect(existsSync(b)).toBe(true);
-    expect(removeTempsInFlight()).toBe(0);
+    expect(removeTempsInFlight()).toEqual({ removed: 0, keptBytes: 0 });
+  });
+
+  it('are left to their onStop, which says how many bytes it kept', async () => {
+    const dir = await tempDir();
+    const kept = trackTemp(join(dir, tempName()), () => 7);
+    writeFileSync(kept, 'x');
+    trackTemp(join(dir, tempName()), () => 5);
+    expect(removeTempsInFlight()).toEqual({ removed: 0, keptBytes: 12 });
+    expect(existsSync(kept)).toBe(true);
   });
 });
