@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startServer } from './server-process.mjs';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -160,42 +161,6 @@ async function writeFiles(dir) {
   return { docPath, bodyPath };
 }
 
-/** `cmf server start` on a free port; resolves to {url, pid, stop}. */
-function startServer(dataDir, database) {
-  const child = spawn(
-    process.execPath,
-    [
-      bin,
-      'server',
-      'start',
-      '--port',
-      '0',
-      '--data-dir',
-      dataDir,
-      ...(database ? ['--database', database] : []),
-    ],
-    { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, CMF_SERVER_TOKEN: '' } },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /http:\/\/\S+/.exec(out);
-      if (m)
-        resolve({
-          url: m[0],
-          pid: child.pid,
-          stop: () =>
-            new Promise((r) => {
-              child.once('exit', r);
-              child.kill('SIGTERM');
-            }),
-        });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-}
-
 const peakMiB = (pid) =>
   Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
@@ -244,7 +209,7 @@ async function bench(storeName, files, dir) {
     database = pg.url;
   }
   const data = mkdtempSync(join(dir, `${storeName}-`));
-  const server = await startServer(data, database);
+  const server = await startServer(bin, data, database);
   try {
     const idle = peakMiB(server.pid);
     let t0 = performance.now();

@@ -9,13 +9,14 @@
 //     execution is there exactly once.
 //  2. `cmf metadata push` (the built binary: export, POST, server-side merge) of a pipeline
 //     with `executions` executions from a local MLMD file, into an empty pipeline.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startServer } from './server-process.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'run.js');
@@ -117,44 +118,6 @@ function documentOf(pipeline, executions) {
       },
     ],
   };
-}
-
-/** `cmf server start` on a free port; resolves to {url, stop}. */
-function startServer(dataDir, database) {
-  const child = spawn(
-    process.execPath,
-    [
-      bin,
-      'server',
-      'start',
-      '--port',
-      '0',
-      '--data-dir',
-      dataDir,
-      ...(database ? ['--database', database] : []),
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'ignore'],
-      env: { ...process.env, CMF_SERVER_TOKEN: '' },
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /http:\/\/\S+/.exec(out);
-      if (m)
-        resolve({
-          url: m[0],
-          stop: () =>
-            new Promise((r) => {
-              child.once('exit', r);
-              child.kill('SIGTERM');
-            }),
-        });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
 }
 
 async function load(url) {
@@ -276,7 +239,7 @@ for (const store of stores) {
       pg = await startPostgres();
       database = await pg.createDatabase(`bench_${process.pid}`);
     }
-    server = await startServer(join(work, 'data'), database);
+    server = await startServer(bin, join(work, 'data'), database);
     const l = await load(server.url);
     console.log(
       `server-load ${store}: ${clients} clients × ${seconds} s: ${l.pushes} pushes, ${fmt(l.rate)} pushes/s, ` +
