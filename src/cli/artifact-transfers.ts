@@ -11,7 +11,7 @@ import { counted, ofTotal } from '../util/counted.js';
 import type { CommandLog } from './command-frame.js';
 import { requireNonEmpty, requireValue } from './open-mlmd.js';
 import { describePullNotes, describePushNotes } from './transfer-notes.js';
-import { formatBytes, transferProgress } from './transfer-progress.js';
+import { movedBytes, transferProgress } from './transfer-progress.js';
 
 /**
  * The work of `cmf artifact push` and `cmf artifact pull` once their flags are parsed, by oclif
@@ -51,7 +51,7 @@ export async function runArtifactPush(
   );
   if (!out.jsonEnabled()) {
     out.log(
-      `${r.uploaded} uploaded (${formatBytes(r.bytes)}${resumedNote(r.resumed)}), ${r.present} already there, ` +
+      `${r.uploaded} uploaded (${movedBytes(r)}), ${r.present} already there, ` +
         `${r.failed.length} failed — ${counted(r.artifacts, 'artifact')} of ${pipeline} to ${r.remote}`,
     );
     describePushNotes(out, r);
@@ -80,7 +80,7 @@ export async function runArtifactPull(
   );
   if (!out.jsonEnabled()) {
     out.log(
-      `${r.downloaded} downloaded (${formatBytes(r.bytes)}${resumedNote(r.resumed)}), ` +
+      `${r.downloaded} downloaded (${movedBytes(r)}), ` +
         `${r.present} already in cache, ` +
         `${r.failed.length} failed; ${counted(r.filesWritten, 'file')} checked out` +
         ` (${r.filesUnchanged} up to date) in ${ofTotal(r.checkedOut.length, r.toCheckOut, 'artifact')}`,
@@ -89,14 +89,6 @@ export async function runArtifactPull(
   }
   if (r.failed.length > 0) throw transferError('pull', r.failed, r);
   return r;
-}
-
-/**
- * `, 42.0 MB resumed`: the bytes an earlier, interrupted transfer had moved and this one kept
- * (partial downloads of a pull; parts or temp files of large uploads of a push), if any.
- */
-function resumedNote(bytes: number): string {
-  return bytes > 0 ? `, ${formatBytes(bytes)} resumed` : '';
 }
 
 /** Runs `transfer` with a progress line on stderr (a terminal, no --json, no --no-progress). */

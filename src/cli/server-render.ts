@@ -5,6 +5,7 @@ import type { RepoResult } from '../repo/steps.js';
 import { counted } from '../util/counted.js';
 import type { PullArtifactsResult, PushArtifactsResult } from '../artifacts/index.js';
 import { describePullNotes, describePushNotes } from './transfer-notes.js';
+import { movedBytes } from './transfer-progress.js';
 
 type Logger = Pick<Command, 'log' | 'logToStderr'>;
 
@@ -40,11 +41,17 @@ export function describeRepo(cmd: Logger, r: RepoResult): void {
     if (step === 'metadata push') describePush(cmd, result as MetadataPushResult);
     else if (step === 'metadata pull') describePull(cmd, result as MetadataPullResult);
     else if (step === 'artifact push') {
-      cmd.log(`${step}: ${x.uploaded} uploaded, ${x.present} already on ${x.remote}`);
-      describePushNotes(cmd, result as PushArtifactsResult);
+      const pushed = result as PushArtifactsResult;
+      cmd.log(
+        `${step}: ${pushed.uploaded} uploaded (${movedBytes(pushed)}), ${pushed.present} already on ${pushed.remote}`,
+      );
+      describePushNotes(cmd, pushed);
     } else if (step === 'artifact pull') {
-      cmd.log(`${step}: ${x.downloaded} downloaded, ${x.present} already here`);
-      describePullNotes(cmd, result as PullArtifactsResult);
+      const pulled = result as PullArtifactsResult;
+      cmd.log(
+        `${step}: ${pulled.downloaded} downloaded (${movedBytes(pulled)}), ${pulled.present} already here`,
+      );
+      describePullNotes(cmd, pulled);
     } else if (x.pulled === false)
       cmd.log(`${step}: skipped, branch ${x.branch} is not on ${x.remote} yet (${x.url})`);
     else {

@@ -12,6 +12,15 @@ export function formatBytes(n: number): string {
   return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
 }
 
+/**
+ * `12.0 MB, 42.0 MB resumed`: the bytes a transfer moved and, if any, those an earlier,
+ * interrupted one had moved and this one kept (partial downloads of a pull; parts or temp
+ * files of large uploads of a push).
+ */
+export function movedBytes(r: { bytes: number; resumed: number }): string {
+  return formatBytes(r.bytes) + (r.resumed > 0 ? `, ${formatBytes(r.resumed)} resumed` : '');
+}
+
 /** A duration for people, rounded up to the second: 8s, 2m05s, 1h02m. */
 export function formatDuration(seconds: number): string {
   const s = Math.max(1, Math.ceil(seconds));

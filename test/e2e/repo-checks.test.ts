@@ -253,7 +253,7 @@ describe('repo push/pull checks', { timeout: 240_000 }, () => {
     );
     const r = await cmf(['repo', 'push', '-p', 'Notes'], p.dir);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^artifact push: \d+ uploaded/m);
+    expect(r.stdout).toMatch(/^artifact push: \d+ uploaded \([\d.]+ [KMGT]?B\), \d+ already on /m);
     expect(r.stderr).toMatch(
       /^Warning: remote '.*' is the directory .*its url holds the Windows path C:\\rem/m,
     );

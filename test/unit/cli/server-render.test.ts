@@ -60,4 +60,34 @@ describe('server-render', () => {
     });
     expect(l.out).toEqual(['git pull: skipped, branch main is not on cmf_origin yet (/r.git)']);
   });
+
+  it('the artifact steps say the bytes moved, and those resumed as the artifact commands do', () => {
+    const l = logger();
+    const notes = { warnings: [], skipped: [], notPushed: [] };
+    describeRepo(l, {
+      pipeline: 'P',
+      steps: [
+        {
+          step: 'artifact push',
+          result: { ...notes, uploaded: 2, present: 1, remote: 'r', bytes: 3 << 20, resumed: 0 },
+        },
+        {
+          step: 'artifact pull',
+          result: {
+            ...notes,
+            deleted: [],
+            repaired: [],
+            downloaded: 1,
+            present: 4,
+            bytes: 12 << 20,
+            resumed: 38 << 20,
+          },
+        },
+      ],
+    });
+    expect(l.out).toEqual([
+      'artifact push: 2 uploaded (3.0 MB), 1 already on r',
+      'artifact pull: 1 downloaded (12.0 MB, 38.0 MB resumed), 4 already here',
+    ]);
+  });
 });
