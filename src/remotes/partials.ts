@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { STALE_TEMP_MS } from '../fs/stale-temps.js';
 import type { LocalCache } from '../hashing/cache.js';
+import { isPid, isRunning } from '../util/process-owner.js';
 
 /**
  * Partial downloads kept for the next pull (byte-level resume). They live in
@@ -55,15 +56,6 @@ export interface Claim {
   held: number;
   /** False for the caller's own temp file (see {@link Partials.claim}): never kept. */
   keep: boolean;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The partials of one cache, for one pull. Best effort: no file error here fails a pull. */
@@ -121,7 +113,7 @@ export class Partials {
     if (!m) return false;
     if (m[2] === undefined) return true;
     const pid = Number(m[3]);
-    if (m[2] === CLAIM_HOST) return pid === process.pid || !isAlive(pid);
+    if (m[2] === CLAIM_HOST) return pid === process.pid || !(isPid(pid) && isRunning(pid));
     try {
       return Date.now() - lstatSync(join(this.dir, name)).mtimeMs > STALE_TEMP_MS;
     } catch {

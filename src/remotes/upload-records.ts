@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { isPid, isRunning } from '../util/process-owner.js';
 
 /**
  * Records of large uploads under way, so that the next push of the same object resumes them
@@ -99,20 +100,9 @@ export class UploadRecords {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
       const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
-      if (holder === process.pid || processAlive(holder)) return undefined;
+      if (holder === process.pid || (isPid(holder) && isRunning(holder))) return undefined;
       await rm(lock, { force: true });
     }
     return undefined;
-  }
-}
-
-/** Whether a process with this id runs (one of another user counts as running). */
-function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

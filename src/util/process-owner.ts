@@ -32,8 +32,8 @@ export function isPid(pid: unknown): pid is number {
   return typeof pid === 'number' && Number.isSafeInteger(pid) && pid > 0;
 }
 
-/** Whether process `pid` of this host runs. */
-function isRunning(pid: number): boolean {
+/** Whether process `pid` of this host runs (one of another user counts as running). */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
