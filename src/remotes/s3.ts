@@ -667,8 +667,7 @@ export class S3Driver implements RemoteDriver {
       if (res.statusCode !== 200) throw await this.failure(res, what);
       const xml = await this.answerText(res, what);
       for (const [, part] of xml.matchAll(/<Part>([\s\S]*?)<\/Part>/g)) {
-        const tag = (name: string) =>
-          xmlText(new RegExp(`<${name}>([^<]*)</${name}>`).exec(part!)?.[1] ?? '');
+        const tag = (name: string) => xmlField(part!, name);
         parts.set(Number(tag('PartNumber')), {
           etag: unquote(tag('ETag')),
           size: Number(tag('Size')),
@@ -800,8 +799,7 @@ export class S3Driver implements RemoteDriver {
       const now = Date.parse(res.headers.date ?? '') || Date.now();
       const staleMs = this.settings.staleUploadMs ?? STALE_UPLOAD_MS;
       for (const [, upload] of xml.matchAll(/<Upload>([\s\S]*?)<\/Upload>/g)) {
-        const tag = (name: string) =>
-          xmlText(new RegExp(`<${name}>([^<]*)</${name}>`).exec(upload!)?.[1] ?? '');
+        const tag = (name: string) => xmlField(upload!, name);
         const initiated = Date.parse(tag('Initiated'));
         if (tag('Key') !== full || !(now - initiated > staleMs)) continue;
         if (tag('UploadId') === resuming) continue;
@@ -1077,6 +1075,11 @@ function operationOf(what: string): { operation: string; permission: string } {
     default:
       return { operation: what, permission: 'the permission' };
   }
+}
+
+/** The text of the first `<name>` element in `xml` ('' if there is none). */
+function xmlField(xml: string, name: string): string {
+  return xmlText(new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1] ?? '');
 }
 
 /** The text of an XML element (the five predefined entities and character references). */
